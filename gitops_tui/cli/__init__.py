@@ -1,0 +1,63 @@
+"""The gitops-tui command line: one entry point dispatching to verb modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from gitops_tui.cli.errors import CliError
+
+#: Verb modules; each exposes ``register(subparsers)`` and sets ``func`` on its parsers.
+VERB_MODULES = (
+    "gitops_tui.cli.sandbox_cmd",
+    "gitops_tui.cli.run_cmd",
+    "gitops_tui.cli.get_cmd",
+    "gitops_tui.cli.create_cmd",
+    "gitops_tui.cli.ops_cmd",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every verb module that is present."""
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="gitops-tui",
+        description="GitOps console and reconciler. With no verb, opens the console.",
+    )
+    parser.add_argument("--kubeconfig", help="management cluster kubeconfig (default: the sandbox)")
+    parser.add_argument("--context", help="context of the management cluster in --kubeconfig")
+    parser.add_argument("--theme", help="console theme name or file")
+    parser.add_argument("--read-only", action="store_true", help="hide every action that changes anything")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for name in VERB_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.verb is None:
+            from gitops_tui.cli.console_cmd import run_console
+
+            return run_console(args)
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"gitops-tui: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Helm releases: Helm storage records, chart rendering with real Helm, and the cross-cluster release view."""

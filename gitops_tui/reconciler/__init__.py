@@ -1,0 +1,1 @@
+"""The embedded reconciler: git sources, rendering, tenancy, health, the controller loop and its events."""
