@@ -1,0 +1,299 @@
+"""Kubernetes clients from a kubeconfig file or from kubeconfig text held in a Secret, with timeouts."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import urllib3
+import yaml
+from kubernetes import config as kube_config
+from kubernetes.client import ApiClient, Configuration
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+from kubernetes.dynamic import DynamicClient
+
+log = logging.getLogger(__name__)
+
+#: (connect, read) seconds for every request that does not set its own timeout.
+DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+#: Namespace of KubeFedCluster objects and their kubeconfig Secrets.
+FEDERATION_NAMESPACE = "kube-federation-system"
+KUBEFED_GROUP_VERSION = "core.kubefed.io/v1beta1"
+
+
+class TimeoutApiClient(ApiClient):
+    """An ApiClient whose requests get a default (connect, read) timeout."""
+
+    default_timeout: tuple[float, float] = DEFAULT_TIMEOUT
+
+    def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):  # type: ignore[override]
+        """Send one request, with the default timeout unless the caller chose one."""
+        if _request_timeout is None:
+            _request_timeout = self.default_timeout
+        return super().call_api(method, url, header_params, body, post_params, _request_timeout=_request_timeout)
+
+
+class KubeconfigError(Exception):
+    """A kubeconfig could not be loaded (missing file, unknown context, malformed)."""
+
+
+class ClusterUnreachable(Exception):
+    """A workload cluster cannot be used now; ``reason`` is a Kubefed-style reason, the message is safe to show."""
+
+    def __init__(self, cluster: str, message: str, reason: str = "ClusterNotReachable") -> None:
+        super().__init__(f"cluster {cluster}: {message}")
+        self.cluster = cluster
+        self.reason = reason
+        self.detail = message
+
+
+def _configure(cfg: Configuration) -> Configuration:
+    cfg.retries = 1
+    return cfg
+
+
+def api_client_from_kubeconfig(path: str | Path, context: str | None = None) -> ApiClient:
+    """Return an ApiClient for ``context`` (default: current) of the kubeconfig file at ``path``."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise KubeconfigError(f"kubeconfig {path} does not exist")
+    cfg = Configuration()
+    try:
+        kube_config.load_kube_config(
+            config_file=str(path), context=context, client_configuration=cfg, persist_config=False
+        )
+    except (ConfigException, yaml.YAMLError, ValueError, KeyError, TypeError) as exc:
+        raise KubeconfigError(_config_message(str(path), context, exc)) from None
+    return TimeoutApiClient(configuration=_configure(cfg))
+
+
+def api_client_from_kubeconfig_text(text: str | bytes, context: str | None = None) -> ApiClient:
+    """Return an ApiClient from kubeconfig content (as stored in a Secret's ``kubeconfig`` key)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise KubeconfigError("the kubeconfig is not valid YAML") from None
+    if not isinstance(data, dict):
+        raise KubeconfigError("the kubeconfig is not a YAML mapping")
+    cfg = Configuration()
+    try:
+        kube_config.load_kube_config_from_dict(
+            config_dict=data, context=context, client_configuration=cfg, persist_config=False
+        )
+    except (ConfigException, ValueError, KeyError, TypeError) as exc:
+        raise KubeconfigError(_config_message("the kubeconfig", context, exc)) from None
+    return TimeoutApiClient(configuration=_configure(cfg))
+
+
+def _config_message(where: str, context: str | None, exc: Exception) -> str:
+    text = str(exc)
+    if context and "context" in text.lower():
+        return f"context {context!r} is not in {where}"
+    # ConfigException messages name fields, never credential values.
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return f"{where} cannot be used: {first[:200]}"
+
+
+def kubeconfig_contexts(path: str | Path) -> list[str]:
+    """Return the context names in the kubeconfig file at ``path`` (empty if unreadable)."""
+    try:
+        data = yaml.safe_load(Path(path).expanduser().read_text())
+    except (OSError, yaml.YAMLError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    return [c.get("name", "") for c in data.get("contexts") or [] if isinstance(c, dict)]
+
+
+def dynamic_client(api_client: ApiClient) -> DynamicClient:
+    """Return a DynamicClient over ``api_client`` (runs discovery)."""
+    return DynamicClient(api_client)
+
+
+def is_unreachable_error(exc: BaseException) -> bool:
+    """True when ``exc`` means the server could not be reached (not an API error answer)."""
+    if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError)):
+        return not isinstance(exc, ApiException)
+    return False
+
+
+def secret_value(secret: dict[str, Any], key: str) -> bytes | None:
+    """Return the decoded bytes of ``key`` in a Secret dict (``data`` base64 or ``stringData``)."""
+    data = secret.get("data") or {}
+    if key in data and data[key] is not None:
+        try:
+            return base64.b64decode(data[key])
+        except (ValueError, TypeError):
+            return None
+    string_data = secret.get("stringData") or {}
+    if key in string_data and string_data[key] is not None:
+        return str(string_data[key]).encode()
+    return None
+
+
+class _Connection:
+    """One cached workload-cluster connection and the versions it was built from."""
+
+    def __init__(self, api_client: ApiClient, versions: tuple[str, str]) -> None:
+        self.api_client = api_client
+        self.versions = versions
+        self.dynamic: DynamicClient | None = None
+        self.checked_at = time.monotonic()
+
+
+class ClusterConnections:
+    """Clients for workload clusters, built from KubeFedCluster Secrets and rebuilt when those change."""
+
+    def __init__(
+        self,
+        management: ApiClient,
+        namespace: str = FEDERATION_NAMESPACE,
+        recheck_seconds: float = 2.0,
+    ) -> None:
+        """Read KubeFedClusters and Secrets in ``namespace`` through the ``management`` client."""
+        self._mgmt = management
+        self._namespace = namespace
+        self._recheck = recheck_seconds
+        self._lock = threading.Lock()
+        self._cache: dict[str, _Connection] = {}
+
+    def _get_json(self, path: str) -> dict[str, Any] | None:
+        try:
+            return json_request(self._mgmt, "GET", path)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise ClusterUnreachable("management", f"management API answered {exc.status}") from None
+        except Exception as exc:  # noqa: BLE001 - transport failure on the management side
+            raise ClusterUnreachable("management", f"management cluster unreachable ({type(exc).__name__})") from None
+
+    def _lookup(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        ns = self._namespace
+        kfc = self._get_json(f"/apis/{KUBEFED_GROUP_VERSION}/namespaces/{ns}/kubefedclusters/{name}")
+        if kfc is None:
+            raise ClusterUnreachable(name, "no KubeFedCluster of that name is attached", "ClusterNotFound")
+        secret_name = ((kfc.get("spec") or {}).get("secretRef") or {}).get("name")
+        if not secret_name:
+            raise ClusterUnreachable(name, "the KubeFedCluster has no spec.secretRef.name", "ClusterConfigInvalid")
+        secret = self._get_json(f"/api/v1/namespaces/{ns}/secrets/{secret_name}")
+        if secret is None:
+            raise ClusterUnreachable(name, f"its Secret {secret_name} does not exist", "ClusterConfigInvalid")
+        return kfc, secret
+
+    def get(self, name: str) -> tuple[ApiClient, DynamicClient]:
+        """Return ``(api_client, dynamic)`` for cluster ``name`` or raise ClusterUnreachable."""
+        with self._lock:
+            conn = self._cache.get(name)
+            fresh = conn is not None and time.monotonic() - conn.checked_at < self._recheck
+        if not fresh:
+            conn = self._refresh(name)
+        assert conn is not None
+        if conn.dynamic is None:
+            try:
+                conn.dynamic = dynamic_client(conn.api_client)
+            except ApiException as exc:
+                raise ClusterUnreachable(name, f"discovery failed with HTTP {exc.status}", "ClusterNotReady") from None
+            except Exception as exc:  # noqa: BLE001 - transport errors of any kind
+                raise ClusterUnreachable(name, f"cannot connect ({type(exc).__name__})") from None
+        return conn.api_client, conn.dynamic
+
+    def api_client(self, name: str) -> ApiClient:
+        """Return only the ApiClient for ``name`` (no discovery); raise ClusterUnreachable."""
+        with self._lock:
+            conn = self._cache.get(name)
+            fresh = conn is not None and time.monotonic() - conn.checked_at < self._recheck
+        if not fresh:
+            conn = self._refresh(name)
+        assert conn is not None
+        return conn.api_client
+
+    def _refresh(self, name: str) -> _Connection:
+        kfc, secret = self._lookup(name)
+        versions = (
+            str((kfc.get("metadata") or {}).get("resourceVersion", "")),
+            str((secret.get("metadata") or {}).get("resourceVersion", "")),
+        )
+        with self._lock:
+            conn = self._cache.get(name)
+            if conn is not None and conn.versions == versions:
+                conn.checked_at = time.monotonic()
+                return conn
+        raw = secret_value(secret, "kubeconfig")
+        if raw is None:
+            raise ClusterUnreachable(name, "its Secret has no 'kubeconfig' key", "ClusterConfigInvalid")
+        try:
+            client = api_client_from_kubeconfig_text(raw)
+        except KubeconfigError as exc:
+            raise ClusterUnreachable(name, str(exc), "ClusterConfigInvalid") from None
+        new = _Connection(client, versions)
+        with self._lock:
+            old = self._cache.get(name)
+            self._cache[name] = new
+        if old is not None:
+            log.info("cluster %s: connection rebuilt after its configuration changed", name)
+            _close_quietly(old.api_client)
+        return new
+
+    def invalidate(self, name: str | None = None) -> None:
+        """Forget the connection to ``name`` (or all): the next get() rebuilds it."""
+        with self._lock:
+            if name is None:
+                dropped = list(self._cache.values())
+                self._cache.clear()
+            else:
+                conn = self._cache.pop(name, None)
+                dropped = [conn] if conn is not None else []
+        for conn in dropped:
+            _close_quietly(conn.api_client)
+
+    def close(self) -> None:
+        """Close every cached client."""
+        self.invalidate(None)
+
+
+def _close_quietly(client: ApiClient) -> None:
+    try:
+        client.close()
+    except Exception:  # noqa: BLE001 - closing is best effort
+        pass
+
+
+def json_request(
+    api_client: ApiClient,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    query: dict[str, Any] | None = None,
+    content_type: str = "application/json",
+    timeout: Any = None,
+) -> dict[str, Any]:
+    """Send one JSON request to ``path`` (e.g. ``/api/v1/namespaces``) and return the decoded answer.
+
+    Raises ApiException (with ``status``) for a non-2xx answer; transport errors propagate.
+    """
+    from urllib.parse import urlencode
+
+    url = api_client.configuration.host.rstrip("/") + path
+    if query:
+        url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+    headers = {"Accept": "application/json", "Content-Type": content_type}
+    headers.update(api_client.default_headers)
+    auth = api_client.configuration.auth_settings().get("BearerToken")
+    if auth and auth.get("value"):
+        headers[auth["key"]] = auth["value"]
+    resp = api_client.call_api(method.upper(), url, header_params=headers, body=body, _request_timeout=timeout)
+    data = resp.read()
+    if not 200 <= resp.status < 300:
+        raise ApiException(status=resp.status, reason=resp.reason, http_resp=resp)
+    if not data:
+        return {}
+    return json.loads(data)
