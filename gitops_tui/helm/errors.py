@@ -1,0 +1,17 @@
+"""Typed Helm failures with Flux helm-controller's reasons, carrying Helm's own message."""
+
+from __future__ import annotations
+
+INSTALL_FAILED = "InstallFailed"
+UPGRADE_FAILED = "UpgradeFailed"
+ARTIFACT_FAILED = "ArtifactFailed"
+VALUES_FAILED = "ValuesFailed"
+
+
+class HelmReleaseFailed(Exception):
+    """A release could not be rendered or installed; nothing of it was applied."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message

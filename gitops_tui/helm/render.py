@@ -1,0 +1,118 @@
+"""Render a chart with real Helm into manifests and the release record Helm would store."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import helm_python as helm
+import yaml
+
+from gitops_tui.helm.errors import HelmReleaseFailed
+
+
+@dataclass(frozen=True)
+class RenderedRelease:
+    """A chart rendered for one release revision: its objects, manifest text and notes."""
+
+    objects: list[dict[str, Any]]
+    manifest: str
+    notes: str
+    chart_metadata: dict[str, Any]
+    values: dict[str, Any]
+
+    @property
+    def digest(self) -> str:
+        """Return a digest of chart, values and manifest: equal digests mean nothing to upgrade."""
+        text = yaml.safe_dump([self.chart_metadata, self.values, self.manifest], sort_keys=True)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _is_hook(obj: dict[str, Any]) -> bool:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    return "helm.sh/hook" in annotations
+
+
+def render_release(
+    chart: helm.Chart,
+    values: dict[str, Any],
+    *,
+    release_name: str,
+    namespace: str,
+    revision: int,
+    failure_reason: str,
+) -> RenderedRelease:
+    """Validate `values` against the chart's schema and render it; Helm's message on failure."""
+    try:
+        chart.validate_schema(values)
+        rendered = chart.render(
+            values,
+            name=release_name,
+            namespace=namespace,
+            revision=revision,
+            is_install=revision == 1,
+            is_upgrade=revision > 1,
+        )
+    except helm.HelmError as exc:
+        raise HelmReleaseFailed(failure_reason, str(exc).strip()) from exc
+    objects: list[dict[str, Any]] = []
+    parts: list[str] = []
+    notes = ""
+    for template in sorted(rendered):
+        text = rendered[template]
+        if template.endswith("NOTES.txt"):
+            notes = text
+            continue
+        try:
+            docs = [d for d in yaml.safe_load_all(text) if d]
+        except yaml.YAMLError as exc:
+            raise HelmReleaseFailed(failure_reason, f"{template}: rendered YAML is invalid: {exc}") from None
+        kept = [d for d in docs if isinstance(d, dict) and not _is_hook(d)]
+        for doc in kept:
+            if not doc.get("apiVersion") or not doc.get("kind") or not (doc.get("metadata") or {}).get("name"):
+                raise HelmReleaseFailed(failure_reason, f"{template}: object without apiVersion, kind or name")
+        if kept:
+            objects.extend(kept)
+            parts.append(f"---\n# Source: {template}\n{text.strip()}\n")
+    return RenderedRelease(objects, "".join(parts), notes, dict(chart.metadata), values)
+
+
+def release_record(
+    rendered: RenderedRelease,
+    *,
+    chart: helm.Chart,
+    release_name: str,
+    namespace: str,
+    revision: int,
+    status: str,
+    description: str,
+    first_deployed: str,
+    now: str,
+) -> dict[str, Any]:
+    """Return the release dict in Helm's storage schema (release.v1)."""
+    return {
+        "name": release_name,
+        "namespace": namespace,
+        "version": revision,
+        "info": {
+            "first_deployed": first_deployed,
+            "last_deployed": now,
+            "deleted": "",
+            "description": description,
+            "status": status,
+            "notes": rendered.notes,
+        },
+        "chart": {
+            "metadata": rendered.chart_metadata,
+            "lock": None,
+            "templates": [],
+            "values": chart.values,
+            "schema": None,
+            "files": [],
+        },
+        "config": rendered.values,
+        "manifest": rendered.manifest,
+        "hooks": [],
+        "labels": {},
+    }

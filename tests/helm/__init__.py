@@ -1,0 +1,1 @@
+"""Tests of Helm releases: storage format, rendering, values and the cross-cluster view."""
