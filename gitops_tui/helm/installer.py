@@ -1,0 +1,225 @@
+"""Install, upgrade and uninstall one HelmRelease on one cluster, recording it in Helm's own storage."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import yaml
+from kubernetes.dynamic import DynamicClient
+
+from gitops_tui.helm import storage
+from gitops_tui.helm.charts import chart_spec, load_from_git, load_from_repository
+from gitops_tui.helm.errors import ARTIFACT_FAILED, INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
+from gitops_tui.helm.render import RenderedRelease, release_record, render_release
+from gitops_tui.helm.values import compose_values
+from gitops_tui.kube.apply import apply_object, delete_object, get_object
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_HISTORY = 5
+
+
+@dataclass(frozen=True)
+class ReleaseTarget:
+    """Where a HelmRelease installs: its release name, target namespace and history limit."""
+
+    name: str
+    namespace: str
+    max_history: int
+
+    @classmethod
+    def of(cls, helm_release: dict[str, Any]) -> ReleaseTarget:
+        """Read releaseName, targetNamespace and maxHistory with Flux's defaults."""
+        spec = helm_release.get("spec") or {}
+        meta = helm_release.get("metadata") or {}
+        target_ns = spec.get("targetNamespace") or meta.get("namespace", "")
+        default_name = f"{spec['targetNamespace']}-{meta.get('name')}" if spec.get("targetNamespace") else meta.get("name", "")
+        history = spec.get("maxHistory")
+        return cls(spec.get("releaseName") or default_name, target_ns, DEFAULT_MAX_HISTORY if history is None else int(history))
+
+
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    """What one pass did: 'install', 'upgrade' or 'unchanged', with the release's revision and chart."""
+
+    action: str
+    release: str
+    namespace: str
+    revision: int
+    chart: str
+    chart_version: str
+
+    @property
+    def reason(self) -> str:
+        """Return Flux's reason for the Released condition."""
+        return {"install": "InstallSucceeded", "upgrade": "UpgradeSucceeded"}.get(self.action, "InstallSucceeded")
+
+
+@dataclass(frozen=True)
+class PreparedRelease:
+    """A release rendered and validated, ready to apply: nothing has been written yet."""
+
+    helm_release: dict[str, Any]
+    target: ReleaseTarget
+    chart: helm.Chart
+    rendered: RenderedRelease
+    revision: int
+    previous: dict[str, Any] | None
+
+    @property
+    def unchanged(self) -> bool:
+        """True when the deployed revision already has this chart, values and manifest."""
+        if not self.previous or self.previous["info"]["status"] != storage.DEPLOYED:
+            return False
+        return (
+            self.previous.get("manifest") == self.rendered.manifest
+            and (self.previous.get("config") or {}) == self.rendered.values
+            and (self.previous.get("chart") or {}).get("metadata") == self.rendered.chart_metadata
+        )
+
+
+def stored_releases(dynamic: DynamicClient, namespace: str, release: str) -> list[dict[str, Any]]:
+    """Return every stored revision of a release on the cluster, oldest first."""
+    secrets = dynamic.resources.get(api_version="v1", kind="Secret")
+    listed = secrets.get(namespace=namespace, label_selector=f"owner=helm,name={release}").to_dict()
+    releases = [storage.release_from_secret(s) for s in listed.get("items") or []]
+    return sorted(releases, key=lambda r: int(r.get("version", 0)))
+
+
+def _load_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[dict[str, Any]], cache_dir: Path) -> helm.Chart:
+    spec = chart_spec(helm_release)
+    source = spec.get("sourceRef") or {}
+    chart_name = spec.get("chart", "")
+    if not chart_name:
+        raise HelmReleaseFailed(ARTIFACT_FAILED, "spec.chart.spec.chart is empty")
+    if source.get("kind", "GitRepository") == "GitRepository":
+        return load_from_git(checkout, chart_name)
+    if source.get("kind") == "HelmRepository":
+        repo = next(
+            (m for m in manifests if m.get("kind") == "HelmRepository" and m["metadata"]["name"] == source.get("name")),
+            None,
+        )
+        if repo is None or not (repo.get("spec") or {}).get("url"):
+            raise HelmReleaseFailed(ARTIFACT_FAILED, f"HelmRepository {source.get('name')!r} not found in the source")
+        return load_from_repository(cache_dir, repo["spec"]["url"], chart_name, spec.get("version"))
+    raise HelmReleaseFailed(ARTIFACT_FAILED, f"sourceRef kind {source.get('kind')!r} is not supported")
+
+
+def prepare(
+    dynamic: DynamicClient,
+    helm_release: dict[str, Any],
+    *,
+    checkout: Path,
+    manifests: list[dict[str, Any]],
+    cache_dir: Path,
+) -> PreparedRelease:
+    """Load the chart, compose values and render: every failure here applies nothing."""
+    target = ReleaseTarget.of(helm_release)
+    project_ns = helm_release["metadata"]["namespace"]
+    history = stored_releases(dynamic, target.namespace, target.name)
+    previous = history[-1] if history else None
+    reason = UPGRADE_FAILED if previous else INSTALL_FAILED
+    if target.namespace != project_ns:
+        raise HelmReleaseFailed(reason, f"targetNamespace {target.namespace!r} is outside the project namespace {project_ns!r}")
+    chart = _load_chart(helm_release, checkout, manifests, cache_dir)
+
+    def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return get_object(dynamic, "v1", kind, name, namespace)
+
+    try:
+        values = compose_values(helm_release, project_ns, read)
+    except HelmReleaseFailed as exc:
+        raise HelmReleaseFailed(reason, exc.message) from exc
+    revision = int(previous["version"]) + 1 if previous else 1
+    rendered = render_release(
+        chart, values, release_name=target.name, namespace=target.namespace, revision=revision, failure_reason=reason
+    )
+    for obj in rendered.objects:
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        if namespace and namespace != target.namespace:
+            raise HelmReleaseFailed(reason, f"{obj['kind']}/{obj['metadata']['name']} is in namespace {namespace!r}, outside the project")
+    return PreparedRelease(helm_release, target, chart, rendered, revision, previous)
+
+
+def _owned(obj: dict[str, Any], target: ReleaseTarget, labels: dict[str, str]) -> dict[str, Any]:
+    meta = dict(obj.get("metadata") or {})
+    meta["namespace"] = target.namespace
+    meta["labels"] = {**(meta.get("labels") or {}), **labels, "app.kubernetes.io/managed-by": "Helm"}
+    meta["annotations"] = {
+        **(meta.get("annotations") or {}),
+        "meta.helm.sh/release-name": target.name,
+        "meta.helm.sh/release-namespace": target.namespace,
+    }
+    return {**obj, "metadata": meta}
+
+
+def _manifest_refs(manifest: str) -> set[tuple[str, str, str]]:
+    docs = [d for d in yaml.safe_load_all(manifest or "") if isinstance(d, dict)]
+    return {(d.get("apiVersion", ""), d.get("kind", ""), (d.get("metadata") or {}).get("name", "")) for d in docs}
+
+
+def install(
+    dynamic: DynamicClient,
+    prepared: PreparedRelease,
+    *,
+    labels: dict[str, str],
+    now: str,
+    modified_at: int,
+    should_stop: Callable[[], bool],
+) -> ReleaseOutcome | None:
+    """Apply a prepared release, record its revision and supersede the last; None when stopped."""
+    target, rendered, previous = prepared.target, prepared.rendered, prepared.previous
+    meta = rendered.chart_metadata
+    if prepared.unchanged:
+        assert previous is not None
+        return ReleaseOutcome("unchanged", target.name, target.namespace, int(previous["version"]), meta.get("name", ""), str(meta.get("version", "")))
+    for obj in rendered.objects:
+        if should_stop():
+            return None
+        apply_object(dynamic, _owned(obj, target, labels))
+    if previous:
+        for api_version, kind, name in _manifest_refs(previous.get("manifest", "")) - _manifest_refs(rendered.manifest):
+            if should_stop():
+                return None
+            delete_object(dynamic, api_version, kind, name, target.namespace)
+    action = "upgrade" if previous else "install"
+    record = release_record(
+        rendered,
+        chart=prepared.chart,
+        release_name=target.name,
+        namespace=target.namespace,
+        revision=prepared.revision,
+        status=storage.DEPLOYED,
+        description="Upgrade complete" if previous else "Install complete",
+        first_deployed=(previous or {}).get("info", {}).get("first_deployed") or now,
+        now=now,
+    )
+    apply_object(dynamic, storage.storage_secret(record, modified_at))
+    history = stored_releases(dynamic, target.namespace, target.name)
+    for old in history:
+        if int(old["version"]) < prepared.revision and old["info"]["status"] == storage.DEPLOYED:
+            old["info"]["status"] = storage.SUPERSEDED
+            apply_object(dynamic, storage.storage_secret(old, modified_at))
+    if target.max_history > 0:
+        for old in history[: max(0, len(history) - target.max_history)]:
+            delete_object(dynamic, "v1", "Secret", storage.secret_name(target.name, int(old["version"])), target.namespace)
+    return ReleaseOutcome(action, target.name, target.namespace, prepared.revision, meta.get("name", ""), str(meta.get("version", "")))
+
+
+def uninstall(dynamic: DynamicClient, helm_release: dict[str, Any]) -> bool:
+    """Remove a release's objects and its whole history; return False when nothing was installed."""
+    target = ReleaseTarget.of(helm_release)
+    history = stored_releases(dynamic, target.namespace, target.name)
+    if not history:
+        return False
+    for api_version, kind, name in _manifest_refs(history[-1].get("manifest", "")):
+        delete_object(dynamic, api_version, kind, name, target.namespace)
+    for old in history:
+        delete_object(dynamic, "v1", "Secret", storage.secret_name(target.name, int(old["version"])), target.namespace)
+    log.info("uninstalled release %s/%s", target.namespace, target.name)
+    return True
