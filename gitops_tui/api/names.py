@@ -1,0 +1,95 @@
+"""Names of the management API: groups, versions, kinds, plurals, annotations, labels, finalizers, conditions."""
+
+from __future__ import annotations
+
+# Groups and versions.
+PROJECT_GROUP = "gitops-tui.io"
+PROJECT_VERSION = "v1alpha1"
+PROJECT_API_VERSION = f"{PROJECT_GROUP}/{PROJECT_VERSION}"
+
+KUBEFED_CORE_GROUP = "core.kubefed.io"
+KUBEFED_CORE_VERSION = "v1beta1"
+KUBEFED_CORE_API_VERSION = f"{KUBEFED_CORE_GROUP}/{KUBEFED_CORE_VERSION}"
+
+TYPES_GROUP = "types.kubefed.io"
+TYPES_VERSION = "v1beta1"
+TYPES_API_VERSION = f"{TYPES_GROUP}/{TYPES_VERSION}"
+
+# Kinds.
+KIND_PROJECT = "Project"
+KIND_KUBEFED_CLUSTER = "KubeFedCluster"
+KIND_FEDERATED_SECRET = "FederatedSecret"
+KIND_FEDERATED_GIT_REPOSITORY = "FederatedGitRepository"
+KIND_FEDERATED_KUSTOMIZATION = "FederatedKustomization"
+
+# Plurals (the REST resource names).
+PLURAL_PROJECTS = "projects"
+PLURAL_KUBEFED_CLUSTERS = "kubefedclusters"
+PLURAL_FEDERATED_SECRETS = "federatedsecrets"
+PLURAL_FEDERATED_GIT_REPOSITORIES = "federatedgitrepositories"
+PLURAL_FEDERATED_KUSTOMIZATIONS = "federatedkustomizations"
+
+# Singulars.
+SINGULAR_PROJECT = "project"
+SINGULAR_KUBEFED_CLUSTER = "kubefedcluster"
+SINGULAR_FEDERATED_SECRET = "federatedsecret"
+SINGULAR_FEDERATED_GIT_REPOSITORY = "federatedgitrepository"
+SINGULAR_FEDERATED_KUSTOMIZATION = "federatedkustomization"
+
+# kind -> (group, version, plural), for clients that address objects by kind.
+RESOURCES: dict[str, tuple[str, str, str]] = {
+    KIND_PROJECT: (PROJECT_GROUP, PROJECT_VERSION, PLURAL_PROJECTS),
+    KIND_KUBEFED_CLUSTER: (KUBEFED_CORE_GROUP, KUBEFED_CORE_VERSION, PLURAL_KUBEFED_CLUSTERS),
+    KIND_FEDERATED_SECRET: (TYPES_GROUP, TYPES_VERSION, PLURAL_FEDERATED_SECRETS),
+    KIND_FEDERATED_GIT_REPOSITORY: (TYPES_GROUP, TYPES_VERSION, PLURAL_FEDERATED_GIT_REPOSITORIES),
+    KIND_FEDERATED_KUSTOMIZATION: (TYPES_GROUP, TYPES_VERSION, PLURAL_FEDERATED_KUSTOMIZATIONS),
+}
+
+# Namespaces.
+FEDERATION_NAMESPACE = "kube-federation-system"
+SYSTEM_NAMESPACE = "gitops-tui-system"
+
+# Annotations.
+ANNOTATION_SUSPENDED_BY = "gitops-tui.io/suspended-by"
+ANNOTATION_SUSPEND_REASON = "gitops-tui.io/suspend-reason"
+ANNOTATION_SUSPENDED_AT = "gitops-tui.io/suspended-at"
+ANNOTATION_REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+ANNOTATION_ORPHAN = "kubefed.io/orphan"
+SUSPEND_ANNOTATIONS = (ANNOTATION_SUSPENDED_BY, ANNOTATION_SUSPEND_REASON, ANNOTATION_SUSPENDED_AT)
+
+# Finalizers.
+FINALIZER_PRUNE = "gitops-tui.io/prune"
+
+# Labels.
+LABEL_PROJECT = "gitops-tui.io/project"
+LABEL_SOURCE = "gitops-tui.io/source"
+
+# Writers and coordination.
+FIELD_MANAGER = "gitops-tui"
+REPORTING_COMPONENT = "gitops-tui"
+LEASE_NAME = "gitops-tui-reconciler"
+
+# Secret keys.
+KUBECONFIG_SECRET_KEY = "kubeconfig"
+GIT_USERNAME_KEY = "username"
+GIT_PASSWORD_KEY = "password"
+GIT_BEARER_TOKEN_KEY = "bearerToken"
+GIT_IDENTITY_KEY = "identity"
+GIT_KNOWN_HOSTS_KEY = "known_hosts"
+
+# Condition types.
+PROPAGATION = "Propagation"
+READY = "Ready"
+RECONCILING = "Reconciling"
+STALLED = "Stalled"
+OFFLINE = "Offline"
+
+# KubeFedCluster condition reasons.
+REASON_CLUSTER_READY = "ClusterReady"
+REASON_CLUSTER_NOT_READY = "ClusterNotReady"
+REASON_CLUSTER_NOT_REACHABLE = "ClusterNotReachable"
+
+# Defaults.
+DEFAULT_PROVIDER = "github"
+DEFAULT_INTERVAL = "1m"
+DEFAULT_TIMEOUT = "60s"

@@ -1,0 +1,42 @@
+"""Typed view of a Project (gitops-tui.io/v1alpha1, cluster-scoped)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitops_tui.api.base import ObjectView, placement_cluster_names, placement_of
+
+
+class Project(ObjectView):
+    """A project: a namespace on the management cluster and on each placed workload cluster."""
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """spec, or {}."""
+        return self.raw.get("spec") or {}
+
+    @property
+    def namespace(self) -> str:
+        """The project namespace: spec.namespace, defaulting to the project name."""
+        return str(self.spec.get("namespace") or self.name)
+
+    @property
+    def display_name(self) -> str:
+        """spec.displayName, defaulting to the project name."""
+        return str(self.spec.get("displayName") or self.name)
+
+    @property
+    def placement(self) -> dict[str, Any]:
+        """spec.placement ({} when unset)."""
+        return placement_of(self.raw)
+
+    @property
+    def placement_clusters(self) -> list[str]:
+        """The cluster names listed in spec.placement.clusters."""
+        return placement_cluster_names(self.placement)
+
+    @property
+    def cluster_selector(self) -> dict[str, Any] | None:
+        """spec.placement.clusterSelector, or None."""
+        selector = self.placement.get("clusterSelector")
+        return None if selector is None else dict(selector)

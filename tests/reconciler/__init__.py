@@ -1,0 +1,1 @@
+"""Tests of the management API types and the reconciler's source, render, tenancy and health."""
