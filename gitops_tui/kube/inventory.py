@@ -1,0 +1,55 @@
+"""Inventory of applied objects in Flux's format ({id: <ns>_<name>_<group>_<Kind>, v: <version>}): build, parse, diff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gitops_tui.api.formats import ObjectRef
+
+__all__ = ["ObjectRef", "describe", "entries", "parse_entries", "ref_of", "stale"]
+
+
+def ref_of(obj: dict) -> ObjectRef:
+    """Return the ObjectRef of a manifest or live object."""
+    return ObjectRef.from_object(obj)
+
+
+def describe(ref: ObjectRef) -> str:
+    """Return a human name like 'Deployment apps/podinfo' (kind, namespace/name)."""
+    where = f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name
+    return f"{ref.kind} {where}"
+
+
+def entries(refs: Iterable[ObjectRef]) -> list[dict]:
+    """Return sorted, de-duplicated inventory entries for the refs."""
+    seen: dict[str, ObjectRef] = {}
+    for ref in refs:
+        seen[ref.id] = ref
+    return [seen[key].to_entry() for key in sorted(seen)]
+
+
+def parse_entries(items: Iterable[dict] | None) -> list[ObjectRef]:
+    """Parse status inventory entries, skipping malformed ones."""
+    out: list[ObjectRef] = []
+    for item in items or []:
+        try:
+            out.append(ObjectRef.from_entry(item))
+        except (KeyError, ValueError):
+            continue
+    return out
+
+
+def union(*groups: Iterable[ObjectRef]) -> list[ObjectRef]:
+    """Return the refs of every group, de-duplicated by id (later groups win), sorted by id."""
+    seen: dict[str, ObjectRef] = {}
+    for group in groups:
+        for ref in group:
+            seen[ref.id] = ref
+    return [seen[key] for key in sorted(seen)]
+
+
+def stale(previous: Iterable[ObjectRef], desired: Iterable[ObjectRef]) -> list[ObjectRef]:
+    """Return the refs of ``previous`` whose id is not in ``desired`` (what prune removes)."""
+    keep = {ref.id for ref in desired}
+    out = {ref.id: ref for ref in previous if ref.id not in keep}
+    return [out[key] for key in sorted(out)]
