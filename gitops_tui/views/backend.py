@@ -1,0 +1,78 @@
+"""The console's backend contract: a state to read, a change feed, and operations to call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from gitops_tui.views.forms import SecretRequest, SourceRequest
+from gitops_tui.views.state import Change, ManagementState
+
+#: Maps the management kinds to the state keys.
+KIND_KEYS = {
+    "Project": "projects",
+    "KubeFedCluster": "clusters",
+    "FederatedSecret": "secrets",
+    "FederatedGitRepository": "gitrepositories",
+    "FederatedKustomization": "kustomizations",
+    "Event": "events",
+    "Lease": "leases",
+}
+
+
+class Operations(Protocol):
+    """Writes to the management cluster (each blocking; run them in a worker)."""
+
+    def suspend_source(self, namespace: str, name: str, reason: str) -> str:
+        """Suspend one source with a reason; return a one-line result."""
+
+    def resume_source(self, namespace: str, name: str) -> str:
+        """Resume one source; return a one-line result."""
+
+    def suspend_project(self, project: str, reason: str) -> str:
+        """Suspend every source of a project."""
+
+    def resume_project(self, project: str) -> str:
+        """Resume every source of a project."""
+
+    def request_reconcile(self, namespace: str, name: str) -> str:
+        """Ask the reconciler to reconcile a source now."""
+
+    def preview_resume(self, namespace: str, name: str) -> str:
+        """Return the dry-run diff a resume would revert ('' when nothing)."""
+
+    def delete_preview(self, namespace: str, name: str) -> dict[str, int]:
+        """Return how many objects each cluster would lose if the source were deleted."""
+
+    def delete_source(self, namespace: str, name: str) -> str:
+        """Delete a source (its objects are pruned from every cluster)."""
+
+    def create_source(self, request: SourceRequest) -> str:
+        """Create a source (FederatedGitRepository + FederatedKustomization)."""
+
+    def create_secret(self, request: SecretRequest) -> str:
+        """Create a FederatedSecret for git credentials."""
+
+
+class Backend(Protocol):
+    """Where the console's data comes from and where its operations go."""
+
+    context: str
+    """The management context shown in the header."""
+    identity: str | None
+    """This console's reconciler identity (to tell 'this console' holds the lease)."""
+    state: ManagementState
+    ops: Operations
+
+    def now(self) -> datetime:
+        """The clock the views use for ages (frozen in tests)."""
+
+    def run_feed(self, emit: Callable[[list[Change]], None], stopped: Callable[[], bool]) -> None:
+        """Blocking: list then watch the management cluster, calling ``emit`` with changes."""
+
+    def run_reconciler(self, stopped: Callable[[], bool]) -> None:
+        """Blocking: run the embedded reconciler (with leader election) until ``stopped()``."""
+
+    def close(self) -> None:
+        """Stop everything started; idempotent."""

@@ -1,0 +1,105 @@
+"""Texts of the YAML and describe views: conditions, clusters and events of one object."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+import yaml
+
+from gitops_tui.views import glyphs as g
+from gitops_tui.views.model import SourceView
+from gitops_tui.views.rows import event_row, suspension_text
+from gitops_tui.views.state import ManagementState
+from gitops_tui.views.timefmt import stamp
+
+REDACTED = "<redacted>"
+
+
+def redact(obj: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy with every Secret value replaced (data, stringData, template data)."""
+    out = copy.deepcopy(obj)
+    for holder in (out, (out.get("spec") or {}).get("template") or {}):
+        for key in ("data", "stringData"):
+            if isinstance(holder.get(key), dict):
+                holder[key] = {k: REDACTED for k in holder[key]}
+    annotations = (out.get("metadata") or {}).get("annotations") or {}
+    annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+    (out.get("metadata") or {}).pop("managedFields", None)
+    return out
+
+
+def to_yaml(*objects: dict[str, Any] | None) -> str:
+    """Return the objects as YAML documents, secrets redacted."""
+    docs = [redact(o) for o in objects if o]
+    return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
+
+
+def _conditions(obj: dict[str, Any] | None) -> list[str]:
+    lines = []
+    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+        lines.append(
+            f"  {cond.get('type', ''):<12} {cond.get('status', ''):<7} {cond.get('reason', '')}"
+            f"  {cond.get('message', '')}".rstrip()
+        )
+    return lines or ["  (none)"]
+
+
+def describe_source(view: SourceView, state: ManagementState, now: datetime) -> str:
+    """Return the describe text of a source: spec, suspension, conditions, clusters, events."""
+    lines = [
+        f"Name:       {view.name}",
+        f"Project:    {view.project} (namespace {view.namespace})",
+        f"Status:     {g.glyph(view.status)} {g.LABELS[view.status]}",
+        f"URL:        {view.url}",
+        f"Ref:        {view.ref or '-'}    Path: {view.path or '.'}    Interval: {view.interval or '-'}",
+        f"Secret:     {view.secret or '-'}    Prune: {'yes' if view.prune else 'no'}",
+        f"Revision:   {view.revision or '-'}",
+    ]
+    if view.suspension:
+        lines.append(f"Suspended:  {g.glyph(g.SUSPENDED)} {suspension_text(view.suspension, now)}")
+        lines.append(f"            since {stamp(view.suspension.at)}")
+    lines.append("Conditions (repository):")
+    lines += _conditions(view.repository)
+    lines.append("Conditions (kustomization):")
+    lines += _conditions(view.kustomization)
+    lines.append("Clusters:")
+    for cluster in view.clusters:
+        cell = view.cells.get(cluster)
+        if cell:
+            lines.append(
+                f"  {g.glyph(cell.status)} {cluster:<10} {cell.text:<16} {cell.inventory} objects  {cell.message}".rstrip()
+            )
+    if not view.clusters:
+        lines.append("  (not placed)")
+    lines.append("Events:")
+    events = [
+        e for e in state.items("events")
+        if (e.get("involvedObject") or {}).get("name") == view.name
+        and (e.get("metadata") or {}).get("namespace") == view.namespace
+    ][-10:]
+    for event in events:
+        cells = event_row(event).cells
+        lines.append(f"  {cells[0]} {cells[1]:<7} {cells[3]:<8} {cells[4]}: {cells[5]}")
+    if not events:
+        lines.append("  (none)")
+    return "\n".join(lines)
+
+
+def describe_object(obj: dict[str, Any]) -> str:
+    """Return a generic describe text: metadata, conditions and placement of any object."""
+    meta = obj.get("metadata") or {}
+    lines = [
+        f"Kind:       {obj.get('kind', '')}",
+        f"Name:       {meta.get('name', '')}",
+        f"Namespace:  {meta.get('namespace', '-') or '-'}",
+        f"Created:    {stamp(meta.get('creationTimestamp'))}",
+        "Conditions:",
+        *_conditions(obj),
+    ]
+    placement = (obj.get("spec") or {}).get("placement") or {}
+    clusters = [c.get("name", "") for c in placement.get("clusters") or []]
+    if clusters:
+        lines.append(f"Placement:  {', '.join(clusters)}")
+    return "\n".join(lines)

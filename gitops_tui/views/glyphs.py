@@ -1,0 +1,49 @@
+"""Status words, glyphs and style classes shared by every pane (narrow, 16-colour friendly)."""
+
+from __future__ import annotations
+
+READY = "ready"
+FAILING = "failing"
+PROGRESS = "progress"
+SUSPENDED = "suspended"
+UNKNOWN = "unknown"
+OFFLINE = "offline"
+NONE = "none"
+
+#: One narrow glyph per status: readable in 16 colours and without colour at all.
+GLYPHS = {
+    READY: "✓",
+    FAILING: "✗",
+    PROGRESS: "↻",
+    SUSPENDED: "‖",
+    UNKNOWN: "?",
+    OFFLINE: "✗",
+    NONE: "·",
+}
+
+#: Human label per status.
+LABELS = {
+    READY: "Ready",
+    FAILING: "Failing",
+    PROGRESS: "Progressing",
+    SUSPENDED: "Suspended",
+    UNKNOWN: "Unknown",
+    OFFLINE: "Offline",
+    NONE: "",
+}
+
+
+def glyph(status: str) -> str:
+    """Return the glyph for a status word."""
+    return GLYPHS.get(status, GLYPHS[UNKNOWN])
+
+
+def short_revision(revision: str | None) -> str:
+    """Shorten ``main@sha1:<40 hex>`` to ``main@abc1234``."""
+    if not revision:
+        return ""
+    ref, _, digest = revision.partition("@")
+    if not digest:
+        return revision[:12] if len(revision) > 20 else revision
+    _, _, sha = digest.rpartition(":")
+    return f"{ref}@{sha[:7]}"

@@ -1,0 +1,260 @@
+"""Pane tables: columns and rows (plain strings plus a status word) built from the state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gitops_tui.views import glyphs as g
+from gitops_tui.views import model, names
+from gitops_tui.views.state import ManagementState, event_time
+from gitops_tui.views.timefmt import age, clock_time
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: a stable key, the cell texts, a status word and filter tags."""
+
+    key: str
+    cells: tuple[str, ...]
+    status: str = g.NONE
+    tags: dict[str, str] = field(default_factory=dict)
+    statuses: tuple[str, ...] = ()
+    """Optional per-cell status words (same length as ``cells``) for cell colouring."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A pane's columns and rows, plus the text shown when there is no row."""
+
+    columns: tuple[str, ...]
+    rows: list[Row]
+    empty: str = "Nothing here yet."
+
+
+def suspension_text(suspension: model.Suspension | None, now: datetime) -> str:
+    """Return ``by alice 12m ago: reason`` for a suspension ('' when not suspended)."""
+    if suspension is None:
+        return ""
+    since = age(suspension.at, now)
+    when = f" {since} ago" if since else ""
+    reason = f": {suspension.reason}" if suspension.reason else ""
+    return f"by {suspension.by}{when}{reason}"
+
+
+def sources_table(state: ManagementState, now: datetime) -> Table:
+    """The GitOps Sources pane."""
+    rows = []
+    for s in model.sources(state):
+        note = suspension_text(s.suspension, now) if s.suspension else s.message
+        rows.append(
+            Row(
+                key=s.key,
+                cells=(
+                    f"{g.glyph(s.status)} {g.LABELS[s.status]}",
+                    s.name,
+                    s.project,
+                    g.short_revision(s.revision) or "-",
+                    ",".join(s.clusters) or "-",
+                    s.url,
+                    note,
+                ),
+                status=s.status,
+                tags={"source": s.name, "cluster": " ".join(s.clusters), "project": s.project},
+            )
+        )
+    columns = ("Status", "Source", "Project", "Revision", "Clusters", "URL", "Message")
+    return Table(columns, rows, "No GitOps source yet. Press n to create one.")
+
+
+def all_clusters(state: ManagementState) -> list[str]:
+    """Return the names of the registered clusters, sorted."""
+    return sorted(c["metadata"]["name"] for c in state.items("clusters"))
+
+
+def propagation_table(state: ManagementState, now: datetime) -> Table:
+    """The Propagation pane: sources by clusters, one cell each."""
+    sources = model.sources(state)
+    cluster_names = all_clusters(state)
+    for s in sources:
+        cluster_names += [c for c in s.clusters if c not in cluster_names]
+    rows = []
+    for s in sources:
+        cells, statuses = [], []
+        for cluster in cluster_names:
+            cell = s.cells.get(cluster)
+            if cell is None:
+                cells.append(g.glyph(g.NONE))
+                statuses.append(g.NONE)
+            else:
+                cells.append(f"{g.glyph(cell.status)} {cell.text}")
+                statuses.append(cell.status)
+        rows.append(
+            Row(
+                key=s.key,
+                cells=(f"{g.glyph(s.status)} {s.name}", *cells),
+                status=s.status,
+                tags={"source": s.name, "cluster": " ".join(s.clusters), "project": s.project},
+                statuses=(s.status, *statuses),
+            )
+        )
+    return Table(("Source", *cluster_names), rows, "No GitOps source to propagate yet.")
+
+
+def _cluster_status(cluster: dict[str, Any]) -> tuple[str, str]:
+    ready = model.condition(cluster, "Ready")
+    offline = model.condition(cluster, "Offline")
+    if offline and offline.get("status") == "True":
+        return g.OFFLINE, offline.get("message") or offline.get("reason", "")
+    if ready and ready.get("status") == "True":
+        return g.READY, ready.get("message", "")
+    if ready:
+        return g.OFFLINE, ready.get("message") or ready.get("reason", "")
+    return g.UNKNOWN, "no status yet"
+
+
+def cluster_statuses(state: ManagementState) -> dict[str, str]:
+    """Map each registered cluster to ready / offline / unknown."""
+    return {c["metadata"]["name"]: _cluster_status(c)[0] for c in state.items("clusters")}
+
+
+def clusters_table(state: ManagementState, now: datetime) -> Table:
+    """The Clusters pane: Ready or Offline, endpoint, version."""
+    rows = []
+    for cluster in state.items("clusters"):
+        status, message = _cluster_status(cluster)
+        st = cluster.get("status") or {}
+        version = st.get("kubernetesVersion") or st.get("version") or (
+            (cluster.get("metadata") or {}).get("annotations") or {}
+        ).get("gitops-tui.io/kubernetes-version", "-")
+        name = cluster["metadata"]["name"]
+        rows.append(
+            Row(
+                key=name,
+                cells=(
+                    f"{g.glyph(status)} {g.LABELS[status]}",
+                    name,
+                    (cluster.get("spec") or {}).get("apiEndpoint", ""),
+                    version or "-",
+                    message,
+                ),
+                status=status,
+                tags={"cluster": name},
+            )
+        )
+    return Table(("Status", "Cluster", "Endpoint", "Version", "Message"), rows, "No cluster registered.")
+
+
+def projects_table(state: ManagementState, now: datetime) -> Table:
+    """The Projects pane, with their clusters and a count of sources by status."""
+    clusters = state.items("clusters")
+    health = cluster_statuses(state)
+    sources = model.sources(state)
+    rows = []
+    for project in state.items("projects"):
+        name = project["metadata"]["name"]
+        spec = project.get("spec") or {}
+        placed = model.project_clusters(project, clusters)
+        mine = [s for s in sources if s.project == name]
+        counts = _counts(mine)
+        rows.append(
+            Row(
+                key=name,
+                cells=(
+                    name,
+                    spec.get("displayName", ""),
+                    spec.get("namespace", name),
+                    " ".join(f"{g.glyph(health.get(c, g.UNKNOWN))}{c}" for c in placed) or "-",
+                    f"{len(mine)} ({counts[g.READY]}{g.glyph(g.READY)} {counts[g.FAILING]}{g.glyph(g.FAILING)}"
+                    f" {counts[g.SUSPENDED]}{g.glyph(g.SUSPENDED)})",
+                ),
+                status=g.SUSPENDED if mine and counts[g.SUSPENDED] == len(mine) else g.NONE,
+                tags={"project": name, "cluster": " ".join(placed)},
+            )
+        )
+    return Table(("Project", "Display name", "Namespace", "Clusters", "Sources"), rows, "No project yet.")
+
+
+def secrets_table(state: ManagementState, now: datetime) -> Table:
+    """The Secrets pane: names, types and keys, never values."""
+    by_ns = model.project_by_namespace(state)
+    projects = {p["metadata"]["name"]: p for p in state.items("projects")}
+    clusters = state.items("clusters")
+    rows = []
+    for secret in state.items("secrets"):
+        meta = secret["metadata"]
+        template = (secret.get("spec") or {}).get("template") or {}
+        keys = sorted({*(template.get("data") or {}), *(template.get("stringData") or {})})
+        project = by_ns.get(meta.get("namespace", ""), meta.get("namespace", ""))
+        placement = (secret.get("spec") or {}).get("placement")
+        placed = (
+            model.placement_clusters(placement, clusters)
+            if placement
+            else model.project_clusters(projects.get(project), clusters)
+        )
+        rows.append(
+            Row(
+                key=f"{meta.get('namespace', '')}/{meta['name']}",
+                cells=(meta["name"], project, template.get("type", "Opaque"), ",".join(keys), ",".join(placed)),
+                tags={"project": project, "cluster": " ".join(placed), "source": meta["name"]},
+            )
+        )
+    return Table(("Secret", "Project", "Type", "Keys", "Clusters"), rows, "No secret yet. Press n to create one.")
+
+
+def _annotation(event: dict[str, Any], keys: tuple[str, ...]) -> str:
+    annotations = (event.get("metadata") or {}).get("annotations") or {}
+    return next((annotations[k] for k in keys if annotations.get(k)), "")
+
+
+def event_row(event: dict[str, Any]) -> Row:
+    """Turn one core/v1 Event into an Events pane row."""
+    involved = event.get("involvedObject") or {}
+    meta = event.get("metadata") or {}
+    cluster = _annotation(event, names.EVENT_CLUSTER_KEYS)
+    warning = event.get("type") == "Warning"
+    return Row(
+        key=f"{meta.get('namespace', '')}/{meta.get('name', '')}",
+        cells=(
+            clock_time(event_time(event)),
+            event.get("type", ""),
+            involved.get("name", ""),
+            cluster or "-",
+            event.get("reason", ""),
+            (event.get("message") or "").replace("\n", " "),
+        ),
+        status=g.FAILING if warning else g.NONE,
+        tags={"source": involved.get("name", ""), "cluster": cluster, "project": meta.get("namespace", "")},
+    )
+
+
+def events_table(state: ManagementState, now: datetime) -> Table:
+    """The Events stream, newest last."""
+    rows = [event_row(e) for e in state.items("events")]
+    return Table(("Time", "Type", "Source", "Cluster", "Reason", "Message"), rows, "No event yet.")
+
+
+def _counts(sources: list[model.SourceView]) -> dict[str, int]:
+    counts = {g.READY: 0, g.FAILING: 0, g.SUSPENDED: 0, g.PROGRESS: 0, g.UNKNOWN: 0}
+    for s in sources:
+        counts[s.status] = counts.get(s.status, 0) + 1
+    return counts
+
+
+def source_counts(state: ManagementState) -> dict[str, int]:
+    """Count sources by status word."""
+    return _counts(model.sources(state))
+
+
+def matches(row: Row, query: str) -> bool:
+    """Filter: ``source=NAME``, ``cluster=NAME``, ``project=NAME`` tokens and free words (all must match)."""
+    for token in query.split():
+        field_name, sep, wanted = token.partition("=")
+        if sep and field_name in ("source", "cluster", "project"):
+            values = row.tags.get(field_name, "").lower().split()
+            if not any(wanted.lower() in v for v in values):
+                return False
+        elif not any(token.lower() in cell.lower() for cell in row.cells):
+            return False
+    return True

@@ -1,0 +1,121 @@
+"""The console's in-memory copy of the management objects, updated by list and watch changes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The kinds the console follows, by the short key used everywhere in the views.
+KINDS = (
+    "projects",
+    "clusters",
+    "secrets",
+    "gitrepositories",
+    "kustomizations",
+    "events",
+    "leases",
+)
+
+#: Events kept in memory; older ones fall off the stream.
+MAX_EVENTS = 500
+
+
+def object_key(obj: dict[str, Any]) -> tuple[str, str]:
+    """Return (namespace, name) of a raw object."""
+    meta = obj.get("metadata") or {}
+    return (meta.get("namespace") or "", meta.get("name") or "")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One list or watch change: ``kind`` is a key of KINDS, ``type`` ADDED/MODIFIED/DELETED/RESET."""
+
+    kind: str
+    type: str
+    obj: dict[str, Any] = field(default_factory=dict)
+    items: tuple[dict[str, Any], ...] = ()
+
+
+class ManagementState:
+    """Thread-safe store of raw management objects by kind; bumps a version on every change."""
+
+    def __init__(self, objects: dict[str, Iterable[dict[str, Any]]] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {k: {} for k in KINDS}
+        self._events: list[dict[str, Any]] = []
+        self.version = 0
+        """Incremented on every applied change."""
+        self.kind_versions: dict[str, int] = {k: 0 for k in KINDS}
+        """Per-kind change counters, so a pane redraws only when its kinds moved."""
+        for kind, items in (objects or {}).items():
+            self.apply(Change(kind=kind, type="RESET", items=tuple(items)))
+
+    def apply(self, change: Change) -> None:
+        """Apply one change under the lock."""
+        with self._lock:
+            self._apply(change)
+
+    def apply_many(self, changes: Iterable[Change]) -> None:
+        """Apply several changes under one lock acquisition."""
+        with self._lock:
+            for change in changes:
+                self._apply(change)
+
+    def _apply(self, change: Change) -> None:
+        if change.kind not in self._objects:
+            return
+        if change.kind == "events":
+            self._apply_event(change)
+        else:
+            store = self._objects[change.kind]
+            if change.type == "RESET":
+                store.clear()
+                for item in change.items:
+                    store[object_key(item)] = item
+            elif change.type == "DELETED":
+                store.pop(object_key(change.obj), None)
+            else:
+                store[object_key(change.obj)] = change.obj
+        self.version += 1
+        self.kind_versions[change.kind] += 1
+
+    def _apply_event(self, change: Change) -> None:
+        if change.type == "RESET":
+            self._events = sorted(change.items, key=event_time)[-MAX_EVENTS:]
+            return
+        if change.type == "DELETED":
+            return  # the audit trail keeps what was seen
+        key = object_key(change.obj)
+        self._events = [e for e in self._events if object_key(e) != key]
+        self._events.append(change.obj)
+        if len(self._events) > MAX_EVENTS:
+            del self._events[: len(self._events) - MAX_EVENTS]
+
+    def items(self, kind: str) -> list[dict[str, Any]]:
+        """Return a sorted copy of the objects of one kind (events in time order)."""
+        with self._lock:
+            if kind == "events":
+                return list(self._events)
+            return [self._objects[kind][k] for k in sorted(self._objects[kind])]
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """Return one object or None."""
+        with self._lock:
+            return self._objects.get(kind, {}).get((namespace, name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(KINDS)
+
+
+def event_time(event: dict[str, Any]) -> str:
+    """Return the most precise timestamp of an Event, as an ISO string ('' when none)."""
+    return (
+        event.get("eventTime")
+        or event.get("lastTimestamp")
+        or (event.get("series") or {}).get("lastObservedTime")
+        or event.get("firstTimestamp")
+        or (event.get("metadata") or {}).get("creationTimestamp")
+        or ""
+    )

@@ -1,0 +1,199 @@
+"""A backend from a recorded snapshot of management objects: frozen clock, no feed, in-memory writes."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitops_tui.views import model, names
+from gitops_tui.views.backend import KIND_KEYS
+from gitops_tui.views.forms import SecretRequest, SourceRequest
+from gitops_tui.views.state import Change, ManagementState
+
+FROZEN_NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def load_objects(path: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """Read a YAML file of management objects; return them by state key, plus the 'extras' document."""
+    by_key: dict[str, list[dict[str, Any]]] = {k: [] for k in KIND_KEYS.values()}
+    extras: dict[str, Any] = {}
+    for doc in yaml.safe_load_all(path.read_text()):
+        if not doc:
+            continue
+        if doc.get("kind") == "ConsoleFixtureExtras":
+            extras = doc
+            continue
+        items = doc.get("items") if doc.get("kind", "").endswith("List") else [doc]
+        for obj in items or []:
+            key = KIND_KEYS.get(obj.get("kind", ""))
+            if key:
+                by_key[key].append(obj)
+    return by_key, extras
+
+
+class StaticOperations:
+    """Operations applied to the in-memory state; every call is recorded in ``calls``."""
+
+    def __init__(self, state: ManagementState, now: datetime, extras: dict[str, Any], actor: str) -> None:
+        self.state = state
+        self._now = now
+        self.extras = extras
+        self.actor = actor
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        """(operation, arguments) of every call, secrets excluded."""
+
+    def _ks(self, namespace: str, name: str) -> dict[str, Any]:
+        obj = self.state.get("kustomizations", namespace, name)
+        if obj is None:
+            raise LookupError(f"Source {namespace}/{name} was not found.")
+        return copy.deepcopy(obj)
+
+    def _stamp(self) -> str:
+        return self._now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def suspend_source(self, namespace: str, name: str, reason: str) -> str:
+        """Set suspend and the suspension annotations."""
+        self.calls.append(("suspend_source", (namespace, name, reason)))
+        obj = self._ks(namespace, name)
+        obj["spec"]["template"]["spec"]["suspend"] = True
+        annotations = obj["metadata"].setdefault("annotations", {})
+        annotations.update(
+            {names.SUSPENDED_BY: self.actor, names.SUSPEND_REASON: reason, names.SUSPENDED_AT: self._stamp()}
+        )
+        self.state.apply(Change("kustomizations", "MODIFIED", obj))
+        return f"Suspended {name}."
+
+    def resume_source(self, namespace: str, name: str) -> str:
+        """Clear suspend and the suspension annotations."""
+        self.calls.append(("resume_source", (namespace, name)))
+        obj = self._ks(namespace, name)
+        obj["spec"]["template"]["spec"]["suspend"] = False
+        for key in (names.SUSPENDED_BY, names.SUSPEND_REASON, names.SUSPENDED_AT):
+            obj["metadata"].get("annotations", {}).pop(key, None)
+        self.state.apply(Change("kustomizations", "MODIFIED", obj))
+        return f"Resumed {name}."
+
+    def _project_sources(self, project: str) -> list[model.SourceView]:
+        return [s for s in model.sources(self.state) if s.project == project]
+
+    def suspend_project(self, project: str, reason: str) -> str:
+        """Suspend every source of the project."""
+        self.calls.append(("suspend_project", (project, reason)))
+        for s in self._project_sources(project):
+            if s.kustomization is not None and s.suspension is None:
+                self.suspend_source(s.namespace, s.name, reason)
+        return f"Suspended project {project}."
+
+    def resume_project(self, project: str) -> str:
+        """Resume every source of the project."""
+        self.calls.append(("resume_project", (project,)))
+        for s in self._project_sources(project):
+            if s.suspension is not None:
+                self.resume_source(s.namespace, s.name)
+        return f"Resumed project {project}."
+
+    def request_reconcile(self, namespace: str, name: str) -> str:
+        """Record the reconcile request annotation."""
+        self.calls.append(("request_reconcile", (namespace, name)))
+        obj = self._ks(namespace, name)
+        obj["metadata"].setdefault("annotations", {})[names.REQUESTED_AT] = self._stamp()
+        self.state.apply(Change("kustomizations", "MODIFIED", obj))
+        return f"Reconcile of {name} requested."
+
+    def preview_resume(self, namespace: str, name: str) -> str:
+        """Return the recorded preview for the source ('' when none was recorded)."""
+        self.calls.append(("preview_resume", (namespace, name)))
+        return (self.extras.get("resumePreviews") or {}).get(f"{namespace}/{name}", "")
+
+    def delete_preview(self, namespace: str, name: str) -> dict[str, int]:
+        """Count inventory entries per placed cluster."""
+        self.calls.append(("delete_preview", (namespace, name)))
+        view = next((s for s in model.sources(self.state) if (s.namespace, s.name) == (namespace, name)), None)
+        if view is None:
+            raise LookupError(f"Source {namespace}/{name} was not found.")
+        return {c: (view.cells[c].inventory if c in view.cells else 0) for c in view.clusters}
+
+    def delete_source(self, namespace: str, name: str) -> str:
+        """Remove both management objects."""
+        self.calls.append(("delete_source", (namespace, name)))
+        for kind in ("gitrepositories", "kustomizations"):
+            obj = self.state.get(kind, namespace, name)
+            if obj is not None:
+                self.state.apply(Change(kind, "DELETED", obj))
+        return f"Deleted {name}."
+
+    def create_source(self, request: SourceRequest) -> str:
+        """Add a repository and a kustomization."""
+        self.calls.append(("create_source", (request.namespace, request.name)))
+        placement = {"clusters": [{"name": c} for c in request.clusters]}
+        meta = {"name": request.name, "namespace": request.namespace}
+        ref = {request.ref_kind: request.ref}
+        repo_spec: dict[str, Any] = {"url": request.url, "ref": ref, "interval": request.interval}
+        if request.secret:
+            repo_spec["secretRef"] = {"name": request.secret}
+        self.state.apply(Change("gitrepositories", "ADDED", {
+            "kind": "FederatedGitRepository", "metadata": dict(meta),
+            "spec": {"template": {"spec": repo_spec}, "placement": placement}}))
+        self.state.apply(Change("kustomizations", "ADDED", {
+            "kind": "FederatedKustomization", "metadata": dict(meta),
+            "spec": {"template": {"spec": {"path": request.path, "prune": True, "interval": request.interval,
+                                           "sourceRef": {"kind": "GitRepository", "name": request.name}}},
+                     "placement": placement}}))
+        return f"Created source {request.name}."
+
+    def create_secret(self, request: SecretRequest) -> str:
+        """Add a FederatedSecret holding only placeholder values (the recorded keys matter)."""
+        self.calls.append(("create_secret", (request.namespace, request.name, request.kind)))
+        keys = {"basic": ("username", "password"), "token": ("bearerToken",), "ssh": ("identity", "known_hosts")}
+        data = {k: "" for k in keys.get(request.kind, ())}
+        self.state.apply(Change("secrets", "ADDED", {
+            "kind": "FederatedSecret", "metadata": {"name": request.name, "namespace": request.namespace},
+            "spec": {"template": {"type": "Opaque", "data": data}}}))
+        return f"Created secret {request.name}."
+
+
+class StaticBackend:
+    """A backend over a fixed set of objects: used by snapshot tests, screenshots and the benchmark."""
+
+    def __init__(
+        self,
+        objects: dict[str, Iterable[dict[str, Any]]],
+        *,
+        context: str = "sandbox/management",
+        identity: str | None = "console-static",
+        now: datetime = FROZEN_NOW,
+        extras: dict[str, Any] | None = None,
+    ) -> None:
+        self.context = context
+        self.identity = identity
+        self._now = now
+        self.state = ManagementState(objects)
+        self.ops = StaticOperations(self.state, now, extras or {}, actor="operator")
+        self.feed: Callable[[Callable[[list[Change]], None], Callable[[], bool]], None] | None = None
+        """Optional feed (the benchmark streams events through it); None means no feed."""
+
+    @classmethod
+    def from_file(cls, path: Path, **kwargs: Any) -> StaticBackend:
+        """Build from a YAML fixture file."""
+        objects, extras = load_objects(path)
+        return cls(objects, extras=extras, **kwargs)
+
+    def now(self) -> datetime:
+        """The frozen clock."""
+        return self._now
+
+    def run_feed(self, emit: Callable[[list[Change]], None], stopped: Callable[[], bool]) -> None:
+        """Run the optional feed; returns at once when none is set."""
+        if self.feed is not None:
+            self.feed(emit, stopped)
+
+    def run_reconciler(self, stopped: Callable[[], bool]) -> None:
+        """No reconciler in a static backend."""
+
+    def close(self) -> None:
+        """Nothing to stop."""
