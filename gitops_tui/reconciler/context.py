@@ -8,7 +8,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable
+from kubernetes.client.exceptions import ApiException
+
+from gitops_tui.api import names
+from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
 from gitops_tui.kube.events import EventRecorder
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -17,7 +20,25 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from gitops_tui.reconciler.source import GitSource
 
-__all__ = ["ClusterUnreachable", "ReconcileContext", "ReconcileResult", "utc_now"]
+__all__ = [
+    "ClusterUnreachable",
+    "ReconcileContext",
+    "ReconcileResult",
+    "management_path",
+    "utc_now",
+]
+
+
+def management_path(kind: str, namespace: str | None = None, name: str | None = None) -> str:
+    """Return the REST path of a management kind (see names.RESOURCES), a collection or one object."""
+    group, version, plural = names.RESOURCES[kind]
+    path = f"/apis/{group}/{version}"
+    if namespace and kind != names.KIND_PROJECT:
+        path += f"/namespaces/{namespace}"
+    path += f"/{plural}"
+    if name:
+        path += f"/{name}"
+    return path
 
 
 def utc_now() -> datetime:
@@ -69,3 +90,31 @@ class ReconcileContext:
     should_stop: Callable[[str, str], bool] = field(default=_never_stop)
     requeue: Callable[[str, str, str], None] = field(default=_no_requeue)
     now: Callable[[], datetime] = field(default=utc_now)
+
+    # -- management helpers (thin REST calls; they raise ApiException on errors) ------------
+    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """Return a management object (raw dict) or None when it does not exist."""
+        try:
+            return json_request(self.api_client, "GET", management_path(kind, namespace, name))
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Return every management object of ``kind`` (in ``namespace``, or all namespaces)."""
+        listed = json_request(self.api_client, "GET", management_path(kind, namespace))
+        return list(listed.get("items") or [])
+
+    def patch_status(self, obj: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+        """Merge-patch ``status`` into the status subresource of ``obj``; return the new object."""
+        meta = obj.get("metadata") or {}
+        path = management_path(str(obj.get("kind")), meta.get("namespace"), meta.get("name")) + "/status"
+        return json_request(self.api_client, "PATCH", path, {"status": status},
+                            content_type="application/merge-patch+json")
+
+    def update(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """PUT ``obj`` back (optimistic concurrency through its resourceVersion)."""
+        meta = obj.get("metadata") or {}
+        path = management_path(str(obj.get("kind")), meta.get("namespace"), meta.get("name"))
+        return json_request(self.api_client, "PUT", path, obj)
