@@ -1,0 +1,198 @@
+"""Projects: the project namespace on the management cluster and on every placed workload cluster."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from gitops_tui.api import names
+from gitops_tui.api.conditions import set_condition
+from gitops_tui.api.placement import placed_clusters
+from gitops_tui.api.project import Project
+from gitops_tui.kube.client import ApiClient, ClusterUnreachable, is_unreachable_error, json_request
+from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path
+
+log = logging.getLogger(__name__)
+
+PROJECT_INTERVAL = 60.0
+RETRY_INTERVAL = 5.0
+
+
+def project_for_namespace(ctx: ReconcileContext, namespace: str) -> dict[str, Any] | None:
+    """Return the Project whose namespace is ``namespace``, or None."""
+    for raw in ctx.list(names.KIND_PROJECT):
+        if Project(raw).namespace == namespace:
+            return raw
+    return None
+
+
+def ensure_namespace(client: ApiClient, namespace: str, project: str) -> bool:
+    """Create ``namespace`` (labelled with the project) unless it exists; return True when created."""
+    try:
+        existing = json_request(client, "GET", f"/api/v1/namespaces/{namespace}")
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+        existing = None
+    if existing is not None:
+        if (existing.get("metadata") or {}).get("deletionTimestamp"):
+            raise ApiException(status=409, reason=f"namespace {namespace} is being deleted")
+        labels = (existing.get("metadata") or {}).get("labels") or {}
+        if labels.get(names.LABEL_PROJECT) != project:
+            patch = {"metadata": {"labels": {names.LABEL_PROJECT: project}}}
+            json_request(client, "PATCH", f"/api/v1/namespaces/{namespace}", patch,
+                         content_type="application/merge-patch+json")
+        return False
+    body = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": namespace, "labels": {names.LABEL_PROJECT: project}},
+    }
+    try:
+        json_request(client, "POST", "/api/v1/namespaces", body)
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise
+    return True
+
+
+def delete_namespace(client: ApiClient, namespace: str) -> bool:
+    """Delete ``namespace``; return False when it was already gone."""
+    try:
+        json_request(client, "DELETE", f"/api/v1/namespaces/{namespace}")
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def reconcile_project(ctx: ReconcileContext, namespace: str, name: str) -> ReconcileResult:
+    """Make the project namespace on management and on each placed cluster; write per-cluster status."""
+    raw = ctx.get(names.KIND_PROJECT, None, name)
+    if raw is None:
+        return ReconcileResult()
+    project = Project(raw)
+    if project.deleting:
+        return _finalize(ctx, raw)
+    if names.FINALIZER_PRUNE not in project.finalizers:
+        raw.setdefault("metadata", {})["finalizers"] = project.finalizers + [names.FINALIZER_PRUNE]
+        raw = ctx.update(raw)
+        project = Project(raw)
+    if ensure_namespace(ctx.api_client, project.namespace, project.name):
+        ctx.recorder.emit(raw, "Normal", "NamespaceCreated",
+                          f"namespace {project.namespace} created on the management cluster",
+                          namespace=project.namespace)
+    clusters = ctx.list(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE)
+    targets = placed_clusters(project.placement, clusters, include_unknown=True)
+    known = {(c.get("metadata") or {}).get("name") for c in clusters}
+    entries: list[dict[str, Any]] = []
+    failed = False
+    for cluster in targets:
+        if not ctx.is_leader():
+            return ReconcileResult()
+        entry = {"name": cluster, "status": "", "message": f"namespace {project.namespace} exists"}
+        if cluster not in known:
+            entry.update(status="ClusterNotFound", message="no KubeFedCluster of that name is attached")
+            failed = True
+        else:
+            try:
+                client = ctx.clusters.api_client(cluster)
+                if ensure_namespace(client, project.namespace, project.name):
+                    ctx.recorder.emit(raw, "Normal", "NamespaceCreated",
+                                      f"namespace {project.namespace} created", cluster=cluster,
+                                      namespace=project.namespace)
+            except ClusterUnreachable as exc:
+                entry.update(status=exc.reason, message=exc.detail)
+                failed = True
+            except ApiException as exc:
+                entry.update(status="NamespaceFailed", message=f"namespace create answered HTTP {exc.status}")
+                failed = True
+            except Exception as exc:  # noqa: BLE001 - transport failures
+                if not is_unreachable_error(exc):
+                    raise
+                entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE,
+                             message=f"cluster is not reachable ({type(exc).__name__})")
+                failed = True
+        entries.append(entry)
+    _write_status(ctx, raw, entries, failed)
+    return ReconcileResult(requeue_after=RETRY_INTERVAL if failed else PROJECT_INTERVAL)
+
+
+def _write_status(ctx: ReconcileContext, raw: dict[str, Any], entries: list[dict[str, Any]], failed: bool) -> None:
+    status = raw.get("status") or {}
+    now = ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    bad = [e["name"] for e in entries if e["status"]]
+    if failed:
+        message = "namespace missing on " + ", ".join(bad)
+    elif entries:
+        message = f"namespace ready on {len(entries)} cluster(s)"
+    else:
+        message = "no cluster is placed"
+    conditions = set_condition(status.get("conditions"), names.READY, not failed,
+                               "NamespaceNotReady" if failed else "NamespaceReady", message, now=now)
+    conditions = set_condition(conditions, names.PROPAGATION, not failed,
+                               "CheckClusters" if failed else "Propagated", message, now=now)
+    generation = (raw.get("metadata") or {}).get("generation")
+    new = {"conditions": conditions, "clusters": entries}
+    if generation is not None:
+        new["observedGeneration"] = generation
+    old = {k: status.get(k) for k in new}
+    if old != new:
+        for entry in entries:
+            if entry["status"]:
+                ctx.recorder.emit(raw, "Warning", entry["status"], entry["message"], cluster=entry["name"],
+                                  namespace=Project(raw).namespace)
+        ctx.patch_status(raw, new)
+
+
+def _finalize(ctx: ReconcileContext, raw: dict[str, Any]) -> ReconcileResult:
+    """Delete the project's sources and secrets, then its namespaces, then drop the finalizer."""
+    project = Project(raw)
+    if names.FINALIZER_PRUNE not in project.finalizers:
+        return ReconcileResult()
+    remaining = 0
+    for kind in (names.KIND_FEDERATED_KUSTOMIZATION, names.KIND_FEDERATED_GIT_REPOSITORY,
+                 names.KIND_FEDERATED_SECRET):
+        try:
+            items = ctx.list(kind, project.namespace)
+        except ApiException:
+            items = []
+        for item in items:
+            remaining += 1
+            if not (item.get("metadata") or {}).get("deletionTimestamp"):
+                try:
+                    json_request(ctx.api_client, "DELETE",
+                                 management_path(kind, project.namespace, item["metadata"]["name"]))
+                except ApiException as exc:
+                    if exc.status != 404:
+                        raise
+    if remaining:
+        return ReconcileResult(requeue_after=1.0)
+    clusters = ctx.list(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE)
+    for cluster in placed_clusters(project.placement, clusters):
+        if not ctx.is_leader():
+            return ReconcileResult()
+        try:
+            if delete_namespace(ctx.clusters.api_client(cluster), project.namespace):
+                log.info("project %s: namespace deleted on %s", project.name, cluster)
+        except Exception as exc:  # noqa: BLE001 - an unreachable cluster must not block deletion forever
+            log.warning("project %s: could not delete namespace on %s (%s)", project.name, cluster,
+                        type(exc).__name__)
+            ctx.recorder.emit(raw, "Warning", "NamespaceNotDeleted",
+                              f"namespace {project.namespace} could not be deleted on {cluster}; delete it by hand",
+                              cluster=cluster, namespace=project.namespace)
+    delete_namespace(ctx.api_client, project.namespace)
+    raw["metadata"]["finalizers"] = [f for f in project.finalizers if f != names.FINALIZER_PRUNE]
+    try:
+        ctx.update(raw)
+    except ApiException as exc:
+        if exc.status == 404:
+            return ReconcileResult()
+        if exc.status == 409:
+            return ReconcileResult(requeue_after=0.5)
+        raise
+    return ReconcileResult()
