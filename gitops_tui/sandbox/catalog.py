@@ -1,0 +1,311 @@
+"""Resource types served by a sandbox cluster (built-in kinds and CRD kinds) and discovery documents."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+ALL_VERBS: tuple[str, ...] = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+SUBRESOURCE_VERBS: tuple[str, ...] = ("get", "patch", "update")
+
+# Order in which built-in groups appear in /apis, as kube-apiserver lists them.
+BUILTIN_GROUP_ORDER: tuple[str, ...] = (
+    "apps", "events.k8s.io", "autoscaling", "batch", "networking.k8s.io",
+    "rbac.authorization.k8s.io", "coordination.k8s.io", "apiextensions.k8s.io",
+)
+
+
+@dataclass(frozen=True)
+class PrinterColumn:
+    """A CRD additionalPrinterColumns entry."""
+
+    name: str
+    type: str
+    json_path: str
+    format: str = ""
+    description: str = ""
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One served resource: a group/version/kind with its REST names and capabilities."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    singular: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: frozenset[str] = frozenset()
+    verbs: tuple[str, ...] = ALL_VERBS
+    crd_name: str = ""
+    printer_columns: tuple[PrinterColumn, ...] = ()
+    schema: Any = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def group_version(self) -> str:
+        """'v1' for the core group, else 'group/version'."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def api_version(self) -> str:
+        """The apiVersion objects of this type carry (same as group_version)."""
+        return self.group_version
+
+    @property
+    def list_kind(self) -> str:
+        """The kind of list responses."""
+        return self.kind + "List"
+
+    @property
+    def storage_key(self) -> tuple[str, str]:
+        """(group, plural): one storage bucket shared by every version of a resource."""
+        return (self.group, self.plural)
+
+    @property
+    def is_crd(self) -> bool:
+        """True when served because of a CustomResourceDefinition."""
+        return bool(self.crd_name)
+
+
+def _rt(group: str, version: str, kind: str, plural: str, namespaced: bool = True,
+        short: tuple[str, ...] = (), cats: tuple[str, ...] = (), status: bool = False,
+        scale: bool = False) -> ResourceType:
+    subs = set()
+    if status:
+        subs.add("status")
+    if scale:
+        subs.add("scale")
+    return ResourceType(group, version, kind, plural, kind.lower(), namespaced, short, cats, frozenset(subs))
+
+
+BUILTINS: tuple[ResourceType, ...] = (
+    _rt("", "v1", "ConfigMap", "configmaps", short=("cm",)),
+    _rt("", "v1", "Event", "events", short=("ev",)),
+    _rt("", "v1", "Namespace", "namespaces", namespaced=False, short=("ns",), status=True),
+    _rt("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", short=("pvc",), status=True),
+    _rt("", "v1", "Pod", "pods", short=("po",), cats=("all",), status=True),
+    _rt("", "v1", "Secret", "secrets"),
+    _rt("", "v1", "ServiceAccount", "serviceaccounts", short=("sa",)),
+    _rt("", "v1", "Service", "services", short=("svc",), cats=("all",), status=True),
+    _rt("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
+        namespaced=False, short=("crd", "crds"), cats=("api-extensions",), status=True),
+    _rt("apps", "v1", "DaemonSet", "daemonsets", short=("ds",), cats=("all",), status=True),
+    _rt("apps", "v1", "Deployment", "deployments", short=("deploy",), cats=("all",), status=True, scale=True),
+    _rt("apps", "v1", "ReplicaSet", "replicasets", short=("rs",), cats=("all",), status=True, scale=True),
+    _rt("apps", "v1", "StatefulSet", "statefulsets", short=("sts",), cats=("all",), status=True, scale=True),
+    _rt("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short=("hpa",),
+        cats=("all",), status=True),
+    _rt("batch", "v1", "CronJob", "cronjobs", short=("cj",), cats=("all",), status=True),
+    _rt("batch", "v1", "Job", "jobs", cats=("all",), status=True),
+    _rt("coordination.k8s.io", "v1", "Lease", "leases"),
+    _rt("events.k8s.io", "v1", "Event", "events", short=("ev",)),
+    _rt("networking.k8s.io", "v1", "Ingress", "ingresses", short=("ing",), status=True),
+    _rt("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", short=("netpol",)),
+    _rt("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
+    _rt("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced=False),
+    _rt("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
+    _rt("rbac.authorization.k8s.io", "v1", "Role", "roles"),
+)
+
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+
+
+def version_priority_key(version: str) -> tuple:
+    """Sort key giving kube-aware version order: v2 > v1 > v1beta2 > v1beta1 > v1alpha1 > other."""
+    match = _KUBE_VERSION.match(version)
+    if not match:
+        return (3, version)
+    major = int(match.group(1))
+    stage = {None: 0, "beta": 1, "alpha": 2}[match.group(2)]
+    minor = int(match.group(3) or 0)
+    return (stage, -major, -minor)
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """Split 'apps/v1' into ('apps', 'v1') and 'v1' into ('', 'v1')."""
+    if "/" in api_version:
+        group, _, version = api_version.partition("/")
+        return group, version
+    return "", api_version
+
+
+def _crd_types(crd: dict) -> list[ResourceType]:
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    group = spec.get("group", "")
+    kind = names.get("kind", "")
+    plural = names.get("plural", "")
+    if not (group and kind and plural):
+        return []
+    crd_name = (crd.get("metadata") or {}).get("name") or f"{plural}.{group}"
+    singular = names.get("singular") or kind.lower()
+    namespaced = spec.get("scope", "Namespaced") != "Cluster"
+    out = []
+    for ver in spec.get("versions") or []:
+        if not ver.get("served", True) or not ver.get("name"):
+            continue
+        subs = set()
+        sub_spec = ver.get("subresources") or {}
+        if "status" in sub_spec:
+            subs.add("status")
+        if "scale" in sub_spec:
+            subs.add("scale")
+        columns = tuple(
+            PrinterColumn(name=c.get("name", ""), type=c.get("type", "string"), json_path=c.get("jsonPath", ""),
+                          format=c.get("format", ""), description=c.get("description", ""),
+                          priority=int(c.get("priority", 0) or 0))
+            for c in ver.get("additionalPrinterColumns") or [] if c.get("name") and c.get("jsonPath"))
+        schema = (ver.get("schema") or {}).get("openAPIV3Schema")
+        out.append(ResourceType(group, ver["name"], kind, plural, singular, namespaced,
+                                tuple(names.get("shortNames") or ()), tuple(names.get("categories") or ()),
+                                frozenset(subs), ALL_VERBS, crd_name, columns, schema))
+    return out
+
+
+class Catalog:
+    """Thread-safe registry of served resource types and the discovery documents built from them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._types: dict[tuple[str, str, str], ResourceType] = {}
+        self._generation = 0
+        for rt in BUILTINS:
+            self._types[(rt.group, rt.version, rt.plural)] = rt
+
+    @property
+    def generation(self) -> int:
+        """A counter that grows whenever the set of served types changes (for caching documents)."""
+        return self._generation
+
+    def resolve(self, group: str, version: str, plural: str) -> ResourceType | None:
+        """Return the type served at /apis/<group>/<version>/<plural> (or /api/v1/<plural>), if any."""
+        with self._lock:
+            return self._types.get((group, version, plural))
+
+    def for_kind(self, api_version: str, kind: str) -> ResourceType | None:
+        """Return the type for an object's apiVersion and kind, if served."""
+        group, version = split_api_version(api_version)
+        with self._lock:
+            for rt in self._types.values():
+                if rt.group == group and rt.version == version and rt.kind == kind:
+                    return rt
+        return None
+
+    def all(self) -> list[ResourceType]:
+        """Every served type, in a stable order."""
+        with self._lock:
+            return sorted(self._types.values(), key=lambda r: (r.group, r.version, r.plural))
+
+    def versions_of(self, group: str, plural: str) -> list[ResourceType]:
+        """Every served version of one resource, preferred first."""
+        with self._lock:
+            found = [rt for rt in self._types.values() if rt.group == group and rt.plural == plural]
+        return sorted(found, key=lambda r: version_priority_key(r.version))
+
+    def apply_crd(self, crd: dict) -> list[ResourceType]:
+        """Serve every served version of ``crd``, replacing any earlier registration of it."""
+        types = _crd_types(crd)
+        with self._lock:
+            self._remove_locked(crd)
+            for rt in types:
+                key = (rt.group, rt.version, rt.plural)
+                existing = self._types.get(key)
+                if existing is not None and not existing.is_crd:
+                    continue  # never shadow a built-in kind
+                self._types[key] = rt
+            self._generation += 1
+        return types
+
+    def remove_crd(self, crd: dict) -> None:
+        """Stop serving every version registered for ``crd``."""
+        with self._lock:
+            self._remove_locked(crd)
+            self._generation += 1
+
+    def _remove_locked(self, crd: dict) -> None:
+        spec = crd.get("spec") or {}
+        name = (crd.get("metadata") or {}).get("name") or ""
+        group = spec.get("group", "")
+        plural = (spec.get("names") or {}).get("plural", "")
+        for key, rt in list(self._types.items()):
+            if rt.is_crd and (rt.crd_name == name or (rt.group == group and rt.plural == plural)):
+                del self._types[key]
+
+    # ---- discovery -------------------------------------------------------------------------
+
+    def groups(self) -> dict[str, list[str]]:
+        """Map of group name to its served versions, preferred first (core group under '')."""
+        with self._lock:
+            pairs = {(rt.group, rt.version) for rt in self._types.values()}
+        out: dict[str, list[str]] = {}
+        for group, version in pairs:
+            out.setdefault(group, []).append(version)
+        for versions in out.values():
+            versions.sort(key=version_priority_key)
+        return out
+
+    def _ordered_groups(self) -> list[tuple[str, list[str]]]:
+        groups = self.groups()
+        groups.pop("", None)
+        order = [g for g in BUILTIN_GROUP_ORDER if g in groups]
+        order += sorted(g for g in groups if g not in BUILTIN_GROUP_ORDER)
+        return [(g, groups[g]) for g in order]
+
+    @staticmethod
+    def _api_group(name: str, versions: list[str]) -> dict:
+        entries = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
+        return {"name": name, "versions": entries, "preferredVersion": entries[0]}
+
+    def resource_list(self, group: str, version: str) -> dict | None:
+        """The APIResourceList for one group-version, or None when nothing is served there."""
+        with self._lock:
+            types = sorted((rt for rt in self._types.values() if rt.group == group and rt.version == version),
+                           key=lambda r: r.plural)
+        if not types:
+            return None
+        resources: list[dict] = []
+        for rt in types:
+            entry: dict[str, Any] = {"name": rt.plural, "singularName": rt.singular, "namespaced": rt.namespaced,
+                                     "kind": rt.kind, "verbs": list(rt.verbs)}
+            if rt.short_names:
+                entry["shortNames"] = list(rt.short_names)
+            if rt.categories:
+                entry["categories"] = list(rt.categories)
+            resources.append(entry)
+            for sub in sorted(rt.subresources):
+                sub_entry: dict[str, Any] = {"name": f"{rt.plural}/{sub}", "singularName": "",
+                                             "namespaced": rt.namespaced, "kind": rt.kind,
+                                             "verbs": list(SUBRESOURCE_VERBS)}
+                if sub == "scale":
+                    sub_entry.update({"group": "autoscaling", "version": "v1", "kind": "Scale"})
+                resources.append(sub_entry)
+        gv = f"{group}/{version}" if group else version
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
+
+    def discovery(self, path: str) -> dict | None:
+        """The legacy (non-aggregated) discovery document served at ``path``, or None for 404."""
+        path = "/" + path.strip("/")
+        parts = path.split("/")[1:]
+        if parts == ["api"]:
+            versions = self.groups().get("", [])
+            return {"kind": "APIVersions", "versions": versions, "serverAddressByClientCIDRs": []}
+        if len(parts) == 2 and parts[0] == "api":
+            return self.resource_list("", parts[1])
+        if parts == ["apis"]:
+            return {"kind": "APIGroupList", "apiVersion": "v1",
+                    "groups": [self._api_group(g, vs) for g, vs in self._ordered_groups()]}
+        if len(parts) == 2 and parts[0] == "apis":
+            versions = self.groups().get(parts[1])
+            if not versions or not parts[1]:
+                return None
+            body = self._api_group(parts[1], versions)
+            return {"kind": "APIGroup", "apiVersion": "v1", **body}
+        if len(parts) == 3 and parts[0] == "apis" and parts[1]:
+            return self.resource_list(parts[1], parts[2])
+        return None
