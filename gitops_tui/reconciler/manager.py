@@ -1,0 +1,383 @@
+"""The top-level Reconciler: installs the management API, elects a leader, watches intents, runs reconciles."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+from gitops_tui import paths
+from gitops_tui.api import names
+from gitops_tui.api.crds import crd_manifests
+from gitops_tui.api.formats import parse_duration
+from gitops_tui.kube.client import ClusterConnections, json_request
+from gitops_tui.kube.events import EventRecorder
+from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION, LeaderElector
+from gitops_tui.kube.watch import ResourceWatch
+from gitops_tui.reconciler import clusters as cluster_health
+from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
+from gitops_tui.reconciler.projects import reconcile_project
+from gitops_tui.reconciler.secrets import reconcile_secret
+from gitops_tui.reconciler.workqueue import WorkQueue
+
+log = logging.getLogger(__name__)
+
+WATCHED_KINDS = (
+    names.KIND_PROJECT,
+    names.KIND_KUBEFED_CLUSTER,
+    names.KIND_FEDERATED_SECRET,
+    names.KIND_FEDERATED_GIT_REPOSITORY,
+    names.KIND_FEDERATED_KUSTOMIZATION,
+)
+Key = tuple[str, str, str]  # (kind, namespace, name)
+MAX_BACKOFF = 60.0
+
+
+class ManagementApiError(Exception):
+    """The management API (CRDs, system namespaces) could not be installed."""
+
+
+def ensure_management_api(api_client: ApiClient, timeout: float = 15.0) -> None:
+    """Create the system namespaces and install or update the CRDs, then wait until they are served."""
+    for namespace in (names.SYSTEM_NAMESPACE, names.FEDERATION_NAMESPACE):
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+        try:
+            json_request(api_client, "POST", "/api/v1/namespaces", body)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise ManagementApiError(f"cannot create namespace {namespace} (HTTP {exc.status})") from None
+    base = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    for crd in crd_manifests():
+        name = crd["metadata"]["name"]
+        try:
+            json_request(api_client, "POST", base, crd)
+            log.info("installed CRD %s", name)
+            continue
+        except ApiException as exc:
+            if exc.status != 409:
+                raise ManagementApiError(f"cannot install CRD {name} (HTTP {exc.status})") from None
+        live = json_request(api_client, "GET", f"{base}/{name}")
+        if live.get("spec") != crd["spec"] or _labels(live) != _labels(crd):
+            crd["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+            try:
+                json_request(api_client, "PUT", f"{base}/{name}", crd)
+                log.info("updated CRD %s", name)
+            except ApiException as exc:
+                if exc.status != 409:
+                    raise ManagementApiError(f"cannot update CRD {name} (HTTP {exc.status})") from None
+    deadline = time.monotonic() + timeout
+    for kind in WATCHED_KINDS:
+        while True:
+            try:
+                json_request(api_client, "GET", management_path(kind), query={"limit": "1"})
+                break
+            except ApiException as exc:
+                if exc.status != 404 or time.monotonic() > deadline:
+                    raise ManagementApiError(f"the {kind} API is not served (HTTP {exc.status})") from None
+                time.sleep(0.1)
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, Any]:
+    return dict((obj.get("metadata") or {}).get("labels") or {})
+
+
+def significant_change(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    """Whether a watch update asks for a reconcile: anything but a status-only change."""
+    if old is None:
+        return True
+    a, b = old.get("metadata") or {}, new.get("metadata") or {}
+    for field in ("generation", "annotations", "labels", "deletionTimestamp", "finalizers", "uid"):
+        if a.get(field) != b.get(field):
+            return True
+    return old.get("spec") != new.get("spec")
+
+
+def _suspended(obj: dict[str, Any] | None) -> bool:
+    spec = (((obj or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
+    return bool(spec.get("suspend"))
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What a source looked like when its reconcile began (for should_stop)."""
+
+    uid: str
+    suspended: bool
+    deleting: bool
+
+
+class Reconciler:
+    """Runs the controllers against one management cluster; only the lease holder acts."""
+
+    def __init__(
+        self,
+        api_client: ApiClient,
+        *,
+        data_dir: Path | None = None,
+        identity: str | None = None,
+        lease_duration: float = DEFAULT_LEASE_DURATION,
+        elect: bool = True,
+        workers: int = 3,
+        install: bool = True,
+    ) -> None:
+        """Prepare (nothing runs until start())."""
+        self.api_client = api_client
+        self.data_dir = Path(data_dir) if data_dir else paths.data_dir() / "reconciler"
+        self._install = install
+        self._workers_count = max(1, workers)
+        self._stop = threading.Event()
+        self._queue = WorkQueue()
+        self._failures: dict[Key, int] = {}
+        self._inflight: dict[tuple[str, str], _Start] = {}
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self.clusters = ClusterConnections(api_client)
+        self.recorder = EventRecorder(api_client)
+        self.elector: LeaderElector | None = None
+        if elect:
+            self.elector = LeaderElector(api_client, identity=identity, lease_duration=lease_duration,
+                                         on_started_leading=self._on_started_leading)
+        self.watches: dict[str, ResourceWatch] = {
+            kind: ResourceWatch(api_client, management_path(kind), self._handler(kind), name=kind)
+            for kind in WATCHED_KINDS
+        }
+        self._ctx: ReconcileContext | None = None
+        self.reconciled: dict[Key, int] = {}
+
+    # -- public ----------------------------------------------------------------------------
+    @property
+    def identity(self) -> str:
+        """This process's lease identity ("" without election)."""
+        return self.elector.identity if self.elector else ""
+
+    def is_leader(self) -> bool:
+        """True while this process may act (holds the lease, or runs without election)."""
+        if self._stop.is_set():
+            return False
+        return True if self.elector is None else self.elector.is_leader
+
+    @property
+    def holder(self) -> str | None:
+        """The current lease holder identity as last seen."""
+        return self.identity if self.elector is None else self.elector.holder
+
+    def start(self) -> None:
+        """Install the management API, then start the election, the watches and the workers."""
+        if self._install:
+            ensure_management_api(self.api_client)
+        self._ctx = self._make_context()
+        for watch in self.watches.values():
+            watch.start()
+        if self.elector is not None:
+            self.elector.start()
+        else:
+            self._on_started_leading()
+        for index in range(self._workers_count):
+            thread = threading.Thread(target=self._work, name=f"gitops-tui-worker-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop working, release the lease, end the watches; in-flight reconciles see should_stop()."""
+        self._stop.set()
+        self._queue.close()
+        for thread in self._threads:
+            thread.join(timeout=timeout)
+        self._threads.clear()
+        if self.elector is not None:
+            self.elector.stop(release=True)
+        for watch in self.watches.values():
+            watch.stop()
+        self.clusters.close()
+
+    def wait_synced(self, timeout: float = 10.0) -> bool:
+        """Wait until every watch has its first list; return False on timeout."""
+        deadline = time.monotonic() + timeout
+        return all(w.synced.wait(max(0.0, deadline - time.monotonic())) for w in self.watches.values())
+
+    def request(self, kind: str, namespace: str, name: str, delay: float = 0.0) -> None:
+        """Queue a reconcile of one management object (at once by default)."""
+        if kind == names.KIND_FEDERATED_GIT_REPOSITORY:
+            kind = names.KIND_FEDERATED_KUSTOMIZATION
+        self._queue.add((kind, namespace or "", name), delay)
+
+    def should_stop(self, namespace: str, name: str) -> bool:
+        """True when the source was suspended or deleted since its reconcile began, or leadership was lost."""
+        if not self.is_leader():
+            return True
+        ks = self.watches[names.KIND_FEDERATED_KUSTOMIZATION].get(namespace, name)
+        if ks is None:
+            return True
+        repo = self.watches[names.KIND_FEDERATED_GIT_REPOSITORY].get(namespace, name)
+        suspended = _suspended(ks) or _suspended(repo)
+        meta = ks.get("metadata") or {}
+        deleting = bool(meta.get("deletionTimestamp"))
+        with self._lock:
+            start = self._inflight.get((namespace, name))
+        if start is None:
+            return suspended
+        if start.uid and meta.get("uid") and start.uid != meta.get("uid"):
+            return True
+        return (suspended and not start.suspended) or (deleting and not start.deleting)
+
+    # -- internals -------------------------------------------------------------------------
+    def _make_context(self) -> ReconcileContext:
+        from gitops_tui.reconciler.source import GitSource
+
+        return ReconcileContext(
+            api_client=self.api_client,
+            dynamic=_LazyDynamic(self.api_client),  # type: ignore[arg-type]
+            clusters=self.clusters,
+            recorder=self.recorder,
+            git=GitSource(self.data_dir / "git"),
+            data_dir=self.data_dir,
+            is_leader=self.is_leader,
+            should_stop=self.should_stop,
+            requeue=self.request,
+            now=utc_now,
+        )
+
+    def _on_started_leading(self) -> None:
+        log.info("leading: queueing every known object")
+        for kind, watch in self.watches.items():
+            if kind == names.KIND_FEDERATED_GIT_REPOSITORY:
+                continue
+            for obj in watch.items():
+                meta = obj.get("metadata") or {}
+                self.request(kind, meta.get("namespace") or "", meta.get("name") or "")
+
+    def _handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
+        def handle(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+            meta = obj.get("metadata") or {}
+            namespace, name = meta.get("namespace") or "", meta.get("name") or ""
+            if kind == names.KIND_KUBEFED_CLUSTER and old is not None:
+                if cluster_health.cluster_ready(old) != cluster_health.cluster_ready(obj):
+                    self._requeue_all_placed()
+            if event != "DELETED" and not significant_change(old, obj):
+                return
+            self.request(kind, namespace, name)
+            if kind == names.KIND_PROJECT:
+                project_ns = str((obj.get("spec") or {}).get("namespace") or name)
+                self._requeue_namespace(project_ns)
+
+        return handle
+
+    def _requeue_all_placed(self) -> None:
+        for kind in (names.KIND_PROJECT, names.KIND_FEDERATED_SECRET, names.KIND_FEDERATED_KUSTOMIZATION):
+            for obj in self.watches[kind].items():
+                meta = obj.get("metadata") or {}
+                self.request(kind, meta.get("namespace") or "", meta.get("name") or "")
+
+    def _requeue_namespace(self, namespace: str) -> None:
+        for kind in (names.KIND_FEDERATED_SECRET, names.KIND_FEDERATED_KUSTOMIZATION):
+            for obj in self.watches[kind].items():
+                meta = obj.get("metadata") or {}
+                if meta.get("namespace") == namespace:
+                    self.request(kind, namespace, meta.get("name") or "")
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            if not self.is_leader():
+                self._stop.wait(0.1)
+                continue
+            key = self._queue.get(timeout=0.5)
+            if key is None:
+                continue
+            requeue = None
+            try:
+                requeue = self._run(key)  # type: ignore[arg-type]
+            finally:
+                self._queue.done(key, requeue)
+
+    def _run(self, key: Key) -> float | None:
+        kind, namespace, name = key
+        if not self.is_leader():
+            return 0.5
+        started = time.monotonic()
+        try:
+            result = self._dispatch(kind, namespace, name)
+        except Exception as exc:  # noqa: BLE001 - any failure backs off; the reason is logged without data
+            failures = self._failures.get(key, 0) + 1
+            self._failures[key] = failures
+            delay = min(MAX_BACKOFF, 0.5 * 2 ** (failures - 1))
+            log.warning("reconcile %s %s/%s failed (%s: %s); retry in %.1fs", kind, namespace, name,
+                        type(exc).__name__, getattr(exc, "status", ""), delay)
+            log.debug("reconcile failure detail", exc_info=True)
+            return delay if self._exists(kind, namespace, name) else None
+        self._failures.pop(key, None)
+        self.reconciled[key] = self.reconciled.get(key, 0) + 1
+        log.debug("reconciled %s %s/%s in %.2fs", kind, namespace, name, time.monotonic() - started)
+        if not self._exists(kind, namespace, name):
+            return None
+        if result is not None and result.requeue_after is not None:
+            return result.requeue_after
+        return self._default_interval(kind, namespace, name)
+
+    def _dispatch(self, kind: str, namespace: str, name: str) -> ReconcileResult | None:
+        ctx = self._ctx
+        assert ctx is not None
+        if kind == names.KIND_PROJECT:
+            return reconcile_project(ctx, namespace, name)
+        if kind == names.KIND_KUBEFED_CLUSTER:
+            return cluster_health.reconcile_cluster(ctx, namespace, name)
+        if kind == names.KIND_FEDERATED_SECRET:
+            return reconcile_secret(ctx, namespace, name)
+        if kind == names.KIND_FEDERATED_KUSTOMIZATION:
+            return self._reconcile_source(ctx, namespace, name)
+        return None
+
+    def _reconcile_source(self, ctx: ReconcileContext, namespace: str, name: str) -> ReconcileResult | None:
+        try:
+            from gitops_tui.reconciler.source_controller import reconcile_source
+        except ImportError:
+            log.warning("the source controller is not available; %s/%s is not reconciled", namespace, name)
+            return None
+        ks = self.watches[names.KIND_FEDERATED_KUSTOMIZATION].get(namespace, name) or {}
+        repo = self.watches[names.KIND_FEDERATED_GIT_REPOSITORY].get(namespace, name)
+        meta = ks.get("metadata") or {}
+        start = _Start(uid=str(meta.get("uid") or ""), suspended=_suspended(ks) or _suspended(repo),
+                       deleting=bool(meta.get("deletionTimestamp")))
+        with self._lock:
+            self._inflight[(namespace, name)] = start
+        try:
+            return reconcile_source(ctx, namespace, name)
+        finally:
+            with self._lock:
+                self._inflight.pop((namespace, name), None)
+
+    def _exists(self, kind: str, namespace: str, name: str) -> bool:
+        return self.watches[kind].get(namespace, name) is not None
+
+    def _default_interval(self, kind: str, namespace: str, name: str) -> float:
+        if kind == names.KIND_KUBEFED_CLUSTER:
+            return cluster_health.HEALTH_INTERVAL
+        obj = self.watches[kind].get(namespace, name) or {}
+        spec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+        try:
+            return parse_duration(spec.get("interval"), default=60.0)
+        except (ValueError, TypeError):
+            return 60.0
+
+
+class _LazyDynamic:
+    """A DynamicClient for the management cluster built on first use (discovery is slow)."""
+
+    def __init__(self, api_client: ApiClient) -> None:
+        self._api = api_client
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, item: str) -> Any:
+        with self._lock:
+            if self._client is None:
+                from kubernetes.dynamic import DynamicClient
+
+                self._client = DynamicClient(self._api)
+        return getattr(self._client, item)
