@@ -1,0 +1,132 @@
+"""The sandbox background process: one ClusterServer per cluster plus the status simulator."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from gitops_tui.sandbox.manager import MANAGEMENT, OWNER_PID_ENV, Layout, pid_alive
+
+log = logging.getLogger("gitops_tui.sandbox.daemon")
+
+WATCHDOG_INTERVAL = 1.0
+
+
+def _start_server(layout: Layout, name: str, token: str, port: int, tls: object) -> object:
+    """Start the server of one cluster on its saved port, or on a fresh one if that port is taken."""
+    from gitops_tui.sandbox.server import ClusterServer
+
+    server = ClusterServer(name=name, db_path=layout.db_path(name), token=token, tls=tls, port=port)
+    try:
+        server.start()
+    except OSError as exc:
+        if not port:
+            raise
+        log.warning("cluster %s: port %s is taken (%s); using a fresh port", name, port, exc)
+        server.stop()
+        server = ClusterServer(name=name, db_path=layout.db_path(name), token=token, tls=tls, port=0)
+        server.start()
+    return server
+
+
+class Daemon:
+    """Runs the cluster servers and simulators until asked to stop."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.stop_event = threading.Event()
+        self.servers: dict[str, object] = {}
+        self.simulators: list[object] = []
+
+    def run(self) -> int:
+        """Serve until SIGTERM / SIGINT (or the owner process or data directory is gone)."""
+        from gitops_tui.sandbox.simulator import ClusterSimulator, api_client_for
+        from gitops_tui.sandbox.tls import ensure_tls
+
+        state = self.layout.load_state()
+        clusters = state.get("clusters") or {}
+        if MANAGEMENT not in clusters:
+            log.error("state.json names no clusters; start the sandbox with 'gitops-tui sandbox up'")
+            return 2
+        tls = ensure_tls(self.layout.tls_dir)
+        self.layout.clusters_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            for name, info in clusters.items():
+                server = _start_server(self.layout, name, info["token"], int(info.get("port") or 0), tls)
+                self.servers[name] = server
+                info["port"] = server.port  # type: ignore[attr-defined]
+                log.info("cluster %s serving on %s", name, server.url)  # type: ignore[attr-defined]
+            for name, server in self.servers.items():
+                sim = ClusterSimulator(name, api_client_for(server.url, clusters[name]["token"],  # type: ignore[attr-defined]
+                                                            str(tls.ca_cert)))
+                sim.start()
+                self.simulators.append(sim)
+            state["pid"] = os.getpid()
+            self.layout.save_state(state)
+            log.info("sandbox daemon %s ready with clusters %s", os.getpid(), ", ".join(clusters))
+            self._wait()
+        finally:
+            self.shutdown()
+        return 0
+
+    def _wait(self) -> None:
+        owner = int(os.environ.get(OWNER_PID_ENV) or 0)
+        while not self.stop_event.wait(WATCHDOG_INTERVAL):
+            if owner and not pid_alive(owner):
+                log.info("owner process %s is gone; stopping", owner)
+                return
+            if not self.layout.dir.is_dir():
+                log.info("data directory %s is gone; stopping", self.layout.dir)
+                return
+            current = self.layout.load_state().get("pid")
+            if current is not None and current != os.getpid():
+                log.info("another daemon (%s) owns this sandbox; stopping", current)
+                return
+
+    def shutdown(self) -> None:
+        """Stop the simulators, then the servers (which close their stores)."""
+        for sim in self.simulators:
+            try:
+                sim.stop()  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - keep stopping the rest
+                log.exception("stopping a simulator failed")
+        for name, server in self.servers.items():
+            try:
+                server.stop()  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - keep stopping the rest
+                log.exception("stopping cluster %s failed", name)
+        self.simulators.clear()
+        self.servers.clear()
+        log.info("sandbox daemon %s stopped", os.getpid())
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        """Signal handler: ask the main loop to stop."""
+        log.info("received signal %s; stopping", signum)
+        self.stop_event.set()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m gitops_tui.sandbox.daemon --dir <sandbox dir>`."""
+    parser = argparse.ArgumentParser(prog="gitops-tui-sandbox-daemon")
+    parser.add_argument("--dir", required=True, help="the sandbox folder (<data>/sandbox)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    logging.getLogger("kubernetes").setLevel(logging.WARNING)
+    sandbox_dir = Path(args.dir)
+    daemon = Daemon(Layout(sandbox_dir.parent))
+    signal.signal(signal.SIGTERM, daemon.request_stop)
+    signal.signal(signal.SIGINT, daemon.request_stop)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    return daemon.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

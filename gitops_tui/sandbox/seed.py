@@ -1,0 +1,220 @@
+"""Registers the sandbox's workload clusters as KubeFedClusters and seeds the demo project."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitops_tui.api import builders, names
+from gitops_tui.api.crds import crd_manifests
+
+log = logging.getLogger(__name__)
+
+SEED_MANAGER = "gitops-tui-sandbox"
+DEMO_PROJECT = "demo"
+DEMO_SOURCE = "podinfo"
+DEMO_SECRET = "git-credentials"
+DEMO_AUTHOR = ("gitops-tui demo", "demo@gitops-tui.invalid")
+DEMO_DATE = "2024-01-01T00:00:00+0000"
+SANDBOX_LABEL = "gitops-tui.io/sandbox"
+
+#: The demo source's manifests, committed under apps/ of <data>/demo/podinfo.git.
+DEMO_FILES: dict[str, str] = {
+    "apps/configmap.yaml": """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: podinfo-config
+  labels:
+    app.kubernetes.io/name: podinfo
+data:
+  PODINFO_UI_MESSAGE: "Deployed by gitops-tui"
+  PODINFO_UI_COLOR: "#34577c"
+""",
+    "apps/deployment.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+  labels:
+    app.kubernetes.io/name: podinfo
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 60
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: podinfo
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: podinfo
+    spec:
+      containers:
+        - name: podinfo
+          image: ghcr.io/stefanprodan/podinfo:6.7.1
+          ports:
+            - name: http
+              containerPort: 9898
+              protocol: TCP
+          envFrom:
+            - configMapRef:
+                name: podinfo-config
+          resources:
+            requests:
+              cpu: 10m
+              memory: 32Mi
+""",
+    "apps/service.yaml": """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: podinfo
+  labels:
+    app.kubernetes.io/name: podinfo
+spec:
+  type: ClusterIP
+  selector:
+    app.kubernetes.io/name: podinfo
+  ports:
+    - name: http
+      port: 9898
+      targetPort: http
+      protocol: TCP
+""",
+}
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """How to reach one workload cluster: name, URL, bearer token."""
+
+    name: str
+    url: str
+    token: str
+
+
+def demo_repo_path(home: Path) -> Path:
+    """Return the path of the demo source's git repository under the data directory."""
+    return Path(home) / "demo" / "podinfo.git"
+
+
+def cluster_kubeconfig(access: ClusterAccess, ca_cert: Path) -> str:
+    """Return a self-contained kubeconfig (token and CA inline) for one workload cluster."""
+    from gitops_tui.sandbox.kubeconfig import KubeconfigEntry, build_kubeconfig
+
+    doc = build_kubeconfig([KubeconfigEntry(access.name, access.url, access.token)], ca_cert, access.name)
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def _management(kubeconfig: Path) -> Any:
+    from gitops_tui.kube.client import api_client_from_kubeconfig, dynamic_client
+
+    return dynamic_client(api_client_from_kubeconfig(kubeconfig, "management"))
+
+
+def _apply(dynamic: Any, obj: dict[str, Any], timeout: float = 20.0) -> dict:
+    """Server-side apply `obj`, waiting (bounded) for a just-created CRD's kind to be served."""
+    from gitops_tui.kube.apply import UnknownKind, apply_object
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return apply_object(dynamic, obj, field_manager=SEED_MANAGER)
+        except UnknownKind:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _namespace(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def install_crds(dynamic: Any) -> None:
+    """Apply the management CRDs and the system namespaces."""
+    for crd in crd_manifests():
+        _apply(dynamic, crd)
+    for ns in (names.FEDERATION_NAMESPACE, names.SYSTEM_NAMESPACE):
+        _apply(dynamic, _namespace(ns))
+
+
+def register_clusters(kubeconfig: Path, clusters: list[ClusterAccess], ca_cert: Path) -> None:
+    """Create or update a kubeconfig Secret and a KubeFedCluster for each workload cluster."""
+    dynamic = _management(kubeconfig)
+    install_crds(dynamic)
+    ca_bundle = base64.b64encode(Path(ca_cert).read_bytes()).decode("ascii")
+    for access in clusters:
+        secret_name = f"{access.name}-kubeconfig"
+        text = cluster_kubeconfig(access, ca_cert)
+        _apply(dynamic, {
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": secret_name, "namespace": names.FEDERATION_NAMESPACE,
+                         "labels": {SANDBOX_LABEL: "true"}},
+            "type": "Opaque",
+            "data": {names.KUBECONFIG_SECRET_KEY: base64.b64encode(text.encode()).decode("ascii")},
+        })
+        cluster = builders.new_kubefed_cluster(access.name, access.url, secret_name,
+                                               labels={SANDBOX_LABEL: "true"})
+        cluster["spec"]["caBundle"] = ca_bundle
+        _apply(dynamic, cluster)
+    log.info("registered clusters %s", ", ".join(c.name for c in clusters))
+
+
+def make_demo_repo(home: Path) -> Path:
+    """Create the demo git repository (branch main, one commit with a fixed author and date)."""
+    import git
+
+    path = demo_repo_path(home)
+    if (path / ".git").is_dir():
+        try:
+            git.Repo(path).commit("main")
+            return path
+        except (git.BadName, ValueError, git.GitCommandError):
+            pass
+    path.mkdir(parents=True, exist_ok=True)
+    repo = git.Repo.init(path, initial_branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", DEMO_AUTHOR[0])
+        config.set_value("user", "email", DEMO_AUTHOR[1])
+    for rel, text in DEMO_FILES.items():
+        target = path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    repo.index.add(sorted(DEMO_FILES))
+    actor = git.Actor(*DEMO_AUTHOR)
+    repo.index.commit("Add podinfo", author=actor, committer=actor,
+                      author_date=DEMO_DATE, commit_date=DEMO_DATE)
+    repo.close()
+    return path
+
+
+def demo_objects(repo_url: str, clusters: list[str]) -> list[dict[str, Any]]:
+    """Return the management objects of the demo project, in apply order."""
+    secret = builders.new_federated_secret(
+        DEMO_SECRET, DEMO_PROJECT, {"username": b"demo", "password": b"demo-not-a-secret"},
+        clusters=clusters)
+    repository, kustomization = builders.new_source(
+        DEMO_SOURCE, DEMO_PROJECT, repo_url, ref={"branch": "main"}, path="./apps",
+        secret_ref=DEMO_SECRET, interval="1m", provider="generic", prune=True, clusters=clusters)
+    return [
+        builders.new_project(DEMO_PROJECT, clusters, display_name="Demo"),
+        _namespace(DEMO_PROJECT),
+        secret,
+        repository,
+        kustomization,
+    ]
+
+
+def seed_demo(kubeconfig: Path, home: Path, clusters: list[str]) -> None:
+    """Create the demo git repository and the demo Project, secret and source."""
+    repo = make_demo_repo(home)
+    dynamic = _management(kubeconfig)
+    for obj in demo_objects(str(repo), clusters):
+        _apply(dynamic, obj)
+    log.info("seeded the demo project")
