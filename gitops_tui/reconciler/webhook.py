@@ -1,0 +1,187 @@
+"""The push-webhook receiver: verifies GitHub / GitLab / generic HMAC signatures and requests a reconcile."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+from gitops_tui.api import names
+from gitops_tui.kube.client import json_request, secret_value
+from gitops_tui.reconciler.context import management_path
+
+log = logging.getLogger(__name__)
+
+#: Annotation on a FederatedGitRepository naming the Secret (project namespace) with the webhook token.
+WEBHOOK_SECRET_ANNOTATION = "gitops-tui.io/webhook-secret"
+#: Default Secret name: "<source>-webhook"; the token is under this key.
+WEBHOOK_SECRET_SUFFIX = "-webhook"
+WEBHOOK_TOKEN_KEY = "token"
+MAX_BODY = 1 << 20
+_DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
+def webhook_secret_name(repository: dict[str, Any]) -> str:
+    """Return the name of the Secret holding a source's webhook token."""
+    meta = repository.get("metadata") or {}
+    return (meta.get("annotations") or {}).get(WEBHOOK_SECRET_ANNOTATION) or f"{meta.get('name')}{WEBHOOK_SECRET_SUFFIX}"
+
+
+def hmac_hex(token: bytes, body: bytes, algorithm: str = "sha256") -> str:
+    """Return the hex HMAC of ``body`` keyed by ``token``."""
+    return hmac.new(token, body, _DIGESTS[algorithm]).hexdigest()
+
+
+def verify(provider: str, headers: Any, body: bytes, token: bytes) -> bool:
+    """Check a request's signature for ``provider`` (github, gitlab, anything else = generic HMAC)."""
+    provider = (provider or names.DEFAULT_PROVIDER).lower()
+    if provider == "gitlab":
+        given = headers.get("X-Gitlab-Token") or ""
+        return bool(given) and hmac.compare_digest(given.encode(), token)
+    header = "X-Hub-Signature-256" if provider == "github" else "X-Signature"
+    given = (headers.get(header) or "").strip()
+    if "=" not in given:
+        return False
+    algorithm, _, digest = given.partition("=")
+    algorithm = algorithm.lower()
+    if provider == "github" and algorithm != "sha256":
+        return False
+    if algorithm not in _DIGESTS:
+        return False
+    return hmac.compare_digest(digest.lower(), hmac_hex(token, body, algorithm))
+
+
+class WebhookReceiver:
+    """Serves ``POST /hook/<namespace>/<source>``; a verified push requests a reconcile of that source."""
+
+    def __init__(
+        self,
+        api_client: ApiClient,
+        listen: str,
+        trigger: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """Listen on ``host:port`` (port 0 picks one); ``trigger(namespace, name)`` reconciles locally."""
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"listen address {listen!r} is not HOST:PORT")
+        self._api = api_client
+        self._trigger = trigger
+        self._server = ThreadingHTTPServer((host.strip("[]"), int(port)), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The base URL (``http://host:port``)."""
+        host = self._server.server_address[0]
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, name="gitops-tui-webhook", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # -- request handling ------------------------------------------------------------------
+    def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, dict[str, Any]]:
+        """Decide on one request; return (HTTP status, JSON answer). Only verified pushes trigger."""
+        parts = [p for p in path.split("?")[0].split("/") if p]
+        if len(parts) != 3 or parts[0] != "hook":
+            return 404, {"message": "use POST /hook/<namespace>/<source>"}
+        namespace, name = parts[1], parts[2]
+        try:
+            repo = json_request(self._api, "GET",
+                                management_path(names.KIND_FEDERATED_GIT_REPOSITORY, namespace, name))
+        except ApiException as exc:
+            if exc.status == 404:
+                return 404, {"message": f"no source {namespace}/{name}"}
+            return 503, {"message": "the management cluster cannot be read"}
+        except Exception:  # noqa: BLE001 - management unreachable
+            return 503, {"message": "the management cluster cannot be reached"}
+        spec = ((repo.get("spec") or {}).get("template") or {}).get("spec") or {}
+        provider = str(spec.get("provider") or names.DEFAULT_PROVIDER)
+        token = self._token(namespace, webhook_secret_name(repo))
+        if not token or not verify(provider, headers, body, token):
+            log.warning("webhook for %s/%s rejected: missing or bad %s signature", namespace, name, provider)
+            return 401, {"message": "missing or invalid signature"}
+        if provider == "github" and (headers.get("X-GitHub-Event") or "") == "ping":
+            return 200, {"message": "pong"}
+        self._request(namespace, name, provider)
+        return 202, {"message": "reconcile requested", "source": f"{namespace}/{name}"}
+
+    def _token(self, namespace: str, secret_name: str) -> bytes | None:
+        try:
+            secret = json_request(self._api, "GET", f"/api/v1/namespaces/{namespace}/secrets/{secret_name}")
+        except Exception:  # noqa: BLE001 - no Secret means nothing can be verified
+            return None
+        value = secret_value(secret, WEBHOOK_TOKEN_KEY)
+        return value.strip() if value else None
+
+    def _request(self, namespace: str, name: str, provider: str) -> None:
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        patch = {"metadata": {"annotations": {names.ANNOTATION_REQUESTED_AT: now}}}
+        for kind in (names.KIND_FEDERATED_GIT_REPOSITORY, names.KIND_FEDERATED_KUSTOMIZATION):
+            try:
+                json_request(self._api, "PATCH", management_path(kind, namespace, name), patch,
+                             content_type="application/merge-patch+json")
+            except Exception as exc:  # noqa: BLE001 - the local trigger still runs
+                log.warning("could not annotate %s %s/%s: %s", kind, namespace, name, type(exc).__name__)
+        log.info("webhook (%s) accepted for %s/%s", provider, namespace, name)
+        if self._trigger is not None:
+            self._trigger(namespace, name)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            """One webhook HTTP request."""
+
+            server_version = "gitops-tui-webhook"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    self._answer(413, {"message": "payload too large"})
+                    return
+                body = self.rfile.read(length) if length else b""
+                status, answer = receiver.handle(self.path, self.headers, body)
+                self._answer(status, answer)
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path.rstrip("/") in ("/healthz", "/readyz"):
+                    self._answer(200, {"message": "ok"})
+                else:
+                    self._answer(405, {"message": "use POST /hook/<namespace>/<source>"})
+
+            def _answer(self, status: int, answer: dict[str, Any]) -> None:
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                log.debug("webhook: " + format, *args)
+
+        return Handler
