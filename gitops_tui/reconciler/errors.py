@@ -1,0 +1,72 @@
+"""Typed reconcile failures, each with a Flux-style `reason` and a message naming the file or object."""
+
+from __future__ import annotations
+
+
+class ReconcileError(Exception):
+    """A reconcile failure: `reason` is the condition reason, `message` one clear sentence.
+
+    Messages never contain secret values. `origin` names the file (and document) when known,
+    `object` names the object as "Kind/name" when known.
+    """
+
+    reason = "ReconciliationFailed"
+
+    def __init__(self, message: str, *, origin: str = "", object: str = "") -> None:  # noqa: A002
+        """Record the message and what it is about."""
+        super().__init__(message)
+        self.message = message
+        self.origin = origin
+        self.object = object
+
+    def __str__(self) -> str:
+        """The message."""
+        return self.message
+
+
+class GitOperationFailed(ReconcileError):
+    """Cloning or fetching failed: unreachable, wrong credentials, missing ref, timeout."""
+
+    reason = "GitOperationFailed"
+
+
+class AuthenticationFailed(ReconcileError):
+    """The credentials Secret is missing or has none of the expected keys."""
+
+    reason = "AuthenticationFailed"
+
+
+class ArtifactFailed(ReconcileError):
+    """The fetched revision cannot be used: missing path, unsafe content, checkout failure."""
+
+    reason = "ArtifactFailed"
+
+
+class BuildFailed(ReconcileError):
+    """`kustomize build` (or another renderer) failed; the message carries its error output."""
+
+    reason = "BuildFailed"
+
+
+class KustomizeNotFound(BuildFailed):
+    """Neither `kustomize` nor `kubectl` is on PATH, so a kustomization cannot be built."""
+
+    reason = "KustomizeNotFound"
+
+
+class ValidationFailed(ReconcileError):
+    """A manifest is not valid: bad YAML, or an object without apiVersion/kind/metadata.name."""
+
+    reason = "ValidationFailed"
+
+
+class TenancyViolation(ReconcileError):
+    """An object would land outside the project namespace, or is cluster-scoped or unknown."""
+
+    reason = "TenancyViolation"
+
+
+class HealthCheckFailed(ReconcileError):
+    """Applied objects did not become ready in time, or failed."""
+
+    reason = "HealthCheckFailed"

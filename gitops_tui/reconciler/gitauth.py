@@ -1,0 +1,151 @@
+"""Git credentials (Flux Secret keys) as a git environment, and scrubbing of secrets from text."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shlex
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from gitops_tui.api import names
+from gitops_tui.reconciler.errors import AuthenticationFailed
+
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+_AUTH_HEADER = re.compile(r"(Authorization:\s*(?:Basic|Bearer))\s+\S+", re.IGNORECASE)
+
+
+def _text(value: bytes | str | None) -> str:
+    """Decode a Secret value to text."""
+    if value is None:
+        return ""
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+
+
+def secret_words(credentials: dict[str, bytes] | None) -> list[str]:
+    """The secret strings to scrub from any text: password, token, key, and their encodings."""
+    words: list[str] = []
+    if not credentials:
+        return words
+    username = _text(credentials.get(names.GIT_USERNAME_KEY))
+    for key in (names.GIT_PASSWORD_KEY, names.GIT_BEARER_TOKEN_KEY, names.GIT_IDENTITY_KEY):
+        value = _text(credentials.get(key)).strip()
+        if value:
+            words.append(value)
+            words.extend(line for line in value.splitlines() if len(line) >= 8)
+    password = _text(credentials.get(names.GIT_PASSWORD_KEY))
+    if password:
+        words.append(base64.b64encode(f"{username}:{password}".encode()).decode())
+    return sorted({w for w in words if w}, key=len, reverse=True)
+
+
+def scrub_url(url: str) -> str:
+    """Remove any user:password@ part from a URL."""
+    return _URL_USERINFO.sub(lambda m: m.group("scheme"), url)
+
+
+def scrub(text: str, credentials: dict[str, bytes] | None = None) -> str:
+    """Remove credentials from text: URL userinfo, Authorization headers, and the secret values."""
+    text = _URL_USERINFO.sub(lambda m: m.group("scheme"), text)
+    text = _AUTH_HEADER.sub(r"\1 ***", text)
+    for word in secret_words(credentials):
+        text = text.replace(word, "***")
+    return text
+
+
+def split_url_credentials(url: str) -> tuple[str, dict[str, bytes]]:
+    """Move user:password@ out of an http(s) URL into credentials (so it never reaches argv)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.username:
+        return url, {}
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    creds = {names.GIT_USERNAME_KEY: (parts.username or "").encode()}
+    if parts.password:
+        creds[names.GIT_PASSWORD_KEY] = parts.password.encode()
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), creds
+
+
+def _config_env(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """git configuration passed through the environment (GIT_CONFIG_COUNT), never argv."""
+    env = {"GIT_CONFIG_COUNT": str(len(pairs))}
+    for index, (key, value) in enumerate(pairs):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    return env
+
+
+def _base_env() -> dict[str, str]:
+    """The environment every git command gets: no prompts, no user or system config."""
+    return {
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "/bin/false",
+        "SSH_ASKPASS": "/bin/false",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "LC_ALL": "C",
+        "LANGUAGE": "C",
+    }
+
+
+@contextmanager
+def git_environment(url: str, credentials: dict[str, bytes] | None) -> Iterator[dict[str, str]]:
+    """Yield the environment for git commands against `url` with the Flux-style credentials.
+
+    https: `username` + `password` (Basic) or `bearerToken` (Bearer) as an http.extraHeader in
+    the environment. ssh: `identity` (+ `known_hosts`) as temporary files (key mode 0600) used by
+    GIT_SSH_COMMAND, deleted on exit. Raises AuthenticationFailed for unusable credentials.
+    """
+    env = _base_env()
+    config: list[tuple[str, str]] = [("credential.helper", ""), ("core.askPass", "/bin/false")]
+    creds = credentials or {}
+    scheme = urlsplit(url).scheme
+    is_ssh = scheme == "ssh" or (not scheme and re.match(r"^[\w.-]+@[\w.-]+:", url) is not None)
+    temp_dir: str | None = None
+    try:
+        if is_ssh:
+            temp_dir = tempfile.mkdtemp(prefix="gitops-tui-ssh-")
+            env["GIT_SSH_COMMAND"] = _ssh_command(Path(temp_dir), creds)
+        elif scheme in ("http", "https"):
+            token = _text(creds.get(names.GIT_BEARER_TOKEN_KEY)).strip()
+            username = _text(creds.get(names.GIT_USERNAME_KEY))
+            password = _text(creds.get(names.GIT_PASSWORD_KEY))
+            if token:
+                config.append(("http.extraHeader", f"Authorization: Bearer {token}"))
+            elif username or password:
+                basic = base64.b64encode(f"{username}:{password}".encode()).decode()
+                config.append(("http.extraHeader", f"Authorization: Basic {basic}"))
+        env.update(_config_env(config))
+        yield env
+    finally:
+        if temp_dir:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _ssh_command(directory: Path, creds: dict[str, bytes]) -> str:
+    """Write the identity and known_hosts into `directory` and return the ssh command line."""
+    options = ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"]
+    identity = creds.get(names.GIT_IDENTITY_KEY)
+    known_hosts = creds.get(names.GIT_KNOWN_HOSTS_KEY)
+    if identity:
+        key_path = directory / "identity"
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            data = identity if isinstance(identity, bytes) else identity.encode()
+            handle.write(data if data.endswith(b"\n") else data + b"\n")
+        options += ["-i", str(key_path)]
+    elif creds:
+        raise AuthenticationFailed("the credentials Secret has no 'identity' key for an ssh URL")
+    if known_hosts:
+        hosts_path = directory / "known_hosts"
+        hosts_path.write_bytes(known_hosts if isinstance(known_hosts, bytes) else known_hosts.encode())
+        options += ["-o", f"UserKnownHostsFile={hosts_path}", "-o", "StrictHostKeyChecking=yes"]
+    else:
+        options += ["-o", f"UserKnownHostsFile={os.devnull}", "-o", "StrictHostKeyChecking=yes"]
+    return " ".join(shlex.quote(o) for o in options)

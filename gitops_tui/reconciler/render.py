@@ -1,0 +1,241 @@
+"""Render a revision into manifests: plain YAML/JSON directories and kustomizations (real kustomize)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitops_tui.reconciler.errors import (
+    ArtifactFailed,
+    BuildFailed,
+    KustomizeNotFound,
+    ValidationFailed,
+)
+
+try:  # the C loader is much faster when available
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - pure-Python PyYAML
+    _Loader = yaml.SafeLoader
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+HELM_RELEASE_KINDS = frozenset({"HelmRelease"})
+KUSTOMIZE_TIMEOUT = 120.0
+
+
+@dataclass
+class Manifest:
+    """One rendered object and where it came from: `file` relative to the repository, `index` in it."""
+
+    obj: dict[str, Any]
+    file: str
+    index: int = 0
+    built: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> str:
+        """Where the object came from, for messages: "apps/web.yaml", "apps/web.yaml (document 2)"."""
+        if self.built:
+            return f"{self.file} (kustomize build, object {self.index + 1})"
+        return self.file if self.index == 0 else f"{self.file} (document {self.index + 1})"
+
+    @property
+    def display(self) -> str:
+        """"Kind/name" of the object."""
+        return f"{self.obj.get('kind', '?')}/{(self.obj.get('metadata') or {}).get('name', '?')}"
+
+
+Expander = Callable[[Manifest], list[Manifest]]
+
+
+def _relative(path: Path, root: Path) -> str:
+    """`path` relative to the repository root, with forward slashes."""
+    return path.relative_to(root).as_posix() or "."
+
+
+def _resolve_path(root: Path, path: str) -> Path:
+    """The directory or file `path` inside the artifact; ArtifactFailed when missing or escaping."""
+    cleaned = (path or "./").strip()
+    if os.path.isabs(cleaned):
+        cleaned = cleaned.lstrip("/")
+    target = (root / cleaned).resolve()
+    real_root = root.resolve()
+    if target != real_root and real_root not in target.parents:
+        raise ArtifactFailed(f"path {path!r} points outside the repository", origin=path)
+    if not target.exists():
+        raise ArtifactFailed(f"path {path!r} not found in the revision", origin=path)
+    return target
+
+
+def find_kustomization(directory: Path) -> Path | None:
+    """The kustomization file in `directory`, or None."""
+    for name in KUSTOMIZATION_FILES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def kustomize_command(directory: Path) -> list[str]:
+    """The build command: `kustomize build DIR`, else `kubectl kustomize DIR`; KustomizeNotFound otherwise."""
+    kustomize = shutil.which("kustomize")
+    if kustomize:
+        return [kustomize, "build", str(directory)]
+    kubectl = shutil.which("kubectl")
+    if kubectl:
+        return [kubectl, "kustomize", str(directory)]
+    raise KustomizeNotFound(
+        "cannot build the kustomization: neither 'kustomize' nor 'kubectl' is on PATH"
+    )
+
+
+def _parse_documents(text: str, file: str) -> list[Any]:
+    """Parse multi-document YAML; ValidationFailed naming the file and line on a syntax error."""
+    try:
+        return list(yaml.load_all(text, Loader=_Loader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ValidationFailed(f"invalid YAML in {file}{where}: {problem}", origin=file) from None
+
+
+def _parse_file(path: Path, file: str) -> list[Any]:
+    """Parse one YAML or JSON file into its documents."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed(f"{file} is not UTF-8 text", origin=file) from None
+    if path.suffix == ".json":
+        if not text.strip():
+            return []
+        try:
+            return [json.loads(text)]
+        except json.JSONDecodeError as exc:
+            raise ValidationFailed(f"invalid JSON in {file} line {exc.lineno}: {exc.msg}", origin=file) from None
+    return _parse_documents(text, file)
+
+
+def validate_object(obj: Any, where: str) -> None:
+    """Check an object has apiVersion, kind and metadata.name; ValidationFailed naming `where`."""
+    if not isinstance(obj, dict):
+        raise ValidationFailed(f"{where} is not a Kubernetes object (a mapping was expected)", origin=where)
+    missing = [key for key in ("apiVersion", "kind") if not isinstance(obj.get(key), str) or not obj.get(key)]
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata.get("name"):
+        missing.append("metadata.name")
+    if missing:
+        kind = obj.get("kind") if isinstance(obj.get("kind"), str) else "object"
+        raise ValidationFailed(f"{kind} in {where} has no {', '.join(missing)}", origin=where)
+    namespace = metadata.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        raise ValidationFailed(f"{obj['kind']}/{metadata['name']} in {where} has a non-string namespace", origin=where)
+
+
+def _flatten(documents: list[Any], file: str, built: bool) -> list[Manifest]:
+    """Turn parsed documents into validated manifests: skip empty ones, flatten List kinds."""
+    manifests: list[Manifest] = []
+    for index, doc in enumerate(documents):
+        if doc is None:
+            continue
+        probe = Manifest(obj={}, file=file, index=index, built=built)
+        if isinstance(doc, dict) and str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
+            for item_index, item in enumerate(doc["items"]):
+                validate_object(item, f"{probe.origin} item {item_index + 1}")
+                manifests.append(Manifest(obj=item, file=file, index=index, built=built))
+            continue
+        validate_object(doc, probe.origin)
+        manifests.append(Manifest(obj=doc, file=file, index=index, built=built))
+    return manifests
+
+
+def build_kustomization(root: Path, directory: Path) -> list[Manifest]:
+    """Run kustomize on `directory` and return its objects; BuildFailed with kustomize's error."""
+    kustomization = find_kustomization(directory)
+    file = _relative(kustomization or directory, root)
+    command = kustomize_command(directory)
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=KUSTOMIZE_TIMEOUT,
+            cwd=str(directory), env={**os.environ, "KUSTOMIZE_PLUGIN_HOME": "/nonexistent"},
+        )
+    except subprocess.TimeoutExpired:
+        raise BuildFailed(f"kustomize build of {file} timed out after {KUSTOMIZE_TIMEOUT:g}s", origin=file) from None
+    if result.returncode != 0:
+        detail = result.stderr.strip().replace(str(root.resolve()) + "/", "").replace(str(root) + "/", "")
+        detail = detail.replace("Error: ", "", 1).strip() or f"exit status {result.returncode}"
+        raise BuildFailed(f"kustomize build of {file} failed: {detail}", origin=file)
+    return _flatten(_parse_documents(result.stdout, file), file, built=True)
+
+
+def _plain_files(directory: Path) -> tuple[list[Path], list[Path]]:
+    """Manifest files under `directory` (sorted; hidden entries skipped) and nested kustomization dirs."""
+    files: list[Path] = []
+    kustomizations: list[Path] = []
+    for current, dirs, names in os.walk(directory):
+        current_path = Path(current)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if current_path != directory and find_kustomization(current_path) is not None:
+            kustomizations.append(current_path)
+            dirs[:] = []
+            continue
+        files.extend(current_path / n for n in names if n.endswith(MANIFEST_SUFFIXES) and not n.startswith("."))
+    return sorted(files), sorted(kustomizations)
+
+
+def render(artifact_path: Path, path: str = "./", *, expand: Expander | None = None) -> list[Manifest]:
+    """Render `path` of a fetched revision into validated manifests.
+
+    A kustomization file at `path` is built with kustomize. Otherwise every *.yaml, *.yml and
+    *.json under `path` (sorted, hidden files and directories skipped) is read; a subdirectory
+    holding a kustomization is built with kustomize instead of read. `path` may also name one
+    file. `expand` is the hook for objects that render further (HelmRelease): it gets each
+    manifest and returns the manifests to use instead; without it objects pass through.
+    """
+    root = Path(artifact_path)
+    target = _resolve_path(root, path)
+    manifests: list[Manifest] = []
+    if target.is_file():
+        manifests = _flatten(_parse_file(target, _relative(target, root)), _relative(target, root), built=False)
+    elif find_kustomization(target) is not None:
+        manifests = build_kustomization(root, target)
+    else:
+        files, kustomizations = _plain_files(target)
+        units = sorted([(f, False) for f in files] + [(k, True) for k in kustomizations])
+        for unit, is_kustomization in units:
+            if is_kustomization:
+                manifests.extend(build_kustomization(root, unit))
+            else:
+                file = _relative(unit, root)
+                manifests.extend(_flatten(_parse_file(unit, file), file, built=False))
+    if expand is not None:
+        expanded: list[Manifest] = []
+        for manifest in manifests:
+            expanded.extend(expand(manifest))
+        manifests = expanded
+    _check_duplicates(manifests)
+    return manifests
+
+
+def _check_duplicates(manifests: list[Manifest]) -> None:
+    """ValidationFailed when two manifests declare the same object."""
+    seen: dict[tuple[str, str, str, str], Manifest] = {}
+    for manifest in manifests:
+        obj = manifest.obj
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        key = (group, str(obj.get("kind")), str(obj["metadata"].get("namespace") or ""), str(obj["metadata"]["name"]))
+        if key in seen:
+            raise ValidationFailed(
+                f"{manifest.display} is declared twice: in {seen[key].origin} and in {manifest.origin}",
+                origin=manifest.origin, object=manifest.display,
+            )
+        seen[key] = manifest

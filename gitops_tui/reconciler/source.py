@@ -1,0 +1,297 @@
+"""Git source: fetch a ref (branch, tag, semver, commit) into a cache and check out an artifact tree."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import shutil
+import stat
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from gitops_tui.api.formats import format_revision
+from gitops_tui.reconciler import refs as refs_mod
+from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
+from gitops_tui.reconciler.gitauth import git_environment, scrub, scrub_url, split_url_credentials
+
+log = logging.getLogger(__name__)
+
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A fetched revision: "main@sha1:<sha>", the commit, and a read-only tree of exactly that commit.
+
+    `fetched` is True when objects were downloaded, `checked_out` when the tree was (re)made.
+    """
+
+    revision: str
+    commit: str
+    path: Path
+    fetched: bool = False
+    checked_out: bool = False
+
+
+def _url_lock(key: str) -> threading.Lock:
+    """The in-process lock serialising work on one cached repository."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
+
+
+@contextmanager
+def _locked(directory: Path, key: str) -> Iterator[None]:
+    """Hold the thread lock and an flock on `directory/lock` (several processes may share the cache)."""
+    with _url_lock(key):
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(directory / "lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _make_writable(path: Path) -> None:
+    """Give the owner write permission on every directory under `path` so it can be removed."""
+    for root, dirs, _files in os.walk(path):
+        os.chmod(root, 0o755)
+        for name in dirs:
+            full = os.path.join(root, name)
+            if not os.path.islink(full):
+                os.chmod(full, 0o755)
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a (read-only) artifact tree."""
+    if path.exists():
+        _make_writable(path)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _make_read_only(path: Path) -> None:
+    """Remove write permission from every file and directory under `path`."""
+    for root, dirs, files in os.walk(path, topdown=False):
+        for name in files:
+            full = os.path.join(root, name)
+            if not os.path.islink(full):
+                os.chmod(full, os.stat(full).st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        for name in dirs:
+            full = os.path.join(root, name)
+            if not os.path.islink(full):
+                os.chmod(full, 0o555)
+    os.chmod(path, 0o555)
+
+
+class GitSource:
+    """Fetches git revisions into `cache_dir`, one bare repository per URL, reusing what it has."""
+
+    def __init__(self, cache_dir: Path, *, keep_trees: int = 4) -> None:
+        """Use `cache_dir` for cached clones and artifact trees; keep `keep_trees` trees per URL."""
+        self.cache_dir = Path(cache_dir)
+        self.keep_trees = keep_trees
+
+    def repo_dir(self, url: str) -> Path:
+        """The cache directory of one URL."""
+        plain, _ = split_url_credentials(url)
+        return self.cache_dir / hashlib.sha256(plain.encode()).hexdigest()[:24]
+
+    def fetch(
+        self,
+        url: str,
+        ref: dict[str, str] | None,
+        credentials: dict[str, bytes] | None = None,
+        timeout: float = 60.0,
+    ) -> Artifact:
+        """Fetch `ref` of `url` and return the artifact; raises GitOperationFailed or ArtifactFailed.
+
+        ref is one of {"branch"}, {"tag"}, {"semver"}, {"commit"} (a commit may come with a
+        branch); priority commit > semver > tag > branch, as in Flux. No ref means branch master.
+        """
+        plain_url, url_creds = split_url_credentials(url)
+        creds = {**url_creds, **(credentials or {})}
+        ref = {k: v for k, v in (ref or {}).items() if v} or {"branch": "master"}
+        shown_url = scrub_url(plain_url)
+        directory = self.repo_dir(plain_url)
+        with _locked(directory, str(directory)):
+            with git_environment(plain_url, creds) as env:
+                runner = _GitRunner(directory / "git", plain_url, shown_url, env, creds, timeout)
+                name, commit, fetched = runner.resolve_and_fetch(ref)
+            tree, checked_out = self._tree(runner.repo, directory, commit)
+        revision = format_revision(name, commit)
+        log.info("fetched %s %s (downloaded=%s)", shown_url, revision, fetched)
+        return Artifact(revision=revision, commit=commit, path=tree, fetched=fetched, checked_out=checked_out)
+
+    def _tree(self, repo: git.Repo, directory: Path, commit: str) -> tuple[Path, bool]:
+        """Return the read-only tree of `commit`, extracting it only when not already there."""
+        trees = directory / "trees"
+        tree = trees / commit
+        if tree.is_dir():
+            os.utime(tree)
+            return tree, False
+        trees.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=trees))
+        try:
+            archive = staging / "archive.tar"
+            with open(archive, "wb") as handle:
+                repo.archive(handle, commit, format="tar")
+            content = staging / "tree"
+            content.mkdir()
+            with tarfile.open(archive) as tar:
+                try:
+                    tar.extractall(content, filter="data")
+                except tarfile.FilterError as exc:
+                    raise ArtifactFailed(f"revision {commit[:12]} has an unsafe entry: {exc}") from None
+            _make_read_only(content)
+            os.rename(content, tree)
+        except git.GitCommandError as exc:
+            raise ArtifactFailed(f"cannot check out commit {commit[:12]}: {scrub(str(exc.stderr)).strip()}") from None
+        finally:
+            _remove_tree(staging)
+        self._prune_trees(trees, keep=tree)
+        return tree, True
+
+    def _prune_trees(self, trees: Path, keep: Path) -> None:
+        """Delete the least recently used trees beyond `keep_trees` (never `keep`)."""
+        entries = [p for p in trees.iterdir() if p.is_dir() and not p.name.startswith(".") and p != keep]
+        entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[max(self.keep_trees - 1, 0):]:
+            _remove_tree(old)
+
+
+class _GitRunner:
+    """Runs git for one fetch: ls-remote to resolve the ref, fetch only when the commit is missing."""
+
+    def __init__(
+        self, git_dir: Path, url: str, shown_url: str, env: dict[str, str],
+        creds: dict[str, bytes], timeout: float,
+    ) -> None:
+        """Open (or create) the bare cache repository at `git_dir`."""
+        self.url = url
+        self.shown_url = shown_url
+        self.env = env
+        self.creds = creds
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        if (git_dir / "HEAD").exists():
+            self.repo = git.Repo(git_dir)
+        else:
+            self.repo = git.Repo.init(git_dir, bare=True)
+
+    def _remaining(self) -> float:
+        """Seconds left of the timeout (at least a little, so git gets a chance to fail cleanly)."""
+        return max(self.deadline - time.monotonic(), 1.0)
+
+    def _git(self, *args: str) -> str:
+        """Run a git command in the cache repository with the credentials environment."""
+        try:
+            return self.repo.git.execute(
+                ["git", *args], env=self.env, kill_after_timeout=self._remaining(),
+                with_extended_output=False,
+            )
+        except git.GitCommandError as exc:
+            raise GitOperationFailed(self._describe(exc)) from None
+
+    def _describe(self, exc: git.GitCommandError) -> str:
+        """A one-sentence, secret-free message for a failed git command."""
+        stderr = scrub(str(exc.stderr or ""), self.creds).strip()
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        lines = [re.sub(r"^(stderr: ?'|fatal: |error: )", "", line).rstrip("'") for line in lines]
+        detail = "; ".join(lines[-3:]) or f"exit status {exc.status}"
+        if "Timeout:" in str(exc.stderr or "") or exc.status in (-9, 137):
+            return f"git operation on {self.shown_url} timed out after {self.timeout:g}s"
+        auth_markers = ("Authentication failed", "could not read Username", "could not read Password",
+                        "403", "401", "Permission denied (publickey")
+        if any(marker in detail for marker in auth_markers):
+            if self.creds:
+                return f"authentication to {self.shown_url} failed: the server refused the credentials of the Secret"
+            return f"{self.shown_url} requires authentication: set a credentials Secret (secretRef)"
+        if "Host key verification failed" in detail:
+            return f"ssh host key of {self.shown_url} is not trusted: add it to known_hosts in the Secret"
+        return f"git operation on {self.shown_url} failed: {detail}"
+
+    def _ls_remote(self, *patterns: str) -> dict[str, str]:
+        """The remote's refs (optionally limited to patterns) as {ref: commit}."""
+        return refs_mod.parse_ls_remote(self._git("ls-remote", "--", self.url, *patterns))
+
+    def _has_commit(self, sha: str) -> bool:
+        """Whether the cache already holds the commit."""
+        try:
+            self.repo.git.execute(["git", "cat-file", "-e", f"{sha}^{{commit}}"], env=self.env)
+            return True
+        except git.GitCommandError:
+            return False
+
+    def _fetch(self, *refspecs: str) -> None:
+        """Fetch only the given refspecs from the remote."""
+        self._git("fetch", "--no-tags", "--no-write-fetch-head", "--quiet", "--", self.url, *refspecs)
+
+    def resolve_and_fetch(self, ref: dict[str, str]) -> tuple[str | None, str, bool]:
+        """Resolve the ref to (name for the revision, commit sha, whether objects were fetched)."""
+        if ref.get("commit"):
+            return self._commit(ref["commit"].strip().lower(), ref.get("branch"))
+        if ref.get("semver"):
+            tags = self._ls_remote("refs/tags/*")
+            names = [r[len("refs/tags/"):] for r in tags]
+            try:
+                tag = refs_mod.best_tag(names, ref["semver"])
+            except ValueError as exc:
+                raise GitOperationFailed(f"invalid semver constraint {ref['semver']!r}: {exc}") from None
+            if tag is None:
+                raise GitOperationFailed(
+                    f"no tag in {self.shown_url} matches semver constraint {ref['semver']!r}"
+                )
+            return self._named(f"refs/tags/{tag}", tag, tags[f"refs/tags/{tag}"])
+        if ref.get("tag"):
+            full = f"refs/tags/{ref['tag']}"
+            found = self._ls_remote(full)
+            if full not in found:
+                raise GitOperationFailed(f"tag {ref['tag']!r} not found in {self.shown_url}")
+            return self._named(full, ref["tag"], found[full])
+        branch = ref.get("branch") or "master"
+        full = f"refs/heads/{branch}"
+        found = self._ls_remote(full)
+        if full not in found:
+            raise GitOperationFailed(f"branch {branch!r} not found in {self.shown_url}")
+        return self._named(full, branch, found[full])
+
+    def _named(self, full_ref: str, name: str, sha: str) -> tuple[str, str, bool]:
+        """Fetch a branch or tag ref when its commit is not cached yet."""
+        if self._has_commit(sha):
+            return name, sha, False
+        self._fetch(f"+{full_ref}:{full_ref}")
+        if not self._has_commit(sha):
+            # The ref moved between ls-remote and fetch: use what was fetched.
+            sha = self.repo.git.execute(["git", "rev-parse", f"{full_ref}^{{commit}}"], env=self.env).strip()
+        return name, sha, True
+
+    def _commit(self, sha: str, branch: str | None) -> tuple[str | None, str, bool]:
+        """Fetch a specific commit (by id; else the branch, or all heads and tags, and look for it)."""
+        if not _SHA.match(sha):
+            raise GitOperationFailed(f"commit {sha!r} is not a full 40-character SHA-1")
+        if self._has_commit(sha):
+            return branch, sha, False
+        try:
+            self._fetch(sha)
+        except GitOperationFailed:
+            refspecs = [f"+refs/heads/{branch}:refs/heads/{branch}"] if branch else [
+                "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*",
+            ]
+            self._fetch(*refspecs)
+        if not self._has_commit(sha):
+            where = f"branch {branch!r} of " if branch else ""
+            raise GitOperationFailed(f"commit {sha[:12]} not found in {where}{self.shown_url}")
+        return branch, sha, True
