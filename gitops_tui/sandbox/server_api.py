@@ -1,0 +1,259 @@
+"""The REST semantics of one sandbox cluster: routing to reads, writes, deletes and watches."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+from typing import Any
+
+from gitops_tui.sandbox import openapi, table
+from gitops_tui.sandbox.catalog import Catalog, ResourceType
+from gitops_tui.sandbox.server_common import ApiRequest, Response, WatchStream, now, parse_rv
+from gitops_tui.sandbox.server_convert import to_version
+from gitops_tui.sandbox.server_delete import DeleteOps
+from gitops_tui.sandbox.server_errors import ApiError, bad_request, expired, not_found
+from gitops_tui.sandbox.server_query import (
+    fields_match,
+    labels_match,
+    parse_field_selector,
+    parse_label_selector,
+    wants_table,
+)
+from gitops_tui.sandbox.server_routing import ResourceRoute, SpecialRoute, parse_path
+from gitops_tui.sandbox.server_watch import WatchOps
+from gitops_tui.sandbox.server_write import WriteOps
+from gitops_tui.sandbox.store import Store
+
+log = logging.getLogger(__name__)
+
+CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
+VERSION_INFO = {
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.0-gitops-tui-sandbox",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.23.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+_BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_EXPIRED_CONTINUE = (
+    "The provided continue parameter is too old to display a consistent list result. "
+    "You can start a new list without the continue parameter."
+)
+
+
+def _not_served() -> ApiError:
+    return ApiError(404, "the server could not find the requested resource", "NotFound")
+
+
+class Api(WriteOps, DeleteOps, WatchOps):
+    """The Kubernetes REST API over one Store and Catalog."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        *,
+        bookmark_interval: float = 5.0,
+        stopping: threading.Event | None = None,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.bookmark_interval = bookmark_interval
+        self.stopping = stopping or threading.Event()
+        self.custom: set[tuple[str, str]] = set()
+
+    # -- start-up ----------------------------------------------------------------------------
+
+    def startup(self) -> None:
+        """Serve the CRDs already stored and create the built-in namespaces in a new store."""
+        crds, _ = self.store.list(*CRD_KEY)
+        for crd in crds:
+            self._serve_crd(crd)
+        if self.store.revision == 0:
+            for name in _BUILTIN_NAMESPACES:
+                self.store.create("", "namespaces", "", name, self._new_namespace(name))
+
+    def _new_namespace(self, name: str) -> dict[str, Any]:
+        import uuid
+
+        return {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": name,
+                "uid": str(uuid.uuid4()),
+                "creationTimestamp": now(),
+                "labels": {"kubernetes.io/metadata.name": name},
+            },
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        }
+
+    def _serve_crd(self, crd: dict[str, Any]) -> None:
+        try:
+            self.catalog.apply_crd(crd)
+        except Exception:  # noqa: BLE001 - a bad CRD must not stop the server
+            log.exception("could not serve CRD %s", (crd.get("metadata") or {}).get("name"))
+            return
+        spec = crd.get("spec") or {}
+        self.custom.add((spec.get("group", ""), (spec.get("names") or {}).get("plural", "")))
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    def handle(self, req: ApiRequest) -> Response | WatchStream:
+        """Answer one request (raises ApiError for every refusal)."""
+        route = parse_path(req.path)
+        if route is None:
+            raise _not_served()
+        if isinstance(route, SpecialRoute):
+            return self._special(route, req)
+        rt = self._resolve(route)
+        method = req.method
+        if method == "GET":
+            if req.flag("watch") or route.watch_path:
+                return self.watch(rt, route, req)
+            if route.name is None:
+                return self.list(rt, route, req)
+            return self.get(rt, route, req)
+        if route.watch_path:
+            raise ApiError(405, f"{method} is not supported on watch paths", "MethodNotAllowed")
+        if method == "POST":
+            if route.name is not None:
+                raise ApiError(405, "POST is not supported on an object path", "MethodNotAllowed")
+            return self.create(rt, route, req)
+        if method == "PUT" and route.name is not None:
+            return self.update(rt, route, req)
+        if method == "PATCH" and route.name is not None:
+            return self.patch(rt, route, req)
+        if method == "DELETE":
+            if route.name is None:
+                return self.delete_collection(rt, route, req)
+            return self.delete(rt, route, req)
+        raise ApiError(405, f"{method} is not supported on this path", "MethodNotAllowed")
+
+    def _resolve(self, route: ResourceRoute) -> ResourceType:
+        rt = self.catalog.resolve(route.group, route.version, route.plural)
+        if rt is None:
+            raise _not_served()
+        if route.subresource and route.subresource not in rt.subresources:
+            raise _not_served()
+        if rt.namespaced and route.name is not None and route.namespace is None:
+            raise _not_served()
+        if not rt.namespaced and route.namespace is not None:
+            raise _not_served()
+        return rt
+
+    def _special(self, route: SpecialRoute, req: ApiRequest) -> Response:
+        if req.method != "GET":
+            raise ApiError(405, f"{req.method} is not supported on {route.path}", "MethodNotAllowed")
+        if route.kind == "version":
+            return Response(200, VERSION_INFO)
+        if route.kind == "health":
+            return Response(200, b"ok", "text/plain; charset=utf-8")
+        if route.kind == "discovery":
+            doc = self.catalog.discovery(route.path)
+            if doc is None:
+                raise _not_served()
+            return Response(200, doc)
+        return self._openapi(route.path)
+
+    def _openapi(self, path: str) -> Response:
+        if path == "/openapi/v2":
+            return Response(200, openapi.openapi_v2(self.catalog))
+        if path == "/openapi/v3":
+            return Response(200, openapi.openapi_v3_index(self.catalog))
+        prefix = "/openapi/v3/"
+        if path.startswith(prefix):
+            doc = openapi.openapi_v3_document(self.catalog, path[len(prefix):])
+            if doc is not None:
+                return Response(200, doc)
+        raise _not_served()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def read(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """Return the live object as rt's version, or None."""
+        group, plural = rt.storage_key
+        obj = self.store.get(group, plural, namespace or "", name)
+        return None if obj is None else self.present(rt, obj)
+
+    def present(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        """Return a stored object converted to rt's group/version and kind."""
+        return to_version(obj, rt.group_version, rt.kind)
+
+    def get(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
+        """GET one object (or its status), as JSON or as a Table."""
+        obj = self.read(rt, route.namespace, route.name or "")
+        if obj is None:
+            raise not_found(rt.group, rt.plural, route.name or "")
+        if wants_table(req.header("Accept")):
+            rv = obj["metadata"].get("resourceVersion", "")
+            return Response(200, table.to_table(rt, [obj], {"resourceVersion": rv}))
+        return Response(200, obj)
+
+    def select(self, req: ApiRequest, route: ResourceRoute) -> Any:
+        """Return a predicate for the request's label and field selectors (and a watched name)."""
+        labels = parse_label_selector(req.query.get("labelSelector"))
+        fields = parse_field_selector(req.query.get("fieldSelector"))
+        if route.name:
+            fields.append(("metadata.name", "=", route.name))
+
+        def matches(obj: dict[str, Any]) -> bool:
+            return labels_match(labels, obj) and fields_match(fields, obj)
+
+        return matches
+
+    def list(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
+        """LIST objects with selectors, limit/continue, as a typed list or a Table."""
+        matches = self.select(req, route)
+        group, plural = rt.storage_key
+        requested = parse_rv(req.query.get("resourceVersion"))
+        if req.query.get("resourceVersionMatch") == "Exact" and requested is not None:
+            if requested < self.store.compacted_revision:
+                raise expired(f"too old resource version: {requested} ({self.store.compacted_revision})")
+        items, rev = self.store.list(group, plural, route.namespace)
+        start = self._continue_start(req.query.get("continue"))
+        if start is not None:
+            items = [o for o in items if self._sort_key(o) > start]
+        items = [o for o in items if matches(o)]
+        list_meta: dict[str, Any] = {"resourceVersion": str(rev)}
+        limit = parse_rv(req.query.get("limit"), "limit") or 0
+        if limit and len(items) > limit:
+            items, rest = items[:limit], items[limit:]
+            list_meta["continue"] = self._continue_token(rev, self._sort_key(items[-1]))
+            list_meta["remainingItemCount"] = len(rest)
+        items = [self.present(rt, o) for o in items]
+        if wants_table(req.header("Accept")):
+            return Response(200, table.to_table(rt, items, list_meta))
+        return Response(
+            200,
+            {"kind": rt.list_kind, "apiVersion": rt.group_version, "metadata": list_meta, "items": items},
+        )
+
+    @staticmethod
+    def _sort_key(obj: dict[str, Any]) -> str:
+        m = obj.get("metadata") or {}
+        return f"{m.get('namespace', '')}/{m.get('name', '')}"
+
+    @staticmethod
+    def _continue_token(rev: int, start: str) -> str:
+        raw = json.dumps({"rv": rev, "start": start}).encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+    def _continue_start(self, token: str | None) -> str | None:
+        if not token:
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token.encode()))
+            rev, start = int(data["rv"]), str(data["start"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise bad_request("invalid continue token") from exc
+        if rev < self.store.compacted_revision:
+            raise expired(_EXPIRED_CONTINUE)
+        return start

@@ -1,0 +1,119 @@
+"""Watches of the sandbox server: events from a resourceVersion, bookmarks, and 410 once history is gone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from gitops_tui.sandbox import table
+from gitops_tui.sandbox.catalog import ResourceType
+from gitops_tui.sandbox.server_common import ApiRequest, WatchStream, parse_rv
+from gitops_tui.sandbox.server_errors import bad_request, status_body
+from gitops_tui.sandbox.server_query import wants_table
+from gitops_tui.sandbox.server_routing import ResourceRoute
+from gitops_tui.sandbox.store import Expired, StoreClosed
+
+_BATCH = 500
+_HEARTBEAT = 1.0
+
+
+class WatchOps:
+    """The watch verb (mixed into the Api class)."""
+
+    def watch(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> WatchStream:
+        """Start a watch; errors in the parameters are answered before the stream starts."""
+        matches = self.select(req, route)
+        start = parse_rv(req.query.get("resourceVersion"))
+        timeout_text = req.query.get("timeoutSeconds")
+        try:
+            timeout = float(timeout_text) if timeout_text else None
+        except ValueError:
+            raise bad_request(f"invalid timeoutSeconds {timeout_text!r}") from None
+        options = {
+            "bookmarks": req.flag("allowWatchBookmarks"),
+            "initial": req.query.get("sendInitialEvents", "").lower() == "true",
+            "table": wants_table(req.header("Accept")),
+        }
+        return WatchStream(self._watch_events(rt, route.namespace, matches, start, timeout, options))
+
+    def _encode(self, rt: ResourceType, typ: str, obj: dict[str, Any], as_table: bool) -> dict[str, Any]:
+        obj = self.present(rt, obj)
+        if as_table:
+            rv = (obj.get("metadata") or {}).get("resourceVersion", "")
+            return {"type": typ, "object": table.to_table(rt, [obj], {"resourceVersion": rv})}
+        return {"type": typ, "object": obj}
+
+    @staticmethod
+    def _bookmark(rt: ResourceType, revision: int, initial_end: bool = False) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"resourceVersion": str(revision)}
+        if initial_end:
+            metadata["annotations"] = {"k8s.io/initial-events-end": "true"}
+        return {
+            "type": "BOOKMARK",
+            "object": {"kind": rt.kind, "apiVersion": rt.group_version, "metadata": metadata},
+        }
+
+    @staticmethod
+    def _expired_event(exc: Expired) -> dict[str, Any]:
+        return {"type": "ERROR", "object": status_body(410, str(exc), "Expired")}
+
+    def _watch_events(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        matches: Callable[[dict[str, Any]], bool],
+        start: int | None,
+        timeout: float | None,
+        options: dict[str, bool],
+    ) -> Iterator[dict[str, Any] | None]:
+        group, plural = rt.storage_key
+        deadline = time.monotonic() + timeout if timeout else None
+        as_table = options["table"]
+        try:
+            if not start or options["initial"]:
+                with self.store.lock:
+                    items, position = self.store.list(group, plural, namespace)
+                for obj in items:
+                    if matches(obj):
+                        yield self._encode(rt, "ADDED", obj, as_table)
+                if options["initial"] and options["bookmarks"]:
+                    yield self._bookmark(rt, position, initial_end=True)
+            else:
+                position = start
+                self.store.check_not_expired(position)
+        except Expired as exc:
+            yield self._expired_event(exc)
+            return
+        except StoreClosed:
+            return
+        last_sent = time.monotonic()
+        while not self.stopping.is_set() and not self.store.closed:
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            seen = self.store.revision
+            try:
+                events = self.store.events_since(position, group, plural, namespace, _BATCH)
+            except Expired as exc:
+                yield self._expired_event(exc)
+                return
+            except StoreClosed:
+                return
+            for event in events:
+                position = event.revision
+                if matches(event.object):
+                    yield self._encode(rt, event.type, event.object, as_table)
+                    last_sent = time.monotonic()
+            if len(events) >= _BATCH:
+                continue
+            position = max(position, seen)
+            if options["bookmarks"] and time.monotonic() - last_sent >= self.bookmark_interval:
+                yield self._bookmark(rt, position)
+                last_sent = time.monotonic()
+            wait = _HEARTBEAT
+            if deadline is not None:
+                wait = min(wait, max(0.0, deadline - time.monotonic()))
+            if options["bookmarks"]:
+                wait = min(wait, max(0.01, self.bookmark_interval - (time.monotonic() - last_sent)))
+            if not self.store.wait(position, wait):
+                yield None

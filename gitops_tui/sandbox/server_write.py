@@ -1,0 +1,360 @@
+"""Writes of the sandbox server: create, update (PUT), patch and server-side apply."""
+
+from __future__ import annotations
+
+import copy
+import random
+import uuid
+from typing import Any
+
+from gitops_tui.sandbox import fieldmanager, validation
+from gitops_tui.sandbox.catalog import ResourceType
+from gitops_tui.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from gitops_tui.sandbox.server_common import (
+    ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of,
+)
+from gitops_tui.sandbox.server_errors import (
+    ApiError, already_exists, bad_request, invalid, not_found, stale,
+)
+from gitops_tui.sandbox.server_query import decode_body
+from gitops_tui.sandbox.server_routing import ResourceRoute
+from gitops_tui.sandbox.store import AlreadyExists, Conflict, NotFound
+
+_SERVER_OWNED = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+_PATCH_TYPES = {
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/json-patch+json",
+    "application/apply-patch+yaml",
+}
+_UNSUPPORTED_PATCH = (
+    "the body of the request was in an unknown format - accepted media types include: "
+    + ", ".join(sorted(_PATCH_TYPES))
+)
+CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
+
+
+class WriteOps:
+    """Create, update, patch and apply (mixed into the Api class)."""
+
+    # -- identity and preconditions ----------------------------------------------------------
+
+    def _identity(self, rt: ResourceType, obj: dict[str, Any], route: ResourceRoute) -> dict[str, Any]:
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if api_version and api_version != rt.group_version:
+            raise bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API version ({rt.group_version})"
+            )
+        if kind and kind != rt.kind:
+            raise bad_request(f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})")
+        obj["apiVersion"], obj["kind"] = rt.group_version, rt.kind
+        m = meta(obj)
+        if rt.namespaced:
+            if route.namespace is None:
+                raise ApiError(404, "the server could not find the requested resource", "NotFound")
+            if m.get("namespace") and m["namespace"] != route.namespace:
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
+            m["namespace"] = route.namespace
+        else:
+            m.pop("namespace", None)
+        if route.name is not None:
+            if m.get("name") and m["name"] != route.name:
+                raise bad_request(
+                    f"the name of the object ({m['name']}) does not match the name on the URL ({route.name})"
+                )
+            m["name"] = route.name
+        return obj
+
+    def _check_namespace(self, rt: ResourceType, namespace: str | None, name: str) -> None:
+        if not rt.namespaced or namespace is None:
+            return
+        ns = self.store.get("", "namespaces", "", namespace)
+        if ns is None:
+            raise not_found("", "namespaces", namespace)
+        if (ns.get("metadata") or {}).get("deletionTimestamp"):
+            raise ApiError(
+                403,
+                f'{rt.plural} "{name}" is forbidden: unable to create new content in namespace '
+                f"{namespace} because it is being terminated",
+                "Forbidden",
+                {"name": name, "kind": rt.plural},
+            )
+
+    def _validate(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+        causes = validation.validate(rt, obj)
+        if causes:
+            raise invalid(rt.kind, rt.group, meta(obj).get("name", ""), causes)
+
+    # -- create ------------------------------------------------------------------------------
+
+    def create(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
+        """POST a new object."""
+        body = decode_body(req.body, req.header("Content-Type"))
+        obj = self._identity(rt, body, route)
+        obj = fieldmanager.record_update(None, self._strip_server_owned(obj), manager_name(req), now=now())
+        return self._create_object(rt, obj, req)
+
+    @staticmethod
+    def _strip_server_owned(obj: dict[str, Any]) -> dict[str, Any]:
+        m = meta(obj)
+        for key in (*_SERVER_OWNED, "resourceVersion", "selfLink", "managedFields"):
+            m.pop(key, None)
+        return obj
+
+    def _create_object(self, rt: ResourceType, obj: dict[str, Any], req: ApiRequest) -> Response:
+        m = meta(obj)
+        if not m.get("name") and m.get("generateName"):
+            m["name"] = m["generateName"] + "".join(random.choices(_NAME_CHARS, k=5))
+        name = m.get("name") or ""
+        for key in (*_SERVER_OWNED, "resourceVersion", "selfLink"):
+            m.pop(key, None)
+        m["uid"] = str(uuid.uuid4())
+        m["creationTimestamp"] = now()
+        m["generation"] = 1
+        if "status" in rt.subresources:
+            obj.pop("status", None)
+        self._defaults_on_create(rt, obj)
+        self._validate(rt, obj)
+        with self.store.lock:
+            self._check_namespace(rt, m.get("namespace"), name)
+            group, plural = rt.storage_key
+            if req.dry_run:
+                if self.store.get(group, plural, m.get("namespace", ""), name) is not None:
+                    raise already_exists(rt.group, rt.plural, name)
+                return Response(201, obj)
+            try:
+                stored = self.store.create(group, plural, m.get("namespace", ""), name, obj)
+            except AlreadyExists:
+                raise already_exists(rt.group, rt.plural, name) from None
+            self._after_write(rt, None, stored)
+        return Response(201, self.present(rt, stored))
+
+    def _defaults_on_create(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+        key = rt.storage_key
+        if key == ("", "namespaces"):
+            obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+            obj["status"] = {"phase": "Active"}
+            meta(obj).setdefault("labels", {})["kubernetes.io/metadata.name"] = meta(obj)["name"]
+        elif key == ("", "pods"):
+            obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+        elif key == CRD_KEY:
+            obj["status"] = _crd_status(obj, None)
+
+    def _after_write(self, rt: ResourceType, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+        if rt.storage_key == CRD_KEY:
+            if old is not None:
+                try:
+                    self.catalog.remove_crd(old)
+                except Exception:  # noqa: BLE001 - re-registering below
+                    pass
+            self._serve_crd(new)
+
+    # -- update ------------------------------------------------------------------------------
+
+    def update(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
+        """PUT a whole object (or its status)."""
+        body = self._identity(rt, decode_body(req.body, req.header("Content-Type")), route)
+        expected = parse_rv(meta(body).get("resourceVersion"))
+        with self.store.lock:
+            live = self._live(rt, route)
+            if expected is not None and str(expected) != live["metadata"]["resourceVersion"]:
+                raise stale(rt.group, rt.plural, route.name or "")
+            if "managedFields" not in meta(body):
+                meta(body)["managedFields"] = live["metadata"].get("managedFields")
+            new = self._finalize(rt, live, body, route.subresource)
+            new = fieldmanager.record_update(
+                live, new, manager_name(req), now=now(), subresource=route.subresource
+            )
+            return self._persist_update(rt, live, new, req)
+
+    def _live(self, rt: ResourceType, route: ResourceRoute) -> dict[str, Any]:
+        live = self.read(rt, route.namespace, route.name or "")
+        if live is None:
+            raise not_found(rt.group, rt.plural, route.name or "")
+        return live
+
+    def _finalize(
+        self, rt: ResourceType, live: dict[str, Any], new: dict[str, Any], subresource: str
+    ) -> dict[str, Any]:
+        """Return ``new`` with server-owned fields from ``live`` and the status/spec split applied."""
+        new = copy.deepcopy(new)
+        new["apiVersion"], new["kind"] = rt.group_version, rt.kind
+        live_meta = live.get("metadata") or {}
+        if subresource == "status":
+            result = copy.deepcopy(live)
+            if "status" in new:
+                result["status"] = new["status"]
+            else:
+                result.pop("status", None)
+            meta(result)["managedFields"] = meta(new).get("managedFields")
+            new = result
+        else:
+            m = meta(new)
+            for key in (*_SERVER_OWNED, "name", "namespace"):
+                if key in live_meta:
+                    m[key] = copy.deepcopy(live_meta[key])
+                else:
+                    m.pop(key, None)
+            if "status" in rt.subresources:
+                if "status" in live:
+                    new["status"] = copy.deepcopy(live["status"])
+                else:
+                    new.pop("status", None)
+        m = meta(new)
+        m["resourceVersion"] = live_meta.get("resourceVersion", "")
+        m.pop("selfLink", None)
+        if m.get("managedFields") is None:
+            m.pop("managedFields", None)
+        if spec_of(new) != spec_of(live):
+            m["generation"] = int(live_meta.get("generation") or 1) + 1
+        if rt.storage_key == CRD_KEY:
+            new["status"] = _crd_status(new, live)
+        return new
+
+    def _persist_update(
+        self, rt: ResourceType, live: dict[str, Any], new: dict[str, Any], req: ApiRequest
+    ) -> Response:
+        self._validate(rt, new)
+        m = meta(new)
+        if req.dry_run:
+            return Response(200, new)
+        group, plural = rt.storage_key
+        namespace, name = m.get("namespace", ""), m.get("name", "")
+        expected = int(live["metadata"]["resourceVersion"])
+        try:
+            if m.get("deletionTimestamp") and not m.get("finalizers"):
+                gone = self.store.delete(group, plural, namespace, name, expected, final=new)
+                self.after_delete(rt, gone)
+                return Response(200, self.present(rt, gone))
+            stored = self.store.update(group, plural, namespace, name, new, expected)
+        except Conflict:
+            raise stale(rt.group, rt.plural, name) from None
+        except NotFound:
+            raise not_found(rt.group, rt.plural, name) from None
+        self._after_write(rt, live, stored)
+        return Response(200, self.present(rt, stored))
+
+    # -- patch and apply ---------------------------------------------------------------------
+
+    def patch(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
+        """PATCH with a JSON, merge or strategic-merge patch, or a server-side apply."""
+        ctype = req.header("Content-Type").split(";")[0].strip().lower()
+        if ctype not in _PATCH_TYPES:
+            raise ApiError(415, _UNSUPPORTED_PATCH, "UnsupportedMediaType")
+        if ctype == "application/apply-patch+yaml":
+            return self.apply(rt, route, req)
+        if ctype == "application/strategic-merge-patch+json" and rt.storage_key in self.custom:
+            raise ApiError(
+                415,
+                "strategic merge patch is not supported for custom resources; use a merge patch",
+                "UnsupportedMediaType",
+            )
+        body = decode_body(req.body, "application/json", want_list=ctype == "application/json-patch+json")
+        with self.store.lock:
+            live = self._live(rt, route)
+            try:
+                if ctype == "application/json-patch+json":
+                    patched = json_patch(copy.deepcopy(live), body)
+                elif ctype == "application/merge-patch+json":
+                    patched = merge_patch(copy.deepcopy(live), body)
+                else:
+                    patched = strategic_merge_patch(copy.deepcopy(live), body, rt.group_version, rt.kind)
+            except PatchError as exc:
+                raise ApiError(422, f"the patch could not be applied: {exc}", "Invalid") from exc
+            if not isinstance(patched, dict):
+                raise ApiError(422, "the patch did not produce an object", "Invalid")
+            if meta(patched).get("resourceVersion") != live["metadata"]["resourceVersion"]:
+                raise stale(rt.group, rt.plural, route.name or "")
+            patched = self._identity(rt, patched, route)
+            new = self._finalize(rt, live, patched, route.subresource)
+            new = fieldmanager.record_update(
+                live, new, manager_name(req), now=now(), subresource=route.subresource
+            )
+            return self._persist_update(rt, live, new, req)
+
+    def apply(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
+        """Server-side apply: merge the configuration, track managers, report conflicts."""
+        manager = req.query.get("fieldManager")
+        if not manager:
+            raise ApiError(
+                422,
+                'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+                "Invalid",
+            )
+        config = decode_body(req.body, "application/yaml")
+        if not config.get("apiVersion") or not config.get("kind"):
+            raise bad_request("apiVersion and kind must be set in an apply configuration")
+        config = self._identity(rt, config, route)
+        expected = meta(config).pop("resourceVersion", None)
+        force = req.flag("force")
+        with self.store.lock:
+            live = self.read(rt, route.namespace, route.name or "")
+            if live is None:
+                if route.subresource:
+                    raise not_found(rt.group, rt.plural, route.name or "")
+                if expected:
+                    raise not_found(rt.group, rt.plural, route.name or "")
+                new = self._apply(rt, None, config, manager, force)
+                return self._create_object(rt, new, req)
+            if expected and str(expected) != live["metadata"]["resourceVersion"]:
+                raise stale(rt.group, rt.plural, route.name or "")
+            new = self._apply(rt, live, config, manager, force)
+            new = self._finalize(rt, live, new, route.subresource)
+            return self._persist_update(rt, live, new, req)
+
+    def _apply(
+        self, rt: ResourceType, live: dict[str, Any] | None, config: dict[str, Any], manager: str, force: bool
+    ) -> dict[str, Any]:
+        try:
+            return fieldmanager.apply(copy.deepcopy(live), config, manager, force=force, now=now())
+        except fieldmanager.ApplyConflict as exc:
+            raise _apply_conflict(rt, meta(config).get("name", ""), exc.conflicts) from None
+        except PatchError as exc:
+            raise ApiError(422, f"the apply configuration is invalid: {exc}", "Invalid") from exc
+
+
+def _apply_conflict(rt: ResourceType, name: str, conflicts: list) -> ApiError:
+    causes = [
+        {"type": "FieldManagerConflict", "message": f'conflict with "{c.manager}"', "field": c.field}
+        for c in conflicts
+    ]
+    lines = [f'conflict with "{c.manager}": {c.field}' for c in conflicts]
+    count = f"{len(conflicts)} conflict{'s' if len(conflicts) != 1 else ''}"
+    if len(lines) == 1:
+        message = f"Apply failed with {count}: {lines[0]}"
+    else:
+        message = f"Apply failed with {count}:\n- " + "\n- ".join(lines)
+    details: dict[str, Any] = {"name": name, "kind": rt.plural, "causes": causes}
+    if rt.group:
+        details["group"] = rt.group
+    return ApiError(409, message, "Conflict", details)
+
+
+def _crd_status(crd: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
+    spec = crd.get("spec") or {}
+    names = dict(spec.get("names") or {})
+    if names.get("kind") and not names.get("listKind"):
+        names["listKind"] = names["kind"] + "List"
+    if names.get("plural") and not names.get("singular"):
+        names["singular"] = names.get("kind", "").lower()
+    stamps = {
+        c.get("type"): c.get("lastTransitionTime")
+        for c in ((live or {}).get("status") or {}).get("conditions") or []
+    }
+    stamp = now()
+    stored = [v.get("name") for v in spec.get("versions") or [] if v.get("storage")]
+    old_stored = ((live or {}).get("status") or {}).get("storedVersions") or []
+    return {
+        "conditions": [
+            {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
+             "message": "no conflicts found", "lastTransitionTime": stamps.get("NamesAccepted") or stamp},
+            {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
+             "message": "the initial names have been accepted",
+             "lastTransitionTime": stamps.get("Established") or stamp},
+        ],
+        "acceptedNames": names,
+        "storedVersions": list(dict.fromkeys([*old_stored, *stored])),
+    }
