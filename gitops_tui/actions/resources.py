@@ -1,0 +1,275 @@
+"""Create and delete projects and secrets, attach clusters: writes to the management cluster only."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+from gitops_tui.actions import ActionError
+from gitops_tui.api import builders, names
+from gitops_tui.api.project import Project
+from gitops_tui.kube.client import json_request
+from gitops_tui.reconciler.context import management_path
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+
+
+def check_name(kind: str, name: str, *, label: bool = True) -> None:
+    """Raise ActionError unless ``name`` is a valid DNS label (or subdomain)."""
+    pattern = _DNS_LABEL if label else _DNS_SUBDOMAIN
+    if not pattern.match(name or ""):
+        raise ActionError(f"{kind} name {name!r} is invalid: use lower-case letters, digits and '-' "
+                          f"(at most {63 if label else 253} characters)")
+
+
+def _api_error(what: str, exc: ApiException) -> ActionError:
+    if exc.status == 409:
+        return ActionError(f"{what} already exists")
+    if exc.status == 404:
+        return ActionError(f"{what} was not found")
+    if exc.status in (401, 403):
+        return ActionError(f"the management cluster refused to {what} (HTTP {exc.status})")
+    detail = ""
+    try:
+        detail = str(json_loads(exc.body).get("message") or "")[:200]
+    except Exception:  # noqa: BLE001 - body may be anything
+        pass
+    return ActionError(f"cannot {what}: HTTP {exc.status}{' - ' + detail if detail else ''}")
+
+
+def json_loads(text: Any) -> dict[str, Any]:
+    """Decode a JSON body (str or bytes) into a dict ({} when not an object)."""
+    import json
+
+    value = json.loads(text or "{}")
+    return value if isinstance(value, dict) else {}
+
+
+# -- lookups ---------------------------------------------------------------------------------
+def get_project(api: ApiClient, name: str) -> dict[str, Any]:
+    """Return the Project ``name`` or raise ActionError."""
+    try:
+        return json_request(api, "GET", management_path(names.KIND_PROJECT, None, name))
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ActionError(f"project {name!r} does not exist") from None
+        raise _api_error(f"read project {name}", exc) from None
+
+
+def project_namespace(api: ApiClient, project: str) -> str:
+    """Return the namespace of project ``project`` (raise ActionError when there is no such project)."""
+    return Project(get_project(api, project)).namespace
+
+
+def cluster_names(api: ApiClient) -> list[str]:
+    """Return the names of the attached clusters."""
+    listed = json_request(api, "GET", management_path(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE))
+    return sorted((i.get("metadata") or {}).get("name", "") for i in listed.get("items") or [])
+
+
+def _check_clusters(api: ApiClient, clusters: list[str]) -> None:
+    known = set(cluster_names(api))
+    unknown = [c for c in clusters if c not in known]
+    if unknown:
+        hint = ", ".join(sorted(known)) or "none"
+        raise ActionError(f"cluster {', '.join(unknown)} is not attached (attached: {hint})")
+
+
+# -- projects --------------------------------------------------------------------------------
+def create_project(api: ApiClient, name: str, clusters: list[str], *, display_name: str = "",
+                   namespace: str = "") -> dict[str, Any]:
+    """Create a Project placed on ``clusters``; return it."""
+    check_name("project", name)
+    if namespace:
+        check_name("namespace", namespace)
+    _check_clusters(api, clusters)
+    body = builders.new_project(name, clusters, display_name=display_name, namespace=namespace)
+    try:
+        return json_request(api, "POST", management_path(names.KIND_PROJECT), body)
+    except ApiException as exc:
+        raise _api_error(f"project {name}", exc) if exc.status == 409 else _api_error(f"create project {name}", exc) from None
+
+
+def project_contents(api: ApiClient, name: str) -> dict[str, list[str]]:
+    """Return what deleting project ``name`` removes: {"sources": [...], "secrets": [...], "clusters": [...]}."""
+    project = Project(get_project(api, name))
+    ns = project.namespace
+    out: dict[str, list[str]] = {}
+    for key, kind in (("sources", names.KIND_FEDERATED_KUSTOMIZATION), ("secrets", names.KIND_FEDERATED_SECRET)):
+        listed = json_request(api, "GET", management_path(kind, ns))
+        out[key] = sorted((i.get("metadata") or {}).get("name", "") for i in listed.get("items") or [])
+    out["clusters"] = [e.get("name", "") for e in (project.status.get("clusters") or [])] or project.placement_clusters
+    return out
+
+
+def delete_project(api: ApiClient, name: str) -> None:
+    """Delete Project ``name``: the reconciler prunes its sources and secrets, then its namespaces."""
+    get_project(api, name)
+    try:
+        json_request(api, "DELETE", management_path(names.KIND_PROJECT, None, name))
+    except ApiException as exc:
+        raise _api_error(f"delete project {name}", exc) from None
+
+
+# -- secrets ---------------------------------------------------------------------------------
+def secret_data(*, username: str | None = None, password: str | None = None, token: str | None = None,
+                ssh_key: bytes | None = None, known_hosts: bytes | None = None) -> dict[str, bytes]:
+    """Return the Flux git-credential keys for one kind of credential (exactly one must be given)."""
+    chosen = [k for k, v in (("password", password), ("token", token), ("ssh", ssh_key)) if v is not None]
+    if len(chosen) != 1:
+        raise ActionError("give exactly one credential: a username and password, a token, or an SSH key")
+    if password is not None:
+        if not username:
+            raise ActionError("a password needs a username (--username)")
+        return {names.GIT_USERNAME_KEY: username.encode(), names.GIT_PASSWORD_KEY: password.encode()}
+    if token is not None:
+        if not token.strip():
+            raise ActionError("the token is empty")
+        return {names.GIT_BEARER_TOKEN_KEY: token.strip().encode()}
+    assert ssh_key is not None
+    if b"PRIVATE KEY" not in ssh_key:
+        raise ActionError("the SSH key file does not hold a private key")
+    data = {names.GIT_IDENTITY_KEY: ssh_key}
+    if known_hosts:
+        data[names.GIT_KNOWN_HOSTS_KEY] = known_hosts
+    return data
+
+
+def create_secret(api: ApiClient, project: str, name: str, data: dict[str, bytes], *,
+                  clusters: list[str] | None = None, type_: str = "Opaque") -> dict[str, Any]:
+    """Create a FederatedSecret in the project's namespace; return it (values are never echoed)."""
+    check_name("secret", name, label=False)
+    ns = project_namespace(api, project)
+    if clusters:
+        _check_clusters(api, clusters)
+    body = builders.new_federated_secret(name, ns, data, type_=type_, clusters=clusters)
+    try:
+        return json_request(api, "POST", management_path(names.KIND_FEDERATED_SECRET, ns), body)
+    except ApiException as exc:
+        what = f"secret {name} in project {project}"
+        raise (_api_error(what, exc) if exc.status == 409 else _api_error(f"create {what}", exc)) from None
+
+
+def delete_secret(api: ApiClient, project: str, name: str) -> None:
+    """Delete a FederatedSecret; the reconciler removes its Secret from every cluster first."""
+    ns = project_namespace(api, project)
+    try:
+        json_request(api, "DELETE", management_path(names.KIND_FEDERATED_SECRET, ns, name))
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ActionError(f"secret {name!r} does not exist in project {project}") from None
+        raise _api_error(f"delete secret {name}", exc) from None
+
+
+# -- clusters --------------------------------------------------------------------------------
+def _inline(entry: dict[str, Any], base: Path, file_key: str, data_key: str) -> None:
+    if entry.get(file_key) and not entry.get(data_key):
+        path = Path(entry[file_key]).expanduser()
+        if not path.is_absolute():
+            path = base / path
+        try:
+            entry[data_key] = base64.b64encode(path.read_bytes()).decode("ascii")
+        except OSError:
+            raise ActionError(f"the kubeconfig refers to {path}, which cannot be read") from None
+        del entry[file_key]
+
+
+def minify_kubeconfig(path: Path, context: str | None) -> tuple[str, str]:
+    """Return (kubeconfig text with only ``context``, files inlined; the server URL)."""
+    try:
+        config = yaml.safe_load(path.expanduser().read_text())
+    except OSError:
+        raise ActionError(f"kubeconfig {path} cannot be read") from None
+    except yaml.YAMLError:
+        raise ActionError(f"kubeconfig {path} is not valid YAML") from None
+    if not isinstance(config, dict):
+        raise ActionError(f"kubeconfig {path} is not a kubeconfig")
+    context = context or config.get("current-context")
+    contexts = {c.get("name"): c for c in config.get("contexts") or [] if isinstance(c, dict)}
+    if not context or context not in contexts:
+        choices = ", ".join(sorted(str(n) for n in contexts)) or "none"
+        raise ActionError(f"context {context!r} is not in {path} (contexts: {choices})")
+    ctx = dict(contexts[context].get("context") or {})
+    clusters = {c.get("name"): c for c in config.get("clusters") or [] if isinstance(c, dict)}
+    users = {u.get("name"): u for u in config.get("users") or [] if isinstance(u, dict)}
+    if ctx.get("cluster") not in clusters:
+        raise ActionError(f"context {context!r} names a cluster missing from {path}")
+    cluster = dict(clusters[ctx["cluster"]].get("cluster") or {})
+    user = dict((users.get(ctx.get("user")) or {}).get("user") or {})
+    base = path.expanduser().resolve().parent
+    _inline(cluster, base, "certificate-authority", "certificate-authority-data")
+    _inline(user, base, "client-certificate", "client-certificate-data")
+    _inline(user, base, "client-key", "client-key-data")
+    if user.get("tokenFile") and not user.get("token"):
+        try:
+            user["token"] = (base / Path(user.pop("tokenFile")).expanduser()).read_text().strip()
+        except OSError:
+            raise ActionError("the kubeconfig's token file cannot be read") from None
+    server = str(cluster.get("server") or "")
+    if not server:
+        raise ActionError(f"context {context!r} has no server URL")
+    minified = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": context,
+        "contexts": [{"name": context, "context": {k: v for k, v in ctx.items() if k in ("cluster", "user", "namespace")}}],
+        "clusters": [{"name": ctx["cluster"], "cluster": cluster}],
+        "users": [{"name": ctx.get("user") or "user", "user": user}],
+    }
+    return yaml.safe_dump(minified, sort_keys=False), server
+
+
+def attach_cluster(api: ApiClient, name: str, kubeconfig: Path, context: str | None = None,
+                   labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """Register (or re-register) a workload cluster: a kubeconfig Secret plus a KubeFedCluster."""
+    check_name("cluster", name)
+    text, server = minify_kubeconfig(Path(kubeconfig), context)
+    ns = names.FEDERATION_NAMESPACE
+    secret_name = f"{name}-kubeconfig"
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": secret_name, "namespace": ns, "labels": {"gitops-tui.io/cluster": name}},
+        "type": "Opaque",
+        "data": {names.KUBECONFIG_SECRET_KEY: base64.b64encode(text.encode()).decode("ascii")},
+    }
+    _ensure_namespace(api, ns)
+    _create_or_replace(api, f"/api/v1/namespaces/{ns}/secrets", secret_name, secret, f"Secret {secret_name}")
+    cluster = builders.new_kubefed_cluster(name, server, secret_name, labels=labels)
+    return _create_or_replace(api, management_path(names.KIND_KUBEFED_CLUSTER, ns), name, cluster, f"cluster {name}")
+
+
+def _ensure_namespace(api: ApiClient, namespace: str) -> None:
+    try:
+        json_request(api, "POST", "/api/v1/namespaces",
+                     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    except ApiException as exc:
+        if exc.status != 409:
+            raise _api_error(f"create namespace {namespace}", exc) from None
+
+
+def _create_or_replace(api: ApiClient, collection: str, name: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+    try:
+        return json_request(api, "POST", collection, body)
+    except ApiException as exc:
+        if exc.status != 409:
+            raise _api_error(f"create {what}", exc) from None
+    try:
+        live = json_request(api, "GET", f"{collection}/{name}")
+        body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+        merged_labels = dict((live.get("metadata") or {}).get("labels") or {})
+        merged_labels.update(body["metadata"].get("labels") or {})
+        if merged_labels:
+            body["metadata"]["labels"] = merged_labels
+        if "status" in live:
+            body["status"] = live["status"]
+        return json_request(api, "PUT", f"{collection}/{name}", body)
+    except ApiException as exc:
+        raise _api_error(f"update {what}", exc) from None
