@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import os
 import subprocess
 import threading
@@ -85,12 +86,16 @@ class GitHttpServer:
     """A smart-HTTP git server on 127.0.0.1 over `git http-backend`, requiring basic auth or a token."""
 
     def __init__(self, root: Path, username: str = "git", password: str = "s3cret-pass", token: str = "") -> None:
-        """Serve the bare repositories under `root` (URL path = path under root)."""
+        """Serve the bare repositories under `root` (URL path = path under root).
+
+        `requests` records (method, path); `pack_requests` counts requests that download objects.
+        """
         self.root = root
         self.username = username
         self.password = password
         self.token = token
         self.requests: list[tuple[str, str]] = []
+        self.pack_requests = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -149,6 +154,9 @@ class GitHttpServer:
                 path, _, query = self.path.partition("?")
                 server_ref.requests.append((self.command, self.path))
                 body = self._body() if self.command == "POST" else b""
+                plain = gzip.decompress(body) if self.headers.get("Content-Encoding") == "gzip" else body
+                if b"command=fetch" in plain or b"want " in plain:
+                    server_ref.pack_requests += 1
                 if not server_ref.authorized(self.headers.get("Authorization", "")):
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", 'Basic realm="git"')

@@ -257,7 +257,7 @@ class _GitRunner:
             return self._named(f"refs/tags/{tag}", tag, tags[f"refs/tags/{tag}"])
         if ref.get("tag"):
             full = f"refs/tags/{ref['tag']}"
-            found = self._ls_remote(full)
+            found = self._ls_remote(full, f"{full}^{{}}")
             if full not in found:
                 raise GitOperationFailed(f"tag {ref['tag']!r} not found in {self.shown_url}")
             return self._named(full, ref["tag"], found[full])
@@ -268,15 +268,19 @@ class _GitRunner:
             raise GitOperationFailed(f"branch {branch!r} not found in {self.shown_url}")
         return self._named(full, branch, found[full])
 
+    def _peel(self, rev: str) -> str:
+        """The commit a revision (commit, annotated tag, ref) points at."""
+        return self.repo.git.execute(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], env=self.env).strip()
+
     def _named(self, full_ref: str, name: str, sha: str) -> tuple[str, str, bool]:
         """Fetch a branch or tag ref when its commit is not cached yet."""
         if self._has_commit(sha):
-            return name, sha, False
+            return name, self._peel(sha), False
         self._fetch(f"+{full_ref}:{full_ref}")
         if not self._has_commit(sha):
             # The ref moved between ls-remote and fetch: use what was fetched.
-            sha = self.repo.git.execute(["git", "rev-parse", f"{full_ref}^{{commit}}"], env=self.env).strip()
-        return name, sha, True
+            return name, self._peel(full_ref), True
+        return name, self._peel(sha), True
 
     def _commit(self, sha: str, branch: str | None) -> tuple[str | None, str, bool]:
         """Fetch a specific commit (by id; else the branch, or all heads and tags, and look for it)."""

@@ -1,0 +1,206 @@
+"""Tests of the git source: real repositories, a local smart-HTTP server with basic auth, refs and cache."""
+
+from __future__ import annotations
+
+import base64
+import stat
+from pathlib import Path
+
+import pytest
+
+from gitops_tui.reconciler import refs
+from gitops_tui.reconciler.errors import GitOperationFailed
+from gitops_tui.reconciler.gitauth import git_environment, scrub
+from gitops_tui.reconciler.source import GitSource
+from tests.gitserver import GitHttpServer, commit, git, git_http_server, make_bare, make_repo, push, tag  # noqa: F401
+
+PASSWORD = "s3cret-pass"
+CREDS = {"username": b"git", "password": PASSWORD.encode()}
+FILES = {"deploy/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n", "README.md": "hi\n"}
+
+
+@pytest.fixture
+def served(tmp_path: Path, git_http_server: GitHttpServer) -> tuple[Path, Path, str]:  # noqa: F811
+    """A work repository, its served bare copy and the bare copy's URL."""
+    work = make_repo(tmp_path / "work", FILES)
+    bare = make_bare(work, git_http_server.root / "podinfo.git")
+    return work, bare, git_http_server.url("podinfo.git")
+
+
+def test_https_basic_auth_fetch_and_cache(
+    tmp_path: Path, git_http_server: GitHttpServer, served: tuple[Path, Path, str]  # noqa: F811
+) -> None:
+    work, bare, url = served
+    source = GitSource(tmp_path / "cache")
+    head = git(work, "rev-parse", "HEAD")
+
+    first = source.fetch(url, {"branch": "main"}, CREDS, timeout=30)
+    assert first.revision == f"main@sha1:{head}" and first.commit == head
+    assert first.fetched and first.checked_out
+    assert (first.path / "deploy/app.yaml").read_text() == FILES["deploy/app.yaml"]
+    assert not (first.path / ".git").exists()
+    mode = (first.path / "deploy/app.yaml").stat().st_mode
+    assert not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH), "artifact files must be read-only"
+
+    # Unchanged: no download (no upload-pack POST) and no new checkout.
+    packs = git_http_server.pack_requests
+    again = source.fetch(url, {"branch": "main"}, CREDS, timeout=30)
+    assert again.path == first.path and not again.fetched and not again.checked_out
+    assert git_http_server.pack_requests == packs > 0
+
+    # A new commit on main and one on another branch: only main is fetched.
+    git(work, "checkout", "-q", "-b", "other")
+    commit(work, {"other.yaml": "x: 1\n"}, "other")
+    git(work, "checkout", "-q", "main")
+    new_head = commit(work, {"deploy/app.yaml": None, "deploy/new.yaml": "a: 1\n"}, "move")
+    push(work, bare)
+    updated = source.fetch(url, {"branch": "main"}, CREDS, timeout=30)
+    assert updated.revision == f"main@sha1:{new_head}" and updated.fetched and updated.checked_out
+    assert git_http_server.pack_requests == packs + 1
+    assert sorted(p.name for p in (updated.path / "deploy").iterdir()) == ["new.yaml"]
+    cached_refs = git(source.repo_dir(url) / "git", "for-each-ref", "--format=%(refname)")
+    assert "refs/heads/other" not in cached_refs and "refs/heads/main" in cached_refs
+
+
+def test_https_bearer_token_and_url_credentials(
+    tmp_path: Path, git_http_server: GitHttpServer, served: tuple[Path, Path, str]  # noqa: F811
+) -> None:
+    _, _, url = served
+    source = GitSource(tmp_path / "cache")
+    assert source.fetch(url, {"branch": "main"}, {"bearerToken": b"t0ken-value"}).commit
+    with_userinfo = url.replace("http://", f"http://git:{PASSWORD}@")
+    artifact = source.fetch(with_userinfo, {"branch": "main"}, None)
+    assert artifact.revision.startswith("main@sha1:")
+    assert source.repo_dir(with_userinfo) == source.repo_dir(url)
+
+
+@pytest.mark.parametrize(
+    ("credentials", "expected"),
+    [
+        ({"username": b"git", "password": b"wrong-password-123"}, "refused the credentials"),
+        ({"bearerToken": b"wrong-token-abcdef"}, "refused the credentials"),
+        (None, "requires authentication"),
+    ],
+)
+def test_wrong_credentials_fail_without_leaking(
+    tmp_path: Path, served: tuple[Path, Path, str], credentials: dict[str, bytes] | None, expected: str
+) -> None:
+    _, _, url = served
+    with pytest.raises(GitOperationFailed) as caught:
+        GitSource(tmp_path / "cache").fetch(url, {"branch": "main"}, credentials, timeout=30)
+    error = caught.value
+    assert error.reason == "GitOperationFailed"
+    assert expected in error.message and "127.0.0.1" in error.message
+    for key in ("password", "bearerToken"):
+        if credentials and key in credentials:
+            assert credentials[key].decode() not in error.message
+    if credentials and "password" in credentials:
+        assert base64.b64encode(b"git:wrong-password-123").decode() not in error.message
+
+
+def test_url_password_never_in_error(tmp_path: Path, served: tuple[Path, Path, str]) -> None:
+    _, _, url = served
+    bad = url.replace("http://", "http://git:Leaky-Pass-99@")
+    with pytest.raises(GitOperationFailed) as caught:
+        GitSource(tmp_path / "cache").fetch(bad, {"branch": "main"}, None, timeout=30)
+    assert "Leaky-Pass-99" not in str(caught.value)
+
+
+def test_missing_branch_and_tag(tmp_path: Path, served: tuple[Path, Path, str]) -> None:
+    _, _, url = served
+    source = GitSource(tmp_path / "cache")
+    with pytest.raises(GitOperationFailed, match="branch 'nope' not found"):
+        source.fetch(url, {"branch": "nope"}, CREDS)
+    with pytest.raises(GitOperationFailed, match="tag 'v9' not found"):
+        source.fetch(url, {"tag": "v9"}, CREDS)
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    with pytest.raises(GitOperationFailed, match="git operation on http://127.0.0.1:9/x.git failed"):
+        GitSource(tmp_path / "cache").fetch("http://127.0.0.1:9/x.git", {"branch": "main"}, CREDS, timeout=10)
+
+
+@pytest.fixture
+def local_repo(tmp_path: Path) -> Path:
+    """A local repository with tags v1.0.0, v1.2.0 (annotated), v2.0.0 and a later main commit."""
+    repo = make_repo(tmp_path / "local", {"a.yaml": "v: 1\n"})
+    tag(repo, "v1.0.0")
+    commit(repo, {"a.yaml": "v: 12\n"})
+    tag(repo, "v1.2.0", annotated=True)
+    commit(repo, {"a.yaml": "v: 2\n"})
+    tag(repo, "v2.0.0")
+    commit(repo, {"a.yaml": "v: main\n"})
+    return repo
+
+
+@pytest.mark.parametrize("scheme", ["file", "path"])
+def test_local_refs(tmp_path: Path, local_repo: Path, scheme: str) -> None:
+    url = f"file://{local_repo}" if scheme == "file" else str(local_repo)
+    source = GitSource(tmp_path / "cache")
+    main = source.fetch(url, {"branch": "main"})
+    assert (main.path / "a.yaml").read_text() == "v: main\n"
+    annotated = source.fetch(url, {"tag": "v1.2.0"})
+    assert annotated.commit == git(local_repo, "rev-parse", "v1.2.0^{commit}")
+    assert annotated.revision == f"v1.2.0@sha1:{annotated.commit}"
+    assert (annotated.path / "a.yaml").read_text() == "v: 12\n"
+    semver = source.fetch(url, {"semver": ">=1.0.0 <2.0.0"})
+    assert semver.revision.startswith("v1.2.0@sha1:") and semver.commit == annotated.commit
+    assert source.fetch(url, {"semver": "~1.0"}).revision.startswith("v1.0.0@")
+    old = git(local_repo, "rev-parse", "v1.0.0")
+    pinned = source.fetch(url, {"commit": old})
+    assert pinned.revision == f"sha1:{old}" and (pinned.path / "a.yaml").read_text() == "v: 1\n"
+    assert source.fetch(url, {"branch": "main", "commit": old}).revision == f"main@sha1:{old}"
+    with pytest.raises(GitOperationFailed, match="no tag .* matches semver constraint '>=3'"):
+        source.fetch(url, {"semver": ">=3"})
+    with pytest.raises(GitOperationFailed, match="not found"):
+        source.fetch(url, {"commit": "f" * 40})
+    with pytest.raises(GitOperationFailed, match="full 40-character"):
+        source.fetch(url, {"commit": "abc"})
+
+
+def test_commit_fetch_into_fresh_cache(tmp_path: Path, local_repo: Path) -> None:
+    old = git(local_repo, "rev-parse", "v1.0.0")
+    artifact = GitSource(tmp_path / "cache").fetch(f"file://{local_repo}", {"commit": old})
+    assert artifact.commit == old and artifact.fetched
+
+
+def test_old_trees_are_pruned(tmp_path: Path, local_repo: Path) -> None:
+    source = GitSource(tmp_path / "cache", keep_trees=2)
+    url = str(local_repo)
+    paths = [source.fetch(url, {"tag": t}).path for t in ("v1.0.0", "v1.2.0", "v2.0.0")]
+    assert not paths[0].exists() and paths[1].exists() and paths[2].exists()
+
+
+def test_ssh_environment_uses_temporary_key_file() -> None:
+    creds = {"identity": b"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAsecretkeymaterial\n-----END OPENSSH PRIVATE KEY-----\n",
+             "known_hosts": b"example.com ssh-ed25519 AAAAC3Nza\n"}
+    with git_environment("ssh://git@example.com/repo.git", creds) as env:
+        command = env["GIT_SSH_COMMAND"]
+        key_file = Path(command.split(" -i ")[1].split()[0])
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert key_file.read_bytes() == creds["identity"]
+        assert "StrictHostKeyChecking=yes" in command and "AAAAsecretkeymaterial" not in command
+    assert not key_file.exists() and not key_file.parent.exists()
+
+
+def test_scrub_removes_secrets() -> None:
+    creds = {"username": b"bob", "password": b"hunter2-long", "bearerToken": b"tok-123456"}
+    text = "fatal: https://bob:hunter2-long@h/x Authorization: Basic Ym9iOmh1bnRlcjItbG9uZw== tok-123456"
+    cleaned = scrub(text, creds)
+    assert "hunter2" not in cleaned and "tok-123456" not in cleaned and "Ym9i" not in cleaned
+
+
+@pytest.mark.parametrize(
+    ("constraint", "expected"),
+    [(">=1.0.0 <2.0.0", "v1.10.1"), ("~1.2", "v1.2.0"), ("^1", "v1.10.1"), ("1.x", "v1.10.1"),
+     ("*", "v2.0.0"), (">=2.0.0-0", "v2.1.0-rc.1"), ("<1.2.0", "v1.0.0"), ("1.0.0 - 1.2.0", "v1.2.0"),
+     (">= 1.0.0, < 1.5", "1.3.0"), ("2.x || 1.2.x", "v2.0.0"), (">=5", None)],
+)
+def test_semver_selection(constraint: str, expected: str | None) -> None:
+    tags = ["v1.0.0", "v1.2.0", "v1.10.1", "v2.0.0", "v2.1.0-rc.1", "junk", "1.3.0"]
+    assert refs.best_tag(tags, constraint) == expected
+
+
+def test_semver_rejects_bad_constraint() -> None:
+    with pytest.raises(ValueError):
+        refs.best_tag(["v1.0.0"], ">=one")
