@@ -1,0 +1,250 @@
+"""Operator actions on GitOps sources (create, suspend, resume, reconcile, diff, delete), shared by the CLI and the console."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+from gitops_tui import paths
+from gitops_tui.actions import ActionError
+from gitops_tui.actions.actor import current_actor
+from gitops_tui.actions.resources import check_name, project_namespace
+from gitops_tui.api import builders, names
+from gitops_tui.api.source import GitOpsSource
+from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
+from gitops_tui.kube.events import EventRecorder
+from gitops_tui.kube.inventory import describe, parse_entries
+from gitops_tui.reconciler.status import get_object, load_source, object_path
+
+FK = names.KIND_FEDERATED_KUSTOMIZATION
+FGR = names.KIND_FEDERATED_GIT_REPOSITORY
+
+
+class SourceActionError(ActionError):
+    """A source action could not be done; the message is one clear sentence for the operator."""
+
+
+def _precise_now() -> str:
+    """An RFC 3339 time with microseconds (so two requests in one second differ)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _second_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _source(api: ApiClient, project: str, name: str) -> GitOpsSource:
+    namespace = project_namespace(api, project)
+    source = load_source(api, namespace, name)
+    if source.kustomization is None:
+        raise SourceActionError(f"source {name!r} does not exist in project {project!r}")
+    return source
+
+
+def _patch(api: ApiClient, obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    meta = obj["metadata"]
+    path = object_path(obj["kind"], meta["namespace"], meta["name"])
+    try:
+        return json_request(api, "PATCH", path, patch, content_type="application/merge-patch+json")
+    except ApiException as exc:
+        if exc.status == 404:
+            raise SourceActionError(f"source {meta['name']!r} no longer exists") from None
+        raise SourceActionError(f"the management cluster refused the change (HTTP {exc.status})") from None
+
+
+def create_source(api: ApiClient, project: str, name: str, url: str, ref: dict[str, str] | str | None = None,
+                  path: str = "./", secret: str = "", interval: str = names.DEFAULT_INTERVAL,
+                  provider: str = names.DEFAULT_PROVIDER, clusters: list[str] | None = None,
+                  prune: bool = True) -> GitOpsSource:
+    """Create the FederatedGitRepository and FederatedKustomization of a new source in ``project``."""
+    check_name("source", name)
+    namespace = project_namespace(api, project)
+    if isinstance(ref, str):
+        ref = {"branch": ref}
+    if secret and get_object(api, names.KIND_FEDERATED_SECRET, namespace, secret) is None:
+        raise SourceActionError(f"secret {secret!r} does not exist in project {project!r}")
+    repository, kustomization = builders.new_source(
+        name, namespace, url, ref=ref or {"branch": "main"}, path=path or "./", secret_ref=secret,
+        interval=interval, provider=provider, prune=prune, clusters=clusters,
+    )
+    created = []
+    for obj in (repository, kustomization):
+        try:
+            created.append(json_request(api, "POST", object_path(obj["kind"], namespace), obj))
+        except ApiException as exc:
+            if exc.status == 409:
+                raise SourceActionError(f"source {name!r} already exists in project {project!r}") from None
+            if exc.status == 422:
+                raise SourceActionError(f"the source {name!r} is not valid (names are lowercase letters, digits and '-')") from None
+            raise SourceActionError(f"the management cluster refused the source (HTTP {exc.status})") from None
+    return GitOpsSource(created[0], created[1])
+
+
+def suspend_source(api: ApiClient, project: str, name: str, reason: str, actor: str | None = None) -> GitOpsSource:
+    """Suspend a source: record who, why and when, and stop it at once (the apply in flight included)."""
+    if not reason.strip():
+        raise SourceActionError("a reason is required to suspend a source")
+    actor = actor or current_actor()
+    source = _source(api, project, name)
+    fk = _patch(api, source.kustomization or {}, builders.suspend_patch(actor, reason.strip(), at=_second_now()))
+    EventRecorder(api).emit(fk, "Normal", "Suspended", f"suspended by {actor}: {reason.strip()}")
+    return GitOpsSource(source.repository, fk)
+
+
+def resume_source(api: ApiClient, project: str, name: str, actor: str | None = None) -> GitOpsSource:
+    """Resume a source: clear the suspension and ask for a reconcile now."""
+    actor = actor or current_actor()
+    source = _source(api, project, name)
+    was = source.suspended_by
+    fk = _patch(api, source.kustomization or {}, builders.resume_patch(at=_precise_now()))
+    detail = f" (suspended by {was} since {source.suspended_at}: {source.suspend_reason})" if was else ""
+    EventRecorder(api).emit(fk, "Normal", "Resumed", f"resumed by {actor}{detail}")
+    return GitOpsSource(source.repository, fk)
+
+
+def _project_sources(api: ApiClient, project: str) -> list[str]:
+    namespace = project_namespace(api, project)
+    listed = json_request(api, "GET", object_path(FK, namespace))
+    return sorted(str(item["metadata"]["name"]) for item in listed.get("items") or [])
+
+
+def suspend_project(api: ApiClient, project: str, reason: str, actor: str | None = None) -> list[str]:
+    """Suspend every source of ``project``; return their names."""
+    done = []
+    for name in _project_sources(api, project):
+        suspend_source(api, project, name, reason, actor)
+        done.append(name)
+    return done
+
+
+def resume_project(api: ApiClient, project: str, actor: str | None = None) -> list[str]:
+    """Resume every suspended source of ``project``; return their names."""
+    done = []
+    namespace = project_namespace(api, project)
+    for name in _project_sources(api, project):
+        if load_source(api, namespace, name).suspend:
+            resume_source(api, project, name, actor)
+            done.append(name)
+    return done
+
+
+def request_reconcile(api: ApiClient, project: str, name: str) -> str:
+    """Ask for a reconcile now (reconcile.fluxcd.io/requestedAt); return the requested time token."""
+    source = _source(api, project, name)
+    token = _precise_now()
+    _patch(api, source.kustomization or {}, builders.reconcile_patch(at=token))
+    return token
+
+
+def reconcile_handled(api: ApiClient, project: str, name: str, token: str) -> GitOpsSource | None:
+    """Return the source once its status shows ``token`` handled (lastHandledReconcileAt), else None."""
+    source = _source(api, project, name)
+    status = (source.kustomization or {}).get("status") or {}
+    return source if status.get("lastHandledReconcileAt") == token else None
+
+
+@dataclass
+class DiffReport:
+    """Drift of one source on every placed cluster, or why it could not be computed."""
+
+    source: str
+    revision: str = ""
+    error: str = ""
+    clusters: list[Any] = field(default_factory=list)
+
+    @property
+    def drifted(self) -> bool:
+        """True when any cluster differs from git."""
+        return any(c.drifted for c in self.clusters)
+
+    @property
+    def failed(self) -> bool:
+        """True when the diff could not be computed (fetch, render or a cluster failed)."""
+        return bool(self.error) or any(c.error for c in self.clusters)
+
+
+def _context(api: ApiClient, data_dir: Path | None) -> Any:
+    from gitops_tui.reconciler.context import ReconcileContext
+    from gitops_tui.reconciler.source import GitSource
+
+    base = Path(data_dir) if data_dir else paths.data_dir() / "reconciler"
+    return ReconcileContext(api_client=api, dynamic=None, clusters=ClusterConnections(api),  # type: ignore[arg-type]
+                            recorder=EventRecorder(api), git=GitSource(base / "git"), data_dir=base)
+
+
+def diff_source(api: ApiClient, project: str, name: str, data_dir: Path | None = None) -> DiffReport:
+    """Compare every placed cluster with git by dry-run apply (no writes); the basis of `diff` and resume previews."""
+    source = _source(api, project, name)
+    ctx = _context(api, data_dir)
+    try:
+        return _diff(ctx, source, name)
+    finally:
+        ctx.clusters.close()
+
+
+def _diff(ctx: Any, source: GitOpsSource, name: str) -> DiffReport:
+    from gitops_tui.reconciler import drift, source_controller as sc
+
+    report = DiffReport(source=name)
+    connections: dict[str, Any] = {}
+    try:
+        project_name, placement = sc.project_of(ctx, source)
+        clusters = sc.placed_clusters(ctx, source, placement)
+        artifact = sc.fetch_artifact(ctx, source)
+        report.revision = artifact.revision
+        for cluster in clusters:
+            try:
+                connections[cluster] = ctx.clusters.get(cluster)[1]
+            except ClusterUnreachable as exc:
+                report.clusters.append(drift.ClusterDrift(cluster, error=exc.detail))
+        desired = sc.desired_objects(source, artifact, project_name, sc.scope_checker(connections))
+    except sc.RevisionFailed as exc:
+        report.error = exc.failure.message
+        return report
+    for cluster, dynamic in connections.items():
+        try:
+            report.clusters.append(drift.detect(cluster, dynamic, desired))
+        except Exception as exc:  # noqa: BLE001 - transport failures
+            report.clusters.append(drift.ClusterDrift(cluster, error=f"cannot reach the cluster ({type(exc).__name__})"))
+    report.clusters.sort(key=lambda c: c.cluster)
+    return report
+
+
+def preview_resume(api: ApiClient, project: str, name: str, data_dir: Path | None = None) -> DiffReport:
+    """Return what a resume would revert: the dry-run diff of every placed cluster against git."""
+    return diff_source(api, project, name, data_dir)
+
+
+def delete_preview(api: ApiClient, project: str, name: str) -> dict[str, list[str]]:
+    """Return, per cluster, the objects a delete would prune (from the status inventory); empty lists when orphaned."""
+    source = _source(api, project, name)
+    result: dict[str, list[str]] = {}
+    for entry in ((source.kustomization or {}).get("status") or {}).get("clusters") or []:
+        refs = [] if source.orphan else parse_entries(entry.get("inventory"))
+        result[str(entry.get("name"))] = [describe(ref) for ref in refs]
+    return result
+
+
+def delete_source(api: ApiClient, project: str, name: str, orphan: bool = False, actor: str | None = None) -> None:
+    """Delete a source; the finalizer prunes its objects from every cluster unless ``orphan`` keeps them."""
+    actor = actor or current_actor()
+    source = _source(api, project, name)
+    fk = source.kustomization or {}
+    if orphan and not source.orphan:
+        fk = _patch(api, fk, {"metadata": {"annotations": {names.ANNOTATION_ORPHAN: "true"}}})
+    what = "keeping its objects (orphan)" if orphan or source.orphan else "pruning its objects from every cluster"
+    EventRecorder(api).emit(fk, "Normal", "DeleteRequested", f"deleted by {actor}, {what}")
+    for obj in (fk, source.repository):
+        if obj is None:
+            continue
+        meta = obj["metadata"]
+        try:
+            json_request(api, "DELETE", object_path(obj["kind"], meta["namespace"], meta["name"]))
+        except ApiException as exc:
+            if exc.status != 404:
+                raise SourceActionError(f"the management cluster refused to delete {name!r} (HTTP {exc.status})") from None

@@ -1,0 +1,173 @@
+"""`suspend`, `resume`, `reconcile` and `diff` of GitOps sources and projects."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from gitops_tui.cli.common import management_client, run_action
+from gitops_tui.cli.errors import CliError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `suspend`, `resume`, `reconcile` and `diff` verbs."""
+    suspend = subparsers.add_parser("suspend", help="suspend a source or every source of a project")
+    sub = suspend.add_subparsers(dest="target", metavar="source|project")
+    sub.required = True
+    p = sub.add_parser("source", help="suspend one source")
+    p.add_argument("name")
+    p.add_argument("-p", "--project", required=True)
+    p.add_argument("--reason", required=True, help="why (recorded with who and when)")
+    p.set_defaults(func=cmd_suspend_source)
+    p = sub.add_parser("project", help="suspend every source of a project")
+    p.add_argument("name")
+    p.add_argument("--reason", required=True, help="why (recorded with who and when)")
+    p.set_defaults(func=cmd_suspend_project)
+
+    resume = subparsers.add_parser("resume", help="resume a source or every source of a project")
+    sub = resume.add_subparsers(dest="target", metavar="source|project")
+    sub.required = True
+    p = sub.add_parser("source", help="resume one source (reconciles at once)")
+    p.add_argument("name")
+    p.add_argument("-p", "--project", required=True)
+    p.set_defaults(func=cmd_resume_source)
+    p = sub.add_parser("project", help="resume every suspended source of a project")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_resume_project)
+
+    reconcile = subparsers.add_parser("reconcile", help="ask for a reconcile of a source now")
+    sub = reconcile.add_subparsers(dest="target", metavar="source")
+    sub.required = True
+    p = sub.add_parser("source", help="reconcile one source now")
+    p.add_argument("name")
+    p.add_argument("-p", "--project", required=True)
+    p.add_argument("--wait", action="store_true", help="wait until the reconciler handled the request")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait with --wait (default 120)")
+    p.set_defaults(func=cmd_reconcile_source)
+
+    diff = subparsers.add_parser("diff", help="show drift between git and the clusters (exit 0 none, 1 drift, 2 error)")
+    sub = diff.add_subparsers(dest="target", metavar="source")
+    sub.required = True
+    p = sub.add_parser("source", help="dry-run diff of one source on every placed cluster")
+    p.add_argument("name")
+    p.add_argument("-p", "--project", required=True)
+    p.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_diff_source)
+
+
+def cmd_suspend_source(args: argparse.Namespace) -> int:
+    """Suspend one source."""
+    from gitops_tui.actions import sources
+
+    api = management_client(args)
+    source = run_action(sources.suspend_source, api, args.project, args.name, args.reason)
+    print(f"source {args.name} suspended by {source.suspended_by}: {source.suspend_reason}")
+    return 0
+
+
+def cmd_suspend_project(args: argparse.Namespace) -> int:
+    """Suspend every source of a project."""
+    from gitops_tui.actions import sources
+
+    api = management_client(args)
+    done = run_action(sources.suspend_project, api, args.name, args.reason)
+    print(f"project {args.name}: suspended {len(done)} source(s){': ' + ', '.join(done) if done else ''}")
+    return 0
+
+
+def cmd_resume_source(args: argparse.Namespace) -> int:
+    """Resume one source."""
+    from gitops_tui.actions import sources
+
+    api = management_client(args)
+    run_action(sources.resume_source, api, args.project, args.name)
+    print(f"source {args.name} resumed; a reconcile was requested")
+    return 0
+
+
+def cmd_resume_project(args: argparse.Namespace) -> int:
+    """Resume every suspended source of a project."""
+    from gitops_tui.actions import sources
+
+    api = management_client(args)
+    done = run_action(sources.resume_project, api, args.name)
+    print(f"project {args.name}: resumed {len(done)} source(s){': ' + ', '.join(done) if done else ''}")
+    return 0
+
+
+def _ready(source: Any) -> tuple[str, str]:
+    cond = source.condition("Ready")
+    return (cond.status, cond.message) if cond else ("Unknown", "")
+
+
+def cmd_reconcile_source(args: argparse.Namespace) -> int:
+    """Request a reconcile; with --wait, wait until it was handled and report Ready."""
+    from gitops_tui.actions import sources
+
+    api = management_client(args)
+    token = run_action(sources.request_reconcile, api, args.project, args.name)
+    if not args.wait:
+        print(f"reconcile of {args.name} requested")
+        return 0
+    deadline = time.monotonic() + args.timeout
+    while True:
+        handled = run_action(sources.reconcile_handled, api, args.project, args.name, token)
+        if handled is not None:
+            break
+        if time.monotonic() >= deadline:
+            raise CliError(f"no reconciler handled the request within {args.timeout:g}s; "
+                           "is `gitops-tui run` or the console running?")
+        time.sleep(0.2)
+    status, message = _ready(handled)
+    if handled.suspend:
+        print(f"source {args.name} is suspended; nothing was applied")
+        return 0
+    print(f"source {args.name} reconciled: Ready {status}{' - ' + message if message else ''}")
+    return 0 if status == "True" else 1
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def print_diff(report: Any, out: Any = None) -> None:
+    """Print a DiffReport as text: per cluster, each drifted object with its fields and managers."""
+    out = out or sys.stdout
+    out.write(f"source {report.source} at {report.revision or 'unknown revision'}\n")
+    for cluster in report.clusters:
+        if cluster.error:
+            out.write(f"{cluster.cluster}: error: {cluster.error}\n")
+        elif not cluster.objects:
+            out.write(f"{cluster.cluster}: no drift\n")
+        for item in cluster.objects:
+            out.write(f"{cluster.cluster}: {item.summary()}\n")
+            for change in item.fields:
+                by = f" (by {', '.join(change.managers)})" if change.managers else ""
+                out.write(f"    {change.path}: live {_short(change.live)} -> git {_short(change.desired)}{by}\n")
+    out.flush()
+
+
+def cmd_diff_source(args: argparse.Namespace) -> int:
+    """Print the drift of a source; exit 0 (none), 1 (drift) or 2 (error)."""
+    from gitops_tui.actions import sources
+
+    try:
+        api = management_client(args)
+        report = run_action(sources.diff_source, api, args.project, args.name)
+    except CliError as exc:
+        raise CliError(str(exc), 2) from None
+    if report.error:
+        raise CliError(f"cannot diff source {args.name}: {report.error}", 2)
+    if args.output == "json":
+        body = {"source": report.source, "revision": report.revision,
+                "clusters": [c.to_dict() for c in report.clusters], "drift": report.drifted}
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+    else:
+        print_diff(report)
+    if report.failed:
+        return 2
+    return 1 if report.drifted else 0

@@ -1,0 +1,105 @@
+"""Drift: compare live objects with the desired revision by dry-run apply, and correct what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from dataclasses import dataclass, field
+
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import DynamicApiError
+
+from gitops_tui.kube.apply import FIELD_MANAGER, UnknownKind
+from gitops_tui.kube.diff import ObjectDrift, diff_object
+from gitops_tui.kube.inventory import describe, ref_of
+from gitops_tui.reconciler.propagate import ClusterWork, ObjectFailure, Stopped, apply_objects
+
+
+@dataclass
+class ClusterDrift:
+    """The drift found on one cluster, or why it could not be computed."""
+
+    cluster: str
+    objects: list[ObjectDrift] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def drifted(self) -> bool:
+        """True when at least one object differs from git."""
+        return bool(self.objects)
+
+    def to_dict(self) -> dict:
+        """Return a JSON-ready form."""
+        return {"cluster": self.cluster, "error": self.error, "objects": [d.to_dict() for d in self.objects]}
+
+
+def detect(cluster: str, dynamic: DynamicClient, manifests: list[dict]) -> ClusterDrift:
+    """Return the drift of every desired object on one cluster (no writes: GET plus dry-run apply)."""
+    result = ClusterDrift(cluster)
+    for obj in manifests:
+        try:
+            found = diff_object(dynamic, obj)
+        except UnknownKind as exc:
+            result.error = f"{describe(ref_of(obj))}: {exc}"
+            return result
+        except DynamicApiError as exc:
+            result.error = f"{describe(ref_of(obj))}: dry-run apply failed with HTTP {getattr(exc, 'status', '?')}"
+            return result
+        if found is not None:
+            result.objects.append(found)
+    return result
+
+
+def event_message(cluster: str, drift: ObjectDrift) -> str:
+    """Return the Event text for one drifted object: object, fields and the managers that changed them."""
+    if drift.missing:
+        return f"drift on {cluster}: {describe(drift.ref)} was deleted outside gitops-tui"
+    managers = [m for m in drift.managers if m != FIELD_MANAGER] or drift.managers
+    paths = ", ".join(change.path for change in drift.fields[:10])
+    more = f" and {len(drift.fields) - 10} more" if len(drift.fields) > 10 else ""
+    by = ", ".join(managers) if managers else "an unknown manager"
+    return f"drift on {cluster}: {describe(drift.ref)} fields {paths}{more} changed by {by}"
+
+
+def correct(
+    cluster: str, dynamic: DynamicClient, manifests: list[dict], drift: ClusterDrift, stop: Callable[[], bool]
+) -> list[str]:
+    """Re-apply the drifted objects (stop checked before each write); return their descriptions."""
+    wanted = {d.ref.id for d in drift.objects}
+    targets = [obj for obj in manifests if ref_of(obj).id in wanted]
+    report = apply_objects(cluster, dynamic, targets, stop)
+    return [describe(ref) for ref in report.applied]
+
+
+def reconcile_drift(
+    work: ClusterWork,
+    dynamic: DynamicClient,
+    manifests: list[dict],
+    stop: Callable[[], bool],
+    now: Callable[[], datetime],
+) -> None:
+    """Compare one cluster with the applied revision; emit an Event per drifted object and correct it."""
+    try:
+        found = detect(work.name, dynamic, manifests)
+    except Exception as exc:  # noqa: BLE001 - transport failures
+        work.fail("ClusterNotReachable", f"drift check on {work.name} failed ({type(exc).__name__})")
+        return
+    if found.error:
+        work.fail("DriftCheckFailed", found.error)
+        return
+    if not found.drifted:
+        return
+    for item in found.objects:
+        work.events.append(("Warning", "DriftDetected", event_message(work.name, item)))
+    try:
+        fixed = correct(work.name, dynamic, manifests, found, stop)
+    except Stopped:
+        work.stopped = True
+        return
+    except ObjectFailure as exc:
+        work.fail(exc.reason, exc.message)
+        return
+    work.entry["lastSyncTime"] = now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    work.changed = True
+    shown = ", ".join(fixed[:20]) + (f" and {len(fixed) - 20} more" if len(fixed) > 20 else "")
+    work.events.append(("Normal", "DriftCorrected", f"corrected on {work.name}: {shown}"))

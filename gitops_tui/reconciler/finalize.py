@@ -1,0 +1,87 @@
+"""Delete through the finalizer: prune every inventoried object of a source from every cluster (unless orphaned), then release it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gitops_tui.api import names
+from gitops_tui.api.source import GitOpsSource
+from gitops_tui.kube.client import ClusterUnreachable
+from gitops_tui.kube.inventory import describe, parse_entries
+from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.propagate import ObjectFailure, Stopped, prune_objects
+from gitops_tui.reconciler.status import patch_object, write_status
+
+log = logging.getLogger(__name__)
+
+
+def has_finalizer(obj: dict[str, Any]) -> bool:
+    """True when the prune finalizer is on the object."""
+    return names.FINALIZER_PRUNE in ((obj.get("metadata") or {}).get("finalizers") or [])
+
+
+def add_finalizer(ctx: ReconcileContext, obj: dict[str, Any]) -> dict[str, Any]:
+    """Put the prune finalizer on the kustomization (optimistic on resourceVersion); return the new object."""
+    meta = obj.get("metadata") or {}
+    finalizers = [*(meta.get("finalizers") or []), names.FINALIZER_PRUNE]
+    patch = {"metadata": {"finalizers": finalizers, "resourceVersion": meta.get("resourceVersion")}}
+    return patch_object(ctx.api_client, obj, patch) or obj
+
+
+def _remove_finalizer(ctx: ReconcileContext, obj: dict[str, Any]) -> None:
+    meta = obj.get("metadata") or {}
+    finalizers = [f for f in meta.get("finalizers") or [] if f != names.FINALIZER_PRUNE]
+    patch_object(ctx.api_client, obj, {"metadata": {"finalizers": finalizers, "resourceVersion": meta.get("resourceVersion")}})
+
+
+def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
+    """Prune (unless orphaned) and remove the finalizer; return True when done, False to retry later."""
+    obj = source.kustomization
+    if obj is None or not has_finalizer(obj):
+        return True
+    status = obj.get("status") or {}
+    clusters = [dict(c) for c in status.get("clusters") or []]
+    orphan = source.orphan
+    failures: list[str] = []
+
+    def stop() -> bool:
+        return not ctx.is_leader()
+
+    if not orphan:
+        for entry in clusters:
+            refs = parse_entries(entry.get("inventory"))
+            if not refs:
+                continue
+            try:
+                _, dynamic = ctx.clusters.get(entry["name"])
+                removed = prune_objects(entry["name"], dynamic, refs, stop)
+            except ClusterUnreachable as exc:
+                failures.append(f"{entry['name']}: {exc.detail}")
+                entry.update(status=exc.reason, message=f"cannot prune: {exc.detail}")
+                continue
+            except ObjectFailure as exc:
+                failures.append(exc.message)
+                entry.update(status=exc.reason, message=exc.message)
+                continue
+            except Stopped:
+                return False
+            entry["inventory"] = []
+            if removed:
+                ctx.recorder.emit(
+                    obj, "Normal", "Pruned",
+                    f"deleted from {entry['name']}: " + ", ".join(describe(r) for r in removed[:20])
+                    + (f" and {len(removed) - 20} more" if len(removed) > 20 else ""),
+                    cluster=entry["name"],
+                )
+    if failures:
+        new_status = {**status, "clusters": clusters}
+        write_status(ctx.api_client, obj, new_status)
+        ctx.recorder.emit(obj, "Warning", "DeleteFailed", "; ".join(failures)[:1000])
+        return False
+    if orphan:
+        ctx.recorder.emit(obj, "Normal", "Orphaned", "source deleted; its objects were kept on every cluster (orphan)")
+    else:
+        ctx.recorder.emit(obj, "Normal", "Deleted", "source deleted; its objects were removed from every cluster")
+    _remove_finalizer(ctx, obj)
+    return True

@@ -1,0 +1,334 @@
+"""Apply one revision to one cluster: server-side apply object by object (stop checked before every write), prune, health wait."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import DynamicApiError
+
+from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
+from gitops_tui.kube.inventory import ObjectRef, describe, entries, ref_of, stale
+
+log = logging.getLogger(__name__)
+
+#: Apply order by kind: what others depend on goes first; unknown kinds go in the middle.
+_KIND_ORDER = {
+    kind: index
+    for index, kind in enumerate(
+        [
+            "ServiceAccount", "Secret", "ConfigMap", "Role", "RoleBinding", "PersistentVolumeClaim",
+            "LimitRange", "ResourceQuota", "NetworkPolicy", "Service", "Endpoints",
+        ]
+    )
+}
+_LATE_KINDS = {"Deployment": 50, "StatefulSet": 51, "DaemonSet": 52, "Job": 53, "CronJob": 54,
+               "Ingress": 60, "HorizontalPodAutoscaler": 61, "PodDisruptionBudget": 62, "HelmRelease": 70}
+
+
+@dataclass(frozen=True)
+class WriteRecord:
+    """One write to a workload cluster, for audits, tests and benchmarks (monotonic times)."""
+
+    cluster: str
+    verb: str
+    object_id: str
+    started: float
+    finished: float
+
+
+#: Observers called after every write to a workload cluster (tests and benchmarks count writes here).
+WRITE_HOOKS: list[Callable[[WriteRecord], None]] = []
+_HOOKS_LOCK = threading.Lock()
+
+
+def add_write_hook(hook: Callable[[WriteRecord], None]) -> Callable[[], None]:
+    """Register ``hook`` for every write; return a function that removes it."""
+    with _HOOKS_LOCK:
+        WRITE_HOOKS.append(hook)
+
+    def remove() -> None:
+        with _HOOKS_LOCK:
+            if hook in WRITE_HOOKS:
+                WRITE_HOOKS.remove(hook)
+
+    return remove
+
+
+def _notify(record: WriteRecord) -> None:
+    for hook in list(WRITE_HOOKS):
+        try:
+            hook(record)
+        except Exception:  # noqa: BLE001 - an observer never breaks an apply
+            log.exception("write hook failed")
+
+
+class Stopped(Exception):
+    """The source was suspended or deleted, or leadership was lost, before a write: nothing more is written."""
+
+
+class ObjectFailure(Exception):
+    """One object of a revision could not be applied, pruned or validated; the message names it."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass
+class ClusterWork:
+    """One cluster's part of a reconcile: its status entry (updated in place) and the Events to emit."""
+
+    name: str
+    entry: dict[str, Any]
+    changed: bool = False
+    stopped: bool = False
+    events: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def fail(self, reason: str, message: str) -> None:
+        """Mark the cluster failed with ``reason`` and record a Warning Event."""
+        self.entry.update(status=reason, message=message)
+        self.events.append(("Warning", reason, message))
+
+
+@dataclass
+class ApplyReport:
+    """What an apply did on one cluster."""
+
+    applied: list[ObjectRef] = field(default_factory=list)
+    created: list[ObjectRef] = field(default_factory=list)
+    pruned: list[ObjectRef] = field(default_factory=list)
+    inventory: list[ObjectRef] = field(default_factory=list)
+
+
+def apply_order(manifests: Iterable[dict]) -> list[dict]:
+    """Return the manifests sorted so dependencies (ConfigMaps, Secrets, Services) come before workloads."""
+
+    def key(obj: dict) -> tuple[int, str, str]:
+        kind = obj.get("kind", "")
+        rank = _KIND_ORDER.get(kind, _LATE_KINDS.get(kind, 30))
+        return rank, kind, (obj.get("metadata") or {}).get("name", "")
+
+    return sorted(manifests, key=key)
+
+
+def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict]) -> None:
+    """Check every object's kind is served and namespaced on this cluster; raise ObjectFailure naming the first bad one."""
+    resolver = resolver_for(dynamic)
+    for obj in manifests:
+        ref = ref_of(obj)
+        try:
+            namespaced = resolver.namespaced(ref.api_version, ref.kind)
+        except UnknownKind as exc:
+            raise ObjectFailure("ValidationFailed", f"{describe(ref)}: {exc}") from None
+        if not namespaced:
+            raise ObjectFailure("ValidationFailed", f"{describe(ref)} is cluster-scoped; only namespaced objects may be applied")
+
+
+def _guarded_write(
+    cluster: str, verb: str, ref: ObjectRef, stop: Callable[[], bool], write: Callable[[], Any]
+) -> Any:
+    if stop():
+        raise Stopped(f"stopped before {verb} of {describe(ref)} on {cluster}")
+    started = time.monotonic()
+    try:
+        return write()
+    finally:
+        _notify(WriteRecord(cluster, verb, ref.id, started, time.monotonic()))
+
+
+def _api_message(exc: DynamicApiError) -> str:
+    try:
+        summary = exc.summary()
+    except Exception:  # noqa: BLE001 - summary parses the body
+        summary = f"HTTP {getattr(exc, 'status', '?')}"
+    return summary[:400]
+
+
+def apply_objects(
+    cluster: str,
+    dynamic: DynamicClient,
+    manifests: Iterable[dict],
+    stop: Callable[[], bool],
+    previous_ids: set[str] | None = None,
+) -> ApplyReport:
+    """Server-side apply each manifest in order, checking ``stop`` before each write."""
+    report = ApplyReport()
+    previous_ids = previous_ids or set()
+    for obj in apply_order(manifests):
+        ref = ref_of(obj)
+        try:
+            _guarded_write(cluster, "apply", ref, stop, lambda o=obj: apply_object(dynamic, o))
+        except DynamicApiError as exc:
+            raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {_api_message(exc)}") from None
+        report.applied.append(ref)
+        if ref.id not in previous_ids:
+            report.created.append(ref)
+    return report
+
+
+def prune_objects(
+    cluster: str, dynamic: DynamicClient, refs: Iterable[ObjectRef], stop: Callable[[], bool]
+) -> list[ObjectRef]:
+    """Delete each ref (reverse apply order), checking ``stop`` before each; return those that existed."""
+    ordered = sorted(refs, key=lambda r: (-_KIND_ORDER.get(r.kind, _LATE_KINDS.get(r.kind, 30)), r.id))
+    removed: list[ObjectRef] = []
+    for ref in ordered:
+        try:
+            existed = _guarded_write(
+                cluster, "delete", ref, stop,
+                lambda r=ref: delete_object(dynamic, r.api_version, r.kind, r.name, r.namespace or None),
+            )
+        except UnknownKind:
+            continue
+        except DynamicApiError as exc:
+            raise ObjectFailure("PruneFailed", f"{describe(ref)} on {cluster}: {_api_message(exc)}") from None
+        if existed:
+            removed.append(ref)
+    return removed
+
+
+def apply_revision(
+    cluster: str,
+    dynamic: DynamicClient,
+    manifests: list[dict],
+    previous: list[ObjectRef],
+    *,
+    prune: bool,
+    stop: Callable[[], bool],
+) -> ApplyReport:
+    """Apply a validated revision, then prune what left the inventory when ``prune``; return the report."""
+    previous_ids = {ref.id for ref in previous}
+    report = apply_objects(cluster, dynamic, manifests, stop, previous_ids)
+    desired = [ref_of(obj) for obj in manifests]
+    if prune:
+        report.pruned = prune_objects(cluster, dynamic, stale(previous, desired), stop)
+    report.inventory = desired
+    return report
+
+
+def _health_of(obj: dict) -> tuple[bool, str]:
+    """Return (healthy, why) for a live object through the reconciler's health rules."""
+    from gitops_tui.reconciler import health
+
+    result = health.check(obj)
+    if isinstance(result, tuple):
+        return bool(result[0]), str(result[1] if len(result) > 1 else "")
+    healthy = getattr(result, "healthy", getattr(result, "ready", result))
+    return bool(healthy), str(getattr(result, "message", ""))
+
+
+def wait_healthy(
+    cluster: str,
+    dynamic: DynamicClient,
+    refs: list[ObjectRef],
+    timeout: float,
+    stop: Callable[[], bool],
+    poll: float = 0.5,
+) -> None:
+    """Wait until every ref is healthy; raise ObjectFailure naming the first unhealthy one at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    pending = list(refs)
+    why = ""
+    while pending:
+        if stop():
+            raise Stopped(f"stopped while waiting for health on {cluster}")
+        still = []
+        for ref in pending:
+            live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
+            if live is None:
+                still.append(ref)
+                why = f"{describe(ref)} does not exist"
+                continue
+            healthy, message = _health_of(live)
+            if not healthy:
+                still.append(ref)
+                why = f"{describe(ref)}: {message or 'not ready'}"
+        pending = still
+        if not pending:
+            return
+        if time.monotonic() >= deadline:
+            raise ObjectFailure("HealthCheckFailed", f"on {cluster}, timed out after {timeout:g}s waiting for health: {why}")
+        threading.Event().wait(poll)
+
+
+def health_targets(manifests: list[dict], wait: bool, health_checks: list[dict[str, Any]], namespace: str) -> list[ObjectRef]:
+    """Return the refs to wait for: every applied object when ``wait``, else the listed healthChecks."""
+    if wait:
+        return [ref_of(obj) for obj in manifests]
+    refs = []
+    for check in health_checks:
+        api_version = str(check.get("apiVersion") or "v1")
+        group, _, version = api_version.rpartition("/")
+        refs.append(ObjectRef(str(check.get("namespace") or namespace), str(check.get("name", "")),
+                              group, str(check.get("kind", "")), version))
+    return refs
+
+
+def _stamp(now: datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def propagate_cluster(
+    work: ClusterWork,
+    dynamic: DynamicClient,
+    revision: str,
+    manifests: list[dict],
+    previous: list[ObjectRef],
+    options: ApplyOptions,
+    stop: Callable[[], bool],
+    now: Callable[[], datetime],
+) -> None:
+    """Apply ``revision`` to one cluster, prune, wait for health; update ``work`` (entry and Events)."""
+    try:
+        report = apply_revision(work.name, dynamic, manifests, previous, prune=options.prune, stop=stop)
+    except Stopped:
+        work.stopped = True
+        work.entry.update(status="ApplyStopped", message=f"apply of {revision} stopped before completion")
+        work.events.append(("Normal", "ApplyStopped", f"apply of {revision} to {work.name} stopped before completion"))
+        return
+    except ObjectFailure as exc:
+        work.fail(exc.reason, exc.message)
+        return
+    except Exception as exc:  # noqa: BLE001 - transport failures: the cluster went away mid-apply
+        work.fail("ClusterNotReachable", f"apply to {work.name} failed ({type(exc).__name__})")
+        return
+    work.entry.update(inventory=entries(report.inventory), lastAppliedRevision=revision, lastAttemptedRevision=revision,
+                      status="", message=f"applied {len(report.applied)} objects", lastSyncTime=_stamp(now()))
+    work.changed = True
+    text = f"applied revision {revision} to {work.name}: {len(report.applied)} objects ({len(report.created)} new)"
+    if report.pruned:
+        text += "; pruned " + _names(report.pruned)
+    work.events.append(("Normal", "Applied", text))
+    targets = health_targets(manifests, options.wait, options.health_checks, options.namespace)
+    if not targets:
+        return
+    try:
+        wait_healthy(work.name, dynamic, targets, options.timeout, stop)
+    except Stopped:
+        work.stopped = True
+    except ObjectFailure as exc:
+        work.fail(exc.reason, exc.message)
+
+
+def _names(refs: list[ObjectRef], limit: int = 20) -> str:
+    text = ", ".join(describe(r) for r in refs[:limit])
+    return text + (f" and {len(refs) - limit} more" if len(refs) > limit else "")
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """The kustomization settings an apply follows."""
+
+    namespace: str
+    prune: bool = True
+    wait: bool = False
+    health_checks: list[dict[str, Any]] = field(default_factory=list)
+    timeout: float = 60.0

@@ -1,0 +1,192 @@
+"""Status of a GitOps source on the management cluster: read the pair, build conditions, write via the status subresource only when changed."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+from gitops_tui.api import names
+from gitops_tui.api.conditions import set_condition
+from gitops_tui.api.source import GitOpsSource
+from gitops_tui.kube.client import json_request
+
+log = logging.getLogger(__name__)
+
+#: Condition reasons written by the source controller.
+REASON_SUCCEEDED = "ReconciliationSucceeded"
+REASON_PROGRESSING = "Progressing"
+REASON_PROPAGATED = "Propagated"
+REASON_PROPAGATION_FAILED = "PropagationFailed"
+REASON_SUSPENDED = "Suspended"
+
+
+def object_path(kind: str, namespace: str, name: str = "", subresource: str = "") -> str:
+    """Return the REST path of a management object of ``kind`` (a names.KIND_* value)."""
+    group, version, plural = names.RESOURCES[kind]
+    path = f"/apis/{group}/{version}/namespaces/{namespace}/{plural}"
+    if name:
+        path += f"/{name}"
+    if subresource:
+        path += f"/{subresource}"
+    return path
+
+
+def get_object(api: ApiClient, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+    """Return a management object, or None when it does not exist."""
+    try:
+        return json_request(api, "GET", object_path(kind, namespace, name))
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def load_source(api: ApiClient, namespace: str, name: str) -> GitOpsSource:
+    """Read the FederatedGitRepository and FederatedKustomization named ``name`` (either may be None)."""
+    return GitOpsSource(
+        repository=get_object(api, names.KIND_FEDERATED_GIT_REPOSITORY, namespace, name),
+        kustomization=get_object(api, names.KIND_FEDERATED_KUSTOMIZATION, namespace, name),
+    )
+
+
+@dataclass
+class Failure:
+    """Why a whole revision could not be used: a reason, a safe message, and whether retrying alone cannot help."""
+
+    reason: str
+    message: str
+    stalled: bool = False
+
+
+@dataclass
+class Outcome:
+    """What a reconcile found, from which the status of both objects is built."""
+
+    generation: int
+    revision: str = ""
+    failure: Failure | None = None
+    reconciling: bool = False
+    clusters: list[dict[str, Any]] = field(default_factory=list)
+    handled_requested_at: str = ""
+
+
+def _cluster_problems(outcome: Outcome) -> list[str]:
+    problems = []
+    for entry in outcome.clusters:
+        if entry.get("status"):
+            problems.append(f"{entry['name']}: {entry.get('message') or entry['status']}")
+        elif outcome.revision and entry.get("lastAppliedRevision") != outcome.revision:
+            problems.append(f"{entry['name']}: revision not applied yet")
+    return problems
+
+
+def build_conditions(old: list[dict[str, Any]] | None, outcome: Outcome, now: str) -> list[dict[str, Any]]:
+    """Return the Propagation, Ready, Reconciling and Stalled conditions for ``outcome``."""
+    gen = outcome.generation
+    conditions = list(old or [])
+    problems = _cluster_problems(outcome)
+    failure = outcome.failure
+    if failure is not None:
+        ready = ("False", failure.reason, failure.message)
+    elif outcome.reconciling:
+        ready = ("Unknown", REASON_PROGRESSING, f"applying revision {outcome.revision}")
+    elif problems:
+        ready = ("False", REASON_PROPAGATION_FAILED, "; ".join(problems))
+    else:
+        ready = ("True", REASON_SUCCEEDED, f"applied revision {outcome.revision}")
+    if not outcome.clusters:
+        propagation = ("False", REASON_PROPAGATION_FAILED, "no cluster is placed")
+    elif failure is None and not problems and not outcome.reconciling:
+        placed = ", ".join(c["name"] for c in outcome.clusters)
+        propagation = ("True", REASON_PROPAGATED, f"revision {outcome.revision} applied to {placed}")
+    elif failure is not None:
+        propagation = ("False", failure.reason, failure.message)
+    elif outcome.reconciling:
+        propagation = ("False", REASON_PROGRESSING, f"applying revision {outcome.revision}")
+    else:
+        propagation = ("False", REASON_PROPAGATION_FAILED, "; ".join(problems))
+    if outcome.reconciling:
+        reconciling = ("True", REASON_PROGRESSING, f"applying revision {outcome.revision}")
+    else:
+        reconciling = ("False", ready[1], ready[2])
+    stalled_flag = failure is not None and failure.stalled
+    stalled = ("True", failure.reason, failure.message) if stalled_flag and failure else ("False", ready[1], "")
+    for type_, (status, reason, message) in (
+        (names.PROPAGATION, propagation),
+        (names.READY, ready),
+        (names.RECONCILING, reconciling),
+        (names.STALLED, stalled),
+    ):
+        conditions = set_condition(conditions, type_, status, reason, message[:1024], now=now, observed_generation=gen)
+    return conditions
+
+
+def build_status(old: dict[str, Any] | None, outcome: Outcome, now: str, *, inventory: bool) -> dict[str, Any]:
+    """Return the new status dict (kustomization with inventory; repository without it)."""
+    new = copy.deepcopy(old or {})
+    new["observedGeneration"] = outcome.generation
+    new["conditions"] = build_conditions((old or {}).get("conditions"), outcome, now)
+    clusters = []
+    for entry in outcome.clusters:
+        entry = dict(entry)
+        if not inventory:
+            entry.pop("inventory", None)
+        clusters.append(entry)
+    new["clusters"] = clusters
+    if outcome.revision:
+        new["lastAttemptedRevision"] = outcome.revision
+        if outcome.failure is None and not _cluster_problems(outcome) and not outcome.reconciling:
+            new["lastAppliedRevision"] = outcome.revision
+    if outcome.handled_requested_at:
+        new["lastHandledReconcileAt"] = outcome.handled_requested_at
+    return new
+
+
+def with_artifact(status: dict[str, Any], revision: str, now: str) -> dict[str, Any]:
+    """Return a repository status with ``artifact`` set to ``revision`` (time kept when unchanged)."""
+    if not revision:
+        return status
+    current = status.get("artifact") or {}
+    if current.get("revision") == revision:
+        return status
+    return {**status, "artifact": {"revision": revision, "lastUpdateTime": now}}
+
+
+def write_status(api: ApiClient, obj: dict[str, Any], new_status: dict[str, Any]) -> bool:
+    """Write ``new_status`` through the status subresource when it differs from the object's; return True if written."""
+    old = obj.get("status") or {}
+    if old == new_status:
+        return False
+    meta = obj.get("metadata") or {}
+    patch_status: dict[str, Any] = dict(new_status)
+    for key in old:
+        if key not in new_status:
+            patch_status[key] = None
+    path = object_path(obj["kind"], meta["namespace"], meta["name"], "status")
+    try:
+        result = json_request(api, "PATCH", path, {"status": patch_status}, content_type="application/merge-patch+json")
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    obj["status"] = result.get("status", new_status)
+    if result.get("metadata"):
+        obj["metadata"] = result["metadata"]
+    return True
+
+
+def patch_object(api: ApiClient, obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any] | None:
+    """Merge-patch a management object (metadata or spec); return the result, None when it is gone."""
+    meta = obj.get("metadata") or {}
+    path = object_path(obj["kind"], meta["namespace"], meta["name"])
+    try:
+        return json_request(api, "PATCH", path, patch, content_type="application/merge-patch+json")
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
