@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -158,10 +159,71 @@ def _flatten(documents: list[Any], file: str, built: bool) -> list[Manifest]:
     return manifests
 
 
+_KLOG_ERR = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err="(?P<err>.*)"$')
+
+
+def _kustomize_error(stderr: str, root: Path) -> str:
+    """The error of kustomize (or kubectl kustomize) stderr, without warnings, log prefixes or cache paths."""
+    lines = []
+    for line in stderr.splitlines():
+        line = line.strip()
+        if not line or line.startswith("# Warning"):
+            continue
+        match = _KLOG_ERR.match(line)
+        if match:
+            line = match.group("err").replace('\\"', '"')
+        lines.append(line.removeprefix("Error: "))
+    text = "; ".join(lines)
+    for prefix in (str(root.resolve()) + "/", str(root) + "/", str(root.resolve()), str(root)):
+        text = text.replace(prefix, "")
+    return text
+
+
+def _is_remote(reference: str) -> bool:
+    """Whether a kustomization resource is a remote (URL or git) reference."""
+    return "://" in reference or reference.startswith(("github.com/", "git@", "gitlab.com/"))
+
+
+def check_kustomization_paths(root: Path, directory: Path, _seen: set[Path] | None = None) -> None:
+    """BuildFailed when a kustomization (or one it includes) points at a path outside the repository.
+
+    kustomize itself only keeps *files* inside a kustomization root; bases and components could
+    otherwise reach other repositories in the cache.
+    """
+    seen = _seen if _seen is not None else set()
+    directory = directory.resolve()
+    if directory in seen:
+        return
+    seen.add(directory)
+    kustomization = find_kustomization(directory)
+    if kustomization is None:
+        return
+    file = _relative(kustomization, root.resolve())
+    try:
+        content = yaml.load(kustomization.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return  # kustomize reports the syntax error itself
+    if not isinstance(content, dict):
+        return
+    real_root = root.resolve()
+    for field_name in ("resources", "bases", "components"):
+        for reference in content.get(field_name) or []:
+            if not isinstance(reference, str) or _is_remote(reference):
+                continue
+            target = (directory / reference).resolve()
+            if target != real_root and real_root not in target.parents:
+                raise BuildFailed(
+                    f"{file} refers to {reference!r}, which is outside the repository", origin=file
+                )
+            if target.is_dir():
+                check_kustomization_paths(root, target, seen)
+
+
 def build_kustomization(root: Path, directory: Path) -> list[Manifest]:
     """Run kustomize on `directory` and return its objects; BuildFailed with kustomize's error."""
     kustomization = find_kustomization(directory)
     file = _relative(kustomization or directory, root)
+    check_kustomization_paths(root, directory)
     command = kustomize_command(directory)
     try:
         result = subprocess.run(
@@ -171,8 +233,7 @@ def build_kustomization(root: Path, directory: Path) -> list[Manifest]:
     except subprocess.TimeoutExpired:
         raise BuildFailed(f"kustomize build of {file} timed out after {KUSTOMIZE_TIMEOUT:g}s", origin=file) from None
     if result.returncode != 0:
-        detail = result.stderr.strip().replace(str(root.resolve()) + "/", "").replace(str(root) + "/", "")
-        detail = detail.replace("Error: ", "", 1).strip() or f"exit status {result.returncode}"
+        detail = _kustomize_error(result.stderr, root) or f"exit status {result.returncode}"
         raise BuildFailed(f"kustomize build of {file} failed: {detail}", origin=file)
     return _flatten(_parse_documents(result.stdout, file), file, built=True)
 
