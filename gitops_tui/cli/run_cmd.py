@@ -1,0 +1,76 @@
+"""`gitops-tui run [--webhook-listen ADDR]`: the reconciler without the console, with leader election."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+from gitops_tui.api import names
+from gitops_tui.cli.common import management_client
+from gitops_tui.cli.errors import CliError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `run` verb."""
+    parser = subparsers.add_parser("run", help="run the reconciler headless (leader-elected)")
+    parser.add_argument("--webhook-listen", metavar="ADDR", help="receive push webhooks on HOST:PORT, e.g. 127.0.0.1:9292")
+    parser.add_argument("--lease-duration", type=float, default=15.0, metavar="SECONDS",
+                        help="leader lease duration (default 15)")
+    parser.add_argument("--workers", type=int, default=3, help="reconciles run in parallel (default 3)")
+    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    parser.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run until SIGINT / SIGTERM; only the lease holder acts."""
+    from gitops_tui.reconciler.manager import ManagementApiError, Reconciler
+    from gitops_tui.reconciler.webhook import WebhookReceiver
+
+    if args.lease_duration < 2:
+        raise CliError("--lease-duration must be at least 2 seconds", 2)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    api = management_client(args)
+    reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers)
+    receiver: WebhookReceiver | None = None
+    if args.webhook_listen:
+        try:
+            receiver = WebhookReceiver(
+                api, args.webhook_listen,
+                trigger=lambda ns, name: reconciler.request(names.KIND_FEDERATED_KUSTOMIZATION, ns, name))
+        except (ValueError, OSError) as exc:
+            raise CliError(f"cannot listen on {args.webhook_listen}: {exc}", 2) from None
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        reconciler.start()
+    except ManagementApiError as exc:
+        raise CliError(str(exc)) from None
+    log = logging.getLogger("gitops_tui.run")
+    log.info("reconciler started as %s (lease %s/%s, %.0fs)", reconciler.identity, names.SYSTEM_NAMESPACE,
+             names.LEASE_NAME, args.lease_duration)
+    if receiver is not None:
+        receiver.start()
+        log.info("webhook receiver on %s/hook/<namespace>/<source>", receiver.url)
+    was_leader = False
+    try:
+        while not done.wait(0.5):
+            leading = reconciler.is_leader()
+            if leading != was_leader:
+                log.info("%s", "leading: this process acts" if leading else f"standing by (leader: {reconciler.holder})")
+                was_leader = leading
+    finally:
+        log.info("stopping")
+        if receiver is not None:
+            receiver.stop()
+        reconciler.stop()
+    return 0
