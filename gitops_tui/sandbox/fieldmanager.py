@@ -229,7 +229,7 @@ def apply(live: dict | None, config: dict, manager: str, *, force: bool, now: st
     others = [e for e in entries if e is not previous]
     result = merge(live_body, config, schema)
 
-    if previous is not None and previous.fields:
+    if previous is not None and previous.fields and not previous.fields <= new_set:
         owned = set(new_set)
         for entry in others:
             owned |= entry.fields
@@ -249,15 +249,17 @@ def apply(live: dict | None, config: dict, manager: str, *, force: bool, now: st
             taken[index] = clash
             for path in sorted(clash, key=_path_order):
                 conflicts.append(Conflict(entry.manager, path_string(path), entry.operation,
-                                          entry.api_version, entry.subresource))
+                                          entry.identity[2], entry.subresource))
     if conflicts and not force:
         conflicts.sort(key=lambda c: (c.manager, c.operation, c.api_version, c.subresource))
         raise ApplyConflict(conflicts)
     for index, entry in enumerate(others):
         entry.subtract(taken.get(index, set()))
         entry.subtract(change.removed)
-    if previous is not None and previous.fields == new_set and change.empty():
-        mine.time = previous.time
+    if previous is not None and previous.fields == new_set:
+        mine.raw, mine.changed = previous.raw, False
+        if change.empty():
+            mine.time = previous.time
     return _with_managed(result, others + [mine])
 
 

@@ -34,6 +34,38 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+_CACHE: dict[Any, str] = {}
+_CACHE_LIMIT = 20000
+
+
+def _element(prefix: str, value: Any) -> str:
+    """A "v:" path element (memoised)."""
+    try:
+        cache_key = (prefix, type(value), value)
+        found = _CACHE.get(cache_key)
+    except TypeError:
+        return prefix + _dumps(value)
+    if found is None:
+        found = prefix + _dumps(value)
+        if len(_CACHE) < _CACHE_LIMIT:
+            _CACHE[cache_key] = found
+    return found
+
+
+def _key_element(keys: tuple[str, ...], values: list[Any]) -> str:
+    """A "k:" path element for key fields ``keys`` (sorted) with ``values`` (memoised)."""
+    try:
+        cache_key = (keys, tuple(values), tuple(type(v) for v in values))
+        found = _CACHE.get(cache_key)
+    except TypeError:
+        return "k:" + _dumps(dict(zip(keys, values)))
+    if found is None:
+        found = "k:" + _dumps(dict(zip(keys, values)))
+        if len(_CACHE) < _CACHE_LIMIT:
+            _CACHE[cache_key] = found
+    return found
+
+
 def item_elements(items: list, spec: ListSpec | None, *, strict: bool) -> list[str] | None:
     """Path elements of the items of a keyed or set list; None when the list is atomic.
 
@@ -48,22 +80,22 @@ def item_elements(items: list, spec: ListSpec | None, *, strict: bool) -> list[s
                 if strict:
                     raise ListKeyError("a set list may only hold plain values")
                 return None
-            out.append("v:" + _dumps(item))
+            out.append(_element("v:", item))
     else:
+        keys = spec.sorted_keys
         defaults = spec.key_defaults
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 if strict:
                     raise ListKeyError(f"element {index} of a keyed list is not an object")
                 return None
-            key: dict[str, Any] = {}
-            for name in sorted(spec.keys):
-                if name in item and item[name] is not None:
-                    key[name] = item[name]
-                else:
+            values = []
+            for name in keys:
+                value = item.get(name)
+                if value is None:
                     for default_name, default in defaults:
                         if default_name == name:
-                            key[name] = default
+                            value = default
                             break
                     else:
                         if strict:
@@ -71,7 +103,8 @@ def item_elements(items: list, spec: ListSpec | None, *, strict: bool) -> list[s
                                 f"element {index} omits key field {name!r} of the keyed list"
                             )
                         return None
-            out.append("k:" + _dumps(key))
+                values.append(value)
+            out.append(_key_element(keys, values))
     if len(set(out)) != len(out):
         if strict:
             dup = next(pe for pe in out if out.count(pe) > 1)
@@ -254,7 +287,8 @@ def diff(old: dict | None, new: dict, schema: Schema) -> Diff:
         if isinstance(value, dict):
             spec = lists.get(names)
             atomic = spec is not None and spec.list_type == "atomic"
-            if owned is not None and (not value or atomic or (root and not creating)
+            if owned is not None and (not value or atomic or (root and not creating
+                                                               and len(path) > 1)
                                       or names[-1] in FREEFORM_MAPS):
                 owned.add(path)
             if atomic:
@@ -263,10 +297,11 @@ def diff(old: dict | None, new: dict, schema: Schema) -> Diff:
                 subtree(child, names + (key,), path + ("f:" + key,), into, owned, False)
         elif isinstance(value, list):
             pes = item_elements(value, lists.get(names), strict=False) if value else None
-            if pes is None:
+            if pes is None or (owned is not None and root and not creating and len(path) > 1):
                 if owned is not None:
                     owned.add(path)
-                return
+                if pes is None:
+                    return
             for pe, item in zip(pes, value):
                 item_path = path + (pe,)
                 into.add(item_path)
@@ -345,9 +380,11 @@ def diff(old: dict | None, new: dict, schema: Schema) -> Diff:
 
     old_top = dict(schema.top_items(old)) if old else {}
     new_top = dict(schema.top_items(new))
-    for key in ("metadata",):
-        old_top.setdefault(key, {})
-        new_top.setdefault(key, {})
+    old_top.setdefault("metadata", {})
+    new_top.setdefault("metadata", {})
+    for key in ("spec", "status"):  # Kubernetes compares against zero-valued structs
+        if isinstance(new_top.get(key), dict):
+            old_top.setdefault(key, {})
     compare_maps(old_top, new_top, (), ())
     # A change below metadata never makes "metadata" itself owned.
     result.owned.discard(("f:metadata",))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,11 @@ class ListSpec:
     patch_merge_key: str | None = None  # patchMergeKey (strategic merge patch)
     patch_strategy: str = ""  # "merge", "merge,retainKeys" or "" (replace)
     key_defaults: tuple[tuple[str, object], ...] = field(default=())  # defaults of key fields
+
+    @cached_property
+    def sorted_keys(self) -> tuple[str, ...]:
+        """The key fields in the order path elements list them."""
+        return tuple(sorted(self.keys))
 
     @property
     def defaults(self) -> dict[str, object]:
