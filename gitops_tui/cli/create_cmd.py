@@ -75,6 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     delete.add_argument("name")
     delete.add_argument("-p", "--project", help="project of the source or secret")
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    delete.add_argument("--orphan", action="store_true", help="source only: keep the applied objects on the clusters")
     add_output(delete)
     delete.set_defaults(func=cmd_delete)
 
@@ -140,7 +141,7 @@ def cmd_create_source(args: argparse.Namespace) -> int:
     clusters = split_list(args.clusters, "--clusters")
     api = management_client(args)
     run_action(sources.create_source, api, args.project, args.name, url=args.url, ref=ref or None,
-               path=args.path, secret=args.secret or None, interval=args.interval, provider=args.provider,
+               path=args.path, secret=args.secret, interval=args.interval, provider=args.provider,
                clusters=clusters)
     summary = {"kind": "Source", "name": args.name, "project": args.project, "url": args.url,
                "ref": ref or {"branch": "main"}, "path": args.path}
@@ -186,10 +187,13 @@ def cmd_delete(args: argparse.Namespace) -> int:
         summary = {"kind": "Secret", "name": args.name, "project": args.project, "deleted": True}
     else:
         sources = _sources_module()
-        confirm(f"Delete source {args.name} of project {args.project} and prune its objects from every cluster?",
-                args.yes)
-        run_action(sources.delete_source, api, args.project, args.name)
-        summary = {"kind": "Source", "name": args.name, "project": args.project, "deleted": True}
+        preview = run_action(sources.delete_preview, api, args.project, args.name)
+        pruned = "; ".join(f"{cluster}: {len(objs)} object(s)" for cluster, objs in sorted(preview.items())) or "nothing"
+        action = "keep its objects (orphan)" if args.orphan else f"prune {pruned}"
+        confirm(f"Delete source {args.name} of project {args.project} and {action}?", args.yes)
+        run_action(sources.delete_source, api, args.project, args.name, orphan=args.orphan)
+        summary = {"kind": "Source", "name": args.name, "project": args.project, "deleted": True,
+                   "orphan": args.orphan, "pruned": {} if args.orphan else preview}
     print_object(summary, args.output, f"{args.what} {args.name} deleted" +
                  ("; the reconciler prunes what it deployed" if args.what != "secret" else ""))
     return 0

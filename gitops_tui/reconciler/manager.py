@@ -149,7 +149,8 @@ class Reconciler:
             for kind in WATCHED_KINDS
         }
         self._ctx: ReconcileContext | None = None
-        self.reconciled: dict[Key, int] = {}
+        #: How many reconciles ran per key (successful or not): for diagnostics and tests.
+        self.runs: dict[Key, int] = {}
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -301,6 +302,7 @@ class Reconciler:
         if not self.is_leader():
             return 0.5
         started = time.monotonic()
+        self.runs[key] = self.runs.get(key, 0) + 1
         try:
             result = self._dispatch(kind, namespace, name)
         except Exception as exc:  # noqa: BLE001 - any failure backs off; the reason is logged without data
@@ -312,7 +314,6 @@ class Reconciler:
             log.debug("reconcile failure detail", exc_info=True)
             return delay if self._exists(kind, namespace, name) else None
         self._failures.pop(key, None)
-        self.reconciled[key] = self.reconciled.get(key, 0) + 1
         log.debug("reconciled %s %s/%s in %.2fs", kind, namespace, name, time.monotonic() - started)
         if not self._exists(kind, namespace, name):
             return None
