@@ -161,10 +161,12 @@ class Api(WriteOps, DeleteOps, WatchOps):
             if doc is None:
                 raise _not_served()
             return Response(200, doc)
-        return self._openapi(route.path)
+        return self._openapi(route.path, req.header("Accept"))
 
-    def _openapi(self, path: str) -> Response:
+    def _openapi(self, path: str, accept: str) -> Response:
         if path == "/openapi/v2":
+            if "protobuf" in accept and "application/json" not in accept:
+                return Response(200, openapi.openapi_v2_protobuf(self.catalog), openapi.V2_PROTOBUF_MEDIA)
             return Response(200, openapi.openapi_v2(self.catalog))
         if path == "/openapi/v3":
             return Response(200, openapi.openapi_v3_index(self.catalog))

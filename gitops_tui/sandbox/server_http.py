@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from gitops_tui.sandbox import errors as shared_errors
 from gitops_tui.sandbox.server_common import ApiRequest, Response, WatchStream
 from gitops_tui.sandbox.server_errors import ApiError, status_body
 
@@ -120,6 +121,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             result = owner.api.handle(ApiRequest(method, parts.path, query, self.headers, body))
         except ApiError as exc:
             self._send_json(exc.code, exc.status())
+            return
+        except shared_errors.ApiError as exc:
+            self._send_json(exc.code, status_body(exc.code, exc.message, exc.reason, exc.details))
             return
         except Exception:  # noqa: BLE001 - never a traceback on the wire
             log.exception("internal error answering %s %s", method, urlsplit(self.path).path)

@@ -130,6 +130,17 @@ def decode_body(raw: bytes, content_type: str, *, want_list: bool = False) -> An
     if not raw.strip():
         raise bad_request("the request body is empty")
     ctype = content_type.split(";")[0].strip().lower()
+    if ctype == "application/vnd.kubernetes.protobuf":
+        from gitops_tui.sandbox.server_protobuf import decode_protobuf
+
+        return decode_protobuf(raw)
+    if "protobuf" in ctype or "cbor" in ctype:
+        raise ApiError(
+            415,
+            f"the body of the request was in an unknown format - accepted media types include: "
+            f"application/json, application/yaml",
+            "UnsupportedMediaType",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

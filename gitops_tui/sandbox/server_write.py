@@ -94,7 +94,7 @@ class WriteOps:
         """POST a new object."""
         body = decode_body(req.body, req.header("Content-Type"))
         obj = self._identity(rt, body, route)
-        obj = fieldmanager.record_update(None, self._strip_server_owned(obj), manager_name(req), now=now())
+        obj = _record(rt, None, self._strip_server_owned(obj), manager_name(req))
         return self._create_object(rt, obj, req)
 
     @staticmethod
@@ -138,6 +138,8 @@ class WriteOps:
             obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
             obj["status"] = {"phase": "Active"}
             meta(obj).setdefault("labels", {})["kubernetes.io/metadata.name"] = meta(obj)["name"]
+        elif key == ("", "secrets"):
+            obj.setdefault("type", "Opaque")
         elif key == ("", "pods"):
             obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
         elif key == CRD_KEY:
@@ -165,9 +167,7 @@ class WriteOps:
             if "managedFields" not in meta(body):
                 meta(body)["managedFields"] = live["metadata"].get("managedFields")
             new = self._finalize(rt, live, body, route.subresource)
-            new = fieldmanager.record_update(
-                live, new, manager_name(req), now=now(), subresource=route.subresource
-            )
+            new = _record(rt, live, new, manager_name(req), route.subresource)
             return self._persist_update(rt, live, new, req)
 
     def _live(self, rt: ResourceType, route: ResourceRoute) -> dict[str, Any]:
@@ -246,7 +246,7 @@ class WriteOps:
             raise ApiError(415, _UNSUPPORTED_PATCH, "UnsupportedMediaType")
         if ctype == "application/apply-patch+yaml":
             return self.apply(rt, route, req)
-        if ctype == "application/strategic-merge-patch+json" and rt.storage_key in self.custom:
+        if ctype == "application/strategic-merge-patch+json" and rt.is_crd:
             raise ApiError(
                 415,
                 "strategic merge patch is not supported for custom resources; use a merge patch",
@@ -270,9 +270,7 @@ class WriteOps:
                 raise stale(rt.group, rt.plural, route.name or "")
             patched = self._identity(rt, patched, route)
             new = self._finalize(rt, live, patched, route.subresource)
-            new = fieldmanager.record_update(
-                live, new, manager_name(req), now=now(), subresource=route.subresource
-            )
+            new = _record(rt, live, new, manager_name(req), route.subresource)
             return self._persist_update(rt, live, new, req)
 
     def apply(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
@@ -301,36 +299,48 @@ class WriteOps:
                 return self._create_object(rt, new, req)
             if expected and str(expected) != live["metadata"]["resourceVersion"]:
                 raise stale(rt.group, rt.plural, route.name or "")
-            new = self._apply(rt, live, config, manager, force)
+            new = self._apply(rt, live, config, manager, force, route.subresource)
             new = self._finalize(rt, live, new, route.subresource)
             return self._persist_update(rt, live, new, req)
 
     def _apply(
-        self, rt: ResourceType, live: dict[str, Any] | None, config: dict[str, Any], manager: str, force: bool
+        self,
+        rt: ResourceType,
+        live: dict[str, Any] | None,
+        config: dict[str, Any],
+        manager: str,
+        force: bool,
+        subresource: str = "",
     ) -> dict[str, Any]:
         try:
-            return fieldmanager.apply(copy.deepcopy(live), config, manager, force=force, now=now())
+            return fieldmanager.apply(
+                copy.deepcopy(live), config, manager, force=force, now=now(),
+                ignore_status=_ignores_status(rt, subresource), subresource=subresource,
+            )
         except fieldmanager.ApplyConflict as exc:
-            raise _apply_conflict(rt, meta(config).get("name", ""), exc.conflicts) from None
-        except PatchError as exc:
+            raise _apply_conflict(rt, meta(config).get("name", ""), exc) from None
+        except (fieldmanager.ApplyError, PatchError) as exc:
             raise ApiError(422, f"the apply configuration is invalid: {exc}", "Invalid") from exc
 
 
-def _apply_conflict(rt: ResourceType, name: str, conflicts: list) -> ApiError:
-    causes = [
-        {"type": "FieldManagerConflict", "message": f'conflict with "{c.manager}"', "field": c.field}
-        for c in conflicts
-    ]
-    lines = [f'conflict with "{c.manager}": {c.field}' for c in conflicts]
-    count = f"{len(conflicts)} conflict{'s' if len(conflicts) != 1 else ''}"
-    if len(lines) == 1:
-        message = f"Apply failed with {count}: {lines[0]}"
-    else:
-        message = f"Apply failed with {count}:\n- " + "\n- ".join(lines)
-    details: dict[str, Any] = {"name": name, "kind": rt.plural, "causes": causes}
+def _ignores_status(rt: ResourceType, subresource: str) -> bool:
+    return "status" in rt.subresources and subresource == ""
+
+
+def _record(
+    rt: ResourceType, live: dict[str, Any] | None, new: dict[str, Any], manager: str, subresource: str = ""
+) -> dict[str, Any]:
+    return fieldmanager.record_update(
+        live, new, manager, now=now(), subresource=subresource,
+        ignore_status=_ignores_status(rt, subresource),
+    )
+
+
+def _apply_conflict(rt: ResourceType, name: str, exc: fieldmanager.ApplyConflict) -> ApiError:
+    details: dict[str, Any] = {"name": name, "kind": rt.plural, "causes": exc.causes()}
     if rt.group:
         details["group"] = rt.group
-    return ApiError(409, message, "Conflict", details)
+    return ApiError(409, str(exc), "Conflict", details)
 
 
 def _crd_status(crd: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,0 +1,165 @@
+"""Decoding the Kubernetes protobuf request bodies kubectl's typed commands send (create namespace, configmap, ...)."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from typing import Any
+
+from gitops_tui.sandbox.server_errors import ApiError
+
+MAGIC = b"k8s\x00"
+
+# A schema maps field number -> (json name, type). Types: "string", "bytes", "int", "bool", "time",
+# ("map", value_type), ("list", type) or a nested schema dict.
+Schema = dict[int, tuple[str, Any]]
+
+_TYPE_META: Schema = {1: ("apiVersion", "string"), 2: ("kind", "string")}
+_UNKNOWN: Schema = {1: ("typeMeta", _TYPE_META), 2: ("raw", "raw"), 3: ("contentEncoding", "string"),
+                    4: ("contentType", "string")}
+_OWNER_REF: Schema = {1: ("kind", "string"), 3: ("name", "string"), 4: ("uid", "string"),
+                      5: ("apiVersion", "string"), 6: ("controller", "bool"), 7: ("blockOwnerDeletion", "bool")}
+_OBJECT_META: Schema = {
+    1: ("name", "string"), 2: ("generateName", "string"), 3: ("namespace", "string"),
+    5: ("uid", "string"), 6: ("resourceVersion", "string"), 7: ("generation", "int"),
+    8: ("creationTimestamp", "time"), 9: ("deletionTimestamp", "time"),
+    10: ("deletionGracePeriodSeconds", "int"), 11: ("labels", ("map", "string")),
+    12: ("annotations", ("map", "string")), 13: ("ownerReferences", ("list", _OWNER_REF)),
+    14: ("finalizers", ("list", "string")),
+}
+_OBJECT_REF: Schema = {1: ("kind", "string"), 2: ("namespace", "string"), 3: ("name", "string"),
+                       4: ("uid", "string"), 5: ("apiVersion", "string"), 6: ("resourceVersion", "string"),
+                       7: ("fieldPath", "string")}
+_LOCAL_REF: Schema = {1: ("name", "string")}
+_POLICY_RULE: Schema = {1: ("verbs", ("list", "string")), 2: ("apiGroups", ("list", "string")),
+                        3: ("resources", ("list", "string")), 4: ("resourceNames", ("list", "string")),
+                        5: ("nonResourceURLs", ("list", "string"))}
+_SUBJECT: Schema = {1: ("kind", "string"), 2: ("apiGroup", "string"), 3: ("name", "string"),
+                    4: ("namespace", "string")}
+_ROLE_REF: Schema = {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")}
+_LABEL_SELECTOR: Schema = {1: ("matchLabels", ("map", "string"))}
+_BINDING: Schema = {1: ("metadata", _OBJECT_META), 2: ("subjects", ("list", _SUBJECT)), 3: ("roleRef", _ROLE_REF)}
+
+KINDS: dict[tuple[str, str], Schema] = {
+    ("v1", "Namespace"): {1: ("metadata", _OBJECT_META),
+                          2: ("spec", {1: ("finalizers", ("list", "string"))}),
+                          3: ("status", {1: ("phase", "string")})},
+    ("v1", "ConfigMap"): {1: ("metadata", _OBJECT_META), 2: ("data", ("map", "string")),
+                          3: ("binaryData", ("map", "bytes")), 4: ("immutable", "bool")},
+    ("v1", "Secret"): {1: ("metadata", _OBJECT_META), 2: ("data", ("map", "bytes")), 3: ("type", "string"),
+                       4: ("stringData", ("map", "string")), 5: ("immutable", "bool")},
+    ("v1", "ServiceAccount"): {1: ("metadata", _OBJECT_META), 2: ("secrets", ("list", _OBJECT_REF)),
+                               3: ("imagePullSecrets", ("list", _LOCAL_REF)),
+                               4: ("automountServiceAccountToken", "bool")},
+    ("rbac.authorization.k8s.io/v1", "Role"): {1: ("metadata", _OBJECT_META), 2: ("rules", ("list", _POLICY_RULE))},
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): {
+        1: ("metadata", _OBJECT_META), 2: ("rules", ("list", _POLICY_RULE)),
+        3: ("aggregationRule", {1: ("clusterRoleSelectors", ("list", _LABEL_SELECTOR))})},
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): _BINDING,
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): _BINDING,
+    ("v1", "DeleteOptions"): {1: ("gracePeriodSeconds", "int"),
+                              2: ("preconditions", {1: ("uid", "string"), 2: ("resourceVersion", "string")}),
+                              3: ("orphanDependents", "bool"), 4: ("propagationPolicy", "string"),
+                              5: ("dryRun", ("list", "string"))},
+}
+_TIME: Schema = {1: ("seconds", "int"), 2: ("nanos", "int")}
+
+
+class _Malformed(ValueError):
+    pass
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(data):
+            raise _Malformed("truncated varint")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+        if shift > 70:
+            raise _Malformed("varint too long")
+
+
+def _fields(data: bytes) -> list[tuple[int, int, Any]]:
+    out, pos = [], 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _varint(data, pos)
+        elif wire == 2:
+            length, pos = _varint(data, pos)
+            if pos + length > len(data):
+                raise _Malformed("truncated field")
+            value, pos = data[pos:pos + length], pos + length
+        elif wire == 1:
+            value, pos = data[pos:pos + 8], pos + 8
+        elif wire == 5:
+            value, pos = data[pos:pos + 4], pos + 4
+        else:
+            raise _Malformed(f"unsupported wire type {wire}")
+        out.append((number, wire, value))
+    return out
+
+
+def _scalar(kind: Any, value: Any) -> Any:
+    if isinstance(kind, dict):
+        return _message(kind, value)
+    if kind == "string":
+        return value.decode("utf-8")
+    if kind == "bytes":
+        return base64.b64encode(value).decode("ascii")
+    if kind == "raw":
+        return value
+    if kind == "bool":
+        return bool(value)
+    if kind == "int":
+        return value - (1 << 64) if value >= 1 << 63 else value
+    if kind == "time":
+        seconds = _message(_TIME, value).get("seconds", 0)
+        stamp = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    raise _Malformed(f"unknown type {kind}")
+
+
+def _message(schema: Schema, data: bytes) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for number, _wire, value in _fields(data):
+        if number not in schema:
+            continue
+        name, kind = schema[number]
+        if isinstance(kind, tuple) and kind[0] == "map":
+            entry = _message({1: ("key", "string"), 2: ("value", kind[1])}, value)
+            out.setdefault(name, {})[entry.get("key", "")] = entry.get("value", "" if kind[1] != "bytes" else "")
+        elif isinstance(kind, tuple) and kind[0] == "list":
+            out.setdefault(name, []).append(_scalar(kind[1], value))
+        else:
+            decoded = _scalar(kind, value)
+            if decoded != "" or kind != "string":
+                out[name] = decoded
+    return out
+
+
+def decode_protobuf(raw: bytes) -> dict[str, Any]:
+    """Decode a k8s protobuf envelope into a JSON-style object; 415 for kinds we cannot decode."""
+    if not raw.startswith(MAGIC):
+        raise ApiError(400, "the request body is not a Kubernetes protobuf message", "BadRequest")
+    try:
+        envelope = _message(_UNKNOWN, raw[len(MAGIC):])
+        type_meta = envelope.get("typeMeta") or {}
+        api_version, kind = type_meta.get("apiVersion", ""), type_meta.get("kind", "")
+        schema = KINDS.get((api_version, kind))
+        if schema is None:
+            raise ApiError(
+                415,
+                f"protobuf bodies of {kind or 'this kind'} are not supported by the sandbox; send application/json",
+                "UnsupportedMediaType",
+            )
+        obj = _message(schema, envelope.get("raw") or b"")
+    except (_Malformed, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"the protobuf request body is malformed: {exc}", "BadRequest") from None
+    return {"apiVersion": api_version, "kind": kind, **obj}

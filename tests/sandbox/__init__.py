@@ -1,0 +1,1 @@
+"""Tests of the sandbox API server, its store and its clients."""
