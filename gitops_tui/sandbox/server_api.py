@@ -22,6 +22,7 @@ from gitops_tui.sandbox.server_query import (
     wants_table,
 )
 from gitops_tui.sandbox.server_routing import ResourceRoute, SpecialRoute, parse_path
+from gitops_tui.sandbox.server_scale import ScaleOps
 from gitops_tui.sandbox.server_watch import WatchOps
 from gitops_tui.sandbox.server_write import WriteOps
 from gitops_tui.sandbox.store import Store
@@ -51,7 +52,7 @@ def _not_served() -> ApiError:
     return ApiError(404, "the server could not find the requested resource", "NotFound")
 
 
-class Api(WriteOps, DeleteOps, WatchOps):
+class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
     """The Kubernetes REST API over one Store and Catalog."""
 
     def __init__(
@@ -115,6 +116,8 @@ class Api(WriteOps, DeleteOps, WatchOps):
             return self._special(route, req)
         rt = self._resolve(route)
         method = req.method
+        if route.subresource == "scale" and not route.watch_path:
+            return self.scale(rt, route, req)
         if method == "GET":
             if req.flag("watch") or route.watch_path:
                 return self.watch(rt, route, req)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import secrets
+import ssl
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,11 +20,11 @@ from gitops_tui.sandbox.tls import ensure_tls
 KubectlRunner = Callable[..., subprocess.CompletedProcess]
 
 
-def start_sandbox(base: Path, **options: object) -> ClusterServer:
+def start_sandbox(base: Path, token: str | None = None, **options: Any) -> ClusterServer:
     """Start a ClusterServer named "sandbox" with its store and certificates under ``base``."""
     tls = ensure_tls(base / "tls")
     server = ClusterServer(
-        "sandbox", base / "sandbox.db", token=secrets.token_urlsafe(24), tls=tls, **options
+        "sandbox", base / "sandbox.db", token=token or secrets.token_urlsafe(24), tls=tls, **options
     )
     server.start()
     return server
@@ -80,3 +84,51 @@ def dynamic_client(sandbox_kubeconfig: Path) -> Iterator[object]:
         yield DynamicClient(api_client)
     finally:
         api_client.close()
+
+
+class RawResponse:
+    """A raw HTTP answer: status code, headers and body (JSON decoded on demand)."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self) -> Any:
+        """Return the body decoded as JSON."""
+        return json.loads(self.body)
+
+
+def raw_request(
+    server: ClusterServer,
+    method: str,
+    path: str,
+    body: bytes | str | None = None,
+    headers: dict[str, str] | None = None,
+    token: str | None = "server",
+    timeout: float = 15,
+) -> RawResponse:
+    """Send one HTTPS request to ``server`` (with its token unless ``token`` is None or another value)."""
+    context = ssl.create_default_context(cafile=str(server.tls.ca_cert))
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=context, timeout=timeout)
+    sent = dict(headers or {})
+    if token is not None:
+        sent["Authorization"] = f"Bearer {server.token if token == 'server' else token}"
+    if isinstance(body, str):
+        body = body.encode()
+    try:
+        conn.request(method, path, body=body, headers=sent)
+        answer = conn.getresponse()
+        return RawResponse(answer.status, dict(answer.getheaders()), answer.read())
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox_http(sandbox_server: ClusterServer) -> Callable[..., RawResponse]:
+    """raw(method, path, body=None, headers=None, token="server") -> RawResponse on the sandbox."""
+
+    def run(method: str, path: str, body: bytes | str | None = None, **kwargs: Any) -> RawResponse:
+        return raw_request(sandbox_server, method, path, body, **kwargs)
+
+    return run
