@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import os
+import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -225,3 +226,85 @@ def git_http_server(tmp_path: Path) -> Iterator[GitHttpServer]:
         yield server
     finally:
         server.stop()
+
+
+class SshGitServer:
+    """A real sshd on 127.0.0.1 serving git over ssh to one client key (needs root and openssh-server)."""
+
+    SSHD = "/usr/sbin/sshd"
+
+    def __init__(self, directory: Path) -> None:
+        """Prepare host and client keys under `directory`."""
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in ("host_key", "client_key", "other_key"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / name)],
+                           check=True, capture_output=True, timeout=30)
+        (directory / "authorized_keys").write_bytes((directory / "client_key.pub").read_bytes())
+
+    @property
+    def client_key(self) -> bytes:
+        """The private key the server accepts."""
+        return (self.directory / "client_key").read_bytes()
+
+    @property
+    def other_key(self) -> bytes:
+        """A private key the server refuses."""
+        return (self.directory / "other_key").read_bytes()
+
+    @property
+    def known_hosts(self) -> bytes:
+        """A known_hosts line for the server's host key."""
+        public = (self.directory / "host_key.pub").read_text().split()[:2]
+        return f"[127.0.0.1]:{self.port} {' '.join(public)}\n".encode()
+
+    def url(self, bare: Path) -> str:
+        """The ssh URL of a bare repository on this machine."""
+        user = os.environ.get("USER") or "root"
+        return f"ssh://{user}@127.0.0.1:{self.port}{bare}"
+
+    def start(self) -> SshGitServer:
+        """Start sshd in the foreground (-D) on a free port and wait until it accepts connections."""
+        import socket
+
+        from tests.waiting import wait_until
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        config = self.directory / "sshd_config"
+        config.write_text(
+            f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {self.directory / 'host_key'}\n"
+            f"AuthorizedKeysFile {self.directory / 'authorized_keys'}\nPidFile {self.directory / 'sshd.pid'}\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+            "PermitRootLogin prohibit-password\n"
+        )
+        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
+        self.process = subprocess.Popen([self.SSHD, "-D", "-e", "-f", str(config)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def accepting() -> bool:
+            assert self.process is not None and self.process.poll() is None, "sshd exited"
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+
+        wait_until(accepting, timeout=15, message="sshd to accept connections")
+        return self
+
+    def stop(self) -> None:
+        """Stop sshd (the process this helper started)."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            self.process = None
+
+
+def ssh_available() -> bool:
+    """Whether a real sshd can be started here (openssh-server installed, running as root)."""
+    return os.path.exists(SshGitServer.SSHD) and os.geteuid() == 0 and shutil.which("ssh-keygen") is not None

@@ -214,12 +214,13 @@ class _GitRunner:
         if "Timeout:" in str(exc.stderr or "") or exc.status in (-9, 137):
             return f"git operation on {self.shown_url} timed out after {self.timeout:g}s"
         auth_markers = ("Authentication failed", "could not read Username", "could not read Password",
-                        "403", "401", "Permission denied (publickey")
-        if any(marker in detail for marker in auth_markers):
+                        "returned error: 403", "returned error: 401", "HTTP 401", "HTTP 403",
+                        "Permission denied (publickey")
+        if any(marker in stderr for marker in auth_markers):
             if self.creds:
                 return f"authentication to {self.shown_url} failed: the server refused the credentials of the Secret"
             return f"{self.shown_url} requires authentication: set a credentials Secret (secretRef)"
-        if "Host key verification failed" in detail:
+        if "Host key verification failed" in stderr:
             return f"ssh host key of {self.shown_url} is not trusted: add it to known_hosts in the Secret"
         return f"git operation on {self.shown_url} failed: {detail}"
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import stat
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,18 @@ from gitops_tui.reconciler import refs
 from gitops_tui.reconciler.errors import GitOperationFailed
 from gitops_tui.reconciler.gitauth import git_environment, scrub
 from gitops_tui.reconciler.source import GitSource
-from tests.gitserver import GitHttpServer, commit, git, git_http_server, make_bare, make_repo, push, tag  # noqa: F401
+from tests.gitserver import (  # noqa: F401 - git_http_server is a fixture
+    GitHttpServer,
+    SshGitServer,
+    commit,
+    git,
+    git_http_server,
+    make_bare,
+    make_repo,
+    push,
+    ssh_available,
+    tag,
+)
 
 PASSWORD = "s3cret-pass"
 CREDS = {"username": b"git", "password": PASSWORD.encode()}
@@ -204,3 +217,53 @@ def test_semver_selection(constraint: str, expected: str | None) -> None:
 def test_semver_rejects_bad_constraint() -> None:
     with pytest.raises(ValueError):
         refs.best_tag(["v1.0.0"], ">=one")
+
+
+def test_timeout_names_the_limit(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (backlog) but never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/x.git"
+        with pytest.raises(GitOperationFailed, match="timed out after 1.5s"):
+            GitSource(tmp_path / "cache").fetch(url, {"branch": "main"}, None, timeout=1.5)
+
+
+@pytest.fixture
+def ssh_server(tmp_path: Path) -> Iterator[SshGitServer]:
+    """A real sshd serving git over ssh, stopped after the test."""
+    if not ssh_available():
+        pytest.skip("needs openssh-server and root")
+    server = SshGitServer(tmp_path / "ssh").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.ssh
+def test_ssh_identity_and_known_hosts(
+    tmp_path: Path, ssh_server: SshGitServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = make_repo(tmp_path / "work", FILES)
+    bare = make_bare(work, tmp_path / "ssh-served" / "repo.git")
+    url = ssh_server.url(bare)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    source = GitSource(tmp_path / "cache")
+
+    good = {"identity": ssh_server.client_key, "known_hosts": ssh_server.known_hosts}
+    artifact = source.fetch(url, {"branch": "main"}, good, timeout=30)
+    assert artifact.revision == f"main@sha1:{git(work, 'rev-parse', 'HEAD')}"
+    assert (artifact.path / "deploy/app.yaml").exists()
+
+    with pytest.raises(GitOperationFailed) as refused:
+        source.fetch(url, {"branch": "other"}, {"identity": ssh_server.other_key, "known_hosts": ssh_server.known_hosts}, timeout=30)
+    assert "refused the credentials" in refused.value.message
+    assert "PRIVATE KEY" not in refused.value.message
+
+    with pytest.raises(GitOperationFailed, match="host key .* is not trusted"):
+        source.fetch(url, {"branch": "other"}, {"identity": ssh_server.client_key}, timeout=30)
+    assert list(scratch.iterdir()) == [], "temporary key files must be deleted"
