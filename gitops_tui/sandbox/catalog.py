@@ -175,8 +175,22 @@ class Catalog:
         self._lock = threading.RLock()
         self._types: dict[tuple[str, str, str], ResourceType] = {}
         self._generation = 0
+        self._memo: dict[Any, tuple[int, Any]] = {}
         for rt in BUILTINS:
             self._types[(rt.group, rt.version, rt.plural)] = rt
+
+    def memo(self, key: Any, build: Any) -> Any:
+        """Return ``build()`` cached for the current generation (documents derived from the catalog)."""
+        with self._lock:
+            generation = self._generation
+            hit = self._memo.get(key)
+        if hit is not None and hit[0] == generation:
+            return hit[1]
+        value = build()
+        with self._lock:
+            if self._generation == generation:
+                self._memo[key] = (generation, value)
+        return value
 
     @property
     def generation(self) -> int:
