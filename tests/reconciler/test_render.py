@@ -9,8 +9,19 @@ from pathlib import Path
 import pytest
 
 from gitops_tui.reconciler import render as render_mod
-from gitops_tui.reconciler.errors import ArtifactFailed, BuildFailed, KustomizeNotFound, ValidationFailed
+from gitops_tui.reconciler.errors import (
+    ArtifactFailed,
+    BuildFailed,
+    GitOperationFailed,
+    KustomizeNotFound,
+    ReconcileError,
+    TenancyViolation,
+    ValidationFailed,
+)
 from gitops_tui.reconciler.render import Manifest, render
+from gitops_tui.reconciler.source import GitSource
+from gitops_tui.reconciler.tenancy import builtin_is_namespaced, enforce
+from tests.gitserver import GitHttpServer, commit, git_http_server, make_bare, make_repo  # noqa: F401 - fixture
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
 
@@ -187,3 +198,47 @@ def test_kustomization_cannot_reach_outside_the_repository(tmp_path: Path) -> No
         render(root, "app")
     assert "base/kustomization.yaml refers to '../../elsewhere'" in caught.value.message
     assert "outside the repository" in caught.value.message
+
+
+# -- bad revisions, end to end: real git over HTTP with basic auth, render, tenancy ----------------
+
+GOOD = {"deploy/good.yaml": CM.format(name="good")}
+BAD_REVISIONS = [
+    ("invalid-yaml", {"deploy/bad.yaml": "kind: ConfigMap\nmetadata:\n  name: [x\n"}, {}, "./deploy", None,
+     "ValidationFailed", "invalid YAML in deploy/bad.yaml line"),
+    ("other-namespace", {"deploy/x.yaml": CM.format(name="x").replace("name: x", "name: x\n  namespace: kube-system")},
+     {}, "./deploy", None, "TenancyViolation", "ConfigMap/x in deploy/x.yaml targets namespace 'kube-system'"),
+    ("cluster-scoped", {"deploy/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: evil}\n"}, {},
+     "./deploy", None, "TenancyViolation", "Namespace/evil in deploy/ns.yaml is cluster-scoped"),
+    ("missing-path", {}, {}, "./nowhere", None, "ArtifactFailed", "path './nowhere' not found"),
+    ("missing-branch", {}, {"branch": "nope"}, "./deploy", None, "GitOperationFailed", "branch 'nope' not found"),
+    ("wrong-credentials", {}, {}, "./deploy", {"username": b"git", "password": b"not-the-password"},
+     "GitOperationFailed", "refused the credentials"),
+    ("kustomize-fails", {"deploy/kustomization.yaml": "resources:\n- good.yaml\n- gone.yaml\n"}, {}, "./deploy", None,
+     "BuildFailed", "kustomize build of deploy/kustomization.yaml failed"),
+]
+
+
+@pytest.mark.parametrize(("case", "files", "ref", "path", "creds", "reason", "message"), BAD_REVISIONS,
+                         ids=[c[0] for c in BAD_REVISIONS])
+def test_bad_revision_fails_as_a_whole(
+    tmp_path: Path, git_http_server: GitHttpServer, case: str, files: dict, ref: dict, path: str,  # noqa: F811
+    creds: dict | None, reason: str, message: str,
+) -> None:
+    work = make_repo(tmp_path / "work", GOOD)
+    commit(work, files, case)
+    make_bare(work, git_http_server.root / "repo.git")
+    credentials = creds or {"username": b"git", "password": git_http_server.password.encode()}
+    objects: list[dict] | None = None
+    with pytest.raises(ReconcileError) as caught:
+        artifact = GitSource(tmp_path / "cache").fetch(
+            git_http_server.url("repo.git"), ref or {"branch": "main"}, credentials, timeout=30)
+        objects = enforce(render(artifact.path, path), "demo", builtin_is_namespaced)
+    assert objects is None, "nothing of a bad revision may come out"
+    assert caught.value.reason == reason
+    assert message in caught.value.message
+    assert "not-the-password" not in caught.value.message and str(tmp_path) not in caught.value.message
+    if isinstance(caught.value, TenancyViolation):
+        assert caught.value.object and caught.value.origin.startswith("deploy/")
+    if isinstance(caught.value, GitOperationFailed):
+        assert "127.0.0.1" in caught.value.message
