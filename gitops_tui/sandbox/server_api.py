@@ -41,6 +41,8 @@ VERSION_INFO = {
     "compiler": "gc",
     "platform": "linux/amd64",
 }
+# client-go parses the answer's media type: the "@" form kubectl sends in Accept does not parse.
+_V2_PROTOBUF_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 _BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _EXPIRED_CONTINUE = (
     "The provided continue parameter is too old to display a consistent list result. "
@@ -169,7 +171,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
     def _openapi(self, path: str, accept: str) -> Response:
         if path == "/openapi/v2":
             if "protobuf" in accept and "application/json" not in accept:
-                return Response(200, openapi.openapi_v2_protobuf(self.catalog), openapi.V2_PROTOBUF_MEDIA)
+                return Response(200, openapi.openapi_v2_protobuf(self.catalog), _V2_PROTOBUF_TYPE)
             return Response(200, openapi.openapi_v2(self.catalog))
         if path == "/openapi/v3":
             return Response(200, openapi.openapi_v3_index(self.catalog))
