@@ -1,1 +1,20 @@
-"""Typed views of the management objects, CRD manifests, and the names of labels, annotations, finalizers and conditions. No I/O."""
+"""Typed views of the management objects, CRD manifests, and the names of labels, annotations, finalizers and conditions. No I/O.
+
+Modules:
+- names: groups/versions, kinds, plurals (RESOURCES: kind -> (group, version, plural)), namespaces,
+  annotations, labels, finalizer, field manager, lease, Secret keys, condition types and reasons.
+- crds: crd_manifests() / crd_names(): apiextensions.k8s.io/v1 CRDs (structural schemas, status
+  subresource, printer columns, short names proj, kfc, fsec, fgr, fks).
+- base: ObjectView, the common metadata / status / conditions / suspension accessors.
+- project, cluster, secret, source: Project, KubeFedCluster, FederatedSecret, GitOpsSource
+  (+ pair_sources) typed views built from raw dicts.
+- status: ClusterStatus (one status.clusters entry) and helpers to set / remove entries.
+- conditions: Condition, find_condition, condition_status, set_condition (lastTransitionTime
+  changes only when status changes), remove_condition.
+- placement: placed_clusters (names win over clusterSelector; empty falls back to the project;
+  bounded by the project's clusters), selector_matches.
+- formats: parse_duration / format_duration, format_revision / parse_revision / short_revision,
+  ObjectRef and Flux inventory ids "<namespace>_<name>_<group>_<Kind>", now_rfc3339.
+- builders: new_project, new_kubefed_cluster, new_federated_secret, new_source, and the
+  suspend / resume / reconcile merge patches.
+"""
