@@ -140,6 +140,17 @@ def _parse(managed: Any) -> list[_Entry]:
     return entries
 
 
+def _same_entries(a: Any, b: Any) -> bool:
+    """Whether two managedFields lists say the same (times may be formatted differently)."""
+    if a == b:
+        return True
+
+    def summary(managed: Any) -> list[tuple]:
+        return sorted((e.identity, frozenset(e.fields)) for e in _parse(managed))
+
+    return summary(a) == summary(b)
+
+
 def _encode(entries: list[_Entry]) -> list[dict[str, Any]]:
     """Encode entries in kube-apiserver's order (operation, time, manager, apiVersion)."""
     kept = [entry for entry in entries if entry.fields]
@@ -277,7 +288,7 @@ def record_update(old: dict | None, new: dict, manager: str, *, now: str,
     metadata = new.get("metadata") if isinstance(new.get("metadata"), dict) else {}
     requested = metadata.get("managedFields")
     result = dict(new)
-    if requested is not None and requested != [] and requested != old_managed:
+    if requested is not None and requested != [] and not _same_entries(requested, old_managed):
         if requested == [{}]:
             return _with_managed(result, [])
         entries = _parse(requested)

@@ -365,3 +365,13 @@ def test_apply_of_a_five_container_deployment_is_fast() -> None:
         apply(obj, config, "gitops", force=False, now="t")
     per_apply = (time.perf_counter() - started) / len(configs)
     assert per_apply < 0.005, f"apply took {per_apply * 1000:.2f} ms"
+
+
+def test_resent_managed_fields_with_other_time_format_still_record_the_update() -> None:
+    obj = apply(None, deployment(replicas=2), "a", force=False, now="2026-01-01T00:00:00Z")
+    new = copy.deepcopy(obj)
+    new["metadata"]["managedFields"][0]["time"] = "2026-01-01T00:00:00+00:00"  # typed client
+    new["spec"]["replicas"] = 3
+    out = record_update(obj, new, "typed-client", now="t2")
+    assert entry(out, "typed-client", "Update")["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+    assert "a" not in managers(out)

@@ -217,3 +217,24 @@ def test_patch_types_keep_keyed_lists_and_record_managers(deployments: Any, kube
     kubectl("patch", "deployment", "pt", "-n", NS, "--type=merge",
             "-p", '{"metadata":{"labels":{"x":"y"}}}')
     assert get(deployments, "pt")["metadata"]["labels"] == {"x": "y"}
+
+
+def test_status_is_applied_only_through_its_subresource(deployments: Any) -> None:
+    body = deployment("st", [{"name": "main", "image": "nginx:1"}])
+    body["status"] = {"replicas": 42}
+    created = ssa(deployments, body, "gitops")
+    assert (created.get("status") or {}).get("replicas") != 42
+    assert "f:status" not in fields_of(created, "gitops")
+
+    status = {"apiVersion": "apps/v1", "kind": "Deployment",
+              "metadata": {"name": "st", "namespace": NS},
+              "status": {"replicas": 1, "conditions": [{"type": "Available", "status": "True"}]}}
+    deployments.subresources["status"].server_side_apply(
+        body=status, namespace=NS, field_manager="simulator")
+    live = get(deployments, "st")
+    assert live["status"]["replicas"] == 1
+    entry = [e for e in live["metadata"]["managedFields"] if e["manager"] == "simulator"]
+    assert len(entry) == 1 and entry[0]["subresource"] == "status"
+    assert entry[0]["fieldsV1"] == {"f:status": {"f:conditions": {
+        'k:{"type":"Available"}': {".": {}, "f:status": {}, "f:type": {}}}, "f:replicas": {}}}
+    assert "f:status" not in fields_of(live, "gitops")
