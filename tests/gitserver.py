@@ -286,6 +286,7 @@ class SshGitServer:
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def accepting() -> bool:
+            """Whether sshd is up and accepts a TCP connection."""
             assert self.process is not None and self.process.poll() is None, "sshd exited"
             with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                 return True

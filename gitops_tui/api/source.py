@@ -264,6 +264,7 @@ def pair_sources(
 ) -> list[GitOpsSource]:
     """Pair repositories and kustomizations by (namespace, name); sorted; unpaired ones kept."""
     def key(raw: dict[str, Any]) -> tuple[str, str]:
+        """(namespace, name) of an object."""
         meta = raw.get("metadata") or {}
         return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
