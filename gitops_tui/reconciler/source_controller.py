@@ -289,8 +289,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, revision: str, desir
             entry.update(lastAttemptedRevision=revision, status="Progressing", message=f"applying {revision}")
         if stop():
             return ReconcileResult(requeue_after=None)
-        write_outcome(ctx, source, Outcome(source.generation, revision, None, True, [w.entry for w in works.values()],
-                                           source.requested_at))
+        write_outcome(ctx, source, Outcome(source.generation, revision, None, True, [w.entry for w in works.values()]))
     options = propagate.ApplyOptions(namespace=ns, prune=source.prune, wait=source.wait,
                                      health_checks=source.health_checks, timeout=source.timeout)
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CLUSTERS, len(connections))),
