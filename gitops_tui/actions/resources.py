@@ -92,9 +92,22 @@ def create_project(api: ApiClient, name: str, clusters: list[str], *, display_na
     _check_clusters(api, clusters)
     body = builders.new_project(name, clusters, display_name=display_name, namespace=namespace)
     try:
-        return json_request(api, "POST", management_path(names.KIND_PROJECT), body)
+        created = json_request(api, "POST", management_path(names.KIND_PROJECT), body)
     except ApiException as exc:
-        raise _api_error(f"project {name}", exc) if exc.status == 409 else _api_error(f"create project {name}", exc) from None
+        raise (_api_error(f"project {name}", exc) if exc.status == 409
+               else _api_error(f"create project {name}", exc)) from None
+    _ensure_project_namespace(api, Project(created))
+    return created
+
+
+def _ensure_project_namespace(api: ApiClient, project: Project) -> None:
+    """Make the project namespace on the management cluster now, so objects can be created in it at once."""
+    from gitops_tui.reconciler.projects import ensure_namespace
+
+    try:
+        ensure_namespace(api, project.namespace, project.name)
+    except ApiException as exc:
+        raise _api_error(f"create namespace {project.namespace}", exc) from None
 
 
 def project_contents(api: ApiClient, name: str) -> dict[str, list[str]]:
@@ -146,7 +159,9 @@ def create_secret(api: ApiClient, project: str, name: str, data: dict[str, bytes
                   clusters: list[str] | None = None, type_: str = "Opaque") -> dict[str, Any]:
     """Create a FederatedSecret in the project's namespace; return it (values are never echoed)."""
     check_name("secret", name, label=False)
-    ns = project_namespace(api, project)
+    view = Project(get_project(api, project))
+    ns = view.namespace
+    _ensure_project_namespace(api, view)
     if clusters:
         _check_clusters(api, clusters)
     body = builders.new_federated_secret(name, ns, data, type_=type_, clusters=clusters)
