@@ -11,13 +11,12 @@ from gitops_tui.sandbox.fieldpaths import (
     Path,
     Schema,
     decode_fields_v1,
-    diff,
     encode_fields_v1,
     field_set,
     path_string,
     with_ancestors,
 )
-from gitops_tui.sandbox.fieldsets import copy_json, merge, remove_paths
+from gitops_tui.sandbox.fieldsets import copy_json, diff, merge, remove_paths
 from gitops_tui.sandbox.merge_keys import lookup
 
 BEFORE_FIRST_APPLY = "before-first-apply"

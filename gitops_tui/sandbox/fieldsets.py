@@ -1,10 +1,11 @@
-"""Object surgery for server-side apply: merge a config into a live object, remove pruned fields."""
+"""Object-level work of server-side apply: merge a config into a live object, diff, prune."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_tui.sandbox.fieldpaths import Path, Schema, item_elements
+from gitops_tui.sandbox.fieldpaths import FREEFORM_MAPS, Path, Schema, item_elements
 
 
 def copy_json(value: Any) -> Any:
@@ -148,3 +149,138 @@ def _remove_one(obj: dict, path: Path, keep: set[Path], schema: Schema) -> bool:
         if container or depth <= 1 or path[:depth] in keep:
             break
     return True
+
+
+@dataclass
+class Diff:
+    """What changed between two objects, by path (added/removed list whole subtrees)."""
+
+    modified: set[Path] = field(default_factory=set)
+    added: set[Path] = field(default_factory=set)
+    removed: set[Path] = field(default_factory=set)
+    owned: set[Path] = field(default_factory=set)  # members an Update writer takes
+
+    @property
+    def changed(self) -> set[Path]:
+        """Modified or added paths: the ones that conflict with other owners."""
+        return self.modified | self.added
+
+    def empty(self) -> bool:
+        """Whether nothing changed."""
+        return not (self.modified or self.added or self.removed)
+
+
+def diff(old: dict | None, new: dict, schema: Schema) -> Diff:
+    """Compare two objects the way structured-merge-diff does."""
+    result = Diff()
+    lists = schema.lists
+    creating = old is None
+
+    def subtree(value: Any, names: tuple[str, ...], path: Path, into: set[Path],
+                owned: set[Path] | None, root: bool) -> None:
+        into.add(path)
+        if isinstance(value, dict):
+            spec = lists.get(names)
+            atomic = spec is not None and spec.list_type == "atomic"
+            if owned is not None and (not value or atomic or (root and not creating
+                                                               and len(path) > 1)
+                                      or names[-1] in FREEFORM_MAPS):
+                owned.add(path)
+            if atomic:
+                return
+            for key, child in value.items():
+                subtree(child, names + (key,), path + ("f:" + key,), into, owned, False)
+        elif isinstance(value, list):
+            pes = item_elements(value, lists.get(names), strict=False) if value else None
+            if pes is None or (owned is not None and root and not creating and len(path) > 1):
+                if owned is not None:
+                    owned.add(path)
+                if pes is None:
+                    return
+            for pe, item in zip(pes, value):
+                item_path = path + (pe,)
+                into.add(item_path)
+                if owned is not None:
+                    owned.add(item_path)
+                if isinstance(item, dict):
+                    for key, child in item.items():
+                        subtree(child, names + (key,), item_path + ("f:" + key,), into, owned, False)
+        elif owned is not None:
+            owned.add(path)
+
+    def compare_maps(a: dict, b: dict, names: tuple[str, ...], path: Path) -> None:
+        for key, bv in b.items():
+            child_names, child_path = names + (key,), path + ("f:" + key,)
+            if key not in a:
+                subtree(bv, child_names, child_path, result.added, result.owned, True)
+            else:
+                compare(a[key], bv, child_names, child_path)
+        for key, av in a.items():
+            if key not in b:
+                subtree(av, names + (key,), path + ("f:" + key,), result.removed, None, True)
+
+    def compare(a: Any, b: Any, names: tuple[str, ...], path: Path) -> None:
+        if a == b and type(a) is type(b):
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            spec = lists.get(names)
+            if spec is None or spec.list_type != "atomic":
+                compare_maps(a, b, names, path)
+                return
+        elif isinstance(a, list) and isinstance(b, list):
+            spec = lists.get(names)
+            pa = item_elements(a, spec, strict=False) if a else []
+            pb = item_elements(b, spec, strict=False) if b else []
+            if spec is not None and spec.list_type != "atomic" and pa is not None and pb is not None:
+                compare_lists(a, b, pa, pb, names, path)
+                return
+        result.modified.add(path)
+        result.owned.add(path)
+        if isinstance(a, (dict, list)):
+            _children(a, names, path, result.removed)
+        if isinstance(b, (dict, list)):
+            _children(b, names, path, result.added)
+
+    def _children(value: Any, names: tuple[str, ...], path: Path, into: set[Path]) -> None:
+        scratch: set[Path] = set()
+        subtree(value, names, path, scratch, None, False)
+        scratch.discard(path)
+        into |= scratch
+
+    def compare_lists(a: list, b: list, pa: list[str], pb: list[str],
+                      names: tuple[str, ...], path: Path) -> None:
+        old_items = dict(zip(pa, a))
+        new_pes = set(pb)
+        for pe, item in zip(pb, b):
+            item_path = path + (pe,)
+            if pe not in old_items:
+                subtree_item(item, names, item_path, result.added, result.owned)
+            elif isinstance(item, dict) and isinstance(old_items[pe], dict):
+                compare_maps(old_items[pe], item, names, item_path)
+            elif item != old_items[pe]:
+                result.modified.add(item_path)
+                result.owned.add(item_path)
+        for pe, item in zip(pa, a):
+            if pe not in new_pes:
+                subtree_item(item, names, path + (pe,), result.removed, None)
+
+    def subtree_item(item: Any, names: tuple[str, ...], item_path: Path, into: set[Path],
+                     owned: set[Path] | None) -> None:
+        into.add(item_path)
+        if owned is not None:
+            owned.add(item_path)
+        if isinstance(item, dict):
+            for key, child in item.items():
+                subtree(child, names + (key,), item_path + ("f:" + key,), into, owned, False)
+
+    old_top = dict(schema.top_items(old)) if old else {}
+    new_top = dict(schema.top_items(new))
+    old_top.setdefault("metadata", {})
+    new_top.setdefault("metadata", {})
+    for key in ("spec", "status"):  # Kubernetes compares against zero-valued structs
+        if isinstance(new_top.get(key), dict):
+            old_top.setdefault(key, {})
+    compare_maps(old_top, new_top, (), ())
+    # A change below metadata never makes "metadata" itself owned.
+    result.owned.discard(("f:metadata",))
+    return result
