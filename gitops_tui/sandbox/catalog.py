@@ -64,7 +64,12 @@ class ResourceType:
 
     @property
     def storage_key(self) -> tuple[str, str]:
-        """(group, plural): one storage bucket shared by every version of a resource."""
+        """(group, plural): one storage bucket shared by every version of a resource.
+
+        events.k8s.io/v1 Events share core/v1 Events' storage, as in Kubernetes.
+        """
+        if self.group == "events.k8s.io" and self.plural == "events":
+            return ("", "events")
         return (self.group, self.plural)
 
     @property

@@ -327,8 +327,8 @@ def _event_row(o: dict) -> list:
     last = (o.get("lastTimestamp") or _g(o, "series", "lastObservedTime") or o.get("eventTime")
             or o.get("deprecatedLastTimestamp") or _meta(o).get("creationTimestamp"))
     first = o.get("firstTimestamp") or o.get("deprecatedFirstTimestamp") or o.get("eventTime") or last
-    source = (_g(o, "source", "component") if core else o.get("reportingController")) or o.get(
-        "reportingComponent") or ""
+    source = (_g(o, "source" if core else "deprecatedSource", "component") or o.get("reportingComponent")
+              or o.get("reportingController") or "")
     count = o.get("count") if core else (_g(o, "series", "count") or o.get("deprecatedCount") or 1)
     message = (o.get("message") if core else o.get("note")) or ""
     return [age(last), o.get("type", ""), o.get("reason", ""), obj, regarding.get("fieldPath", ""), source,
