@@ -1,0 +1,387 @@
+"""kube-apiserver's printer columns for the built-in kinds, and kubectl-style ages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+NAME_DESCRIPTION = ("Name must be unique within a namespace. Is required when creating resources, although some "
+                    "resources may allow a client to request the generation of an appropriate name automatically. "
+                    "Name is primarily intended for creation idempotence and configuration definition. Cannot be "
+                    "updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names")
+AGE_DESCRIPTION = ("CreationTimestamp is a timestamp representing the server time when this object was created. "
+                   "It is not guaranteed to be set in happens-before order across separate operations. Clients "
+                   "may not set this value. It is represented in RFC3339 form and is in UTC.")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Parse an RFC 3339 timestamp (as objects carry them), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def human_duration(seconds: float) -> str:
+    """Render a duration like kubectl's duration.HumanDuration ('5s', '3m20s', '2d4h', '3y')."""
+    s = int(seconds)
+    if s < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        rest = s % 60
+        return f"{minutes}m" if rest == 0 else f"{minutes}m{rest}s"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = s // 3600
+    if hours < 8:
+        rest = minutes % 60
+        return f"{hours}h" if rest == 0 else f"{hours}h{rest}m"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        rest = hours % 24
+        return f"{hours // 24}d" if rest == 0 else f"{hours // 24}d{rest}h"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = (hours // 24) % 365
+        return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
+    return f"{hours // 24 // 365}y"
+
+
+def age(timestamp: Any, now: datetime | None = None) -> str:
+    """Age of an RFC 3339 timestamp, '<unknown>' when absent."""
+    when = parse_time(timestamp)
+    if when is None:
+        return "<unknown>"
+    now = now or datetime.now(timezone.utc)
+    return human_duration((now - when).total_seconds())
+
+
+# ---- columns -----------------------------------------------------------------------------
+
+def column(name: str, typ: str = "string", description: str = "", priority: int = 0, fmt: str = "") -> dict:
+    """A TableColumnDefinition."""
+    return {"name": name, "type": typ, "format": fmt, "description": description, "priority": priority}
+
+
+NAME_COLUMN = column("Name", "string", NAME_DESCRIPTION, fmt="name")
+AGE_COLUMN = column("Age", "string", AGE_DESCRIPTION)
+
+
+# ---- built-in printers (kube-apiserver's pkg/printers/internalversion) -------------------------
+
+def _meta(o: dict) -> dict:
+    return o.get("metadata") or {}
+
+
+def _name(o: dict) -> str:
+    return _meta(o).get("name", "")
+
+
+def _age(o: dict) -> str:
+    return age(_meta(o).get("creationTimestamp"))
+
+
+def _g(o: Any, *path: Any, default: Any = None) -> Any:
+    for key in path:
+        if isinstance(o, dict):
+            o = o.get(key)
+        elif isinstance(o, list) and isinstance(key, int) and -len(o) <= key < len(o):
+            o = o[key]
+        else:
+            return default
+        if o is None:
+            return default
+    return o
+
+
+def _none(value: Any) -> str:
+    return "<none>" if value in (None, "", []) else str(value)
+
+
+def _pod_row(o: dict) -> list:
+    containers = _g(o, "spec", "containers", default=[])
+    statuses = _g(o, "status", "containerStatuses", default=[])
+    ready = sum(1 for c in statuses if c.get("ready"))
+    restarts = sum(int(c.get("restartCount", 0) or 0) for c in statuses)
+    reason = _g(o, "status", "reason") or _g(o, "status", "phase") or "Pending"
+    for c in statuses:
+        waiting = _g(c, "state", "waiting", "reason")
+        terminated = _g(c, "state", "terminated", "reason")
+        if waiting and waiting != "PodInitializing":
+            reason = waiting
+        elif terminated:
+            reason = terminated
+    if _meta(o).get("deletionTimestamp"):
+        reason = "Terminating"
+    return [_name(o), f"{ready}/{len(containers)}", reason, str(restarts), _age(o),
+            _none(_g(o, "status", "podIP")), _none(_g(o, "spec", "nodeName")),
+            _none(_g(o, "status", "nominatedNodeName")), "<none>"]
+
+
+def _containers(o: dict, *pod_path: str) -> tuple[str, str]:
+    containers = _g(o, *pod_path, "containers", default=[])
+    return ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)
+
+
+def _selector(sel: Any) -> str:
+    if not isinstance(sel, dict):
+        return "<none>"
+    parts = [f"{k}={v}" for k, v in (sel.get("matchLabels") or {}).items()]
+    for expr in sel.get("matchExpressions") or []:
+        values = ",".join(expr.get("values") or [])
+        op = expr.get("operator", "")
+        parts.append({"In": f"{expr.get('key')} in ({values})", "NotIn": f"{expr.get('key')} notin ({values})",
+                      "Exists": f"{expr.get('key')}", "DoesNotExist": f"!{expr.get('key')}"}.get(op, ""))
+    return ",".join(parts) or "<none>"
+
+
+def _deploy_row(o: dict) -> list:
+    names, images = _containers(o, "spec", "template", "spec")
+    st = o.get("status") or {}
+    desired = _g(o, "spec", "replicas", default=1)
+    return [_name(o), f"{st.get('readyReplicas', 0)}/{desired}", st.get("updatedReplicas", 0),
+            st.get("availableReplicas", 0), _age(o), names, images, _selector(_g(o, "spec", "selector"))]
+
+
+def _rs_row(o: dict) -> list:
+    names, images = _containers(o, "spec", "template", "spec")
+    st = o.get("status") or {}
+    return [_name(o), _g(o, "spec", "replicas", default=1), st.get("replicas", 0), st.get("readyReplicas", 0),
+            _age(o), names, images, _selector(_g(o, "spec", "selector"))]
+
+
+def _sts_row(o: dict) -> list:
+    names, images = _containers(o, "spec", "template", "spec")
+    return [_name(o), f"{_g(o, 'status', 'readyReplicas', default=0)}/{_g(o, 'spec', 'replicas', default=1)}",
+            _age(o), names, images]
+
+
+def _ds_row(o: dict) -> list:
+    names, images = _containers(o, "spec", "template", "spec")
+    st = o.get("status") or {}
+    node_sel = _g(o, "spec", "template", "spec", "nodeSelector", default={})
+    return [_name(o), st.get("desiredNumberScheduled", 0), st.get("currentNumberScheduled", 0),
+            st.get("numberReady", 0), st.get("updatedNumberScheduled", 0), st.get("numberAvailable", 0),
+            ",".join(f"{k}={v}" for k, v in node_sel.items()) or "<none>", _age(o), names, images,
+            _selector(_g(o, "spec", "selector"))]
+
+
+def _job_status(o: dict) -> str:
+    for cond in _g(o, "status", "conditions", default=[]):
+        if cond.get("status") == "True" and cond.get("type") in ("Complete", "Failed", "Suspended"):
+            return cond["type"]
+        if cond.get("status") == "True" and cond.get("type") == "FailureTarget":
+            return "FailureTarget"
+    return "Terminating" if _meta(o).get("deletionTimestamp") else "Running"
+
+
+def _job_row(o: dict) -> list:
+    names, images = _containers(o, "spec", "template", "spec")
+    completions = _g(o, "spec", "completions")
+    succeeded = _g(o, "status", "succeeded", default=0)
+    start, end = parse_time(_g(o, "status", "startTime")), parse_time(_g(o, "status", "completionTime"))
+    duration = ""
+    if start:
+        duration = human_duration(((end or datetime.now(timezone.utc)) - start).total_seconds())
+    comp = f"{succeeded}/{completions}" if completions is not None else f"{succeeded}/1 of {_g(o, 'spec', 'parallelism', default=1)}"
+    return [_name(o), _job_status(o), comp, duration, _age(o), names, images, _selector(_g(o, "spec", "selector"))]
+
+
+def _cronjob_row(o: dict) -> list:
+    names, images = _containers(o, "spec", "jobTemplate", "spec", "template", "spec")
+    last = _g(o, "status", "lastScheduleTime")
+    return [_name(o), _g(o, "spec", "schedule", default=""), _none(_g(o, "spec", "timeZone")),
+            "True" if _g(o, "spec", "suspend") else "False", len(_g(o, "status", "active", default=[])),
+            age(last) if last else "<none>", _age(o), names, images, "<none>"]
+
+
+def _svc_ports(o: dict) -> str:
+    out = []
+    for p in _g(o, "spec", "ports", default=[]):
+        text = f"{p.get('port')}"
+        if p.get("nodePort"):
+            text += f":{p['nodePort']}"
+        out.append(f"{text}/{p.get('protocol', 'TCP')}")
+    return ",".join(out) or "<none>"
+
+
+def _svc_row(o: dict) -> list:
+    typ = _g(o, "spec", "type", default="ClusterIP")
+    external = ",".join(_g(o, "spec", "externalIPs", default=[]))
+    ingress = [i.get("ip") or i.get("hostname") for i in _g(o, "status", "loadBalancer", "ingress", default=[])]
+    if typ == "LoadBalancer":
+        external = ",".join([x for x in ingress if x] + ([external] if external else [])) or "<pending>"
+    elif typ == "ExternalName":
+        external = _g(o, "spec", "externalName", default="")
+    sel = _g(o, "spec", "selector", default={})
+    return [_name(o), typ, _none(_g(o, "spec", "clusterIP")), external or "<none>", _svc_ports(o), _age(o),
+            ",".join(f"{k}={v}" for k, v in sel.items()) or "<none>"]
+
+
+def _event_row(o: dict) -> list:
+    core = "involvedObject" in o
+    regarding = o.get("involvedObject") or o.get("regarding") or {}
+    kind = (regarding.get("kind") or "").lower()
+    obj = f"{kind}/{regarding.get('name', '')}"
+    last = (o.get("lastTimestamp") or _g(o, "series", "lastObservedTime") or o.get("eventTime")
+            or o.get("deprecatedLastTimestamp") or _meta(o).get("creationTimestamp"))
+    first = o.get("firstTimestamp") or o.get("deprecatedFirstTimestamp") or o.get("eventTime") or last
+    source = (_g(o, "source" if core else "deprecatedSource", "component") or o.get("reportingComponent")
+              or o.get("reportingController") or "")
+    count = o.get("count") if core else (_g(o, "series", "count") or o.get("deprecatedCount") or 1)
+    message = (o.get("message") if core else o.get("note")) or ""
+    return [age(last), o.get("type", ""), o.get("reason", ""), obj, regarding.get("fieldPath", ""), source,
+            message.strip(), age(first), count or 1, _name(o)]
+
+
+def _binding_row(o: dict) -> list:
+    subjects = o.get("subjects") or []
+    pick = lambda kind: ",".join(s.get("name", "") for s in subjects if s.get("kind") == kind)  # noqa: E731
+    sas = ",".join(f"{s.get('namespace', '')}/{s.get('name', '')}" for s in subjects
+                   if s.get("kind") == "ServiceAccount")
+    ref = o.get("roleRef") or {}
+    return [_name(o), f"{ref.get('kind', '')}/{ref.get('name', '')}", _age(o), pick("User"), pick("Group"), sas]
+
+
+def _ingress_row(o: dict) -> list:
+    rules = _g(o, "spec", "rules", default=[])
+    hosts = ",".join(r.get("host", "") for r in rules if r.get("host")) or "*"
+    lb = [i.get("ip") or i.get("hostname") for i in _g(o, "status", "loadBalancer", "ingress", default=[])]
+    ports = "80, 443" if _g(o, "spec", "tls") else "80"
+    return [_name(o), _none(_g(o, "spec", "ingressClassName")), hosts, ",".join(x for x in lb if x), ports, _age(o)]
+
+
+def _pvc_row(o: dict) -> list:
+    modes = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+    access = ",".join(modes.get(m, m) for m in _g(o, "status", "accessModes", default=[]))
+    return [_name(o), _g(o, "status", "phase", default="Pending"), _g(o, "spec", "volumeName", default=""),
+            _g(o, "status", "capacity", "storage", default=""), access,
+            _none(_g(o, "spec", "storageClassName")), _none(_g(o, "spec", "volumeAttributesClassName")),
+            _age(o), _g(o, "spec", "volumeMode", default="Filesystem")]
+
+
+def _hpa_row(o: dict) -> list:
+    ref = _g(o, "spec", "scaleTargetRef", default={})
+    targets = []
+    for metric in _g(o, "spec", "metrics", default=[]):
+        target = _g(metric, "resource", "target", default={})
+        if "averageUtilization" in target:
+            targets.append(f"{_g(metric, 'resource', 'name')}: <unknown>/{target['averageUtilization']}%")
+        else:
+            targets.append("<unknown>")
+    return [_name(o), f"{ref.get('kind', '')}/{ref.get('name', '')}", ", ".join(targets) or "<none>",
+            _g(o, "spec", "minReplicas", default=1), _g(o, "spec", "maxReplicas", default=0),
+            _g(o, "status", "currentReplicas", default=0), _age(o)]
+
+
+def _created_at(o: dict) -> str:
+    return str(_meta(o).get("creationTimestamp", ""))
+
+
+_AGE = ("Age", "string", AGE_DESCRIPTION)
+_WIDE_CONTAINERS = [("Containers", "string", "Names of each container in the template.", 1),
+                    ("Images", "string", "Images referenced by each container in the template.", 1)]
+_WIDE_SELECTOR = ("Selector", "string", "The label selector.", 1)
+_BINDING_COLS = [NAME_COLUMN, ("Role", "string", "RoleRef to the referenced role."), _AGE,
+                 ("Users", "string", "Users in the roleBinding.", 1),
+                 ("Groups", "string", "Groups in the roleBinding.", 1),
+                 ("ServiceAccounts", "string", "ServiceAccounts in the roleBinding.", 1)]
+_EVENT_COLS = [("Last Seen", "string", "Time of the last occurrence."), ("Type", "string", "Type of this event."),
+               ("Reason", "string", "Reason why this event was generated."),
+               ("Object", "string", "The object this Event is about."),
+               ("Subobject", "string", "The subobject this Event is about.", 1),
+               ("Source", "string", "The component reporting this event.", 1),
+               ("Message", "string", "A human-readable description of the status of this operation."),
+               ("First Seen", "string", "Time of the first occurrence.", 1),
+               ("Count", "integer", "Number of occurrences.", 1), ("Name", "string", "Name of the event.", 1)]
+_ROLE_COLS = [NAME_COLUMN, ("Created At", "date", "Time of creation.")]
+
+PRINTERS: dict[tuple[str, str], tuple[list, Callable[[dict], list]]] = {
+    ("", "Namespace"): ([NAME_COLUMN, ("Status", "string", "The status of the namespace."), _AGE],
+                        lambda o: [_name(o), _g(o, "status", "phase", default="Active"), _age(o)]),
+    ("", "Pod"): ([NAME_COLUMN, ("Ready", "string", "The aggregate readiness state of this pod for accepting "
+                                 "traffic."), ("Status", "string", "The aggregate status of the containers."),
+                   ("Restarts", "string", "The number of times the containers in this pod have been restarted."),
+                   _AGE, ("IP", "string", "IP address of the pod.", 1),
+                   ("Node", "string", "Name of the node.", 1),
+                   ("Nominated Node", "string", "Name of the nominated node.", 1),
+                   ("Readiness Gates", "string", "Pod readiness gates.", 1)], _pod_row),
+    ("apps", "Deployment"): ([NAME_COLUMN, ("Ready", "string", "Number of the pod with ready state"),
+                              ("Up-to-date", "string", "Total number of non-terminated pods targeted by this "
+                               "deployment that have the desired template spec."),
+                              ("Available", "string", "Total number of available pods (ready for at least "
+                               "minReadySeconds) targeted by this deployment."), _AGE, *_WIDE_CONTAINERS,
+                              _WIDE_SELECTOR], _deploy_row),
+    ("apps", "ReplicaSet"): ([NAME_COLUMN, ("Desired", "integer", "Number of desired pods."),
+                              ("Current", "integer", "Number of actually running pods."),
+                              ("Ready", "integer", "Number of pods ready."), _AGE, *_WIDE_CONTAINERS,
+                              _WIDE_SELECTOR], _rs_row),
+    ("apps", "StatefulSet"): ([NAME_COLUMN, ("Ready", "string", "Number of the pod with ready state"), _AGE,
+                               *_WIDE_CONTAINERS], _sts_row),
+    ("apps", "DaemonSet"): ([NAME_COLUMN, ("Desired", "integer", "The desired number of daemon pods."),
+                             ("Current", "integer", "The current number of daemon pods."),
+                             ("Ready", "integer", "The number of ready daemon pods."),
+                             ("Up-to-date", "integer", "The number of updated daemon pods."),
+                             ("Available", "integer", "The number of available daemon pods."),
+                             ("Node Selector", "string", "The node selector of the daemon set."), _AGE,
+                             *_WIDE_CONTAINERS, _WIDE_SELECTOR], _ds_row),
+    ("batch", "Job"): ([NAME_COLUMN, ("Status", "string", "Status of the job."),
+                        ("Completions", "string", "The completion status of the job."),
+                        ("Duration", "string", "Time required to complete the job."), _AGE, *_WIDE_CONTAINERS,
+                        _WIDE_SELECTOR], _job_row),
+    ("batch", "CronJob"): ([NAME_COLUMN, ("Schedule", "string", "The schedule."),
+                            ("Timezone", "string", "The timezone of the schedule."),
+                            ("Suspend", "boolean", "Whether the cron job is suspended."),
+                            ("Active", "integer", "Number of active jobs."),
+                            ("Last Schedule", "string", "When the last job was scheduled."), _AGE,
+                            *_WIDE_CONTAINERS, _WIDE_SELECTOR], _cronjob_row),
+    ("", "Service"): ([NAME_COLUMN, ("Type", "string", "The type of service."),
+                       ("Cluster-IP", "string", "The cluster IP of the service."),
+                       ("External-IP", "string", "The external IPs of the service."),
+                       ("Port(s)", "string", "The ports of the service."), _AGE, _WIDE_SELECTOR], _svc_row),
+    ("", "ConfigMap"): ([NAME_COLUMN, ("Data", "integer", "Number of data entries."), _AGE],
+                        lambda o: [_name(o), len(o.get("data") or {}) + len(o.get("binaryData") or {}), _age(o)]),
+    ("", "Secret"): ([NAME_COLUMN, ("Type", "string", "The type of secret."),
+                      ("Data", "integer", "Number of data entries."), _AGE],
+                     lambda o: [_name(o), o.get("type", "Opaque"), len(o.get("data") or {}), _age(o)]),
+    ("", "ServiceAccount"): ([NAME_COLUMN, ("Secrets", "string", "The number of secrets."), _AGE],
+                             lambda o: [_name(o), len(o.get("secrets") or []), _age(o)]),
+    ("", "Event"): (_EVENT_COLS, _event_row),
+    ("events.k8s.io", "Event"): (_EVENT_COLS, _event_row),
+    ("networking.k8s.io", "Ingress"): ([NAME_COLUMN, ("Class", "string", "The ingress class."),
+                                        ("Hosts", "string", "Hosts that incoming requests are matched against."),
+                                        ("Address", "string", "Address is a list of IP addresses."),
+                                        ("Ports", "string", "Ports of TLS configurations that open"), _AGE],
+                                       _ingress_row),
+    ("networking.k8s.io", "NetworkPolicy"): ([NAME_COLUMN, ("Pod-Selector", "string", "The pod selector."), _AGE],
+                                             lambda o: [_name(o), _selector(_g(o, "spec", "podSelector")), _age(o)]),
+    ("", "PersistentVolumeClaim"): ([NAME_COLUMN, ("Status", "string", "The phase of the claim."),
+                                     ("Volume", "string", "The bound volume."),
+                                     ("Capacity", "string", "The capacity."),
+                                     ("Access Modes", "string", "The access modes."),
+                                     ("StorageClass", "string", "The storage class."),
+                                     ("VolumeAttributesClass", "string", "The volume attributes class."), _AGE,
+                                     ("VolumeMode", "string", "The volume mode.", 1)], _pvc_row),
+    ("autoscaling", "HorizontalPodAutoscaler"): ([NAME_COLUMN, ("Reference", "string", "The scale target."),
+                                                  ("Targets", "string", "The current and target metrics."),
+                                                  ("MinPods", "string", "Lower limit of replicas."),
+                                                  ("MaxPods", "string", "Upper limit of replicas."),
+                                                  ("Replicas", "string", "Current number of replicas."), _AGE],
+                                                 _hpa_row),
+    ("rbac.authorization.k8s.io", "Role"): (_ROLE_COLS, lambda o: [_name(o), _created_at(o)]),
+    ("rbac.authorization.k8s.io", "ClusterRole"): (_ROLE_COLS, lambda o: [_name(o), _created_at(o)]),
+    ("rbac.authorization.k8s.io", "RoleBinding"): (_BINDING_COLS, _binding_row),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"): (_BINDING_COLS, _binding_row),
+    ("coordination.k8s.io", "Lease"): ([NAME_COLUMN, ("Holder", "string", "The holder identity."), _AGE],
+                                       lambda o: [_name(o), _g(o, "spec", "holderIdentity", default=""), _age(o)]),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): (_ROLE_COLS, lambda o: [_name(o), _created_at(o)]),
+}
