@@ -18,7 +18,7 @@ def name_error(name: str) -> str | None:
     if not name:
         return "A name is required."
     if len(name) > 63 or not _DNS1123.match(name):
-        return "Use lower-case letters, digits and '-', starting and ending with a letter or digit (max 63)."
+        return "Use a-z, 0-9 and '-' (max 63), starting and ending with a-z or 0-9."
     return None
 
 

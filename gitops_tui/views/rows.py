@@ -57,14 +57,14 @@ def sources_table(state: ManagementState, now: datetime) -> Table:
                     s.project,
                     g.short_revision(s.revision) or "-",
                     ",".join(s.clusters) or "-",
-                    s.url,
                     note,
+                    s.url,
                 ),
                 status=s.status,
                 tags={"source": s.name, "cluster": " ".join(s.clusters), "project": s.project},
             )
         )
-    columns = ("Status", "Source", "Project", "Revision", "Clusters", "URL", "Message")
+    columns = ("Status", "Source", "Project", "Revision", "Clusters", "Message", "URL")
     return Table(columns, rows, "No GitOps source yet. Press n to create one.")
 
 

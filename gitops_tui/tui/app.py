@@ -1,0 +1,137 @@
+"""The console application: themes, workers, notifications; the panes live in screens/main.py."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from gitops_tui import themes as theme_files
+from gitops_tui.tui.commands import console_commands
+from gitops_tui.tui.feed import Coalescer, run_feed, run_reconciler
+from gitops_tui.tui.messages import FeedFailed, OperationDone, StateChanged
+from gitops_tui.tui.screens.main import MainScreen
+from gitops_tui.tui.theming import STATUS_DEFAULTS, to_textual
+from gitops_tui.views.backend import Backend
+
+log = logging.getLogger(__name__)
+
+
+class GitOpsApp(App):
+    """gitops-tui: projects, sources, propagation, secrets, Helm, clusters and events."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "gitops-tui"
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        theme: str | None = None,
+        read_only: bool = False,
+        live: bool = True,
+        remember_theme: bool = True,
+        theme_dirs: tuple = (),
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        """Where data comes from and operations go."""
+        self.read_only = read_only
+        """True hides every key, palette entry and form that changes anything."""
+        self.live = live
+        """False: no feed, no reconciler, no terminal watchdog (snapshot tests)."""
+        self.cursor_blink = live
+        """False keeps every cursor still (snapshot tests)."""
+        self.stopping = threading.Event()
+        """Set when the console is leaving; workers stop."""
+        self.coalescer = Coalescer(self)
+        self._remember = remember_theme
+        specs, errors = theme_files.load_themes(*theme_dirs)
+        name, specs, more = theme_files.resolve_choice(theme, specs)
+        self.console_themes: dict[str, str] = {}
+        """Names of the themes loaded from theme files."""
+        self.theme_errors = [*errors, *more]
+        for spec in specs.values():
+            try:
+                self.register_theme(to_textual(spec))
+                self.console_themes[spec.name] = spec.name
+            except ValueError as exc:
+                self.theme_errors.append(str(exc))
+        self.theme = name if name in self.available_themes else "textual-dark"
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Status colours for themes that do not set them."""
+        return dict(STATUS_DEFAULTS)
+
+    def on_mount(self) -> None:
+        """Open the main screen, report bad theme files, start the workers."""
+        for error in self.theme_errors:
+            self.notify(error, title="Theme", severity="warning", timeout=8)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.push_screen(MainScreen())
+        if self.live:
+            self.run_worker(lambda: run_feed(self, self.coalescer), thread=True, name="management feed",
+                            group="feed", exit_on_error=False)
+            if not self.read_only:
+                self.run_worker(lambda: run_reconciler(self), thread=True, name="embedded reconciler",
+                                group="reconciler", exit_on_error=False)
+            self._ppid = os.getppid()
+            self.set_interval(2.0, self._check_terminal, name="terminal watchdog")
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGHUP, lambda *_: self.call_later(self.exit))
+
+    def _remember_theme(self, theme: object) -> None:
+        name = getattr(theme, "name", "")
+        if self._remember and name in self.console_themes:
+            theme_files.remember_theme(name)
+
+    def _check_terminal(self) -> None:
+        """Leave when the terminal is gone (parent died or the tty closed)."""
+        try:
+            os.ttyname(0)
+            gone = os.getppid() != self._ppid
+        except OSError:
+            gone = True
+        if gone:
+            log.info("terminal gone; exiting")
+            self.exit()
+
+    def on_state_changed(self, message: StateChanged) -> None:
+        """Forward a state change to the main screen (merged upstream)."""
+        self.coalescer.handled()
+        if isinstance(self.screen, MainScreen):
+            self.screen.redraw()
+        else:
+            for screen in self.screen_stack:
+                if isinstance(screen, MainScreen):
+                    screen.redraw()
+
+    def on_operation_done(self, message: OperationDone) -> None:
+        """Tell the operator how an operation went."""
+        self.notify(message.text, severity="information" if message.ok else "error", timeout=6)
+
+    def on_feed_failed(self, message: FeedFailed) -> None:
+        """A worker stopped: tell the operator once."""
+        self.notify(message.text, severity="error", timeout=10)
+
+    def log_error(self, label: str, exc: BaseException) -> None:
+        """Diagnostics go to the log file, never over the screen."""
+        log.error("%s failed: %s", label, exc, exc_info=exc)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's entries plus every console action (mutating ones hidden when read-only)."""
+        yield from super().get_system_commands(screen)
+        yield from console_commands(self, screen)
+
+    async def action_quit(self) -> None:
+        """Stop the workers and leave."""
+        self.stopping.set()
+        self.workers.cancel_all()
+        self.backend.close()
+        self.exit()

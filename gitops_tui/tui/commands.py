@@ -1,0 +1,62 @@
+"""Command palette entries: the same actions as the keys, plus panes and themes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+from textual.screen import Screen
+
+from gitops_tui.tui import keymap
+from gitops_tui.tui.panes import PANES
+
+if TYPE_CHECKING:
+    from gitops_tui.tui.app import GitOpsApp
+
+#: (title, help, screen action) of the palette's action entries.
+ACTIONS = (
+    ("Suspend source", "Suspend the highlighted source; asks a reason (s)", "suspend"),
+    ("Suspend project", "Suspend every source of the project; asks a reason (S)", "suspend_project"),
+    ("Resume", "Resume after a preview of what it will revert (r)", "resume"),
+    ("Reconcile now", "Ask the reconciler to reconcile the source now (R)", "reconcile"),
+    ("New source", "Create a GitOps source (n)", "new_source"),
+    ("New secret", "Create a git credentials secret", "new_secret"),
+    ("Delete source", "Delete the source; lists what each cluster loses (ctrl+d)", "delete"),
+    ("Show YAML", "YAML of the highlighted object (y)", "yaml"),
+    ("Describe", "Conditions, clusters and events of the object (d)", "describe"),
+    ("Filter", "Filter the pane: words, source=, cluster=, project= (/)", "filter"),
+    ("Help", "Keys and glyphs (?)", "help"),
+)
+_MUTATING = keymap.MUTATING | {"new_source", "new_secret"}
+
+
+def console_commands(app: GitOpsApp, screen: Screen) -> Iterable[SystemCommand]:
+    """Yield the palette entries for the main screen (mutating ones hidden when read-only)."""
+    from gitops_tui.tui.screens.main import MainScreen
+
+    if not isinstance(screen, MainScreen):
+        return
+    for title, help_text, action in ACTIONS:
+        if app.read_only and action in _MUTATING:
+            continue
+        yield SystemCommand(title, help_text, _runner(screen, action))
+    for index, spec in enumerate(PANES):
+        yield SystemCommand(f"Go to {spec.title}", f"Show the {spec.title} pane ({index + 1})",
+                            _runner(screen, f"pane('{spec.id}')"))
+    for name in sorted(app.console_themes):
+        yield SystemCommand(f"Theme: {name}", "Switch theme (remembered)", _theme_setter(app, name))
+
+
+def _runner(screen: Screen, action: str):  # type: ignore[no-untyped-def]
+    async def run() -> None:
+        await screen.run_action(action)
+
+    return run
+
+
+def _theme_setter(app: GitOpsApp, name: str):  # type: ignore[no-untyped-def]
+    def run() -> None:
+        app.theme = name
+
+    return run

@@ -1,0 +1,260 @@
+"""The operator's flows (suspend, resume, reconcile, new, delete, YAML, describe) as screen actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from gitops_tui.tui.messages import OperationDone, StateChanged
+from gitops_tui.tui.screens.dialogs import ConfirmDialog, SuspendDialog, delete_body, resume_body
+from gitops_tui.tui.screens.forms import SecretForm, SourceForm
+from gitops_tui.tui.screens.text import HelpScreen, TextView
+from gitops_tui.views import details, model
+
+if TYPE_CHECKING:
+    from gitops_tui.tui.app import GitOpsApp
+    from gitops_tui.tui.widgets.pane import ResourcePane
+
+_PANE_KIND_KEYS = {"project": "projects", "secret": "secrets", "cluster": "clusters", "event": "events"}
+
+
+class Flows:
+    """Mixin for the main screen: each ``action_*`` is one key of DESIGN.md section 8."""
+
+    app: GitOpsApp
+    pane: ResourcePane
+
+    def selected_source(self) -> model.SourceView | None:  # pragma: no cover - provided by the screen
+        raise NotImplementedError
+
+    # Helpers ----------------------------------------------------------------------------------
+
+    def _project(self) -> str | None:
+        """The project of the selection (Projects row, or a source's / secret's project)."""
+        state = self.app.backend.state
+        key = self.pane.selected_key()
+        if self.pane.object_kind == "project":
+            return key
+        if self.pane.object_kind == "source":
+            source = self.selected_source()
+            return source.project if source else None
+        if self.pane.object_kind == "secret" and key:
+            return model.project_by_namespace(state).get(key.split("/", 1)[0])
+        projects = state.items("projects")
+        return projects[0]["metadata"]["name"] if projects else None
+
+    def _namespace_of(self, project: str) -> str:
+        for ns, name in model.project_by_namespace(self.app.backend.state).items():
+            if name == project:
+                return ns
+        return project
+
+    def _need_source(self) -> model.SourceView | None:
+        source = self.selected_source()
+        if source is None:
+            self.app.notify("Select a source first (Sources or Propagation pane).", severity="warning")
+        return source
+
+    @work(thread=True, group="ops", exit_on_error=False)
+    def run_op(self, label: str, call: Callable[..., Any], *args: Any) -> None:
+        """Run one operation in a thread; report the result as a notification."""
+        if self.app.read_only:
+            self.app.post_message(OperationDone("Read-only: nothing was changed.", ok=False))
+            return
+        try:
+            result = call(*args)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one notification
+            self.app.log_error(label, exc)
+            self.app.post_message(OperationDone(f"{label} failed: {exc}", ok=False))
+            return
+        self.app.post_message(OperationDone(result if isinstance(result, str) and result else f"{label}: done."))
+        self.app.post_message(StateChanged())
+
+    @work(thread=True, group="ops", exit_on_error=False)
+    def _fetch_then(self, label: str, fetch: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        """Fetch something in a thread (a preview), then continue on the UI thread."""
+        try:
+            value = fetch()
+        except Exception as exc:  # noqa: BLE001
+            self.app.log_error(label, exc)
+            self.app.post_message(OperationDone(f"{label} failed: {exc}", ok=False))
+            return
+        self.app.call_from_thread(then, value)
+
+    # Actions ----------------------------------------------------------------------------------
+
+    def action_suspend(self) -> None:
+        """Suspend the source (or, on Projects, the project), asking a reason."""
+        if self.pane.object_kind == "project":
+            self.action_suspend_project()
+            return
+        source = self._need_source()
+        if source is None:
+            return
+        if source.suspension:
+            self.app.notify(f"{source.name} is already suspended.", severity="warning")
+            return
+        ops = self.app.backend.ops
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self.run_op(f"Suspend {source.name}", ops.suspend_source, source.namespace, source.name, reason)
+
+        self.app.push_screen(SuspendDialog(f"source {source.project}/{source.name}"), done)
+
+    def action_suspend_project(self) -> None:
+        """Suspend every source of the selected project, asking a reason."""
+        project = self._project()
+        if project is None:
+            self.app.notify("Select a project first.", severity="warning")
+            return
+        ops = self.app.backend.ops
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self.run_op(f"Suspend project {project}", ops.suspend_project, project, reason)
+
+        self.app.push_screen(SuspendDialog(f"every source of project {project}"), done)
+
+    def action_resume(self) -> None:
+        """Resume after a preview (the reconciler's dry-run diff) of what it will revert."""
+        ops = self.app.backend.ops
+        if self.pane.object_kind == "project":
+            project = self._project()
+            if project is None:
+                return
+            suspended = [s for s in model.sources(self.app.backend.state) if s.project == project and s.suspension]
+
+            def fetch_all() -> str:
+                return "\n".join(f"# {s.name}\n{ops.preview_resume(s.namespace, s.name)}" for s in suspended)
+
+            self._fetch_then(
+                "Resume preview", fetch_all,
+                lambda text: self._confirm_resume(f"project {project}", text if suspended else "",
+                                                  lambda: self.run_op(f"Resume project {project}", ops.resume_project, project)),
+            )
+            return
+        source = self._need_source()
+        if source is None:
+            return
+        if not source.suspension:
+            self.app.notify(f"{source.name} is not suspended.", severity="warning")
+            return
+        self._fetch_then(
+            "Resume preview", lambda: ops.preview_resume(source.namespace, source.name),
+            lambda text: self._confirm_resume(f"source {source.name}", text,
+                                              lambda: self.run_op(f"Resume {source.name}", ops.resume_source,
+                                                                  source.namespace, source.name)),
+        )
+
+    def _confirm_resume(self, subject: str, preview: str, go: Callable[[], object]) -> None:
+        self.app.push_screen(ConfirmDialog(f"Resume {subject}", resume_body(preview), "Resume"),
+                             lambda ok: go() if ok else None)
+
+    def action_reconcile(self) -> None:
+        """Ask for a reconcile now."""
+        source = self._need_source()
+        if source is not None:
+            self.run_op(f"Reconcile {source.name}", self.app.backend.ops.request_reconcile,
+                        source.namespace, source.name)
+
+    def action_delete(self) -> None:
+        """Delete a source after a confirmation listing what each cluster loses."""
+        source = self._need_source()
+        if source is None:
+            return
+        ops = self.app.backend.ops
+
+        def confirm(counts: dict[str, int]) -> None:
+            body = delete_body(f"source {source.project}/{source.name}", counts)
+            self.app.push_screen(
+                ConfirmDialog(f"Delete {source.name}", body, "Delete", variant="error"),
+                lambda ok: self.run_op(f"Delete {source.name}", ops.delete_source, source.namespace, source.name)
+                if ok else None,
+            )
+
+        self._fetch_then("Delete preview", lambda: ops.delete_preview(source.namespace, source.name), confirm)
+
+    def action_new(self) -> None:
+        """New secret on the Secrets pane, else a new source."""
+        self._new("secret" if self.pane.object_kind == "secret" else "source")
+
+    def action_new_source(self) -> None:
+        """Open the new-source form."""
+        self._new("source")
+
+    def action_new_secret(self) -> None:
+        """Open the new-secret form."""
+        self._new("secret")
+
+    def _new(self, what: str) -> None:
+        if self.app.read_only:
+            return
+        project = self._project()
+        if project is None:
+            self.app.notify("Create a project first (gitops-tui create project).", severity="warning")
+            return
+        state = self.app.backend.state
+        namespace = self._namespace_of(project)
+        secrets = sorted(s["metadata"]["name"] for s in state.items("secrets")
+                         if s["metadata"].get("namespace") == namespace)
+        ops = self.app.backend.ops
+        if what == "secret":
+            self.app.push_screen(
+                SecretForm(namespace, project, set(secrets)),
+                lambda req: self.run_op(f"Create secret {req.name}", ops.create_secret, req) if req else None,
+            )
+            return
+        clusters = sorted(c["metadata"]["name"] for c in state.items("clusters"))
+        project_obj = next((p for p in state.items("projects") if p["metadata"]["name"] == project), None)
+        sources = {s.name for s in model.sources(state) if s.namespace == namespace}
+        form = SourceForm(namespace, project, secrets, clusters, sources,
+                          model.project_clusters(project_obj, state.items("clusters")))
+        self.app.push_screen(
+            form, lambda req: self.run_op(f"Create source {req.name}", ops.create_source, req) if req else None
+        )
+
+    def _selected_objects(self) -> tuple[str, list[dict[str, Any]]]:
+        state = self.app.backend.state
+        source = self.selected_source()
+        if source is not None:
+            return f"{source.project}/{source.name}", [o for o in (source.repository, source.kustomization) if o]
+        key = self.pane.selected_key()
+        kind = _PANE_KIND_KEYS.get(self.pane.object_kind)
+        if not key or kind is None:
+            return "", []
+        ns, _, name = key.rpartition("/")
+        if kind == "clusters":
+            obj = next((c for c in state.items("clusters") if c["metadata"]["name"] == key), None)
+        else:
+            obj = state.get(kind, ns, name)
+        return key, [obj] if obj else []
+
+    def action_yaml(self) -> None:
+        """Show the YAML of the selected object (secret values redacted)."""
+        title, objects = self._selected_objects()
+        if not objects:
+            self.app.notify("Nothing selected.", severity="warning")
+            return
+        self.app.push_screen(TextView(f"YAML: {title}", details.to_yaml(*objects), language="yaml"))
+
+    def action_describe(self) -> None:
+        """Describe the selected object: conditions, clusters, events."""
+        source = self.selected_source()
+        backend = self.app.backend
+        if source is not None:
+            body = details.describe_source(source, backend.state, backend.now())
+            self.app.push_screen(TextView(f"Describe: {source.project}/{source.name}", body))
+            return
+        title, objects = self._selected_objects()
+        if not objects:
+            self.app.notify("Nothing selected.", severity="warning")
+            return
+        self.app.push_screen(TextView(f"Describe: {title}", details.describe_object(objects[0])))
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        self.app.push_screen(HelpScreen(self.app.read_only))
+

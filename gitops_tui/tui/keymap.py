@@ -1,0 +1,47 @@
+"""The console's keys (DESIGN.md section 8, k9s / flux9s style) and which actions change anything."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from gitops_tui.tui.panes import PANES
+
+#: Actions that write to the management cluster: hidden by --read-only.
+MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete"})
+
+#: (key shown, action, description) in the help screen's order.
+HELP = (
+    ("s", "suspend", "Suspend the source (asks a reason); on Projects, the project"),
+    ("r", "resume", "Resume, after a preview of what it will revert"),
+    ("R", "reconcile", "Reconcile now"),
+    ("S", "suspend_project", "Suspend the whole project (asks a reason)"),
+    ("n", "new", "New source (on Secrets: new secret)"),
+    ("ctrl+d", "delete", "Delete (confirm; lists what each cluster loses)"),
+    ("y", "yaml", "YAML of the object (secret values redacted)"),
+    ("d", "describe", "Describe: conditions, clusters, events"),
+    ("/", "filter", "Filter: words, source=NAME, cluster=NAME, project=NAME"),
+    ("esc", "clear_filter", "Clear the filter"),
+    ("1-7", "pane", "Go to pane: " + ", ".join(p.title for p in PANES)),
+    ("tab", "next_pane", "Next pane (shift+tab: previous)"),
+    ("ctrl+p", "command_palette", "Command palette (every action, themes)"),
+    ("?", "help", "This help"),
+    ("q", "quit", "Quit"),
+)
+
+BINDINGS = [
+    Binding("s", "suspend", "Suspend"),
+    Binding("r", "resume", "Resume"),
+    Binding("R", "reconcile", "Reconcile", key_display="R"),
+    Binding("S", "suspend_project", "Suspend project", show=False, key_display="S"),
+    Binding("n", "new", "New"),
+    Binding("ctrl+d", "delete", "Delete", key_display="^d"),
+    Binding("y", "yaml", "YAML"),
+    Binding("d", "describe", "Describe"),
+    Binding("slash", "filter", "Filter", key_display="/"),
+    Binding("escape", "clear_filter", "Clear filter", show=False),
+    Binding("question_mark", "help", "Help", key_display="?"),
+    Binding("q", "quit", "Quit"),
+    Binding("tab", "next_pane", "Next pane", show=False, priority=True),
+    Binding("shift+tab", "previous_pane", "Previous pane", show=False, priority=True),
+    *[Binding(str(i + 1), f"pane('{p.id}')", p.title, show=False) for i, p in enumerate(PANES)],
+]

@@ -1,0 +1,144 @@
+"""Modal dialogs: suspend (asks a reason), resume preview, delete confirmation."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+class Dialog(ModalScreen):
+    """Base of the console's dialogs: a framed box, escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    Dialog { align: center middle; }
+    Dialog > Vertical {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    Dialog .title { text-style: bold; width: 100%; }
+    Dialog .error { color: $error; height: auto; }
+    Dialog .hint { color: $text-muted; }
+    Dialog Horizontal.buttons { height: auto; align-horizontal: right; }
+    Dialog Button { margin-left: 1; }
+    Dialog #body { height: auto; max-height: 16; }
+    """
+
+    def on_mount(self) -> None:
+        """Stop cursor blinking when the app asks for a still screen (snapshots)."""
+        if not getattr(self.app, "cursor_blink", True):
+            for field in self.query(Input):
+                field.cursor_blink = False
+
+    def action_cancel(self) -> None:
+        """Close without doing anything."""
+        self.dismiss(None)
+
+
+class SuspendDialog(Dialog):
+    """Asks why a source (or a project) is being suspended; a reason is required."""
+
+    AUTO_FOCUS = "#reason"
+
+    def __init__(self, subject: str) -> None:
+        super().__init__()
+        self.subject = subject
+        """What is suspended, e.g. ``source demo/podinfo``."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Suspend {self.subject}", classes="title")
+            yield Static("No write reaches any cluster until it is resumed.", classes="hint")
+            yield Input(compact=True, placeholder="reason (required), e.g. incident 1234: manual fix", id="reason")
+            yield Label("", id="reason-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button(compact=True, label="Suspend", variant="warning", id="ok")
+                yield Button(compact=True, label="Cancel", id="cancel")
+
+    def _submit(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        if not reason:
+            self.query_one("#reason-error", Label).update("A reason is required.")
+            self.query_one("#reason", Input).focus()
+            return
+        self.dismiss(reason)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter submits."""
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Suspend or cancel."""
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+
+class ConfirmDialog(Dialog):
+    """Shows a body and asks to confirm with y / enter; n or escape cancels."""
+
+    BINDINGS = [
+        Binding("escape,n", "cancel", "Cancel"),
+        Binding("y", "confirm", "Confirm"),
+    ]
+
+    def __init__(self, title: str, body: Text | str, confirm: str, variant: str = "primary") -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.confirm_label = confirm
+        self.variant = variant
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            with VerticalScroll(id="body"):
+                yield Static(self.body, id="body-text")
+            yield Static("y / enter: confirm   n / esc: cancel", classes="hint")
+            with Horizontal(classes="buttons"):
+                yield Button(compact=True, label=self.confirm_label, variant=self.variant, id="ok")  # type: ignore[arg-type]
+                yield Button(compact=True, label="Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        """Focus the confirm button so enter confirms."""
+        super().on_mount()
+        self.query_one("#ok", Button).focus()
+
+    def action_confirm(self) -> None:
+        """Confirm."""
+        self.dismiss(True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Confirm or cancel."""
+        self.dismiss(True if event.button.id == "ok" else None)
+
+
+def resume_body(preview: str) -> Text:
+    """The resume dialog's body: the dry-run diff, coloured, or a note that nothing changes."""
+    if not preview.strip():
+        return Text("Nothing will be reverted: the clusters match the desired state.")
+    text = Text("Resuming reverts these changes made while suspended:\n\n")
+    for line in preview.splitlines():
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+        text.append(line + "\n", style=style)
+    return text
+
+
+def delete_body(subject: str, counts: dict[str, int], orphan: bool = False) -> Text:
+    """The delete dialog's body: objects each cluster will lose."""
+    text = Text(f"Delete {subject}?\n\n")
+    if orphan:
+        text.append("Objects are orphaned (kept) on every cluster.\n")
+    total = 0
+    for cluster, count in sorted(counts.items()):
+        total += count
+        text.append(f"  {cluster:<12} loses {count} object{'s' if count != 1 else ''}\n")
+    if not counts:
+        text.append("  Not placed on any cluster.\n")
+    text.append(f"\nTotal: {total} object{'s' if total != 1 else ''} pruned.", style="bold")
+    return text

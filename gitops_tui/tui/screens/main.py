@@ -1,0 +1,181 @@
+"""The main screen: header, the panes in tabs, a detail line for the selection, filter and footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+
+from gitops_tui.tui import keymap
+from gitops_tui.tui.flows import Flows
+from gitops_tui.tui.messages import StateChanged
+from gitops_tui.tui.panes import PANES
+from gitops_tui.tui.theming import status_style
+from gitops_tui.tui.widgets.header import StatusHeader
+from gitops_tui.tui.widgets.pane import ResourcePane
+from gitops_tui.views import glyphs as g
+from gitops_tui.views import model
+from gitops_tui.views.header import header_info
+from gitops_tui.views.rows import suspension_text
+
+if TYPE_CHECKING:
+    from gitops_tui.tui.app import GitOpsApp
+
+
+class MainScreen(Flows, Screen):
+    """Every pane of the console; keys act on the highlighted object of the active pane."""
+
+    BINDINGS = keymap.BINDINGS
+    AUTO_FOCUS = "ResourcePane.-active ResourceTable"
+
+    app: GitOpsApp
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        with TabbedContent(id="panes"):
+            for spec in PANES:
+                with TabPane(spec.title, id=f"tab-{spec.id}"):
+                    yield ResourcePane(spec.builder, spec.kinds, spec.object_kind, id=spec.id)
+        yield Static("", id="detail")
+        yield Input(placeholder="filter: words, source=NAME, cluster=NAME, project=NAME", id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Draw the first pane and the header."""
+        if not self.app.cursor_blink:
+            self.query_one("#filter", Input).cursor_blink = False
+        self.redraw(force=True)
+        self.focus_pane()
+
+    @property
+    def pane(self) -> ResourcePane:
+        """The active pane."""
+        active = self.query_one(TabbedContent).active or f"tab-{PANES[0].id}"
+        return self.query_one(f"#{active.removeprefix('tab-')}", ResourcePane)
+
+    def focus_pane(self) -> None:
+        """Put the keyboard focus on the active pane's table."""
+        self.pane.table.focus()
+
+    def redraw(self, force: bool = False) -> None:
+        """Redraw the header and the active pane (others redraw when shown)."""
+        backend = self.app.backend
+        now = backend.now()
+        if force or self.pane.stale(backend.state) or self._header_stale():
+            self.query_one(StatusHeader).show(
+                header_info(backend.state, backend.context, backend.identity, now, self.app.read_only)
+            )
+        self.pane.refresh_from(backend.state, now, force=force)
+        self.update_detail()
+
+    def _header_stale(self) -> bool:
+        state = self.app.backend.state
+        seen = tuple(state.kind_versions[k] for k in ("kustomizations", "gitrepositories", "leases"))
+        stale = seen != getattr(self, "_header_seen", None)
+        self._header_seen = seen
+        return stale
+
+    def on_state_changed(self, message: StateChanged) -> None:
+        """Redraw what changed."""
+        self.redraw()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Draw the newly shown pane and focus it."""
+        self.pane.refresh_from(self.app.backend.state, self.app.backend.now())
+        self.focus_pane()
+        self.update_detail()
+        self.refresh_bindings()
+
+    def on_resource_pane_selected(self, message: ResourcePane.Selected) -> None:
+        """Follow the selection in the detail line."""
+        self.update_detail()
+
+    def update_detail(self) -> None:
+        """Show the highlighted object's key facts; a suspension always shows who, why and since."""
+        detail = self.query_one("#detail", Static)
+        source = self.selected_source()
+        variables = self.app.theme_variables
+        if source is None:
+            row = self.pane.table_rows.get(self.pane.selected_key() or "")
+            detail.update(Text(" ".join(row.cells[:4]) if row else "", no_wrap=True, overflow="ellipsis"))
+            return
+        if source.suspension:
+            text = Text(f"{g.glyph(g.SUSPENDED)} {source.name} suspended {suspension_text(source.suspension, self.app.backend.now())}",
+                        style=status_style(g.SUSPENDED, variables), no_wrap=True, overflow="ellipsis")
+        else:
+            text = Text(no_wrap=True, overflow="ellipsis")
+            text.append(f"{g.glyph(source.status)} {source.name} ", style=status_style(source.status, variables))
+            text.append(f"{source.url} {source.ref} {source.path} {source.message}")
+        detail.update(text)
+
+    def selected_source(self) -> model.SourceView | None:
+        """The source under the cursor (Sources, Propagation), or None."""
+        if self.pane.object_kind != "source":
+            return None
+        key = self.pane.selected_key()
+        return next((s for s in model.sources(self.app.backend.state) if s.key == key), None)
+
+    # Navigation -------------------------------------------------------------------------------
+
+    def action_pane(self, pane_id: str) -> None:
+        """Show a pane by id."""
+        self.query_one(TabbedContent).active = f"tab-{pane_id}"
+
+    def _step(self, offset: int) -> None:
+        ids = [p.id for p in PANES]
+        self.action_pane(ids[(ids.index(self.pane.id or ids[0]) + offset) % len(ids)])
+
+    def action_next_pane(self) -> None:
+        """Show the next pane."""
+        self._step(1)
+
+    def action_previous_pane(self) -> None:
+        """Show the previous pane."""
+        self._step(-1)
+
+    def action_filter(self) -> None:
+        """Open the filter line for the active pane."""
+        field = self.query_one("#filter", Input)
+        field.value = self.pane.query_text
+        field.add_class("-shown")
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Apply the filter and go back to the table."""
+        if event.input.id == "filter":
+            event.stop()
+            self.pane.query_text = event.value.strip()
+            self.pane.refresh_from(self.app.backend.state, self.app.backend.now(), force=True)
+            if not self.pane.query_text:
+                event.input.remove_class("-shown")
+            self.focus_pane()
+
+    def action_clear_filter(self) -> None:
+        """Clear the filter of the active pane."""
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.remove_class("-shown")
+        if self.pane.query_text:
+            self.pane.query_text = ""
+            self.pane.refresh_from(self.app.backend.state, self.app.backend.now(), force=True)
+        self.focus_pane()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide mutating actions in read-only mode; grey out those that do not fit the pane."""
+        if action in keymap.MUTATING and self.app.read_only:
+            return False
+        if not self.is_mounted:
+            return True
+        kind = self.pane.object_kind
+        if action in ("suspend", "resume", "suspend_project"):
+            return True if kind in ("source", "project") else None
+        if action in ("reconcile", "delete"):
+            return True if kind == "source" else None
+        if action == "new":
+            return True if kind in ("source", "project", "secret") else None
+        if action in ("yaml", "describe"):
+            return True if kind != "helm" else None
+        return True

@@ -1,0 +1,59 @@
+"""Read-only text screens: YAML, describe, help."""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Label, Static
+
+from gitops_tui.tui import keymap
+
+
+class TextView(ModalScreen):
+    """A full-screen scrollable text (YAML or describe); escape or q closes."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close")]
+    DEFAULT_CSS = """
+    TextView { background: $background; }
+    TextView > Label { dock: top; width: 100%; background: $panel; text-style: bold; padding: 0 1; }
+    TextView > VerticalScroll { padding: 0 1; }
+    """
+
+    def __init__(self, title: str, body: str, language: str | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.language = language
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title_text)
+        with VerticalScroll(id="text-scroll"):
+            if self.language:
+                yield Static(Syntax(self.body, self.language, theme="ansi_dark", background_color="default"),
+                             id="text-body")
+            else:
+                yield Static(Text(self.body), id="text-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Scroll with the keyboard at once."""
+        self.query_one("#text-scroll").focus()
+
+    def action_close(self) -> None:
+        """Close the view."""
+        self.dismiss(None)
+
+
+class HelpScreen(TextView):
+    """The keys, in the order of DESIGN.md section 8."""
+
+    def __init__(self, read_only: bool) -> None:
+        lines = [f"  {key:<8} {text}" for key, action, text in keymap.HELP
+                 if not (read_only and action in keymap.MUTATING)]
+        head = "Read-only: actions that change anything are hidden.\n\n" if read_only else ""
+        legend = "\n\nGlyphs: ✓ ready  ✗ failing/offline  ↻ in progress  ‖ suspended  · not placed"
+        super().__init__("Help: keys", head + "\n".join(lines) + legend)

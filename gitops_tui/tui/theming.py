@@ -1,0 +1,54 @@
+"""Turn validated theme files into Textual themes, and status words into Rich styles."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+from gitops_tui.themes import ThemeSpec
+from gitops_tui.views import glyphs as g
+
+#: Status variable defaults, used when a theme does not set them.
+STATUS_DEFAULTS = {
+    "status-ready": "ansi_green",
+    "status-failing": "ansi_bright_red",
+    "status-progress": "ansi_cyan",
+    "status-suspended": "ansi_yellow",
+}
+_STATUS_VARIABLE = {
+    g.READY: "status-ready",
+    g.FAILING: "status-failing",
+    g.OFFLINE: "status-failing",
+    g.PROGRESS: "status-progress",
+    g.SUSPENDED: "status-suspended",
+}
+
+
+def to_textual(spec: ThemeSpec) -> Theme:
+    """Build a Textual Theme; raise ValueError when a colour does not parse."""
+    for value in [*spec.colors.values(), *spec.variables.values()]:
+        try:
+            Color.parse(value)
+        except ColorParseError:
+            raise ValueError(f"{spec.name}: {value!r} is not a colour Textual knows.") from None
+    return Theme(
+        name=spec.name,
+        dark=spec.dark,
+        ansi=spec.ansi,
+        variables={**STATUS_DEFAULTS, **spec.variables},
+        **spec.colors,
+    )
+
+
+def status_style(status: str, variables: dict[str, str]) -> Style:
+    """Return the Rich style for a status word given the app's theme variables."""
+    name = _STATUS_VARIABLE.get(status)
+    if name is None:
+        return Style()
+    value = variables.get(name) or STATUS_DEFAULTS[name]
+    try:
+        color = Color.parse(value)
+    except ColorParseError:
+        color = Color.parse(STATUS_DEFAULTS[name])
+    return Style(color=color.rich_color, bold=status in (g.SUSPENDED, g.FAILING))

@@ -1,0 +1,1 @@
+"""Reusable console widgets: resource panes, the status header, the detail line."""

@@ -1,0 +1,132 @@
+"""A resource pane: a DataTable fed from a views Table, with filter, status colours and empty state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from gitops_tui.tui.theming import status_style
+from gitops_tui.views import glyphs as g
+from gitops_tui.views.rows import Row, Table, matches
+from gitops_tui.views.state import ManagementState
+
+TableBuilder = Callable[[ManagementState, datetime], Table]
+
+
+class ResourceTable(DataTable):
+    """The table inside a pane (row cursor, zebra off, no mouse needed)."""
+
+    DEFAULT_CSS = """
+    ResourceTable { height: 1fr; }
+    """
+
+
+class ResourcePane(Vertical):
+    """One pane: builds its rows from the state, keeps the cursor on the same object across redraws."""
+
+    DEFAULT_CSS = """
+    ResourcePane { height: 1fr; }
+    ResourcePane > .empty { color: $text-muted; padding: 1 2; height: auto; display: none; }
+    ResourcePane.-empty > .empty { display: block; }
+    ResourcePane.-empty > ResourceTable { height: auto; }
+    """
+
+    class Selected(Message):
+        """The highlighted row of a pane changed."""
+
+        def __init__(self, pane: ResourcePane, key: str | None) -> None:
+            super().__init__()
+            self.pane = pane
+            self.key = key
+
+    def __init__(self, builder: TableBuilder, kinds: tuple[str, ...], object_kind: str, *, id: str) -> None:
+        super().__init__(id=id)
+        self.builder = builder
+        """Builds the pane's Table from the state."""
+        self.kinds = kinds
+        """State kinds this pane depends on (redraw only when one moved)."""
+        self.object_kind = object_kind
+        """What a row is: source, project, secret, cluster, event, helm."""
+        self.query_text = ""
+        """The current filter."""
+        self._seen: dict[str, int] = {}
+        self._columns: tuple[str, ...] = ()
+        self._keys: list[str] = []
+        self.table_rows: dict[str, Row] = {}
+
+    def compose(self) -> ComposeResult:
+        yield ResourceTable(cursor_type="row", zebra_stripes=False, id=f"{self.id}-table")
+        yield Static("", classes="empty")
+
+    @property
+    def table(self) -> ResourceTable:
+        """The pane's DataTable."""
+        return self.query_one(ResourceTable)
+
+    def stale(self, state: ManagementState) -> bool:
+        """True when a kind this pane shows changed since the last redraw."""
+        return any(state.kind_versions.get(k, 0) != self._seen.get(k, -1) for k in self.kinds)
+
+    def selected_key(self) -> str | None:
+        """Key of the highlighted row, or None."""
+        table = self.table
+        if not self._keys or table.cursor_row < 0 or table.cursor_row >= len(self._keys):
+            return None
+        return self._keys[table.cursor_row]
+
+    def refresh_from(self, state: ManagementState, now: datetime, force: bool = False) -> None:
+        """Redraw from the state when stale (or forced), keeping the cursor on the same key."""
+        if not force and not self.stale(state):
+            return
+        self._seen = {k: state.kind_versions.get(k, 0) for k in self.kinds}
+        built = self.builder(state, now)
+        rows = [r for r in built.rows if matches(r, self.query_text)] if self.query_text else built.rows
+        self.table_rows = {r.key: r for r in rows}
+        table = self.table
+        keys = [r.key for r in rows]
+        if built.columns == self._columns and keys[: len(self._keys)] == self._keys and self.object_kind == "event":
+            for row in rows[len(self._keys):]:
+                table.add_row(*self._styled(row), key=row.key)
+            follow = table.cursor_row >= len(self._keys) - 1
+            self._keys = keys
+            if follow and keys:
+                table.move_cursor(row=len(keys) - 1)
+        else:
+            previous = self.selected_key()
+            cursor = table.cursor_row
+            table.clear(columns=built.columns != self._columns)
+            if built.columns != self._columns:
+                table.add_columns(*built.columns)
+                self._columns = built.columns
+            for row in rows:
+                table.add_row(*self._styled(row), key=row.key)
+            self._keys = keys
+            if previous in keys:
+                table.move_cursor(row=keys.index(previous), animate=False)
+            elif keys:
+                table.move_cursor(row=min(max(cursor, 0), len(keys) - 1), animate=False)
+        empty = self.query_one(".empty", Static)
+        if not rows:
+            empty.update(f"No match for filter: {self.query_text}" if self.query_text else built.empty)
+        self.set_class(not rows, "-empty")
+
+    def _styled(self, row: Row) -> list[Text]:
+        variables = self.app.theme_variables
+        cells = []
+        for index, value in enumerate(row.cells):
+            status = row.statuses[index] if row.statuses else (row.status if index == 0 else g.NONE)
+            if row.status == g.SUSPENDED and not row.statuses:
+                status = g.SUSPENDED
+            cells.append(Text(value, style=status_style(status, variables), no_wrap=True, overflow="ellipsis"))
+        return cells
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Tell the screen which object is highlighted."""
+        event.stop()
+        self.post_message(self.Selected(self, self.selected_key()))

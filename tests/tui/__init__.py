@@ -1,0 +1,1 @@
+"""Console tests: views, snapshots, pilot flows."""
