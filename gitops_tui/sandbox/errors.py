@@ -129,6 +129,18 @@ def invalid(rt: _TypeLike, name: str, causes: list[dict]) -> ApiError:
     return ApiError(422, "Invalid", message, details)
 
 
+def strict_decoding(rt: _TypeLike, fields: list[str]) -> ApiError:
+    """400 BadRequest for unknown fields under fieldValidation=Strict, worded like kube-apiserver."""
+    listed = ", ".join(f'unknown field "{f}"' for f in fields)
+    return ApiError(400, "BadRequest", f'{rt.kind} in version "{getattr(rt, "version", "")}" cannot be handled as a '
+                                       f"{rt.kind}: strict decoding error: {listed}")
+
+
+def unknown_field_warnings(fields: list[str]) -> list[str]:
+    """Warning header values (299) for unknown fields under fieldValidation=Warn."""
+    return [f'299 - "unknown field \\"{f}\\""' for f in fields]
+
+
 def expired(message: str) -> ApiError:
     """410 Expired, e.g. 'too old resource version: 5 (120)'."""
     return ApiError(410, "Expired", message)

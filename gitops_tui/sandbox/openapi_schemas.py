@@ -239,19 +239,22 @@ def kind_properties(rt: ResourceType, v3: bool) -> dict:
 
 
 def shared_definitions() -> dict:
-    """Definitions every document carries: metadata, Status, Patch and the pod template family."""
-    return copy.deepcopy({
-        META + "ObjectMeta": OBJECT_META,
-        META + "ListMeta": obj({"continue": STR, "remainingItemCount": INT64, "resourceVersion": STR,
-                                "selfLink": STR}, "ListMeta describes metadata that synthetic resources must have."),
-        META + "Status": obj({"apiVersion": STR, "code": INT, "details": ANY(), "kind": STR, "message": STR,
-                              "metadata": ref(META + "ListMeta"), "reason": STR, "status": STR},
-                             "Status is a return value for calls that don't return other objects."),
-        META + "Patch": {"type": "object", "description": "Patch is provided to give a concrete name and type to "
-                         "the Kubernetes PATCH request body."},
-        CORE + "Container": CONTAINER,
-        CORE + "PodSpec": POD_SPEC,
-        CORE + "PodTemplateSpec": POD_TEMPLATE,
-        CORE + "ServiceSpec": SERVICE_SPEC,
-        "io.k8s.api.batch.v1.JobSpec": JOB_SPEC,
-    })
+    """Definitions every document carries: metadata, Status, Patch and the pod template family (a copy)."""
+    return copy.deepcopy(SHARED_DEFINITIONS)
+
+
+SHARED_DEFINITIONS: dict = {
+    META + "ObjectMeta": OBJECT_META,
+    META + "ListMeta": obj({"continue": STR, "remainingItemCount": INT64, "resourceVersion": STR,
+                            "selfLink": STR}, "ListMeta describes metadata that synthetic resources must have."),
+    META + "Status": obj({"apiVersion": STR, "code": INT, "details": ANY(), "kind": STR, "message": STR,
+                          "metadata": ref(META + "ListMeta"), "reason": STR, "status": STR},
+                         "Status is a return value for calls that don't return other objects."),
+    META + "Patch": {"type": "object", "description": "Patch is provided to give a concrete name and type to "
+                     "the Kubernetes PATCH request body."},
+    CORE + "Container": CONTAINER,
+    CORE + "PodSpec": POD_SPEC,
+    CORE + "PodTemplateSpec": POD_TEMPLATE,
+    CORE + "ServiceSpec": SERVICE_SPEC,
+    "io.k8s.api.batch.v1.JobSpec": JOB_SPEC,
+}

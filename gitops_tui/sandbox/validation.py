@@ -254,3 +254,62 @@ def validate(rt: ResourceType, obj: dict) -> list[dict]:
     if rt.group == "apiextensions.k8s.io" and rt.kind == "CustomResourceDefinition":
         causes += _validate_crd(obj)
     return causes
+
+
+# ---- unknown fields (fieldValidation=Strict / Warn) -----------------------------------------
+
+def _resolve(schema: Any, definitions: dict) -> Any:
+    seen = 0
+    while isinstance(schema, dict) and "$ref" in schema and seen < 20:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = definitions.get(name, {})
+        seen += 1
+    return schema
+
+
+def _walk_unknown(value: Any, schema: Any, path: str, definitions: dict, out: list[str]) -> None:
+    schema = _resolve(schema, definitions)
+    if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields"):
+        return
+    if isinstance(value, dict):
+        props = schema.get("properties")
+        if isinstance(props, dict) and props:
+            embedded = schema.get("x-kubernetes-embedded-resource")
+            for key, sub in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                if key in props:
+                    _walk_unknown(sub, props[key], child, definitions, out)
+                elif embedded and key in ("apiVersion", "kind", "metadata"):
+                    continue
+                elif not isinstance(schema.get("additionalProperties"), (dict, bool)) or \
+                        schema.get("additionalProperties") is False:
+                    out.append(child)
+        elif isinstance(schema.get("additionalProperties"), dict):
+            for key, sub in value.items():
+                _walk_unknown(sub, schema["additionalProperties"], f"{path}.{key}", definitions, out)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            _walk_unknown(item, schema["items"], f"{path}[{i}]", definitions, out)
+
+
+def unknown_fields(rt: ResourceType, obj: dict) -> list[str]:
+    """Paths of fields in ``obj`` that ``rt``'s schema does not declare, like 'spec.template.spec.foo'.
+
+    Built-in kinds are checked against the sandbox's OpenAPI definitions (every object level they
+    spell out is complete; opaque parts accept anything); CRD kinds against their structural schema.
+    """
+    from gitops_tui.sandbox import openapi_schemas as schemas
+
+    definitions = schemas.SHARED_DEFINITIONS  # read only
+    if rt.is_crd:
+        crd_schema = rt.schema if isinstance(rt.schema, dict) else None
+        if not crd_schema or not crd_schema.get("properties"):
+            return []
+        root = dict(crd_schema)
+        root["properties"] = {**crd_schema["properties"], "apiVersion": {"type": "string"},
+                              "kind": {"type": "string"}, "metadata": schemas.ref(schemas.META + "ObjectMeta")}
+    else:
+        root = {"type": "object", "properties": schemas.kind_properties(rt, False)}
+    out: list[str] = []
+    _walk_unknown(obj, root, "", definitions, out)
+    return out
