@@ -139,6 +139,13 @@ def _parse(managed: Any) -> list[_Entry]:
     return entries
 
 
+def _is_key_field(path: Path, kept: set[Path]) -> bool:
+    """Whether ``path`` is a key field of a keyed list item that stays (never strip its key)."""
+    if len(path) < 2 or not path[-2].startswith("k:") or path[:-1] not in kept:
+        return False
+    return f'"{path[-1][2:]}":' in path[-2]
+
+
 def _same_entries(a: Any, b: Any) -> bool:
     """Whether two managedFields lists say the same (times may be formatted differently)."""
     if a == b:
@@ -246,6 +253,7 @@ def apply(live: dict | None, config: dict, manager: str, *, force: bool, now: st
         owned_nodes = with_ancestors(owned)
         dropped = with_ancestors(previous.fields) - owned_nodes
         dropped.discard(("f:metadata",))
+        dropped = {path for path in dropped if not _is_key_field(path, owned_nodes)}
         if dropped:
             remove_paths(result, dropped, owned_nodes, schema)
 

@@ -375,3 +375,14 @@ def test_resent_managed_fields_with_other_time_format_still_record_the_update() 
     out = record_update(obj, new, "typed-client", now="t2")
     assert entry(out, "typed-client", "Update")["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
     assert "a" not in managers(out)
+
+
+def test_item_partly_owned_by_another_manager_keeps_its_key_when_dropped() -> None:
+    obj = apply(None, deployment([{"name": "main", "image": "a"}, {"name": "side", "image": "s"}]),
+                "gitops", force=False, now="t1")
+    edited = copy.deepcopy(obj)
+    edited["spec"]["template"]["spec"]["containers"][1]["image"] = "s2"
+    edited = record_update(obj, edited, "kubectl-edit", now="t2")
+    after = apply(edited, deployment([{"name": "main", "image": "a"}]), "gitops",
+                  force=False, now="t3")
+    assert containers(after)["side"] == {"name": "side", "image": "s2"}

@@ -204,6 +204,11 @@ def test_patch_types_keep_keyed_lists_and_record_managers(deployments: Any, kube
         {"name": "A", "value": "1"}, {"name": "B", "value": "2"}]
     side = fields_of(live, "kubectl-patch", "Update")["f:spec"]["f:template"]["f:spec"]
     assert 'k:{"name":"side"}' in side["f:containers"]
+    # the applier re-applies listing only its main container: the patched-in sidecar survives
+    again = ssa(deployments, deployment("pt", [{"name": "main", "image": "b",
+                                                "env": [{"name": "A", "value": "1"}]}]), "gitops")
+    assert names(again) == ["main", "side"]
+    assert again["spec"]["template"]["spec"]["containers"][0]["image"] == "b"
 
     kubectl("patch", "deployment", "pt", "-n", NS, "--type=json", "-p", json.dumps([
         {"op": "test", "path": "/spec/template/spec/containers/1/name", "value": "side"},
