@@ -19,6 +19,7 @@ from gitops_tui.sandbox.server_errors import ApiError, status_body
 
 log = logging.getLogger(__name__)
 _IDLE_TIMEOUT = 120.0
+_DRAIN_LIMIT_FACTOR = 4
 
 
 class HttpServer(ThreadingHTTPServer):
@@ -102,10 +103,12 @@ class RequestHandler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Answer protocol-level errors with a Status body instead of HTML."""
+        """Answer protocol-level errors with an HTTP/1.1 Status body instead of HTML."""
         self.close_connection = True
+        self.request_version = "HTTP/1.1"
+        text = message or self.responses.get(code, ("Error",))[0]
         try:
-            self._send_json(code, status_body(code, message or self.responses.get(code, ("Error",))[0]))
+            self._send_json(code, ApiError(code, text).status())
         except OSError:
             pass
 
@@ -165,8 +168,20 @@ class RequestHandler(BaseHTTPRequestHandler):
             raise ApiError(400, "invalid Content-Length", "BadRequest")
         size = int(length)
         if size > limit:
+            self._drain(size, _DRAIN_LIMIT_FACTOR * limit)
             raise self._too_large(limit)
         return self.rfile.read(size)
+
+    def _drain(self, size: int, cap: int) -> None:
+        """Read and drop an oversized body (up to ``cap``) so the client can read our 413."""
+        if size > cap:
+            return
+        remaining = size
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 65536))
+            if not chunk:
+                return
+            remaining -= len(chunk)
 
     def _read_chunked(self, limit: int) -> bytes:
         data = bytearray()
