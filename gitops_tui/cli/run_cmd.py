@@ -61,13 +61,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if receiver is not None:
         receiver.start()
         log.info("webhook receiver on %s/hook/<namespace>/<source>", receiver.url)
-    was_leader = False
+    shown: tuple[bool, str | None] | None = None
     try:
-        while not done.wait(0.5):
-            leading = reconciler.is_leader()
-            if leading != was_leader:
-                log.info("%s", "leading: this process acts" if leading else f"standing by (leader: {reconciler.holder})")
-                was_leader = leading
+        while not done.wait(0.25):
+            state = (reconciler.is_leader(), reconciler.holder)
+            if state != shown and (state[0] or state[1] not in (None, reconciler.identity)):
+                log.info("%s", "leading: this process acts" if state[0] else f"standing by (leader: {state[1]})")
+                shown = state
     finally:
         log.info("stopping")
         if receiver is not None:
