@@ -291,7 +291,8 @@ def record_update(old: dict | None, new: dict, manager: str, *, now: str,
     than the stored ones keeps what it sets.
     """
     schema, api_version = _schema(new, old, ignore_status, subresource)
-    old_managed = (old or {}).get("metadata", {}).get("managedFields") if old else None
+    old_meta = (old or {}).get("metadata")
+    old_managed = old_meta.get("managedFields") if isinstance(old_meta, dict) else None
     metadata = new.get("metadata") if isinstance(new.get("metadata"), dict) else {}
     requested = metadata.get("managedFields")
     result = dict(new)
