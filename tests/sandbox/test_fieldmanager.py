@@ -386,3 +386,19 @@ def test_item_partly_owned_by_another_manager_keeps_its_key_when_dropped() -> No
     after = apply(edited, deployment([{"name": "main", "image": "a"}]), "gitops",
                   force=False, now="t3")
     assert containers(after)["side"] == {"name": "side", "image": "s2"}
+
+
+def test_null_in_an_apply_config_removes_the_field_and_owns_it() -> None:
+    obj = apply(None, deployment(replicas=2, paused=True), "a", force=False, now="t")
+    out = apply(obj, deployment(replicas=2, paused=None), "a", force=False, now="t2")
+    assert "paused" not in out["spec"]
+    assert ("f:spec", "f:paused") in decode_fields_v1(entry(out, "a")["fieldsV1"])
+
+
+def test_malformed_live_keyed_list_is_treated_as_atomic() -> None:
+    live = record_update(None, deployment([{"image": "no-name"}]), "legacy", now="t")
+    fields = decode_fields_v1(entry(live, "legacy", "Update")["fieldsV1"])
+    assert ("f:spec", "f:template", "f:spec", "f:containers") in fields
+    out = apply(live, deployment([{"name": "main", "image": "x"}]), "a", force=True, now="t2")
+    assert out["spec"]["template"]["spec"]["containers"] == [{"name": "main", "image": "x"}]
+    assert "legacy" not in managers(out)

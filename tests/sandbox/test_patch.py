@@ -241,3 +241,18 @@ def test_patch_merge_keys_and_sets() -> None:
     assert patch_merge_key("v1", "Pod", ("spec", "tolerations")) is None
     assert is_set("v1", "Secret", ("metadata", "finalizers"))
     assert not is_set("v1", "Namespace", ("spec", "finalizers"))
+
+
+def test_json_patch_replaces_the_root_and_list_items() -> None:
+    assert json_patch({"a": 1}, [{"op": "replace", "path": "", "value": {"b": 2}}]) == {"b": 2}
+    out = json_patch({"l": ["x", "y", "z"]}, [{"op": "replace", "path": "/l/1", "value": "Y"}])
+    assert out == {"l": ["x", "Y", "z"]}
+    with pytest.raises(PatchError, match="JSON object"):
+        json_patch({"a": 1}, [{"op": "replace", "path": "", "value": [1]}])
+
+
+def test_set_element_order_of_a_primitive_list() -> None:
+    target = {"metadata": {"finalizers": ["a", "b", "c"]}}
+    out = strategic_merge_patch(target, {"metadata": {"$setElementOrder/finalizers": ["c", "a"],
+                                                      "finalizers": ["c"]}}, "v1", "ConfigMap")
+    assert out["metadata"]["finalizers"] == ["c", "b", "a"]
