@@ -147,6 +147,9 @@ def test_github_ping_is_answered_without_reconciling(
 
 
 def test_webhook_reconciles_at_once_through_the_reconciler(mgmt: Any, project: str, tmp_path: Path) -> None:
+    # Suspended, the source's reconcile ends at once with no retry: every further run is the push's doing.
+    json_request(mgmt, "PATCH", management_path(names.KIND_FEDERATED_KUSTOMIZATION, project, "gh"),
+                 builders.suspend_patch("test", "webhook test"), content_type="application/merge-patch+json")
     rec = Reconciler(mgmt, data_dir=tmp_path, lease_duration=4.0)
     hook = WebhookReceiver(mgmt, "127.0.0.1:0",
                            trigger=lambda ns, name: rec.request(names.KIND_FEDERATED_KUSTOMIZATION, ns, name))
@@ -159,6 +162,11 @@ def test_webhook_reconciles_at_once_through_the_reconciler(mgmt: Any, project: s
         status, _ = post(f"{hook.url}/hook/{project}/gh", {"X-Hub-Signature-256": sign(BODY)})
         assert status == 202
         wait_until(lambda: rec.runs.get(key, 0) > before, timeout=5, message="a reconcile right after the push")
+        settled = rec.runs[key]
+        status, _ = post(f"{hook.url}/hook/{project}/gh", {"X-Hub-Signature-256": sign(BODY, "bad")})
+        assert status == 401
+        with pytest.raises(AssertionError):
+            wait_until(lambda: rec.runs.get(key, 0) > settled, timeout=1.0, message="no reconcile")
     finally:
         hook.stop()
         rec.stop()
