@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -98,7 +99,6 @@ def release_record(
         "info": {
             "first_deployed": first_deployed,
             "last_deployed": now,
-            "deleted": "",
             "description": description,
             "status": status,
             "notes": rendered.notes,
@@ -106,7 +106,9 @@ def release_record(
         "chart": {
             "metadata": rendered.chart_metadata,
             "lock": None,
-            "templates": [],
+            "templates": [
+                {"name": t["name"], "data": base64.b64encode(t["data"].encode()).decode()} for t in chart.templates
+            ],
             "values": chart.values,
             "schema": None,
             "files": [],
@@ -114,5 +116,5 @@ def release_record(
         "config": rendered.values,
         "manifest": rendered.manifest,
         "hooks": [],
-        "labels": {},
+        "apply_method": "ssa",
     }

@@ -1,0 +1,132 @@
+"""The installer on a real sandbox cluster, checked by real Helm (helm_python) reading the same storage."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import helm_python as helm
+import pytest
+import yaml
+
+from gitops_tui.helm.crds import helm_crd_manifests
+from gitops_tui.helm.errors import INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
+from gitops_tui.helm.installer import install, prepare, stored_releases, uninstall
+from gitops_tui.helm.listing import records_from_secrets, release_rows
+from gitops_tui.helm.status import write_status
+from gitops_tui.kube.apply import apply_object, get_object
+from tests.helm.charts import write_chart
+
+NAMESPACE = "team-a"
+NOW = "2026-01-01T00:00:00Z"
+
+
+def _helm_release(values: dict | None = None, **spec: object) -> dict:
+    return {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {"name": "shop", "namespace": NAMESPACE},
+        "spec": {
+            "chart": {"spec": {"chart": "./charts/web", "sourceRef": {"kind": "GitRepository", "name": "apps"}}},
+            "values": values or {},
+            **spec,
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def cluster(dynamic_client, kubectl):
+    """The sandbox cluster with the project namespace and Flux's Helm CRDs."""
+    kubectl("create", "namespace", NAMESPACE)
+    for crd in helm_crd_manifests():
+        apply_object(dynamic_client, crd)
+    return dynamic_client
+
+
+@pytest.fixture()
+def checkout(tmp_path: Path) -> Path:
+    write_chart(tmp_path / "charts", version="0.1.0")
+    return tmp_path
+
+
+def _release_once(dynamic, hr: dict, checkout: Path) -> object:
+    prepared = prepare(dynamic, hr, checkout=checkout, manifests=[hr], cache_dir=checkout / ".cache")
+    return install(dynamic, prepared, labels={"gitops-tui.io/source": "apps"}, now=NOW, modified_at=1, should_stop=lambda: False)
+
+
+def test_install_upgrade_and_uninstall_seen_by_helm(cluster, checkout: Path, sandbox_kubeconfig: Path) -> None:
+    hr = _helm_release({"greeting": "hello"}, maxHistory=2)
+    outcome = _release_once(cluster, hr, checkout)
+    assert (outcome.action, outcome.revision, outcome.chart_version) == ("install", 1, "0.1.0")
+    configmap = get_object(cluster, "v1", "ConfigMap", "shop-greeting", NAMESPACE)
+    assert configmap["data"] == {"greeting": "hello"}
+    assert configmap["metadata"]["annotations"]["meta.helm.sh/release-name"] == "shop"
+
+    helm_config = helm.Config(kubeconfig_path=str(sandbox_kubeconfig), namespace=NAMESPACE)
+    listed = helm_config.list(all_states=True)
+    assert [(r["name"], r["revision"], r["status"], r["chart_version"]) for r in listed] == [("shop", 1, "deployed", "0.1.0")]
+    assert helm_config.get_values("shop") == {"greeting": "hello"}
+
+    assert _release_once(cluster, hr, checkout).action == "unchanged", "same chart and values: no new revision"
+
+    hr["spec"]["values"] = {"greeting": "bonjour"}
+    assert _release_once(cluster, hr, checkout).revision == 2
+    history = helm_config.history("shop")
+    assert [(r["revision"], r["status"]) for r in history] == [(1, "superseded"), (2, "deployed")]
+    assert get_object(cluster, "v1", "ConfigMap", "shop-greeting", NAMESPACE)["data"] == {"greeting": "bonjour"}
+
+    hr["spec"]["values"] = {"greeting": "hola"}
+    _release_once(cluster, hr, checkout)
+    assert [int(r["version"]) for r in stored_releases(cluster, NAMESPACE, "shop")] == [2, 3], "maxHistory trims"
+
+    apply_object(cluster, hr)
+    write_status(cluster, hr, outcome=_release_once(cluster, hr, checkout), failure=None, now=NOW)
+    live = get_object(cluster, "helm.toolkit.fluxcd.io/v2", "HelmRelease", "shop", NAMESPACE)
+    ready = {c["type"]: c for c in live["status"]["conditions"]}
+    assert ready["Ready"]["status"] == "True" and ready["Released"]["reason"] == "InstallSucceeded"
+    assert [h["version"] for h in live["status"]["history"]] == [3, 2]
+
+    assert uninstall(cluster, hr) is True
+    assert helm_config.list(all_states=True) == []
+    assert get_object(cluster, "v1", "ConfigMap", "shop-greeting", NAMESPACE) is None
+
+
+def test_bad_inputs_apply_nothing(cluster, checkout: Path) -> None:
+    cases = {
+        "bad values": (_helm_release({"replicaCount": "many"}), "replicaCount"),
+        "missing chart": (_helm_release(chart={"spec": {"chart": "./charts/nope"}}), "charts/nope"),
+    }
+    template_error = checkout / "charts" / "web" / "templates" / "broken.yaml"
+    for label, (hr, expected) in cases.items():
+        hr["metadata"]["name"] = hr["spec"]["releaseName"] = f"bad-{label.replace(' ', '-')}"
+        with pytest.raises(HelmReleaseFailed) as caught:
+            prepare(cluster, hr, checkout=checkout, manifests=[hr], cache_dir=checkout / ".cache")
+        assert expected in caught.value.message, label
+        assert caught.value.reason in (INSTALL_FAILED, UPGRADE_FAILED, "ArtifactFailed")
+    template_error.write_text("kind: ConfigMap\nmetadata:\n  name: {{ required \"db.host is required\" .Values.db.host }}\n")
+    hr = _helm_release(releaseName="broken")
+    with pytest.raises(HelmReleaseFailed) as caught:
+        prepare(cluster, hr, checkout=checkout, manifests=[hr], cache_dir=checkout / ".cache")
+    assert caught.value.reason == INSTALL_FAILED and "db" in caught.value.message
+    assert stored_releases(cluster, NAMESPACE, "broken") == []
+
+
+def test_values_from_configmap_and_secret(cluster, checkout: Path, kubectl) -> None:
+    kubectl("-n", NAMESPACE, "create", "configmap", "shop-values", "--from-literal=values.yaml=greeting: from-configmap\nreplicaCount: 2\n")
+    kubectl("-n", NAMESPACE, "create", "secret", "generic", "shop-secret-values", "--from-literal=values.yaml=greeting: from-secret\n")
+    hr = _helm_release(
+        {"replicaCount": 4},
+        releaseName="layered",
+        valuesFrom=[{"kind": "ConfigMap", "name": "shop-values"}, {"kind": "Secret", "name": "shop-secret-values"}],
+    )
+    outcome = _release_once(cluster, hr, checkout)
+    assert outcome.action == "install"
+    assert get_object(cluster, "v1", "ConfigMap", "layered-greeting", NAMESPACE)["data"]["greeting"] == "from-secret"
+    deployment = get_object(cluster, "apps/v1", "Deployment", "layered-web", NAMESPACE)
+    assert deployment["spec"]["replicas"] == 4, "spec.values wins over valuesFrom"
+    secrets = cluster.resources.get(api_version="v1", kind="Secret").get(namespace=NAMESPACE, label_selector="owner=helm").to_dict()["items"]
+    rows = release_rows({"dev": records_from_secrets("dev", secrets)})
+    assert any(r.name == "layered" and r.chart == "web" and r.clusters == ("dev",) for r in rows)
+    stored = base64.b64decode(secrets[0]["data"]["release"])
+    assert b"from-secret" not in stored, "stored values are compressed, never plain text"
+    uninstall(cluster, hr)
