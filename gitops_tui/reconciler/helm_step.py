@@ -1,0 +1,117 @@
+"""The Helm step of a cluster's apply: render every HelmRelease first, install after the plain objects, uninstall removed ones."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import DynamicApiError
+
+from gitops_tui.helm import installer
+from gitops_tui.helm.crds import helm_crd_manifests, is_helm_release
+from gitops_tui.helm.errors import HelmReleaseFailed
+from gitops_tui.helm.status import write_status
+from gitops_tui.kube.apply import UnknownKind, apply_object, get_object, resolver_for
+from gitops_tui.kube.inventory import ObjectRef
+
+log = logging.getLogger(__name__)
+
+
+class HelmStepFailed(Exception):
+    """A HelmRelease of the revision failed; the message names it and carries Helm's own words."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def helm_releases(manifests: Iterable[dict]) -> list[dict]:
+    """Return the HelmRelease manifests of a revision."""
+    return [m for m in manifests if is_helm_release(m)]
+
+
+def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:
+    """Install Flux's HelmRelease/HelmRepository CRDs on the cluster when the revision needs them."""
+    kinds = {m.get("kind") for m in manifests}
+    if not kinds & {"HelmRelease", "HelmRepository"}:
+        return
+    resolver = resolver_for(dynamic)
+    try:
+        resolver.resource("helm.toolkit.fluxcd.io/v2", "HelmRelease")
+        resolver.resource("source.toolkit.fluxcd.io/v1", "HelmRepository")
+        return
+    except UnknownKind:
+        pass
+    for crd in helm_crd_manifests():
+        apply_object(dynamic, crd)
+    dynamic.resources.invalidate_cache()
+
+
+def prepare_all(
+    dynamic: DynamicClient, manifests: list[dict], checkout: Path, cache_dir: Path
+) -> list[installer.PreparedRelease]:
+    """Render and validate every HelmRelease of the revision for this cluster; nothing is written."""
+    prepared = []
+    for release in helm_releases(manifests):
+        try:
+            prepared.append(installer.prepare(dynamic, release, checkout=checkout, manifests=manifests, cache_dir=cache_dir))
+        except HelmReleaseFailed as exc:
+            raise HelmStepFailed(exc.reason, f"HelmRelease/{release['metadata']['name']}: {exc.message}") from None
+    return prepared
+
+
+def install_all(
+    dynamic: DynamicClient,
+    prepared: list[installer.PreparedRelease],
+    *,
+    labels: dict[str, str],
+    now: datetime,
+    stop: Callable[[], bool],
+) -> list[installer.ReleaseOutcome]:
+    """Install or upgrade each prepared release and write its status; stop before any write once asked."""
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    outcomes = []
+    for item in prepared:
+        name = item.helm_release["metadata"]["name"]
+        try:
+            outcome = installer.install(
+                dynamic, item, labels=labels, now=stamp, modified_at=int(now.timestamp()), should_stop=stop
+            )
+        except DynamicApiError as exc:
+            failure = ("UpgradeFailed" if item.previous else "InstallFailed", f"HelmRelease/{name}: {exc.summary()[:300]}")
+            write_status(dynamic, item.helm_release, outcome=None, failure=failure, now=stamp)
+            raise HelmStepFailed(*failure) from None
+        if outcome is None:
+            return outcomes
+        if outcome.action != "unchanged" or not item.previous:
+            write_status(dynamic, item.helm_release, outcome=outcome, failure=None, now=stamp)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def record_failure(dynamic: DynamicClient, helm_release: dict, reason: str, message: str, now: datetime) -> None:
+    """Write a failed Ready/Released status on the cluster's HelmRelease, when it exists there."""
+    try:
+        write_status(dynamic, helm_release, outcome=None, failure=(reason, message), now=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    except Exception:  # noqa: BLE001 - the HelmRelease may not be on the cluster yet
+        log.debug("no HelmRelease %s to record the failure on", helm_release["metadata"]["name"])
+
+
+def uninstall_removed(dynamic: DynamicClient, removed: Iterable[ObjectRef], stop: Callable[[], bool]) -> list[str]:
+    """Uninstall the releases of HelmReleases that left the revision; return their names."""
+    names = []
+    for ref in removed:
+        if ref.kind != "HelmRelease" or stop():
+            continue
+        stub = {"metadata": {"name": ref.name, "namespace": ref.namespace}, "spec": {}}
+        try:
+            live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
+        except UnknownKind:
+            live = None
+        if installer.uninstall(dynamic, live or stub):
+            names.append(ref.name)
+    return names
