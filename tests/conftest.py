@@ -40,6 +40,18 @@ class Sandbox:
         env["KUBECONFIG"] = str(self.kubeconfig)
         return env
 
+    @property
+    def ca_cert(self) -> Path:
+        """The sandbox CA certificate (trust it to talk TLS to the clusters)."""
+        return self.home / "sandbox" / "tls" / "ca.crt"
+
+    def server_url(self, context: str) -> str:
+        """Return the https URL of a context's cluster."""
+        import yaml
+
+        config = yaml.safe_load(self.kubeconfig.read_text())
+        return next(c["cluster"]["server"] for c in config["clusters"] if c["name"] == context)
+
     def api_client(self, context: str = "management") -> Any:
         """Return an official-client ApiClient for a context (management, dev, ...), cached."""
         if context not in self._clients:

@@ -134,6 +134,14 @@ def test_objects_and_resource_versions_survive_down_up_and_kill9(cli_home: CliHo
     cli_home.kubectl("create", "configmap", "after", "--from-literal=x=1")
     after = json.loads(cli_home.kubectl("get", "configmap", "after", "-o", "json").stdout)
     assert int(after["metadata"]["resourceVersion"]) > int(first["metadata"]["resourceVersion"])
+    # The new daemon's simulator works: a Deployment becomes available.
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                  "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                           "template": {"metadata": {"labels": {"app": "web"}},
+                                        "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}}
+    cli_home.kubectl("apply", "-f", "-", input=json.dumps(deployment))
+    wait_until(lambda: json.loads(cli_home.kubectl("get", "deployment", "web", "-o", "json").stdout)
+               .get("status", {}).get("availableReplicas") == 1, timeout=20, message="web available")
 
 
 def test_concurrent_up_starts_one_daemon(cli_home: CliHome) -> None:
@@ -213,3 +221,23 @@ def test_demo_is_seeded(demo_sandbox) -> None:
     secret = json.loads(demo_sandbox.kubectl("management", "get", "federatedsecrets", "git-credentials",
                                              "-n", "demo", "-o", "json").stdout)
     assert sorted(secret["spec"]["template"]["data"]) == ["password", "username"]
+
+
+def test_demo_is_seeded_on_first_start_only(cli_home: CliHome) -> None:
+    cli_home.run("sandbox", "up", "--clusters", "dev")
+    project = json.loads(cli_home.run("sandbox", "status", "-o", "json").stdout)
+    assert project["running"]
+    get = ["kubectl", "--kubeconfig", str(cli_home.kubeconfig), "--context", "management"]
+    shown = subprocess.run([*get, "get", "projects.gitops-tui.io", "demo", "-o", "json"],
+                           capture_output=True, text=True, timeout=60, check=True)
+    assert [c["name"] for c in json.loads(shown.stdout)["spec"]["placement"]["clusters"]] == ["dev"]
+    subprocess.run([*get, "delete", "projects.gitops-tui.io", "demo"], capture_output=True, timeout=60, check=True)
+    cli_home.run("sandbox", "down")
+    cli_home.run("sandbox", "up")
+    again = subprocess.run([*get, "get", "projects.gitops-tui.io", "demo"], capture_output=True, text=True,
+                           timeout=60, check=False)
+    assert again.returncode != 0 and "NotFound" in again.stderr
+    # The clusters are registered again on every start.
+    registered = subprocess.run([*get, "get", "kubefedclusters", "-n", "kube-federation-system", "-o", "name"],
+                                capture_output=True, text=True, timeout=60, check=True)
+    assert registered.stdout.split() == ["kubefedcluster.core.kubefed.io/dev"]

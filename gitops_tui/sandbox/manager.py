@@ -72,7 +72,7 @@ class Layout:
     """The files of one sandbox under a data directory."""
 
     def __init__(self, home: Path | None = None) -> None:
-        self.home = Path(home) if home is not None else paths.data_dir()
+        self.home = (Path(home) if home is not None else paths.data_dir()).expanduser().absolute()
         self.dir = self.home / "sandbox"
         self.kubeconfig = self.dir / "kubeconfig"
         self.tls_dir = self.dir / "tls"
@@ -99,7 +99,7 @@ class Layout:
         tmp = self.state.with_name(f".state.json.tmp{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            json.dump(state, handle, indent=2, sort_keys=True)
+            json.dump(state, handle, indent=2)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.state)
@@ -205,6 +205,14 @@ def _all_answer(layout: Layout, state: dict[str, Any]) -> bool:
 # -- commands --------------------------------------------------------------------------------
 
 
+def _ordered(state: dict[str, Any]) -> list[str]:
+    """Cluster names in order: management first, then the workload clusters as given."""
+    clusters = state.get("clusters") or {}
+    workload = [n for n in state.get("workload") or [] if n in clusters]
+    rest = sorted(n for n in clusters if n != MANAGEMENT and n not in workload)
+    return ([MANAGEMENT] if MANAGEMENT in clusters else []) + workload + rest
+
+
 def _cluster_names(requested: Sequence[str] | None, state: dict[str, Any]) -> list[str]:
     names = list(requested) if requested else list(state.get("workload") or DEFAULT_CLUSTERS)
     for name in names:
@@ -219,8 +227,9 @@ def _write_kubeconfig(layout: Layout, state: dict[str, Any]) -> None:
     from gitops_tui.sandbox.kubeconfig import KubeconfigEntry, write_kubeconfig
 
     entries = [
-        KubeconfigEntry(context=name, server=_url(c["port"]), token=c["token"])
-        for name, c in state["clusters"].items()
+        KubeconfigEntry(context=name, server=_url(state["clusters"][name]["port"]),
+                        token=state["clusters"][name]["token"])
+        for name in _ordered(state)
     ]
     write_kubeconfig(layout.kubeconfig, entries, layout.tls_dir / "ca.crt", MANAGEMENT)
 
@@ -279,7 +288,7 @@ def up(
         already = False
         if is_our_daemon(pid, layout):
             names = _cluster_names(clusters, state)
-            running = [n for n in state.get("clusters", {}) if n != MANAGEMENT]
+            running = [n for n in _ordered(state) if n != MANAGEMENT]
             if clusters and sorted(names) != sorted(running):
                 raise SandboxError(f"the sandbox is running with clusters {','.join(running)}; "
                                    "run 'gitops-tui sandbox down' first to change them")
@@ -317,7 +326,7 @@ def _start(layout: Layout, state: dict[str, Any], names: list[str], timeout: flo
 def _register_and_seed(layout: Layout, state: dict[str, Any], seed_demo: bool) -> None:
     from gitops_tui.sandbox import seed
 
-    workload = [n for n in state["clusters"] if n != MANAGEMENT]
+    workload = [n for n in _ordered(state) if n != MANAGEMENT]
     access = [seed.ClusterAccess(n, _url(state["clusters"][n]["port"]), state["clusters"][n]["token"])
               for n in workload]
     ca = layout.tls_dir / "ca.crt"
@@ -379,7 +388,8 @@ def status(home: Path | None = None) -> SandboxStatus:
     result = SandboxStatus(home=layout.home, running=running, pid=pid if running else None,
                            kubeconfig=layout.kubeconfig)
     context = _ssl_context(layout) if running else None
-    for name, c in (state.get("clusters") or {}).items():
+    for name in _ordered(state):
+        c = state["clusters"][name]
         url = _url(c["port"]) if c.get("port") else ""
         alive = bool(running and url and context and cluster_answers(url, c["token"], context))
         result.clusters.append(ClusterStatus(name=name, url=url, up=alive))
