@@ -184,14 +184,14 @@ def _revision(repo: Path) -> str:
     return f"main@sha1:{World.head(repo)}"
 
 
-def assert_propagated(world: World, name: str, revision: str) -> None:
+def assert_propagated(world: World, name: str, revision: str, clusters: list[str] = CLUSTERS) -> None:
     """Every cluster shows ``revision`` applied, and Propagation/Ready are True for the current generation."""
     source = world.source(name)
     status = (source.kustomization or {}).get("status") or {}
     assert status.get("observedGeneration") == source.generation
     rows = {c["name"]: c for c in status.get("clusters") or []}
-    assert sorted(rows) == sorted(CLUSTERS)
-    for cluster in CLUSTERS:
+    assert sorted(rows) == sorted(clusters)
+    for cluster in clusters:
         assert rows[cluster]["lastAppliedRevision"] == revision, rows[cluster]
         assert rows[cluster]["status"] == "", rows[cluster]
     propagation = world.condition(name, names.PROPAGATION)
