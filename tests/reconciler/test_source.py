@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gitops_tui.reconciler import refs
-from gitops_tui.reconciler.errors import GitOperationFailed
+from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
 from gitops_tui.reconciler.gitauth import git_environment, scrub
 from gitops_tui.reconciler.source import GitSource
 from tests.gitserver import (  # noqa: F401 - git_http_server is a fixture
@@ -267,3 +267,25 @@ def test_ssh_identity_and_known_hosts(
     with pytest.raises(GitOperationFailed, match="host key .* is not trusted"):
         source.fetch(url, {"branch": "other"}, {"identity": ssh_server.client_key}, timeout=30)
     assert list(scratch.iterdir()) == [], "temporary key files must be deleted"
+
+
+def test_symlink_out_of_the_repository_is_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "links", FILES)
+    (repo / "deploy" / "passwd.yaml").symlink_to("/etc/passwd")
+    commit(repo, {}, "escape")
+    with pytest.raises(ArtifactFailed) as caught:
+        GitSource(tmp_path / "cache").fetch(str(repo), {"branch": "main"})
+    assert caught.value.reason == "ArtifactFailed" and "unsafe entry" in caught.value.message
+    assert "deploy/passwd.yaml" in caught.value.message
+
+
+def test_concurrent_fetches_of_one_url_share_the_cache(tmp_path: Path, local_repo: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = GitSource(tmp_path / "cache")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda ref: source.fetch(str(local_repo), ref),
+                                [{"branch": "main"}, {"tag": "v1.0.0"}, {"branch": "main"}, {"semver": "^1"}]))
+    assert results[0].path == results[2].path and results[0].commit == results[2].commit
+    assert sum(1 for r in (results[0], results[2]) if r.checked_out) == 1
+    assert all((r.path / "a.yaml").exists() for r in results)
