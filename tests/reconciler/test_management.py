@@ -255,10 +255,33 @@ def kfc_reason(mgmt: Any, name: str) -> str | None:
     return None
 
 
+CONFIGMAP = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-config
+data:
+  release: "{value}"
+"""
+
+
+def configmap_release(api: Any, namespace: str) -> str | None:
+    """data.release of the source's ConfigMap on a cluster."""
+    obj = get(api, f"/api/v1/namespaces/{namespace}/configmaps/app-config")
+    return ((obj or {}).get("data") or {}).get("release")
+
+
+def ks_cluster(mgmt: Any, namespace: str, name: str, cluster: str) -> dict[str, Any]:
+    """One status.clusters entry of a FederatedKustomization."""
+    obj = get(mgmt, management_path(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name)) or {}
+    return next((c for c in (obj.get("status") or {}).get("clusters") or [] if c["name"] == cluster), {})
+
+
 def test_cluster_down_others_continue_and_it_catches_up(reconciler: Reconciler, sandbox: Any, mgmt: Any,
                                                         tmp_path: Path) -> None:
+    from gitops_tui.actions import sources
     from gitops_tui.sandbox.server import ClusterServer
     from gitops_tui.sandbox.tls import ensure_tls
+    from tests.gitserver import commit, make_repo
 
     edge = unique("edge")
     project = unique("down")
@@ -268,35 +291,57 @@ def test_cluster_down_others_continue_and_it_catches_up(reconciler: Reconciler, 
     port = server.port
     kubeconfig = _kubeconfig(tmp_path, edge, server.url, "edge-token", tls.ca_cert)
     edge_api = api_client_from_kubeconfig(kubeconfig, edge)
+    dev_api = api_client_from_kubeconfig(sandbox.kubeconfig, "dev")
     kfc_path = management_path(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE, edge)
+    repo = make_repo(tmp_path / "app", {"config.yaml": CONFIGMAP.format(value="one")})
     try:
         resources.attach_cluster(mgmt, edge, kubeconfig)
         wait_until(lambda: kfc_reason(mgmt, edge) == "ClusterReady", timeout=15, message="edge to be Ready")
         resources.create_project(mgmt, project, ["dev", edge])
         resources.create_secret(mgmt, project, "cfg", {"v": b"one"})
+        sources.create_source(mgmt, project, "app", str(repo), ref={"branch": "main"}, interval="2s")
         wait_until(lambda: decoded(get(edge_api, f"/api/v1/namespaces/{project}/secrets/cfg"), "v") == "one",
                    timeout=15, message="the Secret on edge")
+        wait_until(lambda: configmap_release(edge_api, project) == "one", timeout=20,
+                   message="the first commit on edge")
 
         server.stop()
         path = management_path(names.KIND_FEDERATED_SECRET, project, "cfg")
         json_request(mgmt, "PATCH", path, {"spec": {"template": {"data": {"v": base64.b64encode(b"two").decode()}}}},
                      content_type="application/merge-patch+json")
+        for value in ("two", "three"):
+            sha = commit(repo, {"config.yaml": CONFIGMAP.format(value=value)})
+            wait_until(lambda v=value: configmap_release(dev_api, project) == v, timeout=20,
+                       message=f"dev to get commit {value} while edge is down")
+            wait_until(lambda s=sha: ks_cluster(mgmt, project, "app", "dev").get("lastAppliedRevision", "")
+                       .endswith(s), timeout=10, message="dev's lastAppliedRevision")
         wait_until(lambda: decoded(secret_on(sandbox, "dev", project, "cfg"), "v") == "two", timeout=15,
-                   message="dev to get the change while edge is down")
+                   message="dev to get the secret change while edge is down")
         wait_until(lambda: fs_status(mgmt, project, "cfg").get(edge, {}).get("status") == "ClusterNotReachable",
                    timeout=15, message="the FederatedSecret status to say ClusterNotReachable for edge")
+        wait_until(lambda: ks_cluster(mgmt, project, "app", edge).get("status") == "ClusterNotReachable",
+                   timeout=15, message="the source status to say ClusterNotReachable for edge")
         assert fs_status(mgmt, project, "cfg")["dev"]["status"] == ""
+        assert ks_cluster(mgmt, project, "app", "dev").get("status") == ""
         wait_until(lambda: kfc_reason(mgmt, edge) == "ClusterNotReachable", timeout=15,
                    message="the KubeFedCluster to be Offline")
 
         server = ClusterServer(edge, tmp_path / "edge.db", "edge-token", tls, port)
         server.start()
         wait_until(lambda: decoded(get(edge_api, f"/api/v1/namespaces/{project}/secrets/cfg"), "v") == "two",
-                   timeout=30, message="edge to catch up by itself")
+                   timeout=30, message="edge to catch up with the secret by itself")
+        wait_until(lambda: configmap_release(edge_api, project) == "three", timeout=30,
+                   message="edge to catch up with the last commit by itself")
         wait_until(lambda: fs_status(mgmt, project, "cfg").get(edge, {}).get("status") == "", timeout=15,
-                   message="the edge status to clear")
+                   message="the edge secret status to clear")
+        wait_until(lambda: ks_cluster(mgmt, project, "app", edge).get("status") == "", timeout=15,
+                   message="the edge source status to clear")
         wait_until(lambda: kfc_reason(mgmt, edge) == "ClusterReady", timeout=15, message="edge Ready again")
     finally:
+        try:
+            sources.delete_source(mgmt, project, "app")
+        except Exception:  # noqa: BLE001 - cleanup
+            pass
         delete_project_and_wait(mgmt, project)
         for p in (kfc_path, f"/api/v1/namespaces/{names.FEDERATION_NAMESPACE}/secrets/{edge}-kubeconfig"):
             try:
