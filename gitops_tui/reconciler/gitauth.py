@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from gitops_tui.api import names
 from gitops_tui.reconciler.errors import AuthenticationFailed
@@ -66,9 +66,9 @@ def split_url_credentials(url: str) -> tuple[str, dict[str, bytes]]:
     netloc = parts.hostname or ""
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
-    creds = {names.GIT_USERNAME_KEY: (parts.username or "").encode()}
+    creds = {names.GIT_USERNAME_KEY: unquote(parts.username or "").encode()}
     if parts.password:
-        creds[names.GIT_PASSWORD_KEY] = parts.password.encode()
+        creds[names.GIT_PASSWORD_KEY] = unquote(parts.password).encode()
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), creds
 
 

@@ -196,6 +196,15 @@ def test_ssh_environment_uses_temporary_key_file() -> None:
     assert not key_file.exists() and not key_file.parent.exists()
 
 
+def test_url_credentials_are_split_and_unquoted() -> None:
+    from gitops_tui.reconciler.gitauth import split_url_credentials
+
+    url, creds = split_url_credentials("https://bob:p%40ss@git.example.com:8443/r.git")
+    assert url == "https://git.example.com:8443/r.git"
+    assert creds == {"username": b"bob", "password": b"p@ss"}
+    assert split_url_credentials("file:///tmp/r") == ("file:///tmp/r", {})
+
+
 def test_scrub_removes_secrets() -> None:
     creds = {"username": b"bob", "password": b"hunter2-long", "bearerToken": b"tok-123456"}
     text = "fatal: https://bob:hunter2-long@h/x Authorization: Basic Ym9iOmh1bnRlcjItbG9uZw== tok-123456"
