@@ -103,7 +103,12 @@ def git_environment(url: str, credentials: dict[str, bytes] | None) -> Iterator[
     GIT_SSH_COMMAND, deleted on exit. Raises AuthenticationFailed for unusable credentials.
     """
     env = _base_env()
-    config: list[tuple[str, str]] = [("credential.helper", ""), ("core.askPass", "/bin/false")]
+    config: list[tuple[str, str]] = [
+        ("credential.helper", ""),
+        ("core.askPass", "/bin/false"),
+        ("protocol.ext.allow", "never"),
+        ("protocol.fd.allow", "never"),
+    ]
     creds = credentials or {}
     scheme = urlsplit(url).scheme
     is_ssh = scheme == "ssh" or (not scheme and re.match(r"^[\w.-]+@[\w.-]+:", url) is not None)

@@ -298,3 +298,10 @@ def test_concurrent_fetches_of_one_url_share_the_cache(tmp_path: Path, local_rep
     assert results[0].path == results[2].path and results[0].commit == results[2].commit
     assert sum(1 for r in (results[0], results[2]) if r.checked_out) == 1
     assert all((r.path / "a.yaml").exists() for r in results)
+
+
+def test_command_transports_are_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    with pytest.raises(GitOperationFailed):
+        GitSource(tmp_path / "cache").fetch(f"ext::sh -c touch% {marker}", {"branch": "main"}, timeout=10)
+    assert not marker.exists()
