@@ -16,6 +16,7 @@ from gitops_tui.sandbox.server_common import (
 from gitops_tui.sandbox.server_errors import (
     ApiError, already_exists, bad_request, invalid, not_found, stale,
 )
+from gitops_tui.sandbox.server_fields import prune_unknown
 from gitops_tui.sandbox.server_query import decode_body
 from gitops_tui.sandbox.server_routing import ResourceRoute
 from gitops_tui.sandbox.store import AlreadyExists, Conflict, NotFound
@@ -93,7 +94,7 @@ class WriteOps:
     def create(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """POST a new object."""
         body = decode_body(req.body, req.header("Content-Type"))
-        obj = self._identity(rt, body, route)
+        obj = prune_unknown(rt, self._identity(rt, body, route), req.query.get("fieldValidation", ""))
         obj = _record(rt, None, self._strip_server_owned(obj), manager_name(req))
         return self._create_object(rt, obj, req)
 
@@ -159,6 +160,7 @@ class WriteOps:
     def update(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """PUT a whole object (or its status)."""
         body = self._identity(rt, decode_body(req.body, req.header("Content-Type")), route)
+        prune_unknown(rt, body, req.query.get("fieldValidation", ""))
         expected = parse_rv(meta(body).get("resourceVersion"))
         with self.store.lock:
             live = self._live(rt, route)
@@ -268,7 +270,7 @@ class WriteOps:
                 raise ApiError(422, "the patch did not produce an object", "Invalid")
             if meta(patched).get("resourceVersion") != live["metadata"]["resourceVersion"]:
                 raise stale(rt.group, rt.plural, route.name or "")
-            patched = self._identity(rt, patched, route)
+            patched = prune_unknown(rt, self._identity(rt, patched, route), req.query.get("fieldValidation", ""))
             new = self._finalize(rt, live, patched, route.subresource)
             new = _record(rt, live, new, manager_name(req), route.subresource)
             return self._persist_update(rt, live, new, req)
@@ -285,7 +287,7 @@ class WriteOps:
         config = decode_body(req.body, "application/yaml")
         if not config.get("apiVersion") or not config.get("kind"):
             raise bad_request("apiVersion and kind must be set in an apply configuration")
-        config = self._identity(rt, config, route)
+        config = prune_unknown(rt, self._identity(rt, config, route), req.query.get("fieldValidation", ""))
         expected = meta(config).pop("resourceVersion", None)
         force = req.flag("force")
         with self.store.lock:

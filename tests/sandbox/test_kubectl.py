@@ -178,3 +178,15 @@ def test_namespace_delete_removes_contents(kubectl) -> None:
     assert kubectl("get", "namespace", "kc-ns", check=False).returncode != 0
     kubectl("create", "namespace", "kc-ns")
     assert "No resources found" in kubectl("get", "configmaps", "-n", "kc-ns").stderr
+
+
+def test_apply_validation_rejects_unknown_fields(kubectl) -> None:
+    kubectl("create", "namespace", "kc-validate")
+    typo = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo, namespace: kc-validate}\n"
+            "data: {a: b}\ndta: {c: d}\n")
+    refused = kubectl("apply", "-f", "-", input=typo, check=False)
+    assert refused.returncode != 0 and 'unknown field "dta"' in refused.stderr
+    assert kubectl("get", "configmap", "typo", "-n", "kc-validate", check=False).returncode != 0
+    kubectl("apply", "--validate=false", "-f", "-", input=typo)
+    stored = json.loads(kubectl("get", "configmap", "typo", "-n", "kc-validate", "-o", "json").stdout)
+    assert stored["data"] == {"a": "b"} and "dta" not in stored, "unknown fields are dropped"
