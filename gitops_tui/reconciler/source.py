@@ -209,7 +209,7 @@ class _GitRunner:
         """A one-sentence, secret-free message for a failed git command."""
         stderr = scrub(str(exc.stderr or ""), self.creds).strip()
         lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-        lines = [re.sub(r"^(stderr: ?'|fatal: |error: )", "", line).rstrip("'") for line in lines]
+        lines = [re.sub(r"^(fatal: |error: )", "", re.sub(r"^stderr: ?'", "", line)).rstrip("'") for line in lines]
         detail = "; ".join(lines[-3:]) or f"exit status {exc.status}"
         if "Timeout:" in str(exc.stderr or "") or exc.status in (-9, 137):
             return f"git operation on {self.shown_url} timed out after {self.timeout:g}s"
