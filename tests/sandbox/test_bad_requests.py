@@ -140,3 +140,27 @@ def test_empty_body_is_400(sandbox_http, method: str) -> None:
     path = CMS if method == "POST" else CMS + "/p"
     headers = {"Content-Type": "application/merge-patch+json" if method == "PATCH" else "application/json"}
     _status(sandbox_http(method, path, b"", headers=headers), 400, "BadRequest")
+
+
+def test_kubeconfig_and_key_are_private_and_tls_is_reused(sandbox_server, sandbox_kubeconfig) -> None:
+    import stat
+
+    from gitops_tui.sandbox.tls import ensure_tls
+
+    assert stat.S_IMODE(sandbox_kubeconfig.stat().st_mode) == 0o600
+    assert stat.S_IMODE(sandbox_server.tls.server_key.stat().st_mode) == 0o600
+    before = sandbox_server.tls.ca_cert.read_bytes()
+    again = ensure_tls(sandbox_server.tls.ca_cert.parent)
+    assert again == sandbox_server.tls and again.ca_cert.read_bytes() == before
+
+
+def test_certificate_is_only_trusted_through_the_sandbox_ca(sandbox_server) -> None:
+    untrusting = ssl.create_default_context()
+    with socket.create_connection(("127.0.0.1", sandbox_server.port), timeout=10) as raw:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            untrusting.wrap_socket(raw, server_hostname="localhost")
+    trusting = ssl.create_default_context(cafile=str(sandbox_server.tls.ca_cert))
+    for hostname in ("localhost", "127.0.0.1"):
+        with socket.create_connection(("127.0.0.1", sandbox_server.port), timeout=10) as raw:
+            with trusting.wrap_socket(raw, server_hostname=hostname) as tls:
+                assert tls.version() in ("TLSv1.2", "TLSv1.3")

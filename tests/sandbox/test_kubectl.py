@@ -190,3 +190,11 @@ def test_apply_validation_rejects_unknown_fields(kubectl) -> None:
     kubectl("apply", "--validate=false", "-f", "-", input=typo)
     stored = json.loads(kubectl("get", "configmap", "typo", "-n", "kc-validate", "-o", "json").stdout)
     assert stored["data"] == {"a": "b"} and "dta" not in stored, "unknown fields are dropped"
+
+
+def test_server_dry_run_persists_nothing(kubectl) -> None:
+    kubectl("create", "namespace", "kc-dry")
+    out = kubectl("create", "configmap", "ghost", "-n", "kc-dry", "--from-literal=a=1", "--dry-run=server")
+    assert "configmap/ghost created (server dry run)" in out.stdout
+    kubectl("apply", "--server-side", "--dry-run=server", "-f", "-", input=_deployment("kc-dry", 1))
+    assert "No resources found" in kubectl("get", "configmaps,deployments", "-n", "kc-dry").stderr
