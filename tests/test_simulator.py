@@ -164,3 +164,56 @@ def test_management_cluster_is_simulated_too(sandbox, namespace: str) -> None:
     sandbox.kubectl("management", "apply", "-n", namespace, "-f", "-", input=_deployment("m", "nginx", 1))
     wait_until(lambda: (_get(sandbox, "management", "deployment", "m", namespace).get("status") or {})
                .get("availableReplicas") == 1, timeout=20, message="management deployment available")
+
+
+# -- watch expiry and restarts, with an in-process cluster -------------------------------------
+
+
+def _web(name: str) -> dict:
+    return json.loads(_deployment(name, "nginx:1.27", replicas=1))
+
+
+def test_simulator_relists_after_410_and_survives_a_cluster_restart(tmp_path) -> None:
+    from kubernetes import client
+
+    from gitops_tui.sandbox.server import ClusterServer
+    from gitops_tui.sandbox.simulator import ClusterSimulator, api_client_for
+    from gitops_tui.sandbox.tls import ensure_tls
+
+    tls = ensure_tls(tmp_path / "tls")
+
+    def serve(port: int = 0) -> ClusterServer:
+        server = ClusterServer("dev", tmp_path / "dev.db", "t0ken", tls, port=port,
+                               keep_revisions=5, bookmark_interval=600)
+        server.start()
+        return server
+
+    server = serve()
+    api = api_client_for(server.url, "t0ken", str(tls.ca_cert))
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    sim = ClusterSimulator("dev", api, delay=0.1, watch_timeout=1)
+    sim.start()
+
+    def available(name: str) -> bool:
+        data = json.loads(apps.read_namespaced_deployment(name, "default", _preload_content=False).data)
+        return (data.get("status") or {}).get("availableReplicas") == 1
+
+    try:
+        apps.create_namespaced_deployment("default", _web("first"))
+        wait_until(lambda: available("first"), timeout=15, message="first available")
+        # Unrelated writes push the watched resourceVersion out of the kept history: the next
+        # watch gets 410 Expired and the simulator must list again.
+        for i in range(12):
+            core.create_namespaced_config_map("default", {"metadata": {"name": f"filler-{i}"}})
+        wait_until(lambda: sim.expired_relists > 0, timeout=15, message="a 410 relist")
+        apps.create_namespaced_deployment("default", _web("second"))
+        wait_until(lambda: available("second"), timeout=15, message="second available")
+
+        port = server.port
+        server.stop()
+        server = serve(port)
+        apps.create_namespaced_deployment("default", _web("third"))
+        wait_until(lambda: available("third"), timeout=20, message="third available after a restart")
+    finally:
+        sim.stop()
+        server.stop()

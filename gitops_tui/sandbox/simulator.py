@@ -201,10 +201,14 @@ def status_patch(old: Status, new: Status) -> Status | None:
 class ClusterSimulator:
     """Simulates the workload controllers of one cluster, as a client of its API server."""
 
-    def __init__(self, name: str, api_client: client.ApiClient, delay: float | None = None) -> None:
+    def __init__(self, name: str, api_client: client.ApiClient, delay: float | None = None,
+                 watch_timeout: int = WATCH_TIMEOUT) -> None:
         self.name = name
         self.api_client = api_client
         self.delay = sim_delay() if delay is None else delay
+        self.watch_timeout = watch_timeout
+        #: How often a watch was answered 410 Expired and the kind was listed again.
+        self.expired_relists = 0
         self._stop = threading.Event()
         self._cv = threading.Condition()
         self._heap: list[tuple[float, Key]] = []
@@ -302,10 +306,20 @@ class ClusterSimulator:
             try:
                 self._list_and_watch(ops)
                 backoff = 0.2
-            except Exception as exc:  # noqa: BLE001 - 410, restarts, connection errors: relist
+            except client.ApiException as exc:
                 if self._stop.is_set():
                     return
-                log.debug("simulator %s: %s watch ended: %s", self.name, ops.kind, exc)
+                if exc.status == 410:  # history compacted: relist at once
+                    log.debug("simulator %s: %s watch expired; relisting", self.name, ops.kind)
+                    self.expired_relists += 1
+                    continue
+                log.debug("simulator %s: %s watch failed: %s", self.name, ops.kind, exc.status)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception as exc:  # noqa: BLE001 - restarts, connection errors: relist
+                if self._stop.is_set():
+                    return
+                log.debug("simulator %s: %s watch ended: %s", self.name, ops.kind, type(exc).__name__)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -317,17 +331,17 @@ class ClusterSimulator:
             self._seen(ops.kind, item)
         rv = (listing.get("metadata") or {}).get("resourceVersion")
         while not self._stop.is_set():
-            w = watch.Watch()
+            # return_type "object": events carry plain dicts; an ERROR event (410 Expired) raises
+            # ApiException, and the caller relists.
+            w = watch.Watch(return_type="object")
             self._watches.append(w)
             try:
-                for event in w.stream(list_fn, resource_version=rv, timeout_seconds=WATCH_TIMEOUT,
-                                      allow_watch_bookmarks=True, deserialize=False,
-                                      _request_timeout=WATCH_TIMEOUT + 15):
+                for event in w.stream(list_fn, resource_version=rv, timeout_seconds=self.watch_timeout,
+                                      allow_watch_bookmarks=True,
+                                      _request_timeout=self.watch_timeout + 15):
                     if self._stop.is_set():
                         return
-                    obj = event.get("object") or {}
-                    if event.get("type") == "ERROR":
-                        raise client.ApiException(status=obj.get("code"), reason=obj.get("reason"))
+                    obj = event.get("raw_object") or {}
                     rv = (obj.get("metadata") or {}).get("resourceVersion") or rv
                     if event.get("type") in ("ADDED", "MODIFIED"):
                         self._seen(ops.kind, obj)
