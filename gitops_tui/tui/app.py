@@ -87,6 +87,9 @@ class GitOpsApp(App):
                 signal.signal(signal.SIGHUP, lambda *_: self.call_later(self.exit))
 
     def _remember_theme(self, theme: object) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.restyle()
         name = getattr(theme, "name", "")
         if self._remember and name in self.console_themes:
             theme_files.remember_theme(name)

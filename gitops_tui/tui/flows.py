@@ -100,7 +100,7 @@ class Flows:
 
         def done(reason: str | None) -> None:
             if reason:
-                self.run_op(f"Suspend {source.name}", ops.suspend_source, source.namespace, source.name, reason)
+                self.run_op(f"Suspend {source.name}", ops.suspend_source, source.project, source.name, reason)
 
         self.app.push_screen(SuspendDialog(f"source {source.project}/{source.name}"), done)
 
@@ -128,7 +128,7 @@ class Flows:
             suspended = [s for s in model.sources(self.app.backend.state) if s.project == project and s.suspension]
 
             def fetch_all() -> str:
-                return "\n".join(f"# {s.name}\n{ops.preview_resume(s.namespace, s.name)}" for s in suspended)
+                return "\n".join(f"# {s.name}\n{ops.preview_resume(project, s.name)}" for s in suspended)
 
             self._fetch_then(
                 "Resume preview", fetch_all,
@@ -143,10 +143,10 @@ class Flows:
             self.app.notify(f"{source.name} is not suspended.", severity="warning")
             return
         self._fetch_then(
-            "Resume preview", lambda: ops.preview_resume(source.namespace, source.name),
+            "Resume preview", lambda: ops.preview_resume(source.project, source.name),
             lambda text: self._confirm_resume(f"source {source.name}", text,
                                               lambda: self.run_op(f"Resume {source.name}", ops.resume_source,
-                                                                  source.namespace, source.name)),
+                                                                  source.project, source.name)),
         )
 
     def _confirm_resume(self, subject: str, preview: str, go: Callable[[], object]) -> None:
@@ -158,7 +158,7 @@ class Flows:
         source = self._need_source()
         if source is not None:
             self.run_op(f"Reconcile {source.name}", self.app.backend.ops.request_reconcile,
-                        source.namespace, source.name)
+                        source.project, source.name)
 
     def action_delete(self) -> None:
         """Delete a source after a confirmation listing what each cluster loses."""
@@ -167,15 +167,15 @@ class Flows:
             return
         ops = self.app.backend.ops
 
-        def confirm(counts: dict[str, int]) -> None:
-            body = delete_body(f"source {source.project}/{source.name}", counts)
+        def confirm(objects: dict[str, list[str]]) -> None:
+            body = delete_body(f"source {source.project}/{source.name}", objects)
             self.app.push_screen(
                 ConfirmDialog(f"Delete {source.name}", body, "Delete", variant="error"),
-                lambda ok: self.run_op(f"Delete {source.name}", ops.delete_source, source.namespace, source.name)
+                lambda ok: self.run_op(f"Delete {source.name}", ops.delete_source, source.project, source.name)
                 if ok else None,
             )
 
-        self._fetch_then("Delete preview", lambda: ops.delete_preview(source.namespace, source.name), confirm)
+        self._fetch_then("Delete preview", lambda: ops.delete_preview(source.project, source.name), confirm)
 
     def action_new(self) -> None:
         """New secret on the Secrets pane, else a new source."""

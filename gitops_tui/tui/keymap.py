@@ -40,7 +40,7 @@ BINDINGS = [
     Binding("slash", "filter", "Filter", key_display="/"),
     Binding("escape", "clear_filter", "Clear filter", show=False),
     Binding("question_mark", "help", "Help", key_display="?"),
-    Binding("q", "quit", "Quit"),
+    Binding("q", "app.quit", "Quit"),
     Binding("tab", "next_pane", "Next pane", show=False, priority=True),
     Binding("shift+tab", "previous_pane", "Previous pane", show=False, priority=True),
     *[Binding(str(i + 1), f"pane('{p.id}')", p.title, show=False) for i, p in enumerate(PANES)],

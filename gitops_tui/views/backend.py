@@ -22,12 +22,12 @@ KIND_KEYS = {
 
 
 class Operations(Protocol):
-    """Writes to the management cluster (each blocking; run them in a worker)."""
+    """Writes to the management cluster (each blocking; run them in a worker). Sources are named by project."""
 
-    def suspend_source(self, namespace: str, name: str, reason: str) -> str:
+    def suspend_source(self, project: str, name: str, reason: str) -> str:
         """Suspend one source with a reason; return a one-line result."""
 
-    def resume_source(self, namespace: str, name: str) -> str:
+    def resume_source(self, project: str, name: str) -> str:
         """Resume one source; return a one-line result."""
 
     def suspend_project(self, project: str, reason: str) -> str:
@@ -36,16 +36,16 @@ class Operations(Protocol):
     def resume_project(self, project: str) -> str:
         """Resume every source of a project."""
 
-    def request_reconcile(self, namespace: str, name: str) -> str:
+    def request_reconcile(self, project: str, name: str) -> str:
         """Ask the reconciler to reconcile a source now."""
 
-    def preview_resume(self, namespace: str, name: str) -> str:
+    def preview_resume(self, project: str, name: str) -> str:
         """Return the dry-run diff a resume would revert ('' when nothing)."""
 
-    def delete_preview(self, namespace: str, name: str) -> dict[str, int]:
-        """Return how many objects each cluster would lose if the source were deleted."""
+    def delete_preview(self, project: str, name: str) -> dict[str, list[str]]:
+        """Return the objects each cluster would lose if the source were deleted."""
 
-    def delete_source(self, namespace: str, name: str) -> str:
+    def delete_source(self, project: str, name: str) -> str:
         """Delete a source (its objects are pruned from every cluster)."""
 
     def create_source(self, request: SourceRequest) -> str:

@@ -26,6 +26,7 @@ def name_error(name: str) -> str | None:
 class SourceRequest:
     """What the new-source form asks for."""
 
+    project: str
     namespace: str
     name: str = ""
     url: str = ""
@@ -71,6 +72,7 @@ def validate_source(req: SourceRequest, known_sources: set[str], known_clusters:
 class SecretRequest:
     """What the new-secret form asks for (values never leave this object except to the API)."""
 
+    project: str
     namespace: str
     name: str = ""
     kind: str = "basic"

@@ -125,10 +125,9 @@ def clusters_table(state: ManagementState, now: datetime) -> Table:
     for cluster in state.items("clusters"):
         status, message = _cluster_status(cluster)
         st = cluster.get("status") or {}
-        version = st.get("kubernetesVersion") or st.get("version") or (
-            (cluster.get("metadata") or {}).get("annotations") or {}
-        ).get("gitops-tui.io/kubernetes-version", "-")
         name = cluster["metadata"]["name"]
+        probed = state.get("versions", "", name) or {}
+        version = probed.get("version") or st.get("kubernetesVersion") or st.get("version") or "-"
         rows.append(
             Row(
                 key=name,

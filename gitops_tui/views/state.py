@@ -16,7 +16,9 @@ KINDS = (
     "kustomizations",
     "events",
     "leases",
+    "versions",
 )
+"""``versions`` holds ``{metadata: {name}, version}`` per workload cluster, read from its /version."""
 
 #: Events kept in memory; older ones fall off the stream.
 MAX_EVENTS = 500
@@ -89,7 +91,11 @@ class ManagementState:
             return  # the audit trail keeps what was seen
         key = object_key(change.obj)
         self._events = [e for e in self._events if object_key(e) != key]
-        self._events.append(change.obj)
+        when = event_time(change.obj)
+        index = len(self._events)
+        while index > 0 and event_time(self._events[index - 1]) > when:
+            index -= 1
+        self._events.insert(index, change.obj)
         if len(self._events) > MAX_EVENTS:
             del self._events[: len(self._events) - MAX_EVENTS]
 

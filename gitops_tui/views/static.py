@@ -47,7 +47,14 @@ class StaticOperations:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         """(operation, arguments) of every call, secrets excluded."""
 
-    def _ks(self, namespace: str, name: str) -> dict[str, Any]:
+    def _namespace(self, project: str) -> str:
+        for ns, name in model.project_by_namespace(self.state).items():
+            if name == project:
+                return ns
+        raise LookupError(f"Project {project} was not found.")
+
+    def _ks(self, project: str, name: str) -> dict[str, Any]:
+        namespace = self._namespace(project)
         obj = self.state.get("kustomizations", namespace, name)
         if obj is None:
             raise LookupError(f"Source {namespace}/{name} was not found.")
@@ -56,10 +63,10 @@ class StaticOperations:
     def _stamp(self) -> str:
         return self._now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def suspend_source(self, namespace: str, name: str, reason: str) -> str:
+    def suspend_source(self, project: str, name: str, reason: str) -> str:
         """Set suspend and the suspension annotations."""
-        self.calls.append(("suspend_source", (namespace, name, reason)))
-        obj = self._ks(namespace, name)
+        self.calls.append(("suspend_source", (project, name, reason)))
+        obj = self._ks(project, name)
         obj["spec"]["template"]["spec"]["suspend"] = True
         annotations = obj["metadata"].setdefault("annotations", {})
         annotations.update(
@@ -68,10 +75,10 @@ class StaticOperations:
         self.state.apply(Change("kustomizations", "MODIFIED", obj))
         return f"Suspended {name}."
 
-    def resume_source(self, namespace: str, name: str) -> str:
+    def resume_source(self, project: str, name: str) -> str:
         """Clear suspend and the suspension annotations."""
-        self.calls.append(("resume_source", (namespace, name)))
-        obj = self._ks(namespace, name)
+        self.calls.append(("resume_source", (project, name)))
+        obj = self._ks(project, name)
         obj["spec"]["template"]["spec"]["suspend"] = False
         for key in (names.SUSPENDED_BY, names.SUSPEND_REASON, names.SUSPENDED_AT):
             obj["metadata"].get("annotations", {}).pop(key, None)
@@ -86,7 +93,7 @@ class StaticOperations:
         self.calls.append(("suspend_project", (project, reason)))
         for s in self._project_sources(project):
             if s.kustomization is not None and s.suspension is None:
-                self.suspend_source(s.namespace, s.name, reason)
+                self.suspend_source(project, s.name, reason)
         return f"Suspended project {project}."
 
     def resume_project(self, project: str) -> str:
@@ -94,33 +101,35 @@ class StaticOperations:
         self.calls.append(("resume_project", (project,)))
         for s in self._project_sources(project):
             if s.suspension is not None:
-                self.resume_source(s.namespace, s.name)
+                self.resume_source(project, s.name)
         return f"Resumed project {project}."
 
-    def request_reconcile(self, namespace: str, name: str) -> str:
+    def request_reconcile(self, project: str, name: str) -> str:
         """Record the reconcile request annotation."""
-        self.calls.append(("request_reconcile", (namespace, name)))
-        obj = self._ks(namespace, name)
+        self.calls.append(("request_reconcile", (project, name)))
+        obj = self._ks(project, name)
         obj["metadata"].setdefault("annotations", {})[names.REQUESTED_AT] = self._stamp()
         self.state.apply(Change("kustomizations", "MODIFIED", obj))
         return f"Reconcile of {name} requested."
 
-    def preview_resume(self, namespace: str, name: str) -> str:
+    def preview_resume(self, project: str, name: str) -> str:
         """Return the recorded preview for the source ('' when none was recorded)."""
-        self.calls.append(("preview_resume", (namespace, name)))
-        return (self.extras.get("resumePreviews") or {}).get(f"{namespace}/{name}", "")
+        self.calls.append(("preview_resume", (project, name)))
+        return (self.extras.get("resumePreviews") or {}).get(f"{self._namespace(project)}/{name}", "")
 
-    def delete_preview(self, namespace: str, name: str) -> dict[str, int]:
-        """Count inventory entries per placed cluster."""
-        self.calls.append(("delete_preview", (namespace, name)))
-        view = next((s for s in model.sources(self.state) if (s.namespace, s.name) == (namespace, name)), None)
-        if view is None:
-            raise LookupError(f"Source {namespace}/{name} was not found.")
-        return {c: (view.cells[c].inventory if c in view.cells else 0) for c in view.clusters}
+    def delete_preview(self, project: str, name: str) -> dict[str, list[str]]:
+        """List the inventory of each cluster of the source."""
+        self.calls.append(("delete_preview", (project, name)))
+        ks = self._ks(project, name)
+        return {
+            entry.get("name", ""): [i.get("id", "") for i in entry.get("inventory") or []]
+            for entry in (ks.get("status") or {}).get("clusters") or []
+        }
 
-    def delete_source(self, namespace: str, name: str) -> str:
+    def delete_source(self, project: str, name: str) -> str:
         """Remove both management objects."""
-        self.calls.append(("delete_source", (namespace, name)))
+        self.calls.append(("delete_source", (project, name)))
+        namespace = self._namespace(project)
         for kind in ("gitrepositories", "kustomizations"):
             obj = self.state.get(kind, namespace, name)
             if obj is not None:
@@ -129,7 +138,7 @@ class StaticOperations:
 
     def create_source(self, request: SourceRequest) -> str:
         """Add a repository and a kustomization."""
-        self.calls.append(("create_source", (request.namespace, request.name)))
+        self.calls.append(("create_source", (request.project, request.name)))
         placement = {"clusters": [{"name": c} for c in request.clusters]}
         meta = {"name": request.name, "namespace": request.namespace}
         ref = {request.ref_kind: request.ref}
@@ -148,7 +157,7 @@ class StaticOperations:
 
     def create_secret(self, request: SecretRequest) -> str:
         """Add a FederatedSecret holding only placeholder values (the recorded keys matter)."""
-        self.calls.append(("create_secret", (request.namespace, request.name, request.kind)))
+        self.calls.append(("create_secret", (request.project, request.name, request.kind)))
         keys = {"basic": ("username", "password"), "token": ("bearerToken",), "ssh": ("identity", "known_hosts")}
         data = {k: "" for k in keys.get(request.kind, ())}
         self.state.apply(Change("secrets", "ADDED", {

@@ -129,16 +129,19 @@ def resume_body(preview: str) -> Text:
     return text
 
 
-def delete_body(subject: str, counts: dict[str, int], orphan: bool = False) -> Text:
-    """The delete dialog's body: objects each cluster will lose."""
+def delete_body(subject: str, objects: dict[str, list[str]]) -> Text:
+    """The delete dialog's body: how many objects each cluster will lose, and which."""
     text = Text(f"Delete {subject}?\n\n")
-    if orphan:
-        text.append("Objects are orphaned (kept) on every cluster.\n")
     total = 0
-    for cluster, count in sorted(counts.items()):
+    for cluster, items in sorted(objects.items()):
+        count = len(items)
         total += count
-        text.append(f"  {cluster:<12} loses {count} object{'s' if count != 1 else ''}\n")
-    if not counts:
+        text.append(f"  {cluster:<12} loses {count} object{'s' if count != 1 else ''}\n", style="bold")
+        for item in items[:5]:
+            text.append(f"      {item}\n")
+        if count > 5:
+            text.append(f"      ... and {count - 5} more\n")
+    if not objects:
         text.append("  Not placed on any cluster.\n")
     text.append(f"\nTotal: {total} object{'s' if total != 1 else ''} pruned.", style="bold")
     return text

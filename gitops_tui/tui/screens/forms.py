@@ -113,6 +113,7 @@ class SourceForm(FormDialog):
     def request(self) -> SourceRequest:
         """Read the fields into a request."""
         return SourceRequest(
+            project=self.project,
             namespace=self.namespace,
             name=self.query_one("#name", Input).value.strip(),
             url=self.query_one("#url", Input).value.strip(),
@@ -183,6 +184,7 @@ class SecretForm(FormDialog):
             except (OSError, UnicodeDecodeError):
                 errors["identity"] = "That key file cannot be read."
         req = SecretRequest(
+            project=self.project,
             namespace=self.namespace,
             name=self.query_one("#name", Input).value.strip(),
             kind=kind,

@@ -71,6 +71,14 @@ class MainScreen(Flows, Screen):
         self.pane.refresh_from(backend.state, now, force=force)
         self.update_detail()
 
+    def restyle(self) -> None:
+        """Redraw everything (after a theme change: the status colours are baked into the rows)."""
+        self.query_one(StatusHeader)._shown = None
+        self._detail_shown = None
+        for pane in self.query(ResourcePane):
+            pane.mark_stale()
+        self.redraw(force=True)
+
     def _header_stale(self) -> bool:
         state = self.app.backend.state
         seen = tuple(state.kind_versions[k] for k in ("kustomizations", "gitrepositories", "leases"))
@@ -95,13 +103,18 @@ class MainScreen(Flows, Screen):
 
     def update_detail(self) -> None:
         """Show the highlighted object's key facts; a suspension always shows who, why and since."""
-        detail = self.query_one("#detail", Static)
+        text = self._detail_text()
+        key = (text.plain, repr(text.spans), str(text.style))
+        if key != getattr(self, "_detail_shown", None):
+            self._detail_shown = key
+            self.query_one("#detail", Static).update(text)
+
+    def _detail_text(self) -> Text:
         source = self.selected_source()
         variables = self.app.theme_variables
         if source is None:
             row = self.pane.table_rows.get(self.pane.selected_key() or "")
-            detail.update(Text(" ".join(row.cells[:4]) if row else "", no_wrap=True, overflow="ellipsis"))
-            return
+            return Text(" ".join(row.cells[:4]) if row else "", no_wrap=True, overflow="ellipsis")
         if source.suspension:
             text = Text(f"{g.glyph(g.SUSPENDED)} {source.name} suspended {suspension_text(source.suspension, self.app.backend.now())}",
                         style=status_style(g.SUSPENDED, variables), no_wrap=True, overflow="ellipsis")
@@ -109,7 +122,7 @@ class MainScreen(Flows, Screen):
             text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f"{g.glyph(source.status)} {source.name} ", style=status_style(source.status, variables))
             text.append(f"{source.url} {source.ref} {source.path} {source.message}")
-        detail.update(text)
+        return text
 
     def selected_source(self) -> model.SourceView | None:
         """The source under the cursor (Sources, Propagation), or None."""

@@ -18,7 +18,10 @@ class StatusHeader(Static):
     """
 
     def show(self, info: HeaderInfo) -> None:
-        """Render the header from a HeaderInfo."""
+        """Render the header from a HeaderInfo (nothing is sent when it did not change)."""
+        if info == getattr(self, "_shown", None):
+            return
+        self._shown = info
         v = self.app.theme_variables
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("gitops-tui ", style="bold")

@@ -73,6 +73,10 @@ class ResourcePane(Vertical):
         """True when a kind this pane shows changed since the last redraw."""
         return any(state.kind_versions.get(k, 0) != self._seen.get(k, -1) for k in self.kinds)
 
+    def mark_stale(self) -> None:
+        """Force a redraw the next time the pane is shown."""
+        self._seen = {}
+
     def selected_key(self) -> str | None:
         """Key of the highlighted row, or None."""
         table = self.table
@@ -106,8 +110,11 @@ class ResourcePane(Vertical):
                 self._columns = built.columns
             for row in rows:
                 table.add_row(*self._styled(row), key=row.key)
+            first_fill = not self._keys
             self._keys = keys
-            if previous in keys:
+            if first_fill and self.object_kind == "event" and keys:
+                table.move_cursor(row=len(keys) - 1, animate=False)
+            elif previous in keys:
                 table.move_cursor(row=keys.index(previous), animate=False)
             elif keys:
                 table.move_cursor(row=min(max(cursor, 0), len(keys) - 1), animate=False)
