@@ -20,7 +20,7 @@ from gitops_tui.kube.client import api_client_from_kubeconfig, json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.reconciler.manager import Reconciler
 from gitops_tui.reconciler.webhook import WebhookReceiver
-from tests.reconciler.test_management import delete_project_and_wait, get, unique
+from tests.reconciler.test_management import get, unique
 from tests.waiting import wait_until
 
 TOKEN = "s3cret-hook-token"
