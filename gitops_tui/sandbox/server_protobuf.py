@@ -11,7 +11,7 @@ from gitops_tui.sandbox.server_errors import ApiError
 MAGIC = b"k8s\x00"
 
 # A schema maps field number -> (json name, type). Types: "string", "bytes", "int", "bool", "time",
-# ("map", value_type), ("list", type) or a nested schema dict.
+# ("map", value_type), ("list", type) or a nested schema dict; the name "" inlines a message.
 Schema = dict[int, tuple[str, Any]]
 
 _TYPE_META: Schema = {1: ("apiVersion", "string"), 2: ("kind", "string")}
@@ -39,6 +39,42 @@ _SUBJECT: Schema = {1: ("kind", "string"), 2: ("apiGroup", "string"), 3: ("name"
 _ROLE_REF: Schema = {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")}
 _LABEL_SELECTOR: Schema = {1: ("matchLabels", ("map", "string"))}
 _BINDING: Schema = {1: ("metadata", _OBJECT_META), 2: ("subjects", ("list", _SUBJECT)), 3: ("roleRef", _ROLE_REF)}
+_SELECTOR: Schema = {1: ("matchLabels", ("map", "string")),
+                     2: ("matchExpressions", ("list", {1: ("key", "string"), 2: ("operator", "string"),
+                                                       3: ("values", ("list", "string"))}))}
+_PORT: Schema = {1: ("name", "string"), 2: ("hostPort", "int"), 3: ("containerPort", "int"),
+                 4: ("protocol", "string"), 5: ("hostIP", "string")}
+_ENV: Schema = {1: ("name", "string"), 2: ("value", "string")}
+_RESOURCES: Schema = {1: ("limits", ("map", "quantity")), 2: ("requests", ("map", "quantity"))}
+_MOUNT: Schema = {1: ("name", "string"), 2: ("readOnly", "bool"), 3: ("mountPath", "string"),
+                  4: ("subPath", "string")}
+_CONTAINER: Schema = {
+    1: ("name", "string"), 2: ("image", "string"), 3: ("command", ("list", "string")),
+    4: ("args", ("list", "string")), 5: ("workingDir", "string"), 6: ("ports", ("list", _PORT)),
+    7: ("env", ("list", _ENV)), 8: ("resources", _RESOURCES), 9: ("volumeMounts", ("list", _MOUNT)),
+    13: ("terminationMessagePath", "string"), 14: ("imagePullPolicy", "string"), 16: ("stdin", "bool"),
+    17: ("stdinOnce", "bool"), 18: ("tty", "bool"), 20: ("terminationMessagePolicy", "string"),
+}
+_POD_SPEC: Schema = {
+    2: ("containers", ("list", _CONTAINER)), 3: ("restartPolicy", "string"),
+    4: ("terminationGracePeriodSeconds", "int"), 5: ("activeDeadlineSeconds", "int"),
+    6: ("dnsPolicy", "string"), 7: ("nodeSelector", ("map", "string")), 8: ("serviceAccountName", "string"),
+    10: ("nodeName", "string"), 11: ("hostNetwork", "bool"), 12: ("hostPID", "bool"), 13: ("hostIPC", "bool"),
+    15: ("imagePullSecrets", ("list", _LOCAL_REF)), 16: ("hostname", "string"), 17: ("subdomain", "string"),
+    19: ("schedulerName", "string"), 20: ("initContainers", ("list", _CONTAINER)),
+    24: ("priorityClassName", "string"),
+}
+_TEMPLATE: Schema = {1: ("metadata", _OBJECT_META), 2: ("spec", _POD_SPEC)}
+_JOB_SPEC: Schema = {1: ("parallelism", "int"), 2: ("completions", "int"), 3: ("activeDeadlineSeconds", "int"),
+                     4: ("selector", _SELECTOR), 6: ("template", _TEMPLATE), 7: ("backoffLimit", "int"),
+                     8: ("ttlSecondsAfterFinished", "int"), 9: ("completionMode", "string"),
+                     10: ("suspend", "bool")}
+_SERVICE_PORT: Schema = {1: ("name", "string"), 2: ("protocol", "string"), 3: ("port", "int"),
+                         4: ("targetPort", "intorstr"), 5: ("nodePort", "int"), 6: ("appProtocol", "string")}
+_INGRESS_BACKEND: Schema = {4: ("service", {1: ("name", "string"),
+                                            2: ("port", {1: ("name", "string"), 2: ("number", "int")})})}
+_INGRESS_RULE: Schema = {1: ("host", "string"), 2: ("", {1: ("http", {1: ("paths", ("list", {
+    1: ("path", "string"), 2: ("backend", _INGRESS_BACKEND), 3: ("pathType", "string")}))})})}
 
 KINDS: dict[tuple[str, str], Schema] = {
     ("v1", "Namespace"): {1: ("metadata", _OBJECT_META),
@@ -57,6 +93,24 @@ KINDS: dict[tuple[str, str], Schema] = {
         3: ("aggregationRule", {1: ("clusterRoleSelectors", ("list", _LABEL_SELECTOR))})},
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): _BINDING,
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): _BINDING,
+    ("apps/v1", "Deployment"): {1: ("metadata", _OBJECT_META), 2: ("spec", {
+        1: ("replicas", "int"), 2: ("selector", _SELECTOR), 3: ("template", _TEMPLATE),
+        4: ("strategy", {1: ("type", "string"),
+                         2: ("rollingUpdate", {1: ("maxUnavailable", "intorstr"), 2: ("maxSurge", "intorstr")})}),
+        5: ("minReadySeconds", "int"), 6: ("revisionHistoryLimit", "int"), 7: ("paused", "bool"),
+        9: ("progressDeadlineSeconds", "int")})},
+    ("batch/v1", "Job"): {1: ("metadata", _OBJECT_META), 2: ("spec", _JOB_SPEC)},
+    ("batch/v1", "CronJob"): {1: ("metadata", _OBJECT_META), 2: ("spec", {
+        1: ("schedule", "string"), 2: ("startingDeadlineSeconds", "int"), 3: ("concurrencyPolicy", "string"),
+        4: ("suspend", "bool"), 5: ("jobTemplate", {1: ("metadata", _OBJECT_META), 2: ("spec", _JOB_SPEC)}),
+        6: ("successfulJobsHistoryLimit", "int"), 7: ("failedJobsHistoryLimit", "int"),
+        8: ("timeZone", "string")})},
+    ("v1", "Service"): {1: ("metadata", _OBJECT_META), 2: ("spec", {
+        1: ("ports", ("list", _SERVICE_PORT)), 2: ("selector", ("map", "string")), 3: ("clusterIP", "string"),
+        4: ("type", "string"), 5: ("externalIPs", ("list", "string")), 7: ("sessionAffinity", "string"),
+        10: ("externalName", "string"), 11: ("externalTrafficPolicy", "string")})},
+    ("networking.k8s.io/v1", "Ingress"): {1: ("metadata", _OBJECT_META), 2: ("spec", {
+        3: ("rules", ("list", _INGRESS_RULE)), 4: ("ingressClassName", "string")})},
     ("v1", "DeleteOptions"): {1: ("gracePeriodSeconds", "int"),
                               2: ("preconditions", {1: ("uid", "string"), 2: ("resourceVersion", "string")}),
                               3: ("orphanDependents", "bool"), 4: ("propagationPolicy", "string"),
@@ -121,8 +175,15 @@ def _scalar(kind: Any, value: Any) -> Any:
         return value - (1 << 64) if value >= 1 << 63 else value
     if kind == "time":
         seconds = _message(_TIME, value).get("seconds", 0)
+        if not seconds:
+            return None
         stamp = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if kind == "quantity":
+        return _message({1: ("string", "string")}, value).get("string", "")
+    if kind == "intorstr":
+        parts = _message({1: ("type", "int"), 2: ("intVal", "int"), 3: ("strVal", "string")}, value)
+        return parts.get("strVal", "") if parts.get("type") == 1 else parts.get("intVal", 0)
     raise _Malformed(f"unknown type {kind}")
 
 
@@ -137,11 +198,27 @@ def _message(schema: Schema, data: bytes) -> dict[str, Any]:
             out.setdefault(name, {})[entry.get("key", "")] = entry.get("value", "" if kind[1] != "bytes" else "")
         elif isinstance(kind, tuple) and kind[0] == "list":
             out.setdefault(name, []).append(_scalar(kind[1], value))
+        elif name == "":  # an embedded struct Go's JSON inlines (IngressRule.IngressRuleValue)
+            out.update(_scalar(kind, value))
         else:
             decoded = _scalar(kind, value)
-            if decoded != "" or kind != "string":
+            if not _omitted(name, kind, decoded):
                 out[name] = decoded
     return out
+
+
+_KEEP_ZERO = frozenset({"replicas", "parallelism", "completions", "backoffLimit", "intVal", "seconds", "type"})
+
+
+def _omitted(name: str, kind: Any, value: Any) -> bool:
+    """Go's omitempty: gogo-proto writes zero scalars that JSON would leave out."""
+    if value is None:
+        return True
+    if kind in ("string", "bool"):
+        return not value
+    if kind == "int":
+        return value == 0 and name not in _KEEP_ZERO
+    return False
 
 
 def decode_protobuf(raw: bytes) -> dict[str, Any]:

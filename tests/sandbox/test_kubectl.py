@@ -198,3 +198,22 @@ def test_server_dry_run_persists_nothing(kubectl) -> None:
     assert "configmap/ghost created (server dry run)" in out.stdout
     kubectl("apply", "--server-side", "--dry-run=server", "-f", "-", input=_deployment("kc-dry", 1))
     assert "No resources found" in kubectl("get", "configmaps,deployments", "-n", "kc-dry").stderr
+
+
+def test_typed_create_commands_send_protobuf_the_server_decodes(kubectl) -> None:
+    kubectl("create", "namespace", "kc-typed")
+    kubectl("create", "deployment", "dep", "-n", "kc-typed", "--image=nginx:1.27", "--replicas=3", "--port=8080")
+    kubectl("create", "service", "clusterip", "svc", "-n", "kc-typed", "--tcp=80:8080")
+    kubectl("create", "job", "once", "-n", "kc-typed", "--image=busybox", "--", "echo", "hi")
+    kubectl("create", "secret", "generic", "creds", "-n", "kc-typed", "--from-literal=user=admin")
+    dep = json.loads(kubectl("get", "deploy", "dep", "-n", "kc-typed", "-o", "json").stdout)
+    assert dep["spec"]["replicas"] == 3
+    assert dep["spec"]["selector"] == {"matchLabels": {"app": "dep"}}
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "nginx:1.27" and container["ports"] == [{"containerPort": 8080}]
+    svc = json.loads(kubectl("get", "svc", "svc", "-n", "kc-typed", "-o", "json").stdout)
+    assert svc["spec"]["ports"][0]["port"] == 80 and svc["spec"]["ports"][0]["targetPort"] == 8080
+    job = json.loads(kubectl("get", "job", "once", "-n", "kc-typed", "-o", "json").stdout)
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["echo", "hi"]
+    secret = json.loads(kubectl("get", "secret", "creds", "-n", "kc-typed", "-o", "json").stdout)
+    assert secret["data"] == {"user": "YWRtaW4="} and secret["type"] == "Opaque"
