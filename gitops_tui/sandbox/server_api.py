@@ -50,6 +50,12 @@ _EXPIRED_CONTINUE = (
 )
 
 
+def _include(req: ApiRequest) -> str:
+    """The includeObject choice of a Table request (Metadata unless None or Object is asked)."""
+    value = req.query.get("includeObject", "Metadata")
+    return value if value in ("None", "Object", "Metadata") else "Metadata"
+
+
 def _not_served() -> ApiError:
     return ApiError(404, "the server could not find the requested resource", "NotFound")
 
@@ -201,7 +207,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
             raise not_found(rt.group, rt.plural, route.name or "")
         if wants_table(req.header("Accept")):
             rv = obj["metadata"].get("resourceVersion", "")
-            return Response(200, table.to_table(rt, [obj], {"resourceVersion": rv}))
+            return Response(200, table.to_table(rt, [obj], {"resourceVersion": rv}, _include(req)))
         return Response(200, obj)
 
     def select(self, req: ApiRequest, route: ResourceRoute) -> Any:
@@ -237,7 +243,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
             list_meta["remainingItemCount"] = len(rest)
         items = [self.present(rt, o) for o in items]
         if wants_table(req.header("Accept")):
-            return Response(200, table.to_table(rt, items, list_meta))
+            return Response(200, table.to_table(rt, items, list_meta, _include(req)))
         return Response(
             200,
             {"kind": rt.list_kind, "apiVersion": rt.group_version, "metadata": list_meta, "items": items},

@@ -30,18 +30,22 @@ class WatchOps:
             timeout = float(timeout_text) if timeout_text else None
         except ValueError:
             raise bad_request(f"invalid timeoutSeconds {timeout_text!r}") from None
-        options = {
+        options: dict[str, Any] = {
             "bookmarks": req.flag("allowWatchBookmarks"),
             "initial": req.query.get("sendInitialEvents", "").lower() == "true",
             "table": wants_table(req.header("Accept")),
+            "include": req.query.get("includeObject", "Metadata"),
         }
         return WatchStream(self._watch_events(rt, route.namespace, matches, start, timeout, options))
 
-    def _encode(self, rt: ResourceType, typ: str, obj: dict[str, Any], as_table: bool) -> dict[str, Any]:
+    def _encode(
+        self, rt: ResourceType, typ: str, obj: dict[str, Any], table_include: str | None
+    ) -> dict[str, Any]:
+        """Return a watch event; as a one-row Table when ``table_include`` names its includeObject."""
         obj = self.present(rt, obj)
-        if as_table:
+        if table_include is not None:
             rv = (obj.get("metadata") or {}).get("resourceVersion", "")
-            return {"type": typ, "object": table.to_table(rt, [obj], {"resourceVersion": rv})}
+            return {"type": typ, "object": table.to_table(rt, [obj], {"resourceVersion": rv}, table_include)}
         return {"type": typ, "object": obj}
 
     @staticmethod
@@ -65,11 +69,12 @@ class WatchOps:
         matches: Callable[[dict[str, Any]], bool],
         start: int | None,
         timeout: float | None,
-        options: dict[str, bool],
+        options: dict[str, Any],
     ) -> Iterator[dict[str, Any] | None]:
         group, plural = rt.storage_key
         deadline = time.monotonic() + timeout if timeout else None
-        as_table = options["table"]
+        include = options["include"] if options["include"] in ("None", "Object") else "Metadata"
+        as_table = include if options["table"] else None
         try:
             if not start or options["initial"]:
                 with self.store.lock:

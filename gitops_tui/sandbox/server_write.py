@@ -268,7 +268,8 @@ class WriteOps:
                 raise ApiError(422, f"the patch could not be applied: {exc}", "Invalid") from exc
             if not isinstance(patched, dict):
                 raise ApiError(422, "the patch did not produce an object", "Invalid")
-            if meta(patched).get("resourceVersion") != live["metadata"]["resourceVersion"]:
+            patched_rv = meta(patched).get("resourceVersion")
+            if patched_rv and str(patched_rv) != live["metadata"]["resourceVersion"]:
                 raise stale(rt.group, rt.plural, route.name or "")
             patched = prune_unknown(rt, self._identity(rt, patched, route), req.query.get("fieldValidation", ""))
             new = self._finalize(rt, live, patched, route.subresource)
