@@ -31,6 +31,7 @@ DAEMON_MODULE = "gitops_tui.sandbox.daemon"
 #: Set to a pid: the daemon exits when that process is gone (the test suite uses it).
 OWNER_PID_ENV = "GITOPS_TUI_SANDBOX_OWNER_PID"
 NO_DEMO_ENV = "GITOPS_TUI_NO_DEMO"
+LOG_ROTATE_BYTES = 5 * 1024 * 1024
 
 
 class SandboxError(Exception):
@@ -202,6 +203,17 @@ def _all_answer(layout: Layout, state: dict[str, Any]) -> bool:
     )
 
 
+def _answers_within(layout: Layout, state: dict[str, Any], timeout: float) -> bool:
+    """True when every cluster answers within `timeout` seconds (a busy daemon gets a chance)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if _all_answer(layout, state):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+
+
 # -- commands --------------------------------------------------------------------------------
 
 
@@ -237,6 +249,11 @@ def _write_kubeconfig(layout: Layout, state: dict[str, Any]) -> None:
 def _spawn(layout: Layout) -> subprocess.Popen:
     env = dict(os.environ)
     env["GITOPS_TUI_HOME"] = str(layout.home)
+    try:
+        if layout.log.stat().st_size > LOG_ROTATE_BYTES:
+            os.replace(layout.log, layout.log.with_name(layout.log.name + ".1"))
+    except OSError:
+        pass
     with open(layout.log, "ab") as log_file:
         proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", DAEMON_MODULE, "--dir", str(layout.dir)],
@@ -292,7 +309,7 @@ def up(
             if clusters and sorted(names) != sorted(running):
                 raise SandboxError(f"the sandbox is running with clusters {','.join(running)}; "
                                    "run 'gitops-tui sandbox down' first to change them")
-            if _all_answer(layout, state):
+            if _answers_within(layout, state, 5.0):
                 already = True
             else:
                 log.warning("sandbox daemon %s does not answer; restarting it", pid)
