@@ -118,6 +118,9 @@ BUILTINS: tuple[ResourceType, ...] = (
     _rt("rbac.authorization.k8s.io", "v1", "Role", "roles"),
 )
 
+# Content type of aggregated discovery answers (kubectl asks for it first on /api and /apis).
+AGGREGATED_DISCOVERY_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
 _KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
 
 
@@ -328,3 +331,48 @@ class Catalog:
         if len(parts) == 3 and parts[0] == "apis" and parts[1]:
             return self.resource_list(parts[1], parts[2])
         return None
+
+    def aggregated_discovery(self, path: str) -> dict | None:
+        """The apidiscovery.k8s.io/v2 APIGroupDiscoveryList for "/api" or "/apis", else None.
+
+        Serve it only when the Accept header asks for it, with AGGREGATED_DISCOVERY_CONTENT_TYPE.
+        """
+        path = "/" + path.strip("/")
+        if path == "/api":
+            groups = [("", self.groups().get("", []))]
+        elif path == "/apis":
+            groups = self._ordered_groups()
+        else:
+            return None
+        items = []
+        for group, versions in groups:
+            entries = []
+            for version in versions:
+                with self._lock:
+                    types = sorted((rt for rt in self._types.values()
+                                    if rt.group == group and rt.version == version), key=lambda r: r.plural)
+                entries.append({"version": version, "resources": [self._aggregated_resource(rt) for rt in types],
+                                "freshness": "Current"})
+            items.append({"metadata": {"name": group, "creationTimestamp": None}, "versions": entries})
+        return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
+                "metadata": {"creationTimestamp": None}, "items": items}
+
+    @staticmethod
+    def _aggregated_resource(rt: ResourceType) -> dict:
+        entry: dict[str, Any] = {
+            "resource": rt.plural,
+            "responseKind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
+            "scope": "Namespaced" if rt.namespaced else "Cluster", "singularResource": rt.singular,
+            "verbs": list(rt.verbs)}
+        if rt.short_names:
+            entry["shortNames"] = list(rt.short_names)
+        if rt.categories:
+            entry["categories"] = list(rt.categories)
+        subs = []
+        for sub in sorted(rt.subresources):
+            kind = ({"group": "autoscaling", "version": "v1", "kind": "Scale"} if sub == "scale"
+                    else {"group": rt.group, "version": rt.version, "kind": rt.kind})
+            subs.append({"subresource": sub, "responseKind": kind, "verbs": list(SUBRESOURCE_VERBS)})
+        if subs:
+            entry["subresources"] = subs
+        return entry

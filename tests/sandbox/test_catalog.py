@@ -207,3 +207,23 @@ def test_kubectl_sees_crd_kinds_come_and_go(kubectl: Any) -> None:
     assert "gadgets" not in kubectl("api-resources").stdout
     gone = kubectl("get", "gadgets.example.org", "-A", check=False)
     assert gone.returncode != 0 and "doesn't have a resource type" in gone.stderr
+
+
+def test_aggregated_discovery_documents() -> None:
+    catalog = Catalog()
+    catalog.apply_crd(WIDGET_CRD)
+    core = catalog.aggregated_discovery("/api")
+    assert core["kind"] == "APIGroupDiscoveryList" and core["apiVersion"] == "apidiscovery.k8s.io/v2"
+    assert [item["metadata"]["name"] for item in core["items"]] == [""]
+    pods = next(r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "pods")
+    assert pods["scope"] == "Namespaced" and pods["shortNames"] == ["po"]
+    assert pods["subresources"] == [{"subresource": "status", "verbs": ["get", "patch", "update"],
+                                     "responseKind": {"group": "", "version": "v1", "kind": "Pod"}}]
+    groups = catalog.aggregated_discovery("/apis")
+    widget_group = next(item for item in groups["items"] if item["metadata"]["name"] == "example.com")
+    assert [v["version"] for v in widget_group["versions"]] == ["v1", "v1beta1"]
+    apps = next(item for item in groups["items"] if item["metadata"]["name"] == "apps")
+    deploy = next(r for r in apps["versions"][0]["resources"] if r["resource"] == "deployments")
+    scale = next(s for s in deploy["subresources"] if s["subresource"] == "scale")
+    assert scale["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
+    assert catalog.aggregated_discovery("/apis/apps") is None
