@@ -82,7 +82,7 @@ def run_console(args: argparse.Namespace) -> int:
         backend = LiveBackend(kubeconfig, context, label, reconcile=not args.read_only)
     except KubeconfigError as exc:
         raise CliError(f"{exc}.") from None
-    app = GitOpsApp(backend, theme=args.theme, read_only=args.read_only)
+    app = GitOpsApp(backend, theme=args.theme, read_only=args.read_only, watch_terminal=True)
     log.info("console starting on %s (read-only: %s)", label, args.read_only)
     try:
         app.run()  # Textual draws on stderr and captures print(); logging goes to the log file

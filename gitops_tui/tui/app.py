@@ -36,6 +36,7 @@ class GitOpsApp(App):
         theme: str | None = None,
         read_only: bool = False,
         live: bool = True,
+        watch_terminal: bool = False,
         remember_theme: bool = True,
         theme_dirs: tuple = (),
     ) -> None:
@@ -46,6 +47,8 @@ class GitOpsApp(App):
         """True hides every key, palette entry and form that changes anything."""
         self.live = live
         """False: no feed, no reconciler, no terminal watchdog (snapshot tests)."""
+        self.watch_terminal = watch_terminal
+        """True: leave when the terminal goes away (SIGHUP, tty closed, parent gone)."""
         self.cursor_blink = live
         """False keeps every cursor still (snapshot tests)."""
         self.stopping = threading.Event()
@@ -81,6 +84,7 @@ class GitOpsApp(App):
             if not self.read_only:
                 self.run_worker(lambda: run_reconciler(self), thread=True, name="embedded reconciler",
                                 group="reconciler", exit_on_error=False)
+        if self.watch_terminal:
             self._ppid = os.getppid()
             self.set_interval(2.0, self._check_terminal, name="terminal watchdog")
             if threading.current_thread() is threading.main_thread():
@@ -132,9 +136,17 @@ class GitOpsApp(App):
         yield from super().get_system_commands(screen)
         yield from console_commands(self, screen)
 
-    async def action_quit(self) -> None:
-        """Stop the workers and leave."""
+    def shutdown_backend(self) -> None:
+        """Stop the feed and the reconciler (idempotent)."""
         self.stopping.set()
         self.workers.cancel_all()
         self.backend.close()
+
+    def on_unmount(self) -> None:
+        """However the app ends, its workers stop."""
+        self.shutdown_backend()
+
+    async def action_quit(self) -> None:
+        """Stop the workers and leave."""
+        self.shutdown_backend()
         self.exit()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
@@ -62,6 +63,12 @@ class MainScreen(Flows, Screen):
 
     def redraw(self, force: bool = False) -> None:
         """Redraw the header and the active pane (others redraw when shown)."""
+        try:
+            self._redraw(force)
+        except NoMatches:  # the screen is being torn down
+            return
+
+    def _redraw(self, force: bool) -> None:
         backend = self.app.backend
         now = backend.now()
         if force or self.pane.stale(backend.state) or self._header_stale():

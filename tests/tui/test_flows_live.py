@@ -1,0 +1,172 @@
+"""Pilot tests of the console's flows end to end: the demo sandbox, the embedded real reconciler."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from gitops_tui.actions import sources
+from gitops_tui.api import names
+from gitops_tui.kube.client import json_request
+from gitops_tui.reconciler.context import management_path
+from gitops_tui.tui.app import GitOpsApp
+from gitops_tui.tui.live import LiveBackend
+from gitops_tui.tui.screens.dialogs import ConfirmDialog
+from gitops_tui.tui.screens.forms import SecretForm, SourceForm
+from gitops_tui.tui.screens.main import MainScreen
+from tests.tui.awaiting import app_wait_until
+from tests.tui.gitrepo import commit, make_repo
+from tests.tui.screen_text import screen_text
+
+pytestmark = pytest.mark.timeout(240)
+FK = names.KIND_FEDERATED_KUSTOMIZATION
+
+
+def _get(api: Any, path: str) -> dict[str, Any] | None:
+    try:
+        return json_request(api, "GET", path)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _configmap(box: Any, name: str) -> dict[str, Any] | None:
+    return _get(box.api_client("dev"), f"/api/v1/namespaces/demo/configmaps/{name}")
+
+
+def _fk(box: Any, name: str) -> dict[str, Any] | None:
+    return _get(box.api_client(), management_path(FK, "demo", name))
+
+
+@pytest.fixture
+async def live_app(use_demo_sandbox: Any) -> AsyncIterator[tuple[GitOpsApp, Any]]:
+    """The console on the demo sandbox with its embedded reconciler (holding the lease)."""
+    box = use_demo_sandbox
+    backend = LiveBackend(box.kubeconfig, "management", "sandbox/management")
+    app = GitOpsApp(backend, live=True, remember_theme=False, theme="gitops-dark")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app_wait_until(pilot, lambda: backend.reconciler is not None and backend.reconciler.is_leader(),
+                             timeout=60, message="the embedded reconciler to lead")
+        app.pilot = pilot  # type: ignore[attr-defined]
+        yield app, box
+    app.shutdown_backend()
+
+
+async def _select_source(app: GitOpsApp, name: str) -> None:
+    pilot = app.pilot  # type: ignore[attr-defined]
+    await pilot.press("2")
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    await app_wait_until(pilot, lambda: f"demo/{name}" in screen.pane._keys, message=f"{name} in Sources")
+    index = screen.pane._keys.index(f"demo/{name}")
+    await pilot.press("home", *["down"] * index)
+    assert screen.pane.selected_key() == f"demo/{name}"
+
+
+async def test_suspend_resume_preview_delete(live_app: tuple[GitOpsApp, Any], tmp_path: Path) -> None:
+    """Suspend (reason kept, applies stop), resume preview lists a kubectl change, delete prunes."""
+    app, box = live_app
+    pilot = app.pilot  # type: ignore[attr-defined]
+    name = f"e2e-{uuid.uuid4().hex[:6]}"
+    repo = make_repo(tmp_path / "repo", name, "1")
+    sources.create_source(box.api_client(), "demo", name, str(repo), path="./apps", clusters=["dev"])
+    await app_wait_until(pilot, lambda: (_configmap(box, name) or {}).get("data", {}).get("v") == "1",
+                         timeout=60, message="the first apply")
+
+    await _select_source(app, name)
+    await pilot.press("s")
+    await pilot.press(*"incident 42: hand fix")
+    await pilot.press("enter")
+    fk = await app_wait_until(pilot, lambda: (_fk(box, name) or {}).get("metadata", {}).get("annotations", {})
+                              .get(names.ANNOTATION_SUSPEND_REASON) and _fk(box, name), message="the suspension")
+    annotations = fk["metadata"]["annotations"]
+    assert annotations[names.ANNOTATION_SUSPEND_REASON] == "incident 42: hand fix"
+    assert annotations[names.ANNOTATION_SUSPENDED_BY] and annotations[names.ANNOTATION_SUSPENDED_AT]
+    assert fk["spec"]["template"]["spec"]["suspend"] is True
+    await app_wait_until(pilot, lambda: "suspended by" in screen_text(app) and "incident 42" in screen_text(app),
+                         message="the suspension on screen")
+
+    # While suspended: a hand change on the cluster and a new commit; a reconcile now applies nothing.
+    box.kubectl("dev", "-n", "demo", "patch", "configmap", name, "--type=merge", "-p", '{"data":{"v":"kubectl"}}')
+    commit(repo, name, "2")
+    reconciler = app.backend.reconciler  # type: ignore[attr-defined]
+    key = (FK, "demo", name)
+    runs = reconciler.runs.get(key, 0)
+    await pilot.press("R")
+    await app_wait_until(pilot, lambda: reconciler.runs.get(key, 0) > runs
+                         and ("demo", name) not in reconciler._inflight, message="a reconcile pass while suspended")
+    assert _configmap(box, name)["data"]["v"] == "kubectl"
+
+    # Resume: the preview lists the kubectl change; confirming reconciles at once.
+    await pilot.press("r")
+    dialog = await app_wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen,
+                                  timeout=60, message="the resume preview")
+    body = await app_wait_until(pilot, lambda: "Resume source" in screen_text(app) and screen_text(app),
+                                message="the preview drawn")
+    assert "kubectl" in body and "data" in body, body
+    await pilot.press("y")
+    assert dialog is not app.screen
+    await app_wait_until(pilot, lambda: (_configmap(box, name) or {}).get("data", {}).get("v") == "2",
+                         timeout=60, message="the resume to apply the new revision")
+    assert names.ANNOTATION_SUSPENDED_BY not in (_fk(box, name) or {}).get("metadata", {}).get("annotations", {})
+
+    # Delete: the confirmation counts what dev loses, then the object is pruned.
+    await _select_source(app, name)
+    await pilot.press("ctrl+d")
+    body = await app_wait_until(pilot, lambda: "Delete source" in screen_text(app) and screen_text(app),
+                                message="the delete confirmation")
+    assert "dev          loses 1 object" in body, body
+    await pilot.press("y")
+    await app_wait_until(pilot, lambda: _configmap(box, name) is None and _fk(box, name) is None,
+                         timeout=60, message="the prune and the deletion")
+
+
+def _error(app: GitOpsApp, field: str) -> str:
+    label = app.screen.query_one(f"#{field}-error")
+    return "" if label.has_class("-hidden") else str(label.render())
+
+
+async def test_forms_refuse_bad_input_then_create(live_app: tuple[GitOpsApp, Any], tmp_path: Path) -> None:
+    """New secret and new source: messages beside bad fields, then real objects; no secret value shown."""
+    app, box = live_app
+    pilot = app.pilot  # type: ignore[attr-defined]
+    secret = f"creds-{uuid.uuid4().hex[:6]}"
+    await pilot.press("4", "n")
+    await app_wait_until(pilot, lambda: isinstance(app.screen, SecretForm), message="the secret form")
+    await pilot.press(*"Bad Name", "enter")
+    assert "a-z" in _error(app, "name") and "username is required" in _error(app, "username")
+    assert "password is required" in _error(app, "password")
+    await pilot.press(*["backspace"] * 8, *secret, "tab", "tab", *"bot", "tab", *"s3cr3t-pw", "enter")
+    await app_wait_until(pilot, lambda: _get(box.api_client(), management_path(
+        names.KIND_FEDERATED_SECRET, "demo", secret)), message="the FederatedSecret")
+    await app_wait_until(pilot, lambda: secret in screen_text(app), message="the secret in the pane")
+    assert "password,username" in screen_text(app) or "username" in screen_text(app)
+    await pilot.press("y")
+    assert "s3cr3t-pw" not in screen_text(app)
+    await pilot.press("escape")
+
+    name = f"form-{uuid.uuid4().hex[:6]}"
+    repo = make_repo(tmp_path / "repo", name, "1")
+    await pilot.press("2", "n")
+    await app_wait_until(pilot, lambda: isinstance(app.screen, SourceForm), message="the source form")
+    await pilot.press(*"UPPER", "tab", *"not a url", "enter")
+    assert "a-z" in _error(app, "name") and "URL" in _error(app, "url")
+    form = app.screen
+    assert isinstance(form, SourceForm)
+    form.query_one("#name").value = name
+    form.query_one("#url").value = str(repo)
+    form.query_one("#path").value = "./apps"
+    form.query_one("#clusters").deselect_all()
+    await pilot.press("ctrl+s")
+    assert "at least one cluster" in _error(app, "clusters")
+    form.query_one("#clusters").select("dev")
+    await pilot.press("ctrl+s")
+    await app_wait_until(pilot, lambda: (_configmap(box, name) or {}).get("data", {}).get("v") == "1",
+                         timeout=60, message="the new source to apply")
+    sources.delete_source(box.api_client(), "demo", name)
