@@ -164,7 +164,7 @@ class LeaderElector:
         try:
             json_request(self._api, "PUT", self._path, lease)
         except ApiException as exc:
-            if exc.status == 409:
+            if exc.status == 409 and holder != self.identity:
                 return False
             raise
         with self._lock:
