@@ -92,9 +92,15 @@ def test_up_status_kubeconfig_down(cli_home: CliHome) -> None:
     for name in ("management", "dev", "staging"):
         assert (cli_home.home / "sandbox" / "clusters" / f"{name}.db").is_file()
 
-    # Idempotent: a second up reports the running daemon and starts nothing new.
+    # Idempotent: a second up reports the running daemon, starts nothing new, writes nothing.
+    def registration_rv() -> str:
+        return cli_home.kubectl("--context", "management", "get", "kubefedcluster", "dev", "-n",
+                                "kube-federation-system", "-o", "jsonpath={.metadata.resourceVersion}").stdout
+
+    before = registration_rv()
     again = cli_home.run("sandbox", "up").stdout
     assert "already running" in again
+    assert registration_rv() == before
     assert cli_home.status()["pid"] == status["pid"]
     assert _daemon_pids(cli_home.home / "sandbox") == [status["pid"]]
 

@@ -118,13 +118,30 @@ def _management(kubeconfig: Path) -> Any:
     return dynamic_client(api_client_from_kubeconfig(kubeconfig, "management"))
 
 
+def is_subset(desired: Any, live: Any) -> bool:
+    """True when every field of `desired` has the same value in `live` (server defaults ignored)."""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(is_subset(v, live.get(k)) for k, v in desired.items())
+    if isinstance(desired, list):
+        return (isinstance(live, list) and len(live) == len(desired)
+                and all(is_subset(d, x) for d, x in zip(desired, live)))
+    return desired == live
+
+
 def _apply(dynamic: Any, obj: dict[str, Any], timeout: float = 20.0) -> dict:
-    """Server-side apply `obj`, waiting (bounded) for a just-created CRD's kind to be served."""
-    from gitops_tui.kube.apply import UnknownKind, apply_object
+    """Server-side apply `obj` unless the live object already matches it (no write, no event).
+
+    Waits (bounded) for a just-created CRD's kind to be served.
+    """
+    from gitops_tui.kube.apply import UnknownKind, apply_object, get_object
 
     deadline = time.monotonic() + timeout
+    meta = obj["metadata"]
     while True:
         try:
+            live = get_object(dynamic, obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+            if live is not None and is_subset(obj, live):
+                return live
             return apply_object(dynamic, obj, field_manager=SEED_MANAGER)
         except UnknownKind:
             if time.monotonic() > deadline:
