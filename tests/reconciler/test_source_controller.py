@@ -88,9 +88,24 @@ class World:
         self._remove_hook = propagate.add_write_hook(self.writes)
 
     def close(self) -> None:
-        """Remove the write hook and close cluster connections."""
+        """Remove the write hook, forget the project on management (objects on clusters stay), close connections."""
         self._remove_hook()
+        group, version, _ = names.RESOURCES[names.KIND_PROJECT]
+        paths = [f"/apis/{names.TYPES_GROUP}/{names.TYPES_VERSION}/namespaces/{self.namespace}/{plural}/{item}"
+                 for plural in ("federatedkustomizations", "federatedgitrepositories", "federatedsecrets")
+                 for item in self._names(plural)]
+        for path in [*paths, f"/apis/{group}/{version}/projects/{self.project}"]:
+            for method, body in (("PATCH", {"metadata": {"finalizers": None}}), ("DELETE", None)):
+                try:
+                    json_request(self.api, method, path, body, content_type="application/merge-patch+json")
+                except ApiException:
+                    pass
         self.ctx.clusters.close()
+
+    def _names(self, plural: str) -> list[str]:
+        listed = json_request(self.api, "GET", f"/apis/{names.TYPES_GROUP}/{names.TYPES_VERSION}/namespaces/"
+                                               f"{self.namespace}/{plural}")
+        return [i["metadata"]["name"] for i in listed.get("items") or []]
 
     # -- git --------------------------------------------------------------------------------
     def repo(self, name: str, files: dict[str, str | None]) -> Path:
