@@ -55,6 +55,10 @@ def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
                 continue
             try:
                 _, dynamic = ctx.clusters.get(entry["name"])
+                if any(ref.kind == "HelmRelease" for ref in refs):
+                    from gitops_tui.reconciler import helm_step
+
+                    helm_step.uninstall_removed(dynamic, refs, stop)
                 removed = prune_objects(entry["name"], dynamic, refs, stop)
             except ClusterUnreachable as exc:
                 failures.append(f"{entry['name']}: {exc.detail}")

@@ -203,13 +203,21 @@ def apply_revision(
     *,
     prune: bool,
     stop: Callable[[], bool],
+    between: Callable[[], None] | None = None,
 ) -> ApplyReport:
-    """Apply a validated revision, then prune what left the inventory when ``prune``; return the report."""
+    """Apply a validated revision, run ``between`` (the Helm step), then prune what left the inventory when ``prune``."""
     previous_ids = {ref.id for ref in previous}
     report = apply_objects(cluster, dynamic, manifests, stop, previous_ids)
+    if between is not None:
+        between()
     desired = [ref_of(obj) for obj in manifests]
     if prune:
-        report.pruned = prune_objects(cluster, dynamic, stale(previous, desired), stop)
+        removed = stale(previous, desired)
+        if any(ref.kind == "HelmRelease" for ref in removed):
+            from gitops_tui.reconciler import helm_step
+
+            helm_step.uninstall_removed(dynamic, removed, stop)
+        report.pruned = prune_objects(cluster, dynamic, removed, stop)
     report.inventory = desired
     return report
 
@@ -286,9 +294,15 @@ def propagate_cluster(
     stop: Callable[[], bool],
     now: Callable[[], datetime],
 ) -> None:
-    """Apply ``revision`` to one cluster, prune, wait for health; update ``work`` (entry and Events)."""
+    """Apply ``revision`` to one cluster, install its Helm releases, prune, wait for health; update ``work``."""
+
+    def helm_step() -> None:
+        if options.helm:
+            _install_helm(dynamic, options, stop, now)
+
     try:
-        report = apply_revision(work.name, dynamic, manifests, previous, prune=options.prune, stop=stop)
+        report = apply_revision(work.name, dynamic, manifests, previous, prune=options.prune, stop=stop,
+                                between=helm_step)
     except Stopped:
         work.stopped = True
         work.entry.update(status="ApplyStopped", message=f"apply of {revision} stopped before completion")
@@ -298,6 +312,9 @@ def propagate_cluster(
         work.fail(exc.reason, exc.message)
         return
     except Exception as exc:  # noqa: BLE001 - transport failures: the cluster went away mid-apply
+        if type(exc).__name__ == "HelmStepFailed":
+            work.fail(getattr(exc, "reason", "HelmReleaseFailed"), str(exc))
+            return
         work.fail("ClusterNotReachable", f"apply to {work.name} failed ({type(exc).__name__})")
         return
     work.entry.update(inventory=entries(report.inventory), lastAppliedRevision=revision, lastAttemptedRevision=revision,
@@ -318,6 +335,16 @@ def propagate_cluster(
         work.fail(exc.reason, exc.message)
 
 
+def _install_helm(dynamic: DynamicClient, options: ApplyOptions, stop: Callable[[], bool],
+                  now: Callable[[], datetime]) -> None:
+    """Install or upgrade the prepared Helm releases (after the plain objects); raise Stopped when stopped."""
+    from gitops_tui.reconciler import helm_step
+
+    done = helm_step.install_all(dynamic, list(options.helm), labels=dict(options.labels), now=now(), stop=stop)
+    if len(done) < len(options.helm):
+        raise Stopped("stopped during the Helm step")
+
+
 def _names(refs: list[ObjectRef], limit: int = 20) -> str:
     text = ", ".join(describe(r) for r in refs[:limit])
     return text + (f" and {len(refs) - limit} more" if len(refs) > limit else "")
@@ -332,3 +359,5 @@ class ApplyOptions:
     wait: bool = False
     health_checks: list[dict[str, Any]] = field(default_factory=list)
     timeout: float = 60.0
+    helm: tuple[Any, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)

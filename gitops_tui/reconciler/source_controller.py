@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from gitops_tui.api import names
@@ -224,14 +226,19 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
         connections = _connect(ctx, works, revision)
         desired = desired_objects(source, artifact, project, scope_checker(connections))
+        helm_releases = any(obj.get("kind") == "HelmRelease" for obj in desired)
+        if helm_releases:
+            from gitops_tui.reconciler import helm_step
         for dynamic in connections.values():
             try:
+                if helm_releases:
+                    helm_step.ensure_crds(dynamic, desired)
                 propagate.validate_for_cluster(dynamic, desired)
             except propagate.ObjectFailure as exc:
                 raise RevisionFailed(Failure(exc.reason, exc.message, stalled=True), revision) from None
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters)
-    return _propagate(ctx, source, revision, desired, clusters, works, connections)
+    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project)
 
 
 def _stop_check(ctx: ReconcileContext, namespace: str, name: str) -> Callable[[], bool]:
@@ -272,14 +279,35 @@ def _connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], rev
     return connections
 
 
-def _propagate(ctx: ReconcileContext, source: GitOpsSource, revision: str, desired: list[dict],
+def _prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], connections: dict[str, Any],
+                  clusters: list[str]) -> dict[str, tuple[Any, ...]]:
+    """Render every HelmRelease of the revision for each cluster to apply; raise RevisionFailed (nothing written)."""
+    if not clusters or not any(obj.get("kind") == "HelmRelease" for obj in desired):
+        return {}
+    from gitops_tui.reconciler import helm_step
+
+    prepared: dict[str, tuple[Any, ...]] = {}
+    for cluster in clusters:
+        try:
+            prepared[cluster] = tuple(helm_step.prepare_all(connections[cluster], desired, Path(artifact.path),
+                                                            Path(ctx.data_dir) / "helm"))
+        except helm_step.HelmStepFailed as exc:
+            raise RevisionFailed(Failure(exc.reason, exc.message, stalled=True), artifact.revision) from None
+    return prepared
+
+
+def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
                clusters: list[str], works: dict[str, propagate.ClusterWork],
-               connections: dict[str, Any]) -> ReconcileResult:
+               connections: dict[str, Any], project: str) -> ReconcileResult:
     """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events."""
-    ns, name = source.namespace, source.name
+    ns, name, revision = source.namespace, source.name, artifact.revision
     stop = _stop_check(ctx, ns, name)
     old = _old_entries(source)
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
+    try:
+        helm = _prepare_helm(ctx, artifact, desired, connections, to_apply)
+    except RevisionFailed as exc:
+        return _fail(ctx, source, exc.failure, revision, clusters)
     if to_apply:
         # Record the intent first: the inventory holds old and new objects, so a crash orphans nothing.
         desired_refs = [ref_of(obj) for obj in desired]
@@ -291,15 +319,17 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, revision: str, desir
             return ReconcileResult(requeue_after=None)
         write_outcome(ctx, source, Outcome(source.generation, revision, None, True, [w.entry for w in works.values()]))
     options = propagate.ApplyOptions(namespace=ns, prune=source.prune, wait=source.wait,
-                                     health_checks=source.health_checks, timeout=source.timeout)
+                                     health_checks=source.health_checks, timeout=source.timeout,
+                                     labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name})
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CLUSTERS, len(connections))),
                             thread_name_prefix=f"reconcile-{name}") as pool:
         futures = []
         for cluster, dynamic in connections.items():
             if cluster in to_apply:
                 previous = parse_entries((old.get(cluster) or {}).get("inventory"))
+                cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()))
                 futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, desired,
-                                           previous, options, stop, ctx.now))
+                                           previous, cluster_options, stop, ctx.now))
             else:
                 futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, desired, stop, ctx.now))
         for future in futures:
