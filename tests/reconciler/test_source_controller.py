@@ -332,3 +332,36 @@ def test_cli_reconcile_wait_reports_failure_without_reconciler(world: World, san
     assert "no reconciler handled the request" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert world.source("cli").requested_at
+
+
+HELM_RELEASE = """apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: shop
+spec:
+  chart:
+    spec:
+      chart: ./charts/web
+      sourceRef: {kind: GitRepository, name: helm}
+  values:
+    greeting: %s
+"""
+
+
+def test_helm_release_is_installed_on_every_cluster_and_uninstalled_on_delete(world: World) -> None:
+    from tests.helm.charts import write_chart
+
+    repo = world.repo("helm", {"deploy/hr.yaml": HELM_RELEASE % "hello"})
+    write_chart(repo / "charts", version="0.1.0")
+    commit(repo, {}, "chart")
+    world.create("helm", f"file://{repo}", path="./deploy")
+    world.reconcile("helm")
+    assert_propagated(world, "helm", _revision(repo))
+    for cluster in CLUSTERS:
+        assert world.get(cluster, "configmaps", "shop-greeting")["data"] == {"greeting": "hello"}
+    commit(repo, {"deploy/hr.yaml": HELM_RELEASE % "bonjour"})
+    world.reconcile("helm")
+    assert all(world.get(c, "configmaps", "shop-greeting")["data"] == {"greeting": "bonjour"} for c in CLUSTERS)
+    actions.delete_source(world.api, world.project, "helm")
+    world.reconcile("helm")
+    assert all(world.get(c, "configmaps", "shop-greeting") is None for c in CLUSTERS)
