@@ -141,6 +141,11 @@ def request_reconcile(api: ApiClient, project: str, name: str) -> str:
     return token
 
 
+def load_source_of(api: ApiClient, project: str, name: str) -> GitOpsSource:
+    """Return the source ``name`` of ``project``; raise SourceActionError when it does not exist."""
+    return _source(api, project, name)
+
+
 def reconcile_handled(api: ApiClient, project: str, name: str, token: str) -> GitOpsSource | None:
     """Return the source once its status shows ``token`` handled (lastHandledReconcileAt), else None."""
     source = _source(api, project, name)

@@ -117,14 +117,16 @@ def cmd_reconcile_source(args: argparse.Namespace) -> int:
         handled = run_action(sources.reconcile_handled, api, args.project, args.name, token)
         if handled is not None:
             break
+        current = run_action(sources.load_source_of, api, args.project, args.name)
+        if current.suspend:
+            print(f"source {args.name} is suspended by {current.suspended_by or 'someone'}; "
+                  "resume it to reconcile")
+            return 1
         if time.monotonic() >= deadline:
             raise CliError(f"no reconciler handled the request within {args.timeout:g}s; "
                            "is `gitops-tui run` or the console running?")
         time.sleep(0.2)
     status, message = _ready(handled)
-    if handled.suspend:
-        print(f"source {args.name} is suspended; nothing was applied")
-        return 0
     print(f"source {args.name} reconciled: Ready {status}{' - ' + message if message else ''}")
     return 0 if status == "True" else 1
 

@@ -14,7 +14,7 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
-from gitops_tui.kube.inventory import ObjectRef, describe, entries, ref_of, stale
+from gitops_tui.kube.inventory import ObjectRef, describe, entries, parse_entries, ref_of, stale
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class ClusterWork:
     entry: dict[str, Any]
     changed: bool = False
     stopped: bool = False
+    withdrawn: bool = False
     events: list[tuple[str, str, str]] = field(default_factory=list)
 
     def fail(self, reason: str, message: str) -> None:
@@ -361,3 +362,29 @@ class ApplyOptions:
     timeout: float = 60.0
     helm: tuple[Any, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
+
+
+def withdraw_cluster(work: ClusterWork, dynamic: DynamicClient, prune: bool, stop: Callable[[], bool]) -> None:
+    """The cluster left the placement: prune what the source applied there (when ``prune``), then forget it."""
+    refs = parse_entries(work.entry.get("inventory"))
+    removed: list[ObjectRef] = []
+    if prune and refs:
+        try:
+            if any(ref.kind == "HelmRelease" for ref in refs):
+                from gitops_tui.reconciler import helm_step
+
+                helm_step.uninstall_removed(dynamic, refs, stop)
+            removed = prune_objects(work.name, dynamic, refs, stop)
+        except Stopped:
+            work.stopped = True
+            return
+        except ObjectFailure as exc:
+            work.fail(exc.reason, exc.message)
+            return
+        except Exception as exc:  # noqa: BLE001 - transport failures
+            work.fail("ClusterNotReachable", f"cannot prune {work.name} ({type(exc).__name__})")
+            return
+    work.withdrawn = True
+    text = f"{work.name} left the placement"
+    text += f"; pruned {_names(removed)}" if removed else "; its objects were kept" if refs and not prune else ""
+    work.events.append(("Normal", "Withdrawn", text))

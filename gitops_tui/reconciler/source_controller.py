@@ -184,13 +184,14 @@ def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revisio
           clusters: list[str]) -> ReconcileResult:
     """Record a failure of the whole revision: nothing of it applied, the previous revision stays live."""
     old = _old_entries(source)
-    rows = []
+    rows = [entry for name, entry in old.items() if name not in clusters]  # left the placement: kept as they are
     for name in clusters:
         entry = _entry(name, old.get(name))
         if revision:
             entry["lastAttemptedRevision"] = revision
         entry.update(status=failure.reason, message=failure.message)
         rows.append(entry)
+    rows.sort(key=lambda e: e["name"])
     involved = source.kustomization or source.repository or {}
     ctx.recorder.emit(involved, "Warning", failure.reason, failure.message, revision=revision or None)
     write_outcome(ctx, source, Outcome(source.generation, revision, failure, False, rows, source.requested_at))
@@ -249,7 +250,11 @@ def _stop_check(ctx: ReconcileContext, namespace: str, name: str) -> Callable[[]
             return True
         if not STRICT_STOP:
             return False
-        current = ctx.get(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name)
+        try:
+            current = ctx.get(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name)
+        except Exception:  # noqa: BLE001 - when the intent cannot be read, do not write
+            log.warning("cannot read %s/%s before a write; stopping the apply", namespace, name)
+            return True
         if current is None or (current.get("metadata") or {}).get("deletionTimestamp"):
             return True
         return GitOpsSource(None, current).suspend
@@ -304,6 +309,8 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     stop = _stop_check(ctx, ns, name)
     old = _old_entries(source)
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
+    gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old if c not in works}
+    gone_connections = _connect(ctx, gone, revision)
     try:
         helm = _prepare_helm(ctx, artifact, desired, connections, to_apply)
     except RevisionFailed as exc:
@@ -317,13 +324,15 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
             entry.update(lastAttemptedRevision=revision, status="Progressing", message=f"applying {revision}")
         if stop():
             return ReconcileResult(requeue_after=None)
-        write_outcome(ctx, source, Outcome(source.generation, revision, None, True, [w.entry for w in works.values()]))
+        rows = [w.entry for w in [*works.values(), *gone.values()]]
+        write_outcome(ctx, source, Outcome(source.generation, revision, None, True, sorted(rows, key=lambda e: e["name"])))
     options = propagate.ApplyOptions(namespace=ns, prune=source.prune, wait=source.wait,
                                      health_checks=source.health_checks, timeout=source.timeout,
                                      labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name})
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CLUSTERS, len(connections))),
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CLUSTERS, len(connections) + len(gone))),
                             thread_name_prefix=f"reconcile-{name}") as pool:
-        futures = []
+        futures = [pool.submit(propagate.withdraw_cluster, gone[c], dynamic, source.prune, stop)
+                   for c, dynamic in gone_connections.items()]
         for cluster, dynamic in connections.items():
             if cluster in to_apply:
                 previous = parse_entries((old.get(cluster) or {}).get("inventory"))
@@ -335,14 +344,15 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
         for future in futures:
             future.result()
     involved = source.kustomization or {}
-    for work in works.values():
+    for work in [*works.values(), *gone.values()]:
         for type_, reason, message in work.events:
             ctx.recorder.emit(involved, type_, reason, message, cluster=work.name, revision=revision)
-    stopped = any(w.stopped for w in works.values())
+    stopped = any(w.stopped for w in [*works.values(), *gone.values()])
     if stopped and not ctx.is_leader():
         return ReconcileResult(requeue_after=None)
     failure = Failure("ApplyStopped", "the apply stopped: the source was suspended or deleted") if stopped else None
-    outcome = Outcome(source.generation, revision, failure, False, [works[c].entry for c in clusters],
+    rows = [works[c].entry for c in clusters] + [w.entry for w in gone.values() if not w.withdrawn]
+    outcome = Outcome(source.generation, revision, failure, False, sorted(rows, key=lambda e: e["name"]),
                       source.requested_at)
     write_outcome(ctx, source, outcome)
     failed = stopped or any(w.entry.get("status") for w in works.values())

@@ -365,3 +365,19 @@ def test_helm_release_is_installed_on_every_cluster_and_uninstalled_on_delete(wo
     actions.delete_source(world.api, world.project, "helm")
     world.reconcile("helm")
     assert all(world.get(c, "configmaps", "shop-greeting") is None for c in CLUSTERS)
+
+
+def test_a_cluster_leaving_the_placement_is_pruned_and_forgotten(world: World) -> None:
+    repo = world.repo("placed", {"cm.yaml": configmap("placed")})
+    world.create("placed", f"file://{repo}")
+    world.reconcile("placed")
+    assert all(world.get(c, "configmaps", "placed") for c in CLUSTERS)
+    group, version, plural = names.RESOURCES[names.KIND_FEDERATED_KUSTOMIZATION]
+    json_request(world.api, "PATCH", f"/apis/{group}/{version}/namespaces/{world.namespace}/{plural}/placed",
+                 {"spec": {"placement": {"clusters": [{"name": "dev"}, {"name": "staging"}]}}},
+                 content_type="application/merge-patch+json")
+    world.reconcile("placed")
+    assert world.get("prod", "configmaps", "placed") is None
+    assert world.get("dev", "configmaps", "placed") is not None
+    assert_propagated(world, "placed", _revision(repo), ["dev", "staging"])
+    assert any(e["reason"] == "Withdrawn" and "prod left the placement" in e["message"] for e in world.events("placed"))
