@@ -223,15 +223,12 @@ def apply_revision(
     return report
 
 
-def _health_of(obj: dict) -> tuple[bool, str]:
-    """Return (healthy, why) for a live object through the reconciler's health rules."""
-    from gitops_tui.reconciler import health
+def _health_of(obj: dict | None) -> tuple[bool, bool, str]:
+    """Return (healthy, failed, message) for a live object through the reconciler's kstatus rules."""
+    from gitops_tui.reconciler.health import health
 
-    result = health.check(obj)
-    if isinstance(result, tuple):
-        return bool(result[0]), str(result[1] if len(result) > 1 else "")
-    healthy = getattr(result, "healthy", getattr(result, "ready", result))
-    return bool(healthy), str(getattr(result, "message", ""))
+    result = health(obj)
+    return result.current, result.failed, result.message
 
 
 def wait_healthy(
@@ -252,11 +249,9 @@ def wait_healthy(
         still = []
         for ref in pending:
             live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
-            if live is None:
-                still.append(ref)
-                why = f"{describe(ref)} does not exist"
-                continue
-            healthy, message = _health_of(live)
+            healthy, failed, message = _health_of(live)
+            if failed:
+                raise ObjectFailure("HealthCheckFailed", f"{describe(ref)} on {cluster} failed: {message}")
             if not healthy:
                 still.append(ref)
                 why = f"{describe(ref)}: {message or 'not ready'}"
@@ -265,7 +260,7 @@ def wait_healthy(
             return
         if time.monotonic() >= deadline:
             raise ObjectFailure("HealthCheckFailed", f"on {cluster}, timed out after {timeout:g}s waiting for health: {why}")
-        threading.Event().wait(poll)
+        time.sleep(poll)
 
 
 def health_targets(manifests: list[dict], wait: bool, health_checks: list[dict[str, Any]], namespace: str) -> list[ObjectRef]:

@@ -125,3 +125,21 @@ def test_wrong_credentials_are_refused_and_nothing_changes(world: World, git_htt
     assert "not-the-password" not in str(world.status("src"))
     assert all("not-the-password" not in e["message"] for e in world.events("src"))
     _assert_previous_stays(world, good)
+
+
+def test_wait_reports_health_per_cluster(world: World) -> None:
+    from tests.reconciler.test_source_controller import deployment
+
+    repo = world.repo("health", {"web.yaml": deployment("web")})
+    world.create("health", f"file://{repo}", clusters=["dev"])
+    world.patch_spec(names.KIND_FEDERATED_KUSTOMIZATION, "health", {"wait": True, "timeout": "20s"})
+    world.reconcile("health")
+    assert_propagated(world, "health", f"main@sha1:{world.head(repo)}", ["dev"])
+
+    commit(repo, {"web.yaml": deployment("web", image="nginx:fail")})
+    world.patch_spec(names.KIND_FEDERATED_KUSTOMIZATION, "health", {"timeout": "2s"})
+    world.reconcile("health")
+    ready = world.condition("health", names.READY)
+    assert ready["status"] == "False" and ready["reason"] == "PropagationFailed"
+    assert "HealthCheckFailed" in str(world.status("health")["clusters"])
+    assert f"Deployment {world.namespace}/web" in ready["message"]
