@@ -12,7 +12,7 @@ from gitops_tui.sandbox.server_common import ApiRequest, WatchStream, parse_rv
 from gitops_tui.sandbox.server_errors import bad_request, status_body
 from gitops_tui.sandbox.server_query import wants_table
 from gitops_tui.sandbox.server_routing import ResourceRoute
-from gitops_tui.sandbox.store import Expired, StoreClosed
+from gitops_tui.sandbox.store import Expired, LogEvent, StoreClosed
 
 _BATCH = 500
 _HEARTBEAT = 1.0
@@ -35,6 +35,7 @@ class WatchOps:
             "initial": req.query.get("sendInitialEvents", "").lower() == "true",
             "table": wants_table(req.header("Accept")),
             "include": req.query.get("includeObject", "Metadata"),
+            "selective": bool(req.query.get("labelSelector") or req.query.get("fieldSelector")),
         }
         return WatchStream(self._watch_events(rt, route.namespace, matches, start, timeout, options))
 
@@ -58,6 +59,21 @@ class WatchOps:
             "object": {"kind": rt.kind, "apiVersion": rt.group_version, "metadata": metadata},
         }
 
+    def _filtered_type(
+        self, event: LogEvent, matches: Callable[[dict[str, Any]], bool], selective: bool
+    ) -> str | None:
+        """The event type a selective watcher sees: objects entering or leaving the selection."""
+        now_matches = matches(event.object)
+        if not selective or event.type == "ADDED":
+            return event.type if now_matches else None
+        before = self.store.previous(event)
+        matched_before = before is not None and matches(before)
+        if event.type == "DELETED":
+            return "DELETED" if now_matches or matched_before else None
+        if now_matches:
+            return "MODIFIED" if matched_before else "ADDED"
+        return "DELETED" if matched_before else None
+
     @staticmethod
     def _expired_event(exc: Expired) -> dict[str, Any]:
         return {"type": "ERROR", "object": status_body(410, str(exc), "Expired")}
@@ -72,6 +88,7 @@ class WatchOps:
         options: dict[str, Any],
     ) -> Iterator[dict[str, Any] | None]:
         group, plural = rt.storage_key
+        selective = bool(options["selective"])
         deadline = time.monotonic() + timeout if timeout else None
         include = options["include"] if options["include"] in ("None", "Object") else "Metadata"
         as_table = include if options["table"] else None
@@ -106,8 +123,9 @@ class WatchOps:
                 return
             for event in events:
                 position = event.revision
-                if matches(event.object):
-                    yield self._encode(rt, event.type, event.object, as_table)
+                typ = self._filtered_type(event, matches, selective)
+                if typ is not None:
+                    yield self._encode(rt, typ, event.object, as_table)
                     last_sent = time.monotonic()
             if len(events) >= _BATCH:
                 continue

@@ -221,6 +221,8 @@ class WriteOps:
     ) -> Response:
         self._validate(rt, new)
         m = meta(new)
+        if _unchanged(live, new):
+            return Response(200, live)  # a no-op write keeps the resourceVersion and wakes no watcher
         if req.dry_run:
             return Response(200, new)
         group, plural = rt.storage_key
@@ -324,6 +326,21 @@ class WriteOps:
             raise _apply_conflict(rt, meta(config).get("name", ""), exc) from None
         except (fieldmanager.ApplyError, PatchError) as exc:
             raise ApiError(422, f"the apply configuration is invalid: {exc}", "Invalid") from exc
+
+
+def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(obj)
+    m = meta(out)
+    m.pop("resourceVersion", None)
+    for entry in m.get("managedFields") or []:
+        if isinstance(entry, dict):
+            entry.pop("time", None)
+    return out
+
+
+def _unchanged(live: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether ``new`` equals ``live`` apart from its resourceVersion and managedFields timestamps."""
+    return _comparable(live) == _comparable(new)
 
 
 def _ignores_status(rt: ResourceType, subresource: str) -> bool:

@@ -198,6 +198,20 @@ class Store:
             for rid, typ, g, p, ns, n, obj in rows
         ]
 
+    def previous(self, event: LogEvent) -> dict[str, Any] | None:
+        """Return the object as it was just before ``event`` (None if new or no longer in the log)."""
+        if event.type == "ADDED":
+            return None
+        with self.lock:
+            row = self._conn().execute(
+                "SELECT id, object FROM log WHERE grp=? AND plural=? AND namespace=? AND name=? AND id < ? "
+                "ORDER BY id DESC LIMIT 1",
+                (event.group, event.plural, event.namespace, event.name, event.revision),
+            ).fetchone()
+        if row is None:
+            return None
+        return _with_rv(row[1], row[0])
+
     def wait(self, after: int, timeout: float) -> bool:
         """Block until the revision passes ``after``, the store closes, or ``timeout`` s pass."""
         with self._changed:

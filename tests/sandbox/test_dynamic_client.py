@@ -195,3 +195,15 @@ def test_crd_served_on_create_and_gone_on_delete(dynamic_client) -> None:
     dynamic_client.resources.invalidate_cache()
     with pytest.raises(ResourceNotFoundError):
         dynamic_client.resources.get(api_version="example.org/v1", kind="Sprocket")
+
+
+def test_no_op_writes_keep_the_resource_version(dynamic_client, configmaps) -> None:
+    _ns(dynamic_client, "dc-noop")
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "same"}, "data": {"a": "1"}}
+    created = configmaps.create(namespace="dc-noop", body=body)
+    patched = configmaps.patch(name="same", namespace="dc-noop", body={"data": {"a": "1"}},
+                               content_type="application/merge-patch+json")
+    assert patched.metadata.resourceVersion == created.metadata.resourceVersion
+    applied = configmaps.server_side_apply(namespace="dc-noop", body=body, field_manager="me")
+    again = configmaps.server_side_apply(namespace="dc-noop", body=body, field_manager="me")
+    assert again.metadata.resourceVersion == applied.metadata.resourceVersion

@@ -159,3 +159,25 @@ def test_stop_ends_open_watches(tmp_path: Path) -> None:
     server.stop()
     wait_until(done.is_set, timeout=10, message="the open watch ends when the server stops")
     conn.close()
+
+
+def test_selective_watch_sees_objects_enter_and_leave_the_selection(sandbox_server) -> None:
+    _namespace(sandbox_server, "w-select")
+    start = _post(sandbox_server, "w-select", "x")["metadata"]["resourceVersion"]
+    path = CM_PATH.format(ns="w-select")
+
+    def label(value: str | None, color: str = "red") -> None:
+        body = json.dumps({"metadata": {"labels": {"tier": value, "color": color}}})
+        answer = raw_request(sandbox_server, "PATCH", path + "/x", body,
+                             headers={"Content-Type": "application/merge-patch+json"})
+        assert answer.status == 200
+
+    label("front")
+    label("front", "blue")  # still selected: MODIFIED
+    label("front", "blue")  # a no-op: no event at all
+    label("back")  # leaves the selection: DELETED
+    label(None)  # still outside: nothing
+    events = _stream(sandbox_server, path + f"?watch=1&resourceVersion={start}"
+                     "&labelSelector=tier%3Dfront&timeoutSeconds=1")
+    assert [e["type"] for e in events] == ["ADDED", "MODIFIED", "DELETED"]
+    assert events[-1]["object"]["metadata"]["labels"] == {"tier": "back", "color": "red"}
