@@ -16,6 +16,8 @@ STATUS_DEFAULTS = {
     "status-progress": "ansi_cyan",
     "status-suspended": "ansi_yellow",
 }
+#: Variables Textual's stylesheets need that an ANSI theme must set itself.
+ANSI_DEFAULTS = {"ansi-background": "ansi_black", "ansi-foreground": "ansi_white"}
 _STATUS_VARIABLE = {
     g.READY: "status-ready",
     g.FAILING: "status-failing",
@@ -32,11 +34,12 @@ def to_textual(spec: ThemeSpec) -> Theme:
             Color.parse(value)
         except ColorParseError:
             raise ValueError(f"{spec.name}: {value!r} is not a colour Textual knows.") from None
+    base = dict(ANSI_DEFAULTS) if spec.ansi else {}
     return Theme(
         name=spec.name,
         dark=spec.dark,
         ansi=spec.ansi,
-        variables={**STATUS_DEFAULTS, **spec.variables},
+        variables={**base, **STATUS_DEFAULTS, **spec.variables},
         **spec.colors,
     )
 
