@@ -1,0 +1,60 @@
+"""Console behaviour on recorded objects: read-only hides every change, the palette mirrors the keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitops_tui.tui.commands import console_commands
+from gitops_tui.tui.screens.dialogs import SuspendDialog
+from gitops_tui.tui.screens.main import MainScreen
+from tests.tui.screen_text import screen_text
+
+
+async def test_read_only_hides_mutations(make_app: Any) -> None:
+    app = make_app(read_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "down", "s", "S", "n", "ctrl+d", "r", "R")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.backend.ops.calls == []
+        titles = [c.title for c in console_commands(app, app.screen)]
+        assert "Suspend source" not in titles and "New secret" not in titles and "Describe" in titles
+        footer = screen_text(app).splitlines()[-1]
+        assert "Suspend" not in footer and "YAML" in footer
+
+
+async def test_palette_runs_the_same_action(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "down")
+        command = next(c for c in console_commands(app, app.screen) if c.title == "Suspend source")
+        await command.callback()
+        await pilot.pause()
+        assert isinstance(app.screen, SuspendDialog)
+        await pilot.press(*"from the palette", "enter")
+        await app.workers.wait_for_complete()
+        assert app.backend.ops.calls == [("suspend_source", ("demo", "podinfo", "from the palette"))]
+
+
+async def test_suspend_needs_a_reason(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "down", "s", "enter")
+        assert isinstance(app.screen, SuspendDialog)
+        assert "A reason is required." in screen_text(app)
+        assert app.backend.ops.calls == []
+
+
+async def test_events_follow_the_stream(make_app: Any) -> None:
+    from gitops_tui.views.state import Change
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("7")
+        event = {"metadata": {"name": "new.1", "namespace": "demo"}, "involvedObject": {"name": "podinfo"},
+                 "type": "Normal", "reason": "Streamed", "message": "hello", "lastTimestamp": "2026-01-15T11:59:00Z"}
+        app.coalescer.emit([Change("events", "ADDED", event)])
+        await pilot.pause()
+        await pilot.pause()
+        assert "Streamed" in screen_text(app)
+        assert app.screen.pane.selected_key() == "demo/new.1"

@@ -1,0 +1,93 @@
+"""The textual-free views: rows, cells, glyphs, header, filter, forms and redaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from gitops_tui.views import details, forms, glyphs, header, model, rows
+from gitops_tui.views.state import Change
+from gitops_tui.views.static import StaticBackend
+from tests.tui.conftest import FIXTURE
+
+
+def _backend() -> StaticBackend:
+    return StaticBackend.from_file(FIXTURE)
+
+
+def test_sources_show_status_and_suspension() -> None:
+    b = _backend()
+    table = rows.sources_table(b.state, b.now())
+    by_name = {r.tags["source"]: r for r in table.rows}
+    assert by_name["frontend"].status == glyphs.SUSPENDED
+    assert by_name["frontend"].cells[0].startswith("‖")
+    assert "by alice@10.0.0.7 42m ago: hotfix in progress on staging" in by_name["frontend"].cells
+    assert by_name["podinfo"].status == glyphs.FAILING
+    assert by_name["redis"].status == glyphs.PROGRESS
+    assert by_name["ledger"].status == glyphs.READY
+
+
+def test_propagation_cells() -> None:
+    b = _backend()
+    table = rows.propagation_table(b.state, b.now())
+    assert table.columns == ("Source", "dev", "prod", "staging")
+    podinfo = next(r for r in table.rows if r.key == "demo/podinfo")
+    assert podinfo.cells[1:] == ("✓ main@9f2c41d", "✗ ClusterNotReachable", "✓ main@9f2c41d")
+    ledger = next(r for r in table.rows if r.key == "payments/ledger")
+    assert ledger.cells[2] == "·" and ledger.statuses[2] == glyphs.NONE
+
+
+def test_secrets_never_show_values() -> None:
+    b = _backend()
+    table = rows.secrets_table(b.state, b.now())
+    text = repr(table.rows)
+    assert "password,username" in text and "c2VjcmV0LXZhbHVl" not in text
+    obj = b.state.get("secrets", "demo", "git-creds")
+    assert "c2VjcmV0LXZhbHVl" not in details.to_yaml(obj)
+
+
+def test_header_lease_holder() -> None:
+    b = _backend()
+    info = header.header_info(b.state, "ctx", "console-static", b.now())
+    assert (info.leader, info.ready, info.failing, info.suspended) == (header.THIS_CONSOLE, 1, 1, 1)
+    assert header.lease_holder(b.state, "someone-else", b.now()) == "console-static"
+    later = datetime(2026, 1, 15, 13, 0, tzinfo=timezone.utc)
+    assert header.lease_holder(b.state, "console-static", later) == header.NOBODY
+
+
+def test_filter_by_source_and_cluster() -> None:
+    b = _backend()
+    events = rows.events_table(b.state, b.now()).rows
+    assert {r.tags["source"] for r in events if rows.matches(r, "cluster=staging")} == {"podinfo", "frontend", "redis"}
+    assert all(r.tags["source"] == "frontend" for r in events if rows.matches(r, "source=frontend"))
+    assert [r for r in events if rows.matches(r, "drift")][0].cells[4] == "DriftDetected"
+
+
+def test_events_keep_time_order() -> None:
+    b = _backend()
+    early = {"metadata": {"name": "x", "namespace": "demo"}, "lastTimestamp": "2026-01-15T10:00:00Z"}
+    b.state.apply(Change("events", "ADDED", early))
+    assert b.state.items("events")[0]["metadata"]["name"] == "x"
+
+
+def test_static_operations_suspend_and_resume() -> None:
+    b = _backend()
+    b.ops.suspend_source("demo", "podinfo", "why")
+    view = next(s for s in model.sources(b.state) if s.name == "podinfo")
+    assert view.suspension and view.suspension.reason == "why" and view.status == glyphs.SUSPENDED
+    b.ops.resume_source("demo", "podinfo")
+    assert next(s for s in model.sources(b.state) if s.name == "podinfo").suspension is None
+
+
+def test_form_validation_messages() -> None:
+    bad = forms.SourceRequest(project="demo", namespace="demo", name="Bad", url="nope", ref_kind="commit",
+                              ref="xyz", path="../up", clusters=[], interval="soon")
+    errors = forms.validate_source(bad, set(), {"dev"})
+    assert set(errors) == {"name", "url", "ref", "path", "clusters", "interval"}
+    ok = forms.SourceRequest(project="demo", namespace="demo", name="web", url="https://example.com/r.git",
+                             clusters=["dev"])
+    assert forms.validate_source(ok, set(), {"dev"}) == {}
+    assert "already exists" in forms.validate_source(ok, {"web"}, {"dev"})["name"]
+    secret = forms.SecretRequest(project="demo", namespace="demo", name="s", kind="basic", username="u",
+                                 password="hunter2")
+    assert forms.validate_secret(secret, set()) == {}
+    assert "hunter2" not in repr(secret)
