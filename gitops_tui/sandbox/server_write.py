@@ -13,6 +13,7 @@ from gitops_tui.sandbox.patch import PatchError, json_patch, merge_patch, strate
 from gitops_tui.sandbox.server_common import (
     ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of,
 )
+from gitops_tui.sandbox.server_defaults import CRD_KEY, crd_status, defaults_on_create
 from gitops_tui.sandbox.server_errors import (
     ApiError, already_exists, bad_request, invalid, not_found, stale,
 )
@@ -33,7 +34,6 @@ _UNSUPPORTED_PATCH = (
     "the body of the request was in an unknown format - accepted media types include: "
     + ", ".join(sorted(_PATCH_TYPES))
 )
-CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 
 
 class WriteOps:
@@ -117,7 +117,7 @@ class WriteOps:
         m["generation"] = 1
         if "status" in rt.subresources:
             obj.pop("status", None)
-        self._defaults_on_create(rt, obj)
+        defaults_on_create(rt, obj)
         self._validate(rt, obj)
         with self.store.lock:
             self._check_namespace(rt, m.get("namespace"), name)
@@ -132,19 +132,6 @@ class WriteOps:
                 raise already_exists(rt.group, rt.plural, name) from None
             self._after_write(rt, None, stored)
         return Response(201, self.present(rt, stored))
-
-    def _defaults_on_create(self, rt: ResourceType, obj: dict[str, Any]) -> None:
-        key = rt.storage_key
-        if key == ("", "namespaces"):
-            obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
-            obj["status"] = {"phase": "Active"}
-            meta(obj).setdefault("labels", {})["kubernetes.io/metadata.name"] = meta(obj)["name"]
-        elif key == ("", "secrets"):
-            obj.setdefault("type", "Opaque")
-        elif key == ("", "pods"):
-            obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
-        elif key == CRD_KEY:
-            obj["status"] = _crd_status(obj, None)
 
     def _after_write(self, rt: ResourceType, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
         if rt.storage_key == CRD_KEY:
@@ -213,7 +200,7 @@ class WriteOps:
         if spec_of(new) != spec_of(live):
             m["generation"] = int(live_meta.get("generation") or 1) + 1
         if rt.storage_key == CRD_KEY:
-            new["status"] = _crd_status(new, live)
+            new["status"] = crd_status(new, live)
         return new
 
     def _persist_update(
@@ -361,30 +348,3 @@ def _apply_conflict(rt: ResourceType, name: str, exc: fieldmanager.ApplyConflict
     if rt.group:
         details["group"] = rt.group
     return ApiError(409, str(exc), "Conflict", details)
-
-
-def _crd_status(crd: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
-    spec = crd.get("spec") or {}
-    names = dict(spec.get("names") or {})
-    if names.get("kind") and not names.get("listKind"):
-        names["listKind"] = names["kind"] + "List"
-    if names.get("plural") and not names.get("singular"):
-        names["singular"] = names.get("kind", "").lower()
-    stamps = {
-        c.get("type"): c.get("lastTransitionTime")
-        for c in ((live or {}).get("status") or {}).get("conditions") or []
-    }
-    stamp = now()
-    stored = [v.get("name") for v in spec.get("versions") or [] if v.get("storage")]
-    old_stored = ((live or {}).get("status") or {}).get("storedVersions") or []
-    return {
-        "conditions": [
-            {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
-             "message": "no conflicts found", "lastTransitionTime": stamps.get("NamesAccepted") or stamp},
-            {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-             "message": "the initial names have been accepted",
-             "lastTransitionTime": stamps.get("Established") or stamp},
-        ],
-        "acceptedNames": names,
-        "storedVersions": list(dict.fromkeys([*old_stored, *stored])),
-    }

@@ -7,7 +7,6 @@ import subprocess
 import threading
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.waiting import wait_until
