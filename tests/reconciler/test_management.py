@@ -349,3 +349,29 @@ def test_cluster_down_others_continue_and_it_catches_up(reconciler: Reconciler, 
             except ApiException:
                 pass
         server.stop()
+
+
+def test_cluster_connections_rebuild_when_the_kubeconfig_secret_changes(sandbox: Any, mgmt: Any) -> None:
+    from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable
+
+    name = unique("moving")
+    connections = ClusterConnections(mgmt, recheck_seconds=0.0)
+    urls = {c: api_client_from_kubeconfig(sandbox.kubeconfig, c).configuration.host for c in ("staging", "prod")}
+    try:
+        with pytest.raises(ClusterUnreachable) as missing:
+            connections.get(name)
+        assert missing.value.reason == "ClusterNotFound"
+        resources.attach_cluster(mgmt, name, sandbox.kubeconfig, "staging")
+        client, dynamic = connections.get(name)
+        assert client.configuration.host == urls["staging"]
+        assert connections.get(name)[0] is client, "an unchanged Secret keeps the cached client"
+        resources.attach_cluster(mgmt, name, sandbox.kubeconfig, "prod")
+        assert connections.api_client(name).configuration.host == urls["prod"]
+    finally:
+        connections.close()
+        for p in (management_path(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE, name),
+                  f"/api/v1/namespaces/{names.FEDERATION_NAMESPACE}/secrets/{name}-kubeconfig"):
+            try:
+                json_request(mgmt, "DELETE", p)
+            except ApiException:
+                pass
