@@ -15,6 +15,7 @@ from gitops_tui.sandbox.server_convert import to_version
 from gitops_tui.sandbox.server_delete import DeleteOps
 from gitops_tui.sandbox.server_errors import ApiError, bad_request, expired, not_found
 from gitops_tui.sandbox.server_query import (
+    check_acceptable,
     fields_match,
     labels_match,
     parse_field_selector,
@@ -117,6 +118,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
 
     def handle(self, req: ApiRequest) -> Response | WatchStream:
         """Answer one request (raises ApiError for every refusal)."""
+        check_acceptable(req.header("Accept"))
         route = parse_path(req.path)
         if route is None:
             raise _not_served()

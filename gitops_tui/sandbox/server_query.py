@@ -180,8 +180,8 @@ def check_acceptable(accept: str) -> None:
         return
     for media in accept.split(","):
         base = media.split(";")[0].strip().lower()
-        if base in ("*/*", "application/*", "application/json", "application/yaml", "") or base.endswith(
-            "+json"
-        ) or "protobuf" in base:
+        if base in ("*/*", "application/*", "application/json", "application/yaml", "text/plain", ""):
             return
-    raise ApiError(406, f"only the following media types are accepted: application/json", "NotAcceptable")
+        if base.endswith("+json") or "protobuf" in base:
+            return
+    raise ApiError(406, "only the following media types are accepted: application/json", "NotAcceptable")

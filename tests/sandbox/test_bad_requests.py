@@ -164,3 +164,35 @@ def test_certificate_is_only_trusted_through_the_sandbox_ca(sandbox_server) -> N
         with socket.create_connection(("127.0.0.1", sandbox_server.port), timeout=10) as raw:
             with trusting.wrap_socket(raw, server_hostname=hostname) as tls:
                 assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+
+def test_unacceptable_media_type_is_406(sandbox_http) -> None:
+    _status(sandbox_http("GET", CMS, headers={"Accept": "text/html"}), 406, "NotAcceptable")
+    assert sandbox_http("GET", CMS, headers={"Accept": "text/html, */*;q=0.1"}).status == 200
+
+
+def test_unexpected_failure_is_a_500_status_without_traceback(sandbox_server, sandbox_http, monkeypatch) -> None:
+    def explode(path: str) -> dict:
+        raise RuntimeError("boom in discovery")
+
+    monkeypatch.setattr(sandbox_server.catalog, "discovery", explode)
+    body = _status(sandbox_http("GET", "/apis"), 500, "InternalError")
+    assert "boom" not in body["message"]
+    monkeypatch.undo()
+    assert sandbox_http("GET", "/apis").status == 200, "the server keeps serving"
+
+
+def test_scope_must_match_the_path(sandbox_http) -> None:
+    _status(sandbox_http("GET", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/clusterroles"),
+            404, "NotFound")
+    _status(sandbox_http("GET", "/api/v1/configmaps/some-name"), 404, "NotFound")
+    everywhere = sandbox_http("GET", "/api/v1/configmaps")
+    assert everywhere.status == 200 and everywhere.json()["kind"] == "ConfigMapList"
+    cluster = sandbox_http("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles")
+    assert cluster.status == 200 and cluster.json()["kind"] == "ClusterRoleList"
+
+
+def test_unsupported_method_is_a_status(sandbox_http) -> None:
+    _status(sandbox_http("POST", CMS + "/some-name", "{}", headers=JSON), 405, "MethodNotAllowed")
+    answer = sandbox_http("OPTIONS", CMS)
+    assert answer.status == 501 and answer.json()["kind"] == "Status"
