@@ -191,3 +191,34 @@ def test_without_a_sandbox_the_cli_says_how_to_start_it(tmp_path: Path, monkeypa
     assert "gitops-tui sandbox up" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "--kubeconfig", str(tmp_path / "none"), "get", "projects")
     assert code == 1 and "does not exist" in err
+
+
+def test_get_watch_json_streams_one_change_per_line(sandbox: Any, project: str) -> None:
+    import queue
+    import signal
+    import subprocess
+    import threading
+
+    from tests.waiting import wait_until
+
+    proc = subprocess.Popen([sys.executable, "-m", "gitops_tui", "get", "secrets", "-p", project, "--watch", "-o", "json"],
+                            env=sandbox.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    seen: list[dict[str, Any]] = []
+
+    def saw(kind: str, name: str) -> bool:
+        while not lines.empty():
+            seen.append(json.loads(lines.get()))
+        return any(e["type"] == kind and e["object"]["name"] == name for e in seen)
+
+    try:
+        sandbox.cli("create", "secret", "watched", "-p", project, "--token-stdin", input="t0ken\n")
+        wait_until(lambda: saw("ADDED", "watched"), timeout=20, message="an ADDED line for the new secret")
+        assert seen[-1]["object"]["keys"] == ["bearerToken"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+    assert proc.returncode == 130
+    assert "t0ken" not in json.dumps(seen)
