@@ -93,6 +93,7 @@ def manager_name(req: ApiRequest) -> str:
     return agent or "unknown"
 
 
-def spec_of(obj: dict[str, Any]) -> dict[str, Any]:
-    """Return everything but metadata and status: the part whose changes bump generation."""
-    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+def spec_of(obj: dict[str, Any], with_status: bool = False) -> dict[str, Any]:
+    """Return the part whose changes bump generation: all but metadata (and status unless asked)."""
+    skip = ("metadata", "apiVersion", "kind") if with_status else ("metadata", "status", "apiVersion", "kind")
+    return {k: v for k, v in obj.items() if k not in skip}

@@ -197,7 +197,8 @@ class WriteOps:
         m.pop("selfLink", None)
         if m.get("managedFields") is None:
             m.pop("managedFields", None)
-        if spec_of(new) != spec_of(live):
+        with_status = "status" not in rt.subresources  # without a status subresource, status is spec
+        if spec_of(new, with_status) != spec_of(live, with_status):
             m["generation"] = int(live_meta.get("generation") or 1) + 1
         if rt.storage_key == CRD_KEY:
             new["status"] = crd_status(new, live)
