@@ -89,6 +89,22 @@ def test_create_and_get_projects_in_every_format(project: str, capsys: pytest.Ca
     assert code == 1 and err.strip() == f"gitops-tui: project {project} already exists"
 
 
+def test_create_project_by_label_selector(sandbox: Any, capsys: pytest.CaptureFixture[str], mgmt: Any) -> None:
+    name = unique("sel")
+    code, out, err = run(capsys, "create", "project", name, "--selector", "tier=web,zone=a", "-o", "json")
+    try:
+        assert code == 0, err
+        doc = json.loads(out)
+        assert doc["clusters"] == [] and doc["clusterSelector"] == {"matchLabels": {"tier": "web", "zone": "a"}}
+        code, _, err = run(capsys, "create", "project", unique("x"), "--selector", "novalue")
+        assert code == 2 and "KEY=VALUE" in err
+        with pytest.raises(SystemExit) as usage:
+            run(capsys, "create", "project", unique("x"), "--selector", "a=b", "--clusters", "dev")
+        assert usage.value.code == 2 and "not allowed with" in capsys.readouterr().err
+    finally:
+        json_request(mgmt, "DELETE", management_path(names.KIND_PROJECT, None, name))
+
+
 def test_create_secret_from_stdin_never_prints_the_value(project: str, capsys: pytest.CaptureFixture[str],
                                                          monkeypatch: pytest.MonkeyPatch, mgmt: Any) -> None:
     token = f"tok-{uuid.uuid4().hex}"

@@ -83,14 +83,19 @@ def _check_clusters(api: ApiClient, clusters: list[str]) -> None:
 
 
 # -- projects --------------------------------------------------------------------------------
-def create_project(api: ApiClient, name: str, clusters: list[str], *, display_name: str = "",
-                   namespace: str = "") -> dict[str, Any]:
-    """Create a Project placed on ``clusters``; return it."""
+def create_project(api: ApiClient, name: str, clusters: list[str] | None = None, *, display_name: str = "",
+                   namespace: str = "", selector: dict[str, str] | None = None) -> dict[str, Any]:
+    """Create a Project placed on ``clusters`` (names) or on the clusters whose labels match ``selector``."""
     check_name("project", name)
     if namespace:
         check_name("namespace", namespace)
-    _check_clusters(api, clusters)
-    body = builders.new_project(name, clusters, display_name=display_name, namespace=namespace)
+    if (clusters is None) == (selector is None):
+        raise ActionError("place the project either on cluster names or by a label selector")
+    body = builders.new_project(name, clusters or [], display_name=display_name, namespace=namespace)
+    if selector is not None:
+        body["spec"]["placement"] = {"clusterSelector": {"matchLabels": dict(selector)}}
+    else:
+        _check_clusters(api, clusters or [])
     try:
         created = json_request(api, "POST", management_path(names.KIND_PROJECT), body)
     except ApiException as exc:

@@ -22,7 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     project = what.add_parser("project", help="create a project placed on clusters")
     project.add_argument("name")
-    project.add_argument("--clusters", required=True, help="comma-separated cluster names")
+    placement = project.add_mutually_exclusive_group(required=True)
+    placement.add_argument("--clusters", help="comma-separated cluster names")
+    placement.add_argument("--selector", metavar="KEY=VALUE[,KEY=VALUE]",
+                           help="place on every cluster whose labels match (see attach cluster --label)")
     project.add_argument("--display-name", default="", help="human name (default: NAME)")
     project.add_argument("--namespace", default="", help="project namespace (default: NAME)")
     add_output(project)
@@ -83,15 +86,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # -- create ----------------------------------------------------------------------------------
 def cmd_create_project(args: argparse.Namespace) -> int:
     """Create a project."""
-    clusters = split_list(args.clusters, "--clusters") or []
+    clusters = split_list(args.clusters, "--clusters")
+    selector = _labels(split_list(args.selector, "--selector") or [], "--selector") if args.selector else None
     api = management_client(args)
     raw = run_action(resources.create_project, api, args.name, clusters, display_name=args.display_name,
-                     namespace=args.namespace)
+                     namespace=args.namespace, selector=selector)
     view = Project(raw)
-    summary = {"kind": "Project", "name": view.name, "namespace": view.namespace, "clusters": view.placement_clusters}
-    print_object(summary, args.output, f"project {view.name} created (namespace {view.namespace}, "
-                 f"clusters {', '.join(clusters)})")
+    summary = {"kind": "Project", "name": view.name, "namespace": view.namespace, "clusters": view.placement_clusters,
+               "clusterSelector": view.cluster_selector}
+    where = f"clusters {', '.join(clusters)}" if clusters else "clusters labelled " + ",".join(
+        f"{k}={v}" for k, v in (selector or {}).items())
+    print_object(summary, args.output, f"project {view.name} created (namespace {view.namespace}, {where})")
     return 0
+
+
+def _labels(items: list[str], flag: str) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"{flag} {item!r} is not KEY=VALUE", 2)
+        labels[key.strip()] = value.strip()
+    return labels
 
 
 def cmd_create_secret(args: argparse.Namespace) -> int:
@@ -152,12 +168,7 @@ def cmd_create_source(args: argparse.Namespace) -> int:
 # -- attach ----------------------------------------------------------------------------------
 def cmd_attach_cluster(args: argparse.Namespace) -> int:
     """Register a workload cluster (kubeconfig Secret + KubeFedCluster)."""
-    labels: dict[str, str] = {}
-    for item in args.label:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise CliError(f"--label {item!r} is not KEY=VALUE", 2)
-        labels[key] = value
+    labels = _labels(args.label, "--label")
     api = management_client(args)
     raw = run_action(resources.attach_cluster, api, args.name, Path(args.cluster_kubeconfig),
                      args.cluster_context, labels or None)

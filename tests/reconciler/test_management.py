@@ -115,9 +115,7 @@ def test_project_namespaces_follow_names_and_label_selector(reconciler: Reconcil
     kfc_path = management_path(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE, "prod")
     json_request(mgmt, "PATCH", kfc_path, {"metadata": {"labels": {label: "yes"}}},
                  content_type="application/merge-patch+json")
-    body = {"apiVersion": names.PROJECT_API_VERSION, "kind": "Project", "metadata": {"name": by_label},
-            "spec": {"namespace": by_label, "placement": {"clusterSelector": {"matchLabels": {label: "yes"}}}}}
-    json_request(mgmt, "POST", management_path(names.KIND_PROJECT), body)
+    resources.create_project(mgmt, by_label, selector={label: "yes"})
     try:
         def namespaces(ns: str) -> set[str]:
             return {c for c in ("management", "dev", "staging", "prod")
