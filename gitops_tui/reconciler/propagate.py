@@ -13,7 +13,7 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
+from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, existing_names, get_object, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, describe, entries, parse_entries, ref_of, stale
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,15 @@ def apply_objects(
 def prune_objects(
     cluster: str, dynamic: DynamicClient, refs: Iterable[ObjectRef], stop: Callable[[], bool]
 ) -> list[ObjectRef]:
-    """Delete each ref (reverse apply order), checking ``stop`` before each; return those that existed."""
+    """Delete each ref that exists (reverse apply order), checking ``stop`` before each; return those deleted."""
+    refs = list(refs)
+    present: dict[tuple[str, str, str], set[str] | None] = {}
+    for ref in refs:
+        key = (ref.api_version, ref.kind, ref.namespace)
+        if key not in present:
+            present[key] = existing_names(dynamic, ref.api_version, ref.kind, ref.namespace or None)
+    refs = [r for r in refs if present[(r.api_version, r.kind, r.namespace)] is None
+            or r.name in present[(r.api_version, r.kind, r.namespace)]]  # type: ignore[operator]
     ordered = sorted(refs, key=lambda r: (-_KIND_ORDER.get(r.kind, _LATE_KINDS.get(r.kind, 30)), r.id))
     removed: list[ObjectRef] = []
     for ref in ordered:

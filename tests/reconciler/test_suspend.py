@@ -80,7 +80,6 @@ def test_suspend_during_a_300_object_apply_stops_at_once(world: World) -> None:
     files = {f"cm/{i:03d}.yaml": configmap(f"cm-{i:03d}") for i in range(300)}
     repo = world.repo("big", files)
     world.create("big", f"file://{repo}", clusters=["dev"])
-    seen: list[float] = []
     suspended = threading.Event()
     done = threading.Event()
     suspended_at: list[float] = []
@@ -112,12 +111,6 @@ def test_suspend_during_a_300_object_apply_stops_at_once(world: World) -> None:
     assert {f"{world.namespace}_{n}__ConfigMap" for n in present} <= inventory, "nothing applied is untracked"
     assert "ApplyStopped" in [e["reason"] for e in world.events("big")]
 
-    # Resume finishes the job.
-    actions.resume_source(world.api, world.project, "big", actor="carol")
-    world.reconcile("big")
-    assert len(world.labelled("dev", "configmaps", "big")) == 300
-    row = {c["name"]: c for c in world.status("big")["clusters"]}["dev"]
-    assert row["lastAppliedRevision"] == f"main@sha1:{world.head(repo)}" and len(row["inventory"]) == 300
 
 
 def test_suspend_and_resume_a_project_does_each_source(world: World, sandbox: Any) -> None:
