@@ -80,6 +80,7 @@ class LeaderElector:
         self._last_renew = 0.0
         self._observed: tuple[str, str] | None = None
         self._observed_at = 0.0
+        self._next_try: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}"
@@ -152,6 +153,7 @@ class LeaderElector:
         with self._lock:
             self._holder = holder or None
         if holder and holder != self.identity and not self._expired(renew, duration, mono):
+            self._next_try = self._expires_in(renew, duration, mono)
             return False
         new_spec = dict(spec)
         new_spec["holderIdentity"] = self.identity
@@ -174,6 +176,14 @@ class LeaderElector:
         return True
 
     # -- internals -------------------------------------------------------------------------
+    def _expires_in(self, renew: str, duration: float, mono: float) -> float:
+        """Seconds until another holder's lease expires (the earlier of both clocks)."""
+        left = duration - (mono - self._observed_at)
+        renewed = _parse_micro_time(renew)
+        if renewed is not None:
+            left = min(left, duration - (datetime.now(timezone.utc) - renewed).total_seconds())
+        return max(0.0, left)
+
     def _expired(self, renew: str, duration: float, mono: float) -> bool:
         if mono - self._observed_at > duration:
             return True
@@ -226,6 +236,7 @@ class LeaderElector:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._next_try = None
             try:
                 leading = self.try_acquire_or_renew()
             except Exception as exc:  # noqa: BLE001 - keep campaigning through API errors
@@ -241,7 +252,11 @@ class LeaderElector:
                     log.warning("lost leadership of lease %s/%s", self.namespace, self.name)
                     if self._on_stop:
                         self._safe(self._on_stop)
-            self._stop.wait(self.retry_period)
+            wait = self.retry_period
+            if self._next_try is not None:
+                # Standing by: try again right when the holder's lease runs out.
+                wait = min(wait, self._next_try + 0.02)
+            self._stop.wait(wait)
 
     @staticmethod
     def _safe(callback: Callable[[], None]) -> None:
