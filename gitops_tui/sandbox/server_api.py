@@ -10,7 +10,9 @@ from typing import Any
 
 from gitops_tui.sandbox import openapi, table
 from gitops_tui.sandbox.catalog import Catalog, ResourceType
-from gitops_tui.sandbox.server_common import ApiRequest, Response, WatchStream, now, parse_rv
+from gitops_tui.sandbox.server_common import (
+    ApiRequest, Response, WatchStream, now, parse_rv, storage_key,
+)
 from gitops_tui.sandbox.server_convert import to_version
 from gitops_tui.sandbox.server_delete import DeleteOps
 from gitops_tui.sandbox.server_errors import ApiError, bad_request, expired, not_found
@@ -194,7 +196,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
 
     def read(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any] | None:
         """Return the live object as rt's version, or None."""
-        group, plural = rt.storage_key
+        group, plural = storage_key(rt)
         obj = self.store.get(group, plural, namespace or "", name)
         return None if obj is None else self.present(rt, obj)
 
@@ -227,7 +229,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
     def list(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """LIST objects with selectors, limit/continue, as a typed list or a Table."""
         matches = self.select(req, route)
-        group, plural = rt.storage_key
+        group, plural = storage_key(rt)
         requested = parse_rv(req.query.get("resourceVersion"))
         if req.query.get("resourceVersionMatch") == "Exact" and requested is not None:
             if requested < self.store.compacted_revision:
@@ -236,14 +238,13 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
         start = self._continue_start(req.query.get("continue"))
         if start is not None:
             items = [o for o in items if self._sort_key(o) > start]
-        items = [o for o in items if matches(o)]
+        items = [o for o in (self.present(rt, o) for o in items) if matches(o)]
         list_meta: dict[str, Any] = {"resourceVersion": str(rev)}
         limit = parse_rv(req.query.get("limit"), "limit") or 0
         if limit and len(items) > limit:
             items, rest = items[:limit], items[limit:]
             list_meta["continue"] = self._continue_token(rev, self._sort_key(items[-1]))
             list_meta["remainingItemCount"] = len(rest)
-        items = [self.present(rt, o) for o in items]
         if wants_table(req.header("Accept")):
             return Response(200, table.to_table(rt, items, list_meta, _include(req)))
         return Response(

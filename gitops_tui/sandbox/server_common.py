@@ -97,3 +97,10 @@ def spec_of(obj: dict[str, Any], with_status: bool = False) -> dict[str, Any]:
     """Return the part whose changes bump generation: all but metadata (and status unless asked)."""
     skip = ("metadata", "apiVersion", "kind") if with_status else ("metadata", "status", "apiVersion", "kind")
     return {k: v for k, v in obj.items() if k not in skip}
+
+
+def storage_key(rt: Any) -> tuple[str, str]:
+    """Return the (group, plural) bucket of a type; events.k8s.io Events share core Events' storage."""
+    if (rt.group, rt.plural) == ("events.k8s.io", "events"):
+        return ("", "events")
+    return (rt.group, rt.plural)

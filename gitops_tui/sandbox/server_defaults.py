@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.sandbox.catalog import ResourceType
-from gitops_tui.sandbox.server_common import meta, now
+from gitops_tui.sandbox.server_common import meta, now, storage_key
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 
 
 def defaults_on_create(rt: ResourceType, obj: dict[str, Any]) -> None:
     """Fill what kube-apiserver sets on create for a few kinds (in place)."""
-    key = rt.storage_key
+    key = storage_key(rt)
     if key == ("", "namespaces"):
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj["status"] = {"phase": "Active"}

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from gitops_tui.sandbox.catalog import ResourceType
-from gitops_tui.sandbox.server_common import ApiRequest, Response, meta, now
+from gitops_tui.sandbox.server_common import ApiRequest, Response, meta, now, storage_key
 from gitops_tui.sandbox.server_errors import ApiError, bad_request, conflict, not_found, stale
 from gitops_tui.sandbox.server_query import decode_body
 from gitops_tui.sandbox.server_routing import ResourceRoute
@@ -38,7 +38,7 @@ class DeleteOps:
         if route.subresource:
             raise ApiError(405, "DELETE is not supported on a subresource", "MethodNotAllowed")
         options = self._delete_options(req)
-        group, plural = rt.storage_key
+        group, plural = storage_key(rt)
         name = route.name or ""
         with self.store.lock:
             raw = self.store.get(group, plural, route.namespace or "", name)
@@ -62,12 +62,12 @@ class DeleteOps:
         """DELETE a collection: every object matching the selectors."""
         options = self._delete_options(req)
         matches = self.select(req, route)
-        group, plural = rt.storage_key
+        group, plural = storage_key(rt)
         deleted = []
         with self.store.lock:
             items, _ = self.store.list(group, plural, route.namespace)
             for obj in items:
-                if not matches(obj):
+                if not matches(self.present(rt, obj)):
                     continue
                 if options["_dry"]:
                     deleted.append(obj)
@@ -109,7 +109,7 @@ class DeleteOps:
 
     def after_delete(self, rt: ResourceType, gone: dict[str, Any]) -> None:
         """Run the follow-ups of an object that has just left the store (its last finalizer went)."""
-        group, plural = rt.storage_key
+        group, plural = storage_key(rt)
         self._cleanup_after(group, plural, gone, "Background")
 
     def _cleanup_after(self, group: str, plural: str, gone: dict[str, Any], policy: str) -> None:

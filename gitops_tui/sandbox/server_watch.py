@@ -8,7 +8,7 @@ from typing import Any
 
 from gitops_tui.sandbox import table
 from gitops_tui.sandbox.catalog import ResourceType
-from gitops_tui.sandbox.server_common import ApiRequest, WatchStream, parse_rv
+from gitops_tui.sandbox.server_common import ApiRequest, WatchStream, parse_rv, storage_key
 from gitops_tui.sandbox.server_errors import bad_request, status_body
 from gitops_tui.sandbox.server_query import wants_table
 from gitops_tui.sandbox.server_routing import ResourceRoute
@@ -60,14 +60,14 @@ class WatchOps:
         }
 
     def _filtered_type(
-        self, event: LogEvent, matches: Callable[[dict[str, Any]], bool], selective: bool
+        self, rt: ResourceType, event: LogEvent, matches: Callable[[dict[str, Any]], bool], selective: bool
     ) -> str | None:
         """The event type a selective watcher sees: objects entering or leaving the selection."""
-        now_matches = matches(event.object)
+        now_matches = matches(self.present(rt, event.object))
         if not selective or event.type == "ADDED":
             return event.type if now_matches else None
         before = self.store.previous(event)
-        matched_before = before is not None and matches(before)
+        matched_before = before is not None and matches(self.present(rt, before))
         if event.type == "DELETED":
             return "DELETED" if now_matches or matched_before else None
         if now_matches:
@@ -87,7 +87,7 @@ class WatchOps:
         timeout: float | None,
         options: dict[str, Any],
     ) -> Iterator[dict[str, Any] | None]:
-        group, plural = rt.storage_key
+        group, plural = storage_key(rt)
         selective = bool(options["selective"])
         deadline = time.monotonic() + timeout if timeout else None
         include = options["include"] if options["include"] in ("None", "Object") else "Metadata"
@@ -97,7 +97,7 @@ class WatchOps:
                 with self.store.lock:
                     items, position = self.store.list(group, plural, namespace)
                 for obj in items:
-                    if matches(obj):
+                    if matches(self.present(rt, obj)):
                         yield self._encode(rt, "ADDED", obj, as_table)
                 if options["initial"] and options["bookmarks"]:
                     yield self._bookmark(rt, position, initial_end=True)
@@ -123,7 +123,7 @@ class WatchOps:
                 return
             for event in events:
                 position = event.revision
-                typ = self._filtered_type(event, matches, selective)
+                typ = self._filtered_type(rt, event, matches, selective)
                 if typ is not None:
                     yield self._encode(rt, typ, event.object, as_table)
                     last_sent = time.monotonic()

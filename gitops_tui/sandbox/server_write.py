@@ -11,6 +11,7 @@ from gitops_tui.sandbox import fieldmanager, validation
 from gitops_tui.sandbox.catalog import ResourceType
 from gitops_tui.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from gitops_tui.sandbox.server_common import (
+    storage_key,
     ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of,
 )
 from gitops_tui.sandbox.server_defaults import CRD_KEY, crd_status, defaults_on_create
@@ -121,7 +122,7 @@ class WriteOps:
         self._validate(rt, obj)
         with self.store.lock:
             self._check_namespace(rt, m.get("namespace"), name)
-            group, plural = rt.storage_key
+            group, plural = storage_key(rt)
             if req.dry_run:
                 if self.store.get(group, plural, m.get("namespace", ""), name) is not None:
                     raise already_exists(rt.group, rt.plural, name)
@@ -134,7 +135,7 @@ class WriteOps:
         return Response(201, self.present(rt, stored))
 
     def _after_write(self, rt: ResourceType, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
-        if rt.storage_key == CRD_KEY:
+        if storage_key(rt) == CRD_KEY:
             if old is not None:
                 try:
                     self.catalog.remove_crd(old)
@@ -200,7 +201,7 @@ class WriteOps:
         with_status = "status" not in rt.subresources  # without a status subresource, status is spec
         if spec_of(new, with_status) != spec_of(live, with_status):
             m["generation"] = int(live_meta.get("generation") or 1) + 1
-        if rt.storage_key == CRD_KEY:
+        if storage_key(rt) == CRD_KEY:
             new["status"] = crd_status(new, live)
         return new
 
@@ -213,7 +214,7 @@ class WriteOps:
             return Response(200, live)  # a no-op write keeps the resourceVersion and wakes no watcher
         if req.dry_run:
             return Response(200, new)
-        group, plural = rt.storage_key
+        group, plural = storage_key(rt)
         namespace, name = m.get("namespace", ""), m.get("name", "")
         expected = int(live["metadata"]["resourceVersion"])
         try:

@@ -207,3 +207,18 @@ def test_no_op_writes_keep_the_resource_version(dynamic_client, configmaps) -> N
     applied = configmaps.server_side_apply(namespace="dc-noop", body=body, field_manager="me")
     again = configmaps.server_side_apply(namespace="dc-noop", body=body, field_manager="me")
     assert again.metadata.resourceVersion == applied.metadata.resourceVersion
+
+
+def test_core_and_events_api_share_event_storage(dynamic_client) -> None:
+    _ns(dynamic_client, "dc-events")
+    core = dynamic_client.resources.get(api_version="v1", kind="Event")
+    modern = dynamic_client.resources.get(api_version="events.k8s.io/v1", kind="Event")
+    core.create(namespace="dc-events", body={
+        "apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1"},
+        "involvedObject": {"kind": "ConfigMap", "name": "cfg", "namespace": "dc-events"},
+        "reason": "Tested", "message": "hello", "type": "Normal"})
+    seen = modern.get(name="e1", namespace="dc-events")
+    assert seen.apiVersion == "events.k8s.io/v1"
+    assert seen.regarding.name == "cfg" and seen.note == "hello"
+    by_object = core.get(namespace="dc-events", field_selector="involvedObject.name=cfg")
+    assert [e.metadata.name for e in by_object.items] == ["e1"]
