@@ -88,9 +88,14 @@ def delete_project_and_wait(mgmt: Any, name: str) -> None:
 
 def test_management_api_install_is_idempotent(sandbox: Any, mgmt: Any) -> None:
     ensure_management_api(mgmt)
+
+    def versions() -> dict[str, str]:
+        return {crd: (get(mgmt, f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}") or {})
+                .get("metadata", {}).get("resourceVersion", "") for crd in crd_names()}
+
+    before = versions()
     ensure_management_api(mgmt)
-    for crd in crd_names():
-        assert get(mgmt, f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}") is not None
+    assert all(before.values()) and versions() == before, "a second install changes nothing"
     for namespace in (names.SYSTEM_NAMESPACE, names.FEDERATION_NAMESPACE):
         assert get(mgmt, f"/api/v1/namespaces/{namespace}") is not None
 
@@ -373,3 +378,24 @@ def test_cluster_connections_rebuild_when_the_kubeconfig_secret_changes(sandbox:
                 json_request(mgmt, "DELETE", p)
             except ApiException:
                 pass
+
+
+def test_secret_type_change_and_orphan_delete(reconciler: Reconciler, sandbox: Any, mgmt: Any) -> None:
+    project = unique("orph")
+    resources.create_project(mgmt, project, ["dev"])
+    try:
+        resources.create_secret(mgmt, project, "kept", {"username": b"u", "password": b"p"})
+        wait_until(lambda: decoded(secret_on(sandbox, "dev", project, "kept"), "username") == "u", timeout=15,
+                   message="the Secret on dev")
+        path = management_path(names.KIND_FEDERATED_SECRET, project, "kept")
+        json_request(mgmt, "PATCH", path, {"spec": {"template": {"type": "kubernetes.io/basic-auth"}}},
+                     content_type="application/merge-patch+json")
+        wait_until(lambda: (secret_on(sandbox, "dev", project, "kept") or {}).get("type") == "kubernetes.io/basic-auth",
+                   timeout=15, message="the Secret type to change on dev")
+        json_request(mgmt, "PATCH", path, {"metadata": {"annotations": {names.ANNOTATION_ORPHAN: "true"}}},
+                     content_type="application/merge-patch+json")
+        resources.delete_secret(mgmt, project, "kept")
+        wait_until(lambda: get(mgmt, path) is None, timeout=15, message="the orphaned FederatedSecret to go")
+        assert decoded(secret_on(sandbox, "dev", project, "kept"), "password") == "p", "orphan keeps the Secret"
+    finally:
+        delete_project_and_wait(mgmt, project)
