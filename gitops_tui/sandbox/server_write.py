@@ -11,8 +11,7 @@ from gitops_tui.sandbox import fieldmanager, validation
 from gitops_tui.sandbox.catalog import ResourceType
 from gitops_tui.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from gitops_tui.sandbox.server_common import (
-    storage_key,
-    ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of,
+    ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of, storage_key,
 )
 from gitops_tui.sandbox.server_defaults import CRD_KEY, crd_status, defaults_on_create
 from gitops_tui.sandbox.server_errors import (
