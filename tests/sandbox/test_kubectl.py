@@ -129,11 +129,12 @@ def test_client_side_apply_and_delete(kubectl) -> None:
     assert missing.returncode != 0 and "NotFound" in missing.stderr
 
 
-def test_get_watch_sees_a_change_by_another_client(kubectl, sandbox_kubeconfig: Path) -> None:
+def test_get_watch_sees_a_change_by_another_client(kubectl, sandbox_kubeconfig: Path, tmp_path: Path) -> None:
     kubectl("create", "namespace", "kc-watch")
     kubectl("create", "configmap", "before", "-n", "kc-watch", "--from-literal=a=1")
     proc = subprocess.Popen(
-        ["kubectl", f"--kubeconfig={sandbox_kubeconfig}", "get", "configmaps", "-n", "kc-watch", "-w"],
+        ["kubectl", f"--kubeconfig={sandbox_kubeconfig}", f"--cache-dir={tmp_path}", "get", "configmaps",
+         "-n", "kc-watch", "-w"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     lines: list[str] = []
