@@ -59,6 +59,16 @@ def _include(req: ApiRequest) -> str:
     return value if value in ("None", "Object", "Metadata") else "Metadata"
 
 
+def _limit(value: str | None) -> int:
+    """Parse the limit parameter of a list (0 means no limit); 400 when it is not a number."""
+    if not value:
+        return 0
+    try:
+        return max(0, int(value))
+    except ValueError:
+        raise bad_request(f"invalid limit {value!r}: must be a non-negative integer") from None
+
+
 def _not_served() -> ApiError:
     return ApiError(404, "the server could not find the requested resource", "NotFound")
 
@@ -240,7 +250,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
             items = [o for o in items if self._sort_key(o) > start]
         items = [o for o in (self.present(rt, o) for o in items) if matches(o)]
         list_meta: dict[str, Any] = {"resourceVersion": str(rev)}
-        limit = parse_rv(req.query.get("limit"), "limit") or 0
+        limit = _limit(req.query.get("limit"))
         if limit and len(items) > limit:
             items, rest = items[:limit], items[limit:]
             list_meta["continue"] = self._continue_token(rev, self._sort_key(items[-1]))
