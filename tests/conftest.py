@@ -62,10 +62,13 @@ class Sandbox:
         return self._clients[context]
 
     def dynamic(self, context: str = "management") -> Any:
-        """Return a DynamicClient for a context."""
+        """Return a DynamicClient for a context, cached (call .resources.invalidate_cache() after new CRDs)."""
         from kubernetes.dynamic import DynamicClient
 
-        return DynamicClient(self.api_client(context))
+        key = f"dynamic:{context}"
+        if key not in self._clients:
+            self._clients[key] = DynamicClient(self.api_client(context))
+        return self._clients[key]
 
     def kubectl(self, context: str, *args: str, input: str | None = None,
                 check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -151,12 +151,18 @@ def test_objects_and_resource_versions_survive_down_up_and_kill9(cli_home: CliHo
 
 
 def test_concurrent_up_starts_one_daemon(cli_home: CliHome) -> None:
-    procs = [cli_home.popen("sandbox", "up", "--clusters", "dev", "--no-demo") for _ in range(2)]
+    cli_home.env["GITOPS_TUI_NO_DEMO"] = "1"  # same as --no-demo
+    procs = [cli_home.popen("sandbox", "up", "--clusters", "dev") for _ in range(2)]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
     outputs = sorted(out for out, _ in results)
     assert "already running" in outputs[0] and "sandbox is up" in outputs[1]
     assert len(_daemon_pids(cli_home.home / "sandbox")) == 1
+    projects = cli_home.kubectl("--context", "management", "get", "projects.gitops-tui.io", "-o", "name")
+    assert projects.stdout.strip() == ""
+    assert not (cli_home.home / "demo").exists()
+    clusters = cli_home.kubectl("--context", "management", "get", "kubefedclusters", "-A", "-o", "name")
+    assert clusters.stdout.split() == ["kubefedcluster.core.kubefed.io/dev"]
 
 
 def test_user_mistakes_are_one_sentence(cli_home: CliHome) -> None:
