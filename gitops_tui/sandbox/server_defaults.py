@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import random
 from typing import Any
 
 from gitops_tui.sandbox.catalog import ResourceType
@@ -23,6 +25,67 @@ def defaults_on_create(rt: ResourceType, obj: dict[str, Any]) -> None:
         obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
     elif key == CRD_KEY:
         obj["status"] = crd_status(obj, None)
+
+
+_SERVICE_RANGE = ipaddress.ip_network("10.96.0.0/12")
+_SCALABLE = {("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets")}
+
+
+def _cluster_ip(taken: set[str]) -> str:
+    while True:
+        address = str(_SERVICE_RANGE[random.randrange(10, _SERVICE_RANGE.num_addresses - 1)])
+        if address not in taken:
+            return address
+
+
+def keep_cluster_ip(rt: ResourceType, new: dict[str, Any], live: dict[str, Any]) -> None:
+    """Keep a Service's allocated clusterIP(s) when an update leaves them out (they are immutable)."""
+    if storage_key(rt) != ("", "services") or not isinstance(new.get("spec"), dict):
+        return
+    live_spec = live.get("spec") or {}
+    for key in ("clusterIP", "clusterIPs"):
+        if not new["spec"].get(key) and live_spec.get(key):
+            new["spec"][key] = live_spec[key]
+
+
+def apply_defaults(
+    rt: ResourceType, obj: dict[str, Any], live: dict[str, Any] | None, taken_ips: set[str] | None = None
+) -> None:
+    """Fill the spec defaults kube-apiserver sets on create (replicas, strategy, service IPs)."""
+    key = storage_key(rt)
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if key in _SCALABLE:
+        spec.setdefault("replicas", 1)
+        spec.setdefault("revisionHistoryLimit", 10)
+    if key == ("apps", "deployments"):
+        spec.setdefault("progressDeadlineSeconds", 600)
+        strategy = spec.setdefault("strategy", {})
+        if isinstance(strategy, dict):
+            strategy.setdefault("type", "RollingUpdate")
+            if strategy["type"] == "RollingUpdate":
+                strategy.setdefault("rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"})
+    elif key == ("", "services"):
+        _service_defaults(spec, (live or {}).get("spec") or {}, taken_ips or set())
+
+
+def _service_defaults(spec: dict[str, Any], live_spec: dict[str, Any], taken: set[str]) -> None:
+    spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    for port in spec.get("ports") or []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port.get("port"))
+    if spec["type"] == "ExternalName":
+        return
+    if not spec.get("clusterIP"):
+        spec["clusterIP"] = live_spec.get("clusterIP") or _cluster_ip(taken)
+    if spec["clusterIP"] != "None":
+        spec.setdefault("clusterIPs", [spec["clusterIP"]])
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+    spec.setdefault("internalTrafficPolicy", "Cluster")
 
 
 def crd_status(crd: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from gitops_tui.sandbox.patch import PatchError, json_patch, merge_patch, strate
 from gitops_tui.sandbox.server_common import (
     ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of, storage_key,
 )
-from gitops_tui.sandbox.server_defaults import CRD_KEY, crd_status, defaults_on_create
+from gitops_tui.sandbox.server_defaults import (
+    CRD_KEY, apply_defaults, crd_status, defaults_on_create, keep_cluster_ip,
+)
 from gitops_tui.sandbox.server_errors import (
     ApiError, already_exists, bad_request, invalid, not_found, stale,
 )
@@ -118,8 +120,9 @@ class WriteOps:
         if "status" in rt.subresources:
             obj.pop("status", None)
         defaults_on_create(rt, obj)
-        self._validate(rt, obj)
         with self.store.lock:
+            apply_defaults(rt, obj, None, self._service_ips(rt))
+            self._validate(rt, obj)
             self._check_namespace(rt, m.get("namespace"), name)
             group, plural = storage_key(rt)
             if req.dry_run:
@@ -132,6 +135,12 @@ class WriteOps:
                 raise already_exists(rt.group, rt.plural, name) from None
             self._after_write(rt, None, stored)
         return Response(201, self.present(rt, stored))
+
+    def _service_ips(self, rt: ResourceType) -> set[str]:
+        if storage_key(rt) != ("", "services"):
+            return set()
+        items, _ = self.store.list("", "services")
+        return {str((o.get("spec") or {}).get("clusterIP")) for o in items}
 
     def _after_write(self, rt: ResourceType, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
         if storage_key(rt) == CRD_KEY:
@@ -197,6 +206,8 @@ class WriteOps:
         m.pop("selfLink", None)
         if m.get("managedFields") is None:
             m.pop("managedFields", None)
+        if subresource != "status":
+            keep_cluster_ip(rt, new, live)
         with_status = "status" not in rt.subresources  # without a status subresource, status is spec
         if spec_of(new, with_status) != spec_of(live, with_status):
             m["generation"] = int(live_meta.get("generation") or 1) + 1

@@ -222,3 +222,18 @@ def test_core_and_events_api_share_event_storage(dynamic_client) -> None:
     assert seen.regarding.name == "cfg" and seen.note == "hello"
     by_object = core.get(namespace="dc-events", field_selector="involvedObject.name=cfg")
     assert [e.metadata.name for e in by_object.items] == ["e1"]
+
+
+def test_service_gets_a_stable_cluster_ip(dynamic_client) -> None:
+    _ns(dynamic_client, "dc-svc")
+    services = dynamic_client.resources.get(api_version="v1", kind="Service")
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    created = services.create(namespace="dc-svc", body=body)
+    ip = created.spec.clusterIP
+    assert ip.startswith("10.") and created.spec.type == "ClusterIP"
+    assert created.spec.ports[0].targetPort == 80 and created.spec.ports[0].protocol == "TCP"
+    body["metadata"]["resourceVersion"] = created.metadata.resourceVersion
+    body["spec"]["ports"] = [{"port": 8080}]
+    replaced = services.replace(namespace="dc-svc", body=body)
+    assert replaced.spec.clusterIP == ip and replaced.spec.ports[0].port == 8080
