@@ -110,6 +110,15 @@ def test_up_status_kubeconfig_down(cli_home: CliHome) -> None:
     assert stopped.returncode == 3 and "not running" in stopped.stdout
     assert "was not running" in cli_home.run("sandbox", "down").stdout
 
+    # Starting with other clusters keeps the state and unregisters the clusters that left.
+    cli_home.run("sandbox", "up", "--clusters", "dev,prod")
+    names = cli_home.kubectl("--context", "management", "get", "kubefedclusters", "-A", "-o", "name").stdout
+    assert names.split() == ["kubefedcluster.core.kubefed.io/dev", "kubefedcluster.core.kubefed.io/prod"]
+    config = yaml.safe_load(cli_home.kubeconfig.read_text())
+    assert [c["name"] for c in config["contexts"]] == ["management", "dev", "prod"]
+    changed = cli_home.run("sandbox", "up", "--clusters", "dev", check=False)
+    assert changed.returncode == 1 and "sandbox down" in changed.stderr
+
 
 def test_objects_and_resource_versions_survive_down_up_and_kill9(cli_home: CliHome) -> None:
     cli_home.run("sandbox", "up", "--clusters", "dev", "--no-demo")

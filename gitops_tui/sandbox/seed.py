@@ -180,7 +180,24 @@ def register_clusters(kubeconfig: Path, clusters: list[ClusterAccess], ca_cert: 
                                                labels={SANDBOX_LABEL: "true"})
         cluster["spec"]["caBundle"] = ca_bundle
         _apply(dynamic, cluster)
+    _forget_removed(dynamic, {c.name for c in clusters})
     log.info("registered clusters %s", ", ".join(c.name for c in clusters))
+
+
+def _forget_removed(dynamic: Any, keep: set[str]) -> None:
+    """Delete the sandbox's registrations of clusters it no longer serves (not attached ones)."""
+    from gitops_tui.kube.apply import delete_object, resolver_for
+
+    resource = resolver_for(dynamic).resource(names.KUBEFED_CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER)
+    listing = resource.get(namespace=names.FEDERATION_NAMESPACE, label_selector=f"{SANDBOX_LABEL}=true")
+    for item in listing.to_dict().get("items") or []:
+        name = item["metadata"]["name"]
+        if name in keep:
+            continue
+        delete_object(dynamic, names.KUBEFED_CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, name,
+                      names.FEDERATION_NAMESPACE)
+        delete_object(dynamic, "v1", "Secret", f"{name}-kubeconfig", names.FEDERATION_NAMESPACE)
+        log.info("unregistered cluster %s (no longer in the sandbox)", name)
 
 
 def make_demo_repo(home: Path) -> Path:
