@@ -108,3 +108,21 @@ def history(records: Iterable[ReleaseRecord], cluster: str, namespace: str, name
     """Return one release's revisions on one cluster, newest first."""
     chosen = [r for r in records if (r.cluster, r.namespace, r.name) == (cluster, namespace, name)]
     return sorted(chosen, key=lambda r: r.revision, reverse=True)
+
+
+def short_time(timestamp: str) -> str:
+    """Return an RFC 3339 time (Helm writes nanoseconds and offsets) as `YYYY-MM-DD HH:MM:SS` UTC."""
+    from datetime import datetime, timezone
+
+    text = str(timestamp or "")
+    if not text:
+        return ""
+    head, _, rest = text.partition(".")
+    zone = rest.lstrip("0123456789") if rest else ""
+    try:
+        when = datetime.fromisoformat((head + (zone or "")).replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,181 @@
+"""Read Helm's storage Secrets from every cluster of a project: release rows, per-cluster history, unreachable clusters."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from gitops_tui.api.placement import placed_clusters
+from gitops_tui.api.project import Project
+from gitops_tui.helm.listing import ReleaseRow, history, records_from_secrets, release_rows
+from gitops_tui.helm.storage import OWNER_LABEL_SELECTOR, SECRET_TYPE, ReleaseRecord
+from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
+
+log = logging.getLogger(__name__)
+
+#: (connect, read) seconds for one cluster's listing: an unreachable cluster must not stall the view.
+LIST_TIMEOUT: tuple[float, float] = (3.0, 15.0)
+MAX_PARALLEL = 8
+
+#: Namespace -> the clusters where releases of that namespace are shown (a project's namespace and clusters).
+Placements = Mapping[str, Iterable[str]]
+
+
+@dataclass(frozen=True)
+class HelmView:
+    """Every Helm release found on a set of clusters: rows for the list, records for history, errors per cluster."""
+
+    rows: list[ReleaseRow]
+    records: dict[str, list[ReleaseRecord]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    """Cluster -> why its releases could not be read (not fatal: the other clusters are listed)."""
+
+    def history(self, cluster: str, namespace: str, name: str) -> list[ReleaseRecord]:
+        """Return one release's revisions on one cluster, newest first (the detail view)."""
+        return history(self.records.get(cluster, []), cluster, namespace, name)
+
+    def row_history(self, row: ReleaseRow) -> dict[str, list[ReleaseRecord]]:
+        """Return the revision history of a row's release on each cluster it runs on."""
+        return {cluster: self.history(cluster, row.namespace, row.name) for cluster in row.clusters}
+
+    def release_clusters(self, namespace: str, name: str) -> list[str]:
+        """Return every cluster where the release has a stored record (whatever its version)."""
+        return sorted(c for c, recs in self.records.items() if any((r.namespace, r.name) == (namespace, name) for r in recs))
+
+
+def _list_secrets(connections: ClusterConnections, cluster: str, namespaces: set[str] | None) -> list[dict[str, Any]]:
+    """List the Helm storage Secrets of one cluster (all namespaces, or the given ones)."""
+    client = connections.api_client(cluster)
+    query = {"labelSelector": OWNER_LABEL_SELECTOR}
+    paths = (["/api/v1/secrets"] if namespaces is None
+             else [f"/api/v1/namespaces/{ns}/secrets" for ns in sorted(namespaces)])
+    items: list[dict[str, Any]] = []
+    for path in paths:
+        listed = json_request(client, "GET", path, query=query, timeout=LIST_TIMEOUT)
+        items.extend(i for i in listed.get("items") or [] if i.get("type") == SECRET_TYPE)
+    return items
+
+
+def _read_cluster(connections: ClusterConnections, cluster: str,
+                  namespaces: set[str] | None) -> tuple[list[ReleaseRecord], str]:
+    """Return (records, error) for one cluster; error is '' when it was read."""
+    try:
+        return records_from_secrets(cluster, _list_secrets(connections, cluster, namespaces)), ""
+    except ClusterUnreachable as exc:
+        return [], f"{exc.reason}: {exc.detail}"
+    except ApiException as exc:
+        return [], f"listing Helm releases answered HTTP {exc.status}"
+    except Exception as exc:  # noqa: BLE001 - transport failures of any kind
+        log.debug("cluster %s: Helm listing failed: %s", cluster, type(exc).__name__)
+        return [], f"ClusterNotReachable: cluster is not reachable ({type(exc).__name__})"
+
+
+def collect(connections: ClusterConnections, clusters: Iterable[str],
+            namespaces: Iterable[str] | None = None) -> HelmView:
+    """Read Helm's storage on each cluster (in parallel), limited to `namespaces` when given."""
+    names = list(clusters)
+    if namespaces is None:
+        return collect_placements(connections, None, all_namespaces_on=names)
+    return collect_placements(connections, {ns: names for ns in set(namespaces)})
+
+
+def collect_placements(connections: ClusterConnections, placements: Placements | None,
+                       all_namespaces_on: Iterable[str] = ()) -> HelmView:
+    """Read releases of each namespace on its clusters (`placements`), or of every namespace on `all_namespaces_on`."""
+    scope: dict[str, set[str] | None] = {}
+    if placements is None:
+        scope = {cluster: None for cluster in all_namespaces_on}
+    else:
+        for namespace, clusters in placements.items():
+            for cluster in clusters:
+                current = scope.setdefault(cluster, set())
+                assert current is not None
+                current.add(namespace)
+    records: dict[str, list[ReleaseRecord]] = {}
+    errors: dict[str, str] = {}
+    if scope:
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(scope)), thread_name_prefix="helm-view") as pool:
+            futures = {c: pool.submit(_read_cluster, connections, c, ns) for c, ns in sorted(scope.items())}
+            for cluster, future in futures.items():
+                found, error = future.result()
+                records[cluster] = found
+                if error:
+                    errors[cluster] = error
+    return HelmView(release_rows(records), records, errors)
+
+
+def project_placements(projects: Iterable[dict[str, Any]], clusters: list[dict[str, Any]],
+                       only: str | None = None) -> dict[str, list[str]]:
+    """Return project namespace -> placed cluster names, from raw Project and KubeFedCluster objects."""
+    placements: dict[str, list[str]] = {}
+    known = {(c.get("metadata") or {}).get("name") for c in clusters}
+    for raw in projects:
+        project = Project(raw)
+        if only is not None and project.name != only:
+            continue
+        names = placed_clusters(project.placement, clusters, include_unknown=True)
+        placements.setdefault(project.namespace, [])
+        placements[project.namespace] = sorted({*placements[project.namespace], *[n for n in names if n in known]})
+    return placements
+
+
+class PaneFeed:
+    """Helm rows for the console, refreshed in the background so building a pane never waits on a cluster.
+
+    Wiring: ``gitops_tui.views.helm.register_provider(PaneFeed(ClusterConnections(api)))``; ``feed.view``
+    is the latest HelmView (rows, ``history(cluster, namespace, name)``, ``errors``) for the detail view.
+    """
+
+    def __init__(self, connections: ClusterConnections, max_age: float = 5.0) -> None:
+        self._connections = connections
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._view = HelmView([])
+        self._read_at = 0.0
+        self._scope: dict[str, list[str]] = {}
+        self._busy = False
+
+    @property
+    def view(self) -> HelmView:
+        """The latest collected view (empty until the first refresh ends)."""
+        with self._lock:
+            return self._view
+
+    def refresh(self, placements: Mapping[str, Iterable[str]]) -> HelmView:
+        """Collect now (blocking) for these placements and keep the result."""
+        view = collect_placements(self._connections, placements)
+        with self._lock:
+            self._view, self._read_at = view, time.monotonic()
+        return view
+
+    def __call__(self, state: Any) -> list[Any]:
+        """Return the pane rows from the last view; start a background refresh when stale or the scope moved."""
+        from gitops_tui.views.helm import HelmReleaseRow
+
+        scope = project_placements(state.items("projects"), state.items("clusters"))
+        with self._lock:
+            stale = scope != self._scope or time.monotonic() - self._read_at > self._max_age
+            start = stale and not self._busy
+            if start:
+                self._busy, self._scope = True, scope
+            view = self._view
+        if start:
+            threading.Thread(target=self._background, args=(scope,), name="helm-pane-feed", daemon=True).start()
+        return [HelmReleaseRow(r.name, r.namespace, r.chart, r.chart_version, r.app_version, r.status, r.revision,
+                               r.updated, r.clusters) for r in view.rows]
+
+    def _background(self, scope: dict[str, list[str]]) -> None:
+        try:
+            self.refresh(scope)
+        except Exception:  # noqa: BLE001 - the pane keeps its last rows
+            log.warning("Helm release refresh failed", exc_info=True)
+        finally:
+            with self._lock:
+                self._busy = False
