@@ -58,7 +58,8 @@ def apply_defaults(
         return
     if key in _SCALABLE:
         spec.setdefault("replicas", 1)
-        spec.setdefault("revisionHistoryLimit", 10)
+        if key != ("apps", "replicasets"):
+            spec.setdefault("revisionHistoryLimit", 10)
     if key == ("apps", "deployments"):
         spec.setdefault("progressDeadlineSeconds", 600)
         strategy = spec.setdefault("strategy", {})
