@@ -262,3 +262,26 @@ def test_demo_is_seeded_on_first_start_only(cli_home: CliHome) -> None:
     registered = subprocess.run([*get, "get", "kubefedclusters", "-n", "kube-federation-system", "-o", "name"],
                                 capture_output=True, text=True, timeout=60, check=True)
     assert registered.stdout.split() == ["kubefedcluster.core.kubefed.io/dev"]
+
+
+def test_taken_port_moves_the_cluster_and_updates_kubeconfig_and_registration(cli_home: CliHome) -> None:
+    import socket
+
+    cli_home.run("sandbox", "up", "--clusters", "dev", "--no-demo")
+    old = next(c["url"] for c in cli_home.status()["clusters"] if c["name"] == "dev")
+    cli_home.run("sandbox", "down")
+    blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    blocker.bind(("127.0.0.1", int(old.rsplit(":", 1)[1])))
+    blocker.listen(1)
+    try:
+        cli_home.run("sandbox", "up")
+        new = next(c for c in cli_home.status()["clusters"] if c["name"] == "dev")
+        assert new["up"] and new["url"] != old
+        config = yaml.safe_load(cli_home.kubeconfig.read_text())
+        assert next(c["cluster"]["server"] for c in config["clusters"] if c["name"] == "dev") == new["url"]
+        endpoint = cli_home.kubectl("--context", "management", "get", "kubefedcluster", "dev", "-n",
+                                    "kube-federation-system", "-o", "jsonpath={.spec.apiEndpoint}").stdout
+        assert endpoint == new["url"]
+    finally:
+        blocker.close()
