@@ -106,6 +106,8 @@ def test_up_status_kubeconfig_down(cli_home: CliHome) -> None:
 
     assert "sandbox stopped" in cli_home.run("sandbox", "down").stdout
     assert not manager.pid_alive(status["pid"])
+    log = (cli_home.home / "sandbox" / "daemon.log").read_text()
+    assert f"sandbox daemon {status['pid']} stopped" in log  # a clean SIGTERM shutdown, not a kill
     stopped = cli_home.run("sandbox", "status", check=False)
     assert stopped.returncode == 3 and "not running" in stopped.stdout
     assert "was not running" in cli_home.run("sandbox", "down").stdout

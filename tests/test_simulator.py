@@ -73,6 +73,23 @@ def test_failing_deployment_times_out_after_its_deadline() -> None:
     assert wait is None
 
 
+def test_fixed_image_recovers_a_timed_out_deployment() -> None:
+    obj = json.loads(_deployment("web", "web:fail", replicas=2, deadline=5))
+    obj["metadata"].update(generation=1)
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    obj["status"], _ = deployment_status(obj, start)
+    obj["status"], _ = deployment_status(obj, start + timedelta(seconds=6))
+    assert _conditions(obj)["Progressing"]["reason"] == "ProgressDeadlineExceeded"
+    obj["spec"]["template"]["spec"]["containers"][0]["image"] = "web:1.1"
+    obj["metadata"]["generation"] = 2
+    status, wait = deployment_status(obj, start + timedelta(seconds=7))
+    conds = _conditions({"status": status})
+    assert status["observedGeneration"] == 2 and status["availableReplicas"] == 2 and wait is None
+    assert (conds["Available"]["status"], conds["Progressing"]["reason"]) == ("True", "NewReplicaSetAvailable")
+    assert "unavailableReplicas" not in status
+    assert status_patch(obj["status"], status)["unavailableReplicas"] is None  # removed by the patch
+
+
 def test_job_status_keeps_a_completed_job() -> None:
     job = {"metadata": {"name": "j", "generation": 1},
            "spec": {"completions": 3, "template": {"spec": {"containers": [{"image": "busybox"}]}}}}
