@@ -177,8 +177,35 @@ def _cells(view: SourceView) -> dict[str, Cell]:
     return cells
 
 
+#: The kinds a source view is read from: the cache key of ``sources``.
+SOURCE_KINDS = ("gitrepositories", "kustomizations", "projects", "clusters")
+_cache: dict[int, tuple[ManagementState, tuple[int, ...], list[SourceView], dict[str, SourceView]]] = {}
+
+
 def sources(state: ManagementState) -> list[SourceView]:
-    """Return every GitOps source, sorted by namespace then name."""
+    """Return every GitOps source, sorted by namespace then name (cached until a source kind changes)."""
+    return _cached(state)[0]
+
+
+def source_index(state: ManagementState) -> dict[str, SourceView]:
+    """Return the sources by key ``namespace/name`` (cached like ``sources``)."""
+    return _cached(state)[1]
+
+
+def _cached(state: ManagementState) -> tuple[list[SourceView], dict[str, SourceView]]:
+    versions = tuple(state.kind_versions.get(k, 0) for k in SOURCE_KINDS)
+    hit = _cache.get(id(state))
+    if hit is not None and hit[0] is state and hit[1] == versions:
+        return hit[2], hit[3]
+    built = _build_sources(state)
+    index = {view.key: view for view in built}
+    if len(_cache) > 8:
+        _cache.clear()
+    _cache[id(state)] = (state, versions, built, index)
+    return built, index
+
+
+def _build_sources(state: ManagementState) -> list[SourceView]:
     projects = {(_get(p, "metadata", "name")): p for p in state.items("projects")}
     by_ns = project_by_namespace(state)
     clusters = state.items("clusters")

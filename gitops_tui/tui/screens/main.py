@@ -135,8 +135,7 @@ class MainScreen(Flows, Screen):
         """The source under the cursor (Sources, Propagation), or None."""
         if self.pane.object_kind != "source":
             return None
-        key = self.pane.selected_key()
-        return next((s for s in model.sources(self.app.backend.state) if s.key == key), None)
+        return model.source_index(self.app.backend.state).get(self.pane.selected_key() or "")
 
     # Navigation -------------------------------------------------------------------------------
 
