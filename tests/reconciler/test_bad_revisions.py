@@ -13,6 +13,7 @@ from tests.gitserver import GitHttpServer, commit, git_http_server, make_bare, p
 from tests.reconciler.test_source_controller import (  # noqa: F401
     CLUSTERS,
     World,
+    cluster_connections,
     assert_propagated,
     configmap,
     world,

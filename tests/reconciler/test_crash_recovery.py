@@ -10,6 +10,7 @@ from typing import Any
 from tests.gitserver import commit
 from tests.reconciler.test_source_controller import (  # noqa: F401
     World,
+    cluster_connections,
     assert_propagated,
     configmap,
     world,

@@ -8,6 +8,7 @@ from gitops_tui.actions import sources as actions
 from tests.reconciler.test_source_controller import (  # noqa: F401
     CLUSTERS,
     World,
+    cluster_connections,
     assert_propagated,
     configmap,
     deployment,

@@ -71,15 +71,14 @@ class WriteLog:
 class World:
     """One project on dev, staging and prod with helpers to make sources, reconcile and look at clusters."""
 
-    def __init__(self, sandbox: Any, tmp_path: Path) -> None:
+    def __init__(self, sandbox: Any, tmp_path: Path, connections: ClusterConnections) -> None:
         self.sandbox = sandbox
         self.tmp = tmp_path
         self.api = sandbox.api_client("management")
-        ensure_management_api(self.api)
         self.project = f"p{next(_counter)}-{uuid.uuid4().hex[:6]}"
         self.namespace = self.project
         self.ctx = ReconcileContext(
-            api_client=self.api, dynamic=None, clusters=ClusterConnections(self.api),  # type: ignore[arg-type]
+            api_client=self.api, dynamic=None, clusters=connections,  # type: ignore[arg-type]
             recorder=EventRecorder(self.api), git=GitSource(tmp_path / "git-cache"), data_dir=tmp_path,
         )
         resources.create_project(self.api, self.project, CLUSTERS)
@@ -100,7 +99,6 @@ class World:
                     json_request(self.api, method, path, body, content_type="application/merge-patch+json")
                 except ApiException:
                     pass
-        self.ctx.clusters.close()
 
     def _names(self, plural: str) -> list[str]:
         listed = json_request(self.api, "GET", f"/apis/{names.TYPES_GROUP}/{names.TYPES_VERSION}/namespaces/"
@@ -185,10 +183,22 @@ class World:
         assert proc.returncode == 0, proc.stderr
 
 
+@pytest.fixture(scope="session")
+def cluster_connections(sandbox: Any) -> Iterator[ClusterConnections]:
+    """Workload-cluster connections shared by the session (discovery runs once per cluster)."""
+    api = sandbox.api_client("management")
+    ensure_management_api(api)
+    connections = ClusterConnections(api)
+    try:
+        yield connections
+    finally:
+        connections.close()
+
+
 @pytest.fixture
-def world(sandbox: Any, tmp_path: Path) -> Iterator[World]:
+def world(sandbox: Any, tmp_path: Path, cluster_connections: ClusterConnections) -> Iterator[World]:
     """A fresh project on dev, staging and prod in the shared sandbox."""
-    w = World(sandbox, tmp_path)
+    w = World(sandbox, tmp_path, cluster_connections)
     try:
         yield w
     finally:

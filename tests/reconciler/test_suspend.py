@@ -13,6 +13,7 @@ from tests.gitserver import commit
 from tests.reconciler.test_source_controller import (  # noqa: F401
     CLUSTERS,
     World,
+    cluster_connections,
     assert_propagated,
     configmap,
     deployment,
