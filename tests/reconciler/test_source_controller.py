@@ -312,6 +312,15 @@ def test_noop_reconcile_writes_nothing(world: World) -> None:
     assert after.repository["metadata"]["resourceVersion"] == before.repository["metadata"]["resourceVersion"]
     assert {c: world.get(c, "deployments", "d")["metadata"]["resourceVersion"] for c in CLUSTERS} == versions
 
+    # A requested reconcile is handled (one status write), then nothing again.
+    token = actions.request_reconcile(world.api, world.project, "noop")
+    world.reconcile("noop")
+    assert world.status("noop")["lastHandledReconcileAt"] == token
+    handled = world.source("noop").kustomization["metadata"]["resourceVersion"]
+    world.reconcile("noop")
+    assert world.source("noop").kustomization["metadata"]["resourceVersion"] == handled
+    assert world.writes.count() == 18
+
 
 def test_the_manager_reconciles_on_create_and_on_requested_reconcile(world: World, sandbox: Any) -> None:
     from gitops_tui.reconciler.manager import Reconciler
