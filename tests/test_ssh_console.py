@@ -123,6 +123,32 @@ def _console_pids(marker: str) -> list[int]:
     return found
 
 
+def _open_console(tmux: Tmux, sshd: dict[str, Any], box: Any, marker: str) -> None:
+    """Start ``ssh -t`` to localhost in tmux running the console in 16 colours, and wait for it to paint."""
+    remote = (f"cd {shlex.quote(str(REPO_ROOT))} && exec env {marker} GITOPS_TUI_HOME={shlex.quote(str(box.home))} "
+              f"TEXTUAL_COLOR_SYSTEM=standard {shlex.quote(sys.executable)} -m gitops_tui --theme gitops-ansi16")
+    ssh = ["ssh", "-t", "-p", str(sshd["port"]), "-i", str(sshd["key"]), "-o", "BatchMode=yes",
+           "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+           f"{sshd['user']}@127.0.0.1", remote]
+    tmux.run("new-session", "-d", "-s", "console", "-x", "80", "-y", "24", shlex.join(ssh))
+    tmux.run("set-option", "-t", "console", "remain-on-exit", "on")
+    tmux.wait_for("lease:", "the console to open over SSH", timeout=60)
+    tmux.wait_for("Projects", "the panes to be drawn")
+
+
+def test_console_exits_when_the_terminal_goes_away(sshd: dict[str, Any], demo_sandbox: Any,
+                                                   tmp_path: Path) -> None:
+    """Killing the terminal (tmux, hence the SSH session) ends the console: no process is left behind."""
+    marker = f"GITOPS_TUI_TEST_MARK={uuid.uuid4().hex}"
+    tmux = Tmux(tmp_path / "tmux.sock")
+    try:
+        _open_console(tmux, sshd, demo_sandbox, marker)
+        assert _console_pids(marker)
+    finally:
+        tmux.run("kill-server", check=False)
+    wait_until(lambda: not _console_pids(marker), timeout=30, message="the console to exit after the hangup")
+
+
 def test_console_over_ssh_suspends_and_quits(sshd: dict[str, Any], demo_sandbox: Any, tmp_path: Path) -> None:
     """Over SSH in tmux: open, move to a source, suspend it with a reason, quit; nothing is left running."""
     box = demo_sandbox
@@ -130,20 +156,9 @@ def test_console_over_ssh_suspends_and_quits(sshd: dict[str, Any], demo_sandbox:
     repo = make_repo(tmp_path / "repo", name, "1")
     sources.create_source(box.api_client(), "demo", name, str(repo), path="./apps", clusters=["dev"])
     marker = f"GITOPS_TUI_TEST_MARK={uuid.uuid4().hex}"
-    remote = (f"cd {shlex.quote(str(REPO_ROOT))} && exec env {marker} GITOPS_TUI_HOME={shlex.quote(str(box.home))} "
-              f"TEXTUAL_COLOR_SYSTEM=standard {shlex.quote(sys.executable)} -m gitops_tui --theme gitops-ansi16")
-    ssh = ["ssh", "-t", "-p", str(sshd["port"]), "-i", str(sshd["key"]), "-o", "BatchMode=yes",
-           "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-           f"{sshd['user']}@127.0.0.1", remote]
     tmux = Tmux(tmp_path / "tmux.sock")
-    tmux.run("new-session", "-d", "-s", "console", "-x", "80", "-y", "24", shlex.join(ssh))
     try:
-        tmux.run("set-option", "-t", "console", "remain-on-exit", "on")
-        try:
-            wait_until(lambda: "Projects" in tmux.screen() and "lease:" in tmux.screen(), timeout=60,
-                       message="the console to open over SSH")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}; screen:\n{tmux.screen()}") from None
+        _open_console(tmux, sshd, box, marker)
         tmux.keys("2")
         tmux.wait_for(name, "the source in the Sources pane")
         tmux.keys("/")
