@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -13,6 +14,8 @@ import helm_python as helm
 from gitops_tui.helm.errors import ARTIFACT_FAILED, HelmReleaseFailed
 
 _repo_lock = threading.Lock()
+#: An exact chart version (cached for good); anything else is a range resolved against the index each time.
+_EXACT = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$")
 
 
 def chart_spec(helm_release: dict[str, Any]) -> dict[str, Any]:
@@ -39,8 +42,9 @@ def load_from_repository(cache_dir: Path, repo_url: str, name: str, version: str
     key = hashlib.sha256(f"{repo_url}\0{name}\0{version or ''}".encode()).hexdigest()[:16]
     target = cache_dir / "charts" / key
     with _repo_lock:
-        archives = sorted(target.glob("*.tgz")) if target.is_dir() else []
-        if not archives or not version:
+        exact = bool(version and _EXACT.match(version))
+        archives = sorted(target.glob("*.tgz")) if target.is_dir() and exact else []
+        if not archives:
             target.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=target) as tmp:
                 try:
@@ -49,9 +53,11 @@ def load_from_repository(cache_dir: Path, repo_url: str, name: str, version: str
                     raise HelmReleaseFailed(
                         ARTIFACT_FAILED, f"chart {name!r} version {version or 'latest'} from {repo_url}: {exc}"
                     ) from exc
-                for pulled in Path(tmp).glob("*.tgz"):
-                    pulled.replace(target / pulled.name)
-            archives = sorted(target.glob("*.tgz"))
+                pulled = sorted(Path(tmp).glob("*.tgz"))
+                for archive in pulled:
+                    archive.replace(target / archive.name)
+            # Ranges and "latest" are resolved again each time; the archive just pulled is the one to use.
+            archives = [target / p.name for p in pulled]
         if not archives:
             raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {name!r} not found in {repo_url}")
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,7 +58,9 @@ class ReleaseOutcome:
     @property
     def reason(self) -> str:
         """Return Flux's reason for the Released condition."""
-        return {"install": "InstallSucceeded", "upgrade": "UpgradeSucceeded"}.get(self.action, "InstallSucceeded")
+        if self.action == "unchanged":
+            return "UpgradeSucceeded" if self.revision > 1 else "InstallSucceeded"
+        return {"install": "InstallSucceeded", "upgrade": "UpgradeSucceeded"}[self.action]
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,18 @@ def stored_releases(dynamic: DynamicClient, namespace: str, release: str) -> lis
     listed = secrets.get(namespace=namespace, label_selector=f"owner=helm,name={release}").to_dict()
     releases = [storage.release_from_secret(s) for s in listed.get("items") or []]
     return sorted(releases, key=lambda r: int(r.get("version", 0)))
+
+
+def _from_revision(manifests: list[dict[str, Any]], kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+    """Return a ConfigMap/Secret of the revision itself (it is applied before the release is installed)."""
+    for obj in manifests:
+        meta = obj.get("metadata") or {}
+        if obj.get("kind") == kind and meta.get("name") == name and meta.get("namespace", namespace) == namespace:
+            if kind == "Secret" and obj.get("stringData"):
+                encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in obj["stringData"].items()}
+                return {**obj, "data": {**(obj.get("data") or {}), **encoded}}
+            return obj
+    return None
 
 
 def _load_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[dict[str, Any]], cache_dir: Path) -> helm.Chart:
@@ -129,7 +144,8 @@ def prepare(
     chart = _load_chart(helm_release, checkout, manifests, cache_dir)
 
     def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-        return get_object(dynamic, "v1", kind, name, namespace)
+        in_revision = _from_revision(manifests, kind, namespace, name)
+        return in_revision if in_revision is not None else get_object(dynamic, "v1", kind, name, namespace)
 
     try:
         values = compose_values(helm_release, project_ns, read)
@@ -209,6 +225,13 @@ def install(
         for old in history[: max(0, len(history) - target.max_history)]:
             delete_object(dynamic, "v1", "Secret", storage.secret_name(target.name, int(old["version"])), target.namespace)
     return ReleaseOutcome(action, target.name, target.namespace, prepared.revision, meta.get("name", ""), str(meta.get("version", "")))
+
+
+def last_release(dynamic: DynamicClient, helm_release: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the newest stored revision of a HelmRelease's release on the cluster, or None."""
+    target = ReleaseTarget.of(helm_release)
+    history = stored_releases(dynamic, target.namespace, target.name)
+    return history[-1] if history else None
 
 
 def uninstall(dynamic: DynamicClient, helm_release: dict[str, Any]) -> bool:

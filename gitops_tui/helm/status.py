@@ -65,7 +65,9 @@ def write_status(
     else:
         assert outcome is not None
         reason = outcome.reason
-        message = f"Helm {outcome.action if outcome.action != 'unchanged' else 'release'} succeeded for release {outcome.namespace}/{outcome.release}.v{outcome.revision} with chart {outcome.chart}@{outcome.chart_version}"
+        action = "install" if reason == "InstallSucceeded" else "upgrade"
+        message = (f"Helm {action} succeeded for release {outcome.namespace}/{outcome.release}.v{outcome.revision}"
+                   f" with chart {outcome.chart}@{outcome.chart_version}")
         ok = True
     target = ReleaseTarget.of(helm_release)
     status = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from kubernetes.dynamic import DynamicClient
@@ -54,12 +54,17 @@ def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:
 def prepare_all(
     dynamic: DynamicClient, manifests: list[dict], checkout: Path, cache_dir: Path
 ) -> list[installer.PreparedRelease]:
-    """Render and validate every HelmRelease of the revision for this cluster; nothing is written."""
+    """Render and validate every HelmRelease of the revision for this cluster; nothing of the revision is written.
+
+    On failure, a HelmRelease already on the cluster (from an earlier revision) gets Ready/Released
+    False with Helm's message, as Flux shows it; then HelmStepFailed names the release.
+    """
     prepared = []
     for release in helm_releases(manifests):
         try:
             prepared.append(installer.prepare(dynamic, release, checkout=checkout, manifests=manifests, cache_dir=cache_dir))
         except HelmReleaseFailed as exc:
+            record_failure(dynamic, release, exc.reason, exc.message, datetime.now(timezone.utc))
             raise HelmStepFailed(exc.reason, f"HelmRelease/{release['metadata']['name']}: {exc.message}") from None
     return prepared
 
@@ -87,14 +92,20 @@ def install_all(
             raise HelmStepFailed(*failure) from None
         if outcome is None:
             return outcomes
-        if outcome.action != "unchanged" or not item.previous:
-            write_status(dynamic, item.helm_release, outcome=outcome, failure=None, now=stamp)
+        # Also when unchanged: a release that failed before and is back to its last good state turns Ready again.
+        write_status(dynamic, item.helm_release, outcome=outcome, failure=None, now=stamp)
         outcomes.append(outcome)
     return outcomes
 
 
 def record_failure(dynamic: DynamicClient, helm_release: dict, reason: str, message: str, now: datetime) -> None:
     """Write a failed Ready/Released status on the cluster's HelmRelease, when it exists there."""
+    meta = helm_release.get("metadata") or {}
+    try:
+        if get_object(dynamic, "helm.toolkit.fluxcd.io/v2", "HelmRelease", meta.get("name", ""), meta.get("namespace")) is None:
+            return
+    except Exception:  # noqa: BLE001 - no HelmRelease kind on the cluster yet
+        return
     try:
         write_status(dynamic, helm_release, outcome=None, failure=(reason, message), now=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     except Exception:  # noqa: BLE001 - the HelmRelease may not be on the cluster yet
@@ -112,6 +123,15 @@ def uninstall_removed(dynamic: DynamicClient, removed: Iterable[ObjectRef], stop
             live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
         except UnknownKind:
             live = None
+        release = installer.last_release(dynamic, live or stub)
         if installer.uninstall(dynamic, live or stub):
             names.append(ref.name)
+            if live is not None and release is not None:
+                record_failure(dynamic, live, "UninstallSucceeded", _uninstalled_message(release), datetime.now(timezone.utc))
     return names
+
+
+def _uninstalled_message(release: dict) -> str:
+    meta = (release.get("chart") or {}).get("metadata") or {}
+    return (f"Helm uninstall succeeded for release {release.get('namespace')}/{release.get('name')}.v{release.get('version')}"
+            f" with chart {meta.get('name')}@{meta.get('version')}")
