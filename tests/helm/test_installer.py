@@ -83,7 +83,8 @@ def test_install_upgrade_and_uninstall_seen_by_helm(cluster, checkout: Path, san
     write_status(cluster, hr, outcome=_release_once(cluster, hr, checkout), failure=None, now=NOW)
     live = get_object(cluster, "helm.toolkit.fluxcd.io/v2", "HelmRelease", "shop", NAMESPACE)
     ready = {c["type"]: c for c in live["status"]["conditions"]}
-    assert ready["Ready"]["status"] == "True" and ready["Released"]["reason"] == "InstallSucceeded"
+    assert ready["Ready"]["status"] == "True"
+    assert ready["Released"]["reason"] == "UpgradeSucceeded", "unchanged at revision 3 keeps the upgrade reason"
     assert [h["version"] for h in live["status"]["history"]] == [3, 2]
 
     assert uninstall(cluster, hr) is True
@@ -130,3 +131,25 @@ def test_values_from_configmap_and_secret(cluster, checkout: Path, kubectl) -> N
     stored = base64.b64decode(secrets[0]["data"]["release"])
     assert b"from-secret" not in stored, "stored values are compressed, never plain text"
     uninstall(cluster, hr)
+
+
+def test_uninstall_of_a_removed_helmrelease_records_uninstall_succeeded(cluster, checkout: Path) -> None:
+    from datetime import datetime, timezone
+
+    from gitops_tui.kube.inventory import ref_of
+    from gitops_tui.reconciler import helm_step
+
+    hr = _helm_release({"greeting": "bye"}, releaseName="leaving")
+    hr["metadata"]["name"] = "leaving"
+    apply_object(cluster, hr)
+    prepared = helm_step.prepare_all(cluster, [hr], checkout, checkout / ".cache")
+    helm_step.install_all(cluster, prepared, labels={}, now=datetime.now(timezone.utc), stop=lambda: False)
+    assert get_object(cluster, "v1", "ConfigMap", "leaving-greeting", NAMESPACE) is not None
+    assert helm_step.uninstall_removed(cluster, [ref_of(hr)], stop=lambda: False) == ["leaving"]
+    assert stored_releases(cluster, NAMESPACE, "leaving") == []
+    assert get_object(cluster, "v1", "ConfigMap", "leaving-greeting", NAMESPACE) is None
+    live = get_object(cluster, "helm.toolkit.fluxcd.io/v2", "HelmRelease", "leaving", NAMESPACE)
+    released = {c["type"]: c for c in live["status"]["conditions"]}["Released"]
+    assert (released["status"], released["reason"]) == ("False", "UninstallSucceeded")
+    assert "leaving.v1 with chart web@0.1.0" in released["message"]
+    assert helm_step.uninstall_removed(cluster, [ref_of(hr)], stop=lambda: False) == [], "nothing left to uninstall"
