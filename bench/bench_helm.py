@@ -1,0 +1,209 @@
+"""Helm benchmark on a private sandbox: render + apply of a 50-template chart to three clusters, beside same-run baselines.
+
+Figures (seconds, median of --rounds):
+- render: real Helm render of the chart (helm_python, through gitops_tui.helm.render);
+- gitops-tui install / upgrade to dev+staging+prod, and to dev alone (reconcile_source of a git source);
+- baselines on dev alone: helm_python's own install / upgrade, and `kubectl apply --server-side` of the
+  same rendered objects.
+
+Run: .venv/bin/python bench/bench_helm.py [--rounds 3] [--templates 50] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import helm_python as helm  # noqa: E402
+
+from gitops_tui.actions import resources  # noqa: E402
+from gitops_tui.actions import sources as actions  # noqa: E402
+from gitops_tui.helm.charts import load_from_git  # noqa: E402
+from gitops_tui.helm.errors import INSTALL_FAILED  # noqa: E402
+from gitops_tui.helm.render import render_release  # noqa: E402
+from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig, json_request  # noqa: E402
+from gitops_tui.kube.events import EventRecorder  # noqa: E402
+from gitops_tui.reconciler.context import ReconcileContext  # noqa: E402
+from gitops_tui.reconciler.manager import ensure_management_api  # noqa: E402
+from gitops_tui.reconciler.projects import reconcile_project  # noqa: E402
+from gitops_tui.reconciler.source import GitSource  # noqa: E402
+from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
+from gitops_tui.sandbox import manager  # noqa: E402
+from tests.helm.charts import write_chart  # noqa: E402
+
+CLUSTERS = ["dev", "staging", "prod"]
+GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "bench",
+           "GIT_COMMITTER_EMAIL": "b@example.com"}
+HELM_RELEASE = """apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+spec:
+  releaseName: {name}
+  chart:
+    spec:
+      chart: ./charts/web
+      sourceRef: {{kind: GitRepository, name: {name}}}
+  values:
+    greeting: "{greeting}"
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo``."""
+    out = subprocess.run(["git", "-C", str(repo), *args], env={**os.environ, **GIT_ENV}, check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def median(values: list[float]) -> float:
+    """Median, rounded for printing."""
+    return round(statistics.median(values), 3)
+
+
+class Bench:
+    """A private sandbox with one project on dev, staging and prod."""
+
+    def __init__(self, home: Path, templates: int) -> None:
+        self.home = home
+        self.templates = templates
+        self.kubeconfig = manager.up(clusters=CLUSTERS, seed_demo=False, home=home).kubeconfig
+        self.api = api_client_from_kubeconfig(self.kubeconfig, "management")
+        ensure_management_api(self.api)
+        self.project = "helmbench"
+        resources.create_project(self.api, self.project, CLUSTERS)
+        self.ctx = ReconcileContext(api_client=self.api, dynamic=None, clusters=ClusterConnections(self.api),  # type: ignore[arg-type]
+                                    recorder=EventRecorder(self.api), git=GitSource(home / "git"), data_dir=home)
+        reconcile_project(self.ctx, "", self.project)
+
+    def close(self) -> None:
+        """Stop the sandbox."""
+        self.ctx.clusters.close()
+        manager.down(home=self.home)
+
+    def chart(self, root: Path) -> Path:
+        """Write the benchmark chart (Deployment + ConfigMap + extra ConfigMaps = ``templates`` templates)."""
+        return write_chart(root / "charts", extra_configmaps=self.templates - 2)
+
+    def repo(self, name: str) -> Path:
+        """A git repository holding the chart and one HelmRelease named ``name``."""
+        path = self.home / f"repo-{name}"
+        path.mkdir()
+        git(path, "init", "-q", "-b", "main")
+        self.chart(path)
+        (path / "deploy").mkdir()
+        (path / "deploy" / "release.yaml").write_text(HELM_RELEASE.format(name=name, greeting="v0"))
+        git(path, "add", "-A")
+        git(path, "commit", "-q", "-m", "initial")
+        return path
+
+    def reconcile(self, name: str) -> float:
+        """Seconds for one reconcile; fails loudly when the source is not Ready after it."""
+        start = time.monotonic()
+        reconcile_source(self.ctx, self.project, name)
+        took = time.monotonic() - start
+        fk = json_request(self.api, "GET", f"/apis/types.kubefed.io/v1beta1/namespaces/{self.project}/"
+                                           f"federatedkustomizations/{name}")
+        ready = next((c for c in (fk.get("status") or {}).get("conditions") or [] if c["type"] == "Ready"), {})
+        if ready.get("status") != "True":
+            raise SystemExit(f"bench source {name} is not Ready: {ready.get('message')}")
+        return took
+
+
+def bench_render(bench: Bench, rounds: int) -> float:
+    """Median seconds of one real Helm render of the chart."""
+    bench.chart(bench.home / "render")
+    chart = load_from_git(bench.home / "render", "charts/web")
+    times = []
+    for r in range(rounds):
+        start = time.monotonic()
+        rendered = render_release(chart, {"greeting": str(r)}, release_name="bench", namespace=bench.project,
+                                  revision=1, failure_reason=INSTALL_FAILED)
+        times.append(time.monotonic() - start)
+    assert len(rendered.objects) == bench.templates, len(rendered.objects)
+    return median(times)
+
+
+def bench_ours(bench: Bench, name: str, clusters: list[str], rounds: int) -> dict[str, Any]:
+    """Install then ``rounds`` upgrades (a values change each) through reconcile_source on ``clusters``."""
+    repo = bench.repo(name)
+    actions.create_source(bench.api, bench.project, name, f"file://{repo}", path="./deploy", clusters=clusters)
+    install = bench.reconcile(name)
+    upgrades = []
+    for r in range(rounds):
+        (repo / "deploy" / "release.yaml").write_text(HELM_RELEASE.format(name=name, greeting=f"v{r + 1}"))
+        git(repo, "commit", "-q", "-am", f"values {r + 1}")
+        upgrades.append(bench.reconcile(name))
+    return {"install_s": round(install, 3), "upgrade_median_s": median(upgrades)}
+
+
+def bench_helm_python(bench: Bench, rounds: int) -> dict[str, Any]:
+    """helm_python's own install and upgrades of the same chart to dev (the baseline)."""
+    chart_dir = bench.chart(bench.home / "helm-baseline")
+    config = helm.Config(kubeconfig_path=str(bench.kubeconfig), kube_context="dev", namespace=bench.project)
+    start = time.monotonic()
+    config.install(helm.Chart.load(chart_dir), "baseline", {"greeting": "v0"})
+    install = time.monotonic() - start
+    upgrades = []
+    for r in range(rounds):
+        start = time.monotonic()
+        config.upgrade(helm.Chart.load(chart_dir), "baseline", {"greeting": f"v{r + 1}"})
+        upgrades.append(time.monotonic() - start)
+    return {"install_s": round(install, 3), "upgrade_median_s": median(upgrades)}
+
+
+def bench_kubectl(bench: Bench, rounds: int) -> dict[str, Any]:
+    """`kubectl apply --server-side` of the same rendered objects to dev (no Helm bookkeeping at all)."""
+    bench.chart(bench.home / "kubectl")
+    chart = load_from_git(bench.home / "kubectl", "charts/web")
+    kubectl = ["kubectl", "--kubeconfig", str(bench.kubeconfig), "--context", "dev", "-n", bench.project]
+    times = []
+    for r in range(rounds + 1):
+        rendered = render_release(chart, {"greeting": f"v{r}"}, release_name="plain", namespace=bench.project,
+                                  revision=1, failure_reason=INSTALL_FAILED)
+        start = time.monotonic()
+        subprocess.run([*kubectl, "apply", "--server-side", "--field-manager", "bench", "-f", "-"],
+                       input=rendered.manifest, text=True, check=True, capture_output=True)
+        times.append(time.monotonic() - start)
+    return {"install_s": round(times[0], 3), "upgrade_median_s": median(times[1:])}
+
+
+def main() -> int:
+    """Run the Helm benchmarks and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--templates", type=int, default=50)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="gitops-tui-helm-bench-"))
+    bench = Bench(home, args.templates)
+    try:
+        results: dict[str, Any] = {"templates": args.templates, "render_median_s": bench_render(bench, args.rounds)}
+        results["gitops_tui_3_clusters"] = bench_ours(bench, "three", CLUSTERS, args.rounds)
+        results["gitops_tui_dev_only"] = bench_ours(bench, "one", ["dev"], args.rounds)
+        results["baseline_helm_python_dev"] = bench_helm_python(bench, args.rounds)
+        results["baseline_kubectl_ssa_dev"] = bench_kubectl(bench, args.rounds)
+    finally:
+        bench.close()
+        shutil.rmtree(home, ignore_errors=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for key, value in results.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
