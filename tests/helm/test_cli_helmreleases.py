@@ -111,3 +111,25 @@ def test_unreachable_cluster_is_reported_not_fatal(world: World, dead_cluster: s
     proc = _get(world, "-o", "json")
     assert [i["clusters"] for i in json.loads(proc.stdout)["items"]] == [["dev"]]
     assert f"Helm releases on cluster {dead_cluster} could not be read: ClusterNotReachable" in proc.stderr
+
+
+def test_pane_feed_gives_console_rows_without_blocking(world: World, tmp_path: Path) -> None:
+    from gitops_tui.helm.cluster_view import PaneFeed
+    from gitops_tui.views.helm import HelmReleaseRow
+    from gitops_tui.views.state import ManagementState
+    from tests.waiting import wait_until
+
+    chart_dir = write_chart(tmp_path / "charts", version="0.4.0")
+    for cluster in ("dev", "prod"):
+        _helm(world, cluster).install(helm.Chart.load(chart_dir), "feed", {})
+    group, version, plural = names.RESOURCES[names.KIND_PROJECT]
+    project = json_request(world.api, "GET", f"/apis/{group}/{version}/{plural}/{world.project}")
+    clusters = json_request(world.api, "GET", f"/apis/core.kubefed.io/v1beta1/namespaces/{names.FEDERATION_NAMESPACE}"
+                                              "/kubefedclusters")["items"]
+    state = ManagementState({"projects": [project], "clusters": clusters})
+    feed = PaneFeed(world.ctx.clusters, max_age=60.0)
+    assert feed(state) == [], "the first call answers at once; the refresh runs in the background"
+    rows = wait_until(lambda: feed(state), timeout=20, message="pane rows")
+    assert rows == [HelmReleaseRow("feed", world.namespace, "web", "0.4.0", "1.0.0", "deployed", 1,
+                                   rows[0].updated, ("dev", "prod"))]
+    assert [r.revision for r in feed.view.history("prod", world.namespace, "feed")] == [1]
