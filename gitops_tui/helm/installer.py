@@ -18,7 +18,7 @@ from gitops_tui.helm.charts import chart_spec, load_from_git, load_from_reposito
 from gitops_tui.helm.errors import ARTIFACT_FAILED, INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
 from gitops_tui.helm.render import RenderedRelease, release_record, render_release
 from gitops_tui.helm.values import compose_values
-from gitops_tui.kube.apply import apply_object, delete_object, get_object
+from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
 
 log = logging.getLogger(__name__)
 
@@ -155,10 +155,18 @@ def prepare(
     rendered = render_release(
         chart, values, release_name=target.name, namespace=target.namespace, revision=revision, failure_reason=reason
     )
+    resolver = resolver_for(dynamic)
     for obj in rendered.objects:
+        what = f"{obj['kind']}/{obj['metadata']['name']}"
         namespace = (obj.get("metadata") or {}).get("namespace")
         if namespace and namespace != target.namespace:
-            raise HelmReleaseFailed(reason, f"{obj['kind']}/{obj['metadata']['name']} is in namespace {namespace!r}, outside the project")
+            raise HelmReleaseFailed(reason, f"{what} is in namespace {namespace!r}, outside the project")
+        try:
+            namespaced = resolver.namespaced(obj["apiVersion"], obj["kind"])
+        except UnknownKind as exc:
+            raise HelmReleaseFailed(reason, f"{what}: {exc}") from None
+        if not namespaced:
+            raise HelmReleaseFailed(reason, f"{what} is cluster-scoped; a release may only hold namespaced objects")
     return PreparedRelease(helm_release, target, chart, rendered, revision, previous)
 
 

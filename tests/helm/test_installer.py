@@ -153,3 +153,20 @@ def test_uninstall_of_a_removed_helmrelease_records_uninstall_succeeded(cluster,
     assert (released["status"], released["reason"]) == ("False", "UninstallSucceeded")
     assert "leaving.v1 with chart web@0.1.0" in released["message"]
     assert helm_step.uninstall_removed(cluster, [ref_of(hr)], stop=lambda: False) == [], "nothing left to uninstall"
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: wide\nrules: []\n",
+     "ClusterRole/wide is cluster-scoped"),
+    ("apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n", "does not serve Gadget in example.com/v1"),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: elsewhere\n  namespace: kube-system\n",
+     "outside the project"),
+])
+def test_objects_outside_the_project_are_refused(cluster, checkout: Path, template: str, expected: str) -> None:
+    (checkout / "charts" / "web" / "templates" / "outside.yaml").write_text(template)
+    hr = _helm_release(releaseName="outside")
+    with pytest.raises(HelmReleaseFailed) as caught:
+        prepare(cluster, hr, checkout=checkout, manifests=[hr], cache_dir=checkout / ".cache")
+    assert caught.value.reason == INSTALL_FAILED and expected in caught.value.message
+    assert stored_releases(cluster, NAMESPACE, "outside") == []
+    assert get_object(cluster, "v1", "ConfigMap", "outside-greeting", NAMESPACE) is None
