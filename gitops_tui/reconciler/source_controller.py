@@ -31,6 +31,8 @@ MAX_PARALLEL_CLUSTERS = 4
 STRICT_STOP = True
 #: Failures that a retry cannot fix without a new commit or a spec change.
 STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound"}
+#: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
+FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("helm.toolkit.fluxcd.io", "HelmRelease")}
 _backoff: dict[tuple[str, str], int] = {}
 _backoff_lock = threading.Lock()
 _render_cache: dict[tuple[str, str, str, str], list[dict]] = {}
@@ -101,6 +103,8 @@ def scope_checker(connections: dict[str, Any]) -> Callable[[str, str], bool | No
         known = builtin_is_namespaced(api_version, kind)
         if known is not None:
             return known
+        if (api_version.rpartition("/")[0], kind) in FLUX_NAMESPACED:
+            return True
         for dynamic in connections.values():
             try:
                 return resolver_for(dynamic).namespaced(api_version, kind)
@@ -114,8 +118,11 @@ def scope_checker(connections: dict[str, Any]) -> Callable[[str, str], bool | No
 
 
 def desired_objects(source: GitOpsSource, artifact: Any, project: str,
-                    is_namespaced: Callable[[str, str], bool | None]) -> list[dict]:
-    """Render the artifact at the source's path, enforce tenancy and label every object; raise RevisionFailed."""
+                    is_namespaced: Callable[[str, str], bool | None], *, unknown_ok: bool = False) -> list[dict]:
+    """Render the artifact at the source's path, enforce tenancy and label every object; raise RevisionFailed.
+
+    ``unknown_ok`` accepts kinds no cluster could be asked about (every cluster is checked again before writing).
+    """
     from gitops_tui.reconciler import render, tenancy
 
     key = (str(artifact.path), source.path, source.namespace, f"{project}|{source.name}|{source.target_namespace}")
@@ -127,7 +134,7 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
         if source.target_namespace:
             for manifest in manifests:
                 manifest.obj.setdefault("metadata", {})["namespace"] = source.target_namespace
-        objects = tenancy.enforce(manifests, source.namespace, is_namespaced)
+        objects = tenancy.enforce(manifests, source.namespace, is_namespaced, unknown_is_namespaced=unknown_ok)
         objects = tenancy.label(objects, project=project, source=source.name)
     except ReconcileError as exc:
         raise RevisionFailed(_failure_of(exc), artifact.revision) from None
@@ -226,20 +233,29 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
         connections = _connect(ctx, works, revision)
-        desired = desired_objects(source, artifact, project, scope_checker(connections))
-        helm_releases = any(obj.get("kind") == "HelmRelease" for obj in desired)
-        if helm_releases:
-            from gitops_tui.reconciler import helm_step
-        for dynamic in connections.values():
+        desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections)
+        for cluster, dynamic in list(connections.items()):
             try:
-                if helm_releases:
-                    helm_step.ensure_crds(dynamic, desired)
-                propagate.validate_for_cluster(dynamic, desired)
+                _validate(dynamic, desired)
             except propagate.ObjectFailure as exc:
                 raise RevisionFailed(Failure(exc.reason, exc.message, stalled=True), revision) from None
+            except Exception as exc:  # noqa: BLE001 - transport failures during discovery
+                ctx.clusters.invalidate(cluster)
+                works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, lastAttemptedRevision=revision,
+                                            message=f"cannot reach the cluster ({type(exc).__name__})")
+                del connections[cluster]
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters)
     return _propagate(ctx, source, artifact, desired, clusters, works, connections, project)
+
+
+def _validate(dynamic: Any, desired: list[dict]) -> None:
+    """Install Flux's Helm CRDs when the revision needs them, then check every kind is served and namespaced."""
+    if any(obj.get("kind") in ("HelmRelease", "HelmRepository") for obj in desired):
+        from gitops_tui.reconciler import helm_step
+
+        helm_step.ensure_crds(dynamic, desired)
+    propagate.validate_for_cluster(dynamic, desired)
 
 
 def _stop_check(ctx: ReconcileContext, namespace: str, name: str) -> Callable[[], bool]:
