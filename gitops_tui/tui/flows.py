@@ -228,6 +228,9 @@ class Flows:
         ns, _, name = key.rpartition("/")
         if kind == "clusters":
             obj = next((c for c in state.items("clusters") if c["metadata"]["name"] == key), None)
+        elif kind == "events":
+            obj = next((e for e in state.items("events")
+                        if f"{e['metadata'].get('namespace', '')}/{e['metadata'].get('name', '')}" == key), None)
         else:
             obj = state.get(kind, ns, name)
         return key, [obj] if obj else []

@@ -20,7 +20,7 @@ async def test_read_only_hides_mutations(make_app: Any) -> None:
         titles = [c.title for c in console_commands(app, app.screen)]
         assert "Suspend source" not in titles and "New secret" not in titles and "Describe" in titles
         footer = screen_text(app).splitlines()[-1]
-        assert "Suspend" not in footer and "YAML" in footer
+        assert "Suspend" not in footer and "Filter" in footer
 
 
 async def test_palette_runs_the_same_action(make_app: Any) -> None:

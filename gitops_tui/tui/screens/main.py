@@ -42,7 +42,7 @@ class MainScreen(Flows, Screen):
                     yield ResourcePane(spec.builder, spec.kinds, spec.object_kind, id=spec.id)
         yield Static("", id="detail")
         yield Input(placeholder="filter: words, source=NAME, cluster=NAME, project=NAME", id="filter")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Draw the first pane and the header."""
