@@ -144,3 +144,35 @@ def test_wait_reports_health_per_cluster(world: World) -> None:
     assert ready["status"] == "False" and ready["reason"] == "PropagationFailed"
     assert "HealthCheckFailed" in str(world.status("health")["clusters"])
     assert f"Deployment {world.namespace}/web" in ready["message"]
+
+
+def test_an_unreachable_cluster_does_not_stop_the_others(world: World, sandbox: Any, tmp_path: Path) -> None:
+    import yaml
+
+    from gitops_tui.kube.client import json_request
+
+    config = yaml.safe_load(sandbox.kubeconfig.read_text())
+    for cluster in config["clusters"]:
+        cluster["cluster"]["server"] = "https://127.0.0.1:1"
+    dead = tmp_path / "dead.kubeconfig"
+    dead.write_text(yaml.safe_dump(config))
+    resources.attach_cluster(world.api, "ghost", dead, "dev")
+    try:
+        repo = world.repo("reach", GOOD)
+        world.create("reach", f"file://{repo}", path="./app", clusters=["dev", "ghost"])
+        json_request(world.api, "PATCH", f"/apis/gitops-tui.io/v1alpha1/projects/{world.project}",
+                     {"spec": {"placement": {"clusters": [{"name": c} for c in [*CLUSTERS, "ghost"]]}}},
+                     content_type="application/merge-patch+json")
+        world.reconcile("reach")
+        rows = {c["name"]: c for c in world.status("reach")["clusters"]}
+        assert rows["dev"]["status"] == "" and rows["dev"]["lastAppliedRevision"] == f"main@sha1:{world.head(repo)}"
+        assert world.get("dev", "configmaps", "base") is not None
+        assert rows["ghost"]["status"] == names.REASON_CLUSTER_NOT_REACHABLE and rows["ghost"]["lastAppliedRevision"] == ""
+        ready = world.condition("reach", names.READY)
+        assert ready["status"] == "False" and "ghost" in ready["message"]
+        assert world.condition("reach", names.PROPAGATION)["status"] == "False"
+    finally:
+        ns = names.FEDERATION_NAMESPACE
+        for path in (f"/apis/core.kubefed.io/v1beta1/namespaces/{ns}/kubefedclusters/ghost",
+                     f"/api/v1/namespaces/{ns}/secrets/ghost-kubeconfig"):
+            json_request(world.api, "DELETE", path)
