@@ -184,6 +184,8 @@ def test_console_over_ssh_suspends_and_quits(sshd: dict[str, Any], demo_sandbox:
         assert _console_pids(marker), "the console process should be running before quitting"
         tmux.keys("q")
         wait_until(lambda: not _console_pids(marker), timeout=30, message="the console to exit")
+        log_text = (Path(box.home) / "logs" / "console.log").read_text()
+        assert "console starting on sandbox/management" in log_text
         wait_until(lambda: tmux.run("display-message", "-p", "-t", "console", "#{pane_dead}").stdout.strip() == "1",
                    timeout=15, message="the SSH session to end")
     finally:

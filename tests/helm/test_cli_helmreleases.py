@@ -61,6 +61,10 @@ def test_releases_installed_by_helm_are_listed_once_per_version(world: World, tm
     assert [(r.revision, r.status, r.chart_version) for r in prod] == [(2, "deployed", "1.3.0"), (1, "superseded", "1.2.0")]
     assert prod[0].values == {"greeting": "hey"}
     assert view.release_clusters(world.namespace, "cache") == ["dev", "prod", "staging"]
+    prod_row = next(r for r in view.rows if r.clusters == ("prod",))
+    assert [(d["cluster"], d["revision"], d["status"], d["chart"]) for d in view.detail(prod_row)] == [
+        ("prod", 2, "deployed", "cache-1.3.0"), ("prod", 1, "superseded", "cache-1.2.0")]
+    assert view.detail(prod_row)[0]["description"] == "Upgrade complete"
 
     _helm(world, "prod").uninstall("cache")
     after = json.loads(_get(world, "-o", "json").stdout)["items"]

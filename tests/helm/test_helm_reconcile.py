@@ -113,6 +113,10 @@ def test_git_chart_released_everywhere_upgraded_and_uninstalled(world: World) ->
         assert conditions(live)["Released"]["reason"] == "InstallSucceeded"
         assert [h["version"] for h in live["status"]["history"]] == [1]
 
+    world.reconcile("apps")
+    assert not [e for e in world.events("apps") if e.get("reason") == "DriftDetected"], "a released source has no drift"
+    assert [len(storage_secrets(world, c, "storefront")) for c in CLUSTERS] == [1, 1, 1], "nothing new to release"
+
     # Someone installs a release by hand with real Helm: the view lists it beside ours, the reconciler leaves it.
     other = write_chart(world.tmp / "by-hand", name="cache", version="3.1.0", app_version="9")
     helm.Config(kubeconfig_path=str(world.sandbox.kubeconfig), kube_context="staging",

@@ -134,3 +134,12 @@ def test_suspend_and_resume_a_project_does_each_source(world: World, sandbox: An
         assert world.get("prod", "configmaps", f"cm-{name}") is not None
     missing = sandbox.cli("suspend", "source", "one", "-p", world.project, "--reason", " ", check=False)
     assert missing.returncode == 1 and "reason is required" in missing.stderr
+    one = sandbox.cli("suspend", "source", "one", "-p", world.project, "--reason", "db migration", check=False)
+    assert one.returncode == 0 and "db migration" in one.stdout, one.stderr
+    assert world.source("one").suspend and not world.source("two").suspend
+    waited = sandbox.cli("reconcile", "source", "one", "-p", world.project, "--wait", "--timeout", "5", check=False)
+    assert waited.returncode == 1 and "is suspended by" in waited.stdout
+    back = sandbox.cli("resume", "source", "one", "-p", world.project, check=False)
+    assert back.returncode == 0 and not world.source("one").suspend
+    unknown = sandbox.cli("resume", "source", "nope", "-p", world.project, check=False)
+    assert unknown.returncode == 1 and "does not exist" in unknown.stderr

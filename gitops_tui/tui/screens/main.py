@@ -50,6 +50,13 @@ class MainScreen(Flows, Screen):
             self.query_one("#filter", Input).cursor_blink = False
         self.redraw(force=True)
         self.focus_pane()
+        if self.app.live:
+            self.set_interval(30.0, self.age_tick, name="ages")
+
+    def age_tick(self) -> None:
+        """Refresh the ages shown ('suspended 12m ago') of the visible pane."""
+        self.pane.mark_stale()
+        self.redraw()
 
     @property
     def pane(self) -> ResourcePane:
