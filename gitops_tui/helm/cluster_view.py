@@ -14,7 +14,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.project import Project
-from gitops_tui.helm.listing import ReleaseRow, history, records_from_secrets, release_rows
+from gitops_tui.helm.listing import ReleaseRow, history, records_from_secrets, release_rows, short_time
 from gitops_tui.helm.storage import OWNER_LABEL_SELECTOR, SECRET_TYPE, ReleaseRecord
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
 
@@ -44,6 +44,14 @@ class HelmView:
     def row_history(self, row: ReleaseRow) -> dict[str, list[ReleaseRecord]]:
         """Return the revision history of a row's release on each cluster it runs on."""
         return {cluster: self.history(cluster, row.namespace, row.name) for cluster in row.clusters}
+
+    def detail(self, row: ReleaseRow) -> list[dict[str, Any]]:
+        """Return the detail view's lines: each cluster of the row, its revisions newest first (no values)."""
+        return [
+            {"cluster": cluster, "revision": r.revision, "status": r.status, "chart": r.chart_ref,
+             "appVersion": r.app_version, "updated": short_time(r.updated), "description": r.description}
+            for cluster, revisions in sorted(self.row_history(row).items()) for r in revisions
+        ]
 
     def release_clusters(self, namespace: str, name: str) -> list[str]:
         """Return every cluster where the release has a stored record (whatever its version)."""
