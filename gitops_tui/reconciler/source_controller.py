@@ -69,7 +69,10 @@ def git_credentials(ctx: ReconcileContext, namespace: str, secret_name: str) -> 
     data: dict[str, Any] | None = None
     fs = ctx.get(names.KIND_FEDERATED_SECRET, namespace, secret_name)
     if fs is not None:
-        data = ((fs.get("spec") or {}).get("template") or {}).get("data") or {}
+        template = (fs.get("spec") or {}).get("template") or {}
+        data = dict(template.get("data") or {})
+        for key, value in (template.get("stringData") or {}).items():
+            data[key] = base64.b64encode(str(value).encode()).decode("ascii")
     else:
         from kubernetes.client.exceptions import ApiException
 
