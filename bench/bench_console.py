@@ -103,9 +103,11 @@ def build(kind: str, sources: int, rate: float):  # type: ignore[no-untyped-def]
             BINDINGS = [("down", "bump"), ("up", "bump")]
 
             def compose(self) -> ComposeResult:
+                """Lay out the widgets."""
                 yield Static("hello", id="s")
 
             def action_bump(self) -> None:
+                """Change the text."""
                 self.n = getattr(self, "n", 0) + 1
                 self.query_one(Static).update(f"hello {self.n}")
 

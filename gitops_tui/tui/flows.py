@@ -27,6 +27,7 @@ class Flows:
     pane: ResourcePane
 
     def selected_source(self) -> model.SourceView | None:  # pragma: no cover - provided by the screen
+        """The source under the cursor, or None."""
         raise NotImplementedError
 
     # Helpers ----------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ class SuspendDialog(Dialog):
         """What is suspended, e.g. ``source demo/podinfo``."""
 
     def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
         with Vertical():
             yield Label(f"Suspend {self.subject}", classes="title")
             yield Static("No write reaches any cluster until it is resumed.", classes="hint")
@@ -95,6 +96,7 @@ class ConfirmDialog(Dialog):
         self.variant = variant
 
     def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
         with Vertical():
             yield Label(self.title_text, classes="title")
             with VerticalScroll(id="body"):

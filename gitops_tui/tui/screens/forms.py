@@ -94,6 +94,7 @@ class SourceForm(FormDialog):
         self.default_clusters = default_clusters
 
     def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
         with Vertical():
             yield Label(f"New source in project {self.project}", classes="title")
             with VerticalScroll():
@@ -144,6 +145,7 @@ class SecretForm(FormDialog):
         self.known_secrets = known_secrets
 
     def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
         with Vertical():
             yield Label(f"New secret in project {self.project}", classes="title")
             with VerticalScroll():

@@ -35,6 +35,7 @@ class MainScreen(Flows, Screen):
     app: GitOpsApp
 
     def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
         yield StatusHeader(id="header")
         with TabbedContent(id="panes"):
             for spec in PANES:

@@ -30,6 +30,7 @@ class TextView(ModalScreen):
         self.language = language
 
     def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
         yield Label(self.title_text)
         with VerticalScroll(id="text-scroll"):
             if self.language:

@@ -61,6 +61,7 @@ class ResourcePane(Vertical):
         self.table_rows: dict[str, Row] = {}
 
     def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
         yield ResourceTable(cursor_type="row", zebra_stripes=False, id=f"{self.id}-table")
         yield Static("", classes="empty")
 
