@@ -170,3 +170,16 @@ def test_objects_outside_the_project_are_refused(cluster, checkout: Path, templa
     assert caught.value.reason == INSTALL_FAILED and expected in caught.value.message
     assert stored_releases(cluster, NAMESPACE, "outside") == []
     assert get_object(cluster, "v1", "ConfigMap", "outside-greeting", NAMESPACE) is None
+
+
+def test_release_target_follows_flux_defaults(cluster, checkout: Path) -> None:
+    from gitops_tui.helm.installer import ReleaseTarget
+
+    assert ReleaseTarget.of(_helm_release()) == ReleaseTarget("shop", NAMESPACE, 5)
+    assert ReleaseTarget.of(_helm_release(targetNamespace=NAMESPACE, maxHistory=0)) == ReleaseTarget(
+        f"{NAMESPACE}-shop", NAMESPACE, 0)
+    assert ReleaseTarget.of(_helm_release(targetNamespace=NAMESPACE, releaseName="web")).name == "web"
+    elsewhere = _helm_release(targetNamespace="kube-system")
+    with pytest.raises(HelmReleaseFailed) as caught:
+        prepare(cluster, elsewhere, checkout=checkout, manifests=[elsewhere], cache_dir=checkout / ".cache")
+    assert "targetNamespace 'kube-system' is outside the project namespace" in caught.value.message
