@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 import dataclasses
 import logging
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.apply import UnknownKind, resolver_for
 from gitops_tui.kube.client import ClusterUnreachable
@@ -22,7 +22,17 @@ from gitops_tui.reconciler import propagate
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.errors import ReconcileError
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
-from gitops_tui.reconciler.status import Failure, Outcome, build_status, load_source, with_artifact, write_status
+from gitops_tui.reconciler.status import (
+    Failure,
+    Outcome,
+    build_status,
+    git_credentials,
+    load_source,
+    placed_clusters,
+    project_of,
+    with_artifact,
+    write_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,37 +86,10 @@ def _failure_of(exc: ReconcileError) -> Failure:
     return Failure(exc.reason, exc.message, stalled=exc.reason in STALLING_REASONS)
 
 
-def git_credentials(ctx: ReconcileContext, namespace: str, secret_name: str) -> dict[str, bytes] | None:
-    """Return the Flux-style credentials of ``secret_name`` (a FederatedSecret, else a Secret) in the project."""
-    if not secret_name:
-        return None
-    data: dict[str, Any] | None = None
-    fs = ctx.get(names.KIND_FEDERATED_SECRET, namespace, secret_name)
-    if fs is not None:
-        template = (fs.get("spec") or {}).get("template") or {}
-        data = dict(template.get("data") or {})
-        for key, value in (template.get("stringData") or {}).items():
-            data[key] = base64.b64encode(str(value).encode()).decode("ascii")
-    else:
-        from kubernetes.client.exceptions import ApiException
-
-        from gitops_tui.kube.client import json_request
-
-        try:
-            secret = json_request(ctx.api_client, "GET", f"/api/v1/namespaces/{namespace}/secrets/{secret_name}")
-            data = secret.get("data") or {}
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-    if data is None:
-        raise RevisionFailed(Failure("AuthenticationFailed", f"the credentials secret {secret_name} does not exist"))
-    return {key: base64.b64decode(value or "") for key, value in data.items()}
-
-
 def fetch_artifact(ctx: ReconcileContext, source: GitOpsSource) -> Any:
     """Fetch the source's ref; raise RevisionFailed with a safe message when git fails."""
-    credentials = git_credentials(ctx, source.namespace, source.secret_ref)
     try:
+        credentials = git_credentials(ctx, source.namespace, source.secret_ref)
         return ctx.git.fetch(source.url, source.ref, credentials, source.git_timeout)
     except ReconcileError as exc:
         raise RevisionFailed(_failure_of(exc)) from None
@@ -159,22 +142,6 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
         _render_cache.clear()
     _render_cache[key] = copy.deepcopy(objects)
     return objects
-
-
-def project_of(ctx: ReconcileContext, source: GitOpsSource) -> tuple[str, dict[str, Any] | None]:
-    """Return (project name, project placement) of the source's namespace; (namespace, None) when no project owns it."""
-    for raw in ctx.list(names.KIND_PROJECT):
-        spec = raw.get("spec") or {}
-        name = str((raw.get("metadata") or {}).get("name") or "")
-        if (spec.get("namespace") or name) == source.namespace:
-            return name, spec.get("placement") or {}
-    return source.namespace, None
-
-
-def placed_clusters(ctx: ReconcileContext, source: GitOpsSource, project_placement: dict[str, Any] | None) -> list[str]:
-    """Return the registered clusters the source is placed on (its placement, else the project's)."""
-    clusters = ctx.list(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE)
-    return source.resolve_clusters(clusters, project_placement)
 
 
 def _entry(name: str, old: dict[str, Any] | None) -> dict[str, Any]:
@@ -236,7 +203,8 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
     if not has_finalizer(fk):
         source = GitOpsSource(source.repository, add_finalizer(ctx, fk))
     if source.suspend:
-        return ReconcileResult(requeue_after=None)
+        _report_drift_while_suspended(ctx, source)
+        return ReconcileResult(requeue_after=source.interval)
     project, project_placement = project_of(ctx, source)
     clusters = placed_clusters(ctx, source, project_placement)
     revision = ""
@@ -264,6 +232,32 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters)
     return _propagate(ctx, source, artifact, desired, clusters, works, connections, project)
+
+
+def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -> None:
+    """While suspended: report drift from each cluster's last applied revision in Events; write nothing else."""
+    by_revision: dict[str, list[str]] = {}
+    for cluster, row in _old_entries(source).items():
+        if row.get("lastAppliedRevision"):
+            by_revision.setdefault(row["lastAppliedRevision"], []).append(cluster)
+    if not by_revision:
+        return
+    project, _ = project_of(ctx, source)
+    for revision, clusters in sorted(by_revision.items()):
+        try:
+            credentials = git_credentials(ctx, source.namespace, source.secret_ref)
+            artifact = ctx.git.fetch(source.url, {"commit": parse_revision(revision)[1]}, credentials, source.git_timeout)
+            connections = {c: ctx.clusters.get(c)[1] for c in clusters}
+            desired = desired_objects(source, artifact, project, scope_checker(connections))
+            found = [drift_mod.detect(c, dynamic, desired) for c, dynamic in connections.items()]
+        except Exception as exc:  # noqa: BLE001 - observing is best effort while suspended
+            log.info("drift of suspended %s/%s not checked: %s", source.namespace, source.name, type(exc).__name__)
+            continue
+        for result in found:
+            for item in result.objects:
+                message = drift_mod.event_message(result.cluster, item) + " (not corrected: the source is suspended)"
+                ctx.recorder.emit(source.kustomization or {}, "Warning", "DriftDetected", message,
+                                  cluster=result.cluster, revision=revision)
 
 
 def _validate(dynamic: Any, desired: list[dict]) -> None:

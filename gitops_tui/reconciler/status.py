@@ -1,11 +1,12 @@
-"""Status of a GitOps source on the management cluster: read the pair, build conditions, write via the status subresource only when changed."""
+"""A GitOps source on the management cluster: read it, its project, placement and git credentials; build and write its status."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
@@ -14,6 +15,10 @@ from gitops_tui.api import names
 from gitops_tui.api.conditions import set_condition
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
+from gitops_tui.reconciler.errors import AuthenticationFailed
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from gitops_tui.reconciler.context import ReconcileContext
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,45 @@ def load_source(api: ApiClient, namespace: str, name: str) -> GitOpsSource:
         repository=get_object(api, names.KIND_FEDERATED_GIT_REPOSITORY, namespace, name),
         kustomization=get_object(api, names.KIND_FEDERATED_KUSTOMIZATION, namespace, name),
     )
+
+
+def git_credentials(ctx: ReconcileContext, namespace: str, secret_name: str) -> dict[str, bytes] | None:
+    """Return the Flux-style credentials of ``secret_name`` (a FederatedSecret, else a Secret) in the project."""
+    if not secret_name:
+        return None
+    data: dict[str, Any] | None = None
+    fs = get_object(ctx.api_client, names.KIND_FEDERATED_SECRET, namespace, secret_name)
+    if fs is not None:
+        template = (fs.get("spec") or {}).get("template") or {}
+        data = dict(template.get("data") or {})
+        for key, value in (template.get("stringData") or {}).items():
+            data[key] = base64.b64encode(str(value).encode()).decode("ascii")
+    else:
+        try:
+            secret = json_request(ctx.api_client, "GET", f"/api/v1/namespaces/{namespace}/secrets/{secret_name}")
+            data = secret.get("data") or {}
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+    if data is None:
+        raise AuthenticationFailed(f"the credentials secret {secret_name} does not exist in {namespace}")
+    return {key: base64.b64decode(value or "") for key, value in data.items()}
+
+
+def project_of(ctx: ReconcileContext, source: GitOpsSource) -> tuple[str, dict[str, Any] | None]:
+    """Return (project name, project placement) of the source's namespace; (namespace, None) when no project owns it."""
+    for raw in ctx.list(names.KIND_PROJECT):
+        spec = raw.get("spec") or {}
+        name = str((raw.get("metadata") or {}).get("name") or "")
+        if (spec.get("namespace") or name) == source.namespace:
+            return name, spec.get("placement") or {}
+    return source.namespace, None
+
+
+def placed_clusters(ctx: ReconcileContext, source: GitOpsSource, project_placement: dict[str, Any] | None) -> list[str]:
+    """Return the registered clusters the source is placed on (its placement, else the project's)."""
+    clusters = ctx.list(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE)
+    return source.resolve_clusters(clusters, project_placement)
 
 
 @dataclass

@@ -51,6 +51,9 @@ def test_suspend_holds_commits_and_edits_then_resume_reverts_and_applies(world: 
     world.reconcile("susp")
     assert world.writes.count() == writes, "a suspended source writes nothing"
     assert world.get("dev", "deployments", "web")["spec"]["replicas"] == 4, "the hand edit stays"
+    observed = [e["message"] for e in world.events("susp") if e["reason"] == "DriftDetected"]
+    assert observed == [f"drift on dev: Deployment {world.namespace}/web fields .spec.replicas changed by "
+                        "kubectl-edit (not corrected: the source is suspended)"]
     assert all(world.get(c, "configmaps", "cfg")["data"] == {"value": "v1"} for c in CLUSTERS)
 
     proc = sandbox.cli("diff", "source", "susp", "-p", world.project, check=False)
