@@ -84,11 +84,19 @@ class GitOpsApp(App):
             if not self.read_only:
                 self.run_worker(lambda: run_reconciler(self), thread=True, name="embedded reconciler",
                                 group="reconciler", exit_on_error=False)
+            if hasattr(self.backend, "synced"):
+                self.set_timer(10.0, self._check_synced, name="first list")
         if self.watch_terminal:
             self._ppid = os.getppid()
             self.set_interval(2.0, self._check_terminal, name="terminal watchdog")
             if threading.current_thread() is threading.main_thread():
                 signal.signal(signal.SIGHUP, lambda *_: self.call_later(self.exit))
+
+    def _check_synced(self) -> None:
+        """Say so when the management cluster has not answered the first list yet."""
+        if not self.backend.synced():  # type: ignore[attr-defined]
+            self.notify(f"Still waiting for the management cluster ({self.backend.context}); retrying.",
+                        severity="warning", timeout=10)
 
     def _remember_theme(self, theme: object) -> None:
         for screen in self.screen_stack:

@@ -137,6 +137,10 @@ class LiveBackend:
         self._watches: list[ResourceWatch] = []
         self.reconciler: Any = None
 
+    def synced(self) -> bool:
+        """True once every watch has its first list."""
+        return bool(self._watches) and all(w.synced.is_set() for w in self._watches)
+
     def now(self) -> datetime:
         """The wall clock (UTC)."""
         return datetime.now(timezone.utc)
