@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 # - A cluster whose revision is applied gets a drift check instead (GET + dry-run apply per object);
 #   a no-op reconcile writes nothing to clusters and no status.
 # - lastAppliedRevision is set once the objects are applied, even if the health wait then fails
-#   (the cluster entry then says HealthCheckFailed); a suspended source is not reconciled at all.
+#   (the cluster entry then says HealthCheckFailed). A suspended source writes nothing; its drift from
+#   the last applied revision is still reported in Events each interval.
 # - A cluster leaving the placement is pruned (when prune) and dropped from status.
 
 MAX_PARALLEL_CLUSTERS = 4
