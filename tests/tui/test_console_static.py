@@ -58,3 +58,23 @@ async def test_events_follow_the_stream(make_app: Any) -> None:
         await pilot.pause()
         assert "Streamed" in screen_text(app)
         assert app.screen.pane.selected_key() == "demo/new.1"
+
+
+async def test_tall_terminals_keep_the_event_stream_visible(make_app: Any) -> None:
+    from gitops_tui.views.state import Change
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        event = {"metadata": {"name": "new.2", "namespace": "demo"}, "involvedObject": {"name": "redis"},
+                 "type": "Warning", "reason": "HealthCheckFailed", "message": "redis not ready",
+                 "lastTimestamp": "2026-01-15T11:59:30Z"}
+        app.coalescer.emit([Change("events", "ADDED", event)])
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "HealthCheckFailed" in text and "‖ Suspended" in text
+    small = make_app()
+    async with small.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        assert "ReconciliationSucceeded" not in screen_text(small)

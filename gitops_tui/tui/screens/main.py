@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -18,7 +19,7 @@ from gitops_tui.tui.theming import status_style
 from gitops_tui.tui.widgets.header import StatusHeader
 from gitops_tui.tui.widgets.pane import ResourcePane
 from gitops_tui.views import glyphs as g
-from gitops_tui.views import model
+from gitops_tui.views import model, rows
 from gitops_tui.views.header import header_info
 from gitops_tui.views.rows import suspension_text
 
@@ -26,10 +27,19 @@ if TYPE_CHECKING:
     from gitops_tui.tui.app import GitOpsApp
 
 
+#: From this terminal height on, the Events stream stays visible under the other panes.
+TALL = 34
+
+
 class MainScreen(Flows, Screen):
     """Every pane of the console; keys act on the highlighted object of the active pane."""
 
     BINDINGS = keymap.BINDINGS
+    DEFAULT_CSS = """
+    MainScreen #events-dock { display: none; height: 9; border-top: solid $panel; }
+    MainScreen.-tall #events-dock { display: block; }
+    MainScreen.-tall.-on-events #events-dock { display: none; }
+    """
     AUTO_FOCUS = "ResourcePane.-active ResourceTable"
 
     app: GitOpsApp
@@ -41,12 +51,14 @@ class MainScreen(Flows, Screen):
             for spec in PANES:
                 with TabPane(spec.title, id=f"tab-{spec.id}"):
                     yield ResourcePane(spec.builder, spec.kinds, spec.object_kind, id=spec.id)
+        yield ResourcePane(rows.events_table, ("events",), "event", id="events-dock")
         yield Static("", id="detail")
         yield Input(placeholder="filter: words, source=NAME, cluster=NAME, project=NAME", id="filter")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Draw the first pane and the header."""
+        self.query_one("#events-dock", ResourcePane).table.can_focus = False
         if not self.app.cursor_blink:
             self.query_one("#filter", Input).cursor_blink = False
         self.redraw(force=True)
@@ -84,6 +96,8 @@ class MainScreen(Flows, Screen):
                 header_info(backend.state, backend.context, backend.identity, now, self.app.read_only)
             )
         self.pane.refresh_from(backend.state, now, force=force)
+        if self.has_class("-tall") and self.pane.id != "events":
+            self.query_one("#events-dock", ResourcePane).refresh_from(backend.state, now, force=force)
         self.update_detail()
 
     def restyle(self) -> None:
@@ -105,8 +119,15 @@ class MainScreen(Flows, Screen):
         """Redraw what changed."""
         self.redraw()
 
+    def on_resize(self, event: events.Resize) -> None:
+        """On tall terminals, keep the live Events stream visible under the other panes."""
+        self.set_class(event.size.height >= TALL, "-tall")
+        self.redraw()
+
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Draw the newly shown pane and focus it."""
+        self.set_class(self.pane.id == "events", "-on-events")
+        self.redraw()
         self.pane.refresh_from(self.app.backend.state, self.app.backend.now())
         self.focus_pane()
         self.update_detail()

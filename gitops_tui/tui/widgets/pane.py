@@ -101,7 +101,8 @@ class ResourcePane(Vertical):
             follow = table.cursor_row >= len(self._keys) - 1
             self._keys = keys
             if follow and keys:
-                table.move_cursor(row=len(keys) - 1)
+                table.move_cursor(row=len(keys) - 1, animate=False)
+                self.call_after_refresh(table.scroll_end, animate=False)
         else:
             previous = self.selected_key()
             cursor = table.cursor_row
@@ -115,6 +116,7 @@ class ResourcePane(Vertical):
             self._keys = keys
             if first_fill and self.object_kind == "event" and keys:
                 table.move_cursor(row=len(keys) - 1, animate=False)
+                self.call_after_refresh(table.scroll_end, animate=False)
             elif previous in keys:
                 table.move_cursor(row=keys.index(previous), animate=False)
             elif keys:
