@@ -5,7 +5,7 @@ Starts a sandbox with the demo in a temporary data directory, lets a real reconc
 records the management objects, then drives the console over those objects (clock frozen at the
 recording) and saves one SVG per screen. The sandbox is stopped at the end.
 
-Usage: scripts/screenshots.py [--out screenshots] [--size 100x30]
+Usage: scripts/screenshots.py [--out screenshots] [--size 120x36]
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def main() -> int:
     """Record the demo and write the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "screenshots"))
-    parser.add_argument("--size", default="100x30")
+    parser.add_argument("--size", default="120x36")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     out = Path(args.out)
