@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import helm_python as helm
 import yaml
 from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.helm import storage
 from gitops_tui.helm.charts import chart_spec, load_from_git, load_from_repository
@@ -23,6 +25,8 @@ from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_HISTORY = 5
+#: Concurrent requests per cluster when dry-running and applying a release's objects.
+PARALLEL_WRITES = 6
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,38 @@ def prepare(
             raise HelmReleaseFailed(reason, f"{what}: {exc}") from None
         if not namespaced:
             raise HelmReleaseFailed(reason, f"{what} is cluster-scoped; a release may only hold namespaced objects")
-    return PreparedRelease(helm_release, target, chart, rendered, revision, previous)
+    prepared = PreparedRelease(helm_release, target, chart, rendered, revision, previous)
+    if not prepared.unchanged:
+        _dry_run(dynamic, prepared, reason)
+    return prepared
+
+
+def _dry_run(dynamic: DynamicClient, prepared: PreparedRelease, reason: str) -> None:
+    """Server-side dry-run apply of every object: what the cluster would refuse fails before any write."""
+    def check(obj: dict[str, Any]) -> None:
+        try:
+            apply_object(dynamic, _owned(obj, prepared.target, {}), dry_run=True)
+        except DynamicApiError as exc:
+            what = f"{obj['kind']}/{obj['metadata']['name']}"
+            raise HelmReleaseFailed(reason, f"{what}: {_api_summary(exc)}") from None
+
+    _each(check, prepared.rendered.objects)
+
+
+def _each(fn: Callable[[dict[str, Any]], Any], objects: list[dict[str, Any]]) -> list[Any]:
+    """Run ``fn`` on every object, a few at a time (requests are I/O bound); re-raise the first failure in order."""
+    if len(objects) <= 1:
+        return [fn(obj) for obj in objects]
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_WRITES, len(objects)), thread_name_prefix="helm-apply") as pool:
+        futures = [pool.submit(fn, obj) for obj in objects]
+        return [future.result() for future in futures]
+
+
+def _api_summary(exc: DynamicApiError) -> str:
+    try:
+        return str(exc.summary())[:400]
+    except Exception:  # noqa: BLE001 - summary parses the body
+        return f"HTTP {getattr(exc, 'status', '?')}"
 
 
 def _owned(obj: dict[str, Any], target: ReleaseTarget, labels: dict[str, str]) -> dict[str, Any]:
@@ -202,10 +237,14 @@ def install(
     if prepared.unchanged:
         assert previous is not None
         return ReleaseOutcome("unchanged", target.name, target.namespace, int(previous["version"]), meta.get("name", ""), str(meta.get("version", "")))
-    for obj in rendered.objects:
+    def write(obj: dict[str, Any]) -> bool:
         if should_stop():
-            return None
+            return False
         apply_object(dynamic, _owned(obj, target, labels))
+        return True
+
+    if not all(_each(write, rendered.objects)):
+        return None
     if previous:
         for api_version, kind, name in _manifest_refs(previous.get("manifest", "")) - _manifest_refs(rendered.manifest):
             if should_stop():

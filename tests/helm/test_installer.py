@@ -183,3 +183,14 @@ def test_release_target_follows_flux_defaults(cluster, checkout: Path) -> None:
     with pytest.raises(HelmReleaseFailed) as caught:
         prepare(cluster, elsewhere, checkout=checkout, manifests=[elsewhere], cache_dir=checkout / ".cache")
     assert "targetNamespace 'kube-system' is outside the project namespace" in caught.value.message
+
+
+def test_an_object_the_cluster_refuses_fails_before_anything_is_applied(cluster, checkout: Path) -> None:
+    (checkout / "charts" / "web" / "templates" / "refused.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_DNS_Name\n")
+    hr = _helm_release(releaseName="refused")
+    with pytest.raises(HelmReleaseFailed) as caught:
+        prepare(cluster, hr, checkout=checkout, manifests=[hr], cache_dir=checkout / ".cache")
+    assert caught.value.reason == INSTALL_FAILED and "ConfigMap/Not_A_DNS_Name" in caught.value.message
+    assert stored_releases(cluster, NAMESPACE, "refused") == [], "no release recorded"
+    assert get_object(cluster, "v1", "ConfigMap", "refused-greeting", NAMESPACE) is None, "dry-run only"
