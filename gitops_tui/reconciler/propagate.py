@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,6 +31,9 @@ _KIND_ORDER = {
 }
 _LATE_KINDS = {"Deployment": 50, "StatefulSet": 51, "DaemonSet": 52, "Job": 53, "CronJob": 54,
                "Ingress": 60, "HorizontalPodAutoscaler": 61, "PodDisruptionBudget": 62, "HelmRelease": 70}
+
+
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,9 @@ def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict]) -> N
     resolver = resolver_for(dynamic)
     for obj in manifests:
         ref = ref_of(obj)
+        if len(ref.name) > 253 or not _DNS_SUBDOMAIN.match(ref.name):
+            raise ObjectFailure("ValidationFailed", f"{describe(ref)}: the name must be lowercase letters, digits, "
+                                                    "'-' and '.', starting and ending with a letter or digit")
         try:
             namespaced = resolver.namespaced(ref.api_version, ref.kind)
         except UnknownKind as exc:

@@ -57,7 +57,13 @@ def _bad_kustomization(world: World, repo: Path) -> str:
     return "missing.yaml"
 
 
+def _invalid_name(world: World, repo: Path) -> str:
+    commit(repo, {"app/added.yaml": configmap("added"), "app/zz.yaml": configmap("Bad_Name")})
+    return "Bad_Name"
+
+
 CASES = {
+    "invalid-name": (_invalid_name, "ValidationFailed"),
     "invalid-yaml": (_bad_yaml, "ValidationFailed"),
     "other-namespace": (_other_namespace, "TenancyViolation"),
     "cluster-scoped": (_cluster_scoped, "TenancyViolation"),
