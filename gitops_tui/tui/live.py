@@ -19,6 +19,7 @@ from gitops_tui.api import names
 from gitops_tui.kube.client import api_client_from_kubeconfig
 from gitops_tui.kube.watch import ResourceWatch, resource_path
 from gitops_tui.reconciler.context import management_path
+from gitops_tui.views import helm as helm_view
 from gitops_tui.views.forms import SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
 
@@ -136,6 +137,20 @@ class LiveBackend:
         self._closed = threading.Event()
         self._watches: list[ResourceWatch] = []
         self.reconciler: Any = None
+        self._helm_feed: Any = None
+        self._helm_connections: Any = None
+        self._register_helm()
+
+    def _register_helm(self) -> None:
+        """Feed the Helm Releases pane from the Helm package's background reader, when it is there."""
+        try:
+            from gitops_tui.helm.cluster_view import PaneFeed
+            from gitops_tui.kube.client import ClusterConnections
+        except ImportError:
+            return
+        self._helm_connections = ClusterConnections(self.api)
+        self._helm_feed = PaneFeed(self._helm_connections)
+        helm_view.register_provider(self._helm_feed)
 
     def synced(self) -> bool:
         """True once every watch has its first list."""
@@ -197,8 +212,12 @@ class LiveBackend:
         self._watches.clear()
 
     def close(self) -> None:
-        """Stop the watches and the reconciler (they notice within 0.2 s)."""
+        """Stop the watches and the reconciler (they notice within 0.2 s); drop the Helm feed."""
         self._closed.set()
+        if self._helm_feed is not None:
+            helm_view.unregister_provider(self._helm_feed)
+            self._helm_feed = None
+            self._helm_connections.close()
 
 
 def _ready(cluster: dict[str, Any] | None) -> bool:

@@ -39,6 +39,12 @@ def register_provider(provider: HelmProvider) -> None:
         _providers.append(provider)
 
 
+def unregister_provider(provider: HelmProvider) -> None:
+    """Remove a provider (a backend that closes takes its provider with it)."""
+    if provider in _providers:
+        _providers.remove(provider)
+
+
 def helm_rows(state: ManagementState) -> list[HelmReleaseRow]:
     """Return the Helm release rows from every registered provider ([] when none)."""
     rows: list[HelmReleaseRow] = []
