@@ -1,7 +1,6 @@
 """Benchmark the sandbox API server against trivial baselines measured in the same run.
 
-Usage: python bench/bench_sandbox.py [--seconds 3] [--objects 10000] [--watch-events 200] [--nodelay]
-                                    [--json FILE]
+Usage: python bench/bench_sandbox.py [--seconds 3] [--objects 10000] [--watch-events 200] [--json FILE]
 
 Measures, each beside a baseline (ratio = sandbox / baseline):
   GET       requests/s reading one ConfigMap      vs a trivial TLS http.server GET of a same-size body
@@ -37,9 +36,6 @@ import json, sys
 from pathlib import Path
 from gitops_tui.sandbox.server import ClusterServer
 from gitops_tui.sandbox.tls import ensure_tls
-if sys.argv[3] == "1":  # --nodelay: what the server would do with TCP_NODELAY on its connections
-    from gitops_tui.sandbox.server_http import RequestHandler
-    RequestHandler.disable_nagle_algorithm = True
 base = Path(sys.argv[1])
 server = ClusterServer("bench", base / "bench.db", token=sys.argv[2], tls=ensure_tls(base / "tls"),
                        keep_revisions=100000)
@@ -53,13 +49,12 @@ BASELINE_CHILD = r"""
 import json, ssl, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 cert, key, small, big, line = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-NODELAY = sys.argv[6] == "1"
 SMALL = b"x" * small
 BIG = b"x" * big
 LINE = b"y" * (line - 1) + b"\n"
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = NODELAY
+    disable_nagle_algorithm = True  # as the sandbox's handler: no ~40 ms stall per keep-alive reply
     def log_message(self, *args): pass
     def _send(self, body):
         self.send_response(200)
@@ -263,7 +258,7 @@ def watch_rate(open_stream: Callable[[], http.client.HTTPResponse], produce: Cal
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run every measurement and return the results."""
-    results: dict[str, Any] = {"server_tcp_nodelay": bool(args.nodelay)}
+    results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
         base, token = Path(tmp), secrets.token_urlsafe(24)
         bare = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
@@ -271,8 +266,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         bare_rss = rss_kib(bare.pid)
         bare.stdin.close()
         bare.wait(timeout=10)
-        nodelay = "1" if args.nodelay else "0"
-        sandbox = Child(SANDBOX_CHILD, str(base), token, nodelay)
+        sandbox = Child(SANDBOX_CHILD, str(base), token)
         ca = base / "tls" / "ca.crt"
         try:
             empty_rss = sandbox.rss_kib()
@@ -288,7 +282,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 raise RuntimeError("the bench namespace does not hold 1,000 ConfigMaps")
             event_line = len(json.dumps({"type": "ADDED", "object": json.loads(sample)})) + 1
             baseline = Child(BASELINE_CHILD, str(base / "tls" / "server.crt"), str(base / "tls" / "server.key"),
-                             str(len(sample)), str(len(listing)), str(event_line), nodelay)
+                             str(len(sample)), str(len(listing)), str(event_line))
             plain = Client(baseline.port, ca)
             try:
                 results["get"] = {
@@ -351,8 +345,7 @@ def report(results: dict[str, Any]) -> str:
     lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
              for row in rows]
     lines.insert(1, "-" * len(lines[0]))
-    lines.append(f"(loading created {mem['creates_per_s']:.0f} objects/s over {LOADERS} connections; "
-                 f"server TCP_NODELAY: {results['server_tcp_nodelay']})")
+    lines.append(f"(loading created {mem['creates_per_s']:.0f} objects/s over {LOADERS} connections)")
     return "\n".join(lines)
 
 
@@ -362,8 +355,6 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each rate measurement")
     parser.add_argument("--objects", type=int, default=10000, help="objects held for the memory measurement")
     parser.add_argument("--watch-events", type=int, default=200, help="events produced for the watch fan-out")
-    parser.add_argument("--nodelay", action="store_true",
-                        help="set TCP_NODELAY in the sandbox and baseline servers (shows the Nagle stall's cost)")
     parser.add_argument("--json", type=Path, help="also write the JSON results to this file")
     args = parser.parse_args()
     if args.objects < 1000:

@@ -73,6 +73,8 @@ class RequestHandler(BaseHTTPRequestHandler):
     """One connection: authenticates and answers Kubernetes API requests."""
 
     protocol_version = "HTTP/1.1"
+    #: Answers go out at once: with Nagle's algorithm on, each keep-alive reply waits ~40 ms for an ACK.
+    disable_nagle_algorithm = True
     server_version = "gitops-tui-sandbox"
     sys_version = ""
     timeout = _IDLE_TIMEOUT
