@@ -159,6 +159,9 @@ def test_console_over_ssh_suspends_and_quits(sshd: dict[str, Any], demo_sandbox:
     tmux = Tmux(tmp_path / "tmux.sock")
     try:
         _open_console(tmux, sshd, box, marker)
+        styled = tmux.run("capture-pane", "-e", "-p", "-t", "console").stdout
+        assert "\x1b[" in styled and not any(code in styled for code in ("38;5;", "48;5;", "38;2;", "48;2;")), \
+            "the console should draw with the 16 ANSI colours only"
         tmux.keys("2")
         tmux.wait_for(name, "the source in the Sources pane")
         tmux.keys("/")
