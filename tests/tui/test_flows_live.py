@@ -170,3 +170,42 @@ async def test_forms_refuse_bad_input_then_create(live_app: tuple[GitOpsApp, Any
     await app_wait_until(pilot, lambda: (_configmap(box, name) or {}).get("data", {}).get("v") == "1",
                          timeout=60, message="the new source to apply")
     sources.delete_source(box.api_client(), "demo", name)
+
+
+async def test_suspend_and_resume_a_whole_project(live_app: tuple[GitOpsApp, Any], tmp_path: Path) -> None:
+    """S on Projects suspends every source of the project with the reason; r resumes them all."""
+    from gitops_tui.actions import resources
+
+    app, box = live_app
+    pilot = app.pilot  # type: ignore[attr-defined]
+    api = box.api_client()
+    project = f"p-{uuid.uuid4().hex[:6]}"
+    resources.create_project(api, project, ["dev"])
+    repo = make_repo(tmp_path / "repo", "cm-a", "1")
+    for name in ("src-a", "src-b"):
+        sources.create_source(api, project, name, str(repo), path="./apps")
+    try:
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("1")
+        await app_wait_until(pilot, lambda: project in screen.pane._keys, message="the project row")
+        await pilot.press("home", *["down"] * screen.pane._keys.index(project), "S")
+        await app_wait_until(pilot, lambda: "reason (required)" in screen_text(app), message="the reason prompt")
+        await pilot.press(*"maintenance window", "enter")
+
+        def fks() -> list[dict[str, Any]]:
+            return [_get(api, management_path(FK, project, n)) or {} for n in ("src-a", "src-b")]
+
+        await app_wait_until(pilot, lambda: all(f.get("metadata", {}).get("annotations", {}).get(
+            names.ANNOTATION_SUSPEND_REASON) == "maintenance window" for f in fks()), message="both suspended")
+        await app_wait_until(pilot, lambda: "0✓ 0✗ 2‖" in screen_text(app), message="the project counts")
+        await pilot.press("r")
+        await app_wait_until(pilot, lambda: f"Resume project {project}" in screen_text(app),
+                             timeout=60, message="the project resume preview")
+        await pilot.press("y")
+        await app_wait_until(pilot, lambda: not any(f["spec"]["template"]["spec"].get("suspend") for f in fks()),
+                             message="both resumed")
+    finally:
+        for name in ("src-a", "src-b"):
+            sources.delete_source(api, project, name)
+        resources.delete_project(api, project)
