@@ -173,8 +173,11 @@ def write_outcome(ctx: ReconcileContext, source: GitOpsSource, outcome: Outcome)
 
 
 def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revision: str,
-          clusters: list[str]) -> ReconcileResult:
-    """Record a failure of the whole revision: nothing of it applied, the previous revision stays live."""
+          clusters: list[str], own: dict[str, dict[str, Any]] | None = None) -> ReconcileResult:
+    """Record a failure of the whole revision: nothing of it applied, the previous revision stays live.
+
+    ``own`` gives a cluster its own status and message (its Helm failure, or why it could not be reached).
+    """
     old = _old_entries(source)
     rows = [entry for name, entry in old.items() if name not in clusters]  # left the placement: kept as they are
     for name in clusters:
@@ -182,6 +185,8 @@ def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revisio
         if revision:
             entry["lastAttemptedRevision"] = revision
         entry.update(status=failure.reason, message=failure.message)
+        if own and name in own:
+            entry.update(status=own[name]["status"], message=own[name]["message"])
         rows.append(entry)
     rows.sort(key=lambda e: e["name"])
     involved = source.kustomization or source.repository or {}
@@ -313,20 +318,48 @@ def _connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], rev
 
 
 def _prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], connections: dict[str, Any],
-                  clusters: list[str]) -> dict[str, tuple[Any, ...]]:
-    """Render every HelmRelease of the revision for each cluster to apply; raise RevisionFailed (nothing written)."""
+                  works: dict[str, propagate.ClusterWork], clusters: list[str]) -> dict[str, tuple[Any, ...]]:
+    """Render every HelmRelease of the revision on each cluster to apply (nothing written); raise HelmRefused.
+
+    Every cluster is prepared before deciding, so each one's failure shows on its own HelmRelease and status entry.
+    A cluster that cannot be reached while preparing is dropped from ``connections`` (ClusterNotReachable), as in
+    validation; a Helm failure on any cluster refuses the revision everywhere.
+    """
     if not clusters or not any(obj.get("kind") == "HelmRelease" for obj in desired):
         return {}
     from gitops_tui.reconciler import helm_step
 
     prepared: dict[str, tuple[Any, ...]] = {}
+    failed: dict[str, Failure] = {}
     for cluster in clusters:
         try:
             prepared[cluster] = tuple(helm_step.prepare_all(connections[cluster], desired, Path(artifact.path),
                                                             Path(ctx.data_dir) / "helm"))
         except helm_step.HelmStepFailed as exc:
-            raise RevisionFailed(Failure(exc.reason, exc.message, stalled=True), artifact.revision) from None
+            failed[cluster] = Failure(exc.reason, exc.message, stalled=True)
+        except Exception as exc:  # noqa: BLE001 - transport failures: this cluster only
+            ctx.clusters.invalidate(cluster)
+            works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, lastAttemptedRevision=artifact.revision,
+                                        message=f"cannot reach the cluster ({type(exc).__name__})")
+            del connections[cluster]
+    if failed:
+        raise HelmRefused(failed, everywhere=not prepared)
     return prepared
+
+
+class HelmRefused(Exception):
+    """A HelmRelease could not be prepared on one or more clusters: the revision is refused everywhere."""
+
+    def __init__(self, failed: dict[str, Failure], *, everywhere: bool) -> None:
+        self.failed = failed
+        messages = {f.message for f in failed.values()}
+        if everywhere and len(messages) == 1:
+            message = messages.pop()
+        else:
+            message = "; ".join(f"{cluster}: {f.message}" for cluster, f in sorted(failed.items()))
+        first = failed[min(failed)]
+        self.failure = Failure(first.reason, message, stalled=True)
+        super().__init__(message)
 
 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
@@ -340,9 +373,12 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old if c not in works}
     gone_connections = _connect(ctx, gone, revision)
     try:
-        helm = _prepare_helm(ctx, artifact, desired, connections, to_apply)
-    except RevisionFailed as exc:
-        return _fail(ctx, source, exc.failure, revision, clusters)
+        helm = _prepare_helm(ctx, artifact, desired, connections, works, to_apply)
+    except HelmRefused as exc:
+        own = {c: w.entry for c, w in works.items() if c not in connections and w.entry.get("status")}
+        own.update({c: {"status": f.reason, "message": f.message} for c, f in exc.failed.items()})
+        return _fail(ctx, source, exc.failure, revision, clusters, own)
+    to_apply = [c for c in to_apply if c in connections]
     if to_apply:
         # Record the intent first: the inventory holds old and new objects, so a crash orphans nothing.
         desired_refs = [ref_of(obj) for obj in desired]

@@ -240,15 +240,62 @@ def test_bad_inputs_fail_with_helms_message_and_apply_nothing(world: World) -> N
             assert world.get(cluster, "configmaps", "added") is None, f"{label}: nothing of the revision applied"
             assert helm_list(world, cluster) == [("shop", 1, "deployed", "0.1.0")], label
             assert world.get(cluster, "configmaps", "shop-greeting")["data"] == {"greeting": "hello"}
-        # The revision is refused at the first cluster prepared (dev): its HelmRelease shows Helm's message.
-        failed = conditions(live_release(world, "dev", "shop"))
-        assert failed["Ready"]["status"] == "False" and expected in failed["Ready"]["message"], (label, failed)
-        assert failed["Released"]["status"] == "False" and failed["Released"]["reason"] in (
-            "InstallFailed", "UpgradeFailed", "ArtifactFailed"), failed
+            # Every cluster is prepared before the revision is refused: each HelmRelease shows Helm's message.
+            failed = conditions(live_release(world, cluster, "shop"))
+            assert failed["Ready"]["status"] == "False" and expected in failed["Ready"]["message"], (label, failed)
+            assert failed["Released"]["status"] == "False" and failed["Released"]["reason"] in (
+                "InstallFailed", "UpgradeFailed", "ArtifactFailed"), failed
         print(f"{label}: {ready['message']}")
         commit(repo, {**{name: None for name in chart_files}, "deploy/shop.yaml": good, "deploy/added.yaml": None},
                f"undo {label}")
 
     world.reconcile("apps")
     assert_propagated(world, "apps", f"main@sha1:{world.head(repo)}")
-    assert conditions(live_release(world, "dev", "shop"))["Ready"]["status"] == "True"
+    for cluster in CLUSTERS:
+        assert conditions(live_release(world, cluster, "shop"))["Ready"]["status"] == "True", cluster
+
+
+def _secret_values(world: World, cluster: str) -> None:
+    """Create the Secret `shop-secret-values` (values.yaml) in the project namespace of one cluster, by hand."""
+    body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "shop-secret-values"},
+            "data": {"values.yaml": base64.b64encode(b"greeting: from-secret\n").decode()}}
+    json_request(world.client(cluster), "POST", f"/api/v1/namespaces/{world.namespace}/secrets", body)
+
+
+def test_a_failure_on_one_cluster_is_recorded_there_and_refuses_the_revision(world: World) -> None:
+    repo = _chart_repo(world)
+    good = helm_release("shop", {"greeting": "hello"})
+    commit(repo, {"deploy/shop.yaml": good})
+    world.create("apps", f"file://{repo}", path="./deploy")
+    world.reconcile("apps")
+    assert_propagated(world, "apps", f"main@sha1:{world.head(repo)}")
+
+    # The new revision reads values from a Secret that exists on dev and staging only.
+    for cluster in ("dev", "staging"):
+        _secret_values(world, cluster)
+    from_secret = helm_release("shop", {}, valuesFrom=[{"kind": "Secret", "name": "shop-secret-values"}])
+    commit(repo, {"deploy/shop.yaml": from_secret, "deploy/added.yaml": configmap("added")})
+    world.reconcile("apps")
+    rows = {c["name"]: c for c in world.status("apps")["clusters"]}
+    missing = f"could not find Secret '{world.namespace}/shop-secret-values'"
+    assert rows["prod"]["status"] in ("InstallFailed", "UpgradeFailed"), rows["prod"]
+    assert missing in rows["prod"]["message"] and "HelmRelease/shop" in rows["prod"]["message"], rows["prod"]
+    for cluster in ("dev", "staging"):
+        assert rows[cluster]["status"], f"{cluster}: the revision is refused there too"
+        assert f"prod: HelmRelease/shop: {missing}" in rows[cluster]["message"], rows[cluster]
+        assert conditions(live_release(world, cluster, "shop"))["Ready"]["status"] == "True", "dev/staging prepared fine"
+    assert world.condition("apps", names.READY)["status"] == "False"
+    assert f"prod: HelmRelease/shop: {missing}" in world.condition("apps", names.READY)["message"]
+    prod = conditions(live_release(world, "prod", "shop"))
+    assert prod["Ready"]["status"] == "False" and missing in prod["Ready"]["message"], prod
+    for cluster in CLUSTERS:
+        assert world.get(cluster, "configmaps", "added") is None, f"{cluster}: nothing of the revision applied"
+        assert world.get(cluster, "configmaps", "shop-greeting")["data"] == {"greeting": "hello"}, cluster
+        assert helm_list(world, cluster) == [("shop", 1, "deployed", "0.1.0")], cluster
+
+    _secret_values(world, "prod")
+    world.reconcile("apps")
+    assert_propagated(world, "apps", f"main@sha1:{world.head(repo)}")
+    for cluster in CLUSTERS:
+        assert world.get(cluster, "configmaps", "shop-greeting")["data"] == {"greeting": "from-secret"}, cluster
+        assert conditions(live_release(world, cluster, "shop"))["Ready"]["status"] == "True", cluster
