@@ -126,9 +126,11 @@ class Reconciler:
         elect: bool = True,
         workers: int = 3,
         install: bool = True,
+        health_interval: float = cluster_health.HEALTH_INTERVAL,
     ) -> None:
-        """Prepare (nothing runs until start())."""
+        """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks."""
         self.api_client = api_client
+        self.health_interval = float(health_interval)
         self.data_dir = Path(data_dir) if data_dir else paths.data_dir() / "reconciler"
         self._install = install
         self._workers_count = max(1, workers)
@@ -317,6 +319,8 @@ class Reconciler:
         log.debug("reconciled %s %s/%s in %.2fs", kind, namespace, name, time.monotonic() - started)
         if not self._exists(kind, namespace, name):
             return None
+        if kind == names.KIND_KUBEFED_CLUSTER:
+            return None if result is not None and result.requeue_after is None else self.health_interval
         if result is not None and result.requeue_after is not None:
             return result.requeue_after
         return self._default_interval(kind, namespace, name)
@@ -357,8 +361,6 @@ class Reconciler:
         return self.watches[kind].get(namespace, name) is not None
 
     def _default_interval(self, kind: str, namespace: str, name: str) -> float:
-        if kind == names.KIND_KUBEFED_CLUSTER:
-            return cluster_health.HEALTH_INTERVAL
         obj = self.watches[kind].get(namespace, name) or {}
         spec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
         try:

@@ -144,7 +144,7 @@ def test_wait_reports_health_per_cluster(world: World) -> None:
     assert_propagated(world, "health", f"main@sha1:{world.head(repo)}", ["dev"])
 
     commit(repo, {"web.yaml": deployment("web", image="nginx:fail")})
-    world.patch_spec(names.KIND_FEDERATED_KUSTOMIZATION, "health", {"timeout": "2s"})
+    world.patch_spec(names.KIND_FEDERATED_KUSTOMIZATION, "health", {"timeout": "1s"})
     world.reconcile("health")
     ready = world.condition("health", names.READY)
     assert ready["status"] == "False" and ready["reason"] == "PropagationFailed"

@@ -23,7 +23,7 @@ from gitops_tui.reconciler.manager import Reconciler
 from tests.reconciler.test_management import decoded, delete_project_and_wait, get, secret_on, unique
 from tests.waiting import wait_until
 
-LEASE = 4.0
+LEASE = 2.0  # the shortest `run --lease-duration` accepts: take-over waits for it to lapse
 
 
 @pytest.fixture

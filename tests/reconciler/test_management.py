@@ -23,6 +23,8 @@ from gitops_tui.reconciler.workqueue import WorkQueue
 from tests.waiting import wait_until
 
 LEASE = 4.0
+#: Seconds between cluster health checks in these tests (the product's default is 5 s).
+HEALTH_INTERVAL = 0.5
 
 
 def unique(prefix: str) -> str:
@@ -39,7 +41,7 @@ def mgmt(sandbox: Any) -> Any:
 @pytest.fixture
 def reconciler(sandbox: Any, mgmt: Any, tmp_path: Path) -> Iterator[Reconciler]:
     """A running, leading Reconciler (stopped and its lease released afterwards)."""
-    rec = Reconciler(mgmt, data_dir=tmp_path / "reconciler", lease_duration=LEASE)
+    rec = Reconciler(mgmt, data_dir=tmp_path / "reconciler", lease_duration=LEASE, health_interval=HEALTH_INTERVAL)
     rec.start()
     try:
         wait_until(rec.is_leader, timeout=3 * LEASE, message="the reconciler to lead")
