@@ -1,4 +1,7 @@
-"""The per-source reconcile: fetch, render, validate the whole revision, apply to every placed cluster, drift, status, Events."""
+"""The per-source reconcile: fetch, render, validate the whole revision, apply to every placed cluster, drift, status, Events.
+
+Semantics and the decisions behind them: docs/reconciler.md.
+"""
 
 from __future__ import annotations
 
@@ -35,21 +38,6 @@ from gitops_tui.reconciler.status import (
 )
 
 log = logging.getLogger(__name__)
-
-# Decisions (DESIGN.md 6 leaves them open):
-# - A revision is validated whole before any write anywhere: fetch, render, tenancy, then on every
-#   reachable placed cluster the kinds must be served and namespaced, and Helm charts must render.
-#   Server-side rejections during the apply (422 on one object) fail that cluster with ApplyFailed.
-# - Before the first write of a revision, status records per cluster the union of the old and new
-#   inventories (status "Progressing"), so a crash or kill -9 mid-apply never leaves an untracked object.
-# - Every write checks ctx.should_stop and, with STRICT_STOP, reads the kustomization fresh, so a
-#   suspend stops the apply at the next object (one write may be in flight per cluster).
-# - A cluster whose revision is applied gets a drift check instead (GET + dry-run apply per object);
-#   a no-op reconcile writes nothing to clusters and no status.
-# - lastAppliedRevision is set once the objects are applied, even if the health wait then fails
-#   (the cluster entry then says HealthCheckFailed). A suspended source writes nothing; its drift from
-#   the last applied revision is still reported in Events each interval.
-# - A cluster leaving the placement is pruned (when prune) and dropped from status.
 
 MAX_PARALLEL_CLUSTERS = 4
 #: Read the kustomization fresh before every write, so a suspend stops the apply at the very next object.
