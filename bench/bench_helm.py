@@ -4,7 +4,8 @@ Figures (seconds, median of --rounds):
 - render: real Helm render of the chart (helm_python, through gitops_tui.helm.render);
 - gitops-tui install / upgrade to dev+staging+prod, and to dev alone (reconcile_source of a git source);
 - baselines on dev alone: helm_python's own install / upgrade, and `kubectl apply --server-side` of the
-  same rendered objects.
+  same rendered objects;
+- ratios: each gitops-tui figure over each baseline of the same run (so machine speed cancels out).
 
 Run: .venv/bin/python bench/bench_helm.py [--rounds 3] [--templates 50] [--json]
 """
@@ -12,13 +13,8 @@ Run: .venv/bin/python bench/bench_helm.py [--rounds 3] [--templates 50] [--json]
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,24 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import helm_python as helm  # noqa: E402
 
-from gitops_tui.actions import resources  # noqa: E402
+from bench.common import CLUSTERS, BenchSandbox, git, init_repo, median, ratio, run  # noqa: E402
 from gitops_tui.actions import sources as actions  # noqa: E402
 from gitops_tui.helm.charts import load_from_git  # noqa: E402
 from gitops_tui.helm.errors import INSTALL_FAILED  # noqa: E402
 from gitops_tui.helm.render import render_release  # noqa: E402
-from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig, json_request  # noqa: E402
-from gitops_tui.kube.events import EventRecorder  # noqa: E402
-from gitops_tui.reconciler.context import ReconcileContext  # noqa: E402
-from gitops_tui.reconciler.manager import ensure_management_api  # noqa: E402
-from gitops_tui.reconciler.projects import reconcile_project  # noqa: E402
-from gitops_tui.reconciler.source import GitSource  # noqa: E402
-from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
-from gitops_tui.sandbox import manager  # noqa: E402
 from tests.helm.charts import write_chart  # noqa: E402
 
-CLUSTERS = ["dev", "staging", "prod"]
-GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "bench",
-           "GIT_COMMITTER_EMAIL": "b@example.com"}
 HELM_RELEASE = """apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata:
@@ -60,37 +45,13 @@ spec:
 """
 
 
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo``."""
-    out = subprocess.run(["git", "-C", str(repo), *args], env={**os.environ, **GIT_ENV}, check=True,
-                         capture_output=True, text=True)
-    return out.stdout.strip()
+class Bench(BenchSandbox):
+    """The private sandbox, and the benchmark chart of ``templates`` templates."""
 
-
-def median(values: list[float]) -> float:
-    """Median, rounded for printing."""
-    return round(statistics.median(values), 3)
-
-
-class Bench:
-    """A private sandbox with one project on dev, staging and prod."""
-
-    def __init__(self, home: Path, templates: int) -> None:
-        self.home = home
+    def __init__(self, home: Path, project: str, templates: int) -> None:
+        """Start the sandbox; charts have ``templates`` templates."""
+        super().__init__(home, project)
         self.templates = templates
-        self.kubeconfig = manager.up(clusters=CLUSTERS, seed_demo=False, home=home).kubeconfig
-        self.api = api_client_from_kubeconfig(self.kubeconfig, "management")
-        ensure_management_api(self.api)
-        self.project = "helmbench"
-        resources.create_project(self.api, self.project, CLUSTERS)
-        self.ctx = ReconcileContext(api_client=self.api, dynamic=None, clusters=ClusterConnections(self.api),  # type: ignore[arg-type]
-                                    recorder=EventRecorder(self.api), git=GitSource(home / "git"), data_dir=home)
-        reconcile_project(self.ctx, "", self.project)
-
-    def close(self) -> None:
-        """Stop the sandbox."""
-        self.ctx.clusters.close()
-        manager.down(home=self.home)
 
     def chart(self, root: Path) -> Path:
         """Write the benchmark chart (Deployment + ConfigMap + extra ConfigMaps = ``templates`` templates)."""
@@ -98,27 +59,13 @@ class Bench:
 
     def repo(self, name: str) -> Path:
         """A git repository holding the chart and one HelmRelease named ``name``."""
-        path = self.home / f"repo-{name}"
-        path.mkdir()
-        git(path, "init", "-q", "-b", "main")
-        self.chart(path)
-        (path / "deploy").mkdir()
-        (path / "deploy" / "release.yaml").write_text(HELM_RELEASE.format(name=name, greeting="v0"))
-        git(path, "add", "-A")
-        git(path, "commit", "-q", "-m", "initial")
-        return path
 
-    def reconcile(self, name: str) -> float:
-        """Seconds for one reconcile; fails loudly when the source is not Ready after it."""
-        start = time.monotonic()
-        reconcile_source(self.ctx, self.project, name)
-        took = time.monotonic() - start
-        fk = json_request(self.api, "GET", f"/apis/types.kubefed.io/v1beta1/namespaces/{self.project}/"
-                                           f"federatedkustomizations/{name}")
-        ready = next((c for c in (fk.get("status") or {}).get("conditions") or [] if c["type"] == "Ready"), {})
-        if ready.get("status") != "True":
-            raise SystemExit(f"bench source {name} is not Ready: {ready.get('message')}")
-        return took
+        def write(path: Path) -> None:
+            self.chart(path)
+            (path / "deploy").mkdir()
+            (path / "deploy" / "release.yaml").write_text(HELM_RELEASE.format(name=name, greeting="v0"))
+
+        return init_repo(self.home / f"repo-{name}", write)
 
 
 def bench_render(bench: Bench, rounds: int) -> float:
@@ -180,29 +127,29 @@ def bench_kubectl(bench: Bench, rounds: int) -> dict[str, Any]:
 
 
 def main() -> int:
-    """Run the Helm benchmarks and print the figures."""
+    """Run the Helm benchmarks and print the figures, with ratios against the same-run baselines."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--templates", type=int, default=50)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="gitops-tui-helm-bench-"))
-    bench = Bench(home, args.templates)
-    try:
+
+    def measure(bench: Bench) -> dict[str, Any]:
         results: dict[str, Any] = {"templates": args.templates, "render_median_s": bench_render(bench, args.rounds)}
         results["gitops_tui_3_clusters"] = bench_ours(bench, "three", CLUSTERS, args.rounds)
         results["gitops_tui_dev_only"] = bench_ours(bench, "one", ["dev"], args.rounds)
         results["baseline_helm_python_dev"] = bench_helm_python(bench, args.rounds)
         results["baseline_kubectl_ssa_dev"] = bench_kubectl(bench, args.rounds)
-    finally:
-        bench.close()
-        shutil.rmtree(home, ignore_errors=True)
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        for key, value in results.items():
-            print(f"{key}: {value}")
-    return 0
+        steps = {"install": "install_s", "upgrade": "upgrade_median_s"}
+        results["ratios"] = {
+            f"{ours}_vs_{base}_{step}": ratio(results[ours][key], results[base][key])
+            for ours in ("gitops_tui_dev_only", "gitops_tui_3_clusters")
+            for base in ("baseline_helm_python_dev", "baseline_kubectl_ssa_dev")
+            for step, key in steps.items()
+        }
+        return results
+
+    return run("gitops-tui-helm-bench-", lambda home: Bench(home, "helmbench", args.templates), measure, args.json)
 
 
 if __name__ == "__main__":

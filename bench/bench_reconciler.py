@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -20,33 +18,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gitops_tui.actions import resources  # noqa: E402
+from bench.common import CLUSTERS, BenchSandbox, git, init_repo, ratio, run  # noqa: E402
 from gitops_tui.actions import sources as actions  # noqa: E402
 from gitops_tui.api import names  # noqa: E402
-from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig, json_request  # noqa: E402
-from gitops_tui.kube.events import EventRecorder  # noqa: E402
+from gitops_tui.kube.client import json_request  # noqa: E402
 from gitops_tui.reconciler import propagate  # noqa: E402
-from gitops_tui.reconciler.context import ReconcileContext  # noqa: E402
-from gitops_tui.reconciler.manager import Reconciler, ensure_management_api  # noqa: E402
-from gitops_tui.reconciler.projects import reconcile_project  # noqa: E402
-from gitops_tui.reconciler.source import GitSource  # noqa: E402
+from gitops_tui.reconciler.manager import Reconciler  # noqa: E402
 from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
 from gitops_tui.reconciler.status import load_source  # noqa: E402
 from gitops_tui.reconciler.webhook import WebhookReceiver, hmac_hex  # noqa: E402
-from gitops_tui.sandbox import manager  # noqa: E402
-
-CLUSTERS = ["dev", "staging", "prod"]
-GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "bench",
-           "GIT_COMMITTER_EMAIL": "b@example.com"}
-
-
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo``."""
-    import os
-
-    out = subprocess.run(["git", "-C", str(repo), *args], env={**os.environ, **GIT_ENV}, check=True,
-                         capture_output=True, text=True)
-    return out.stdout.strip()
 
 
 def configmap(name: str, value: str) -> str:
@@ -63,12 +43,7 @@ def write_objects(directory: Path, count: int, value: str) -> None:
 
 def make_repo(path: Path, count: int) -> Path:
     """A git repository with ``count`` ConfigMaps under app/."""
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    write_objects(path / "app", count, "0")
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "initial")
-    return path
+    return init_repo(path, lambda root: write_objects(root / "app", count, "0"))
 
 
 def bump(repo: Path, count: int, value: str) -> str:
@@ -96,28 +71,7 @@ def wait_for(predicate: Any, timeout: float) -> float:
     return time.monotonic() - start
 
 
-class Bench:
-    """A private sandbox, one project on dev, staging and prod, and the management client."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        result = manager.up(clusters=CLUSTERS, seed_demo=False, home=home)
-        self.kubeconfig = result.kubeconfig
-        self.api = api_client_from_kubeconfig(self.kubeconfig, "management")
-        ensure_management_api(self.api)
-        self.project = "bench"
-        resources.create_project(self.api, self.project, CLUSTERS)
-        self.ctx = ReconcileContext(api_client=self.api, dynamic=None, clusters=ClusterConnections(self.api),  # type: ignore[arg-type]
-                                    recorder=EventRecorder(self.api), git=GitSource(home / "git"), data_dir=home)
-        reconcile_project(self.ctx, "", self.project)
-
-    def close(self) -> None:
-        """Stop the sandbox."""
-        self.ctx.clusters.close()
-        manager.down(home=self.home)
-
-
-def bench_propagation(bench: Bench, rounds: int, webhook: bool) -> list[float]:
+def bench_propagation(bench: BenchSandbox, rounds: int, webhook: bool) -> list[float]:
     """Seconds from commit to propagated on three clusters for a 50-object source, via webhook or polling."""
     name = "hook" if webhook else "poll"
     repo = make_repo(bench.home / f"repo-{name}", 50)
@@ -156,7 +110,7 @@ def bench_propagation(bench: Bench, rounds: int, webhook: bool) -> list[float]:
     return times
 
 
-def bench_noop_writes(bench: Bench) -> dict[str, int]:
+def bench_noop_writes(bench: BenchSandbox) -> dict[str, int]:
     """Writes a no-op reconcile makes: to clusters (hook) and to the management status (resourceVersions)."""
     repo = make_repo(bench.home / "repo-noop", 50)
     actions.create_source(bench.api, bench.project, "noop", f"file://{repo}")
@@ -175,7 +129,7 @@ def bench_noop_writes(bench: Bench) -> dict[str, int]:
     return {"cluster_writes": len(records), "management_writes": status_writes}
 
 
-def bench_apply_vs_kubectl(bench: Bench, count: int) -> dict[str, float]:
+def bench_apply_vs_kubectl(bench: BenchSandbox, count: int) -> dict[str, float]:
     """Seconds to apply ``count`` objects to one cluster: gitops-tui vs `kubectl apply --server-side` of the same files."""
     repo = make_repo(bench.home / "repo-big", count)
     actions.create_source(bench.api, bench.project, "big", f"file://{repo}", clusters=["dev"])
@@ -189,7 +143,7 @@ def bench_apply_vs_kubectl(bench: Bench, count: int) -> dict[str, float]:
     subprocess.run([*kubectl, "apply", "--server-side", "-n", namespace, "-f", str(repo / "app")], check=True,
                    capture_output=True)
     theirs = time.monotonic() - start
-    return {"gitops_tui_s": round(ours, 2), "kubectl_s": round(theirs, 2), "ratio": round(ours / theirs, 2)}
+    return {"gitops_tui_s": round(ours, 2), "kubectl_s": round(theirs, 2), "ratio": ratio(ours, theirs)}
 
 
 def main() -> int:
@@ -199,9 +153,8 @@ def main() -> int:
     parser.add_argument("--objects", type=int, default=500)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="gitops-tui-bench-"))
-    bench = Bench(home)
-    try:
+
+    def measure(bench: BenchSandbox) -> dict[str, Any]:
         results: dict[str, Any] = {}
         hook = bench_propagation(bench, args.rounds, webhook=True)
         poll = bench_propagation(bench, args.rounds, webhook=False)
@@ -211,15 +164,9 @@ def main() -> int:
                                                         "all": [round(t, 2) for t in poll]}
         results["noop_reconcile_writes"] = bench_noop_writes(bench)
         results[f"apply_{args.objects}_objects"] = bench_apply_vs_kubectl(bench, args.objects)
-    finally:
-        bench.close()
-        shutil.rmtree(home, ignore_errors=True)
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        for key, value in results.items():
-            print(f"{key}: {value}")
-    return 0
+        return results
+
+    return run("gitops-tui-bench-", lambda home: BenchSandbox(home, "bench"), measure, args.json)
 
 
 if __name__ == "__main__":

@@ -124,3 +124,17 @@ def placement_of(raw: dict[str, Any]) -> dict[str, Any]:
 def placement_cluster_names(placement: dict[str, Any]) -> list[str]:
     """The cluster names listed in a placement's `clusters` (in order)."""
     return [str(c.get("name", "")) for c in placement.get("clusters") or [] if c.get("name")]
+
+
+class PlacedView(ObjectView):
+    """A view of an object with its own spec.placement (a Project or a FederatedSecret)."""
+
+    @property
+    def placement(self) -> dict[str, Any]:
+        """spec.placement ({} when unset; for a FederatedSecret the project's placement then applies)."""
+        return placement_of(self.raw)
+
+    @property
+    def placement_clusters(self) -> list[str]:
+        """The cluster names listed in spec.placement.clusters."""
+        return placement_cluster_names(self.placement)

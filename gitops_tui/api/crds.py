@@ -77,33 +77,32 @@ _FEDERATED_STATUS = _obj(
     }
 )
 
-_READY_COLUMN = {
-    "name": "Ready",
-    "type": "string",
-    "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
-}
-_PROPAGATION_COLUMN = {
-    "name": "Propagation",
-    "type": "string",
-    "jsonPath": '.status.conditions[?(@.type=="Propagation")].status',
-}
-_AGE_COLUMN = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+def _column(name: str, json_path: str, type_: str = "string") -> dict[str, Any]:
+    """A printer column."""
+    return {"name": name, "type": type_, "jsonPath": json_path}
+
+
+def _condition_column(condition: str) -> dict[str, Any]:
+    """A printer column showing the status of one condition."""
+    return _column(condition, f'.status.conditions[?(@.type=="{condition}")].status')
+
+
+_READY_COLUMN = _condition_column("Ready")
+_PROPAGATION_COLUMN = _condition_column("Propagation")
+_AGE_COLUMN = _column("Age", ".metadata.creationTimestamp", "date")
 
 
 def _crd(
-    *,
-    group: str,
-    version: str,
     kind: str,
-    plural: str,
-    singular: str,
+    *,
     scope: str,
     short_names: list[str],
     spec_schema: dict[str, Any],
     status_schema: dict[str, Any],
     columns: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """One CRD manifest with a structural schema, the status subresource and printer columns."""
+    """One CRD manifest (group, version and plural from names.RESOURCES) with a structural schema, status and columns."""
+    group, version, plural = names.RESOURCES[kind]
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -118,7 +117,7 @@ def _crd(
                 "kind": kind,
                 "listKind": f"{kind}List",
                 "plural": plural,
-                "singular": singular,
+                "singular": kind.lower(),
                 "shortNames": short_names,
                 "categories": ["gitops-tui"],
             },
@@ -147,48 +146,31 @@ def _crd(
     }
 
 
-def _federated_spec(template: dict[str, Any]) -> dict[str, Any]:
-    """The spec of a federated type: template, placement and overrides."""
-    return _obj(
-        {
-            "template": template,
-            "placement": _PLACEMENT,
-            "overrides": _array(_PRESERVE),
-        }
-    )
+def _federated_crd(kind: str, short_names: list[str], template: dict[str, Any],
+                   columns: list[dict[str, Any]]) -> dict[str, Any]:
+    """A namespaced federated type: spec {template, placement, overrides} and the federated status."""
+    spec = _obj({"template": template, "placement": _PLACEMENT, "overrides": _array(_PRESERVE)})
+    return _crd(kind, scope="Namespaced", short_names=short_names, spec_schema=spec,
+                status_schema=_FEDERATED_STATUS, columns=columns)
 
 
 def _project_crd() -> dict[str, Any]:
     """The cluster-scoped Project CRD."""
     return _crd(
-        group=names.PROJECT_GROUP,
-        version=names.PROJECT_VERSION,
-        kind=names.KIND_PROJECT,
-        plural=names.PLURAL_PROJECTS,
-        singular=names.SINGULAR_PROJECT,
+        names.KIND_PROJECT,
         scope="Cluster",
         short_names=["proj"],
-        spec_schema=_obj(
-            {"displayName": _STRING, "namespace": _STRING, "placement": _PLACEMENT}
-        ),
+        spec_schema=_obj({"displayName": _STRING, "namespace": _STRING, "placement": _PLACEMENT}),
         status_schema=_FEDERATED_STATUS,
-        columns=[
-            {"name": "Display Name", "type": "string", "jsonPath": ".spec.displayName"},
-            {"name": "Namespace", "type": "string", "jsonPath": ".spec.namespace"},
-            _READY_COLUMN,
-            _AGE_COLUMN,
-        ],
+        columns=[_column("Display Name", ".spec.displayName"), _column("Namespace", ".spec.namespace"),
+                 _READY_COLUMN, _AGE_COLUMN],
     )
 
 
 def _kubefed_cluster_crd() -> dict[str, Any]:
     """The namespaced KubeFedCluster CRD (lives in kube-federation-system)."""
     return _crd(
-        group=names.KUBEFED_CORE_GROUP,
-        version=names.KUBEFED_CORE_VERSION,
-        kind=names.KIND_KUBEFED_CLUSTER,
-        plural=names.PLURAL_KUBEFED_CLUSTERS,
-        singular=names.SINGULAR_KUBEFED_CLUSTER,
+        names.KIND_KUBEFED_CLUSTER,
         scope="Namespaced",
         short_names=["kfc"],
         spec_schema=_obj(
@@ -200,41 +182,22 @@ def _kubefed_cluster_crd() -> dict[str, Any]:
             }
         ),
         status_schema=_obj({"conditions": _array(_CONDITION), "region": _STRING, "zones": _array(_STRING)}),
-        columns=[
-            {"name": "API Endpoint", "type": "string", "jsonPath": ".spec.apiEndpoint"},
-            _READY_COLUMN,
-            _AGE_COLUMN,
-        ],
+        columns=[_column("API Endpoint", ".spec.apiEndpoint"), _READY_COLUMN, _AGE_COLUMN],
     )
 
 
 def _federated_secret_crd() -> dict[str, Any]:
     """The FederatedSecret CRD."""
-    return _crd(
-        group=names.TYPES_GROUP,
-        version=names.TYPES_VERSION,
-        kind=names.KIND_FEDERATED_SECRET,
-        plural=names.PLURAL_FEDERATED_SECRETS,
-        singular=names.SINGULAR_FEDERATED_SECRET,
-        scope="Namespaced",
-        short_names=["fsec"],
-        spec_schema=_federated_spec(
-            _obj(
-                {
-                    "type": _STRING,
-                    "data": {"type": "object", "additionalProperties": _STRING},
-                    "stringData": {"type": "object", "additionalProperties": _STRING},
-                    "metadata": _PRESERVE,
-                }
-            )
-        ),
-        status_schema=_FEDERATED_STATUS,
-        columns=[
-            {"name": "Type", "type": "string", "jsonPath": ".spec.template.type"},
-            _PROPAGATION_COLUMN,
-            _AGE_COLUMN,
-        ],
+    template = _obj(
+        {
+            "type": _STRING,
+            "data": {"type": "object", "additionalProperties": _STRING},
+            "stringData": {"type": "object", "additionalProperties": _STRING},
+            "metadata": _PRESERVE,
+        }
     )
+    return _federated_crd(names.KIND_FEDERATED_SECRET, ["fsec"], template,
+                          [_column("Type", ".spec.template.type"), _PROPAGATION_COLUMN, _AGE_COLUMN])
 
 
 def _git_repository_crd() -> dict[str, Any]:
@@ -250,23 +213,10 @@ def _git_repository_crd() -> dict[str, Any]:
             "suspend": _BOOL,
         }
     )
-    return _crd(
-        group=names.TYPES_GROUP,
-        version=names.TYPES_VERSION,
-        kind=names.KIND_FEDERATED_GIT_REPOSITORY,
-        plural=names.PLURAL_FEDERATED_GIT_REPOSITORIES,
-        singular=names.SINGULAR_FEDERATED_GIT_REPOSITORY,
-        scope="Namespaced",
-        short_names=["fgr", "fgitrepo"],
-        spec_schema=_federated_spec(_obj({"spec": spec, "metadata": _PRESERVE})),
-        status_schema=_FEDERATED_STATUS,
-        columns=[
-            {"name": "URL", "type": "string", "jsonPath": ".spec.template.spec.url"},
-            _READY_COLUMN,
-            {"name": "Revision", "type": "string", "jsonPath": ".status.artifact.revision"},
-            _AGE_COLUMN,
-        ],
-    )
+    return _federated_crd(names.KIND_FEDERATED_GIT_REPOSITORY, ["fgr", "fgitrepo"],
+                          _obj({"spec": spec, "metadata": _PRESERVE}),
+                          [_column("URL", ".spec.template.spec.url"), _READY_COLUMN,
+                           _column("Revision", ".status.artifact.revision"), _AGE_COLUMN])
 
 
 def _kustomization_crd() -> dict[str, Any]:
@@ -285,28 +235,11 @@ def _kustomization_crd() -> dict[str, Any]:
             "healthChecks": _array(_PRESERVE),
         }
     )
-    return _crd(
-        group=names.TYPES_GROUP,
-        version=names.TYPES_VERSION,
-        kind=names.KIND_FEDERATED_KUSTOMIZATION,
-        plural=names.PLURAL_FEDERATED_KUSTOMIZATIONS,
-        singular=names.SINGULAR_FEDERATED_KUSTOMIZATION,
-        scope="Namespaced",
-        short_names=["fks", "fkustomization"],
-        spec_schema=_federated_spec(_obj({"spec": spec, "metadata": _PRESERVE})),
-        status_schema=_FEDERATED_STATUS,
-        columns=[
-            _READY_COLUMN,
-            _PROPAGATION_COLUMN,
-            {"name": "Suspended", "type": "boolean", "jsonPath": ".spec.template.spec.suspend"},
-            {
-                "name": "Revision",
-                "type": "string",
-                "jsonPath": ".status.clusters[0].lastAppliedRevision",
-            },
-            _AGE_COLUMN,
-        ],
-    )
+    return _federated_crd(names.KIND_FEDERATED_KUSTOMIZATION, ["fks", "fkustomization"],
+                          _obj({"spec": spec, "metadata": _PRESERVE}),
+                          [_READY_COLUMN, _PROPAGATION_COLUMN,
+                           _column("Suspended", ".spec.template.spec.suspend", "boolean"),
+                           _column("Revision", ".status.clusters[0].lastAppliedRevision"), _AGE_COLUMN])
 
 
 def crd_manifests() -> list[dict[str, Any]]:

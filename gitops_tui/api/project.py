@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tui.api.base import ObjectView, placement_cluster_names, placement_of
+from gitops_tui.api.base import PlacedView
 
 
-class Project(ObjectView):
+class Project(PlacedView):
     """A project: a namespace on the management cluster and on each placed workload cluster."""
 
     @property
@@ -24,16 +24,6 @@ class Project(ObjectView):
     def display_name(self) -> str:
         """spec.displayName, defaulting to the project name."""
         return str(self.spec.get("displayName") or self.name)
-
-    @property
-    def placement(self) -> dict[str, Any]:
-        """spec.placement ({} when unset)."""
-        return placement_of(self.raw)
-
-    @property
-    def placement_clusters(self) -> list[str]:
-        """The cluster names listed in spec.placement.clusters."""
-        return placement_cluster_names(self.placement)
 
     @property
     def cluster_selector(self) -> dict[str, Any] | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tui.api.base import ObjectView, placement_cluster_names, placement_of
+from gitops_tui.api.base import PlacedView
 from gitops_tui.api.status import ClusterStatus, cluster_statuses
 
 
-class FederatedSecret(ObjectView):
+class FederatedSecret(PlacedView):
     """A Secret propagated to each placed cluster. Values are never exposed by this view."""
 
     @property
@@ -27,16 +27,6 @@ class FederatedSecret(ObjectView):
         keys = set((self.template.get("data") or {}).keys())
         keys |= set((self.template.get("stringData") or {}).keys())
         return sorted(keys)
-
-    @property
-    def placement(self) -> dict[str, Any]:
-        """spec.placement ({} when unset: the project's placement applies)."""
-        return placement_of(self.raw)
-
-    @property
-    def placement_clusters(self) -> list[str]:
-        """The cluster names listed in spec.placement.clusters."""
-        return placement_cluster_names(self.placement)
 
     @property
     def clusters(self) -> list[ClusterStatus]:

@@ -31,6 +31,26 @@ def add_output(parser: argparse.ArgumentParser, default: str = "table") -> None:
                         help="output format (json and yaml are stable for scripts)")
 
 
+def add_targets(subparsers: argparse._SubParsersAction, verb: str, help: str, metavar: str,  # noqa: A002
+                dest: str = "target") -> argparse._SubParsersAction:
+    """Add ``verb`` with required sub-commands (``verb source``, ``verb project``, ...); return their subparsers."""
+    parser = subparsers.add_parser(verb, help=help)
+    targets = parser.add_subparsers(dest=dest, metavar=metavar)
+    targets.required = True
+    return targets
+
+
+def add_target(targets: argparse._SubParsersAction, target: str, help: str,  # noqa: A002
+               func: Callable[[argparse.Namespace], int], *, project: bool = False) -> argparse.ArgumentParser:
+    """Add ``target NAME`` (with a required ``-p/--project`` when ``project``) running ``func``; return its parser."""
+    parser = targets.add_parser(target, help=help)
+    parser.add_argument("name")
+    if project:
+        parser.add_argument("-p", "--project", required=True)
+    parser.set_defaults(func=func)
+    return parser
+
+
 def management_target(args: argparse.Namespace) -> tuple[Path, str | None, bool]:
     """Return (kubeconfig path, context, is_sandbox) chosen by --kubeconfig/--context, else the sandbox."""
     kubeconfig = getattr(args, "kubeconfig", None)

@@ -9,19 +9,15 @@ from typing import Any
 from gitops_tui.actions import resources
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
-from gitops_tui.cli.common import (add_output, confirm, management_client, print_object, read_stdin_secret,
-                                   run_action, split_list)
+from gitops_tui.cli.common import (add_output, add_target, add_targets, confirm, management_client, print_object,
+                                   read_stdin_secret, run_action, split_list)
 from gitops_tui.cli.errors import CliError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `create`, `attach` and `delete` verbs."""
-    create = subparsers.add_parser("create", help="create a project, secret or source")
-    what = create.add_subparsers(dest="create_what", metavar="WHAT")
-    what.required = True
-
-    project = what.add_parser("project", help="create a project placed on clusters")
-    project.add_argument("name")
+    what = add_targets(subparsers, "create", "create a project, secret or source", "WHAT", dest="create_what")
+    project = add_target(what, "project", "create a project placed on clusters", cmd_create_project)
     placement = project.add_mutually_exclusive_group(required=True)
     placement.add_argument("--clusters", help="comma-separated cluster names")
     placement.add_argument("--selector", metavar="KEY=VALUE[,KEY=VALUE]",
@@ -29,11 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     project.add_argument("--display-name", default="", help="human name (default: NAME)")
     project.add_argument("--namespace", default="", help="project namespace (default: NAME)")
     add_output(project)
-    project.set_defaults(func=cmd_create_project)
 
-    secret = what.add_parser("secret", help="create a git credential propagated to the project's clusters")
-    secret.add_argument("name")
-    secret.add_argument("-p", "--project", required=True)
+    secret = add_target(what, "secret", "create a git credential propagated to the project's clusters",
+                        cmd_create_secret, project=True)
     kind = secret.add_mutually_exclusive_group(required=True)
     kind.add_argument("--password-stdin", action="store_true", help="read the password from stdin (with --username)")
     kind.add_argument("--token-stdin", action="store_true", help="read a bearer token from stdin")
@@ -42,11 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     secret.add_argument("--known-hosts", metavar="FILE", help="known_hosts file to go with --ssh-key")
     secret.add_argument("--clusters", help="comma-separated clusters (default: the project's)")
     add_output(secret)
-    secret.set_defaults(func=cmd_create_secret)
 
-    source = what.add_parser("source", help="create a GitOps source (repository + kustomization)")
-    source.add_argument("name")
-    source.add_argument("-p", "--project", required=True)
+    source = add_target(what, "source", "create a GitOps source (repository + kustomization)", cmd_create_source,
+                        project=True)
     source.add_argument("--url", required=True)
     ref = source.add_mutually_exclusive_group()
     ref.add_argument("--branch")
@@ -58,20 +50,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--provider", default="github", help="webhook provider: github, gitlab or generic")
     source.add_argument("--clusters", help="comma-separated clusters (default: the project's)")
     add_output(source)
-    source.set_defaults(func=cmd_create_source)
 
-    attach = subparsers.add_parser("attach", help="attach a workload cluster")
-    attach_what = attach.add_subparsers(dest="attach_what", metavar="WHAT")
-    attach_what.required = True
-    cluster = attach_what.add_parser("cluster", help="register a cluster from a kubeconfig")
-    cluster.add_argument("name")
+    attach_what = add_targets(subparsers, "attach", "attach a workload cluster", "WHAT", dest="attach_what")
+    cluster = add_target(attach_what, "cluster", "register a cluster from a kubeconfig", cmd_attach_cluster)
     cluster.add_argument("--kubeconfig", dest="cluster_kubeconfig", required=True, metavar="K",
                          help="kubeconfig of the workload cluster")
     cluster.add_argument("--context", dest="cluster_context", metavar="C", help="context in that kubeconfig")
     cluster.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
                          help="cluster label (for project cluster selectors); repeatable")
     add_output(cluster)
-    cluster.set_defaults(func=cmd_attach_cluster)
 
     delete = subparsers.add_parser("delete", help="delete a source, secret or project")
     delete.add_argument("what", choices=("source", "secret", "project"))

@@ -8,54 +8,32 @@ import sys
 import time
 from typing import Any
 
-from gitops_tui.cli.common import management_client, run_action
+from gitops_tui.cli.common import add_target, add_targets, management_client, run_action
 from gitops_tui.cli.errors import CliError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `suspend`, `resume`, `reconcile` and `diff` verbs."""
-    suspend = subparsers.add_parser("suspend", help="suspend a source or every source of a project")
-    sub = suspend.add_subparsers(dest="target", metavar="source|project")
-    sub.required = True
-    p = sub.add_parser("source", help="suspend one source")
-    p.add_argument("name")
-    p.add_argument("-p", "--project", required=True)
-    p.add_argument("--reason", required=True, help="why (recorded with who and when)")
-    p.set_defaults(func=cmd_suspend_source)
-    p = sub.add_parser("project", help="suspend every source of a project")
-    p.add_argument("name")
-    p.add_argument("--reason", required=True, help="why (recorded with who and when)")
-    p.set_defaults(func=cmd_suspend_project)
+    why = "why (recorded with who and when)"
+    sub = add_targets(subparsers, "suspend", "suspend a source or every source of a project", "source|project")
+    add_target(sub, "source", "suspend one source", cmd_suspend_source, project=True).add_argument(
+        "--reason", required=True, help=why)
+    add_target(sub, "project", "suspend every source of a project", cmd_suspend_project).add_argument(
+        "--reason", required=True, help=why)
 
-    resume = subparsers.add_parser("resume", help="resume a source or every source of a project")
-    sub = resume.add_subparsers(dest="target", metavar="source|project")
-    sub.required = True
-    p = sub.add_parser("source", help="resume one source (reconciles at once)")
-    p.add_argument("name")
-    p.add_argument("-p", "--project", required=True)
-    p.set_defaults(func=cmd_resume_source)
-    p = sub.add_parser("project", help="resume every suspended source of a project")
-    p.add_argument("name")
-    p.set_defaults(func=cmd_resume_project)
+    sub = add_targets(subparsers, "resume", "resume a source or every source of a project", "source|project")
+    add_target(sub, "source", "resume one source (reconciles at once)", cmd_resume_source, project=True)
+    add_target(sub, "project", "resume every suspended source of a project", cmd_resume_project)
 
-    reconcile = subparsers.add_parser("reconcile", help="ask for a reconcile of a source now")
-    sub = reconcile.add_subparsers(dest="target", metavar="source")
-    sub.required = True
-    p = sub.add_parser("source", help="reconcile one source now")
-    p.add_argument("name")
-    p.add_argument("-p", "--project", required=True)
+    sub = add_targets(subparsers, "reconcile", "ask for a reconcile of a source now", "source")
+    p = add_target(sub, "source", "reconcile one source now", cmd_reconcile_source, project=True)
     p.add_argument("--wait", action="store_true", help="wait until the reconciler handled the request")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait with --wait (default 120)")
-    p.set_defaults(func=cmd_reconcile_source)
 
-    diff = subparsers.add_parser("diff", help="show drift between git and the clusters (exit 0 none, 1 drift, 2 error)")
-    sub = diff.add_subparsers(dest="target", metavar="source")
-    sub.required = True
-    p = sub.add_parser("source", help="dry-run diff of one source on every placed cluster")
-    p.add_argument("name")
-    p.add_argument("-p", "--project", required=True)
+    sub = add_targets(subparsers, "diff", "show drift between git and the clusters (exit 0 none, 1 drift, 2 error)",
+                      "source")
+    p = add_target(sub, "source", "dry-run diff of one source on every placed cluster", cmd_diff_source, project=True)
     p.add_argument("-o", "--output", choices=("table", "json"), default="table")
-    p.set_defaults(func=cmd_diff_source)
 
 
 def cmd_suspend_source(args: argparse.Namespace) -> int:

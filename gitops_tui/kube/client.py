@@ -190,12 +190,7 @@ class ClusterConnections:
 
     def get(self, name: str) -> tuple[ApiClient, DynamicClient]:
         """Return ``(api_client, dynamic)`` for cluster ``name`` or raise ClusterUnreachable."""
-        with self._lock:
-            conn = self._cache.get(name)
-            fresh = conn is not None and time.monotonic() - conn.checked_at < self._recheck
-        if not fresh:
-            conn = self._refresh(name)
-        assert conn is not None
+        conn = self._connection(name)
         if conn.dynamic is None:
             try:
                 conn.dynamic = dynamic_client(conn.api_client)
@@ -207,13 +202,16 @@ class ClusterConnections:
 
     def api_client(self, name: str) -> ApiClient:
         """Return only the ApiClient for ``name`` (no discovery); raise ClusterUnreachable."""
+        return self._connection(name).api_client
+
+    def _connection(self, name: str) -> _Connection:
+        """The cached connection when checked within ``recheck_seconds``, else one refreshed from its Secret."""
         with self._lock:
             conn = self._cache.get(name)
             fresh = conn is not None and time.monotonic() - conn.checked_at < self._recheck
-        if not fresh:
+        if not fresh or conn is None:
             conn = self._refresh(name)
-        assert conn is not None
-        return conn.api_client
+        return conn
 
     def _refresh(self, name: str) -> _Connection:
         kfc, secret = self._lookup(name)

@@ -12,7 +12,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError
 from gitops_tui.kube.apply import FIELD_MANAGER, UnknownKind
 from gitops_tui.kube.diff import ObjectDrift, diff_object
 from gitops_tui.kube.inventory import describe, ref_of
-from gitops_tui.reconciler.propagate import ClusterWork, ObjectFailure, Stopped, apply_objects
+from gitops_tui.reconciler.propagate import ClusterWork, apply_objects, listing
 
 
 @dataclass
@@ -91,15 +91,9 @@ def reconcile_drift(
         return
     for item in found.objects:
         work.events.append(("Warning", "DriftDetected", event_message(work.name, item)))
-    try:
-        fixed = correct(work.name, dynamic, manifests, found, stop)
-    except Stopped:
-        work.stopped = True
-        return
-    except ObjectFailure as exc:
-        work.fail(exc.reason, exc.message)
+    fixed: list[str] = []
+    if not work.attempt(lambda: fixed.extend(correct(work.name, dynamic, manifests, found, stop))):
         return
     work.entry["lastSyncTime"] = now().strftime("%Y-%m-%dT%H:%M:%SZ")
     work.changed = True
-    shown = ", ".join(fixed[:20]) + (f" and {len(fixed) - 20} more" if len(fixed) > 20 else "")
-    work.events.append(("Normal", "DriftCorrected", f"corrected on {work.name}: {shown}"))
+    work.events.append(("Normal", "DriftCorrected", f"corrected on {work.name}: {listing(fixed)}"))

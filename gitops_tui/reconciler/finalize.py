@@ -10,7 +10,7 @@ from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import ClusterUnreachable
 from gitops_tui.kube.inventory import describe, parse_entries
 from gitops_tui.reconciler.context import ReconcileContext
-from gitops_tui.reconciler.propagate import ObjectFailure, Stopped, prune_objects
+from gitops_tui.reconciler.propagate import ObjectFailure, Stopped, listing, prune_objects
 from gitops_tui.reconciler.status import patch_object, write_status
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,7 @@ def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
             if removed:
                 ctx.recorder.emit(
                     obj, "Normal", "Pruned",
-                    f"deleted from {entry['name']}: " + ", ".join(describe(r) for r in removed[:20])
-                    + (f" and {len(removed) - 20} more" if len(removed) > 20 else ""),
+                    f"deleted from {entry['name']}: " + listing([describe(r) for r in removed]),
                     cluster=entry["name"],
                 )
     if failures:

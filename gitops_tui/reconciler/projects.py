@@ -28,6 +28,21 @@ def project_for_namespace(ctx: ReconcileContext, namespace: str) -> dict[str, An
     return None
 
 
+def release_finalizer(ctx: ReconcileContext, obj: dict[str, Any]) -> ReconcileResult:
+    """Remove the prune finalizer (update on the read resourceVersion); retry soon on a conflict, done when gone."""
+    meta = obj["metadata"]
+    meta["finalizers"] = [f for f in meta.get("finalizers") or [] if f != names.FINALIZER_PRUNE]
+    try:
+        ctx.update(obj)
+    except ApiException as exc:
+        if exc.status == 404:
+            return ReconcileResult()
+        if exc.status == 409:
+            return ReconcileResult(requeue_after=0.5)
+        raise
+    return ReconcileResult()
+
+
 def ensure_namespace(client: ApiClient, namespace: str, project: str) -> bool:
     """Create ``namespace`` (labelled with the project) unless it exists; return True when created."""
     try:
@@ -186,13 +201,4 @@ def _finalize(ctx: ReconcileContext, raw: dict[str, Any]) -> ReconcileResult:
                               f"namespace {project.namespace} could not be deleted on {cluster}; delete it by hand",
                               cluster=cluster, namespace=project.namespace)
     delete_namespace(ctx.api_client, project.namespace)
-    raw["metadata"]["finalizers"] = [f for f in project.finalizers if f != names.FINALIZER_PRUNE]
-    try:
-        ctx.update(raw)
-    except ApiException as exc:
-        if exc.status == 404:
-            return ReconcileResult()
-        if exc.status == 409:
-            return ReconcileResult(requeue_after=0.5)
-        raise
-    return ReconcileResult()
+    return release_finalizer(ctx, raw)

@@ -102,6 +102,23 @@ class ClusterWork:
         self.entry.update(status=reason, message=message)
         self.events.append(("Warning", reason, message))
 
+    def attempt(self, action: Callable[[], Any], unreachable: str = "") -> bool:
+        """Run ``action``; False after recording a stop, an object failure or (given ``unreachable``) a transport failure."""
+        try:
+            action()
+        except Stopped:
+            self.stopped = True
+            return False
+        except ObjectFailure as exc:
+            self.fail(exc.reason, exc.message)
+            return False
+        except Exception as exc:  # noqa: BLE001 - transport failures, when the caller names them
+            if not unreachable:
+                raise
+            self.fail("ClusterNotReachable", f"{unreachable} ({type(exc).__name__})")
+            return False
+        return True
+
 
 @dataclass
 class ApplyReport:
@@ -338,12 +355,7 @@ def propagate_cluster(
     targets = health_targets(manifests, options.wait, options.health_checks, options.namespace)
     if not targets:
         return
-    try:
-        wait_healthy(work.name, dynamic, targets, options.timeout, stop)
-    except Stopped:
-        work.stopped = True
-    except ObjectFailure as exc:
-        work.fail(exc.reason, exc.message)
+    work.attempt(lambda: wait_healthy(work.name, dynamic, targets, options.timeout, stop))
 
 
 def _install_helm(dynamic: DynamicClient, options: ApplyOptions, stop: Callable[[], bool],
@@ -356,9 +368,14 @@ def _install_helm(dynamic: DynamicClient, options: ApplyOptions, stop: Callable[
         raise Stopped("stopped during the Helm step")
 
 
+def listing(items: list[str], limit: int = 20) -> str:
+    """Join the first ``limit`` items with commas, then say how many more there are."""
+    text = ", ".join(items[:limit])
+    return text + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def _names(refs: list[ObjectRef], limit: int = 20) -> str:
-    text = ", ".join(describe(r) for r in refs[:limit])
-    return text + (f" and {len(refs) - limit} more" if len(refs) > limit else "")
+    return listing([describe(r) for r in refs], limit)
 
 
 @dataclass(frozen=True)
@@ -378,22 +395,16 @@ def withdraw_cluster(work: ClusterWork, dynamic: DynamicClient, prune: bool, sto
     """The cluster left the placement: prune what the source applied there (when ``prune``), then forget it."""
     refs = parse_entries(work.entry.get("inventory"))
     removed: list[ObjectRef] = []
-    if prune and refs:
-        try:
-            if any(ref.kind == "HelmRelease" for ref in refs):
-                from gitops_tui.reconciler import helm_step
 
-                helm_step.uninstall_removed(dynamic, refs, stop)
-            removed = prune_objects(work.name, dynamic, refs, stop)
-        except Stopped:
-            work.stopped = True
-            return
-        except ObjectFailure as exc:
-            work.fail(exc.reason, exc.message)
-            return
-        except Exception as exc:  # noqa: BLE001 - transport failures
-            work.fail("ClusterNotReachable", f"cannot prune {work.name} ({type(exc).__name__})")
-            return
+    def prune_all() -> None:
+        if any(ref.kind == "HelmRelease" for ref in refs):
+            from gitops_tui.reconciler import helm_step
+
+            helm_step.uninstall_removed(dynamic, refs, stop)
+        removed.extend(prune_objects(work.name, dynamic, refs, stop))
+
+    if prune and refs and not work.attempt(prune_all, unreachable=f"cannot prune {work.name}"):
+        return
     work.withdrawn = True
     text = f"{work.name} left the placement"
     text += f"; pruned {_names(removed)}" if removed else "; its objects were kept" if refs and not prune else ""

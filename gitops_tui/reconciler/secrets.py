@@ -15,7 +15,7 @@ from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
 from gitops_tui.kube.client import ApiClient, ClusterUnreachable, is_unreachable_error, json_request
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.projects import ensure_namespace, project_for_namespace
+from gitops_tui.reconciler.projects import ensure_namespace, project_for_namespace, release_finalizer
 
 log = logging.getLogger(__name__)
 
@@ -200,13 +200,4 @@ def _finalize(ctx: ReconcileContext, fs: dict[str, Any], clusters: list[str]) ->
     if pending:
         _write_status(ctx, fs, pending, now)
         return ReconcileResult(requeue_after=RETRY_INTERVAL)
-    fs["metadata"]["finalizers"] = [f for f in view.finalizers if f != names.FINALIZER_PRUNE]
-    try:
-        ctx.update(fs)
-    except ApiException as exc:
-        if exc.status == 404:
-            return ReconcileResult()
-        if exc.status == 409:
-            return ReconcileResult(requeue_after=0.5)
-        raise
-    return ReconcileResult()
+    return release_finalizer(ctx, fs)

@@ -1,0 +1,109 @@
+"""Shared pieces of the reconciler and Helm benchmarks: git, a private sandbox with one project, running and printing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gitops_tui.actions import resources  # noqa: E402
+from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig, json_request  # noqa: E402
+from gitops_tui.kube.events import EventRecorder  # noqa: E402
+from gitops_tui.reconciler.context import ReconcileContext  # noqa: E402
+from gitops_tui.reconciler.manager import ensure_management_api  # noqa: E402
+from gitops_tui.reconciler.projects import reconcile_project  # noqa: E402
+from gitops_tui.reconciler.source import GitSource  # noqa: E402
+from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
+from gitops_tui.sandbox import manager  # noqa: E402
+
+CLUSTERS = ["dev", "staging", "prod"]
+GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "bench",
+           "GIT_COMMITTER_EMAIL": "b@example.com"}
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo``; return its output."""
+    out = subprocess.run(["git", "-C", str(repo), *args], env={**os.environ, **GIT_ENV}, check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def init_repo(path: Path, write: Callable[[Path], None]) -> Path:
+    """A git repository at ``path`` whose first commit holds what ``write(path)`` wrote."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    write(path)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+def median(values: list[float], digits: int = 3) -> float:
+    """Median, rounded for printing."""
+    return round(statistics.median(values), digits)
+
+
+def ratio(ours: float, baseline: float) -> float:
+    """``ours`` over ``baseline`` (both measured in the same run), rounded."""
+    return round(ours / baseline, 2) if baseline else float("inf")
+
+
+class BenchSandbox:
+    """A private sandbox (dev, staging, prod), the management client, and one project on every cluster."""
+
+    def __init__(self, home: Path, project: str) -> None:
+        """Start the sandbox under ``home`` and create ``project``."""
+        self.home = home
+        self.kubeconfig = manager.up(clusters=CLUSTERS, seed_demo=False, home=home).kubeconfig
+        self.api = api_client_from_kubeconfig(self.kubeconfig, "management")
+        ensure_management_api(self.api)
+        self.project = project
+        resources.create_project(self.api, project, CLUSTERS)
+        self.ctx = ReconcileContext(api_client=self.api, dynamic=None,  # type: ignore[arg-type]
+                                    clusters=ClusterConnections(self.api), recorder=EventRecorder(self.api),
+                                    git=GitSource(home / "git"), data_dir=home)
+        reconcile_project(self.ctx, "", project)
+
+    def reconcile(self, name: str) -> float:
+        """Seconds for one reconcile_source of ``name``; stop the benchmark when it is not Ready after it."""
+        start = time.monotonic()
+        reconcile_source(self.ctx, self.project, name)
+        took = time.monotonic() - start
+        fk = json_request(self.api, "GET", f"/apis/types.kubefed.io/v1beta1/namespaces/{self.project}/"
+                                           f"federatedkustomizations/{name}")
+        ready = next((c for c in (fk.get("status") or {}).get("conditions") or [] if c["type"] == "Ready"), {})
+        if ready.get("status") != "True":
+            raise SystemExit(f"bench source {name} is not Ready: {ready.get('message')}")
+        return took
+
+    def close(self) -> None:
+        """Stop the sandbox."""
+        self.ctx.clusters.close()
+        manager.down(home=self.home)
+
+
+def run(prefix: str, make: Callable[[Path], Any], measure: Callable[[Any], dict[str, Any]], as_json: bool) -> int:
+    """Start a private sandbox with ``make(home)`` (a BenchSandbox), run ``measure`` on it, always stop it, print."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    bench = make(home)
+    try:
+        results = measure(bench)
+    finally:
+        bench.close()
+        shutil.rmtree(home, ignore_errors=True)
+    if as_json:
+        print(json.dumps(results, indent=2))
+    else:
+        for key, value in results.items():
+            print(f"{key}: {value}")
+    return 0
