@@ -1,5 +1,8 @@
 """Reconciler benchmarks on a private sandbox: commit-to-propagated (webhook and polling), no-op writes, 500-object apply vs kubectl.
 
+Baselines are measured in the same run: `kubectl apply --server-side` of the same 50 files to dev, staging and
+prod one after the other (for commit-to-propagated), and of the same 500 files to dev (for the big apply).
+
 Run: .venv/bin/python bench/bench_reconciler.py [--rounds 3] [--objects 500] [--json]
 """
 
@@ -110,6 +113,25 @@ def bench_propagation(bench: BenchSandbox, rounds: int, webhook: bool) -> list[f
     return times
 
 
+def bench_kubectl_three(bench: BenchSandbox, rounds: int) -> list[float]:
+    """The baseline for commit-to-propagated: `kubectl apply --server-side` of the same 50 files to each cluster."""
+    repo = make_repo(bench.home / "repo-kubectl", 50)
+    namespace = "kubectl-three"
+    times = []
+    for r in range(rounds + 1):
+        write_objects(repo / "app", 50, str(r + 1))
+        start = time.monotonic()
+        for cluster in CLUSTERS:
+            kubectl = ["kubectl", "--kubeconfig", str(bench.kubeconfig), "--context", cluster]
+            if r == 0:
+                subprocess.run([*kubectl, "create", "namespace", namespace], check=True, capture_output=True)
+            subprocess.run([*kubectl, "apply", "--server-side", "-n", namespace, "-f", str(repo / "app")], check=True,
+                           capture_output=True)
+        if r:
+            times.append(time.monotonic() - start)
+    return times
+
+
 def bench_noop_writes(bench: BenchSandbox) -> dict[str, int]:
     """Writes a no-op reconcile makes: to clusters (hook) and to the management status (resourceVersions)."""
     repo = make_repo(bench.home / "repo-noop", 50)
@@ -158,10 +180,14 @@ def main() -> int:
         results: dict[str, Any] = {}
         hook = bench_propagation(bench, args.rounds, webhook=True)
         poll = bench_propagation(bench, args.rounds, webhook=False)
+        baseline = bench_kubectl_three(bench, args.rounds)
         results["commit_to_propagated_webhook_s"] = {"median": round(statistics.median(hook), 2),
                                                      "all": [round(t, 2) for t in hook]}
         results["commit_to_propagated_polling_5s_s"] = {"median": round(statistics.median(poll), 2),
                                                         "all": [round(t, 2) for t in poll]}
+        results["baseline_kubectl_apply_3_clusters_s"] = {"median": round(statistics.median(baseline), 2),
+                                                          "all": [round(t, 2) for t in baseline]}
+        results["webhook_vs_kubectl_ratio"] = ratio(statistics.median(hook), statistics.median(baseline))
         results["noop_reconcile_writes"] = bench_noop_writes(bench)
         results[f"apply_{args.objects}_objects"] = bench_apply_vs_kubectl(bench, args.objects)
         return results
