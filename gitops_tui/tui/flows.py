@@ -11,7 +11,7 @@ from gitops_tui.tui.messages import OperationDone, StateChanged
 from gitops_tui.tui.screens.dialogs import ConfirmDialog, SuspendDialog, delete_body, resume_body
 from gitops_tui.tui.screens.forms import SecretForm, SourceForm
 from gitops_tui.tui.screens.text import HelpScreen, TextView
-from gitops_tui.views import details, model
+from gitops_tui.views import details, helm, model
 
 if TYPE_CHECKING:
     from gitops_tui.tui.app import GitOpsApp
@@ -245,9 +245,12 @@ class Flows:
         self.app.push_screen(TextView(f"YAML: {title}", details.to_yaml(*objects), language="yaml"))
 
     def action_describe(self) -> None:
-        """Describe the selected object: conditions, clusters, events."""
+        """Describe the selected object: conditions, clusters, events (a Helm release: its history per cluster)."""
         source = self.selected_source()
         backend = self.app.backend
+        if self.pane.object_kind == "helm":
+            self._describe_release()
+            return
         if source is not None:
             body = details.describe_source(source, backend.state, backend.now())
             self.app.push_screen(TextView(f"Describe: {source.project}/{source.name}", body))
@@ -257,6 +260,17 @@ class Flows:
             self.app.notify("Nothing selected.", severity="warning")
             return
         self.app.push_screen(TextView(f"Describe: {title}", details.describe_object(objects[0])))
+
+    def _describe_release(self) -> None:
+        """Open the per-cluster detail of the highlighted Helm release with its revision history."""
+        key = self.pane.selected_key()
+        all_rows = helm.helm_rows(self.app.backend.state)
+        row = next((r for r in all_rows if r.key == key), None)
+        if row is None:
+            self.app.notify("Select a Helm release first.", severity="warning")
+            return
+        body = helm.detail_text(row, helm.release_history(row), all_rows)
+        self.app.push_screen(TextView(f"Helm release: {row.namespace}/{row.release} {row.chart_version}", body))
 
     def action_help(self) -> None:
         """Show the keys."""

@@ -18,7 +18,7 @@ HELP = (
     ("n", "new", "New source (on Secrets: new secret)"),
     ("ctrl+d", "delete", "Delete (confirm; lists what each cluster loses)"),
     ("y", "yaml", "YAML of the object (secret values redacted)"),
-    ("d", "describe", "Describe: conditions, clusters, events"),
+    ("d", "describe", "Describe: conditions, clusters, events (Helm, also enter: history per cluster)"),
     ("/", "filter", "Filter: words, source=NAME, cluster=NAME, project=NAME"),
     ("esc", "clear_filter", "Clear the filter"),
     ("1-7", "pane", "Go to pane: " + ", ".join(p.title for p in PANES)),

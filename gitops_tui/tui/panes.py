@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gitops_tui.tui.widgets.pane import TableBuilder
+from gitops_tui.views import glyphs as g
 from gitops_tui.views import helm, rows
 from gitops_tui.views.state import ManagementState
+from gitops_tui.views.timefmt import age
 
 SOURCE_KINDS = ("gitrepositories", "kustomizations", "projects", "clusters")
 
@@ -24,17 +26,31 @@ class PaneSpec:
 
 
 def helm_table(state: ManagementState, now: datetime) -> rows.Table:
-    """The Helm Releases pane from the registered providers (empty state until one exists)."""
-    table_rows = [
-        rows.Row(
-            key=f"{r.namespace}/{r.release}",
-            cells=(r.release, r.namespace, r.chart, r.chart_version, r.app_version, r.status,
-                   str(r.revision), r.updated, ",".join(r.clusters)),
+    """The Helm Releases pane: one row per release and chart version; a differing version is marked."""
+    table_rows = []
+    for r in helm.helm_rows(state):
+        version = f"{helm.DIFFERS} {r.chart_version}" if r.versions_differ else r.chart_version
+        updated = age(r.updated, now)
+        table_rows.append(rows.Row(
+            key=r.key,
+            cells=(r.release, version, ",".join(r.clusters), r.status, str(r.revision), r.chart,
+                   r.app_version or "-", f"{updated} ago" if updated else "-", r.namespace),
+            statuses=(g.NONE, g.DIFFERS if r.versions_differ else g.NONE, g.NONE, _release_status(r.status),
+                      g.NONE, g.NONE, g.NONE, g.NONE, g.NONE),
             tags={"source": r.release, "cluster": " ".join(r.clusters), "project": r.namespace},
-        )
-        for r in helm.helm_rows(state)
-    ]
+        ))
     return rows.Table(helm.COLUMNS, table_rows, helm.EMPTY)
+
+
+def _release_status(status: str) -> str:
+    """Map Helm's release status to a status word (deployed ready, failed failing, pending in progress)."""
+    if status == "deployed":
+        return g.READY
+    if status.startswith("pending"):
+        return g.PROGRESS
+    if status in ("failed",) or status.startswith("mixed"):
+        return g.FAILING
+    return g.NONE
 
 
 PANES = (

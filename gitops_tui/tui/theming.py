@@ -24,7 +24,10 @@ _STATUS_VARIABLE = {
     g.OFFLINE: "status-failing",
     g.PROGRESS: "status-progress",
     g.SUSPENDED: "status-suspended",
+    g.DIFFERS: "warning",
 }
+#: Fallbacks for status words drawn with Textual's own colour slots.
+_SLOT_DEFAULTS = {"warning": "ansi_yellow"}
 
 
 def to_textual(spec: ThemeSpec) -> Theme:
@@ -49,9 +52,10 @@ def status_style(status: str, variables: dict[str, str]) -> Style:
     name = _STATUS_VARIABLE.get(status)
     if name is None:
         return Style()
-    value = variables.get(name) or STATUS_DEFAULTS[name]
+    fallback = STATUS_DEFAULTS.get(name) or _SLOT_DEFAULTS[name]
+    value = variables.get(name) or fallback
     try:
         color = Color.parse(value)
     except ColorParseError:
-        color = Color.parse(STATUS_DEFAULTS[name])
-    return Style(color=color.rich_color, bold=status in (g.SUSPENDED, g.FAILING))
+        color = Color.parse(fallback)
+    return Style(color=color.rich_color, bold=status in (g.SUSPENDED, g.FAILING, g.DIFFERS))

@@ -9,6 +9,8 @@ SUSPENDED = "suspended"
 UNKNOWN = "unknown"
 OFFLINE = "offline"
 NONE = "none"
+DIFFERS = "differs"
+"""A value that differs between clusters (a Helm chart version): drawn in the theme's warning colour."""
 
 #: One narrow glyph per status: readable in 16 colours and without colour at all.
 GLYPHS = {

@@ -1,16 +1,19 @@
-"""Data hook for the Helm Releases pane: a provider the Helm package registers later."""
+"""Helm Releases pane data: providers (the live PaneFeed, recorded releases), rows, differing versions, history."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from gitops_tui.views.state import ManagementState
+from gitops_tui.views.timefmt import stamp
 
 
 @dataclass(frozen=True)
 class HelmReleaseRow:
-    """One Helm release as the pane shows it."""
+    """One Helm release at one chart version, with every cluster running it at that version."""
 
     release: str
     namespace: str
@@ -21,10 +24,33 @@ class HelmReleaseRow:
     revision: int
     updated: str
     clusters: tuple[str, ...]
+    versions_differ: bool = False
+    """True when the same release runs at another chart version on some other cluster."""
+
+    @property
+    def key(self) -> str:
+        """A key unique per row: namespace, release and chart version."""
+        return f"{self.namespace}/{self.release}@{self.chart_version}"
 
 
-#: Columns of the Helm Releases pane, in order.
-COLUMNS = ("Release", "Namespace", "Chart", "Version", "App version", "Status", "Rev", "Updated", "Clusters")
+@dataclass(frozen=True)
+class HelmRevision:
+    """One stored revision of a release on one cluster (never its values: they may come from Secrets)."""
+
+    revision: int
+    status: str
+    chart: str
+    chart_version: str
+    app_version: str
+    updated: str
+    description: str
+
+
+#: Columns of the Helm Releases pane, in order (what tells releases apart first, for 80 columns).
+COLUMNS = ("Release", "Version", "Clusters", "Status", "Rev", "Chart", "App version", "Updated", "Namespace")
+
+#: Marks a chart version that differs from the same release's version on other clusters.
+DIFFERS = "≠"
 
 #: Text shown while no provider gives rows.
 EMPTY = "No Helm release found. Releases rendered from HelmRelease objects will appear here."
@@ -34,7 +60,7 @@ _providers: list[HelmProvider] = []
 
 
 def register_provider(provider: HelmProvider) -> None:
-    """Register a function giving Helm release rows (called by gitops_tui.helm)."""
+    """Register a function giving Helm release rows (a provider with a ``view.history`` also gives history)."""
     if provider not in _providers:
         _providers.append(provider)
 
@@ -45,9 +71,114 @@ def unregister_provider(provider: HelmProvider) -> None:
         _providers.remove(provider)
 
 
+def mark_differences(rows: Iterable[HelmReleaseRow]) -> list[HelmReleaseRow]:
+    """Set ``versions_differ`` on every row of a release that runs at more than one chart version."""
+    rows = list(rows)
+    versions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in rows:
+        versions[(row.namespace, row.release)].add(row.chart_version)
+    return [replace(r, versions_differ=r.versions_differ or len(versions[(r.namespace, r.release)]) > 1)
+            for r in rows]
+
+
 def helm_rows(state: ManagementState) -> list[HelmReleaseRow]:
-    """Return the Helm release rows from every registered provider ([] when none)."""
+    """Return the Helm release rows from every registered provider ([] when none), differences marked."""
     rows: list[HelmReleaseRow] = []
-    for provider in _providers:
+    for provider in list(_providers):
         rows.extend(provider(state))
-    return rows
+    return sorted(mark_differences(rows), key=lambda r: (r.namespace, r.release, r.chart_version))
+
+
+def _revision(record: Any) -> HelmRevision:
+    return HelmRevision(int(record.revision), str(record.status), str(record.chart), str(record.chart_version),
+                        str(record.app_version or ""), str(record.updated or ""), str(record.description or ""))
+
+
+def release_history(row: HelmReleaseRow) -> dict[str, list[HelmRevision]]:
+    """Return cluster -> the row's release revisions there, newest first (from providers that keep a view)."""
+    found: dict[str, list[HelmRevision]] = {}
+    for provider in list(_providers):
+        view = getattr(provider, "view", None)
+        if view is None or not hasattr(view, "history"):
+            continue
+        for cluster in row.clusters:
+            records = view.history(cluster, row.namespace, row.release)
+            if records:
+                found[cluster] = sorted((_revision(r) for r in records), key=lambda r: r.revision, reverse=True)
+    return found
+
+
+def detail_text(row: HelmReleaseRow, history: dict[str, list[HelmRevision]],
+                others: Iterable[HelmReleaseRow] = ()) -> str:
+    """Return the per-cluster detail of a row: its facts, then each cluster's revision history (no values).
+
+    ``others`` are the rows of the same release at other chart versions (named when versions differ).
+    """
+    elsewhere = "; ".join(f"{','.join(o.clusters)} run {o.chart_version}" for o in others
+                          if (o.namespace, o.release) == (row.namespace, row.release)
+                          and o.chart_version != row.chart_version)
+    version = f"{row.chart_version}  {DIFFERS} differs: {elsewhere or 'other clusters run another version'}" \
+        if row.versions_differ else row.chart_version
+    lines = [
+        f"Release:    {row.release}",
+        f"Namespace:  {row.namespace}",
+        f"Chart:      {row.chart}",
+        f"Version:    {version}",
+        f"App:        {row.app_version or '-'}",
+        f"Status:     {row.status}",
+        f"Clusters:   {', '.join(row.clusters) or '-'}",
+        "Values are not shown: they may come from Secrets.",
+    ]
+    for cluster in row.clusters:
+        lines += ["", f"History on {cluster} (newest first, times UTC):",
+                  f"  {'REV':>3} {'STATUS':<10} {'CHART':<18} {'APP':<8} {'UPDATED':<16} DESCRIPTION"]
+        revisions = history.get(cluster) or []
+        for r in revisions:
+            chart = f"{r.chart}-{r.chart_version}"
+            lines.append(f"  {r.revision:>3} {r.status:<10} {chart:<18} {r.app_version or '-':<8} "
+                         f"{stamp(r.updated).removesuffix(' UTC'):<16} {r.description}".rstrip())
+        if not revisions:
+            lines.append("  (history not read yet)")
+    return "\n".join(lines)
+
+
+class _RecordedView:
+    """Recorded revisions answering ``history(cluster, namespace, name)`` like the live HelmView."""
+
+    def __init__(self, records: list[Any]) -> None:
+        self.records = records
+
+    def history(self, cluster: str, namespace: str, name: str) -> list[Any]:
+        """Return one release's revisions on one cluster, newest first."""
+        chosen = [r for r in self.records if (r.cluster, r.namespace, r.name) == (cluster, namespace, name)]
+        return sorted(chosen, key=lambda r: r.revision, reverse=True)
+
+
+class RecordedReleases:
+    """A provider over recorded release revisions (snapshot tests, screenshots): grouped like the live pane."""
+
+    def __init__(self, entries: Iterable[dict[str, Any]]) -> None:
+        from gitops_tui.helm.storage import ReleaseRecord
+
+        fields = ("cluster", "name", "namespace", "revision", "status", "chart", "chart_version",
+                  "app_version", "updated", "description")
+        records = [ReleaseRecord(**{f: e.get(f, 0 if f == "revision" else "") for f in fields}) for e in entries]
+        self.view = _RecordedView(records)
+        """The recorded revisions (values are never recorded)."""
+
+    def __call__(self, state: ManagementState) -> list[HelmReleaseRow]:
+        """Return the rows: one per release and chart version."""
+        from gitops_tui.helm.listing import release_rows
+
+        by_cluster: dict[str, list[Any]] = defaultdict(list)
+        for record in self.view.records:
+            by_cluster[record.cluster].append(record)
+        return [HelmReleaseRow(r.name, r.namespace, r.chart, r.chart_version, r.app_version, r.status, r.revision,
+                               r.updated, r.clusters, r.versions_differ) for r in release_rows(by_cluster)]
+
+
+def record_entries(records: Iterable[Any]) -> list[dict[str, Any]]:
+    """Return release records as plain dicts for a fixture (never their values)."""
+    return [{"cluster": r.cluster, "name": r.name, "namespace": r.namespace, "revision": r.revision,
+             "status": r.status, "chart": r.chart, "chart_version": r.chart_version,
+             "app_version": r.app_version, "updated": r.updated, "description": r.description} for r in records]

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.views import model, names
+from gitops_tui.views import helm, model, names
 from gitops_tui.views.backend import KIND_KEYS
 from gitops_tui.views.forms import SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
@@ -183,6 +183,11 @@ class StaticBackend:
         self._now = now
         self.state = ManagementState(objects)
         self.ops = StaticOperations(self.state, now, extras or {}, actor="operator")
+        self.helm: helm.RecordedReleases | None = None
+        """The recorded Helm releases (extras ``helmReleases``), registered while the backend is open."""
+        if (extras or {}).get("helmReleases"):
+            self.helm = helm.RecordedReleases((extras or {})["helmReleases"])
+            helm.register_provider(self.helm)
         self.feed: Callable[[Callable[[list[Change]], None], Callable[[], bool]], None] | None = None
         """Optional feed (the benchmark streams events through it); None means no feed."""
 
@@ -205,4 +210,6 @@ class StaticBackend:
         """No reconciler in a static backend."""
 
     def close(self) -> None:
-        """Nothing to stop."""
+        """Drop the recorded Helm provider (nothing else to stop)."""
+        if self.helm is not None:
+            helm.unregister_provider(self.helm)

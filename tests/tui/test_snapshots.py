@@ -13,6 +13,8 @@ SCREENS = {
     "propagation": ["3"],
     "secrets": ["4"],
     "helm": ["5"],
+    "helm-detail": ["5", "down", "enter"],
+    "helm-detail-d": ["5", "d"],
     "clusters": ["6"],
     "events": ["7"],
     "suspend-dialog": ["2", "down", "s"],

@@ -140,6 +140,11 @@ class MainScreen(Flows, Screen):
         self.update_detail()
         self.refresh_bindings()
 
+    def on_data_table_row_selected(self, event: object) -> None:
+        """Enter on a Helm release opens its per-cluster detail with the revision history."""
+        if self.pane.object_kind == "helm":
+            self.action_describe()
+
     def on_resource_pane_selected(self, message: ResourcePane.Selected) -> None:
         """Follow the selection in the detail line."""
         self.update_detail()
@@ -231,6 +236,6 @@ class MainScreen(Flows, Screen):
             return True if kind == "source" else None
         if action == "new":
             return True if kind in ("source", "project", "secret") else None
-        if action in ("yaml", "describe"):
+        if action == "yaml":
             return True if kind != "helm" else None
         return True
