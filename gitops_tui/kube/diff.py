@@ -152,8 +152,7 @@ def owners(live: dict, segments: list[_Segment]) -> list[str]:
     """Return the managers whose managedFields own the field at ``segments`` (deepest match wins)."""
     best: dict[str, int] = {}
     for entry in (live.get("metadata") or {}).get("managedFields") or []:
-        if entry.get("subresource"):
-            continue
+        # Subresource writers count too: `kubectl scale` owns .spec.replicas through "scale".
         depth = _owned_depth(entry.get("fieldsV1") or {}, segments)
         if depth > 1:
             manager = entry.get("manager", "")
