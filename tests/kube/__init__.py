@@ -1,0 +1,1 @@
+"""Tests of the kube plumbing that need no cluster."""
