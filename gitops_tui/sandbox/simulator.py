@@ -18,6 +18,9 @@ from kubernetes import client, watch
 
 log = logging.getLogger(__name__)
 
+#: The manager named in managedFields for the status the simulator writes.
+FIELD_MANAGER = "gitops-tui-simulator"
+
 #: Seconds between seeing a change and writing the resulting status (env GITOPS_TUI_SIM_DELAY).
 DEFAULT_DELAY = 1.0
 DEFAULT_PROGRESS_DEADLINE = 600
@@ -292,7 +295,7 @@ class ClusterSimulator:
         patch = status_patch(obj.get("status") or {}, status)
         if patch is not None:
             getattr(api, f"patch_namespaced_{ops.plural_fn}_status")(
-                name, namespace, {"status": patch},
+                name, namespace, {"status": patch}, field_manager=FIELD_MANAGER,
                 _content_type="application/merge-patch+json", _preload_content=False)
             log.info("simulator %s: %s %s/%s status updated", self.name, kind, namespace, name)
         if wait is not None:
