@@ -228,7 +228,15 @@ def test_demo_is_seeded(demo_sandbox) -> None:
     repo = git.Repo(demo_sandbox.home / "demo" / "podinfo.git")
     head = repo.commit("main")
     assert sorted(b.path for b in head.tree["apps"].blobs) == [
-        "apps/configmap.yaml", "apps/deployment.yaml", "apps/service.yaml"]
+        "apps/configmap.yaml", "apps/deployment.yaml", "apps/helmrelease-frontend.yaml", "apps/service.yaml"]
+    chart = head.tree["charts/podinfo-frontend"]
+    assert sorted(b.name for b in chart.traverse() if b.type == "blob") == [
+        "Chart.yaml", "configmap.yaml", "deployment.yaml", "service.yaml", "values.schema.json", "values.yaml"]
+    release = yaml.safe_load(head.tree["apps/helmrelease-frontend.yaml"].data_stream.read())
+    assert release["apiVersion"] == "helm.toolkit.fluxcd.io/v2"
+    assert release["spec"]["chart"]["spec"] == {"chart": "./charts/podinfo-frontend",
+                                                "sourceRef": {"kind": "GitRepository", "name": "podinfo"}}
+    assert head.authored_datetime.isoformat() == "2024-01-01T00:00:00+00:00"
     assert head.author.name == "gitops-tui demo"
     project = json.loads(demo_sandbox.kubectl("management", "get", "projects.gitops-tui.io", "demo",
                                               "-o", "json").stdout)
@@ -244,6 +252,17 @@ def test_demo_is_seeded(demo_sandbox) -> None:
     secret = json.loads(demo_sandbox.kubectl("management", "get", "federatedsecrets", "git-credentials",
                                              "-n", "demo", "-o", "json").stdout)
     assert sorted(secret["spec"]["template"]["data"]) == ["password", "username"]
+
+
+def test_demo_commit_is_deterministic(tmp_path: Path) -> None:
+    """The demo repository's commit is the same wherever and whenever it is made."""
+    import git
+
+    from gitops_tui.sandbox.seed import make_demo_repo
+
+    first = git.Repo(make_demo_repo(tmp_path / "a")).commit("main").hexsha
+    second = git.Repo(make_demo_repo(tmp_path / "b")).commit("main").hexsha
+    assert first == second
 
 
 def test_demo_is_seeded_on_first_start_only(cli_home: CliHome) -> None:

@@ -24,7 +24,8 @@ DEMO_AUTHOR = ("gitops-tui demo", "demo@gitops-tui.invalid")
 DEMO_DATE = "2024-01-01T00:00:00+0000"
 SANDBOX_LABEL = "gitops-tui.io/sandbox"
 
-#: The demo source's manifests, committed under apps/ of <data>/demo/podinfo.git.
+#: The demo source's files in <data>/demo/podinfo.git: plain manifests and a HelmRelease under apps/
+#: (the source's path), and the chart it releases under charts/podinfo-frontend.
 DEMO_FILES: dict[str, str] = {
     "apps/configmap.yaml": """\
 apiVersion: v1
@@ -86,6 +87,110 @@ spec:
       port: 9898
       targetPort: http
       protocol: TCP
+""",
+    "apps/helmrelease-frontend.yaml": """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: frontend
+spec:
+  interval: 5m
+  chart:
+    spec:
+      chart: ./charts/podinfo-frontend
+      sourceRef:
+        kind: GitRepository
+        name: podinfo
+  values:
+    replicaCount: 1
+    message: "Released by gitops-tui with Helm"
+""",
+    "charts/podinfo-frontend/Chart.yaml": """\
+apiVersion: v2
+name: podinfo-frontend
+description: The podinfo front end of the gitops-tui demo
+type: application
+version: 0.1.0
+appVersion: "6.7.1"
+""",
+    "charts/podinfo-frontend/values.yaml": """\
+replicaCount: 1
+image:
+  repository: ghcr.io/stefanprodan/podinfo
+  tag: "6.7.1"
+message: "Hello from the podinfo-frontend chart"
+color: "#34577c"
+""",
+    "charts/podinfo-frontend/values.schema.json": """\
+{
+  "$schema": "https://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "required": ["replicaCount", "image"],
+  "properties": {
+    "replicaCount": {"type": "integer", "minimum": 0, "maximum": 10},
+    "image": {
+      "type": "object",
+      "required": ["repository", "tag"],
+      "properties": {"repository": {"type": "string"}, "tag": {"type": "string"}}
+    },
+    "message": {"type": "string"},
+    "color": {"type": "string"}
+  }
+}
+""",
+    "charts/podinfo-frontend/templates/configmap.yaml": """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-config
+  labels:
+    app.kubernetes.io/name: {{ .Release.Name }}
+data:
+  PODINFO_UI_MESSAGE: {{ .Values.message | quote }}
+  PODINFO_UI_COLOR: {{ .Values.color | quote }}
+""",
+    "charts/podinfo-frontend/templates/deployment.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+  labels:
+    app.kubernetes.io/name: {{ .Release.Name }}
+spec:
+  replicas: {{ .Values.replicaCount }}
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: podinfo
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          ports:
+            - name: http
+              containerPort: 9898
+          envFrom:
+            - configMapRef:
+                name: {{ .Release.Name }}-config
+""",
+    "charts/podinfo-frontend/templates/service.yaml": """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}
+  labels:
+    app.kubernetes.io/name: {{ .Release.Name }}
+spec:
+  type: ClusterIP
+  selector:
+    app.kubernetes.io/name: {{ .Release.Name }}
+  ports:
+    - name: http
+      port: 9898
+      targetPort: http
 """,
 }
 
@@ -222,7 +327,7 @@ def make_demo_repo(home: Path) -> Path:
         target.write_text(text)
     repo.index.add(sorted(DEMO_FILES))
     actor = git.Actor(*DEMO_AUTHOR)
-    repo.index.commit("Add podinfo", author=actor, committer=actor,
+    repo.index.commit("Add podinfo and the podinfo-frontend chart", author=actor, committer=actor,
                       author_date=DEMO_DATE, commit_date=DEMO_DATE)
     repo.close()
     return path

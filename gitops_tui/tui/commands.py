@@ -22,7 +22,7 @@ ACTIONS = (
     ("Reconcile now", "Ask the reconciler to reconcile the source now (R)", "reconcile"),
     ("New source", "Create a GitOps source (n)", "new_source"),
     ("New secret", "Create a git credentials secret", "new_secret"),
-    ("Delete source", "Delete the source; lists what each cluster loses (ctrl+d)", "delete"),
+    ("Delete", "Delete the source, secret or project; lists what each cluster loses (ctrl+d)", "delete"),
     ("Show YAML", "YAML of the highlighted object (y)", "yaml"),
     ("Describe", "Conditions, clusters and events of the object (d)", "describe"),
     ("Filter", "Filter the pane: words, source=, cluster=, project= (/)", "filter"),

@@ -11,7 +11,7 @@ from gitops_tui.tui.messages import OperationDone, StateChanged
 from gitops_tui.tui.screens.dialogs import ConfirmDialog, SuspendDialog, delete_body, resume_body
 from gitops_tui.tui.screens.forms import SecretForm, SourceForm
 from gitops_tui.tui.screens.text import HelpScreen, TextView
-from gitops_tui.views import details, helm, model
+from gitops_tui.views import deletion, details, helm, model
 
 if TYPE_CHECKING:
     from gitops_tui.tui.app import GitOpsApp
@@ -162,7 +162,13 @@ class Flows:
                         source.project, source.name)
 
     def action_delete(self) -> None:
-        """Delete a source after a confirmation listing what each cluster loses."""
+        """Delete the source, secret or project after a confirmation listing what each cluster loses."""
+        if self.pane.object_kind == "secret":
+            self._delete_secret()
+            return
+        if self.pane.object_kind == "project":
+            self._delete_project()
+            return
         source = self._need_source()
         if source is None:
             return
@@ -177,6 +183,33 @@ class Flows:
             )
 
         self._fetch_then("Delete preview", lambda: ops.delete_preview(source.project, source.name), confirm)
+
+    def _delete_secret(self) -> None:
+        """Delete the highlighted secret; the confirmation lists the clusters that lose it."""
+        namespace, _, name = (self.pane.selected_key() or "").partition("/")
+        plan = deletion.secret_deletion(self.app.backend.state, namespace, name)
+        if plan is None:
+            self.app.notify("Select a secret first.", severity="warning")
+            return
+        ops = self.app.backend.ops
+        self.app.push_screen(
+            ConfirmDialog(f"Delete secret {plan.name}", "\n".join(plan.lines()), "Delete", variant="error"),
+            lambda ok: self.run_op(f"Delete secret {plan.name}", ops.delete_secret, plan.project, plan.name)
+            if ok else None,
+        )
+
+    def _delete_project(self) -> None:
+        """Delete the highlighted project; the confirmation lists what goes and the clusters losing its namespace."""
+        plan = deletion.project_deletion(self.app.backend.state, self.pane.selected_key() or "")
+        if plan is None:
+            self.app.notify("Select a project first.", severity="warning")
+            return
+        ops = self.app.backend.ops
+        self.app.push_screen(
+            ConfirmDialog(f"Delete project {plan.project}", "\n".join(plan.lines()), "Delete", variant="error"),
+            lambda ok: self.run_op(f"Delete project {plan.project}", ops.delete_project, plan.project)
+            if ok else None,
+        )
 
     def action_new(self) -> None:
         """New secret on the Secrets pane, else a new source."""

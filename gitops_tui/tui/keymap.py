@@ -16,7 +16,7 @@ HELP = (
     ("R", "reconcile", "Reconcile now"),
     ("S", "suspend_project", "Suspend the whole project (asks a reason)"),
     ("n", "new", "New source (on Secrets: new secret)"),
-    ("ctrl+d", "delete", "Delete (confirm; lists what each cluster loses)"),
+    ("ctrl+d", "delete", "Delete a source, secret or project (confirm; lists what each cluster loses)"),
     ("y", "yaml", "YAML of the object (secret values redacted)"),
     ("d", "describe", "Describe: conditions, clusters, events (Helm, also enter: history per cluster)"),
     ("/", "filter", "Filter: words, source=NAME, cluster=NAME, project=NAME"),

@@ -103,6 +103,16 @@ class LiveOperations:
         sources.delete_source(self.api, project, name)
         return f"Deleting {name}: its objects are pruned from every cluster."
 
+    def delete_secret(self, project: str, name: str) -> str:
+        """Delete a secret (the reconciler removes its Secret from every cluster first)."""
+        resources.delete_secret(self.api, project, name)
+        return f"Deleting secret {name}: it is removed from every cluster."
+
+    def delete_project(self, project: str) -> str:
+        """Delete a project (the reconciler prunes its sources and secrets, then its namespaces)."""
+        resources.delete_project(self.api, project)
+        return f"Deleting project {project}: its sources, secrets and namespaces are pruned."
+
     def create_source(self, request: SourceRequest) -> str:
         """Create a source."""
         sources.create_source(

@@ -48,6 +48,12 @@ class Operations(Protocol):
     def delete_source(self, project: str, name: str) -> str:
         """Delete a source (its objects are pruned from every cluster)."""
 
+    def delete_secret(self, project: str, name: str) -> str:
+        """Delete a FederatedSecret (its Secret is removed from every cluster)."""
+
+    def delete_project(self, project: str) -> str:
+        """Delete a project (its sources, secrets and namespaces are pruned from every cluster)."""
+
     def create_source(self, request: SourceRequest) -> str:
         """Create a source (FederatedGitRepository + FederatedKustomization)."""
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import model, names
+from gitops_tui.views.deletion import secret_clusters
 from gitops_tui.views.state import ManagementState, event_time
 from gitops_tui.views.timefmt import age, clock_time
 
@@ -178,20 +179,13 @@ def projects_table(state: ManagementState, now: datetime) -> Table:
 def secrets_table(state: ManagementState, now: datetime) -> Table:
     """The Secrets pane: names, types and keys, never values."""
     by_ns = model.project_by_namespace(state)
-    projects = {p["metadata"]["name"]: p for p in state.items("projects")}
-    clusters = state.items("clusters")
     rows = []
     for secret in state.items("secrets"):
         meta = secret["metadata"]
         template = (secret.get("spec") or {}).get("template") or {}
         keys = sorted({*(template.get("data") or {}), *(template.get("stringData") or {})})
         project = by_ns.get(meta.get("namespace", ""), meta.get("namespace", ""))
-        placement = (secret.get("spec") or {}).get("placement")
-        placed = (
-            model.placement_clusters(placement, clusters)
-            if placement
-            else model.project_clusters(projects.get(project), clusters)
-        )
+        placed = secret_clusters(state, secret)
         rows.append(
             Row(
                 key=f"{meta.get('namespace', '')}/{meta['name']}",

@@ -136,6 +136,26 @@ class StaticOperations:
                 self.state.apply(Change(kind, "DELETED", obj))
         return f"Deleted {name}."
 
+    def delete_secret(self, project: str, name: str) -> str:
+        """Remove the FederatedSecret."""
+        self.calls.append(("delete_secret", (project, name)))
+        obj = self.state.get("secrets", self._namespace(project), name)
+        if obj is None:
+            raise LookupError(f"Secret {name} was not found in project {project}.")
+        self.state.apply(Change("secrets", "DELETED", obj))
+        return f"Deleted secret {name}."
+
+    def delete_project(self, project: str) -> str:
+        """Remove the project and everything in its namespace."""
+        self.calls.append(("delete_project", (project,)))
+        namespace = self._namespace(project)
+        for kind in ("gitrepositories", "kustomizations", "secrets"):
+            for obj in [o for o in self.state.items(kind) if o["metadata"].get("namespace") == namespace]:
+                self.state.apply(Change(kind, "DELETED", obj))
+        found = next(p for p in self.state.items("projects") if p["metadata"]["name"] == project)
+        self.state.apply(Change("projects", "DELETED", found))
+        return f"Deleted project {project}."
+
     def create_source(self, request: SourceRequest) -> str:
         """Add a repository and a kustomization."""
         self.calls.append(("create_source", (request.project, request.name)))

@@ -78,3 +78,44 @@ async def test_tall_terminals_keep_the_event_stream_visible(make_app: Any) -> No
     async with small.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
         assert "ReconciliationSucceeded" not in screen_text(small)
+
+
+async def test_delete_secret_lists_the_clusters_that_lose_it(make_app: Any) -> None:
+    """ctrl+d on Secrets: the confirmation names every cluster losing the Secret; n cancels, y deletes."""
+    from gitops_tui.tui.screens.dialogs import ConfirmDialog
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("4")
+        screen = app.screen
+        await pilot.press("home", *["down"] * screen.pane._keys.index("payments/ledger-token"), "ctrl+d")
+        assert isinstance(app.screen, ConfirmDialog)
+        text = screen_text(app)
+        assert "Delete secret payments/ledger-token?" in text
+        assert "dev          loses Secret ledger-token" in text and "staging      loses Secret" in text
+        assert "prod" not in text.split("Delete secret")[1] and "c2VjcmV0" not in text
+        await pilot.press("n")
+        assert app.backend.ops.calls == [] and isinstance(app.screen, MainScreen)
+        await pilot.press("ctrl+d", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.backend.ops.calls == [("delete_secret", ("payments", "ledger-token"))]
+        assert "payments/ledger-token" not in app.screen.pane._keys
+
+
+async def test_delete_project_lists_sources_secrets_and_namespaces(make_app: Any) -> None:
+    """ctrl+d on Projects: sources, secrets and each cluster losing the namespace are listed before deleting."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("1")
+        screen = app.screen
+        await pilot.press("home", *["down"] * screen.pane._keys.index("payments"), "ctrl+d")
+        text = screen_text(app)
+        assert "Delete project payments?" in text and "Sources (1): ledger" in text
+        assert "Secrets (1): ledger-token" in text
+        assert "dev          loses namespace payments and" in text and "staging      loses namespace" in text
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.backend.ops.calls == [("delete_project", ("payments",))]
+        assert "payments" not in screen.pane._keys

@@ -22,6 +22,8 @@ SCREENS = {
     "suspend-project-dialog": ["1", "S"],
     "resume-preview": ["2", "r"],
     "delete-confirm": ["2", "down", "ctrl+d"],
+    "delete-secret": ["4", "ctrl+d"],
+    "delete-project": ["1", "ctrl+d"],
     "new-source-form": ["2", "n"],
     "new-source-errors": ["2", "n", *"Bad_Name", "tab", *"nope", "enter"],
     "new-secret-form": ["4", "n", *"git-token", "tab", "tab", *"bot", "tab", *"hunter2"],

@@ -232,8 +232,10 @@ class MainScreen(Flows, Screen):
         kind = self.pane.object_kind
         if action in ("suspend", "resume", "suspend_project"):
             return True if kind in ("source", "project") else None
-        if action in ("reconcile", "delete"):
+        if action == "reconcile":
             return True if kind == "source" else None
+        if action == "delete":
+            return True if kind in ("source", "secret", "project") else None
         if action == "new":
             return True if kind in ("source", "project", "secret") else None
         if action == "yaml":
