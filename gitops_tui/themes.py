@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,31 @@ class ThemeSpec:
     path: Path | None = None
 
 
-def builtin_dir() -> Path:
-    """The themes/ folder shipped with the project."""
+#: Where a wheel installs the shipped themes, under the installation prefix (pyproject data-files).
+SHARE_THEMES = Path("share") / "gitops-tui" / "themes"
+
+
+def repo_dir() -> Path:
+    """The repository's top-level themes/ folder (present in a checkout or an editable install)."""
     return Path(__file__).resolve().parent.parent / "themes"
+
+
+def installed_dir(prefix: str | None = None) -> Path:
+    """The themes folder a wheel installs: ``<prefix>/share/gitops-tui/themes`` (default ``sys.prefix``)."""
+    return Path(prefix if prefix is not None else sys.prefix) / SHARE_THEMES
+
+
+def builtin_dir() -> Path:
+    """The shipped themes: the repository's themes/ first, else the installed data files."""
+    for folder in (repo_dir(), installed_dir()):
+        if folder.is_dir():
+            return folder
+    return repo_dir()
+
+
+def search_dirs() -> tuple[Path, ...]:
+    """Theme folders in load order: the shipped themes, then the operator's ``<data>/themes/`` (which may override)."""
+    return builtin_dir(), user_dir()
 
 
 def user_dir() -> Path:
@@ -102,7 +125,7 @@ def load_themes(*folders: Path) -> tuple[dict[str, ThemeSpec], list[str]]:
     """Load every ``*.yaml`` theme from the folders; return themes by name and one error per bad file."""
     themes: dict[str, ThemeSpec] = {}
     errors: list[str] = []
-    for folder in folders or (builtin_dir(), user_dir()):
+    for folder in folders or search_dirs():
         if not folder.is_dir():
             continue
         for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):

@@ -43,3 +43,38 @@ async def test_theme_choice_is_remembered(console_home: Path) -> None:
     assert themes.remembered_theme() == "gitops-light"
     again = GitOpsApp(StaticBackend.from_file(FIXTURE), live=False, theme_dirs=(themes.builtin_dir(),))
     assert again.theme == "gitops-light"
+
+
+def test_themes_are_found_in_the_checkout_then_the_install_prefix_then_the_data_dir(
+        tmp_path: Path, monkeypatch, console_home: Path) -> None:
+    """Repository themes/ first; without it (a wheel install) <sys.prefix>/share/gitops-tui/themes; then <data>/themes."""
+    assert themes.builtin_dir() == themes.repo_dir() and (themes.repo_dir() / "gitops-dark.yaml").is_file()
+    prefix = tmp_path / "venv"
+    installed = prefix / "share" / "gitops-tui" / "themes"
+    installed.mkdir(parents=True)
+    for path in themes.repo_dir().glob("*.yaml"):
+        (installed / path.name).write_text(path.read_text())
+    monkeypatch.setattr(themes, "repo_dir", lambda: tmp_path / "no-checkout" / "themes")
+    monkeypatch.setattr(themes.sys, "prefix", str(prefix))
+    assert themes.builtin_dir() == installed
+    user = console_home / "themes"
+    user.mkdir(parents=True)
+    (user / "mine.yaml").write_text((installed / "gitops-dark.yaml").read_text().replace(
+        "name: gitops-dark", "name: mine"))
+    assert themes.search_dirs() == (installed, user)
+    loaded, errors = themes.load_themes()
+    assert errors == [] and {"gitops-dark", "gitops-ansi16", "mine"} <= set(loaded)
+    assert loaded["gitops-dark"].path == installed / "gitops-dark.yaml"
+    monkeypatch.setattr(themes.sys, "prefix", str(tmp_path / "empty"))
+    assert themes.builtin_dir() == tmp_path / "no-checkout" / "themes"
+    assert set(themes.load_themes()[0]) == {"mine"}
+
+
+def test_pyproject_ships_the_themes_as_data_files() -> None:
+    """A wheel installs themes/*.yaml under share/gitops-tui/themes, where installed_dir() looks."""
+    import tomllib
+
+    root = themes.repo_dir().parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    assert config["tool"]["setuptools"]["data-files"] == {"share/gitops-tui/themes": ["themes/*.yaml"]}
+    assert themes.installed_dir("/p") == Path("/p/share/gitops-tui/themes")
