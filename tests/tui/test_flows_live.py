@@ -209,3 +209,46 @@ async def test_suspend_and_resume_a_whole_project(live_app: tuple[GitOpsApp, Any
         for name in ("src-a", "src-b"):
             sources.delete_source(api, project, name)
         resources.delete_project(api, project)
+
+
+async def test_helm_pane_shows_the_demo_release_and_its_history(live_app: tuple[GitOpsApp, Any]) -> None:
+    """The demo's HelmRelease, released by the embedded reconciler, is one row on three clusters; enter opens history."""
+    app, _box = live_app
+    pilot = app.pilot  # type: ignore[attr-defined]
+    await pilot.press("5")
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    await app_wait_until(pilot, lambda: "demo/frontend@0.1.0" in screen.pane._keys, timeout=90,
+                         message="the demo release in the Helm pane")
+    row = screen.pane.table_rows["demo/frontend@0.1.0"]
+    assert row.cells[:3] == ("frontend", "0.1.0", "dev,prod,staging")
+    await pilot.press("home", *["down"] * screen.pane._keys.index("demo/frontend@0.1.0"), "enter")
+    text = await app_wait_until(pilot, lambda: "History on staging" in screen_text(app) and screen_text(app),
+                                message="the release detail")
+    assert "History on dev" in text and "podinfo-frontend-0.1.0" in text and "Install complete" in text
+    assert "Released by gitops-tui" not in text  # values are never shown
+    await pilot.press("escape")
+
+
+async def test_delete_secret_from_the_console(live_app: tuple[GitOpsApp, Any]) -> None:
+    """ctrl+d on a secret lists the clusters losing it; confirming removes it from them."""
+    from gitops_tui.actions import resources
+
+    app, box = live_app
+    pilot = app.pilot  # type: ignore[attr-defined]
+    name = f"gone-{uuid.uuid4().hex[:6]}"
+    resources.create_secret(box.api_client(), "demo", name, resources.secret_data(token="t0ken-value"))
+    await app_wait_until(pilot, lambda: _get(box.api_client("dev"), f"/api/v1/namespaces/demo/secrets/{name}"),
+                         timeout=60, message="the Secret on dev")
+    await pilot.press("4")
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    await app_wait_until(pilot, lambda: f"demo/{name}" in screen.pane._keys, message="the secret row")
+    await pilot.press("home", *["down"] * screen.pane._keys.index(f"demo/{name}"), "ctrl+d")
+    text = await app_wait_until(pilot, lambda: f"Delete secret demo/{name}?" in screen_text(app) and screen_text(app),
+                                message="the confirmation")
+    assert f"prod         loses Secret {name}" in text and "t0ken-value" not in text
+    await pilot.press("y")
+    await app_wait_until(pilot, lambda: _get(box.api_client("prod"), f"/api/v1/namespaces/demo/secrets/{name}") is None
+                         and _get(box.api_client(), management_path(names.KIND_FEDERATED_SECRET, "demo", name)) is None,
+                         timeout=60, message="the Secret removed from the clusters")
