@@ -16,6 +16,7 @@ from gitops_tui.helm.errors import HelmReleaseFailed
 from gitops_tui.helm.status import write_status
 from gitops_tui.kube.apply import UnknownKind, apply_object, get_object, resolver_for
 from gitops_tui.kube.inventory import ObjectRef
+from gitops_tui.reconciler.status import Failure
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,46 @@ def prepare_all(
             record_failure(dynamic, release, exc.reason, exc.message, datetime.now(timezone.utc))
             raise HelmStepFailed(exc.reason, f"HelmRelease/{release['metadata']['name']}: {exc.message}") from None
     return prepared
+
+
+class HelmRefused(Exception):
+    """A HelmRelease could not be prepared on one or more clusters: the revision is refused everywhere."""
+
+    def __init__(self, failed: dict[str, Failure], unreachable: dict[str, str], *, everywhere: bool) -> None:
+        """``failed``: each failing cluster's failure; ``unreachable``: why others could not be asked;
+        ``everywhere`` when no cluster prepared fine."""
+        self.failed = failed
+        self.unreachable = unreachable
+        messages = {f.message for f in failed.values()}
+        if everywhere and len(messages) == 1:
+            message = messages.pop()
+        else:
+            message = "; ".join(f"{cluster}: {f.message}" for cluster, f in sorted(failed.items()))
+        self.failure = Failure(failed[min(failed)].reason, message, stalled=True)
+        super().__init__(message)
+
+
+def prepare_clusters(
+    connections: dict[str, DynamicClient], manifests: list[dict], checkout: Path, cache_dir: Path
+) -> tuple[dict[str, tuple[installer.PreparedRelease, ...]], dict[str, str]]:
+    """Prepare the revision's releases on every cluster before deciding; return (prepared, unreachable -> why).
+
+    Each cluster's Helm failure is recorded on its own HelmRelease (prepare_all); then any failure raises
+    HelmRefused naming every failing cluster. A transport failure only sets that cluster aside, as in validation.
+    """
+    prepared: dict[str, tuple[installer.PreparedRelease, ...]] = {}
+    failed: dict[str, Failure] = {}
+    unreachable: dict[str, str] = {}
+    for cluster, dynamic in connections.items():
+        try:
+            prepared[cluster] = tuple(prepare_all(dynamic, manifests, checkout, cache_dir))
+        except HelmStepFailed as exc:
+            failed[cluster] = Failure(exc.reason, exc.message, stalled=True)
+        except Exception as exc:  # noqa: BLE001 - transport failures: this cluster only
+            unreachable[cluster] = f"cannot reach the cluster ({type(exc).__name__})"
+    if failed:
+        raise HelmRefused(failed, unreachable, everywhere=not prepared)
+    return prepared, unreachable
 
 
 def install_all(

@@ -25,6 +25,7 @@ from gitops_tui.reconciler import propagate
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.errors import ReconcileError
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
+from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
@@ -307,47 +308,28 @@ def _connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], rev
 
 def _prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], connections: dict[str, Any],
                   works: dict[str, propagate.ClusterWork], clusters: list[str]) -> dict[str, tuple[Any, ...]]:
-    """Render every HelmRelease of the revision on each cluster to apply (nothing written); raise HelmRefused.
+    """Prepare every HelmRelease on each cluster to apply (helm_step.prepare_clusters); raise HelmRefused.
 
-    Every cluster is prepared before deciding, so each one's failure shows on its own HelmRelease and status entry.
-    A cluster that cannot be reached while preparing is dropped from ``connections`` (ClusterNotReachable), as in
-    validation; a Helm failure on any cluster refuses the revision everywhere.
+    A cluster that could not be reached while preparing gets ClusterNotReachable and leaves ``connections``.
     """
     if not clusters or not any(obj.get("kind") == "HelmRelease" for obj in desired):
         return {}
     from gitops_tui.reconciler import helm_step
 
-    prepared: dict[str, tuple[Any, ...]] = {}
-    failed: dict[str, Failure] = {}
-    for cluster in clusters:
-        try:
-            prepared[cluster] = tuple(helm_step.prepare_all(connections[cluster], desired, Path(artifact.path),
-                                                            Path(ctx.data_dir) / "helm"))
-        except helm_step.HelmStepFailed as exc:
-            failed[cluster] = Failure(exc.reason, exc.message, stalled=True)
-        except Exception as exc:  # noqa: BLE001 - transport failures: this cluster only
+    unreachable: dict[str, str] = {}
+    try:
+        prepared, unreachable = helm_step.prepare_clusters({c: connections[c] for c in clusters}, desired,
+                                                           Path(artifact.path), Path(ctx.data_dir) / "helm")
+    except HelmRefused as exc:
+        unreachable = exc.unreachable
+        raise
+    finally:
+        for cluster, why in unreachable.items():
             ctx.clusters.invalidate(cluster)
-            works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, lastAttemptedRevision=artifact.revision,
-                                        message=f"cannot reach the cluster ({type(exc).__name__})")
+            works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, message=why,
+                                        lastAttemptedRevision=artifact.revision)
             del connections[cluster]
-    if failed:
-        raise HelmRefused(failed, everywhere=not prepared)
     return prepared
-
-
-class HelmRefused(Exception):
-    """A HelmRelease could not be prepared on one or more clusters: the revision is refused everywhere."""
-
-    def __init__(self, failed: dict[str, Failure], *, everywhere: bool) -> None:
-        self.failed = failed
-        messages = {f.message for f in failed.values()}
-        if everywhere and len(messages) == 1:
-            message = messages.pop()
-        else:
-            message = "; ".join(f"{cluster}: {f.message}" for cluster, f in sorted(failed.items()))
-        first = failed[min(failed)]
-        self.failure = Failure(first.reason, message, stalled=True)
-        super().__init__(message)
 
 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
@@ -362,7 +344,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     gone_connections = _connect(ctx, gone, revision)
     try:
         helm = _prepare_helm(ctx, artifact, desired, connections, works, to_apply)
-    except HelmRefused as exc:
+    except HelmRefused as exc:  # every cluster's failure on its own entry; unreachable ones keep theirs
         own = {c: w.entry for c, w in works.items() if c not in connections and w.entry.get("status")}
         own.update({c: {"status": f.reason, "message": f.message} for c, f in exc.failed.items()})
         return _fail(ctx, source, exc.failure, revision, clusters, own)
