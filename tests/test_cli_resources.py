@@ -142,6 +142,35 @@ def test_user_mistakes_give_one_sentence_and_an_exit_code(sandbox: Any, capsys: 
     assert code == 1 and "cannot be read" in err
 
 
+def test_create_source_mistakes_are_refused_in_one_sentence(project: str, capsys: pytest.CaptureFixture[str]) -> None:
+    url = "https://example.com/r.git"
+    for args, expected in (
+        (["--url", "notaurl"], "'notaurl' is not a git URL"),
+        (["--url", url, "--interval", "banana"], "interval 'banana' is not a positive duration"),
+        (["--url", url, "--interval", "0s"], "interval '0s' is not a positive duration"),
+        (["--url", url, "--clusters", "mars"], "cluster mars is not attached"),
+        (["--url", "https://bob:hunter2@example.com/r.git"], "the URL holds a password"),
+    ):
+        code, out, err = run(capsys, "create", "source", "web", "-p", project, *args)
+        assert (code, out) == (1, ""), err
+        assert expected in err and len(err.strip().splitlines()) == 1
+        assert "hunter2" not in err
+    code, out, _ = run(capsys, "get", "sources", "-p", project, "-o", "json")
+    assert code == 0 and json.loads(out)["items"] == []
+
+
+def test_get_sources_never_shows_a_password_in_the_url(project: str, capsys: pytest.CaptureFixture[str],
+                                                       mgmt: Any) -> None:
+    from gitops_tui.api import builders
+
+    repo, _ = builders.new_source("web", project, "https://bob:hunter2@example.com/r.git")
+    json_request(mgmt, "POST", management_path(repo["kind"], project), repo)
+    for output in ("table", "json", "yaml"):
+        code, out, _ = run(capsys, "get", "sources", "-p", project, "-o", output)
+        assert code == 0 and "example.com/r.git" in out and "hunter2" not in out and "bob" not in out
+    json_request(mgmt, "DELETE", management_path(repo["kind"], project, "web"))
+
+
 def test_delete_asks_for_yes_without_a_terminal(project: str, capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch, mgmt: Any) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))

@@ -74,7 +74,8 @@ def cluster_names(api: ApiClient) -> list[str]:
     return sorted((i.get("metadata") or {}).get("name", "") for i in listed.get("items") or [])
 
 
-def _check_clusters(api: ApiClient, clusters: list[str]) -> None:
+def check_clusters(api: ApiClient, clusters: list[str]) -> None:
+    """Raise ActionError unless every name in ``clusters`` is an attached cluster."""
     known = set(cluster_names(api))
     unknown = [c for c in clusters if c not in known]
     if unknown:
@@ -95,7 +96,7 @@ def create_project(api: ApiClient, name: str, clusters: list[str] | None = None,
     if selector is not None:
         body["spec"]["placement"] = {"clusterSelector": {"matchLabels": dict(selector)}}
     else:
-        _check_clusters(api, clusters or [])
+        check_clusters(api, clusters or [])
     try:
         created = json_request(api, "POST", management_path(names.KIND_PROJECT), body)
     except ApiException as exc:
@@ -168,7 +169,7 @@ def create_secret(api: ApiClient, project: str, name: str, data: dict[str, bytes
     ns = view.namespace
     _ensure_project_namespace(api, view)
     if clusters:
-        _check_clusters(api, clusters)
+        check_clusters(api, clusters)
     body = builders.new_federated_secret(name, ns, data, type_=type_, clusters=clusters)
     try:
         return json_request(api, "POST", management_path(names.KIND_FEDERATED_SECRET, ns), body)

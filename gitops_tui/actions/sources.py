@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,8 +14,9 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui import paths
 from gitops_tui.actions import ActionError
 from gitops_tui.actions.actor import current_actor
-from gitops_tui.actions.resources import check_name, project_namespace
+from gitops_tui.actions.resources import check_clusters, check_name, project_namespace
 from gitops_tui.api import builders, names
+from gitops_tui.api.formats import parse_duration
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
 from gitops_tui.kube.events import EventRecorder
@@ -23,6 +25,9 @@ from gitops_tui.reconciler.status import get_object, load_source, object_path
 
 FK = names.KIND_FEDERATED_KUSTOMIZATION
 FGR = names.KIND_FEDERATED_GIT_REPOSITORY
+#: The git URLs a source may use: http(s)://, ssh://, git://, file://, scp-like user@host:path, or an absolute path.
+_GIT_URL = re.compile(r"^((https?|ssh|git)://[^\s/]+(/\S*)?|file://\S+|[\w.-]+@[\w.-]+:\S+|/\S*)$")
+_URL_PASSWORD = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s]*:[^/@\s]*@")
 
 
 class SourceActionError(ActionError):
@@ -63,7 +68,10 @@ def create_source(api: ApiClient, project: str, name: str, url: str, ref: dict[s
                   prune: bool = True) -> GitOpsSource:
     """Create the FederatedGitRepository and FederatedKustomization of a new source in ``project``."""
     check_name("source", name)
+    _check_source_spec(url, interval)
     namespace = project_namespace(api, project)
+    if clusters:
+        check_clusters(api, clusters)
     if isinstance(ref, str):
         ref = {"branch": ref}
     if secret and get_object(api, names.KIND_FEDERATED_SECRET, namespace, secret) is None:
@@ -83,6 +91,23 @@ def create_source(api: ApiClient, project: str, name: str, url: str, ref: dict[s
                 raise SourceActionError(f"the source {name!r} is not valid (names are lowercase letters, digits and '-')") from None
             raise SourceActionError(f"the management cluster refused the source (HTTP {exc.status})") from None
     return GitOpsSource(created[0], created[1])
+
+
+def _check_source_spec(url: str, interval: str) -> None:
+    """Raise SourceActionError for a URL that is no git URL or holds a password, or a bad interval."""
+    if _URL_PASSWORD.match(url):
+        # The URL itself is never repeated: it holds a secret.
+        raise SourceActionError("the URL holds a password: put the credentials in a secret "
+                                "(create secret --password-stdin) and name it with --secret")
+    if not _GIT_URL.match(url):
+        raise SourceActionError(f"{url!r} is not a git URL: use https://, ssh://, git@host:path, file:// "
+                                "or an absolute path")
+    try:
+        seconds = parse_duration(interval)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise SourceActionError(f"interval {interval!r} is not a positive duration: use a form like 30s, 5m or 1h")
 
 
 def suspend_source(api: ApiClient, project: str, name: str, reason: str, actor: str | None = None) -> GitOpsSource:
