@@ -14,7 +14,7 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.actions import ActionError
 from gitops_tui.api import builders, names
 from gitops_tui.api.project import Project
-from gitops_tui.kube.client import json_request
+from gitops_tui.kube.client import KubeconfigError, json_request, read_kubeconfig
 from gitops_tui.reconciler.context import management_path
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -205,13 +205,9 @@ def _inline(entry: dict[str, Any], base: Path, file_key: str, data_key: str) -> 
 def minify_kubeconfig(path: Path, context: str | None) -> tuple[str, str]:
     """Return (kubeconfig text with only ``context``, files inlined; the server URL)."""
     try:
-        config = yaml.safe_load(path.expanduser().read_text())
-    except OSError:
-        raise ActionError(f"kubeconfig {path} cannot be read") from None
-    except yaml.YAMLError:
-        raise ActionError(f"kubeconfig {path} is not valid YAML") from None
-    if not isinstance(config, dict):
-        raise ActionError(f"kubeconfig {path} is not a kubeconfig")
+        config = read_kubeconfig(path)
+    except KubeconfigError as exc:
+        raise ActionError(str(exc)) from None
     context = context or config.get("current-context")
     contexts = {c.get("name"): c for c in config.get("contexts") or [] if isinstance(c, dict)}
     if not context or context not in contexts:

@@ -63,6 +63,7 @@ def api_client_from_kubeconfig(path: str | Path, context: str | None = None) -> 
     path = Path(path).expanduser()
     if not path.is_file():
         raise KubeconfigError(f"kubeconfig {path} does not exist")
+    read_kubeconfig(path)
     cfg = Configuration()
     try:
         kube_config.load_kube_config(
@@ -71,6 +72,19 @@ def api_client_from_kubeconfig(path: str | Path, context: str | None = None) -> 
     except (ConfigException, yaml.YAMLError, ValueError, KeyError, TypeError) as exc:
         raise KubeconfigError(_config_message(str(path), context, exc)) from None
     return TimeoutApiClient(configuration=_configure(cfg))
+
+
+def read_kubeconfig(path: Path) -> dict[str, Any]:
+    """Return the kubeconfig at ``path`` as a mapping; raise KubeconfigError (never quoting its content)."""
+    try:
+        config = yaml.safe_load(path.expanduser().read_text())
+    except (OSError, UnicodeDecodeError):
+        raise KubeconfigError(f"kubeconfig {path} cannot be read") from None
+    except yaml.YAMLError:
+        raise KubeconfigError(f"kubeconfig {path} is not valid YAML") from None
+    if not isinstance(config, dict):
+        raise KubeconfigError(f"kubeconfig {path} is not a kubeconfig")
+    return config
 
 
 def api_client_from_kubeconfig_text(text: str | bytes, context: str | None = None) -> ApiClient:
