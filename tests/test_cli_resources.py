@@ -171,6 +171,16 @@ def test_get_sources_never_shows_a_password_in_the_url(project: str, capsys: pyt
     json_request(mgmt, "DELETE", management_path(repo["kind"], project, "web"))
 
 
+def test_a_kubeconfig_that_is_no_mapping_is_named_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "kubeconfig"
+    bad.write_text("garbage\n")
+    code, out, err = run(capsys, "--kubeconfig", str(bad), "get", "projects")
+    assert (code, out, err) == (1, "", f"gitops-tui: kubeconfig {bad} is not a kubeconfig\n")
+    bad.write_text("a: [\n")
+    code, _, err = run(capsys, "--kubeconfig", str(bad), "get", "projects")
+    assert (code, err) == (1, f"gitops-tui: kubeconfig {bad} is not valid YAML\n")
+
+
 def test_delete_asks_for_yes_without_a_terminal(project: str, capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch, mgmt: Any) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
