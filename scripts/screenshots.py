@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Make screenshots/*.svg of every pane and dialog from the demo project (a fresh sandbox, never drawn by hand).
 
-Starts a sandbox with the demo in a temporary data directory, lets a real reconciler apply the demo,
-records the management objects, then drives the console over those objects (clock frozen at the
-recording) and saves one SVG per screen. The sandbox is stopped at the end.
+Starts a sandbox with the demo in a temporary data directory, lets a real reconciler apply the demo
+(its plain objects and its Helm release), records the management objects and the Helm releases,
+then suspends the demo source, edits its Deployment on staging with kubectl and records the real
+resume preview (the drift). The console is then driven over the recordings (clock frozen at the
+recording) and saves one SVG per screen. The temporary data directory is shown as the default
+``~/.local/share/gitops-tui``. The sandbox is stopped at the end.
 
 Usage: scripts/screenshots.py [--out screenshots] [--size 120x36]
 """
@@ -12,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,8 +40,11 @@ SCREENS: dict[str, list[str]] = {
     "sources-suspended": ["2", "s", *"incident 7: manual hotfix", "enter"],
     "propagation-suspended": ["2", "s", *"incident 7: manual hotfix", "enter", "3"],
     "dialog-suspend-project": ["1", "S"],
-    "dialog-resume-preview": ["2", "s", *"incident 7", "enter", "r"],
+    "dialog-resume-preview": ["2", "s", *"incident 7: manual hotfix", "enter", "r"],
     "dialog-delete": ["2", "ctrl+d"],
+    "dialog-delete-secret": ["4", "ctrl+d"],
+    "dialog-delete-project": ["1", "ctrl+d"],
+    "view-helm-release": ["5", "enter"],
     "form-new-source": ["2", "n"],
     "form-new-source-errors": ["2", "n", *"Bad_Name", "tab", *"nope", "enter"],
     "form-new-secret": ["4", "n", *"git-token", "tab", "tab", *"bot", "tab", *"hunter2"],
@@ -48,49 +56,86 @@ SCREENS: dict[str, list[str]] = {
 }
 
 
-def record_demo(home: Path) -> tuple[dict, datetime]:
-    """Start the demo sandbox in ``home``, reconcile it, and return its management objects."""
+#: How the temporary data directory appears in the screenshots (the default data directory).
+DISPLAY_HOME = "~/.local/share/gitops-tui"
+#: The suspension reason used for the recorded drift.
+REASON = "incident 7: manual hotfix"
+
+
+def _wait(predicate, what: str, timeout: float = 120.0):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until it returns something true (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def record_demo(home: Path) -> tuple[dict, datetime, dict]:
+    """Start the demo sandbox in ``home``, reconcile it; return its objects, the time and the extras."""
     os.environ["GITOPS_TUI_HOME"] = str(home)
+    from gitops_tui.actions import sources
+    from gitops_tui.helm.cluster_view import collect_placements, project_placements
     from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig, json_request
     from gitops_tui.reconciler.manager import Reconciler
     from gitops_tui.sandbox import manager
-    from gitops_tui.tui.live import WATCHED
+    from gitops_tui.tui.live import WATCHED, format_preview
+    from gitops_tui.views.helm import record_entries
 
     status = manager.up(home=home)
     api = api_client_from_kubeconfig(status.kubeconfig, "management")
     reconciler = Reconciler(api, data_dir=home / "reconciler", identity="gitops-tui-console")
     reconciler.start()
+    connections = ClusterConnections(api)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
+        def applied() -> bool:
             listed = json_request(api, "GET", "/apis/types.kubefed.io/v1beta1/federatedkustomizations")
             items = listed.get("items") or []
             clusters = [c for i in items for c in (i.get("status") or {}).get("clusters") or []]
-            if items and clusters and all(c.get("lastAppliedRevision") for c in clusters):
-                break
-            time.sleep(0.5)
+            return bool(items and clusters and all(c.get("lastAppliedRevision") for c in clusters))
+
+        _wait(applied, "the demo to be applied", timeout=240)
         objects = {key: json_request(api, "GET", path).get("items") or [] for key, path in WATCHED}
-        connections = ClusterConnections(api)
         objects["versions"] = [
             {"metadata": {"name": c["metadata"]["name"]},
              "version": json_request(connections.api_client(c["metadata"]["name"]), "GET", "/version")["gitVersion"]}
             for c in objects["clusters"]
         ]
-        connections.close()
+        placements = project_placements(objects["projects"], objects["clusters"])
+        view = _wait(lambda: (lambda v: v if v.rows and len(v.rows[0].clusters) == 3 else None)(
+            collect_placements(connections, placements)), "the demo Helm release on every cluster")
+        releases = record_entries(r for records in view.records.values() for r in records)
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+
+        # A real drift: suspend the source, scale its Deployment by hand on staging, record the resume preview.
+        sources.suspend_source(api, "demo", "podinfo", REASON, actor="alice")
+        subprocess.run(["kubectl", "--kubeconfig", str(status.kubeconfig), "--context", "staging", "-n", "demo",
+                        "scale", "deployment", "podinfo", "--replicas=5"], check=True, capture_output=True, timeout=60)
+        preview = _wait(lambda: format_preview(sources.preview_resume(api, "demo", "podinfo", home / "reconciler")),
+                        "the resume preview to show the kubectl change", timeout=60)
     finally:
+        connections.close()
         reconciler.stop()
         manager.down(home=home)
-    return objects, datetime.now(timezone.utc).replace(microsecond=0)
+    return objects, now, {"helmReleases": releases, "resumePreviews": {"demo/podinfo": preview}}
 
 
-async def shoot(objects: dict, now: datetime, out: Path, size: tuple[int, int]) -> None:
+def display_paths(data: object, home: Path) -> object:
+    """Replace the temporary data directory in every recorded string with the default one."""
+    return json.loads(json.dumps(data).replace(str(home), DISPLAY_HOME))
+
+
+async def shoot(objects: dict, now: datetime, extras: dict, out: Path, size: tuple[int, int]) -> None:
     """Drive the console over the recorded objects and save one SVG per screen."""
     from gitops_tui.themes import builtin_dir
     from gitops_tui.tui.app import GitOpsApp
     from gitops_tui.views.static import StaticBackend
 
     for name, keys in SCREENS.items():
-        backend = StaticBackend(objects, context="sandbox/management", identity="gitops-tui-console", now=now)
+        backend = StaticBackend(objects, context="sandbox/management", identity="gitops-tui-console", now=now,
+                                extras=extras)
         app = GitOpsApp(backend, theme="gitops-dark", live=False, remember_theme=False, theme_dirs=(builtin_dir(),))
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
@@ -113,10 +158,12 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gitops-tui-shots-") as home:
-        objects, now = record_demo(Path(home))
-    for event in objects.get("events", []):
-        event.get("metadata", {}).pop("managedFields", None)
-    asyncio.run(shoot(objects, now, out, (width, height)))
+        objects, now, extras = record_demo(Path(home))
+        objects, extras = display_paths((objects, extras), Path(home))
+    for items in objects.values():
+        for obj in items:
+            obj.get("metadata", {}).pop("managedFields", None)
+    asyncio.run(shoot(objects, now, extras, out, (width, height)))
     return 0
 
 

@@ -41,7 +41,7 @@ def _conditions(obj: dict[str, Any] | None) -> list[str]:
     for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
         lines.append(
             f"  {cond.get('type', ''):<12} {cond.get('status', ''):<7} {cond.get('reason', '')}"
-            f"  {cond.get('message', '')}".rstrip()
+            f"  {g.shorten_digests(cond.get('message', ''))}".rstrip()
         )
     return lines or ["  (none)"]
 

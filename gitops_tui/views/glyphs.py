@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+_DIGEST = re.compile(r"@sha1:([0-9a-f]{7})[0-9a-f]{5,33}\b")
+
 READY = "ready"
 FAILING = "failing"
 PROGRESS = "progress"
@@ -49,3 +53,8 @@ def short_revision(revision: str | None) -> str:
         return revision[:12] if len(revision) > 20 else revision
     _, _, sha = digest.rpartition(":")
     return f"{ref}@{sha[:7]}"
+
+
+def shorten_digests(text: str) -> str:
+    """Shorten every ``REF@sha1:<40 hex>`` in a message to ``REF@abc1234`` (tables stay narrow)."""
+    return _DIGEST.sub(r"@\1", text)

@@ -32,6 +32,37 @@ class Table:
     columns: tuple[str, ...]
     rows: list[Row]
     empty: str = "Nothing here yet."
+    flexible: dict[str, str] = field(default_factory=dict)
+    """Columns that may be shortened to fit the pane: name -> which end to keep ("head" or "tail")."""
+
+
+def fit_widths(table: Table, available: int, minimum: int = 14) -> dict[int, int]:
+    """Return column index -> maximum width so the table fits ``available`` cells (flexible columns shrink)."""
+    widths = [len(c) for c in table.columns]
+    for row in table.rows:
+        for index, cell in enumerate(row.cells[: len(widths)]):
+            widths[index] = max(widths[index], len(cell))
+    excess = sum(widths) - available
+    caps: dict[int, int] = {}
+    flexible = sorted((i for i, c in enumerate(table.columns) if c in table.flexible), key=lambda i: -widths[i])
+    while excess > 0 and flexible:
+        index = max(flexible, key=lambda i: caps.get(i, widths[i]))
+        current = caps.get(index, widths[index])
+        floor = max(minimum, len(table.columns[index]))
+        if current <= floor:
+            flexible.remove(index)
+            continue
+        cut = min(excess, current - floor, max(1, (current - floor + 1) // 2))
+        caps[index] = current - cut
+        excess -= cut
+    return caps
+
+
+def clip(text: str, width: int, keep: str) -> str:
+    """Shorten ``text`` to ``width`` with an ellipsis, keeping its head or its tail."""
+    if len(text) <= width:
+        return text
+    return "…" + text[-(width - 1):] if keep == "tail" else text[: width - 1] + "…"
 
 
 def suspension_text(suspension: model.Suspension | None, now: datetime) -> str:
@@ -48,7 +79,7 @@ def sources_table(state: ManagementState, now: datetime) -> Table:
     """The GitOps Sources pane."""
     rows = []
     for s in model.sources(state):
-        note = suspension_text(s.suspension, now) if s.suspension else s.message
+        note = suspension_text(s.suspension, now) if s.suspension else g.shorten_digests(s.message)
         rows.append(
             Row(
                 key=s.key,
@@ -66,7 +97,7 @@ def sources_table(state: ManagementState, now: datetime) -> Table:
             )
         )
     columns = ("Status", "Source", "Project", "Revision", "Clusters", "Message", "URL")
-    return Table(columns, rows, "No GitOps source yet. Press n to create one.")
+    return Table(columns, rows, "No GitOps source yet. Press n to create one.", {"Message": "head", "URL": "tail"})
 
 
 def all_clusters(state: ManagementState) -> list[str]:
@@ -143,7 +174,8 @@ def clusters_table(state: ManagementState, now: datetime) -> Table:
                 tags={"cluster": name},
             )
         )
-    return Table(("Status", "Cluster", "Endpoint", "Version", "Message"), rows, "No cluster registered.")
+    return Table(("Status", "Cluster", "Endpoint", "Version", "Message"), rows, "No cluster registered.",
+                 {"Message": "head"})
 
 
 def projects_table(state: ManagementState, now: datetime) -> Table:
@@ -215,7 +247,7 @@ def event_row(event: dict[str, Any]) -> Row:
             involved.get("name", ""),
             cluster or "-",
             event.get("reason", ""),
-            (event.get("message") or "").replace("\n", " "),
+            g.shorten_digests((event.get("message") or "").replace("\n", " ")),
         ),
         status=g.FAILING if warning else g.NONE,
         tags={"source": involved.get("name", ""), "cluster": cluster, "project": meta.get("namespace", "")},
@@ -225,7 +257,7 @@ def event_row(event: dict[str, Any]) -> Row:
 def events_table(state: ManagementState, now: datetime) -> Table:
     """The Events stream, newest last."""
     rows = [event_row(e) for e in state.items("events")]
-    return Table(("Time", "Type", "Source", "Cluster", "Reason", "Message"), rows, "No event yet.")
+    return Table(("Time", "Type", "Source", "Cluster", "Reason", "Message"), rows, "No event yet.", {"Message": "head"})
 
 
 def _counts(sources: list[model.SourceView]) -> dict[str, int]:

@@ -162,14 +162,14 @@ class MainScreen(Flows, Screen):
         variables = self.app.theme_variables
         if source is None:
             row = self.pane.table_rows.get(self.pane.selected_key() or "")
-            return Text(" ".join(row.cells[:4]) if row else "", no_wrap=True, overflow="ellipsis")
+            return Text(" ".join(c for c in row.cells if c) if row else "", no_wrap=True, overflow="ellipsis")
         if source.suspension:
             text = Text(f"{g.glyph(g.SUSPENDED)} {source.name} suspended {suspension_text(source.suspension, self.app.backend.now())}",
                         style=status_style(g.SUSPENDED, variables), no_wrap=True, overflow="ellipsis")
         else:
             text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f"{g.glyph(source.status)} {source.name} ", style=status_style(source.status, variables))
-            text.append(f"{source.url} {source.ref} {source.path} {source.message}")
+            text.append(f"{source.url} {source.ref} {source.path} {g.shorten_digests(source.message)}")
         return text
 
     def selected_source(self) -> model.SourceView | None:

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 
 from gitops_tui.tui.theming import status_style
 from gitops_tui.views import glyphs as g
-from gitops_tui.views.rows import Row, Table, matches
+from gitops_tui.views.rows import Row, Table, clip, fit_widths, matches
 from gitops_tui.views.state import ManagementState
 
 TableBuilder = Callable[[ManagementState, datetime], Table]
@@ -58,6 +58,8 @@ class ResourcePane(Vertical):
         self._seen: dict[str, int] = {}
         self._columns: tuple[str, ...] = ()
         self._keys: list[str] = []
+        self._caps: dict[int, int] = {}
+        self._keep: dict[int, str] = {}
         self.table_rows: dict[str, Row] = {}
 
     def compose(self) -> ComposeResult:
@@ -95,6 +97,9 @@ class ResourcePane(Vertical):
         self.table_rows = {r.key: r for r in rows}
         table = self.table
         keys = [r.key for r in rows]
+        caps = self._fit(built, rows)
+        if caps != self._caps:  # column caps moved: the table must measure its columns again
+            self._caps, self._columns = caps, ()
         if built.columns == self._columns and keys[: len(self._keys)] == self._keys and self.object_kind == "event":
             for row in rows[len(self._keys):]:
                 table.add_row(*self._styled(row), key=row.key)
@@ -126,10 +131,27 @@ class ResourcePane(Vertical):
             empty.update(f"No match for filter: {self.query_text}" if self.query_text else built.empty)
         self.set_class(not rows, "-empty")
 
+    def _fit(self, built: Table, rows: list[Row]) -> dict[int, int]:
+        """Column caps so the table fits the pane's width (only the table's flexible columns shrink)."""
+        self._keep = {i: built.flexible[c] for i, c in enumerate(built.columns) if c in built.flexible}
+        width = self.size.width or self.app.size.width
+        if not self._keep or width <= 0:
+            return {}
+        padding = 2 * self.table.cell_padding * len(built.columns)
+        return fit_widths(Table(built.columns, rows, built.empty, built.flexible), width - padding - 2)
+
+    def on_resize(self) -> None:
+        """Fit the columns again to the new width."""
+        backend = getattr(self.app, "backend", None)
+        if backend is not None and self._keep:
+            self.refresh_from(backend.state, backend.now(), force=True)
+
     def _styled(self, row: Row) -> list[Text]:
         variables = self.app.theme_variables
         cells = []
         for index, value in enumerate(row.cells):
+            if index in self._caps:
+                value = clip(value, self._caps[index], self._keep.get(index, "head"))
             status = row.statuses[index] if row.statuses else (row.status if index == 0 else g.NONE)
             if row.status == g.SUSPENDED and not row.statuses:
                 status = g.SUSPENDED
