@@ -117,3 +117,18 @@ def test_helm_rows_one_per_version_with_unique_keys_and_differences_marked() -> 
     finally:
         backend.close()
     assert helm.helm_rows(backend.state) == []
+
+
+def test_flexible_columns_shrink_to_fit_and_keep_the_right_end() -> None:
+    """Messages keep their head, URLs their tail; fixed columns never shrink; digests are shortened."""
+    table = rows.Table(("Name", "Message", "URL"),
+                       [rows.Row("a", ("podinfo", "m" * 60, "https://example.com/team/podinfo.git"))],
+                       flexible={"Message": "head", "URL": "tail"})
+    caps = rows.fit_widths(table, 60)
+    assert 0 not in caps and sum([7, caps.get(1, 60), caps.get(2, 36)]) <= 60
+    clipped = rows.clip("https://example.com/team/podinfo.git", 16, "tail")
+    assert clipped.startswith("…") and clipped.endswith("/podinfo.git") and len(clipped) == 16
+    assert rows.clip("applied revision main", 10, "head") == "applied r…"
+    assert rows.fit_widths(table, 200) == {}
+    text = "applied revision main@sha1:93c45e007411b0a135f7098873b35e7f1f0c6ec9 to dev"
+    assert glyphs.shorten_digests(text) == "applied revision main@93c45e0 to dev"
