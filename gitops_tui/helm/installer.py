@@ -19,7 +19,7 @@ from gitops_tui.helm import storage
 from gitops_tui.helm.charts import chart_spec, load_from_git, load_from_repository
 from gitops_tui.helm.errors import ARTIFACT_FAILED, INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
 from gitops_tui.helm.render import RenderedRelease, release_record, render_release
-from gitops_tui.helm.values import compose_values
+from gitops_tui.helm.values import compose_values, scrub_values
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
 
 log = logging.getLogger(__name__)
@@ -151,10 +151,21 @@ def prepare(
         in_revision = _from_revision(manifests, kind, namespace, name)
         return in_revision if in_revision is not None else get_object(dynamic, "v1", kind, name, namespace)
 
+    secrets: list[str] = []
     try:
-        values = compose_values(helm_release, project_ns, read)
+        values = compose_values(helm_release, project_ns, read, secrets)
     except HelmReleaseFailed as exc:
         raise HelmReleaseFailed(reason, exc.message) from exc
+    try:
+        return _check_and_dry_run(dynamic, helm_release, target, chart, values, previous, reason)
+    except HelmReleaseFailed as exc:
+        # Helm's schema messages and the cluster's answers may quote a value that came from a Secret.
+        raise HelmReleaseFailed(exc.reason, scrub_values(exc.message, secrets)) from None
+
+
+def _check_and_dry_run(dynamic: DynamicClient, helm_release: dict[str, Any], target: ReleaseTarget, chart: helm.Chart,
+                       values: dict[str, Any], previous: dict[str, Any] | None, reason: str) -> PreparedRelease:
+    """Render with ``values``, check every object stays namespaced in the target namespace, dry-run apply."""
     revision = int(previous["version"]) + 1 if previous else 1
     rendered = render_release(
         chart, values, release_name=target.name, namespace=target.namespace, revision=revision, failure_reason=reason

@@ -35,6 +35,13 @@ def _is_hook(obj: dict[str, Any]) -> bool:
     return "helm.sh/hook" in annotations
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """The parser's problem and place, without the snippet of the text it quotes (it may hold a value)."""
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else problem
+
+
 def render_release(
     chart: helm.Chart,
     values: dict[str, Any],
@@ -68,7 +75,7 @@ def render_release(
         try:
             docs = [d for d in yaml.safe_load_all(text) if d]
         except yaml.YAMLError as exc:
-            raise HelmReleaseFailed(failure_reason, f"{template}: rendered YAML is invalid: {exc}") from None
+            raise HelmReleaseFailed(failure_reason, f"{template}: rendered YAML is invalid: {yaml_problem(exc)}") from None
         kept = [d for d in docs if isinstance(d, dict) and not _is_hook(d)]
         for doc in kept:
             if not doc.get("apiVersion") or not doc.get("kind") or not (doc.get("metadata") or {}).get("name"):

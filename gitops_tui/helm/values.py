@@ -54,14 +54,41 @@ def _read_reference(ref: dict[str, Any], namespace: str, read: ObjectReader) -> 
     return text
 
 
-def compose_values(helm_release: dict[str, Any], namespace: str, read: ObjectReader) -> dict[str, Any]:
-    """Return the user-supplied values of a HelmRelease, as helm-controller composes them."""
+#: Secret values shorter than this are not scrubbed from messages (they would blank common words).
+MIN_SCRUBBED = 4
+
+
+def _scalars(value: Any) -> list[str]:
+    """Every scalar of a loaded YAML document, as text."""
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _scalars(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _scalars(item)]
+    return [] if value is None or isinstance(value, bool) else [str(value)]
+
+
+def scrub_values(text: str, secrets: list[str]) -> str:
+    """Replace every secret value in ``text`` by ``***`` (longest first)."""
+    for word in sorted({w for w in secrets if len(w) >= MIN_SCRUBBED}, key=len, reverse=True):
+        text = text.replace(word, "***")
+    return text
+
+
+def compose_values(helm_release: dict[str, Any], namespace: str, read: ObjectReader,
+                   secrets: list[str] | None = None) -> dict[str, Any]:
+    """Return the user-supplied values of a HelmRelease, as helm-controller composes them.
+
+    Every value taken from a Secret is appended to ``secrets`` (when given), to scrub later messages.
+    """
     spec = helm_release.get("spec") or {}
     values: dict[str, Any] = {}
     for ref in spec.get("valuesFrom") or []:
         text = _read_reference(ref, namespace, read)
         if text is None:
             continue
+        from_secret = ref.get("kind") == "Secret"
+        if from_secret and secrets is not None:
+            secrets.append(text.strip())
         where = f"{ref.get('kind')} '{namespace}/{ref.get('name')}'"
         if ref.get("targetPath"):
             _set_path(values, ref["targetPath"], text.strip())
@@ -70,9 +97,11 @@ def compose_values(helm_release: dict[str, Any], namespace: str, read: ObjectRea
             loaded = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             # A Secret's parser error would quote its content: name the place only.
-            detail = "" if ref.get("kind") == "Secret" else f": {exc}"
+            detail = "" if from_secret else f": {exc}"
             raise HelmReleaseFailed(VALUES_FAILED, f"values in {where} are not valid YAML{detail}") from None
         if not isinstance(loaded, dict):
             raise HelmReleaseFailed(VALUES_FAILED, f"values in {where} are not a YAML map")
+        if from_secret and secrets is not None:
+            secrets.extend(_scalars(loaded))
         values = deep_merge(values, loaded)
     return deep_merge(values, spec.get("values") or {})

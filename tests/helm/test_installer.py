@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import helm_python as helm
@@ -131,6 +132,28 @@ def test_values_from_configmap_and_secret(cluster, checkout: Path, kubectl) -> N
     stored = base64.b64decode(secrets[0]["data"]["release"])
     assert b"from-secret" not in stored, "stored values are compressed, never plain text"
     uninstall(cluster, hr)
+
+
+def test_failure_messages_never_quote_a_value_from_a_secret(cluster, checkout: Path, kubectl) -> None:
+    chart = checkout / "charts" / "web"
+    schema = yaml.safe_load((chart / "values.schema.json").read_text())
+    schema["properties"]["greeting"]["pattern"] = "^[a-z]+$"
+    (chart / "values.schema.json").write_text(json.dumps(schema))
+    kubectl("-n", NAMESPACE, "create", "secret", "generic", "leak-values", "--from-literal=values.yaml=greeting: Hunter2-Secret\n")
+    hr = _helm_release(releaseName="leaky", valuesFrom=[{"kind": "Secret", "name": "leak-values"}])
+    with pytest.raises(HelmReleaseFailed) as caught:
+        prepare(cluster, hr, checkout=checkout, manifests=[hr], cache_dir=checkout / ".cache")
+    assert "does not match pattern" in caught.value.message and "Hunter2-Secret" not in caught.value.message
+
+    (chart / "templates" / "unquoted.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-raw\ndata:\n  word: {{ .Values.word }}\n")
+    kubectl("-n", NAMESPACE, "create", "secret", "generic", "leak-word", "--from-literal=word=Hunter2: leaked: x")
+    hr = _helm_release(releaseName="leaky", valuesFrom=[{"kind": "Secret", "name": "leak-word", "valuesKey": "word",
+                                                          "targetPath": "word"}])
+    with pytest.raises(HelmReleaseFailed) as caught:
+        prepare(cluster, hr, checkout=checkout, manifests=[hr], cache_dir=checkout / ".cache")
+    assert "rendered YAML is invalid" in caught.value.message and "Hunter2" not in caught.value.message
+    assert stored_releases(cluster, NAMESPACE, "leaky") == []
 
 
 def test_uninstall_of_a_removed_helmrelease_records_uninstall_succeeded(cluster, checkout: Path) -> None:
