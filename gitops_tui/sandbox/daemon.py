@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from gitops_tui.sandbox.manager import MANAGEMENT, OWNER_PID_ENV, Layout, pid_alive
+from gitops_tui.sandbox.layout import MANAGEMENT, OWNER_PID_ENV, Layout, pid_alive
 
 log = logging.getLogger("gitops_tui.sandbox.daemon")
 

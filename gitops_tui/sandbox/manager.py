@@ -2,40 +2,30 @@
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import json
 import logging
 import os
 import secrets
 import signal
-import ssl
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops_tui import paths
+from gitops_tui.sandbox.layout import (DAEMON_MODULE, MANAGEMENT, OWNER_PID_ENV, Layout, SandboxError, all_answer,
+                                       answers_within, children, cluster_answers, cluster_url, is_our_daemon, locked,
+                                       pid_alive, reap, ssl_context)
+
+__all__ = ["DAEMON_MODULE", "DEFAULT_CLUSTERS", "MANAGEMENT", "NO_DEMO_ENV", "OWNER_PID_ENV", "ClusterStatus",
+           "Layout", "SandboxError", "SandboxStatus", "down", "kubeconfig", "pid_alive", "status", "up"]
 
 log = logging.getLogger(__name__)
 
-MANAGEMENT = "management"
 DEFAULT_CLUSTERS: tuple[str, ...] = ("dev", "staging", "prod")
-DAEMON_MODULE = "gitops_tui.sandbox.daemon"
-#: Set to a pid: the daemon exits when that process is gone (the test suite uses it).
-OWNER_PID_ENV = "GITOPS_TUI_SANDBOX_OWNER_PID"
 NO_DEMO_ENV = "GITOPS_TUI_NO_DEMO"
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
-
-
-class SandboxError(Exception):
-    """The sandbox could not be started, stopped or read; the message is safe to show."""
 
 
 @dataclass(frozen=True)
@@ -69,151 +59,6 @@ class SandboxStatus:
         }
 
 
-class Layout:
-    """The files of one sandbox under a data directory."""
-
-    def __init__(self, home: Path | None = None) -> None:
-        self.home = (Path(home) if home is not None else paths.data_dir()).expanduser().absolute()
-        self.dir = self.home / "sandbox"
-        self.kubeconfig = self.dir / "kubeconfig"
-        self.tls_dir = self.dir / "tls"
-        self.clusters_dir = self.dir / "clusters"
-        self.state = self.dir / "state.json"
-        self.log = self.dir / "daemon.log"
-        self.lock = self.dir / "lock"
-
-    def db_path(self, cluster: str) -> Path:
-        """Return the SQLite file of a cluster."""
-        return self.clusters_dir / f"{cluster}.db"
-
-    def load_state(self) -> dict[str, Any]:
-        """Return state.json's content (empty when missing or unreadable)."""
-        try:
-            data = json.loads(self.state.read_text())
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def save_state(self, state: dict[str, Any]) -> None:
-        """Write state.json atomically with mode 0600."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state.with_name(f".state.json.tmp{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(state, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.state)
-
-
-# -- process checks --------------------------------------------------------------------------
-
-_children: dict[int, subprocess.Popen] = {}
-
-
-def _reap(pid: int) -> None:
-    proc = _children.get(pid)
-    if proc is not None and proc.poll() is not None:
-        _children.pop(pid, None)
-
-
-def pid_alive(pid: int) -> bool:
-    """True when `pid` is a running (not zombie) process."""
-    _reap(pid)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def is_our_daemon(pid: int | None, layout: Layout) -> bool:
-    """True when `pid` is alive and is the sandbox daemon of this data directory."""
-    if not pid or not pid_alive(pid):
-        return False
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    args = [a.decode(errors="replace") for a in argv]
-    return DAEMON_MODULE in args and str(layout.dir) in args
-
-
-@contextmanager
-def _locked(layout: Layout, timeout: float = 120.0) -> Iterator[None]:
-    """Hold the sandbox lock file so two commands never start or stop the daemon at once."""
-    layout.dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(layout.dir, 0o700)
-    handle = open(layout.lock, "a+")  # noqa: SIM115 - closed in finally
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                    raise SandboxError("another sandbox command holds the lock; try again") from None
-                time.sleep(0.1)
-        yield
-    finally:
-        handle.close()
-
-
-# -- health ----------------------------------------------------------------------------------
-
-
-def _ssl_context(layout: Layout) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(layout.tls_dir / "ca.crt"))
-
-
-def cluster_answers(url: str, token: str, context: ssl.SSLContext, timeout: float = 2.0) -> bool:
-    """True when the cluster at `url` answers /readyz (or /version) with 200."""
-    for path in ("/readyz", "/version"):
-        request = urllib.request.Request(url + path, headers={"Authorization": f"Bearer {token}"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:  # noqa: S310
-                if resp.status == 200:
-                    return True
-        except urllib.error.HTTPError as exc:
-            if exc.code != 404:
-                return False
-        except (OSError, ValueError):
-            return False
-    return False
-
-
-def _url(port: int) -> str:
-    return f"https://127.0.0.1:{port}"
-
-
-def _all_answer(layout: Layout, state: dict[str, Any]) -> bool:
-    clusters = state.get("clusters") or {}
-    if not clusters:
-        return False
-    context = _ssl_context(layout)
-    return all(
-        c.get("port") and cluster_answers(_url(c["port"]), c["token"], context) for c in clusters.values()
-    )
-
-
-def _answers_within(layout: Layout, state: dict[str, Any], timeout: float) -> bool:
-    """True when every cluster answers within `timeout` seconds (a busy daemon gets a chance)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if _all_answer(layout, state):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-
-
 # -- commands --------------------------------------------------------------------------------
 
 
@@ -239,7 +84,7 @@ def _write_kubeconfig(layout: Layout, state: dict[str, Any]) -> None:
     from gitops_tui.sandbox.kubeconfig import KubeconfigEntry, write_kubeconfig
 
     entries = [
-        KubeconfigEntry(context=name, server=_url(state["clusters"][name]["port"]),
+        KubeconfigEntry(context=name, server=cluster_url(state["clusters"][name]["port"]),
                         token=state["clusters"][name]["token"])
         for name in _ordered(state)
     ]
@@ -260,7 +105,7 @@ def _spawn(layout: Layout) -> subprocess.Popen:
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             start_new_session=True, close_fds=True, env=env, cwd=str(layout.dir),
         )
-    _children[proc.pid] = proc
+    children[proc.pid] = proc
     return proc
 
 
@@ -279,7 +124,7 @@ def _wait_ready(layout: Layout, proc: subprocess.Popen, timeout: float) -> dict[
             raise SandboxError(f"the sandbox daemon exited at start (code {proc.returncode}); "
                                f"see {layout.log}: {_log_tail(layout)}")
         state = layout.load_state()
-        if state.get("pid") == proc.pid and _all_answer(layout, state):
+        if state.get("pid") == proc.pid and all_answer(layout, state):
             return state
         time.sleep(0.1)
     _terminate(proc.pid, 5.0)
@@ -296,7 +141,7 @@ def up(
     layout = Layout(home)
     if os.environ.get(NO_DEMO_ENV, "") not in ("", "0"):
         seed_demo = False
-    with _locked(layout):
+    with locked(layout):
         from gitops_tui.sandbox.tls import ensure_tls
 
         ensure_tls(layout.tls_dir)
@@ -309,7 +154,7 @@ def up(
             if clusters and sorted(names) != sorted(running):
                 raise SandboxError(f"the sandbox is running with clusters {','.join(running)}; "
                                    "run 'gitops-tui sandbox down' first to change them")
-            if _answers_within(layout, state, 5.0):
+            if answers_within(layout, state, 5.0):
                 already = True
             else:
                 log.warning("sandbox daemon %s does not answer; restarting it", pid)
@@ -344,7 +189,7 @@ def _register_and_seed(layout: Layout, state: dict[str, Any], seed_demo: bool) -
     from gitops_tui.sandbox import seed
 
     workload = [n for n in _ordered(state) if n != MANAGEMENT]
-    access = [seed.ClusterAccess(n, _url(state["clusters"][n]["port"]), state["clusters"][n]["token"])
+    access = [seed.ClusterAccess(n, cluster_url(state["clusters"][n]["port"]), state["clusters"][n]["token"])
               for n in workload]
     ca = layout.tls_dir / "ca.crt"
     try:
@@ -375,7 +220,7 @@ def _terminate(pid: int, timeout: float) -> None:
         if not pid_alive(pid):
             break
         log.warning("sandbox daemon %s ignored SIGTERM; killing it", pid)
-    _reap(pid)
+    reap(pid)
 
 
 def down(home: Path | None = None, timeout: float = 15.0) -> bool:
@@ -383,7 +228,7 @@ def down(home: Path | None = None, timeout: float = 15.0) -> bool:
     layout = Layout(home)
     if not layout.dir.exists():
         return False
-    with _locked(layout):
+    with locked(layout):
         state = layout.load_state()
         pid = state.get("pid")
         running = is_our_daemon(pid, layout)
@@ -404,10 +249,10 @@ def status(home: Path | None = None) -> SandboxStatus:
     running = is_our_daemon(pid, layout)
     result = SandboxStatus(home=layout.home, running=running, pid=pid if running else None,
                            kubeconfig=layout.kubeconfig)
-    context = _ssl_context(layout) if running else None
+    context = ssl_context(layout) if running else None
     for name in _ordered(state):
         c = state["clusters"][name]
-        url = _url(c["port"]) if c.get("port") else ""
+        url = cluster_url(c["port"]) if c.get("port") else ""
         alive = bool(running and url and context and cluster_answers(url, c["token"], context))
         result.clusters.append(ClusterStatus(name=name, url=url, up=alive))
     return result
