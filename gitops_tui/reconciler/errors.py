@@ -66,7 +66,14 @@ class TenancyViolation(ReconcileError):
     reason = "TenancyViolation"
 
 
-class HealthCheckFailed(ReconcileError):
-    """Applied objects did not become ready in time, or failed."""
+class Stopped(Exception):
+    """The source was suspended or deleted, or leadership was lost, before a write: nothing more is written."""
 
-    reason = "HealthCheckFailed"
+
+class ObjectFailure(Exception):
+    """One object of a revision could not be applied, pruned or validated; the message names it."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message

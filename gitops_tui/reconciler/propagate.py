@@ -14,8 +14,14 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, existing_names, get_object, resolver_for
+from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, existing_names, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, describe, entries, parse_entries, ref_of, stale
+from gitops_tui.reconciler.errors import ObjectFailure, Stopped
+from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
+
+__all__ = ["ApplyOptions", "ApplyReport", "ClusterWork", "ObjectFailure", "Stopped", "WriteRecord", "add_write_hook",
+           "apply_objects", "apply_order", "apply_revision", "listing", "propagate_cluster", "prune_objects",
+           "validate_for_cluster", "withdraw_cluster"]
 
 log = logging.getLogger(__name__)
 
@@ -71,19 +77,6 @@ def _notify(record: WriteRecord) -> None:
             hook(record)
         except Exception:  # noqa: BLE001 - an observer never breaks an apply
             log.exception("write hook failed")
-
-
-class Stopped(Exception):
-    """The source was suspended or deleted, or leadership was lost, before a write: nothing more is written."""
-
-
-class ObjectFailure(Exception):
-    """One object of a revision could not be applied, pruned or validated; the message names it."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 @dataclass
@@ -253,59 +246,6 @@ def apply_revision(
         report.pruned = prune_objects(cluster, dynamic, removed, stop)
     report.inventory = desired
     return report
-
-
-def _health_of(obj: dict | None) -> tuple[bool, bool, str]:
-    """Return (healthy, failed, message) for a live object through the reconciler's kstatus rules."""
-    from gitops_tui.reconciler.health import health
-
-    result = health(obj)
-    return result.current, result.failed, result.message
-
-
-def wait_healthy(
-    cluster: str,
-    dynamic: DynamicClient,
-    refs: list[ObjectRef],
-    timeout: float,
-    stop: Callable[[], bool],
-    poll: float = 0.5,
-) -> None:
-    """Wait until every ref is healthy; raise ObjectFailure naming the first unhealthy one at ``timeout``."""
-    deadline = time.monotonic() + timeout
-    pending = list(refs)
-    why = ""
-    while pending:
-        if stop():
-            raise Stopped(f"stopped while waiting for health on {cluster}")
-        still = []
-        for ref in pending:
-            live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
-            healthy, failed, message = _health_of(live)
-            if failed:
-                raise ObjectFailure("HealthCheckFailed", f"{describe(ref)} on {cluster} failed: {message}")
-            if not healthy:
-                still.append(ref)
-                why = f"{describe(ref)}: {message or 'not ready'}"
-        pending = still
-        if not pending:
-            return
-        if time.monotonic() >= deadline:
-            raise ObjectFailure("HealthCheckFailed", f"on {cluster}, timed out after {timeout:g}s waiting for health: {why}")
-        time.sleep(poll)
-
-
-def health_targets(manifests: list[dict], wait: bool, health_checks: list[dict[str, Any]], namespace: str) -> list[ObjectRef]:
-    """Return the refs to wait for: every applied object when ``wait``, else the listed healthChecks."""
-    if wait:
-        return [ref_of(obj) for obj in manifests]
-    refs = []
-    for check in health_checks:
-        api_version = str(check.get("apiVersion") or "v1")
-        group, _, version = api_version.rpartition("/")
-        refs.append(ObjectRef(str(check.get("namespace") or namespace), str(check.get("name", "")),
-                              group, str(check.get("kind", "")), version))
-    return refs
 
 
 def _stamp(now: datetime) -> str:
