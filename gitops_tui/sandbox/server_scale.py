@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from gitops_tui.sandbox.catalog import ResourceType
+from gitops_tui.sandbox.fieldsets import copy_json
 from gitops_tui.sandbox.patch import PatchError, json_patch, merge_patch
 from gitops_tui.sandbox.server_common import ApiRequest, Response, manager_name, meta
 from gitops_tui.sandbox.server_errors import ApiError, bad_request, stale
@@ -47,9 +47,9 @@ class ScaleOps:
                 body = decode_body(req.body, "application/json", want_list=ctype == "application/json-patch+json")
                 try:
                     if ctype == "application/json-patch+json":
-                        wanted = json_patch(copy.deepcopy(current), body)
+                        wanted = json_patch(current, body)
                     elif ctype in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
-                        wanted = merge_patch(copy.deepcopy(current), body)
+                        wanted = merge_patch(current, body)
                     else:
                         raise ApiError(415, f"unsupported patch type {ctype!r} for scale", "UnsupportedMediaType")
                 except PatchError as exc:
@@ -62,7 +62,7 @@ class ScaleOps:
             replicas = (wanted.get("spec") or {}).get("replicas")
             if not isinstance(replicas, int) or replicas < 0:
                 raise bad_request("spec.replicas must be a non-negative integer")
-            new = copy.deepcopy(live)
+            new = copy_json(live)
             new.setdefault("spec", {})["replicas"] = replicas
             new = self._finalize(rt, live, new, "")
             new = self._record_scale(rt, live, new, manager_name(req))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import random
 import uuid
 from typing import Any
 
 from gitops_tui.sandbox import fieldmanager, validation
 from gitops_tui.sandbox.catalog import ResourceType
+from gitops_tui.sandbox.fieldsets import copy_json
 from gitops_tui.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from gitops_tui.sandbox.server_common import (
     ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of, storage_key,
@@ -178,11 +178,11 @@ class WriteOps:
         self, rt: ResourceType, live: dict[str, Any], new: dict[str, Any], subresource: str
     ) -> dict[str, Any]:
         """Return ``new`` with server-owned fields from ``live`` and the status/spec split applied."""
-        new = copy.deepcopy(new)
+        new = copy_json(new)
         new["apiVersion"], new["kind"] = rt.group_version, rt.kind
         live_meta = live.get("metadata") or {}
         if subresource == "status":
-            result = copy.deepcopy(live)
+            result = copy_json(live)
             if "status" in new:
                 result["status"] = new["status"]
             else:
@@ -193,12 +193,12 @@ class WriteOps:
             m = meta(new)
             for key in (*_SERVER_OWNED, "name", "namespace"):
                 if key in live_meta:
-                    m[key] = copy.deepcopy(live_meta[key])
+                    m[key] = copy_json(live_meta[key])
                 else:
                     m.pop(key, None)
             if "status" in rt.subresources:
                 if "status" in live:
-                    new["status"] = copy.deepcopy(live["status"])
+                    new["status"] = copy_json(live["status"])
                 else:
                     new.pop("status", None)
         m = meta(new)
@@ -260,11 +260,11 @@ class WriteOps:
             live = self._live(rt, route)
             try:
                 if ctype == "application/json-patch+json":
-                    patched = json_patch(copy.deepcopy(live), body)
+                    patched = json_patch(live, body)
                 elif ctype == "application/merge-patch+json":
-                    patched = merge_patch(copy.deepcopy(live), body)
+                    patched = merge_patch(live, body)
                 else:
-                    patched = strategic_merge_patch(copy.deepcopy(live), body, rt.group_version, rt.kind)
+                    patched = strategic_merge_patch(live, body, rt.group_version, rt.kind)
             except PatchError as exc:
                 raise ApiError(422, f"the patch could not be applied: {exc}", "Invalid") from exc
             if not isinstance(patched, dict):
@@ -318,7 +318,7 @@ class WriteOps:
     ) -> dict[str, Any]:
         try:
             return fieldmanager.apply(
-                copy.deepcopy(live), config, manager, force=force, now=now(),
+                live, config, manager, force=force, now=now(),
                 ignore_status=_ignores_status(rt, subresource), subresource=subresource,
             )
         except fieldmanager.ApplyConflict as exc:
@@ -328,13 +328,12 @@ class WriteOps:
 
 
 def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(obj)
-    m = meta(out)
-    m.pop("resourceVersion", None)
-    for entry in m.get("managedFields") or []:
-        if isinstance(entry, dict):
-            entry.pop("time", None)
-    return out
+    """``obj`` without its resourceVersion and managedFields timestamps (shallow: nothing is copied deeply)."""
+    m = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "resourceVersion"}
+    fields = m.get("managedFields")
+    if isinstance(fields, list):
+        m["managedFields"] = [{k: v for k, v in e.items() if k != "time"} if isinstance(e, dict) else e for e in fields]
+    return {**obj, "metadata": m}
 
 
 def _unchanged(live: dict[str, Any], new: dict[str, Any]) -> bool:
