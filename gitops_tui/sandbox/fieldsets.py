@@ -198,13 +198,7 @@ def diff(old: dict | None, new: dict, schema: Schema) -> Diff:
                 if pes is None:
                     return
             for pe, item in zip(pes, value):
-                item_path = path + (pe,)
-                into.add(item_path)
-                if owned is not None:
-                    owned.add(item_path)
-                if isinstance(item, dict):
-                    for key, child in item.items():
-                        subtree(child, names + (key,), item_path + ("f:" + key,), into, owned, False)
+                subtree_item(item, names, path + (pe,), into, owned)
         elif owned is not None:
             owned.add(path)
 

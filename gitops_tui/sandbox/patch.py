@@ -70,35 +70,31 @@ def _index(container: list, token: str, path: str, *, adding: bool) -> int:
     return index
 
 
+def _child(node: Any, token: str, path: str) -> Any:
+    """The member ``token`` of an object or array while walking ``path``."""
+    if isinstance(node, dict):
+        if token not in node:
+            raise PatchError(f"path {path!r} does not exist")
+        return node[token]
+    if isinstance(node, list):
+        return node[_index(node, token, path, adding=False)]
+    raise PatchError(f"path {path!r} does not exist")
+
+
 def _parent(doc: Any, tokens: list[str], path: str) -> Any:
     """The container that holds the last token of ``path``."""
     node = doc
     for token in tokens[:-1]:
-        if isinstance(node, dict):
-            if token not in node:
-                raise PatchError(f"path {path!r} does not exist")
-            node = node[token]
-        elif isinstance(node, list):
-            node = node[_index(node, token, path, adding=False)]
-        else:
-            raise PatchError(f"path {path!r} does not exist")
+        node = _child(node, token, path)
     return node
 
 
 def _get(doc: Any, path: str) -> Any:
     """The value at a JSON pointer."""
-    tokens = _pointer(path)
-    if not tokens:
-        return doc
-    parent = _parent(doc, tokens, path)
-    last = tokens[-1]
-    if isinstance(parent, dict):
-        if last not in parent:
-            raise PatchError(f"path {path!r} does not exist")
-        return parent[last]
-    if isinstance(parent, list):
-        return parent[_index(parent, last, path, adding=False)]
-    raise PatchError(f"path {path!r} does not exist")
+    node = doc
+    for token in _pointer(path):
+        node = _child(node, token, path)
+    return node
 
 
 def _add(doc: Any, path: str, value: Any) -> Any:
