@@ -15,6 +15,7 @@ from typing import Any
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from gitops_tui.api.formats import parse_time
 from gitops_tui.kube.client import json_request
 
 log = logging.getLogger(__name__)
@@ -32,15 +33,6 @@ def default_identity() -> str:
 def _micro_time(moment: datetime | None = None) -> str:
     moment = moment or datetime.now(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse_micro_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 class LeaderElector:
@@ -179,7 +171,7 @@ class LeaderElector:
     def _expires_in(self, renew: str, duration: float, mono: float) -> float:
         """Seconds until another holder's lease expires (the earlier of both clocks)."""
         left = duration - (mono - self._observed_at)
-        renewed = _parse_micro_time(renew)
+        renewed = parse_time(renew)
         if renewed is not None:
             left = min(left, duration - (datetime.now(timezone.utc) - renewed).total_seconds())
         return max(0.0, left)
@@ -187,7 +179,7 @@ class LeaderElector:
     def _expired(self, renew: str, duration: float, mono: float) -> bool:
         if mono - self._observed_at > duration:
             return True
-        renewed = _parse_micro_time(renew)
+        renewed = parse_time(renew)
         if renewed is None:
             return False
         return (datetime.now(timezone.utc) - renewed).total_seconds() > duration
