@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gitops_tui.actions import resources
+from gitops_tui.actions import resources, sources
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
 from gitops_tui.cli.common import (add_output, add_target, add_targets, confirm, management_client, print_object,
@@ -129,17 +129,8 @@ def _read_file(path: str, what: str) -> bytes:
         raise CliError(f"the {what} file {path} cannot be read") from None
 
 
-def _sources_module() -> Any:
-    try:
-        from gitops_tui.actions import sources
-    except ImportError:
-        raise CliError("sources are not available in this build") from None
-    return sources
-
-
 def cmd_create_source(args: argparse.Namespace) -> int:
     """Create a GitOps source through gitops_tui.actions.sources.create_source."""
-    sources = _sources_module()
     ref = {k: v for k, v in (("branch", args.branch), ("tag", args.tag), ("commit", args.commit)) if v}
     clusters = split_list(args.clusters, "--clusters")
     api = management_client(args)
@@ -184,7 +175,6 @@ def cmd_delete(args: argparse.Namespace) -> int:
         run_action(resources.delete_secret, api, args.project, args.name)
         summary = {"kind": "Secret", "name": args.name, "project": args.project, "deleted": True}
     else:
-        sources = _sources_module()
         preview = run_action(sources.delete_preview, api, args.project, args.name)
         pruned = "; ".join(f"{cluster}: {len(objs)} object(s)" for cluster, objs in sorted(preview.items())) or "nothing"
         action = "keep its objects (orphan)" if args.orphan else f"prune {pruned}"
