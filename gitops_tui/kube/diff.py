@@ -13,6 +13,13 @@ from gitops_tui.kube.inventory import ObjectRef, describe, ref_of
 
 #: Metadata the server owns; never part of a drift.
 _SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "creationTimestamp", "uid", "selfLink")
+#: Paths of a Secret whose values a diff never shows (like `kubectl diff`, they read "***").
+_SECRET_VALUE_FIELDS = (".data", ".stringData")
+
+
+def _mask(value: Any) -> Any:
+    """A Secret value as a diff shows it: "***" when set, None when absent."""
+    return None if value is None else "***"
 
 
 @dataclass
@@ -173,10 +180,13 @@ def compare(live: dict | None, would_be: dict, ref: ObjectRef | None = None) -> 
         return None
     found: list[tuple[list[_Segment], Any, Any]] = []
     _walk(a, b, [], found)
-    changes = [
-        FieldChange(path=_render(segments), live=lv, desired=dv, managers=owners(live, segments))
-        for segments, lv, dv in found
-    ]
+    secret = ref.kind == "Secret" and not ref.group
+    changes = []
+    for segments, lv, dv in found:
+        path = _render(segments)
+        if secret and path.startswith(_SECRET_VALUE_FIELDS):
+            lv, dv = _mask(lv), _mask(dv)
+        changes.append(FieldChange(path=path, live=lv, desired=dv, managers=owners(live, segments)))
     return ObjectDrift(ref=ref, fields=changes) if changes else None
 
 

@@ -28,3 +28,16 @@ def test_scale_subresource_writer_is_named() -> None:
 
 def test_equal_objects_have_no_drift() -> None:
     assert compare(_deployment(2, []), _deployment(2, [])) is None
+
+
+def test_secret_values_are_masked_in_a_diff() -> None:
+    def secret(data: dict) -> dict:
+        return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "demo"}, "data": data}
+
+    drift = compare(secret({"password": "aHVudGVyMg==", "user": "Ym9i"}), secret({"password": "c2VjcmV0"}))
+    assert drift is not None
+    assert [(f.path, f.live, f.desired) for f in drift.fields] == [
+        (".data.password", "***", "***"), (".data.user", "***", None)]
+    assert "aHVudGVyMg" not in str(drift.to_dict()) and "Ym9i" not in str(drift.to_dict())
+    drift = compare(secret({}) | {"data": None}, secret({"token": "dG9rZW4="}))
+    assert drift is not None and [(f.path, f.live, f.desired) for f in drift.fields] == [(".data", None, "***")]
