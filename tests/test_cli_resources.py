@@ -171,6 +171,19 @@ def test_get_sources_never_shows_a_password_in_the_url(project: str, capsys: pyt
     json_request(mgmt, "DELETE", management_path(repo["kind"], project, "web"))
 
 
+def test_argument_mistakes_are_one_line_pointing_at_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for args, expected in (
+        (["suspend", "source", "web", "-p", "demo"], "gitops-tui suspend source: the following arguments are required: --reason"),
+        (["get", "sources", "-o", "bad"], "gitops-tui get: argument -o/--output: invalid choice: 'bad'"),
+        (["frobnicate"], "gitops-tui: argument VERB: invalid choice: 'frobnicate'"),
+    ):
+        with pytest.raises(SystemExit) as caught:
+            main(args)
+        err = capsys.readouterr().err
+        assert caught.value.code == 2 and err.startswith(expected) and len(err.strip().splitlines()) == 1, err
+        assert "--help" in err and "usage:" not in err
+
+
 def test_a_kubeconfig_that_is_no_mapping_is_named_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "kubeconfig"
     bad.write_text("garbage\n")

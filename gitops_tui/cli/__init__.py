@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from gitops_tui.cli.errors import CliError
 
@@ -18,11 +19,19 @@ VERB_MODULES = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one sentence on stderr (exit 2) pointing at --help, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` as one line and exit 2."""
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every verb module that is present."""
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="gitops-tui",
         description="GitOps console and reconciler. With no verb, opens the console.",
     )
