@@ -95,9 +95,9 @@ def now_rfc3339() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(text: str | None) -> datetime | None:
-    """Parse an RFC 3339 timestamp ("2024-01-02T03:04:05Z"), None when empty or malformed."""
-    if not text:
+def parse_time(text: object) -> datetime | None:
+    """Parse an RFC 3339 timestamp ("2024-01-02T03:04:05Z"), None when empty, not text or malformed."""
+    if not isinstance(text, str) or not text:
         return None
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
