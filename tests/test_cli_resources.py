@@ -149,7 +149,8 @@ def test_create_source_mistakes_are_refused_in_one_sentence(project: str, capsys
         (["--url", url, "--interval", "banana"], "interval 'banana' is not a positive duration"),
         (["--url", url, "--interval", "0s"], "interval '0s' is not a positive duration"),
         (["--url", url, "--clusters", "mars"], "cluster mars is not attached"),
-        (["--url", "https://bob:hunter2@example.com/r.git"], "the URL holds a password"),
+        (["--url", "https://bob:hunter2@example.com/r.git"], "the URL holds credentials"),
+        (["--url", "https://hunter2@example.com/r.git"], "the URL holds credentials"),
     ):
         code, out, err = run(capsys, "create", "source", "web", "-p", project, *args)
         assert (code, out) == (1, ""), err
@@ -167,7 +168,7 @@ def test_get_sources_never_shows_a_password_in_the_url(project: str, capsys: pyt
     json_request(mgmt, "POST", management_path(repo["kind"], project), repo)
     for output in ("table", "json", "yaml"):
         code, out, _ = run(capsys, "get", "sources", "-p", project, "-o", output)
-        assert code == 0 and "example.com/r.git" in out and "hunter2" not in out and "bob" not in out
+        assert code == 0 and "https://***@example.com/r.git" in out and "hunter2" not in out and "bob" not in out
     json_request(mgmt, "DELETE", management_path(repo["kind"], project, "web"))
 
 

@@ -27,7 +27,8 @@ FK = names.KIND_FEDERATED_KUSTOMIZATION
 FGR = names.KIND_FEDERATED_GIT_REPOSITORY
 #: The git URLs a source may use: http(s)://, ssh://, git://, file://, scp-like user@host:path, or an absolute path.
 _GIT_URL = re.compile(r"^((https?|ssh|git)://[^\s/]+(/\S*)?|file://\S+|[\w.-]+@[\w.-]+:\S+|/\S*)$")
-_URL_PASSWORD = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s]*:[^/@\s]*@")
+#: A password in any URL, or any user part of an http(s) URL (often a token): credentials belong in a secret.
+_URL_CREDENTIALS = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s]*:[^/@\s]*@|https?://[^/@\s]+@)", re.IGNORECASE)
 
 
 class SourceActionError(ActionError):
@@ -94,10 +95,10 @@ def create_source(api: ApiClient, project: str, name: str, url: str, ref: dict[s
 
 
 def _check_source_spec(url: str, interval: str) -> None:
-    """Raise SourceActionError for a URL that is no git URL or holds a password, or a bad interval."""
-    if _URL_PASSWORD.match(url):
+    """Raise SourceActionError for a URL that is no git URL or holds credentials, or a bad interval."""
+    if _URL_CREDENTIALS.match(url):
         # The URL itself is never repeated: it holds a secret.
-        raise SourceActionError("the URL holds a password: put the credentials in a secret "
+        raise SourceActionError("the URL holds credentials: put them in a secret "
                                 "(create secret --password-stdin) and name it with --secret")
     if not _GIT_URL.match(url):
         raise SourceActionError(f"{url!r} is not a git URL: use https://, ssh://, git@host:path, file:// "

@@ -24,7 +24,7 @@ from gitops_tui.kube.client import json_request
 from gitops_tui.kube.events import CLUSTER_ANNOTATION, REVISION_ANNOTATION
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.context import management_path
-from gitops_tui.reconciler.gitauth import scrub_url
+from gitops_tui.reconciler.gitauth import hide_url_password
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def _source_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "name": src.name,
         "namespace": src.namespace,
         "project": _project_of(src.namespace, scope),
-        "url": scrub_url(src.url),
+        "url": hide_url_password(src.url),
         "ref": src.ref,
         "path": src.path,
         "provider": src.provider,

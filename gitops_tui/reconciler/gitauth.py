@@ -17,6 +17,8 @@ from gitops_tui.api import names
 from gitops_tui.reconciler.errors import AuthenticationFailed
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+_HTTP_USERINFO = re.compile(r"(?P<scheme>https?://)[^/@\s]+@", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@\s:]*):[^/@\s]*@")
 _AUTH_HEADER = re.compile(r"(Authorization:\s*(?:Basic|Bearer))\s+\S+", re.IGNORECASE)
 
 
@@ -47,6 +49,12 @@ def secret_words(credentials: dict[str, bytes] | None) -> list[str]:
 def scrub_url(url: str) -> str:
     """Remove any user:password@ part from a URL."""
     return _URL_USERINFO.sub(lambda m: m.group("scheme"), url)
+
+
+def hide_url_password(url: str) -> str:
+    """Show a URL without its secrets: all http(s) userinfo (it may be a token) and any password become ``***``."""
+    url = _HTTP_USERINFO.sub(lambda m: f"{m.group('scheme')}***@", url)
+    return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:***@", url)
 
 
 def scrub(text: str, credentials: dict[str, bytes] | None = None) -> str:
