@@ -12,6 +12,7 @@ from typing import Any
 import helm_python as helm
 
 from gitops_tui.helm.errors import ARTIFACT_FAILED, HelmReleaseFailed
+from gitops_tui.reconciler.gitauth import scrub, scrub_url
 
 _repo_lock = threading.Lock()
 #: An exact chart version (cached for good); anything else is a range resolved against the index each time.
@@ -50,16 +51,18 @@ def load_from_repository(cache_dir: Path, repo_url: str, name: str, version: str
                 try:
                     helm.pull(name, repo_url=repo_url, version=version or None, destination=tmp)
                 except helm.HelmError as exc:
+                    # Helm quotes the repository URL, which may carry user:password@.
                     raise HelmReleaseFailed(
-                        ARTIFACT_FAILED, f"chart {name!r} version {version or 'latest'} from {repo_url}: {exc}"
-                    ) from exc
+                        ARTIFACT_FAILED, f"chart {name!r} version {version or 'latest'} from {scrub_url(repo_url)}: "
+                                         f"{scrub(str(exc))}"
+                    ) from None
                 pulled = sorted(Path(tmp).glob("*.tgz"))
                 for archive in pulled:
                     archive.replace(target / archive.name)
             # Ranges and "latest" are resolved again each time; the archive just pulled is the one to use.
             archives = [target / p.name for p in pulled]
         if not archives:
-            raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {name!r} not found in {repo_url}")
+            raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {name!r} not found in {scrub_url(repo_url)}")
         try:
             return helm.Chart.load_archive(archives[-1].read_bytes())
         except helm.HelmError as exc:

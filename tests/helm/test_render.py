@@ -7,7 +7,7 @@ from pathlib import Path
 import helm_python as helm
 import pytest
 
-from gitops_tui.helm.charts import load_from_git
+from gitops_tui.helm.charts import load_from_git, load_from_repository
 from gitops_tui.helm.errors import ARTIFACT_FAILED, INSTALL_FAILED, HelmReleaseFailed
 from gitops_tui.helm.render import release_record, render_release
 from tests.helm.charts import write_chart
@@ -78,3 +78,10 @@ def test_release_record_has_helm_schema(tmp_path: Path) -> None:
     assert record["chart"]["metadata"]["version"] == "1.2.3"
     assert record["config"] == {"greeting": "hi"}
     assert record["info"]["status"] == "deployed" and record["version"] == 1
+
+
+def test_an_unreachable_chart_repository_is_named_without_its_password(tmp_path: Path) -> None:
+    with pytest.raises(HelmReleaseFailed) as caught:
+        load_from_repository(tmp_path, "http://bob:hunter2@127.0.0.1:1/charts", "web", "1.0.0")
+    assert caught.value.reason == ARTIFACT_FAILED
+    assert "127.0.0.1:1/charts" in caught.value.message and "hunter2" not in caught.value.message
