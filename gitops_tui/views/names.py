@@ -1,13 +1,20 @@
-"""Annotation keys and other management API names the views read (DESIGN.md section 4)."""
+"""The management API names the views read, taken from their single definitions (DESIGN.md section 4)."""
 
 from __future__ import annotations
 
-SUSPENDED_BY = "gitops-tui.io/suspended-by"
-SUSPEND_REASON = "gitops-tui.io/suspend-reason"
-SUSPENDED_AT = "gitops-tui.io/suspended-at"
-REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
-#: Event annotations naming the workload cluster and the revision.
-EVENT_CLUSTER_KEYS = ("gitops-tui.io/cluster", "cluster")
-EVENT_REVISION_KEYS = ("gitops-tui.io/revision", "revision")
-LEASE_NAME = "gitops-tui-reconciler"
-LEASE_NAMESPACE = "gitops-tui-system"
+from gitops_tui.api.names import ANNOTATION_REQUESTED_AT as REQUESTED_AT
+from gitops_tui.api.names import ANNOTATION_SUSPEND_REASON as SUSPEND_REASON
+from gitops_tui.api.names import ANNOTATION_SUSPENDED_AT as SUSPENDED_AT
+from gitops_tui.api.names import ANNOTATION_SUSPENDED_BY as SUSPENDED_BY
+from gitops_tui.api.names import LEASE_NAME
+from gitops_tui.api.names import SYSTEM_NAMESPACE as LEASE_NAMESPACE
+from gitops_tui.kube.events import CLUSTER_ANNOTATION, REVISION_ANNOTATION
+
+#: Event annotations naming the workload cluster and the revision (the short keys are accepted too).
+EVENT_CLUSTER_KEYS = (CLUSTER_ANNOTATION, "cluster")
+EVENT_REVISION_KEYS = (REVISION_ANNOTATION, "revision")
+
+__all__ = [
+    "EVENT_CLUSTER_KEYS", "EVENT_REVISION_KEYS", "LEASE_NAME", "LEASE_NAMESPACE",
+    "REQUESTED_AT", "SUSPENDED_AT", "SUSPENDED_BY", "SUSPEND_REASON",
+]
