@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.reconciler.gitauth import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.model import SourceView
 from gitops_tui.views.rows import event_row, suspension_text
@@ -18,12 +19,16 @@ REDACTED = "<redacted>"
 
 
 def redact(obj: dict[str, Any]) -> dict[str, Any]:
-    """Return a copy with every Secret value replaced (data, stringData, template data)."""
+    """Return a copy with every Secret value and git URL credential replaced (data, stringData, template data)."""
     out = copy.deepcopy(obj)
-    for holder in (out, (out.get("spec") or {}).get("template") or {}):
+    template = (out.get("spec") or {}).get("template") or {}
+    for holder in (out, template):
         for key in ("data", "stringData"):
             if isinstance(holder.get(key), dict):
                 holder[key] = {k: REDACTED for k in holder[key]}
+    repository = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+    if isinstance(repository.get("url"), str):
+        repository["url"] = hide_url_password(repository["url"])
     annotations = (out.get("metadata") or {}).get("annotations") or {}
     annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
     (out.get("metadata") or {}).pop("managedFields", None)

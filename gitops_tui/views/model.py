@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitops_tui.reconciler.gitauth import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import names
 from gitops_tui.views.state import ManagementState
@@ -219,7 +220,7 @@ def _build_sources(state: ManagementState) -> list[SourceView]:
     for view in views.values():
         repo_spec = _get(view.repository, "spec", "template", "spec", default={}) or {}
         ks_spec = _get(view.kustomization, "spec", "template", "spec", default={}) or {}
-        view.url = repo_spec.get("url", "")
+        view.url = hide_url_password(repo_spec.get("url", ""))
         view.ref = ref_text(repo_spec.get("ref"))
         view.secret = (repo_spec.get("secretRef") or {}).get("name", "")
         view.interval = ks_spec.get("interval") or repo_spec.get("interval", "")

@@ -132,3 +132,22 @@ def test_flexible_columns_shrink_to_fit_and_keep_the_right_end() -> None:
     assert rows.fit_widths(table, 200) == {}
     text = "applied revision main@sha1:93c45e007411b0a135f7098873b35e7f1f0c6ec9 to dev"
     assert glyphs.shorten_digests(text) == "applied revision main@93c45e0 to dev"
+
+
+def test_git_url_credentials_never_reach_the_console() -> None:
+    """A URL stored with a token or password (e.g. by kubectl) is shown without it."""
+    from gitops_tui.views.details import to_yaml
+    from gitops_tui.views.model import sources
+    from gitops_tui.views.state import ManagementState
+
+    repo = {
+        "apiVersion": "types.kubefed.io/v1beta1",
+        "kind": "FederatedGitRepository",
+        "metadata": {"name": "app", "namespace": "demo"},
+        "spec": {"template": {"spec": {"url": "https://bot:s3cr3t-token@git.example.com/app.git", "ref": {"branch": "main"}}}},
+    }
+    state = ManagementState({"gitrepositories": [repo]})
+    shown = [v.url for v in sources(state)]
+    assert shown and all("s3cr3t-token" not in url for url in shown)
+    assert "s3cr3t-token" not in to_yaml(repo)
+    assert repo["spec"]["template"]["spec"]["url"].endswith("s3cr3t-token@git.example.com/app.git"), "input untouched"
