@@ -63,11 +63,11 @@ class Sandbox:
 
     def dynamic(self, context: str = "management") -> Any:
         """Return a DynamicClient for a context, cached (call .resources.invalidate_cache() after new CRDs)."""
-        from kubernetes.dynamic import DynamicClient
+        from gitops_tui.kube.client import dynamic_client as new_dynamic_client
 
         key = f"dynamic:{context}"
         if key not in self._clients:
-            self._clients[key] = DynamicClient(self.api_client(context))
+            self._clients[key] = new_dynamic_client(self.api_client(context))
         return self._clients[key]
 
     def kubectl(self, context: str, *args: str, input: str | None = None,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import logging
+import os
+import shutil
+import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -127,9 +132,28 @@ def kubeconfig_contexts(path: str | Path) -> list[str]:
     return [c.get("name", "") for c in data.get("contexts") or [] if isinstance(c, dict)]
 
 
+_DISCOVERY_DIR: str | None = None
+_DISCOVERY_LOCK = threading.Lock()
+
+
+def _discovery_cache_file() -> str:
+    """Return a discovery cache file of this client alone, in a folder of this process removed at exit.
+
+    The official client's default is one file per server URL in the shared temp folder, reused by
+    every later process: a new cluster on a reused loopback port would then be "known" to serve
+    what an earlier one served (a CRD it does not have), and writes would get 404.
+    """
+    global _DISCOVERY_DIR
+    with _DISCOVERY_LOCK:
+        if _DISCOVERY_DIR is None:
+            _DISCOVERY_DIR = tempfile.mkdtemp(prefix="gitops-tui-discovery-")
+            atexit.register(shutil.rmtree, _DISCOVERY_DIR, True)
+    return os.path.join(_DISCOVERY_DIR, f"{uuid.uuid4().hex}.json")
+
+
 def dynamic_client(api_client: ApiClient) -> DynamicClient:
-    """Return a DynamicClient over ``api_client`` (runs discovery)."""
-    return DynamicClient(api_client)
+    """Return a DynamicClient over ``api_client`` with its own discovery cache (runs discovery)."""
+    return DynamicClient(api_client, cache_file=_discovery_cache_file())
 
 
 def is_unreachable_error(exc: BaseException) -> bool:

@@ -380,7 +380,7 @@ class _LazyDynamic:
     def __getattr__(self, item: str) -> Any:
         with self._lock:
             if self._client is None:
-                from kubernetes.dynamic import DynamicClient
+                from gitops_tui.kube.client import dynamic_client
 
-                self._client = DynamicClient(self._api)
+                self._client = dynamic_client(self._api)
         return getattr(self._client, item)

@@ -11,6 +11,7 @@ import yaml
 from kubernetes.dynamic import DynamicClient
 
 from gitops_tui.kube.client import api_client_from_kubeconfig
+from gitops_tui.kube.client import dynamic_client as new_dynamic_client
 from gitops_tui.reconciler import helm_step
 from tests.helm.charts import write_chart
 from tests.reconciler.test_management import _kubeconfig
@@ -28,7 +29,7 @@ def gone_cluster(tmp_path: Path) -> Iterator[DynamicClient]:
     server.start()
     try:
         api = api_client_from_kubeconfig(_kubeconfig(tmp_path, "gone", server.url, "gone-token", tls.ca_cert), "gone")
-        dynamic = DynamicClient(api)
+        dynamic = new_dynamic_client(api)
     finally:
         server.stop()
     yield dynamic

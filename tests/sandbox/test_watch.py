@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kubernetes import config, watch
 from kubernetes.client.exceptions import ApiException
-from kubernetes.dynamic import DynamicClient
+from gitops_tui.kube.client import dynamic_client as new_dynamic_client
 
 from gitops_tui.sandbox.server import ClusterServer
 from tests.sandbox.conftest import kubeconfig_for, raw_request, start_sandbox
@@ -117,7 +117,7 @@ def test_expired_resource_version_gets_410(short_history: ClusterServer, tmp_pat
 
     api = config.new_client_from_config(config_file=str(kubeconfig_for(short_history, tmp_path / "kc")))
     try:
-        configmaps = DynamicClient(api).resources.get(api_version="v1", kind="ConfigMap")
+        configmaps = new_dynamic_client(api).resources.get(api_version="v1", kind="ConfigMap")
         with pytest.raises(ApiException) as err:
             list(configmaps.watch(namespace="w-old", resource_version=old, timeout=5))
         assert err.value.status == 410
