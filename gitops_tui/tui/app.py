@@ -120,12 +120,10 @@ class GitOpsApp(App):
     def on_state_changed(self, message: StateChanged) -> None:
         """Forward a state change to the main screen (merged upstream)."""
         self.coalescer.handled()
-        if isinstance(self.screen, MainScreen):
-            self.screen.redraw()
-        else:
-            for screen in self.screen_stack:
-                if isinstance(screen, MainScreen):
-                    screen.redraw()
+        # The stack, not self.screen: a change may arrive while the app shuts down and has no screen.
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.redraw()
 
     def on_operation_done(self, message: OperationDone) -> None:
         """Tell the operator how an operation went."""

@@ -218,10 +218,20 @@ async def test_helm_pane_shows_the_demo_release_and_its_history(live_app: tuple[
     await pilot.press("5")
     screen = app.screen
     assert isinstance(screen, MainScreen)
-    await app_wait_until(pilot, lambda: "demo/frontend@0.1.0" in screen.pane._keys, timeout=90,
-                         message="the demo release in the Helm pane")
-    row = screen.pane.table_rows["demo/frontend@0.1.0"]
-    assert row.cells[:3] == ("frontend", "0.1.0", "dev,prod,staging")
+    expected = ("frontend", "0.1.0", "dev,prod,staging")
+
+    def released_everywhere() -> bool:
+        row = screen.pane.table_rows.get("demo/frontend@0.1.0")
+        return row is not None and row.cells[:3] == expected
+
+    # The release reaches each cluster in turn: wait for the one row naming all three.
+    try:
+        await app_wait_until(pilot, released_everywhere, timeout=90, message="the demo release on three clusters")
+    except AssertionError as exc:
+        status = ((_fk(_box, "podinfo") or {}).get("status") or {}).get("clusters") or []
+        seen = [(c.get("name"), c.get("status"), c.get("message")) for c in status]
+        raise AssertionError(f"{exc}; rows {screen.pane._keys}; demo source per cluster: {seen}") from None
+    assert [key for key in screen.pane._keys if key.startswith("demo/frontend@")] == ["demo/frontend@0.1.0"]
     await pilot.press("home", *["down"] * screen.pane._keys.index("demo/frontend@0.1.0"), "enter")
     text = await app_wait_until(pilot, lambda: "History on staging" in screen_text(app) and screen_text(app),
                                 message="the release detail")
