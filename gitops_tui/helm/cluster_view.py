@@ -165,8 +165,6 @@ class PaneFeed:
 
     def __call__(self, state: Any) -> list[Any]:
         """Return the pane rows from the last view; start a background refresh when stale or the scope moved."""
-        from gitops_tui.views.helm import HelmReleaseRow
-
         scope = project_placements(state.items("projects"), state.items("clusters"))
         with self._lock:
             stale = scope != self._scope or time.monotonic() - self._read_at > self._max_age
@@ -176,8 +174,7 @@ class PaneFeed:
             view = self._view
         if start:
             threading.Thread(target=self._background, args=(scope,), name="helm-pane-feed", daemon=True).start()
-        return [HelmReleaseRow(r.name, r.namespace, r.chart, r.chart_version, r.app_version, r.status, r.revision,
-                               r.updated, r.clusters) for r in view.rows]
+        return list(view.rows)
 
     def _background(self, scope: dict[str, list[str]]) -> None:
         try:

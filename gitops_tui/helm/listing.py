@@ -29,8 +29,13 @@ class ReleaseRow:
     revision: int
     updated: str
     clusters: tuple[str, ...]
-    versions_differ: bool
+    versions_differ: bool = False
     """True when the same release runs at another chart version on some other cluster."""
+
+    @property
+    def key(self) -> str:
+        """A key unique per row: namespace, release and chart version."""
+        return f"{self.namespace}/{self.name}@{self.chart_version}"
 
     def as_dict(self) -> dict[str, Any]:
         """Return the row as plain JSON-ready data (for `-o json`)."""

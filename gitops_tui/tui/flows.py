@@ -303,7 +303,7 @@ class Flows:
             self.app.notify("Select a Helm release first.", severity="warning")
             return
         body = helm.detail_text(row, helm.release_history(row), all_rows)
-        self.app.push_screen(TextView(f"Helm release: {row.namespace}/{row.release} {row.chart_version}", body))
+        self.app.push_screen(TextView(f"Helm release: {row.namespace}/{row.name} {row.chart_version}", body))
 
     def action_help(self) -> None:
         """Show the keys."""

@@ -33,11 +33,11 @@ def helm_table(state: ManagementState, now: datetime) -> rows.Table:
         updated = age(r.updated, now)
         table_rows.append(rows.Row(
             key=r.key,
-            cells=(r.release, version, ",".join(r.clusters), r.status, str(r.revision), r.chart,
+            cells=(r.name, version, ",".join(r.clusters), r.status, str(r.revision), r.chart,
                    r.app_version or "-", f"{updated} ago" if updated else "-", r.namespace),
             statuses=(g.NONE, g.DIFFERS if r.versions_differ else g.NONE, g.NONE, _release_status(r.status),
                       g.NONE, g.NONE, g.NONE, g.NONE, g.NONE),
-            tags={"source": r.release, "cluster": " ".join(r.clusters), "project": r.namespace},
+            tags={"source": r.name, "cluster": " ".join(r.clusters), "project": r.namespace},
         ))
     return rows.Table(helm.COLUMNS, table_rows, helm.EMPTY)
 

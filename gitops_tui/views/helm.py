@@ -7,30 +7,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from gitops_tui.helm.listing import ReleaseRow, release_rows
 from gitops_tui.views.state import ManagementState
 from gitops_tui.views.timefmt import stamp
-
-
-@dataclass(frozen=True)
-class HelmReleaseRow:
-    """One Helm release at one chart version, with every cluster running it at that version."""
-
-    release: str
-    namespace: str
-    chart: str
-    chart_version: str
-    app_version: str
-    status: str
-    revision: int
-    updated: str
-    clusters: tuple[str, ...]
-    versions_differ: bool = False
-    """True when the same release runs at another chart version on some other cluster."""
-
-    @property
-    def key(self) -> str:
-        """A key unique per row: namespace, release and chart version."""
-        return f"{self.namespace}/{self.release}@{self.chart_version}"
 
 
 @dataclass(frozen=True)
@@ -55,7 +34,7 @@ DIFFERS = "≠"
 #: Text shown while no provider gives rows.
 EMPTY = "No Helm release found. Releases rendered from HelmRelease objects will appear here."
 
-HelmProvider = Callable[[ManagementState], list[HelmReleaseRow]]
+HelmProvider = Callable[[ManagementState], list[ReleaseRow]]
 _providers: list[HelmProvider] = []
 
 
@@ -71,22 +50,22 @@ def unregister_provider(provider: HelmProvider) -> None:
         _providers.remove(provider)
 
 
-def mark_differences(rows: Iterable[HelmReleaseRow]) -> list[HelmReleaseRow]:
+def mark_differences(rows: Iterable[ReleaseRow]) -> list[ReleaseRow]:
     """Set ``versions_differ`` on every row of a release that runs at more than one chart version."""
     rows = list(rows)
     versions: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:
-        versions[(row.namespace, row.release)].add(row.chart_version)
-    return [replace(r, versions_differ=r.versions_differ or len(versions[(r.namespace, r.release)]) > 1)
+        versions[(row.namespace, row.name)].add(row.chart_version)
+    return [replace(r, versions_differ=r.versions_differ or len(versions[(r.namespace, r.name)]) > 1)
             for r in rows]
 
 
-def helm_rows(state: ManagementState) -> list[HelmReleaseRow]:
+def helm_rows(state: ManagementState) -> list[ReleaseRow]:
     """Return the Helm release rows from every registered provider ([] when none), differences marked."""
-    rows: list[HelmReleaseRow] = []
+    rows: list[ReleaseRow] = []
     for provider in list(_providers):
         rows.extend(provider(state))
-    return sorted(mark_differences(rows), key=lambda r: (r.namespace, r.release, r.chart_version))
+    return sorted(mark_differences(rows), key=lambda r: (r.namespace, r.name, r.chart_version))
 
 
 def _revision(record: Any) -> HelmRevision:
@@ -94,7 +73,7 @@ def _revision(record: Any) -> HelmRevision:
                         str(record.app_version or ""), str(record.updated or ""), str(record.description or ""))
 
 
-def release_history(row: HelmReleaseRow) -> dict[str, list[HelmRevision]]:
+def release_history(row: ReleaseRow) -> dict[str, list[HelmRevision]]:
     """Return cluster -> the row's release revisions there, newest first (from providers that keep a view)."""
     found: dict[str, list[HelmRevision]] = {}
     for provider in list(_providers):
@@ -102,25 +81,25 @@ def release_history(row: HelmReleaseRow) -> dict[str, list[HelmRevision]]:
         if view is None or not hasattr(view, "history"):
             continue
         for cluster in row.clusters:
-            records = view.history(cluster, row.namespace, row.release)
+            records = view.history(cluster, row.namespace, row.name)
             if records:
                 found[cluster] = sorted((_revision(r) for r in records), key=lambda r: r.revision, reverse=True)
     return found
 
 
-def detail_text(row: HelmReleaseRow, history: dict[str, list[HelmRevision]],
-                others: Iterable[HelmReleaseRow] = ()) -> str:
+def detail_text(row: ReleaseRow, history: dict[str, list[HelmRevision]],
+                others: Iterable[ReleaseRow] = ()) -> str:
     """Return the per-cluster detail of a row: its facts, then each cluster's revision history (no values).
 
     ``others`` are the rows of the same release at other chart versions (named when versions differ).
     """
     elsewhere = "; ".join(f"{','.join(o.clusters)} run {o.chart_version}" for o in others
-                          if (o.namespace, o.release) == (row.namespace, row.release)
+                          if (o.namespace, o.name) == (row.namespace, row.name)
                           and o.chart_version != row.chart_version)
     version = f"{row.chart_version}  {DIFFERS} differs: {elsewhere or 'other clusters run another version'}" \
         if row.versions_differ else row.chart_version
     lines = [
-        f"Release:    {row.release}",
+        f"Release:    {row.name}",
         f"Namespace:  {row.namespace}",
         f"Chart:      {row.chart}",
         f"Version:    {version}",
@@ -166,15 +145,12 @@ class RecordedReleases:
         self.view = _RecordedView(records)
         """The recorded revisions (values are never recorded)."""
 
-    def __call__(self, state: ManagementState) -> list[HelmReleaseRow]:
+    def __call__(self, state: ManagementState) -> list[ReleaseRow]:
         """Return the rows: one per release and chart version."""
-        from gitops_tui.helm.listing import release_rows
-
         by_cluster: dict[str, list[Any]] = defaultdict(list)
         for record in self.view.records:
             by_cluster[record.cluster].append(record)
-        return [HelmReleaseRow(r.name, r.namespace, r.chart, r.chart_version, r.app_version, r.status, r.revision,
-                               r.updated, r.clusters, r.versions_differ) for r in release_rows(by_cluster)]
+        return release_rows(by_cluster)
 
 
 def record_entries(records: Iterable[Any]) -> list[dict[str, Any]]:

@@ -119,7 +119,7 @@ def test_unreachable_cluster_is_reported_not_fatal(world: World, dead_cluster: s
 
 def test_pane_feed_gives_console_rows_without_blocking(world: World, tmp_path: Path) -> None:
     from gitops_tui.helm.cluster_view import PaneFeed
-    from gitops_tui.views.helm import HelmReleaseRow
+    from gitops_tui.helm.listing import ReleaseRow
     from gitops_tui.views.state import ManagementState
     from tests.waiting import wait_until
 
@@ -134,6 +134,6 @@ def test_pane_feed_gives_console_rows_without_blocking(world: World, tmp_path: P
     feed = PaneFeed(world.ctx.clusters, max_age=60.0)
     assert feed(state) == [], "the first call answers at once; the refresh runs in the background"
     rows = wait_until(lambda: feed(state), timeout=20, message="pane rows")
-    assert rows == [HelmReleaseRow("feed", world.namespace, "web", "0.4.0", "1.0.0", "deployed", 1,
+    assert rows == [ReleaseRow("feed", world.namespace, "web", "0.4.0", "1.0.0", "deployed", 1,
                                    rows[0].updated, ("dev", "prod"))]
     assert [r.revision for r in feed.view.history("prod", world.namespace, "feed")] == [1]
