@@ -1,4 +1,4 @@
-"""`gitops-tui get projects|clusters|secrets|sources|events`: list management objects (table, JSON, YAML, --watch)."""
+"""`gitops-tui get projects|clusters|secrets|sources|helmreleases|events`: list management objects (table, JSON, YAML, --watch)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ class Scope:
 class Resource:
     """One `get` resource type: how to list it, summarise one object and show it as a table.
 
-    Extension point: a module in EXTENSION_MODULES may define ``RESOURCE = Resource(...)``
-    (e.g. helmreleases); ``summary`` output is what ``-o json`` prints in ``items``.
+    Modules in EXTENSION_MODULES define ``RESOURCE = Resource(...)`` (helmreleases, which
+    imports this module); ``summary`` output is what ``-o json`` prints in ``items``.
     """
 
     name: str
@@ -57,7 +57,7 @@ class Resource:
 
 
 RESOURCES: dict[str, Resource] = {}
-#: Modules that may add resources (each defines RESOURCE); missing ones are skipped.
+#: Modules adding resources (each defines RESOURCE), imported once this module is complete.
 EXTENSION_MODULES = ("gitops_tui.cli.get_helmreleases",)
 
 
@@ -266,15 +266,7 @@ def _builtin_resources() -> None:
 
 def _load_extensions() -> None:
     for module_name in EXTENSION_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        resource = getattr(module, "RESOURCE", None)
-        if isinstance(resource, Resource):
-            register_resource(resource)
+        register_resource(importlib.import_module(module_name).RESOURCE)
 
 
 _builtin_resources()
@@ -283,7 +275,7 @@ _load_extensions()
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `get` verb."""
-    parser = subparsers.add_parser("get", help="list projects, clusters, secrets, sources or events")
+    parser = subparsers.add_parser("get", help="list projects, clusters, secrets, sources, helmreleases or events")
     parser.add_argument("resource", choices=sorted(RESOURCES), metavar="RESOURCE",
                         help="one of: " + ", ".join(sorted(RESOURCES)))
     parser.add_argument("-p", "--project", help="only this project")
