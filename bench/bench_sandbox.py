@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_CHILD = r"""
 import json, sys
 from pathlib import Path
-from gitops_tui.sandbox.server import ClusterServer
-from gitops_tui.sandbox.tls import ensure_tls
+from gitops_tui.sandbox.serving.server import ClusterServer
+from gitops_tui.sandbox.serving.tls import ensure_tls
 base = Path(sys.argv[1])
 server = ClusterServer("bench", base / "bench.db", token=sys.argv[2], tls=ensure_tls(base / "tls"),
                        keep_revisions=100000)

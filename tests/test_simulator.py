@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from gitops_tui.sandbox.simulator import deployment_status, image_fails, job_status, status_patch
+from gitops_tui.sandbox.controllers.simulator import deployment_status, image_fails, job_status, status_patch
 from tests.waiting import wait_until
 
 
@@ -193,9 +193,9 @@ def _web(name: str) -> dict:
 def test_simulator_relists_after_410_and_survives_a_cluster_restart(tmp_path) -> None:
     from kubernetes import client
 
-    from gitops_tui.sandbox.server import ClusterServer
-    from gitops_tui.sandbox.simulator import ClusterSimulator, api_client_for
-    from gitops_tui.sandbox.tls import ensure_tls
+    from gitops_tui.sandbox.serving.server import ClusterServer
+    from gitops_tui.sandbox.controllers.simulator import ClusterSimulator, api_client_for
+    from gitops_tui.sandbox.serving.tls import ensure_tls
 
     tls = ensure_tls(tmp_path / "tls")
 

@@ -20,7 +20,7 @@ WATCHDOG_INTERVAL = 1.0
 
 def _start_server(layout: Layout, name: str, token: str, port: int, tls: object) -> object:
     """Start the server of one cluster on its saved port, or on a fresh one if that port is taken."""
-    from gitops_tui.sandbox.server import ClusterServer
+    from gitops_tui.sandbox.serving.server import ClusterServer
 
     server = ClusterServer(name=name, db_path=layout.db_path(name), token=token, tls=tls, port=port)
     try:
@@ -46,8 +46,8 @@ class Daemon:
 
     def run(self) -> int:
         """Serve until SIGTERM / SIGINT (or the owner process or data directory is gone)."""
-        from gitops_tui.sandbox.simulator import ClusterSimulator, api_client_for
-        from gitops_tui.sandbox.tls import ensure_tls
+        from gitops_tui.sandbox.controllers.simulator import ClusterSimulator, api_client_for
+        from gitops_tui.sandbox.serving.tls import ensure_tls
 
         state = self.layout.load_state()
         clusters = state.get("clusters") or {}

@@ -142,7 +142,7 @@ def up(
     if os.environ.get(NO_DEMO_ENV, "") not in ("", "0"):
         seed_demo = False
     with locked(layout):
-        from gitops_tui.sandbox.tls import ensure_tls
+        from gitops_tui.sandbox.serving.tls import ensure_tls
 
         ensure_tls(layout.tls_dir)
         state = layout.load_state()

@@ -21,8 +21,8 @@ from tests.reconciler.test_source_controller import World, cluster_connections, 
 @pytest.fixture
 def gone_cluster(tmp_path: Path) -> Iterator[DynamicClient]:
     """A DynamicClient of a real cluster server that has stopped answering."""
-    from gitops_tui.sandbox.server import ClusterServer
-    from gitops_tui.sandbox.tls import ensure_tls
+    from gitops_tui.sandbox.serving.server import ClusterServer
+    from gitops_tui.sandbox.serving.tls import ensure_tls
 
     tls = ensure_tls(tmp_path / "tls")
     server = ClusterServer("gone", tmp_path / "gone.db", "gone-token", tls, 0)

@@ -11,8 +11,8 @@ from kubernetes.dynamic.exceptions import ResourceNotFoundError
 from gitops_tui.helm.crds import helm_crd_manifests
 from gitops_tui.kube.apply import apply_object
 from gitops_tui.kube.client import api_client_from_kubeconfig, dynamic_client
-from gitops_tui.sandbox.server import ClusterServer
-from gitops_tui.sandbox.tls import ensure_tls
+from gitops_tui.sandbox.serving.server import ClusterServer
+from gitops_tui.sandbox.serving.tls import ensure_tls
 from tests.sandbox.conftest import kubeconfig_for
 
 

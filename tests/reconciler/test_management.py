@@ -196,8 +196,8 @@ def test_federated_secret_is_created_updated_moved_and_deleted(reconciler: Recon
 
 
 def test_watch_relists_after_expired_resource_version(tmp_path: Path) -> None:
-    from gitops_tui.sandbox.server import ClusterServer
-    from gitops_tui.sandbox.tls import ensure_tls
+    from gitops_tui.sandbox.serving.server import ClusterServer
+    from gitops_tui.sandbox.serving.tls import ensure_tls
 
     tls = ensure_tls(tmp_path / "tls")
     server = ClusterServer("watchy", tmp_path / "w.db", "t0k", tls, 0, keep_revisions=5)
@@ -284,8 +284,8 @@ def ks_cluster(mgmt: Any, namespace: str, name: str, cluster: str) -> dict[str, 
 def test_cluster_down_others_continue_and_it_catches_up(reconciler: Reconciler, sandbox: Any, mgmt: Any,
                                                         tmp_path: Path) -> None:
     from gitops_tui.actions import sources
-    from gitops_tui.sandbox.server import ClusterServer
-    from gitops_tui.sandbox.tls import ensure_tls
+    from gitops_tui.sandbox.serving.server import ClusterServer
+    from gitops_tui.sandbox.serving.tls import ensure_tls
     from tests.gitserver import commit, make_repo
 
     edge = unique("edge")

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from gitops_tui.sandbox.kubeconfig import KubeconfigEntry, write_kubeconfig
-from gitops_tui.sandbox.server import ClusterServer
-from gitops_tui.sandbox.tls import ensure_tls
+from gitops_tui.sandbox.serving.server import ClusterServer
+from gitops_tui.sandbox.serving.tls import ensure_tls
 
 KubectlRunner = Callable[..., subprocess.CompletedProcess]
 

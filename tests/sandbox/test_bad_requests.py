@@ -8,7 +8,7 @@ import ssl
 
 import pytest
 
-from gitops_tui.sandbox.server_common import MAX_BODY
+from gitops_tui.sandbox.serving.common import MAX_BODY
 
 CMS = "/api/v1/namespaces/default/configmaps"
 JSON = {"Content-Type": "application/json"}
@@ -145,7 +145,7 @@ def test_empty_body_is_400(sandbox_http, method: str) -> None:
 def test_kubeconfig_and_key_are_private_and_tls_is_reused(sandbox_server, sandbox_kubeconfig) -> None:
     import stat
 
-    from gitops_tui.sandbox.tls import ensure_tls
+    from gitops_tui.sandbox.serving.tls import ensure_tls
 
     assert stat.S_IMODE(sandbox_kubeconfig.stat().st_mode) == 0o600
     assert stat.S_IMODE(sandbox_server.tls.server_key.stat().st_mode) == 0o600

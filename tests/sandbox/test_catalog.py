@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.sandbox.catalog import BUILTINS, Catalog, version_priority_key
+from gitops_tui.sandbox.schema.catalog import BUILTINS, Catalog, version_priority_key
 
 WIDGET_CRD: dict[str, Any] = {
     "apiVersion": "apiextensions.k8s.io/v1",

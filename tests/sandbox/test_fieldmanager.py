@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.sandbox.fieldmanager import (
+from gitops_tui.sandbox.apply.fieldmanager import (
     ApplyConflict,
     ApplyError,
     Conflict,
     apply,
     record_update,
 )
-from gitops_tui.sandbox.fieldpaths import decode_fields_v1, encode_fields_v1, path_string
+from gitops_tui.sandbox.apply.fieldpaths import decode_fields_v1, encode_fields_v1, path_string
 
 
 def deployment(containers: list[dict[str, Any]] | None = None, **spec: Any) -> dict[str, Any]:

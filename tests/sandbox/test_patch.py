@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.sandbox.merge_keys import is_set, list_keys, patch_merge_key
-from gitops_tui.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from gitops_tui.sandbox.apply.merge_keys import is_set, list_keys, patch_merge_key
+from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 
 # ------------------------------------------------------------------ RFC 7386
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_tui.sandbox.store import AlreadyExists, Conflict, Expired, NotFound, Store, StoreClosed
+from gitops_tui.sandbox.storage.store import AlreadyExists, Conflict, Expired, NotFound, Store, StoreClosed
 from tests.sandbox.conftest import raw_request, start_sandbox
 
 

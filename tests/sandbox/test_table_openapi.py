@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from gitops_tui.sandbox import openapi
-from gitops_tui.sandbox.catalog import Catalog
-from gitops_tui.sandbox.table import human_duration, jsonpath, to_table
+from gitops_tui.sandbox.schema import openapi
+from gitops_tui.sandbox.schema.catalog import Catalog
+from gitops_tui.sandbox.rest.table import human_duration, jsonpath, to_table
 from tests.waiting import wait_until
 
 CATALOG = Catalog()

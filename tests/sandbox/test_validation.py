@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.sandbox import errors
-from gitops_tui.sandbox.catalog import Catalog
-from gitops_tui.sandbox.validation import unknown_fields, validate
+from gitops_tui.sandbox.serving import status as errors
+from gitops_tui.sandbox.schema.catalog import Catalog
+from gitops_tui.sandbox.schema.validation import unknown_fields, validate
 
 CATALOG = Catalog()
 DEPLOY = CATALOG.resolve("apps", "v1", "deployments")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tui.sandbox.catalog import ResourceType
-from gitops_tui.sandbox.openapi_schemas import kind_properties
-from gitops_tui.sandbox.server_errors import ApiError
+from gitops_tui.sandbox.schema.catalog import ResourceType
+from gitops_tui.sandbox.schema.openapi_schemas import kind_properties
+from gitops_tui.sandbox.serving.errors import ApiError
 
 OBJECT_META_FIELDS = frozenset({
     "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",

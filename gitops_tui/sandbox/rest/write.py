@@ -6,23 +6,24 @@ import random
 import uuid
 from typing import Any
 
-from gitops_tui.sandbox import fieldmanager, validation
-from gitops_tui.sandbox.catalog import ResourceType
-from gitops_tui.sandbox.fieldsets import copy_json
-from gitops_tui.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
-from gitops_tui.sandbox.server_common import (
+from gitops_tui.sandbox.apply import fieldmanager
+from gitops_tui.sandbox.schema import validation
+from gitops_tui.sandbox.schema.catalog import ResourceType
+from gitops_tui.sandbox.apply.fieldsets import copy_json
+from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from gitops_tui.sandbox.serving.common import (
     ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of, storage_key,
 )
-from gitops_tui.sandbox.server_defaults import (
+from gitops_tui.sandbox.rest.defaults import (
     CRD_KEY, apply_defaults, crd_status, defaults_on_create, keep_cluster_ip,
 )
-from gitops_tui.sandbox.server_errors import (
+from gitops_tui.sandbox.serving.errors import (
     ApiError, already_exists, bad_request, invalid, not_found, stale,
 )
-from gitops_tui.sandbox.server_fields import prune_unknown
-from gitops_tui.sandbox.server_query import decode_body
-from gitops_tui.sandbox.server_routing import ResourceRoute
-from gitops_tui.sandbox.store import AlreadyExists, Conflict, NotFound
+from gitops_tui.sandbox.rest.fields import prune_unknown
+from gitops_tui.sandbox.serving.query import decode_body
+from gitops_tui.sandbox.serving.routing import ResourceRoute
+from gitops_tui.sandbox.storage.store import AlreadyExists, Conflict, NotFound
 
 _SERVER_OWNED = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.sandbox.server_errors import ApiError, bad_request
+from gitops_tui.sandbox.serving.errors import ApiError, bad_request
 
 _REQ = re.compile(
     r"^\s*(?P<neg>!)?\s*(?P<key>[A-Za-z0-9._/-]+)\s*"
@@ -131,7 +131,7 @@ def decode_body(raw: bytes, content_type: str, *, want_list: bool = False) -> An
         raise bad_request("the request body is empty")
     ctype = content_type.split(";")[0].strip().lower()
     if ctype == "application/vnd.kubernetes.protobuf":
-        from gitops_tui.sandbox.server_protobuf import decode_protobuf
+        from gitops_tui.sandbox.serving.protobuf import decode_protobuf
 
         return decode_protobuf(raw)
     if "protobuf" in ctype or "cbor" in ctype:

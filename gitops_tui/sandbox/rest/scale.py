@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tui.sandbox.catalog import ResourceType
-from gitops_tui.sandbox.fieldsets import copy_json
-from gitops_tui.sandbox.patch import PatchError, json_patch, merge_patch
-from gitops_tui.sandbox.server_common import ApiRequest, Response, manager_name, meta
-from gitops_tui.sandbox.server_errors import ApiError, bad_request, stale
-from gitops_tui.sandbox.server_query import decode_body
-from gitops_tui.sandbox.server_routing import ResourceRoute
+from gitops_tui.sandbox.schema.catalog import ResourceType
+from gitops_tui.sandbox.apply.fieldsets import copy_json
+from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch
+from gitops_tui.sandbox.serving.common import ApiRequest, Response, manager_name, meta
+from gitops_tui.sandbox.serving.errors import ApiError, bad_request, stale
+from gitops_tui.sandbox.serving.query import decode_body
+from gitops_tui.sandbox.serving.routing import ResourceRoute
 
 
 def _selector(obj: dict[str, Any]) -> str:
@@ -72,6 +72,6 @@ class ScaleOps:
     def _record_scale(
         self, rt: ResourceType, live: dict[str, Any], new: dict[str, Any], manager: str
     ) -> dict[str, Any]:
-        from gitops_tui.sandbox.server_write import _record
+        from gitops_tui.sandbox.rest.write import _record
 
         return _record(rt, live, new, manager, "scale")

@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from gitops_tui.sandbox import table
-from gitops_tui.sandbox.catalog import ResourceType
-from gitops_tui.sandbox.server_common import ApiRequest, WatchStream, parse_rv, storage_key
-from gitops_tui.sandbox.server_errors import bad_request, status_body
-from gitops_tui.sandbox.server_query import wants_table
-from gitops_tui.sandbox.server_routing import ResourceRoute
-from gitops_tui.sandbox.store import Expired, LogEvent, StoreClosed
+from gitops_tui.sandbox.rest import table
+from gitops_tui.sandbox.schema.catalog import ResourceType
+from gitops_tui.sandbox.serving.common import ApiRequest, WatchStream, parse_rv, storage_key
+from gitops_tui.sandbox.serving.errors import bad_request, status_body
+from gitops_tui.sandbox.serving.query import wants_table
+from gitops_tui.sandbox.serving.routing import ResourceRoute
+from gitops_tui.sandbox.storage.store import Expired, LogEvent, StoreClosed
 
 _BATCH = 500
 _HEARTBEAT = 1.0

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gitops_tui.sandbox.catalog import ResourceType
-from gitops_tui.sandbox.server_common import ApiRequest, Response, meta, now, storage_key
-from gitops_tui.sandbox.server_errors import ApiError, bad_request, conflict, not_found, stale
-from gitops_tui.sandbox.server_query import decode_body
-from gitops_tui.sandbox.server_routing import ResourceRoute
-from gitops_tui.sandbox.store import Conflict, NotFound
+from gitops_tui.sandbox.schema.catalog import ResourceType
+from gitops_tui.sandbox.serving.common import ApiRequest, Response, meta, now, storage_key
+from gitops_tui.sandbox.serving.errors import ApiError, bad_request, conflict, not_found, stale
+from gitops_tui.sandbox.serving.query import decode_body
+from gitops_tui.sandbox.serving.routing import ResourceRoute
+from gitops_tui.sandbox.storage.store import Conflict, NotFound
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 NS_KEY = ("", "namespaces")

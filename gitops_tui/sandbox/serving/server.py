@@ -8,12 +8,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from gitops_tui.sandbox.catalog import Catalog
-from gitops_tui.sandbox.server_api import Api
-from gitops_tui.sandbox.server_common import MAX_BODY
-from gitops_tui.sandbox.server_http import HttpServer
-from gitops_tui.sandbox.store import Store
-from gitops_tui.sandbox.tls import TlsFiles
+from gitops_tui.sandbox.schema.catalog import Catalog
+from gitops_tui.sandbox.rest.api import Api
+from gitops_tui.sandbox.serving.common import MAX_BODY
+from gitops_tui.sandbox.serving.transport import HttpServer
+from gitops_tui.sandbox.storage.store import Store
+from gitops_tui.sandbox.serving.tls import TlsFiles
 
 log = logging.getLogger(__name__)
 

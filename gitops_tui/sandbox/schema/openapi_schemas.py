@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gitops_tui.sandbox.catalog import ResourceType
+from gitops_tui.sandbox.schema.catalog import ResourceType
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 CORE = "io.k8s.api.core.v1."

@@ -6,8 +6,8 @@ import json
 import re
 from typing import Any, Callable
 
-from gitops_tui.sandbox.catalog import ResourceType
-from gitops_tui.sandbox.table_printers import (  # noqa: F401  (age helpers re-exported)
+from gitops_tui.sandbox.schema.catalog import ResourceType
+from gitops_tui.sandbox.rest.table_printers import (  # noqa: F401  (age helpers re-exported)
     AGE_COLUMN, AGE_DESCRIPTION, NAME_COLUMN, PRINTERS, age, column, human_duration, parse_time,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_tui.sandbox.fieldpaths import (
+from gitops_tui.sandbox.apply.fieldpaths import (
     FieldSet,
     ListKeyError,
     Path,
@@ -16,8 +16,8 @@ from gitops_tui.sandbox.fieldpaths import (
     path_string,
     with_ancestors,
 )
-from gitops_tui.sandbox.fieldsets import copy_json, diff, merge, remove_paths
-from gitops_tui.sandbox.merge_keys import lookup
+from gitops_tui.sandbox.apply.fieldsets import copy_json, diff, merge, remove_paths
+from gitops_tui.sandbox.apply.merge_keys import lookup
 
 BEFORE_FIRST_APPLY = "before-first-apply"
 _TYPE_RANK = {"f": 0, "k": 1, "v": 2, "i": 3}

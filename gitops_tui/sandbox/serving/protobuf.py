@@ -6,7 +6,7 @@ import base64
 import datetime
 from typing import Any
 
-from gitops_tui.sandbox.server_errors import ApiError
+from gitops_tui.sandbox.serving.errors import ApiError
 
 MAGIC = b"k8s\x00"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tui.sandbox.fieldsets import copy_json
-from gitops_tui.sandbox.merge_keys import ListSpec, lookup
+from gitops_tui.sandbox.apply.fieldsets import copy_json
+from gitops_tui.sandbox.apply.merge_keys import ListSpec, lookup
 
 _DIRECTIVE = "$patch"
 _RETAIN = "$retainKeys"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_tui.sandbox.fieldpaths import FREEFORM_MAPS, Path, Schema, item_elements
+from gitops_tui.sandbox.apply.fieldpaths import FREEFORM_MAPS, Path, Schema, item_elements
 
 
 def copy_json(value: Any) -> Any:

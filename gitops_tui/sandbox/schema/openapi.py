@@ -6,9 +6,9 @@ import hashlib
 import json
 from typing import Any
 
-from gitops_tui.sandbox.catalog import Catalog, ResourceType
-from gitops_tui.sandbox.openapi_proto import encode_document
-from gitops_tui.sandbox.openapi_schemas import (
+from gitops_tui.sandbox.schema.catalog import Catalog, ResourceType
+from gitops_tui.sandbox.schema.openapi_proto import encode_document
+from gitops_tui.sandbox.schema.openapi_schemas import (
     META, definition_name, kind_properties, shared_definitions,
 )
 

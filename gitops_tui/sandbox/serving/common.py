@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_tui.sandbox.server_errors import bad_request
+from gitops_tui.sandbox.serving.errors import bad_request
 
 MAX_BODY = 3 * 1024 * 1024
 

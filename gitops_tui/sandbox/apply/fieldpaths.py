@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_tui.sandbox.merge_keys import ListSpec
+from gitops_tui.sandbox.apply.merge_keys import ListSpec
 
 Path = tuple[str, ...]  # path elements: "f:spec", 'k:{"name":"main"}', 'v:"x"', "i:0"
 FieldSet = set[Path]  # member paths only

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from gitops_tui.sandbox.catalog import ResourceType
+from gitops_tui.sandbox.schema.catalog import ResourceType
 
 DNS1123_LABEL_RE = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 DNS1123_SUBDOMAIN_RE = DNS1123_LABEL_RE + r"(\." + DNS1123_LABEL_RE + ")*"
@@ -298,7 +298,7 @@ def unknown_fields(rt: ResourceType, obj: dict) -> list[str]:
     Built-in kinds are checked against the sandbox's OpenAPI definitions (every object level they
     spell out is complete; opaque parts accept anything); CRD kinds against their structural schema.
     """
-    from gitops_tui.sandbox import openapi_schemas as schemas
+    from gitops_tui.sandbox.schema import openapi_schemas as schemas
 
     definitions = schemas.SHARED_DEFINITIONS  # read only
     if rt.is_crd:

@@ -6,8 +6,8 @@ import ipaddress
 import random
 from typing import Any
 
-from gitops_tui.sandbox.catalog import ResourceType
-from gitops_tui.sandbox.server_common import meta, now, storage_key
+from gitops_tui.sandbox.schema.catalog import ResourceType
+from gitops_tui.sandbox.serving.common import meta, now, storage_key
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 

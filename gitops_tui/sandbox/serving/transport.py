@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from gitops_tui.sandbox import errors as shared_errors
-from gitops_tui.sandbox.server_common import ApiRequest, Response, WatchStream
-from gitops_tui.sandbox.server_errors import ApiError, status_body
+from gitops_tui.sandbox.serving import status as shared_errors
+from gitops_tui.sandbox.serving.common import ApiRequest, Response, WatchStream
+from gitops_tui.sandbox.serving.errors import ApiError, status_body
 
 log = logging.getLogger(__name__)
 _IDLE_TIMEOUT = 120.0

@@ -8,15 +8,16 @@ import logging
 import threading
 from typing import Any
 
-from gitops_tui.sandbox import openapi, table
-from gitops_tui.sandbox.catalog import Catalog, ResourceType
-from gitops_tui.sandbox.server_common import (
+from gitops_tui.sandbox.schema import openapi
+from gitops_tui.sandbox.rest import table
+from gitops_tui.sandbox.schema.catalog import Catalog, ResourceType
+from gitops_tui.sandbox.serving.common import (
     ApiRequest, Response, WatchStream, now, parse_rv, storage_key,
 )
-from gitops_tui.sandbox.server_convert import to_version
-from gitops_tui.sandbox.server_delete import DeleteOps
-from gitops_tui.sandbox.server_errors import ApiError, bad_request, expired, not_found
-from gitops_tui.sandbox.server_query import (
+from gitops_tui.sandbox.rest.convert import to_version
+from gitops_tui.sandbox.rest.delete import DeleteOps
+from gitops_tui.sandbox.serving.errors import ApiError, bad_request, expired, not_found
+from gitops_tui.sandbox.serving.query import (
     check_acceptable,
     fields_match,
     labels_match,
@@ -24,11 +25,11 @@ from gitops_tui.sandbox.server_query import (
     parse_label_selector,
     wants_table,
 )
-from gitops_tui.sandbox.server_routing import ResourceRoute, SpecialRoute, parse_path
-from gitops_tui.sandbox.server_scale import ScaleOps
-from gitops_tui.sandbox.server_watch import WatchOps
-from gitops_tui.sandbox.server_write import WriteOps
-from gitops_tui.sandbox.store import Store
+from gitops_tui.sandbox.serving.routing import ResourceRoute, SpecialRoute, parse_path
+from gitops_tui.sandbox.rest.scale import ScaleOps
+from gitops_tui.sandbox.rest.watch import WatchOps
+from gitops_tui.sandbox.rest.write import WriteOps
+from gitops_tui.sandbox.storage.store import Store
 
 log = logging.getLogger(__name__)
 

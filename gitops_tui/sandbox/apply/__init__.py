@@ -1,0 +1,1 @@
+"""Pure patch and server-side apply (managedFields) logic."""

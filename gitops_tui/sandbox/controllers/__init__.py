@@ -1,0 +1,1 @@
+"""Controllers that act on the sandbox as clients, like a controller manager."""

@@ -1,0 +1,1 @@
+"""REST semantics: reads, writes, deletes, watches, subresources and Table output."""

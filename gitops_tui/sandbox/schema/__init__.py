@@ -1,0 +1,1 @@
+"""Resource types, OpenAPI documents and object validation."""

@@ -1,0 +1,1 @@
+"""HTTP serving: the TLS listener, requests, routing, bodies and Status errors."""

@@ -1,0 +1,1 @@
+"""The kine-style SQLite store behind each cluster."""
