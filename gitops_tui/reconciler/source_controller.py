@@ -21,7 +21,7 @@ from gitops_tui.kube.apply import UnknownKind, resolver_for
 from gitops_tui.kube.client import ClusterUnreachable
 from gitops_tui.kube.inventory import entries, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
-from gitops_tui.reconciler import propagate
+from gitops_tui.reconciler import limits, propagate
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.errors import ReconcileError
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
@@ -44,7 +44,8 @@ MAX_PARALLEL_CLUSTERS = 4
 #: Read the kustomization fresh before every write, so a suspend stops the apply at the very next object.
 STRICT_STOP = True
 #: Failures that a retry cannot fix without a new commit or a spec change.
-STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound"}
+STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound",
+                    "LimitExceeded", "DryRunFailed"}
 #: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
 FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("helm.toolkit.fluxcd.io", "HelmRelease")}
 _backoff: dict[tuple[str, str], int] = {}
@@ -120,12 +121,13 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
     if cached is not None:
         return copy.deepcopy(cached)
     try:
-        manifests = render.render(artifact.path, source.path)
+        manifests = render.render(artifact.path, source.path, revision=artifact.revision)
         if source.target_namespace:
             for manifest in manifests:
                 manifest.obj.setdefault("metadata", {})["namespace"] = source.target_namespace
         objects = tenancy.enforce(manifests, source.namespace, is_namespaced, unknown_is_namespaced=unknown_ok)
         objects = tenancy.label(objects, project=project, source=source.name)
+        limits.check_revision(zip(objects, (m.origin for m in manifests)), f"revision {artifact.revision}")
     except ReconcileError as exc:
         raise RevisionFailed(_failure_of(exc), artifact.revision) from None
     if len(_render_cache) > 256:
@@ -185,7 +187,51 @@ def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revisio
 
 
 def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> ReconcileResult:
-    """Reconcile one GitOps source (the FederatedGitRepository + FederatedKustomization named ``name``)."""
+    """Reconcile one GitOps source (the FederatedGitRepository + FederatedKustomization named ``name``).
+
+    Every failure ends as a condition: an exception no step foresaw is recorded as ``Ready False``
+    (reason ``ReconciliationFailed``, the exception named in one sentence) with the revision attempted,
+    and the objects stay as they were; only when even that cannot be written does it propagate.
+    """
+    attempt = _Attempt()
+    try:
+        return _reconcile(ctx, namespace, name, attempt)
+    except Exception as exc:  # noqa: BLE001 - every failure is a condition (docs/reconciler.md)
+        log.warning("reconcile of %s/%s failed unexpectedly (%s)", namespace, name, type(exc).__name__,
+                    exc_info=True)
+        if attempt.source is None or attempt.source.kustomization is None:
+            raise
+        failure = Failure("ReconciliationFailed", unexpected_message(exc, attempt.revision))
+        try:
+            return _fail(ctx, attempt.source, failure, attempt.revision, attempt.clusters)
+        except Exception:  # noqa: BLE001 - the management cluster cannot take the status either
+            raise exc from None
+
+
+@dataclasses.dataclass
+class _Attempt:
+    """What a reconcile knew when it failed: the source, the revision attempted and the placed clusters."""
+
+    source: GitOpsSource | None = None
+    revision: str = ""
+    clusters: list[str] = dataclasses.field(default_factory=list)
+
+
+def unexpected_message(exc: BaseException, revision: str) -> str:
+    """One sentence for an exception no step foresaw: what was attempted and the exception's kind and first line.
+
+    API errors are named by status only (their bodies may quote objects); other messages are cut to one line.
+    """
+    if hasattr(exc, "body") and hasattr(exc, "status"):
+        detail = f"HTTP {getattr(exc, 'status')} {getattr(exc, 'reason', '') or ''}".strip()
+    else:
+        detail = (str(exc).strip().splitlines() or [""])[0][:300] or "no message"
+    what = f"revision {revision}" if revision else "the source"
+    return f"reconciling {what} failed unexpectedly: {type(exc).__name__}: {detail}"
+
+
+def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attempt) -> ReconcileResult:
+    """The reconcile itself; ``attempt`` records how far it got, for reconcile_source's last-resort failure."""
     if not ctx.is_leader():
         return ReconcileResult(requeue_after=None)
     source = load_source(ctx.api_client, namespace, name)
@@ -200,14 +246,16 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
     if source.suspend:
         _report_drift_while_suspended(ctx, source)
         return ReconcileResult(requeue_after=source.interval)
+    attempt.source = source
     project, project_placement = project_of(ctx, source)
     clusters = placed_clusters(ctx, source, project_placement)
+    attempt.clusters = clusters
     revision = ""
     try:
         if source.repository is None:
             raise RevisionFailed(Failure("SourceNotFound", f"FederatedGitRepository {namespace}/{name} does not exist"))
         artifact = fetch_artifact(ctx, source)
-        revision = artifact.revision
+        revision = attempt.revision = artifact.revision
         if source.artifact_revision != revision:
             ctx.recorder.emit(source.repository, "Normal", "NewArtifact", f"fetched revision {revision}",
                               revision=revision)
