@@ -14,13 +14,14 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.kube.limits import MAX_FILE_BYTES, LimitExceeded, load_documents
 from gitops_tui.reconciler.errors import (
     ArtifactFailed,
     BuildFailed,
     KustomizeNotFound,
+    OverLimit,
     ValidationFailed,
 )
-from gitops_tui.reconciler.limits import MAX_FILE_BYTES, LimitExceeded, load_documents
 
 try:  # the C loader is much faster when available
     _Loader: Any = yaml.CSafeLoader
@@ -112,6 +113,8 @@ def _parse_documents(text: str, file: str) -> list[Any]:
     """Parse multi-document YAML; ValidationFailed naming the file and line on a syntax error."""
     try:
         return load_documents(text, file)
+    except LimitExceeded as exc:
+        raise OverLimit(exc.message, origin=exc.origin) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -123,7 +126,7 @@ def _parse_file(path: Path, file: str) -> list[Any]:
     """Parse one YAML or JSON file into its documents (refused unread beyond MAX_FILE_BYTES)."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise LimitExceeded(f"{file} is {size / 1048576:.1f} MiB; at most {MAX_FILE_BYTES // 1048576} MiB "
+        raise OverLimit(f"{file} is {size / 1048576:.1f} MiB; at most {MAX_FILE_BYTES // 1048576} MiB "
                             "is read from one manifest file", origin=file)
     try:
         text = path.read_text(encoding="utf-8")

@@ -18,14 +18,16 @@ from gitops_tui.api import names
 from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.apply import UnknownKind, resolver_for
+from gitops_tui.kube import limits
 from gitops_tui.kube.client import ClusterUnreachable
-from gitops_tui.kube.inventory import entries, parse_entries, ref_of, union
+from gitops_tui.kube.inventory import describe, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
-from gitops_tui.reconciler import limits, propagate
+from gitops_tui.reconciler import gate, helm_step, ownership, propagate
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.errors import ReconcileError
+from gitops_tui.reconciler.errors import OverLimit, ReconcileError
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
+from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
 from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
@@ -128,6 +130,8 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
         objects = tenancy.enforce(manifests, source.namespace, is_namespaced, unknown_is_namespaced=unknown_ok)
         objects = tenancy.label(objects, project=project, source=source.name)
         limits.check_revision(zip(objects, (m.origin for m in manifests)), f"revision {artifact.revision}")
+    except limits.LimitExceeded as exc:
+        raise RevisionFailed(_failure_of(OverLimit(exc.message)), artifact.revision) from None
     except ReconcileError as exc:
         raise RevisionFailed(_failure_of(exc), artifact.revision) from None
     if len(_render_cache) > 256:
@@ -380,6 +384,29 @@ def _prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], con
     return prepared
 
 
+def _set_aside(ctx: ReconcileContext, unreachable: dict[str, str], works: dict[str, propagate.ClusterWork],
+               connections: dict[str, Any], revision: str) -> None:
+    """Mark clusters that could not be asked ClusterNotReachable and leave them out of this pass."""
+    for cluster, why in unreachable.items():
+        ctx.clusters.invalidate(cluster)
+        works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, message=why,
+                                    lastAttemptedRevision=revision)
+        connections.pop(cluster, None)
+
+
+def _own_entries(works: dict[str, propagate.ClusterWork], connections: dict[str, Any],
+                 checked: gate.GateResult) -> dict[str, dict[str, Any]]:
+    """Each cluster's own status for a refused revision: unreachable ones keep theirs, refused ones say why."""
+    own: dict[str, dict[str, Any]] = {c: w.entry for c, w in works.items() if c not in connections and w.entry.get("status")}
+    own.update(checked.own)
+    return own
+
+
+def _adopted(cluster: str, found: Any) -> str:
+    return (f"adopted on {cluster}: {propagate.listing([describe(r) for r in found.adopted])} "
+            "(no live source or Helm release declared them)")
+
+
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
                clusters: list[str], works: dict[str, propagate.ClusterWork],
                connections: dict[str, Any], project: str) -> ReconcileResult:
@@ -396,29 +423,53 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
         own = {c: w.entry for c, w in works.items() if c not in connections and w.entry.get("status")}
         own.update({c: {"status": f.reason, "message": f.message} for c, f in exc.failed.items()})
         return _fail(ctx, source, exc.failure, revision, clusters, own)
+    owner = Owner(project, name)
     to_apply = [c for c in to_apply if c in connections]
+    found: dict[str, Any] = {}
     if to_apply:
-        # Record the intent first: the inventory holds old and new objects, so a crash orphans nothing.
-        desired_refs = [ref_of(obj) for obj in desired]
-        for cluster in to_apply:
-            entry = works[cluster].entry
-            entry["inventory"] = entries(union(parse_entries(entry.get("inventory")), desired_refs))
-            entry.update(lastAttemptedRevision=revision, status="Progressing", message=f"applying {revision}")
-        if stop():
-            return ReconcileResult(requeue_after=None)
-        rows = [w.entry for w in [*works.values(), *gone.values()]]
-        write_outcome(ctx, source, Outcome(source.generation, revision, None, True, sorted(rows, key=lambda e: e["name"])))
+        checked = gate.dry_run(connections, to_apply, desired, old)
+        _set_aside(ctx, checked.unreachable, works, connections, revision)
+        if checked.failure is not None:
+            return _fail(ctx, source, checked.failure, revision, clusters, _own_entries(works, connections, checked))
+        to_apply = [c for c in to_apply if c in connections]
+    chart_refs = {c: helm_step.release_refs(helm.get(c, ())) for c in to_apply}
+    with project_lock(ns):  # no other source of the project checks or records intent meanwhile
+        if to_apply:
+            claims = {c: [Claim(obj) for obj in desired] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
+            checked = gate.check_ownership(ctx, ns, owner, connections, to_apply, claims)
+            _set_aside(ctx, checked.unreachable, works, connections, revision)
+            if checked.failure is not None:
+                return _fail(ctx, source, checked.failure, revision, clusters, _own_entries(works, connections, checked))
+            found = checked.found
+            to_apply = [c for c in to_apply if c in connections]
+        if to_apply:
+            # Record the intent first: the inventory holds old and new objects, so a crash orphans nothing.
+            desired_refs = [ref_of(obj) for obj in desired]
+            for cluster in to_apply:
+                entry = works[cluster].entry
+                previous = entry.get("inventory")
+                refs = union(parse_entries(previous), desired_refs, chart_refs[cluster])
+                entry["inventory"] = entries(refs, entry_hashes(previous))
+                entry.update(lastAttemptedRevision=revision, status="Progressing", message=f"applying {revision}")
+                if found[cluster].adopted:
+                    works[cluster].events.append(("Normal", ownership.REASON_ADOPTED, _adopted(cluster, found[cluster])))
+            if stop():
+                return ReconcileResult(requeue_after=None)
+            rows = [w.entry for w in [*works.values(), *gone.values()]]
+            write_outcome(ctx, source, Outcome(source.generation, revision, None, True,
+                                               sorted(rows, key=lambda e: e["name"])))
     options = propagate.ApplyOptions(namespace=ns, prune=source.prune, wait=source.wait,
                                      health_checks=source.health_checks, timeout=source.timeout,
-                                     labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name})
+                                     labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name}, owner=owner)
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CLUSTERS, len(connections) + len(gone))),
                             thread_name_prefix=f"reconcile-{name}") as pool:
-        futures = [pool.submit(propagate.withdraw_cluster, gone[c], dynamic, source.prune, stop)
+        futures = [pool.submit(propagate.withdraw_cluster, gone[c], dynamic, source.prune, stop, owner)
                    for c, dynamic in gone_connections.items()]
         for cluster, dynamic in connections.items():
             if cluster in to_apply:
                 previous = parse_entries((old.get(cluster) or {}).get("inventory"))
-                cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()))
+                cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()), chart_refs=chart_refs[cluster],
+                                                      existing_ids=found[cluster].live_ids)
                 futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, desired,
                                            previous, cluster_options, stop, ctx.now))
             else:

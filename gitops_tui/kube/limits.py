@@ -1,4 +1,4 @@
-"""Bounded cost per revision: a YAML loader that counts expanded nodes, and size limits per object and per revision.
+"""What a cluster and the reconciler accept: a YAML loader that counts expanded nodes, and sizes per object and revision.
 
 A YAML alias is cheap to parse and expensive everywhere after (a JSON body, a hash, a deep compare
 expand it), so every document is measured as it would be *expanded* before it is constructed.
@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import yaml
-
-from gitops_tui.reconciler.errors import ValidationFailed
 
 try:  # the C loader is much faster when available
     _Loader: Any = yaml.CSafeLoader
@@ -37,10 +35,18 @@ MAX_OBJECTS = 5000
 MAX_REVISION_BYTES = 32 * MIB
 
 
-class LimitExceeded(ValidationFailed):
-    """A revision is too big or too expensive to use: an alias bomb, an object over 1.5 MiB, too many objects."""
+class LimitExceeded(ValueError):
+    """Manifests too big or too expensive to use: an alias bomb, an object over 1.5 MiB, too many objects.
 
-    reason = "LimitExceeded"
+    ``message`` is one sentence; ``origin`` names the file and ``object`` the object when known.
+    """
+
+    def __init__(self, message: str, *, origin: str = "", object: str = "") -> None:  # noqa: A002
+        """Record the message and what it is about."""
+        super().__init__(message)
+        self.message = message
+        self.origin = origin
+        self.object = object
 
 
 def _size(amount: int) -> str:
@@ -89,6 +95,44 @@ def expanded_size(root: yaml.Node, where: str, limit: int = MAX_YAML_NODES) -> t
             if id(child) not in memo:
                 stack.append((child, False))
     return memo[id(root)]
+
+
+def expanded_nodes(value: Any, where: str, limit: int = MAX_YAML_NODES) -> int:
+    """Return how many nodes a loaded value has once shared parts are counted each time (as JSON would write them).
+
+    For values parsed elsewhere (Helm values from a ConfigMap): LimitExceeded beyond ``limit`` or on a cycle.
+    """
+    memo: dict[int, int] = {}
+    ancestors: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(value, False)]
+
+    def children(item: Any) -> list[Any]:
+        if isinstance(item, dict):
+            return [v for v in item.values() if isinstance(v, (dict, list))]
+        return [v for v in item if isinstance(v, (dict, list))] if isinstance(item, list) else []
+
+    while stack:
+        item, finished = stack.pop()
+        key = id(item)
+        if not isinstance(item, (dict, list)):
+            continue
+        if finished:
+            count = 1 + len(item) + sum(memo[id(c)] - 1 for c in children(item))
+            if count > limit:
+                raise LimitExceeded(f"{where} expand to more than {limit:,} nodes (an alias bomb?)")
+            memo[key] = count
+            ancestors.discard(key)
+            continue
+        if key in memo:
+            continue
+        ancestors.add(key)
+        stack.append((item, True))
+        for child in children(item):
+            if id(child) in ancestors:
+                raise LimitExceeded(f"{where} contain themselves (a recursive alias)")
+            if id(child) not in memo:
+                stack.append((child, False))
+    return memo.get(id(value), 1)
 
 
 def load_documents(text: str, where: str, *, max_nodes: int = MAX_YAML_NODES) -> list[Any]:
