@@ -150,7 +150,7 @@ class GitSource:
                 repo.archive(handle, commit, format="tar")
             content = staging / "tree"
             content.mkdir()
-            if archive.stat().st_size > 10240 or archive.read_bytes().strip(b"\0"):  # else: an empty tree
+            if repo.git.ls_tree(commit):  # a commit that removed every file has nothing to extract
                 with tarfile.open(archive) as tar:
                     try:
                         tar.extractall(content, filter="data")
