@@ -77,10 +77,18 @@ def test_a_vendored_subchart_renders_on_every_cluster(world: World, vendored: st
     repo = shop_repo(world, vendored, lock="0.2.0")
     world.reconcile("shop")
     assert_propagated(world, "shop", f"main@sha1:{world.head(repo)}")
+    ns = world.namespace
+    inventories = {row["name"]: {i["id"] for i in row["inventory"]} for row in world.status("shop")["clusters"]}
     for cluster in CLUSTERS:
         assert world.get(cluster, "configmaps", "shop-shop")["data"] == {"greeting": "hi"}
-        assert world.get(cluster, "configmaps", "shop-cache")["data"] == {"greeting": "from-cache"}
+        cache = world.get(cluster, "configmaps", "shop-cache")
+        assert cache["data"] == {"greeting": "from-cache"}
+        assert cache["metadata"]["labels"][names.LABEL_SOURCE] == "shop", "the subchart's objects carry their owner"
+        assert cache["metadata"]["annotations"]["meta.helm.sh/release-name"] == "shop"
         assert len(storage_secrets(world, cluster, "shop")) == 1
+        # The release's objects, the subchart's included, are the source's: in its inventory on every cluster.
+        assert {f"{ns}_shop_helm.toolkit.fluxcd.io_HelmRelease", f"{ns}_shop-shop__ConfigMap",
+                f"{ns}_shop-cache__ConfigMap"} <= inventories[cluster], inventories[cluster]
 
 
 def test_a_dependency_missing_from_charts_refuses_the_release_with_helms_message(world: World) -> None:
