@@ -1,7 +1,7 @@
-"""Before the first write of a revision: the dry-run pass and the ownership check on every cluster to apply.
+"""Before the first write of a revision: connect, prepare Helm releases, dry-run, check ownership, on every cluster to apply.
 
-Both write nothing to clusters; either may refuse the revision everywhere (``DryRunFailed``,
-``OwnershipConflict``) or set a cluster aside as unreachable (it catches up later).
+None of it writes to clusters; each may refuse the revision everywhere (Helm failures,
+``DryRunFailed``, ``OwnershipConflict``) or set a cluster aside as unreachable (it catches up later).
 """
 
 from __future__ import annotations
@@ -11,10 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathlib import Path
+
 from gitops_tui.api import names
-from gitops_tui.kube.inventory import entry_hashes
-from gitops_tui.reconciler import ownership, preflight
+from gitops_tui.kube.client import ClusterUnreachable
+from gitops_tui.kube.inventory import describe, entry_hashes
+from gitops_tui.reconciler import helm_step, ownership, preflight, propagate
 from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.status import Failure
 
 MAX_PARALLEL_CLUSTERS = 4
@@ -82,3 +86,67 @@ def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owne
         result.own = {f.cluster: {"status": ownership.REASON_CONFLICT, "message": ownership.conflict_message([f])}
                       for f in conflicted}
     return result
+
+
+def connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], revision: str) -> dict[str, Any]:
+    """Connect to every placed cluster; an unreachable one gets its reason in its status entry."""
+    connections: dict[str, Any] = {}
+    for cluster, work in works.items():
+        try:
+            _, dynamic = ctx.clusters.get(cluster)
+        except ClusterUnreachable as exc:
+            work.entry.update(status=exc.reason, message=exc.detail, lastAttemptedRevision=revision)
+            continue
+        connections[cluster] = dynamic
+    return connections
+
+
+def prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], connections: dict[str, Any],
+                  works: dict[str, propagate.ClusterWork], clusters: list[str]) -> dict[str, tuple[Any, ...]]:
+    """Prepare every HelmRelease on each cluster to apply (helm_step.prepare_clusters); raise HelmRefused.
+
+    A cluster that could not be reached while preparing gets ClusterNotReachable and leaves ``connections``.
+    """
+    if not clusters or not any(obj.get("kind") == "HelmRelease" for obj in desired):
+        return {}
+    from gitops_tui.reconciler import helm_step
+
+    unreachable: dict[str, str] = {}
+    try:
+        prepared, unreachable = helm_step.prepare_clusters({c: connections[c] for c in clusters}, desired,
+                                                           Path(artifact.path), Path(ctx.data_dir) / "helm")
+    except HelmRefused as exc:
+        unreachable = exc.unreachable
+        raise
+    finally:
+        for cluster, why in unreachable.items():
+            ctx.clusters.invalidate(cluster)
+            works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, message=why,
+                                        lastAttemptedRevision=artifact.revision)
+            del connections[cluster]
+    return prepared
+
+
+def set_aside(ctx: ReconcileContext, unreachable: dict[str, str], works: dict[str, propagate.ClusterWork],
+               connections: dict[str, Any], revision: str) -> None:
+    """Mark clusters that could not be asked ClusterNotReachable and leave them out of this pass."""
+    for cluster, why in unreachable.items():
+        ctx.clusters.invalidate(cluster)
+        works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, message=why,
+                                    lastAttemptedRevision=revision)
+        connections.pop(cluster, None)
+
+
+def own_entries(works: dict[str, propagate.ClusterWork], connections: dict[str, Any],
+                own: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """Each cluster's own status for a refused revision: unreachable ones keep theirs, refused ones say why (``own``)."""
+    entries: dict[str, dict[str, Any]] = {c: w.entry for c, w in works.items()
+                                          if c not in connections and w.entry.get("status")}
+    entries.update(own)
+    return entries
+
+
+def adopted_message(cluster: str, found: ownership.ClusterOwnership) -> str:
+    """The Adopted Event's text: which objects of the cluster the source took over."""
+    return (f"adopted on {cluster}: {propagate.listing([describe(r) for r in found.adopted])} "
+            "(no live source or Helm release declared them)")
