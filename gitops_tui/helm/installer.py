@@ -15,6 +15,7 @@ import yaml
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
+from gitops_tui.api import names
 from gitops_tui.helm import storage
 from gitops_tui.helm.charts import chart_spec, load_from_git, load_from_repository
 from gitops_tui.helm.dependencies import refuse_unsupported
@@ -223,11 +224,11 @@ def owned_object(obj: dict[str, Any], target: ReleaseTarget, labels: dict[str, s
     """Return a chart object as the release applies it: in the target namespace, with Helm's ownership metadata."""
     meta = dict(obj.get("metadata") or {})
     meta["namespace"] = target.namespace
-    meta["labels"] = {**(meta.get("labels") or {}), **labels, "app.kubernetes.io/managed-by": "Helm"}
+    meta["labels"] = {**(meta.get("labels") or {}), **labels, names.LABEL_HELM_MANAGED_BY: "Helm"}
     meta["annotations"] = {
         **(meta.get("annotations") or {}),
-        "meta.helm.sh/release-name": target.name,
-        "meta.helm.sh/release-namespace": target.namespace,
+        names.ANNOTATION_HELM_RELEASE_NAME: target.name,
+        names.ANNOTATION_HELM_RELEASE_NAMESPACE: target.namespace,
     }
     return {**obj, "metadata": meta}
 
@@ -317,8 +318,8 @@ def _delete_if_released(dynamic: DynamicClient, api_version: str, kind: str, nam
     except UnknownKind:
         return False
     annotations = ((live or {}).get("metadata") or {}).get("annotations") or {}
-    if live is None or annotations.get("meta.helm.sh/release-name") != target.name \
-            or annotations.get("meta.helm.sh/release-namespace") != target.namespace:
+    if live is None or annotations.get(names.ANNOTATION_HELM_RELEASE_NAME) != target.name \
+            or annotations.get(names.ANNOTATION_HELM_RELEASE_NAMESPACE) != target.namespace:
         if live is not None:
             log.info("kept %s %s/%s: it no longer belongs to release %s", kind, target.namespace, name, target.name)
         return False

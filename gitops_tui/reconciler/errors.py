@@ -63,7 +63,7 @@ class ValidationFailed(ReconcileError):
 class OverLimit(ValidationFailed):
     """The revision is too big or too expensive to use (kube.limits): an alias bomb, an object over 1.5 MiB."""
 
-    reason = "LimitExceeded"
+    reason = "LimitExceeded"  # names.REASON_LIMIT_EXCEEDED
 
 
 class TenancyViolation(ReconcileError):

@@ -21,11 +21,11 @@ from gitops_tui.api import names
 from gitops_tui.kube.apply import list_objects
 from gitops_tui.kube.inventory import ObjectRef, describe, parse_entries, ref_of
 
-REASON_CONFLICT = "OwnershipConflict"
-REASON_ADOPTED = "Adopted"
-HELM_RELEASE_NAME = "meta.helm.sh/release-name"
-HELM_RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
-HELM_MANAGED_BY = "app.kubernetes.io/managed-by"
+REASON_CONFLICT = names.REASON_OWNERSHIP_CONFLICT
+REASON_ADOPTED = names.REASON_ADOPTED
+HELM_RELEASE_NAME = names.ANNOTATION_HELM_RELEASE_NAME
+HELM_RELEASE_NAMESPACE = names.ANNOTATION_HELM_RELEASE_NAMESPACE
+HELM_MANAGED_BY = names.LABEL_HELM_MANAGED_BY
 
 _PROJECT_LOCKS: dict[str, threading.Lock] = {}
 _PROJECT_LOCKS_GUARD = threading.Lock()

@@ -16,13 +16,14 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
+from gitops_tui.api import names
 from gitops_tui.kube.apply import UnknownKind, apply_object
 from gitops_tui.kube.inventory import config_hash, describe, ref_of
 from gitops_tui.reconciler.propagate import api_message, apply_order
 
 log = logging.getLogger(__name__)
 
-REASON_DRY_RUN_FAILED = "DryRunFailed"
+REASON_DRY_RUN_FAILED = names.REASON_DRY_RUN_FAILED
 #: Dry-run requests in flight at once, over every cluster of one revision.
 MAX_PARALLEL_DRY_RUNS = 8
 #: API statuses that say "the cluster would refuse this object" (others mean the cluster is in trouble).

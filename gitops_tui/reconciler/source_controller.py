@@ -120,7 +120,7 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
                     exc_info=True)
         if attempt.source is None or attempt.source.kustomization is None or not ctx.is_leader():
             raise
-        failure = Failure("ReconciliationFailed", unexpected_message(exc, attempt.revision))
+        failure = Failure(names.REASON_RECONCILIATION_FAILED, unexpected_message(exc, attempt.revision))
         try:
             return _fail(ctx, attempt.source, failure, attempt.revision, attempt.clusters)
         except Exception:  # noqa: BLE001 - the management cluster cannot take the status either
