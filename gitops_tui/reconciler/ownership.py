@@ -133,10 +133,16 @@ def check_cluster(cluster: str, dynamic: DynamicClient, claims: list[Claim], me:
     result = ClusterOwnership(cluster)
     live = live_objects(dynamic, [ref_of(c.obj) for c in claims])
     result.live_ids = set(live)
+    claimed: dict[str, str] = {}
     for claim in claims:
         ref = ref_of(claim.obj)
         what = f"{describe(ref)} on {cluster}"
         mine = f"source {me.source}" + (f" (Helm release {claim.release})" if claim.release else "")
+        if ref.id in claimed:
+            result.conflicts.append(f"{what} is rendered twice by source {me.source}: {claimed[ref.id]} and "
+                                    f"{'Helm release ' + claim.release if claim.release else 'its manifests'}")
+            continue
+        claimed[ref.id] = f"Helm release {claim.release}" if claim.release else "its manifests"
         if ref.id in elsewhere:
             result.conflicts.append(f"{what} is declared by source {elsewhere[ref.id]}; {mine} renders it too")
             continue

@@ -250,3 +250,19 @@ def test_helm_follows_helms_adoption_rule(world: World, sandbox: Any, order: str
     assert "staging" in ready["message"]
     for cluster in ("dev", "prod"):
         assert world.get(cluster, "configmaps", "helm-only") is None, "nothing applied anywhere"
+
+
+def test_one_source_rendering_an_object_twice_is_refused(world: World) -> None:
+    """A plain manifest and the source's own HelmRelease both rendering ConfigMap shop-greeting: refused, not raced."""
+    from tests.helm.charts import write_chart
+    from tests.reconciler.test_source_controller import HELM_RELEASE as SHOP
+
+    repo = world.repo("twice", {"deploy/hr.yaml": SHOP % "hello", "deploy/cm.yaml": configmap("shop-greeting")})
+    write_chart(repo / "charts")
+    commit(repo, {}, "chart")
+    world.create("twice", f"file://{repo}", path="./deploy")
+    world.reconcile("twice")
+    ready = world.condition("twice", names.READY)
+    assert ready["reason"] == "OwnershipConflict", ready
+    assert "shop-greeting" in ready["message"] and "rendered twice by source twice" in ready["message"], ready
+    assert all(world.get(c, "configmaps", "shop-greeting") is None for c in CLUSTERS)
