@@ -102,15 +102,13 @@ def connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], revi
 
 
 def prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], connections: dict[str, Any],
-                  works: dict[str, propagate.ClusterWork], clusters: list[str]) -> dict[str, tuple[Any, ...]]:
+                 works: dict[str, propagate.ClusterWork], clusters: list[str]) -> dict[str, tuple[Any, ...]]:
     """Prepare every HelmRelease on each cluster to apply (helm_step.prepare_clusters); raise HelmRefused.
 
     A cluster that could not be reached while preparing gets ClusterNotReachable and leaves ``connections``.
     """
     if not clusters or not any(obj.get("kind") == "HelmRelease" for obj in desired):
         return {}
-    from gitops_tui.reconciler import helm_step
-
     unreachable: dict[str, str] = {}
     try:
         prepared, unreachable = helm_step.prepare_clusters({c: connections[c] for c in clusters}, desired,
@@ -119,16 +117,12 @@ def prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], conn
         unreachable = exc.unreachable
         raise
     finally:
-        for cluster, why in unreachable.items():
-            ctx.clusters.invalidate(cluster)
-            works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, message=why,
-                                        lastAttemptedRevision=artifact.revision)
-            del connections[cluster]
+        set_aside(ctx, unreachable, works, connections, artifact.revision)
     return prepared
 
 
 def set_aside(ctx: ReconcileContext, unreachable: dict[str, str], works: dict[str, propagate.ClusterWork],
-               connections: dict[str, Any], revision: str) -> None:
+              connections: dict[str, Any], revision: str) -> None:
     """Mark clusters that could not be asked ClusterNotReachable and leave them out of this pass."""
     for cluster, why in unreachable.items():
         ctx.clusters.invalidate(cluster)

@@ -65,8 +65,8 @@ def dry_run_clusters(
     """Dry-run apply the changed objects on every cluster (``MAX_PARALLEL_DRY_RUNS`` at a time); write nothing.
 
     ``applied_hashes`` gives each cluster's recorded hashes by object id. A refusal by the API server
-    is recorded per cluster (the first object in apply order); a transport failure sets the cluster
-    aside as unreachable. Each cluster stops at its first failure.
+    is recorded per cluster (one refused object); a transport failure sets the cluster aside as
+    unreachable. A cluster's remaining checks are skipped after its first failure.
     """
     run = dry_run or (lambda dynamic, obj: apply_object(dynamic, obj, dry_run=True))
     result = Preflight()
@@ -96,10 +96,10 @@ def dry_run_clusters(
             why, refusal = f"{describe(ref_of(obj))} refused by {cluster}: {exc}", True
         except Exception as exc:  # noqa: BLE001 - transport failures: this cluster only
             why, refusal = f"cannot reach the cluster ({type(exc).__name__})", False
-        with lock:
-            rank = order[id(obj)]
-            if cluster not in failed or (failed[cluster][2] == refusal and rank < failed[cluster][0]):
-                failed[cluster] = (rank, why, refusal)
+        with lock:  # a refusal outranks a transport failure; then the earliest object in apply order wins
+            key = (not refusal, order[id(obj)])
+            if cluster not in failed or key < (not failed[cluster][2], failed[cluster][0]):
+                failed[cluster] = (order[id(obj)], why, refusal)
 
     if tasks:
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_DRY_RUNS, len(tasks)), thread_name_prefix="dry-run") as pool:
