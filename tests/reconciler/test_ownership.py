@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from gitops_tui.actions import sources as actions
 from gitops_tui.api import names
 from gitops_tui.kube.client import json_request
 from tests.gitserver import commit
+from tests.helm.charts import write_chart
+from tests.reconciler.test_source_controller import HELM_RELEASE as SHOP
 from tests.reconciler.test_source_controller import (  # noqa: F401
     CLUSTERS,
     World,
@@ -254,9 +257,6 @@ def test_helm_follows_helms_adoption_rule(world: World, sandbox: Any, order: str
 
 def test_one_source_rendering_an_object_twice_is_refused(world: World) -> None:
     """A plain manifest and the source's own HelmRelease both rendering ConfigMap shop-greeting: refused, not raced."""
-    from tests.helm.charts import write_chart
-    from tests.reconciler.test_source_controller import HELM_RELEASE as SHOP
-
     repo = world.repo("twice", {"deploy/hr.yaml": SHOP % "hello", "deploy/cm.yaml": configmap("shop-greeting")})
     write_chart(repo / "charts")
     commit(repo, {}, "chart")
@@ -266,3 +266,30 @@ def test_one_source_rendering_an_object_twice_is_refused(world: World) -> None:
     assert ready["reason"] == "OwnershipConflict", ready
     assert "shop-greeting" in ready["message"] and "rendered twice by source twice" in ready["message"], ready
     assert all(world.get(c, "configmaps", "shop-greeting") is None for c in CLUSTERS)
+
+
+def test_two_sources_applying_one_object_at_the_same_time_get_one_owner(world: World) -> None:
+    """Both first reconciles run at once on empty clusters: the project lock lets exactly one of them own the objects."""
+    repos = {name: world.repo(name, {"cm.yaml": configmap("contested", name), f"{name}.yaml": configmap(f"{name}-own")})
+             for name in ("left", "right")}
+    for name, repo in repos.items():
+        world.create(name, f"file://{repo}")
+    barrier = threading.Barrier(2)
+
+    def run(name: str) -> None:
+        barrier.wait(timeout=10)
+        world.reconcile(name)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in repos]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    reasons = {name: world.condition(name, names.READY).get("reason") for name in repos}
+    assert sorted(reasons.values()) == ["OwnershipConflict", "ReconciliationSucceeded"], reasons
+    winner = next(name for name, reason in reasons.items() if reason == "ReconciliationSucceeded")
+    loser = next(name for name in repos if name != winner)
+    for cluster in CLUSTERS:
+        contested = world.get(cluster, "configmaps", "contested")
+        assert contested["data"] == {"value": winner} and source_label(contested) == winner
+        assert world.get(cluster, "configmaps", f"{loser}-own") is None
