@@ -14,7 +14,7 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, list_objects, resolver_for
+from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
@@ -195,6 +195,16 @@ def apply_objects(
     return report
 
 
+def _read(cluster: str, dynamic: DynamicClient, ref: ObjectRef) -> dict | None:
+    """The live object of ``ref`` (None when gone or of a kind no longer served); PruneFailed when it cannot be read."""
+    try:
+        return get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
+    except UnknownKind:
+        return None
+    except DynamicApiError as exc:
+        raise ObjectFailure("PruneFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
+
+
 def prune_objects(
     cluster: str, dynamic: DynamicClient, refs: Iterable[ObjectRef], stop: Callable[[], bool],
     owner: Owner | None = None, kept: list[ObjectRef] | None = None,
@@ -205,26 +215,24 @@ def prune_objects(
     to ``kept``: prune and delete remove only what the source still owns.
     """
     refs = list(refs)
-    present: dict[tuple[str, str, str], dict[str, dict] | None] = {}
+    listed: dict[tuple[str, str, str], dict[str, dict] | None] = {}
     for ref in refs:
         key = (ref.api_version, ref.kind, ref.namespace)
-        if key not in present:
+        if key not in listed:
             try:
-                present[key] = list_objects(dynamic, ref.api_version, ref.kind, ref.namespace or None)
-            except Exception:  # noqa: BLE001 - forbidden or unreachable: delete by name (the write says why)
-                if owner is not None:
-                    raise
-                present[key] = None
+                listed[key] = list_objects(dynamic, ref.api_version, ref.kind, ref.namespace or None)
+            except Exception:  # noqa: BLE001 - a LIST refused or failing: read each object instead
+                listed[key] = None
     wanted = []
     for ref in refs:
-        live = present[(ref.api_version, ref.kind, ref.namespace)]
+        group = listed[(ref.api_version, ref.kind, ref.namespace)]
+        live = group.get(ref.name) if group is not None else _read(cluster, dynamic, ref)
         if live is None:
+            continue
+        if owner is None or owner.owns(live):
             wanted.append(ref)
-        elif ref.name in live:
-            if owner is None or owner.owns(live[ref.name]):
-                wanted.append(ref)
-            elif kept is not None:
-                kept.append(ref)
+        elif kept is not None:
+            kept.append(ref)
     refs = wanted
     ordered = sorted(refs, key=lambda r: (-_KIND_ORDER.get(r.kind, _LATE_KINDS.get(r.kind, 30)), r.id))
     removed: list[ObjectRef] = []
