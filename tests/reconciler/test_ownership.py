@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import helm_python as helm
 import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
@@ -293,3 +294,18 @@ def test_two_sources_applying_one_object_at_the_same_time_get_one_owner(world: W
         contested = world.get(cluster, "configmaps", "contested")
         assert contested["data"] == {"value": winner} and source_label(contested) == winner
         assert world.get(cluster, "configmaps", f"{loser}-own") is None
+
+
+def test_an_object_of_a_release_installed_with_helm_is_not_taken(world: World, sandbox: Any) -> None:
+    """Real Helm installs a release on dev by hand; a plain source declaring one of its objects is refused there."""
+    chart = write_chart(world.tmp / "by-helm")
+    config = helm.Config(kubeconfig_path=str(sandbox.kubeconfig), kube_context="dev", namespace=world.namespace)
+    config.install(str(chart), "manual", namespace=world.namespace)
+    repo = world.repo("plain", {"cm.yaml": configmap("manual-greeting", "from git")})
+    world.create("plain", f"file://{repo}")
+    world.reconcile("plain")
+    ready = world.condition("plain", names.READY)
+    assert ready["reason"] == "OwnershipConflict", ready
+    assert f"owned by Helm release {world.namespace}/manual" in ready["message"] and "on dev" in ready["message"]
+    assert world.get("dev", "configmaps", "manual-greeting")["data"] == {"greeting": "hello"}
+    assert all(world.get(c, "configmaps", "manual-greeting") is None for c in ("staging", "prod"))
