@@ -147,11 +147,3 @@ def list_objects(dynamic: DynamicClient, api_version: str, kind: str, namespace:
     path = resource.path(namespace=namespace if resource.namespaced else None)
     listed = _decode(dynamic.request("get", path, serialize=False))
     return {str((item.get("metadata") or {}).get("name", "")): item for item in listed.get("items") or []}
-
-
-def existing_names(dynamic: DynamicClient, api_version: str, kind: str, namespace: str | None) -> set[str] | None:
-    """Return the names of the objects of a kind in ``namespace`` (one LIST), or None when they cannot be listed."""
-    try:
-        return set(list_objects(dynamic, api_version, kind, namespace))
-    except Exception:  # noqa: BLE001 - forbidden or unreachable: the caller falls back to deleting by name
-        return None

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.kube.limits import MAX_FILE_BYTES, LimitExceeded, load_documents
+from gitops_tui.kube.limits import MAX_FILE_BYTES, MIB, LimitExceeded, load_documents
 from gitops_tui.reconciler.errors import (
     ArtifactFailed,
     BuildFailed,
@@ -126,8 +126,8 @@ def _parse_file(path: Path, file: str) -> list[Any]:
     """Parse one YAML or JSON file into its documents (refused unread beyond MAX_FILE_BYTES)."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise OverLimit(f"{file} is {size / 1048576:.1f} MiB; at most {MAX_FILE_BYTES // 1048576} MiB "
-                            "is read from one manifest file", origin=file)
+        raise OverLimit(f"{file} is {size / MIB:.1f} MiB; at most {MAX_FILE_BYTES // MIB} MiB is read from one "
+                        "manifest file", origin=file)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
