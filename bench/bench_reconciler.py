@@ -1,7 +1,9 @@
-"""Reconciler benchmarks on a private sandbox: commit-to-propagated (webhook and polling), no-op writes, 500-object apply vs kubectl.
+"""Reconciler benchmarks on a private sandbox: commit-to-propagated (webhook and polling), no-op writes, 500-object apply
+vs kubectl, the dry-run pass (10 of 500 objects changed vs all 500), and a source's commit beside alias bombs.
 
 Baselines are measured in the same run: `kubectl apply --server-side` of the same 50 files to dev, staging and
-prod one after the other (for commit-to-propagated), and of the same 500 files to dev (for the big apply).
+prod one after the other (for commit-to-propagated), and of the same 500 files to dev (for the big apply); the
+dry-run pass of a revision changing all 500 objects; the calm source's commit with no bomb beside it.
 
 Run: .venv/bin/python bench/bench_reconciler.py [--rounds 3] [--objects 500] [--json]
 """
@@ -25,7 +27,9 @@ from bench.common import CLUSTERS, BenchSandbox, git, init_repo, ratio, run  # n
 from gitops_tui.actions import sources as actions  # noqa: E402
 from gitops_tui.api import names  # noqa: E402
 from gitops_tui.kube.client import json_request  # noqa: E402
-from gitops_tui.reconciler import propagate  # noqa: E402
+from gitops_tui.reconciler import preflight, propagate  # noqa: E402
+from gitops_tui.reconciler.desired import desired_objects, fetch_artifact, scope_checker  # noqa: E402
+from gitops_tui.kube.inventory import entry_hashes  # noqa: E402
 from gitops_tui.reconciler.manager import Reconciler  # noqa: E402
 from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
 from gitops_tui.reconciler.status import load_source  # noqa: E402
@@ -37,21 +41,21 @@ def configmap(name: str, value: str) -> str:
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: \"{value}\"\n"
 
 
-def write_objects(directory: Path, count: int, value: str) -> None:
-    """Write ``count`` ConfigMap files into ``directory``."""
+def write_objects(directory: Path, count: int, value: str, prefix: str = "cm") -> None:
+    """Write ``count`` ConfigMap files into ``directory`` (objects of one source need names of their own)."""
     directory.mkdir(parents=True, exist_ok=True)
     for i in range(count):
-        (directory / f"cm-{i:03d}.yaml").write_text(configmap(f"cm-{i:03d}", value))
+        (directory / f"{prefix}-{i:03d}.yaml").write_text(configmap(f"{prefix}-{i:03d}", value))
 
 
-def make_repo(path: Path, count: int) -> Path:
-    """A git repository with ``count`` ConfigMaps under app/."""
-    return init_repo(path, lambda root: write_objects(root / "app", count, "0"))
+def make_repo(path: Path, count: int, prefix: str = "cm") -> Path:
+    """A git repository with ``count`` ConfigMaps named ``prefix``-NNN under app/."""
+    return init_repo(path, lambda root: write_objects(root / "app", count, "0", prefix))
 
 
-def bump(repo: Path, count: int, value: str) -> str:
+def bump(repo: Path, count: int, value: str, prefix: str = "cm") -> str:
     """Commit a change to every object; return the new revision."""
-    write_objects(repo / "app", count, value)
+    write_objects(repo / "app", count, value, prefix)
     git(repo, "commit", "-q", "-am", f"value {value}")
     return f"main@sha1:{git(repo, 'rev-parse', 'HEAD')}"
 
@@ -77,7 +81,7 @@ def wait_for(predicate: Any, timeout: float) -> float:
 def bench_propagation(bench: BenchSandbox, rounds: int, webhook: bool) -> list[float]:
     """Seconds from commit to propagated on three clusters for a 50-object source, via webhook or polling."""
     name = "hook" if webhook else "poll"
-    repo = make_repo(bench.home / f"repo-{name}", 50)
+    repo = make_repo(bench.home / f"repo-{name}", 50, name)
     interval = "1h" if webhook else "5s"
     actions.create_source(bench.api, bench.project, name, f"file://{repo}", interval=interval)
     reconciler = Reconciler(bench.api, data_dir=bench.home / f"mgr-{name}", elect=False, install=False, workers=2)
@@ -97,7 +101,7 @@ def bench_propagation(bench: BenchSandbox, rounds: int, webhook: bool) -> list[f
         wait_for(lambda: propagated(bench.api, bench.project, name, first), 120)
         for r in range(rounds):
             start = time.monotonic()
-            revision = bump(repo, 50, str(r + 1))
+            revision = bump(repo, 50, str(r + 1), name)
             if receiver is not None:
                 body = json.dumps({"ref": "refs/heads/main"}).encode()
                 req = urllib.request.Request(f"{receiver.url}/hook/{bench.project}/{name}", data=body, method="POST",
@@ -134,7 +138,7 @@ def bench_kubectl_three(bench: BenchSandbox, rounds: int) -> list[float]:
 
 def bench_noop_writes(bench: BenchSandbox) -> dict[str, int]:
     """Writes a no-op reconcile makes: to clusters (hook) and to the management status (resourceVersions)."""
-    repo = make_repo(bench.home / "repo-noop", 50)
+    repo = make_repo(bench.home / "repo-noop", 50, "noop")
     actions.create_source(bench.api, bench.project, "noop", f"file://{repo}")
     reconcile_source(bench.ctx, bench.project, "noop")
     records: list[Any] = []
@@ -153,7 +157,7 @@ def bench_noop_writes(bench: BenchSandbox) -> dict[str, int]:
 
 def bench_apply_vs_kubectl(bench: BenchSandbox, count: int) -> dict[str, float]:
     """Seconds to apply ``count`` objects to one cluster: gitops-tui vs `kubectl apply --server-side` of the same files."""
-    repo = make_repo(bench.home / "repo-big", count)
+    repo = make_repo(bench.home / "repo-big", count, "big")
     actions.create_source(bench.api, bench.project, "big", f"file://{repo}", clusters=["dev"])
     start = time.monotonic()
     reconcile_source(bench.ctx, bench.project, "big")
@@ -166,6 +170,101 @@ def bench_apply_vs_kubectl(bench: BenchSandbox, count: int) -> dict[str, float]:
                    capture_output=True)
     theirs = time.monotonic() - start
     return {"gitops_tui_s": round(ours, 2), "kubectl_s": round(theirs, 2), "ratio": ratio(ours, theirs)}
+
+
+def bench_dry_run_pass(bench: BenchSandbox, count: int, changed: int, rounds: int) -> dict[str, Any]:
+    """Seconds of the dry-run pass on dev, staging and prod: a revision changing ``changed`` of ``count`` objects vs all."""
+    repo = make_repo(bench.home / "repo-dry-run", count, "dryrun")
+    actions.create_source(bench.api, bench.project, "dryrun", f"file://{repo}")
+    bench.reconcile("dryrun")
+    source = load_source(bench.api, bench.project, "dryrun")
+    connections = {c: bench.ctx.clusters.get(c)[1] for c in CLUSTERS}
+    desired = desired_objects(source, fetch_artifact(bench.ctx, source), bench.project, scope_checker(connections))
+    hashes = {row["name"]: entry_hashes(row.get("inventory")) for row in source.kustomization["status"]["clusters"]}
+
+    def revision(changes: int, round_: int) -> list[dict[str, Any]]:
+        objects = json.loads(json.dumps(desired))
+        for obj in objects[:changes]:
+            obj["data"]["value"] = f"round-{round_}"
+        return objects
+
+    def timed(changes: int) -> tuple[list[float], int]:
+        times, checked = [], 0
+        for r in range(rounds):
+            objects = revision(changes, r)
+            start = time.monotonic()
+            result = preflight.dry_run_clusters(connections, objects, hashes)
+            times.append(time.monotonic() - start)
+            if result.refused or result.unreachable:
+                raise SystemExit(f"dry-run pass failed: {result.refused or result.unreachable}")
+            checked = sum(result.checked.values())
+        return times, checked
+
+    few, few_checked = timed(changed)
+    every, every_checked = timed(count)
+    return {f"changed_{changed}_of_{count}_s": round(statistics.median(few), 3), "requests": few_checked,
+            f"changed_{count}_of_{count}_s": round(statistics.median(every), 3), "baseline_requests": every_checked,
+            "ratio": ratio(statistics.median(few), statistics.median(every))}
+
+
+def alias_bomb(name: str, levels: int = 9) -> str:
+    """A ConfigMap-shaped object whose `spec` expands to 10**levels strings through nested aliases."""
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata:", f"  name: {name}", "anchors:",
+             "  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"  l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 10) + "]" for n in range(1, levels)]
+    return "\n".join([*lines, f"spec: *l{levels - 1}"]) + "\n"
+
+
+def bench_hostile_neighbour(bench: BenchSandbox, rounds: int, newcomers: int = 3) -> dict[str, Any]:
+    """A calm source's one-line commit, commit to propagated: alone, beside ``newcomers`` new plain sources (the
+    baseline: they take the workers too), and beside as many new alias-bomb sources (10**9 nodes each)."""
+    calm = init_repo(bench.home / "repo-calm", lambda root: write_objects(root / "app", 5, "0", "calm"))
+    actions.create_source(bench.api, bench.project, "calm", f"file://{calm}", interval="1h")
+    reconciler = Reconciler(bench.api, data_dir=bench.home / "mgr-calm", elect=False, install=False)
+    reconciler.start()
+
+    def commit_and_wait(value: str) -> float:
+        start = time.monotonic()
+        revision = bump(calm, 1, value, "calm")
+        actions.request_reconcile(bench.api, bench.project, "calm")
+        wait_for(lambda: propagated(bench.api, bench.project, "calm", revision), 120)
+        return time.monotonic() - start
+
+    def settled(name: str, bomb: bool) -> bool:
+        fk = load_source(bench.api, bench.project, name).kustomization or {}
+        ready = next((c for c in (fk.get("status") or {}).get("conditions") or [] if c["type"] == "Ready"), {})
+        return ready.get("reason") == "LimitExceeded" if bomb else ready.get("status") == "True"
+
+    def beside(round_: int, bomb: bool) -> tuple[float, float]:
+        kind = "bomb" if bomb else "plain"
+        repos = {}
+        for b in range(newcomers):
+            name = f"{kind}-{round_}-{b}"
+            content = alias_bomb(name) if bomb else "".join(configmap(f"{name}-{i}", "0") + "---\n" for i in range(5))
+            repos[name] = init_repo(bench.home / f"repo-{name}", lambda root, c=content: (root / "app.yaml").write_text(c))
+        start = time.monotonic()
+        for name, repo in repos.items():
+            actions.create_source(bench.api, bench.project, name, f"file://{repo}", interval="1h")
+        took = commit_and_wait(f"{kind}-{round_}")
+        wait_for(lambda: all(settled(n, bomb) for n in repos), 120)
+        return took, time.monotonic() - start
+
+    alone, plain, bombs, refused = [], [], [], []
+    try:
+        wait_for(lambda: propagated(bench.api, bench.project, "calm", f"main@sha1:{git(calm, 'rev-parse', 'HEAD')}"), 120)
+        for r in range(rounds):
+            alone.append(commit_and_wait(f"alone-{r}"))
+            plain.append(beside(r, bomb=False)[0])
+            took, settled_after = beside(r, bomb=True)
+            bombs.append(took)
+            refused.append(settled_after)
+    finally:
+        reconciler.stop()
+    return {"calm_commit_alone_s": round(statistics.median(alone), 2),
+            f"calm_commit_beside_{newcomers}_new_plain_sources_s": round(statistics.median(plain), 2),
+            f"calm_commit_beside_{newcomers}_alias_bombs_s": round(statistics.median(bombs), 2),
+            f"all_{newcomers}_bombs_refused_s": round(statistics.median(refused), 2),
+            "ratio_bombs_vs_plain": ratio(statistics.median(bombs), statistics.median(plain))}
 
 
 def main() -> int:
@@ -190,6 +289,8 @@ def main() -> int:
         results["webhook_vs_kubectl_ratio"] = ratio(statistics.median(hook), statistics.median(baseline))
         results["noop_reconcile_writes"] = bench_noop_writes(bench)
         results[f"apply_{args.objects}_objects"] = bench_apply_vs_kubectl(bench, args.objects)
+        results["dry_run_pass"] = bench_dry_run_pass(bench, args.objects, 10, args.rounds)
+        results["hostile_neighbour"] = bench_hostile_neighbour(bench, args.rounds)
         return results
 
     return run("gitops-tui-bench-", lambda home: BenchSandbox(home, "bench"), measure, args.json)

@@ -63,6 +63,10 @@ FINALIZER_PRUNE = "gitops-tui.io/prune"
 # Labels.
 LABEL_PROJECT = "gitops-tui.io/project"
 LABEL_SOURCE = "gitops-tui.io/source"
+# Helm's ownership metadata on a chart's objects (Helm's own names; see docs/helm.md).
+LABEL_HELM_MANAGED_BY = "app.kubernetes.io/managed-by"
+ANNOTATION_HELM_RELEASE_NAME = "meta.helm.sh/release-name"
+ANNOTATION_HELM_RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
 
 # Writers and coordination.
 FIELD_MANAGER = "gitops-tui"
@@ -88,6 +92,13 @@ OFFLINE = "Offline"
 REASON_CLUSTER_READY = "ClusterReady"
 REASON_CLUSTER_NOT_READY = "ClusterNotReady"
 REASON_CLUSTER_NOT_REACHABLE = "ClusterNotReachable"
+
+# Source reasons of one owner per object, all or nothing and bounded cost (docs/reconciler.md).
+REASON_OWNERSHIP_CONFLICT = "OwnershipConflict"
+REASON_ADOPTED = "Adopted"
+REASON_DRY_RUN_FAILED = "DryRunFailed"
+REASON_LIMIT_EXCEEDED = "LimitExceeded"
+REASON_RECONCILIATION_FAILED = "ReconciliationFailed"
 
 # Defaults.
 DEFAULT_PROVIDER = "github"

@@ -11,6 +11,7 @@ from typing import Any
 
 import helm_python as helm
 
+from gitops_tui.helm.dependencies import check_dependencies
 from gitops_tui.helm.errors import ARTIFACT_FAILED, HelmReleaseFailed
 from gitops_tui.reconciler.gitauth import scrub, scrub_url
 
@@ -33,9 +34,11 @@ def load_from_git(checkout: Path, chart_path: str) -> helm.Chart:
     if not (target / "Chart.yaml").is_file():
         raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart path {chart_path!r} not found in the source revision")
     try:
-        return helm.Chart.load(target)
+        chart = helm.Chart.load(target)
     except helm.HelmError as exc:
         raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {chart_path!r}: {exc}") from exc
+    check_dependencies(chart, target)
+    return chart
 
 
 def load_from_repository(cache_dir: Path, repo_url: str, name: str, version: str | None) -> helm.Chart:
@@ -64,6 +67,8 @@ def load_from_repository(cache_dir: Path, repo_url: str, name: str, version: str
         if not archives:
             raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {name!r} not found in {scrub_url(repo_url)}")
         try:
-            return helm.Chart.load_archive(archives[-1].read_bytes())
+            chart = helm.Chart.load_archive(archives[-1].read_bytes())
         except helm.HelmError as exc:
             raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart archive {archives[-1].name}: {exc}") from exc
+        check_dependencies(chart)
+        return chart

@@ -15,12 +15,15 @@ import yaml
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
+from gitops_tui.api import names
 from gitops_tui.helm import storage
 from gitops_tui.helm.charts import chart_spec, load_from_git, load_from_repository
+from gitops_tui.helm.dependencies import refuse_unsupported
 from gitops_tui.helm.errors import ARTIFACT_FAILED, INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
 from gitops_tui.helm.render import RenderedRelease, release_record, render_release
 from gitops_tui.helm.values import compose_values, scrub_values
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
+from gitops_tui.kube.limits import LimitExceeded, expanded_nodes
 
 log = logging.getLogger(__name__)
 
@@ -114,19 +117,16 @@ def _load_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[di
     spec = chart_spec(helm_release)
     source = spec.get("sourceRef") or {}
     chart_name = spec.get("chart", "")
-    if not chart_name:
-        raise HelmReleaseFailed(ARTIFACT_FAILED, "spec.chart.spec.chart is empty")
     if source.get("kind", "GitRepository") == "GitRepository":
         return load_from_git(checkout, chart_name)
-    if source.get("kind") == "HelmRepository":
-        repo = next(
-            (m for m in manifests if m.get("kind") == "HelmRepository" and m["metadata"]["name"] == source.get("name")),
-            None,
-        )
-        if repo is None or not (repo.get("spec") or {}).get("url"):
-            raise HelmReleaseFailed(ARTIFACT_FAILED, f"HelmRepository {source.get('name')!r} not found in the source")
-        return load_from_repository(cache_dir, repo["spec"]["url"], chart_name, spec.get("version"))
-    raise HelmReleaseFailed(ARTIFACT_FAILED, f"sourceRef kind {source.get('kind')!r} is not supported")
+    # refuse_unsupported let only GitRepository and HelmRepository through.
+    repo = next(
+        (m for m in manifests if m.get("kind") == "HelmRepository" and m["metadata"]["name"] == source.get("name")),
+        None,
+    )
+    if repo is None or not (repo.get("spec") or {}).get("url"):
+        raise HelmReleaseFailed(ARTIFACT_FAILED, f"HelmRepository {source.get('name')!r} not found in the source")
+    return load_from_repository(cache_dir, repo["spec"]["url"], chart_name, spec.get("version"))
 
 
 def prepare(
@@ -145,6 +145,7 @@ def prepare(
     reason = UPGRADE_FAILED if previous else INSTALL_FAILED
     if target.namespace != project_ns:
         raise HelmReleaseFailed(reason, f"targetNamespace {target.namespace!r} is outside the project namespace {project_ns!r}")
+    refuse_unsupported(helm_release, reason)
     chart = _load_chart(helm_release, checkout, manifests, cache_dir)
 
     def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
@@ -154,8 +155,11 @@ def prepare(
     secrets: list[str] = []
     try:
         values = compose_values(helm_release, project_ns, read, secrets)
+        expanded_nodes(values, "the composed values")
     except HelmReleaseFailed as exc:
         raise HelmReleaseFailed(reason, exc.message) from exc
+    except LimitExceeded as exc:
+        raise HelmReleaseFailed(reason, exc.message) from None
     try:
         return _check_and_dry_run(dynamic, helm_release, target, chart, values, previous, reason)
     except HelmReleaseFailed as exc:
@@ -192,7 +196,7 @@ def _dry_run(dynamic: DynamicClient, prepared: PreparedRelease, reason: str) -> 
     """Server-side dry-run apply of every object: what the cluster would refuse fails before any write."""
     def check(obj: dict[str, Any]) -> None:
         try:
-            apply_object(dynamic, _owned(obj, prepared.target, {}), dry_run=True)
+            apply_object(dynamic, owned_object(obj, prepared.target, {}), dry_run=True)
         except DynamicApiError as exc:
             what = f"{obj['kind']}/{obj['metadata']['name']}"
             raise HelmReleaseFailed(reason, f"{what}: {_api_summary(exc)}") from None
@@ -216,14 +220,15 @@ def _api_summary(exc: DynamicApiError) -> str:
         return f"HTTP {getattr(exc, 'status', '?')}"
 
 
-def _owned(obj: dict[str, Any], target: ReleaseTarget, labels: dict[str, str]) -> dict[str, Any]:
+def owned_object(obj: dict[str, Any], target: ReleaseTarget, labels: dict[str, str]) -> dict[str, Any]:
+    """Return a chart object as the release applies it: in the target namespace, with Helm's ownership metadata."""
     meta = dict(obj.get("metadata") or {})
     meta["namespace"] = target.namespace
-    meta["labels"] = {**(meta.get("labels") or {}), **labels, "app.kubernetes.io/managed-by": "Helm"}
+    meta["labels"] = {**(meta.get("labels") or {}), **labels, names.LABEL_HELM_MANAGED_BY: "Helm"}
     meta["annotations"] = {
         **(meta.get("annotations") or {}),
-        "meta.helm.sh/release-name": target.name,
-        "meta.helm.sh/release-namespace": target.namespace,
+        names.ANNOTATION_HELM_RELEASE_NAME: target.name,
+        names.ANNOTATION_HELM_RELEASE_NAMESPACE: target.namespace,
     }
     return {**obj, "metadata": meta}
 
@@ -251,7 +256,7 @@ def install(
     def write(obj: dict[str, Any]) -> bool:
         if should_stop():
             return False
-        apply_object(dynamic, _owned(obj, target, labels))
+        apply_object(dynamic, owned_object(obj, target, labels))
         return True
 
     if not all(_each(write, rendered.objects)):
@@ -260,7 +265,7 @@ def install(
         for api_version, kind, name in _manifest_refs(previous.get("manifest", "")) - _manifest_refs(rendered.manifest):
             if should_stop():
                 return None
-            delete_object(dynamic, api_version, kind, name, target.namespace)
+            _delete_if_released(dynamic, api_version, kind, name, target)
     action = "upgrade" if previous else "install"
     record = release_record(
         rendered,
@@ -299,8 +304,23 @@ def uninstall(dynamic: DynamicClient, helm_release: dict[str, Any]) -> bool:
     if not history:
         return False
     for api_version, kind, name in _manifest_refs(history[-1].get("manifest", "")):
-        delete_object(dynamic, api_version, kind, name, target.namespace)
+        _delete_if_released(dynamic, api_version, kind, name, target)
     for old in history:
         delete_object(dynamic, "v1", "Secret", storage.secret_name(target.name, int(old["version"])), target.namespace)
     log.info("uninstalled release %s/%s", target.namespace, target.name)
     return True
+
+
+def _delete_if_released(dynamic: DynamicClient, api_version: str, kind: str, name: str, target: ReleaseTarget) -> bool:
+    """Delete a release's object only while its Helm annotations still name the release (another owner keeps it)."""
+    try:
+        live = get_object(dynamic, api_version, kind, name, target.namespace)
+    except UnknownKind:
+        return False
+    annotations = ((live or {}).get("metadata") or {}).get("annotations") or {}
+    if live is None or annotations.get(names.ANNOTATION_HELM_RELEASE_NAME) != target.name \
+            or annotations.get(names.ANNOTATION_HELM_RELEASE_NAMESPACE) != target.namespace:
+        if live is not None:
+            log.info("kept %s %s/%s: it no longer belongs to release %s", kind, target.namespace, name, target.name)
+        return False
+    return delete_object(dynamic, api_version, kind, name, target.namespace)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,10 @@ import helm_python as helm
 import yaml
 
 from gitops_tui.helm.errors import HelmReleaseFailed
+from gitops_tui.kube import limits
+
+#: Seconds a chart may take to render (Helm's template engine cannot be interrupted; the thread is left to finish).
+RENDER_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -54,36 +59,71 @@ def render_release(
     """Validate `values` against the chart's schema and render it; Helm's message on failure."""
     try:
         chart.validate_schema(values)
-        rendered = chart.render(
-            values,
-            name=release_name,
-            namespace=namespace,
-            revision=revision,
-            is_install=revision == 1,
-            is_upgrade=revision > 1,
-        )
+        rendered = _render_with_deadline(chart, values, release_name, namespace, revision)
     except helm.HelmError as exc:
         raise HelmReleaseFailed(failure_reason, str(exc).strip()) from exc
     objects: list[dict[str, Any]] = []
     parts: list[str] = []
     notes = ""
+    total = sum(len(text) for text in rendered.values())
+    if total > limits.MAX_FILE_BYTES:
+        raise HelmReleaseFailed(failure_reason, f"the chart rendered {total / limits.MIB:.1f} MiB of manifests; at most "
+                                                f"{limits.MAX_FILE_BYTES // limits.MIB} MiB are accepted")
     for template in sorted(rendered):
         text = rendered[template]
         if template.endswith("NOTES.txt"):
             notes = text
             continue
         try:
-            docs = [d for d in yaml.safe_load_all(text) if d]
+            docs = [d for d in limits.load_documents(text, template) if d]
         except yaml.YAMLError as exc:
             raise HelmReleaseFailed(failure_reason, f"{template}: rendered YAML is invalid: {yaml_problem(exc)}") from None
+        except limits.LimitExceeded as exc:
+            raise HelmReleaseFailed(failure_reason, exc.message) from None
         kept = [d for d in docs if isinstance(d, dict) and not _is_hook(d)]
         for doc in kept:
-            if not doc.get("apiVersion") or not doc.get("kind") or not (doc.get("metadata") or {}).get("name"):
-                raise HelmReleaseFailed(failure_reason, f"{template}: object without apiVersion, kind or name")
+            _check_rendered(doc, template, failure_reason)
         if kept:
             objects.extend(kept)
             parts.append(f"---\n# Source: {template}\n{text.strip()}\n")
+    try:
+        limits.check_revision(((obj, "the chart") for obj in objects), "the release")
+    except limits.LimitExceeded as exc:
+        raise HelmReleaseFailed(failure_reason, exc.message) from None
     return RenderedRelease(objects, "".join(parts), notes, dict(chart.metadata), values)
+
+
+def _check_rendered(doc: dict[str, Any], template: str, failure_reason: str) -> None:
+    """HelmReleaseFailed for a rendered object without apiVersion, kind or a fixed name."""
+    meta = doc.get("metadata") or {}
+    if not doc.get("apiVersion") or not doc.get("kind") or not meta.get("name"):
+        if meta.get("generateName") and doc.get("apiVersion") and doc.get("kind"):
+            raise HelmReleaseFailed(failure_reason, f"{template}: {doc['kind']} uses metadata.generateName, which makes "
+                                                    "a new object at every apply; give it a fixed name, or make it a "
+                                                    "hook (helm.sh/hook), which is not applied")
+        raise HelmReleaseFailed(failure_reason, f"{template}: object without apiVersion, kind or name")
+
+
+def _render_with_deadline(chart: helm.Chart, values: dict[str, Any], release_name: str, namespace: str,
+                          revision: int) -> dict[str, str]:
+    """Render in a helper thread and give up after RENDER_TIMEOUT seconds (Helm's engine runs outside the GIL)."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["rendered"] = chart.render(values, name=release_name, namespace=namespace, revision=revision,
+                                               is_install=revision == 1, is_upgrade=revision > 1)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work, name="helm-render", daemon=True)
+    thread.start()
+    thread.join(RENDER_TIMEOUT)
+    if thread.is_alive():
+        raise helm.HelmError(f"rendering the chart did not finish within {RENDER_TIMEOUT:g}s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["rendered"]
 
 
 def release_record(

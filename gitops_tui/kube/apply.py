@@ -135,14 +135,15 @@ def delete_object(dynamic: DynamicClient, api_version: str, kind: str, name: str
     return True
 
 
-def existing_names(dynamic: DynamicClient, api_version: str, kind: str, namespace: str | None) -> set[str] | None:
-    """Return the names of the objects of a kind in ``namespace`` (one LIST), or None when they cannot be listed."""
+def list_objects(dynamic: DynamicClient, api_version: str, kind: str, namespace: str | None) -> dict[str, dict]:
+    """Return the live objects of a kind in ``namespace`` by name (one LIST); {} when the kind is not served.
+
+    Transport and API errors propagate (the caller decides what an unreadable cluster means).
+    """
     try:
         resource = resolver_for(dynamic).resource(api_version, kind)
-        path = resource.path(namespace=namespace if resource.namespaced else None)
-        listed = _decode(dynamic.request("get", path, serialize=False))
     except UnknownKind:
-        return set()
-    except Exception:  # noqa: BLE001 - forbidden or unreachable: the caller falls back to deleting by name
-        return None
-    return {str((item.get("metadata") or {}).get("name", "")) for item in listed.get("items") or []}
+        return {}
+    path = resource.path(namespace=namespace if resource.namespaced else None)
+    listed = _decode(dynamic.request("get", path, serialize=False))
+    return {str((item.get("metadata") or {}).get("name", "")): item for item in listed.get("items") or []}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 
 from gitops_tui.api.formats import ObjectRef
 
-__all__ = ["ObjectRef", "describe", "entries", "parse_entries", "ref_of", "stale"]
+__all__ = ["ObjectRef", "config_hash", "describe", "entries", "entry_hashes", "parse_entries", "ref_of", "stale"]
 
 
 def ref_of(obj: dict) -> ObjectRef:
@@ -20,12 +22,33 @@ def describe(ref: ObjectRef) -> str:
     return f"{ref.kind} {where}"
 
 
-def entries(refs: Iterable[ObjectRef]) -> list[dict]:
-    """Return sorted, de-duplicated inventory entries for the refs."""
+def entries(refs: Iterable[ObjectRef], hashes: dict[str, str] | None = None) -> list[dict]:
+    """Return sorted, de-duplicated inventory entries for the refs.
+
+    ``hashes`` maps an id to the hash of the configuration last applied for it on this cluster
+    (recorded as ``h``; see config_hash), so an unchanged object is not dry-run again.
+    """
     seen: dict[str, ObjectRef] = {}
     for ref in refs:
         seen[ref.id] = ref
-    return [seen[key].to_entry() for key in sorted(seen)]
+    out = []
+    for key in sorted(seen):
+        entry: dict = seen[key].to_entry()
+        if hashes and hashes.get(key):
+            entry["h"] = hashes[key]
+        out.append(entry)
+    return out
+
+
+def entry_hashes(items: Iterable[dict] | None) -> dict[str, str]:
+    """Return {id: configuration hash} of status inventory entries that carry one."""
+    return {str(item["id"]): str(item["h"]) for item in items or [] if item.get("id") and item.get("h")}
+
+
+def config_hash(obj: dict) -> str:
+    """Return the hash of an object's applied configuration: sha256 of its canonical JSON, 16 hex digits."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def parse_entries(items: Iterable[dict] | None) -> list[ObjectRef]:

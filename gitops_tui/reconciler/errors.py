@@ -60,6 +60,12 @@ class ValidationFailed(ReconcileError):
     reason = "ValidationFailed"
 
 
+class OverLimit(ValidationFailed):
+    """The revision is too big or too expensive to use (kube.limits): an alias bomb, an object over 1.5 MiB."""
+
+    reason = "LimitExceeded"  # names.REASON_LIMIT_EXCEEDED
+
+
 class TenancyViolation(ReconcileError):
     """An object would land outside the project namespace, or is cluster-scoped or unknown."""
 

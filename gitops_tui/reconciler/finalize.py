@@ -8,10 +8,11 @@ from typing import Any
 from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import ClusterUnreachable
-from gitops_tui.kube.inventory import describe, parse_entries
+from gitops_tui.kube.inventory import ObjectRef, describe, parse_entries
 from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.ownership import Owner
 from gitops_tui.reconciler.propagate import ObjectFailure, Stopped, listing, prune_objects
-from gitops_tui.reconciler.status import patch_object, write_status
+from gitops_tui.reconciler.status import patch_object, project_of, write_status
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
     def stop() -> bool:
         return not ctx.is_leader()
 
+    owner = Owner(project_of(ctx, source)[0], source.name)
     if not orphan:
         for entry in clusters:
             refs = parse_entries(entry.get("inventory"))
@@ -59,7 +61,8 @@ def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
                     from gitops_tui.reconciler import helm_step
 
                     helm_step.uninstall_removed(dynamic, refs, stop)
-                removed = prune_objects(entry["name"], dynamic, refs, stop)
+                kept: list[ObjectRef] = []
+                removed = prune_objects(entry["name"], dynamic, refs, stop, owner, kept)
             except ClusterUnreachable as exc:
                 failures.append(f"{entry['name']}: {exc.detail}")
                 entry.update(status=exc.reason, message=f"cannot prune: {exc.detail}")
@@ -71,12 +74,11 @@ def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
             except Stopped:
                 return False
             entry["inventory"] = []
-            if removed:
-                ctx.recorder.emit(
-                    obj, "Normal", "Pruned",
-                    f"deleted from {entry['name']}: " + listing([describe(r) for r in removed]),
-                    cluster=entry["name"],
-                )
+            if removed or kept:
+                text = f"deleted from {entry['name']}: " + (listing([describe(r) for r in removed]) or "nothing")
+                if kept:
+                    text += "; kept (owned by another source now) " + listing([describe(r) for r in kept])
+                ctx.recorder.emit(obj, "Normal", "Pruned", text, cluster=entry["name"])
     if failures:
         new_status = {**status, "clusters": clusters}
         write_status(ctx.api_client, obj, new_status)

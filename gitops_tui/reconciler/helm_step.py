@@ -15,7 +15,8 @@ from gitops_tui.helm.crds import helm_crd_manifests, is_helm_release
 from gitops_tui.helm.errors import HelmReleaseFailed
 from gitops_tui.helm.status import write_status
 from gitops_tui.kube.apply import UnknownKind, apply_object, get_object, resolver_for
-from gitops_tui.kube.inventory import ObjectRef
+from gitops_tui.kube.inventory import ObjectRef, ref_of
+from gitops_tui.reconciler.ownership import Claim
 from gitops_tui.reconciler.status import Failure
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,17 @@ class HelmStepFailed(Exception):
 def helm_releases(manifests: Iterable[dict]) -> list[dict]:
     """Return the HelmRelease manifests of a revision."""
     return [m for m in manifests if is_helm_release(m)]
+
+
+def release_claims(prepared: Iterable[installer.PreparedRelease]) -> list[Claim]:
+    """Return the objects the prepared releases will write, as the ownership check sees them ("ns/name" release)."""
+    return [Claim(installer.owned_object(obj, item.target, {}), f"{item.target.namespace}/{item.target.name}")
+            for item in prepared for obj in item.rendered.objects]
+
+
+def release_refs(prepared: Iterable[installer.PreparedRelease]) -> tuple[ObjectRef, ...]:
+    """Return the refs of every object of the prepared releases (they join the cluster's inventory)."""
+    return tuple(ref_of(claim.obj) for claim in release_claims(prepared))
 
 
 def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:

@@ -14,13 +14,14 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, existing_names, resolver_for
-from gitops_tui.kube.inventory import ObjectRef, describe, entries, parse_entries, ref_of, stale
+from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
+from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
+from gitops_tui.reconciler.ownership import Owner
 
 __all__ = ["ApplyOptions", "ApplyReport", "ClusterWork", "ObjectFailure", "Stopped", "WriteRecord", "add_write_hook",
-           "apply_objects", "apply_order", "apply_revision", "listing", "propagate_cluster", "prune_objects",
+           "api_message", "apply_objects", "apply_order", "apply_revision", "listing", "propagate_cluster", "prune_objects",
            "validate_for_cluster", "withdraw_cluster"]
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class ApplyReport:
     applied: list[ObjectRef] = field(default_factory=list)
     created: list[ObjectRef] = field(default_factory=list)
     pruned: list[ObjectRef] = field(default_factory=list)
+    kept: list[ObjectRef] = field(default_factory=list)
     inventory: list[ObjectRef] = field(default_factory=list)
 
 
@@ -162,7 +164,8 @@ def _guarded_write(
         _notify(WriteRecord(cluster, verb, ref.id, started, time.monotonic()))
 
 
-def _api_message(exc: DynamicApiError) -> str:
+def api_message(exc: DynamicApiError) -> str:
+    """The API server's own message for a refused request (its Status summary), at most 400 characters."""
     try:
         summary = exc.summary()
     except Exception:  # noqa: BLE001 - summary parses the body
@@ -185,25 +188,52 @@ def apply_objects(
         try:
             _guarded_write(cluster, "apply", ref, stop, lambda o=obj: apply_object(dynamic, o))
         except DynamicApiError as exc:
-            raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {_api_message(exc)}") from None
+            raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
         report.applied.append(ref)
         if ref.id not in previous_ids:
             report.created.append(ref)
     return report
 
 
+def _read(cluster: str, dynamic: DynamicClient, ref: ObjectRef) -> dict | None:
+    """The live object of ``ref`` (None when gone or of a kind no longer served); PruneFailed when it cannot be read."""
+    try:
+        return get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
+    except UnknownKind:
+        return None
+    except DynamicApiError as exc:
+        raise ObjectFailure("PruneFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
+
+
 def prune_objects(
-    cluster: str, dynamic: DynamicClient, refs: Iterable[ObjectRef], stop: Callable[[], bool]
+    cluster: str, dynamic: DynamicClient, refs: Iterable[ObjectRef], stop: Callable[[], bool],
+    owner: Owner | None = None, kept: list[ObjectRef] | None = None,
 ) -> list[ObjectRef]:
-    """Delete each ref that exists (reverse apply order), checking ``stop`` before each; return those deleted."""
+    """Delete each ref that exists (reverse apply order), checking ``stop`` before each; return those deleted.
+
+    With ``owner``, an object whose live labels name another owner (or none) is left alone and added
+    to ``kept``: prune and delete remove only what the source still owns.
+    """
     refs = list(refs)
-    present: dict[tuple[str, str, str], set[str] | None] = {}
+    listed: dict[tuple[str, str, str], dict[str, dict] | None] = {}
     for ref in refs:
         key = (ref.api_version, ref.kind, ref.namespace)
-        if key not in present:
-            present[key] = existing_names(dynamic, ref.api_version, ref.kind, ref.namespace or None)
-    refs = [r for r in refs if present[(r.api_version, r.kind, r.namespace)] is None
-            or r.name in present[(r.api_version, r.kind, r.namespace)]]  # type: ignore[operator]
+        if key not in listed:
+            try:
+                listed[key] = list_objects(dynamic, ref.api_version, ref.kind, ref.namespace or None)
+            except Exception:  # noqa: BLE001 - a LIST refused or failing: read each object instead
+                listed[key] = None
+    wanted = []
+    for ref in refs:
+        group = listed[(ref.api_version, ref.kind, ref.namespace)]
+        live = group.get(ref.name) if group is not None else _read(cluster, dynamic, ref)
+        if live is None:
+            continue
+        if owner is None or owner.owns(live):
+            wanted.append(ref)
+        elif kept is not None:
+            kept.append(ref)
+    refs = wanted
     ordered = sorted(refs, key=lambda r: (-_KIND_ORDER.get(r.kind, _LATE_KINDS.get(r.kind, 30)), r.id))
     removed: list[ObjectRef] = []
     for ref in ordered:
@@ -215,7 +245,7 @@ def prune_objects(
         except UnknownKind:
             continue
         except DynamicApiError as exc:
-            raise ObjectFailure("PruneFailed", f"{describe(ref)} on {cluster}: {_api_message(exc)}") from None
+            raise ObjectFailure("PruneFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
         if existed:
             removed.append(ref)
     return removed
@@ -230,20 +260,28 @@ def apply_revision(
     prune: bool,
     stop: Callable[[], bool],
     between: Callable[[], None] | None = None,
+    chart_refs: Iterable[ObjectRef] = (),
+    existing_ids: set[str] | None = None,
+    owner: Owner | None = None,
 ) -> ApplyReport:
-    """Apply a validated revision, run ``between`` (the Helm step), then prune what left the inventory when ``prune``."""
-    previous_ids = {ref.id for ref in previous}
-    report = apply_objects(cluster, dynamic, manifests, stop, previous_ids)
+    """Apply a validated revision, run ``between`` (the Helm step), then prune what left the inventory when ``prune``.
+
+    ``chart_refs`` (the objects of the revision's Helm releases) join the inventory; ``existing_ids``
+    (the objects live before the apply) tell which objects are new, else the previous inventory does;
+    prune removes only what ``owner`` still owns.
+    """
+    report = apply_objects(cluster, dynamic, manifests, stop,
+                           existing_ids if existing_ids is not None else {ref.id for ref in previous})
     if between is not None:
         between()
-    desired = [ref_of(obj) for obj in manifests]
+    desired = [*(ref_of(obj) for obj in manifests), *chart_refs]
     if prune:
         removed = stale(previous, desired)
         if any(ref.kind == "HelmRelease" for ref in removed):
             from gitops_tui.reconciler import helm_step
 
             helm_step.uninstall_removed(dynamic, removed, stop)
-        report.pruned = prune_objects(cluster, dynamic, removed, stop)
+        report.pruned = prune_objects(cluster, dynamic, removed, stop, owner, report.kept)
     report.inventory = desired
     return report
 
@@ -270,7 +308,8 @@ def propagate_cluster(
 
     try:
         report = apply_revision(work.name, dynamic, manifests, previous, prune=options.prune, stop=stop,
-                                between=helm_step)
+                                between=helm_step, chart_refs=options.chart_refs, existing_ids=options.existing_ids,
+                                owner=options.owner)
     except Stopped:
         work.stopped = True
         work.entry.update(status="ApplyStopped", message=f"apply of {revision} stopped before completion")
@@ -285,12 +324,16 @@ def propagate_cluster(
             return
         work.fail("ClusterNotReachable", f"apply to {work.name} failed ({type(exc).__name__})")
         return
-    work.entry.update(inventory=entries(report.inventory), lastAppliedRevision=revision, lastAttemptedRevision=revision,
-                      status="", message=f"applied {len(report.applied)} objects", lastSyncTime=_stamp(now()))
+    hashes = {ref_of(obj).id: config_hash(obj) for obj in manifests}
+    work.entry.update(inventory=entries(report.inventory, hashes), lastAppliedRevision=revision,
+                      lastAttemptedRevision=revision, status="", message=f"applied {len(report.applied)} objects",
+                      lastSyncTime=_stamp(now()))
     work.changed = True
     text = f"applied revision {revision} to {work.name}: {len(report.applied)} objects ({len(report.created)} new)"
     if report.pruned:
         text += "; pruned " + _names(report.pruned)
+    if report.kept:
+        text += "; not pruned (owned by another source now) " + _names(report.kept)
     work.events.append(("Normal", "Applied", text))
     targets = health_targets(manifests, options.wait, options.health_checks, options.namespace)
     if not targets:
@@ -329,10 +372,14 @@ class ApplyOptions:
     timeout: float = 60.0
     helm: tuple[Any, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
+    chart_refs: tuple[ObjectRef, ...] = ()
+    existing_ids: set[str] | None = None
+    owner: Owner | None = None
 
 
-def withdraw_cluster(work: ClusterWork, dynamic: DynamicClient, prune: bool, stop: Callable[[], bool]) -> None:
-    """The cluster left the placement: prune what the source applied there (when ``prune``), then forget it."""
+def withdraw_cluster(work: ClusterWork, dynamic: DynamicClient, prune: bool, stop: Callable[[], bool],
+                     owner: Owner | None = None) -> None:
+    """The cluster left the placement: prune what the source applied there and still owns (when ``prune``), then forget it."""
     refs = parse_entries(work.entry.get("inventory"))
     removed: list[ObjectRef] = []
 
@@ -341,7 +388,7 @@ def withdraw_cluster(work: ClusterWork, dynamic: DynamicClient, prune: bool, sto
             from gitops_tui.reconciler import helm_step
 
             helm_step.uninstall_removed(dynamic, refs, stop)
-        removed.extend(prune_objects(work.name, dynamic, refs, stop))
+        removed.extend(prune_objects(work.name, dynamic, refs, stop, owner))
 
     if prune and refs and not work.attempt(prune_all, unreachable=f"cannot prune {work.name}"):
         return

@@ -14,10 +14,12 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.kube.limits import MAX_FILE_BYTES, MIB, LimitExceeded, load_documents
 from gitops_tui.reconciler.errors import (
     ArtifactFailed,
     BuildFailed,
     KustomizeNotFound,
+    OverLimit,
     ValidationFailed,
 )
 
@@ -63,7 +65,7 @@ def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() or "."
 
 
-def _resolve_path(root: Path, path: str) -> Path:
+def _resolve_path(root: Path, path: str, revision: str = "") -> Path:
     """The directory or file `path` inside the artifact; ArtifactFailed when missing or escaping."""
     cleaned = (path or "./").strip()
     if os.path.isabs(cleaned):
@@ -73,8 +75,16 @@ def _resolve_path(root: Path, path: str) -> Path:
     if target != real_root and real_root not in target.parents:
         raise ArtifactFailed(f"path {path!r} points outside the repository", origin=path)
     if not target.exists():
-        raise ArtifactFailed(f"path {path!r} not found in the revision", origin=path)
+        raise ArtifactFailed(f"path {path!r} not found in {_revision_name(revision)}", origin=path)
+    if (target / "Chart.yaml").is_file():
+        raise ValidationFailed(
+            f"path {path!r} is a Helm chart (it holds Chart.yaml), not a directory of manifests: deploy it with a "
+            f"HelmRelease whose spec.chart.spec.chart is {path!r} (sourceRef kind GitRepository)", origin=path)
     return target
+
+
+def _revision_name(revision: str) -> str:
+    return f"revision {revision}" if revision else "the revision"
 
 
 def find_kustomization(directory: Path) -> Path | None:
@@ -102,7 +112,9 @@ def kustomize_command(directory: Path) -> list[str]:
 def _parse_documents(text: str, file: str) -> list[Any]:
     """Parse multi-document YAML; ValidationFailed naming the file and line on a syntax error."""
     try:
-        return list(yaml.load_all(text, Loader=_Loader))
+        return load_documents(text, file)
+    except LimitExceeded as exc:
+        raise OverLimit(exc.message, origin=exc.origin) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -111,7 +123,11 @@ def _parse_documents(text: str, file: str) -> list[Any]:
 
 
 def _parse_file(path: Path, file: str) -> list[Any]:
-    """Parse one YAML or JSON file into its documents."""
+    """Parse one YAML or JSON file into its documents (refused unread beyond MAX_FILE_BYTES)."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise OverLimit(f"{file} is {size / MIB:.1f} MiB; at most {MAX_FILE_BYTES // MIB} MiB is read from one "
+                        "manifest file", origin=file)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -136,6 +152,11 @@ def validate_object(obj: Any, where: str) -> None:
         missing.append("metadata.name")
     if missing:
         kind = obj.get("kind") if isinstance(obj.get("kind"), str) else "object"
+        if missing == ["metadata.name"] and isinstance(metadata, dict) and metadata.get("generateName"):
+            raise ValidationFailed(
+                f"{kind} in {where} uses metadata.generateName, which makes a new object at every apply and cannot "
+                "be tracked or pruned; give it a fixed metadata.name (a Job run once per change can carry a "
+                "hash of its spec in the name)", origin=where)
         raise ValidationFailed(f"{kind} in {where} has no {', '.join(missing)}", origin=where)
     namespace = metadata.get("namespace")
     if namespace is not None and not isinstance(namespace, str):
@@ -249,11 +270,15 @@ def _plain_files(directory: Path) -> tuple[list[Path], list[Path]]:
             kustomizations.append(current_path)
             dirs[:] = []
             continue
+        if current_path != directory and (current_path / "Chart.yaml").is_file():
+            dirs[:] = []  # a Helm chart is rendered by the HelmRelease naming it, never read as manifests
+            continue
         files.extend(current_path / n for n in names if n.endswith(MANIFEST_SUFFIXES) and not n.startswith("."))
     return sorted(files), sorted(kustomizations)
 
 
-def render(artifact_path: Path, path: str = "./", *, expand: Expander | None = None) -> list[Manifest]:
+def render(artifact_path: Path, path: str = "./", *, expand: Expander | None = None,
+           revision: str = "") -> list[Manifest]:
     """Render `path` of a fetched revision into validated manifests.
 
     A kustomization file at `path` is built with kustomize. Otherwise every *.yaml, *.yml and
@@ -261,9 +286,15 @@ def render(artifact_path: Path, path: str = "./", *, expand: Expander | None = N
     holding a kustomization is built with kustomize instead of read. `path` may also name one
     file. `expand` is the hook for objects that render further (HelmRelease): it gets each
     manifest and returns the manifests to use instead; without it objects pass through.
+    `revision` names the revision in messages. A revision with no file at all is refused
+    (ArtifactFailed): a commit that removed everything is far more likely a mistake than a wish to
+    prune every object, and Flux keeps the objects of a vanished path the same way.
     """
     root = Path(artifact_path)
-    target = _resolve_path(root, path)
+    if not any(root.iterdir()):
+        raise ArtifactFailed(f"{_revision_name(revision)} has no files (the commit removed every file); "
+                             "the objects of the last applied revision are kept", origin=path)
+    target = _resolve_path(root, path, revision)
     manifests: list[Manifest] = []
     if target.is_file():
         manifests = _flatten(_parse_file(target, _relative(target, root)), _relative(target, root), built=False)

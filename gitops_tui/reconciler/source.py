@@ -150,11 +150,12 @@ class GitSource:
                 repo.archive(handle, commit, format="tar")
             content = staging / "tree"
             content.mkdir()
-            with tarfile.open(archive) as tar:
-                try:
-                    tar.extractall(content, filter="data")
-                except tarfile.FilterError as exc:
-                    raise ArtifactFailed(f"revision {commit[:12]} has an unsafe entry: {exc}") from None
+            if repo.git.ls_tree(commit):  # a commit that removed every file has nothing to extract
+                with tarfile.open(archive) as tar:
+                    try:
+                        tar.extractall(content, filter="data")
+                    except tarfile.FilterError as exc:
+                        raise ArtifactFailed(f"revision {commit[:12]} has an unsafe entry: {exc}") from None
             _make_read_only(content)
             os.rename(content, tree)
         except git.GitCommandError as exc:

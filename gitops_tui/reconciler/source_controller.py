@@ -5,27 +5,24 @@ Semantics and the decisions behind them: docs/reconciler.md.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.kube.apply import UnknownKind, resolver_for
-from gitops_tui.kube.client import ClusterUnreachable
-from gitops_tui.kube.inventory import entries, parse_entries, ref_of, union
+from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
-from gitops_tui.reconciler import propagate
+from gitops_tui.reconciler import gate, helm_step, ownership, propagate
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.errors import ReconcileError
+from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, scope_checker
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
+from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
 from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
@@ -43,22 +40,8 @@ log = logging.getLogger(__name__)
 MAX_PARALLEL_CLUSTERS = 4
 #: Read the kustomization fresh before every write, so a suspend stops the apply at the very next object.
 STRICT_STOP = True
-#: Failures that a retry cannot fix without a new commit or a spec change.
-STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound"}
-#: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
-FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("helm.toolkit.fluxcd.io", "HelmRelease")}
 _backoff: dict[tuple[str, str], int] = {}
 _backoff_lock = threading.Lock()
-_render_cache: dict[tuple[str, str, str, str], list[dict]] = {}
-
-
-class RevisionFailed(Exception):
-    """The revision cannot be used as a whole (fetch, render or validation failed)."""
-
-    def __init__(self, failure: Failure, revision: str = "") -> None:
-        super().__init__(failure.message)
-        self.failure = failure
-        self.revision = revision
 
 
 def _retry_after(key: tuple[str, str], failed: bool, interval: float) -> float:
@@ -70,68 +53,6 @@ def _retry_after(key: tuple[str, str], failed: bool, interval: float) -> float:
         count = _backoff.get(key, 0) + 1
         _backoff[key] = count
     return min(interval, 2.0 ** min(count, 6))
-
-
-def _failure_of(exc: ReconcileError) -> Failure:
-    return Failure(exc.reason, exc.message, stalled=exc.reason in STALLING_REASONS)
-
-
-def fetch_artifact(ctx: ReconcileContext, source: GitOpsSource) -> Any:
-    """Fetch the source's ref; raise RevisionFailed with a safe message when git fails."""
-    try:
-        credentials = git_credentials(ctx, source.namespace, source.secret_ref)
-        return ctx.git.fetch(source.url, source.ref, credentials, source.git_timeout)
-    except ReconcileError as exc:
-        raise RevisionFailed(_failure_of(exc)) from None
-
-
-def scope_checker(connections: dict[str, Any]) -> Callable[[str, str], bool | None]:
-    """Return is_namespaced(apiVersion, kind): built-in knowledge first, then discovery of a connected cluster."""
-    from gitops_tui.reconciler.tenancy import builtin_is_namespaced
-
-    def is_namespaced(api_version: str, kind: str) -> bool | None:
-        known = builtin_is_namespaced(api_version, kind)
-        if known is not None:
-            return known
-        if (api_version.rpartition("/")[0], kind) in FLUX_NAMESPACED:
-            return True
-        for dynamic in connections.values():
-            try:
-                return resolver_for(dynamic).namespaced(api_version, kind)
-            except UnknownKind:
-                return None
-            except Exception:  # noqa: BLE001 - try the next cluster
-                continue
-        return None
-
-    return is_namespaced
-
-
-def desired_objects(source: GitOpsSource, artifact: Any, project: str,
-                    is_namespaced: Callable[[str, str], bool | None], *, unknown_ok: bool = False) -> list[dict]:
-    """Render the artifact at the source's path, enforce tenancy and label every object; raise RevisionFailed.
-
-    ``unknown_ok`` accepts kinds no cluster could be asked about (every cluster is checked again before writing).
-    """
-    from gitops_tui.reconciler import render, tenancy
-
-    key = (str(artifact.path), source.path, source.namespace, f"{project}|{source.name}|{source.target_namespace}")
-    cached = _render_cache.get(key)
-    if cached is not None:
-        return copy.deepcopy(cached)
-    try:
-        manifests = render.render(artifact.path, source.path)
-        if source.target_namespace:
-            for manifest in manifests:
-                manifest.obj.setdefault("metadata", {})["namespace"] = source.target_namespace
-        objects = tenancy.enforce(manifests, source.namespace, is_namespaced, unknown_is_namespaced=unknown_ok)
-        objects = tenancy.label(objects, project=project, source=source.name)
-    except ReconcileError as exc:
-        raise RevisionFailed(_failure_of(exc), artifact.revision) from None
-    if len(_render_cache) > 256:
-        _render_cache.clear()
-    _render_cache[key] = copy.deepcopy(objects)
-    return objects
 
 
 def _entry(name: str, old: dict[str, Any] | None) -> dict[str, Any]:
@@ -185,7 +106,51 @@ def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revisio
 
 
 def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> ReconcileResult:
-    """Reconcile one GitOps source (the FederatedGitRepository + FederatedKustomization named ``name``)."""
+    """Reconcile one GitOps source (the FederatedGitRepository + FederatedKustomization named ``name``).
+
+    Every failure ends as a condition: an exception no step foresaw is recorded as ``Ready False``
+    (reason ``ReconciliationFailed``, the exception named in one sentence) with the revision attempted,
+    and the objects stay as they were; only when even that cannot be written does it propagate.
+    """
+    attempt = _Attempt()
+    try:
+        return _reconcile(ctx, namespace, name, attempt)
+    except Exception as exc:  # noqa: BLE001 - every failure is a condition (docs/reconciler.md)
+        log.warning("reconcile of %s/%s failed unexpectedly (%s)", namespace, name, type(exc).__name__,
+                    exc_info=True)
+        if attempt.source is None or attempt.source.kustomization is None or not ctx.is_leader():
+            raise
+        failure = Failure(names.REASON_RECONCILIATION_FAILED, unexpected_message(exc, attempt.revision))
+        try:
+            return _fail(ctx, attempt.source, failure, attempt.revision, attempt.clusters)
+        except Exception:  # noqa: BLE001 - the management cluster cannot take the status either
+            raise exc from None
+
+
+@dataclasses.dataclass
+class _Attempt:
+    """What a reconcile knew when it failed: the source, the revision attempted and the placed clusters."""
+
+    source: GitOpsSource | None = None
+    revision: str = ""
+    clusters: list[str] = dataclasses.field(default_factory=list)
+
+
+def unexpected_message(exc: BaseException, revision: str) -> str:
+    """One sentence for an exception no step foresaw: what was attempted and the exception's kind and first line.
+
+    API errors are named by status only (their bodies may quote objects); other messages are cut to one line.
+    """
+    if hasattr(exc, "body") and hasattr(exc, "status"):
+        detail = f"HTTP {getattr(exc, 'status')} {getattr(exc, 'reason', '') or ''}".strip()
+    else:
+        detail = (str(exc).strip().splitlines() or [""])[0][:300] or "no message"
+    what = f"revision {revision}" if revision else "the source"
+    return f"reconciling {what} failed unexpectedly: {type(exc).__name__}: {detail}"
+
+
+def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attempt) -> ReconcileResult:
+    """The reconcile itself; ``attempt`` records how far it got, for reconcile_source's last-resort failure."""
     if not ctx.is_leader():
         return ReconcileResult(requeue_after=None)
     source = load_source(ctx.api_client, namespace, name)
@@ -200,19 +165,21 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
     if source.suspend:
         _report_drift_while_suspended(ctx, source)
         return ReconcileResult(requeue_after=source.interval)
+    attempt.source = source
     project, project_placement = project_of(ctx, source)
     clusters = placed_clusters(ctx, source, project_placement)
+    attempt.clusters = clusters
     revision = ""
     try:
         if source.repository is None:
             raise RevisionFailed(Failure("SourceNotFound", f"FederatedGitRepository {namespace}/{name} does not exist"))
         artifact = fetch_artifact(ctx, source)
-        revision = artifact.revision
+        revision = attempt.revision = artifact.revision
         if source.artifact_revision != revision:
             ctx.recorder.emit(source.repository, "Normal", "NewArtifact", f"fetched revision {revision}",
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
-        connections = _connect(ctx, works, revision)
+        connections = gate.connect(ctx, works, revision)
         desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections)
         for cluster, dynamic in list(connections.items()):
             try:
@@ -293,43 +260,45 @@ def _needs_apply(source: GitOpsSource, entry: dict[str, Any], revision: str) -> 
     )
 
 
-def _connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], revision: str) -> dict[str, Any]:
-    """Connect to every placed cluster; an unreachable one gets its reason in its status entry."""
-    connections: dict[str, Any] = {}
-    for cluster, work in works.items():
-        try:
-            _, dynamic = ctx.clusters.get(cluster)
-        except ClusterUnreachable as exc:
-            work.entry.update(status=exc.reason, message=exc.detail, lastAttemptedRevision=revision)
-            continue
-        connections[cluster] = dynamic
-    return connections
+def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: str, desired: list[dict],
+           clusters: list[str],
+           works: dict[str, propagate.ClusterWork], connections: dict[str, Any],
+           gone: dict[str, propagate.ClusterWork], to_apply: list[str], claims: dict[str, list[Claim]],
+           chart_refs: dict[str, tuple[ObjectRef, ...]], stop: Callable[[], bool],
+           ) -> dict[str, ownership.ClusterOwnership] | ReconcileResult:
+    """Before the first write: dry-run what changed, check ownership, record the intent; refuse the revision or admit it.
 
-
-def _prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], connections: dict[str, Any],
-                  works: dict[str, propagate.ClusterWork], clusters: list[str]) -> dict[str, tuple[Any, ...]]:
-    """Prepare every HelmRelease on each cluster to apply (helm_step.prepare_clusters); raise HelmRefused.
-
-    A cluster that could not be reached while preparing gets ClusterNotReachable and leaves ``connections``.
+    Returns each admitted cluster's ownership findings, or the result of a refusal (or of a stop).
     """
-    if not clusters or not any(obj.get("kind") == "HelmRelease" for obj in desired):
+    if to_apply:
+        checked = gate.dry_run(connections, to_apply, desired, _old_entries(source))
+        gate.set_aside(ctx, checked.unreachable, works, connections, revision)
+        if checked.failure is not None:
+            return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own))
+        to_apply = [c for c in to_apply if c in connections]
+    if not to_apply:
         return {}
-    from gitops_tui.reconciler import helm_step
-
-    unreachable: dict[str, str] = {}
-    try:
-        prepared, unreachable = helm_step.prepare_clusters({c: connections[c] for c in clusters}, desired,
-                                                           Path(artifact.path), Path(ctx.data_dir) / "helm")
-    except HelmRefused as exc:
-        unreachable = exc.unreachable
-        raise
-    finally:
-        for cluster, why in unreachable.items():
-            ctx.clusters.invalidate(cluster)
-            works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, message=why,
-                                        lastAttemptedRevision=artifact.revision)
-            del connections[cluster]
-    return prepared
+    with project_lock(source.namespace):  # no other source of the project checks or records intent meanwhile
+        checked = gate.check_ownership(ctx, source.namespace, owner, connections, to_apply, claims)
+        gate.set_aside(ctx, checked.unreachable, works, connections, revision)
+        if checked.failure is not None:
+            return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own))
+        # Record the intent first: the inventory holds old and new objects, so a crash orphans nothing.
+        desired_refs = [ref_of(obj) for obj in desired]
+        for cluster in checked.found:
+            entry = works[cluster].entry
+            previous = entry.get("inventory")
+            entry["inventory"] = entries(union(parse_entries(previous), desired_refs, chart_refs[cluster]),
+                                         entry_hashes(previous))
+            entry.update(lastAttemptedRevision=revision, status="Progressing", message=f"applying {revision}")
+            if checked.found[cluster].adopted:
+                works[cluster].events.append(("Normal", ownership.REASON_ADOPTED,
+                                              gate.adopted_message(cluster, checked.found[cluster])))
+        if stop():
+            return ReconcileResult(requeue_after=None)
+        rows = sorted((w.entry for w in [*works.values(), *gone.values()]), key=lambda e: e["name"])
+        write_outcome(ctx, source, Outcome(source.generation, revision, None, True, rows))
+    return checked.found
 
 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
@@ -341,36 +310,32 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     old = _old_entries(source)
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old if c not in works}
-    gone_connections = _connect(ctx, gone, revision)
+    gone_connections = gate.connect(ctx, gone, revision)
     try:
-        helm = _prepare_helm(ctx, artifact, desired, connections, works, to_apply)
+        helm = gate.prepare_helm(ctx, artifact, desired, connections, works, to_apply)
     except HelmRefused as exc:  # every cluster's failure on its own entry; unreachable ones keep theirs
-        own = {c: w.entry for c, w in works.items() if c not in connections and w.entry.get("status")}
-        own.update({c: {"status": f.reason, "message": f.message} for c, f in exc.failed.items()})
-        return _fail(ctx, source, exc.failure, revision, clusters, own)
-    to_apply = [c for c in to_apply if c in connections]
-    if to_apply:
-        # Record the intent first: the inventory holds old and new objects, so a crash orphans nothing.
-        desired_refs = [ref_of(obj) for obj in desired]
-        for cluster in to_apply:
-            entry = works[cluster].entry
-            entry["inventory"] = entries(union(parse_entries(entry.get("inventory")), desired_refs))
-            entry.update(lastAttemptedRevision=revision, status="Progressing", message=f"applying {revision}")
-        if stop():
-            return ReconcileResult(requeue_after=None)
-        rows = [w.entry for w in [*works.values(), *gone.values()]]
-        write_outcome(ctx, source, Outcome(source.generation, revision, None, True, sorted(rows, key=lambda e: e["name"])))
+        own = {c: {"status": f.reason, "message": f.message} for c, f in exc.failed.items()}
+        return _fail(ctx, source, exc.failure, revision, clusters, gate.own_entries(works, connections, own))
+    owner = Owner(project, name)
+    chart_refs = {c: helm_step.release_refs(helm.get(c, ())) for c in to_apply}
+    claims = {c: [Claim(obj) for obj in desired] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
+    admitted = _admit(ctx, source, owner, revision, desired, clusters, works, connections, gone,
+                      [c for c in to_apply if c in connections], claims, chart_refs, stop)
+    if isinstance(admitted, ReconcileResult):
+        return admitted
+    to_apply = list(admitted)
     options = propagate.ApplyOptions(namespace=ns, prune=source.prune, wait=source.wait,
                                      health_checks=source.health_checks, timeout=source.timeout,
-                                     labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name})
+                                     labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name}, owner=owner)
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CLUSTERS, len(connections) + len(gone))),
                             thread_name_prefix=f"reconcile-{name}") as pool:
-        futures = [pool.submit(propagate.withdraw_cluster, gone[c], dynamic, source.prune, stop)
+        futures = [pool.submit(propagate.withdraw_cluster, gone[c], dynamic, source.prune, stop, owner)
                    for c, dynamic in gone_connections.items()]
         for cluster, dynamic in connections.items():
             if cluster in to_apply:
                 previous = parse_entries((old.get(cluster) or {}).get("inventory"))
-                cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()))
+                cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()), chart_refs=chart_refs[cluster],
+                                                      existing_ids=admitted[cluster].live_ids)
                 futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, desired,
                                            previous, cluster_options, stop, ctx.now))
             else:

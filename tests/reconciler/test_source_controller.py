@@ -303,6 +303,9 @@ def test_noop_reconcile_writes_nothing(world: World) -> None:
     world.reconcile("noop")
     assert world.writes.count() == 18
     before = world.source("noop")
+    # The sandbox's simulator writes the Deployment's status once, a moment after the apply: wait for it.
+    wait_until(lambda: all((world.get(c, "deployments", "d").get("status") or {}).get("availableReplicas") == 1
+                           for c in CLUSTERS), timeout=20, message="the simulator marks the Deployment available")
     versions = {c: world.get(c, "deployments", "d")["metadata"]["resourceVersion"] for c in CLUSTERS}
     result = world.reconcile("noop")
     assert result.requeue_after == 60.0

@@ -1,0 +1,99 @@
+"""The desired objects of a revision: fetch the artifact, render, confine to the project, label, check the limits.
+
+Every failure here is a RevisionFailed carrying the condition to write; nothing is written to clusters.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from gitops_tui.api.source import GitOpsSource
+from gitops_tui.kube import limits
+from gitops_tui.kube.apply import UnknownKind, resolver_for
+from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.errors import OverLimit, ReconcileError
+from gitops_tui.reconciler.status import Failure, git_credentials
+
+#: Failures that a retry cannot fix without a new commit or a spec change.
+STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound",
+                    "LimitExceeded", "DryRunFailed"}
+#: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
+FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("helm.toolkit.fluxcd.io", "HelmRelease")}
+_render_cache: dict[tuple[str, str, str, str], list[dict]] = {}
+
+
+class RevisionFailed(Exception):
+    """The revision cannot be used as a whole (fetch, render or validation failed)."""
+
+    def __init__(self, failure: Failure, revision: str = "") -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+        self.revision = revision
+
+
+def failure_of(exc: ReconcileError) -> Failure:
+    """The Failure of a typed reconcile error; stalled when a retry alone cannot fix it."""
+    return Failure(exc.reason, exc.message, stalled=exc.reason in STALLING_REASONS)
+
+
+def fetch_artifact(ctx: ReconcileContext, source: GitOpsSource) -> Any:
+    """Fetch the source's ref; raise RevisionFailed with a safe message when git fails."""
+    try:
+        credentials = git_credentials(ctx, source.namespace, source.secret_ref)
+        return ctx.git.fetch(source.url, source.ref, credentials, source.git_timeout)
+    except ReconcileError as exc:
+        raise RevisionFailed(failure_of(exc)) from None
+
+
+def scope_checker(connections: dict[str, Any]) -> Callable[[str, str], bool | None]:
+    """Return is_namespaced(apiVersion, kind): built-in knowledge first, then discovery of a connected cluster."""
+    from gitops_tui.reconciler.tenancy import builtin_is_namespaced
+
+    def is_namespaced(api_version: str, kind: str) -> bool | None:
+        known = builtin_is_namespaced(api_version, kind)
+        if known is not None:
+            return known
+        if (api_version.rpartition("/")[0], kind) in FLUX_NAMESPACED:
+            return True
+        for dynamic in connections.values():
+            try:
+                return resolver_for(dynamic).namespaced(api_version, kind)
+            except UnknownKind:
+                return None
+            except Exception:  # noqa: BLE001 - try the next cluster
+                continue
+        return None
+
+    return is_namespaced
+
+
+def desired_objects(source: GitOpsSource, artifact: Any, project: str,
+                    is_namespaced: Callable[[str, str], bool | None], *, unknown_ok: bool = False) -> list[dict]:
+    """Render the artifact at the source's path, enforce tenancy and label every object; raise RevisionFailed.
+
+    ``unknown_ok`` accepts kinds no cluster could be asked about (every cluster is checked again before writing).
+    """
+    from gitops_tui.reconciler import render, tenancy
+
+    key = (str(artifact.path), source.path, source.namespace, f"{project}|{source.name}|{source.target_namespace}")
+    cached = _render_cache.get(key)
+    if cached is not None:
+        return copy.deepcopy(cached)
+    try:
+        manifests = render.render(artifact.path, source.path, revision=artifact.revision)
+        if source.target_namespace:
+            for manifest in manifests:
+                manifest.obj.setdefault("metadata", {})["namespace"] = source.target_namespace
+        objects = tenancy.enforce(manifests, source.namespace, is_namespaced, unknown_is_namespaced=unknown_ok)
+        objects = tenancy.label(objects, project=project, source=source.name)
+        limits.check_revision(zip(objects, (m.origin for m in manifests)), f"revision {artifact.revision}")
+    except limits.LimitExceeded as exc:
+        raise RevisionFailed(failure_of(OverLimit(exc.message)), artifact.revision) from None
+    except ReconcileError as exc:
+        raise RevisionFailed(failure_of(exc), artifact.revision) from None
+    if len(_render_cache) > 256:
+        _render_cache.clear()
+    _render_cache[key] = copy.deepcopy(objects)
+    return objects

@@ -1,0 +1,146 @@
+"""Before the first write of a revision: connect, prepare Helm releases, dry-run, check ownership, on every cluster to apply.
+
+None of it writes to clusters; each may refuse the revision everywhere (Helm failures,
+``DryRunFailed``, ``OwnershipConflict``) or set a cluster aside as unreachable (it catches up later).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pathlib import Path
+
+from gitops_tui.api import names
+from gitops_tui.kube.client import ClusterUnreachable
+from gitops_tui.kube.inventory import describe, entry_hashes
+from gitops_tui.reconciler import helm_step, ownership, preflight, propagate
+from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.helm_step import HelmRefused
+from gitops_tui.reconciler.status import Failure
+
+MAX_PARALLEL_CLUSTERS = 4
+
+
+@dataclass
+class GateResult:
+    """What the gate decided: a refusal (with each cluster's own status), or per-cluster ownership findings."""
+
+    failure: Failure | None = None
+    own: dict[str, dict[str, str]] = field(default_factory=dict)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    found: dict[str, ownership.ClusterOwnership] = field(default_factory=dict)
+
+
+def dry_run(connections: dict[str, Any], clusters: list[str], desired: list[dict[str, Any]],
+            old_entries: dict[str, dict[str, Any]]) -> GateResult:
+    """Dry-run the objects that changed since each cluster's last apply; refuse the revision on any rejection."""
+    hashes = {c: entry_hashes((old_entries.get(c) or {}).get("inventory")) for c in clusters}
+    found = preflight.dry_run_clusters({c: connections[c] for c in clusters}, desired, hashes)
+    result = GateResult(unreachable=dict(found.unreachable))
+    if found.refused:
+        result.failure = Failure(preflight.REASON_DRY_RUN_FAILED, found.message(), stalled=True)
+        result.own = {c: {"status": preflight.REASON_DRY_RUN_FAILED, "message": why} for c, why in found.refused.items()}
+    return result
+
+
+def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owner, connections: dict[str, Any],
+                    clusters: list[str], claims: dict[str, list[ownership.Claim]]) -> GateResult:
+    """Check every cluster's claims against the live objects and the project's other sources (call under project_lock)."""
+    from gitops_tui.helm.installer import stored_releases
+
+    elsewhere = ownership.declared_elsewhere(ctx.list(names.KIND_FEDERATED_KUSTOMIZATION, namespace), owner.source)
+    result = GateResult()
+    lock = threading.Lock()
+
+    def check(cluster: str) -> None:
+        dynamic = connections[cluster]
+        alive: dict[str, bool] = {}
+
+        def release_alive(release: str) -> bool:
+            if release not in alive:
+                release_namespace, _, release_name = release.partition("/")
+                alive[release] = bool(stored_releases(dynamic, release_namespace, release_name))
+            return alive[release]
+
+        try:
+            found = ownership.check_cluster(cluster, dynamic, claims[cluster], owner, elsewhere.get(cluster, {}),
+                                            release_alive)
+        except Exception as exc:  # noqa: BLE001 - transport failures: this cluster only
+            with lock:
+                result.unreachable[cluster] = f"cannot read the cluster's objects ({type(exc).__name__})"
+            return
+        with lock:
+            result.found[cluster] = found
+
+    if clusters:
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CLUSTERS, len(clusters)),
+                                thread_name_prefix="ownership") as pool:
+            for future in [pool.submit(check, c) for c in clusters]:
+                future.result()
+    conflicted = [found for _, found in sorted(result.found.items()) if found.conflicts]
+    if conflicted:
+        result.failure = Failure(ownership.REASON_CONFLICT, ownership.conflict_message(conflicted))
+        result.own = {f.cluster: {"status": ownership.REASON_CONFLICT, "message": ownership.conflict_message([f])}
+                      for f in conflicted}
+    return result
+
+
+def connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], revision: str) -> dict[str, Any]:
+    """Connect to every placed cluster; an unreachable one gets its reason in its status entry."""
+    connections: dict[str, Any] = {}
+    for cluster, work in works.items():
+        try:
+            _, dynamic = ctx.clusters.get(cluster)
+        except ClusterUnreachable as exc:
+            work.entry.update(status=exc.reason, message=exc.detail, lastAttemptedRevision=revision)
+            continue
+        connections[cluster] = dynamic
+    return connections
+
+
+def prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], connections: dict[str, Any],
+                 works: dict[str, propagate.ClusterWork], clusters: list[str]) -> dict[str, tuple[Any, ...]]:
+    """Prepare every HelmRelease on each cluster to apply (helm_step.prepare_clusters); raise HelmRefused.
+
+    A cluster that could not be reached while preparing gets ClusterNotReachable and leaves ``connections``.
+    """
+    if not clusters or not any(obj.get("kind") == "HelmRelease" for obj in desired):
+        return {}
+    unreachable: dict[str, str] = {}
+    try:
+        prepared, unreachable = helm_step.prepare_clusters({c: connections[c] for c in clusters}, desired,
+                                                           Path(artifact.path), Path(ctx.data_dir) / "helm")
+    except HelmRefused as exc:
+        unreachable = exc.unreachable
+        raise
+    finally:
+        set_aside(ctx, unreachable, works, connections, artifact.revision)
+    return prepared
+
+
+def set_aside(ctx: ReconcileContext, unreachable: dict[str, str], works: dict[str, propagate.ClusterWork],
+              connections: dict[str, Any], revision: str) -> None:
+    """Mark clusters that could not be asked ClusterNotReachable and leave them out of this pass."""
+    for cluster, why in unreachable.items():
+        ctx.clusters.invalidate(cluster)
+        works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, message=why,
+                                    lastAttemptedRevision=revision)
+        connections.pop(cluster, None)
+
+
+def own_entries(works: dict[str, propagate.ClusterWork], connections: dict[str, Any],
+                own: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """Each cluster's own status for a refused revision: unreachable ones keep theirs, refused ones say why (``own``)."""
+    entries: dict[str, dict[str, Any]] = {c: w.entry for c, w in works.items()
+                                          if c not in connections and w.entry.get("status")}
+    entries.update(own)
+    return entries
+
+
+def adopted_message(cluster: str, found: ownership.ClusterOwnership) -> str:
+    """The Adopted Event's text: which objects of the cluster the source took over."""
+    return (f"adopted on {cluster}: {propagate.listing([describe(r) for r in found.adopted])} "
+            "(no live source or Helm release declared them)")
