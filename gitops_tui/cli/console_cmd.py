@@ -78,8 +78,13 @@ def run_console(args: argparse.Namespace) -> int:
     from gitops_tui.tui.app import GitOpsApp
     from gitops_tui.tui.live import LiveBackend
 
+    from gitops_tui.kube.kubeconfig_guard import KubeconfigPolicy
+
+    policy = KubeconfigPolicy(allow_exec=bool(getattr(args, "insecure_kubeconfig_exec", False)))
+    if policy.allow_exec:
+        label += " [kubeconfig exec ON]"
     try:
-        backend = LiveBackend(kubeconfig, context, label, reconcile=not args.read_only)
+        backend = LiveBackend(kubeconfig, context, label, reconcile=not args.read_only, kubeconfig_policy=policy)
     except KubeconfigError as exc:
         raise CliError(f"{exc}.") from None
     app = GitOpsApp(backend, theme=args.theme, read_only=args.read_only, watch_terminal=True)
