@@ -81,9 +81,9 @@ def _entries(config: dict[str, Any], section: str, inner: str) -> list[tuple[str
 
 
 def _refuse(section: str, name: str, field: str, why: str) -> KubeconfigRefused:
-    return KubeconfigRefused(field, f"its stored kubeconfig uses {field} ({section} {name!r}): {why}; "
-                                    f"attach the cluster again with `gitops-tui attach cluster`, "
-                                    f"which stores a ServiceAccount token")
+    return KubeconfigRefused(field, f"stored kubeconfig refused: it uses {field} ({section} {name[:63]!r}) and {why}; "
+                                    f"attach the cluster again with `gitops-tui attach cluster`, which stores "
+                                    f"only a ServiceAccount token")
 
 
 def check_stored_kubeconfig(config: dict[str, Any], policy: KubeconfigPolicy = STRICT) -> CheckedKubeconfig:
@@ -97,7 +97,7 @@ def check_stored_kubeconfig(config: dict[str, Any], policy: KubeconfigPolicy = S
     for name, user in _entries(config, "users", "user"):
         if user.get("auth-provider"):
             raise _refuse("user", name, "auth-provider",
-                          "auth-provider plugins run commands and read files, so they are never used")
+                          "a stored kubeconfig may not use auth-provider plugins (they run commands and read files)")
         for field in _USER_FILE_FIELDS:
             if user.get(field):
                 raise _refuse("user", name, field, "a stored kubeconfig may not name a local file")
@@ -105,7 +105,7 @@ def check_stored_kubeconfig(config: dict[str, Any], policy: KubeconfigPolicy = S
             if not policy.allow_exec:
                 raise _refuse("user", name, "exec",
                               "a stored kubeconfig may not run a credential plugin "
-                              "(unless the reconciler runs with --insecure-kubeconfig-exec)")
+                              "unless the reconciler runs with --insecure-kubeconfig-exec")
             warnings.append("its kubeconfig runs an exec credential plugin (allowed by --insecure-kubeconfig-exec)")
     for name, cluster in _entries(config, "clusters", "cluster"):
         for field in _CLUSTER_FILE_FIELDS:
