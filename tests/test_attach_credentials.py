@@ -97,6 +97,11 @@ def ready_condition(api: Any, name: str) -> dict[str, Any]:
     return found[0] if found else {}
 
 
+def health_context(connections: ClusterConnections) -> Any:
+    """What the health probe reads of a ReconcileContext: its cluster connections."""
+    return SimpleNamespace(clusters=connections)
+
+
 def stored_kubeconfig(api: Any, name: str) -> dict[str, Any]:
     """The kubeconfig kept in the management cluster for cluster ``name``."""
     secret = json_request(api, "GET", f"/api/v1/namespaces/{names.FEDERATION_NAMESPACE}/secrets/{name}-kubeconfig")
@@ -251,7 +256,7 @@ def test_diff_resume_preview_and_health_use_the_guard(world: World, tmp_path: Pa
     connections = ClusterConnections(world.api)
     try:
         for cluster, field in TRAPS.items():
-            ready, reason, message = probe_cluster(SimpleNamespace(clusters=connections), cluster)  # type: ignore[arg-type]
+            ready, reason, message = probe_cluster(health_context(connections), cluster)
             assert (ready, reason) == (False, "KubeconfigRefused") and f"uses {field} " in message
     finally:
         connections.close()
@@ -289,7 +294,7 @@ def test_attach_with_an_exec_plugin_stores_only_a_service_account_token(world: W
         member = connections.api_client("joined")
         json_request(member, "POST", "/api/v1/namespaces",
                      {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "made-by-joined"}})
-        assert probe_cluster(SimpleNamespace(clusters=connections), "joined")[:2] == (True, "ClusterReady")  # type: ignore[arg-type]
+        assert probe_cluster(health_context(connections), "joined")[:2] == (True, "ClusterReady")
     finally:
         connections.close()
     stored_path = tmp_path / "stored.kubeconfig"
@@ -317,7 +322,7 @@ def test_attach_refuses_tls_off_without_insecure_and_warns_with_it(world: World,
     assert stored_kubeconfig(world.api, "loose")["clusters"][0]["cluster"]["insecure-skip-tls-verify"] is True
     connections = ClusterConnections(world.api)
     try:
-        ready, reason, message = probe_cluster(SimpleNamespace(clusters=connections), "loose")  # type: ignore[arg-type]
+        ready, reason, message = probe_cluster(health_context(connections), "loose")
     finally:
         connections.close()
     assert (ready, reason) == (True, "ClusterReady")

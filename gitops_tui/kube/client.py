@@ -206,7 +206,7 @@ class ClusterConnections:
         recheck_seconds: float = 2.0,
         policy: KubeconfigPolicy = STRICT,
     ) -> None:
-        """Read KubeFedClusters and Secrets in ``namespace`` through ``management``; ``policy`` guards their kubeconfigs."""
+        """Read KubeFedClusters and Secrets in ``namespace`` through ``management``; ``policy`` guards kubeconfigs."""
         self._mgmt = management
         self.policy = policy
         self._namespace = namespace

@@ -1,4 +1,4 @@
-"""Authentication and RBAC of the sandbox as kube-apiserver does them, tried with real kubectl and the official client."""
+"""Authentication and RBAC of the sandbox as kube-apiserver does them, tried with kubectl and the official client."""
 
 from __future__ import annotations
 

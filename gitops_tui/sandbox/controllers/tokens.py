@@ -72,7 +72,8 @@ class TokenController:
         if event == "DELETED" or secret.get("type") != SERVICE_ACCOUNT_TOKEN_TYPE or meta.get("deletionTimestamp"):
             return
         annotations = meta.get("annotations") or {}
-        namespace, name, account_name = meta.get("namespace", ""), meta.get("name", ""), annotations.get(SA_NAME_ANNOTATION)
+        namespace, name = meta.get("namespace", ""), meta.get("name", "")
+        account_name = annotations.get(SA_NAME_ANNOTATION)
         if not account_name:
             return
         account = self._read_account(namespace, account_name)

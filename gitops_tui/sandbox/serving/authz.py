@@ -20,6 +20,8 @@ from gitops_tui.sandbox.storage.store import AlreadyExists, Store
 
 _BOOTSTRAP = Path(__file__).with_name("bootstrap_rbac.yaml")
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
+#: Decisions kept per RBAC generation: a repeated request of a user costs one dictionary look-up.
+_DECISIONS_LIMIT = 8192
 
 
 def request_attributes(method: str, raw_path: str) -> Attributes:
@@ -89,6 +91,8 @@ class AccessGate:
         self.signer = signer
         self.authn = Authenticator(store, admin_token, signer)
         self.rbac = RbacAuthorizer(store)
+        self._decisions: dict[tuple[UserInfo, str, str], bool] = {}
+        self._decisions_generation = -1
 
     def admit(self, method: str, raw_path: str, headers: Mapping[str, str]) -> UserInfo:
         """Return the request's user, or raise ApiError 401 (unknown credentials) or 403 (not allowed)."""
@@ -97,10 +101,17 @@ class AccessGate:
             raise ApiError(401, "Unauthorized", "Unauthorized")
         if user.privileged:
             return user
-        attrs = request_attributes(method, raw_path)
-        allowed, _ = self.rbac.authorize(user, attrs)
+        generation = self.rbac.generation()
+        if generation != self._decisions_generation or len(self._decisions) >= _DECISIONS_LIMIT:
+            self._decisions = {}  # replaced whole: a thread still holding the old one writes where nobody reads
+            self._decisions_generation = generation
+        decisions, key = self._decisions, (user, method, raw_path)
+        allowed = decisions.get(key)
+        if allowed is None:  # decided with rules at least as new as ``decisions``
+            allowed = self.rbac.authorize(user, request_attributes(method, raw_path))[0]
+            decisions[key] = allowed
         if not allowed:
-            raise forbidden(user, attrs)
+            raise forbidden(user, request_attributes(method, raw_path))
         return user
 
     def can(self, user: UserInfo, attrs: Attributes) -> tuple[bool, str]:

@@ -222,6 +222,10 @@ class RbacAuthorizer:
                           f'RoleBinding "{meta.get("name", "")}/{ns}" of {kind} "{ref.get("name")}"'))
         return _Compiled(cluster, namespaced, cluster_roles)
 
+    def generation(self) -> int:
+        """A number that changes whenever an RBAC object was written (for caches of decisions)."""
+        return self._changes.current()
+
     def rules_for(self, user: UserInfo, namespace: str) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
         """Every rule that applies to ``user`` in ``namespace`` ("" for cluster scope), with each rule's source."""
         compiled, generation = self._current()
