@@ -341,3 +341,34 @@ def test_insecure_kubeconfig_exec_is_an_explicit_opt_in(world: World) -> None:
     assert "warning: its kubeconfig runs an exec credential plugin (allowed by --insecure-kubeconfig-exec)" \
         in cond["message"]
     assert ready_condition(world.api, "token-trap")["reason"] == "KubeconfigRefused", "files stay refused"
+    assert b"--insecure-kubeconfig-exec: exec credential plugins" in (world.tmp / "run1.log").read_bytes()
+
+
+async def test_console_insecure_kubeconfig_exec_says_so_in_the_header(world: World,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gitops-tui --insecure-kubeconfig-exec`: the header says so and the Helm pane may run the plugin."""
+    from gitops_tui.cli import build_parser
+    from gitops_tui.cli.console_cmd import kubeconfig_policy
+    from gitops_tui.tui.app import GitOpsApp
+    from gitops_tui.tui.live import LiveBackend
+    from tests.tui.awaiting import app_wait_until
+    from tests.tui.screen_text import screen_text
+
+    monkeypatch.setenv("GITOPS_TUI_HOME", str(world.box.home))
+    monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115 - a terminal's stdin (see above)
+    _trapped_project(world)
+    world.marker.unlink(missing_ok=True)
+    policy, label = kubeconfig_policy(build_parser().parse_args(["--insecure-kubeconfig-exec"]), "sandbox/management")
+    assert kubeconfig_policy(build_parser().parse_args([]), "x")[1] == "x"
+    backend = LiveBackend(world.box.kubeconfig, "management", label, reconcile=False, kubeconfig_policy=policy)
+    app = GitOpsApp(backend, live=True, read_only=True, remember_theme=False, theme="gitops-dark")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app_wait_until(pilot, lambda: "[kubeconfig exec ON]" in screen_text(app), message="the header")
+        await pilot.press("5")
+        feed = backend._helm_feed
+        view = await app_wait_until(pilot, lambda: "exec-trap" in feed.view.records and feed.view, timeout=60,
+                                    message="the Helm pane to read exec-trap")
+    app.shutdown_backend()
+    sys.stdin.close()
+    assert "exec-trap" not in view.errors and world.marker.exists()
+    assert "uses tokenFile " in view.errors["token-trap"]

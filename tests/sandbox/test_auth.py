@@ -77,6 +77,9 @@ def test_service_account_token_from_token_request(kubectl: KubectlRunner, team: 
     who = json.loads(as_user(kubectl, token)("auth", "whoami", "-o", "json", check=True).stdout)["status"]["userInfo"]
     assert who["username"] == "system:serviceaccount:team:bot"
     assert who["groups"] == ["system:serviceaccounts", "system:serviceaccounts:team", "system:authenticated"]
+    long = kubectl("create", "token", "bot", "-n", NS, "--duration=100h").stdout.strip()
+    claims = json.loads(base64.urlsafe_b64decode(long.split(".")[1] + "=="))
+    assert claims["exp"] - claims["iat"] == 48 * 3600, "capped at 48 hours"
     short = kubectl("create", "token", "bot", "-n", NS, "--duration=1m", check=False)
     assert short.returncode != 0 and "may not specify a duration less than 10 minutes" in short.stderr
     missing = kubectl("create", "token", "nobody", "-n", NS, check=False)
@@ -219,6 +222,16 @@ def test_token_secret_filled_by_the_controller_and_revoked_with_it(kubectl: Kube
     assert as_user(kubectl, token)("auth", "whoami").returncode == 1, "a deleted ServiceAccount's token dies"
     wait_until(lambda: kubectl("get", "secret", "robot-token", "-n", NS, check=False).returncode == 1, timeout=15,
                message="the controller to delete the Secret of the deleted ServiceAccount")
+
+
+def test_a_recreated_service_account_does_not_inherit_old_tokens(kubectl: KubectlRunner, team: str) -> None:
+    kubectl("create", "serviceaccount", "phoenix", "-n", NS)
+    token = new_token(kubectl, "phoenix")
+    assert as_user(kubectl, token)("auth", "whoami").returncode == 0
+    kubectl("delete", "serviceaccount", "phoenix", "-n", NS)
+    kubectl("create", "serviceaccount", "phoenix", "-n", NS)
+    assert as_user(kubectl, token)("auth", "whoami").returncode == 1, "the uid in the token no longer matches"
+    assert as_user(kubectl, new_token(kubectl, "phoenix"))("auth", "whoami").returncode == 0
 
 
 def test_unknown_forged_and_expired_tokens_get_401(kubectl: KubectlRunner, team: str,
