@@ -213,6 +213,7 @@ class ClusterConnections:
         self._recheck = recheck_seconds
         self._lock = threading.Lock()
         self._cache: dict[str, _Connection] = {}
+        self._refused: dict[str, tuple[str, str]] = {}  # versions already logged as refused
 
     def _get_json(self, path: str) -> dict[str, Any] | None:
         try:
@@ -280,7 +281,11 @@ class ClusterConnections:
             checked = check_stored_kubeconfig(parse_stored_kubeconfig(raw), self.policy)
             client = api_client_from_checked(checked)
         except KubeconfigRefused as exc:
-            log.warning("cluster %s: stored kubeconfig refused (%s); the cluster is not contacted", name, exc.field)
+            with self._lock:
+                first = self._refused.get(name) != versions
+                self._refused[name] = versions
+            if first:
+                log.warning("cluster %s: stored kubeconfig refused (%s); the cluster is not contacted", name, exc.field)
             raise ClusterUnreachable(name, str(exc), REASON_KUBECONFIG_REFUSED) from None
         except KubeconfigError as exc:
             raise ClusterUnreachable(name, str(exc), "ClusterConfigInvalid") from None

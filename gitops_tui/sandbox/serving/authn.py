@@ -55,7 +55,7 @@ class ChangeWatch:
 
     def __init__(self, store: Store, keys: tuple[tuple[str, str], ...]) -> None:
         self._store = store
-        self._keys = keys
+        self._keys = frozenset(keys)
         self._seen = store.revision
         self._lock = threading.Lock()
         self.generation = 0
@@ -68,8 +68,7 @@ class ChangeWatch:
         with self._lock:
             if revision != self._seen:
                 try:
-                    changed = any(self._store.events_since(self._seen, group, plural, limit=1)
-                                  for group, plural in self._keys)
+                    changed = not self._keys.isdisjoint(self._store.changed_types(self._seen))
                 except (Expired, StoreClosed):
                     changed = True
                 self._seen = revision
