@@ -25,7 +25,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import ActionError, resources
 from gitops_tui.api import builders, names
-from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
+from gitops_tui.kube.client import ClusterConnections, json_request
 from gitops_tui.reconciler.clusters import probe_cluster
 from gitops_tui.reconciler.context import management_path
 from tests.conftest import Sandbox, start_sandbox, stop_sandbox
@@ -263,6 +263,20 @@ def test_diff_resume_preview_and_health_use_the_guard(world: World, tmp_path: Pa
     assert not world.marker.exists() and not any(f.opened.is_set() for f in world.fifos.values())
 
 
+def test_hostile_yaml_is_refused_before_use() -> None:
+    """An alias bomb, an oversized Secret or a malformed kubeconfig is refused by the guard itself."""
+    from gitops_tui.kube.kubeconfig_guard import KubeconfigRefused, check_stored_kubeconfig, parse_stored_kubeconfig
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(20))
+    for text, words in ((bomb, "YAML aliases"), ("x" * 300_000, "over 262144 bytes"),
+                        ("[1, 2]", "not a YAML mapping"), ("users: {a: 1}", "users is not a list")):
+        with pytest.raises(KubeconfigRefused) as refused:
+            check_stored_kubeconfig(parse_stored_kubeconfig(text))
+        assert words in str(refused.value)
+
+
 def _operator_kubeconfig(world: World, path: Path, cluster: dict[str, Any], user: dict[str, Any]) -> Path:
     path.write_text(kubeconfig(world.dev_server, cluster, user, "ops"))
     path.chmod(0o600)
@@ -308,6 +322,7 @@ def test_attach_with_an_exec_plugin_stores_only_a_service_account_token(world: W
     assert stored_kubeconfig(world.api, "joined")["users"][0]["user"]["token"] == token, "attach again reuses it"
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_attach_refuses_tls_off_without_insecure_and_warns_with_it(world: World, tmp_path: Path) -> None:
     """insecure-skip-tls-verify needs --insecure; then the cluster's Ready message warns."""
     operator = _operator_kubeconfig(world, tmp_path / "loose.kubeconfig", {"insecure-skip-tls-verify": True},

@@ -16,6 +16,8 @@ import yaml
 #: Reason on a KubeFedCluster whose stored kubeconfig is refused.
 REASON_KUBECONFIG_REFUSED = "KubeconfigRefused"
 
+#: A kubeconfig of one or a few clusters with inline certificates is a few KiB.
+MAX_KUBECONFIG_BYTES = 256 * 1024
 #: User fields that name a file (refused whatever the policy).
 _USER_FILE_FIELDS = ("tokenFile", "client-certificate", "client-key")
 #: Cluster fields that name a file.
@@ -50,16 +52,28 @@ class CheckedKubeconfig:
     warnings: tuple[str, ...] = ()
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses aliases: no kubeconfig needs them, an alias bomb uses them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        """Compose one node, refusing ``*alias`` references."""
+        if self.check_event(yaml.AliasEvent):
+            raise KubeconfigRefused("kubeconfig", "stored kubeconfig refused: it uses YAML aliases")
+        return super().compose_node(parent, index)
+
+
 def parse_stored_kubeconfig(text: str | bytes) -> dict[str, Any]:
     """Return the kubeconfig mapping of Secret content; raise KubeconfigRefused when it is not one."""
+    if len(text) > MAX_KUBECONFIG_BYTES:
+        raise KubeconfigRefused("kubeconfig", f"stored kubeconfig refused: it is over {MAX_KUBECONFIG_BYTES} bytes")
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError:
-        raise KubeconfigRefused("kubeconfig", "its stored kubeconfig is not valid YAML") from None
+        raise KubeconfigRefused("kubeconfig", "stored kubeconfig refused: it is not valid YAML") from None
     if not isinstance(data, dict):
-        raise KubeconfigRefused("kubeconfig", "its stored kubeconfig is not a YAML mapping")
+        raise KubeconfigRefused("kubeconfig", "stored kubeconfig refused: it is not a YAML mapping")
     return data
 
 
@@ -67,23 +81,23 @@ def _entries(config: dict[str, Any], section: str, inner: str) -> list[tuple[str
     """Return (name, body) of every entry of ``clusters`` or ``users``; a malformed section is refused."""
     items = config.get(section) or []
     if not isinstance(items, list):
-        raise KubeconfigRefused(section, f"its stored kubeconfig's {section} is not a list")
+        raise KubeconfigRefused(section, f"stored kubeconfig refused: its {section} is not a list")
     out = []
     for index, item in enumerate(items):
         body = item.get(inner) if isinstance(item, dict) else None
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            raise KubeconfigRefused(section, f"its stored kubeconfig's {section}[{index}] is malformed")
+            raise KubeconfigRefused(section, f"stored kubeconfig refused: its {section}[{index}] is malformed")
         name = item.get("name") if isinstance(item, dict) else None
         out.append((str(name) if name else str(index), body))
     return out
 
 
 def _refuse(section: str, name: str, field: str, why: str) -> KubeconfigRefused:
-    return KubeconfigRefused(field, f"stored kubeconfig refused: it uses {field} ({section} {name[:63]!r}) and {why}; "
-                                    f"attach the cluster again with `gitops-tui attach cluster`, which stores "
-                                    f"only a ServiceAccount token")
+    return KubeconfigRefused(field, f"stored kubeconfig refused: it uses {field} ({section} {name[:63]!r}) "
+                                    f"and {why}; attach the cluster again with `gitops-tui attach cluster`, "
+                                    f"which stores only a ServiceAccount token")
 
 
 def check_stored_kubeconfig(config: dict[str, Any], policy: KubeconfigPolicy = STRICT) -> CheckedKubeconfig:

@@ -122,8 +122,8 @@ def test_discovery_and_reviews_are_open_to_any_authenticated_user(kubectl: Kubec
     token = new_token(kubectl, "bot")
     for path in ("/version", "/api", "/apis", "/api/v1", "/apis/apps/v1", "/openapi/v2", "/openapi/v3", "/healthz"):
         assert raw_request(sandbox_server, "GET", path, token=token).status == 200, path
-    assert "authorization.k8s.io" in {g["name"] for g in kubectl("get", "--raw", "/apis", check=True) and
-                                      json.loads(kubectl("get", "--raw", "/apis").stdout)["groups"]}
+    groups = json.loads(as_user(kubectl, token)("get", "--raw", "/apis", check=True).stdout)["groups"]
+    assert {"authorization.k8s.io", "authentication.k8s.io"} <= {g["name"] for g in groups}
     resources = json.loads(kubectl("get", "--raw", "/apis/authorization.k8s.io/v1").stdout)["resources"]
     assert {r["name"]: r["verbs"] for r in resources} == {"selfsubjectaccessreviews": ["create"],
                                                          "selfsubjectrulesreviews": ["create"]}
