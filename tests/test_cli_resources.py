@@ -220,7 +220,8 @@ def test_attach_cluster_stores_a_minified_kubeconfig(sandbox: Any, capsys: pytes
         assert doc["name"] == name and doc["labels"] == {"tier": "test"}
         secret = json_request(mgmt, "GET", f"/api/v1/namespaces/{names.FEDERATION_NAMESPACE}/secrets/{name}-kubeconfig")
         config = yaml.safe_load(base64.b64decode(secret["data"]["kubeconfig"]))
-        assert [c["name"] for c in config["contexts"]] == ["staging"]
+        assert [c["name"] for c in config["contexts"]] == [name]
+        assert list(config["users"][0]["user"]) == ["token"], "only a ServiceAccount token is stored"
         assert config["clusters"][0]["cluster"]["server"] == doc["apiEndpoint"]
         code, out, _ = run(capsys, "get", "clusters", "-o", "json")
         assert name in {i["name"] for i in json.loads(out)["items"]}

@@ -14,7 +14,9 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.actions import ActionError
 from gitops_tui.api import builders, names
 from gitops_tui.api.project import Project
-from gitops_tui.kube.client import KubeconfigError, json_request, read_kubeconfig
+from gitops_tui.kube.client import (KubeconfigError, api_client_from_kubeconfig, api_client_from_kubeconfig_text,
+                                    json_request, read_kubeconfig)
+from gitops_tui.kube.join import TOKEN_TIMEOUT, JoinError, MemberAccess, grant_service_account
 from gitops_tui.reconciler.context import management_path
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -244,10 +246,59 @@ def minify_kubeconfig(path: Path, context: str | None) -> tuple[str, str]:
 
 
 def attach_cluster(api: ApiClient, name: str, kubeconfig: Path, context: str | None = None,
-                   labels: dict[str, str] | None = None) -> dict[str, Any]:
-    """Register (or re-register) a workload cluster: a kubeconfig Secret plus a KubeFedCluster."""
+                   labels: dict[str, str] | None = None, *, insecure: bool = False,
+                   token_timeout: float = TOKEN_TIMEOUT) -> dict[str, Any]:
+    """Join a workload cluster as ``kubefedctl join`` does, then register it (kubeconfig Secret + KubeFedCluster).
+
+    The operator's kubeconfig is used once, here (its exec plugins and files are the operator's own), to
+    give a ServiceAccount of the member cluster cluster-wide RBAC and a long-lived token; the management
+    cluster stores only the server, its CA (inlined) and that token. A kubeconfig that turns TLS
+    verification off is refused unless ``insecure``.
+    """
     check_name("cluster", name)
     text, server = minify_kubeconfig(Path(kubeconfig), context)
+    cluster = yaml.safe_load(text)["clusters"][0]["cluster"]
+    skip_tls = bool(cluster.get("insecure-skip-tls-verify"))
+    if skip_tls and not insecure:
+        raise ActionError("the kubeconfig turns TLS verification off (insecure-skip-tls-verify); "
+                          "pass --insecure to attach the cluster anyway")
+    try:
+        member = api_client_from_kubeconfig(Path(kubeconfig), context)
+    except KubeconfigError as exc:
+        raise ActionError(str(exc)) from None
+    try:
+        token = grant_service_account(member, name, timeout=token_timeout)
+    except JoinError as exc:
+        raise ActionError(f"cluster {name}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - transport failures and plugin errors of any kind
+        raise ActionError(f"cluster {name} at {server} cannot be reached with your kubeconfig "
+                          f"({type(exc).__name__})") from None
+    finally:
+        member.close()
+    access = MemberAccess(server, str(cluster.get("certificate-authority-data") or ""), token, insecure=skip_tls,
+                          tls_server_name=str(cluster.get("tls-server-name") or ""))
+    stored = access.kubeconfig(name)
+    _check_member_token(name, stored)
+    return register_cluster(api, name, stored, server, labels)
+
+
+def _check_member_token(name: str, stored: str) -> None:
+    """Read /api with the kubeconfig about to be stored, through the same guard the reconciler uses."""
+    client = api_client_from_kubeconfig_text(stored)
+    try:
+        json_request(client, "GET", "/api", timeout=(5.0, 10.0))
+    except ApiException as exc:
+        raise ActionError(f"cluster {name} refused its new ServiceAccount token (HTTP {exc.status})") from None
+    except Exception as exc:  # noqa: BLE001 - transport failure of any kind
+        raise ActionError(f"cluster {name} cannot be reached with its new token ({type(exc).__name__})") from None
+    finally:
+        client.close()
+
+
+def register_cluster(api: ApiClient, name: str, kubeconfig_text: str, server: str,
+                     labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """Store ``kubeconfig_text`` in the Secret ``NAME-kubeconfig`` and create or update KubeFedCluster ``name``."""
+    check_name("cluster", name)
     ns = names.FEDERATION_NAMESPACE
     secret_name = f"{name}-kubeconfig"
     secret = {
@@ -255,7 +306,7 @@ def attach_cluster(api: ApiClient, name: str, kubeconfig: Path, context: str | N
         "kind": "Secret",
         "metadata": {"name": secret_name, "namespace": ns, "labels": {"gitops-tui.io/cluster": name}},
         "type": "Opaque",
-        "data": {names.KUBECONFIG_SECRET_KEY: base64.b64encode(text.encode()).decode("ascii")},
+        "data": {names.KUBECONFIG_SECRET_KEY: base64.b64encode(kubeconfig_text.encode()).decode("ascii")},
     }
     _ensure_namespace(api, ns)
     _create_or_replace(api, f"/api/v1/namespaces/{ns}/secrets", secret_name, secret, f"Secret {secret_name}")

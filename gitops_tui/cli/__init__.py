@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--context", help="context of the management cluster in --kubeconfig")
     parser.add_argument("--theme", help="console theme name or file")
     parser.add_argument("--read-only", action="store_true", help="hide every action that changes anything")
+    parser.add_argument("--insecure-kubeconfig-exec", action="store_true",
+                        help="allow the exec credential plugins of stored cluster kubeconfigs (off by default)")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for name in VERB_MODULES:
         importlib.import_module(name).register(sub)

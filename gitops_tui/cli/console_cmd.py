@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gitops_tui import paths
 from gitops_tui.cli.errors import CliError
+from gitops_tui.kube.kubeconfig_guard import KubeconfigPolicy
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,12 @@ def _leave(code: int, grace: float = 8.0) -> int:
     os._exit(code)
 
 
+def kubeconfig_policy(args: argparse.Namespace, label: str) -> tuple[KubeconfigPolicy, str]:
+    """The guard of stored kubeconfigs for ``--insecure-kubeconfig-exec``, and a header label that says so."""
+    policy = KubeconfigPolicy(allow_exec=bool(getattr(args, "insecure_kubeconfig_exec", False)))
+    return policy, f"{label} [kubeconfig exec ON]" if policy.allow_exec else label
+
+
 def run_console(args: argparse.Namespace) -> int:
     """Open the console; return the exit code."""
     setup_logging()
@@ -78,8 +85,9 @@ def run_console(args: argparse.Namespace) -> int:
     from gitops_tui.tui.app import GitOpsApp
     from gitops_tui.tui.live import LiveBackend
 
+    policy, label = kubeconfig_policy(args, label)
     try:
-        backend = LiveBackend(kubeconfig, context, label, reconcile=not args.read_only)
+        backend = LiveBackend(kubeconfig, context, label, reconcile=not args.read_only, kubeconfig_policy=policy)
     except KubeconfigError as exc:
         raise CliError(f"{exc}.") from None
     app = GitOpsApp(backend, theme=args.theme, read_only=args.read_only, watch_terminal=True)

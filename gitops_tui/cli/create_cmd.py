@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.actions import resources, sources
+from gitops_tui.api import names
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
 from gitops_tui.cli.common import (add_output, add_target, add_targets, confirm, management_client, print_object,
                                    read_stdin_secret, run_action, split_list)
 from gitops_tui.cli.errors import CliError
+from gitops_tui.kube.join import service_account_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,6 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cluster.add_argument("--context", dest="cluster_context", metavar="C", help="context in that kubeconfig")
     cluster.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
                          help="cluster label (for project cluster selectors); repeatable")
+    cluster.add_argument("--insecure", action="store_true",
+                         help="accept a kubeconfig that turns TLS verification off (insecure-skip-tls-verify)")
     add_output(cluster)
 
     delete = subparsers.add_parser("delete", help="delete a source, secret or project")
@@ -145,15 +149,17 @@ def cmd_create_source(args: argparse.Namespace) -> int:
 
 # -- attach ----------------------------------------------------------------------------------
 def cmd_attach_cluster(args: argparse.Namespace) -> int:
-    """Register a workload cluster (kubeconfig Secret + KubeFedCluster)."""
+    """Join a workload cluster (a ServiceAccount token in it) and register it (kubeconfig Secret + KubeFedCluster)."""
     labels = _labels(args.label, "--label")
     api = management_client(args)
     raw = run_action(resources.attach_cluster, api, args.name, Path(args.cluster_kubeconfig),
-                     args.cluster_context, labels or None)
+                     args.cluster_context, labels or None, insecure=args.insecure)
     endpoint = (raw.get("spec") or {}).get("apiEndpoint", "")
-    summary = {"kind": "Cluster", "name": args.name, "apiEndpoint": endpoint, "labels": labels}
-    print_object(summary, args.output, f"cluster {args.name} attached ({endpoint}); "
-                 f"its health shows in `gitops-tui get clusters`")
+    summary = {"kind": "Cluster", "name": args.name, "apiEndpoint": endpoint, "labels": labels,
+               "serviceAccount": f"{names.FEDERATION_NAMESPACE}/{service_account_name(args.name)}"}
+    warning = "; WARNING: TLS verification is off for this cluster (--insecure)" if args.insecure else ""
+    print_object(summary, args.output, f"cluster {args.name} attached ({endpoint}) with ServiceAccount "
+                 f"{summary['serviceAccount']}{warning}; its health shows in `gitops-tui get clusters`")
     return 0
 
 

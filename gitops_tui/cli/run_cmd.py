@@ -12,6 +12,7 @@ from typing import Any
 from gitops_tui.api import names
 from gitops_tui.cli.common import management_client
 from gitops_tui.cli.errors import CliError
+from gitops_tui.kube.kubeconfig_guard import KubeconfigPolicy
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="leader lease duration (default 15)")
     parser.add_argument("--workers", type=int, default=3, help="reconciles run in parallel (default 3)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    parser.add_argument("--insecure-kubeconfig-exec", dest="run_insecure_kubeconfig_exec", action="store_true",
+                        help="allow the exec credential plugins of stored cluster kubeconfigs (off by default)")
     parser.set_defaults(func=cmd_run)
 
 
@@ -35,7 +38,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     api = management_client(args)
-    reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers)
+    allow_exec = bool(args.run_insecure_kubeconfig_exec or getattr(args, "insecure_kubeconfig_exec", False))
+    reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers,
+                            kubeconfig_policy=KubeconfigPolicy(allow_exec=allow_exec))
     receiver: WebhookReceiver | None = None
     if args.webhook_listen:
         try:
@@ -56,6 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ManagementApiError as exc:
         raise CliError(str(exc)) from None
     log = logging.getLogger("gitops_tui.run")
+    if allow_exec:
+        log.warning("--insecure-kubeconfig-exec: exec credential plugins of stored cluster kubeconfigs will run")
     log.info("reconciler started as %s (lease %s/%s, %.0fs)", reconciler.identity, names.SYSTEM_NAMESPACE,
              names.LEASE_NAME, args.lease_duration)
     if receiver is not None:

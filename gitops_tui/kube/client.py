@@ -23,6 +23,11 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.dynamic import DynamicClient
 
+from gitops_tui.kube.kubeconfig_guard import (
+    REASON_KUBECONFIG_REFUSED, STRICT, CheckedKubeconfig, KubeconfigPolicy, KubeconfigRefused,
+    check_stored_kubeconfig, parse_stored_kubeconfig,
+)
+
 log = logging.getLogger(__name__)
 
 #: (connect, read) seconds for every request that does not set its own timeout.
@@ -92,20 +97,23 @@ def read_kubeconfig(path: Path) -> dict[str, Any]:
     return config
 
 
-def api_client_from_kubeconfig_text(text: str | bytes, context: str | None = None) -> ApiClient:
-    """Return an ApiClient from kubeconfig content (as stored in a Secret's ``kubeconfig`` key)."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise KubeconfigError("the kubeconfig is not valid YAML") from None
-    if not isinstance(data, dict):
-        raise KubeconfigError("the kubeconfig is not a YAML mapping")
+def api_client_from_kubeconfig_text(
+    text: str | bytes, context: str | None = None, policy: KubeconfigPolicy = STRICT
+) -> ApiClient:
+    """Return an ApiClient from kubeconfig content stored in a Secret's ``kubeconfig`` key.
+
+    The content goes through the guard first (kubeconfig_guard): a kubeconfig that names a file or a
+    credential plugin raises KubeconfigRefused and nothing of it is used.
+    """
+    return api_client_from_checked(check_stored_kubeconfig(parse_stored_kubeconfig(text), policy), context)
+
+
+def api_client_from_checked(checked: CheckedKubeconfig, context: str | None = None) -> ApiClient:
+    """Return an ApiClient from a kubeconfig that passed check_stored_kubeconfig."""
     cfg = Configuration()
     try:
         kube_config.load_kube_config_from_dict(
-            config_dict=data, context=context, client_configuration=cfg, persist_config=False
+            config_dict=checked.config, context=context, client_configuration=cfg, persist_config=False
         )
     except (ConfigException, ValueError, KeyError, TypeError) as exc:
         raise KubeconfigError(_config_message("the kubeconfig", context, exc)) from None
@@ -180,9 +188,10 @@ def secret_value(secret: dict[str, Any], key: str) -> bytes | None:
 class _Connection:
     """One cached workload-cluster connection and the versions it was built from."""
 
-    def __init__(self, api_client: ApiClient, versions: tuple[str, str]) -> None:
+    def __init__(self, api_client: ApiClient, versions: tuple[str, str], warnings: tuple[str, ...] = ()) -> None:
         self.api_client = api_client
         self.versions = versions
+        self.warnings = warnings
         self.dynamic: DynamicClient | None = None
         self.checked_at = time.monotonic()
 
@@ -195,13 +204,16 @@ class ClusterConnections:
         management: ApiClient,
         namespace: str = FEDERATION_NAMESPACE,
         recheck_seconds: float = 2.0,
+        policy: KubeconfigPolicy = STRICT,
     ) -> None:
-        """Read KubeFedClusters and Secrets in ``namespace`` through the ``management`` client."""
+        """Read KubeFedClusters and Secrets in ``namespace`` through ``management``; ``policy`` guards kubeconfigs."""
         self._mgmt = management
+        self.policy = policy
         self._namespace = namespace
         self._recheck = recheck_seconds
         self._lock = threading.Lock()
         self._cache: dict[str, _Connection] = {}
+        self._refused: dict[str, tuple[str, str]] = {}  # versions already logged as refused
 
     def _get_json(self, path: str) -> dict[str, Any] | None:
         try:
@@ -266,10 +278,18 @@ class ClusterConnections:
         if raw is None:
             raise ClusterUnreachable(name, "its Secret has no 'kubeconfig' key", "ClusterConfigInvalid")
         try:
-            client = api_client_from_kubeconfig_text(raw)
+            checked = check_stored_kubeconfig(parse_stored_kubeconfig(raw), self.policy)
+            client = api_client_from_checked(checked)
+        except KubeconfigRefused as exc:
+            with self._lock:
+                first = self._refused.get(name) != versions
+                self._refused[name] = versions
+            if first:
+                log.warning("cluster %s: stored kubeconfig refused (%s); the cluster is not contacted", name, exc.field)
+            raise ClusterUnreachable(name, str(exc), REASON_KUBECONFIG_REFUSED) from None
         except KubeconfigError as exc:
             raise ClusterUnreachable(name, str(exc), "ClusterConfigInvalid") from None
-        new = _Connection(client, versions)
+        new = _Connection(client, versions, checked.warnings)
         with self._lock:
             old = self._cache.get(name)
             self._cache[name] = new
@@ -277,6 +297,10 @@ class ClusterConnections:
             log.info("cluster %s: connection rebuilt after its configuration changed", name)
             _close_quietly(old.api_client)
         return new
+
+    def warnings(self, name: str) -> tuple[str, ...]:
+        """What the operator should know about cluster ``name``'s stored kubeconfig (TLS off, a plugin allowed)."""
+        return self._connection(name).warnings
 
     def invalidate(self, name: str | None = None) -> None:
         """Forget the connection to ``name`` (or all): the next get() rebuilds it."""

@@ -10,6 +10,7 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.api import names
 from gitops_tui.api.conditions import find_condition, set_condition
 from gitops_tui.kube.client import ClusterUnreachable, json_request
+from gitops_tui.kube.kubeconfig_guard import REASON_KUBECONFIG_REFUSED
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ def probe_cluster(ctx: ReconcileContext, name: str) -> tuple[bool, str, str]:
     """Probe cluster ``name``; return (ready, reason, message). Messages never hold credentials."""
     try:
         client = ctx.clusters.api_client(name)
+        warnings = ctx.clusters.warnings(name)
     except ClusterUnreachable as exc:
         return False, exc.reason, exc.detail
     try:
@@ -34,20 +36,20 @@ def probe_cluster(ctx: ReconcileContext, name: str) -> tuple[bool, str, str]:
     except Exception as exc:  # noqa: BLE001 - any transport failure means unreachable
         ctx.clusters.invalidate(name)
         return False, names.REASON_CLUSTER_NOT_REACHABLE, f"cluster is not reachable ({type(exc).__name__})"
-    return True, names.REASON_CLUSTER_READY, "/api responded ok"
+    return True, names.REASON_CLUSTER_READY, "; ".join(("/api responded ok", *(f"warning: {w}" for w in warnings)))
 
 
 def health_conditions(
     conditions: list[dict[str, Any]] | None, ready: bool, reason: str, message: str, now: str
 ) -> list[dict[str, Any]]:
-    """Return the conditions after one probe: Ready, and Offline when unreachable."""
+    """Return the conditions after one probe: Ready, and Offline when unreachable or not to be contacted."""
     result = set_condition(conditions, names.READY, ready, reason, message, now=now)
-    offline = reason == names.REASON_CLUSTER_NOT_REACHABLE
+    offline = reason in (names.REASON_CLUSTER_NOT_REACHABLE, REASON_KUBECONFIG_REFUSED)
     result = set_condition(
         result,
         names.OFFLINE,
         offline,
-        names.REASON_CLUSTER_NOT_REACHABLE if offline else "ClusterReachable",
+        reason if offline else "ClusterReachable",
         message if offline else "cluster is reachable",
         now=now,
     )

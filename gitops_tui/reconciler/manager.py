@@ -18,6 +18,7 @@ from gitops_tui.api import names
 from gitops_tui.api.crds import crd_manifests
 from gitops_tui.api.formats import parse_duration
 from gitops_tui.kube.client import ClusterConnections, json_request
+from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.events import EventRecorder
 from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION, LeaderElector
 from gitops_tui.kube.watch import ResourceWatch
@@ -127,6 +128,7 @@ class Reconciler:
         workers: int = 3,
         install: bool = True,
         health_interval: float = cluster_health.HEALTH_INTERVAL,
+        kubeconfig_policy: KubeconfigPolicy = STRICT,
     ) -> None:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks."""
         self.api_client = api_client
@@ -140,7 +142,7 @@ class Reconciler:
         self._inflight: dict[tuple[str, str], _Start] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self.clusters = ClusterConnections(api_client)
+        self.clusters = ClusterConnections(api_client, policy=kubeconfig_policy)
         self.recorder = EventRecorder(api_client)
         self.elector: LeaderElector | None = None
         if elect:

@@ -47,6 +47,7 @@ class Daemon:
     def run(self) -> int:
         """Serve until SIGTERM / SIGINT (or the owner process or data directory is gone)."""
         from gitops_tui.sandbox.controllers.simulator import ClusterSimulator, api_client_for
+        from gitops_tui.sandbox.controllers.tokens import TokenController
         from gitops_tui.sandbox.serving.tls import ensure_tls
 
         state = self.layout.load_state()
@@ -67,6 +68,7 @@ class Daemon:
                                                             str(tls.ca_cert)))
                 sim.start()
                 self.simulators.append(sim)
+                self.simulators.append(TokenController.for_server(server, str(tls.ca_cert)).start())
             state["pid"] = os.getpid()
             self.layout.save_state(state)
             log.info("sandbox daemon %s ready with clusters %s", os.getpid(), ", ".join(clusters))

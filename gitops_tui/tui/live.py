@@ -17,6 +17,7 @@ from gitops_tui import paths
 from gitops_tui.actions import resources, sources
 from gitops_tui.api import names
 from gitops_tui.kube.client import api_client_from_kubeconfig
+from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.watch import ResourceWatch, resource_path
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.views import helm as helm_view
@@ -137,8 +138,11 @@ class LiveOperations:
 class LiveBackend:
     """Lists and watches the management cluster; runs the embedded reconciler when asked."""
 
-    def __init__(self, kubeconfig: Path, context: str | None, label: str, *, reconcile: bool = True) -> None:
+    def __init__(self, kubeconfig: Path, context: str | None, label: str, *, reconcile: bool = True,
+                 kubeconfig_policy: KubeconfigPolicy = STRICT) -> None:
         self.api = api_client_from_kubeconfig(kubeconfig, context)
+        #: What the stored kubeconfigs of workload clusters may use (kube.kubeconfig_guard).
+        self.kubeconfig_policy = kubeconfig_policy
         self.context = label
         self.identity: str | None = f"console@{socket.gethostname()}/{os.getpid()}"
         self.state = ManagementState()
@@ -158,7 +162,7 @@ class LiveBackend:
             from gitops_tui.kube.client import ClusterConnections
         except ImportError:
             return
-        self._helm_connections = ClusterConnections(self.api)
+        self._helm_connections = ClusterConnections(self.api, policy=self.kubeconfig_policy)
         self._helm_feed = PaneFeed(self._helm_connections)
         helm_view.register_provider(self._helm_feed)
 
@@ -194,7 +198,8 @@ class LiveBackend:
             return
         from gitops_tui.reconciler.manager import Reconciler
 
-        self.reconciler = Reconciler(self.api, data_dir=paths.data_dir() / "reconciler", identity=self.identity)
+        self.reconciler = Reconciler(self.api, data_dir=paths.data_dir() / "reconciler", identity=self.identity,
+                                     kubeconfig_policy=self.kubeconfig_policy)
         self.reconciler.start()
         try:
             while not stopped() and not self._closed.wait(0.2):
@@ -207,7 +212,7 @@ class LiveBackend:
         from gitops_tui.kube.client import ClusterConnections, json_request
 
         name = cluster["metadata"]["name"]
-        connections = ClusterConnections(self.api)
+        connections = ClusterConnections(self.api, policy=self.kubeconfig_policy)
         try:
             info = json_request(connections.api_client(name), "GET", "/version", timeout=(3.0, 5.0))
             emit([Change("versions", "MODIFIED", {"metadata": {"name": name}, "version": info.get("gitVersion", "")})])

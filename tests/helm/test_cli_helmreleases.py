@@ -85,10 +85,9 @@ def dead_cluster(world: World) -> Any:
     config = yaml.safe_load(world.sandbox.kubeconfig.read_text())
     for cluster in config["clusters"]:
         cluster["cluster"]["server"] = "https://127.0.0.1:1"
-    path = world.tmp / "dead-kubeconfig"
-    path.write_text(yaml.safe_dump(config))
+    config["current-context"] = "dev"
     name = f"dead-{world.project}"
-    resources.attach_cluster(world.api, name, path, "dev")
+    resources.register_cluster(world.api, name, yaml.safe_dump(config), "https://127.0.0.1:1")
     yield name
     base = f"/apis/core.kubefed.io/v1beta1/namespaces/{names.FEDERATION_NAMESPACE}/kubefedclusters/{name}"
     for path_ in (base, f"/api/v1/namespaces/{names.FEDERATION_NAMESPACE}/secrets/{name}-kubeconfig"):

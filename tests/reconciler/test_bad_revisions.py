@@ -160,9 +160,8 @@ def test_an_unreachable_cluster_does_not_stop_the_others(world: World, sandbox: 
     config = yaml.safe_load(sandbox.kubeconfig.read_text())
     for cluster in config["clusters"]:
         cluster["cluster"]["server"] = "https://127.0.0.1:1"
-    dead = tmp_path / "dead.kubeconfig"
-    dead.write_text(yaml.safe_dump(config))
-    resources.attach_cluster(world.api, "ghost", dead, "dev")
+    config["current-context"] = "dev"
+    resources.register_cluster(world.api, "ghost", yaml.safe_dump(config), "https://127.0.0.1:1")
     try:
         repo = world.repo("reach", GOOD)
         world.create("reach", f"file://{repo}", path="./app", clusters=["dev", "ghost"])

@@ -284,6 +284,7 @@ def ks_cluster(mgmt: Any, namespace: str, name: str, cluster: str) -> dict[str, 
 def test_cluster_down_others_continue_and_it_catches_up(reconciler: Reconciler, sandbox: Any, mgmt: Any,
                                                         tmp_path: Path) -> None:
     from gitops_tui.actions import sources
+    from gitops_tui.sandbox.controllers.tokens import TokenController
     from gitops_tui.sandbox.serving.server import ClusterServer
     from gitops_tui.sandbox.serving.tls import ensure_tls
     from tests.gitserver import commit, make_repo
@@ -300,7 +301,9 @@ def test_cluster_down_others_continue_and_it_catches_up(reconciler: Reconciler, 
     kfc_path = management_path(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE, edge)
     repo = make_repo(tmp_path / "app", {"config.yaml": CONFIGMAP.format(value="one")})
     try:
+        tokens = TokenController.for_server(server, str(tls.ca_cert)).start()  # fills the joined SA's token
         resources.attach_cluster(mgmt, edge, kubeconfig)
+        tokens.stop()
         wait_until(lambda: kfc_reason(mgmt, edge) == "ClusterReady", timeout=15, message="edge to be Ready")
         resources.create_project(mgmt, project, ["dev", edge])
         resources.create_secret(mgmt, project, "cfg", {"v": b"one"})

@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 from gitops_tui.sandbox.schema import openapi
-from gitops_tui.sandbox.rest import table
+from gitops_tui.sandbox.rest import reviews, table
 from gitops_tui.sandbox.schema.catalog import Catalog, ResourceType
 from gitops_tui.sandbox.serving.common import (
     ApiRequest, Response, WatchStream, now, parse_rv, storage_key,
@@ -90,6 +90,8 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
         self.bookmark_interval = bookmark_interval
         self.stopping = stopping or threading.Event()
         self.custom: set[tuple[str, str]] = set()
+        #: Answers the review and TokenRequest resources (rest.reviews), set by the server with its access gate.
+        self.reviews: Any = None
 
     # -- start-up ----------------------------------------------------------------------------
 
@@ -137,6 +139,8 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
             raise _not_served()
         if isinstance(route, SpecialRoute):
             return self._special(route, req)
+        if self.reviews is not None and reviews.serves(route):
+            return self.reviews.handle(route, req)
         rt = self._resolve(route)
         method = req.method
         if route.subresource == "scale" and not route.watch_path:

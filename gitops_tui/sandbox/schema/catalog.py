@@ -118,6 +118,16 @@ BUILTINS: tuple[ResourceType, ...] = (
     _rt("rbac.authorization.k8s.io", "v1", "Role", "roles"),
 )
 
+# Create-only review kinds (answered by rest/reviews.py, never stored), served with discovery.
+BUILTINS += tuple(
+    ResourceType(group, "v1", kind, plural, kind.lower(), False, verbs=("create",))
+    for group, kind, plural in (
+        ("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews"),
+        ("authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews"),
+        ("authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews"),
+    )
+)
+
 # Content type of aggregated discovery answers (kubectl asks for it first on /api and /apis).
 AGGREGATED_DISCOVERY_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 

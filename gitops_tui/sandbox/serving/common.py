@@ -21,6 +21,8 @@ class ApiRequest:
     query: dict[str, str]
     headers: Mapping[str, str]
     body: bytes = b""
+    #: The authenticated user (serving.authn.UserInfo), set by the access gate.
+    user: Any = None
 
     def header(self, name: str) -> str:
         """Return a header's value, or "" when absent."""

@@ -116,6 +116,25 @@ KINDS: dict[tuple[str, str], Schema] = {
                               3: ("orphanDependents", "bool"), 4: ("propagationPolicy", "string"),
                               5: ("dryRun", ("list", "string"))},
 }
+
+# The review and TokenRequest bodies kubectl sends (auth can-i, auth whoami, create token).
+_REVIEW_ATTRIBUTES: Schema = {
+    1: ("resourceAttributes", {1: ("namespace", "string"), 2: ("verb", "string"), 3: ("group", "string"),
+                               4: ("version", "string"), 5: ("resource", "string"), 6: ("subresource", "string"),
+                               7: ("name", "string")}),
+    2: ("nonResourceAttributes", {1: ("path", "string"), 2: ("verb", "string")}),
+}
+KINDS.update({
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): {1: ("metadata", _OBJECT_META),
+                                                             2: ("spec", _REVIEW_ATTRIBUTES)},
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): {1: ("metadata", _OBJECT_META),
+                                                            2: ("spec", {1: ("namespace", "string")})},
+    ("authentication.k8s.io/v1", "SelfSubjectReview"): {1: ("metadata", _OBJECT_META)},
+    ("authentication.k8s.io/v1", "TokenRequest"): {1: ("metadata", _OBJECT_META), 2: ("spec", {
+        1: ("audiences", ("list", "string")), 4: ("expirationSeconds", "int"),
+        3: ("boundObjectRef", {1: ("kind", "string"), 2: ("apiVersion", "string"), 3: ("name", "string"),
+                               4: ("uid", "string")})})},
+})
 _TIME: Schema = {1: ("seconds", "int"), 2: ("nanos", "int")}
 
 

@@ -10,7 +10,10 @@ from typing import Any
 
 from gitops_tui.sandbox.schema.catalog import Catalog
 from gitops_tui.sandbox.rest.api import Api
+from gitops_tui.sandbox.rest.reviews import Reviews
+from gitops_tui.sandbox.serving.authz import AccessGate
 from gitops_tui.sandbox.serving.common import MAX_BODY
+from gitops_tui.sandbox.serving.sa_tokens import Signer
 from gitops_tui.sandbox.serving.transport import HttpServer
 from gitops_tui.sandbox.storage.store import Store
 from gitops_tui.sandbox.serving.tls import TlsFiles
@@ -49,6 +52,10 @@ class ClusterServer:
         self.store: Store | None = None
         self.catalog: Catalog | None = None
         self.api: Api | None = None
+        #: Authentication and RBAC of every request (serving.authz); its signer makes ServiceAccount tokens.
+        self.auth: AccessGate | None = None
+        #: The ServiceAccount token signing key of this cluster, kept beside its store.
+        self.signing_key = self.db_path.with_name(f"{self.db_path.stem}-sa.key")
 
     def __repr__(self) -> str:
         return f"ClusterServer(name={self.name!r}, port={self._port!r})"
@@ -82,11 +89,14 @@ class ClusterServer:
                 catalog = Catalog()
                 api = Api(store, catalog, bookmark_interval=self.bookmark_interval, stopping=self._stopping)
                 api.startup()
+                auth = AccessGate(store, self.token, Signer.load_or_create(self.signing_key))
+                auth.bootstrap()
+                api.reviews = Reviews(auth)
                 httpd = HttpServer(("127.0.0.1", self._requested_port), self._ssl_context(), self)
             except BaseException:
                 store.close()
                 raise
-            self.store, self.catalog, self.api, self._httpd = store, catalog, api, httpd
+            self.store, self.catalog, self.api, self.auth, self._httpd = store, catalog, api, auth, httpd
             self._port = httpd.server_address[1]
             self._thread = threading.Thread(
                 target=httpd.serve_forever,

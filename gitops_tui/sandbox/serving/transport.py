@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import select
@@ -119,11 +118,11 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         owner = self.server.owner
         try:
-            self._authenticate(owner.token)
+            user = self._authenticate(method)
             body = self._read_body(owner.max_body)
             parts = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-            result = owner.api.handle(ApiRequest(method, parts.path, query, self.headers, body))
+            result = owner.api.handle(ApiRequest(method, parts.path, query, self.headers, body, user))
         except ApiError as exc:
             self._send_json(exc.code, exc.status())
             return
@@ -139,12 +138,13 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             self._send(result)
 
-    def _authenticate(self, token: str) -> None:
-        header = self.headers.get("Authorization") or ""
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+    def _authenticate(self, method: str) -> Any:
+        """Return the request's user from the access gate (serving.authz); 401 / 403 drop the body first."""
+        try:
+            return self.server.owner.auth.admit(method, self.path, self.headers)
+        except ApiError:
             self._discard_body()
-            raise ApiError(401, "Unauthorized", "Unauthorized")
+            raise
 
     def _discard_body(self) -> None:
         length = self.headers.get("Content-Length")

@@ -198,6 +198,13 @@ class Store:
             for rid, typ, g, p, ns, n, obj in rows
         ]
 
+    def changed_types(self, revision: int) -> set[tuple[str, str]]:
+        """Return the (group, plural) of every type written after ``revision``; Expired if too old."""
+        with self.lock:
+            self.check_not_expired(revision)
+            rows = self._conn().execute("SELECT DISTINCT grp, plural FROM log WHERE id > ?", (revision,)).fetchall()
+        return {(g, p) for g, p in rows}
+
     def previous(self, event: LogEvent) -> dict[str, Any] | None:
         """Return the object as it was just before ``event`` (None if new or no longer in the log)."""
         if event.type == "ADDED":
