@@ -20,15 +20,16 @@ ACTIONS = (
     ("Suspend project", "Suspend every source of the project; asks a reason (S)", "suspend_project"),
     ("Resume", "Resume after a preview of what it will revert (r)", "resume"),
     ("Reconcile now", "Ask the reconciler to reconcile the source now (R)", "reconcile"),
+    ("New project", "Create a project: name, namespace, clusters (n on Projects)", "new_project"),
     ("New source", "Create a GitOps source (n)", "new_source"),
-    ("New secret", "Create a git credentials secret", "new_secret"),
+    ("New secret", "Create a git credentials secret (n on Secrets)", "new_secret"),
     ("Delete", "Delete the source, secret or project; lists what each cluster loses (ctrl+d)", "delete"),
     ("Show YAML", "YAML of the highlighted object (y)", "yaml"),
     ("Describe", "Conditions, clusters and events of the object (d)", "describe"),
     ("Filter", "Filter the pane: words, source=, cluster=, project= (/)", "filter"),
     ("Help", "Keys and glyphs (?)", "help"),
 )
-_MUTATING = keymap.MUTATING | {"new_source", "new_secret"}
+_MUTATING = keymap.MUTATING | {"new_project", "new_source", "new_secret"}
 
 
 def console_commands(app: GitOpsApp, screen: Screen) -> Iterable[SystemCommand]:

@@ -88,7 +88,7 @@ def test_form_validation_messages() -> None:
     assert forms.validate_source(ok, set(), {"dev"}) == {}
     assert "already exists" in forms.validate_source(ok, {"web"}, {"dev"})["name"]
     secret = forms.SecretRequest(project="demo", namespace="demo", name="s", kind="basic", username="u",
-                                 password="hunter2")
+                                 password="hunter2", clusters=["dev"])
     assert forms.validate_secret(secret, set()) == {}
     assert "hunter2" not in repr(secret)
 

@@ -68,6 +68,11 @@ class SuspendDialog(Dialog):
             return
         self.dismiss(reason)
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A reason typed takes the 'required' message away (it comes back if the field is emptied and sent)."""
+        if event.value.strip():
+            self.query_one("#reason-error", Label).update("")
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter submits."""
         self._submit()
