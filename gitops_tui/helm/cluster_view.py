@@ -157,7 +157,7 @@ class PaneFeed:
         scope = project_placements(state.items("projects"), state.items("clusters"))
         wanted = {c for clusters in scope.values() for c in clusters}
         with self._lock:
-            return not wanted <= self._answered
+            return self._read_at == 0.0 or not wanted <= self._answered
 
     def failing(self) -> dict[str, tuple[str, str]]:
         """Return cluster -> (time of its last good listing, '' if none; why the last one failed)."""

@@ -56,7 +56,7 @@ class GitOpsApp(App):
         self.coalescer = Coalescer(self)
         self._remember = remember_theme
         specs, errors = theme_files.load_themes(*theme_dirs)
-        name, specs, more = theme_files.resolve_choice(theme, specs)
+        name, specs, more = theme_files.resolve_choice(theme, specs, remember=remember_theme)
         self.console_themes: dict[str, str] = {}
         """Names of the themes loaded from theme files."""
         self.theme_errors = [*errors, *more]
@@ -138,9 +138,8 @@ class GitOpsApp(App):
         log.error("%s failed: %s", label, exc, exc_info=exc)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's entries plus every console action (mutating ones hidden when read-only)."""
-        yield from super().get_system_commands(screen)
-        yield from console_commands(self, screen)
+        """Textual's entries (not its theme picker) plus every console action and theme."""
+        yield from console_commands(self, screen, super().get_system_commands(screen))
 
     def shutdown_backend(self) -> None:
         """Stop the feed and the reconciler (idempotent)."""

@@ -32,11 +32,14 @@ ACTIONS = (
 _MUTATING = keymap.MUTATING | {"new_project", "new_source", "new_secret"}
 
 
-def console_commands(app: GitOpsApp, screen: Screen) -> Iterable[SystemCommand]:
-    """Yield the palette entries for the main screen (mutating ones hidden when read-only)."""
+def console_commands(app: GitOpsApp, screen: Screen, stock: Iterable[SystemCommand] = ()) -> Iterable[SystemCommand]:
+    """Yield Textual's ``stock`` entries but its theme picker (it lists Textual's themes too), then the console's
+    entries for the main screen (mutating ones hidden when read-only) and one "Theme: NAME" per console theme."""
     from gitops_tui.tui.screens.main import MainScreen
 
+    yield from (command for command in stock if command.callback != app.action_change_theme)
     if not isinstance(screen, MainScreen):
+        yield from _theme_commands(app)
         return
     for title, help_text, action in ACTIONS:
         if app.read_only and action in _MUTATING:
@@ -45,6 +48,10 @@ def console_commands(app: GitOpsApp, screen: Screen) -> Iterable[SystemCommand]:
     for index, spec in enumerate(PANES):
         yield SystemCommand(f"Go to {spec.title}", f"Show the {spec.title} pane ({index + 1})",
                             _runner(screen, f"pane('{spec.id}')"))
+    yield from _theme_commands(app)
+
+
+def _theme_commands(app: GitOpsApp) -> Iterable[SystemCommand]:
     for name in sorted(app.console_themes):
         yield SystemCommand(f"Theme: {name}", "Switch theme (remembered)", _theme_setter(app, name))
 

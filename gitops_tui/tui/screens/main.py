@@ -110,10 +110,9 @@ class MainScreen(Flows, Screen):
         self.redraw(force=True)
 
     def helm_tick(self) -> None:
-        """The Helm rows are read from the clusters in the background: redraw them while shown (each second
-        while the first listings are awaited, else every 5 s)."""
-        self._helm_ticks = getattr(self, "_helm_ticks", 0) + 1
-        if self.pane.id == "helm" and (self._helm_ticks % 5 == 0 or helm.loading(self.app.backend.state)):
+        """The Helm rows are read from the clusters in the background: redraw them each second while shown
+        (from memory; the reader lists the clusters again every 5 s)."""
+        if self.pane.id == "helm":
             self.pane.mark_stale()
             self.redraw()
 
