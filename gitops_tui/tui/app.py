@@ -8,10 +8,11 @@ import signal
 import threading
 from collections.abc import Iterable
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.screen import Screen
 
 from gitops_tui import themes as theme_files
+from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.commands import console_commands
 from gitops_tui.tui.feed import Coalescer, run_feed, run_reconciler
 from gitops_tui.tui.messages import FeedFailed, OperationDone, StateChanged
@@ -22,7 +23,7 @@ from gitops_tui.views.backend import Backend
 log = logging.getLogger(__name__)
 
 
-class GitOpsApp(App):
+class GitOpsApp(ConsoleApp):
     """gitops-tui: projects, sources, propagation, secrets, Helm, clusters and events."""
 
     CSS_PATH = "app.tcss"

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 from textual.screen import Screen
 
 from gitops_tui.tui import keymap
+from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.panes import PANES
 
-if TYPE_CHECKING:
-    from gitops_tui.tui.app import GitOpsApp
 
 #: (title, help, screen action) of the palette's action entries.
 ACTIONS = (
@@ -32,7 +30,7 @@ ACTIONS = (
 _MUTATING = keymap.MUTATING | {"new_project", "new_source", "new_secret"}
 
 
-def console_commands(app: GitOpsApp, screen: Screen, stock: Iterable[SystemCommand] = ()) -> Iterable[SystemCommand]:
+def console_commands(app: ConsoleApp, screen: Screen, stock: Iterable[SystemCommand] = ()) -> Iterable[SystemCommand]:
     """Yield Textual's ``stock`` entries but its theme picker (it lists Textual's themes too), then the console's
     entries for the main screen (mutating ones hidden when read-only) and one "Theme: NAME" per console theme."""
     from gitops_tui.tui.screens.main import MainScreen
@@ -51,7 +49,7 @@ def console_commands(app: GitOpsApp, screen: Screen, stock: Iterable[SystemComma
     yield from _theme_commands(app)
 
 
-def _theme_commands(app: GitOpsApp) -> Iterable[SystemCommand]:
+def _theme_commands(app: ConsoleApp) -> Iterable[SystemCommand]:
     for name in sorted(app.console_themes):
         yield SystemCommand(f"Theme: {name}", "Switch theme (remembered)", _theme_setter(app, name))
 
@@ -63,7 +61,7 @@ def _runner(screen: Screen, action: str):  # type: ignore[no-untyped-def]
     return run
 
 
-def _theme_setter(app: GitOpsApp, name: str):  # type: ignore[no-untyped-def]
+def _theme_setter(app: ConsoleApp, name: str):  # type: ignore[no-untyped-def]
     def run() -> None:
         app.theme = name
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
+from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.messages import OperationDone, StateChanged
 from gitops_tui.tui.screens.dialogs import ConfirmDialog, SuspendDialog, delete_body, resume_body
 from gitops_tui.tui.screens.forms import SecretForm, SourceForm
@@ -16,7 +17,6 @@ from gitops_tui.views import deletion, details, helm, model, rows
 from gitops_tui.views.access import is_forbidden
 
 if TYPE_CHECKING:
-    from gitops_tui.tui.app import GitOpsApp
     from gitops_tui.tui.widgets.pane import ResourcePane
 
 _PANE_KIND_KEYS = {"project": "projects", "secret": "secrets", "cluster": "clusters", "event": "events"}
@@ -25,7 +25,7 @@ _PANE_KIND_KEYS = {"project": "projects", "secret": "secrets", "cluster": "clust
 class Flows:
     """Mixin for the main screen: each ``action_*`` is one key of DESIGN.md section 8."""
 
-    app: GitOpsApp
+    app: ConsoleApp
     pane: ResourcePane
 
     def selected_source(self) -> model.SourceView | None:  # pragma: no cover - provided by the screen

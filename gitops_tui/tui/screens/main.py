@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events, work
@@ -14,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from gitops_tui.tui import keymap
+from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.flows import Flows
 from gitops_tui.tui.messages import StateChanged
 from gitops_tui.tui.panes import PANES
@@ -26,8 +26,6 @@ from gitops_tui.views.access import read_only_notice
 from gitops_tui.views.header import header_info
 from gitops_tui.views.rows import suspension_text
 
-if TYPE_CHECKING:
-    from gitops_tui.tui.app import GitOpsApp
 
 
 #: From this terminal height on, the Events stream stays visible under the other panes.
@@ -48,7 +46,7 @@ class MainScreen(Flows, Screen):
     """
     AUTO_FOCUS = "ResourcePane.-active ResourceTable"
 
-    app: GitOpsApp
+    app: ConsoleApp
     read_only_reason = ""
     """Why the console turned read-only by itself ('' when it was not, or was asked with --read-only)."""
 
