@@ -14,7 +14,7 @@ from gitops_tui.tui.screens.forms import SecretForm, SourceForm
 from gitops_tui.tui.screens.project_form import ProjectForm
 from gitops_tui.tui.screens.text import HelpScreen, TextView
 from gitops_tui.views import deletion, details, helm, model, rows
-from gitops_tui.views.access import is_forbidden
+from gitops_tui.views.access import WRITE_REFUSED, is_forbidden
 
 if TYPE_CHECKING:
     from gitops_tui.tui.widgets.pane import ResourcePane
@@ -76,7 +76,7 @@ class Flows:
             self.app.log_error(label, exc)
             self.app.post_message(OperationDone(f"{label} failed: {exc}", ok=False))
             if is_forbidden(exc):
-                self.app.call_from_thread(self.turn_read_only, "the management cluster refused a write (HTTP 403)")
+                self.app.call_from_thread(self.turn_read_only, WRITE_REFUSED)
             return
         self.app.post_message(OperationDone(result if isinstance(result, str) and result else f"{label}: done."))
         self.app.post_message(StateChanged())

@@ -74,10 +74,10 @@ class FeedHealth:
             reasons = sorted({t.reason for t in failing.values() if t.reason})
             kinds = "every kind" if len(failing) == len(self._synced | set(failing)) > 1 else ", ".join(sorted(failing))
             why = f": {'; '.join(reasons)}" if reasons else ""
-            return (f"✗ Management watch broken for {age(oldest.isoformat(), now)} ({kinds}{why}); "
-                    "retrying, what is shown may be stale")
+            return (f"✗ Management watch broken for {age(oldest.isoformat(), now)}: what is shown may be stale; "
+                    f"retrying ({kinds}{why})")
         if troubles:
-            return f"↻ Re-listing {', '.join(sorted(troubles))} from the management cluster; changes show when it ends"
+            return f"↻ Re-listing {', '.join(sorted(troubles))}: changes show again when it ends"
         return ""
 
     def _changed(self) -> None:

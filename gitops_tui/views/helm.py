@@ -40,6 +40,8 @@ DIFFERS = "≠"
 EMPTY = "No Helm release found. Releases rendered from HelmRelease objects will appear here."
 #: Text shown until every cluster answered its first listing.
 LOADING = "Loading Helm releases… waiting for every cluster's first listing."
+#: Text shown while no project is known (releases are read on the projects' clusters).
+NO_PROJECT = "No project yet: Helm releases are read in each project's namespace on its clusters."
 
 HelmProvider = Callable[[ManagementState], list[ReleaseRow]]
 _providers: list[HelmProvider] = []
@@ -110,7 +112,8 @@ def helm_table(state: ManagementState, now: datetime) -> Table:
                       g.NONE, g.NONE, g.NONE, g.NONE, g.NONE),
             tags={"source": r.name, "cluster": " ".join(clusters), "project": r.namespace},
         ))
-    return Table(COLUMNS, table_rows, LOADING if loading(state) else EMPTY, {"Status": "head"},
+    empty = LOADING if loading(state) else EMPTY if state.items("projects") else NO_PROJECT
+    return Table(COLUMNS, table_rows, empty, {"Status": "head"},
                  optional=("Namespace", "App version", "Updated", "Chart"))
 
 

@@ -27,8 +27,7 @@ class StatusHeader(Static):
         text.append("gitops-tui ", style="bold")
         text.append(f"ctx:{info.context} ")
         if info.read_only:
-            text.append(f"[read-only: {info.read_only_reason}] " if info.read_only_reason else "[read-only] ",
-                        style="bold")
+            text.append(f"[{info.read_only_reason}] " if info.read_only_reason else "[read-only] ", style="bold")
         leader_status = g.READY if info.leader == THIS_CONSOLE else (g.FAILING if info.leader == NOBODY else g.PROGRESS)
         text.append("lease:", style="dim" if not v else "")
         text.append(f"{info.leader} ", style=status_style(leader_status, v))
