@@ -197,6 +197,7 @@ def test_helm_pane_says_loading_until_every_cluster_answered() -> None:
     assert table.rows == [] and table.empty == helm.LOADING
     helm._providers.clear()
     assert helm.helm_table(state, FROZEN_NOW).empty == helm.EMPTY
+    assert helm.helm_table(ManagementState(), FROZEN_NOW).empty == helm.NO_PROJECT, "nothing listed yet: not 'none'"
 
 
 def test_theme_given_on_the_command_line_is_remembered(console_home: Path, tmp_path: Path) -> None:
