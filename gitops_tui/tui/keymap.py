@@ -34,14 +34,14 @@ HELP = (
     ("S", "suspend_project", "Suspend the whole project (asks a reason)"),
     ("n", "new", "New source; on Projects a new project, on Secrets a new secret"),
     ("ctrl+d", "delete", "Delete a source, secret or project (confirm; lists what each cluster loses)"),
-    ("y", "yaml", "YAML of the object, secret values redacted (not on Helm: values may hold secrets)"),
+    ("y", "yaml", "YAML of the object, secret values redacted (not on Helm)"),
     ("d", "describe", "Describe: conditions, clusters, events (Helm, also enter: history per cluster)"),
-    ("/", "filter", "Filter: words, source=NAME, cluster=NAME, project=NAME"),
+    ("/", "filter", "Filter as you type: words, source=NAME, cluster=NAME, project=NAME"),
     ("esc", "clear_filter", "Clear the filter"),
     ("1-7", "pane", "Go to pane: " + ", ".join(p.title for p in PANES)),
     ("tab", "next_pane", "Next pane (shift+tab: previous)"),
     ("ctrl+p", "command_palette", "Command palette (every action, themes)"),
-    ("?", "help", "This help (the footer shows only the keys that act on the pane shown)"),
+    ("?", "help", "This help"),
     ("q", "quit", "Quit"),
 )
 
