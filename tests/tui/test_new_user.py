@@ -306,3 +306,21 @@ async def test_describe_key_still_works_on_helm_and_yaml_is_not_offered(make_app
         assert app.screen.check_action("yaml", ()) is False
         await pilot.press("d")
         assert isinstance(app.screen, TextView)
+
+
+def test_helm_history_columns_are_as_wide_as_their_widest_value() -> None:
+    """podinfo-frontend-1.3.0 is wider than the old fixed CHART column: every value starts under its header."""
+    backend = StaticBackend.from_file(FIXTURE)
+    try:
+        all_rows = helm.helm_rows(backend.state)
+        row = next(r for r in all_rows if r.key == "demo/frontend@1.3.0")
+        lines = helm.detail_text(row, helm.release_history(row), all_rows).splitlines()
+        header = next(line for line in lines if line.strip().startswith("REV"))
+        entries = [line for line in lines[lines.index(header) + 1:] if "podinfo-frontend-" in line]
+        assert entries
+        for line in entries:
+            for column in ("APP", "UPDATED", "DESCRIPTION"):
+                start = header.index(column)
+                assert line[start - 1] == " " and line[start] != " ", f"{column} misaligned:\n{header}\n{line}"
+    finally:
+        backend.close()
