@@ -324,3 +324,17 @@ def test_helm_history_columns_are_as_wide_as_their_widest_value() -> None:
                 assert line[start - 1] == " " and line[start] != " ", f"{column} misaligned:\n{header}\n{line}"
     finally:
         backend.close()
+
+
+async def test_suspensions_say_who_and_since_when_at_80_columns(make_app: Any) -> None:
+    """Sources keeps who and when in its message column (the URL and status word give way); Propagation's
+    suspended cells name who and since when; the detail line carries the reason."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        row = next(line for line in screen_text(app).splitlines() if "frontend" in line)
+        assert "by alice@10.0.0.7 42m" in row and "‖ frontend" in row, row
+        await pilot.press("3")
+        row = next(line for line in screen_text(app).splitlines() if "frontend" in line)
+        assert row.count("‖ alice 42m") == 2, row
+        assert "hotfix in progress on staging" in screen_text(app).splitlines()[-2]

@@ -21,11 +21,10 @@ from gitops_tui.tui.theming import status_style
 from gitops_tui.tui.widgets.header import StatusHeader
 from gitops_tui.tui.widgets.pane import ResourcePane
 from gitops_tui.views import glyphs as g
-from gitops_tui.views import helm, model, rows
+from gitops_tui.views import model, rows
 from gitops_tui.views.access import read_only_notice
 from gitops_tui.views.header import header_info
 from gitops_tui.views.rows import suspension_text
-
 
 
 #: From this terminal height on, the Events stream stays visible under the other panes.
@@ -74,7 +73,7 @@ class MainScreen(Flows, Screen):
             if not self.app.read_only:
                 self.check_write_access()
             self.set_interval(30.0, self.age_tick, name="ages")
-            self.set_interval(1.0, self.helm_tick, name="helm rows")
+            self.set_interval(1.0, self.second_tick, name="each second")
 
     @work(thread=True, group="access", exit_on_error=False)
     def check_write_access(self) -> None:
@@ -107,12 +106,14 @@ class MainScreen(Flows, Screen):
         self.refresh_bindings()
         self.redraw(force=True)
 
-    def helm_tick(self) -> None:
-        """The Helm rows are read from the clusters in the background: redraw them each second while shown
-        (from memory; the reader lists the clusters again every 5 s)."""
+    def second_tick(self) -> None:
+        """Each second: the banner's age; the Helm rows while shown (read from the clusters in the background,
+        every 5 s; drawn from memory)."""
         if self.pane.id == "helm":
             self.pane.mark_stale()
             self.redraw()
+        else:
+            self.update_banner(self.app.backend.now())
 
     def age_tick(self) -> None:
         """Refresh the ages shown ('suspended 12m ago') of the visible pane."""
