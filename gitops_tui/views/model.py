@@ -105,10 +105,11 @@ def project_clusters(project: dict[str, Any] | None, clusters: list[dict[str, An
 def cluster_order(state: ManagementState) -> dict[str, int]:
     """Rank every cluster once for every pane and form: projects' placement order, then the rest by name."""
     order: dict[str, int] = {}
+    clusters = state.items("clusters")
     for project in state.items("projects"):
-        for name in project_clusters(project, []):
+        for name in project_clusters(project, clusters):
             order.setdefault(name, len(order))
-    for name in sorted(_get(c, "metadata", "name", default="") for c in state.items("clusters")):
+    for name in sorted(_get(c, "metadata", "name", default="") for c in clusters):
         order.setdefault(name, len(order))
     return order
 
