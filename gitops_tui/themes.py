@@ -171,29 +171,41 @@ def remember_theme(name: str) -> None:
 
 
 def resolve_choice(
-    requested: str | None, themes: dict[str, ThemeSpec]
+    requested: str | None, themes: dict[str, ThemeSpec], remember: bool = False
 ) -> tuple[str, dict[str, ThemeSpec], list[str]]:
     """Pick the theme to use: --theme (a name or a file), else the remembered one, else the default.
 
+    A ``requested`` theme that loads is remembered when ``remember`` is set (a file by its absolute path).
     Returns the name, the themes (plus a file given by path) and errors to notify.
     """
     errors: list[str] = []
     themes = dict(themes)
     if requested:
-        candidate = Path(requested).expanduser()
-        if requested not in themes and (candidate.suffix in (".yaml", ".yml") or candidate.exists()):
-            try:
-                spec = load_file(candidate)
-            except ThemeError as exc:
-                errors.append(f"{exc} Using {DEFAULT_THEME}.")
-                return DEFAULT_THEME, themes, errors
-            themes[spec.name] = spec
-            return spec.name, themes, errors
-        if requested in themes:
-            return requested, themes, errors
-        errors.append(f"No theme named {requested}; using {DEFAULT_THEME}.")
-        return DEFAULT_THEME, themes, errors
+        name = _resolve(requested, themes, errors)
+        if name is not None and remember:
+            remember_theme(name if requested in themes else str(Path(requested).expanduser().resolve()))
+        return name or DEFAULT_THEME, themes, errors
     remembered = remembered_theme()
-    if remembered and remembered in themes:
-        return remembered, themes, errors
+    if remembered:
+        quiet: list[str] = []
+        name = _resolve(remembered, themes, quiet)
+        if name is not None:
+            return name, themes, errors
     return DEFAULT_THEME, themes, errors
+
+
+def _resolve(requested: str, themes: dict[str, ThemeSpec], errors: list[str]) -> str | None:
+    """Return the theme named (or the file's theme, added to ``themes``), or None with the error appended."""
+    candidate = Path(requested).expanduser()
+    if requested not in themes and (candidate.suffix in (".yaml", ".yml") or candidate.exists()):
+        try:
+            spec = load_file(candidate)
+        except ThemeError as exc:
+            errors.append(f"{exc} Using {DEFAULT_THEME}.")
+            return None
+        themes[spec.name] = spec
+        return spec.name
+    if requested in themes:
+        return requested
+    errors.append(f"No theme named {requested}; using {DEFAULT_THEME}.")
+    return None

@@ -3,8 +3,11 @@
 
 Starts a sandbox with the demo in a temporary data directory, lets a real reconciler apply the demo
 (its plain objects and its Helm release), records the management objects and the Helm releases,
-then suspends the demo source, edits its Deployment on staging with kubectl and records the real
-resume preview (the drift). The console is then driven over the recordings (clock frozen at the
+then points prod's kubeconfig Secret at a port nobody answers on until the reconciler marks prod
+Offline and records the objects again (the stale-cluster screens; prod is put back after), then
+suspends the demo source, edits its Deployment on staging with kubectl and records the real resume
+preview (the drift). A live console then watches the sandbox while it is stopped, for the banner of
+a broken management watch. The console is then driven over the recordings (clock frozen at the
 recording) and saves one SVG per screen. The temporary data directory is shown as the default
 ``~/.local/share/gitops-tui``. The sandbox is stopped at the end.
 
@@ -45,6 +48,7 @@ SCREENS: dict[str, list[str]] = {
     "dialog-delete-secret": ["4", "ctrl+d"],
     "dialog-delete-project": ["1", "ctrl+d"],
     "view-helm-release": ["5", "enter"],
+    "form-new-project": ["1", "n", *"payments", "tab", "tab", "space", "down", "space"],
     "form-new-source": ["2", "n"],
     "form-new-source-errors": ["2", "n", *"Bad_Name", "tab", *"nope", "enter"],
     "form-new-secret": ["4", "n", *"git-token", "tab", "tab", *"bot", "tab", *"hunter2"],
@@ -55,6 +59,13 @@ SCREENS: dict[str, list[str]] = {
     "palette": ["ctrl+p"],
 }
 
+
+#: name -> keys pressed, over the recording made while prod did not answer.
+STALE_SCREENS: dict[str, list[str]] = {
+    "cluster-stale": ["3"],
+    "cluster-stale-projects": ["1"],
+    "cluster-stale-clusters": ["6"],
+}
 
 #: How the temporary data directory appears in the screenshots (the default data directory).
 DISPLAY_HOME = "~/.local/share/gitops-tui"
@@ -73,8 +84,81 @@ def _wait(predicate, what: str, timeout: float = 120.0):  # type: ignore[no-unty
     raise SystemExit(f"timed out waiting for {what}")
 
 
-def record_demo(home: Path) -> tuple[dict, datetime, dict]:
-    """Start the demo sandbox in ``home``, reconcile it; return its objects, the time and the extras."""
+def _point_prod_at(api, server: str | None) -> str:  # type: ignore[no-untyped-def]
+    """Point prod's kubeconfig Secret at ``server`` (None: leave it); return the server it had."""
+    import base64
+
+    import yaml
+
+    from gitops_tui.kube.client import json_request
+
+    path = "/api/v1/namespaces/kube-federation-system/secrets/prod-kubeconfig"
+    secret = json_request(api, "GET", path)
+    config = yaml.safe_load(base64.b64decode(secret["data"]["kubeconfig"]))
+    had = config["clusters"][0]["cluster"]["server"]
+    if server is not None:
+        config["clusters"][0]["cluster"]["server"] = server
+        data = base64.b64encode(yaml.safe_dump(config).encode()).decode()
+        json_request(api, "PATCH", path, {"data": {"kubeconfig": data}}, content_type="application/merge-patch+json")
+    return had
+
+
+def _ready_reason(api, name: str) -> str:  # type: ignore[no-untyped-def]
+    from gitops_tui.kube.client import json_request
+
+    cluster = json_request(api, "GET", f"/apis/core.kubefed.io/v1beta1/namespaces/kube-federation-system/"
+                                       f"kubefedclusters/{name}")
+    ready = [c for c in (cluster.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"]
+    return ready[0].get("reason", "") if ready else ""
+
+
+def record_stale(api, watched) -> tuple[dict, datetime]:  # type: ignore[no-untyped-def]
+    """Make prod stop answering (its endpoint refuses connections), wait until the reconciler says so; record."""
+    from gitops_tui.kube.client import json_request
+
+    server = _point_prod_at(api, "https://127.0.0.1:1")
+    try:
+        _wait(lambda: _ready_reason(api, "prod") == "ClusterNotReachable", "prod to be Offline", timeout=60)
+        time.sleep(20)  # the age of the last good data, as an operator would first see it
+        objects = {key: json_request(api, "GET", path).get("items") or [] for key, path in watched}
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+    finally:
+        _point_prod_at(api, server)
+    _wait(lambda: _ready_reason(api, "prod") == "ClusterReady", "prod to be Ready again", timeout=60)
+    return objects, now
+
+
+async def shoot_banner(kubeconfig: Path, home: Path, out: Path, size: tuple[int, int]) -> None:
+    """A live console watching the sandbox while it stops: the broken-watch banner, for real."""
+    from gitops_tui.sandbox import manager
+    from gitops_tui.themes import builtin_dir
+    from gitops_tui.tui.app import GitOpsApp
+    from gitops_tui.tui.live import LiveBackend
+
+    backend = LiveBackend(kubeconfig, "management", "sandbox/management", reconcile=False)
+    app = GitOpsApp(backend, theme="gitops-dark", live=True, read_only=True, remember_theme=False,
+                    theme_dirs=(builtin_dir(),))
+    app.cursor_blink = False
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("2")
+        for _ in range(600):
+            if backend.synced():
+                break
+            await pilot.pause(0.1)
+        manager.down(home=home)
+        for _ in range(600):
+            if "Management watch broken for" in str(app.screen.query_one("#banner").render()):
+                break
+            await pilot.pause(0.1)
+        await pilot.pause(3.0)
+        (out / "banner-watch-broken.svg").write_text(app.export_screenshot(title="gitops-tui: banner-watch-broken"))
+        app.shutdown_backend()
+    print(f"wrote {out / 'banner-watch-broken'}.svg")
+
+
+def record_demo(home: Path) -> tuple[dict, datetime, dict, dict, datetime]:
+    """Start the demo sandbox in ``home``, reconcile it; return its objects, the time and the extras, then the
+    objects and the time of the recording with prod not answering."""
     os.environ["GITOPS_TUI_HOME"] = str(home)
     from gitops_tui.actions import sources
     from gitops_tui.helm.cluster_view import collect_placements, project_placements
@@ -108,6 +192,8 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict]:
             collect_placements(connections, placements)), "the demo Helm release on every cluster")
         releases = record_entries(r for records in view.records.values() for r in records)
         now = datetime.now(timezone.utc).replace(microsecond=0)
+        stale, stale_now = record_stale(api, WATCHED)
+        stale["versions"] = objects["versions"]
 
         # A real drift: suspend the source, scale its Deployment by hand on staging, record the resume preview.
         sources.suspend_source(api, "demo", "podinfo", REASON, actor="alice")
@@ -118,8 +204,7 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict]:
     finally:
         connections.close()
         reconciler.stop()
-        manager.down(home=home)
-    return objects, now, {"helmReleases": releases, "resumePreviews": {"demo/podinfo": preview}}
+    return objects, now, {"helmReleases": releases, "resumePreviews": {"demo/podinfo": preview}}, stale, stale_now
 
 
 def display_paths(data: object, home: Path) -> object:
@@ -127,13 +212,14 @@ def display_paths(data: object, home: Path) -> object:
     return json.loads(json.dumps(data).replace(str(home), DISPLAY_HOME))
 
 
-async def shoot(objects: dict, now: datetime, extras: dict, out: Path, size: tuple[int, int]) -> None:
+async def shoot(objects: dict, now: datetime, extras: dict, out: Path, size: tuple[int, int],
+                screens: dict[str, list[str]]) -> None:
     """Drive the console over the recorded objects and save one SVG per screen."""
     from gitops_tui.themes import builtin_dir
     from gitops_tui.tui.app import GitOpsApp
     from gitops_tui.views.static import StaticBackend
 
-    for name, keys in SCREENS.items():
+    for name, keys in screens.items():
         backend = StaticBackend(objects, context="sandbox/management", identity="gitops-tui-console", now=now,
                                 extras=extras)
         app = GitOpsApp(backend, theme="gitops-dark", live=False, remember_theme=False, theme_dirs=(builtin_dir(),))
@@ -158,12 +244,20 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gitops-tui-shots-") as home:
-        objects, now, extras = record_demo(Path(home))
-        objects, extras = display_paths((objects, extras), Path(home))
-    for items in objects.values():
-        for obj in items:
-            obj.get("metadata", {}).pop("managedFields", None)
-    asyncio.run(shoot(objects, now, extras, out, (width, height)))
+        from gitops_tui.sandbox import manager
+
+        try:
+            objects, now, extras, stale, stale_now = record_demo(Path(home))
+            asyncio.run(shoot_banner(Path(home) / "sandbox" / "kubeconfig", Path(home), out, (width, height)))
+        finally:
+            manager.down(home=Path(home))
+        objects, extras, stale = display_paths((objects, extras, stale), Path(home))
+    for recording in (objects, stale):
+        for items in recording.values():
+            for obj in items:
+                obj.get("metadata", {}).pop("managedFields", None)
+    asyncio.run(shoot(objects, now, extras, out, (width, height), SCREENS))
+    asyncio.run(shoot(stale, stale_now, extras, out, (width, height), STALE_SCREENS))
     return 0
 
 

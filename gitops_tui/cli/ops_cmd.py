@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 from gitops_tui.cli.common import add_target, add_targets, management_client, run_action
@@ -57,23 +58,53 @@ def cmd_suspend_project(args: argparse.Namespace) -> int:
 
 
 def cmd_resume_source(args: argparse.Namespace) -> int:
-    """Resume one source."""
+    """Resume one source; exit 1 when no reconciler is running to act on it."""
     from gitops_tui.actions import sources
 
     api = management_client(args)
     run_action(sources.resume_source, api, args.project, args.name)
     print(f"source {args.name} resumed; a reconcile was requested")
-    return 0
+    return _reconciler_check(api)
 
 
 def cmd_resume_project(args: argparse.Namespace) -> int:
-    """Resume every suspended source of a project."""
+    """Resume every suspended source of a project; exit 1 when no reconciler is running to act on them."""
     from gitops_tui.actions import sources
 
     api = management_client(args)
     done = run_action(sources.resume_project, api, args.name)
     print(f"project {args.name}: resumed {len(done)} source(s){': ' + ', '.join(done) if done else ''}")
-    return 0
+    return _reconciler_check(api) if done else 0
+
+
+def _reconciler_check(api: Any) -> int:
+    """Say so on stderr and return 1 when no reconciler holds a live lease (nothing would happen), else 0."""
+    if reconciler_running(api):
+        return 0
+    sys.stderr.write("gitops-tui: no reconciler is running (no live holder of the reconciler lease), so nothing "
+                     "is applied until `gitops-tui run` or a console starts\n")
+    return 1
+
+
+def reconciler_running(api: Any, now: datetime | None = None) -> bool:
+    """True when a reconciler lease in gitops-tui-system has a holder whose renewal has not expired."""
+    from gitops_tui.api import names
+    from gitops_tui.kube.client import json_request
+    from gitops_tui.kube.watch import resource_path
+    from gitops_tui.views.timefmt import parse_time
+
+    now = now or datetime.now(timezone.utc)
+    listed = run_action(json_request, api, "GET",
+                        resource_path("coordination.k8s.io/v1", "leases", names.SYSTEM_NAMESPACE))
+    for lease in listed.get("items") or []:
+        if not str((lease.get("metadata") or {}).get("name", "")).startswith(names.LEASE_NAME):
+            continue
+        spec = lease.get("spec") or {}
+        renewed = parse_time(spec.get("renewTime") or spec.get("acquireTime"))
+        duration = float(spec.get("leaseDurationSeconds") or 15)
+        if spec.get("holderIdentity") and renewed is not None and (now - renewed).total_seconds() <= duration:
+            return True
+    return False
 
 
 def _ready(source: Any) -> tuple[str, str]:

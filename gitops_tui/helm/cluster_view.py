@@ -149,6 +149,20 @@ class PaneFeed:
         self._read_at = 0.0
         self._scope: dict[str, list[str]] = {}
         self._busy = False
+        self._answered: set[str] = set()
+        self._good_at: dict[str, str] = {}
+
+    def loading(self, state: Any) -> bool:
+        """True until every cluster of the current placements has answered a listing once (or failed to)."""
+        scope = project_placements(state.items("projects"), state.items("clusters"))
+        wanted = {c for clusters in scope.values() for c in clusters}
+        with self._lock:
+            return self._read_at == 0.0 or not wanted <= self._answered
+
+    def failing(self) -> dict[str, tuple[str, str]]:
+        """Return cluster -> (time of its last good listing, '' if none; why the last one failed)."""
+        with self._lock:
+            return {c: (self._good_at.get(c, ""), e) for c, e in self._view.errors.items()}
 
     @property
     def view(self) -> HelmView:
@@ -157,9 +171,16 @@ class PaneFeed:
             return self._view
 
     def refresh(self, placements: Mapping[str, Iterable[str]]) -> HelmView:
-        """Collect now (blocking) for these placements and keep the result."""
+        """Collect now (blocking) for these placements and keep the result (a failing cluster keeps its last rows)."""
         view = collect_placements(self._connections, placements)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         with self._lock:
+            records = dict(view.records)
+            for cluster in view.errors:
+                records[cluster] = self._view.records.get(cluster, [])
+            view = HelmView(release_rows(records), records, view.errors)
+            self._good_at.update({c: now for c in view.records if c not in view.errors})
+            self._answered.update(view.records)
             self._view, self._read_at = view, time.monotonic()
         return view
 

@@ -65,6 +65,7 @@ class ClusterUnreachable(Exception):
 
 def _configure(cfg: Configuration) -> Configuration:
     cfg.retries = 1
+    cfg.connection_pool_maxsize = 32  # a console holds ~20 connections at once: no "Connection pool is full"
     return cfg
 
 

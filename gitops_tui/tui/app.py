@@ -8,10 +8,11 @@ import signal
 import threading
 from collections.abc import Iterable
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.screen import Screen
 
 from gitops_tui import themes as theme_files
+from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.commands import console_commands
 from gitops_tui.tui.feed import Coalescer, run_feed, run_reconciler
 from gitops_tui.tui.messages import FeedFailed, OperationDone, StateChanged
@@ -22,7 +23,7 @@ from gitops_tui.views.backend import Backend
 log = logging.getLogger(__name__)
 
 
-class GitOpsApp(App):
+class GitOpsApp(ConsoleApp):
     """gitops-tui: projects, sources, propagation, secrets, Helm, clusters and events."""
 
     CSS_PATH = "app.tcss"
@@ -56,7 +57,7 @@ class GitOpsApp(App):
         self.coalescer = Coalescer(self)
         self._remember = remember_theme
         specs, errors = theme_files.load_themes(*theme_dirs)
-        name, specs, more = theme_files.resolve_choice(theme, specs)
+        name, specs, more = theme_files.resolve_choice(theme, specs, remember=remember_theme)
         self.console_themes: dict[str, str] = {}
         """Names of the themes loaded from theme files."""
         self.theme_errors = [*errors, *more]
@@ -138,9 +139,8 @@ class GitOpsApp(App):
         log.error("%s failed: %s", label, exc, exc_info=exc)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's entries plus every console action (mutating ones hidden when read-only)."""
-        yield from super().get_system_commands(screen)
-        yield from console_commands(self, screen)
+        """Textual's entries (not its theme picker) plus every console action and theme."""
+        yield from console_commands(self, screen, super().get_system_commands(screen))
 
     def shutdown_backend(self) -> None:
         """Stop the feed and the reconciler (idempotent)."""

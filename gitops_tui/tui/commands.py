@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 from textual.screen import Screen
 
 from gitops_tui.tui import keymap
+from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.panes import PANES
 
-if TYPE_CHECKING:
-    from gitops_tui.tui.app import GitOpsApp
 
 #: (title, help, screen action) of the palette's action entries.
 ACTIONS = (
@@ -20,22 +18,26 @@ ACTIONS = (
     ("Suspend project", "Suspend every source of the project; asks a reason (S)", "suspend_project"),
     ("Resume", "Resume after a preview of what it will revert (r)", "resume"),
     ("Reconcile now", "Ask the reconciler to reconcile the source now (R)", "reconcile"),
+    ("New project", "Create a project: name, namespace, clusters (n on Projects)", "new_project"),
     ("New source", "Create a GitOps source (n)", "new_source"),
-    ("New secret", "Create a git credentials secret", "new_secret"),
+    ("New secret", "Create a git credentials secret (n on Secrets)", "new_secret"),
     ("Delete", "Delete the source, secret or project; lists what each cluster loses (ctrl+d)", "delete"),
     ("Show YAML", "YAML of the highlighted object (y)", "yaml"),
     ("Describe", "Conditions, clusters and events of the object (d)", "describe"),
     ("Filter", "Filter the pane: words, source=, cluster=, project= (/)", "filter"),
     ("Help", "Keys and glyphs (?)", "help"),
 )
-_MUTATING = keymap.MUTATING | {"new_source", "new_secret"}
+_MUTATING = keymap.MUTATING | {"new_project", "new_source", "new_secret"}
 
 
-def console_commands(app: GitOpsApp, screen: Screen) -> Iterable[SystemCommand]:
-    """Yield the palette entries for the main screen (mutating ones hidden when read-only)."""
+def console_commands(app: ConsoleApp, screen: Screen, stock: Iterable[SystemCommand] = ()) -> Iterable[SystemCommand]:
+    """Yield Textual's ``stock`` entries but its theme picker (it lists Textual's themes too), then the console's
+    entries for the main screen (mutating ones hidden when read-only) and one "Theme: NAME" per console theme."""
     from gitops_tui.tui.screens.main import MainScreen
 
+    yield from (command for command in stock if command.callback != app.action_change_theme)
     if not isinstance(screen, MainScreen):
+        yield from _theme_commands(app)
         return
     for title, help_text, action in ACTIONS:
         if app.read_only and action in _MUTATING:
@@ -44,6 +46,10 @@ def console_commands(app: GitOpsApp, screen: Screen) -> Iterable[SystemCommand]:
     for index, spec in enumerate(PANES):
         yield SystemCommand(f"Go to {spec.title}", f"Show the {spec.title} pane ({index + 1})",
                             _runner(screen, f"pane('{spec.id}')"))
+    yield from _theme_commands(app)
+
+
+def _theme_commands(app: ConsoleApp) -> Iterable[SystemCommand]:
     for name in sorted(app.console_themes):
         yield SystemCommand(f"Theme: {name}", "Switch theme (remembered)", _theme_setter(app, name))
 
@@ -55,7 +61,7 @@ def _runner(screen: Screen, action: str):  # type: ignore[no-untyped-def]
     return run
 
 
-def _theme_setter(app: GitOpsApp, name: str):  # type: ignore[no-untyped-def]
+def _theme_setter(app: ConsoleApp, name: str):  # type: ignore[no-untyped-def]
     def run() -> None:
         app.theme = name
 

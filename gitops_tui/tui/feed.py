@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
 
 from textual.worker import get_current_worker
 
+from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.messages import FeedFailed, StateChanged
 from gitops_tui.views.state import Change
 
-if TYPE_CHECKING:
-    from gitops_tui.tui.app import GitOpsApp
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +18,7 @@ log = logging.getLogger(__name__)
 class Coalescer:
     """Applies changes to the state and posts at most one pending StateChanged: never floods."""
 
-    def __init__(self, app: GitOpsApp) -> None:
+    def __init__(self, app: ConsoleApp) -> None:
         self.app = app
         self._pending = threading.Event()
 
@@ -37,7 +35,7 @@ class Coalescer:
         self._pending.clear()
 
 
-def run_feed(app: GitOpsApp, coalescer: Coalescer) -> None:
+def run_feed(app: ConsoleApp, coalescer: Coalescer) -> None:
     """Worker body: list then watch the management cluster until the worker is cancelled."""
     worker = get_current_worker()
     try:
@@ -47,7 +45,7 @@ def run_feed(app: GitOpsApp, coalescer: Coalescer) -> None:
         app.post_message(FeedFailed(f"Live updates stopped: {exc}"))
 
 
-def run_reconciler(app: GitOpsApp) -> None:
+def run_reconciler(app: ConsoleApp) -> None:
     """Worker body: the embedded reconciler, taking part in the leader election."""
     worker = get_current_worker()
     try:

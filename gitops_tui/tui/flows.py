@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
+from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.messages import OperationDone, StateChanged
 from gitops_tui.tui.screens.dialogs import ConfirmDialog, SuspendDialog, delete_body, resume_body
 from gitops_tui.tui.screens.forms import SecretForm, SourceForm
+from gitops_tui.tui.screens.project_form import ProjectForm
 from gitops_tui.tui.screens.text import HelpScreen, TextView
-from gitops_tui.views import deletion, details, helm, model
+from gitops_tui.views import deletion, details, helm, model, rows
+from gitops_tui.views.access import WRITE_REFUSED, is_forbidden
 
 if TYPE_CHECKING:
-    from gitops_tui.tui.app import GitOpsApp
     from gitops_tui.tui.widgets.pane import ResourcePane
 
 _PANE_KIND_KEYS = {"project": "projects", "secret": "secrets", "cluster": "clusters", "event": "events"}
@@ -23,11 +25,15 @@ _PANE_KIND_KEYS = {"project": "projects", "secret": "secrets", "cluster": "clust
 class Flows:
     """Mixin for the main screen: each ``action_*`` is one key of DESIGN.md section 8."""
 
-    app: GitOpsApp
+    app: ConsoleApp
     pane: ResourcePane
 
     def selected_source(self) -> model.SourceView | None:  # pragma: no cover - provided by the screen
         """The source under the cursor, or None."""
+        raise NotImplementedError
+
+    def turn_read_only(self, reason: str) -> None:  # pragma: no cover - provided by the screen
+        """Turn the console read-only, saying why."""
         raise NotImplementedError
 
     # Helpers ----------------------------------------------------------------------------------
@@ -69,6 +75,8 @@ class Flows:
         except Exception as exc:  # noqa: BLE001 - every failure becomes one notification
             self.app.log_error(label, exc)
             self.app.post_message(OperationDone(f"{label} failed: {exc}", ok=False))
+            if is_forbidden(exc):
+                self.app.call_from_thread(self.turn_read_only, WRITE_REFUSED)
             return
         self.app.post_message(OperationDone(result if isinstance(result, str) and result else f"{label}: done."))
         self.app.post_message(StateChanged())
@@ -212,8 +220,26 @@ class Flows:
         )
 
     def action_new(self) -> None:
-        """New secret on the Secrets pane, else a new source."""
+        """New project on Projects, new secret on Secrets, else a new source."""
+        if self.pane.object_kind == "project":
+            self.action_new_project()
+            return
         self._new("secret" if self.pane.object_kind == "secret" else "source")
+
+    def action_new_project(self) -> None:
+        """Open the new-project form; it creates the project itself and shows a refusal beside its field."""
+        if self.app.read_only:
+            return
+        state = self.app.backend.state
+        ops = self.app.backend.ops
+
+        def done(result: str | None) -> None:
+            if result:
+                self.app.post_message(OperationDone(result))
+                self.app.post_message(StateChanged())
+
+        known = {p["metadata"]["name"] for p in state.items("projects")}
+        self.app.push_screen(ProjectForm(rows.all_clusters(state), known, ops.create_project), done)
 
     def action_new_source(self) -> None:
         """Open the new-source form."""
@@ -228,24 +254,24 @@ class Flows:
             return
         project = self._project()
         if project is None:
-            self.app.notify("Create a project first (gitops-tui create project).", severity="warning")
+            self.app.notify("Create a project first: n on the Projects pane.", severity="warning")
             return
         state = self.app.backend.state
         namespace = self._namespace_of(project)
         secrets = sorted(s["metadata"]["name"] for s in state.items("secrets")
                          if s["metadata"].get("namespace") == namespace)
         ops = self.app.backend.ops
+        clusters = rows.all_clusters(state)
+        project_obj = next((p for p in state.items("projects") if p["metadata"]["name"] == project), None)
+        placed = model.project_clusters(project_obj, state.items("clusters"))
         if what == "secret":
             self.app.push_screen(
-                SecretForm(namespace, project, set(secrets)),
+                SecretForm(namespace, project, set(secrets), clusters, placed),
                 lambda req: self.run_op(f"Create secret {req.name}", ops.create_secret, req) if req else None,
             )
             return
-        clusters = sorted(c["metadata"]["name"] for c in state.items("clusters"))
-        project_obj = next((p for p in state.items("projects") if p["metadata"]["name"] == project), None)
         sources = {s.name for s in model.sources(state) if s.namespace == namespace}
-        form = SourceForm(namespace, project, secrets, clusters, sources,
-                          model.project_clusters(project_obj, state.items("clusters")))
+        form = SourceForm(namespace, project, secrets, clusters, sources, placed)
         self.app.push_screen(
             form, lambda req: self.run_op(f"Create source {req.name}", ops.create_source, req) if req else None
         )

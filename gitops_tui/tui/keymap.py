@@ -9,17 +9,34 @@ from gitops_tui.tui.panes import PANES
 #: Actions that write to the management cluster: hidden by --read-only.
 MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete"})
 
+#: Actions offered only on some panes: action -> the kinds of row they act on (elsewhere the key is not shown).
+PANE_ACTIONS = {
+    "suspend": ("source", "project"),
+    "resume": ("source", "project"),
+    "suspend_project": ("source", "project"),
+    "reconcile": ("source",),
+    "delete": ("source", "secret", "project"),
+    "new": ("source", "project", "secret"),
+    "yaml": ("source", "project", "secret", "cluster", "event"),
+}
+
+
+def acts_on(action: str, object_kind: str) -> bool:
+    """True when ``action`` does something on a pane whose rows are ``object_kind``."""
+    return object_kind in PANE_ACTIONS.get(action, (object_kind,))
+
+
 #: (key shown, action, description) in the help screen's order.
 HELP = (
     ("s", "suspend", "Suspend the source (asks a reason); on Projects, the project"),
     ("r", "resume", "Resume, after a preview of what it will revert"),
-    ("R", "reconcile", "Reconcile now"),
+    ("R", "reconcile", "Reconcile the source now (Sources, Propagation)"),
     ("S", "suspend_project", "Suspend the whole project (asks a reason)"),
-    ("n", "new", "New source (on Secrets: new secret)"),
+    ("n", "new", "New source; on Projects a new project, on Secrets a new secret"),
     ("ctrl+d", "delete", "Delete a source, secret or project (confirm; lists what each cluster loses)"),
-    ("y", "yaml", "YAML of the object (secret values redacted)"),
+    ("y", "yaml", "YAML of the object, secret values redacted (not on Helm)"),
     ("d", "describe", "Describe: conditions, clusters, events (Helm, also enter: history per cluster)"),
-    ("/", "filter", "Filter: words, source=NAME, cluster=NAME, project=NAME"),
+    ("/", "filter", "Filter as you type: words, source=NAME, cluster=NAME, project=NAME"),
     ("esc", "clear_filter", "Clear the filter"),
     ("1-7", "pane", "Go to pane: " + ", ".join(p.title for p in PANES)),
     ("tab", "next_pane", "Next pane (shift+tab: previous)"),

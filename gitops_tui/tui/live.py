@@ -21,7 +21,8 @@ from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.watch import ResourceWatch, resource_path
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.views import helm as helm_view
-from gitops_tui.views.forms import SecretRequest, SourceRequest
+from gitops_tui.views.feedhealth import FeedHealth
+from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
 
 log = logging.getLogger(__name__)
@@ -131,8 +132,13 @@ class LiveOperations:
         else:
             data = resources.secret_data(ssh_key=request.identity.encode(),
                                          known_hosts=request.known_hosts.encode() or None)
-        resources.create_secret(self.api, request.project, request.name, data)
+        resources.create_secret(self.api, request.project, request.name, data, clusters=request.clusters or None)
         return f"Created secret {request.name}."
+
+    def create_project(self, request: ProjectRequest) -> str:
+        """Create a project (resources.create_project refuses a namespace that is not free for it)."""
+        resources.create_project(self.api, request.name, request.clusters, namespace=request.namespace)
+        return f"Created project {request.name} on {', '.join(request.clusters)}."
 
 
 class LiveBackend:
@@ -146,6 +152,8 @@ class LiveBackend:
         self.context = label
         self.identity: str | None = f"console@{socket.gethostname()}/{os.getpid()}"
         self.state = ManagementState()
+        self.health = FeedHealth()
+        """Live, re-listing or failing, per watched kind (the console's banner)."""
         self.ops = LiveOperations(self.api, paths.data_dir())
         self._reconcile = reconcile
         self._closed = threading.Event()
@@ -166,6 +174,16 @@ class LiveBackend:
         self._helm_feed = PaneFeed(self._helm_connections)
         helm_view.register_provider(self._helm_feed)
 
+    def write_access(self) -> str:
+        """Return why this identity cannot change sources ('' when it can, or when the server cannot say)."""
+        from gitops_tui.kube.write_access import source_write_access
+        from gitops_tui.views.access import NO_WRITE_ACCESS
+
+        namespaces = sorted({(p.get("spec") or {}).get("namespace") or p["metadata"]["name"]
+                             for p in self.state.items("projects")})
+        answer = source_write_access(self.api, namespaces)
+        return NO_WRITE_ACCESS if answer.allowed is False else ""
+
     def synced(self) -> bool:
         """True once every watch has its first list."""
         return bool(self._watches) and all(w.synced.is_set() for w in self._watches)
@@ -176,6 +194,9 @@ class LiveBackend:
 
     def run_feed(self, emit: Callable[[list[Change]], None], stopped: Callable[[], bool]) -> None:
         """Watch every followed kind in its own thread until ``stopped()``; changes go to ``emit``."""
+        from gitops_tui.tui.watch_health import ReportingWatch
+
+        self.health.listener = lambda: emit([])
         for key, path in WATCHED:
             def handler(kind: str, obj: dict[str, Any], old: dict[str, Any] | None, key: str = key) -> None:
                 if key == "events" and not _ours(obj):
@@ -185,7 +206,8 @@ class LiveBackend:
                     threading.Thread(target=self._probe_version, args=(obj, emit), daemon=True,
                                      name="cluster version").start()
 
-            watch = ResourceWatch(self.api, path, handler, name=f"console {key}", timeout_seconds=60)
+            watch = ReportingWatch(self.api, path, handler, name=f"console {key}", timeout_seconds=60,
+                                   health=self.health, kind=key)
             self._watches.append(watch)
             watch.start()
         while not stopped() and not self._closed.wait(0.2):

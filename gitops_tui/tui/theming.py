@@ -25,6 +25,7 @@ _STATUS_VARIABLE = {
     g.PROGRESS: "status-progress",
     g.SUSPENDED: "status-suspended",
     g.DIFFERS: "warning",
+    g.STALE: "warning",
 }
 #: Fallbacks for status words drawn with Textual's own colour slots.
 _SLOT_DEFAULTS = {"warning": "ansi_yellow"}
@@ -58,4 +59,5 @@ def status_style(status: str, variables: dict[str, str]) -> Style:
         color = Color.parse(value)
     except ColorParseError:
         color = Color.parse(fallback)
-    return Style(color=color.rich_color, bold=status in (g.SUSPENDED, g.FAILING, g.DIFFERS))
+    return Style(color=color.rich_color, bold=status in (g.SUSPENDED, g.FAILING, g.DIFFERS),
+                 italic=status == g.STALE)

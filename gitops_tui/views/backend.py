@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from gitops_tui.views.forms import SecretRequest, SourceRequest
+from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
 
 #: Maps the management kinds to the state keys.
@@ -59,6 +59,9 @@ class Operations(Protocol):
 
     def create_secret(self, request: SecretRequest) -> str:
         """Create a FederatedSecret for git credentials."""
+
+    def create_project(self, request: ProjectRequest) -> str:
+        """Create a project on its clusters; raise with one sentence when refused (e.g. a namespace not its own)."""
 
 
 class Backend(Protocol):

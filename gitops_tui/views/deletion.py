@@ -5,20 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_tui.views import model
+from gitops_tui.views import helm, model
+from gitops_tui.views.glyphs import counted
 from gitops_tui.views.state import ManagementState
-
-
-def secret_clusters(state: ManagementState, secret: dict[str, Any]) -> list[str]:
-    """Return the clusters a FederatedSecret is placed on (its own placement, else its project's)."""
-    meta = secret.get("metadata") or {}
-    placement = (secret.get("spec") or {}).get("placement")
-    clusters = state.items("clusters")
-    if placement:
-        return model.placement_clusters(placement, clusters)
-    project = model.project_by_namespace(state).get(meta.get("namespace", ""), "")
-    found = next((p for p in state.items("projects") if p["metadata"]["name"] == project), None)
-    return model.project_clusters(found, clusters)
 
 
 @dataclass(frozen=True)
@@ -50,32 +39,51 @@ def secret_deletion(state: ManagementState, namespace: str, name: str) -> Secret
         return None
     project = model.project_by_namespace(state).get(namespace, namespace)
     used = sorted(s.name for s in model.sources(state) if s.namespace == namespace and s.secret == name)
-    return SecretDeletion(project, name, secret_clusters(state, secret), used)
+    return SecretDeletion(project, name, model.secret_clusters(state, secret), used)
+
+
+@dataclass(frozen=True)
+class ClusterLoss:
+    """What one cluster loses with a project's namespace."""
+
+    objects: int
+    """Objects the project's sources applied there."""
+    secrets: list[str]
+    releases: list[str]
+    """Helm releases in the namespace there, as ``name chart-version``."""
 
 
 @dataclass(frozen=True)
 class ProjectDeletion:
-    """Deleting a project: its sources and secrets go, each cluster loses the namespace and what was applied."""
+    """Deleting a project: its sources and secrets go, each cluster loses the namespace and all it holds."""
 
     project: str
     namespace: str
     sources: list[str]
     secrets: list[str]
-    clusters: dict[str, int]
-    """Cluster -> objects the project's sources applied there (pruned with the namespace)."""
+    clusters: dict[str, ClusterLoss]
+    """Cluster -> what goes there with the namespace, in the console's cluster order."""
+    releases_known: bool = True
+    """False while the Helm releases were not read from every cluster yet."""
 
     def lines(self) -> list[str]:
         """The confirmation's lines."""
         out = [f"Delete project {self.project}?", "",
                f"Sources ({len(self.sources)}): {', '.join(self.sources) or '-'}",
                f"Secrets ({len(self.secrets)}): {', '.join(self.secrets) or '-'}", ""]
-        if self.clusters:
-            out.append(f"Namespace {self.namespace} is removed from {len(self.clusters)} cluster(s):")
-            for cluster, count in sorted(self.clusters.items()):
-                out.append(f"  {cluster:<12} loses namespace {self.namespace} and {count} "
-                           f"object{'s' if count != 1 else ''}")
-        else:
-            out.append("  Not placed on any cluster.")
+        if not self.clusters:
+            return [*out, "  Not placed on any cluster."]
+        out.append(f"Namespace {self.namespace} is removed from {counted(len(self.clusters), 'cluster')}, "
+                   "with everything in it:")
+        for cluster, loss in self.clusters.items():
+            out.append(f"  {cluster:<12} {counted(loss.objects, 'object')} applied by sources")
+            if loss.secrets:
+                out.append(f"  {'':<12} {counted(len(loss.secrets), 'Secret')}: {', '.join(loss.secrets)}")
+            if loss.releases:
+                out.append(f"  {'':<12} {counted(len(loss.releases), 'Helm release')}: {', '.join(loss.releases)}")
+            elif not self.releases_known:
+                out.append(f"  {'':<12} Helm releases: not read yet")
+        out += ["", "Objects made there by hand go with the namespace too."]
         return out
 
 
@@ -86,13 +94,17 @@ def project_deletion(state: ManagementState, project: str) -> ProjectDeletion | 
         return None
     namespace = (found.get("spec") or {}).get("namespace") or project
     sources = [s for s in model.sources(state) if s.namespace == namespace]
-    secrets = sorted(s["metadata"]["name"] for s in state.items("secrets")
-                     if s["metadata"].get("namespace") == namespace)
+    secrets = [s for s in state.items("secrets") if s["metadata"].get("namespace") == namespace]
     status = [e.get("name", "") for e in (found.get("status") or {}).get("clusters") or [] if e.get("name")]
-    placed = status or model.project_clusters(found, state.items("clusters"))
-    counts = {c: 0 for c in placed}
-    for source in sources:
-        for cluster, cell in source.cells.items():
-            if cluster in counts:
-                counts[cluster] += cell.inventory
-    return ProjectDeletion(project, namespace, sorted(s.name for s in sources), secrets, counts)
+    placed = model.in_order(status or model.project_clusters(found, state.items("clusters")),
+                            model.cluster_order(state))
+    releases = [r for r in helm.helm_rows(state) if r.namespace == namespace]
+    losses = {}
+    for cluster in placed:
+        losses[cluster] = ClusterLoss(
+            objects=sum(s.cells[cluster].inventory for s in sources if cluster in s.cells),
+            secrets=sorted(s["metadata"]["name"] for s in secrets if cluster in model.secret_clusters(state, s)),
+            releases=[f"{r.name} {r.chart_version}" for r in releases if cluster in r.clusters],
+        )
+    return ProjectDeletion(project, namespace, sorted(s.name for s in sources),
+                           sorted(s["metadata"]["name"] for s in secrets), losses, not helm.loading(state))

@@ -1,4 +1,4 @@
-"""The new-source and new-secret requests and their field-by-field validation (no I/O)."""
+"""The new-project, new-source and new-secret requests and their field-by-field validation (no I/O)."""
 
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ class SecretRequest:
     token: str = field(default="", repr=False)
     identity: str = field(default="", repr=False)
     known_hosts: str = ""
+    clusters: list[str] = field(default_factory=list)
+    """The clusters to place the secret on (the project's by default)."""
 
 
 def validate_secret(req: SecretRequest, known_secrets: set[str]) -> dict[str, str]:
@@ -103,4 +105,46 @@ def validate_secret(req: SecretRequest, known_secrets: set[str]) -> dict[str, st
             errors["identity"] = "Paste a private key (-----BEGIN ... PRIVATE KEY-----)."
     else:
         errors["kind"] = "Choose basic, token or ssh."
+    if not req.clusters:
+        errors["clusters"] = "Choose at least one cluster."
     return errors
+
+
+@dataclass
+class ProjectRequest:
+    """What the new-project form asks for."""
+
+    name: str = ""
+    namespace: str = ""
+    """The project namespace (the name when left empty)."""
+    clusters: list[str] = field(default_factory=list)
+
+    @property
+    def target_namespace(self) -> str:
+        """The namespace the project will own."""
+        return self.namespace or self.name
+
+
+def validate_project(req: ProjectRequest, known_projects: set[str], known_clusters: set[str]) -> dict[str, str]:
+    """Return an error message per invalid field; the management cluster has the last word (namespace owners)."""
+    errors: dict[str, str] = {}
+    if (err := name_error(req.name)) is not None:
+        errors["name"] = err
+    elif req.name in known_projects:
+        errors["name"] = f"A project named {req.name} already exists."
+    if req.namespace and (err := name_error(req.namespace)) is not None:
+        errors["namespace"] = err
+    if not req.clusters:
+        errors["clusters"] = "Choose at least one cluster."
+    elif unknown := [c for c in req.clusters if c not in known_clusters]:
+        errors["clusters"] = f"Unknown cluster: {', '.join(unknown)}."
+    return errors
+
+
+def refused_field(message: str, fields: tuple[str, ...] = ("namespace", "clusters", "name")) -> str:
+    """Return the form field a refusal from the management cluster is about (the name when unsure)."""
+    lowered = message.lower()
+    for key in fields:
+        if key.rstrip("s") in lowered:
+            return key
+    return "name"

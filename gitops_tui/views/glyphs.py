@@ -13,6 +13,8 @@ SUSPENDED = "suspended"
 UNKNOWN = "unknown"
 OFFLINE = "offline"
 NONE = "none"
+STALE = "stale"
+"""Data from a cluster that stopped answering: drawn with its own glyph and age, never as ready."""
 DIFFERS = "differs"
 """A value that differs between clusters (a Helm chart version): drawn in the theme's warning colour."""
 
@@ -24,6 +26,7 @@ GLYPHS = {
     SUSPENDED: "‖",
     UNKNOWN: "?",
     OFFLINE: "✗",
+    STALE: "◌",
     NONE: "·",
 }
 
@@ -35,6 +38,7 @@ LABELS = {
     SUSPENDED: "Suspended",
     UNKNOWN: "Unknown",
     OFFLINE: "Offline",
+    STALE: "Stale",
     NONE: "",
 }
 
@@ -58,3 +62,8 @@ def short_revision(revision: str | None) -> str:
 def shorten_digests(text: str) -> str:
     """Shorten every ``REF@sha1:<40 hex>`` in a message to ``REF@abc1234`` (tables stay narrow)."""
     return _DIGEST.sub(r"@\1", text)
+
+
+def counted(count: int, noun: str) -> str:
+    """Return ``1 object`` / ``3 objects`` (English plural by an added s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

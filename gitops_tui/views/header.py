@@ -27,6 +27,10 @@ class HeaderInfo:
     suspended: int
     progressing: int
     read_only: bool = False
+    stale: int = 0
+    """Sources whose data rests on a cluster that stopped answering."""
+    read_only_reason: str = ""
+    """Why the console is read-only when it was not asked to be (no write access)."""
 
 
 def lease_holder(state: ManagementState, identity: str | None, now: datetime) -> str:
@@ -44,7 +48,8 @@ def lease_holder(state: ManagementState, identity: str | None, now: datetime) ->
 
 
 def header_info(
-    state: ManagementState, context: str, identity: str | None, now: datetime, read_only: bool = False
+    state: ManagementState, context: str, identity: str | None, now: datetime, read_only: bool = False,
+    read_only_reason: str = "",
 ) -> HeaderInfo:
     """Build the header from the state."""
     counts = source_counts(state)
@@ -56,4 +61,6 @@ def header_info(
         suspended=counts[g.SUSPENDED],
         progressing=counts[g.PROGRESS],
         read_only=read_only,
+        stale=counts[g.STALE],
+        read_only_reason=read_only_reason,
     )

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from gitops_tui.helm.listing import ReleaseRow, release_rows
+from gitops_tui.views import glyphs as g
+from gitops_tui.views.freshness import Staleness, merge, stale_clusters, stale_note, stale_status
+from gitops_tui.views.model import cluster_order, in_order
+from gitops_tui.views.rows import Row, Table
 from gitops_tui.views.state import ManagementState
-from gitops_tui.views.timefmt import stamp
+from gitops_tui.views.timefmt import age, stamp
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,10 @@ DIFFERS = "≠"
 
 #: Text shown while no provider gives rows.
 EMPTY = "No Helm release found. Releases rendered from HelmRelease objects will appear here."
+#: Text shown until every cluster answered its first listing.
+LOADING = "Loading Helm releases… waiting for every cluster's first listing."
+#: Text shown while no project is known (releases are read on the projects' clusters).
+NO_PROJECT = "No project yet: Helm releases are read in each project's namespace on its clusters."
 
 HelmProvider = Callable[[ManagementState], list[ReleaseRow]]
 _providers: list[HelmProvider] = []
@@ -66,6 +75,57 @@ def helm_rows(state: ManagementState) -> list[ReleaseRow]:
     for provider in list(_providers):
         rows.extend(provider(state))
     return sorted(mark_differences(rows), key=lambda r: (r.namespace, r.name, r.chart_version))
+
+
+def loading(state: ManagementState) -> bool:
+    """True while a provider has not yet heard from every cluster once (the pane says loading, not empty)."""
+    return any(getattr(p, "loading", None) is not None and p.loading(state) for p in list(_providers))
+
+
+def staleness(state: ManagementState) -> dict[str, Staleness]:
+    """Clusters whose releases are not fresh: not Ready, or their last Helm listing failed (since the last good one)."""
+    failing: dict[str, Staleness] = {}
+    for provider in list(_providers):
+        report = getattr(provider, "failing", None)
+        for cluster, (since, why) in (report() if report is not None else {}).items():
+            failing[cluster] = Staleness(cluster, since, why)
+    return merge(stale_clusters(state), failing)
+
+
+def helm_table(state: ManagementState, now: datetime) -> Table:
+    """The Helm Releases pane: one row per release and chart version; differing versions and stale clusters marked."""
+    table_rows = []
+    order = cluster_order(state)
+    stale = staleness(state)
+    for r in helm_rows(state):
+        version = f"{DIFFERS} {r.chart_version}" if r.versions_differ else r.chart_version
+        updated = age(r.updated, now)
+        clusters = in_order(r.clusters, order)
+        status = stale_status(release_status(r.status), clusters, stale)
+        note = stale_note(clusters, stale, now)
+        shown = f"{g.glyph(status)} {r.status}" if status != g.NONE else r.status
+        table_rows.append(Row(
+            key=r.key,
+            cells=(r.name, version, ",".join(clusters), f"{shown}, {note}" if note else shown,
+                   str(r.revision), r.chart, r.app_version or "-", f"{updated} ago" if updated else "-", r.namespace),
+            statuses=(g.NONE, g.DIFFERS if r.versions_differ else g.NONE, g.NONE, status,
+                      g.NONE, g.NONE, g.NONE, g.NONE, g.NONE),
+            tags={"source": r.name, "cluster": " ".join(clusters), "project": r.namespace},
+        ))
+    empty = LOADING if loading(state) else EMPTY if state.items("projects") else NO_PROJECT
+    return Table(COLUMNS, table_rows, empty, {"Status": "head"},
+                 optional=("Namespace", "App version", "Updated", "Chart"))
+
+
+def release_status(status: str) -> str:
+    """Map Helm's release status to a status word (deployed ready, failed failing, pending in progress)."""
+    if status == "deployed":
+        return g.READY
+    if status.startswith("pending"):
+        return g.PROGRESS
+    if status in ("failed",) or status.startswith("mixed"):
+        return g.FAILING
+    return g.NONE
 
 
 def _revision(record: Any) -> HelmRevision:
@@ -109,16 +169,25 @@ def detail_text(row: ReleaseRow, history: dict[str, list[HelmRevision]],
         "Values are not shown: they may come from Secrets.",
     ]
     for cluster in row.clusters:
-        lines += ["", f"History on {cluster} (newest first, times UTC):",
-                  f"  {'REV':>3} {'STATUS':<10} {'CHART':<18} {'APP':<8} {'UPDATED':<16} DESCRIPTION"]
+        lines += ["", f"History on {cluster} (newest first, times UTC):"]
         revisions = history.get(cluster) or []
-        for r in revisions:
-            chart = f"{r.chart}-{r.chart_version}"
-            lines.append(f"  {r.revision:>3} {r.status:<10} {chart:<18} {r.app_version or '-':<8} "
-                         f"{stamp(r.updated).removesuffix(' UTC'):<16} {r.description}".rstrip())
-        if not revisions:
-            lines.append("  (history not read yet)")
+        lines += history_table(revisions) if revisions else ["  (history not read yet)"]
     return "\n".join(lines)
+
+
+def history_table(revisions: list[HelmRevision]) -> list[str]:
+    """Return the revision table of one cluster, each column as wide as its widest cell (never past its header)."""
+    header = ("REV", "STATUS", "CHART", "APP", "UPDATED", "DESCRIPTION")
+    cells = [(str(r.revision), r.status, f"{r.chart}-{r.chart_version}", r.app_version or "-",
+              stamp(r.updated).removesuffix(" UTC"), r.description) for r in revisions]
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header) - 1)]
+
+    def line(row: tuple[str, ...]) -> str:
+        first = row[0].rjust(widths[0])
+        rest = " ".join(value.ljust(width) for value, width in zip(row[1:-1], widths[1:]))
+        return f"  {first} {rest} {row[-1]}".rstrip()
+
+    return [line(header), *(line(row) for row in cells)]
 
 
 class _RecordedView:

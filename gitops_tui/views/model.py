@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_tui.reconciler.gitauth import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import names
+from gitops_tui.views.freshness import Staleness, stale_clusters, stale_status
 from gitops_tui.views.state import ManagementState
 
 
@@ -100,6 +102,23 @@ def project_clusters(project: dict[str, Any] | None, clusters: list[dict[str, An
     return placement_clusters(_get(project, "spec", "placement", default={}) or {}, clusters)
 
 
+def cluster_order(state: ManagementState) -> dict[str, int]:
+    """Rank every cluster once for every pane and form: projects' placement order, then the rest by name."""
+    order: dict[str, int] = {}
+    clusters = state.items("clusters")
+    for project in state.items("projects"):
+        for name in project_clusters(project, clusters):
+            order.setdefault(name, len(order))
+    for name in sorted(_get(c, "metadata", "name", default="") for c in clusters):
+        order.setdefault(name, len(order))
+    return order
+
+
+def in_order(names: Iterable[str], order: dict[str, int]) -> list[str]:
+    """Return ``names`` sorted by ``cluster_order`` (clusters it does not know last, by name)."""
+    return sorted(names, key=lambda name: (order.get(name, len(order)), name))
+
+
 def placement_clusters(placement: dict[str, Any], clusters: list[dict[str, Any]]) -> list[str]:
     """Resolve a Kubefed placement to cluster names."""
     named = [c.get("name", "") for c in placement.get("clusters") or [] if c.get("name")]
@@ -112,6 +131,18 @@ def placement_clusters(placement: dict[str, Any], clusters: list[dict[str, Any]]
         if all(have.get(k) == v for k, v in labels.items()):
             out.append(_get(cluster, "metadata", "name", default=""))
     return sorted(out)
+
+
+def secret_clusters(state: ManagementState, secret: dict[str, Any]) -> list[str]:
+    """Return the clusters a FederatedSecret is placed on (its own placement, else its project's)."""
+    meta = secret.get("metadata") or {}
+    placement = (secret.get("spec") or {}).get("placement")
+    clusters = state.items("clusters")
+    if placement:
+        return in_order(placement_clusters(placement, clusters), cluster_order(state))
+    project = project_by_namespace(state).get(meta.get("namespace", ""), "")
+    found = next((p for p in state.items("projects") if p["metadata"]["name"] == project), None)
+    return in_order(project_clusters(found, clusters), cluster_order(state))
 
 
 def suspension_of(kustomization: dict[str, Any] | None) -> Suspension | None:
@@ -153,7 +184,7 @@ def _source_status(view: SourceView) -> tuple[str, str]:
     return (g.PROGRESS, "waiting for status") if view.kustomization else (g.UNKNOWN, "")
 
 
-def _cells(view: SourceView) -> dict[str, Cell]:
+def _cells(view: SourceView, stale: dict[str, Staleness]) -> dict[str, Cell]:
     statuses = {
         c.get("name"): c for c in _get(view.kustomization, "status", "clusters", default=[]) or []
     }
@@ -175,6 +206,10 @@ def _cells(view: SourceView) -> dict[str, Cell]:
         else:
             attempted = g.short_revision(entry.get("lastAttemptedRevision"))
             cells[cluster] = Cell(g.PROGRESS, attempted or "applying", entry.get("message", ""), inventory)
+        cell = cells[cluster]
+        if cluster in stale and cell.status in (g.READY, g.PROGRESS):
+            cells[cluster] = Cell(g.STALE, cell.text, f"{cluster} stopped answering: {stale[cluster].reason}".rstrip(": "),
+                                  cell.inventory)
     return cells
 
 
@@ -210,6 +245,8 @@ def _build_sources(state: ManagementState) -> list[SourceView]:
     projects = {(_get(p, "metadata", "name")): p for p in state.items("projects")}
     by_ns = project_by_namespace(state)
     clusters = state.items("clusters")
+    order = cluster_order(state)
+    stale = stale_clusters(state)
     views: dict[tuple[str, str], SourceView] = {}
     for kind, attr in (("gitrepositories", "repository"), ("kustomizations", "kustomization")):
         for obj in state.items(kind):
@@ -229,10 +266,11 @@ def _build_sources(state: ManagementState) -> list[SourceView]:
         view.revision = _get(view.repository, "status", "artifact", "revision", default="") or ""
         placement = _get(view.kustomization, "spec", "placement") or _get(view.repository, "spec", "placement")
         if placement:
-            view.clusters = placement_clusters(placement, clusters)
+            view.clusters = in_order(placement_clusters(placement, clusters), order)
         else:
-            view.clusters = project_clusters(projects.get(view.project), clusters)
+            view.clusters = in_order(project_clusters(projects.get(view.project), clusters), order)
         view.suspension = suspension_of(view.kustomization)
-        view.cells = _cells(view)
+        view.cells = _cells(view, stale)
         view.status, view.message = _source_status(view)
+        view.status = stale_status(view.status, view.clusters, stale)
     return [views[k] for k in sorted(views)]

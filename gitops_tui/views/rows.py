@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import model, names
-from gitops_tui.views.deletion import secret_clusters
+from gitops_tui.views.freshness import Staleness, cluster_staleness, stale_clusters, stale_note
 from gitops_tui.views.state import ManagementState, event_time
 from gitops_tui.views.timefmt import age, clock_time
 
@@ -34,14 +34,49 @@ class Table:
     empty: str = "Nothing here yet."
     flexible: dict[str, str] = field(default_factory=dict)
     """Columns that may be shortened to fit the pane: name -> which end to keep ("head" or "tail")."""
+    optional: tuple[str, ...] = ()
+    """Columns left out, in this order, while the table does not fit the pane (the detail line keeps them)."""
+
+    def without(self, column: str) -> Table:
+        """Return the table without one column (cells and per-cell statuses dropped with it)."""
+        index = self.columns.index(column)
+        rows = [replace(r, cells=r.cells[:index] + r.cells[index + 1:],
+                        statuses=r.statuses[:index] + r.statuses[index + 1:] if r.statuses else ())
+                for r in self.rows]
+        return Table(self.columns[:index] + self.columns[index + 1:], rows, self.empty,
+                     {k: v for k, v in self.flexible.items() if k != column},
+                     tuple(c for c in self.optional if c != column))
 
 
-def fit_widths(table: Table, available: int, minimum: int = 14) -> dict[int, int]:
-    """Return column index -> maximum width so the table fits ``available`` cells (flexible columns shrink)."""
+#: A flexible column is not cut under this many cells while an optional column can give way instead.
+COMFORT = 24
+
+
+def fit_table(table: Table, width: int, per_column: int = 0) -> tuple[Table, dict[int, int]]:
+    """Fit a table to ``width`` cells (``per_column`` of them padding each column): optional columns are left
+    out in order while flexible ones would be cut short, then flexible ones shortened. Return it and its caps."""
+    while True:
+        available = width - per_column * len(table.columns)
+        caps = fit_widths(table, available)
+        widths = _widths(table)
+        fits = sum(caps.get(i, w) for i, w in enumerate(widths)) <= available
+        cramped = any(cap < min(widths[i], COMFORT) for i, cap in caps.items())
+        if not table.optional or (fits and not cramped):
+            return table, caps
+        table = table.without(table.optional[0])
+
+
+def _widths(table: Table) -> list[int]:
     widths = [len(c) for c in table.columns]
     for row in table.rows:
         for index, cell in enumerate(row.cells[: len(widths)]):
             widths[index] = max(widths[index], len(cell))
+    return widths
+
+
+def fit_widths(table: Table, available: int, minimum: int = 14) -> dict[int, int]:
+    """Return column index -> maximum width so the table fits ``available`` cells (flexible columns shrink)."""
+    widths = _widths(table)
     excess = sum(widths) - available
     caps: dict[int, int] = {}
     flexible = sorted((i for i, c in enumerate(table.columns) if c in table.flexible), key=lambda i: -widths[i])
@@ -75,39 +110,56 @@ def suspension_text(suspension: model.Suspension | None, now: datetime) -> str:
     return f"by {suspension.by}{when}{reason}"
 
 
+def source_note(source: model.SourceView, stale: dict[str, Staleness], now: datetime) -> str:
+    """The Message of a source: who / when / why of a suspension, stale clusters, else its message."""
+    if source.suspension:
+        return suspension_text(source.suspension, now)
+    if source.status == g.STALE:
+        return stale_note(source.clusters, stale, now)
+    return g.shorten_digests(source.message)
+
+
 def sources_table(state: ManagementState, now: datetime) -> Table:
-    """The GitOps Sources pane."""
+    """The GitOps Sources pane (the status label and URL give way first on narrow terminals)."""
+    stale = stale_clusters(state)
     rows = []
     for s in model.sources(state):
-        note = suspension_text(s.suspension, now) if s.suspension else g.shorten_digests(s.message)
         rows.append(
             Row(
                 key=s.key,
                 cells=(
-                    f"{g.glyph(s.status)} {g.LABELS[s.status]}",
-                    s.name,
+                    f"{g.glyph(s.status)} {s.name}",
+                    g.LABELS[s.status],
                     s.project,
                     g.short_revision(s.revision) or "-",
                     ",".join(s.clusters) or "-",
-                    note,
+                    source_note(s, stale, now),
                     s.url,
                 ),
                 status=s.status,
                 tags={"source": s.name, "cluster": " ".join(s.clusters), "project": s.project},
             )
         )
-    columns = ("Status", "Source", "Project", "Revision", "Clusters", "Message", "URL")
-    return Table(columns, rows, "No GitOps source yet. Press n to create one.", {"Message": "head", "URL": "tail"})
+    columns = ("Source", "Status", "Project", "Revision", "Clusters", "Message", "URL")
+    return Table(columns, rows, "No GitOps source yet. Press n to create one.", {"Message": "head", "URL": "tail"},
+                 optional=("URL", "Status"))
 
 
 def all_clusters(state: ManagementState) -> list[str]:
-    """Return the names of the registered clusters, sorted."""
-    return sorted(c["metadata"]["name"] for c in state.items("clusters"))
+    """Return the names of the registered clusters in the console's one cluster order."""
+    return model.in_order((c["metadata"]["name"] for c in state.items("clusters")), model.cluster_order(state))
+
+
+def suspended_cell(suspension: model.Suspension, now: datetime) -> str:
+    """A suspended Propagation cell: who (without the host) and since when; the detail line has the rest."""
+    since = age(suspension.at, now)
+    return f"{suspension.by.split('@', 1)[0]} {since}".rstrip()
 
 
 def propagation_table(state: ManagementState, now: datetime) -> Table:
-    """The Propagation pane: sources by clusters, one cell each."""
+    """The Propagation pane: sources by clusters, one cell each; a stale cluster's column says since when."""
     sources = model.sources(state)
+    stale = stale_clusters(state)
     cluster_names = all_clusters(state)
     for s in sources:
         cluster_names += [c for c in s.clusters if c not in cluster_names]
@@ -120,7 +172,8 @@ def propagation_table(state: ManagementState, now: datetime) -> Table:
                 cells.append(g.glyph(g.NONE))
                 statuses.append(g.NONE)
             else:
-                cells.append(f"{g.glyph(cell.status)} {cell.text}")
+                text = suspended_cell(s.suspension, now) if s.suspension and cell.status == g.SUSPENDED else cell.text
+                cells.append(f"{g.glyph(cell.status)} {text}")
                 statuses.append(cell.status)
         rows.append(
             Row(
@@ -131,7 +184,8 @@ def propagation_table(state: ManagementState, now: datetime) -> Table:
                 statuses=(s.status, *statuses),
             )
         )
-    return Table(("Source", *cluster_names), rows, "No GitOps source to propagate yet.")
+    headers = tuple(f"{g.glyph(g.STALE)} {stale[c].label(now)}" if c in stale else c for c in cluster_names)
+    return Table(("Source", *headers), rows, "No GitOps source to propagate yet.", {h: "head" for h in headers})
 
 
 def _cluster_status(cluster: dict[str, Any]) -> tuple[str, str]:
@@ -152,19 +206,23 @@ def cluster_statuses(state: ManagementState) -> dict[str, str]:
 
 
 def clusters_table(state: ManagementState, now: datetime) -> Table:
-    """The Clusters pane: Ready or Offline, endpoint, version."""
+    """The Clusters pane: Ready or Offline (with the age of the last good data), endpoint, version."""
     rows = []
-    for cluster in state.items("clusters"):
+    order = model.cluster_order(state)
+    by_name = {c["metadata"]["name"]: c for c in state.items("clusters")}
+    for name in model.in_order(by_name, order):
+        cluster = by_name[name]
         status, message = _cluster_status(cluster)
         st = cluster.get("status") or {}
-        name = cluster["metadata"]["name"]
         probed = state.get("versions", "", name) or {}
         version = probed.get("version") or st.get("kubernetesVersion") or st.get("version") or "-"
+        stale = cluster_staleness(cluster)
+        label = f"{g.LABELS[status]}, stale {age(stale.since, now)}".rstrip() if stale else g.LABELS[status]
         rows.append(
             Row(
                 key=name,
                 cells=(
-                    f"{g.glyph(status)} {g.LABELS[status]}",
+                    f"{g.glyph(status)} {label}",
                     name,
                     (cluster.get("spec") or {}).get("apiEndpoint", ""),
                     version or "-",
@@ -182,14 +240,17 @@ def projects_table(state: ManagementState, now: datetime) -> Table:
     """The Projects pane, with their clusters and a count of sources by status."""
     clusters = state.items("clusters")
     health = cluster_statuses(state)
+    stale = stale_clusters(state)
+    order = model.cluster_order(state)
     sources = model.sources(state)
     rows = []
     for project in state.items("projects"):
         name = project["metadata"]["name"]
         spec = project.get("spec") or {}
-        placed = model.project_clusters(project, clusters)
+        placed = model.in_order(model.project_clusters(project, clusters), order)
         mine = [s for s in sources if s.project == name]
         counts = _counts(mine)
+        stale_count = f" {counts[g.STALE]}{g.glyph(g.STALE)}" if counts[g.STALE] else ""
         rows.append(
             Row(
                 key=name,
@@ -197,15 +258,17 @@ def projects_table(state: ManagementState, now: datetime) -> Table:
                     name,
                     spec.get("displayName", ""),
                     spec.get("namespace", name),
-                    " ".join(f"{g.glyph(health.get(c, g.UNKNOWN))}{c}" for c in placed) or "-",
+                    " ".join(f"{g.glyph(g.STALE)}{stale[c].label(now)}" if c in stale
+                             else f"{g.glyph(health.get(c, g.UNKNOWN))}{c}" for c in placed) or "-",
                     f"{len(mine)} ({counts[g.READY]}{g.glyph(g.READY)} {counts[g.FAILING]}{g.glyph(g.FAILING)}"
-                    f" {counts[g.SUSPENDED]}{g.glyph(g.SUSPENDED)})",
+                    f" {counts[g.SUSPENDED]}{g.glyph(g.SUSPENDED)}{stale_count})",
                 ),
                 status=g.SUSPENDED if mine and counts[g.SUSPENDED] == len(mine) else g.NONE,
                 tags={"project": name, "cluster": " ".join(placed)},
             )
         )
-    return Table(("Project", "Display name", "Namespace", "Clusters", "Sources"), rows, "No project yet.")
+    return Table(("Project", "Display name", "Namespace", "Clusters", "Sources"), rows, "No project yet.",
+                 optional=("Display name",))
 
 
 def secrets_table(state: ManagementState, now: datetime) -> Table:
@@ -217,7 +280,7 @@ def secrets_table(state: ManagementState, now: datetime) -> Table:
         template = (secret.get("spec") or {}).get("template") or {}
         keys = sorted({*(template.get("data") or {}), *(template.get("stringData") or {})})
         project = by_ns.get(meta.get("namespace", ""), meta.get("namespace", ""))
-        placed = secret_clusters(state, secret)
+        placed = model.secret_clusters(state, secret)
         rows.append(
             Row(
                 key=f"{meta.get('namespace', '')}/{meta['name']}",
@@ -261,7 +324,7 @@ def events_table(state: ManagementState, now: datetime) -> Table:
 
 
 def _counts(sources: list[model.SourceView]) -> dict[str, int]:
-    counts = {g.READY: 0, g.FAILING: 0, g.SUSPENDED: 0, g.PROGRESS: 0, g.UNKNOWN: 0}
+    counts = {g.READY: 0, g.FAILING: 0, g.SUSPENDED: 0, g.PROGRESS: 0, g.STALE: 0, g.UNKNOWN: 0}
     for s in sources:
         counts[s.status] = counts.get(s.status, 0) + 1
     return counts

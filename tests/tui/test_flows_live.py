@@ -218,7 +218,7 @@ async def test_helm_pane_shows_the_demo_release_and_its_history(live_app: tuple[
     await pilot.press("5")
     screen = app.screen
     assert isinstance(screen, MainScreen)
-    expected = ("frontend", "0.1.0", "dev,prod,staging")
+    expected = ("frontend", "0.1.0", "dev,staging,prod")  # the placement order, as in every pane
 
     def released_everywhere() -> bool:
         row = screen.pane.table_rows.get("demo/frontend@0.1.0")

@@ -29,11 +29,11 @@ def test_sources_show_status_and_suspension() -> None:
 def test_propagation_cells() -> None:
     b = _backend()
     table = rows.propagation_table(b.state, b.now())
-    assert table.columns == ("Source", "dev", "prod", "staging")
+    assert table.columns == ("Source", "dev", "staging", "◌ prod: stale 10m"), "placement order; prod is offline"
     podinfo = next(r for r in table.rows if r.key == "demo/podinfo")
-    assert podinfo.cells[1:] == ("✓ main@9f2c41d", "✗ ClusterNotReachable", "✓ main@9f2c41d")
+    assert podinfo.cells[1:] == ("✓ main@9f2c41d", "✓ main@9f2c41d", "✗ ClusterNotReachable")
     ledger = next(r for r in table.rows if r.key == "payments/ledger")
-    assert ledger.cells[2] == "·" and ledger.statuses[2] == glyphs.NONE
+    assert ledger.cells[3] == "·" and ledger.statuses[3] == glyphs.NONE
 
 
 def test_secrets_never_show_values() -> None:
@@ -88,24 +88,23 @@ def test_form_validation_messages() -> None:
     assert forms.validate_source(ok, set(), {"dev"}) == {}
     assert "already exists" in forms.validate_source(ok, {"web"}, {"dev"})["name"]
     secret = forms.SecretRequest(project="demo", namespace="demo", name="s", kind="basic", username="u",
-                                 password="hunter2")
+                                 password="hunter2", clusters=["dev"])
     assert forms.validate_secret(secret, set()) == {}
     assert "hunter2" not in repr(secret)
 
 
 def test_helm_rows_one_per_version_with_unique_keys_and_differences_marked() -> None:
     """A release at one version on three clusters is one row; at two versions, two rows marked as differing."""
-    from gitops_tui.tui.panes import helm_table
     from gitops_tui.views import helm
     from gitops_tui.views.static import StaticBackend
 
     backend = StaticBackend.from_file(FIXTURE)
     try:
-        table = helm_table(backend.state, backend.now())
+        table = helm.helm_table(backend.state, backend.now())
         keys = [r.key for r in table.rows]
         assert keys == ["demo/frontend@1.3.0", "demo/redis@0.1.0", "demo/redis@0.2.0"]
         by_key = {r.key: r for r in table.rows}
-        assert by_key["demo/frontend@1.3.0"].cells[1:3] == ("1.3.0", "dev,prod,staging")
+        assert by_key["demo/frontend@1.3.0"].cells[1:3] == ("1.3.0", "dev,staging,prod")
         assert by_key["demo/redis@0.1.0"].cells[1:3] == (f"{helm.DIFFERS} 0.1.0", "prod")
         assert by_key["demo/redis@0.2.0"].statuses[1] == "differs"
         rows = helm.helm_rows(backend.state)

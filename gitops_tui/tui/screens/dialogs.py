@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from gitops_tui.views.glyphs import counted
+
 
 class Dialog(ModalScreen):
     """Base of the console's dialogs: a framed box, escape cancels."""
@@ -67,6 +69,11 @@ class SuspendDialog(Dialog):
             self.query_one("#reason", Input).focus()
             return
         self.dismiss(reason)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A reason typed takes the 'required' message away (it comes back if the field is emptied and sent)."""
+        if event.value.strip():
+            self.query_one("#reason-error", Label).update("")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter submits."""
@@ -138,12 +145,12 @@ def delete_body(subject: str, objects: dict[str, list[str]]) -> Text:
     for cluster, items in sorted(objects.items()):
         count = len(items)
         total += count
-        text.append(f"  {cluster:<12} loses {count} object{'s' if count != 1 else ''}\n", style="bold")
+        text.append(f"  {cluster:<12} loses {counted(count, 'object')}\n", style="bold")
         for item in items[:5]:
             text.append(f"      {item}\n")
         if count > 5:
             text.append(f"      ... and {count - 5} more\n")
     if not objects:
         text.append("  Not placed on any cluster.\n")
-    text.append(f"\nTotal: {total} object{'s' if total != 1 else ''} pruned.", style="bold")
+    text.append(f"\nTotal: {counted(total, 'object')} pruned.", style="bold")
     return text

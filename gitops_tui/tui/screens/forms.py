@@ -1,4 +1,4 @@
-"""The new-source and new-secret forms, validated in place (a message beside each bad field)."""
+"""The new-project, new-source and new-secret forms, validated in place (a message beside each bad field)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, Select, SelectionList
+from textual.widgets import Button, Input, Label, Select
 
 from gitops_tui.tui.screens.dialogs import Dialog
+from gitops_tui.tui.widgets.cluster_picker import ClusterPicker
 from gitops_tui.views.forms import (
     REF_KINDS,
     SECRET_KINDS,
@@ -31,7 +32,6 @@ class FormDialog(Dialog):
     FormDialog .field > Label.name { width: 12; padding-top: 0; }
     FormDialog .field Input { width: 1fr; }
     FormDialog .field Select { width: 1fr; }
-    FormDialog .field SelectionList { width: 1fr; height: auto; max-height: 5; border: none; padding: 0; }
     FormDialog Label.error { padding-left: 12; width: 100%; }
     FormDialog .-hidden { display: none; }
     """
@@ -55,6 +55,19 @@ class FormDialog(Dialog):
         if first is not None:
             widget = self.query_one(f"#row-{first}").children[1]
             widget.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Editing a field takes its message away until the next submit."""
+        self.clear_error(event.input.id or "")
+
+    def on_selection_list_selected_changed(self, event: ClusterPicker.SelectedChanged) -> None:
+        """Choosing a cluster takes the clusters message away."""
+        self.clear_error(event.selection_list.id or "")
+
+    def clear_error(self, key: str) -> None:
+        """Hide the message under one field."""
+        for label in self.query(f"#{key}-error"):
+            label.set_class(True, "-hidden")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in a field submits the form."""
@@ -106,8 +119,8 @@ class SourceForm(FormDialog):
                 yield from self.field("Path", "path", Input(compact=True, value="./", id="path"))
                 options = [("(no secret)", "")] + [(s, s) for s in self.secrets]
                 yield from self.field("Secret", "secret", Select(compact=True, options=options, value="", allow_blank=False, id="secret"))
-                yield from self.field("Clusters", "clusters", SelectionList[str](
-                    *[(c, c, c in self.default_clusters) for c in self.clusters], id="clusters", compact=True))
+                yield from self.field("Clusters", "clusters", ClusterPicker(self.clusters, self.default_clusters,
+                                                                            id="clusters"))
                 yield from self.field("Interval", "interval", Input(compact=True, value="1m", id="interval"))
             yield from self.buttons()
 
@@ -122,7 +135,7 @@ class SourceForm(FormDialog):
             ref=self.query_one("#ref", Input).value.strip(),
             path=self.query_one("#path", Input).value.strip() or "./",
             secret=str(self.query_one("#secret", Select).value or ""),
-            clusters=list(self.query_one("#clusters", SelectionList).selected),
+            clusters=self.query_one("#clusters", ClusterPicker).chosen,
             interval=self.query_one("#interval", Input).value.strip(),
         )
 
@@ -138,11 +151,16 @@ class SourceForm(FormDialog):
 class SecretForm(FormDialog):
     """New git-credentials secret: basic (username + masked password), token, or SSH key file."""
 
-    def __init__(self, namespace: str, project: str, known_secrets: set[str]) -> None:
+    def __init__(self, namespace: str, project: str, known_secrets: set[str], clusters: list[str],
+                 default_clusters: list[str]) -> None:
         super().__init__()
         self.namespace = namespace
         self.project = project
         self.known_secrets = known_secrets
+        self.clusters = clusters
+        """Every cluster, in the console's cluster order."""
+        self.default_clusters = default_clusters
+        """The project's clusters, chosen at first."""
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -157,6 +175,8 @@ class SecretForm(FormDialog):
                 yield from self.field("Token", "token", Input(compact=True, password=True, id="token"))
                 yield from self.field("SSH key", "identity", Input(compact=True, placeholder="path to a private key file",
                                                                    id="identity"))
+                yield from self.field("Clusters", "clusters", ClusterPicker(self.clusters, self.default_clusters,
+                                                                            id="clusters"))
             yield from self.buttons()
 
     def on_mount(self) -> None:
@@ -194,6 +214,7 @@ class SecretForm(FormDialog):
             password=self.query_one("#password", Input).value,
             token=self.query_one("#token", Input).value.strip(),
             identity=identity,
+            clusters=self.query_one("#clusters", ClusterPicker).chosen,
         )
         return req, errors
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from datetime import datetime
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from gitops_tui.tui import keymap
+from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.flows import Flows
 from gitops_tui.tui.messages import StateChanged
 from gitops_tui.tui.panes import PANES
@@ -20,11 +22,9 @@ from gitops_tui.tui.widgets.header import StatusHeader
 from gitops_tui.tui.widgets.pane import ResourcePane
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import model, rows
+from gitops_tui.views.access import read_only_notice
 from gitops_tui.views.header import header_info
 from gitops_tui.views.rows import suspension_text
-
-if TYPE_CHECKING:
-    from gitops_tui.tui.app import GitOpsApp
 
 
 #: From this terminal height on, the Events stream stays visible under the other panes.
@@ -39,14 +39,20 @@ class MainScreen(Flows, Screen):
     MainScreen #events-dock { display: none; height: 9; border-top: solid $panel; }
     MainScreen.-tall #events-dock { display: block; }
     MainScreen.-tall.-on-events #events-dock { display: none; }
+    MainScreen #banner { display: none; height: 1; background: $error; color: $text; padding: 0 1;
+                         text-wrap: nowrap; text-overflow: ellipsis; }
+    MainScreen #banner.-shown { display: block; }
     """
     AUTO_FOCUS = "ResourcePane.-active ResourceTable"
 
-    app: GitOpsApp
+    app: ConsoleApp
+    read_only_reason = ""
+    """Why the console turned read-only by itself ('' when it was not, or was asked with --read-only)."""
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
         yield StatusHeader(id="header")
+        yield Static("", id="banner")
         with TabbedContent(id="panes"):
             for spec in PANES:
                 with TabPane(spec.title, id=f"tab-{spec.id}"):
@@ -54,7 +60,7 @@ class MainScreen(Flows, Screen):
         yield ResourcePane(rows.events_table, ("events",), "event", id="events-dock")
         yield Static("", id="detail")
         yield Input(placeholder="filter: words, source=NAME, cluster=NAME, project=NAME", id="filter")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Draw the first pane and the header."""
@@ -64,14 +70,50 @@ class MainScreen(Flows, Screen):
         self.redraw(force=True)
         self.focus_pane()
         if self.app.live:
+            if not self.app.read_only:
+                self.check_write_access()
             self.set_interval(30.0, self.age_tick, name="ages")
-            self.set_interval(5.0, self.helm_tick, name="helm rows")
+            self.set_interval(1.0, self.second_tick, name="each second")
 
-    def helm_tick(self) -> None:
-        """The Helm rows are read from the clusters in the background: redraw them while shown."""
+    @work(thread=True, group="access", exit_on_error=False)
+    def check_write_access(self) -> None:
+        """Once the first lists are in, ask the management cluster whether this identity may write."""
+        backend = self.app.backend
+        check = getattr(backend, "write_access", None)
+        synced = getattr(backend, "synced", None)
+        if check is None:
+            return
+        deadline = time.monotonic() + 30.0
+        while synced is not None and not synced() and time.monotonic() < deadline:
+            if self.app.stopping.wait(0.2):
+                return
+        try:
+            reason = check()
+        except Exception as exc:  # noqa: BLE001 - unknown access: writes stay offered, a 403 still turns read-only
+            self.app.log_error("write access review", exc)
+            return
+        if reason:
+            self.app.call_from_thread(self.turn_read_only, reason)
+
+    def turn_read_only(self, reason: str) -> None:
+        """This identity cannot write: hide every change, stop the embedded reconciler, and say so."""
+        if self.read_only_reason:
+            return
+        self.read_only_reason = reason
+        self.app.read_only = True
+        self.app.workers.cancel_group(self.app, "reconciler")
+        self.app.notify(read_only_notice(reason), severity="warning", timeout=10)
+        self.refresh_bindings()
+        self.redraw(force=True)
+
+    def second_tick(self) -> None:
+        """Each second: the banner's age; the Helm rows while shown (read from the clusters in the background,
+        every 5 s; drawn from memory)."""
         if self.pane.id == "helm":
             self.pane.mark_stale()
             self.redraw()
+        else:
+            self.update_banner(self.app.backend.now())
 
     def age_tick(self) -> None:
         """Refresh the ages shown ('suspended 12m ago') of the visible pane."""
@@ -100,12 +142,24 @@ class MainScreen(Flows, Screen):
         now = backend.now()
         if force or self.pane.stale(backend.state) or self._header_stale():
             self.query_one(StatusHeader).show(
-                header_info(backend.state, backend.context, backend.identity, now, self.app.read_only)
+                header_info(backend.state, backend.context, backend.identity, now, self.app.read_only,
+                            self.read_only_reason)
             )
         self.pane.refresh_from(backend.state, now, force=force)
         if self.has_class("-tall") and self.pane.id != "events":
             self.query_one("#events-dock", ResourcePane).refresh_from(backend.state, now, force=force)
+        self.update_banner(now)
         self.update_detail()
+
+    def update_banner(self, now: datetime) -> None:
+        """Show the management watch's trouble (broken, re-listing) until it is live again."""
+        health = getattr(self.app.backend, "health", None)
+        text = health.banner(now) if health is not None else ""
+        if text != getattr(self, "_banner_shown", ""):
+            self._banner_shown = text
+            banner = self.query_one("#banner", Static)
+            banner.update(text)
+            banner.set_class(bool(text), "-shown")
 
     def restyle(self) -> None:
         """Redraw everything (after a theme change: the status colours are baked into the rows)."""
@@ -162,6 +216,8 @@ class MainScreen(Flows, Screen):
         variables = self.app.theme_variables
         if source is None:
             row = self.pane.table_rows.get(self.pane.selected_key() or "")
+            if row is None and self.pane.query_text:
+                return Text(f"No row matches the filter: {self.pane.query_text}", no_wrap=True, overflow="ellipsis")
             return Text(" ".join(c for c in row.cells if c) if row else "", no_wrap=True, overflow="ellipsis")
         if source.suspension:
             text = Text(f"{g.glyph(g.SUSPENDED)} {source.name} suspended {suspension_text(source.suspension, self.app.backend.now())}",
@@ -203,15 +259,27 @@ class MainScreen(Flows, Screen):
         field.add_class("-shown")
         field.focus()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter as the operator types; the detail line follows the rows left."""
+        if event.input.id == "filter" and event.input.has_class("-shown"):
+            event.stop()
+            self._apply_filter(event.value)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Apply the filter and go back to the table."""
+        """Keep the filter and go back to the table."""
         if event.input.id == "filter":
             event.stop()
-            self.pane.query_text = event.value.strip()
-            self.pane.refresh_from(self.app.backend.state, self.app.backend.now(), force=True)
+            self._apply_filter(event.value)
             if not self.pane.query_text:
                 event.input.remove_class("-shown")
             self.focus_pane()
+
+    def _apply_filter(self, value: str) -> None:
+        if value.strip() == self.pane.query_text:
+            return
+        self.pane.query_text = value.strip()
+        self.pane.refresh_from(self.app.backend.state, self.app.backend.now(), force=True)
+        self.update_detail()
 
     def action_clear_filter(self) -> None:
         """Clear the filter of the active pane."""
@@ -224,20 +292,9 @@ class MainScreen(Flows, Screen):
         self.focus_pane()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide mutating actions in read-only mode; grey out those that do not fit the pane."""
+        """Offer only keys that act: mutating ones are gone when read-only, the others where the pane has no use."""
         if action in keymap.MUTATING and self.app.read_only:
             return False
         if not self.is_mounted:
             return True
-        kind = self.pane.object_kind
-        if action in ("suspend", "resume", "suspend_project"):
-            return True if kind in ("source", "project") else None
-        if action == "reconcile":
-            return True if kind == "source" else None
-        if action == "delete":
-            return True if kind in ("source", "secret", "project") else None
-        if action == "new":
-            return True if kind in ("source", "project", "secret") else None
-        if action == "yaml":
-            return True if kind != "helm" else None
-        return True
+        return keymap.acts_on(action, self.pane.object_kind)

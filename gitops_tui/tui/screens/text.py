@@ -56,5 +56,7 @@ class HelpScreen(TextView):
         lines = [f"  {key:<8} {text}" for key, action, text in keymap.HELP
                  if not (read_only and action in keymap.MUTATING)]
         head = "Read-only: actions that change anything are hidden.\n\n" if read_only else ""
-        legend = "\n\nGlyphs: ✓ ready  ✗ failing/offline  ↻ in progress  ‖ suspended  · not placed"
+        legend = ("\n\nGlyphs: ✓ ready  ✗ failing/offline  ↻ in progress  ‖ suspended  · not placed\n"
+                  "        ◌ stale: its cluster stopped answering (the last good data, its age)\n"
+                  "The footer shows only the keys that act on the pane shown.")
         super().__init__("Help: keys", head + "\n".join(lines) + legend)

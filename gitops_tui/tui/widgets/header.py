@@ -27,12 +27,13 @@ class StatusHeader(Static):
         text.append("gitops-tui ", style="bold")
         text.append(f"ctx:{info.context} ")
         if info.read_only:
-            text.append("[read-only] ", style="bold")
+            text.append(f"[{info.read_only_reason}] " if info.read_only_reason else "[read-only] ", style="bold")
         leader_status = g.READY if info.leader == THIS_CONSOLE else (g.FAILING if info.leader == NOBODY else g.PROGRESS)
         text.append("lease:", style="dim" if not v else "")
         text.append(f"{info.leader} ", style=status_style(leader_status, v))
         for status, count in ((g.READY, info.ready), (g.FAILING, info.failing), (g.SUSPENDED, info.suspended)):
             text.append(f"{g.glyph(status)}{count} ", style=status_style(status, v))
-        if info.progressing:
-            text.append(f"{g.glyph(g.PROGRESS)}{info.progressing}", style=status_style(g.PROGRESS, v))
+        for status, count in ((g.PROGRESS, info.progressing), (g.STALE, info.stale)):
+            if count:
+                text.append(f"{g.glyph(status)}{count} ", style=status_style(status, v))
         self.update(text)

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 
 from gitops_tui.tui.theming import status_style
 from gitops_tui.views import glyphs as g
-from gitops_tui.views.rows import Row, Table, clip, fit_widths, matches
+from gitops_tui.views.rows import Row, Table, clip, fit_table, matches
 from gitops_tui.views.state import ManagementState
 
 TableBuilder = Callable[[ManagementState, datetime], Table]
@@ -97,7 +97,8 @@ class ResourcePane(Vertical):
         self.table_rows = {r.key: r for r in rows}
         table = self.table
         keys = [r.key for r in rows]
-        caps = self._fit(built, rows)
+        built, caps = self._fit(built, rows)
+        rows = built.rows
         if caps != self._caps:  # column caps moved: the table must measure its columns again
             self._caps, self._columns = caps, ()
         if built.columns == self._columns and keys[: len(self._keys)] == self._keys and self.object_kind == "event":
@@ -131,19 +132,21 @@ class ResourcePane(Vertical):
             empty.update(f"No match for filter: {self.query_text}" if self.query_text else built.empty)
         self.set_class(not rows, "-empty")
 
-    def _fit(self, built: Table, rows: list[Row]) -> dict[int, int]:
-        """Column caps so the table fits the pane's width (only the table's flexible columns shrink)."""
-        self._keep = {i: built.flexible[c] for i, c in enumerate(built.columns) if c in built.flexible}
+    def _fit(self, built: Table, rows: list[Row]) -> tuple[Table, dict[int, int]]:
+        """The table as it fits the pane's width (optional columns left out, flexible ones shortened) and its caps."""
+        table = Table(built.columns, rows, built.empty, built.flexible, built.optional)
         width = self.size.width or self.app.size.width
-        if not self._keep or width <= 0:
-            return {}
-        padding = 2 * self.table.cell_padding * len(built.columns)
-        return fit_widths(Table(built.columns, rows, built.empty, built.flexible), width - padding - 2)
+        if not (built.flexible or built.optional) or width <= 0:
+            self._keep = {}
+            return table, {}
+        fitted, caps = fit_table(table, width - 2, 2 * self.table.cell_padding)
+        self._keep = {i: fitted.flexible[c] for i, c in enumerate(fitted.columns) if c in fitted.flexible}
+        return fitted, caps
 
     def on_resize(self) -> None:
         """Fit the columns again to the new width."""
         backend = getattr(self.app, "backend", None)
-        if backend is not None and self._keep:
+        if backend is not None:
             self.refresh_from(backend.state, backend.now(), force=True)
 
     def _styled(self, row: Row) -> list[Text]:
