@@ -45,6 +45,7 @@ async def test_a_stopped_cluster_turns_stale_everywhere_then_fresh(sandbox: Any,
 
     About 30 s: the embedded reconciler probes each cluster every 5 s and must first apply the source there.
     """
+    from gitops_tui.sandbox.controllers.tokens import TokenController
     from gitops_tui.sandbox.serving.server import ClusterServer
     from gitops_tui.sandbox.serving.tls import ensure_tls
 
@@ -58,7 +59,11 @@ async def test_a_stopped_cluster_turns_stale_everywhere_then_fresh(sandbox: Any,
     kubeconfig = _kubeconfig(tmp_path, edge, server.url, "edge-token", tls.ca_cert)
     # The sandbox's demo folder is where local repositories are allowed by default.
     repo = make_repo(sandbox.home / "demo" / "repos" / project, "stale-cm")
-    resources.attach_cluster(mgmt, edge, kubeconfig)
+    tokens = TokenController.for_server(server, str(tls.ca_cert)).start()  # fills the joined ServiceAccount's token
+    try:
+        resources.attach_cluster(mgmt, edge, kubeconfig)
+    finally:
+        tokens.stop()
     resources.create_project(mgmt, project, ["dev", edge])
     sources.create_source(mgmt, project, "app", str(repo), path="./apps", interval="5s")
     backend = LiveBackend(sandbox.kubeconfig, "management", "sandbox/management")
