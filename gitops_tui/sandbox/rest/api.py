@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from gitops_tui.sandbox.schema import openapi
+from gitops_tui.sandbox.schema.kube_schemas import KUBE_VERSION
 from gitops_tui.sandbox.rest import table
 from gitops_tui.sandbox.schema.catalog import Catalog, ResourceType
 from gitops_tui.sandbox.serving.common import (
@@ -16,6 +17,7 @@ from gitops_tui.sandbox.serving.common import (
 )
 from gitops_tui.sandbox.rest.convert import to_version
 from gitops_tui.sandbox.rest.delete import DeleteOps
+from gitops_tui.sandbox.rest.field_labels import translate
 from gitops_tui.sandbox.serving.errors import ApiError, bad_request, expired, not_found
 from gitops_tui.sandbox.serving.query import (
     check_acceptable,
@@ -34,10 +36,10 @@ from gitops_tui.sandbox.storage.store import Store
 log = logging.getLogger(__name__)
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
-VERSION_INFO = {
-    "major": "1",
-    "minor": "32",
-    "gitVersion": "v1.32.0-gitops-tui-sandbox",
+VERSION_INFO = {  # the release whose official schemas validate built-in kinds (schema/kube_schemas.py)
+    "major": KUBE_VERSION.lstrip("v").split(".")[0],
+    "minor": KUBE_VERSION.split(".")[1],
+    "gitVersion": f"{KUBE_VERSION}-gitops-tui-sandbox",
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",
     "buildDate": "2026-01-01T00:00:00Z",
@@ -225,10 +227,10 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
             return Response(200, table.to_table(rt, [obj], {"resourceVersion": rv}, _include(req)))
         return Response(200, obj)
 
-    def select(self, req: ApiRequest, route: ResourceRoute) -> Any:
+    def select(self, req: ApiRequest, route: ResourceRoute, rt: ResourceType) -> Any:
         """Return a predicate for the request's label and field selectors (and a watched name)."""
         labels = parse_label_selector(req.query.get("labelSelector"))
-        fields = parse_field_selector(req.query.get("fieldSelector"))
+        fields = translate(rt, parse_field_selector(req.query.get("fieldSelector")))
         if route.name:
             fields.append(("metadata.name", "=", route.name))
 
@@ -239,7 +241,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
 
     def list(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """LIST objects with selectors, limit/continue, as a typed list or a Table."""
-        matches = self.select(req, route)
+        matches = self.select(req, route, rt)
         group, plural = storage_key(rt)
         requested = parse_rv(req.query.get("resourceVersion"))
         if req.query.get("resourceVersionMatch") == "Exact" and requested is not None:

@@ -61,7 +61,7 @@ class DeleteOps:
     def delete_collection(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """DELETE a collection: every object matching the selectors."""
         options = self._delete_options(req)
-        matches = self.select(req, route)
+        matches = self.select(req, route, rt)
         group, plural = storage_key(rt)
         deleted = []
         with self.store.lock:

@@ -58,17 +58,17 @@ def _patch_error(detail: str, patch: Any, mode: str, obj: dict[str, Any]) -> Api
 
 
 def check_decoded(rt: ResourceType, obj: dict[str, Any], validation: str, *, mode: str = BODY,
-                  patch: Any = None) -> tuple[list[str], list[str]]:
+                  patch: Any = None) -> list[str]:
     """Check a decoded object (a body, or a patch's result) in place.
 
-    Returns (warnings, missing required field paths). Raises 400 for a body the decoder refuses
+    Returns the Warning texts for the response. Raises 400 for a body the decoder refuses
     (422 for a patch's result), and for unknown fields under Strict; drops them otherwise.
     """
     if not ENABLED:
-        return [], []
+        return []
     found = _findings(rt, obj)
     if found is None:
-        return [], []
+        return []
     if found.problems:
         detail = found.problems[0].go_message()
         if mode == BODY:
@@ -85,7 +85,7 @@ def check_decoded(rt: ResourceType, obj: dict[str, Any], validation: str, *, mod
             warnings = [f'unknown field "{p}"' for p in paths]
         for path in reversed(found.unknown):
             _remove(obj, path)
-    return warnings, [p.json_path() for p in found.missing]
+    return warnings
 
 
 def check_apply_config(rt: ResourceType, config: dict[str, Any], namespace: str, name: str) -> None:

@@ -46,6 +46,7 @@ class ResourceType:
     crd_name: str = ""
     printer_columns: tuple[PrinterColumn, ...] = ()
     schema: Any = field(default=None, compare=False, hash=False, repr=False)
+    selectable_fields: tuple[str, ...] = ()  # a CRD version's selectableFields jsonPaths
 
     @property
     def group_version(self) -> str:
@@ -172,7 +173,8 @@ def _crd_types(crd: dict) -> list[ResourceType]:
         schema = (ver.get("schema") or {}).get("openAPIV3Schema")
         out.append(ResourceType(group, ver["name"], kind, plural, singular, namespaced,
                                 tuple(names.get("shortNames") or ()), tuple(names.get("categories") or ()),
-                                frozenset(subs), ALL_VERBS, crd_name, columns, schema))
+                                frozenset(subs), ALL_VERBS, crd_name, columns, schema,
+                                tuple(f.get("jsonPath", "") for f in ver.get("selectableFields") or ())))
     return out
 
 

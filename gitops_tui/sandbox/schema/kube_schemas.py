@@ -61,6 +61,10 @@ def definitions() -> dict[str, dict[str, Any]]:
     with _lock:
         raw = utils.schema_contents(f"{_SCHEMA_DIR}/_definitions.json", KUBE_VERSION.lstrip("v"))["$defs"]
         defs = {name: _normalize(schema) for name, schema in raw.items()}
+        for schema in defs.values():  # the JSON Schema conversion pinned apiVersion and kind with enums
+            if schema.get(GVK):
+                for key in ("apiVersion", "kind"):
+                    (schema.get("properties") or {}).get(key, {}).pop("enum", None)
         defs.update({name: dict(schema) for name, schema in _SPECIAL.items()})
         return defs
 
