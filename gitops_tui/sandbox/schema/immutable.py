@@ -84,8 +84,9 @@ def _secret(new: dict, old: dict) -> list[dict]:
 
 def _pvc(new: dict, old: dict) -> list[dict]:
     spec, old_spec = dict(_spec(new)), dict(_spec(old))
-    if not old_spec.get("volumeName"):
-        old_spec["volumeName"] = spec.get("volumeName")
+    if not old_spec.get("volumeName"):  # binding sets volumeName once
+        old_spec.pop("volumeName", None)
+        spec.pop("volumeName", None)
     for either in (spec, old_spec):
         either.pop("volumeAttributesClassName", None)
     bound = (new.get("status") or {}).get("phase") == "Bound"

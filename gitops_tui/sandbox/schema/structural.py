@@ -45,12 +45,12 @@ def _unknown(value: Any, schema: Any, path: Path, out: list[Path], root: bool = 
         extra = schema.get("additionalProperties")
         embedded = root or schema.get(EMBEDDED)
         for key, sub in value.items():
-            if key in props:
-                _unknown(sub, props[key], path.field(key), out)
-            elif embedded and key in ("apiVersion", "kind"):
+            if embedded and key in ("apiVersion", "kind"):
                 continue
-            elif embedded and key == "metadata":
+            if embedded and key == "metadata":
                 _unknown_meta(value, path, out)
+            elif key in props:
+                _unknown(sub, props[key], path.field(key), out)
             elif isinstance(extra, dict):
                 _unknown(sub, extra, path.key(key), out)
             elif extra is not True:
