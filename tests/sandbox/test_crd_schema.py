@@ -73,6 +73,9 @@ def test_values_breaking_the_schema_are_refused(widgets: Any) -> None:
             "or equal to 1") in err
     err = failing(widgets, "apply", "-f", "-", input=widget("w-type", size="big"))
     assert 'spec.size: Invalid value: "string": spec.size in body must be of type integer: "big"' in err
+    err = failing(widgets, "apply", "--server-side", "-f", "-", input=widget("w-type", size="big"))
+    assert ("failed to create typed patch object (default/w-type; strict.example.com/v1, Kind=Widget): "
+            ".spec.size: expected numeric (int or float), got string") in err
     err = failing(widgets, "create", "-f", "-", input=widget("w-many", size=11, color="purple", name="TooLong",
                                                              tags=["a", "bb", "cc"], ratio=1, port=True))
     for text in ("spec.size: Invalid value: 11: spec.size in body should be less than or equal to 10",
@@ -143,3 +146,31 @@ def test_defaults_reach_nested_items() -> None:
     value = {"ports": [{"name": "a"}, {"protocol": "UDP"}]}
     structural.apply_defaults(schema, value)
     assert value == {"ports": [{"name": "a", "protocol": "TCP"}, {"protocol": "UDP"}]}
+
+
+def test_scale_follows_the_crd_paths(widgets: Any) -> None:
+    crd = json.loads(json.dumps(CRD))
+    crd["metadata"]["name"] = "pools.strict.example.com"
+    crd["spec"]["names"] = {"plural": "pools", "kind": "Pool"}
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    schema["properties"]["spec"] = {"type": "object", "properties": {"size": {"type": "integer"}}}
+    schema["properties"]["status"]["properties"]["selector"] = {"type": "string"}
+    crd["spec"]["versions"][0]["subresources"]["scale"] = {
+        "specReplicasPath": ".spec.size", "statusReplicasPath": ".status.replicas",
+        "labelSelectorPath": ".status.selector"}
+    widgets("apply", "-f", "-", input=yaml.safe_dump(crd))
+    wait_until(lambda: widgets("get", "pools", check=False).returncode == 0, timeout=20,
+               message="the Pool CRD is never served")
+    widgets("apply", "-f", "-", input=yaml.safe_dump({
+        "apiVersion": "strict.example.com/v1", "kind": "Pool", "metadata": {"name": "p", "namespace": "default"},
+        "spec": {"size": 2}}))
+    widgets("patch", "pool", "p", "--subresource=status", "--type=merge", "-p",
+            '{"status":{"replicas":2,"selector":"app=p"}}')
+    widgets("scale", "pool", "p", "--replicas=5")
+    live = json.loads(widgets("get", "pool", "p", "-o", "json").stdout)
+    assert live["spec"] == {"size": 5}
+    scale = json.loads(widgets("get", "--raw", "/apis/strict.example.com/v1/namespaces/default/pools/p/scale").stdout)
+    assert scale["spec"] == {"replicas": 5} and scale["status"] == {"replicas": 2, "selector": "app=p"}
+    err = failing(widgets, "patch", "pool", "p", "--subresource=scale", "--type=merge", "-p",
+                  '{"spec":{"replicas":-1}}', input="")
+    assert 'The Scale "p" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0' in err

@@ -54,7 +54,7 @@ def test_server_error_has_no_reason(sandbox_http: Any) -> None:
     assert answer.status == 500
     assert answer.body == (b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":'
                            b'"failed to create typed patch object (default/typed; /v1, Kind=ConfigMap): .data.a: '
-                           b'expected string, got bool","code":500}\n')
+                           b'expected string, got \\u0026value.valueUnstructured{Value:true}","code":500}\n')
 
 
 def test_field_validation_directives(sandbox_http: Any) -> None:

@@ -101,7 +101,7 @@ def test_configmap_data_must_be_strings(kubectl: Any) -> None:
     assert ('ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go '
             "struct field ConfigMap.data of type string") in err
     err = fails(kubectl("apply", "--server-side", "-f", "-", input=bad, check=False))
-    assert ".data.a: expected string, got number" in err
+    assert ".data.a: expected string, got &value.valueUnstructured{Value:1}" in err
 
 
 def test_deployment_selector_is_immutable(kubectl: Any) -> None:

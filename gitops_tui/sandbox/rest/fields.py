@@ -15,7 +15,7 @@ from gitops_tui.sandbox.schema import decoder, structural
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.schema.causes import go_map_text
 from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
-from gitops_tui.sandbox.schema.paths import INDEX, Path
+from gitops_tui.sandbox.schema.paths import INDEX, Path, value_at
 from gitops_tui.sandbox.serving.errors import (
     ApiError, cannot_handle, internal, invalid, strict_decoding_detail,
 )
@@ -96,8 +96,11 @@ def check_apply_config(rt: ResourceType, config: dict[str, Any], namespace: str,
     if found is None:
         return
     problem = None
+    typed = structural.typed_conversion_errors(rt.schema, config) if rt.is_crd else []
     if found.problems:
-        problem = found.problems[0].smd_message()
+        problem = found.problems[0].smd_message(value_at(config, found.problems[0].path))
+    elif typed:
+        problem = typed[0]
     elif found.unknown:
         problem = f"{found.unknown[0].smd_path()}: field not declared in schema"
     if problem is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_tui.sandbox.schema import kube_schemas
+from gitops_tui.sandbox.schema.causes import go_map_text
 from gitops_tui.sandbox.schema.paths import ROOT, Path
 
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
@@ -43,9 +44,31 @@ class TypeProblem:
         where = f"{self.struct}.{self.path.go_path()}" if self.struct else self.path.go_path()
         return f"json: cannot unmarshal {self.got} into Go struct field {where} of type {self.go_type}"
 
-    def smd_message(self) -> str:
-        """The error server-side apply's typed conversion returns."""
-        return f"{self.path.smd_path()}: expected {self.expected}, got {self.got.split(' ')[0]}"
+    def smd_message(self, value: Any) -> str:
+        """The error server-side apply's typed conversion returns for ``value`` (structured-merge-diff's words)."""
+        if self.message:
+            return f"{self.path.smd_path()}: {self.message}"
+        if self.expected == "numeric (int or float)":
+            got = _GO_TYPES.get(type(value), "map[string]interface {}")
+        elif self.expected == "string":
+            got = f"&value.valueUnstructured{{Value:{_go_value(value)}}}"
+        else:
+            got = _go_value(value)
+        return f"{self.path.smd_path()}: expected {self.expected}, got {got}"
+
+
+_GO_TYPES = {str: "string", bool: "bool", int: "int64", float: "float64", list: "[]interface {}"}
+
+
+def _go_value(value: Any) -> str:
+    """A decoded YAML value as Go's %v prints it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (list, dict)):
+        return go_map_text(value)
+    return str(value)
 
 
 @dataclass

@@ -75,4 +75,15 @@ class Path:
         return text
 
 
+def value_at(obj: Any, path: Path) -> Any:
+    """The value found at ``path`` in ``obj`` (None when it is not there)."""
+    node = obj
+    for step in path.steps():
+        if step.kind == INDEX:
+            node = node[step.name] if isinstance(node, list) and step.name < len(node) else None
+        else:
+            node = node.get(step.name) if isinstance(node, dict) else None
+    return node
+
+
 ROOT = Path(None, FIELD, "")

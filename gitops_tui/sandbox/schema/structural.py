@@ -73,6 +73,40 @@ def unknown_findings(schema: Any, obj: dict[str, Any]) -> Findings:
     return out
 
 
+_SMD_EXPECTED = {"integer": "numeric (int or float)", "number": "numeric (int or float)", "string": "string",
+                 "boolean": "boolean", "object": "map", "array": "list"}
+
+
+def _typed(value: Any, schema: Any, path: Path, out: list[str]) -> None:
+    if not isinstance(schema, dict) or value is None or schema.get(INT_OR_STRING):
+        return
+    kind = schema.get("type")
+    if kind and not _matches_type(value, kind):
+        got = {"integer": "number", "number": "number", "boolean": "bool", "array": "list", "object": "map"}.get(
+            _type_of(value), _type_of(value))
+        out.append(f"{path.smd_path()}: expected {_SMD_EXPECTED.get(kind, kind)}, got {got}")
+        return
+    if isinstance(value, dict):
+        props, extra = _props(schema), schema.get("additionalProperties")
+        for key, sub in value.items():
+            if key in props:
+                _typed(sub, props[key], path.field(key), out)
+            elif isinstance(extra, dict):
+                _typed(sub, extra, path.key(key), out)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            _typed(item, schema["items"], path.index(i, item), out)
+
+
+def typed_conversion_errors(schema: Any, obj: dict[str, Any]) -> list[str]:
+    """What server-side apply's typed conversion of a custom resource refuses (values of the wrong type)."""
+    out: list[str] = []
+    if isinstance(schema, dict):
+        body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
+        _typed(body, schema, ROOT, out)
+    return out
+
+
 # ---- defaults -------------------------------------------------------------------------------------
 
 def apply_defaults(schema: Any, value: Any) -> None:
