@@ -148,3 +148,33 @@ def test_last_applied_decides_which_conflicts_are_upgraded() -> None:
         pass
     else:
         raise AssertionError("only kubectl's manager is upgraded")
+
+
+def test_cronjob_ingress_and_rbac_rules() -> None:
+    cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c", "namespace": "default"},
+            "spec": {"schedule": "*/1****", "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}}}
+    assert messages(validate(CATALOG.resolve("batch", "v1", "cronjobs"), cron)) == {
+        'spec.schedule: Invalid value: "*/1****": expected exactly 5 fields, found 1: [*/1****]'}
+    cron["spec"]["schedule"] = "@hourly"
+    assert validate(CATALOG.resolve("batch", "v1", "cronjobs"), cron) == []
+    ingress = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "namespace": "d"},
+               "spec": {"rules": [{"http": {"paths": [{"path": "/a", "backend": {}},
+                                                      {"path": "b", "pathType": "Prefix", "backend": {}}]}}]}}
+    assert messages(validate(CATALOG.resolve("networking.k8s.io", "v1", "ingresses"), ingress)) == {
+        "spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified",
+        'spec.rules[0].http.paths[1].path: Invalid value: "b": must be an absolute path'}
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": "b", "namespace": "d"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"}}
+    rb = CATALOG.resolve("rbac.authorization.k8s.io", "v1", "rolebindings")
+    assert validate(rb, binding) == []
+    moved = copy.deepcopy(binding)
+    moved["roleRef"]["name"] = "admin"
+    assert messages(validate(rb, moved, binding)) == {
+        'roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"Role", Name:"admin"}: '
+        "cannot change roleRef"}
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r", "namespace": "d"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"]}]}
+    assert messages(validate(CATALOG.resolve("rbac.authorization.k8s.io", "v1", "roles"), role)) == {
+        "rules[0].verbs: Required value: verbs must contain at least one value"}

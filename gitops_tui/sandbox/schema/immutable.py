@@ -100,6 +100,16 @@ def _pvc(new: dict, old: dict) -> list[dict]:
     return []
 
 
+def _role_ref(new: dict, old: dict) -> list[dict]:
+    ref = new.get("roleRef") if isinstance(new.get("roleRef"), dict) else {}
+    if ref != old.get("roleRef"):
+        shown = (f'rbac.RoleRef{{APIGroup:"{ref.get("apiGroup", "")}", Kind:"{ref.get("kind", "")}", '
+                 f'Name:"{ref.get("name", "")}"}}')
+        return [{"reason": "FieldValueInvalid", "field": "roleRef",
+                 "message": f"Invalid value: {shown}: cannot change roleRef"}]
+    return []
+
+
 UPDATE_RULES: dict[tuple[str, str], Callable[[dict, dict], list[dict]]] = {
     ("apps", "Deployment"): _selector,
     ("apps", "ReplicaSet"): _selector,
@@ -110,6 +120,8 @@ UPDATE_RULES: dict[tuple[str, str], Callable[[dict, dict], list[dict]]] = {
     ("", "ConfigMap"): _immutable_data(("data", "binaryData")),
     ("", "Secret"): _secret,
     ("", "PersistentVolumeClaim"): _pvc,
+    ("rbac.authorization.k8s.io", "RoleBinding"): _role_ref,
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"): _role_ref,
 }
 
 

@@ -147,8 +147,11 @@ def cronjob_errors(obj: dict) -> list[dict]:
     """CronJobs: a schedule and a job template whose pods restart OnFailure or Never."""
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
     out: list[dict] = []
-    if not spec.get("schedule"):
+    schedule = spec.get("schedule")
+    if not schedule:
         out.append(c.required("spec.schedule"))
+    elif isinstance(schedule, str):
+        out += _schedule_errors(schedule)
     policy = spec.get("concurrencyPolicy")
     if policy is not None and policy not in ("Allow", "Forbid", "Replace"):
         out.append(c.not_supported("spec.concurrencyPolicy", policy, ("Allow", "Forbid", "Replace")))
@@ -159,6 +162,68 @@ def cronjob_errors(obj: dict) -> list[dict]:
         out.append(c.not_supported("spec.jobTemplate.spec.template.spec.restartPolicy", restart,
                                    ("OnFailure", "Never")))
     out += pod_spec_errors(tspec, "spec.jobTemplate.spec.template.spec")
+    return out
+
+
+_CRON_DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
+def _schedule_errors(schedule: str) -> list[dict]:
+    """robfig/cron's standard parser: five fields or a descriptor; time zones belong in spec.timeZone."""
+    if "TZ" in schedule:
+        return [c.invalid("spec.schedule", schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field "
+                                                     "instead")]
+    if schedule.startswith("@"):
+        if schedule in _CRON_DESCRIPTORS or schedule.startswith("@every "):
+            return []
+        return [c.invalid("spec.schedule", schedule, f"unrecognized descriptor: {schedule}")]
+    fields = schedule.split()
+    if len(fields) != 5:
+        return [c.invalid("spec.schedule", schedule,
+                          f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]")]
+    return []
+
+
+def ingress_errors(obj: dict) -> list[dict]:
+    """Ingresses: every HTTP path has a pathType, and Exact and Prefix paths are absolute."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    out: list[dict] = []
+    for i, rule in enumerate(spec.get("rules") or []):
+        paths = ((rule or {}).get("http") or {}).get("paths") or [] if isinstance(rule, dict) else []
+        for j, item in enumerate(paths):
+            if not isinstance(item, dict):
+                continue
+            where = f"spec.rules[{i}].http.paths[{j}]"
+            kind = item.get("pathType")
+            if not kind:
+                out.append(c.required(f"{where}.pathType", "pathType must be specified"))
+            elif kind not in ("Exact", "ImplementationSpecific", "Prefix"):
+                out.append(c.not_supported(f"{where}.pathType", kind, ("Exact", "ImplementationSpecific", "Prefix")))
+            elif kind != "ImplementationSpecific" and not str(item.get("path", "")).startswith("/"):
+                out.append(c.invalid(f"{where}.path", item.get("path", ""), "must be an absolute path"))
+    return out
+
+
+def _rules_errors(obj: dict) -> list[dict]:
+    """Roles and ClusterRoles: every rule names verbs."""
+    out: list[dict] = []
+    for i, rule in enumerate(obj.get("rules") or []):
+        if isinstance(rule, dict) and not rule.get("verbs"):
+            out.append(c.required(f"rules[{i}].verbs", "verbs must contain at least one value"))
+    return out
+
+
+def _binding_errors(obj: dict) -> list[dict]:
+    """RoleBindings and ClusterRoleBindings: a roleRef to a Role or ClusterRole of the RBAC group."""
+    ref = obj.get("roleRef") if isinstance(obj.get("roleRef"), dict) else {}
+    out: list[dict] = []
+    if ref.get("apiGroup") != "rbac.authorization.k8s.io":
+        out.append(c.not_supported("roleRef.apiGroup", ref.get("apiGroup", ""), ("rbac.authorization.k8s.io",)))
+    allowed = ("ClusterRole",) if obj.get("kind") == "ClusterRoleBinding" else ("ClusterRole", "Role")
+    if ref.get("kind") not in allowed:
+        out.append(c.not_supported("roleRef.kind", ref.get("kind", ""), allowed))
+    if not ref.get("name"):
+        out.append(c.required("roleRef.name"))
     return out
 
 
@@ -283,4 +348,9 @@ KIND_RULES: dict[tuple[str, str], Callable[[dict], list[dict]]] = {
     ("", "Service"): service_errors,
     ("", "ConfigMap"): configmap_errors,
     ("", "Secret"): secret_errors,
+    ("networking.k8s.io", "Ingress"): ingress_errors,
+    ("rbac.authorization.k8s.io", "Role"): _rules_errors,
+    ("rbac.authorization.k8s.io", "ClusterRole"): _rules_errors,
+    ("rbac.authorization.k8s.io", "RoleBinding"): _binding_errors,
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"): _binding_errors,
 }

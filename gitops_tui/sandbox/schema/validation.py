@@ -140,16 +140,16 @@ def validate(rt: ResourceType, obj: dict, old: dict | None = None, missing: list
     if not isinstance(obj, dict):
         return [invalid_cause("", obj, "must be an object")]
     causes = validate_metadata(rt, obj)
-    causes += [required_cause(path) for path in missing or ()]
-    if rt.is_crd:
-        return causes
-    if rt.group == "apiextensions.k8s.io" and rt.kind == "CustomResourceDefinition":
-        causes += _validate_crd(obj)
-    rule = KIND_RULES.get((rt.group, rt.kind))
-    if rule is not None:
-        causes += rule(obj)
-    if old is not None:
-        causes += immutable.update_errors(rt.group, rt.kind, obj, old)
+    if not rt.is_crd:
+        if rt.group == "apiextensions.k8s.io" and rt.kind == "CustomResourceDefinition":
+            causes += _validate_crd(obj)
+        rule = KIND_RULES.get((rt.group, rt.kind))
+        if rule is not None:
+            causes += rule(obj)
+        if old is not None:
+            causes += immutable.update_errors(rt.group, rt.kind, obj, old)
+    named = {cause.get("field") for cause in causes}  # a rule's own wording wins over the schema's
+    causes += [required_cause(path) for path in missing or () if path not in named]
     return _unique(causes)
 
 
