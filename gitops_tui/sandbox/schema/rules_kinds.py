@@ -86,7 +86,7 @@ def _template_errors(spec: dict) -> list[dict]:
         out.append(c.invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"))
     tspec = template.get("spec")
     out += pod_spec_errors(tspec, "spec.template.spec")
-    policy = (tspec or {}).get("restartPolicy") if isinstance(tspec, dict) else None
+    policy = tspec.get("restartPolicy") if isinstance(tspec, dict) else None
     if policy is not None and policy != "Always":
         out.append(c.not_supported("spec.template.spec.restartPolicy", policy, ("Always",)))
     return out
