@@ -112,3 +112,13 @@ def test_official_client_sees_the_same_refusals(dynamic_client: Any) -> None:
     assert {(c["field"], c["message"]) for c in status["details"]["causes"]} >= {
         ("spec.ports[1].name", 'Duplicate value: "web"'),
         ("spec.ports[1].protocol", 'Unsupported value: "QUIC": supported values: "SCTP", "TCP", "UDP"')}
+
+
+def test_unserved_paths_and_methods(sandbox_http: Any) -> None:
+    answer = sandbox_http("GET", "/api/v1/bogusresources")
+    assert answer.body == (b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server '
+                           b'could not find the requested resource","reason":"NotFound","details":{"causes":[{"reason":'
+                           b'"UnexpectedServerResponse","message":"404 page not found"}]},"code":404}\n')
+    answer = sandbox_http("POST", "/api/v1/namespaces/default/configmaps/named", "{}", headers=JSON)
+    assert answer.status == 405 and answer.json()["message"] == (
+        "the server does not allow this method on the requested resource")

@@ -10,7 +10,7 @@ from gitops_tui.sandbox.apply.fieldsets import copy_json
 from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch
 from gitops_tui.sandbox.serving.common import ApiRequest, Response, manager_name, meta
 from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
-from gitops_tui.sandbox.serving.errors import ApiError, bad_request, invalid, stale
+from gitops_tui.sandbox.serving.errors import ApiError, bad_request, invalid, method_not_allowed, stale
 from gitops_tui.sandbox.serving.query import decode_body
 from gitops_tui.sandbox.serving.routing import ResourceRoute
 
@@ -96,7 +96,7 @@ class ScaleOps:
                 except PatchError as exc:
                     raise ApiError(422, f"the patch could not be applied: {exc}", "Invalid") from exc
             else:
-                raise ApiError(405, f"{req.method} is not supported on scale", "MethodNotAllowed")
+                raise method_not_allowed()
             rv = meta(wanted).get("resourceVersion")
             if rv and str(rv) != live["metadata"]["resourceVersion"]:
                 raise stale(rt.group, rt.plural, route.name or "")

@@ -21,7 +21,7 @@ from gitops_tui.sandbox.rest.defaults import (
 )
 from gitops_tui.sandbox.schema.immutable import normalize_cluster_ips
 from gitops_tui.sandbox.serving.errors import (
-    ApiError, already_exists, bad_request, internal, invalid, not_found, stale, warning_header,
+    ApiError, already_exists, bad_request, internal, invalid, not_found, page_not_found, stale, warning_header,
 )
 from gitops_tui.sandbox.serving.query import decode_body
 from gitops_tui.sandbox.serving.routing import ResourceRoute
@@ -59,7 +59,7 @@ class WriteOps:
         m = meta(obj)
         if rt.namespaced:
             if route.namespace is None:
-                raise ApiError(404, "the server could not find the requested resource", "NotFound")
+                raise page_not_found()
             if m.get("namespace") and m["namespace"] != route.namespace:
                 raise bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request"

@@ -177,6 +177,18 @@ def warning_header(texts: list[str]) -> str:
     return ", ".join('299 - ' + json.dumps(text) for text in texts)
 
 
+def page_not_found() -> ApiError:
+    """404 for a path nothing is served at, as kube-apiserver answers it."""
+    return ApiError(404, "the server could not find the requested resource", "NotFound",
+                    {"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]})
+
+
+def method_not_allowed() -> ApiError:
+    """405 for a method a path does not take, as kube-apiserver answers it."""
+    return ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed",
+                    {"causes": [{"reason": "UnexpectedServerResponse", "message": "405: Method Not Allowed"}]})
+
+
 def bad_request(message: str) -> ApiError:
     """400 BadRequest with the given message."""
     return ApiError(400, message, "BadRequest")
