@@ -328,8 +328,7 @@ class RefNode(Node):
 class Compiler:
     """Compiles definitions into checkers, each once (thread-safe enough: a race compiles twice)."""
 
-    def __init__(self, definitions: dict[str, dict[str, Any]]) -> None:
-        self.defs = definitions
+    def __init__(self) -> None:
         self.compiled: dict[str, Node] = {}
 
     def definition(self, name: str) -> Node:
@@ -340,7 +339,7 @@ class Compiler:
         return node
 
     def _compile_definition(self, name: str) -> Node:
-        schema = self.defs.get(name) or {}
+        schema = kube_schemas.definition(name) or {}
         if name == kube_schemas.QUANTITY:
             node: Node = QuantityNode()
         elif name == kube_schemas.INT_OR_STRING:
@@ -386,7 +385,7 @@ def kind_checker(group: str, version: str, kind: str) -> Node | None:
     if key in _KINDS:
         return _KINDS[key]
     if _COMPILER is None:
-        _COMPILER = Compiler(kube_schemas.definitions())
+        _COMPILER = Compiler()
     name = kube_schemas.definition_name(group, version, kind)
     checker = _COMPILER.definition(name) if name else None
     _KINDS[key] = checker

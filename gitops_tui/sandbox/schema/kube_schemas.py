@@ -9,8 +9,10 @@ the int-or-string and quantity formats), which both the validators and the /open
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 KUBE_VERSION = "v1.32.0"  # what /version reports; kubernetes-validate ships this release's schemas
@@ -53,35 +55,45 @@ def _normalize(schema: Any) -> Any:
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def definitions() -> dict[str, dict[str, Any]]:
-    """Every definition of the release, by name ('io.k8s.api.apps.v1.Deployment'), in v2 form (read only)."""
-    from kubernetes_validate import utils
+def _package_dir() -> Path:
+    """Where kubernetes-validate is installed (found, not imported: importing it loads jsonschema)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the kubernetes-validate package is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
 
+
+@functools.lru_cache(maxsize=1)
+def _catalog() -> tuple[dict[str, str], dict[tuple[str, str, str], str]]:
+    """Every definition of the release as JSON text (by name), and the kinds' definition names by GVK.
+
+    Kept as text, not as a tree of dicts: the collector never walks strings, so a sandbox that holds
+    the whole release pays nothing for it in garbage collection; a definition becomes a dict only
+    when a kind's checker or an OpenAPI document needs it.
+    """
     with _lock:
-        raw = utils.schema_contents(f"{_SCHEMA_DIR}/_definitions.json", KUBE_VERSION.lstrip("v"))["$defs"]
-        defs = {name: _normalize(schema) for name, schema in raw.items()}
-        for schema in defs.values():  # the JSON Schema conversion pinned apiVersion and kind with enums
-            if schema.get(GVK):
-                for key in ("apiVersion", "kind"):
+        raw = json.loads((_package_dir() / _SCHEMA_DIR / "_definitions.json").read_text())["$defs"]
+        texts: dict[str, str] = {}
+        by_gvk: dict[tuple[str, str, str], str] = {}
+        for name, schema in raw.items():
+            schema = dict(_SPECIAL[name]) if name in _SPECIAL else _normalize(schema)
+            for gvk in schema.get(GVK) or ():
+                by_gvk.setdefault((gvk.get("group", ""), gvk.get("version", ""), gvk.get("kind", "")), name)
+                for key in ("apiVersion", "kind"):  # the JSON Schema conversion pinned them with enums
                     (schema.get("properties") or {}).get(key, {}).pop("enum", None)
-        defs.update({name: dict(schema) for name, schema in _SPECIAL.items()})
-        return defs
+            texts[name] = json.dumps(schema, separators=(",", ":"))
+        return texts, by_gvk
 
 
-@functools.lru_cache(maxsize=1)
-def _by_gvk() -> dict[tuple[str, str, str], str]:
-    found: dict[tuple[str, str, str], str] = {}
-    for name, schema in definitions().items():
-        for gvk in schema.get(GVK) or ():
-            key = (gvk.get("group", ""), gvk.get("version", ""), gvk.get("kind", ""))
-            found.setdefault(key, name)
-    return found
+def definition(name: str) -> dict[str, Any] | None:
+    """One definition of the release ('io.k8s.api.apps.v1.Deployment') in v2 form, a fresh copy; None if unknown."""
+    text = _catalog()[0].get(name)
+    return None if text is None else json.loads(text)
 
 
 def definition_name(group: str, version: str, kind: str) -> str | None:
     """The name of the definition of a built-in kind, or None when the release has none."""
-    return _by_gvk().get((group, version, kind))
+    return _catalog()[1].get((group, version, kind))
 
 
 def ref_name(schema: dict[str, Any]) -> str | None:
@@ -92,20 +104,20 @@ def ref_name(schema: dict[str, Any]) -> str | None:
 
 def closure(names: list[str]) -> list[str]:
     """``names`` and every definition they reference, transitively (sorted)."""
-    defs = definitions()
+    texts = _catalog()[0]
     seen: set[str] = set()
-    todo = [n for n in names if n in defs]
+    todo = [n for n in names if n in texts]
     while todo:
         name = todo.pop()
         if name in seen:
             continue
         seen.add(name)
-        text = json.dumps(defs[name])
+        text = texts[name]
         start = 0
         while (at := text.find('"' + V2_REF, start)) >= 0:
             end = text.index('"', at + 1)
             target = text[at + 1 + len(V2_REF):end]
-            if target in defs and target not in seen:
+            if target in texts and target not in seen:
                 todo.append(target)
             start = end
     return sorted(seen)

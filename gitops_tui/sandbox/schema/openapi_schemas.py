@@ -59,13 +59,12 @@ def _crd_definitions(rt: ResourceType, v3: bool) -> dict[str, dict]:
 
 def definitions(types: list[ResourceType], v3: bool) -> dict[str, dict]:
     """The definitions a document of ``types`` needs: official ones (and what they refer to), CRD kinds'."""
-    official = kube_schemas.definitions()
     wanted = list(_SHARED)
     for rt in types:
         if not rt.is_crd and kube_schemas.definition_name(rt.group, rt.version, rt.kind):
             name = definition_name(rt)
             wanted += [name, name + "List"]
-    defs = {name: copy.deepcopy(official[name]) for name in kube_schemas.closure(wanted)}
+    defs = {name: kube_schemas.definition(name) or {} for name in kube_schemas.closure(wanted)}
     for rt in types:
         if rt.is_crd or not kube_schemas.definition_name(rt.group, rt.version, rt.kind):
             defs.update(_crd_definitions(rt, v3))
