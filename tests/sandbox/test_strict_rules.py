@@ -178,3 +178,10 @@ def test_cronjob_ingress_and_rbac_rules() -> None:
             "rules": [{"apiGroups": [""], "resources": ["pods"]}]}
     assert messages(validate(CATALOG.resolve("rbac.authorization.k8s.io", "v1", "roles"), role)) == {
         "rules[0].verbs: Required value: verbs must contain at least one value"}
+
+
+def test_recreate_strategy_refuses_rolling_update_parameters() -> None:
+    obj = deployment(strategy={"type": "Recreate", "rollingUpdate": {"maxSurge": "25%"}})
+    assert messages(validate(DEPLOY, obj)) == {
+        "spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'"}
+    assert validate(DEPLOY, deployment(strategy={"type": "Recreate"})) == []

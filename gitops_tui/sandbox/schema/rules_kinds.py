@@ -119,6 +119,9 @@ def workload_errors(obj: dict, what: str) -> list[dict]:
     strategy = spec.get("strategy") if what == "deployment" else None
     if isinstance(strategy, dict) and strategy.get("type") not in (None, "Recreate", "RollingUpdate"):
         out.append(c.not_supported("spec.strategy.type", strategy["type"], ("Recreate", "RollingUpdate")))
+    elif isinstance(strategy, dict) and strategy.get("type") == "Recreate" and strategy.get("rollingUpdate"):
+        out.append(c.forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is "
+                                                                "'Recreate'"))
     return out
 
 
