@@ -8,6 +8,7 @@ Measures, each beside a baseline (ratio = sandbox / baseline):
   SSA       server-side applies/s of a five-container Deployment  vs the trivial server echoing the body
   WATCH     events/s delivered to 20 watchers     vs the trivial server streaming the same lines to 20 clients
   MEMORY    RSS of the sandbox holding N objects  vs the bare interpreter's RSS
+  VALIDATION  SSA and LIST rates of a sandbox validating writes  vs the same sandbox with validation off
 Server and baseline each run in their own process; the client is this process (one connection per
 measurement, HTTP/1.1 keep-alive over TLS in both cases).
 """
@@ -36,6 +37,9 @@ import json, sys
 from pathlib import Path
 from gitops_tui.sandbox.serving.server import ClusterServer
 from gitops_tui.sandbox.serving.tls import ensure_tls
+if sys.argv[3:] == ["no-validation"]:  # the validation measurement's baseline only
+    from gitops_tui.sandbox.rest import fields
+    fields.ENABLED = False
 base = Path(sys.argv[1])
 server = ClusterServer("bench", base / "bench.db", token=sys.argv[2], tls=ensure_tls(base / "tls"),
                        keep_revisions=100000)
@@ -327,6 +331,44 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def validation_rates(args: argparse.Namespace, rounds: int = 4) -> dict[str, Any]:
+    """SSA and LIST rates of a sandbox with validation on, beside the same sandbox with it off.
+
+    Both run at once and are measured in alternation (on-off, then off-on: whichever goes first is
+    measurably slower on a busy machine), best of ``rounds``, so that load from other processes
+    falls on both alike.
+    """
+    apply_headers = {"Content-Type": "application/apply-patch+yaml"}
+    ssa_path = "/apis/apps/v1/namespaces/bench/deployments/web?fieldManager=bench&force=true"
+    out: dict[str, Any] = {"validated": {}, "unvalidated": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-validation-") as tmp:
+        clients, children = {}, []
+        try:
+            for label, extra in (("validated", ()), ("unvalidated", ("no-validation",))):
+                base, token = Path(tmp) / label, secrets.token_urlsafe(24)
+                base.mkdir()
+                child = Child(SANDBOX_CHILD, str(base), token, *extra)
+                children.append(child)
+                load_objects(child.port, base / "tls" / "ca.crt", token, 1000)
+                clients[label] = Client(child.port, base / "tls" / "ca.crt", token)
+            for round_number in range(rounds):
+                order = list(clients.items())
+                for label, client in order if round_number % 2 == 0 else reversed(order):
+                    ssa = rate(lambda i, c=client: expect(*c.request(
+                        "PATCH", ssa_path, deployment(i), apply_headers), 200, 201), args.seconds)
+                    listing = rate(lambda i, c=client: expect(*c.request(
+                        "GET", "/api/v1/namespaces/bench/configmaps"), 200), args.seconds)
+                    best = out[label]
+                    best["ssa_5_containers"] = max(best.get("ssa_5_containers", 0.0), ssa)
+                    best["list_1000"] = max(best.get("list_1000", 0.0), listing)
+        finally:
+            for client in clients.values():
+                client.close()
+            for child in children:
+                child.stop()
+    return out
+
+
 def report(results: dict[str, Any]) -> str:
     """A plain-text table of the results with ratios."""
     rows = [("measurement", "sandbox", "baseline", "ratio", "unit")]
@@ -341,6 +383,11 @@ def report(results: dict[str, Any]) -> str:
                  f"{mem['baseline_rss_mib']:.1f}", f"{mem['sandbox_rss_mib'] / mem['baseline_rss_mib']:.2f}", "MiB"))
     rows.append(("RSS empty sandbox", f"{mem['empty_sandbox_rss_mib']:.1f}", f"{mem['baseline_rss_mib']:.1f}",
                  f"{mem['empty_sandbox_rss_mib'] / mem['baseline_rss_mib']:.2f}", "MiB"))
+    checked = results.get("validation")
+    if checked:
+        for key, label in (("ssa_5_containers", "SSA, validation on/off"), ("list_1000", "LIST, validation on/off")):
+            on, off = checked["validated"][key], checked["unvalidated"][key]
+            rows.append((label, f"{on:.1f}", f"{off:.1f}", f"{on / off:.3f}", "req/s"))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
              for row in rows]
@@ -360,6 +407,7 @@ def main() -> int:
     if args.objects < 1000:
         parser.error("--objects must be at least 1000 (the LIST measurement needs 1,000)")
     results = measure(args)
+    results["validation"] = validation_rates(args)
     print(report(results))
     text = json.dumps(results, indent=2, sort_keys=True)
     print(text)

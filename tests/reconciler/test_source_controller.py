@@ -302,6 +302,13 @@ def test_noop_reconcile_writes_nothing(world: World) -> None:
     world.create("noop", f"file://{repo}")
     world.reconcile("noop")
     assert world.writes.count() == 18
+
+    def simulated(cluster: str) -> bool:  # the status simulator's write must come before the snapshot
+        status = world.get(cluster, "deployments", "d").get("status") or {}
+        return status.get("availableReplicas") == 1
+
+    wait_until(lambda: all(simulated(c) for c in CLUSTERS), timeout=30,
+               message="the status simulator never made the Deployment available")
     before = world.source("noop")
     # The sandbox's simulator writes the Deployment's status once, a moment after the apply: wait for it.
     wait_until(lambda: all((world.get(c, "deployments", "d").get("status") or {}).get("availableReplicas") == 1

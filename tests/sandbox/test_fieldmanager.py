@@ -121,7 +121,7 @@ def test_two_managers_own_different_fields_and_a_third_conflicts_unless_forced()
         'Apply failed with 2 conflicts: conflicts with "alice":\n- .spec.replicas\n'
         'conflicts with "bob":\n- .spec.template.spec.containers[name="main"].image'
     )
-    assert raised.value.causes()[0] == {"type": "FieldManagerConflict",
+    assert raised.value.causes()[0] == {"reason": "FieldManagerConflict",
                                         "message": 'conflict with "alice"',
                                         "field": ".spec.replicas"}
 

@@ -93,7 +93,7 @@ def test_two_managers_conflicts_force_drop_and_sidecar(deployments: Any) -> None
     status = json.loads(raised.value.body)
     assert status["kind"] == "Status" and status["code"] == 409 and status["reason"] == "Conflict"
     assert status["message"].startswith("Apply failed with 2 conflicts:")
-    causes = {(c["type"], c["field"], c["message"]) for c in status["details"]["causes"]}
+    causes = {(c["reason"], c["field"], c["message"]) for c in status["details"]["causes"]}
     assert causes == {
         ("FieldManagerConflict", ".spec.replicas", 'conflict with "alice"'),
         ("FieldManagerConflict", '.spec.template.spec.containers[name="envoy"].image',

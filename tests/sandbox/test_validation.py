@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.sandbox.serving import status as errors
+from gitops_tui.sandbox.serving import errors
 from gitops_tui.sandbox.schema.catalog import Catalog
-from gitops_tui.sandbox.schema.validation import unknown_fields, validate
+from gitops_tui.sandbox.schema import decoder, structural
+from gitops_tui.sandbox.schema.validation import validate, validate_metadata
 
 CATALOG = Catalog()
 DEPLOY = CATALOG.resolve("apps", "v1", "deployments")
@@ -35,57 +36,57 @@ def fields(causes: list[dict]) -> list[tuple[str, str]]:
 
 
 def test_valid_object_has_no_causes() -> None:
-    assert validate(DEPLOY, obj("web-1.example", labels={"app.kubernetes.io/name": "web", "tier": ""},
+    assert validate_metadata(DEPLOY, obj("web-1.example", labels={"app.kubernetes.io/name": "web", "tier": ""},
                                 annotations={"example.com/Note": "anything at all: ✓"})) == []
 
 
 @pytest.mark.parametrize("name", ["Bad_Name", "-web", "web-", "UPPER", "a" * 254, "web..x"])
 def test_invalid_subdomain_names(name: str) -> None:
-    causes = validate(DEPLOY, obj(name))
+    causes = validate_metadata(DEPLOY, obj(name))
     assert causes and causes[0]["field"] == "metadata.name" and causes[0]["reason"] == "FieldValueInvalid"
     assert causes[0]["message"].startswith(f'Invalid value: "{name}": ')
 
 
 def test_namespace_and_service_use_label_names() -> None:
-    assert validate(DEPLOY, obj("a.b")) == []
-    ns_causes = validate(NAMESPACE, obj("a.b", namespace=None))
+    assert validate_metadata(DEPLOY, obj("a.b")) == []
+    ns_causes = validate_metadata(NAMESPACE, obj("a.b", namespace=None))
     assert fields(ns_causes) == [("metadata.name", "FieldValueInvalid")]
     assert "RFC 1123 label" in ns_causes[0]["message"]
-    assert "DNS-1035" in validate(SERVICE, obj("1web"))[0]["message"]
-    assert validate(NAMESPACE, obj("a" * 64, namespace=None))[0]["message"].endswith(
+    assert "DNS-1035" in validate_metadata(SERVICE, obj("1web"))[0]["message"]
+    assert validate_metadata(NAMESPACE, obj("a" * 64, namespace=None))[0]["message"].endswith(
         "must be no more than 63 characters")
 
 
 def test_kind_specific_limits() -> None:
-    assert validate(CRONJOB, obj("c" * 52)) == []
-    assert "no more than 52" in validate(CRONJOB, obj("c" * 53))[0]["message"]
-    assert validate(ROLE, obj("system:controller:Foo")) == []
-    assert validate(ROLE, obj("a/b"))[0]["message"].endswith("may not contain '/'")
+    assert validate_metadata(CRONJOB, obj("c" * 52)) == []
+    assert "no more than 52" in validate_metadata(CRONJOB, obj("c" * 53))[0]["message"]
+    assert validate_metadata(ROLE, obj("system:controller:Foo")) == []
+    assert validate_metadata(ROLE, obj("a/b"))[0]["message"].endswith("may not contain '/'")
 
 
 def test_name_required_and_generate_name() -> None:
-    causes = validate(DEPLOY, obj(""))
+    causes = validate_metadata(DEPLOY, obj(""))
     assert causes == [{"reason": "FieldValueRequired", "field": "metadata.name",
                        "message": "Required value: name or generateName is required"}]
-    assert validate(DEPLOY, obj("", generateName="web-")) == []
-    assert fields(validate(DEPLOY, obj("", generateName="Web-"))) == [("metadata.generateName",
+    assert validate_metadata(DEPLOY, obj("", generateName="web-")) == []
+    assert fields(validate_metadata(DEPLOY, obj("", generateName="Web-"))) == [("metadata.generateName",
                                                                        "FieldValueInvalid")]
 
 
 def test_namespace_required_or_forbidden_by_scope() -> None:
-    assert fields(validate(DEPLOY, obj(namespace=None))) == [("metadata.namespace", "FieldValueRequired")]
-    assert fields(validate(NAMESPACE, obj("x", namespace="default"))) == [("metadata.namespace",
+    assert fields(validate_metadata(DEPLOY, obj(namespace=None))) == [("metadata.namespace", "FieldValueRequired")]
+    assert fields(validate_metadata(NAMESPACE, obj("x", namespace="default"))) == [("metadata.namespace",
                                                                           "FieldValueForbidden")]
-    assert fields(validate(DEPLOY, obj(namespace="Bad_NS"))) == [("metadata.namespace", "FieldValueInvalid")]
+    assert fields(validate_metadata(DEPLOY, obj(namespace="Bad_NS"))) == [("metadata.namespace", "FieldValueInvalid")]
 
 
 def test_labels_and_annotations() -> None:
-    causes = validate(DEPLOY, obj(labels={"a/b/c": "x", "ok": "-bad", "long": "v" * 64, "Bad_Prefix.com/x": "y"}))
+    causes = validate_metadata(DEPLOY, obj(labels={"a/b/c": "x", "ok": "-bad", "long": "v" * 64, "Bad_Prefix.com/x": "y"}))
     assert fields(causes) == [("metadata.labels", "FieldValueInvalid")] * 4
-    assert validate(DEPLOY, obj(annotations={"UPPER/ok": "x"})) == []  # keys are checked lowercased
-    big = validate(DEPLOY, obj(annotations={"k": "v" * (256 * 1024)}))
+    assert validate_metadata(DEPLOY, obj(annotations={"UPPER/ok": "x"})) == []  # keys are checked lowercased
+    big = validate_metadata(DEPLOY, obj(annotations={"k": "v" * (256 * 1024)}))
     assert fields(big) == [("metadata.annotations", "FieldValueTooLong")]
-    assert fields(validate(DEPLOY, obj(finalizers=["example.com/ok", "bad finalizer"]))) == [
+    assert fields(validate_metadata(DEPLOY, obj(finalizers=["example.com/ok", "bad finalizer"]))) == [
         ("metadata.finalizers[1]", "FieldValueInvalid")]
 
 
@@ -115,8 +116,8 @@ def test_crd_rules() -> None:
 
 
 def test_invalid_status_body() -> None:
-    causes = validate(DEPLOY, obj("Bad_Name"))
-    body = errors.invalid(DEPLOY, "Bad_Name", causes).body()
+    causes = validate_metadata(DEPLOY, obj("Bad_Name"))
+    body = errors.invalid(DEPLOY, "Bad_Name", causes).status()
     assert body["code"] == 422 and body["reason"] == "Invalid" and body["status"] == "Failure"
     assert body["message"].startswith('Deployment.apps "Bad_Name" is invalid: metadata.name: Invalid value: ')
     assert body["details"] == {"name": "Bad_Name", "group": "apps", "kind": "Deployment", "causes": causes}
@@ -133,6 +134,13 @@ def deployment(**container_extra: Any) -> dict:
             "status": {"replicas": 2}}
 
 
+def unknown_fields(rt: Any, obj: dict) -> list[str]:
+    """The unknown field paths the decoder (built-in kinds) or the structural schema (CRs) finds."""
+    found = structural.unknown_findings(rt.schema, obj) if rt.is_crd else decoder.inspect(
+        rt.group, rt.version, rt.kind, obj)
+    return [path.json_path() for path in found.unknown]
+
+
 def test_unknown_fields_of_builtin_kinds() -> None:
     assert unknown_fields(DEPLOY, deployment(ports=[{"containerPort": 80}], env=[{"name": "A", "value": "1"}])) == []
     bad = deployment(bogus=1)
@@ -143,7 +151,7 @@ def test_unknown_fields_of_builtin_kinds() -> None:
     cm = CATALOG.resolve("", "v1", "configmaps")
     assert unknown_fields(cm, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
                                "data": {"a": "b"}, "spec": {}}) == ["spec"]
-    error = errors.strict_decoding(DEPLOY, ["spec.foo"])
+    error = errors.cannot_handle("Deployment", "v1", errors.strict_decoding_detail(["spec.foo"]))
     assert error.code == 400 and error.message == ('Deployment in version "v1" cannot be handled as a Deployment: '
                                                    'strict decoding error: unknown field "spec.foo"')
 

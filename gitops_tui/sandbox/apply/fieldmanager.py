@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gitops_tui.sandbox.apply.fieldpaths import (
@@ -45,7 +45,7 @@ class Conflict:
 
     def cause(self) -> dict[str, str]:
         """The Status cause kube-apiserver reports for this conflict."""
-        return {"type": "FieldManagerConflict", "message": f"conflict with {self.who}",
+        return {"reason": "FieldManagerConflict", "message": f"conflict with {self.who}",
                 "field": self.field}
 
 
@@ -169,7 +169,7 @@ def _path_order(path: Path) -> tuple:
     return tuple((_TYPE_RANK.get(pe[0], 4), pe) for pe in path)
 
 
-def _schema(obj: dict, fallback: dict | None, ignore_status: bool, subresource: str) -> tuple[
+def walk_schema(obj: dict, fallback: dict | None, ignore_status: bool, subresource: str) -> tuple[
         Schema, str]:
     """The walk schema and apiVersion for an object of the kind ``obj`` (or ``fallback``) has."""
     api_version = str(obj.get("apiVersion") or (fallback or {}).get("apiVersion") or "")
@@ -224,7 +224,7 @@ def apply(live: dict | None, config: dict, manager: str, *, force: bool, now: st
         raise ApplyError("fieldManager is required for apply requests")
     if not isinstance(config, dict):
         raise ApplyError("the apply configuration must be a JSON object")
-    schema, api_version = _schema(config, live, ignore_status, subresource)
+    schema, api_version = walk_schema(config, live, ignore_status, subresource)
     config = _clean_config(config, schema)
     try:
         new_set = field_set(config, schema, strict=True)
@@ -290,7 +290,7 @@ def record_update(old: dict | None, new: dict, manager: str, *, now: str,
     A request whose managedFields are ``[{}]`` clears them; one that sets other entries
     than the stored ones keeps what it sets.
     """
-    schema, api_version = _schema(new, old, ignore_status, subresource)
+    schema, api_version = walk_schema(new, old, ignore_status, subresource)
     old_meta = (old or {}).get("metadata")
     old_managed = old_meta.get("managedFields") if isinstance(old_meta, dict) else None
     metadata = new.get("metadata") if isinstance(new.get("metadata"), dict) else {}

@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from gitops_tui.sandbox.schema import openapi
+from gitops_tui.sandbox.schema.kube_schemas import KUBE_VERSION
 from gitops_tui.sandbox.rest import reviews, table
 from gitops_tui.sandbox.schema.catalog import Catalog, ResourceType
 from gitops_tui.sandbox.serving.common import (
@@ -16,7 +17,10 @@ from gitops_tui.sandbox.serving.common import (
 )
 from gitops_tui.sandbox.rest.convert import to_version
 from gitops_tui.sandbox.rest.delete import DeleteOps
-from gitops_tui.sandbox.serving.errors import ApiError, bad_request, expired, not_found
+from gitops_tui.sandbox.rest.field_labels import translate
+from gitops_tui.sandbox.serving.errors import (
+    bad_request, expired, method_not_allowed, not_found, page_not_found,
+)
 from gitops_tui.sandbox.serving.query import (
     check_acceptable,
     fields_match,
@@ -34,10 +38,10 @@ from gitops_tui.sandbox.storage.store import Store
 log = logging.getLogger(__name__)
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
-VERSION_INFO = {
-    "major": "1",
-    "minor": "32",
-    "gitVersion": "v1.32.0-gitops-tui-sandbox",
+VERSION_INFO = {  # the release whose official schemas validate built-in kinds (schema/kube_schemas.py)
+    "major": KUBE_VERSION.lstrip("v").split(".")[0],
+    "minor": KUBE_VERSION.split(".")[1],
+    "gitVersion": f"{KUBE_VERSION}-gitops-tui-sandbox",
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",
     "buildDate": "2026-01-01T00:00:00Z",
@@ -68,10 +72,6 @@ def _limit(value: str | None) -> int:
         return max(0, int(value))
     except ValueError:
         raise bad_request(f"invalid limit {value!r}: must be a non-negative integer") from None
-
-
-def _not_served() -> ApiError:
-    return ApiError(404, "the server could not find the requested resource", "NotFound")
 
 
 class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
@@ -136,7 +136,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
         check_acceptable(req.header("Accept"))
         route = parse_path(req.path)
         if route is None:
-            raise _not_served()
+            raise page_not_found()
         if isinstance(route, SpecialRoute):
             return self._special(route, req)
         if self.reviews is not None and reviews.serves(route):
@@ -152,10 +152,10 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
                 return self.list(rt, route, req)
             return self.get(rt, route, req)
         if route.watch_path:
-            raise ApiError(405, f"{method} is not supported on watch paths", "MethodNotAllowed")
+            raise method_not_allowed()
         if method == "POST":
             if route.name is not None:
-                raise ApiError(405, "POST is not supported on an object path", "MethodNotAllowed")
+                raise method_not_allowed()
             return self.create(rt, route, req)
         if method == "PUT" and route.name is not None:
             return self.update(rt, route, req)
@@ -165,23 +165,23 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
             if route.name is None:
                 return self.delete_collection(rt, route, req)
             return self.delete(rt, route, req)
-        raise ApiError(405, f"{method} is not supported on this path", "MethodNotAllowed")
+        raise method_not_allowed()
 
     def _resolve(self, route: ResourceRoute) -> ResourceType:
         rt = self.catalog.resolve(route.group, route.version, route.plural)
         if rt is None:
-            raise _not_served()
+            raise page_not_found()
         if route.subresource and route.subresource not in rt.subresources:
-            raise _not_served()
+            raise page_not_found()
         if rt.namespaced and route.name is not None and route.namespace is None:
-            raise _not_served()
+            raise page_not_found()
         if not rt.namespaced and route.namespace is not None:
-            raise _not_served()
+            raise page_not_found()
         return rt
 
     def _special(self, route: SpecialRoute, req: ApiRequest) -> Response:
         if req.method != "GET":
-            raise ApiError(405, f"{req.method} is not supported on {route.path}", "MethodNotAllowed")
+            raise method_not_allowed()
         if route.kind == "version":
             return Response(200, VERSION_INFO)
         if route.kind == "health":
@@ -189,7 +189,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
         if route.kind == "discovery":
             doc = self.catalog.discovery(route.path)
             if doc is None:
-                raise _not_served()
+                raise page_not_found()
             return Response(200, doc)
         return self._openapi(route.path, req.header("Accept"))
 
@@ -205,7 +205,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
             doc = openapi.openapi_v3_document(self.catalog, path[len(prefix):])
             if doc is not None:
                 return Response(200, doc)
-        raise _not_served()
+        raise page_not_found()
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -229,10 +229,10 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
             return Response(200, table.to_table(rt, [obj], {"resourceVersion": rv}, _include(req)))
         return Response(200, obj)
 
-    def select(self, req: ApiRequest, route: ResourceRoute) -> Any:
+    def select(self, req: ApiRequest, route: ResourceRoute, rt: ResourceType) -> Any:
         """Return a predicate for the request's label and field selectors (and a watched name)."""
         labels = parse_label_selector(req.query.get("labelSelector"))
-        fields = parse_field_selector(req.query.get("fieldSelector"))
+        fields = translate(rt, parse_field_selector(req.query.get("fieldSelector")))
         if route.name:
             fields.append(("metadata.name", "=", route.name))
 
@@ -243,7 +243,7 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
 
     def list(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """LIST objects with selectors, limit/continue, as a typed list or a Table."""
-        matches = self.select(req, route)
+        matches = self.select(req, route, rt)
         group, plural = storage_key(rt)
         requested = parse_rv(req.query.get("resourceVersion"))
         if req.query.get("resourceVersionMatch") == "Exact" and requested is not None:

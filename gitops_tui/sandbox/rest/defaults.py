@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import random
 from typing import Any
@@ -23,8 +24,37 @@ def defaults_on_create(rt: ResourceType, obj: dict[str, Any]) -> None:
         obj.setdefault("type", "Opaque")
     elif key == ("", "pods"):
         obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+    elif key == ("batch", "jobs"):
+        _job_selector(obj)
     elif key == CRD_KEY:
         obj["status"] = crd_status(obj, None)
+
+
+def _job_selector(job: dict[str, Any]) -> None:
+    """The selector and pod labels the Job strategy generates (unless spec.manualSelector)."""
+    spec = job.get("spec")
+    if not isinstance(spec, dict) or spec.get("manualSelector") or not isinstance(spec.get("template"), dict):
+        return
+    uid, name = meta(job).get("uid", ""), meta(job).get("name", "")
+    labels = spec["template"].setdefault("metadata", {}).setdefault("labels", {})
+    for key, value in (("batch.kubernetes.io/controller-uid", uid), ("batch.kubernetes.io/job-name", name),
+                       ("controller-uid", uid), ("job-name", name)):
+        labels.setdefault(key, value)
+    selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else {}
+    selector.setdefault("matchLabels", {}).setdefault("batch.kubernetes.io/controller-uid", uid)
+    spec["selector"] = selector
+
+
+def merge_string_data(rt: ResourceType, obj: dict[str, Any]) -> None:
+    """A Secret's stringData goes into data, base64-encoded (winning over data), and is never stored."""
+    if storage_key(rt) != ("", "secrets") or "stringData" not in obj:
+        return
+    string_data = obj.pop("stringData")
+    if isinstance(string_data, dict) and string_data:
+        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+        obj["data"] = data
 
 
 _SERVICE_RANGE = ipaddress.ip_network("10.96.0.0/12")

@@ -7,7 +7,7 @@ from typing import Any
 
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.serving.common import ApiRequest, Response, meta, now, storage_key
-from gitops_tui.sandbox.serving.errors import ApiError, bad_request, conflict, not_found, stale
+from gitops_tui.sandbox.serving.errors import bad_request, conflict, method_not_allowed, not_found, stale
 from gitops_tui.sandbox.serving.query import decode_body
 from gitops_tui.sandbox.serving.routing import ResourceRoute
 from gitops_tui.sandbox.storage.store import Conflict, NotFound
@@ -36,7 +36,7 @@ class DeleteOps:
     def delete(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """DELETE one object: mark it when finalizers remain, else remove it (and its contents)."""
         if route.subresource:
-            raise ApiError(405, "DELETE is not supported on a subresource", "MethodNotAllowed")
+            raise method_not_allowed()
         options = self._delete_options(req)
         group, plural = storage_key(rt)
         name = route.name or ""
@@ -61,7 +61,7 @@ class DeleteOps:
     def delete_collection(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """DELETE a collection: every object matching the selectors."""
         options = self._delete_options(req)
-        matches = self.select(req, route)
+        matches = self.select(req, route, rt)
         group, plural = storage_key(rt)
         deleted = []
         with self.store.lock:

@@ -1,53 +1,108 @@
-"""Unknown-field handling for writes: drop them, or refuse them under fieldValidation=Strict."""
+"""Decode-time checks of writes, as kube-apiserver's decoders make them: types, formats, unknown fields.
+
+``fieldValidation`` decides what an unknown field costs: Strict refuses the write, Warn (the default)
+drops the field and says so in a ``Warning`` header, Ignore drops it silently. Server-side apply
+converts its configuration to a typed object first, and kube-apiserver v1.32 refuses any field its
+schema does not declare there whatever ``fieldValidation`` says (HTTP 500, as the real server does).
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from gitops_tui.sandbox.schema import decoder, structural
 from gitops_tui.sandbox.schema.catalog import ResourceType
-from gitops_tui.sandbox.schema.openapi_schemas import kind_properties
-from gitops_tui.sandbox.serving.errors import ApiError
+from gitops_tui.sandbox.schema.causes import go_map_text
+from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
+from gitops_tui.sandbox.schema.paths import INDEX, Path, value_at
+from gitops_tui.sandbox.serving.errors import (
+    ApiError, cannot_handle, internal, invalid, strict_decoding_detail,
+)
 
-OBJECT_META_FIELDS = frozenset({
-    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
-    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
-    "ownerReferences", "finalizers", "managedFields",
-})
+BODY, JSON_PATCH, STRATEGIC_PATCH = "body", "json-patch", "strategic-patch"
+_DIRECTIVES = ("Ignore", "Warn", "Strict")
+#: Turned off only by the benchmark, to measure validation's cost against a baseline.
+ENABLED = True
 
 
-def _top_level(rt: ResourceType) -> frozenset[str] | None:
+def directive(query: dict[str, str]) -> str:
+    """The request's fieldValidation (Warn when absent, as kube-apiserver defaults it); 400 when unknown."""
+    value = query.get("fieldValidation") or "Warn"
+    if value not in _DIRECTIVES:
+        raise ApiError(400, f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{value}"',
+                       "BadRequest")
+    return value
+
+
+def _findings(rt: ResourceType, obj: dict[str, Any]) -> decoder.Findings | None:
     if rt.is_crd:
-        schema = rt.schema if isinstance(rt.schema, dict) else {}
-        if schema.get("x-kubernetes-preserve-unknown-fields") or not schema.get("properties"):
-            return None
-    return frozenset(kind_properties(rt, False))
+        return structural.unknown_findings(rt.schema, obj)
+    return decoder.inspect(rt.group, rt.version, rt.kind, obj)
 
 
-def unknown_fields(rt: ResourceType, obj: dict[str, Any]) -> list[str]:
-    """Return the unknown top-level and metadata field paths of ``obj`` (sorted)."""
-    found: list[str] = []
-    known = _top_level(rt)
-    if known is not None:
-        found += [key for key in obj if key not in known]
-    meta = obj.get("metadata")
-    if isinstance(meta, dict):
-        found += [f"metadata.{key}" for key in meta if key not in OBJECT_META_FIELDS]
-    return sorted(found)
+def _remove(obj: Any, path: Path) -> None:
+    steps = path.steps()
+    node = obj
+    for step in steps[:-1]:
+        node = node[step.name] if step.kind == INDEX else node.get(step.name)
+        if not isinstance(node, (dict, list)):
+            return
+    if isinstance(node, dict):
+        node.pop(steps[-1].name, None)
 
 
-def prune_unknown(rt: ResourceType, obj: dict[str, Any], validation: str) -> dict[str, Any]:
-    """Drop unknown fields from ``obj`` in place; 400 under fieldValidation=Strict."""
-    unknown = unknown_fields(rt, obj)
-    if not unknown:
-        return obj
-    if validation == "Strict":
-        detail = ", ".join(f'unknown field "{path}"' for path in unknown)
-        raise ApiError(400, f"{rt.kind} in version \"{rt.version}\" cannot be handled as a {rt.kind}: "
-                            f"strict decoding error: {detail}", "BadRequest")
-    meta = obj.get("metadata")
-    for path in unknown:
-        if path.startswith("metadata.") and isinstance(meta, dict):
-            meta.pop(path[len("metadata."):], None)
-        else:
-            obj.pop(path, None)
-    return obj
+def _patch_error(detail: str, patch: Any, mode: str, obj: dict[str, Any]) -> ApiError:
+    shown = go_map_text(patch) if mode == STRATEGIC_PATCH else json.dumps(obj, separators=(",", ":"))
+    return invalid(None, "", [invalid_cause("patch", shown, detail)])
+
+
+def check_decoded(rt: ResourceType, obj: dict[str, Any], validation: str, *, mode: str = BODY,
+                  patch: Any = None) -> list[str]:
+    """Check a decoded object (a body, or a patch's result) in place.
+
+    Returns the Warning texts for the response. Raises 400 for a body the decoder refuses
+    (422 for a patch's result), and for unknown fields under Strict; drops them otherwise.
+    """
+    if not ENABLED:
+        return []
+    found = _findings(rt, obj)
+    if found is None:
+        return []
+    if found.problems:
+        detail = found.problems[0].go_message()
+        if mode == BODY:
+            raise cannot_handle(rt.kind, rt.version, detail)
+        raise _patch_error(detail, patch, mode, obj)
+    warnings: list[str] = []
+    if found.unknown:
+        paths = [p.json_path() for p in found.unknown]
+        if validation == "Strict":
+            if mode == BODY:
+                raise cannot_handle(rt.kind, rt.version, strict_decoding_detail(paths))
+            raise _patch_error(strict_decoding_detail(paths), patch, mode, obj)
+        if validation == "Warn":
+            warnings = [f'unknown field "{p}"' for p in paths]
+        for path in reversed(found.unknown):
+            _remove(obj, path)
+    return warnings
+
+
+def check_apply_config(rt: ResourceType, config: dict[str, Any], namespace: str, name: str) -> None:
+    """Server-side apply's typed conversion of its configuration: any undeclared field or wrong type fails."""
+    if not ENABLED:
+        return
+    found = _findings(rt, config)
+    if found is None:
+        return
+    problem = None
+    typed = structural.typed_conversion_errors(rt.schema, config) if rt.is_crd else []
+    if found.problems:
+        problem = found.problems[0].smd_message(value_at(config, found.problems[0].path))
+    elif typed:
+        problem = typed[0]
+    elif found.unknown:
+        problem = f"{found.unknown[0].smd_path()}: field not declared in schema"
+    if problem is not None:
+        where = f"{namespace}/{name}; {rt.group}/{rt.version}, Kind={rt.kind}"
+        raise internal(f"failed to create typed patch object ({where}): {problem}")

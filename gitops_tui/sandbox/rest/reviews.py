@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,6 +17,19 @@ from gitops_tui.sandbox.serving.sa_tokens import BOUND_ISSUER, DEFAULT_EXPIRATIO
 
 AUTHZ = "authorization.k8s.io"
 AUTHN = "authentication.k8s.io"
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """The group, plural and kind an Invalid error names."""
+
+    group: str
+    plural: str
+    kind: str
+
+
+ACCESS_REVIEW = _Kind(AUTHZ, "selfsubjectaccessreviews", "SelfSubjectAccessReview")
+TOKEN_REQUEST = _Kind(AUTHN, "tokenrequests", "TokenRequest")
 #: (group, plural, subresource) of every request answered here.
 SERVED = frozenset({(AUTHZ, "selfsubjectaccessreviews", ""), (AUTHZ, "selfsubjectrulesreviews", ""),
                     (AUTHN, "selfsubjectreviews", ""), ("", "serviceaccounts", "token")})
@@ -69,7 +83,7 @@ class Reviews:
     def _access(self, user: UserInfo, spec: dict[str, Any]) -> dict[str, Any]:
         resource, non_resource = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
         if bool(resource) == bool(non_resource):
-            raise invalid("SelfSubjectAccessReview", AUTHZ, "", [{
+            raise invalid(ACCESS_REVIEW, "", [{
                 "reason": "FieldValueRequired", "field": "spec.resourceAttributes",
                 "message": "Required value: exactly one of nonResourceAttributes or resourceAttributes "
                            "must be specified"}])
@@ -103,7 +117,7 @@ class Reviews:
         seconds = spec.get("expirationSeconds")
         seconds = DEFAULT_EXPIRATION if seconds is None else seconds
         if not isinstance(seconds, int) or seconds < MIN_EXPIRATION:
-            raise invalid("TokenRequest", AUTHN, name, [{
+            raise invalid(TOKEN_REQUEST, name, [{
                 "reason": "FieldValueInvalid", "field": "spec.expirationSeconds",
                 "message": f"Invalid value: {seconds}: may not specify a duration less than 10 minutes"}])
         seconds = min(seconds, MAX_EXPIRATION)

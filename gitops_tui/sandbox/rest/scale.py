@@ -1,33 +1,73 @@
-"""The scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets and StatefulSets."""
+"""The scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets, StatefulSets and CRD kinds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.apply.fieldsets import copy_json
 from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch
 from gitops_tui.sandbox.serving.common import ApiRequest, Response, manager_name, meta
-from gitops_tui.sandbox.serving.errors import ApiError, bad_request, stale
+from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
+from gitops_tui.sandbox.serving.errors import ApiError, bad_request, invalid, method_not_allowed, stale
 from gitops_tui.sandbox.serving.query import decode_body
 from gitops_tui.sandbox.serving.routing import ResourceRoute
 
 
-def _selector(obj: dict[str, Any]) -> str:
+BUILTIN_PATHS = (".spec.replicas", ".status.replicas", "")  # specReplicasPath, statusReplicasPath, labelSelectorPath
+
+
+def _get(obj: dict[str, Any], path: str) -> Any:
+    value: Any = obj
+    for key in path.strip(".").split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _set(obj: dict[str, Any], path: str, value: Any) -> None:
+    keys = path.strip(".").split(".")
+    node = obj
+    for key in keys[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[keys[-1]] = value
+
+
+def _selector(obj: dict[str, Any], path: str) -> str:
+    if path:  # a CRD's labelSelectorPath names a string in the object
+        found = _get(obj, path)
+        return found if isinstance(found, str) else ""
     labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-def to_scale(obj: dict[str, Any]) -> dict[str, Any]:
-    """Return the autoscaling/v1 Scale view of a scalable object."""
+def to_scale(obj: dict[str, Any], paths: tuple[str, ...] = BUILTIN_PATHS) -> dict[str, Any]:
+    """Return the autoscaling/v1 Scale view of a scalable object (a CRD's scale paths when given)."""
     m = obj.get("metadata") or {}
+    spec_replicas, status_replicas = _get(obj, paths[0]), _get(obj, paths[1])
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
         "metadata": {k: m[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in m},
-        "spec": {"replicas": int((obj.get("spec") or {}).get("replicas", 1))},
-        "status": {"replicas": int((obj.get("status") or {}).get("replicas", 0)), "selector": _selector(obj)},
+        "spec": {"replicas": int(spec_replicas) if isinstance(spec_replicas, int) else
+                 (0 if paths != BUILTIN_PATHS else 1)},
+        "status": {"replicas": int(status_replicas) if isinstance(status_replicas, int) else 0,
+                   "selector": _selector(obj, paths[2])},
     }
+
+
+@dataclass(frozen=True)
+class _ScaleKind:
+    group: str = "autoscaling"
+    kind: str = "Scale"
+    plural: str = "scales"
+
+
+_SCALE = _ScaleKind()
 
 
 class ScaleOps:
@@ -37,7 +77,8 @@ class ScaleOps:
         """Answer a request on the scale subresource."""
         with self.store.lock:
             live = self._live(rt, route)
-            current = to_scale(live)
+            paths = rt.scale_paths or BUILTIN_PATHS
+            current = to_scale(live, paths)
             if req.method == "GET":
                 return Response(200, current)
             if req.method == "PUT":
@@ -55,19 +96,22 @@ class ScaleOps:
                 except PatchError as exc:
                     raise ApiError(422, f"the patch could not be applied: {exc}", "Invalid") from exc
             else:
-                raise ApiError(405, f"{req.method} is not supported on scale", "MethodNotAllowed")
+                raise method_not_allowed()
             rv = meta(wanted).get("resourceVersion")
             if rv and str(rv) != live["metadata"]["resourceVersion"]:
                 raise stale(rt.group, rt.plural, route.name or "")
             replicas = (wanted.get("spec") or {}).get("replicas")
-            if not isinstance(replicas, int) or replicas < 0:
-                raise bad_request("spec.replicas must be a non-negative integer")
+            if not isinstance(replicas, int) or isinstance(replicas, bool):
+                raise bad_request("spec.replicas must be an integer")
+            if replicas < 0:
+                raise invalid(_SCALE, route.name or "", [
+                    invalid_cause("spec.replicas", replicas, "must be greater than or equal to 0")])
             new = copy_json(live)
-            new.setdefault("spec", {})["replicas"] = replicas
+            _set(new, paths[0], replicas)
             new = self._finalize(rt, live, new, "")
             new = self._record_scale(rt, live, new, manager_name(req))
             result = self._persist_update(rt, live, new, req)
-        return Response(result.code, to_scale(result.body))
+        return Response(result.code, to_scale(result.body, paths))
 
     def _record_scale(
         self, rt: ResourceType, live: dict[str, Any], new: dict[str, Any], manager: str

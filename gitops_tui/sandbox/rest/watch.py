@@ -23,7 +23,7 @@ class WatchOps:
 
     def watch(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> WatchStream:
         """Start a watch; errors in the parameters are answered before the stream starts."""
-        matches = self.select(req, route)
+        matches = self.select(req, route, rt)
         start = parse_rv(req.query.get("resourceVersion"))
         timeout_text = req.query.get("timeoutSeconds")
         try:

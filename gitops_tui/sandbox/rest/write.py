@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from typing import Any
 
-from gitops_tui.sandbox.apply import fieldmanager
-from gitops_tui.sandbox.schema import validation
+from gitops_tui.sandbox.apply import fieldmanager, lastapplied
+from gitops_tui.sandbox.rest import fields
+from gitops_tui.sandbox.schema import decoder, structural, validation
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.apply.fieldsets import copy_json
 from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
@@ -15,12 +17,12 @@ from gitops_tui.sandbox.serving.common import (
     ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of, storage_key,
 )
 from gitops_tui.sandbox.rest.defaults import (
-    CRD_KEY, apply_defaults, crd_status, defaults_on_create, keep_cluster_ip,
+    CRD_KEY, apply_defaults, crd_status, defaults_on_create, keep_cluster_ip, merge_string_data,
 )
+from gitops_tui.sandbox.schema.immutable import normalize_cluster_ips
 from gitops_tui.sandbox.serving.errors import (
-    ApiError, already_exists, bad_request, invalid, not_found, stale,
+    ApiError, already_exists, bad_request, internal, invalid, not_found, page_not_found, stale, warning_header,
 )
-from gitops_tui.sandbox.rest.fields import prune_unknown
 from gitops_tui.sandbox.serving.query import decode_body
 from gitops_tui.sandbox.serving.routing import ResourceRoute
 from gitops_tui.sandbox.storage.store import AlreadyExists, Conflict, NotFound
@@ -33,6 +35,7 @@ _PATCH_TYPES = {
     "application/json-patch+json",
     "application/apply-patch+yaml",
 }
+MAX_OBJECT_BYTES = 1536 * 1024  # etcd's default --max-request-bytes
 _UNSUPPORTED_PATCH = (
     "the body of the request was in an unknown format - accepted media types include: "
     + ", ".join(sorted(_PATCH_TYPES))
@@ -56,7 +59,7 @@ class WriteOps:
         m = meta(obj)
         if rt.namespaced:
             if route.namespace is None:
-                raise ApiError(404, "the server could not find the requested resource", "NotFound")
+                raise page_not_found()
             if m.get("namespace") and m["namespace"] != route.namespace:
                 raise bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request"
@@ -87,19 +90,34 @@ class WriteOps:
                 {"name": name, "kind": rt.plural},
             )
 
-    def _validate(self, rt: ResourceType, obj: dict[str, Any]) -> None:
-        causes = validation.validate(rt, obj)
+    def _validate(self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+        """Normalize a write's final object (stringData, CR defaults), then refuse what kube-apiserver refuses."""
+        merge_string_data(rt, obj)
+        if not fields.ENABLED:
+            return
+        if rt.is_crd:
+            structural.apply_defaults(rt.schema, obj)
+        missing: list[str] = []
+        found = None if rt.is_crd else decoder.inspect(rt.group, rt.version, rt.kind, obj)
+        if found is not None:
+            missing = [path.json_path() for path in found.missing]
+        causes = validation.validate(rt, obj, old, missing)
+        if rt.is_crd:
+            causes += structural.validate(rt.schema, obj)
         if causes:
-            raise invalid(rt.kind, rt.group, meta(obj).get("name", ""), causes)
+            raise invalid(rt, meta(obj).get("name", ""), causes)
+        if len(json.dumps(obj, separators=(",", ":"))) > MAX_OBJECT_BYTES:
+            raise internal("etcdserver: request is too large")
 
     # -- create ------------------------------------------------------------------------------
 
     def create(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """POST a new object."""
         body = decode_body(req.body, req.header("Content-Type"))
-        obj = prune_unknown(rt, self._identity(rt, body, route), req.query.get("fieldValidation", ""))
+        obj = self._identity(rt, body, route)
+        warnings = fields.check_decoded(rt, obj, fields.directive(req.query))
         obj = _record(rt, None, self._strip_server_owned(obj), manager_name(req))
-        return self._create_object(rt, obj, req)
+        return _warned(self._create_object(rt, obj, req), warnings)
 
     @staticmethod
     def _strip_server_owned(obj: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +175,7 @@ class WriteOps:
     def update(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """PUT a whole object (or its status)."""
         body = self._identity(rt, decode_body(req.body, req.header("Content-Type")), route)
-        prune_unknown(rt, body, req.query.get("fieldValidation", ""))
+        warnings = fields.check_decoded(rt, body, fields.directive(req.query))
         expected = parse_rv(meta(body).get("resourceVersion"))
         with self.store.lock:
             live = self._live(rt, route)
@@ -167,7 +185,7 @@ class WriteOps:
                 meta(body)["managedFields"] = live["metadata"].get("managedFields")
             new = self._finalize(rt, live, body, route.subresource)
             new = _record(rt, live, new, manager_name(req), route.subresource)
-            return self._persist_update(rt, live, new, req)
+            return _warned(self._persist_update(rt, live, new, req), warnings)
 
     def _live(self, rt: ResourceType, route: ResourceRoute) -> dict[str, Any]:
         live = self.read(rt, route.namespace, route.name or "")
@@ -209,6 +227,7 @@ class WriteOps:
             m.pop("managedFields", None)
         if subresource != "status":
             keep_cluster_ip(rt, new, live)
+            normalize_cluster_ips(new, live)
         with_status = "status" not in rt.subresources  # without a status subresource, status is spec
         if spec_of(new, with_status) != spec_of(live, with_status):
             m["generation"] = int(live_meta.get("generation") or 1) + 1
@@ -219,7 +238,7 @@ class WriteOps:
     def _persist_update(
         self, rt: ResourceType, live: dict[str, Any], new: dict[str, Any], req: ApiRequest
     ) -> Response:
-        self._validate(rt, new)
+        self._validate(rt, new, live)
         m = meta(new)
         if _unchanged(live, new):
             return Response(200, live)  # a no-op write keeps the resourceVersion and wakes no watcher
@@ -273,10 +292,12 @@ class WriteOps:
             patched_rv = meta(patched).get("resourceVersion")
             if patched_rv and str(patched_rv) != live["metadata"]["resourceVersion"]:
                 raise stale(rt.group, rt.plural, route.name or "")
-            patched = prune_unknown(rt, self._identity(rt, patched, route), req.query.get("fieldValidation", ""))
+            patched = self._identity(rt, patched, route)
+            mode = fields.STRATEGIC_PATCH if ctype == "application/strategic-merge-patch+json" else fields.JSON_PATCH
+            warnings = fields.check_decoded(rt, patched, fields.directive(req.query), mode=mode, patch=body)
             new = self._finalize(rt, live, patched, route.subresource)
             new = _record(rt, live, new, manager_name(req), route.subresource)
-            return self._persist_update(rt, live, new, req)
+            return _warned(self._persist_update(rt, live, new, req), warnings)
 
     def apply(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """Server-side apply: merge the configuration, track managers, report conflicts."""
@@ -290,7 +311,9 @@ class WriteOps:
         config = decode_body(req.body, "application/yaml")
         if not config.get("apiVersion") or not config.get("kind"):
             raise bad_request("apiVersion and kind must be set in an apply configuration")
-        config = prune_unknown(rt, self._identity(rt, config, route), req.query.get("fieldValidation", ""))
+        config = self._identity(rt, config, route)
+        fields.directive(req.query)
+        fields.check_apply_config(rt, config, route.namespace or "", route.name or "")
         expected = meta(config).pop("resourceVersion", None)
         force = req.flag("force")
         with self.store.lock:
@@ -318,7 +341,7 @@ class WriteOps:
         subresource: str = "",
     ) -> dict[str, Any]:
         try:
-            return fieldmanager.apply(
+            return lastapplied.apply(
                 live, config, manager, force=force, now=now(),
                 ignore_status=_ignores_status(rt, subresource), subresource=subresource,
             )
@@ -326,6 +349,13 @@ class WriteOps:
             raise _apply_conflict(rt, meta(config).get("name", ""), exc) from None
         except (fieldmanager.ApplyError, PatchError) as exc:
             raise ApiError(422, f"the apply configuration is invalid: {exc}", "Invalid") from exc
+
+
+def _warned(response: Response, warnings: list[str]) -> Response:
+    """``response`` with a Warning header carrying ``warnings`` (kubectl prints each one)."""
+    if warnings:
+        response.headers["Warning"] = warning_header(warnings)
+    return response
 
 
 def _comparable(obj: dict[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,8 @@ class ResourceType:
     crd_name: str = ""
     printer_columns: tuple[PrinterColumn, ...] = ()
     schema: Any = field(default=None, compare=False, hash=False, repr=False)
+    selectable_fields: tuple[str, ...] = ()  # a CRD version's selectableFields jsonPaths
+    scale_paths: tuple[str, ...] = ()  # a CRD's specReplicasPath, statusReplicasPath, labelSelectorPath
 
     @property
     def group_version(self) -> str:
@@ -153,6 +155,14 @@ def split_api_version(api_version: str) -> tuple[str, str]:
     return "", api_version
 
 
+def _scale_paths(scale: Any) -> tuple[str, ...]:
+    """A CRD version's scale subresource paths (empty without one)."""
+    if not isinstance(scale, dict):
+        return ()
+    return (scale.get("specReplicasPath") or ".spec.replicas", scale.get("statusReplicasPath") or ".status.replicas",
+            scale.get("labelSelectorPath") or "")
+
+
 def _crd_types(crd: dict) -> list[ResourceType]:
     spec = crd.get("spec") or {}
     names = spec.get("names") or {}
@@ -182,7 +192,9 @@ def _crd_types(crd: dict) -> list[ResourceType]:
         schema = (ver.get("schema") or {}).get("openAPIV3Schema")
         out.append(ResourceType(group, ver["name"], kind, plural, singular, namespaced,
                                 tuple(names.get("shortNames") or ()), tuple(names.get("categories") or ()),
-                                frozenset(subs), ALL_VERBS, crd_name, columns, schema))
+                                frozenset(subs), ALL_VERBS, crd_name, columns, schema,
+                                tuple(f.get("jsonPath", "") for f in ver.get("selectableFields") or ()),
+                                _scale_paths(sub_spec.get("scale"))))
     return out
 
 

@@ -8,11 +8,9 @@ from typing import Any
 
 from gitops_tui.sandbox.schema.catalog import Catalog, ResourceType
 from gitops_tui.sandbox.schema.openapi_proto import encode_document
-from gitops_tui.sandbox.schema.openapi_schemas import (
-    META, definition_name, kind_properties, shared_definitions,
-)
+from gitops_tui.sandbox.schema.kube_schemas import KUBE_VERSION
+from gitops_tui.sandbox.schema.openapi_schemas import META, definition_name, definitions
 
-KUBE_VERSION = "v1.32.0"
 V2_PROTOBUF_MEDIA = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"  # what kubectl Accepts
 V2_PROTOBUF_CONTENT_TYPE = "application/octet-stream"  # what kube-apiserver answers it with
 PATCH_MEDIA = ("application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")
@@ -67,6 +65,11 @@ def _base(rt: ResourceType) -> str:
     return f"/api/{rt.version}" if not rt.group else f"/apis/{rt.group}/{rt.version}"
 
 
+#: The API verb each operation needs (a create-only kind such as SelfSubjectAccessReview has no list or get).
+_ACTION_VERBS = {"list": "list", "post": "create", "deletecollection": "deletecollection", "get": "get",
+                 "put": "update", "patch": "patch", "delete": "delete"}
+
+
 def _operations(rt: ResourceType) -> list[tuple[str, str, str, dict, bool]]:
     """(path, method, action key, gvk, namespaced-path) for every operation on ``rt``."""
     base = _base(rt)
@@ -78,7 +81,8 @@ def _operations(rt: ResourceType) -> list[tuple[str, str, str, dict, bool]]:
         ops.append((f"{base}/{rt.plural}", "get", "list"))
     for sub in sorted(rt.subresources & {"status"}):
         ops += [(f"{item}/{sub}", "get", "get"), (f"{item}/{sub}", "put", "put"), (f"{item}/{sub}", "patch", "patch")]
-    return [(path, method, action, _gvk(rt), "{namespace}" in path) for path, method, action in ops]
+    return [(path, method, action, _gvk(rt), "{namespace}" in path) for path, method, action in ops
+            if _ACTION_VERBS[action] in rt.verbs]
 
 
 def _op_id(rt: ResourceType, action: str, path: str, namespaced: bool) -> str:
@@ -159,22 +163,6 @@ def _build_paths(types: list[ResourceType], v3: bool) -> dict:
     return paths
 
 
-def _definitions(types: list[ResourceType], v3: bool) -> dict:
-    defs = shared_definitions()
-    for rt in types:
-        name = definition_name(rt)
-        props = kind_properties(rt, v3)
-        defs[name] = {"description": f"{rt.kind} of {rt.group_version}.", "type": "object",
-                      "properties": props, GVK: [_gvk(rt)]}
-        defs[name + "List"] = {
-            "description": f"{rt.list_kind} is a list of {rt.kind}.", "type": "object", "required": ["items"],
-            "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                           "metadata": _ref(META + "ListMeta", False),
-                           "items": {"type": "array", "items": _ref(name, False)}},
-            GVK: [_gvk(rt, rt.list_kind)]}
-    return defs
-
-
 def _open_schema(schema: Any) -> Any:
     """Give type-less, property-less schemas an explicit open object type (kubectl explain needs a type)."""
     if not isinstance(schema, dict):
@@ -188,6 +176,8 @@ def _open_schema(schema: Any) -> Any:
     for key in ("allOf", "anyOf", "oneOf"):
         if isinstance(out.get(key), list):
             out[key] = [_open_schema(v) for v in out[key]]
+    if "$ref" in out and len(out) > 1:  # v3 wraps a described reference in allOf, as kube-openapi does
+        out["allOf"] = [{"$ref": out.pop("$ref")}]
     if not ({"type", "$ref", "properties", "allOf", "anyOf", "oneOf", "items",
              "x-kubernetes-int-or-string"} & out.keys()):
         out.update({"type": "object", "x-kubernetes-preserve-unknown-fields": True})
@@ -204,7 +194,7 @@ def openapi_v2(catalog: Catalog) -> dict:
     def build() -> dict:
         types = catalog.all()
         return {"swagger": "2.0", "info": {"title": "Kubernetes", "version": KUBE_VERSION},
-                "paths": _build_paths(types, False), "definitions": _definitions(types, False),
+                "paths": _build_paths(types, False), "definitions": definitions(types, False),
                 "securityDefinitions": {"BearerToken": {"type": "apiKey", "name": "authorization", "in": "header",
                                                         "description": "Bearer Token authentication"}},
                 "security": [{"BearerToken": []}]}
@@ -229,7 +219,7 @@ def _v3_docs(catalog: Catalog) -> dict[str, tuple[dict, str]]:
         for key, types in sorted(by_gv.items()):
             doc = {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": KUBE_VERSION},
                    "paths": _build_paths(types, True),
-                   "components": {"schemas": _to_v3_schemas(_definitions(types, True)),
+                   "components": {"schemas": _to_v3_schemas(definitions(types, True)),
                                   "securitySchemes": {"BearerToken": {
                                       "type": "apiKey", "name": "authorization", "in": "header",
                                       "description": "Bearer Token authentication"}}}}

@@ -12,9 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from gitops_tui.sandbox.serving import status as shared_errors
 from gitops_tui.sandbox.serving.common import ApiRequest, Response, WatchStream
-from gitops_tui.sandbox.serving.errors import ApiError, status_body
+from gitops_tui.sandbox.serving.errors import ApiError
 
 log = logging.getLogger(__name__)
 _IDLE_TIMEOUT = 120.0
@@ -109,7 +108,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.request_version = "HTTP/1.1"
         text = message or self.responses.get(code, ("Error",))[0]
         try:
-            self._send_json(code, ApiError(code, text).status())
+            self._send(Response(code, ApiError(code, text).encoded()))
         except OSError:
             pass
 
@@ -124,14 +123,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
             result = owner.api.handle(ApiRequest(method, parts.path, query, self.headers, body, user))
         except ApiError as exc:
-            self._send_json(exc.code, exc.status())
-            return
-        except shared_errors.ApiError as exc:
-            self._send_json(exc.code, status_body(exc.code, exc.message, exc.reason, exc.details))
+            self._send(Response(exc.code, exc.encoded()))
             return
         except Exception:  # noqa: BLE001 - never a traceback on the wire
             log.exception("internal error answering %s %s", method, urlsplit(self.path).path)
-            self._send_json(500, status_body(500, "Internal error occurred: see the sandbox log", "InternalError"))
+            error = ApiError(500, "Internal error occurred: see the sandbox log", "InternalError")
+            self._send(Response(500, error.encoded()))
             return
         if isinstance(result, WatchStream):
             self._stream(result)
@@ -204,9 +201,6 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.rfile.readline(1024)
 
     # -- answers -----------------------------------------------------------------------------
-
-    def _send_json(self, code: int, body: Any) -> None:
-        self._send(Response(code, body))
 
     def _send(self, response: Response) -> None:
         if isinstance(response.body, bytes | str):
