@@ -16,6 +16,7 @@ from gitops_tui.sandbox.serving.common import (
 )
 from gitops_tui.sandbox.rest.convert import to_version
 from gitops_tui.sandbox.rest.delete import DeleteOps
+from gitops_tui.sandbox.rest.pods import POD_SUBRESOURCES, PodOps
 from gitops_tui.sandbox.serving.errors import ApiError, bad_request, expired, not_found
 from gitops_tui.sandbox.serving.query import (
     check_acceptable,
@@ -74,7 +75,7 @@ def _not_served() -> ApiError:
     return ApiError(404, "the server could not find the requested resource", "NotFound")
 
 
-class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
+class Api(WriteOps, DeleteOps, WatchOps, ScaleOps, PodOps):
     """The Kubernetes REST API over one Store and Catalog."""
 
     def __init__(
@@ -141,6 +142,8 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
         method = req.method
         if route.subresource == "scale" and not route.watch_path:
             return self.scale(rt, route, req)
+        if route.subresource in POD_SUBRESOURCES and not route.watch_path:
+            return self.pod_subresource(rt, route, req)
         if method == "GET":
             if req.flag("watch") or route.watch_path:
                 return self.watch(rt, route, req)

@@ -1,4 +1,4 @@
-"""The scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets and StatefulSets."""
+"""The scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets, StatefulSets and ReplicationControllers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ from gitops_tui.sandbox.serving.routing import ResourceRoute
 
 
 def _selector(obj: dict[str, Any]) -> str:
-    labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    selector = (obj.get("spec") or {}).get("selector") or {}
+    if obj.get("kind") == "ReplicationController":  # a plain label map, not a LabelSelector
+        labels = selector
+    else:
+        labels = selector.get("matchLabels") or {}
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 

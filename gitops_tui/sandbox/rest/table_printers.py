@@ -264,6 +264,10 @@ def _pvc_row(o: dict) -> list:
 def _hpa_row(o: dict) -> list:
     ref = _g(o, "spec", "scaleTargetRef", default={})
     targets = []
+    if _g(o, "spec", "targetCPUUtilizationPercentage") is not None:  # autoscaling/v1
+        current = _g(o, "status", "currentCPUUtilizationPercentage")
+        targets.append(f"cpu: {'<unknown>' if current is None else f'{current}%'}/"
+                       f"{_g(o, 'spec', 'targetCPUUtilizationPercentage')}%")
     for metric in _g(o, "spec", "metrics", default=[]):
         target = _g(metric, "resource", "target", default={})
         if "averageUtilization" in target:

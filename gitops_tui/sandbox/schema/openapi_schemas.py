@@ -178,6 +178,9 @@ _SPECS: dict[tuple[str, str], dict] = {
 }
 
 _TOP_LEVEL: dict[tuple[str, str], dict] = {
+    ("", "Endpoints"): {"subsets": arr(ANY(), list_type="atomic")},
+    ("discovery.k8s.io", "EndpointSlice"): {"addressType": STR, "endpoints": arr(ANY(), list_type="atomic"),
+                                            "ports": arr(ANY(), list_type="atomic")},
     ("", "ConfigMap"): {"data": MAP_STR, "binaryData": {"type": "object", "additionalProperties":
                                                         {"type": "string", "format": "byte"}}, "immutable": BOOL},
     ("", "Secret"): {"data": {"type": "object", "additionalProperties": {"type": "string", "format": "byte"}},
