@@ -72,10 +72,13 @@ class Informer:
 
     # -- the controllers' own writes, seen before their watch event arrives ----------------------
 
-    def upsert(self, obj: dict[str, Any]) -> None:
-        """Put an object the controllers just wrote into the cache (older versions are ignored)."""
+    def upsert(self, obj: dict[str, Any], assumed: bool = False) -> None:
+        """Put an object the controllers just wrote into the cache (older versions are ignored).
+
+        ``assumed``: a local guess at the object's next state at the same resourceVersion (a binding).
+        """
         with self._lock:
-            self._store(obj)
+            self._store(obj, assumed)
 
     def forget(self, obj: dict[str, Any]) -> None:
         """Drop an object the controllers just deleted (its late events are ignored)."""
@@ -84,13 +87,13 @@ class Informer:
             self._tombstones[key] = max(_rv(obj), self._tombstones.get(key, 0))
             self._drop(key)
 
-    def _store(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+    def _store(self, obj: dict[str, Any], assumed: bool = False) -> dict[str, Any] | None:
         key = key_of(obj)
         rv = _rv(obj)
         if rv and rv <= self._tombstones.get(key, 0):
             return None
         old = self._cache.get(key)
-        if old is not None and rv and rv < _rv(old):
+        if old is not None and rv and (rv < _rv(old) if assumed else rv <= _rv(old)):
             return None
         kept = self.keep(obj)
         self._cache[key] = kept
@@ -178,7 +181,9 @@ class Informer:
                 self._tombstones.pop(key, None)
                 self._drop(key)
             elif self._store(obj) is None:
-                return
+                if old is None or _rv(old) != _rv(obj):
+                    return  # older than what the cache holds
+                obj = old  # our own write (or assumption), seen again: news for the handlers all the same
         if kind == "DELETED":
             self._fire(kind, old if old is not None else self.keep(obj), None)
         else:

@@ -135,7 +135,9 @@ class ControllerManager:
                 failures = self._failures[key] = self._failures.get(key, 0) + 1
                 conflict = isinstance(exc, ApiException) and status_of(exc) == 409
                 if not conflict:
-                    log.debug("controller %s %s/%s: %r", name, namespace, obj_name, exc)
+                    detail = f"HTTP {status_of(exc)}: {getattr(exc, 'body', '')}" if isinstance(exc, ApiException) \
+                        else repr(exc)
+                    log.debug("controller %s %s/%s: %s", name, namespace, obj_name, detail[:500])
                 self.queue.add(key, min(5.0, 0.02 * 2 ** min(failures, 8)))
             finally:
                 self.queue.done(key)

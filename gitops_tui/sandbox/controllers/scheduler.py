@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import NODES, PODS
 from gitops_tui.sandbox.controllers.objects import (
-    conditions_by_type, deleting, meta, pod_terminal, spec, status, timestamp, utc_now,
+    conditions_by_type, controller_uid, deleting, meta, pod_terminal, spec, status, timestamp, utc_now,
 )
 from gitops_tui.sandbox.controllers.rest import ApiException, status_of
 
@@ -46,20 +47,28 @@ def fits(pod: dict[str, Any], node: dict[str, Any]) -> bool:
 
 
 def choose_node(pod: dict[str, Any], nodes: list[dict[str, Any]], pods: list[dict[str, Any]]) -> str | None:
-    """The name of the fitting node running the fewest pods (None when none fits)."""
-    load: dict[str, int] = {}
+    """The fitting node with the fewest pods of the same controller, then the fewest pods (None when none fits)."""
+    owner = controller_uid(pod)
+    load: dict[str, list[int]] = {}
     for other in pods:
         where = spec(other).get("nodeName")
         if where and not pod_terminal(other):
-            load[where] = load.get(where, 0) + 1
-    candidates = sorted((load.get(meta(n).get("name", ""), 0), meta(n).get("name", "")) for n in nodes if fits(pod, n))
-    return candidates[0][1] if candidates else None
+            counts = load.setdefault(where, [0, 0])
+            counts[0] += bool(owner) and controller_uid(other) == owner
+            counts[1] += 1
+    candidates = sorted((*load.get(meta(n).get("name", ""), [0, 0]), meta(n).get("name", ""))
+                        for n in nodes if fits(pod, n))
+    return candidates[0][2] if candidates else None
 
 
 class Scheduler(Controller):
     """Binds pods; says why in the PodScheduled condition when no node fits."""
 
     name = "scheduler"
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        self._lock = threading.Lock()
 
     def setup(self) -> None:
         """Look at every pod that needs a node, and at all of them again when nodes change."""
@@ -78,7 +87,10 @@ class Scheduler(Controller):
         if not wants_scheduling(pod):
             return None
         nodes = self.ctx.items(NODES)
-        chosen = choose_node(pod, nodes, self.ctx.items(PODS))
+        with self._lock:  # one decision at a time, each assumed at once: the next pods see it (kube-scheduler's cache)
+            chosen = choose_node(pod, nodes, self.ctx.items(PODS))
+            if chosen is not None:
+                self.ctx.informer(PODS).upsert({**pod, "spec": {**spec(pod), "nodeName": chosen}}, assumed=True)
         if chosen is None:
             self._unschedulable(pod, len(nodes))
             return None
@@ -90,9 +102,8 @@ class Scheduler(Controller):
         except ApiException as exc:
             if status_of(exc) in (404, 409):
                 return None
+            self.ctx.informer(PODS).upsert(pod, assumed=True)  # forget the assumption: try again
             raise
-        # Assume the binding at once, as kube-scheduler does, so the next pods spread over the nodes.
-        self.ctx.informer(PODS).upsert({**pod, "spec": {**spec(pod), "nodeName": chosen}})
         return None
 
     def _unschedulable(self, pod: dict[str, Any], total: int) -> None:

@@ -6,7 +6,9 @@ import ipaddress
 import random
 from typing import Any
 
-from gitops_tui.sandbox.rest.defaults_workloads import job_defaults, replication_controller_defaults
+from gitops_tui.sandbox.rest.defaults_workloads import (
+    daemonset_defaults, job_defaults, replication_controller_defaults, statefulset_defaults,
+)
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.serving.common import meta, now, storage_key
 
@@ -72,6 +74,10 @@ def apply_defaults(
         _service_defaults(spec, (live or {}).get("spec") or {}, taken_ips or set())
     elif key == ("", "replicationcontrollers"):
         replication_controller_defaults(spec)
+    elif key == ("apps", "statefulsets"):
+        statefulset_defaults(spec)
+    elif key == ("apps", "daemonsets"):
+        daemonset_defaults(spec)
     elif key == ("batch", "jobs") and live is None:
         job_defaults(spec, meta(obj).get("uid", ""), meta(obj).get("name", ""))
 

@@ -1,4 +1,4 @@
-"""Create-time defaults kube-apiserver gives ReplicationControllers and Jobs (selectors from the template)."""
+"""Create-time defaults kube-apiserver gives RCs, Jobs, StatefulSets and DaemonSets (selectors, strategies)."""
 
 from __future__ import annotations
 
@@ -44,3 +44,22 @@ def job_defaults(spec: dict[str, Any], uid: str, name: str) -> None:
         return
     labels.update({"controller-uid": uid, JOB_UID_LABEL: uid, "job-name": name, JOB_NAME_LABEL: name})
     spec["selector"] = {"matchLabels": {JOB_UID_LABEL: uid}}
+
+
+def statefulset_defaults(spec: dict[str, Any]) -> None:
+    """Pod management and update strategy, as apps/v1 defaults them."""
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
+    strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+    if isinstance(strategy, dict) and strategy.get("type", "RollingUpdate") == "RollingUpdate":
+        strategy.setdefault("type", "RollingUpdate")
+        strategy.setdefault("rollingUpdate", {"partition": 0})
+
+
+def daemonset_defaults(spec: dict[str, Any]) -> None:
+    """History limit and update strategy, as apps/v1 defaults them."""
+    spec.setdefault("revisionHistoryLimit", 10)
+    strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+    if isinstance(strategy, dict) and strategy.get("type", "RollingUpdate") == "RollingUpdate":
+        strategy.setdefault("type", "RollingUpdate")
+        strategy.setdefault("rollingUpdate", {"maxUnavailable": 1, "maxSurge": 0})
