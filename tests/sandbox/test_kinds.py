@@ -116,8 +116,15 @@ def test_limit_ranges_quotas_and_volumes(controlled: Controlled, ns: str) -> Non
         controlled.apply(doc, ns)
     out = controlled.kubectl("get", "limits,quota", "-n", ns).stdout
     assert "limitrange/limits" in out and "resourcequota/quota" in out
-    quota_header = _header(controlled.kubectl("get", "quota", "-n", ns).stdout)
-    assert quota_header == ["NAME", "AGE", "REQUEST", "LIMIT"]
+    controlled.apply(deployment("counted", replicas=2), ns)
+    controlled.kubectl("rollout", "status", "deployment/counted", "-n", ns, "--timeout=30s")
+    quota = wait_until(lambda: (q := controlled.json("quota", "quota", "-n", ns)).get("status", {}).get("used", {})
+                       .get("pods") == "2" and q, timeout=20, message="quota counts two pods")
+    assert quota["status"]["hard"] == {"pods": "10", "requests.cpu": "4", "limits.memory": "8Gi"}
+    assert quota["status"]["used"]["requests.cpu"] == "0"
+    out = controlled.kubectl("get", "quota", "-n", ns).stdout
+    assert _header(out) == ["NAME", "AGE", "REQUEST", "LIMIT"]
+    assert "pods: 2/10, requests.cpu: 0/4" in out and "limits.memory: 0/8Gi" in out
     assert _header(controlled.kubectl("get", "limits", "-n", ns).stdout) == ["NAME", "CREATED AT"]
 
 

@@ -13,6 +13,7 @@ CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
 SECRETS = Resource("", "v1", "secrets", "Secret")
 SERVICEACCOUNTS = Resource("", "v1", "serviceaccounts", "ServiceAccount")
 PVCS = Resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim")
+RESOURCEQUOTAS = Resource("", "v1", "resourcequotas", "ResourceQuota")
 REPLICATIONCONTROLLERS = Resource("", "v1", "replicationcontrollers", "ReplicationController")
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
 REPLICASETS = Resource("apps", "v1", "replicasets", "ReplicaSet")
@@ -28,7 +29,7 @@ APISERVICES = Resource("apiregistration.k8s.io", "v1", "apiservices", "APIServic
 
 #: Every resource watched by the controller manager of a cluster.
 WATCHED: tuple[Resource, ...] = (
-    NAMESPACES, NODES, PODS, SERVICES, ENDPOINTS, CONFIGMAPS, SECRETS, SERVICEACCOUNTS, PVCS,
+    NAMESPACES, NODES, PODS, SERVICES, ENDPOINTS, CONFIGMAPS, SECRETS, SERVICEACCOUNTS, PVCS, RESOURCEQUOTAS,
     REPLICATIONCONTROLLERS, DEPLOYMENTS, REPLICASETS, STATEFULSETS, DAEMONSETS, JOBS, CRONJOBS,
     ENDPOINTSLICES, PDBS, CRDS, APISERVICES,
 )

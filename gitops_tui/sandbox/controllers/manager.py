@@ -29,6 +29,7 @@ from gitops_tui.sandbox.controllers.namespace import NamespaceController, keep_r
 from gitops_tui.sandbox.controllers.nodes import NodeController
 from gitops_tui.sandbox.controllers.queue import WorkQueue
 from gitops_tui.sandbox.controllers.replicaset import ReplicaSetController, ReplicationControllerManager
+from gitops_tui.sandbox.controllers.resourcequota import ResourceQuotaController
 from gitops_tui.sandbox.controllers.rest import ApiException, Rest, status_of
 from gitops_tui.sandbox.controllers.scheduler import Scheduler
 from gitops_tui.sandbox.controllers.service import ServiceController
@@ -42,7 +43,7 @@ WORKERS = 2
 CONTROLLERS: tuple[type[Controller], ...] = (
     NodeController, Scheduler, Kubelet, DeploymentController, ReplicaSetController, ReplicationControllerManager,
     StatefulSetController, DaemonSetController, JobController, NamespaceController, ServiceController,
-    EndpointsController, DisruptionController, APIServiceController, GarbageCollector,
+    EndpointsController, DisruptionController, ResourceQuotaController, APIServiceController, GarbageCollector,
 )
 #: What the caches keep of kinds read only for their metadata.
 _KEEP = {kinds.CONFIGMAPS.key: keep_root_ca, kinds.SECRETS.key: metadata_only, kinds.PVCS.key: metadata_only,
