@@ -141,3 +141,47 @@ def test_logs_answer_that_the_pod_is_simulated_and_exec_is_refused(controlled: C
     assert wrong.returncode != 0 and "container nope is not valid for pod solo" in wrong.stderr
     execd = controlled.kubectl("exec", "solo", "-n", ns, "--", "ls", check=False, timeout=20)
     assert execd.returncode != 0 and "simulated" in execd.stderr
+
+
+def test_ordinals_scale_down_from_the_top_and_selectors_place_pods(controlled: Controlled, ns: str) -> None:
+    template = {"metadata": {"labels": {"app": "ord"}}, "spec": {"containers": [{"name": "c", "image": "pg:16"}]}}
+    controlled.apply({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "ord"},
+                      "spec": {"replicas": 3, "serviceName": "ord", "selector": {"matchLabels": {"app": "ord"}},
+                               "template": template}}, ns)
+    controlled.kubectl("rollout", "status", "statefulset/ord", "-n", ns, "--timeout=30s")
+    controlled.kubectl("scale", "statefulset", "ord", "-n", ns, "--replicas=1")
+    wait_until(lambda: [p["metadata"]["name"] for p in controlled.json("pods", "-n", ns, "-l", "app=ord")["items"]]
+               == ["ord-0"], timeout=20, message="only ord-0 left")
+    pinned = {"metadata": {"labels": {"app": "pinned"}},
+              "spec": {"nodeSelector": {"kubernetes.io/hostname": "sandbox-node-2"},
+                       "containers": [{"name": "c", "image": "busybox:1.36"}]}}
+    controlled.apply({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "pinned"},
+                      "spec": {"selector": {"matchLabels": {"app": "pinned"}}, "template": pinned}}, ns)
+    controlled.kubectl("rollout", "status", "daemonset/pinned", "-n", ns, "--timeout=30s")
+    placed = controlled.json("pods", "-n", ns, "-l", "app=pinned")["items"]
+    assert [p["spec"]["nodeName"] for p in placed] == ["sandbox-node-2"]
+    assert controlled.json("daemonset", "pinned", "-n", ns)["status"]["desiredNumberScheduled"] == 1
+    controlled.kubectl("run", "nowhere", "-n", ns, "--image=busybox:1.36",
+                       "--overrides", json.dumps({"spec": {"nodeSelector": {"disk": "ssd"}}}))
+    pod = wait_until(lambda: (p := controlled.json("pod", "nowhere", "-n", ns)).get("status", {}).get("conditions")
+                     and p, timeout=20, message="nowhere judged unschedulable")
+    scheduled = pod["status"]["conditions"][0]
+    assert (scheduled["type"], scheduled["status"], scheduled["reason"]) == ("PodScheduled", "False", "Unschedulable")
+    assert "0/3 nodes are available" in scheduled["message"] and not pod["spec"].get("nodeName")
+
+
+def test_a_job_runs_its_completions_with_bounded_parallelism(controlled: Controlled, ns: str) -> None:
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "batch"},
+           "spec": {"completions": 3, "parallelism": 2, "template": {"spec": {
+               "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1.36"}]}}}}
+    controlled.apply(job, ns)
+    for _ in range(30):  # each pass waits at most 1 s for completion, counting the pods still running
+        running = [p for p in controlled.json("pods", "-n", ns, "-l", "job-name=batch")["items"]
+                   if p.get("status", {}).get("phase") in (None, "Pending", "Running")]
+        assert len(running) <= 2
+        if controlled.kubectl("wait", "--for=condition=complete", "job/batch", "-n", ns, "--timeout=1s",
+                              check=False).returncode == 0:
+            break
+    pods = controlled.json("pods", "-n", ns, "-l", "job-name=batch")["items"]
+    assert [p["status"]["phase"] for p in pods] == ["Succeeded"] * 3
+    assert controlled.json("job", "batch", "-n", ns)["status"]["succeeded"] == 3

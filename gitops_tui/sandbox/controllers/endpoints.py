@@ -72,7 +72,7 @@ def slice_body(svc: dict[str, Any], backends: list[tuple[dict[str, Any], bool]])
         if first is not None and number is None:
             continue
         ports.append({"name": port.get("name", ""), "port": number, "protocol": port.get("protocol", "TCP")})
-    return {"addressType": "IPv4", "endpoints": endpoints or None, "ports": ports or None}
+    return {"addressType": "IPv4", "endpoints": endpoints, "ports": ports or None}
 
 
 class EndpointsController(Controller):

@@ -54,7 +54,6 @@ class Informer:
         self._cache: dict[Key, dict[str, Any]] = {}
         self._by_namespace: dict[str, dict[str, dict[str, Any]]] = {}
         self._tombstones: dict[Key, int] = {}
-        self._thread: threading.Thread | None = None
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -113,13 +112,7 @@ class Informer:
 
     def start(self) -> None:
         """Run the list-and-watch loop in a daemon thread."""
-        self._thread = threading.Thread(target=self._run, name=f"informer-{self.resource.plural}", daemon=True)
-        self._thread.start()
-
-    def join(self, timeout: float) -> None:
-        """Wait (bounded) for the loop to end after ``stop`` is set."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        threading.Thread(target=self._run, name=f"informer-{self.resource.plural}", daemon=True).start()
 
     def _run(self) -> None:
         backoff = 0.2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from kubernetes import client
@@ -144,11 +145,10 @@ class ControllerManager:
                 self.queue.done(key)
 
     def stop(self, timeout: float = 3.0) -> None:
-        """Stop the workers and the informers (bounded)."""
+        """Stop the workers (bounded); the informers end with their watches (daemon threads)."""
         self.stop_event.set()
         self.queue.close()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
-        for informer in list(self.ctx.informers.values()):
-            informer.join(0.1)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
