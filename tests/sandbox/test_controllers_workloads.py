@@ -185,3 +185,20 @@ def test_a_job_runs_its_completions_with_bounded_parallelism(controlled: Control
     pods = controlled.json("pods", "-n", ns, "-l", "job-name=batch")["items"]
     assert [p["status"]["phase"] for p in pods] == ["Succeeded"] * 3
     assert controlled.json("job", "batch", "-n", ns)["status"]["succeeded"] == 3
+
+
+def test_a_paused_deployment_scales_but_rolls_nothing_out_until_resumed(controlled: Controlled, ns: str) -> None:
+    controlled.apply(deployment("held", replicas=1), ns)
+    controlled.kubectl("rollout", "status", "deployment/held", "-n", ns, "--timeout=30s")
+    controlled.kubectl("rollout", "pause", "deployment/held", "-n", ns)
+    controlled.kubectl("set", "image", "deployment/held", "main=nginx:1.28", "-n", ns)
+    controlled.kubectl("scale", "deployment", "held", "-n", ns, "--replicas=2")
+    wait_until(lambda: len(controlled.json("pods", "-n", ns, "-l", "app=held")["items"]) == 2, timeout=20,
+               message="paused deployment scaled")
+    assert len(controlled.json("rs", "-n", ns)["items"]) == 1
+    images = {c["image"] for p in controlled.json("pods", "-n", ns)["items"] for c in p["spec"]["containers"]}
+    assert images == {"nginx:1.27"}
+    controlled.kubectl("rollout", "resume", "deployment/held", "-n", ns)
+    controlled.kubectl("rollout", "status", "deployment/held", "-n", ns, "--timeout=30s")
+    images = {c["image"] for p in controlled.json("pods", "-n", ns)["items"] for c in p["spec"]["containers"]}
+    assert images == {"nginx:1.28"}

@@ -101,7 +101,11 @@ class DeploymentController(Controller):
             sets += self._adopt(deployment, namespace)
         new_rs = next((rs for rs in sets if same_template(rs, deployment)), None)
         event = ""
-        if not deleting(deployment) and not spec(deployment).get("paused"):
+        if not deleting(deployment) and spec(deployment).get("paused"):
+            newest = new_rs or max(sets, key=revision_of, default=None)
+            if newest is not None:  # a paused Deployment still scales, but starts no rollout
+                self._set_replicas(newest, desired_replicas(deployment))
+        elif not deleting(deployment):
             new_rs, event = self._ensure_new(deployment, new_rs, sets)
             if new_rs is not None and new_rs not in sets:
                 sets.append(new_rs)
