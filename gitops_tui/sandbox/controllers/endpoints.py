@@ -75,6 +75,11 @@ def slice_body(svc: dict[str, Any], backends: list[tuple[dict[str, Any], bool]])
     return {"addressType": "IPv4", "endpoints": endpoints, "ports": ports or None}
 
 
+def _labels_patch(current: dict[str, Any], labels: dict[str, Any]) -> dict[str, Any]:
+    """The merge patch making an object's labels exactly ``labels``."""
+    return {**{k: None for k in meta(current).get("labels") or {} if k not in labels}, **labels}
+
+
 class EndpointsController(Controller):
     """Keeps each selector Service's Endpoints and EndpointSlice in step with its pods."""
 
@@ -129,7 +134,8 @@ class EndpointsController(Controller):
                 body["subsets"] = subsets
             self.ctx.create(ENDPOINTS, body)
         elif (current.get("subsets") or []) != subsets or (meta(current).get("labels") or {}) != labels:
-            self.ctx.patch(ENDPOINTS, current, {"metadata": {"labels": labels or None}, "subsets": subsets or None})
+            self.ctx.patch(ENDPOINTS, current, {"metadata": {"labels": _labels_patch(current, labels)},
+                                                "subsets": subsets or None})
 
     def _slice(self, svc: dict[str, Any], body: dict[str, Any]) -> None:
         name, namespace = meta(svc)["name"], meta(svc)["namespace"]
@@ -146,4 +152,4 @@ class EndpointsController(Controller):
             self.ctx.delete(ENDPOINTSLICES, extra)
         current = mine[0]
         if any(current.get(k) != body[k] for k in body) or (meta(current).get("labels") or {}) != labels:
-            self.ctx.patch(ENDPOINTSLICES, current, {"metadata": {"labels": labels}, **body})
+            self.ctx.patch(ENDPOINTSLICES, current, {"metadata": {"labels": _labels_patch(current, labels)}, **body})

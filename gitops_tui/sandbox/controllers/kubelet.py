@@ -1,7 +1,7 @@
 """The simulated kubelets: pods bound to a simulated node start after GITOPS_TUI_SIM_DELAY, kwok-style.
 
-A container whose image is tagged `fail` stays in ImagePullBackOff; pods that do not restart
-(restartPolicy Never or OnFailure, as Jobs' pods) run for the same delay and then succeed.
+A container whose image is tagged `fail` stays in ImagePullBackOff; a Job's pods run for the same
+delay and then succeed (kwok's pod-complete stage); every other pod keeps running.
 """
 
 from __future__ import annotations
@@ -109,9 +109,10 @@ def pod_status(pod: dict[str, Any], host_ip: str, pod_ip: str, started: str, fin
     return out
 
 
-def restarts_never(pod: dict[str, Any]) -> bool:
-    """Whether the pod runs to completion (restartPolicy Never or OnFailure)."""
-    return spec(pod).get("restartPolicy") in ("Never", "OnFailure")
+def runs_to_completion(pod: dict[str, Any]) -> bool:
+    """Whether the pod finishes by itself: a Job's pod that does not restart (kwok's pod-complete stage)."""
+    owned = any(ref.get("kind") == "Job" for ref in meta(pod).get("ownerReferences") or [])
+    return owned and spec(pod).get("restartPolicy") in ("Never", "OnFailure")
 
 
 def _images_current(pod: dict[str, Any]) -> bool:
@@ -150,7 +151,7 @@ class Kubelet(Controller):
         uid = meta(pod).get("uid", "")
         current = _images_current(pod)
         st = status(pod)
-        if current and not (restarts_never(pod) and st.get("phase") == "Running"):
+        if current and not (runs_to_completion(pod) and st.get("phase") == "Running"):
             return None
         first = self._first_seen.setdefault(uid, time.monotonic())
         wait = self.ctx.delay - (time.monotonic() - first)
@@ -168,7 +169,7 @@ class Kubelet(Controller):
         new = pod_status(pod, node_ip(meta(node).get("name", "")), st.get("podIP") or self._pod_ip(node),
                          started or timestamp(now), finished)
         self.ctx.write_status(PODS, pod, new, KUBELET_MANAGER)
-        if new["phase"] == "Running" and restarts_never(pod):
+        if new["phase"] == "Running" and runs_to_completion(pod):
             self._first_seen[uid] = time.monotonic()
             return self.ctx.delay
         return None
