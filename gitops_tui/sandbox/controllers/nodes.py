@@ -6,7 +6,11 @@ from typing import Any
 
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import NODES
-from gitops_tui.sandbox.controllers.objects import conditions_by_type, meta, utc_now, timestamp
+from gitops_tui.sandbox.controllers.objects import conditions_by_type, meta, owner_reference, timestamp, utc_now
+from gitops_tui.sandbox.controllers.rest import Resource
+
+LEASES = Resource("coordination.k8s.io", "v1", "leases", "Lease")
+LEASE_NAMESPACE = "kube-node-lease"
 
 NODE_COUNT = 3
 KUBELET_MANAGER = "kubelet"
@@ -68,6 +72,17 @@ def node_status(node: dict[str, Any], version: str) -> dict[str, Any]:
     }
 
 
+def node_lease(node: dict[str, Any]) -> dict[str, Any]:
+    """The node's Lease in kube-node-lease, as a kubelet registers it (never renewed: an idle sandbox stays idle)."""
+    name = meta(node).get("name", "")
+    owner = {**owner_reference(node, block=False), "apiVersion": "v1", "kind": "Node"}
+    owner.pop("controller")
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": name, "namespace": LEASE_NAMESPACE, "ownerReferences": [owner]},
+            "spec": {"holderIdentity": name, "leaseDurationSeconds": 40,
+                     "renewTime": utc_now().strftime("%Y-%m-%dT%H:%M:%S.000000Z")}}
+
+
 class NodeController(Controller):
     """Registers the cluster's simulated nodes and keeps their status healthy."""
 
@@ -97,4 +112,5 @@ class NodeController(Controller):
         if node is None or meta(node).get("deletionTimestamp"):
             return None
         self.ctx.write_status(NODES, node, node_status(node, self.ctx.version), KUBELET_MANAGER)
+        self.ctx.create(LEASES, node_lease(node), KUBELET_MANAGER)  # once: it exists already is fine
         return None

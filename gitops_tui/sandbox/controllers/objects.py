@@ -154,8 +154,8 @@ def template_hash(template: Any, collision_count: int | None = None) -> str:
     struct), so the value has the real format but not the real cluster's digits.
     """
     data = json.dumps(pruned(template), sort_keys=True, separators=(",", ":")).encode()
-    if collision_count:
-        data += str(collision_count).encode()
+    if collision_count is not None:  # as controller.ComputeHash: the count as 8 little-endian bytes
+        data += int(collision_count).to_bytes(4, "little") + bytes(4)
     return safe_encode(str(fnv32a(data)))
 
 
