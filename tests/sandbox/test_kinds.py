@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gitops_tui.sandbox.schema.catalog import AGGREGATED_DISCOVERY_CONTENT_TYPE
+from tests.sandbox.conftest import raw_request
 from tests.sandbox.controlled import Controlled, controlled, deployment, ns  # noqa: F401 - fixtures
 from tests.waiting import wait_until
 
@@ -36,6 +38,17 @@ def test_new_kinds_are_in_legacy_and_aggregated_discovery(controlled: Controlled
         resources = json.loads(controlled.kubectl("get", "--raw", path).stdout)["resources"]
         entry = next(r for r in resources if r["name"] == plural)
         assert (entry["kind"], entry["namespaced"]) == (kind, namespaced)
+    aggregated: dict[str, tuple[str, bool, str]] = {}
+    for root in ("/api", "/apis"):
+        answer = raw_request(controlled.server, "GET", root, headers={"Accept": AGGREGATED_DISCOVERY_CONTENT_TYPE})
+        assert answer.headers["Content-Type"].startswith("application/json;g=apidiscovery.k8s.io;v=v2")
+        for group in answer.json()["items"]:
+            for version in group["versions"]:
+                gv = f"{group['metadata']['name']}/{version['version']}".lstrip("/")
+                for res in version["resources"]:
+                    aggregated.setdefault(res["resource"], (gv, res["scope"] == "Namespaced",
+                                                            res["responseKind"]["kind"]))
+    assert {plural: aggregated[plural] for plural in NEW_KINDS} == NEW_KINDS
     autoscaling = json.loads(controlled.kubectl("get", "--raw", "/apis/autoscaling").stdout)
     assert [v["version"] for v in autoscaling["versions"]] == ["v2", "v1"]
     assert autoscaling["preferredVersion"]["version"] == "v2"
@@ -86,6 +99,9 @@ def test_hpa_served_as_v1_and_v2_from_one_storage(controlled: Controlled, ns: st
     assert again["spec"]["metrics"] == v2["spec"]["metrics"] and again["spec"]["maxReplicas"] == 6
     assert "annotations" not in again["metadata"] or not any(
         k.startswith("autoscaling.alpha") for k in again["metadata"]["annotations"])
+    controlled.kubectl("autoscale", "deployment", "scaled", "-n", ns, "--max=3", "--cpu-percent=50")
+    typed = controlled.json("horizontalpodautoscalers.v1.autoscaling", "scaled", "-n", ns)
+    assert (typed["spec"]["minReplicas"], typed["spec"]["targetCPUUtilizationPercentage"]) == (1, 50)
     for resource in ("hpa", "horizontalpodautoscalers.v1.autoscaling"):
         out = controlled.kubectl("get", resource, "-n", ns).stdout
         assert _header(out) == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]

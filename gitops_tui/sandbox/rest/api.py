@@ -10,7 +10,7 @@ from typing import Any
 
 from gitops_tui.sandbox.schema import openapi
 from gitops_tui.sandbox.rest import table
-from gitops_tui.sandbox.schema.catalog import Catalog, ResourceType
+from gitops_tui.sandbox.schema.catalog import AGGREGATED_DISCOVERY_CONTENT_TYPE, Catalog, ResourceType
 from gitops_tui.sandbox.serving.common import (
     ApiRequest, Response, WatchStream, now, parse_rv, storage_key,
 )
@@ -53,6 +53,15 @@ _EXPIRED_CONTINUE = (
     "The provided continue parameter is too old to display a consistent list result. "
     "You can start a new list without the continue parameter."
 )
+
+
+def wants_aggregated(accept: str) -> bool:
+    """Whether an Accept header asks for apidiscovery.k8s.io/v2 aggregated discovery (kubectl asks for it first)."""
+    for entry in accept.split(","):
+        params = {p.strip() for p in entry.split(";")[1:]}
+        if {"g=apidiscovery.k8s.io", "v=v2", "as=APIGroupDiscoveryList"} <= params:
+            return True
+    return False
 
 
 def _include(req: ApiRequest) -> str:
@@ -186,6 +195,10 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps, PodOps):
         if route.kind == "health":
             return Response(200, b"ok", "text/plain; charset=utf-8")
         if route.kind == "discovery":
+            if wants_aggregated(req.header("Accept")):
+                aggregated = self.catalog.aggregated_discovery(route.path)
+                if aggregated is not None:
+                    return Response(200, aggregated, AGGREGATED_DISCOVERY_CONTENT_TYPE, {"Vary": "Accept"})
             doc = self.catalog.discovery(route.path)
             if doc is None:
                 raise _not_served()

@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from gitops_tui.sandbox.rest.defaults_workloads import (
-    daemonset_defaults, job_defaults, replication_controller_defaults, statefulset_defaults,
+    autoscaler_defaults, daemonset_defaults, job_defaults, replication_controller_defaults, statefulset_defaults,
 )
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.serving.common import meta, now, storage_key
@@ -78,6 +78,8 @@ def apply_defaults(
         statefulset_defaults(spec)
     elif key == ("apps", "daemonsets"):
         daemonset_defaults(spec)
+    elif key == ("autoscaling", "horizontalpodautoscalers"):
+        autoscaler_defaults(spec, rt.version)
     elif key == ("batch", "jobs") and live is None:
         job_defaults(spec, meta(obj).get("uid", ""), meta(obj).get("name", ""))
 

@@ -1,4 +1,4 @@
-"""Create-time defaults kube-apiserver gives RCs, Jobs, StatefulSets and DaemonSets (selectors, strategies)."""
+"""Create-time defaults kube-apiserver gives workload kinds: RC and Job selectors, strategies, HPA targets."""
 
 from __future__ import annotations
 
@@ -63,3 +63,11 @@ def daemonset_defaults(spec: dict[str, Any]) -> None:
     if isinstance(strategy, dict) and strategy.get("type", "RollingUpdate") == "RollingUpdate":
         strategy.setdefault("type", "RollingUpdate")
         strategy.setdefault("rollingUpdate", {"maxUnavailable": 1, "maxSurge": 0})
+
+
+def autoscaler_defaults(spec: dict[str, Any], version: str) -> None:
+    """minReplicas 1, and for autoscaling/v2 a CPU target of 80% when no metric is given."""
+    spec.setdefault("minReplicas", 1)
+    if version == "v2" and not spec.get("metrics"):
+        spec["metrics"] = [{"type": "Resource", "resource": {
+            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]
