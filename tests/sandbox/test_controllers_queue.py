@@ -59,3 +59,20 @@ def test_the_cache_keeps_the_newest_version_and_ignores_late_events() -> None:
     assert informer.get("ns", "p") is None
     informer._apply("DELETED", _pod("p", "7"))
     assert seen[-1] == ("DELETED", "7")
+
+
+def test_a_relist_tells_the_handlers_what_they_missed_even_when_the_cache_knew_it() -> None:
+    informer = Informer(rest=None, resource=PODS, stop=threading.Event())  # type: ignore[arg-type]
+    seen: list = []
+    informer.handlers.append(lambda kind, old, new: seen.append((kind, (new or old)["metadata"]["name"])))
+    informer._replace([_pod("kept", "1"), _pod("doomed", "2")])
+    assert sorted(seen) == [("ADDED", "doomed"), ("ADDED", "kept")]
+    seen.clear()
+    informer.upsert(_pod("made", "3"))  # created by a controller: in the cache before any event
+    informer.forget(_pod("doomed", "4"))  # deleted by a controller
+    # The watch expired before either event arrived: the relist is the only news the handlers get.
+    informer._replace([_pod("kept", "1"), _pod("made", "3")])
+    assert sorted(seen) == [("ADDED", "made"), ("DELETED", "doomed")]
+    seen.clear()
+    informer._replace([_pod("kept", "1"), _pod("made", "3")])
+    assert seen == []  # nothing new: nothing told twice

@@ -53,7 +53,10 @@ class Informer:
         self._lock = threading.RLock()
         self._cache: dict[Key, dict[str, Any]] = {}
         self._by_namespace: dict[str, dict[str, dict[str, Any]]] = {}
-        self._tombstones: dict[Key, int] = {}
+        self._tombstones: dict[Key, dict[str, Any]] = {}  # what the controllers deleted, until its event comes
+        #: The resourceVersion the handlers were last told about, per object (the cache may be ahead of
+        #: them: the controllers' own writes go into it before their events arrive).
+        self._notified: dict[Key, int] = {}
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -83,13 +86,14 @@ class Informer:
         """Drop an object the controllers just deleted (its late events are ignored)."""
         key = key_of(obj)
         with self._lock:
-            self._tombstones[key] = max(_rv(obj), self._tombstones.get(key, 0))
+            if _rv(obj) >= _rv(self._tombstones.get(key)):
+                self._tombstones[key] = self.keep(obj)
             self._drop(key)
 
     def _store(self, obj: dict[str, Any], assumed: bool = False) -> dict[str, Any] | None:
         key = key_of(obj)
         rv = _rv(obj)
-        if rv and rv <= self._tombstones.get(key, 0):
+        if rv and rv <= _rv(self._tombstones.get(key)):
             return None
         old = self._cache.get(key)
         if old is not None and rv and (rv < _rv(old) if assumed else rv <= _rv(old)):
@@ -160,9 +164,13 @@ class Informer:
                 self._tombstones.pop(key, None)
                 if old is None or _rv(old) != _rv(item):
                     self._store(item)
-                    fired.append(("ADDED" if old is None else "MODIFIED", old, item))
-            for key in [k for k in self._cache if k not in seen]:
-                fired.append(("DELETED", self._drop(key), None))
+                if self._notified.get(key) != _rv(item):
+                    fired.append(("ADDED" if key not in self._notified else "MODIFIED", old, item))
+            for key in [k for k in {**self._notified, **self._cache} if k not in seen]:
+                gone = self._drop(key) or self._tombstones.get(key) or {
+                    "metadata": {"namespace": key[0], "name": key[1]}}
+                self._tombstones.pop(key, None)
+                fired.append(("DELETED", gone, None))
         for kind, old, new in fired:
             self._fire(kind, old, new)
 
@@ -183,6 +191,12 @@ class Informer:
             self._fire(kind, old, obj)
 
     def _fire(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        key = key_of(new or old or {})
+        with self._lock:
+            if new is None:
+                self._notified.pop(key, None)
+            else:
+                self._notified[key] = _rv(new)
         for handler in self.handlers:
             try:
                 handler(kind, old, new)
