@@ -108,9 +108,14 @@ class Rest:
         query = {"watch": "true", "resourceVersion": resource_version, "allowWatchBookmarks": "true",
                  "timeoutSeconds": str(timeout)}
         response = self._call("GET", res.path(), query, None, "", (10, timeout + 15))
+        finished = False
         try:
             for line in iter_resp_lines(response.response):
                 if line:
                     yield json.loads(line)
+            finished = True
         finally:
-            response.response.release_conn()
+            if finished:
+                response.response.release_conn()
+            else:  # left mid-stream (an ERROR event, a stop): never hand a half-read connection back
+                response.response.close()
