@@ -76,3 +76,22 @@ def test_a_relist_tells_the_handlers_what_they_missed_even_when_the_cache_knew_i
     seen.clear()
     informer._replace([_pod("kept", "1"), _pod("made", "3")])
     assert seen == []  # nothing new: nothing told twice
+
+
+def test_the_scheduler_spreads_an_owners_pods_and_respects_room_and_selectors() -> None:
+    from gitops_tui.sandbox.controllers.scheduler import choose_node
+
+    def node(name: str, room: str = "2", **labels: str) -> dict:
+        return {"metadata": {"name": name, "labels": labels},
+                "status": {"allocatable": {"pods": room}, "conditions": [{"type": "Ready", "status": "True"}]}}
+
+    def pod(owner: str, where: str = "", selector: dict | None = None) -> dict:
+        return {"metadata": {"ownerReferences": [{"uid": owner, "controller": True}]},
+                "spec": {"nodeName": where, "nodeSelector": selector or {}}}
+
+    nodes = [node("a", disk="ssd"), node("b")]
+    assert choose_node(pod("x"), nodes, [pod("y", "b")]) == "a"  # fewer pods
+    assert choose_node(pod("x"), nodes, [pod("x", "a"), pod("y", "b")]) == "b"  # fewer of its owner's pods
+    assert choose_node(pod("x", selector={"disk": "ssd"}), nodes, [pod("y", "a")]) == "a"
+    assert choose_node(pod("x", selector={"disk": "ssd"}), nodes, [pod("y", "a"), pod("y", "a")]) is None
+    assert choose_node(pod("x", selector={"disk": "hdd"}), nodes, []) is None

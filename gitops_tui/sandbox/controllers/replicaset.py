@@ -14,6 +14,16 @@ from gitops_tui.sandbox.controllers.objects import (
 from gitops_tui.sandbox.controllers.rest import Resource
 
 
+#: Pods created or deleted per pass at most, as kube-controller-manager's burstReplicas.
+BURST = 500
+
+
+def want_of(owner: dict[str, Any]) -> int:
+    """spec.replicas of a set (1 when unset)."""
+    value = spec(owner).get("replicas")
+    return 1 if value is None else int(value)
+
+
 def new_pod(owner: dict[str, Any], template: dict[str, Any], name: str, extra_labels: dict[str, str] | None = None,
             node: str = "") -> dict[str, Any]:
     """A Pod made from a controller's template, owned by it."""
@@ -70,18 +80,19 @@ class ReplicaSetController(Controller):
         pods = [p for p in owned_by(self.ctx.items(PODS, namespace), owner) if pod_active(p)]
         if not deleting(owner):
             pods += self._adopt(owner, namespace)
-            want = int(spec(owner).get("replicas", 1) if spec(owner).get("replicas") is not None else 1)
+            want = want_of(owner)
             if len(pods) < want:
                 template = spec(owner).get("template") or {}
-                for _ in range(want - len(pods)):
+                for _ in range(min(want - len(pods), BURST)):
                     made = self.ctx.create(PODS, new_pod(owner, template, f"{name}-{random_suffix()}"))
                     if made is not None:
                         pods.append(made)
             elif len(pods) > want:
-                for pod in deletion_order(pods)[: len(pods) - want]:
+                for pod in deletion_order(pods)[: min(len(pods) - want, BURST)]:
                     self.ctx.delete(PODS, pod)
                     pods.remove(pod)
-        return self._write_status(owner, pods)
+        wait = self._write_status(owner, pods)
+        return 0.0 if len(pods) != want_of(owner) and not deleting(owner) else wait
 
     def _adopt(self, owner: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
         """Take the orphaned pods the selector matches (after a `delete --cascade=orphan` of an older owner)."""

@@ -46,8 +46,13 @@ def fits(pod: dict[str, Any], node: dict[str, Any]) -> bool:
     return all(_tolerated(pod, taint) for taint in spec(node).get("taints") or [])
 
 
+def _room(node: dict[str, Any], used: int) -> bool:
+    allowed = str((status(node).get("allocatable") or {}).get("pods") or "110")
+    return used < (int(allowed) if allowed.isdigit() else 110)
+
+
 def choose_node(pod: dict[str, Any], nodes: list[dict[str, Any]], pods: list[dict[str, Any]]) -> str | None:
-    """The fitting node with the fewest pods of the same controller, then the fewest pods (None when none fits)."""
+    """The fitting node with room, the fewest pods of the same controller, then the fewest pods (or None)."""
     owner = controller_uid(pod)
     load: dict[str, list[int]] = {}
     for other in pods:
@@ -56,8 +61,8 @@ def choose_node(pod: dict[str, Any], nodes: list[dict[str, Any]], pods: list[dic
             counts = load.setdefault(where, [0, 0])
             counts[0] += bool(owner) and controller_uid(other) == owner
             counts[1] += 1
-    candidates = sorted((*load.get(meta(n).get("name", ""), [0, 0]), meta(n).get("name", ""))
-                        for n in nodes if fits(pod, n))
+    candidates = sorted((*load.get(meta(n).get("name", ""), [0, 0]), meta(n).get("name", "")) for n in nodes
+                        if fits(pod, n) and _room(n, load.get(meta(n).get("name", ""), [0, 0])[1]))
     return candidates[0][2] if candidates else None
 
 
@@ -72,14 +77,19 @@ class Scheduler(Controller):
 
     def setup(self) -> None:
         """Look at every pod that needs a node, and at all of them again when nodes change."""
-        self.on(PODS, lambda kind, old, new: self.enqueue_obj(new) if wants_scheduling(new) else None)
-
-        def nodes_changed(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        def retry_all(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
             for pod in self.ctx.items(PODS):
                 if wants_scheduling(pod):
                     self.enqueue_obj(pod)
 
-        self.on(NODES, nodes_changed)
+        def pod_changed(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+            if wants_scheduling(new):
+                self.enqueue_obj(new)
+            elif spec(old).get("nodeName") and (new is None or pod_terminal(new)):
+                retry_all(kind, old, new)  # room freed on a node: the pending pods may fit now
+
+        self.on(PODS, pod_changed)
+        self.on(NODES, retry_all)
 
     def reconcile(self, namespace: str, name: str) -> float | None:
         """Bind one pod, or record that it cannot be scheduled."""
@@ -92,7 +102,7 @@ class Scheduler(Controller):
             if chosen is not None:
                 self.ctx.informer(PODS).upsert({**pod, "spec": {**spec(pod), "nodeName": chosen}}, assumed=True)
         if chosen is None:
-            self._unschedulable(pod, len(nodes))
+            self._unschedulable(pod, nodes)
             return None
         binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name, "namespace": namespace},
                    "target": {"apiVersion": "v1", "kind": "Node", "name": chosen}}
@@ -106,9 +116,16 @@ class Scheduler(Controller):
             raise
         return None
 
-    def _unschedulable(self, pod: dict[str, Any], total: int) -> None:
-        message = (f"0/{total} nodes are available: {total} node(s) didn't match Pod's node affinity/selector. "
-                   f"preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling.")
+    def _unschedulable(self, pod: dict[str, Any], nodes: list[dict[str, Any]]) -> None:
+        total = len(nodes)
+        fitting = sum(1 for n in nodes if fits(pod, n))
+        reasons = []
+        if fitting:
+            reasons.append(f"{fitting} Too many pods")
+        if total - fitting:
+            reasons.append(f"{total - fitting} node(s) didn't match Pod's node affinity/selector")
+        message = (f"0/{total} nodes are available: {', '.join(reasons)}. preemption: 0/{total} nodes are "
+                   f"available: {total} Preemption is not helpful for scheduling.")
         old = conditions_by_type(pod).get("PodScheduled") or {}
         if old.get("status") == "False" and old.get("message") == message:
             return
