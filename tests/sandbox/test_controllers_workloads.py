@@ -61,9 +61,12 @@ def test_rollout_status_history_undo_and_restart(controlled: Controlled, ns: str
     out = controlled.kubectl("rollout", "status", "deployment/app", "-n", ns, "--timeout=30s").stdout
     assert 'deployment "app" successfully rolled out' in out
     controlled.kubectl("set", "image", "deployment/app", "main=nginx:1.28", "-n", ns)
+    controlled.kubectl("annotate", "deployment/app", "-n", ns, "kubernetes.io/change-cause=move to 1.28")
     controlled.kubectl("rollout", "status", "deployment/app", "-n", ns, "--timeout=30s")
-    history = controlled.kubectl("rollout", "history", "deployment/app", "-n", ns).stdout
+    history = wait_until(lambda: "move to 1.28" in (h := controlled.kubectl(
+        "rollout", "history", "deployment/app", "-n", ns).stdout) and h, timeout=20, message="change-cause shown")
     assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2"]
+    assert history.splitlines()[3].split(None, 1)[1].strip() == "move to 1.28"
     revision1 = controlled.kubectl("rollout", "history", "deployment/app", "-n", ns, "--revision=1").stdout
     assert "nginx:1.27" in revision1
     controlled.kubectl("rollout", "undo", "deployment/app", "-n", ns)

@@ -200,9 +200,13 @@ class DeploymentController(Controller):
             self.ctx.delete(REPLICASETS, rs)
 
     def _annotate(self, deployment: dict[str, Any], new_rs: dict[str, Any] | None) -> None:
-        """Carry the new ReplicaSet's revision onto the Deployment, as `kubectl rollout history` reads it."""
+        """Copy the Deployment's annotations (a change-cause) to the new ReplicaSet, and its revision back."""
         if new_rs is None:
             return
+        copied = {k: v for k, v in (meta(deployment).get("annotations") or {}).items() if k not in _NOT_COPIED}
+        current = meta(new_rs).get("annotations") or {}
+        if any(current.get(k) != v for k, v in copied.items()):
+            new_rs = self.ctx.patch(REPLICASETS, new_rs, {"metadata": {"annotations": copied}}) or new_rs
         revision = str(revision_of(new_rs))
         if (meta(deployment).get("annotations") or {}).get(REVISION) != revision:
             self.ctx.patch(DEPLOYMENTS, deployment, {"metadata": {"annotations": {REVISION: revision}}})
