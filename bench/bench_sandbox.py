@@ -147,7 +147,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def idle_cpu(pid: int, seconds: float = 3.0) -> float:
+def idle_cpu(pid: int, seconds: float = 10.0) -> float:
     """CPU seconds per second ``pid`` uses while nothing is asked of it."""
     before = cpu_seconds(pid)
     time.sleep(seconds)

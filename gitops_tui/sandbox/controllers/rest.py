@@ -104,9 +104,12 @@ class Rest:
         return self.request("DELETE", res.path(namespace, name), None, body)
 
     def watch(self, res: Resource, resource_version: str, timeout: int) -> Iterator[dict[str, Any]]:
-        """Yield the events of a watch from ``resource_version`` until the server ends it."""
-        query = {"watch": "true", "resourceVersion": resource_version, "allowWatchBookmarks": "true",
-                 "timeoutSeconds": str(timeout)}
+        """Yield the events of a watch from ``resource_version`` until the server ends it.
+
+        No bookmarks: the sandbox sends one every few seconds on every watch, and they were half of an
+        idle cluster's CPU; a watch whose version was compacted meanwhile lists again (410).
+        """
+        query = {"watch": "true", "resourceVersion": resource_version, "timeoutSeconds": str(timeout)}
         response = self._call("GET", res.path(), query, None, "", (10, timeout + 15))
         finished = False
         try:
