@@ -205,3 +205,30 @@ def test_a_paused_deployment_scales_but_rolls_nothing_out_until_resumed(controll
     controlled.kubectl("rollout", "status", "deployment/held", "-n", ns, "--timeout=30s")
     images = {c["image"] for p in controlled.json("pods", "-n", ns)["items"] for c in p["spec"]["containers"]}
     assert images == {"nginx:1.28"}
+
+
+def test_statefulset_and_daemonset_rollout_history_and_undo(controlled: Controlled, ns: str) -> None:
+    def template(app: str, image: str) -> dict:
+        return {"metadata": {"labels": {"app": app}}, "spec": {"containers": [{"name": "c", "image": image}]}}
+
+    controlled.apply({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "hist"},
+                      "spec": {"replicas": 2, "serviceName": "hist", "selector": {"matchLabels": {"app": "hist"}},
+                               "template": template("hist", "pg:15")}}, ns)
+    controlled.apply({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "dhist"},
+                      "spec": {"selector": {"matchLabels": {"app": "dhist"}},
+                               "template": template("dhist", "agent:1")}}, ns)
+    for kind, name, image in (("statefulset", "hist", "c=pg:16"), ("daemonset", "dhist", "c=agent:2")):
+        controlled.kubectl("rollout", "status", f"{kind}/{name}", "-n", ns, "--timeout=30s")
+        controlled.kubectl("set", "image", f"{kind}/{name}", image, "-n", ns)
+        controlled.kubectl("rollout", "status", f"{kind}/{name}", "-n", ns, "--timeout=30s")
+        history = controlled.kubectl("rollout", "history", f"{kind}/{name}", "-n", ns).stdout
+        assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2"]
+        controlled.kubectl("rollout", "undo", f"{kind}/{name}", "-n", ns)
+        controlled.kubectl("rollout", "status", f"{kind}/{name}", "-n", ns, "--timeout=30s")
+        history = controlled.kubectl("rollout", "history", f"{kind}/{name}", "-n", ns).stdout
+        assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["2", "3"]
+    images = {p["metadata"]["labels"]["app"]: p["spec"]["containers"][0]["image"]
+              for p in controlled.json("pods", "-n", ns)["items"]}
+    assert images == {"hist": "pg:15", "dhist": "agent:1"}
+    revisions = controlled.kubectl("get", "controllerrevisions", "-n", ns).stdout
+    assert "statefulset.apps/hist" in revisions and "daemonset.apps/dhist" in revisions

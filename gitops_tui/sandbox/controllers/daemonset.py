@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.sandbox.controllers.base import Controller
-from gitops_tui.sandbox.controllers.kinds import DAEMONSETS, NODES, PODS
+from gitops_tui.sandbox.controllers.history import HASH_LABEL as REVISION_LABEL, sync_history
+from gitops_tui.sandbox.controllers.kinds import CONTROLLERREVISIONS, DAEMONSETS, NODES, PODS
 from gitops_tui.sandbox.controllers.objects import (
     deleting, meta, owned_by, pod_active, pod_available, pod_ready, random_suffix, spec, status, template_hash,
     utc_now,
 )
 from gitops_tui.sandbox.controllers.replicaset import new_pod
 from gitops_tui.sandbox.controllers.scheduler import fits
-from gitops_tui.sandbox.controllers.statefulset import REVISION_LABEL
 
 GENERATION_LABEL = "pod-template-generation"
 
@@ -26,6 +26,7 @@ class DaemonSetController(Controller):
         """Reconcile on changes of DaemonSets, their pods, and nodes."""
         self.on(DAEMONSETS, lambda kind, old, new: self.enqueue_obj(new or old))
         self.on(PODS, self.enqueue_owner(DAEMONSETS))
+        self.on(CONTROLLERREVISIONS, self.enqueue_owner(DAEMONSETS))
         self.on(NODES, lambda kind, old, new: [self.enqueue_obj(ds) for ds in self.ctx.items(DAEMONSETS)])
 
     def start(self) -> None:
@@ -40,6 +41,8 @@ class DaemonSetController(Controller):
             return None
         template = spec(ds).get("template") or {}
         revision = template_hash(template, status(ds).get("collisionCount"))
+        if not deleting(ds):
+            _, revision = sync_history(self.ctx, ds)
         probe = {"spec": template.get("spec") or {}}
         nodes = {meta(n).get("name", ""): n for n in self.ctx.items(NODES) if fits(probe, n)}
         pods = [p for p in owned_by(self.ctx.items(PODS, namespace), ds) if pod_active(p)]

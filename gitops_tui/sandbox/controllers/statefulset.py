@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.sandbox.controllers.base import Controller
-from gitops_tui.sandbox.controllers.kinds import PODS, STATEFULSETS
+from gitops_tui.sandbox.controllers.history import HASH_LABEL as REVISION_LABEL, sync_history
+from gitops_tui.sandbox.controllers.kinds import CONTROLLERREVISIONS, PODS, STATEFULSETS
 from gitops_tui.sandbox.controllers.objects import (
     deleting, meta, owned_by, pod_active, pod_available, pod_ready, spec, status, template_hash, utc_now,
 )
 from gitops_tui.sandbox.controllers.replicaset import new_pod
-
-REVISION_LABEL = "controller-revision-hash"
 
 
 def update_revision(sts: dict[str, Any]) -> str:
@@ -34,6 +33,7 @@ class StatefulSetController(Controller):
         """Reconcile on changes of StatefulSets and of their pods."""
         self.on(STATEFULSETS, lambda kind, old, new: self.enqueue_obj(new or old))
         self.on(PODS, self.enqueue_owner(STATEFULSETS))
+        self.on(CONTROLLERREVISIONS, self.enqueue_owner(STATEFULSETS))
 
     def start(self) -> None:
         """Look at every StatefulSet once."""
@@ -46,8 +46,9 @@ class StatefulSetController(Controller):
         if sts is None:
             return None
         pods = {ordinal(p, name): p for p in owned_by(self.ctx.items(PODS, namespace), sts) if not deleting(p)}
-        revision = update_revision(sts)
+        revision = status(sts).get("updateRevision") or update_revision(sts)
         if not deleting(sts):
+            revision, _ = sync_history(self.ctx, sts)
             self._step(sts, pods, revision)
             pods = {ordinal(p, name): p for p in owned_by(self.ctx.items(PODS, namespace), sts) if not deleting(p)}
         self._write_status(sts, pods, revision)

@@ -103,6 +103,15 @@ def _pv_row(o: dict) -> list:
             _g(o, "status", "reason", default=""), _age(o), _g(o, "spec", "volumeMode", default="Filesystem")]
 
 
+def _revision_row(o: dict) -> list:
+    owner = next((r for r in _meta(o).get("ownerReferences") or [] if r.get("controller")), None)
+    where = ""
+    if owner:
+        group = owner.get("apiVersion", "").split("/")[0] if "/" in owner.get("apiVersion", "") else ""
+        where = f"{owner.get('kind', '').lower()}{'.' + group if group else ''}/{owner.get('name', '')}"
+    return [_name(o), where or "<none>", o.get("revision", 0), _age(o)]
+
+
 def _apiservice_row(o: dict) -> list:
     service = _g(o, "spec", "service")
     where = "Local" if not service else f"{service.get('namespace', '')}/{service.get('name', '')}"
@@ -178,6 +187,9 @@ CLUSTER_PRINTERS: dict[tuple[str, str], tuple[list, Callable[[dict], list]]] = {
                                  "failure."), _AGE,
                                 ("VolumeMode", "string", "volumeMode defines if a volume is intended to be used "
                                  "with a formatted filesystem or to remain in raw block state.", 1)], _pv_row),
+    ("apps", "ControllerRevision"): ([NAME_COLUMN, ("Controller", "string", "Controller of the object"),
+                                      ("Revision", "string", "Revision indicates the revision of the state "
+                                       "represented by Data."), _AGE], _revision_row),
     ("apiregistration.k8s.io", "APIService"): ([NAME_COLUMN, ("Service", "string", "The reference to the "
                                                               "service that hosts this API endpoint."),
                                                 ("Available", "string", "Whether this service is available."),

@@ -117,6 +117,7 @@ BUILTINS: tuple[ResourceType, ...] = (
         status=True),
     _rt("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
         namespaced=False, short=("crd", "crds"), cats=("api-extensions",), status=True),
+    _rt("apps", "v1", "ControllerRevision", "controllerrevisions"),
     _rt("apps", "v1", "DaemonSet", "daemonsets", short=("ds",), cats=("all",), status=True),
     _rt("apps", "v1", "Deployment", "deployments", short=("deploy",), cats=("all",), status=True, scale=True),
     _rt("apps", "v1", "ReplicaSet", "replicasets", short=("rs",), cats=("all",), status=True, scale=True),

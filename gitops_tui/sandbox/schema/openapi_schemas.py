@@ -181,6 +181,7 @@ _TOP_LEVEL: dict[tuple[str, str], dict] = {
     ("", "Endpoints"): {"subsets": arr(ANY(), list_type="atomic")},
     ("discovery.k8s.io", "EndpointSlice"): {"addressType": STR, "endpoints": arr(ANY(), list_type="atomic"),
                                             "ports": arr(ANY(), list_type="atomic")},
+    ("apps", "ControllerRevision"): {"data": ANY(), "revision": INT64},
     ("", "ConfigMap"): {"data": MAP_STR, "binaryData": {"type": "object", "additionalProperties":
                                                         {"type": "string", "format": "byte"}}, "immutable": BOOL},
     ("", "Secret"): {"data": {"type": "object", "additionalProperties": {"type": "string", "format": "byte"}},
