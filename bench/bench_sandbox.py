@@ -9,6 +9,8 @@ Measures, each beside a baseline (ratio = sandbox / baseline):
   WATCH     events/s delivered to 20 watchers     vs the trivial server streaming the same lines to 20 clients
   MEMORY    RSS of the sandbox holding N objects  vs the bare interpreter's RSS
   VALIDATION  SSA and LIST rates of a sandbox validating writes  vs the same sandbox with validation off
+  CONTROLLERS  RSS of a cluster holding N objects with its controllers running (vs the bare interpreter),
+            the CPU they use while idle, and a 3-replica Deployment's time to Ready over GITOPS_TUI_SIM_DELAY
 Server and baseline each run in their own process; the client is this process (one connection per
 measurement, HTTP/1.1 keep-alive over TLS in both cases).
 """
@@ -93,6 +95,29 @@ sys.stdin.read()
 """
 
 
+CONTROLLERS_CHILD = r"""
+import json, sys
+from pathlib import Path
+from gitops_tui.sandbox.controllers.manager import ControllerManager, api_client_for
+from gitops_tui.sandbox.serving.server import ClusterServer
+from gitops_tui.sandbox.serving.tls import ensure_tls
+base, token, delay = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+tls = ensure_tls(base / "tls")
+server = ClusterServer("bench", base / "bench.db", token=token, tls=tls, keep_revisions=100000)
+server.start()
+manager = ControllerManager("bench", api_client_for(server.url, token, str(tls.ca_cert)), tls.ca_cert.read_text(),
+                            delay=delay)
+manager.start()
+for informer in list(manager.informers.values()):
+    informer.synced.wait(60)
+print(json.dumps({"port": server.port}), flush=True)
+sys.stdin.read()
+manager.stop()
+server.stop()
+"""
+SIM_DELAY = 0.3  # the delay the test suite uses
+
+
 class Child:
     """A helper process that prints {"port": N} when ready and exits when its stdin closes."""
 
@@ -118,6 +143,19 @@ class Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=5)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time used so far by ``pid`` (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu(pid: int, seconds: float = 10.0) -> float:
+    """CPU seconds per second ``pid`` uses while nothing is asked of it."""
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / seconds
 
 
 def rss_kib(pid: int) -> int:
@@ -369,6 +407,60 @@ def validation_rates(args: argparse.Namespace, rounds: int = 4) -> dict[str, Any
     return out
 
 
+def deployment_ready_seconds(client: Client, name: str, replicas: int = 3, timeout: float = 60) -> float:
+    """Seconds from creating a Deployment of ``replicas`` to all of them available (through the controllers)."""
+    body = json.dumps({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+                       "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                                "template": {"metadata": {"labels": {"app": name}},
+                                             "spec": {"containers": [{"name": "main", "image": "nginx"}]}}}}).encode()
+    start = time.perf_counter()
+    expect(*client.request("POST", "/apis/apps/v1/namespaces/bench/deployments", body, JSON), 201)
+    while time.perf_counter() - start < timeout:
+        found = json.loads(client.request("GET", f"/apis/apps/v1/namespaces/bench/deployments/{name}")[1])
+        if (found.get("status") or {}).get("availableReplicas") == replicas:
+            return time.perf_counter() - start
+        time.sleep(0.02)
+    raise RuntimeError(f"deployment {name} was not available within {timeout} s")
+
+
+def measure_controllers(objects: int) -> dict[str, Any]:
+    """RSS holding ``objects`` ConfigMaps with the controllers running, their idle CPU, Deployment latency."""
+    with tempfile.TemporaryDirectory(prefix="bench-controllers-") as tmp:
+        base, token = Path(tmp), secrets.token_urlsafe(24)
+        bare = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+        time.sleep(0.3)
+        bare_rss = rss_kib(bare.pid)
+        bare.stdin.close()
+        bare.wait(timeout=10)
+        child = Child(CONTROLLERS_CHILD, str(base), token, str(SIM_DELAY))
+        ca = base / "tls" / "ca.crt"
+        try:
+            time.sleep(1.0)
+            empty_rss, empty_cpu = child.rss_kib(), idle_cpu(child.proc.pid)
+            load_objects(child.port, ca, token, objects)
+            client = Client(child.port, ca, token)
+            ready = [deployment_ready_seconds(client, f"ready-{i}") for i in range(3)]
+            client.close()
+            full_rss, full_cpu = child.rss_kib(), idle_cpu(child.proc.pid)
+        finally:
+            child.stop()
+    return {"objects": objects, "rss_mib": full_rss / 1024, "empty_rss_mib": empty_rss / 1024,
+            "baseline_rss_mib": bare_rss / 1024, "idle_cpu_empty": empty_cpu, "idle_cpu_full": full_cpu,
+            "deployment_ready_s": min(ready), "sim_delay_s": SIM_DELAY}
+
+
+def report_controllers(item: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """Rows of the controllers' figures for the report table."""
+    return [(f"RSS with {item['objects']:,} objects + controllers", f"{item['rss_mib']:.1f}",
+             f"{item['baseline_rss_mib']:.1f}", f"{item['rss_mib'] / item['baseline_rss_mib']:.2f}", "MiB"),
+            ("RSS empty cluster + controllers", f"{item['empty_rss_mib']:.1f}", f"{item['baseline_rss_mib']:.1f}",
+             f"{item['empty_rss_mib'] / item['baseline_rss_mib']:.2f}", "MiB"),
+            ("idle CPU, controllers + 10k objects", f"{item['idle_cpu_full']:.4f}", "1.0",
+             f"{item['idle_cpu_full']:.4f}", "CPU s/s"),
+            ("Deployment of 3 Ready", f"{item['deployment_ready_s']:.2f}", f"{item['sim_delay_s']:.2f}",
+             f"{item['deployment_ready_s'] / item['sim_delay_s']:.2f}", "s (vs delay)")]
+
+
 def report(results: dict[str, Any]) -> str:
     """A plain-text table of the results with ratios."""
     rows = [("measurement", "sandbox", "baseline", "ratio", "unit")]
@@ -388,6 +480,8 @@ def report(results: dict[str, Any]) -> str:
         for key, label in (("ssa_5_containers", "SSA, validation on/off"), ("list_1000", "LIST, validation on/off")):
             on, off = checked["validated"][key], checked["unvalidated"][key]
             rows.append((label, f"{on:.1f}", f"{off:.1f}", f"{on / off:.3f}", "req/s"))
+    if "controllers" in results:
+        rows += report_controllers(results["controllers"])
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
              for row in rows]
@@ -408,6 +502,7 @@ def main() -> int:
         parser.error("--objects must be at least 1000 (the LIST measurement needs 1,000)")
     results = measure(args)
     results["validation"] = validation_rates(args)
+    results["controllers"] = measure_controllers(args.objects)
     print(report(results))
     text = json.dumps(results, indent=2, sort_keys=True)
     print(text)

@@ -1,4 +1,4 @@
-"""The kwok-style status simulator: workloads get real-looking status on the sandbox clusters."""
+"""The kwok-style controllers keep the status simulator's promises: workloads get real status, from real pods."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from gitops_tui.sandbox.controllers.simulator import deployment_status, image_fails, job_status, status_patch
+from gitops_tui.sandbox.controllers.deployment_status import deployment_status
+from gitops_tui.sandbox.controllers.objects import image_fails, status_patch
 from tests.waiting import wait_until
 
 
@@ -55,21 +56,28 @@ def test_image_fails(image: str, fails: bool) -> None:
     assert image_fails(image) is fails
 
 
+def _replica_set(name: str, replicas: int, available: int) -> dict:
+    return {"metadata": {"name": name}, "spec": {"replicas": replicas},
+            "status": {"replicas": replicas, "readyReplicas": available, "availableReplicas": available}}
+
+
 def test_failing_deployment_times_out_after_its_deadline() -> None:
     obj = json.loads(_deployment("web", "web:fail", replicas=3, deadline=30))
     obj["metadata"].update(generation=2)
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    status, wait = deployment_status(obj, start)
-    assert _conditions({"status": status})["Progressing"]["reason"] == "ReplicaSetUpdated"
-    assert status["availableReplicas"] == 0 and status["observedGeneration"] == 2
+    stuck = _replica_set("web-abc", 3, 0)
+    status, wait = deployment_status(obj, stuck, [stuck], start, "created")
+    assert _conditions({"status": status})["Progressing"]["reason"] == "NewReplicaSetCreated"
+    assert status.get("availableReplicas", 0) == 0 and status["observedGeneration"] == 2
     assert wait == pytest.approx(30)
     obj["status"] = status
-    later, wait = deployment_status(obj, start + timedelta(seconds=10))
+    later, wait = deployment_status(obj, stuck, [stuck], start + timedelta(seconds=10))
     assert status_patch(status, later) is None and wait == pytest.approx(20)
     obj["status"] = later
-    timed_out, wait = deployment_status(obj, start + timedelta(seconds=31))
+    timed_out, wait = deployment_status(obj, stuck, [stuck], start + timedelta(seconds=31))
     progressing = _conditions({"status": timed_out})["Progressing"]
     assert (progressing["status"], progressing["reason"]) == ("False", "ProgressDeadlineExceeded")
+    assert progressing["message"] == 'ReplicaSet "web-abc" has timed out progressing.'
     assert wait is None
 
 
@@ -77,12 +85,14 @@ def test_fixed_image_recovers_a_timed_out_deployment() -> None:
     obj = json.loads(_deployment("web", "web:fail", replicas=2, deadline=5))
     obj["metadata"].update(generation=1)
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    obj["status"], _ = deployment_status(obj, start)
-    obj["status"], _ = deployment_status(obj, start + timedelta(seconds=6))
+    stuck = _replica_set("web-abc", 2, 0)
+    obj["status"], _ = deployment_status(obj, stuck, [stuck], start, "created")
+    obj["status"], _ = deployment_status(obj, stuck, [stuck], start + timedelta(seconds=6))
     assert _conditions(obj)["Progressing"]["reason"] == "ProgressDeadlineExceeded"
     obj["spec"]["template"]["spec"]["containers"][0]["image"] = "web:1.1"
     obj["metadata"]["generation"] = 2
-    status, wait = deployment_status(obj, start + timedelta(seconds=7))
+    fixed, old = _replica_set("web-def", 2, 2), _replica_set("web-abc", 0, 0)
+    status, wait = deployment_status(obj, fixed, [fixed, old], start + timedelta(seconds=7))
     conds = _conditions({"status": status})
     assert status["observedGeneration"] == 2 and status["availableReplicas"] == 2 and wait is None
     assert (conds["Available"]["status"], conds["Progressing"]["reason"]) == ("True", "NewReplicaSetAvailable")
@@ -90,14 +100,14 @@ def test_fixed_image_recovers_a_timed_out_deployment() -> None:
     assert status_patch(obj["status"], status)["unavailableReplicas"] is None  # removed by the patch
 
 
-def test_job_status_keeps_a_completed_job() -> None:
-    job = {"metadata": {"name": "j", "generation": 1},
-           "spec": {"completions": 3, "template": {"spec": {"containers": [{"image": "busybox"}]}}}}
-    status, _ = job_status(job, datetime(2024, 1, 1, tzinfo=timezone.utc))
-    assert status["succeeded"] == 3 and _conditions({"status": status})["Complete"]["status"] == "True"
-    job["status"] = status
-    again, _ = job_status(job, datetime(2024, 1, 2, tzinfo=timezone.utc))
-    assert status_patch(status, again) is None
+def test_rolling_update_keeps_the_deployment_available_while_the_new_set_fails() -> None:
+    obj = json.loads(_deployment("web", "web:fail", replicas=4))
+    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    new, old = _replica_set("web-new", 4, 0), _replica_set("web-old", 4, 4)
+    status, _ = deployment_status(obj, new, [new, old], now, "created")
+    conds = _conditions({"status": status})
+    assert conds["Available"]["status"] == "True" and conds["Progressing"]["status"] == "True"
+    assert (status["replicas"], status["updatedReplicas"], status["availableReplicas"]) == (8, 4, 4)
 
 
 # -- against the sandbox ----------------------------------------------------------------------
@@ -172,7 +182,7 @@ def test_statefulset_and_daemonset_become_ready(sandbox, namespace: str) -> None
     wait_until(lambda: (_get(sandbox, "dev", "statefulset", "db", namespace).get("status") or {})
                .get("readyReplicas") == 2, timeout=20, message="statefulset ready")
     ds_status = wait_until(lambda: (s := _get(sandbox, "dev", "daemonset", "agent", namespace).get("status"))
-                           and s.get("numberReady") == s.get("desiredNumberScheduled") == 1 and s,
+                           and s.get("numberReady") == s.get("desiredNumberScheduled") == 3 and s,
                            timeout=20, message="daemonset ready")
     assert ds_status["observedGeneration"] == 1
 
@@ -190,25 +200,25 @@ def _web(name: str) -> dict:
     return json.loads(_deployment(name, "nginx:1.27", replicas=1))
 
 
-def test_simulator_relists_after_410_and_survives_a_cluster_restart(tmp_path) -> None:
+def test_controllers_relist_after_410_and_survive_a_cluster_restart(tmp_path) -> None:
     from kubernetes import client
 
     from gitops_tui.sandbox.serving.server import ClusterServer
-    from gitops_tui.sandbox.controllers.simulator import ClusterSimulator, api_client_for
+    from gitops_tui.sandbox.controllers.manager import ControllerManager, api_client_for
     from gitops_tui.sandbox.serving.tls import ensure_tls
 
     tls = ensure_tls(tmp_path / "tls")
 
     def serve(port: int = 0) -> ClusterServer:
         server = ClusterServer("dev", tmp_path / "dev.db", "t0ken", tls, port=port,
-                               keep_revisions=5, bookmark_interval=600)
+                               keep_revisions=20, bookmark_interval=600)
         server.start()
         return server
 
     server = serve()
     api = api_client_for(server.url, "t0ken", str(tls.ca_cert))
     apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
-    sim = ClusterSimulator("dev", api, delay=0.1, watch_timeout=1)
+    sim = ControllerManager("dev", api, delay=0.1, watch_timeout=1)
     sim.start()
 
     def available(name: str) -> bool:
@@ -219,10 +229,11 @@ def test_simulator_relists_after_410_and_survives_a_cluster_restart(tmp_path) ->
         apps.create_namespaced_deployment("default", _web("first"))
         wait_until(lambda: available("first"), timeout=15, message="first available")
         # Unrelated writes push the watched resourceVersion out of the kept history: the next
-        # watch gets 410 Expired and the simulator must list again.
-        for i in range(12):
+        # watch gets 410 Expired and the informers must list again.
+        for i in range(30):
             core.create_namespaced_config_map("default", {"metadata": {"name": f"filler-{i}"}})
-        wait_until(lambda: sim.expired_relists > 0, timeout=15, message="a 410 relist")
+        wait_until(lambda: sum(i.expired_relists for i in sim.informers.values()) > 0, timeout=15,
+                   message="a 410 relist")
         apps.create_namespaced_deployment("default", _web("second"))
         wait_until(lambda: available("second"), timeout=15, message="second available")
 

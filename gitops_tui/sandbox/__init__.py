@@ -1,1 +1,1 @@
-"""The embedded Kubernetes-compatible API server, its status simulator and the demo seed."""
+"""The embedded Kubernetes-compatible API server, its controllers and the demo seed."""

@@ -1,4 +1,4 @@
-"""The sandbox background process: one ClusterServer per cluster plus the status simulator."""
+"""The sandbox background process: one ClusterServer and one controller manager per cluster."""
 
 from __future__ import annotations
 
@@ -36,17 +36,17 @@ def _start_server(layout: Layout, name: str, token: str, port: int, tls: object)
 
 
 class Daemon:
-    """Runs the cluster servers and simulators until asked to stop."""
+    """Runs the cluster servers and their controller managers until asked to stop."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.stop_event = threading.Event()
         self.servers: dict[str, object] = {}
-        self.simulators: list[object] = []
+        self.controllers: list[object] = []
 
     def run(self) -> int:
         """Serve until SIGTERM / SIGINT (or the owner process or data directory is gone)."""
-        from gitops_tui.sandbox.controllers.simulator import ClusterSimulator, api_client_for
+        from gitops_tui.sandbox.controllers.manager import ControllerManager, api_client_for
         from gitops_tui.sandbox.controllers.tokens import TokenController
         from gitops_tui.sandbox.serving.tls import ensure_tls
 
@@ -63,12 +63,13 @@ class Daemon:
                 self.servers[name] = server
                 info["port"] = server.port  # type: ignore[attr-defined]
                 log.info("cluster %s serving on %s", name, server.url)  # type: ignore[attr-defined]
+            ca_pem = tls.ca_cert.read_text()
             for name, server in self.servers.items():
-                sim = ClusterSimulator(name, api_client_for(server.url, clusters[name]["token"],  # type: ignore[attr-defined]
-                                                            str(tls.ca_cert)))
-                sim.start()
-                self.simulators.append(sim)
-                self.simulators.append(TokenController.for_server(server, str(tls.ca_cert)).start())
+                api_client = api_client_for(server.url, clusters[name]["token"], str(tls.ca_cert))  # type: ignore[attr-defined]
+                manager = ControllerManager(name, api_client, ca_pem)
+                manager.start()
+                self.controllers.append(manager)
+                self.controllers.append(TokenController.for_server(server, str(tls.ca_cert)).start())
             state["pid"] = os.getpid()
             self.layout.save_state(state)
             log.info("sandbox daemon %s ready with clusters %s", os.getpid(), ", ".join(clusters))
@@ -92,18 +93,18 @@ class Daemon:
                 return
 
     def shutdown(self) -> None:
-        """Stop the simulators, then the servers (which close their stores)."""
-        for sim in self.simulators:
+        """Stop the controllers, then the servers (which close their stores)."""
+        for manager in self.controllers:
             try:
-                sim.stop()  # type: ignore[attr-defined]
+                manager.stop()  # type: ignore[attr-defined]
             except Exception:  # noqa: BLE001 - keep stopping the rest
-                log.exception("stopping a simulator failed")
+                log.exception("stopping the controllers of a cluster failed")
         for name, server in self.servers.items():
             try:
                 server.stop()  # type: ignore[attr-defined]
             except Exception:  # noqa: BLE001 - keep stopping the rest
                 log.exception("stopping cluster %s failed", name)
-        self.simulators.clear()
+        self.controllers.clear()
         self.servers.clear()
         log.info("sandbox daemon %s stopped", os.getpid())
 

@@ -43,7 +43,10 @@ def test_builtins_cover_the_issue_kinds() -> None:
               ("", "PersistentVolumeClaim"), ("autoscaling", "HorizontalPodAutoscaler"),
               ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
               ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-              ("coordination.k8s.io", "Lease"), ("apiextensions.k8s.io", "CustomResourceDefinition")}
+              ("coordination.k8s.io", "Lease"), ("apiextensions.k8s.io", "CustomResourceDefinition"),
+              ("", "Node"), ("", "ReplicationController"), ("", "Endpoints"), ("discovery.k8s.io", "EndpointSlice"),
+              ("policy", "PodDisruptionBudget"), ("apiregistration.k8s.io", "APIService"), ("", "LimitRange"),
+              ("", "ResourceQuota"), ("", "PersistentVolume")}
     assert wanted <= {(rt.group, rt.kind) for rt in catalog.all()}
     hpa = catalog.for_kind("autoscaling/v2", "HorizontalPodAutoscaler")
     assert hpa is not None and hpa.plural == "horizontalpodautoscalers"
@@ -217,8 +220,9 @@ def test_aggregated_discovery_documents() -> None:
     assert [item["metadata"]["name"] for item in core["items"]] == [""]
     pods = next(r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "pods")
     assert pods["scope"] == "Namespaced" and pods["shortNames"] == ["po"]
-    assert pods["subresources"] == [{"subresource": "status", "verbs": ["get", "patch", "update"],
-                                     "responseKind": {"group": "", "version": "v1", "kind": "Pod"}}]
+    assert {s["subresource"]: (s["verbs"], s["responseKind"]["kind"]) for s in pods["subresources"]} == {
+        "binding": (["create"], "Binding"), "exec": (["create", "get"], "PodExecOptions"),
+        "log": (["get"], "Pod"), "status": (["get", "patch", "update"], "Pod")}
     groups = catalog.aggregated_discovery("/apis")
     widget_group = next(item for item in groups["items"] if item["metadata"]["name"] == "example.com")
     assert [v["version"] for v in widget_group["versions"]] == ["v1", "v1beta1"]

@@ -41,7 +41,7 @@ class TokenController:
     @classmethod
     def for_server(cls, server: Any, ca_cert: str) -> TokenController:
         """The controller of a started ClusterServer, talking to it with its admin token."""
-        from gitops_tui.sandbox.controllers.simulator import api_client_for
+        from gitops_tui.sandbox.controllers.manager import api_client_for
 
         with open(ca_cert, "rb") as handle:
             ca = handle.read()

@@ -11,13 +11,14 @@ from typing import Any
 from gitops_tui.sandbox.schema import openapi
 from gitops_tui.sandbox.schema.kube_schemas import KUBE_VERSION
 from gitops_tui.sandbox.rest import reviews, table
-from gitops_tui.sandbox.schema.catalog import Catalog, ResourceType
+from gitops_tui.sandbox.schema.catalog import AGGREGATED_DISCOVERY_CONTENT_TYPE, Catalog, ResourceType
 from gitops_tui.sandbox.serving.common import (
     ApiRequest, Response, WatchStream, now, parse_rv, storage_key,
 )
 from gitops_tui.sandbox.rest.convert import to_version
 from gitops_tui.sandbox.rest.delete import DeleteOps
 from gitops_tui.sandbox.rest.field_labels import translate
+from gitops_tui.sandbox.rest.pods import POD_SUBRESOURCES, PodOps
 from gitops_tui.sandbox.serving.errors import (
     bad_request, expired, method_not_allowed, not_found, page_not_found,
 )
@@ -58,6 +59,15 @@ _EXPIRED_CONTINUE = (
 )
 
 
+def wants_aggregated(accept: str) -> bool:
+    """Whether an Accept header asks for apidiscovery.k8s.io/v2 aggregated discovery (kubectl asks for it first)."""
+    for entry in accept.split(","):
+        params = {p.strip() for p in entry.split(";")[1:]}
+        if {"g=apidiscovery.k8s.io", "v=v2", "as=APIGroupDiscoveryList"} <= params:
+            return True
+    return False
+
+
 def _include(req: ApiRequest) -> str:
     """The includeObject choice of a Table request (Metadata unless None or Object is asked)."""
     value = req.query.get("includeObject", "Metadata")
@@ -74,7 +84,7 @@ def _limit(value: str | None) -> int:
         raise bad_request(f"invalid limit {value!r}: must be a non-negative integer") from None
 
 
-class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
+class Api(WriteOps, DeleteOps, WatchOps, ScaleOps, PodOps):
     """The Kubernetes REST API over one Store and Catalog."""
 
     def __init__(
@@ -145,6 +155,8 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
         method = req.method
         if route.subresource == "scale" and not route.watch_path:
             return self.scale(rt, route, req)
+        if route.subresource in POD_SUBRESOURCES and not route.watch_path:
+            return self.pod_subresource(rt, route, req)
         if method == "GET":
             if req.flag("watch") or route.watch_path:
                 return self.watch(rt, route, req)
@@ -187,6 +199,10 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps):
         if route.kind == "health":
             return Response(200, b"ok", "text/plain; charset=utf-8")
         if route.kind == "discovery":
+            if wants_aggregated(req.header("Accept")):
+                aggregated = self.catalog.aggregated_discovery(route.path)
+                if aggregated is not None:
+                    return Response(200, aggregated, AGGREGATED_DISCOVERY_CONTENT_TYPE, {"Vary": "Accept"})
             doc = self.catalog.discovery(route.path)
             if doc is None:
                 raise page_not_found()

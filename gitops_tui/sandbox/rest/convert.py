@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gitops_tui.sandbox.rest.convert_hpa import V1 as _HPA_V1, V2 as _HPA_V2, convert_hpa
+
 _EVENTS_V1 = "events.k8s.io/v1"
+_HPA_VERSIONS = (_HPA_V1, _HPA_V2)
 
 # core/v1 field -> events.k8s.io/v1 field
 _EVENT_RENAMES = {
@@ -52,6 +55,8 @@ def to_version(obj: dict[str, Any], api_version: str, kind: str) -> dict[str, An
     current = obj.get("apiVersion")
     if current == api_version and obj.get("kind") == kind:
         return obj
+    if kind == "HorizontalPodAutoscaler" and current in _HPA_VERSIONS and api_version in _HPA_VERSIONS:
+        return convert_hpa(obj, api_version)
     if kind == "Event" and current in ("v1", _EVENTS_V1) and api_version in ("v1", _EVENTS_V1):
         if api_version == _EVENTS_V1:
             return _core_to_events(obj)

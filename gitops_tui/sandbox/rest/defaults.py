@@ -7,6 +7,9 @@ import ipaddress
 import random
 from typing import Any
 
+from gitops_tui.sandbox.rest.defaults_workloads import (
+    autoscaler_defaults, daemonset_defaults, job_defaults, replication_controller_defaults, statefulset_defaults,
+)
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.serving.common import meta, now, storage_key
 
@@ -58,7 +61,7 @@ def merge_string_data(rt: ResourceType, obj: dict[str, Any]) -> None:
 
 
 _SERVICE_RANGE = ipaddress.ip_network("10.96.0.0/12")
-_SCALABLE = {("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets")}
+_SCALABLE = {("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets"), ("", "replicationcontrollers")}
 
 
 def _cluster_ip(taken: set[str]) -> str:
@@ -88,7 +91,7 @@ def apply_defaults(
         return
     if key in _SCALABLE:
         spec.setdefault("replicas", 1)
-        if key != ("apps", "replicasets"):
+        if key in (("apps", "deployments"), ("apps", "statefulsets")):
             spec.setdefault("revisionHistoryLimit", 10)
     if key == ("apps", "deployments"):
         spec.setdefault("progressDeadlineSeconds", 600)
@@ -99,6 +102,16 @@ def apply_defaults(
                 strategy.setdefault("rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"})
     elif key == ("", "services"):
         _service_defaults(spec, (live or {}).get("spec") or {}, taken_ips or set())
+    elif key == ("", "replicationcontrollers"):
+        replication_controller_defaults(spec)
+    elif key == ("apps", "statefulsets"):
+        statefulset_defaults(spec)
+    elif key == ("apps", "daemonsets"):
+        daemonset_defaults(spec)
+    elif key == ("autoscaling", "horizontalpodautoscalers"):
+        autoscaler_defaults(spec, rt.version)
+    elif key == ("batch", "jobs") and live is None:
+        job_defaults(spec, meta(obj).get("uid", ""), meta(obj).get("name", ""))
 
 
 def _service_defaults(spec: dict[str, Any], live_spec: dict[str, Any], taken: set[str]) -> None:

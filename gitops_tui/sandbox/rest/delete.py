@@ -1,4 +1,7 @@
-"""Deletes of the sandbox server: finalizers, deletionTimestamp, namespace cascade and owner cleanup."""
+"""Deletes of the sandbox server: finalizers, propagation policies (the GC's finalizers) and namespace cascade.
+
+Dependents are removed by the garbage collector (controllers/garbage.py), a client of the server.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +17,38 @@ from gitops_tui.sandbox.storage.store import Conflict, NotFound
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 NS_KEY = ("", "namespaces")
+ORPHAN_FINALIZER = "orphan"
+FOREGROUND_FINALIZER = "foregroundDeletion"
+#: Kinds whose API version keeps the legacy default of orphaning dependents (core/v1 RC, batch/v1 Job).
+_ORPHAN_BY_DEFAULT = {("", "ReplicationController"), ("batch", "Job")}
+
+
+def _default_policy(rt: ResourceType) -> str:
+    """The propagation policy of a delete that names none, as kube-apiserver's strategies choose it."""
+    return "Orphan" if (rt.group, rt.kind) in _ORPHAN_BY_DEFAULT else "Background"
+
+
+def gc_finalizers(finalizers: list[str], policy: str) -> list[str]:
+    """The finalizers an object carries while it is deleted with ``policy`` (the garbage collector's own)."""
+    wanted = {"Orphan": ORPHAN_FINALIZER, "Foreground": FOREGROUND_FINALIZER}.get(policy)
+    if wanted is None:
+        return list(finalizers)
+    kept = [f for f in finalizers if f not in (ORPHAN_FINALIZER, FOREGROUND_FINALIZER)]
+    return [*kept, wanted]
 
 
 class DeleteOps:
     """Delete and deletecollection (mixed into the Api class)."""
 
-    def _delete_options(self, req: ApiRequest) -> dict[str, Any]:
+    def _delete_options(self, rt: ResourceType, req: ApiRequest) -> dict[str, Any]:
         options: dict[str, Any] = {}
         if req.body.strip():
             options = decode_body(req.body, req.header("Content-Type") or "application/json")
-        policy = req.query.get("propagationPolicy") or options.get("propagationPolicy") or "Background"
+        policy = req.query.get("propagationPolicy") or options.get("propagationPolicy")
+        orphan = req.query.get("orphanDependents", options.get("orphanDependents"))
+        if not policy and orphan is not None:
+            policy = "Orphan" if str(orphan).lower() == "true" else "Background"
+        policy = policy or _default_policy(rt)
         if policy not in ("Background", "Foreground", "Orphan"):
             raise bad_request(f"invalid propagationPolicy {policy!r}")
         options["propagationPolicy"] = policy
@@ -37,7 +62,7 @@ class DeleteOps:
         """DELETE one object: mark it when finalizers remain, else remove it (and its contents)."""
         if route.subresource:
             raise method_not_allowed()
-        options = self._delete_options(req)
+        options = self._delete_options(rt, req)
         group, plural = storage_key(rt)
         name = route.name or ""
         with self.store.lock:
@@ -60,7 +85,7 @@ class DeleteOps:
 
     def delete_collection(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """DELETE a collection: every object matching the selectors."""
-        options = self._delete_options(req)
+        options = self._delete_options(rt, req)
         matches = self.select(req, route, rt)
         group, plural = storage_key(rt)
         deleted = []
@@ -94,39 +119,33 @@ class DeleteOps:
             return self._delete_namespace(obj)
         m = obj.get("metadata") or {}
         namespace, name = m.get("namespace", ""), m.get("name", "")
-        if m.get("finalizers"):
-            if m.get("deletionTimestamp"):
+        finalizers = gc_finalizers(m.get("finalizers") or [], policy)
+        if finalizers:
+            if m.get("deletionTimestamp") and finalizers == (m.get("finalizers") or []):
                 return obj
             marked = copy.deepcopy(obj)
-            meta(marked)["deletionTimestamp"] = now()
+            meta(marked).setdefault("deletionTimestamp", now())
             meta(marked)["deletionGracePeriodSeconds"] = 0
+            meta(marked)["finalizers"] = finalizers
             return self.store.update(group, plural, namespace, name, marked)
         final = copy.deepcopy(obj)
         meta(final).setdefault("deletionTimestamp", now())
         gone = self.store.delete(group, plural, namespace, name, final=final)
-        self._cleanup_after(group, plural, gone, policy)
+        self._cleanup_after(group, plural, gone)
         return gone
 
     def after_delete(self, rt: ResourceType, gone: dict[str, Any]) -> None:
         """Run the follow-ups of an object that has just left the store (its last finalizer went)."""
         group, plural = storage_key(rt)
-        self._cleanup_after(group, plural, gone, "Background")
+        self._cleanup_after(group, plural, gone)
 
-    def _cleanup_after(self, group: str, plural: str, gone: dict[str, Any], policy: str) -> None:
+    def _cleanup_after(self, group: str, plural: str, gone: dict[str, Any]) -> None:
         m = gone.get("metadata") or {}
         if (group, plural) == CRD_KEY:
             self._drop_crd(gone)
         elif (group, plural) == NS_KEY:
             return
         namespace = m.get("namespace") or ""
-        if policy != "Orphan" and namespace and m.get("uid"):
-            for dep_group, dep_plural, dep in self.store.in_namespace(namespace):
-                refs = (dep.get("metadata") or {}).get("ownerReferences") or []
-                if any(r.get("uid") == m["uid"] for r in refs):
-                    try:
-                        self._delete_object(dep_group, dep_plural, dep, policy)
-                    except (NotFound, Conflict):
-                        continue
         if namespace:
             self._finish_namespace(namespace)
 

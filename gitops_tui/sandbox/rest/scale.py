@@ -1,4 +1,4 @@
-"""The scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets, StatefulSets and CRD kinds."""
+"""The scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets, StatefulSets, ReplicationControllers and CRD kinds."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ def _selector(obj: dict[str, Any], path: str) -> str:
     if path:  # a CRD's labelSelectorPath names a string in the object
         found = _get(obj, path)
         return found if isinstance(found, str) else ""
-    labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    selector = (obj.get("spec") or {}).get("selector") or {}
+    # A ReplicationController's selector is a plain label map, not a LabelSelector.
+    labels = selector if obj.get("kind") == "ReplicationController" else selector.get("matchLabels") or {}
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 

@@ -10,6 +10,7 @@ from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.rest.table_printers import (  # noqa: F401  (age helpers re-exported)
     AGE_COLUMN, AGE_DESCRIPTION, NAME_COLUMN, PRINTERS, age, column, human_duration, parse_time,
 )
+from gitops_tui.sandbox.rest.table_printers_cluster import CLUSTER_PRINTERS
 
 
 # ---- simple JSONPath for additionalPrinterColumns -------------------------------------------
@@ -104,7 +105,7 @@ def printer_for(rt: ResourceType) -> tuple[list[dict], Callable[[dict], list]]:
     """Column definitions and a row function for objects of ``rt``."""
     if rt.is_crd:
         return _crd_printer(rt)
-    entry = PRINTERS.get((rt.group, rt.kind))
+    entry = PRINTERS.get((rt.group, rt.kind)) or CLUSTER_PRINTERS.get((rt.group, rt.kind))
     if entry is not None:
         columns, row_fn = entry
         return [column(*c) if isinstance(c, tuple) else c for c in columns], row_fn

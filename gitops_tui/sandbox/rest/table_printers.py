@@ -264,10 +264,17 @@ def _pvc_row(o: dict) -> list:
 def _hpa_row(o: dict) -> list:
     ref = _g(o, "spec", "scaleTargetRef", default={})
     targets = []
+    if _g(o, "spec", "targetCPUUtilizationPercentage") is not None:  # autoscaling/v1
+        current = _g(o, "status", "currentCPUUtilizationPercentage")
+        targets.append(f"cpu: {'<unknown>' if current is None else f'{current}%'}/"
+                       f"{_g(o, 'spec', 'targetCPUUtilizationPercentage')}%")
     for metric in _g(o, "spec", "metrics", default=[]):
         target = _g(metric, "resource", "target", default={})
+        name = _g(metric, "resource", "name")
         if "averageUtilization" in target:
-            targets.append(f"{_g(metric, 'resource', 'name')}: <unknown>/{target['averageUtilization']}%")
+            targets.append(f"{name}: <unknown>/{target['averageUtilization']}%")
+        elif name and (target.get("averageValue") or target.get("value")):
+            targets.append(f"{name}: <unknown>/{target.get('averageValue') or target.get('value')}")
         else:
             targets.append("<unknown>")
     return [_name(o), f"{ref.get('kind', '')}/{ref.get('name', '')}", ", ".join(targets) or "<none>",

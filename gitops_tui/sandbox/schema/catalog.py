@@ -10,10 +10,18 @@ from typing import Any
 ALL_VERBS: tuple[str, ...] = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 SUBRESOURCE_VERBS: tuple[str, ...] = ("get", "patch", "update")
 
-# Order in which built-in groups appear in /apis, as kube-apiserver lists them.
+#: Subresources that are not views of the object: their verbs and the kind they answer with.
+SPECIAL_SUBRESOURCES: dict[str, tuple[tuple[str, ...], str]] = {
+    "binding": (("create",), "Binding"),
+    "exec": (("create", "get"), "PodExecOptions"),
+    "log": (("get",), "Pod"),
+}
+
+# Order in which built-in groups appear in /apis, as kube-apiserver lists them (by group priority).
 BUILTIN_GROUP_ORDER: tuple[str, ...] = (
-    "apps", "events.k8s.io", "autoscaling", "batch", "networking.k8s.io",
-    "rbac.authorization.k8s.io", "coordination.k8s.io", "apiextensions.k8s.io",
+    "apiregistration.k8s.io", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io",
+    "autoscaling", "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io",
+    "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
 )
 
 
@@ -82,8 +90,8 @@ class ResourceType:
 
 def _rt(group: str, version: str, kind: str, plural: str, namespaced: bool = True,
         short: tuple[str, ...] = (), cats: tuple[str, ...] = (), status: bool = False,
-        scale: bool = False) -> ResourceType:
-    subs = set()
+        scale: bool = False, extra: tuple[str, ...] = ()) -> ResourceType:
+    subs = set(extra)
     if status:
         subs.add("status")
     if scale:
@@ -94,26 +102,40 @@ def _rt(group: str, version: str, kind: str, plural: str, namespaced: bool = Tru
 BUILTINS: tuple[ResourceType, ...] = (
     _rt("", "v1", "ConfigMap", "configmaps", short=("cm",)),
     _rt("", "v1", "Event", "events", short=("ev",)),
+    _rt("", "v1", "Endpoints", "endpoints", short=("ep",)),
+    _rt("", "v1", "LimitRange", "limitranges", short=("limits",)),
     _rt("", "v1", "Namespace", "namespaces", namespaced=False, short=("ns",), status=True),
+    _rt("", "v1", "Node", "nodes", namespaced=False, short=("no",), status=True),
     _rt("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", short=("pvc",), status=True),
-    _rt("", "v1", "Pod", "pods", short=("po",), cats=("all",), status=True),
+    _rt("", "v1", "PersistentVolume", "persistentvolumes", namespaced=False, short=("pv",), status=True),
+    _rt("", "v1", "Pod", "pods", short=("po",), cats=("all",), status=True, extra=("binding", "exec", "log")),
+    _rt("", "v1", "ReplicationController", "replicationcontrollers", short=("rc",), cats=("all",), status=True,
+        scale=True),
+    _rt("", "v1", "ResourceQuota", "resourcequotas", short=("quota",), status=True),
     _rt("", "v1", "Secret", "secrets"),
     _rt("", "v1", "ServiceAccount", "serviceaccounts", short=("sa",)),
     _rt("", "v1", "Service", "services", short=("svc",), cats=("all",), status=True),
+    _rt("apiregistration.k8s.io", "v1", "APIService", "apiservices", namespaced=False, cats=("api-extensions",),
+        status=True),
     _rt("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
         namespaced=False, short=("crd", "crds"), cats=("api-extensions",), status=True),
+    _rt("apps", "v1", "ControllerRevision", "controllerrevisions"),
     _rt("apps", "v1", "DaemonSet", "daemonsets", short=("ds",), cats=("all",), status=True),
     _rt("apps", "v1", "Deployment", "deployments", short=("deploy",), cats=("all",), status=True, scale=True),
     _rt("apps", "v1", "ReplicaSet", "replicasets", short=("rs",), cats=("all",), status=True, scale=True),
     _rt("apps", "v1", "StatefulSet", "statefulsets", short=("sts",), cats=("all",), status=True, scale=True),
+    _rt("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short=("hpa",),
+        cats=("all",), status=True),
     _rt("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short=("hpa",),
         cats=("all",), status=True),
     _rt("batch", "v1", "CronJob", "cronjobs", short=("cj",), cats=("all",), status=True),
     _rt("batch", "v1", "Job", "jobs", cats=("all",), status=True),
     _rt("coordination.k8s.io", "v1", "Lease", "leases"),
+    _rt("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
     _rt("events.k8s.io", "v1", "Event", "events", short=("ev",)),
     _rt("networking.k8s.io", "v1", "Ingress", "ingresses", short=("ing",), status=True),
     _rt("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", short=("netpol",)),
+    _rt("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", short=("pdb",), status=True),
     _rt("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
     _rt("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced=False),
     _rt("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
@@ -323,9 +345,9 @@ class Catalog:
                 entry["categories"] = list(rt.categories)
             resources.append(entry)
             for sub in sorted(rt.subresources):
+                verbs, kind = SPECIAL_SUBRESOURCES.get(sub, (SUBRESOURCE_VERBS, rt.kind))
                 sub_entry: dict[str, Any] = {"name": f"{rt.plural}/{sub}", "singularName": "",
-                                             "namespaced": rt.namespaced, "kind": rt.kind,
-                                             "verbs": list(SUBRESOURCE_VERBS)}
+                                             "namespaced": rt.namespaced, "kind": kind, "verbs": list(verbs)}
                 if sub == "scale":
                     sub_entry.update({"group": "autoscaling", "version": "v1", "kind": "Scale"})
                 resources.append(sub_entry)
@@ -392,9 +414,10 @@ class Catalog:
             entry["categories"] = list(rt.categories)
         subs = []
         for sub in sorted(rt.subresources):
+            verbs, special = SPECIAL_SUBRESOURCES.get(sub, (SUBRESOURCE_VERBS, rt.kind))
             kind = ({"group": "autoscaling", "version": "v1", "kind": "Scale"} if sub == "scale"
-                    else {"group": rt.group, "version": rt.version, "kind": rt.kind})
-            subs.append({"subresource": sub, "responseKind": kind, "verbs": list(SUBRESOURCE_VERBS)})
+                    else {"group": rt.group, "version": rt.version, "kind": special})
+            subs.append({"subresource": sub, "responseKind": kind, "verbs": list(verbs)})
         if subs:
             entry["subresources"] = subs
         return entry

@@ -59,6 +59,12 @@ def dns_errors(value: str, pattern: re.Pattern, message: str, max_len: int, pref
 def name_errors(rt: ResourceType, name: str, prefix: bool = False) -> list[str]:
     """Problems with ``name`` for objects of ``rt`` (empty when valid)."""
     key = (rt.group, rt.kind)
+    if key == ("apiregistration.k8s.io", "APIService") and not prefix:  # <version>.<group>; "v1." is the core group
+        version, dot, group = name.partition(".")
+        if not dot:
+            return ["API service name must be in the form of <version>.<group>"]
+        return (dns_errors(version, _DNS1035, DNS1035_MSG, 63, False)
+                + (dns_errors(group, _SUBDOMAIN, SUBDOMAIN_MSG, 253, False) if group else []))
     if key in _LABEL_KINDS:
         return dns_errors(name, LABEL, LABEL_MSG, 63, prefix)
     if key in _DNS1035_KINDS:

@@ -76,7 +76,23 @@ _INGRESS_BACKEND: Schema = {4: ("service", {1: ("name", "string"),
 _INGRESS_RULE: Schema = {1: ("host", "string"), 2: ("", {1: ("http", {1: ("paths", ("list", {
     1: ("path", "string"), 2: ("backend", _INGRESS_BACKEND), 3: ("pathType", "string")}))})})}
 
+_SCALE_TARGET: Schema = {1: ("kind", "string"), 2: ("name", "string"), 3: ("apiVersion", "string")}
+_METRIC_TARGET: Schema = {1: ("type", "string"), 2: ("value", "quantity"), 3: ("averageValue", "quantity"),
+                          4: ("averageUtilization", "int")}
+_METRIC: Schema = {1: ("type", "string"), 4: ("resource", {1: ("name", "string"), 2: ("target", _METRIC_TARGET)})}
+
 KINDS: dict[tuple[str, str], Schema] = {
+    ("policy/v1", "PodDisruptionBudget"): {1: ("metadata", _OBJECT_META), 2: ("spec", {
+        1: ("minAvailable", "intorstr"), 2: ("selector", _SELECTOR), 3: ("maxUnavailable", "intorstr"),
+        4: ("unhealthyPodEvictionPolicy", "string")})},
+    ("v1", "ResourceQuota"): {1: ("metadata", _OBJECT_META), 2: ("spec", {
+        1: ("hard", ("map", "quantity")), 2: ("scopes", ("list", "string"))})},
+    ("autoscaling/v1", "HorizontalPodAutoscaler"): {1: ("metadata", _OBJECT_META), 2: ("spec", {
+        1: ("scaleTargetRef", _SCALE_TARGET), 2: ("minReplicas", "int"), 3: ("maxReplicas", "int"),
+        4: ("targetCPUUtilizationPercentage", "int")})},
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): {1: ("metadata", _OBJECT_META), 2: ("spec", {
+        1: ("scaleTargetRef", _SCALE_TARGET), 2: ("minReplicas", "int"), 3: ("maxReplicas", "int"),
+        4: ("metrics", ("list", _METRIC))})},
     ("v1", "Namespace"): {1: ("metadata", _OBJECT_META),
                           2: ("spec", {1: ("finalizers", ("list", "string"))}),
                           3: ("status", {1: ("phase", "string")})},

@@ -137,8 +137,8 @@ def decode_body(raw: bytes, content_type: str, *, want_list: bool = False) -> An
     if "protobuf" in ctype or "cbor" in ctype:
         raise ApiError(
             415,
-            f"the body of the request was in an unknown format - accepted media types include: "
-            f"application/json, application/yaml",
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json, application/yaml",
             "UnsupportedMediaType",
         )
     try:
