@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from gitops_tui.api import names
@@ -22,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="leader lease duration (default 15)")
     parser.add_argument("--workers", type=int, default=3, help="reconciles run in parallel (default 3)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    parser.add_argument("--allow-local-repos", action="append", default=[], metavar="DIR", type=Path,
+                        help="allow sources on local git repositories under DIR (repeatable; "
+                             "default: the sandbox demo directory)")
     parser.set_defaults(func=cmd_run)
 
 
@@ -35,7 +39,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     api = management_client(args)
-    reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers)
+    reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers,
+                            local_repos=args.allow_local_repos)
     receiver: WebhookReceiver | None = None
     if args.webhook_listen:
         try:

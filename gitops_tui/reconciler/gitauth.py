@@ -1,4 +1,4 @@
-"""Git credentials (Flux Secret keys) as a git environment, and scrubbing of secrets from text."""
+"""Git credentials (Flux Secret keys) as a git environment for one fetch."""
 
 from __future__ import annotations
 
@@ -15,55 +15,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from gitops_tui.api import names
 from gitops_tui.reconciler.errors import AuthenticationFailed
+from gitops_tui.redact import hide_url_password, scrub, scrub_url, secret_words, text_of
 
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
-_HTTP_USERINFO = re.compile(r"(?P<scheme>https?://)[^/@\s]+@", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@\s:]*):[^/@\s]*@")
-_AUTH_HEADER = re.compile(r"(Authorization:\s*(?:Basic|Bearer))\s+\S+", re.IGNORECASE)
-
-
-def _text(value: bytes | str | None) -> str:
-    """Decode a Secret value to text."""
-    if value is None:
-        return ""
-    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
-
-
-def secret_words(credentials: dict[str, bytes] | None) -> list[str]:
-    """The secret strings to scrub from any text: password, token, key, and their encodings."""
-    words: list[str] = []
-    if not credentials:
-        return words
-    username = _text(credentials.get(names.GIT_USERNAME_KEY))
-    for key in (names.GIT_PASSWORD_KEY, names.GIT_BEARER_TOKEN_KEY, names.GIT_IDENTITY_KEY):
-        value = _text(credentials.get(key)).strip()
-        if value:
-            words.append(value)
-            words.extend(line for line in value.splitlines() if len(line) >= 8)
-    password = _text(credentials.get(names.GIT_PASSWORD_KEY))
-    if password:
-        words.append(base64.b64encode(f"{username}:{password}".encode()).decode())
-    return sorted({w for w in words if w}, key=len, reverse=True)
-
-
-def scrub_url(url: str) -> str:
-    """Remove any user:password@ part from a URL."""
-    return _URL_USERINFO.sub(lambda m: m.group("scheme"), url)
-
-
-def hide_url_password(url: str) -> str:
-    """Show a URL without its secrets: all http(s) userinfo (it may be a token) and any password become ``***``."""
-    url = _HTTP_USERINFO.sub(lambda m: f"{m.group('scheme')}***@", url)
-    return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:***@", url)
-
-
-def scrub(text: str, credentials: dict[str, bytes] | None = None) -> str:
-    """Remove credentials from text: URL userinfo, Authorization headers, and the secret values."""
-    text = _URL_USERINFO.sub(lambda m: m.group("scheme"), text)
-    text = _AUTH_HEADER.sub(r"\1 ***", text)
-    for word in secret_words(credentials):
-        text = text.replace(word, "***")
-    return text
+#: Scrubbing lives in gitops_tui.redact (below both the reconciler and helm); these names stay importable here.
+__all__ = ["git_environment", "hide_url_password", "scrub", "scrub_url", "secret_words", "split_url_credentials"]
 
 
 def split_url_credentials(url: str) -> tuple[str, dict[str, bytes]]:
@@ -126,9 +81,9 @@ def git_environment(url: str, credentials: dict[str, bytes] | None) -> Iterator[
             temp_dir = tempfile.mkdtemp(prefix="gitops-tui-ssh-")
             env["GIT_SSH_COMMAND"] = _ssh_command(Path(temp_dir), creds)
         elif scheme in ("http", "https"):
-            token = _text(creds.get(names.GIT_BEARER_TOKEN_KEY)).strip()
-            username = _text(creds.get(names.GIT_USERNAME_KEY))
-            password = _text(creds.get(names.GIT_PASSWORD_KEY))
+            token = text_of(creds.get(names.GIT_BEARER_TOKEN_KEY)).strip()
+            username = text_of(creds.get(names.GIT_USERNAME_KEY))
+            password = text_of(creds.get(names.GIT_PASSWORD_KEY))
             if token:
                 config.append(("http.extraHeader", f"Authorization: Bearer {token}"))
             elif username or password:

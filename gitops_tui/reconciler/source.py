@@ -13,7 +13,7 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,9 @@ import git
 from gitops_tui.api.formats import format_revision
 from gitops_tui.reconciler import refs as refs_mod
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
-from gitops_tui.reconciler.gitauth import git_environment, scrub, scrub_url, split_url_credentials
+from gitops_tui.reconciler.gitauth import git_environment, split_url_credentials
+from gitops_tui.reconciler.source_urls import allowed_local_roots, check_source_url, forbidden_dirs
+from gitops_tui.redact import scrub, scrub_url
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +101,17 @@ def _make_read_only(path: Path) -> None:
 class GitSource:
     """Fetches git revisions into `cache_dir`, one bare repository per URL, reusing what it has."""
 
-    def __init__(self, cache_dir: Path, *, keep_trees: int = 4) -> None:
-        """Use `cache_dir` for cached clones and artifact trees; keep `keep_trees` trees per URL."""
+    def __init__(self, cache_dir: Path, *, keep_trees: int = 4, local_roots: Sequence[Path] | None = None,
+                 data_dir: Path | None = None) -> None:
+        """Use `cache_dir` for cached clones and artifact trees; keep `keep_trees` trees per URL.
+
+        Local repositories are fetched only under `local_roots` (default: source_urls.allowed_local_roots())
+        and never inside `cache_dir` or the reconciler's `data_dir`.
+        """
         self.cache_dir = Path(cache_dir)
         self.keep_trees = keep_trees
+        self.local_roots = allowed_local_roots(local_roots)
+        self.forbidden = forbidden_dirs(self.cache_dir, data_dir)
 
     def repo_dir(self, url: str) -> Path:
         """The cache directory of one URL."""
@@ -116,12 +125,13 @@ class GitSource:
         credentials: dict[str, bytes] | None = None,
         timeout: float = 60.0,
     ) -> Artifact:
-        """Fetch `ref` of `url` and return the artifact; raises GitOperationFailed or ArtifactFailed.
+        """Fetch `ref` of `url` and return the artifact; raises GitOperationFailed, ArtifactFailed or SourceUrlRefused.
 
         ref is one of {"branch"}, {"tag"}, {"semver"}, {"commit"} (a commit may come with a
         branch); priority commit > semver > tag > branch, as in Flux. No ref means branch master.
         """
         plain_url, url_creds = split_url_credentials(url)
+        check_source_url(plain_url, self.local_roots, self.forbidden)
         creds = {**url_creds, **(credentials or {})}
         ref = {k: v for k, v in (ref or {}).items() if v} or {"branch": "master"}
         shown_url = scrub_url(plain_url)

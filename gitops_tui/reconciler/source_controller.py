@@ -44,7 +44,8 @@ MAX_PARALLEL_CLUSTERS = 4
 #: Read the kustomization fresh before every write, so a suspend stops the apply at the very next object.
 STRICT_STOP = True
 #: Failures that a retry cannot fix without a new commit or a spec change.
-STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound"}
+STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound",
+                    "URLNotAllowed"}
 #: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
 FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("helm.toolkit.fluxcd.io", "HelmRelease")}
 _backoff: dict[tuple[str, str], int] = {}
