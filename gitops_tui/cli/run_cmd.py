@@ -46,7 +46,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             receiver = WebhookReceiver(
                 api, args.webhook_listen,
-                trigger=lambda ns, name: reconciler.request(names.KIND_FEDERATED_KUSTOMIZATION, ns, name))
+                trigger=lambda ns, name: reconciler.request(names.KIND_FEDERATED_KUSTOMIZATION, ns, name),
+                replay_window=args.lease_duration)
         except (ValueError, OSError) as exc:
             raise CliError(f"cannot listen on {args.webhook_listen}: {exc}", 2) from None
     done = threading.Event()
