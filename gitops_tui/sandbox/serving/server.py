@@ -11,6 +11,7 @@ from typing import Any
 from gitops_tui.sandbox.schema.catalog import Catalog
 from gitops_tui.sandbox.rest.api import Api
 from gitops_tui.sandbox.serving.common import MAX_BODY
+from gitops_tui.sandbox.serving.metrics import RequestMetrics
 from gitops_tui.sandbox.serving.transport import HttpServer
 from gitops_tui.sandbox.storage.store import Store
 from gitops_tui.sandbox.serving.tls import TlsFiles
@@ -32,8 +33,12 @@ class ClusterServer:
         keep_revisions: int = 1000,
         bookmark_interval: float = 5.0,
         max_body: int = MAX_BODY,
+        limits: dict[str, Any] | None = None,
     ) -> None:
+        """Serve cluster ``name`` from ``db_path``; ``limits`` overrides connection limits (see serving/connections.py)."""
         self.name = name
+        self.limits = dict(limits or {})
+        self.metrics = RequestMetrics()
         self.db_path = Path(db_path)
         self.token = token
         self.tls = tls
@@ -82,7 +87,7 @@ class ClusterServer:
                 catalog = Catalog()
                 api = Api(store, catalog, bookmark_interval=self.bookmark_interval, stopping=self._stopping)
                 api.startup()
-                httpd = HttpServer(("127.0.0.1", self._requested_port), self._ssl_context(), self)
+                httpd = HttpServer(("127.0.0.1", self._requested_port), self._ssl_context(), self, **self.limits)
             except BaseException:
                 store.close()
                 raise
