@@ -63,7 +63,7 @@ def render_release(
             is_upgrade=revision > 1,
         )
     except helm.HelmError as exc:
-        raise HelmReleaseFailed(failure_reason, str(exc).strip()) from exc
+        raise HelmReleaseFailed(failure_reason, str(exc).strip()) from None
     objects: list[dict[str, Any]] = []
     parts: list[str] = []
     notes = ""
@@ -75,11 +75,13 @@ def render_release(
         try:
             docs = [d for d in yaml.safe_load_all(text) if d]
         except yaml.YAMLError as exc:
-            raise HelmReleaseFailed(failure_reason, f"{template}: rendered YAML is invalid: {yaml_problem(exc)}") from None
+            raise HelmReleaseFailed(failure_reason, f"{template}: rendered YAML is invalid: {yaml_problem(exc)}",
+                                    quotes_values=False) from None
         kept = [d for d in docs if isinstance(d, dict) and not _is_hook(d)]
         for doc in kept:
             if not doc.get("apiVersion") or not doc.get("kind") or not (doc.get("metadata") or {}).get("name"):
-                raise HelmReleaseFailed(failure_reason, f"{template}: object without apiVersion, kind or name")
+                raise HelmReleaseFailed(failure_reason, f"{template}: object without apiVersion, kind or name",
+                                        quotes_values=False)
         if kept:
             objects.extend(kept)
             parts.append(f"---\n# Source: {template}\n{text.strip()}\n")
