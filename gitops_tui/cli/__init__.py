@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
+    from gitops_tui.paths import restrict_umask
+
+    restrict_umask()  # everything gitops-tui writes under its data directory is owner-only
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.local_repos:

@@ -18,7 +18,7 @@ from gitops_tui.reconciler.errors import AuthenticationFailed
 from gitops_tui.redact import hide_url_password, scrub, scrub_url, secret_words, text_of
 
 #: Scrubbing lives in gitops_tui.redact (below both the reconciler and helm); these names stay importable here.
-__all__ = ["git_environment", "hide_url_password", "scrub", "scrub_url", "secret_words", "split_url_credentials"]
+__all__ = ["base_environment", "git_environment", "remove_stale_identities", "hide_url_password", "scrub", "scrub_url", "secret_words", "split_url_credentials"]
 
 
 def split_url_credentials(url: str) -> tuple[str, dict[str, bytes]]:
@@ -44,7 +44,7 @@ def _config_env(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return env
 
 
-def _base_env() -> dict[str, str]:
+def base_environment() -> dict[str, str]:
     """The environment every git command gets: no prompts, no user or system config."""
     return {
         "GIT_TERMINAL_PROMPT": "0",
@@ -57,15 +57,43 @@ def _base_env() -> dict[str, str]:
     }
 
 
+#: Prefix of the folder holding one fetch's ssh identity: "ssh-<pid>-<random>".
+IDENTITY_PREFIX = "ssh-"
+
+
+def remove_stale_identities(root: Path) -> int:
+    """Delete the identity folders under ``root`` left by processes that are gone (killed mid-fetch); return how many."""
+    removed = 0
+    for entry in root.glob(f"{IDENTITY_PREFIX}*") if root.is_dir() else ():
+        pid = entry.name[len(IDENTITY_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
-def git_environment(url: str, credentials: dict[str, bytes] | None) -> Iterator[dict[str, str]]:
+def git_environment(url: str, credentials: dict[str, bytes] | None,
+                    identities: Path | None = None) -> Iterator[dict[str, str]]:
     """Yield the environment for git commands against `url` with the Flux-style credentials.
 
     https: `username` + `password` (Basic) or `bearerToken` (Bearer) as an http.extraHeader in
-    the environment. ssh: `identity` (+ `known_hosts`) as temporary files (key mode 0600) used by
-    GIT_SSH_COMMAND, deleted on exit. Raises AuthenticationFailed for unusable credentials.
+    the environment. ssh: `identity` (+ `known_hosts`) as files (mode 0600, in a 0700 folder under
+    `identities`, else the system's temporary folder) used by GIT_SSH_COMMAND, deleted on exit; a
+    folder left by a killed process is removed by remove_stale_identities() at the next start.
+    Raises AuthenticationFailed for unusable credentials.
     """
-    env = _base_env()
+    env = base_environment()
     config: list[tuple[str, str]] = [
         ("credential.helper", ""),
         ("core.askPass", "/bin/false"),
@@ -78,7 +106,9 @@ def git_environment(url: str, credentials: dict[str, bytes] | None) -> Iterator[
     temp_dir: str | None = None
     try:
         if is_ssh:
-            temp_dir = tempfile.mkdtemp(prefix="gitops-tui-ssh-")
+            if identities is not None:
+                identities.mkdir(mode=0o700, parents=True, exist_ok=True)
+            temp_dir = tempfile.mkdtemp(prefix=f"{IDENTITY_PREFIX}{os.getpid()}-", dir=identities)
             env["GIT_SSH_COMMAND"] = _ssh_command(Path(temp_dir), creds)
         elif scheme in ("http", "https"):
             token = text_of(creds.get(names.GIT_BEARER_TOKEN_KEY)).strip()
@@ -112,7 +142,9 @@ def _ssh_command(directory: Path, creds: dict[str, bytes]) -> str:
         raise AuthenticationFailed("the credentials Secret has no 'identity' key for an ssh URL")
     if known_hosts:
         hosts_path = directory / "known_hosts"
-        hosts_path.write_bytes(known_hosts if isinstance(known_hosts, bytes) else known_hosts.encode())
+        fd = os.open(hosts_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(known_hosts if isinstance(known_hosts, bytes) else known_hosts.encode())
         options += ["-o", f"UserKnownHostsFile={hosts_path}", "-o", "StrictHostKeyChecking=yes"]
     else:
         options += ["-o", f"UserKnownHostsFile={os.devnull}", "-o", "StrictHostKeyChecking=yes"]

@@ -21,15 +21,24 @@ from pathlib import Path
 import git
 
 from gitops_tui.api.formats import format_revision
+from gitops_tui.paths import private_dir
 from gitops_tui.reconciler import refs as refs_mod
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
-from gitops_tui.reconciler.gitauth import git_environment, split_url_credentials
+from gitops_tui.reconciler.git_process import run_git
+from gitops_tui.reconciler.gitauth import (
+    base_environment,
+    git_environment,
+    remove_stale_identities,
+    split_url_credentials,
+)
 from gitops_tui.reconciler.source_urls import allowed_local_roots, check_source_url, forbidden_dirs
 from gitops_tui.redact import scrub, scrub_url
 
 log = logging.getLogger(__name__)
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+#: Seconds writing a commit's tree out of the cache may take.
+ARCHIVE_TIMEOUT = 120.0
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -58,8 +67,8 @@ def _url_lock(key: str) -> threading.Lock:
 def _locked(directory: Path, key: str) -> Iterator[None]:
     """Hold the thread lock and an flock on `directory/lock` (several processes may share the cache)."""
     with _url_lock(key):
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / "lock", "w") as handle:
+        private_dir(directory)
+        with os.fdopen(os.open(directory / "lock", os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -70,11 +79,11 @@ def _locked(directory: Path, key: str) -> Iterator[None]:
 def _make_writable(path: Path) -> None:
     """Give the owner write permission on every directory under `path` so it can be removed."""
     for root, dirs, _files in os.walk(path):
-        os.chmod(root, 0o755)
+        os.chmod(root, 0o700)
         for name in dirs:
             full = os.path.join(root, name)
             if not os.path.islink(full):
-                os.chmod(full, 0o755)
+                os.chmod(full, 0o700)
 
 
 def _remove_tree(path: Path) -> None:
@@ -85,17 +94,17 @@ def _remove_tree(path: Path) -> None:
 
 
 def _make_read_only(path: Path) -> None:
-    """Remove write permission from every file and directory under `path`."""
+    """Leave every file and directory under `path` readable by the owner only, and writable by nobody."""
     for root, dirs, files in os.walk(path, topdown=False):
         for name in files:
             full = os.path.join(root, name)
             if not os.path.islink(full):
-                os.chmod(full, os.stat(full).st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+                os.chmod(full, os.stat(full).st_mode & (stat.S_IRUSR | stat.S_IXUSR))
         for name in dirs:
             full = os.path.join(root, name)
             if not os.path.islink(full):
-                os.chmod(full, 0o555)
-    os.chmod(path, 0o555)
+                os.chmod(full, 0o500)
+    os.chmod(path, 0o500)
 
 
 class GitSource:
@@ -112,6 +121,9 @@ class GitSource:
         self.keep_trees = keep_trees
         self.local_roots = allowed_local_roots(local_roots)
         self.forbidden = forbidden_dirs(self.cache_dir, data_dir)
+        self.identities = self.cache_dir / ".identities"
+        if remove_stale_identities(self.identities):
+            log.info("removed ssh identities left by a reconciler that was killed mid-fetch")
 
     def repo_dir(self, url: str) -> Path:
         """The cache directory of one URL."""
@@ -137,7 +149,7 @@ class GitSource:
         shown_url = scrub_url(plain_url)
         directory = self.repo_dir(plain_url)
         with _locked(directory, str(directory)):
-            with git_environment(plain_url, creds) as env:
+            with git_environment(plain_url, creds, self.identities) as env:
                 runner = _GitRunner(directory / "git", plain_url, shown_url, env, creds, timeout)
                 name, commit, fetched = runner.resolve_and_fetch(ref)
             tree, checked_out = self._tree(runner.repo, directory, commit)
@@ -152,12 +164,13 @@ class GitSource:
         if tree.is_dir():
             os.utime(tree)
             return tree, False
-        trees.mkdir(parents=True, exist_ok=True)
+        private_dir(trees)
         staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=trees))
         try:
             archive = staging / "archive.tar"
             with open(archive, "wb") as handle:
-                repo.archive(handle, commit, format="tar")
+                run_git(["archive", "--format=tar", commit], cwd=Path(repo.git_dir), env=base_environment(),
+                        timeout=ARCHIVE_TIMEOUT, stdout=handle)
             content = staging / "tree"
             content.mkdir()
             with tarfile.open(archive) as tar:
@@ -196,10 +209,11 @@ class _GitRunner:
         self.creds = creds
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
+        self.git_dir = git_dir
         if (git_dir / "HEAD").exists():
             self.repo = git.Repo(git_dir)
         else:
-            self.repo = git.Repo.init(git_dir, bare=True)
+            self.repo = git.Repo.init(git_dir, bare=True, shared="0600")  # owner-only, whatever the umask
 
     def _remaining(self) -> float:
         """Seconds left of the timeout (at least a little, so git gets a chance to fail cleanly)."""
@@ -208,10 +222,7 @@ class _GitRunner:
     def _git(self, *args: str) -> str:
         """Run a git command in the cache repository with the credentials environment."""
         try:
-            return self.repo.git.execute(
-                ["git", *args], env=self.env, kill_after_timeout=self._remaining(),
-                with_extended_output=False,
-            )
+            return run_git(list(args), cwd=self.git_dir, env=self.env, timeout=self._remaining())
         except git.GitCommandError as exc:
             raise GitOperationFailed(self._describe(exc)) from None
 
@@ -241,7 +252,7 @@ class _GitRunner:
     def _has_commit(self, sha: str) -> bool:
         """Whether the cache already holds the commit."""
         try:
-            self.repo.git.execute(["git", "cat-file", "-e", f"{sha}^{{commit}}"], env=self.env)
+            run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.git_dir, env=self.env, timeout=self._remaining())
             return True
         except git.GitCommandError:
             return False
@@ -281,7 +292,8 @@ class _GitRunner:
 
     def _peel(self, rev: str) -> str:
         """The commit a revision (commit, annotated tag, ref) points at."""
-        return self.repo.git.execute(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], env=self.env).strip()
+        return run_git(["rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=self.git_dir, env=self.env,
+                       timeout=self._remaining())
 
     def _named(self, full_ref: str, name: str, sha: str) -> tuple[str, str, bool]:
         """Fetch a branch or tag ref when its commit is not cached yet."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from gitops_tui import paths
 from gitops_tui.api import builders, names
 from gitops_tui.api.crds import crd_manifests
 
@@ -331,6 +332,7 @@ def make_demo_repo(home: Path) -> Path:
     repo.index.commit("Add podinfo and the podinfo-frontend chart", author=actor, committer=actor,
                       author_date=DEMO_DATE, commit_date=DEMO_DATE)
     repo.close()
+    paths.make_private(path)  # GitPython writes its index and objects 0644 / 0444 whatever the umask
     return path
 
 
