@@ -344,13 +344,13 @@ class ConnectionServer:
     def _take_parked(self) -> None:
         while self._parked:
             conn = self._parked.popleft()
-            if conn.has_head:
-                self._dispatch(conn)
-                continue
             try:
-                conn.sock.setblocking(False)
+                conn.sock.setblocking(False)  # the selector thread never waits on a socket
             except OSError:
                 self.forget(conn)
+                continue
+            if conn.has_head:
+                self._dispatch(conn)
                 continue
             self._watch(conn)
             if conn.sock.pending():
