@@ -23,6 +23,9 @@ MAX_CONNECTIONS = 64
 REQUEST_DEADLINE = 10.0
 #: Largest body read, in bytes.
 MAX_BODY = 1 << 20
+#: At most this long and this much is read and dropped before closing, so a refused client reads the answer.
+LINGER_SECONDS = 0.5
+LINGER_BYTES = 256 * 1024
 _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
          b"Connection: close\r\nContent-Length: 37\r\n\r\n{\"message\": \"too many connections\"}\r\n")
 
@@ -76,9 +79,10 @@ class BoundedHTTPServer(ThreadingHTTPServer):
             try:
                 request.settimeout(1.0)
                 request.sendall(_BUSY)
+                request.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
-            self.shutdown_request(request)
+            self.close_request(request)  # no lingering here: the accepting thread never waits on a client
             return
         with self._lock:
             self._deadlines[request] = time.monotonic() + self.deadline
@@ -119,6 +123,23 @@ class BoundedHTTPServer(ThreadingHTTPServer):
                     conn.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+    def shutdown_request(self, request: Any) -> None:
+        """Close a connection; unread bytes (a refused body) are drained briefly first, as Go's lingering close
+        does, so the client reads our answer instead of a reset."""
+        try:
+            request.shutdown(socket.SHUT_WR)
+            request.settimeout(LINGER_SECONDS)
+            deadline = time.monotonic() + LINGER_SECONDS
+            drained = 0
+            while drained < LINGER_BYTES and time.monotonic() < deadline:
+                chunk = request.recv(65536)
+                if not chunk:
+                    break
+                drained += len(chunk)
+        except OSError:
+            pass
+        self.close_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up or times out is logged quietly, never as a traceback."""

@@ -104,6 +104,12 @@ class TestTheRunProcess:
         assert status_of(answer) == 400 and b"Content-Length" in answer
         assert peak_rss_kib(proc.pid) - before < 8 * 1024, "the 64 MiB were never held in memory"
 
+    def test_a_client_sending_its_refused_body_at_once_still_reads_the_answer(
+            self, run_process: tuple[subprocess.Popen, int]) -> None:
+        _, port = run_process
+        head = b"POST /hook/x/y HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"
+        assert status_of(raw_request(port, head + b"x" * 100_000, wait=0)) == 400
+
     @pytest.mark.parametrize(("header", "code"), [
         (b"", 400),
         (b"Content-Length: abc\r\n", 400),
