@@ -196,3 +196,12 @@ def test_a_foreign_namespace_on_a_workload_cluster_is_refused_and_kept(
     delete_and_wait(mgmt, name)
     assert namespace_alive(dev, name), "the foreign namespace on dev is not deleted"
     wait_until(lambda: not namespace_alive(staging, name), timeout=20, message="the project's own namespace to go")
+
+
+def test_the_demo_namespace_cannot_be_claimed(use_demo_sandbox: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """`create project p --namespace demo` on the seeded demo: refused, demo's sources untouched."""
+    mgmt = api_client_from_kubeconfig(use_demo_sandbox.kubeconfig, "management")
+    code, _, err = run(capsys, "create", "project", "p", "--namespace", "demo", "--clusters", "dev")
+    assert code != 0 and "namespace demo belongs to project demo" in err
+    assert get(mgmt, management_path(names.KIND_PROJECT, None, "p")) is None
+    assert get(mgmt, management_path(names.KIND_FEDERATED_KUSTOMIZATION, "demo", "podinfo")) is not None

@@ -66,7 +66,6 @@ class Connection:
         self.handshaken = False
         now = time.monotonic()
         self.since = now  # when the handshake or the current head began, or the connection went idle
-        self.requests = 0
 
     @property
     def has_head(self) -> bool:

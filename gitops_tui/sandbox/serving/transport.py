@@ -98,7 +98,6 @@ class RequestHandler:
         if self.close_connection:
             self.server.forget(self.conn)
         else:
-            self.conn.requests += 1
             self.server.park(self.conn)
 
     def _parse_head(self) -> bool:
