@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from gitops_tui.api import names
+from gitops_tui.paths import private_dir
 from gitops_tui.reconciler.errors import AuthenticationFailed
 from gitops_tui.redact import hide_url_password, scrub, scrub_url, secret_words, text_of
 
@@ -107,7 +108,7 @@ def git_environment(url: str, credentials: dict[str, bytes] | None,
     try:
         if is_ssh:
             if identities is not None:
-                identities.mkdir(mode=0o700, parents=True, exist_ok=True)
+                private_dir(identities)
             temp_dir = tempfile.mkdtemp(prefix=f"{IDENTITY_PREFIX}{os.getpid()}-", dir=identities)
             env["GIT_SSH_COMMAND"] = _ssh_command(Path(temp_dir), creds)
         elif scheme in ("http", "https"):
