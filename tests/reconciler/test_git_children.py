@@ -86,7 +86,7 @@ def hanging() -> Iterator[HangingServer]:
 
 def test_kill_9_during_a_fetch_leaves_no_child_and_no_identity(sandbox: Any, hanging: HangingServer,
                                                                tmp_path: Path) -> None:
-    """About 15 s: two reconciler processes start, the second waits for the killed one's lease to lapse."""
+    """Two real `gitops-tui run` processes: the first is killed mid-fetch, the second cleans up at its start."""
     api = api_client_from_kubeconfig(sandbox.kubeconfig, "management")
     project = f"kill-{uuid.uuid4().hex[:6]}"
     key = tmp_path / "id"
