@@ -213,7 +213,8 @@ def test_a_full_server_answers_429_with_a_status_body(tight_server: ClusterServe
     try:
         slow.sendall(f"POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\n"
                      f"Authorization: Bearer {tight_server.token}\r\nContent-Length: 100\r\n\r\n{{".encode())
-        time.sleep(0)  # the slow request now holds the only slot until its body times out
+        wait_until(lambda: tight_server._httpd.in_flight == 1, timeout=10,
+                   message="the slow request to hold the only slot (until its body times out)")
         answer = raw_request(tight_server, "GET", "/api/v1/namespaces")
         assert answer.status == 429
         assert answer.headers.get("Retry-After") == "1"

@@ -210,6 +210,12 @@ class ConnectionServer:
         self._selector.close()
 
     @property
+    def in_flight(self) -> int:
+        """Requests queued or running in the pool now."""
+        with self._lock:
+            return self._in_flight
+
+    @property
     def connection_count(self) -> int:
         """Connections open now."""
         with self._lock:
