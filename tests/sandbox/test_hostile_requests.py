@@ -122,13 +122,35 @@ def test_nan_in_a_server_side_apply_is_refused(sandbox_http: Any) -> None:
     ("[" * 5000 + "]" * 5000, "application/json"),
     ('{"a":' * 5000 + "1" + "}" * 5000, "application/json"),
     ("[" * 500 + "]" * 500, "application/yaml"),
-    ('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"x":' + "[" * 150 + "]" * 150 + "}",
+    ('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"x":' + "[" * 250 + "]" * 250 + "}",
      "application/json"),
-], ids=["json-array", "json-object", "yaml", "150-levels"])
+], ids=["json-array", "json-object", "yaml", "250-levels"])
 def test_deep_nesting_is_a_400_not_a_500(sandbox_http: Any, body: str, content_type: str) -> None:
     answer = sandbox_http("POST", "/api/v1/namespaces/default/configmaps", body,
                           headers={"Content-Type": content_type})
     assert answer.status == 400 and "nesting deeper than" in answer.json()["message"]
+
+
+def test_deep_but_legal_objects_still_work(sandbox_http: Any) -> None:
+    """Deep custom resources (deeply nested CRD schemas exist) are stored and read back under the limit."""
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "deeps.walls.example.com"},
+           "spec": {"group": "walls.example.com", "scope": "Namespaced",
+                    "names": {"kind": "Deep", "plural": "deeps", "singular": "deep", "listKind": "DeepList"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {
+                            "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
+    assert sandbox_http("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json.dumps(crd),
+                        headers=JSON).status == 201
+    nested: Any = "leaf"
+    for _ in range(190):
+        nested = {"a": nested}
+    body = {"apiVersion": "walls.example.com/v1", "kind": "Deep", "metadata": {"name": "d"}, "spec": nested}
+    path = "/apis/walls.example.com/v1/namespaces/default/deeps/d"
+    wait_until(lambda: sandbox_http("PATCH", path + "?fieldManager=t", json.dumps(body),
+                                    headers={"Content-Type": "application/apply-patch+yaml"}).status == 201,
+               timeout=10, message="the deep object to be applied once the CRD is served")
+    assert sandbox_http("GET", path).json()["spec"] == nested
 
 
 def test_a_yaml_alias_bomb_is_refused(sandbox_http: Any) -> None:

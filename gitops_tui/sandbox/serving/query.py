@@ -168,7 +168,7 @@ def decode_body(raw: bytes, content_type: str, *, want_list: bool = False) -> An
 #: libyaml's loader when present: as safe, much faster, and it bounds flow nesting itself.
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Deepest nesting of objects and arrays a body may have (the server's own processing recurses).
-MAX_DEPTH = 100
+MAX_DEPTH = 200
 #: Most values (objects, arrays and scalars, YAML aliases counted each time they are used) in one body.
 MAX_VALUES = 1_000_000
 
