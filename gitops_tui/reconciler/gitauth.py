@@ -16,10 +16,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from gitops_tui.api import names
 from gitops_tui.paths import private_dir
 from gitops_tui.reconciler.errors import AuthenticationFailed
-from gitops_tui.redact import hide_url_password, scrub, scrub_url, secret_words, text_of
-
-#: Scrubbing lives in gitops_tui.redact (below both the reconciler and helm); these names stay importable here.
-__all__ = ["base_environment", "git_environment", "remove_stale_identities", "hide_url_password", "scrub", "scrub_url", "secret_words", "split_url_credentials"]
+from gitops_tui.redact import text_of
 
 
 def split_url_credentials(url: str) -> tuple[str, dict[str, bytes]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_tui.reconciler.gitauth import hide_url_password
+from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import names
 from gitops_tui.views.state import ManagementState
