@@ -213,7 +213,8 @@ def _write_status(ctx: ReconcileContext, raw: dict[str, Any], entries: list[dict
     conditions = set_condition(status.get("conditions"), names.READY, not failed,
                                reason if failed else "NamespaceReady", message, now=now)
     conditions = set_condition(conditions, names.PROPAGATION, not failed,
-                               "CheckClusters" if failed else "Propagated", message, now=now)
+                               (REASON_REFUSED if refused else "CheckClusters") if failed else "Propagated", message,
+                               now=now)
     generation = (raw.get("metadata") or {}).get("generation")
     new = {"conditions": conditions, "clusters": entries}
     if generation is not None:
