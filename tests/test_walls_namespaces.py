@@ -139,6 +139,7 @@ def test_kube_system_survives_a_project_created_with_kubectl_and_deleted(
     ready = project_ready(mgmt, name)
     assert ready["status"] == "False" and "kube-system is a system namespace" in ready["message"]
     assert names.LABEL_PROJECT not in (get(dev, "/api/v1/namespaces/kube-system")["metadata"].get("labels") or {})
+    assert resources.project_contents(mgmt, name)["sources"] == [], "nothing of kube-system is announced as pruned"
     code, _, err = run(capsys, "delete", "project", name, "--yes")
     assert code == 0, err
     wait_until(lambda: get(mgmt, management_path(names.KIND_PROJECT, None, name)) is None, timeout=30,

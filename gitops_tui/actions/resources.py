@@ -163,12 +163,19 @@ def _ensure_project_namespace(api: ApiClient, project: Project) -> None:
 
 
 def project_contents(api: ApiClient, name: str) -> dict[str, list[str]]:
-    """Return what deleting project ``name`` removes: {"sources": [...], "secrets": [...], "clusters": [...]}."""
+    """Return what deleting project ``name`` removes: {"sources": [...], "secrets": [...], "clusters": [...]}.
+
+    A project that does not own its namespace removes none of what is in it.
+    """
+    from gitops_tui.reconciler.projects import read_namespace
+
     project = Project(get_project(api, name))
     ns = project.namespace
+    owned = (not system_namespace_problem(ns)
+             and not foreign_namespace_problem(read_namespace(api, ns), ns, project.name))
     out: dict[str, list[str]] = {}
     for key, kind in (("sources", names.KIND_FEDERATED_KUSTOMIZATION), ("secrets", names.KIND_FEDERATED_SECRET)):
-        listed = json_request(api, "GET", management_path(kind, ns))
+        listed = json_request(api, "GET", management_path(kind, ns)) if owned else {}
         out[key] = sorted((i.get("metadata") or {}).get("name", "") for i in listed.get("items") or [])
     out["clusters"] = [e.get("name", "") for e in (project.status.get("clusters") or [])] or project.placement_clusters
     return out
