@@ -250,3 +250,21 @@ def test_run_and_the_console_take_allow_local_repos(tmp_path: Path) -> None:
     assert args.allow_local_repos == [tmp_path, Path("/srv/git")]
     assert parser.parse_args(["--allow-local-repos", str(tmp_path)]).local_repos == [str(tmp_path)]
     assert os.pathsep == ":"
+
+
+def test_the_second_wall_kustomize_cannot_clone_in_the_guard_environment(tmp_path: Path) -> None:
+    """Were a remote reference to slip past the checks, kustomize would still fail to clone it."""
+    import subprocess
+
+    from gitops_tui.reconciler.kustomize_guard import SAFE_ENVIRONMENT
+
+    make_repo(tmp_path / "remote", {"deploy/cm.yaml": configmap("cloned"), "deploy/kustomization.yaml":
+                                    "resources:\n- cm.yaml\n"})
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "kustomization.yaml").write_text(f"resources:\n- file://{tmp_path}/remote//deploy?ref=main\n")
+    command = ["kubectl", "kustomize", str(tmp_path / "app")]
+    plain = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert "name: cloned" in plain.stdout, "without the guard's environment kustomize clones it"
+    guarded = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
+                             env={**os.environ, **SAFE_ENVIRONMENT})
+    assert guarded.returncode != 0 and "transport 'file' not allowed" in guarded.stderr
