@@ -28,6 +28,7 @@ def _die_with(parent: int) -> Callable[[], None]:
     """A preexec function: SIGTERM this child when ``parent`` dies (and give up if it already did)."""
 
     def preexec() -> None:
+        """Runs in the child between fork and exec."""
         if _LIBC is not None:
             _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent:

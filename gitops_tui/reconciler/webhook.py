@@ -248,6 +248,7 @@ class WebhookReceiver:
             timeout = deadline
 
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
+                """A delivery: its length checked before a byte of the body is read."""
                 try:
                     length = body_length(self.headers)
                 except BodyRefused as exc:
@@ -263,6 +264,7 @@ class WebhookReceiver:
                 self._answer(status, answer)
 
             def do_GET(self) -> None:  # noqa: N802
+                """Health checks; anything else is 405."""
                 self.server.finished_reading(self.connection)  # type: ignore[attr-defined]
                 if self.path.rstrip("/") in ("/healthz", "/readyz"):
                     self._answer(200, {"message": "ok"})
@@ -283,6 +285,7 @@ class WebhookReceiver:
                     self.close_connection = True
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                """Access logs at debug level."""
                 log.debug("webhook: " + format, *args)
 
         return Handler
