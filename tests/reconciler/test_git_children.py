@@ -45,7 +45,12 @@ class HangingServer:
             self.held.append(conn)
 
     def close(self) -> None:
-        """Stop accepting and drop every connection."""
+        """Stop accepting (waking the blocked accept first, so no later socket inherits it) and drop every connection."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.thread.join(timeout=5)
         self.sock.close()
         for conn in self.held:
             conn.close()
