@@ -4,6 +4,7 @@ Usage: python bench/bench_sandbox.py [--seconds 3] [--objects 10000] [--watch-ev
 
 Measures, each beside a baseline (ratio = sandbox / baseline):
   GET       requests/s reading one ConfigMap      vs a trivial TLS http.server GET of a same-size body
+  IDLE      GET requests/s while 1,000 keep-alive connections sit idle  vs the GET above (and threads)
   LIST      requests/s listing 1,000 ConfigMaps   vs the trivial server sending a same-size body
   SSA       server-side applies/s of a five-container Deployment  vs the trivial server echoing the body
   WATCH     events/s delivered to 20 watchers     vs the trivial server streaming the same lines to 20 clients
@@ -298,6 +299,33 @@ def watch_rate(open_stream: Callable[[], http.client.HTTPResponse], produce: Cal
     return watchers * events / elapsed
 
 
+def threads_of(pid: int) -> int:
+    """Number of threads of a process."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return 0
+
+
+def idle_connections_rate(client: Client, sandbox: Child, ca: Path, token: str, seconds: float,
+                          plain_rate: float) -> dict[str, Any]:
+    """GET rate while 1,000 keep-alive connections sit idle (each after one request), against the plain GET rate."""
+    before = threads_of(sandbox.proc.pid)
+    idle = []
+    try:
+        for _ in range(1000):
+            connection = Client(sandbox.port, ca, token)
+            expect(*connection.request("GET", "/version"), 200)
+            idle.append(connection)
+        during = threads_of(sandbox.proc.pid)
+        busy = rate(lambda i: expect(*client.request(
+            "GET", f"/api/v1/namespaces/bench/configmaps/cm-{max(i, 0) % 1000}"), 200), seconds)
+    finally:
+        for connection in idle:
+            connection.close()
+    return {"sandbox": busy, "baseline": plain_rate, "threads_before": before, "threads_with_idle": during}
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run every measurement and return the results."""
     results: dict[str, Any] = {}
@@ -331,6 +359,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "sandbox": rate(lambda i: expect(*client.request(
                         "GET", f"/api/v1/namespaces/bench/configmaps/cm-{max(i, 0) % 1000}"), 200), args.seconds),
                     "baseline": rate(lambda i: expect(*plain.request("GET", "/small"), 200), args.seconds)}
+                results["get_1000_idle"] = idle_connections_rate(client, sandbox, ca, token, args.seconds,
+                                                                 results["get"]["sandbox"])
                 results["list_1000"] = {
                     "sandbox": rate(lambda i: expect(*client.request(
                         "GET", "/api/v1/namespaces/bench/configmaps"), 200), args.seconds),
@@ -464,7 +494,9 @@ def report_controllers(item: dict[str, Any]) -> list[tuple[str, str, str, str, s
 def report(results: dict[str, Any]) -> str:
     """A plain-text table of the results with ratios."""
     rows = [("measurement", "sandbox", "baseline", "ratio", "unit")]
-    for key, label, unit in (("get", "GET one object", "req/s"), ("list_1000", "LIST 1,000 objects", "req/s"),
+    for key, label, unit in (("get", "GET one object", "req/s"),
+                             ("get_1000_idle", "GET, 1,000 idle connections (baseline: GET)", "req/s"),
+                             ("list_1000", "LIST 1,000 objects", "req/s"),
                              ("ssa_5_containers", "SSA 5-container Deployment", "req/s"),
                              ("watch_20", "watch fan-out to 20", "events/s")):
         item = results[key]
@@ -487,6 +519,9 @@ def report(results: dict[str, Any]) -> str:
              for row in rows]
     lines.insert(1, "-" * len(lines[0]))
     lines.append(f"(loading created {mem['creates_per_s']:.0f} objects/s over {LOADERS} connections)")
+    idle = results["get_1000_idle"]
+    lines.append(f"(threads of the sandbox: {idle['threads_before']} before, {idle['threads_with_idle']} "
+                 "with 1,000 idle connections)")
     return "\n".join(lines)
 
 

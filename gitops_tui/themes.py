@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -158,14 +159,14 @@ def remember_theme(name: str) -> None:
     """Write the chosen theme name to the settings file (errors are logged, not raised)."""
     path = settings_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             data = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError):
             data = {}
         data = data if isinstance(data, dict) else {}
         data["theme"] = name
-        path.write_text(yaml.safe_dump(data, sort_keys=True))
+        with os.fdopen(paths.open_private(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "w") as handle:
+            handle.write(yaml.safe_dump(data, sort_keys=True))
     except OSError as exc:
         log.warning("could not remember theme: %s", exc)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from gitops_tui.reconciler.source_urls import ALLOW_ENV
 from gitops_tui.sandbox import manager
 
 #: Every sandbox home started in this session, stopped at the end whatever happened.
@@ -112,6 +113,8 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("default-home")
     previous = os.environ.get("GITOPS_TUI_HOME")
     os.environ["GITOPS_TUI_HOME"] = str(home)
+    # Tests make their git repositories under pytest's temporary folder: allow local sources there.
+    os.environ[ALLOW_ENV] = str(tmp_path_factory.getbasetemp().resolve())
     yield home
     if previous is None:
         os.environ.pop("GITOPS_TUI_HOME", None)

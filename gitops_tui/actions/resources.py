@@ -13,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import ActionError
 from gitops_tui.api import builders, names
+from gitops_tui.api.namespace_claims import foreign_namespace_problem, system_namespace_problem
 from gitops_tui.api.project import Project
 from gitops_tui.kube.client import (KubeconfigError, api_client_from_kubeconfig, api_client_from_kubeconfig_text,
                                     json_request, read_kubeconfig)
@@ -66,8 +67,20 @@ def get_project(api: ApiClient, name: str) -> dict[str, Any]:
 
 
 def project_namespace(api: ApiClient, project: str) -> str:
-    """Return the namespace of project ``project`` (raise ActionError when there is no such project)."""
-    return Project(get_project(api, project)).namespace
+    """Return the namespace of project ``project``; ActionError when there is no such project or it does not own it."""
+    from gitops_tui.reconciler.projects import read_namespace
+
+    view = Project(get_project(api, project))
+    namespace = view.namespace
+    problem = system_namespace_problem(namespace)
+    if not problem:
+        try:
+            problem = foreign_namespace_problem(read_namespace(api, namespace), namespace, view.name)
+        except ApiException as exc:
+            raise _api_error(f"read namespace {namespace}", exc) from None
+    if problem:
+        raise ActionError(f"project {project} cannot be used: {problem}")
+    return namespace
 
 
 def cluster_names(api: ApiClient) -> list[str]:
@@ -86,9 +99,34 @@ def check_clusters(api: ApiClient, clusters: list[str]) -> None:
 
 
 # -- projects --------------------------------------------------------------------------------
+def check_project_namespace(api: ApiClient, name: str, namespace: str) -> None:
+    """Raise ActionError unless project ``name`` may own ``namespace``: no system namespace, nobody else's."""
+    from gitops_tui.reconciler.projects import read_namespace
+
+    problem = system_namespace_problem(namespace)
+    if problem:
+        raise ActionError(problem)
+    listed = json_request(api, "GET", management_path(names.KIND_PROJECT))
+    for raw in listed.get("items") or []:
+        other = Project(raw)
+        if other.name != name and other.namespace == namespace:
+            raise ActionError(f"namespace {namespace} belongs to project {other.name}")
+    try:
+        existing = read_namespace(api, namespace)
+    except ApiException as exc:
+        raise _api_error(f"read namespace {namespace}", exc) from None
+    problem = foreign_namespace_problem(existing, namespace, name)
+    if problem:
+        raise ActionError(problem)
+
+
 def create_project(api: ApiClient, name: str, clusters: list[str] | None = None, *, display_name: str = "",
                    namespace: str = "", selector: dict[str, str] | None = None) -> dict[str, Any]:
-    """Create a Project placed on ``clusters`` (names) or on the clusters whose labels match ``selector``."""
+    """Create a Project placed on ``clusters`` (names) or on the clusters whose labels match ``selector``.
+
+    The namespace must be the project's own: not a system namespace, not another project's, and not
+    an existing namespace without this project's label.
+    """
     check_name("project", name)
     if namespace:
         check_name("namespace", namespace)
@@ -99,39 +137,57 @@ def create_project(api: ApiClient, name: str, clusters: list[str] | None = None,
         body["spec"]["placement"] = {"clusterSelector": {"matchLabels": dict(selector)}}
     else:
         check_clusters(api, clusters or [])
+    check_project_namespace(api, name, Project(body).namespace)
     try:
         created = json_request(api, "POST", management_path(names.KIND_PROJECT), body)
     except ApiException as exc:
         raise (_api_error(f"project {name}", exc) if exc.status == 409
                else _api_error(f"create project {name}", exc)) from None
-    _ensure_project_namespace(api, Project(created))
+    try:
+        _ensure_project_namespace(api, Project(created))
+    except ActionError:
+        # Someone took the namespace since the check: the project must not stay pointing at it.
+        delete_project(api, name)
+        raise
     return created
 
 
 def _ensure_project_namespace(api: ApiClient, project: Project) -> None:
     """Make the project namespace on the management cluster now, so objects can be created in it at once."""
-    from gitops_tui.reconciler.projects import ensure_namespace
+    from gitops_tui.reconciler.projects import NamespaceRefused, ensure_namespace
 
     try:
         ensure_namespace(api, project.namespace, project.name)
+    except NamespaceRefused as exc:
+        raise ActionError(exc.message) from None
     except ApiException as exc:
         raise _api_error(f"create namespace {project.namespace}", exc) from None
 
 
 def project_contents(api: ApiClient, name: str) -> dict[str, list[str]]:
-    """Return what deleting project ``name`` removes: {"sources": [...], "secrets": [...], "clusters": [...]}."""
+    """Return what deleting project ``name`` removes: {"sources": [...], "secrets": [...], "clusters": [...]}.
+
+    A project that does not own its namespace removes none of what is in it.
+    """
+    from gitops_tui.reconciler.projects import read_namespace
+
     project = Project(get_project(api, name))
     ns = project.namespace
+    owned = (not system_namespace_problem(ns)
+             and not foreign_namespace_problem(read_namespace(api, ns), ns, project.name))
     out: dict[str, list[str]] = {}
     for key, kind in (("sources", names.KIND_FEDERATED_KUSTOMIZATION), ("secrets", names.KIND_FEDERATED_SECRET)):
-        listed = json_request(api, "GET", management_path(kind, ns))
+        listed = json_request(api, "GET", management_path(kind, ns)) if owned else {}
         out[key] = sorted((i.get("metadata") or {}).get("name", "") for i in listed.get("items") or [])
     out["clusters"] = [e.get("name", "") for e in (project.status.get("clusters") or [])] or project.placement_clusters
     return out
 
 
 def delete_project(api: ApiClient, name: str) -> None:
-    """Delete Project ``name``: the reconciler prunes its sources and secrets, then its namespaces."""
+    """Delete Project ``name``: the reconciler prunes its sources and secrets, then the namespaces it owns.
+
+    Only namespaces labelled as this project's are ever deleted (see reconciler/projects.py).
+    """
     get_project(api, name)
     try:
         json_request(api, "DELETE", management_path(names.KIND_PROJECT, None, name))

@@ -21,12 +21,11 @@ from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
 from gitops_tui.kube.events import EventRecorder
 from gitops_tui.kube.inventory import describe, parse_entries
+from gitops_tui.reconciler.source_urls import SourceUrlRefused, allowed_local_roots, check_source_url, forbidden_dirs
 from gitops_tui.reconciler.status import get_object, load_source, object_path
 
 FK = names.KIND_FEDERATED_KUSTOMIZATION
 FGR = names.KIND_FEDERATED_GIT_REPOSITORY
-#: The git URLs a source may use: http(s)://, ssh://, git://, file://, scp-like user@host:path, or an absolute path.
-_GIT_URL = re.compile(r"^((https?|ssh|git)://[^\s/]+(/\S*)?|file://\S+|[\w.-]+@[\w.-]+:\S+|/\S*)$")
 #: A password in any URL, or any user part of an http(s) URL (often a token): credentials belong in a secret.
 _URL_CREDENTIALS = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s]*:[^/@\s]*@|https?://[^/@\s]+@)", re.IGNORECASE)
 
@@ -66,10 +65,13 @@ def _patch(api: ApiClient, obj: dict[str, Any], patch: dict[str, Any]) -> dict[s
 def create_source(api: ApiClient, project: str, name: str, url: str, ref: dict[str, str] | str | None = None,
                   path: str = "./", secret: str = "", interval: str = names.DEFAULT_INTERVAL,
                   provider: str = names.DEFAULT_PROVIDER, clusters: list[str] | None = None,
-                  prune: bool = True) -> GitOpsSource:
-    """Create the FederatedGitRepository and FederatedKustomization of a new source in ``project``."""
+                  prune: bool = True, local_repos: list[Path] | None = None) -> GitOpsSource:
+    """Create the FederatedGitRepository and FederatedKustomization of a new source in ``project``.
+
+    A local path or ``file://`` URL must lie under ``local_repos`` (default: source_urls.allowed_local_roots()).
+    """
     check_name("source", name)
-    _check_source_spec(url, interval)
+    _check_source_spec(url, interval, local_repos)
     namespace = project_namespace(api, project)
     if clusters:
         check_clusters(api, clusters)
@@ -94,15 +96,16 @@ def create_source(api: ApiClient, project: str, name: str, url: str, ref: dict[s
     return GitOpsSource(created[0], created[1])
 
 
-def _check_source_spec(url: str, interval: str) -> None:
-    """Raise SourceActionError for a URL that is no git URL or holds credentials, or a bad interval."""
+def _check_source_spec(url: str, interval: str, local_repos: list[Path] | None = None) -> None:
+    """Raise SourceActionError for a URL that holds credentials or may not be fetched, or a bad interval."""
     if _URL_CREDENTIALS.match(url):
         # The URL itself is never repeated: it holds a secret.
         raise SourceActionError("the URL holds credentials: put them in a secret "
                                 "(create secret --password-stdin) and name it with --secret")
-    if not _GIT_URL.match(url):
-        raise SourceActionError(f"{url!r} is not a git URL: use https://, ssh://, git@host:path, file:// "
-                                "or an absolute path")
+    try:
+        check_source_url(url, allowed_local_roots(local_repos), forbidden_dirs())
+    except SourceUrlRefused as exc:
+        raise SourceActionError(exc.message) from None
     try:
         seconds = parse_duration(interval)
     except ValueError:
@@ -205,7 +208,7 @@ def _context(api: ApiClient, data_dir: Path | None) -> Any:
 
     base = Path(data_dir) if data_dir else paths.data_dir() / "reconciler"
     return ReconcileContext(api_client=api, dynamic=None, clusters=ClusterConnections(api),  # type: ignore[arg-type]
-                            recorder=EventRecorder(api), git=GitSource(base / "git"), data_dir=base)
+                            recorder=EventRecorder(api), git=GitSource(base / "git", data_dir=base), data_dir=base)
 
 
 def diff_source(api: ApiClient, project: str, name: str, data_dir: Path | None = None) -> DiffReport:

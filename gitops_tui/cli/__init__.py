@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from gitops_tui.cli.errors import CliError
@@ -41,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true", help="hide every action that changes anything")
     parser.add_argument("--insecure-kubeconfig-exec", action="store_true",
                         help="allow the exec credential plugins of stored cluster kubeconfigs (off by default)")
+    parser.add_argument("--allow-local-repos", action="append", default=[], metavar="DIR", dest="local_repos",
+                        help="allow sources on local git repositories under DIR, for the console's reconciler "
+                             "and its forms (repeatable; default: the sandbox demo directory)")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for name in VERB_MODULES:
         importlib.import_module(name).register(sub)
@@ -49,8 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
+    from gitops_tui.paths import restrict_umask
+
+    restrict_umask()  # everything gitops-tui writes under its data directory is owner-only
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.local_repos:
+        from gitops_tui.reconciler.source_urls import ALLOW_ENV
+
+        os.environ[ALLOW_ENV] = os.pathsep.join(str(Path(p).expanduser().resolve()) for p in args.local_repos)
     try:
         if args.verb is None:
             from gitops_tui.cli.console_cmd import run_console

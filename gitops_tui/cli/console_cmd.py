@@ -18,9 +18,8 @@ log = logging.getLogger(__name__)
 
 def setup_logging() -> Path:
     """Send every diagnostic to <data>/logs/console.log (never to the screen); return the file."""
-    folder = paths.log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    log_file = folder / "console.log"
+    log_file = paths.log_dir() / "console.log"
+    os.close(paths.open_private(log_file))  # owner-only before the handler appends to it
     handler = logging.FileHandler(log_file, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(threadName)s: %(message)s"))
     root = logging.getLogger()

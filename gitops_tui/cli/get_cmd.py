@@ -24,7 +24,7 @@ from gitops_tui.kube.client import json_request
 from gitops_tui.kube.events import CLUSTER_ANNOTATION, REVISION_ANNOTATION
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.context import management_path
-from gitops_tui.reconciler.gitauth import hide_url_password
+from gitops_tui.redact import hide_url_password
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from gitops_tui.api import names
@@ -25,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--insecure-kubeconfig-exec", dest="run_insecure_kubeconfig_exec", action="store_true",
                         help="allow the exec credential plugins of stored cluster kubeconfigs (off by default)")
+    parser.add_argument("--allow-local-repos", action="append", default=[], metavar="DIR", type=Path,
+                        help="allow sources on local git repositories under DIR (repeatable; "
+                             "default: the sandbox demo directory)")
     parser.set_defaults(func=cmd_run)
 
 
@@ -40,13 +44,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     api = management_client(args)
     allow_exec = bool(args.run_insecure_kubeconfig_exec or getattr(args, "insecure_kubeconfig_exec", False))
     reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers,
-                            kubeconfig_policy=KubeconfigPolicy(allow_exec=allow_exec))
+                            kubeconfig_policy=KubeconfigPolicy(allow_exec=allow_exec),
+                            local_repos=args.allow_local_repos)
     receiver: WebhookReceiver | None = None
     if args.webhook_listen:
         try:
             receiver = WebhookReceiver(
                 api, args.webhook_listen,
-                trigger=lambda ns, name: reconciler.request(names.KIND_FEDERATED_KUSTOMIZATION, ns, name))
+                trigger=lambda ns, name: reconciler.request(names.KIND_FEDERATED_KUSTOMIZATION, ns, name),
+                replay_window=args.lease_duration)
         except (ValueError, OSError) as exc:
             raise CliError(f"cannot listen on {args.webhook_listen}: {exc}", 2) from None
     done = threading.Event()

@@ -13,7 +13,7 @@ import helm_python as helm
 
 from gitops_tui.helm.dependencies import check_dependencies
 from gitops_tui.helm.errors import ARTIFACT_FAILED, HelmReleaseFailed
-from gitops_tui.reconciler.gitauth import scrub, scrub_url
+from gitops_tui.redact import scrub, scrub_url
 
 _repo_lock = threading.Lock()
 #: An exact chart version (cached for good); anything else is a range resolved against the index each time.

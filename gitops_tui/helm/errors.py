@@ -11,7 +11,9 @@ VALUES_FAILED = "ValuesFailed"
 class HelmReleaseFailed(Exception):
     """A release could not be rendered or installed; nothing of it was applied."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, *, quotes_values: bool = True) -> None:
+        """``quotes_values`` False marks a message made without any value (shown whole even with Secret data)."""
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.quotes_values = quotes_values

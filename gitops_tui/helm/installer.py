@@ -21,7 +21,7 @@ from gitops_tui.helm.charts import chart_spec, load_from_git, load_from_reposito
 from gitops_tui.helm.dependencies import refuse_unsupported
 from gitops_tui.helm.errors import ARTIFACT_FAILED, INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
 from gitops_tui.helm.render import RenderedRelease, release_record, render_release
-from gitops_tui.helm.values import compose_values, scrub_values
+from gitops_tui.helm.values import compose_values, redact_message
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
 from gitops_tui.kube.limits import LimitExceeded, expanded_nodes
 
@@ -163,8 +163,9 @@ def prepare(
     try:
         return _check_and_dry_run(dynamic, helm_release, target, chart, values, previous, reason)
     except HelmReleaseFailed as exc:
-        # Helm's schema messages and the cluster's answers may quote a value that came from a Secret.
-        raise HelmReleaseFailed(exc.reason, scrub_values(exc.message, secrets)) from None
+        # Helm's messages and the cluster's answers may quote a value from a Secret, transformed or not.
+        message = redact_message(exc.message, secrets, quotes_values=exc.quotes_values)
+        raise HelmReleaseFailed(exc.reason, message, quotes_values=exc.quotes_values) from None
 
 
 def _check_and_dry_run(dynamic: DynamicClient, helm_release: dict[str, Any], target: ReleaseTarget, chart: helm.Chart,

@@ -61,7 +61,7 @@ def render_release(
         chart.validate_schema(values)
         rendered = _render_with_deadline(chart, values, release_name, namespace, revision)
     except helm.HelmError as exc:
-        raise HelmReleaseFailed(failure_reason, str(exc).strip()) from exc
+        raise HelmReleaseFailed(failure_reason, str(exc).strip()) from None
     objects: list[dict[str, Any]] = []
     parts: list[str] = []
     notes = ""
@@ -77,9 +77,10 @@ def render_release(
         try:
             docs = [d for d in limits.load_documents(text, template) if d]
         except yaml.YAMLError as exc:
-            raise HelmReleaseFailed(failure_reason, f"{template}: rendered YAML is invalid: {yaml_problem(exc)}") from None
+            raise HelmReleaseFailed(failure_reason, f"{template}: rendered YAML is invalid: {yaml_problem(exc)}",
+                                    quotes_values=False) from None
         except limits.LimitExceeded as exc:
-            raise HelmReleaseFailed(failure_reason, exc.message) from None
+            raise HelmReleaseFailed(failure_reason, exc.message, quotes_values=False) from None
         kept = [d for d in docs if isinstance(d, dict) and not _is_hook(d)]
         for doc in kept:
             _check_rendered(doc, template, failure_reason)
@@ -100,8 +101,10 @@ def _check_rendered(doc: dict[str, Any], template: str, failure_reason: str) -> 
         if meta.get("generateName") and doc.get("apiVersion") and doc.get("kind"):
             raise HelmReleaseFailed(failure_reason, f"{template}: {doc['kind']} uses metadata.generateName, which makes "
                                                     "a new object at every apply; give it a fixed name, or make it a "
-                                                    "hook (helm.sh/hook), which is not applied")
-        raise HelmReleaseFailed(failure_reason, f"{template}: object without apiVersion, kind or name")
+                                                    "hook (helm.sh/hook), which is not applied",
+                                    quotes_values=False)
+        raise HelmReleaseFailed(failure_reason, f"{template}: object without apiVersion, kind or name",
+                                quotes_values=False)
 
 
 def _render_with_deadline(chart: helm.Chart, values: dict[str, Any], release_name: str, namespace: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -54,31 +55,44 @@ def _read_reference(ref: dict[str, Any], namespace: str, read: ObjectReader) -> 
     return text
 
 
-#: Secret values shorter than this are not scrubbed from messages (they would blank common words).
-MIN_SCRUBBED = 4
+#: Where a template failed, as Helm writes it: "chart/templates/file.yaml:LINE:COLUMN".
+_LOCATION = re.compile(r"(?P<file>[\w.+-]+(?:/[\w.+-]+)*\.(?:ya?ml|tpl|txt|json)):(?P<line>\d+)(?::(?P<column>\d+))?")
+#: The template function that failed, as Go's text/template writes it.
+_CALL = re.compile(r"error calling (?P<function>\w+)")
+#: A schema failure's value path, as Helm lists them: "- at '/image/tag': ...".
+_SCHEMA_PATH = re.compile(r"^- at '([^']*)':", re.MULTILINE)
+WITHHELD = "the error text is withheld because the values include data from a Secret"
 
 
-def _scalars(value: Any) -> list[str]:
-    """Every scalar of a loaded YAML document, as text."""
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in _scalars(item)]
-    if isinstance(value, list):
-        return [s for item in value for s in _scalars(item)]
-    return [] if value is None or isinstance(value, bool) else [str(value)]
+def redact_message(text: str, secrets: list[str], *, quotes_values: bool = True) -> str:
+    """The message to show for a chart that failed: as is when no value came from a Secret, else only where it failed.
 
-
-def scrub_values(text: str, secrets: list[str]) -> str:
-    """Replace every secret value in ``text`` by ``***`` (longest first)."""
-    for word in sorted({w for w in secrets if len(w) >= MIN_SCRUBBED}, key=len, reverse=True):
-        text = text.replace(word, "***")
-    return text
+    A template may transform a Secret's value (lower, b64enc, trunc, printf ...) before the error quotes it, so
+    no search for the value can be trusted: the whole error text is replaced by its location and function (for
+    a schema failure, the value paths). ``quotes_values`` False marks a message made without values: kept whole.
+    """
+    if not secrets or not quotes_values:
+        return text
+    schema_paths = _SCHEMA_PATH.findall(text)
+    if schema_paths:
+        return f"the values do not meet the chart's schema at {', '.join(schema_paths)} ({WITHHELD})"
+    where = _LOCATION.search(text)
+    call = _CALL.search(text)
+    parts = []
+    if where:
+        column = f" column {where.group('column')}" if where.group("column") else ""
+        parts.append(f"template {where.group('file')} line {where.group('line')}{column} failed")
+    if call:
+        parts.append(f"error calling {call.group('function')}")
+    summary = ": ".join(parts) if parts else "the chart or the cluster refused the release"
+    return f"{summary} ({WITHHELD})"
 
 
 def compose_values(helm_release: dict[str, Any], namespace: str, read: ObjectReader,
                    secrets: list[str] | None = None) -> dict[str, Any]:
     """Return the user-supplied values of a HelmRelease, as helm-controller composes them.
 
-    Every value taken from a Secret is appended to ``secrets`` (when given), to scrub later messages.
+    Every value taken from a Secret is appended to ``secrets`` (when given): then later messages are redacted.
     """
     spec = helm_release.get("spec") or {}
     values: dict[str, Any] = {}
@@ -101,7 +115,5 @@ def compose_values(helm_release: dict[str, Any], namespace: str, read: ObjectRea
             raise HelmReleaseFailed(VALUES_FAILED, f"values in {where} are not valid YAML{detail}") from None
         if not isinstance(loaded, dict):
             raise HelmReleaseFailed(VALUES_FAILED, f"values in {where} are not a YAML map")
-        if from_secret and secrets is not None:
-            secrets.extend(_scalars(loaded))
         values = deep_merge(values, loaded)
     return deep_merge(values, spec.get("values") or {})

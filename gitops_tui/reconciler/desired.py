@@ -18,7 +18,7 @@ from gitops_tui.reconciler.status import Failure, git_credentials
 
 #: Failures that a retry cannot fix without a new commit or a spec change.
 STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound",
-                    "LimitExceeded", "DryRunFailed"}
+                    "LimitExceeded", "DryRunFailed", "URLNotAllowed"}
 #: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
 FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("helm.toolkit.fluxcd.io", "HelmRelease")}
 _render_cache: dict[tuple[str, str, str, str], list[dict]] = {}

@@ -1,4 +1,4 @@
-"""Git credentials (Flux Secret keys) as a git environment, and scrubbing of secrets from text."""
+"""Git credentials (Flux Secret keys) as a git environment for one fetch."""
 
 from __future__ import annotations
 
@@ -14,56 +14,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from gitops_tui.api import names
+from gitops_tui.paths import private_dir
 from gitops_tui.reconciler.errors import AuthenticationFailed
-
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
-_HTTP_USERINFO = re.compile(r"(?P<scheme>https?://)[^/@\s]+@", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@\s:]*):[^/@\s]*@")
-_AUTH_HEADER = re.compile(r"(Authorization:\s*(?:Basic|Bearer))\s+\S+", re.IGNORECASE)
-
-
-def _text(value: bytes | str | None) -> str:
-    """Decode a Secret value to text."""
-    if value is None:
-        return ""
-    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
-
-
-def secret_words(credentials: dict[str, bytes] | None) -> list[str]:
-    """The secret strings to scrub from any text: password, token, key, and their encodings."""
-    words: list[str] = []
-    if not credentials:
-        return words
-    username = _text(credentials.get(names.GIT_USERNAME_KEY))
-    for key in (names.GIT_PASSWORD_KEY, names.GIT_BEARER_TOKEN_KEY, names.GIT_IDENTITY_KEY):
-        value = _text(credentials.get(key)).strip()
-        if value:
-            words.append(value)
-            words.extend(line for line in value.splitlines() if len(line) >= 8)
-    password = _text(credentials.get(names.GIT_PASSWORD_KEY))
-    if password:
-        words.append(base64.b64encode(f"{username}:{password}".encode()).decode())
-    return sorted({w for w in words if w}, key=len, reverse=True)
-
-
-def scrub_url(url: str) -> str:
-    """Remove any user:password@ part from a URL."""
-    return _URL_USERINFO.sub(lambda m: m.group("scheme"), url)
-
-
-def hide_url_password(url: str) -> str:
-    """Show a URL without its secrets: all http(s) userinfo (it may be a token) and any password become ``***``."""
-    url = _HTTP_USERINFO.sub(lambda m: f"{m.group('scheme')}***@", url)
-    return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:***@", url)
-
-
-def scrub(text: str, credentials: dict[str, bytes] | None = None) -> str:
-    """Remove credentials from text: URL userinfo, Authorization headers, and the secret values."""
-    text = _URL_USERINFO.sub(lambda m: m.group("scheme"), text)
-    text = _AUTH_HEADER.sub(r"\1 ***", text)
-    for word in secret_words(credentials):
-        text = text.replace(word, "***")
-    return text
+from gitops_tui.redact import text_of
 
 
 def split_url_credentials(url: str) -> tuple[str, dict[str, bytes]]:
@@ -89,7 +42,7 @@ def _config_env(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return env
 
 
-def _base_env() -> dict[str, str]:
+def base_environment() -> dict[str, str]:
     """The environment every git command gets: no prompts, no user or system config."""
     return {
         "GIT_TERMINAL_PROMPT": "0",
@@ -102,15 +55,43 @@ def _base_env() -> dict[str, str]:
     }
 
 
+#: Prefix of the folder holding one fetch's ssh identity: "ssh-<pid>-<random>".
+IDENTITY_PREFIX = "ssh-"
+
+
+def remove_stale_identities(root: Path) -> int:
+    """Delete the identity folders under ``root`` left by processes that are gone (killed mid-fetch); return how many."""
+    removed = 0
+    for entry in root.glob(f"{IDENTITY_PREFIX}*") if root.is_dir() else ():
+        pid = entry.name[len(IDENTITY_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
-def git_environment(url: str, credentials: dict[str, bytes] | None) -> Iterator[dict[str, str]]:
+def git_environment(url: str, credentials: dict[str, bytes] | None,
+                    identities: Path | None = None) -> Iterator[dict[str, str]]:
     """Yield the environment for git commands against `url` with the Flux-style credentials.
 
     https: `username` + `password` (Basic) or `bearerToken` (Bearer) as an http.extraHeader in
-    the environment. ssh: `identity` (+ `known_hosts`) as temporary files (key mode 0600) used by
-    GIT_SSH_COMMAND, deleted on exit. Raises AuthenticationFailed for unusable credentials.
+    the environment. ssh: `identity` (+ `known_hosts`) as files (mode 0600, in a 0700 folder under
+    `identities`, else the system's temporary folder) used by GIT_SSH_COMMAND, deleted on exit; a
+    folder left by a killed process is removed by remove_stale_identities() at the next start.
+    Raises AuthenticationFailed for unusable credentials.
     """
-    env = _base_env()
+    env = base_environment()
     config: list[tuple[str, str]] = [
         ("credential.helper", ""),
         ("core.askPass", "/bin/false"),
@@ -123,12 +104,14 @@ def git_environment(url: str, credentials: dict[str, bytes] | None) -> Iterator[
     temp_dir: str | None = None
     try:
         if is_ssh:
-            temp_dir = tempfile.mkdtemp(prefix="gitops-tui-ssh-")
+            if identities is not None:
+                private_dir(identities)
+            temp_dir = tempfile.mkdtemp(prefix=f"{IDENTITY_PREFIX}{os.getpid()}-", dir=identities)
             env["GIT_SSH_COMMAND"] = _ssh_command(Path(temp_dir), creds)
         elif scheme in ("http", "https"):
-            token = _text(creds.get(names.GIT_BEARER_TOKEN_KEY)).strip()
-            username = _text(creds.get(names.GIT_USERNAME_KEY))
-            password = _text(creds.get(names.GIT_PASSWORD_KEY))
+            token = text_of(creds.get(names.GIT_BEARER_TOKEN_KEY)).strip()
+            username = text_of(creds.get(names.GIT_USERNAME_KEY))
+            password = text_of(creds.get(names.GIT_PASSWORD_KEY))
             if token:
                 config.append(("http.extraHeader", f"Authorization: Bearer {token}"))
             elif username or password:
@@ -157,7 +140,9 @@ def _ssh_command(directory: Path, creds: dict[str, bytes]) -> str:
         raise AuthenticationFailed("the credentials Secret has no 'identity' key for an ssh URL")
     if known_hosts:
         hosts_path = directory / "known_hosts"
-        hosts_path.write_bytes(known_hosts if isinstance(known_hosts, bytes) else known_hosts.encode())
+        fd = os.open(hosts_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(known_hosts if isinstance(known_hosts, bytes) else known_hosts.encode())
         options += ["-o", f"UserKnownHostsFile={hosts_path}", "-o", "StrictHostKeyChecking=yes"]
     else:
         options += ["-o", f"UserKnownHostsFile={os.devnull}", "-o", "StrictHostKeyChecking=yes"]

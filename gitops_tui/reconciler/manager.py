@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,9 +129,14 @@ class Reconciler:
         install: bool = True,
         health_interval: float = cluster_health.HEALTH_INTERVAL,
         kubeconfig_policy: KubeconfigPolicy = STRICT,
+        local_repos: Sequence[Path] | None = None,
     ) -> None:
-        """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks."""
+        """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
+
+        ``local_repos``: directories local git repositories may live under (``run --allow-local-repos``).
+        """
         self.api_client = api_client
+        self.local_repos = list(local_repos or [])
         self.health_interval = float(health_interval)
         self.data_dir = Path(data_dir) if data_dir else paths.data_dir() / "reconciler"
         self._install = install
@@ -241,7 +246,7 @@ class Reconciler:
             dynamic=_LazyDynamic(self.api_client),  # type: ignore[arg-type]
             clusters=self.clusters,
             recorder=self.recorder,
-            git=GitSource(self.data_dir / "git"),
+            git=GitSource(self.data_dir / "git", local_roots=self.local_repos, data_dir=self.data_dir),
             data_dir=self.data_dir,
             is_leader=self.is_leader,
             should_stop=self.should_stop,

@@ -9,6 +9,12 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
 from gitops_tui.api.conditions import set_condition
+from gitops_tui.api.namespace_claims import (
+    foreign_namespace_problem,
+    namespace_owner,
+    rival_claim_problem,
+    system_namespace_problem,
+)
 from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.project import Project
 from gitops_tui.kube.client import ApiClient, ClusterUnreachable, is_unreachable_error, json_request
@@ -18,14 +24,35 @@ log = logging.getLogger(__name__)
 
 PROJECT_INTERVAL = 60.0
 RETRY_INTERVAL = 5.0
+#: Condition and Event reason of a project whose namespace is a system one or belongs to someone else.
+REASON_REFUSED = "NamespaceRefused"
+
+
+class NamespaceRefused(Exception):
+    """A project may not use its namespace (a system namespace, or one that belongs to someone else)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def read_namespace(client: ApiClient, namespace: str) -> dict[str, Any] | None:
+    """Return the Namespace ``namespace`` of a cluster, or None when it does not exist."""
+    try:
+        return json_request(client, "GET", f"/api/v1/namespaces/{namespace}")
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
 
 
 def project_for_namespace(ctx: ReconcileContext, namespace: str) -> dict[str, Any] | None:
-    """Return the Project whose namespace is ``namespace``, or None."""
-    for raw in ctx.list(names.KIND_PROJECT):
-        if Project(raw).namespace == namespace:
-            return raw
-    return None
+    """Return the Project that owns ``namespace`` (its label is on the management namespace), or None."""
+    candidates = [raw for raw in ctx.list(names.KIND_PROJECT) if Project(raw).namespace == namespace]
+    if not candidates or system_namespace_problem(namespace):
+        return None
+    owner = namespace_owner(read_namespace(ctx.api_client, namespace))
+    return next((raw for raw in candidates if Project(raw).name == owner), None)
 
 
 def release_finalizer(ctx: ReconcileContext, obj: dict[str, Any]) -> ReconcileResult:
@@ -43,50 +70,71 @@ def release_finalizer(ctx: ReconcileContext, obj: dict[str, Any]) -> ReconcileRe
     return ReconcileResult()
 
 
-def ensure_namespace(client: ApiClient, namespace: str, project: str) -> bool:
-    """Create ``namespace`` (labelled with the project) unless it exists; return True when created."""
-    try:
-        existing = json_request(client, "GET", f"/api/v1/namespaces/{namespace}")
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
-        existing = None
-    if existing is not None:
-        if (existing.get("metadata") or {}).get("deletionTimestamp"):
-            raise ApiException(status=409, reason=f"namespace {namespace} is being deleted")
-        labels = (existing.get("metadata") or {}).get("labels") or {}
-        if labels.get(names.LABEL_PROJECT) != project:
-            patch = {"metadata": {"labels": {names.LABEL_PROJECT: project}}}
-            json_request(client, "PATCH", f"/api/v1/namespaces/{namespace}", patch,
-                         content_type="application/merge-patch+json")
+def ensure_namespace(client: ApiClient, namespace: str, project: str, where: str = "") -> bool:
+    """Create ``namespace`` labelled with the project unless it exists; return True when created.
+
+    Raises NamespaceRefused for a system namespace, or one that exists without this project's label
+    (it is never relabelled: a project owns its namespace or gets none).
+    """
+    problem = system_namespace_problem(namespace)
+    if problem:
+        raise NamespaceRefused(problem)
+    existing = read_namespace(client, namespace)
+    if existing is None:
+        body = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace, "labels": {names.LABEL_PROJECT: project}},
+        }
+        try:
+            json_request(client, "POST", "/api/v1/namespaces", body)
+            return True
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            existing = read_namespace(client, namespace)
+    problem = foreign_namespace_problem(existing, namespace, project, where)
+    if problem:
+        raise NamespaceRefused(problem)
+    if existing is not None and (existing.get("metadata") or {}).get("deletionTimestamp"):
+        raise ApiException(status=409, reason=f"namespace {namespace} is being deleted")
+    return False
+
+
+def delete_owned_namespace(client: ApiClient, namespace: str, project: str) -> bool:
+    """Delete ``namespace`` only when it carries ``project``'s label; return True when a delete was sent."""
+    existing = read_namespace(client, namespace)
+    if existing is None or namespace_owner(existing) != project or system_namespace_problem(namespace):
         return False
-    body = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": namespace, "labels": {names.LABEL_PROJECT: project}},
-    }
+    uid = (existing.get("metadata") or {}).get("uid")
+    options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": uid}} if uid else None
     try:
-        json_request(client, "POST", "/api/v1/namespaces", body)
+        json_request(client, "DELETE", f"/api/v1/namespaces/{namespace}", options)
     except ApiException as exc:
-        if exc.status == 409:
+        if exc.status in (404, 409):
             return False
         raise
     return True
 
 
-def delete_namespace(client: ApiClient, namespace: str) -> bool:
-    """Delete ``namespace``; return False when it was already gone."""
-    try:
-        json_request(client, "DELETE", f"/api/v1/namespaces/{namespace}")
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
+def claim_problem(ctx: ReconcileContext, raw: dict[str, Any]) -> str | None:
+    """Why ``raw`` may not have its namespace on the management cluster (system, older rival, foreign), or None."""
+    project = Project(raw)
+    problem = system_namespace_problem(project.namespace)
+    if problem:
+        return problem
+    existing = read_namespace(ctx.api_client, project.namespace)
+    if existing is not None:
+        return foreign_namespace_problem(existing, project.namespace, project.name)
+    return rival_claim_problem(raw, ctx.list(names.KIND_PROJECT))
 
 
 def reconcile_project(ctx: ReconcileContext, namespace: str, name: str) -> ReconcileResult:
-    """Make the project namespace on management and on each placed cluster; write per-cluster status."""
+    """Make the project namespace on management and on each placed cluster; write per-cluster status.
+
+    A project whose namespace is a system namespace or belongs to someone else touches no namespace:
+    it gets Ready False (NamespaceRefused) saying why.
+    """
     raw = ctx.get(names.KIND_PROJECT, None, name)
     if raw is None:
         return ReconcileResult()
@@ -97,10 +145,18 @@ def reconcile_project(ctx: ReconcileContext, namespace: str, name: str) -> Recon
         raw.setdefault("metadata", {})["finalizers"] = project.finalizers + [names.FINALIZER_PRUNE]
         raw = ctx.update(raw)
         project = Project(raw)
-    if ensure_namespace(ctx.api_client, project.namespace, project.name):
-        ctx.recorder.emit(raw, "Normal", "NamespaceCreated",
-                          f"namespace {project.namespace} created on the management cluster",
-                          namespace=project.namespace)
+    refused = claim_problem(ctx, raw)
+    if refused is None:
+        try:
+            if ensure_namespace(ctx.api_client, project.namespace, project.name):
+                ctx.recorder.emit(raw, "Normal", "NamespaceCreated",
+                                  f"namespace {project.namespace} created on the management cluster",
+                                  namespace=project.namespace)
+        except NamespaceRefused as exc:
+            refused = exc.message
+    if refused is not None:
+        _write_status(ctx, raw, [], True, refused=refused)
+        return ReconcileResult(requeue_after=PROJECT_INTERVAL)
     clusters = ctx.list(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE)
     targets = placed_clusters(project.placement, clusters, include_unknown=True)
     known = {(c.get("metadata") or {}).get("name") for c in clusters}
@@ -116,10 +172,13 @@ def reconcile_project(ctx: ReconcileContext, namespace: str, name: str) -> Recon
         else:
             try:
                 client = ctx.clusters.api_client(cluster)
-                if ensure_namespace(client, project.namespace, project.name):
+                if ensure_namespace(client, project.namespace, project.name, where=cluster):
                     ctx.recorder.emit(raw, "Normal", "NamespaceCreated",
                                       f"namespace {project.namespace} created", cluster=cluster,
                                       namespace=project.namespace)
+            except NamespaceRefused as exc:
+                entry.update(status=REASON_REFUSED, message=exc.message)
+                failed = True
             except ClusterUnreachable as exc:
                 entry.update(status=exc.reason, message=exc.detail)
                 failed = True
@@ -137,26 +196,33 @@ def reconcile_project(ctx: ReconcileContext, namespace: str, name: str) -> Recon
     return ReconcileResult(requeue_after=RETRY_INTERVAL if failed else PROJECT_INTERVAL)
 
 
-def _write_status(ctx: ReconcileContext, raw: dict[str, Any], entries: list[dict[str, Any]], failed: bool) -> None:
+def _write_status(ctx: ReconcileContext, raw: dict[str, Any], entries: list[dict[str, Any]], failed: bool,
+                  refused: str | None = None) -> None:
     status = raw.get("status") or {}
     now = ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     bad = [e["name"] for e in entries if e["status"]]
-    if failed:
+    reason = "NamespaceNotReady"
+    if refused:
+        message, reason = refused, REASON_REFUSED
+    elif failed:
         message = "namespace missing on " + ", ".join(bad)
     elif entries:
         message = f"namespace ready on {len(entries)} cluster(s)"
     else:
         message = "no cluster is placed"
     conditions = set_condition(status.get("conditions"), names.READY, not failed,
-                               "NamespaceNotReady" if failed else "NamespaceReady", message, now=now)
+                               reason if failed else "NamespaceReady", message, now=now)
     conditions = set_condition(conditions, names.PROPAGATION, not failed,
-                               "CheckClusters" if failed else "Propagated", message, now=now)
+                               (REASON_REFUSED if refused else "CheckClusters") if failed else "Propagated", message,
+                               now=now)
     generation = (raw.get("metadata") or {}).get("generation")
     new = {"conditions": conditions, "clusters": entries}
     if generation is not None:
         new["observedGeneration"] = generation
     old = {k: status.get(k) for k in new}
     if old != new:
+        if refused:
+            ctx.recorder.emit(raw, "Warning", REASON_REFUSED, refused)
         for entry in entries:
             if entry["status"]:
                 ctx.recorder.emit(raw, "Warning", entry["status"], entry["message"], cluster=entry["name"],
@@ -165,13 +231,19 @@ def _write_status(ctx: ReconcileContext, raw: dict[str, Any], entries: list[dict
 
 
 def _finalize(ctx: ReconcileContext, raw: dict[str, Any]) -> ReconcileResult:
-    """Delete the project's sources and secrets, then its namespaces, then drop the finalizer."""
+    """Delete the project's sources and secrets, then its namespaces, then drop the finalizer.
+
+    Only what the project owns goes: the contents of its namespace when the management namespace
+    carries its label, and on every cluster only a namespace labelled as this project's.
+    """
     project = Project(raw)
     if names.FINALIZER_PRUNE not in project.finalizers:
         return ReconcileResult()
+    owned = (not system_namespace_problem(project.namespace)
+             and namespace_owner(read_namespace(ctx.api_client, project.namespace)) == project.name)
     remaining = 0
-    for kind in (names.KIND_FEDERATED_KUSTOMIZATION, names.KIND_FEDERATED_GIT_REPOSITORY,
-                 names.KIND_FEDERATED_SECRET):
+    kinds = (names.KIND_FEDERATED_KUSTOMIZATION, names.KIND_FEDERATED_GIT_REPOSITORY, names.KIND_FEDERATED_SECRET)
+    for kind in kinds if owned else ():
         try:
             items = ctx.list(kind, project.namespace)
         except ApiException:
@@ -192,7 +264,7 @@ def _finalize(ctx: ReconcileContext, raw: dict[str, Any]) -> ReconcileResult:
         if not ctx.is_leader():
             return ReconcileResult()
         try:
-            if delete_namespace(ctx.clusters.api_client(cluster), project.namespace):
+            if delete_owned_namespace(ctx.clusters.api_client(cluster), project.namespace, project.name):
                 log.info("project %s: namespace deleted on %s", project.name, cluster)
         except Exception as exc:  # noqa: BLE001 - an unreachable cluster must not block deletion forever
             log.warning("project %s: could not delete namespace on %s (%s)", project.name, cluster,
@@ -200,5 +272,5 @@ def _finalize(ctx: ReconcileContext, raw: dict[str, Any]) -> ReconcileResult:
             ctx.recorder.emit(raw, "Warning", "NamespaceNotDeleted",
                               f"namespace {project.namespace} could not be deleted on {cluster}; delete it by hand",
                               cluster=cluster, namespace=project.namespace)
-    delete_namespace(ctx.api_client, project.namespace)
+    delete_owned_namespace(ctx.api_client, project.namespace, project.name)
     return release_finalizer(ctx, raw)

@@ -200,56 +200,18 @@ def _kustomize_error(stderr: str, root: Path) -> str:
     return text
 
 
-def _is_remote(reference: str) -> bool:
-    """Whether a kustomization resource is a remote (URL or git) reference."""
-    return "://" in reference or reference.startswith(("github.com/", "git@", "gitlab.com/"))
-
-
-def check_kustomization_paths(root: Path, directory: Path, _seen: set[Path] | None = None) -> None:
-    """BuildFailed when a kustomization (or one it includes) points at a path outside the repository.
-
-    kustomize itself only keeps *files* inside a kustomization root; bases and components could
-    otherwise reach other repositories in the cache.
-    """
-    seen = _seen if _seen is not None else set()
-    directory = directory.resolve()
-    if directory in seen:
-        return
-    seen.add(directory)
-    kustomization = find_kustomization(directory)
-    if kustomization is None:
-        return
-    file = _relative(kustomization, root.resolve())
-    try:
-        content = yaml.load(kustomization.read_text(encoding="utf-8"), Loader=_Loader) or {}
-    except (yaml.YAMLError, UnicodeDecodeError):
-        return  # kustomize reports the syntax error itself
-    if not isinstance(content, dict):
-        return
-    real_root = root.resolve()
-    for field_name in ("resources", "bases", "components"):
-        for reference in content.get(field_name) or []:
-            if not isinstance(reference, str) or _is_remote(reference):
-                continue
-            target = (directory / reference).resolve()
-            if target != real_root and real_root not in target.parents:
-                raise BuildFailed(
-                    f"{file} refers to {reference!r}, which is outside the repository", origin=file
-                )
-            if target.is_dir():
-                check_kustomization_paths(root, target, seen)
-
-
 def build_kustomization(root: Path, directory: Path) -> list[Manifest]:
     """Run kustomize on `directory` and return its objects; BuildFailed with kustomize's error."""
     kustomization = find_kustomization(directory)
     file = _relative(kustomization or directory, root)
-    check_kustomization_paths(root, directory)
+    from gitops_tui.reconciler.kustomize_guard import check_kustomization
+
+    environment = check_kustomization(root, directory)  # remote and outside references refused here
     command = kustomize_command(directory)
     try:
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=KUSTOMIZE_TIMEOUT,
-            cwd=str(directory), env={**os.environ, "KUSTOMIZE_PLUGIN_HOME": "/nonexistent"},
+            cwd=str(directory), env=environment,
         )
     except subprocess.TimeoutExpired:
         raise BuildFailed(f"kustomize build of {file} timed out after {KUSTOMIZE_TIMEOUT:g}s", origin=file) from None

@@ -15,7 +15,13 @@ from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
 from gitops_tui.kube.client import ApiClient, ClusterUnreachable, is_unreachable_error, json_request
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.projects import ensure_namespace, project_for_namespace, release_finalizer
+from gitops_tui.reconciler.projects import (
+    REASON_REFUSED,
+    NamespaceRefused,
+    ensure_namespace,
+    project_for_namespace,
+    release_finalizer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +99,8 @@ def _failure(exc: BaseException) -> tuple[str, str] | None:
     """Map an exception to (status reason, safe message), or None when it is not a cluster failure."""
     if isinstance(exc, ClusterUnreachable):
         return exc.reason, exc.detail
+    if isinstance(exc, NamespaceRefused):
+        return REASON_REFUSED, exc.message
     if isinstance(exc, ApiException):
         return "ApplyFailed", f"the cluster answered HTTP {exc.status} ({exc.reason})"
     if is_unreachable_error(exc):

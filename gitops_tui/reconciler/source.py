@@ -13,7 +13,7 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +21,24 @@ from pathlib import Path
 import git
 
 from gitops_tui.api.formats import format_revision
+from gitops_tui.paths import private_dir
 from gitops_tui.reconciler import refs as refs_mod
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
-from gitops_tui.reconciler.gitauth import git_environment, scrub, scrub_url, split_url_credentials
+from gitops_tui.reconciler.git_process import run_git
+from gitops_tui.reconciler.gitauth import (
+    base_environment,
+    git_environment,
+    remove_stale_identities,
+    split_url_credentials,
+)
+from gitops_tui.reconciler.source_urls import allowed_local_roots, check_source_url, forbidden_dirs
+from gitops_tui.redact import scrub, scrub_url
 
 log = logging.getLogger(__name__)
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+#: Seconds writing a commit's tree out of the cache may take.
+ARCHIVE_TIMEOUT = 120.0
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -56,8 +67,8 @@ def _url_lock(key: str) -> threading.Lock:
 def _locked(directory: Path, key: str) -> Iterator[None]:
     """Hold the thread lock and an flock on `directory/lock` (several processes may share the cache)."""
     with _url_lock(key):
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / "lock", "w") as handle:
+        private_dir(directory)
+        with os.fdopen(os.open(directory / "lock", os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -68,11 +79,11 @@ def _locked(directory: Path, key: str) -> Iterator[None]:
 def _make_writable(path: Path) -> None:
     """Give the owner write permission on every directory under `path` so it can be removed."""
     for root, dirs, _files in os.walk(path):
-        os.chmod(root, 0o755)
+        os.chmod(root, 0o700)
         for name in dirs:
             full = os.path.join(root, name)
             if not os.path.islink(full):
-                os.chmod(full, 0o755)
+                os.chmod(full, 0o700)
 
 
 def _remove_tree(path: Path) -> None:
@@ -83,26 +94,36 @@ def _remove_tree(path: Path) -> None:
 
 
 def _make_read_only(path: Path) -> None:
-    """Remove write permission from every file and directory under `path`."""
+    """Leave every file and directory under `path` readable by the owner only, and writable by nobody."""
     for root, dirs, files in os.walk(path, topdown=False):
         for name in files:
             full = os.path.join(root, name)
             if not os.path.islink(full):
-                os.chmod(full, os.stat(full).st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+                os.chmod(full, os.stat(full).st_mode & (stat.S_IRUSR | stat.S_IXUSR))
         for name in dirs:
             full = os.path.join(root, name)
             if not os.path.islink(full):
-                os.chmod(full, 0o555)
-    os.chmod(path, 0o555)
+                os.chmod(full, 0o500)
+    os.chmod(path, 0o500)
 
 
 class GitSource:
     """Fetches git revisions into `cache_dir`, one bare repository per URL, reusing what it has."""
 
-    def __init__(self, cache_dir: Path, *, keep_trees: int = 4) -> None:
-        """Use `cache_dir` for cached clones and artifact trees; keep `keep_trees` trees per URL."""
+    def __init__(self, cache_dir: Path, *, keep_trees: int = 4, local_roots: Sequence[Path] | None = None,
+                 data_dir: Path | None = None) -> None:
+        """Use `cache_dir` for cached clones and artifact trees; keep `keep_trees` trees per URL.
+
+        Local repositories are fetched only under `local_roots` (default: source_urls.allowed_local_roots())
+        and never inside `cache_dir` or the reconciler's `data_dir`.
+        """
         self.cache_dir = Path(cache_dir)
         self.keep_trees = keep_trees
+        self.local_roots = allowed_local_roots(local_roots)
+        self.forbidden = forbidden_dirs(self.cache_dir, data_dir)
+        self.identities = self.cache_dir / ".identities"
+        if remove_stale_identities(self.identities):
+            log.info("removed ssh identities left by a reconciler that was killed mid-fetch")
 
     def repo_dir(self, url: str) -> Path:
         """The cache directory of one URL."""
@@ -116,18 +137,19 @@ class GitSource:
         credentials: dict[str, bytes] | None = None,
         timeout: float = 60.0,
     ) -> Artifact:
-        """Fetch `ref` of `url` and return the artifact; raises GitOperationFailed or ArtifactFailed.
+        """Fetch `ref` of `url` and return the artifact; raises GitOperationFailed, ArtifactFailed or SourceUrlRefused.
 
         ref is one of {"branch"}, {"tag"}, {"semver"}, {"commit"} (a commit may come with a
         branch); priority commit > semver > tag > branch, as in Flux. No ref means branch master.
         """
         plain_url, url_creds = split_url_credentials(url)
+        check_source_url(plain_url, self.local_roots, self.forbidden)
         creds = {**url_creds, **(credentials or {})}
         ref = {k: v for k, v in (ref or {}).items() if v} or {"branch": "master"}
         shown_url = scrub_url(plain_url)
         directory = self.repo_dir(plain_url)
         with _locked(directory, str(directory)):
-            with git_environment(plain_url, creds) as env:
+            with git_environment(plain_url, creds, self.identities) as env:
                 runner = _GitRunner(directory / "git", plain_url, shown_url, env, creds, timeout)
                 name, commit, fetched = runner.resolve_and_fetch(ref)
             tree, checked_out = self._tree(runner.repo, directory, commit)
@@ -142,12 +164,13 @@ class GitSource:
         if tree.is_dir():
             os.utime(tree)
             return tree, False
-        trees.mkdir(parents=True, exist_ok=True)
+        private_dir(trees)
         staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=trees))
         try:
             archive = staging / "archive.tar"
             with open(archive, "wb") as handle:
-                repo.archive(handle, commit, format="tar")
+                run_git(["archive", "--format=tar", commit], cwd=Path(repo.git_dir), env=base_environment(),
+                        timeout=ARCHIVE_TIMEOUT, stdout=handle)
             content = staging / "tree"
             content.mkdir()
             if repo.git.ls_tree(commit):  # a commit that removed every file has nothing to extract
@@ -187,10 +210,11 @@ class _GitRunner:
         self.creds = creds
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
+        self.git_dir = git_dir
         if (git_dir / "HEAD").exists():
             self.repo = git.Repo(git_dir)
         else:
-            self.repo = git.Repo.init(git_dir, bare=True)
+            self.repo = git.Repo.init(git_dir, bare=True, shared="0600")  # owner-only, whatever the umask
 
     def _remaining(self) -> float:
         """Seconds left of the timeout (at least a little, so git gets a chance to fail cleanly)."""
@@ -199,10 +223,7 @@ class _GitRunner:
     def _git(self, *args: str) -> str:
         """Run a git command in the cache repository with the credentials environment."""
         try:
-            return self.repo.git.execute(
-                ["git", *args], env=self.env, kill_after_timeout=self._remaining(),
-                with_extended_output=False,
-            )
+            return run_git(list(args), cwd=self.git_dir, env=self.env, timeout=self._remaining())
         except git.GitCommandError as exc:
             raise GitOperationFailed(self._describe(exc)) from None
 
@@ -232,7 +253,7 @@ class _GitRunner:
     def _has_commit(self, sha: str) -> bool:
         """Whether the cache already holds the commit."""
         try:
-            self.repo.git.execute(["git", "cat-file", "-e", f"{sha}^{{commit}}"], env=self.env)
+            run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.git_dir, env=self.env, timeout=self._remaining())
             return True
         except git.GitCommandError:
             return False
@@ -272,7 +293,8 @@ class _GitRunner:
 
     def _peel(self, rev: str) -> str:
         """The commit a revision (commit, annotated tag, ref) points at."""
-        return self.repo.git.execute(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], env=self.env).strip()
+        return run_git(["rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=self.git_dir, env=self.env,
+                       timeout=self._remaining())
 
     def _named(self, full_ref: str, name: str, sha: str) -> tuple[str, str, bool]:
         """Fetch a branch or tag ref when its commit is not cached yet."""

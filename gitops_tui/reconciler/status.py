@@ -16,6 +16,7 @@ from gitops_tui.api.conditions import set_condition
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import AuthenticationFailed
+from gitops_tui.reconciler.projects import project_for_namespace
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from gitops_tui.reconciler.context import ReconcileContext
@@ -84,12 +85,10 @@ def git_credentials(ctx: ReconcileContext, namespace: str, secret_name: str) -> 
 
 def project_of(ctx: ReconcileContext, source: GitOpsSource) -> tuple[str, dict[str, Any] | None]:
     """Return (project name, project placement) of the source's namespace; (namespace, None) when no project owns it."""
-    for raw in ctx.list(names.KIND_PROJECT):
-        spec = raw.get("spec") or {}
-        name = str((raw.get("metadata") or {}).get("name") or "")
-        if (spec.get("namespace") or name) == source.namespace:
-            return name, spec.get("placement") or {}
-    return source.namespace, None
+    raw = project_for_namespace(ctx, source.namespace)
+    if raw is None:
+        return source.namespace, None
+    return str(raw["metadata"]["name"]), (raw.get("spec") or {}).get("placement") or {}
 
 
 def placed_clusters(ctx: ReconcileContext, source: GitOpsSource, project_placement: dict[str, Any] | None) -> list[str]:

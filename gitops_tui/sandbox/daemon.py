@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from gitops_tui.paths import restrict_umask
 from gitops_tui.sandbox.layout import MANAGEMENT, OWNER_PID_ENV, Layout, pid_alive
 
 log = logging.getLogger("gitops_tui.sandbox.daemon")
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gitops-tui-sandbox-daemon")
     parser.add_argument("--dir", required=True, help="the sandbox folder (<data>/sandbox)")
     args = parser.parse_args(argv)
+    restrict_umask()  # the stores (-wal and -shm too) and everything else it writes are owner-only
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("urllib3").setLevel(logging.WARNING)

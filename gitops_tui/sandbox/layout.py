@@ -109,7 +109,7 @@ def is_our_daemon(pid: int | None, layout: Layout) -> bool:
 @contextmanager
 def locked(layout: Layout, timeout: float = 120.0) -> Iterator[None]:
     """Hold the sandbox lock file so two commands never start or stop the daemon at once."""
-    layout.dir.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(layout.dir)
     os.chmod(layout.dir, 0o700)
     handle = open(layout.lock, "a+")  # noqa: SIM115 - closed in finally
     try:

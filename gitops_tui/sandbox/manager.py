@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops_tui.paths import private_dir
 from gitops_tui.sandbox.layout import (DAEMON_MODULE, MANAGEMENT, OWNER_PID_ENV, Layout, SandboxError, all_answer,
                                        answers_within, children, cluster_answers, cluster_url, is_our_daemon, locked,
                                        pid_alive, reap, ssl_context)
@@ -99,7 +100,7 @@ def _spawn(layout: Layout) -> subprocess.Popen:
             os.replace(layout.log, layout.log.with_name(layout.log.name + ".1"))
     except OSError:
         pass
-    with open(layout.log, "ab") as log_file:
+    with os.fdopen(os.open(layout.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as log_file:
         proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", DAEMON_MODULE, "--dir", str(layout.dir)],
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
@@ -171,7 +172,7 @@ def up(
 
 
 def _start(layout: Layout, state: dict[str, Any], names: list[str], timeout: float) -> dict[str, Any]:
-    layout.clusters_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(layout.clusters_dir)
     known = state.get("clusters") or {}
     state["clusters"] = {
         name: {"port": (known.get(name) or {}).get("port") or 0,

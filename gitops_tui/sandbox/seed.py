@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from gitops_tui import paths
 from gitops_tui.api import builders, names
 from gitops_tui.api.crds import crd_manifests
 
@@ -254,8 +255,9 @@ def _apply(dynamic: Any, obj: dict[str, Any], timeout: float = 20.0) -> dict:
             time.sleep(0.2)
 
 
-def _namespace(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+def _namespace(name: str, project: str = "") -> dict[str, Any]:
+    labels = {"labels": {names.LABEL_PROJECT: project}} if project else {}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, **labels}}
 
 
 def install_crds(dynamic: Any) -> None:
@@ -330,6 +332,7 @@ def make_demo_repo(home: Path) -> Path:
     repo.index.commit("Add podinfo and the podinfo-frontend chart", author=actor, committer=actor,
                       author_date=DEMO_DATE, commit_date=DEMO_DATE)
     repo.close()
+    paths.make_private(path)  # GitPython writes its index and objects 0644 / 0444 whatever the umask
     return path
 
 
@@ -343,7 +346,7 @@ def demo_objects(repo_url: str, clusters: list[str]) -> list[dict[str, Any]]:
         secret_ref=DEMO_SECRET, interval="1m", provider="generic", prune=True, clusters=clusters)
     return [
         builders.new_project(DEMO_PROJECT, clusters, display_name="Demo"),
-        _namespace(DEMO_PROJECT),
+        _namespace(DEMO_PROJECT, project=DEMO_PROJECT),
         secret,
         repository,
         kustomization,

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.reconciler.gitauth import hide_url_password
+from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.model import SourceView
 from gitops_tui.views.rows import event_row, suspension_text

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_tui.reconciler.gitauth import hide_url_password
+from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import names
 from gitops_tui.views.freshness import Staleness, stale_clusters, stale_status

@@ -12,7 +12,9 @@ import pytest
 
 from gitops_tui.reconciler import refs
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
-from gitops_tui.reconciler.gitauth import git_environment, scrub
+from gitops_tui.reconciler.gitauth import git_environment
+from gitops_tui.redact import scrub
+from gitops_tui.reconciler.source_urls import SourceUrlRefused
 from gitops_tui.reconciler.source import GitSource
 from tests.gitserver import (  # noqa: F401 - git_http_server is a fixture
     GitHttpServer,
@@ -302,6 +304,6 @@ def test_concurrent_fetches_of_one_url_share_the_cache(tmp_path: Path, local_rep
 
 def test_command_transports_are_refused(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    with pytest.raises(GitOperationFailed):
+    with pytest.raises(SourceUrlRefused, match="is not a git URL"):  # refused before git runs
         GitSource(tmp_path / "cache").fetch(f"ext::sh -c touch% {marker}", {"branch": "main"}, timeout=10)
     assert not marker.exists()

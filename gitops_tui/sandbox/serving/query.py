@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -145,20 +146,61 @@ def decode_body(raw: bytes, content_type: str, *, want_list: bool = False) -> An
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise bad_request("the request body is not valid UTF-8") from exc
+    kind = "YAML" if "yaml" in ctype else "JSON"
     try:
         if "yaml" in ctype:
-            value = yaml.safe_load(text)
+            value = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
         else:
-            value = json.loads(text)
+            value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise bad_request(f"the request body is not valid {kind}: nesting deeper than {MAX_DEPTH} levels") from None
     except (ValueError, yaml.YAMLError) as exc:
-        kind = "YAML" if "yaml" in ctype else "JSON"
         raise bad_request(f"the request body is not valid {kind}: {_short(exc)}") from exc
+    check_value(value, kind)
     expected = list if want_list else dict
     if not isinstance(value, expected):
         raise bad_request(
             f"the request body must be a {'JSON array' if want_list else 'JSON/YAML object'}"
         )
     return value
+
+
+#: libyaml's loader when present: as safe, much faster, and it bounds flow nesting itself.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Deepest nesting of objects and arrays a body may have (the server's own processing recurses).
+MAX_DEPTH = 200
+#: Most values (objects, arrays and scalars, YAML aliases counted each time they are used) in one body.
+MAX_VALUES = 1_000_000
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def check_value(value: Any, kind: str = "JSON") -> None:
+    """400 BadRequest for a decoded body nested deeper than MAX_DEPTH, larger than MAX_VALUES, or holding NaN or
+    an infinity (kube-apiserver cannot store them either: they would break every later read)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    seen = 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise bad_request(f"the request body is not valid {kind}: more than {MAX_VALUES} values")
+        if isinstance(node, float) and not math.isfinite(node):
+            raise bad_request(f"the request body is not valid {kind}: {node} is not a number kube-apiserver accepts")
+        if isinstance(node, dict | list):
+            if depth > MAX_DEPTH:
+                raise bad_request(f"the request body is not valid {kind}: nesting deeper than {MAX_DEPTH} levels")
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
 
 
 def _short(exc: Exception) -> str:

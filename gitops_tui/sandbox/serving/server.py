@@ -14,6 +14,7 @@ from gitops_tui.sandbox.rest.reviews import Reviews
 from gitops_tui.sandbox.serving.authz import AccessGate
 from gitops_tui.sandbox.serving.common import MAX_BODY
 from gitops_tui.sandbox.serving.sa_tokens import Signer
+from gitops_tui.sandbox.serving.metrics import RequestMetrics
 from gitops_tui.sandbox.serving.transport import HttpServer
 from gitops_tui.sandbox.storage.store import Store
 from gitops_tui.sandbox.serving.tls import TlsFiles
@@ -35,8 +36,12 @@ class ClusterServer:
         keep_revisions: int = 1000,
         bookmark_interval: float = 5.0,
         max_body: int = MAX_BODY,
+        limits: dict[str, Any] | None = None,
     ) -> None:
+        """Serve cluster ``name`` from ``db_path``; ``limits`` overrides connection limits (see serving/connections.py)."""
         self.name = name
+        self.limits = dict(limits or {})
+        self.metrics = RequestMetrics()
         self.db_path = Path(db_path)
         self.token = token
         self.tls = tls
@@ -92,7 +97,7 @@ class ClusterServer:
                 auth = AccessGate(store, self.token, Signer.load_or_create(self.signing_key))
                 auth.bootstrap()
                 api.reviews = Reviews(auth)
-                httpd = HttpServer(("127.0.0.1", self._requested_port), self._ssl_context(), self)
+                httpd = HttpServer(("127.0.0.1", self._requested_port), self._ssl_context(), self, **self.limits)
             except BaseException:
                 store.close()
                 raise

@@ -1,139 +1,155 @@
-"""The HTTP layer of the sandbox server: TLS sockets, bearer auth, body limits, JSON and chunked watch answers."""
+"""The HTTP layer of the sandbox server: requests from connections, bearer auth, body limits, JSON and chunked watch answers.
+
+connections.py owns sockets and threads (a selector for idle connections, a bounded worker pool);
+this module turns one buffered request head into an ApiRequest, answers it, and hands keep-alive
+connections back. Watches run in threads of their own, at most ``max_watches`` at a time.
+"""
 
 from __future__ import annotations
 
+import http.client
+import io
 import json
 import logging
 import select
 import socket
 import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import formatdate
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from gitops_tui.sandbox.serving.common import ApiRequest, Response, WatchStream
+from gitops_tui.sandbox.serving.connections import (
+    Connection,
+    ConnectionServer,
+    Reader,
+    head_end,
+    too_many_requests,
+)
 from gitops_tui.sandbox.serving.errors import ApiError
 
 log = logging.getLogger(__name__)
-_IDLE_TIMEOUT = 120.0
 _DRAIN_LIMIT_FACTOR = 4
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+#: Watches (long-running requests) served at once; more get 429.
+MAX_WATCHES = 512
 
 
-class HttpServer(ThreadingHTTPServer):
-    """A threading HTTPS server that wraps each accepted socket and tracks open connections."""
+class HttpServer(ConnectionServer):
+    """The HTTPS server of one ClusterServer (``owner``): its connections, request pool and watch threads."""
 
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-
-    def __init__(self, address: tuple[str, int], context: ssl.SSLContext, owner: Any) -> None:
-        super().__init__(address, RequestHandler)
-        self.context = context
+    def __init__(self, address: tuple[str, int], context: ssl.SSLContext, owner: Any, **limits: Any) -> None:
+        """Bind ``address``; ``owner`` gives ``auth``, ``max_body``, ``api`` and ``metrics``."""
+        self.max_watches = int(limits.pop("max_watches", MAX_WATCHES))
+        super().__init__(address, context, self._serve_request, **limits)
         self.owner = owner
-        self.connections: set[socket.socket] = set()
-        self._conn_lock = threading.Lock()
+        self.watch_slots = threading.BoundedSemaphore(self.max_watches)
 
-    def get_request(self) -> tuple[socket.socket, Any]:
-        """Accept a connection and wrap it in TLS; the handshake happens in the handler thread."""
-        sock, addr = self.socket.accept()
-        wrapped = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return wrapped, addr
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        """Track the connection so stop() can end it, then serve it in a thread."""
-        with self._conn_lock:
-            self.connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        """Forget and close one connection."""
-        with self._conn_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Shut down every open connection (ends idle keep-alives and watches)."""
-        with self._conn_lock:
-            connections = list(self.connections)
-        for conn in connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Log connection-level failures (TLS handshakes, resets) quietly, never to stderr."""
-        log.debug("connection error from %s", client_address, exc_info=True)
-
-
-class RequestHandler(BaseHTTPRequestHandler):
-    """One connection: authenticates and answers Kubernetes API requests."""
-
-    protocol_version = "HTTP/1.1"
-    #: Answers go out at once: with Nagle's algorithm on, each keep-alive reply waits ~40 ms for an ACK.
-    disable_nagle_algorithm = True
-    server_version = "gitops-tui-sandbox"
-    sys_version = ""
-    timeout = _IDLE_TIMEOUT
-    server: HttpServer
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        """Answer GET."""
-        self._handle("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        """Answer POST."""
-        self._handle("POST")
-
-    def do_PUT(self) -> None:  # noqa: N802
-        """Answer PUT."""
-        self._handle("PUT")
-
-    def do_PATCH(self) -> None:  # noqa: N802
-        """Answer PATCH."""
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        """Answer DELETE."""
-        self._handle("DELETE")
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        """Send access logs to the module logger at debug level."""
-        log.debug("%s " + format, self.address_string(), *args)
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Answer protocol-level errors with an HTTP/1.1 Status body instead of HTML."""
-        self.close_connection = True
-        self.request_version = "HTTP/1.1"
-        text = message or self.responses.get(code, ("Error",))[0]
+    def _serve_request(self, conn: Connection) -> None:
+        """Answer the request whose head is buffered on ``conn`` (runs in the pool)."""
         try:
-            self._send(Response(code, ApiError(code, text).encoded()))
-        except OSError:
-            pass
+            RequestHandler(self, conn).serve()
+        except Exception:  # noqa: BLE001 - never a traceback, never a lost pool thread
+            log.exception("internal error serving a connection")
+            self.forget(conn)
+        finally:
+            self.finished()
 
-    # -- request handling --------------------------------------------------------------------
 
-    def _handle(self, method: str) -> None:
+class RequestHandler:
+    """One request on one connection: authenticates it and answers the Kubernetes API."""
+
+    server_version = "gitops-tui-sandbox"
+
+    def __init__(self, server: HttpServer, conn: Connection) -> None:
+        """Prepare to answer the next request buffered on ``conn``."""
+        self.server = server
+        self.conn = conn
+        self.reader = Reader(conn, server.io_timeout)
+        self.close_connection = False
+        self.command = ""
+        self.path = ""
+        self.headers: http.client.HTTPMessage = http.client.HTTPMessage()
+
+    # -- one request -------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        """Parse the head, answer, then keep the connection alive or close it."""
+        self.conn.sock.settimeout(self.server.io_timeout)
+        streaming = False
+        try:
+            if self._parse_head():
+                if self.command in _METHODS:
+                    streaming = self._handle(self.command)
+                else:
+                    self._send_error(501, f"Unsupported method ({self.command!r})")
+        except (OSError, TimeoutError, ConnectionError, ValueError):
+            log.debug("client %s went away", self.conn.address, exc_info=True)
+            self.close_connection = True
+        if not streaming:
+            self._release()
+
+    def _release(self) -> None:
+        """Park the connection for its next request, or close it."""
+        if self.close_connection:
+            self.server.forget(self.conn)
+        else:
+            self.server.park(self.conn)
+
+    def _parse_head(self) -> bool:
+        """Read the request line and headers from the buffer; answer 400/431 and return False when they are bad."""
+        end = head_end(self.conn.inbuf)
+        if end < 0:
+            self._send_error(431, "Request Header Fields Too Large")
+            return False
+        head = bytes(self.conn.inbuf[:end])
+        del self.conn.inbuf[:end]
+        line, _, rest = head.partition(b"\r\n")
+        words = line.decode("latin-1").split()
+        if len(words) != 3 or not words[2].startswith("HTTP/1."):
+            self._send_error(400, f"Bad request syntax ({line[:100].decode('latin-1')!r})")
+            return False
+        self.command, self.path, version = words
+        try:
+            self.headers = http.client.parse_headers(io.BytesIO(rest))
+        except http.client.HTTPException:
+            self._send_error(431, "Too many headers")
+            return False
+        connection = (self.headers.get("Connection") or "").lower()
+        if connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive"):
+            self.close_connection = True
+        return True
+
+    def _handle(self, method: str) -> bool:
+        """Answer one API request; True when a watch thread took the connection over."""
         owner = self.server.owner
+        parts = urlsplit(self.path)
+        watching = False
         try:
             user = self._authenticate(method)
             body = self._read_body(owner.max_body)
-            parts = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-            result = owner.api.handle(ApiRequest(method, parts.path, query, self.headers, body, user))
+            if parts.path == "/metrics":
+                result: Response | WatchStream = owner.metrics.response(method)
+            else:
+                result = owner.api.handle(ApiRequest(method, parts.path, query, self.headers, body, user))
         except ApiError as exc:
             self._send(Response(exc.code, exc.encoded()))
-            return
+            return False
+        except (OSError, TimeoutError, ConnectionError):
+            raise
         except Exception:  # noqa: BLE001 - never a traceback on the wire
-            log.exception("internal error answering %s %s", method, urlsplit(self.path).path)
+            log.exception("internal error answering %s %s", method, parts.path)
             error = ApiError(500, "Internal error occurred: see the sandbox log", "InternalError")
             self._send(Response(500, error.encoded()))
-            return
+            return False
         if isinstance(result, WatchStream):
-            self._stream(result)
+            watching = self._start_watch(result)
         else:
             self._send(result)
+        return watching
 
     def _authenticate(self, method: str) -> Any:
         """Return the request's user from the access gate (serving.authz); 401 / 403 drop the body first."""
@@ -143,12 +159,14 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._discard_body()
             raise
 
+    # -- request bodies ----------------------------------------------------------------------
+
     def _discard_body(self) -> None:
         length = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             self.close_connection = True
         elif length and length.isdigit() and int(length) <= 1024 * 1024:
-            self.rfile.read(int(length))
+            self.reader.skip(int(length))
         elif length and length != "0":
             self.close_connection = True
 
@@ -158,83 +176,116 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _read_body(self, limit: int) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self._continue()
             return self._read_chunked(limit)
         length = self.headers.get("Content-Length")
         if not length:
             return b""
-        if not length.strip().isdigit():
+        if not length.strip().isdigit() or not length.strip().isascii():
             self.close_connection = True
             raise ApiError(400, "invalid Content-Length", "BadRequest")
         size = int(length)
         if size > limit:
             self._drain(size, _DRAIN_LIMIT_FACTOR * limit)
             raise self._too_large(limit)
-        return self.rfile.read(size)
+        self._continue()
+        return self.reader.read(size)
+
+    def _continue(self) -> None:
+        """Answer ``Expect: 100-continue`` before the body is sent."""
+        if (self.headers.get("Expect") or "").lower() == "100-continue":
+            self.conn.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _drain(self, size: int, cap: int) -> None:
         """Read and drop an oversized body (up to ``cap``) so the client can read our 413."""
-        if size > cap:
-            return
-        remaining = size
-        while remaining > 0:
-            chunk = self.rfile.read(min(remaining, 65536))
-            if not chunk:
-                return
-            remaining -= len(chunk)
+        if size <= cap:
+            try:
+                self.reader.skip(size)
+            except (OSError, TimeoutError, ConnectionError):
+                pass
 
     def _read_chunked(self, limit: int) -> bytes:
         data = bytearray()
         while True:
-            line = self.rfile.readline(1024).strip()
+            line = self.reader.readline(1024).strip()
             try:
                 size = int(line.split(b";")[0], 16)
             except ValueError:
                 self.close_connection = True
                 raise ApiError(400, "malformed chunked body", "BadRequest") from None
             if size == 0:
-                while self.rfile.readline(1024).strip():
+                while self.reader.readline(1024).strip():
                     pass
                 return bytes(data)
-            if len(data) + size > limit:
+            if size < 0 or len(data) + size > limit:
                 raise self._too_large(limit)
-            data += self.rfile.read(size)
-            self.rfile.readline(1024)
+            data += self.reader.read(size)
+            self.reader.readline(1024)
 
     # -- answers -----------------------------------------------------------------------------
+
+    def _head(self, code: int, headers: list[tuple[str, str]]) -> bytes:
+        phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else ""
+        lines = [f"HTTP/1.1 {code} {phrase}", f"Server: {self.server_version}",
+                 f"Date: {formatdate(usegmt=True)}", *(f"{k}: {v}" for k, v in headers)]
+        if self.close_connection:
+            lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _send_error(self, code: int, message: str) -> None:
+        """Answer a protocol-level error with a Status body and close the connection."""
+        self.close_connection = True
+        self._send(Response(code, ApiError(code, message).encoded()))
 
     def _send(self, response: Response) -> None:
         if isinstance(response.body, bytes | str):
             payload = response.body.encode() if isinstance(response.body, str) else response.body
         else:
             payload = json.dumps(response.body, separators=(",", ":")).encode()
+        headers = [("Content-Type", response.content_type), ("Content-Length", str(len(payload))),
+                   ("Cache-Control", "no-cache, private"), *response.headers.items()]
+        self.server.owner.metrics.observe(self.command, self.path, self.headers, response.code)
         try:
-            self.send_response(response.code)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.send_header("Cache-Control", "no-cache, private")
-            for key, value in response.headers.items():
-                self.send_header(key, value)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(payload)
-            self.wfile.flush()
+            self.conn.sock.sendall(self._head(response.code, headers) + payload)
         except OSError:
             self.close_connection = True
 
+    # -- watches (long-running) --------------------------------------------------------------
+
+    def _start_watch(self, stream: WatchStream) -> bool:
+        """Serve a watch in a thread of its own, or answer 429 when ``max_watches`` run already."""
+        if not self.server.watch_slots.acquire(blocking=False):
+            close = getattr(stream.events, "close", None)
+            if close is not None:
+                close()
+            self.server.owner.metrics.observe(self.command, self.path, self.headers, 429)
+            self.close_connection = True
+            self.conn.sock.sendall(too_many_requests())
+            return False
+        thread = threading.Thread(target=self._watch_thread, args=(stream,), name="sandbox-watch", daemon=True)
+        thread.start()
+        return True
+
+    def _watch_thread(self, stream: WatchStream) -> None:
+        metrics = self.server.owner.metrics
+        metrics.watch_started(self.command, self.path, self.headers)
+        try:
+            self._stream(stream)
+        finally:
+            metrics.watch_ended(self.command, self.path, self.headers)
+            self.server.watch_slots.release()
+            self._release()
+
     def _chunk(self, data: bytes) -> None:
-        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-        self.wfile.flush()
+        self.conn.sock.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
 
     def _stream(self, stream: WatchStream) -> None:
         events = stream.events
         try:
-            self.send_response(200)
-            self.send_header("Content-Type", stream.content_type)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.send_header("Cache-Control", "no-cache, private")
-            self.end_headers()
-            self.wfile.flush()
+            self.server.owner.metrics.observe(self.command, self.path, self.headers, 200)
+            self.conn.sock.sendall(self._head(200, [("Content-Type", stream.content_type),
+                                                    ("Transfer-Encoding", "chunked"),
+                                                    ("Cache-Control", "no-cache, private")]))
             for event in events:
                 if event is None:
                     if self._client_gone():
@@ -242,8 +293,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                         return
                     continue
                 self._chunk(json.dumps(event, separators=(",", ":")).encode() + b"\n")
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
+            self.conn.sock.sendall(b"0\r\n\r\n")
         except OSError:
             self.close_connection = True
         except Exception:  # noqa: BLE001 - end the stream, never a traceback on the wire
@@ -255,16 +305,23 @@ class RequestHandler(BaseHTTPRequestHandler):
                 close()
 
     def _client_gone(self) -> bool:
+        sock = self.conn.sock
         try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            if not readable:
-                return False
-            self.connection.settimeout(0.05)
+            if not sock.pending():
+                readable, _, _ = select.select([sock], [], [], 0)
+                if not readable:
+                    return False
+            sock.settimeout(0.05)
             try:
-                return self.connection.recv(1) == b""
+                data = sock.recv(4096)
             finally:
-                self.connection.settimeout(_IDLE_TIMEOUT)
-        except (ssl.SSLWantReadError, BlockingIOError, TimeoutError):
+                sock.settimeout(self.server.io_timeout)
+            if data:
+                self.conn.inbuf += data  # a pipelined request: keep it for after the watch
+                return False
+            return True
+        except (ssl.SSLWantReadError, BlockingIOError, TimeoutError, socket.timeout):
             return False
         except OSError:
             return True
+
