@@ -156,6 +156,33 @@ def use_demo_sandbox(demo_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> 
     return demo_sandbox
 
 
+@pytest.fixture(scope="session")
+def cluster_connections(sandbox: Sandbox) -> Iterator[Any]:
+    """Workload-cluster connections shared by the session (discovery runs once per cluster)."""
+    from gitops_tui.kube.client import ClusterConnections
+    from gitops_tui.reconciler.manager import ensure_management_api
+
+    api = sandbox.api_client("management")
+    ensure_management_api(api)
+    connections = ClusterConnections(api)
+    try:
+        yield connections
+    finally:
+        connections.close()
+
+
+@pytest.fixture
+def world(sandbox: Sandbox, tmp_path: Path, cluster_connections: Any) -> Iterator[Any]:
+    """A fresh project on dev, staging and prod in the shared sandbox (tests/world.py)."""
+    from tests.world import World
+
+    w = World(sandbox, tmp_path, cluster_connections)
+    try:
+        yield w
+    finally:
+        w.close()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Make sure no sandbox daemon started by this session outlives it."""
     for home in _HOMES:

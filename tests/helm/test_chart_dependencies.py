@@ -12,14 +12,7 @@ import yaml
 from gitops_tui.api import names
 from tests.gitserver import commit
 from tests.helm.test_helm_reconcile import helm_release, storage_secrets
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    CLUSTERS,
-    World,
-    assert_propagated,
-    cluster_connections,
-    configmap,
-    world,
-)
+from tests.world import CLUSTERS, World, assert_propagated, configmap
 
 PARENT = """apiVersion: v2
 name: shop

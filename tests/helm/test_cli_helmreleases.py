@@ -16,7 +16,7 @@ from gitops_tui.api import names
 from gitops_tui.helm.cluster_view import collect, collect_placements
 from gitops_tui.kube.client import json_request
 from tests.helm.charts import write_chart
-from tests.reconciler.test_source_controller import World, cluster_connections, world  # noqa: F401
+from tests.world import World
 
 
 def _helm(world: World, cluster: str) -> helm.Config:

@@ -22,14 +22,7 @@ from gitops_tui.helm.cluster_view import collect
 from gitops_tui.kube.client import json_request
 from tests.gitserver import commit
 from tests.helm.charts import write_chart
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    CLUSTERS,
-    World,
-    assert_propagated,
-    cluster_connections,
-    configmap,
-    world,
-)
+from tests.world import CLUSTERS, World, assert_propagated, configmap
 
 HR_PATH = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/{ns}/helmreleases/{name}"
 

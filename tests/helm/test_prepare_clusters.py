@@ -15,7 +15,7 @@ from gitops_tui.kube.client import dynamic_client as new_dynamic_client
 from gitops_tui.reconciler import helm_step
 from tests.helm.charts import write_chart
 from tests.reconciler.test_management import _kubeconfig
-from tests.reconciler.test_source_controller import World, cluster_connections, world  # noqa: F401
+from tests.world import World
 
 
 @pytest.fixture

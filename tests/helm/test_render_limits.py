@@ -15,13 +15,7 @@ from gitops_tui.kube import limits
 from tests.gitserver import commit
 from tests.helm.charts import write_chart
 from tests.reconciler.test_bounded_cost import alias_bomb
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    CLUSTERS,
-    World,
-    cluster_connections,
-    configmap,
-    world,
-)
+from tests.world import CLUSTERS, World
 
 
 def _render(chart_dir: Path) -> render_mod.RenderedRelease:

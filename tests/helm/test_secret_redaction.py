@@ -16,7 +16,7 @@ from gitops_tui.helm.values import WITHHELD, redact_message
 from gitops_tui.kube.client import json_request
 from tests.gitserver import commit
 from tests.helm.test_helm_reconcile import _chart_repo, conditions, helm_release, live_release
-from tests.reconciler.test_source_controller import CLUSTERS, World, cluster_connections, world  # noqa: F401
+from tests.world import CLUSTERS, World
 
 SECRET = "Zq7vXw9KmRt2Lp4Hy"
 TEMPLATES = {

@@ -10,14 +10,7 @@ import pytest
 from gitops_tui.api import names
 from gitops_tui.reconciler import preflight
 from tests.gitserver import commit
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    CLUSTERS,
-    World,
-    assert_propagated,
-    cluster_connections,
-    configmap,
-    world,
-)
+from tests.world import CLUSTERS, World, assert_propagated, configmap
 
 LONG_LABEL = "x" * 64
 

@@ -10,14 +10,7 @@ import pytest
 from gitops_tui.actions import resources
 from gitops_tui.api import names
 from tests.gitserver import GitHttpServer, commit, git_http_server, make_bare, push  # noqa: F401
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    CLUSTERS,
-    World,
-    cluster_connections,
-    assert_propagated,
-    configmap,
-    world,
-)
+from tests.world import CLUSTERS, World, assert_propagated, configmap
 
 GOOD = {"app/base.yaml": configmap("base", "v1")}
 
@@ -135,7 +128,7 @@ def test_wrong_credentials_are_refused_and_nothing_changes(world: World, git_htt
 
 
 def test_wait_reports_health_per_cluster(world: World) -> None:
-    from tests.reconciler.test_source_controller import deployment
+    from tests.world import deployment
 
     repo = world.repo("health", {"web.yaml": deployment("web")})
     world.create("health", f"file://{repo}", clusters=["dev"])

@@ -11,14 +11,7 @@ from gitops_tui.api import names
 from gitops_tui.kube import limits
 from gitops_tui.reconciler.manager import Reconciler
 from tests.gitserver import commit
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    CLUSTERS,
-    World,
-    assert_propagated,
-    cluster_connections,
-    configmap,
-    world,
-)
+from tests.world import CLUSTERS, World, assert_propagated, configmap
 from tests.waiting import wait_until
 
 

@@ -8,13 +8,7 @@ import sys
 from typing import Any
 
 from tests.gitserver import commit
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    World,
-    cluster_connections,
-    assert_propagated,
-    configmap,
-    world,
-)
+from tests.world import World, assert_propagated, configmap
 from tests.waiting import wait_until
 
 RUNNER = """

@@ -5,15 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.actions import sources as actions
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    CLUSTERS,
-    World,
-    cluster_connections,
-    assert_propagated,
-    configmap,
-    deployment,
-    world,
-)
+from tests.world import CLUSTERS, World, assert_propagated, configmap, deployment
 from tests.waiting import wait_until
 
 

@@ -10,14 +10,7 @@ from typing import Any
 from gitops_tui.api import names
 from tests.gitserver import commit, git
 from tests.reconciler.test_crash_recovery import RUNNER
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    CLUSTERS,
-    World,
-    assert_propagated,
-    cluster_connections,
-    configmap,
-    world,
-)
+from tests.world import CLUSTERS, World, assert_propagated, configmap
 from tests.waiting import wait_until
 
 

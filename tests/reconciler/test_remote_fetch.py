@@ -27,12 +27,7 @@ from gitops_tui.reconciler.source import GitSource
 from gitops_tui.reconciler.source_controller import reconcile_source
 from gitops_tui.reconciler.source_urls import ALLOW_ENV, SourceUrlRefused
 from tests.gitserver import GitHttpServer, git_http_server, make_bare, make_repo  # noqa: F401
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    World,
-    cluster_connections,
-    configmap,
-    world,
-)
+from tests.world import World, configmap
 
 CM = configmap("from-the-web")
 

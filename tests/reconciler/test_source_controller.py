@@ -1,229 +1,21 @@
-"""Per-source reconcile against the sandbox with real git: propagation to every cluster, status, prune, no-op writes.
-
-This module also holds the `World` helper the other source-controller test modules import.
-"""
+"""Per-source reconcile against the sandbox with real git: propagation to every cluster, status, prune, no-op writes."""
 
 from __future__ import annotations
 
-import itertools
-import subprocess
-import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
-from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import resources
 from gitops_tui.actions import sources as actions
 from gitops_tui.api import names
-from gitops_tui.api.source import GitOpsSource
-from gitops_tui.kube.client import ClusterConnections, json_request
-from gitops_tui.kube.events import EventRecorder
-from gitops_tui.reconciler import propagate
-from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.manager import ensure_management_api
-from gitops_tui.reconciler.projects import reconcile_project
-from gitops_tui.reconciler.source import GitSource
-from gitops_tui.reconciler.source_controller import reconcile_source
-from gitops_tui.reconciler.status import load_source
-from tests.gitserver import GitHttpServer, commit, git, git_http_server, make_bare, make_repo, push  # noqa: F401
+from gitops_tui.kube.client import json_request
+from tests.gitserver import GitHttpServer, commit, git_http_server, make_bare, push  # noqa: F401
 from tests.waiting import wait_until
-
-CLUSTERS = ["dev", "staging", "prod"]
-_counter = itertools.count()
-
-
-def configmap(name: str, value: str = "v1") -> str:
-    """A ConfigMap manifest (no namespace: tenancy sets the project's)."""
-    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: \"{value}\"\n"
-
-
-def deployment(name: str, replicas: int = 1, image: str = "nginx:1.25") -> str:
-    """A Deployment manifest."""
-    return (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-        f"  name: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: {name}}}\n"
-        f"  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n"
-        f"      - name: main\n        image: {image}\n"
-    )
-
-
-class WriteLog:
-    """Collects every write the source controller makes to workload clusters (through propagate's hook)."""
-
-    def __init__(self) -> None:
-        self.records: list[propagate.WriteRecord] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, record: propagate.WriteRecord) -> None:
-        with self._lock:
-            self.records.append(record)
-
-    def count(self) -> int:
-        """Number of writes so far."""
-        with self._lock:
-            return len(self.records)
-
-
-class World:
-    """One project on dev, staging and prod with helpers to make sources, reconcile and look at clusters."""
-
-    def __init__(self, sandbox: Any, tmp_path: Path, connections: ClusterConnections) -> None:
-        self.sandbox = sandbox
-        self.tmp = tmp_path
-        self.api = sandbox.api_client("management")
-        self.project = f"p{next(_counter)}-{uuid.uuid4().hex[:6]}"
-        self.namespace = self.project
-        self.ctx = ReconcileContext(
-            api_client=self.api, dynamic=None, clusters=connections,  # type: ignore[arg-type]
-            recorder=EventRecorder(self.api), git=GitSource(tmp_path / "git-cache"), data_dir=tmp_path,
-        )
-        resources.create_project(self.api, self.project, CLUSTERS)
-        reconcile_project(self.ctx, "", self.project)
-        self.writes = WriteLog()
-        self._remove_hook = propagate.add_write_hook(self.writes)
-
-    def close(self) -> None:
-        """Remove the write hook, forget the project on management (objects on clusters stay), close connections."""
-        self._remove_hook()
-        group, version, _ = names.RESOURCES[names.KIND_PROJECT]
-        paths = [f"/apis/{names.TYPES_GROUP}/{names.TYPES_VERSION}/namespaces/{self.namespace}/{plural}/{item}"
-                 for plural in ("federatedkustomizations", "federatedgitrepositories", "federatedsecrets")
-                 for item in self._names(plural)]
-        for path in [*paths, f"/apis/{group}/{version}/projects/{self.project}"]:
-            for method, body in (("PATCH", {"metadata": {"finalizers": None}}), ("DELETE", None)):
-                try:
-                    json_request(self.api, method, path, body, content_type="application/merge-patch+json")
-                except ApiException:
-                    pass
-
-    def _names(self, plural: str) -> list[str]:
-        listed = json_request(self.api, "GET", f"/apis/{names.TYPES_GROUP}/{names.TYPES_VERSION}/namespaces/"
-                                               f"{self.namespace}/{plural}")
-        return [i["metadata"]["name"] for i in listed.get("items") or []]
-
-    # -- git --------------------------------------------------------------------------------
-    def repo(self, name: str, files: dict[str, str | None]) -> Path:
-        """A local git repository with one commit of ``files``."""
-        return make_repo(self.tmp / name, files)
-
-    @staticmethod
-    def head(repo: Path) -> str:
-        """The HEAD commit of a repository."""
-        return git(repo, "rev-parse", "HEAD")
-
-    # -- sources ----------------------------------------------------------------------------
-    def create(self, name: str, url: str, **kwargs: Any) -> GitOpsSource:
-        """Create a source in the project."""
-        kwargs.setdefault("ref", {"branch": "main"})
-        return actions.create_source(self.api, self.project, name, url, **kwargs)
-
-    def reconcile(self, name: str) -> ReconcileResult:
-        """Run one reconcile of the source directly."""
-        return reconcile_source(self.ctx, self.namespace, name)
-
-    def source(self, name: str) -> GitOpsSource:
-        """Read the source's two objects."""
-        return load_source(self.api, self.namespace, name)
-
-    def status(self, name: str) -> dict[str, Any]:
-        """The FederatedKustomization status."""
-        return (self.source(name).kustomization or {}).get("status") or {}
-
-    def condition(self, name: str, type_: str) -> dict[str, Any]:
-        """One condition of the FederatedKustomization ({} when absent)."""
-        for cond in self.status(name).get("conditions") or []:
-            if cond.get("type") == type_:
-                return cond
-        return {}
-
-    def patch_spec(self, kind: str, name: str, spec: dict[str, Any]) -> None:
-        """Merge-patch spec.template.spec of one of the source's objects."""
-        group, version, plural = names.RESOURCES[kind]
-        json_request(self.api, "PATCH", f"/apis/{group}/{version}/namespaces/{self.namespace}/{plural}/{name}",
-                     {"spec": {"template": {"spec": spec}}}, content_type="application/merge-patch+json")
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        """Events about the source (either object), oldest first."""
-        listed = json_request(self.api, "GET", f"/api/v1/namespaces/{self.namespace}/events")
-        items = [e for e in listed.get("items") or [] if (e.get("involvedObject") or {}).get("name") == name]
-        return sorted(items, key=lambda e: (e.get("lastTimestamp") or "", e["metadata"]["name"]))
-
-    # -- clusters ---------------------------------------------------------------------------
-    def client(self, cluster: str) -> Any:
-        """An ApiClient of a workload cluster."""
-        return self.sandbox.api_client(cluster)
-
-    def get(self, cluster: str, kind: str, name: str) -> dict[str, Any] | None:
-        """A live ConfigMap or Deployment in the project namespace (None when absent)."""
-        base = "/api/v1" if kind == "configmaps" else "/apis/apps/v1"
-        try:
-            return json_request(self.client(cluster), "GET", f"{base}/namespaces/{self.namespace}/{kind}/{name}")
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
-
-    def labelled(self, cluster: str, kind: str, source: str) -> set[str]:
-        """Names of objects of ``kind`` on a cluster carrying the source label."""
-        base = "/api/v1" if kind == "configmaps" else "/apis/apps/v1"
-        listed = json_request(self.client(cluster), "GET", f"{base}/namespaces/{self.namespace}/{kind}",
-                              query={"labelSelector": f"{names.LABEL_SOURCE}={source}"})
-        return {i["metadata"]["name"] for i in listed.get("items") or []}
-
-    def kubectl_edit(self, cluster: str, resource: str, sed: str) -> None:
-        """Run real `kubectl edit` with a sed script as the editor."""
-        env = {**self.sandbox.env, "KUBE_EDITOR": f"sed -i -e '{sed}'", "EDITOR": f"sed -i -e '{sed}'"}
-        cmd = ["kubectl", "--kubeconfig", str(self.sandbox.kubeconfig), "--context", cluster, "-n", self.namespace,
-               "edit", resource]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
-        assert proc.returncode == 0, proc.stderr
-
-
-@pytest.fixture(scope="session")
-def cluster_connections(sandbox: Any) -> Iterator[ClusterConnections]:
-    """Workload-cluster connections shared by the session (discovery runs once per cluster)."""
-    api = sandbox.api_client("management")
-    ensure_management_api(api)
-    connections = ClusterConnections(api)
-    try:
-        yield connections
-    finally:
-        connections.close()
-
-
-@pytest.fixture
-def world(sandbox: Any, tmp_path: Path, cluster_connections: ClusterConnections) -> Iterator[World]:
-    """A fresh project on dev, staging and prod in the shared sandbox."""
-    w = World(sandbox, tmp_path, cluster_connections)
-    try:
-        yield w
-    finally:
-        w.close()
+from tests.world import CLUSTERS, HELM_RELEASE, World, assert_propagated, configmap, deployment
 
 
 def _revision(repo: Path) -> str:
     return f"main@sha1:{World.head(repo)}"
-
-
-def assert_propagated(world: World, name: str, revision: str, clusters: list[str] = CLUSTERS) -> None:
-    """Every cluster shows ``revision`` applied, and Propagation/Ready are True for the current generation."""
-    source = world.source(name)
-    status = (source.kustomization or {}).get("status") or {}
-    assert status.get("observedGeneration") == source.generation
-    rows = {c["name"]: c for c in status.get("clusters") or []}
-    assert sorted(rows) == sorted(clusters)
-    for cluster in clusters:
-        assert rows[cluster]["lastAppliedRevision"] == revision, rows[cluster]
-        assert rows[cluster]["status"] == "", rows[cluster]
-    propagation = world.condition(name, names.PROPAGATION)
-    assert propagation.get("status") == "True" and propagation.get("observedGeneration") == source.generation
-    assert world.condition(name, names.READY).get("status") == "True"
-    assert world.condition(name, names.RECONCILING).get("status") == "False"
-    assert world.condition(name, names.STALLED).get("status") == "False"
 
 
 def test_commits_reach_every_cluster_from_local_and_basic_auth_https(
@@ -361,20 +153,6 @@ def test_cli_reconcile_wait_reports_failure_without_reconciler(world: World, san
     assert "no reconciler handled the request" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert world.source("cli").requested_at
-
-
-HELM_RELEASE = """apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: shop
-spec:
-  chart:
-    spec:
-      chart: ./charts/web
-      sourceRef: {kind: GitRepository, name: helm}
-  values:
-    greeting: %s
-"""
 
 
 def test_helm_release_is_installed_on_every_cluster_and_uninstalled_on_delete(world: World) -> None:

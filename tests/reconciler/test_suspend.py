@@ -10,15 +10,7 @@ from gitops_tui.actions import sources as actions
 from gitops_tui.actions.actor import current_actor, ssh_client_address
 from gitops_tui.api import names
 from tests.gitserver import commit
-from tests.reconciler.test_source_controller import (  # noqa: F401
-    CLUSTERS,
-    World,
-    cluster_connections,
-    assert_propagated,
-    configmap,
-    deployment,
-    world,
-)
+from tests.world import CLUSTERS, World, assert_propagated, configmap, deployment
 from tests.waiting import wait_until
 
 
