@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from gitops_tui import themes as theme_files
 from gitops_tui.tui.commands import console_commands
+from gitops_tui.tui.driver import LeavingSafeDriver
 from gitops_tui.tui.feed import Coalescer, run_feed, run_reconciler
 from gitops_tui.tui.messages import FeedFailed, OperationDone, StateChanged
 from gitops_tui.tui.screens.main import MainScreen
@@ -40,7 +39,7 @@ class GitOpsApp(App):
         remember_theme: bool = True,
         theme_dirs: tuple = (),
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=LeavingSafeDriver if watch_terminal else None)
         self.backend = backend
         """Where data comes from and operations go."""
         self.read_only = read_only
@@ -48,7 +47,9 @@ class GitOpsApp(App):
         self.live = live
         """False: no feed, no reconciler, no terminal watchdog (snapshot tests)."""
         self.watch_terminal = watch_terminal
-        """True: leave when the terminal goes away (SIGHUP, tty closed, parent gone)."""
+        """True: a real terminal that may go away (the driver never blocks on it once leaving)."""
+        self.on_quit: Callable[[], object] | None = None
+        """Called when the operator quits (the process guard then bounds the exit)."""
         self.cursor_blink = live
         """False keeps every cursor still (snapshot tests)."""
         self.stopping = threading.Event()
@@ -74,6 +75,9 @@ class GitOpsApp(App):
 
     def on_mount(self) -> None:
         """Open the main screen, report bad theme files, start the workers."""
+        if self.stopping.is_set():  # asked to leave before the loop ran
+            self.exit()
+            return
         for error in self.theme_errors:
             self.notify(error, title="Theme", severity="warning", timeout=8)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -86,11 +90,18 @@ class GitOpsApp(App):
                                 group="reconciler", exit_on_error=False)
             if hasattr(self.backend, "synced"):
                 self.set_timer(10.0, self._check_synced, name="first list")
-        if self.watch_terminal:
-            self._ppid = os.getppid()
-            self.set_interval(2.0, self._check_terminal, name="terminal watchdog")
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGHUP, lambda *_: self.call_later(self.exit))
+
+    def request_exit(self) -> None:
+        """Leave as soon as possible, from any thread: workers stop, output stops waiting for the terminal."""
+        self.stopping.set()
+        if isinstance(self._driver, LeavingSafeDriver):
+            self._driver.abandon_output()
+        loop = self._loop
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(self.exit)
+            except RuntimeError:  # the loop already closed
+                pass
 
     def _check_synced(self) -> None:
         """Say so when the management cluster has not answered the first list yet."""
@@ -105,17 +116,6 @@ class GitOpsApp(App):
         name = getattr(theme, "name", "")
         if self._remember and name in self.console_themes:
             theme_files.remember_theme(name)
-
-    def _check_terminal(self) -> None:
-        """Leave when the terminal is gone (parent died or the tty closed)."""
-        try:
-            os.ttyname(0)
-            gone = os.getppid() != self._ppid
-        except OSError:
-            gone = True
-        if gone:
-            log.info("terminal gone; exiting")
-            self.exit()
 
     def on_state_changed(self, message: StateChanged) -> None:
         """Forward a state change to the main screen (merged upstream)."""
@@ -154,5 +154,7 @@ class GitOpsApp(App):
 
     async def action_quit(self) -> None:
         """Stop the workers and leave."""
+        if self.on_quit is not None:
+            self.on_quit()
         self.shutdown_backend()
         self.exit()

@@ -128,7 +128,8 @@ class ResourcePane(Vertical):
                 table.move_cursor(row=min(max(cursor, 0), len(keys) - 1), animate=False)
         empty = self.query_one(".empty", Static)
         if not rows:
-            empty.update(f"No match for filter: {self.query_text}" if self.query_text else built.empty)
+            empty.update(f"No match for filter: {self.query_text}" if self.query_text
+                         else state.loading_text(self.kinds) or built.empty)
         self.set_class(not rows, "-empty")
 
     def _fit(self, built: Table, rows: list[Row]) -> dict[int, int]:
