@@ -118,10 +118,15 @@ def console_pids(marker: str) -> list[int]:
     return found
 
 
+def console_command(home: Path, marker: str) -> str:
+    """The shell command running the console in 16 colours with ``marker`` in its environment."""
+    return (f"cd {shlex.quote(str(REPO_ROOT))} && exec env {marker} GITOPS_TUI_HOME={shlex.quote(str(home))} "
+            f"TEXTUAL_COLOR_SYSTEM=standard {shlex.quote(sys.executable)} -m gitops_tui --theme gitops-ansi16")
+
+
 def ssh_console_command(sshd: dict[str, Any], home: Path, marker: str) -> str:
-    """The shell command of ``ssh -t`` to localhost running the console in 16 colours with ``marker`` set."""
-    remote = (f"cd {shlex.quote(str(REPO_ROOT))} && exec env {marker} GITOPS_TUI_HOME={shlex.quote(str(home))} "
-              f"TEXTUAL_COLOR_SYSTEM=standard {shlex.quote(sys.executable)} -m gitops_tui --theme gitops-ansi16")
+    """The shell command of ``ssh -t`` to localhost running the console (see console_command)."""
+    remote = console_command(home, marker)
     ssh = ["ssh", "-t", "-p", str(sshd["port"]), "-i", str(sshd["key"]), "-o", "BatchMode=yes",
            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
            f"{sshd['user']}@127.0.0.1", remote]
