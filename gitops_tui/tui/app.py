@@ -82,14 +82,20 @@ class GitOpsApp(App):
             self.notify(error, title="Theme", severity="warning", timeout=8)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen())
-        if self.live:
-            self.run_worker(lambda: run_feed(self, self.coalescer), thread=True, name="management feed",
-                            group="feed", exit_on_error=False)
-            if not self.read_only:
-                self.run_worker(lambda: run_reconciler(self), thread=True, name="embedded reconciler",
-                                group="reconciler", exit_on_error=False)
-            if hasattr(self.backend, "synced"):
-                self.set_timer(10.0, self._check_synced, name="first list")
+        if self.live:  # after the first frame: the workers' imports would compete with it for the GIL
+            self.call_after_refresh(self._start_workers)
+
+    def _start_workers(self) -> None:
+        """Start the management feed and the embedded reconciler (unless read-only or leaving)."""
+        if self.stopping.is_set():
+            return
+        self.run_worker(lambda: run_feed(self, self.coalescer), thread=True, name="management feed",
+                        group="feed", exit_on_error=False)
+        if not self.read_only:
+            self.run_worker(lambda: run_reconciler(self), thread=True, name="embedded reconciler",
+                            group="reconciler", exit_on_error=False)
+        if hasattr(self.backend, "synced"):
+            self.set_timer(10.0, self._check_synced, name="first list")
 
     def request_exit(self) -> None:
         """Leave as soon as possible, from any thread: workers stop, output stops waiting for the terminal."""

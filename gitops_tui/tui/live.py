@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds an operation waits for the management cluster's first connection.
 CONNECT_WAIT = 30.0
+#: Seconds the embedded reconciler waits for the console's first lists before it starts anyway.
+FIRST_LIST_WAIT = 10.0
 
 
 def watched() -> tuple[tuple[str, str], ...]:
@@ -280,8 +283,10 @@ class LiveBackend:
         """Run the embedded reconciler (leader election included) until ``stopped()``."""
         if not self._reconcile:
             return
-        while not stopped() and not self._closed.is_set() and not self._connected.wait(0.2):
-            pass
+        deadline = time.monotonic() + FIRST_LIST_WAIT  # the first lists on screen come before the reconciler
+        while not stopped() and not self._closed.is_set() and not (
+                self._connected.is_set() and (self.synced() or time.monotonic() > deadline)):
+            self._closed.wait(0.1)
         if stopped() or self._closed.is_set():
             return
         from gitops_tui.reconciler.manager import Reconciler
@@ -333,7 +338,13 @@ class LiveBackend:
 
 
 def _start_sandbox() -> Path:
-    """Start the local sandbox when it is not running (seeding the demo on first start); return its kubeconfig."""
+    """Start the local sandbox unless its daemon runs (seeding the demo on first start); return its kubeconfig."""
+    from gitops_tui.sandbox.layout import Layout, is_our_daemon
+
+    layout = Layout()
+    state = layout.load_state()  # "demo" is recorded once the clusters are registered (and the demo seeded or not)
+    if layout.kubeconfig.is_file() and state.get("demo") is not None and is_our_daemon(state.get("pid"), layout):
+        return layout.kubeconfig  # running: a second console does not pay for `up` (TLS, registration)
     from gitops_tui.sandbox import manager
 
     try:

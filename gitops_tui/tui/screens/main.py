@@ -8,6 +8,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.css.query import NoMatches
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
@@ -46,19 +47,20 @@ class MainScreen(Flows, Screen):
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
+        self.set_class(self.app.size.height >= TALL, "-tall")  # now, not on the first resize: one styling pass
         yield StatusHeader(id="header")
         with TabbedContent(id="panes"):
-            for spec in PANES:
+            for spec in PANES:  # the hidden panes mount just after the first frame (Lazy): it comes sooner
                 with TabPane(spec.title, id=f"tab-{spec.id}"):
-                    yield ResourcePane(spec.builder, spec.kinds, spec.object_kind, id=spec.id)
-        yield ResourcePane(rows.events_table, ("events",), "event", id="events-dock")
+                    pane = ResourcePane(spec.builder, spec.kinds, spec.object_kind, id=spec.id)
+                    yield pane if spec is PANES[0] else Lazy(pane)
+        yield Lazy(ResourcePane(rows.events_table, ("events",), "event", id="events-dock", focusable=False))
         yield Static("", id="detail")
         yield Input(placeholder="filter: words, source=NAME, cluster=NAME, project=NAME", id="filter")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Draw the first pane and the header."""
-        self.query_one("#events-dock", ResourcePane).table.can_focus = False
         if not self.app.cursor_blink:
             self.query_one("#filter", Input).cursor_blink = False
         self.redraw(force=True)
@@ -104,7 +106,8 @@ class MainScreen(Flows, Screen):
             )
         self.pane.refresh_from(backend.state, now, force=force)
         if self.has_class("-tall") and self.pane.id != "events":
-            self.query_one("#events-dock", ResourcePane).refresh_from(backend.state, now, force=force)
+            for dock in self.query("#events-dock").results(ResourcePane):  # none until mounted (Lazy)
+                dock.refresh_from(backend.state, now, force=force)
         self.update_detail()
 
     def restyle(self) -> None:
@@ -133,6 +136,9 @@ class MainScreen(Flows, Screen):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Draw the newly shown pane and focus it."""
+        if not self.query(f"#{(event.pane.id or '').removeprefix('tab-')}"):  # not mounted yet (Lazy)
+            self.call_after_refresh(self.on_tabbed_content_tab_activated, event)
+            return
         self.set_class(self.pane.id == "events", "-on-events")
         self.redraw()
         self.pane.refresh_from(self.app.backend.state, self.app.backend.now())
@@ -181,7 +187,10 @@ class MainScreen(Flows, Screen):
     # Navigation -------------------------------------------------------------------------------
 
     def action_pane(self, pane_id: str) -> None:
-        """Show a pane by id."""
+        """Show a pane by id (once it is mounted: the hidden panes mount just after the first frame)."""
+        if not self.query(f"#{pane_id}"):
+            self.call_after_refresh(self.action_pane, pane_id)
+            return
         self.query_one(TabbedContent).active = f"tab-{pane_id}"
 
     def _step(self, offset: int) -> None:
