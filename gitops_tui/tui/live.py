@@ -219,7 +219,7 @@ class LiveBackend:
             if self._closed.is_set():
                 raise RuntimeError("the console is closing")
             self.api = api
-            self._register_helm()
+            self._register_helm(say)
             self._connected.set()
             return api
 
@@ -229,17 +229,13 @@ class LiveBackend:
             raise RuntimeError(f"not connected to {self.context} yet")
         return self.api
 
-    def _register_helm(self) -> None:
-        """Feed the Helm Releases pane from the Helm package's background reader, when it is there."""
-        if self.api is None:
-            return
-        try:
-            from gitops_tui.helm.cluster_view import PaneFeed
-            from gitops_tui.kube.client import ClusterConnections
-        except ImportError:
-            return
+    def _register_helm(self, emit: Callable[[list[Change]], None]) -> None:
+        """Feed the Helm Releases pane from watches of Helm's storage on each placed cluster (no polling)."""
+        from gitops_tui.helm.pane_watch import WatchedReleases
+        from gitops_tui.kube.client import ClusterConnections
+
         self._helm_connections = ClusterConnections(self.api)
-        self._helm_feed = PaneFeed(self._helm_connections)
+        self._helm_feed = WatchedReleases(self._helm_connections, lambda: emit([Change("helm", "MODIFIED")]))
         helm_view.register_provider(self._helm_feed)
 
     def synced(self) -> bool:
@@ -333,6 +329,7 @@ class LiveBackend:
         self._closed.set()
         if self._helm_feed is not None:
             helm_view.unregister_provider(self._helm_feed)
+            self._helm_feed.close()
             self._helm_feed = None
             self._helm_connections.close()
 

@@ -20,6 +20,10 @@ KINDS = (
 )
 """``versions`` holds ``{metadata: {name}, version}`` per workload cluster, read from its /version."""
 
+#: Kinds that carry no object, only a change counter: ``progress`` (see Change) and ``helm`` (Helm's
+#: storage changed on a workload cluster: the Helm pane redraws).
+SIGNALS = ("progress", "helm")
+
 #: Kinds that come from a list of the management cluster (a pane of them says "loading" until listed).
 LISTED = tuple(k for k in KINDS if k != "versions")
 
@@ -61,7 +65,7 @@ class ManagementState:
         """Events that fell off the ring since the console started."""
         self.version = 0
         """Incremented on every applied change."""
-        self.kind_versions: dict[str, int] = {k: 0 for k in KINDS}
+        self.kind_versions: dict[str, int] = {k: 0 for k in (*KINDS, *SIGNALS)}
         """Per-kind change counters, so a pane redraws only when its kinds moved."""
         self.loaded: set[str] = set(KINDS) if objects is not None else set()
         """Kinds whose first list is in (all of them for a recorded snapshot)."""
@@ -82,9 +86,10 @@ class ManagementState:
                 self._apply(change)
 
     def _apply(self, change: Change) -> None:
-        if change.kind == "progress":
-            self.progress = str(change.obj.get("text") or "")
-            for kind in KINDS:  # every empty pane shows it
+        if change.kind in SIGNALS:
+            if change.kind == "progress":
+                self.progress = str(change.obj.get("text") or "")
+            for kind in KINDS if change.kind == "progress" else (change.kind,):  # progress: every empty pane
                 self.kind_versions[kind] += 1
             self.version += 1
             return

@@ -67,13 +67,6 @@ class MainScreen(Flows, Screen):
         self.focus_pane()
         if self.app.live:
             self.set_interval(30.0, self.age_tick, name="ages")
-            self.set_interval(5.0, self.helm_tick, name="helm rows")
-
-    def helm_tick(self) -> None:
-        """The Helm rows are read from the clusters in the background: redraw them while shown."""
-        if self.pane.id == "helm":
-            self.pane.mark_stale()
-            self.redraw()
 
     def age_tick(self) -> None:
         """Refresh the ages shown ('suspended 12m ago') of the visible pane."""
