@@ -63,8 +63,13 @@ class ResourceWatch:
         timeout_seconds: int = 30,
         retry_seconds: float = 1.0,
         name: str = "",
+        keep: bool = True,
     ) -> None:
-        """Watch the collection at ``path`` (see resource_path) through ``api_client``."""
+        """Watch the collection at ``path`` (see resource_path) through ``api_client``.
+
+        ``keep`` False: a stream (Events) whose objects are handed to the handler and not kept: ``cache``
+        stays empty, so memory does not grow with the stream; a relist reports every object as ADDED.
+        """
         self._api = api_client
         self.path = path
         self._handler = handler
@@ -73,6 +78,7 @@ class ResourceWatch:
         self._timeout = timeout_seconds
         self._retry = retry_seconds
         self.name = name or path
+        self._keep = keep
         self.cache: dict[tuple[str, str], dict[str, Any]] = {}
         self.synced = threading.Event()
         self.resource_version: str | None = None
@@ -157,7 +163,7 @@ class ResourceWatch:
             fresh[object_key(item)] = item
         with self._lock:
             old_cache = self.cache
-            self.cache = dict(fresh)
+            self.cache = dict(fresh) if self._keep else {}
         for key, old in old_cache.items():
             if key not in fresh:
                 self._emit(DELETED, old, old)
@@ -232,7 +238,7 @@ class ResourceWatch:
             old = self.cache.get(key)
             if kind == DELETED:
                 self.cache.pop(key, None)
-            else:
+            elif self._keep:
                 self.cache[key] = obj
         if rv:
             self.resource_version = rv

@@ -265,7 +265,8 @@ class LiveBackend:
                     threading.Thread(target=self._probe_version, args=(obj, emit), daemon=True,
                                      name="cluster version").start()
 
-            watch = ResourceWatch(api, path, handler, name=f"console {key}", timeout_seconds=60)
+            watch = ResourceWatch(api, path, handler, name=f"console {key}", timeout_seconds=60,
+                                  keep=key != "events")  # the state keeps the newest Events (a ring)
             self._watches.append(watch)
             unsynced[key] = watch
             watch.start()
