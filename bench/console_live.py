@@ -117,7 +117,8 @@ def memory(sources: int = 1000, rate: float = 50.0, seconds: float = 60.0, settl
             time.sleep(0.5)
         rss, peak = _rss_mib(console.proc.pid)
         stream.stop()
-        return {"sources": sources, "sources_ready": _ready_sources(bench.api), "all_applied_after_s": round(applied_after),
+        return {"sources": sources, "sources_ready": _ready_sources(bench.api),
+                "all_applied_after_s": round(applied_after),
                 "events_per_s": rate, "events_sent": stream.sent, "steady_seconds": seconds,
                 "rss_mib_steady_median": round(sorted(samples)[len(samples) // 2], 1) if samples else None,
                 "rss_mib_end": round(rss, 1), "rss_mib_peak": round(peak, 1)}
@@ -180,7 +181,7 @@ class RequestCounter:
 
 
 def resource_of(url: str) -> str:
-    """The resource a request is about: ``/apis/g/v/namespaces/ns/leases/x`` -> ``leases``, ``/version`` -> ``/version``."""
+    """The resource of a request: ``/apis/g/v/namespaces/ns/leases/x`` -> ``leases``; ``/version`` stays."""
     parts = [p for p in url.split("://", 1)[-1].split("/")[1:] if p]
     if parts[:1] == ["api"]:
         rest = parts[2:]
