@@ -80,7 +80,7 @@ class WatchedReleases:
             log.info("cluster %s: Helm releases not watched yet: %s", cluster, type(exc).__name__)
             return
         watch = ResourceWatch(client, "/api/v1/secrets", self._changed, label_selector=OWNER_LABEL_SELECTOR,
-                              name=f"helm {cluster}", timeout_seconds=300)
+                              name=f"helm {cluster}", timeout_seconds=300, drop_managed_fields=True)
         with self._lock:
             if self._closed or cluster in self._watches:
                 return

@@ -64,11 +64,14 @@ class ResourceWatch:
         retry_seconds: float = 1.0,
         name: str = "",
         keep: bool = True,
+        drop_managed_fields: bool = False,
     ) -> None:
         """Watch the collection at ``path`` (see resource_path) through ``api_client``.
 
         ``keep`` False: a stream (Events) whose objects are handed to the handler and not kept: ``cache``
         stays empty, so memory does not grow with the stream; a relist reports every object as ADDED.
+        ``drop_managed_fields``: objects are kept and handed on without ``metadata.managedFields`` (a third
+        of a management object's size), as client-go informers do with TransformStripManagedFields.
         """
         self._api = api_client
         self.path = path
@@ -79,6 +82,7 @@ class ResourceWatch:
         self._retry = retry_seconds
         self.name = name or path
         self._keep = keep
+        self._drop_managed_fields = drop_managed_fields
         self.cache: dict[tuple[str, str], dict[str, Any]] = {}
         self.synced = threading.Event()
         self.resource_version: str | None = None
@@ -158,6 +162,8 @@ class ResourceWatch:
         items = listed.get("items") or []
         fresh: dict[tuple[str, str], dict[str, Any]] = {}
         for item in items:
+            if self._drop_managed_fields:
+                (item.get("metadata") or {}).pop("managedFields", None)
             item.setdefault("apiVersion", _item_api_version(listed))
             item.setdefault("kind", str(listed.get("kind", "")).removesuffix("List"))
             fresh[object_key(item)] = item
@@ -233,6 +239,8 @@ class ResourceWatch:
             return
         if kind not in (ADDED, MODIFIED, DELETED):
             return
+        if self._drop_managed_fields:
+            (obj.get("metadata") or {}).pop("managedFields", None)
         key = object_key(obj)
         with self._lock:
             old = self.cache.get(key)

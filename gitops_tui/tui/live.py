@@ -266,7 +266,8 @@ class LiveBackend:
                                      name="cluster version").start()
 
             watch = ResourceWatch(api, path, handler, name=f"console {key}", timeout_seconds=60,
-                                  keep=key != "events")  # the state keeps the newest Events (a ring)
+                                  keep=key != "events",  # the state keeps the newest Events (a ring)
+                                  drop_managed_fields=True)  # never shown (kubectl hides them too)
             self._watches.append(watch)
             unsynced[key] = watch
             watch.start()
