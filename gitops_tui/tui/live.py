@@ -33,6 +33,14 @@ log = logging.getLogger(__name__)
 CONNECT_WAIT = 30.0
 #: Seconds the embedded reconciler waits for the console's first lists before it starts anyway.
 FIRST_LIST_WAIT = 10.0
+#: Feed keys whose watches the embedded reconciler shares, with its management kind for each.
+SHARED_KINDS = {
+    "projects": names.KIND_PROJECT,
+    "clusters": names.KIND_KUBEFED_CLUSTER,
+    "secrets": names.KIND_FEDERATED_SECRET,
+    "gitrepositories": names.KIND_FEDERATED_GIT_REPOSITORY,
+    "kustomizations": names.KIND_FEDERATED_KUSTOMIZATION,
+}
 
 
 def watched() -> tuple[tuple[str, str], ...]:
@@ -195,6 +203,9 @@ class LiveBackend:
         self._connected = threading.Event()
         self._connect_lock = threading.Lock()
         self._watches: list[ResourceWatch] = []
+        self._shared: dict[str, ResourceWatch] = {}
+        """The feed's watches of the kinds the embedded reconciler follows too, by management kind."""
+        self._reconciler_handlers: dict[str, Callable[[str, dict[str, Any], dict[str, Any] | None], None]] = {}
         self.reconciler: Any = None
         self._helm_feed: Any = None
         self._helm_connections: Any = None
@@ -261,6 +272,9 @@ class LiveBackend:
                 if key == "events" and not _ours(obj):
                     return
                 emit([Change(key, kind, obj)])
+                shared = self._reconciler_handlers.get(key)
+                if shared is not None:
+                    shared(kind, obj, old)
                 if key == "clusters" and kind != "DELETED" and _ready(obj) and not _ready(old):
                     threading.Thread(target=self._probe_version, args=(obj, emit), daemon=True,
                                      name="cluster version").start()
@@ -270,6 +284,8 @@ class LiveBackend:
                                   drop_managed_fields=True)  # never shown (kubectl hides them too)
             self._watches.append(watch)
             unsynced[key] = watch
+            if key in SHARED_KINDS:
+                self._shared[SHARED_KINDS[key]] = watch
             watch.start()
         while not stopped() and not self._closed.wait(0.05 if unsynced else 0.2):
             for key in [k for k, w in unsynced.items() if w.synced.is_set()]:
@@ -289,7 +305,13 @@ class LiveBackend:
             return
         from gitops_tui.reconciler.manager import Reconciler
 
-        self.reconciler = Reconciler(self.api, data_dir=paths.data_dir() / "reconciler", identity=self.identity)
+        # One set of watches for both: the reconciler follows the feed's (half the memory and connections).
+        shared = dict(self._shared) if len(self._shared) == len(SHARED_KINDS) else None
+        self.reconciler = Reconciler(self.api, data_dir=paths.data_dir() / "reconciler", identity=self.identity,
+                                     watches=shared)
+        if shared is not None:
+            self._reconciler_handlers.update(
+                {key: self.reconciler.handler(kind) for key, kind in SHARED_KINDS.items()})
         if self._closed.is_set():
             return
         self.reconciler.start()
