@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from gitops_tui.api.paths import resource_path  # noqa: F401 - its home was here; importers keep it
 from gitops_tui.kube.client import json_request
 
 log = logging.getLogger(__name__)
@@ -20,17 +21,6 @@ log = logging.getLogger(__name__)
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 
 Handler = Callable[[str, dict[str, Any], "dict[str, Any] | None"], None]
-
-
-def resource_path(api_version: str, plural: str, namespace: str | None = None, name: str | None = None) -> str:
-    """Return the REST path of a resource collection (or one object): ``/api/v1/...`` or ``/apis/g/v/...``."""
-    base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-    if namespace:
-        base += f"/namespaces/{namespace}"
-    base += f"/{plural}"
-    if name:
-        base += f"/{name}"
-    return base
 
 
 def object_key(obj: dict[str, Any]) -> tuple[str, str]:

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 CONNECT_WAIT = 30.0
 #: Seconds the embedded reconciler waits for the console's first lists before it starts anyway.
 FIRST_LIST_WAIT = 10.0
+#: Kinds listed before the kubernetes client loads (what the first pane and the header show).
+FIRST_LISTS = ("projects", "clusters", "gitrepositories", "kustomizations", "leases")
 #: Feed keys whose watches the embedded reconciler shares, with its management kind for each.
 SHARED_KINDS = {
     "projects": names.KIND_PROJECT,
@@ -45,8 +47,7 @@ SHARED_KINDS = {
 
 def watched() -> tuple[tuple[str, str], ...]:
     """(state key, REST collection path) of everything the console follows."""
-    from gitops_tui.kube.watch import resource_path
-    from gitops_tui.reconciler.context import management_path
+    from gitops_tui.api.paths import management_path, resource_path
 
     return (
         ("projects", management_path(names.KIND_PROJECT)),
@@ -219,11 +220,9 @@ class LiveBackend:
             if self.api is not None:
                 return self.api
             say = emit or self.state.apply_many
-            kubeconfig = self._kubeconfig
-            if kubeconfig is None:
-                say([Change("progress", "MODIFIED", {"text": "starting the local sandbox"})])
-                kubeconfig = _start_sandbox()
-            say([Change("progress", "MODIFIED", {"text": f"connecting to {self.context}"})])
+            kubeconfig = self._kubeconfig_path(say)
+            if not self._first_lists(kubeconfig, say):
+                say([Change("progress", "MODIFIED", {"text": f"connecting to {self.context}"})])
             from gitops_tui.kube.client import api_client_from_kubeconfig
 
             api = api_client_from_kubeconfig(kubeconfig, self._context_name)
@@ -233,6 +232,33 @@ class LiveBackend:
             self._register_helm(say)
             self._connected.set()
             return api
+
+    def _kubeconfig_path(self, say: Callable[[list[Change]], None]) -> Path:
+        """The kubeconfig: the one given, else the sandbox's (started when it is not running)."""
+        if self._kubeconfig is None:
+            self._kubeconfig = _start_sandbox(lambda: say([Change("progress", "MODIFIED",
+                                                                  {"text": "starting the local sandbox"})]))
+        return self._kubeconfig
+
+    def _first_lists(self, kubeconfig: Path, say: Callable[[list[Change]], None]) -> bool:
+        """Draw the first data before the kubernetes client loads (plain HTTPS, when the kubeconfig allows).
+
+        Return True when every first list was drawn.
+        """
+        from gitops_tui.kube.first_list import static_access
+
+        access = static_access(kubeconfig, self._context_name)
+        if access is None:
+            return False
+        paths = dict((path, key) for key, path in watched() if key in FIRST_LISTS)
+        drawn = 0
+        try:
+            for path, items in access.list(paths):
+                say([Change(paths[path], "ADDED", item) for item in items])
+                drawn += 1
+        except Exception as exc:  # noqa: BLE001 - the watches list everything again right after
+            log.info("first lists skipped: %s", type(exc).__name__)
+        return drawn == len(paths)
 
     def client(self, timeout: float) -> ApiClient:
         """The management client, waiting (bounded) for connect(); raises when there is none yet."""
@@ -259,13 +285,13 @@ class LiveBackend:
 
     def run_feed(self, emit: Callable[[list[Change]], None], stopped: Callable[[], bool]) -> None:
         """Connect, then watch every followed kind in its own thread until ``stopped()``; changes go to ``emit``."""
-        from gitops_tui.kube.watch import ResourceWatch
-
         try:
             api = self.connect(emit)
         except Exception as exc:
             emit([Change("progress", "MODIFIED", {"text": f"failed: {exc}"})])
             raise
+        from gitops_tui.kube.watch import ResourceWatch  # the kubernetes client: after the first lists
+
         unsynced: dict[str, ResourceWatch] = {}
         for key, path in watched():
             def handler(kind: str, obj: dict[str, Any], old: dict[str, Any] | None, key: str = key) -> None:
@@ -358,8 +384,11 @@ class LiveBackend:
             self._helm_connections.close()
 
 
-def _start_sandbox() -> Path:
-    """Start the local sandbox unless its daemon runs (seeding the demo on first start); return its kubeconfig."""
+def _start_sandbox(starting: Callable[[], None]) -> Path:
+    """Start the local sandbox unless its daemon runs (seeding the demo on first start); return its kubeconfig.
+
+    ``starting`` is called before a start (it takes seconds: the console says so).
+    """
     from gitops_tui.sandbox.layout import Layout, is_our_daemon
 
     layout = Layout()
@@ -368,6 +397,7 @@ def _start_sandbox() -> Path:
         return layout.kubeconfig  # running: a second console does not pay for `up` (TLS, registration)
     from gitops_tui.sandbox import manager
 
+    starting()
     try:
         return manager.up().kubeconfig
     except manager.SandboxError as exc:
