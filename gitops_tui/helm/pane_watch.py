@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,13 +16,18 @@ from gitops_tui.kube.watch import ResourceWatch
 
 log = logging.getLogger(__name__)
 
+#: Seconds a cluster may take to answer its first listing before the pane stops saying "loading" for it.
+FIRST_LIST_WAIT = 10.0
+
 
 class WatchedReleases:
     """A Helm pane provider (``views.helm.register_provider``): one watch per placed cluster, rows rebuilt on change.
 
     Each cluster's Helm storage Secrets (label ``owner=helm``) are listed once and then watched; a
     change calls ``on_change`` (the console redraws the pane). ``view`` answers the detail view's
-    history like ``cluster_view.HelmView``. ``listed(cluster)`` says whether a cluster's first list is in.
+    history like ``cluster_view.HelmView``; ``loading(state)`` and ``failing()`` answer as
+    ``cluster_view.PaneFeed`` does (the pane says loading until every placed cluster answered; a
+    cluster that cannot be reached keeps its last rows and says why).
     """
 
     def __init__(self, connections: ClusterConnections, on_change: Callable[[], object]) -> None:
@@ -33,6 +39,9 @@ class WatchedReleases:
         self._view = HelmView([])
         self._dirty = True
         self._closed = False
+        self._errors: dict[str, str] = {}
+        self._good_at: dict[str, str] = {}
+        self._started: dict[str, float] = {}
 
     def __call__(self, state: Any) -> list[ReleaseRow]:
         """Return the rows; start or stop watches when projects or clusters moved."""
@@ -47,10 +56,26 @@ class WatchedReleases:
                 self._view, self._dirty = self._build(), False
             return self._view
 
-    def listed(self, cluster: str) -> bool:
-        """True once the first list of ``cluster``'s Helm storage is in."""
-        watch = self._watches.get(cluster)
-        return bool(watch and watch.synced.is_set())
+    def loading(self, state: Any) -> bool:
+        """True until every placed cluster's Helm storage was listed once (or could not be, within FIRST_LIST_WAIT)."""
+        self._follow(project_placements(state.items("projects"), state.items("clusters")))
+        now = time.monotonic()
+        with self._lock:
+            waiting = False
+            for cluster in {c for clusters in self._placements.values() for c in clusters}:
+                watch = self._watches.get(cluster)
+                if cluster in self._errors or (watch is not None and watch.synced.is_set()):
+                    continue
+                if now - self._started.get(cluster, now) > FIRST_LIST_WAIT:
+                    self._errors[cluster] = f"no answer to the listing of Helm releases within {FIRST_LIST_WAIT:.0f}s"
+                    continue
+                waiting = True
+            return waiting
+
+    def failing(self) -> dict[str, tuple[str, str]]:
+        """Cluster -> (time of its last good answer, '' if none; why it cannot be watched now)."""
+        with self._lock:
+            return {c: (self._good_at.get(c, ""), why) for c, why in self._errors.items()}
 
     def close(self) -> None:
         """Stop every watch."""
@@ -78,6 +103,8 @@ class WatchedReleases:
             client = self._connections.api_client(cluster)
         except Exception as exc:  # noqa: BLE001 - tried again at the next redraw
             log.info("cluster %s: Helm releases not watched yet: %s", cluster, type(exc).__name__)
+            with self._lock:
+                self._errors[cluster] = str(getattr(exc, "detail", "") or "cluster is not reachable")
             return
         watch = ResourceWatch(client, "/api/v1/secrets", self._changed, label_selector=OWNER_LABEL_SELECTOR,
                               name=f"helm {cluster}", timeout_seconds=300, drop_managed_fields=True)
@@ -85,9 +112,12 @@ class WatchedReleases:
             if self._closed or cluster in self._watches:
                 return
             self._watches[cluster] = watch
+            self._errors.pop(cluster, None)
+            self._started[cluster] = time.monotonic()
         watch.start()
 
     def _changed(self, kind: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """A Helm storage Secret changed on a cluster: the rows are rebuilt at the next redraw."""
         with self._lock:
             self._dirty = True
         self._on_change()
@@ -99,7 +129,12 @@ class WatchedReleases:
             for cluster in clusters:
                 namespaces.setdefault(cluster, set()).add(namespace)
         records = {}
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         for cluster, watch in self._watches.items():
+            if watch.synced.is_set():
+                self._good_at[cluster] = stamp
+                if self._errors.get(cluster, "").startswith("no answer"):
+                    del self._errors[cluster]
             secrets = [s for s in watch.items() if s.get("type") == SECRET_TYPE
                        and (s.get("metadata") or {}).get("namespace") in namespaces.get(cluster, set())]
             records[cluster] = records_from_secrets(cluster, secrets)
