@@ -44,9 +44,10 @@ def test_console_paints_before_the_kubernetes_client_loads(demo_sandbox: Any) ->
     console = PtyProcess([sys.executable, "-X", "importtime", "-m", "gitops_tui"], env, cwd=str(REPO_ROOT))
     try:
         wait_until(lambda: console.seen_at("✓dev"), timeout=60, message="the demo project on screen")
+        # The first kubernetes module imported (the watches need the client, after the first frame).
+        loaded = wait_until(lambda: re.search(rb"\| +kubernetes[.\r\n]", bytes(console.output)), timeout=60,
+                            message="the kubernetes client to load")
         output = bytes(console.output)
-        loaded = re.search(rb"\| +kubernetes[.\r\n]", output)  # the first kubernetes module imported
-        assert loaded, "the console should load the kubernetes client (for its feed) once drawn"
         assert 0 <= output.find("loading…".encode()) < loaded.start(), "the skeleton should paint before kubernetes"
         assert 0 <= output.find(b"Projects") < loaded.start()
         assert not re.search(rb"\| +(git|helm_python)[.\r\n]", output[:loaded.start()])
