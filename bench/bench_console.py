@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -86,6 +87,7 @@ def first_frame(runs: int) -> dict[str, float]:
             samples["data"].append(shown)
     finally:
         manager.down(home=home)
+        shutil.rmtree(home, ignore_errors=True)
     result = {}
     for name, values in samples.items():
         result[f"{name}_s"] = statistics.median(v[0] for v in values)
