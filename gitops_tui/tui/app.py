@@ -50,6 +50,8 @@ class GitOpsApp(App):
         """True: a real terminal that may go away (the driver never blocks on it once leaving)."""
         self.on_quit: Callable[[], object] | None = None
         """Called when the operator quits (the process guard then bounds the exit)."""
+        self.on_first_frame: list[Callable[[], object]] = []
+        """Called once the first frame is drawn (the console turns garbage collection back on)."""
         self.cursor_blink = live
         """False keeps every cursor still (snapshot tests)."""
         self.stopping = threading.Event()
@@ -82,8 +84,14 @@ class GitOpsApp(App):
             self.notify(error, title="Theme", severity="warning", timeout=8)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen())
-        if self.live:  # after the first frame: the workers' imports would compete with it for the GIL
-            self.call_after_refresh(self._start_workers)
+        self.call_after_refresh(self._first_frame_drawn)
+
+    def _first_frame_drawn(self) -> None:
+        """Run the first-frame hooks, then start the workers (their imports would have competed for the GIL)."""
+        for hook in self.on_first_frame:
+            hook()
+        if self.live:
+            self._start_workers()
 
     def _start_workers(self) -> None:
         """Start the management feed and the embedded reconciler (unless read-only or leaving)."""
