@@ -220,8 +220,11 @@ class LiveBackend:
             if self.api is not None:
                 return self.api
             say = emit or self.state.apply_many
+            # A running sandbox answers at once: its first lists come before even checking its daemon.
+            known = self._kubeconfig or paths.sandbox_kubeconfig()
+            drawn = known.is_file() and self._first_lists(known, say)
             kubeconfig = self._kubeconfig_path(say)
-            if not self._first_lists(kubeconfig, say):
+            if not drawn and not self._first_lists(kubeconfig, say):
                 say([Change("progress", "MODIFIED", {"text": f"connecting to {self.context}"})])
             from gitops_tui.kube.client import api_client_from_kubeconfig
 
