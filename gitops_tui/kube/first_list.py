@@ -63,7 +63,7 @@ class StaticAccess:
 def static_access(kubeconfig: Path, context: str | None) -> StaticAccess | None:
     """The access of ``context`` (else the current one) when a CA and a token are all it needs, else None."""
     try:
-        config = yaml.safe_load(kubeconfig.read_text()) or {}
+        config = yaml.load(kubeconfig.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
         name = context or config.get("current-context")
         ctx = _named(config.get("contexts"), name)
         cluster = _named(config.get("clusters"), ctx.get("cluster"))
