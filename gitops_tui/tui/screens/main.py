@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.css.query import NoMatches
-from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 #: From this terminal height on, the Events stream stays visible under the other panes.
 TALL = 34
+#: Seconds after mounting when the hidden panes mount if no data came first (they mount once it comes).
+HIDDEN_MOUNT_AFTER = 0.5
 
 
 class MainScreen(Flows, Screen):
@@ -49,12 +51,19 @@ class MainScreen(Flows, Screen):
         """Lay out the widgets."""
         self.set_class(self.app.size.height >= TALL, "-tall")  # now, not on the first resize: one styling pass
         yield StatusHeader(id="header")
+        self._hidden: list[tuple[str, ResourcePane]] = []
+        """Panes mounted after the first data (or HIDDEN_MOUNT_AFTER): the first frames come sooner."""
+        self._mounting = asyncio.Lock()
         with TabbedContent(id="panes"):
-            for spec in PANES:  # the hidden panes mount just after the first frame (Lazy): it comes sooner
+            for spec in PANES:
                 with TabPane(spec.title, id=f"tab-{spec.id}"):
                     pane = ResourcePane(spec.builder, spec.kinds, spec.object_kind, id=spec.id)
-                    yield pane if spec is PANES[0] else Lazy(pane)
-        yield Lazy(ResourcePane(rows.events_table, ("events",), "event", id="events-dock", focusable=False))
+                    if spec is PANES[0]:
+                        yield pane
+                    else:
+                        self._hidden.append((f"#tab-{spec.id}", pane))
+        self._hidden.append(("", ResourcePane(rows.events_table, ("events",), "event", id="events-dock",
+                                              focusable=False)))
         yield Static("", id="detail")
         yield Input(placeholder="filter: words, source=NAME, cluster=NAME, project=NAME", id="filter")
         yield Footer(compact=True)
@@ -65,8 +74,20 @@ class MainScreen(Flows, Screen):
             self.query_one("#filter", Input).cursor_blink = False
         self.redraw(force=True)
         self.focus_pane()
+        self.set_timer(HIDDEN_MOUNT_AFTER if self.app.live else 0.0, self.mount_hidden, name="hidden panes")
         if self.app.live:
             self.set_interval(30.0, self.age_tick, name="ages")
+
+    async def mount_hidden(self) -> None:
+        """Mount the hidden panes and the Events dock, in one batch, once; a caller meanwhile waits for it."""
+        async with self._mounting:
+            hidden, self._hidden = self._hidden, []
+            with self.app.batch_update():
+                for tab, pane in hidden:
+                    if tab:
+                        await self.query_one(tab, TabPane).mount(pane)
+                    else:
+                        await self.mount(pane, before="#detail")
 
     def age_tick(self) -> None:
         """Refresh the ages shown ('suspended 12m ago') of the visible pane."""
@@ -99,7 +120,7 @@ class MainScreen(Flows, Screen):
             )
         self.pane.refresh_from(backend.state, now, force=force)
         if self.has_class("-tall") and self.pane.id != "events":
-            for dock in self.query("#events-dock").results(ResourcePane):  # none until mounted (Lazy)
+            for dock in self.query("#events-dock").results(ResourcePane):  # none until mounted (mount_hidden)
                 dock.refresh_from(backend.state, now, force=force)
         self.update_detail()
 
@@ -119,19 +140,19 @@ class MainScreen(Flows, Screen):
         return stale
 
     def on_state_changed(self, message: StateChanged) -> None:
-        """Redraw what changed."""
+        """Redraw what changed (the first data first, then the hidden panes mount)."""
         self.redraw()
+        if self._hidden and self.app.backend.state.items("projects"):
+            self.call_after_refresh(self.mount_hidden)
 
     def on_resize(self, event: events.Resize) -> None:
         """On tall terminals, keep the live Events stream visible under the other panes."""
         self.set_class(event.size.height >= TALL, "-tall")
         self.redraw()
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Draw the newly shown pane and focus it."""
-        if not self.query(f"#{(event.pane.id or '').removeprefix('tab-')}"):  # not mounted yet (Lazy)
-            self.call_after_refresh(self.on_tabbed_content_tab_activated, event)
-            return
+        await self.mount_hidden()  # a tab clicked before the hidden panes were mounted
         self.set_class(self.pane.id == "events", "-on-events")
         self.redraw()
         self.pane.refresh_from(self.app.backend.state, self.app.backend.now())
@@ -179,24 +200,22 @@ class MainScreen(Flows, Screen):
 
     # Navigation -------------------------------------------------------------------------------
 
-    def action_pane(self, pane_id: str) -> None:
-        """Show a pane by id (once it is mounted: the hidden panes mount just after the first frame)."""
-        if not self.query(f"#{pane_id}"):
-            self.call_after_refresh(self.action_pane, pane_id)
-            return
+    async def action_pane(self, pane_id: str) -> None:
+        """Show a pane by id (the hidden panes are mounted first when they are not yet)."""
+        await self.mount_hidden()
         self.query_one(TabbedContent).active = f"tab-{pane_id}"
 
-    def _step(self, offset: int) -> None:
+    async def _step(self, offset: int) -> None:
         ids = [p.id for p in PANES]
-        self.action_pane(ids[(ids.index(self.pane.id or ids[0]) + offset) % len(ids)])
+        await self.action_pane(ids[(ids.index(self.pane.id or ids[0]) + offset) % len(ids)])
 
-    def action_next_pane(self) -> None:
+    async def action_next_pane(self) -> None:
         """Show the next pane."""
-        self._step(1)
+        await self._step(1)
 
-    def action_previous_pane(self) -> None:
+    async def action_previous_pane(self) -> None:
         """Show the previous pane."""
-        self._step(-1)
+        await self._step(-1)
 
     def action_filter(self) -> None:
         """Open the filter line for the active pane."""
