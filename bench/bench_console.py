@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Console benchmark: first paint, key-to-screen delay (1,000 sources, 50 events/s streaming), memory.
+"""Console benchmark: first frame on a real pty, key-to-screen delay, memory and requests against a live sandbox.
 
-Each number is measured beside a minimal Textual app in the same run, each app in its own process
-(so peak RSS is per app). Paint times are taken at the first frame the driver writes; the key delay
-is from the key press to the first frame written after it.
+- first-frame: from process start to the first frame's bytes on a pty (120x36), the console beside
+  a bare Textual app (header, table, footer: bench/bare_app.py) in the same run, median of several
+  runs: the console's skeleton (its footer drawn) and its first frame with the demo data.
+- keys: key press to screen update with 1,000 sources and 50 Events/s (in-process, StaticBackend),
+  beside a minimal app, each in its own process.
+- memory, requests: against a live sandbox, see bench/console_live.py.
 
-Usage: .venv/bin/python bench/bench_console.py [--sources 1000] [--rate 50] [--presses 40] [--json FILE]
+Usage: .venv/bin/python bench/bench_console.py [first-frame] [keys] [memory] [requests] [--runs 7] [--json FILE]
 """
 
 from __future__ import annotations
@@ -13,17 +16,89 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
+import os
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 SHA = "9f2c41d7a3b05e6c8d1f2a3b4c5d6e7f80912345"
+#: Drawn in each app's first frame: the bare app's title, the console's first tab.
+BARE_MARK = "BareApp"
+FRAME_MARK = "Projects"
+#: Drawn when the demo project's row is on screen (its clusters, ready).
+DATA_MARK = "✓dev"
+TICK = os.sysconf("SC_CLK_TCK")
+MEASURES = ("first-frame", "keys", "memory", "requests")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+# -- first frame on a pty ------------------------------------------------------------------------
+
+
+def _time_marks(argv: list[str], env: dict[str, str], marks: list[str]) -> list[tuple[float, float]]:
+    """Start ``argv`` on a 120x36 pty; for each mark, (seconds from start, CPU seconds used) when drawn."""
+    from tests.ptyconsole import PtyProcess
+    from tests.waiting import wait_until
+
+    app = PtyProcess(argv, env, cwd=str(REPO))
+    try:
+        times = []
+        for mark in marks:
+            seen = wait_until(lambda: app.seen_at(mark), timeout=60, interval=0.002, message=mark)  # noqa: B023
+            times.append((seen - app.started, _cpu_seconds(app.proc.pid)))
+        return times
+    finally:
+        app.proc.send_signal(signal.SIGTERM)
+        try:
+            app.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        app.end()
+
+
+def first_frame(runs: int) -> dict[str, float]:
+    """Median seconds (and CPU seconds) to the first frame: bare app, console skeleton, console with the demo data.
+
+    The sandbox is up before (as when an operator opens a second console); runs alternate the apps.
+    """
+    from gitops_tui.sandbox import manager
+
+    home = Path(tempfile.mkdtemp(prefix="bench-console-"))
+    manager.up(home=home)
+    env = {**os.environ, "GITOPS_TUI_HOME": str(home), "TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    samples: dict[str, list[tuple[float, float]]] = {"bare": [], "skeleton": [], "data": []}
+    try:
+        for _ in range(runs):
+            samples["bare"] += _time_marks([sys.executable, str(REPO / "bench" / "bare_app.py")], env, [BARE_MARK])
+            frame, shown = _time_marks([sys.executable, "-m", "gitops_tui"], env, [FRAME_MARK, DATA_MARK])
+            samples["skeleton"].append(frame)
+            samples["data"].append(shown)
+    finally:
+        manager.down(home=home)
+        shutil.rmtree(home, ignore_errors=True)
+    result = {}
+    for name, values in samples.items():
+        result[f"{name}_s"] = statistics.median(v[0] for v in values)
+        result[f"{name}_cpu_s"] = statistics.median(v[1] for v in values)
+    for name in ("skeleton", "data"):
+        result[f"{name}_ratio"] = result[f"{name}_s"] / result["bare_s"]
+        result[f"{name}_cpu_ratio"] = result[f"{name}_cpu_s"] / result["bare_cpu_s"]
+    return {k: round(v, 3) for k, v in result.items()}
+
+
+# -- key press to screen update (in-process, recorded objects) ----------------------------------
 
 
 def demo_objects(count: int) -> dict[str, list[dict]]:
@@ -111,25 +186,22 @@ def build(kind: str, sources: int, rate: float):  # type: ignore[no-untyped-def]
                 self.n = getattr(self, "n", 0) + 1
                 self.query_one(Static).update(f"hello {self.n}")
 
-        return Minimal(), "down"
+        return Minimal()
     from gitops_tui.themes import builtin_dir
     from gitops_tui.tui.app import GitOpsApp
     from gitops_tui.views.static import StaticBackend
 
     backend = StaticBackend(demo_objects(sources))
     backend.feed = event_feed(rate)
-    app = GitOpsApp(backend, theme="gitops-dark", live=True, remember_theme=False, theme_dirs=(builtin_dir(),))
-    return app, "down"
+    return GitOpsApp(backend, theme="gitops-dark", live=True, remember_theme=False, theme_dirs=(builtin_dir(),))
 
 
-async def measure(kind: str, sources: int, rate: float, presses: int) -> dict[str, float]:
-    """Run one app headless at 120x36 and return its numbers."""
+async def measure_keys(kind: str, sources: int, rate: float, presses: int) -> dict[str, float]:
+    """Run one app headless at 120x36 and return its key delays (ms)."""
     clock = FrameClock()
-    started = time.perf_counter()
-    app, key = build(kind, sources, rate)
+    app = build(kind, sources, rate)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
-        first_paint = (clock.first_after(started) or time.perf_counter()) - started
         if kind == "console":
             await pilot.press("2")
             await pilot.pause(1.0)  # let the feed stream for a second before measuring
@@ -142,47 +214,53 @@ async def measure(kind: str, sources: int, rate: float, presses: int) -> dict[st
                 await pilot.pause(0.001)
                 frame = clock.first_after(before)
             delays.append(((frame or time.perf_counter()) - before) * 1000)
-        events_seen = len(app.backend.state.items("events")) if kind == "console" else 0
-    threading.Event().wait(0)
-    return {
-        "first_paint_ms": round(first_paint * 1000, 1),
-        "key_delay_median_ms": round(statistics.median(delays), 1),
-        "key_delay_p95_ms": round(sorted(delays)[int(len(delays) * 0.95) - 1], 1),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "events_streamed": events_seen,
-    }
+    return {"key_delay_median_ms": round(statistics.median(delays), 1),
+            "key_delay_p95_ms": round(sorted(delays)[int(len(delays) * 0.95) - 1], 1)}
 
 
-def child(kind: str, sources: int, rate: float, presses: int) -> None:
-    """Measure one app in this process and print JSON."""
-    print(json.dumps(asyncio.run(measure(kind, sources, rate, presses))))
+def keys(sources: int, rate: float, presses: int) -> dict[str, dict[str, float]]:
+    """Key delays of the minimal app and the console, each in its own process."""
+    results = {}
+    for kind in ("minimal", "console"):
+        out = subprocess.run([sys.executable, __file__, "--keys-child", kind, "--sources", str(sources),
+                              "--rate", str(rate), "--presses", str(presses)],
+                             capture_output=True, text=True, timeout=300, check=False)
+        if out.returncode != 0:
+            raise SystemExit(out.stdout[-3000:] + out.stderr[-3000:])
+        results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    return results
 
 
 def main() -> int:
-    """Run both apps in child processes and print them side by side."""
+    """Run the chosen measures and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("measures", nargs="*", help="first-frame, keys, memory, requests (default: all)")
+    parser.add_argument("--runs", type=int, default=7, help="first-frame runs (the median is kept)")
     parser.add_argument("--sources", type=int, default=1000)
-    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--rate", type=float, default=50.0, help="Events per second")
     parser.add_argument("--presses", type=int, default=40)
+    parser.add_argument("--seconds", type=float, default=60.0, help="memory and requests: seconds measured")
     parser.add_argument("--json", help="also write the results to this file")
-    parser.add_argument("--child", choices=("console", "minimal"), help=argparse.SUPPRESS)
+    parser.add_argument("--keys-child", choices=("console", "minimal"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        child(args.child, args.sources, args.rate, args.presses)
+    if args.keys_child:
+        print(json.dumps(asyncio.run(measure_keys(args.keys_child, args.sources, args.rate, args.presses))))
         return 0
-    results = {}
-    for kind in ("minimal", "console"):
-        out = subprocess.run([sys.executable, __file__, "--child", kind, "--sources", str(args.sources),
-                              "--rate", str(args.rate), "--presses", str(args.presses)],
-                             capture_output=True, text=True, timeout=300, check=False)
-        if out.returncode != 0:
-            print(out.stdout[-3000:], out.stderr[-3000:], file=sys.stderr)
-            return 1
-        results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"gitops-tui console vs a minimal Textual app ({args.sources} sources, {args.rate:g} events/s, 120x36)")
-    print(f"{'metric':<22}{'minimal':>12}{'console':>12}")
-    for metric in ("first_paint_ms", "key_delay_median_ms", "key_delay_p95_ms", "peak_rss_mib", "events_streamed"):
-        print(f"{metric:<22}{results['minimal'][metric]:>12}{results['console'][metric]:>12}")
+    measures = args.measures or list(MEASURES)
+    if set(measures) - set(MEASURES):
+        parser.error(f"measures are {', '.join(MEASURES)}")
+    results: dict[str, object] = {}
+    for measure in measures:
+        if measure == "first-frame":
+            results[measure] = first_frame(args.runs)
+        elif measure == "keys":
+            results[measure] = keys(args.sources, args.rate, args.presses)
+        else:
+            from bench import console_live
+
+            run = console_live.memory if measure == "memory" else console_live.requests
+            results[measure] = run(sources=args.sources, rate=args.rate, seconds=args.seconds)
+        print(f"{measure}: {json.dumps(results[measure], indent=2)}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0

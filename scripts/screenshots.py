@@ -165,7 +165,7 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict, dict, datetime]:
     from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig, json_request
     from gitops_tui.reconciler.manager import Reconciler
     from gitops_tui.sandbox import manager
-    from gitops_tui.tui.live import WATCHED, format_preview
+    from gitops_tui.tui.live import format_preview, watched
     from gitops_tui.views.helm import record_entries
 
     status = manager.up(home=home)
@@ -181,7 +181,7 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict, dict, datetime]:
             return bool(items and clusters and all(c.get("lastAppliedRevision") for c in clusters))
 
         _wait(applied, "the demo to be applied", timeout=240)
-        objects = {key: json_request(api, "GET", path).get("items") or [] for key, path in WATCHED}
+        objects = {key: json_request(api, "GET", path).get("items") or [] for key, path in watched()}
         objects["versions"] = [
             {"metadata": {"name": c["metadata"]["name"]},
              "version": json_request(connections.api_client(c["metadata"]["name"]), "GET", "/version")["gitVersion"]}
@@ -192,7 +192,7 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict, dict, datetime]:
             collect_placements(connections, placements)), "the demo Helm release on every cluster")
         releases = record_entries(r for records in view.records.values() for r in records)
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        stale, stale_now = record_stale(api, WATCHED)
+        stale, stale_now = record_stale(api, watched())
         stale["versions"] = objects["versions"]
 
         # A real drift: suspend the source, scale its Deployment by hand on staging, record the resume preview.

@@ -55,6 +55,9 @@ ANNOTATION_SUSPEND_REASON = "gitops-tui.io/suspend-reason"
 ANNOTATION_SUSPENDED_AT = "gitops-tui.io/suspended-at"
 ANNOTATION_REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 ANNOTATION_ORPHAN = "kubefed.io/orphan"
+#: Annotation keys on Events naming the cluster and the revision they are about.
+ANNOTATION_EVENT_CLUSTER = "gitops-tui.io/cluster"
+ANNOTATION_EVENT_REVISION = "gitops-tui.io/revision"
 SUSPEND_ANNOTATIONS = (ANNOTATION_SUSPENDED_BY, ANNOTATION_SUSPEND_REASON, ANNOTATION_SUSPENDED_AT)
 
 # Finalizers.

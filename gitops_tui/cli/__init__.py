@@ -21,6 +21,25 @@ VERB_MODULES = (
 )
 
 
+#: Root options that take a value (the token after them is not a verb).
+_VALUE_OPTIONS = ("--kubeconfig", "--context", "--theme")
+
+
+def opens_console(argv: Sequence[str]) -> bool:
+    """True when ``argv`` names no verb (nor asks for help): the console opens without loading the verbs."""
+    value_next = False
+    for token in argv:
+        if value_next:
+            value_next = False
+        elif token in ("-h", "--help"):
+            return False
+        elif token in _VALUE_OPTIONS:
+            value_next = True
+        elif not token.startswith("-"):
+            return False
+    return True
+
+
 class Parser(argparse.ArgumentParser):
     """An argument parser whose mistakes are one sentence on stderr (exit 2) pointing at --help, not a usage dump."""
 
@@ -29,8 +48,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every verb module that is present."""
+def build_parser(verbs: bool = True) -> argparse.ArgumentParser:
+    """Build the argument parser with every verb module (``verbs`` False: the root options only)."""
     import importlib
 
     parser = Parser(
@@ -47,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="allow sources on local git repositories under DIR, for the console's reconciler "
                              "and its forms (repeatable; default: the sandbox demo directory)")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for name in VERB_MODULES:
+    for name in VERB_MODULES if verbs else ():
         importlib.import_module(name).register(sub)
     return parser
 
@@ -57,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gitops_tui.paths import restrict_umask
 
     restrict_umask()  # everything gitops-tui writes under its data directory is owner-only
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(verbs=not opens_console(argv))  # the verbs load the kubernetes client: not for the console
     args = parser.parse_args(argv)
     if args.local_repos:
         from gitops_tui.reconciler.source_urls import ALLOW_ENV

@@ -1,15 +1,15 @@
-"""The console (no verb): start the sandbox when needed, then open the Textual console on it."""
+"""The console (no verb): open the Textual console at once; the sandbox starts and clusters connect behind it."""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
-import threading
-import time
 from pathlib import Path
 
 from gitops_tui import paths
+from gitops_tui.cli.console_guard import ExitGuard
 from gitops_tui.cli.errors import CliError
 from gitops_tui.kube.kubeconfig_guard import KubeconfigPolicy
 
@@ -31,43 +31,46 @@ def setup_logging() -> Path:
     return log_file
 
 
-def _target(args: argparse.Namespace) -> tuple[Path, str | None, str]:
-    """Return (kubeconfig, context, header label): the flags, else the sandbox (started if needed)."""
-    if args.kubeconfig or args.context:
-        kubeconfig = Path(args.kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-                          or Path.home() / ".kube" / "config").expanduser()
-        if not kubeconfig.is_file():
-            raise CliError(f"kubeconfig {kubeconfig} does not exist.")
-        return kubeconfig, args.context, args.context or _current_context(kubeconfig)
-    from gitops_tui.sandbox import manager
+def _target(args: argparse.Namespace) -> tuple[Path | None, str | None, str]:
+    """Return (kubeconfig, context, header label) from the flags; kubeconfig None means the sandbox.
 
-    try:
-        status = manager.up()
-    except manager.SandboxError as exc:
-        raise CliError(f"the sandbox could not start: {exc}") from None
-    return status.kubeconfig, "management", "sandbox/management"
+    Only the file and the context name are checked here (one sentence on stderr when wrong); the
+    client is made, and the sandbox started when needed, behind the console's first frame.
+    """
+    if not (args.kubeconfig or args.context):
+        return None, "management", "sandbox/management"
+    kubeconfig = Path(args.kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+                      or Path.home() / ".kube" / "config").expanduser()
+    if not kubeconfig.is_file():
+        raise CliError(f"kubeconfig {kubeconfig} does not exist.")
+    config = _read_config(kubeconfig)
+    contexts = [c.get("name") for c in config.get("contexts") or [] if isinstance(c, dict)]
+    context = args.context or str(config.get("current-context") or "")
+    if context not in contexts:
+        what = f"context {context!r}" if context else "a current context"
+        raise CliError(f"kubeconfig {kubeconfig} has no {what}.")
+    return kubeconfig, args.context, context
 
 
-def _current_context(kubeconfig: Path) -> str:
+def _read_config(kubeconfig: Path) -> dict:
+    """The kubeconfig as a mapping, or a one-sentence CliError (never quoting the file)."""
     import yaml
 
     try:
-        return str((yaml.safe_load(kubeconfig.read_text()) or {}).get("current-context") or "default")
-    except (OSError, yaml.YAMLError):
-        return "default"
+        config = yaml.safe_load(kubeconfig.read_text())
+    except (OSError, UnicodeDecodeError):
+        raise CliError(f"kubeconfig {kubeconfig} cannot be read.") from None
+    except yaml.YAMLError:
+        raise CliError(f"kubeconfig {kubeconfig} is not valid YAML.") from None
+    if not isinstance(config, dict):
+        raise CliError(f"kubeconfig {kubeconfig} is not a kubeconfig.")
+    return config
 
 
-def _leave(code: int, grace: float = 8.0) -> int:
-    """Wait (bounded) for worker threads; if one hangs, end the process so nothing is left behind."""
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        alive = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
-        if not alive:
-            return code
-        alive[0].join(timeout=0.2)
-    log.warning("threads still running at exit: %s", [t.name for t in threading.enumerate()])
-    logging.shutdown()
-    os._exit(code)
+def _collect_again() -> None:
+    """After the first frame: what was made so far lives on (frozen, never scanned again); collect again."""
+    gc.freeze()
+    gc.enable()
 
 
 def kubeconfig_policy(args: argparse.Namespace, label: str) -> tuple[KubeconfigPolicy, str]:
@@ -77,24 +80,28 @@ def kubeconfig_policy(args: argparse.Namespace, label: str) -> tuple[KubeconfigP
 
 
 def run_console(args: argparse.Namespace) -> int:
-    """Open the console; return the exit code."""
+    """Open the console; return the exit code. The process ends within two seconds of a leave."""
+    guard = ExitGuard()
+    guard.install()
+    gc.disable()  # no collection while the first frame's objects are made (an eighth of its time)
     setup_logging()
     kubeconfig, context, label = _target(args)
-    from gitops_tui.kube.client import KubeconfigError
     from gitops_tui.tui.app import GitOpsApp
     from gitops_tui.tui.live import LiveBackend
 
     policy, label = kubeconfig_policy(args, label)
-    try:
-        backend = LiveBackend(kubeconfig, context, label, reconcile=not args.read_only, kubeconfig_policy=policy)
-    except KubeconfigError as exc:
-        raise CliError(f"{exc}.") from None
+    backend = LiveBackend(kubeconfig, context, label, reconcile=not args.read_only, kubeconfig_policy=policy)
+    guard.add_step(backend.halt)
     app = GitOpsApp(backend, theme=args.theme, read_only=args.read_only, watch_terminal=True)
+    app.on_quit = lambda: guard.trigger("quit")
+    app.on_first_frame.append(_collect_again)
+    guard.set_ui(app.request_exit)
     log.info("console starting on %s (read-only: %s)", label, args.read_only)
     try:
         app.run()  # Textual draws on stderr and captures print(); logging goes to the log file
     finally:
         app.stopping.set()
+        guard.finish()
         backend.close()
     log.info("console closed")
-    return _leave(int(app.return_code or 0))
+    return int(app.return_code or 0) or guard.code

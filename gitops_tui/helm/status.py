@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubernetes.dynamic import DynamicClient
 
 from gitops_tui.helm.crds import HELMRELEASE_API_VERSION
-from gitops_tui.helm.installer import ReleaseOutcome, ReleaseTarget, stored_releases
+if TYPE_CHECKING:
+    from gitops_tui.helm.installer import ReleaseOutcome
 
 
 def _condition(kind: str, status: bool, reason: str, message: str, generation: int, now: str, old: list[dict]) -> dict:
@@ -69,6 +70,8 @@ def write_status(
         message = (f"Helm {action} succeeded for release {outcome.namespace}/{outcome.release}.v{outcome.revision}"
                    f" with chart {outcome.chart}@{outcome.chart_version}")
         ok = True
+    from gitops_tui.helm.installer import ReleaseTarget, stored_releases  # loads Helm: only with a release
+
     target = ReleaseTarget.of(helm_release)
     status = {
         "observedGeneration": generation,

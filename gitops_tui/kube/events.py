@@ -12,13 +12,14 @@ from typing import Any
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from gitops_tui.api import names
 from gitops_tui.kube.client import json_request
 
 log = logging.getLogger(__name__)
 
 #: Annotation keys on Events naming the cluster and the revision they are about.
-CLUSTER_ANNOTATION = "gitops-tui.io/cluster"
-REVISION_ANNOTATION = "gitops-tui.io/revision"
+CLUSTER_ANNOTATION = names.ANNOTATION_EVENT_CLUSTER
+REVISION_ANNOTATION = names.ANNOTATION_EVENT_REVISION
 MAX_MESSAGE = 1024
 _CACHE_LIMIT = 4096
 

@@ -74,6 +74,8 @@ class LeaderElector:
         self._observed_at = 0.0
         self._next_try: float | None = None
         self._stop = threading.Event()
+        self._abandoned = False
+        self._round_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}"
 
@@ -92,8 +94,8 @@ class LeaderElector:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        """Start campaigning in a daemon thread."""
-        if self._thread is not None:
+        """Start campaigning in a daemon thread (never again after abandon())."""
+        if self._thread is not None or self._abandoned:
             return
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="gitops-tui-lease", daemon=True)
@@ -109,21 +111,51 @@ class LeaderElector:
         if release and was_leader:
             self.release()
 
-    def release(self) -> bool:
-        """Clear the holder if it is this process; return True when released."""
+    def abandon(self, timeout: float = 1.0) -> bool:
+        """Stop leading at once (``is_leader`` turns False before any request) and release the lease.
+
+        For a process that is leaving: it never campaigns again, does not wait for the campaign
+        thread, and spends at most about ``timeout`` seconds on the release. Return True when released.
+        """
+        deadline = time.monotonic() + timeout
+        self._abandoned = True
+        self._stop.set()
+        self._set_leader(False)
+        # A round in flight ends before the release (it cannot re-take the lease after it).
+        got = self._round_lock.acquire(timeout=max(0.0, timeout / 2))
         try:
-            lease = json_request(self._api, "GET", self._path)
-            spec = lease.get("spec") or {}
-            if spec.get("holderIdentity") != self.identity:
+            return self.release(deadline=deadline)
+        finally:
+            if got:
+                self._round_lock.release()
+
+    def release(self, deadline: float | None = None) -> bool:
+        """Clear the holder if it is this process; return True when released.
+
+        A conflict (a renewal landed in between) is retried; with ``deadline`` (a time.monotonic()
+        value) every request is bounded by the time left.
+        """
+        for _ in range(3):
+            try:
+                timeout = None if deadline is None else max(0.05, deadline - time.monotonic())
+                lease = json_request(self._api, "GET", self._path, timeout=timeout)
+                spec = lease.get("spec") or {}
+                if spec.get("holderIdentity") != self.identity:
+                    return False
+                spec = dict(spec, holderIdentity=None, leaseDurationSeconds=1, renewTime=_micro_time())
+                lease["spec"] = {k: v for k, v in spec.items() if v is not None}
+                timeout = None if deadline is None else max(0.05, deadline - time.monotonic())
+                json_request(self._api, "PUT", self._path, lease, timeout=timeout)
+                log.info("released lease %s/%s", self.namespace, self.name)
+                return True
+            except ApiException as exc:
+                if exc.status != 409 or (deadline is not None and time.monotonic() >= deadline):
+                    log.warning("could not release lease: HTTP %s", exc.status)
+                    return False
+            except Exception as exc:  # noqa: BLE001 - releasing is best effort
+                log.warning("could not release lease: %s", type(exc).__name__)
                 return False
-            spec = dict(spec, holderIdentity=None, leaseDurationSeconds=1, renewTime=_micro_time())
-            lease["spec"] = {k: v for k, v in spec.items() if v is not None}
-            json_request(self._api, "PUT", self._path, lease)
-            log.info("released lease %s/%s", self.namespace, self.name)
-            return True
-        except Exception as exc:  # noqa: BLE001 - releasing is best effort
-            log.warning("could not release lease: %s", type(exc).__name__)
-            return False
+        return False
 
     def try_acquire_or_renew(self) -> bool:
         """One election round: create, renew or take over the Lease; return whether we lead."""
@@ -221,19 +253,28 @@ class LeaderElector:
     def _set_leader(self, leading: bool) -> bool:
         with self._lock:
             was = self._leader
-            self._leader = leading
+            self._leader = leading and not self._abandoned
             if leading:
                 self._last_renew = time.monotonic()
         return was
 
+    def _round(self) -> bool | None:
+        """One election round under the round lock; None when it failed or the campaign stopped."""
+        with self._round_lock:
+            if self._stop.is_set():
+                return None
+            try:
+                return self.try_acquire_or_renew()
+            except Exception as exc:  # noqa: BLE001 - keep campaigning through API errors
+                log.warning("lease round failed: %s", type(exc).__name__)
+                return None
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self._next_try = None
-            try:
-                leading = self.try_acquire_or_renew()
-            except Exception as exc:  # noqa: BLE001 - keep campaigning through API errors
-                log.warning("lease round failed: %s", type(exc).__name__)
-                leading = None
+            leading = self._round()
+            if self._stop.is_set():
+                break
             if leading:
                 was = self._set_leader(True)
                 if not was and self._on_start:

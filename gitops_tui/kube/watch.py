@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from gitops_tui.api.paths import resource_path  # noqa: F401 - its home was here; importers keep it
 from gitops_tui.kube.client import json_request
 
 log = logging.getLogger(__name__)
@@ -20,17 +21,6 @@ log = logging.getLogger(__name__)
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 
 Handler = Callable[[str, dict[str, Any], "dict[str, Any] | None"], None]
-
-
-def resource_path(api_version: str, plural: str, namespace: str | None = None, name: str | None = None) -> str:
-    """Return the REST path of a resource collection (or one object): ``/api/v1/...`` or ``/apis/g/v/...``."""
-    base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-    if namespace:
-        base += f"/namespaces/{namespace}"
-    base += f"/{plural}"
-    if name:
-        base += f"/{name}"
-    return base
 
 
 def object_key(obj: dict[str, Any]) -> tuple[str, str]:
@@ -63,8 +53,16 @@ class ResourceWatch:
         timeout_seconds: int = 30,
         retry_seconds: float = 1.0,
         name: str = "",
+        keep: bool = True,
+        drop_managed_fields: bool = False,
     ) -> None:
-        """Watch the collection at ``path`` (see resource_path) through ``api_client``."""
+        """Watch the collection at ``path`` (see resource_path) through ``api_client``.
+
+        ``keep`` False: a stream (Events) whose objects are handed to the handler and not kept: ``cache``
+        stays empty, so memory does not grow with the stream; a relist reports every object as ADDED.
+        ``drop_managed_fields``: objects are kept and handed on without ``metadata.managedFields`` (a third
+        of a management object's size), as client-go informers do with TransformStripManagedFields.
+        """
         self._api = api_client
         self.path = path
         self._handler = handler
@@ -73,6 +71,8 @@ class ResourceWatch:
         self._timeout = timeout_seconds
         self._retry = retry_seconds
         self.name = name or path
+        self._keep = keep
+        self._drop_managed_fields = drop_managed_fields
         self.cache: dict[tuple[str, str], dict[str, Any]] = {}
         self.synced = threading.Event()
         self.resource_version: str | None = None
@@ -152,12 +152,14 @@ class ResourceWatch:
         items = listed.get("items") or []
         fresh: dict[tuple[str, str], dict[str, Any]] = {}
         for item in items:
+            if self._drop_managed_fields:
+                (item.get("metadata") or {}).pop("managedFields", None)
             item.setdefault("apiVersion", _item_api_version(listed))
             item.setdefault("kind", str(listed.get("kind", "")).removesuffix("List"))
             fresh[object_key(item)] = item
         with self._lock:
             old_cache = self.cache
-            self.cache = dict(fresh)
+            self.cache = dict(fresh) if self._keep else {}
         for key, old in old_cache.items():
             if key not in fresh:
                 self._emit(DELETED, old, old)
@@ -227,12 +229,14 @@ class ResourceWatch:
             return
         if kind not in (ADDED, MODIFIED, DELETED):
             return
+        if self._drop_managed_fields:
+            (obj.get("metadata") or {}).pop("managedFields", None)
         key = object_key(obj)
         with self._lock:
             old = self.cache.get(key)
             if kind == DELETED:
                 self.cache.pop(key, None)
-            else:
+            elif self._keep:
                 self.cache[key] = obj
         if rv:
             self.resource_version = rv

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubernetes.client.exceptions import ApiException
 
-from gitops_tui.api import names
+from gitops_tui.api.paths import management_path
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
 from gitops_tui.kube.events import EventRecorder
 
@@ -27,18 +27,6 @@ __all__ = [
     "management_path",
     "utc_now",
 ]
-
-
-def management_path(kind: str, namespace: str | None = None, name: str | None = None) -> str:
-    """Return the REST path of a management kind (see names.RESOURCES), a collection or one object."""
-    group, version, plural = names.RESOURCES[kind]
-    path = f"/apis/{group}/{version}"
-    if namespace and kind != names.KIND_PROJECT:
-        path += f"/namespaces/{namespace}"
-    path += f"/{plural}"
-    if name:
-        path += f"/{name}"
-    return path
 
 
 def utc_now() -> datetime:

@@ -6,18 +6,20 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from gitops_tui.helm import installer
 from gitops_tui.helm.crds import helm_crd_manifests, is_helm_release
 from gitops_tui.helm.errors import HelmReleaseFailed
-from gitops_tui.helm.status import write_status
 from gitops_tui.kube.apply import UnknownKind, apply_object, get_object, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, ref_of
 from gitops_tui.reconciler.ownership import Claim
 from gitops_tui.reconciler.status import Failure
+
+if TYPE_CHECKING:  # the installer loads Helm (a Go library, ~50 MiB): only when a HelmRelease is rendered
+    from gitops_tui.helm import installer
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ def helm_releases(manifests: Iterable[dict]) -> list[dict]:
 
 def release_claims(prepared: Iterable[installer.PreparedRelease]) -> list[Claim]:
     """Return the objects the prepared releases will write, as the ownership check sees them ("ns/name" release)."""
+    from gitops_tui.helm import installer
+
     return [Claim(installer.owned_object(obj, item.target, {}), f"{item.target.namespace}/{item.target.name}")
             for item in prepared for obj in item.rendered.objects]
 
@@ -74,6 +78,8 @@ def prepare_all(
     """
     prepared = []
     for release in helm_releases(manifests):
+        from gitops_tui.helm import installer
+
         try:
             prepared.append(installer.prepare(dynamic, release, checkout=checkout, manifests=manifests, cache_dir=cache_dir))
         except HelmReleaseFailed as exc:
@@ -131,6 +137,9 @@ def install_all(
     stop: Callable[[], bool],
 ) -> list[installer.ReleaseOutcome]:
     """Install or upgrade each prepared release and write its status; stop before any write once asked."""
+    from gitops_tui.helm import installer
+    from gitops_tui.helm.status import write_status
+
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     outcomes = []
     for item in prepared:
@@ -159,6 +168,8 @@ def record_failure(dynamic: DynamicClient, helm_release: dict, reason: str, mess
             return
     except Exception:  # noqa: BLE001 - no HelmRelease kind on the cluster yet
         return
+    from gitops_tui.helm.status import write_status
+
     try:
         write_status(dynamic, helm_release, outcome=None, failure=(reason, message), now=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     except Exception:  # noqa: BLE001 - the HelmRelease may not be on the cluster yet
@@ -176,6 +187,8 @@ def uninstall_removed(dynamic: DynamicClient, removed: Iterable[ObjectRef], stop
             live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
         except UnknownKind:
             live = None
+        from gitops_tui.helm import installer
+
         release = installer.last_release(dynamic, live or stub)
         if installer.uninstall(dynamic, live or stub):
             names.append(ref.name)

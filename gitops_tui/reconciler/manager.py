@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,10 +130,13 @@ class Reconciler:
         health_interval: float = cluster_health.HEALTH_INTERVAL,
         kubeconfig_policy: KubeconfigPolicy = STRICT,
         local_repos: Sequence[Path] | None = None,
+        watches: Mapping[str, ResourceWatch] | None = None,
     ) -> None:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
 
         ``local_repos``: directories local git repositories may live under (``run --allow-local-repos``).
+        ``watches``: watches of WATCHED_KINDS shared with the caller (the console's), who starts and stops
+        them and calls ``handler(kind)`` on their changes; else the reconciler makes and runs its own.
         """
         self.api_client = api_client
         self.local_repos = list(local_repos or [])
@@ -153,8 +156,10 @@ class Reconciler:
         if elect:
             self.elector = LeaderElector(api_client, identity=identity, lease_duration=lease_duration,
                                          on_started_leading=self._on_started_leading)
-        self.watches: dict[str, ResourceWatch] = {
-            kind: ResourceWatch(api_client, management_path(kind), self._handler(kind), name=kind)
+        self._own_watches = watches is None
+        self.watches: dict[str, ResourceWatch] = dict(watches) if watches is not None else {
+            kind: ResourceWatch(api_client, management_path(kind), self._handler(kind), name=kind,
+                                drop_managed_fields=True)  # not used; a third of each object's memory
             for kind in WATCHED_KINDS
         }
         self._ctx: ReconcileContext | None = None
@@ -183,7 +188,7 @@ class Reconciler:
         if self._install:
             ensure_management_api(self.api_client)
         self._ctx = self._make_context()
-        for watch in self.watches.values():
+        for watch in self.watches.values() if self._own_watches else ():
             watch.start()
         if self.elector is not None:
             self.elector.start()
@@ -203,9 +208,13 @@ class Reconciler:
         self._threads.clear()
         if self.elector is not None:
             self.elector.stop(release=True)
-        for watch in self.watches.values():
+        for watch in self.watches.values() if self._own_watches else ():
             watch.stop()
         self.clusters.close()
+
+    def handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
+        """The change handler of a management kind, for the caller's shared ``watches``."""
+        return self._handler(kind)
 
     def wait_synced(self, timeout: float = 10.0) -> bool:
         """Wait until every watch has its first list; return False on timeout."""

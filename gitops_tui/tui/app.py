@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual.app import SystemCommand
 from textual.screen import Screen
@@ -14,6 +12,7 @@ from textual.screen import Screen
 from gitops_tui import themes as theme_files
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.commands import console_commands
+from gitops_tui.tui.driver import LeavingSafeDriver
 from gitops_tui.tui.feed import Coalescer, run_feed, run_reconciler
 from gitops_tui.tui.messages import FeedFailed, OperationDone, StateChanged
 from gitops_tui.tui.screens.main import MainScreen
@@ -41,7 +40,7 @@ class GitOpsApp(ConsoleApp):
         remember_theme: bool = True,
         theme_dirs: tuple = (),
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=LeavingSafeDriver if watch_terminal else None)
         self.backend = backend
         """Where data comes from and operations go."""
         self.read_only = read_only
@@ -49,7 +48,11 @@ class GitOpsApp(ConsoleApp):
         self.live = live
         """False: no feed, no reconciler, no terminal watchdog (snapshot tests)."""
         self.watch_terminal = watch_terminal
-        """True: leave when the terminal goes away (SIGHUP, tty closed, parent gone)."""
+        """True: a real terminal that may go away (the driver never blocks on it once leaving)."""
+        self.on_quit: Callable[[], object] | None = None
+        """Called when the operator quits (the process guard then bounds the exit)."""
+        self.on_first_frame: list[Callable[[], object]] = []
+        """Called once the first frame is drawn (the console turns garbage collection back on)."""
         self.cursor_blink = live
         """False keeps every cursor still (snapshot tests)."""
         self.stopping = threading.Event()
@@ -75,23 +78,45 @@ class GitOpsApp(ConsoleApp):
 
     def on_mount(self) -> None:
         """Open the main screen, report bad theme files, start the workers."""
+        if self.stopping.is_set():  # asked to leave before the loop ran
+            self.exit()
+            return
         for error in self.theme_errors:
             self.notify(error, title="Theme", severity="warning", timeout=8)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen())
+        self.call_after_refresh(self._first_frame_drawn)
+
+    def _first_frame_drawn(self) -> None:
+        """Run the first-frame hooks, then start the workers (their imports would have competed for the GIL)."""
+        for hook in self.on_first_frame:
+            hook()
         if self.live:
-            self.run_worker(lambda: run_feed(self, self.coalescer), thread=True, name="management feed",
-                            group="feed", exit_on_error=False)
-            if not self.read_only:
-                self.run_worker(lambda: run_reconciler(self), thread=True, name="embedded reconciler",
-                                group="reconciler", exit_on_error=False)
-            if hasattr(self.backend, "synced"):
-                self.set_timer(10.0, self._check_synced, name="first list")
-        if self.watch_terminal:
-            self._ppid = os.getppid()
-            self.set_interval(2.0, self._check_terminal, name="terminal watchdog")
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGHUP, lambda *_: self.call_later(self.exit))
+            self._start_workers()
+
+    def _start_workers(self) -> None:
+        """Start the management feed and the embedded reconciler (unless read-only or leaving)."""
+        if self.stopping.is_set():
+            return
+        self.run_worker(lambda: run_feed(self, self.coalescer), thread=True, name="management feed",
+                        group="feed", exit_on_error=False)
+        if not self.read_only:
+            self.run_worker(lambda: run_reconciler(self), thread=True, name="embedded reconciler",
+                            group="reconciler", exit_on_error=False)
+        if hasattr(self.backend, "synced"):
+            self.set_timer(10.0, self._check_synced, name="first list")
+
+    def request_exit(self) -> None:
+        """Leave as soon as possible, from any thread: workers stop, output stops waiting for the terminal."""
+        self.stopping.set()
+        if isinstance(self._driver, LeavingSafeDriver):
+            self._driver.abandon_output()
+        loop = self._loop
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(self.exit)
+            except RuntimeError:  # the loop already closed
+                pass
 
     def _check_synced(self) -> None:
         """Say so when the management cluster has not answered the first list yet."""
@@ -106,17 +131,6 @@ class GitOpsApp(ConsoleApp):
         name = getattr(theme, "name", "")
         if self._remember and name in self.console_themes:
             theme_files.remember_theme(name)
-
-    def _check_terminal(self) -> None:
-        """Leave when the terminal is gone (parent died or the tty closed)."""
-        try:
-            os.ttyname(0)
-            gone = os.getppid() != self._ppid
-        except OSError:
-            gone = True
-        if gone:
-            log.info("terminal gone; exiting")
-            self.exit()
 
     def on_state_changed(self, message: StateChanged) -> None:
         """Forward a state change to the main screen (merged upstream)."""
@@ -154,5 +168,7 @@ class GitOpsApp(ConsoleApp):
 
     async def action_quit(self) -> None:
         """Stop the workers and leave."""
+        if self.on_quit is not None:
+            self.on_quit()
         self.shutdown_backend()
         self.exit()

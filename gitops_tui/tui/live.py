@@ -1,4 +1,8 @@
-"""The live backend: list+watch of the management cluster, real actions, the embedded reconciler."""
+"""The live backend: list+watch of the management cluster, real actions, the embedded reconciler.
+
+Nothing slow is imported or connected here before the console's first frame: the kubernetes client,
+the actions, the reconciler and the sandbox are loaded by ``connect()``, in the feed worker.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +10,56 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-from kubernetes.client import ApiClient
+from typing import TYPE_CHECKING, Any
 
 from gitops_tui import paths
-from gitops_tui.actions import resources, sources
 from gitops_tui.api import names
-from gitops_tui.kube.client import api_client_from_kubeconfig
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
-from gitops_tui.kube.watch import ResourceWatch, resource_path
-from gitops_tui.reconciler.context import management_path
 from gitops_tui.views import helm as helm_view
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
 
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+    from gitops_tui.kube.watch import ResourceWatch
+
 log = logging.getLogger(__name__)
 
-#: (state key, REST collection path) of everything the console follows.
-WATCHED = (
-    ("projects", management_path(names.KIND_PROJECT)),
-    ("clusters", management_path(names.KIND_KUBEFED_CLUSTER)),
-    ("secrets", management_path(names.KIND_FEDERATED_SECRET)),
-    ("gitrepositories", management_path(names.KIND_FEDERATED_GIT_REPOSITORY)),
-    ("kustomizations", management_path(names.KIND_FEDERATED_KUSTOMIZATION)),
-    ("events", resource_path("v1", "events")),
-    ("leases", resource_path("coordination.k8s.io/v1", "leases", names.SYSTEM_NAMESPACE)),
-)
+#: Seconds an operation waits for the management cluster's first connection.
+CONNECT_WAIT = 30.0
+#: Seconds the embedded reconciler waits for the console's first lists before it starts anyway.
+FIRST_LIST_WAIT = 10.0
+#: Kinds listed before the kubernetes client loads (what the first pane and the header show).
+FIRST_LISTS = ("projects", "clusters", "gitrepositories", "kustomizations", "leases")
+#: Feed keys whose watches the embedded reconciler shares, with its management kind for each.
+SHARED_KINDS = {
+    "projects": names.KIND_PROJECT,
+    "clusters": names.KIND_KUBEFED_CLUSTER,
+    "secrets": names.KIND_FEDERATED_SECRET,
+    "gitrepositories": names.KIND_FEDERATED_GIT_REPOSITORY,
+    "kustomizations": names.KIND_FEDERATED_KUSTOMIZATION,
+}
+
+
+def watched() -> tuple[tuple[str, str], ...]:
+    """(state key, REST collection path) of everything the console follows."""
+    from gitops_tui.api.paths import management_path, resource_path
+
+    return (
+        ("projects", management_path(names.KIND_PROJECT)),
+        ("clusters", management_path(names.KIND_KUBEFED_CLUSTER)),
+        ("secrets", management_path(names.KIND_FEDERATED_SECRET)),
+        ("gitrepositories", management_path(names.KIND_FEDERATED_GIT_REPOSITORY)),
+        ("kustomizations", management_path(names.KIND_FEDERATED_KUSTOMIZATION)),
+        ("events", resource_path("v1", "events")),
+        ("leases", resource_path("coordination.k8s.io/v1", "leases", names.SYSTEM_NAMESPACE)),
+    )
 
 
 def format_preview(report: Any) -> str:
@@ -61,62 +84,89 @@ def format_preview(report: Any) -> str:
 
 
 class LiveOperations:
-    """Operations through gitops_tui.actions against the management cluster."""
+    """Operations through gitops_tui.actions against the management cluster (called in workers)."""
 
-    def __init__(self, api: ApiClient, data_dir: Path) -> None:
-        self.api = api
+    def __init__(self, backend: LiveBackend, data_dir: Path) -> None:
+        self._backend = backend
         self.data_dir = data_dir
+
+    @property
+    def api(self) -> ApiClient:
+        """The management client (waits, bounded, for the first connection)."""
+        return self._backend.client(CONNECT_WAIT)
 
     def suspend_source(self, project: str, name: str, reason: str) -> str:
         """Suspend one source."""
+        from gitops_tui.actions import sources
+
         sources.suspend_source(self.api, project, name, reason)
         return f"Suspended {name}: {reason}"
 
     def resume_source(self, project: str, name: str) -> str:
         """Resume one source."""
+        from gitops_tui.actions import sources
+
         sources.resume_source(self.api, project, name)
         return f"Resumed {name}."
 
     def suspend_project(self, project: str, reason: str) -> str:
         """Suspend every source of a project."""
+        from gitops_tui.actions import sources
+
         done = sources.suspend_project(self.api, project, reason)
         return f"Suspended {len(done)} source(s) of {project}."
 
     def resume_project(self, project: str) -> str:
         """Resume every suspended source of a project."""
+        from gitops_tui.actions import sources
+
         done = sources.resume_project(self.api, project)
         return f"Resumed {len(done)} source(s) of {project}."
 
     def request_reconcile(self, project: str, name: str) -> str:
         """Ask for a reconcile now."""
+        from gitops_tui.actions import sources
+
         sources.request_reconcile(self.api, project, name)
         return f"Reconcile of {name} requested."
 
     def preview_resume(self, project: str, name: str) -> str:
         """The dry-run diff a resume would revert."""
+        from gitops_tui.actions import sources
+
         return format_preview(sources.preview_resume(self.api, project, name, self.data_dir / "reconciler"))
 
     def delete_preview(self, project: str, name: str) -> dict[str, list[str]]:
         """Objects each cluster would lose."""
+        from gitops_tui.actions import sources
+
         return sources.delete_preview(self.api, project, name)
 
     def delete_source(self, project: str, name: str) -> str:
         """Delete a source (pruned from every cluster)."""
+        from gitops_tui.actions import sources
+
         sources.delete_source(self.api, project, name)
         return f"Deleting {name}: its objects are pruned from every cluster."
 
     def delete_secret(self, project: str, name: str) -> str:
         """Delete a secret (the reconciler removes its Secret from every cluster first)."""
+        from gitops_tui.actions import resources
+
         resources.delete_secret(self.api, project, name)
         return f"Deleting secret {name}: it is removed from every cluster."
 
     def delete_project(self, project: str) -> str:
         """Delete a project (the reconciler prunes its sources and secrets, then its namespaces)."""
+        from gitops_tui.actions import resources
+
         resources.delete_project(self.api, project)
         return f"Deleting project {project}: its sources, secrets and namespaces are pruned."
 
     def create_source(self, request: SourceRequest) -> str:
         """Create a source."""
+        from gitops_tui.actions import sources
+
         sources.create_source(
             self.api, request.project, request.name, request.url, ref={request.ref_kind: request.ref},
             path=request.path, secret=request.secret, interval=request.interval, clusters=request.clusters,
@@ -125,6 +175,8 @@ class LiveOperations:
 
     def create_secret(self, request: SecretRequest) -> str:
         """Create a git credentials secret (values go to the API only)."""
+        from gitops_tui.actions import resources
+
         if request.kind == "basic":
             data = resources.secret_data(username=request.username, password=request.password)
         elif request.kind == "token":
@@ -137,6 +189,8 @@ class LiveOperations:
 
     def create_project(self, request: ProjectRequest) -> str:
         """Create a project (resources.create_project refuses a namespace that is not free for it)."""
+        from gitops_tui.actions import resources
+
         resources.create_project(self.api, request.name, request.clusters, namespace=request.namespace)
         return f"Created project {request.name} on {', '.join(request.clusters)}."
 
@@ -144,34 +198,98 @@ class LiveOperations:
 class LiveBackend:
     """Lists and watches the management cluster; runs the embedded reconciler when asked."""
 
-    def __init__(self, kubeconfig: Path, context: str | None, label: str, *, reconcile: bool = True,
+    def __init__(self, kubeconfig: Path | None, context: str | None, label: str, *, reconcile: bool = True,
                  kubeconfig_policy: KubeconfigPolicy = STRICT) -> None:
-        self.api = api_client_from_kubeconfig(kubeconfig, context)
-        #: What the stored kubeconfigs of workload clusters may use (kube.kubeconfig_guard).
+        """Prepare (nothing is imported or connected): ``kubeconfig`` None means the local sandbox."""
+        self._kubeconfig = kubeconfig
         self.kubeconfig_policy = kubeconfig_policy
+        """What the stored kubeconfigs of workload clusters may use (kube.kubeconfig_guard)."""
+        self._context_name = context
+        self.api: ApiClient | None = None
+        """The management client, once connect() made it."""
         self.context = label
         self.identity: str | None = f"console@{socket.gethostname()}/{os.getpid()}"
         self.state = ManagementState()
         self.health = FeedHealth()
         """Live, re-listing or failing, per watched kind (the console's banner)."""
-        self.ops = LiveOperations(self.api, paths.data_dir())
+        self.ops = LiveOperations(self, paths.data_dir())
         self._reconcile = reconcile
         self._closed = threading.Event()
+        self._connected = threading.Event()
+        self._connect_lock = threading.Lock()
         self._watches: list[ResourceWatch] = []
+        self._shared: dict[str, ResourceWatch] = {}
+        """The feed's watches of the kinds the embedded reconciler follows too, by management kind."""
+        self._reconciler_handlers: dict[str, Callable[[str, dict[str, Any], dict[str, Any] | None], None]] = {}
         self.reconciler: Any = None
         self._helm_feed: Any = None
         self._helm_connections: Any = None
-        self._register_helm()
 
-    def _register_helm(self) -> None:
-        """Feed the Helm Releases pane from the Helm package's background reader, when it is there."""
+    def connect(self, emit: Callable[[list[Change]], None] | None = None) -> ApiClient:
+        """Blocking: start the sandbox when it is the target, make the client, register the Helm feed.
+
+        Progress goes to the state (the empty panes show it). Idempotent; raises on failure.
+        """
+        with self._connect_lock:
+            if self.api is not None:
+                return self.api
+            say = emit or self.state.apply_many
+            # A running sandbox answers at once: its first lists come before even checking its daemon.
+            known = self._kubeconfig or paths.sandbox_kubeconfig()
+            drawn = known.is_file() and self._first_lists(known, say)
+            kubeconfig = self._kubeconfig_path(say)
+            if not drawn and not self._first_lists(kubeconfig, say):
+                say([Change("progress", "MODIFIED", {"text": f"connecting to {self.context}"})])
+            from gitops_tui.kube.client import api_client_from_kubeconfig
+
+            api = api_client_from_kubeconfig(kubeconfig, self._context_name)
+            if self._closed.is_set():
+                raise RuntimeError("the console is closing")
+            self.api = api
+            self._register_helm(say)
+            self._connected.set()
+            return api
+
+    def _kubeconfig_path(self, say: Callable[[list[Change]], None]) -> Path:
+        """The kubeconfig: the one given, else the sandbox's (started when it is not running)."""
+        if self._kubeconfig is None:
+            self._kubeconfig = _start_sandbox(lambda: say([Change("progress", "MODIFIED",
+                                                                  {"text": "starting the local sandbox"})]))
+        return self._kubeconfig
+
+    def _first_lists(self, kubeconfig: Path, say: Callable[[list[Change]], None]) -> bool:
+        """Draw the first data before the kubernetes client loads (plain HTTPS, when the kubeconfig allows).
+
+        Return True when every first list was drawn.
+        """
+        from gitops_tui.kube.first_list import static_access
+
+        access = static_access(kubeconfig, self._context_name)
+        if access is None:
+            return False
+        paths = dict((path, key) for key, path in watched() if key in FIRST_LISTS)
+        drawn = 0
         try:
-            from gitops_tui.helm.cluster_view import PaneFeed
-            from gitops_tui.kube.client import ClusterConnections
-        except ImportError:
-            return
+            for path, items in access.list(paths):
+                say([Change(paths[path], "ADDED", item) for item in items])
+                drawn += 1
+        except Exception as exc:  # noqa: BLE001 - the watches list everything again right after
+            log.info("first lists skipped: %s", type(exc).__name__)
+        return drawn == len(paths)
+
+    def client(self, timeout: float) -> ApiClient:
+        """The management client, waiting (bounded) for connect(); raises when there is none yet."""
+        if not self._connected.wait(timeout) or self.api is None:
+            raise RuntimeError(f"not connected to {self.context} yet")
+        return self.api
+
+    def _register_helm(self, emit: Callable[[list[Change]], None]) -> None:
+        """Feed the Helm Releases pane from watches of Helm's storage on each placed cluster (no polling)."""
+        from gitops_tui.helm.pane_watch import WatchedReleases
+        from gitops_tui.kube.client import ClusterConnections
+
         self._helm_connections = ClusterConnections(self.api, policy=self.kubeconfig_policy)
-        self._helm_feed = PaneFeed(self._helm_connections)
+        self._helm_feed = WatchedReleases(self._helm_connections, lambda: emit([Change("helm", "MODIFIED")]))
         helm_view.register_provider(self._helm_feed)
 
     def write_access(self) -> str:
@@ -181,7 +299,7 @@ class LiveBackend:
 
         namespaces = sorted({(p.get("spec") or {}).get("namespace") or p["metadata"]["name"]
                              for p in self.state.items("projects")})
-        answer = source_write_access(self.api, namespaces)
+        answer = source_write_access(self.client(CONNECT_WAIT), namespaces)
         return NO_WRITE_ACCESS if answer.allowed is False else ""
 
     def synced(self) -> bool:
@@ -193,35 +311,64 @@ class LiveBackend:
         return datetime.now(timezone.utc)
 
     def run_feed(self, emit: Callable[[list[Change]], None], stopped: Callable[[], bool]) -> None:
-        """Watch every followed kind in its own thread until ``stopped()``; changes go to ``emit``."""
-        from gitops_tui.tui.watch_health import ReportingWatch
+        """Connect, then watch every followed kind in its own thread until ``stopped()``; changes go to ``emit``."""
+        try:
+            api = self.connect(emit)
+        except Exception as exc:
+            emit([Change("progress", "MODIFIED", {"text": f"failed: {exc}"})])
+            raise
+        from gitops_tui.tui.watch_health import ReportingWatch  # the kubernetes client: after the first lists
 
         self.health.listener = lambda: emit([])
-        for key, path in WATCHED:
+        unsynced: dict[str, ResourceWatch] = {}
+        for key, path in watched():
             def handler(kind: str, obj: dict[str, Any], old: dict[str, Any] | None, key: str = key) -> None:
                 if key == "events" and not _ours(obj):
                     return
                 emit([Change(key, kind, obj)])
+                shared = self._reconciler_handlers.get(key)
+                if shared is not None:
+                    shared(kind, obj, old)
                 if key == "clusters" and kind != "DELETED" and _ready(obj) and not _ready(old):
                     threading.Thread(target=self._probe_version, args=(obj, emit), daemon=True,
                                      name="cluster version").start()
 
-            watch = ReportingWatch(self.api, path, handler, name=f"console {key}", timeout_seconds=60,
+            watch = ReportingWatch(api, path, handler, name=f"console {key}", timeout_seconds=60,
+                                   keep=key != "events",  # the state keeps the newest Events (a ring)
+                                   drop_managed_fields=True,  # never shown (kubectl hides them too)
                                    health=self.health, kind=key)
             self._watches.append(watch)
+            unsynced[key] = watch
+            if key in SHARED_KINDS:
+                self._shared[SHARED_KINDS[key]] = watch
             watch.start()
-        while not stopped() and not self._closed.wait(0.2):
-            pass
+        while not stopped() and not self._closed.wait(0.05 if unsynced else 0.2):
+            for key in [k for k, w in unsynced.items() if w.synced.is_set()]:
+                del unsynced[key]
+                emit([Change(key, "SYNCED")])
         self._stop_watches()
 
     def run_reconciler(self, stopped: Callable[[], bool]) -> None:
         """Run the embedded reconciler (leader election included) until ``stopped()``."""
         if not self._reconcile:
             return
+        deadline = time.monotonic() + FIRST_LIST_WAIT  # the first lists on screen come before the reconciler
+        while not stopped() and not self._closed.is_set() and not (
+                self._connected.is_set() and (self.synced() or time.monotonic() > deadline)):
+            self._closed.wait(0.1)
+        if stopped() or self._closed.is_set():
+            return
         from gitops_tui.reconciler.manager import Reconciler
 
+        # One set of watches for both: the reconciler follows the feed's (half the memory and connections).
+        shared = dict(self._shared) if len(self._shared) == len(SHARED_KINDS) else None
         self.reconciler = Reconciler(self.api, data_dir=paths.data_dir() / "reconciler", identity=self.identity,
-                                     kubeconfig_policy=self.kubeconfig_policy)
+                                     kubeconfig_policy=self.kubeconfig_policy, watches=shared)
+        if shared is not None:
+            self._reconciler_handlers.update(
+                {key: self.reconciler.handler(kind) for key, kind in SHARED_KINDS.items()})
+        if self._closed.is_set():
+            return
         self.reconciler.start()
         try:
             while not stopped() and not self._closed.wait(0.2):
@@ -248,13 +395,42 @@ class LiveBackend:
             watch.stop(timeout=2.0)
         self._watches.clear()
 
+    def halt(self, seconds: float = 1.0) -> None:
+        """The console is leaving: the reconciler stops writing at once and the lease is released (bounded)."""
+        self._closed.set()
+        reconciler = self.reconciler
+        elector = getattr(reconciler, "elector", None)
+        if elector is not None:
+            elector.abandon(timeout=seconds)
+
     def close(self) -> None:
         """Stop the watches and the reconciler (they notice within 0.2 s); drop the Helm feed."""
         self._closed.set()
         if self._helm_feed is not None:
             helm_view.unregister_provider(self._helm_feed)
+            self._helm_feed.close()
             self._helm_feed = None
             self._helm_connections.close()
+
+
+def _start_sandbox(starting: Callable[[], None]) -> Path:
+    """Start the local sandbox unless its daemon runs (seeding the demo on first start); return its kubeconfig.
+
+    ``starting`` is called before a start (it takes seconds: the console says so).
+    """
+    from gitops_tui.sandbox.layout import Layout, is_our_daemon
+
+    layout = Layout()
+    state = layout.load_state()  # "demo" is recorded once the clusters are registered (and the demo seeded or not)
+    if layout.kubeconfig.is_file() and state.get("demo") is not None and is_our_daemon(state.get("pid"), layout):
+        return layout.kubeconfig  # running: a second console does not pay for `up` (TLS, registration)
+    from gitops_tui.sandbox import manager
+
+    starting()
+    try:
+        return manager.up().kubeconfig
+    except manager.SandboxError as exc:
+        raise RuntimeError(f"the sandbox could not start: {exc}") from None
 
 
 def _ready(cluster: dict[str, Any] | None) -> bool:

@@ -26,7 +26,7 @@ PANES = (
     PaneSpec("sources", "Sources", rows.sources_table, SOURCE_KINDS, "source"),
     PaneSpec("propagation", "Propagation", rows.propagation_table, SOURCE_KINDS, "source"),
     PaneSpec("secrets", "Secrets", rows.secrets_table, ("secrets", "projects", "clusters"), "secret"),
-    PaneSpec("helm", "Helm", helm.helm_table, SOURCE_KINDS, "helm"),
+    PaneSpec("helm", "Helm", helm.helm_table, (*SOURCE_KINDS, "helm"), "helm"),
     PaneSpec("clusters", "Clusters", rows.clusters_table, ("clusters", "versions"), "cluster"),
     PaneSpec("events", "Events", rows.events_table, ("events",), "event"),
 )

@@ -318,8 +318,11 @@ def event_row(event: dict[str, Any]) -> Row:
 
 
 def events_table(state: ManagementState, now: datetime) -> Table:
-    """The Events stream, newest last."""
+    """The Events stream, newest last; a first row counts the older events the ring no longer keeps."""
     rows = [event_row(e) for e in state.items("events")]
+    if state.events_dropped:
+        rows.insert(0, Row(key="events-dropped", cells=("…", "", "", "", "", f"{state.events_dropped} older "
+                           f"event(s) not kept here: `gitops-tui get events` lists them")))
     return Table(("Time", "Type", "Source", "Cluster", "Reason", "Message"), rows, "No event yet.", {"Message": "head"})
 
 

@@ -22,7 +22,17 @@ KINDS = (
 )
 """``versions`` holds ``{metadata: {name}, version}`` per workload cluster, read from its /version."""
 
-#: Events kept in memory; older ones fall off the stream.
+#: Kinds that carry no object, only a change counter: ``progress`` (see Change) and ``helm`` (Helm's
+#: storage changed on a workload cluster: the Helm pane redraws).
+SIGNALS = ("progress", "helm")
+
+#: Kinds that come from a list of the management cluster (a pane of them says "loading" until listed).
+LISTED = tuple(k for k in KINDS if k != "versions")
+
+#: Shown in an empty pane while its kinds have not been listed yet.
+LOADING = "loading…"
+
+#: Events kept in memory (a ring): older ones fall off the stream and are counted in ``events_dropped``.
 MAX_EVENTS = 500
 
 
@@ -34,7 +44,11 @@ def object_key(obj: dict[str, Any]) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Change:
-    """One list or watch change: ``kind`` is a key of KINDS, ``type`` ADDED/MODIFIED/DELETED/RESET."""
+    """One list or watch change: ``kind`` is a key of KINDS, ``type`` ADDED/MODIFIED/DELETED/RESET/SYNCED.
+
+    SYNCED says the first list of ``kind`` is in; kind ``progress`` (``obj['text']``) says what the
+    console is doing before that (starting the sandbox, connecting).
+    """
 
     kind: str
     type: str
@@ -49,10 +63,16 @@ class ManagementState:
         self._lock = threading.Lock()
         self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {k: {} for k in KINDS}
         self._events: list[dict[str, Any]] = []
+        self.events_dropped = 0
+        """Events that fell off the ring since the console started."""
         self.version = 0
         """Incremented on every applied change."""
-        self.kind_versions: dict[str, int] = {k: 0 for k in KINDS}
+        self.kind_versions: dict[str, int] = {k: 0 for k in (*KINDS, *SIGNALS)}
         """Per-kind change counters, so a pane redraws only when its kinds moved."""
+        self.loaded: set[str] = set(KINDS) if objects is not None else set()
+        """Kinds whose first list is in (all of them for a recorded snapshot)."""
+        self.progress = ""
+        """What the console is doing before the first lists arrive ('' once connected)."""
         for kind, items in (objects or {}).items():
             self.apply(Change(kind=kind, type="RESET", items=tuple(items)))
 
@@ -68,11 +88,20 @@ class ManagementState:
                 self._apply(change)
 
     def _apply(self, change: Change) -> None:
+        if change.kind in SIGNALS:
+            if change.kind == "progress":
+                self.progress = str(change.obj.get("text") or "")
+            for kind in KINDS if change.kind == "progress" else (change.kind,):  # progress: every empty pane
+                self.kind_versions[kind] += 1
+            self.version += 1
+            return
         if change.kind not in self._objects:
             return
+        if change.type in ("SYNCED", "RESET"):
+            self.loaded.add(change.kind)
         if change.kind == "events":
             self._apply_event(change)
-        else:
+        elif change.type != "SYNCED":
             store = self._objects[change.kind]
             if change.type == "RESET":
                 store.clear()
@@ -87,9 +116,11 @@ class ManagementState:
 
     def _apply_event(self, change: Change) -> None:
         if change.type == "RESET":
-            self._events = sorted(change.items, key=event_order)[-MAX_EVENTS:]
+            ordered = sorted(change.items, key=event_order)
+            self.events_dropped += max(0, len(ordered) - MAX_EVENTS)
+            self._events = ordered[-MAX_EVENTS:]
             return
-        if change.type == "DELETED":
+        if change.type in ("DELETED", "SYNCED"):
             return  # the audit trail keeps what was seen
         key = object_key(change.obj)
         self._events = [e for e in self._events if object_key(e) != key]
@@ -99,7 +130,15 @@ class ManagementState:
             index -= 1
         self._events.insert(index, change.obj)
         if len(self._events) > MAX_EVENTS:
+            self.events_dropped += len(self._events) - MAX_EVENTS
             del self._events[: len(self._events) - MAX_EVENTS]
+
+    def loading_text(self, kinds: Iterable[str]) -> str:
+        """'' when every listed kind of ``kinds`` is in, else "loading…" and what the console is doing."""
+        with self._lock:
+            if all(k in self.loaded for k in kinds if k in LISTED):
+                return ""
+            return f"{LOADING} {self.progress}" if self.progress else LOADING
 
     def items(self, kind: str) -> list[dict[str, Any]]:
         """Return a sorted copy of the objects of one kind (events in time order)."""

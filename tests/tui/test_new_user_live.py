@@ -10,7 +10,7 @@ import pytest
 
 from gitops_tui.actions import resources
 from gitops_tui.tui.app import GitOpsApp
-from gitops_tui.tui.live import WATCHED, LiveBackend
+from gitops_tui.tui.live import LiveBackend, watched
 from gitops_tui.tui.screens.main import MainScreen
 from gitops_tui.tui.screens.project_form import ProjectForm
 from gitops_tui.views import helm
@@ -36,7 +36,7 @@ async def test_helm_pane_says_loading_never_empty_while_a_release_exists(use_dem
     async with app.run_test(size=(120, 36)) as pilot:
         await app_wait_until(pilot, lambda: backend.reconciler is not None and backend.reconciler.is_leader(),
                              timeout=60, message="the embedded reconciler to lead")
-        held = len(WATCHED) + len(backend.reconciler.watches)
+        held = len(watched()) + len(backend.reconciler.watches)
         assert held <= backend.api.configuration.connection_pool_maxsize, \
             f"{held} watches hold a connection each; the pool keeps fewer and discards the rest noisily"
         await pilot.press("5")

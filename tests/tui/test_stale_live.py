@@ -65,7 +65,8 @@ async def test_a_stopped_cluster_turns_stale_everywhere_then_fresh(sandbox: Any,
     finally:
         tokens.stop()
     resources.create_project(mgmt, project, ["dev", edge])
-    sources.create_source(mgmt, project, "app", str(repo), path="./apps", interval="5s")
+    # A long interval: no reconcile meets the stopped cluster (it would say ✗ ClusterNotReachable, also true).
+    sources.create_source(mgmt, project, "app", str(repo), path="./apps", interval="1h")
     backend = LiveBackend(sandbox.kubeconfig, "management", "sandbox/management")
     app = GitOpsApp(backend, live=True, remember_theme=False, theme="gitops-dark")
     key = f"{project}/app"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 
@@ -29,6 +30,8 @@ from gitops_tui.views.rows import suspension_text
 
 #: From this terminal height on, the Events stream stays visible under the other panes.
 TALL = 34
+#: Seconds after mounting when the hidden panes mount if no data came first (they mount once it comes).
+HIDDEN_MOUNT_AFTER = 0.5
 
 
 class MainScreen(Flows, Screen):
@@ -51,24 +54,33 @@ class MainScreen(Flows, Screen):
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
+        self.set_class(self.app.size.height >= TALL, "-tall")  # now, not on the first resize: one styling pass
         yield StatusHeader(id="header")
         yield Static("", id="banner")
+        self._hidden: list[tuple[str, ResourcePane]] = []
+        """Panes mounted after the first data (or HIDDEN_MOUNT_AFTER): the first frames come sooner."""
+        self._mounting = asyncio.Lock()
         with TabbedContent(id="panes"):
             for spec in PANES:
                 with TabPane(spec.title, id=f"tab-{spec.id}"):
-                    yield ResourcePane(spec.builder, spec.kinds, spec.object_kind, id=spec.id)
-        yield ResourcePane(rows.events_table, ("events",), "event", id="events-dock")
+                    pane = ResourcePane(spec.builder, spec.kinds, spec.object_kind, id=spec.id)
+                    if spec is PANES[0]:
+                        yield pane
+                    else:
+                        self._hidden.append((f"#tab-{spec.id}", pane))
+        self._hidden.append(("", ResourcePane(rows.events_table, ("events",), "event", id="events-dock",
+                                              focusable=False)))
         yield Static("", id="detail")
         yield Input(placeholder="filter: words, source=NAME, cluster=NAME, project=NAME", id="filter")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Draw the first pane and the header."""
-        self.query_one("#events-dock", ResourcePane).table.can_focus = False
         if not self.app.cursor_blink:
             self.query_one("#filter", Input).cursor_blink = False
         self.redraw(force=True)
         self.focus_pane()
+        self.set_timer(HIDDEN_MOUNT_AFTER if self.app.live else 0.0, self.mount_hidden, name="hidden panes")
         if self.app.live:
             if not self.app.read_only:
                 self.check_write_access()
@@ -107,13 +119,23 @@ class MainScreen(Flows, Screen):
         self.redraw(force=True)
 
     def second_tick(self) -> None:
-        """Each second: the banner's age; the Helm rows while shown (read from the clusters in the background,
-        every 5 s; drawn from memory)."""
+        """Each second: the banner's age; the Helm rows' ages while that pane is shown (drawn from memory)."""
         if self.pane.id == "helm":
             self.pane.mark_stale()
             self.redraw()
         else:
             self.update_banner(self.app.backend.now())
+
+    async def mount_hidden(self) -> None:
+        """Mount the hidden panes and the Events dock, in one batch, once; a caller meanwhile waits for it."""
+        async with self._mounting:
+            hidden, self._hidden = self._hidden, []
+            with self.app.batch_update():
+                for tab, pane in hidden:
+                    if tab:
+                        await self.query_one(tab, TabPane).mount(pane)
+                    else:
+                        await self.mount(pane, before="#detail")
 
     def age_tick(self) -> None:
         """Refresh the ages shown ('suspended 12m ago') of the visible pane."""
@@ -147,7 +169,8 @@ class MainScreen(Flows, Screen):
             )
         self.pane.refresh_from(backend.state, now, force=force)
         if self.has_class("-tall") and self.pane.id != "events":
-            self.query_one("#events-dock", ResourcePane).refresh_from(backend.state, now, force=force)
+            for dock in self.query("#events-dock").results(ResourcePane):  # none until mounted (mount_hidden)
+                dock.refresh_from(backend.state, now, force=force)
         self.update_banner(now)
         self.update_detail()
 
@@ -177,16 +200,19 @@ class MainScreen(Flows, Screen):
         return stale
 
     def on_state_changed(self, message: StateChanged) -> None:
-        """Redraw what changed."""
+        """Redraw what changed (the first data first, then the hidden panes mount)."""
         self.redraw()
+        if self._hidden and self.app.backend.state.items("projects"):
+            self.call_after_refresh(self.mount_hidden)
 
     def on_resize(self, event: events.Resize) -> None:
         """On tall terminals, keep the live Events stream visible under the other panes."""
         self.set_class(event.size.height >= TALL, "-tall")
         self.redraw()
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Draw the newly shown pane and focus it."""
+        await self.mount_hidden()  # a tab clicked before the hidden panes were mounted
         self.set_class(self.pane.id == "events", "-on-events")
         self.redraw()
         self.pane.refresh_from(self.app.backend.state, self.app.backend.now())
@@ -236,21 +262,22 @@ class MainScreen(Flows, Screen):
 
     # Navigation -------------------------------------------------------------------------------
 
-    def action_pane(self, pane_id: str) -> None:
-        """Show a pane by id."""
+    async def action_pane(self, pane_id: str) -> None:
+        """Show a pane by id (the hidden panes are mounted first when they are not yet)."""
+        await self.mount_hidden()
         self.query_one(TabbedContent).active = f"tab-{pane_id}"
 
-    def _step(self, offset: int) -> None:
+    async def _step(self, offset: int) -> None:
         ids = [p.id for p in PANES]
-        self.action_pane(ids[(ids.index(self.pane.id or ids[0]) + offset) % len(ids)])
+        await self.action_pane(ids[(ids.index(self.pane.id or ids[0]) + offset) % len(ids)])
 
-    def action_next_pane(self) -> None:
+    async def action_next_pane(self) -> None:
         """Show the next pane."""
-        self._step(1)
+        await self._step(1)
 
-    def action_previous_pane(self) -> None:
+    async def action_previous_pane(self) -> None:
         """Show the previous pane."""
-        self._step(-1)
+        await self._step(-1)
 
     def action_filter(self) -> None:
         """Open the filter line for the active pane."""

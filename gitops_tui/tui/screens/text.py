@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,6 +33,8 @@ class TextView(ModalScreen):
         yield Label(self.title_text)
         with VerticalScroll(id="text-scroll"):
             if self.language:
+                from rich.syntax import Syntax  # pygments is slow to import: not before the first frame
+
                 yield Static(Syntax(self.body, self.language, theme="ansi_dark", background_color="default"),
                              id="text-body")
             else:

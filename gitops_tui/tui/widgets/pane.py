@@ -45,8 +45,11 @@ class ResourcePane(Vertical):
             self.pane = pane
             self.key = key
 
-    def __init__(self, builder: TableBuilder, kinds: tuple[str, ...], object_kind: str, *, id: str) -> None:
-        super().__init__(id=id)
+    def __init__(self, builder: TableBuilder, kinds: tuple[str, ...], object_kind: str, *, id: str,
+                 focusable: bool = True) -> None:
+        super().__init__(id=id, classes="-empty")  # as drawn first: no restyle when the first redraw finds no row
+        self.table_focusable = focusable
+        """False for a pane that only shows (the Events stream under the other panes)."""
         self.builder = builder
         """Builds the pane's Table from the state."""
         self.kinds = kinds
@@ -64,8 +67,16 @@ class ResourcePane(Vertical):
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
-        yield ResourceTable(cursor_type="row", zebra_stripes=False, id=f"{self.id}-table")
+        table = ResourceTable(cursor_type="row", zebra_stripes=False, id=f"{self.id}-table")
+        table.can_focus = self.table_focusable
+        yield table
         yield Static("", classes="empty")
+
+    def on_mount(self) -> None:
+        """A pane mounted after the first frame (lazily) draws what is already known."""
+        backend = getattr(self.app, "backend", None)
+        if backend is not None:
+            self.refresh_from(backend.state, backend.now())
 
     @property
     def table(self) -> ResourceTable:
@@ -129,7 +140,8 @@ class ResourcePane(Vertical):
                 table.move_cursor(row=min(max(cursor, 0), len(keys) - 1), animate=False)
         empty = self.query_one(".empty", Static)
         if not rows:
-            empty.update(f"No match for filter: {self.query_text}" if self.query_text else built.empty)
+            empty.update(f"No match for filter: {self.query_text}" if self.query_text
+                         else state.loading_text(self.kinds) or built.empty)
         self.set_class(not rows, "-empty")
 
     def _fit(self, built: Table, rows: list[Row]) -> tuple[Table, dict[int, int]]:
