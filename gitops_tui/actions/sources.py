@@ -11,7 +11,7 @@ from typing import Any
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from gitops_tui import paths
+from gitops_tui import journal, paths
 from gitops_tui.actions import ActionError
 from gitops_tui.actions.actor import current_actor
 from gitops_tui.actions.resources import check_clusters, check_name, project_namespace
@@ -93,6 +93,8 @@ def create_source(api: ApiClient, project: str, name: str, url: str, ref: dict[s
             if exc.status == 422:
                 raise SourceActionError(f"the source {name!r} is not valid (names are lowercase letters, digits and '-')") from None
             raise SourceActionError(f"the management cluster refused the source (HTTP {exc.status})") from None
+    journal.record(api, action="create", actor=current_actor(), project=project, source=name, clusters=clusters or (),
+                   objects=[f"FederatedGitRepository {name}", f"FederatedKustomization {name}"])
     return GitOpsSource(created[0], created[1])
 
 
@@ -122,6 +124,7 @@ def suspend_source(api: ApiClient, project: str, name: str, reason: str, actor: 
     source = _source(api, project, name)
     fk = _patch(api, source.kustomization or {}, builders.suspend_patch(actor, reason.strip(), at=_second_now()))
     EventRecorder(api).emit(fk, "Normal", "Suspended", f"suspended by {actor}: {reason.strip()}")
+    journal.record(api, action="suspend", actor=actor, reason=reason.strip(), project=project, source=name)
     return GitOpsSource(source.repository, fk)
 
 
@@ -133,6 +136,8 @@ def resume_source(api: ApiClient, project: str, name: str, actor: str | None = N
     fk = _patch(api, source.kustomization or {}, builders.resume_patch(at=_precise_now()))
     detail = f" (suspended by {was} since {source.suspended_at}: {source.suspend_reason})" if was else ""
     EventRecorder(api).emit(fk, "Normal", "Resumed", f"resumed by {actor}{detail}")
+    journal.record(api, action="resume", actor=actor, reason=f"was suspended by {was}: {source.suspend_reason}" if was
+                   else "", project=project, source=name)
     return GitOpsSource(source.repository, fk)
 
 
@@ -162,11 +167,12 @@ def resume_project(api: ApiClient, project: str, actor: str | None = None) -> li
     return done
 
 
-def request_reconcile(api: ApiClient, project: str, name: str) -> str:
+def request_reconcile(api: ApiClient, project: str, name: str, actor: str | None = None) -> str:
     """Ask for a reconcile now (reconcile.fluxcd.io/requestedAt); return the requested time token."""
     source = _source(api, project, name)
     token = _precise_now()
     _patch(api, source.kustomization or {}, builders.reconcile_patch(at=token))
+    journal.record(api, action="reconcile", actor=actor or current_actor(), project=project, source=name)
     return token
 
 
@@ -274,6 +280,9 @@ def delete_source(api: ApiClient, project: str, name: str, orphan: bool = False,
         fk = _patch(api, fk, {"metadata": {"annotations": {names.ANNOTATION_ORPHAN: "true"}}})
     what = "keeping its objects (orphan)" if orphan or source.orphan else "pruning its objects from every cluster"
     EventRecorder(api).emit(fk, "Normal", "DeleteRequested", f"deleted by {actor}, {what}")
+    journal.record(api, action="delete", actor=actor, reason=what, project=project, source=name,
+                   objects=[] if orphan or source.orphan else
+                   [o for objs in delete_preview(api, project, name).values() for o in objs])
     for obj in (fk, source.repository):
         if obj is None:
             continue

@@ -67,6 +67,7 @@ def management_target(args: argparse.Namespace) -> tuple[Path, str | None, bool]
 
 def management_client(args: argparse.Namespace, probe: bool = True) -> ApiClient:
     """Return an ApiClient for the management cluster; raise CliError with a hint when unusable."""
+    _warn_journal_failures()
     path, context, sandbox = management_target(args)
     if sandbox and not path.is_file():
         raise CliError(f"the sandbox is not running: {SANDBOX_HINT}")
@@ -85,6 +86,17 @@ def management_client(args: argparse.Namespace, probe: bool = True) -> ApiClient
             host = client.configuration.host
             raise CliError(f"cannot reach the management cluster at {host}") from None
     return client
+
+
+def _warn_journal_failures() -> None:
+    """Print a failed journal write on stderr (once per process registered); the action itself stands."""
+    from gitops_tui import journal
+
+    if not _JOURNAL_WARNING:
+        _JOURNAL_WARNING.append(journal.add_failure_listener(lambda message: sys.stderr.write(f"gitops-tui: {message}\n")))
+
+
+_JOURNAL_WARNING: list[Callable[[], None]] = []
 
 
 def split_list(value: str | None, flag: str) -> list[str] | None:

@@ -17,7 +17,9 @@ from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
+from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.reconciler import gate, helm_step, ownership, propagate
+from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, scope_checker
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
@@ -167,18 +169,34 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
         return ReconcileResult(requeue_after=source.interval)
     attempt.source = source
     project, project_placement = project_of(ctx, source)
-    clusters = placed_clusters(ctx, source, project_placement)
-    attempt.clusters = clusters
+    placed = placed_clusters(ctx, source, project_placement)
+    if source.repository is None:
+        failure = Failure("SourceNotFound", f"FederatedGitRepository {namespace}/{name} does not exist")
+        return _fail(ctx, source, failure, "", placed)
+    results = []
+    for index, lane in enumerate(pin_mod.plan(ctx, source, placed)):
+        if index:  # the previous lane wrote the status: start from it
+            source = attempt.source = load_source(ctx.api_client, namespace, name)
+            if source.kustomization is None or source.suspend:
+                break
+        results.append(_reconcile_lane(ctx, source, project, lane, attempt))
+    delays = [r.requeue_after for r in results]
+    return ReconcileResult(requeue_after=None if None in delays or not delays else min(delays))  # type: ignore[type-var]
+
+
+def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, lane: pin_mod.Lane,
+                    attempt: _Attempt) -> ReconcileResult:
+    """Reconcile the lane's clusters at the lane's revision (git's, or the pin's); the other lane's are kept."""
+    clusters = attempt.clusters = lane.clusters
     revision = ""
     try:
-        if source.repository is None:
-            raise RevisionFailed(Failure("SourceNotFound", f"FederatedGitRepository {namespace}/{name} does not exist"))
-        artifact = fetch_artifact(ctx, source)
+        artifact = lane.fetch(ctx, source)
         revision = attempt.revision = artifact.revision
-        if source.artifact_revision != revision:
-            ctx.recorder.emit(source.repository, "Normal", "NewArtifact", f"fetched revision {revision}",
+        if source.artifact_revision != revision and lane.pin is None:
+            ctx.recorder.emit(source.repository or {}, "Normal", "NewArtifact", f"fetched revision {revision}",
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
+        lane.mark(w.entry for w in works.values())
         connections = gate.connect(ctx, works, revision)
         desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections)
         for cluster, dynamic in list(connections.items()):
@@ -193,7 +211,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
                 del connections[cluster]
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters)
-    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project)
+    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane)
 
 
 def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -> None:
@@ -296,20 +314,24 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
                                               gate.adopted_message(cluster, checked.found[cluster])))
         if stop():
             return ReconcileResult(requeue_after=None)
-        rows = sorted((w.entry for w in [*works.values(), *gone.values()]), key=lambda e: e["name"])
+        kept = [e for c, e in _old_entries(source).items() if c not in works and c not in gone]
+        rows = sorted([*(w.entry for w in [*works.values(), *gone.values()]), *kept], key=lambda e: e["name"])
         write_outcome(ctx, source, Outcome(source.generation, revision, None, True, rows))
     return checked.found
 
 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
                clusters: list[str], works: dict[str, propagate.ClusterWork],
-               connections: dict[str, Any], project: str) -> ReconcileResult:
-    """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events."""
+               connections: dict[str, Any], project: str, lane: pin_mod.Lane) -> ReconcileResult:
+    """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events.
+
+    The clusters of the other lane (``lane.keep``) are neither touched nor withdrawn: their entries stay as they are.
+    """
     ns, name, revision = source.namespace, source.name, artifact.revision
     stop = _stop_check(ctx, ns, name)
     old = _old_entries(source)
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
-    gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old if c not in works}
+    gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old if c not in works and c not in lane.keep}
     gone_connections = gate.connect(ctx, gone, revision)
     try:
         helm = gate.prepare_helm(ctx, artifact, desired, connections, works, to_apply)
@@ -346,11 +368,14 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     for work in [*works.values(), *gone.values()]:
         for type_, reason, message in work.events:
             ctx.recorder.emit(involved, type_, reason, message, cluster=work.name, revision=revision)
+    lane.note_applied((w.entry for w in works.values()), old)
+    record_corrections(ctx.api_client, project, name, [*works.values(), *gone.values()])
     stopped = any(w.stopped for w in [*works.values(), *gone.values()])
     if stopped and not ctx.is_leader():
         return ReconcileResult(requeue_after=None)
     failure = Failure("ApplyStopped", "the apply stopped: the source was suspended or deleted") if stopped else None
     rows = [works[c].entry for c in clusters] + [w.entry for w in gone.values() if not w.withdrawn]
+    rows += [old[c] for c in lane.keep if c in old]
     outcome = Outcome(source.generation, revision, failure, False, sorted(rows, key=lambda e: e["name"]),
                       source.requested_at)
     write_outcome(ctx, source, outcome)
