@@ -13,14 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
-
-from kubernetes.client import ApiClient
-from kubernetes.client.exceptions import ApiException
+from typing import TYPE_CHECKING, Any
 
 from gitops_tui.api import names
 from gitops_tui.api.journal_crd import JOURNAL_API_VERSION, KIND_JOURNAL_ENTRY, LABEL_DAY, journal_path
-from gitops_tui.kube.client import json_request
+
+if TYPE_CHECKING:  # pragma: no cover - the console's panes import Entry before the kubernetes client loads
+    from kubernetes.client import ApiClient
 
 __all__ = ["ACTIONS", "RETENTION_DAYS", "Entry", "add_failure_listener", "list_entries", "prune", "record"]
 
@@ -116,6 +115,10 @@ def record(api: ApiClient, *, action: str, actor: str, reason: str = "", project
 
     ``objects`` are names ("Deployment apps/podinfo", or a secret's keys), never values.
     """
+    from kubernetes.client.exceptions import ApiException
+
+    from gitops_tui.kube.client import json_request
+
     try:
         now = _now()
         body = _entry_object(now, action, actor, reason, project, source, clusters, objects)
@@ -142,6 +145,9 @@ def record(api: ApiClient, *, action: str, actor: str, reason: str = "", project
 
 def _install(api: ApiClient) -> None:
     """Install the JournalEntry CRD and the system namespace, and wait until entries are served."""
+    from kubernetes.client.exceptions import ApiException
+
+    from gitops_tui.kube.client import json_request
     from gitops_tui.reconciler.manager import ensure_management_api
 
     ensure_management_api(api)
@@ -166,6 +172,10 @@ def _maybe_prune(api: ApiClient, now: datetime) -> None:
 
 def prune(api: ApiClient, now: datetime | None = None, days: int = RETENTION_DAYS) -> int:
     """Delete the entries older than ``days`` days; return how many went."""
+    from kubernetes.client.exceptions import ApiException
+
+    from gitops_tui.kube.client import json_request
+
     now = now or _now()
     cutoff = now - timedelta(days=days)
     listed = json_request(api, "GET", journal_path())
@@ -201,6 +211,10 @@ def _days(since: datetime, now: datetime) -> list[str]:
 def list_entries(api: ApiClient, since: datetime | None = None, project: str = "",
                  now: datetime | None = None) -> list[Entry]:
     """Return the entries (oldest first), those at or after ``since`` and of ``project`` when given."""
+    from kubernetes.client.exceptions import ApiException
+
+    from gitops_tui.kube.client import json_request
+
     now = now or _now()
     selector = []
     if since is not None and (now - since) <= timedelta(days=RETENTION_DAYS + 1):

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from gitops_tui.tui.panes import PANES
 
 #: Actions that write to the management cluster: hidden by --read-only.
-MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete"})
+MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete", "pin", "unpin"})
 
 #: Actions offered only on some panes: action -> the kinds of row they act on (elsewhere the key is not shown).
 PANE_ACTIONS = {
@@ -15,6 +15,9 @@ PANE_ACTIONS = {
     "resume": ("source", "project"),
     "suspend_project": ("source", "project"),
     "reconcile": ("source",),
+    "pin": ("source",),
+    "unpin": ("source",),
+    "tree": ("source",),
     "delete": ("source", "secret", "project"),
     "new": ("source", "project", "secret"),
     "yaml": ("source", "project", "secret", "cluster", "event"),
@@ -32,13 +35,16 @@ HELP = (
     ("r", "resume", "Resume, after a preview of what it will revert"),
     ("R", "reconcile", "Reconcile the source now (Sources, Propagation)"),
     ("S", "suspend_project", "Suspend the whole project (asks a reason)"),
+    ("p", "pin", "Pin the source at a revision it applied (all or some clusters; preview first)"),
+    ("u", "unpin", "Unpin the source: it follows git again"),
+    ("t", "tree", "Tree: clusters, objects, health, drift, field managers (Sources, Propagation)"),
     ("n", "new", "New source; on Projects a new project, on Secrets a new secret"),
     ("ctrl+d", "delete", "Delete a source, secret or project (confirm; lists what each cluster loses)"),
     ("y", "yaml", "YAML of the object, secret values redacted (not on Helm)"),
     ("d", "describe", "Describe: conditions, clusters, events (Helm, also enter: history per cluster)"),
     ("/", "filter", "Filter as you type: words, source=NAME, cluster=NAME, project=NAME"),
     ("esc", "clear_filter", "Clear the filter"),
-    ("1-7", "pane", "Go to pane: " + ", ".join(p.title for p in PANES)),
+    (f"1-{len(PANES)}", "pane", "Go to pane: " + ", ".join(p.title for p in PANES)),
     ("tab", "next_pane", "Next pane (shift+tab: previous)"),
     ("ctrl+p", "command_palette", "Command palette (every action, themes)"),
     ("?", "help", "This help"),
@@ -50,6 +56,9 @@ BINDINGS = [
     Binding("r", "resume", "Resume"),
     Binding("R", "reconcile", "Reconcile", key_display="R"),
     Binding("S", "suspend_project", "Suspend project", show=False, key_display="S"),
+    Binding("p", "pin", "Pin", show=False),
+    Binding("u", "unpin", "Unpin", show=False),
+    Binding("t", "tree", "Tree", show=False),
     Binding("n", "new", "New"),
     Binding("ctrl+d", "delete", "Delete", key_display="^d"),
     Binding("y", "yaml", "YAML", show=False),

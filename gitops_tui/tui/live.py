@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from gitops_tui import paths
 from gitops_tui.api import names
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
+from gitops_tui.tui.live_incident import IncidentOperations
+from gitops_tui.views.preview import format_preview
 from gitops_tui.views import helm as helm_view
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
@@ -49,6 +51,7 @@ SHARED_KINDS = {
 
 def watched() -> tuple[tuple[str, str], ...]:
     """(state key, REST collection path) of everything the console follows."""
+    from gitops_tui.api.journal_crd import journal_path
     from gitops_tui.api.paths import management_path, resource_path
 
     return (
@@ -59,31 +62,11 @@ def watched() -> tuple[tuple[str, str], ...]:
         ("kustomizations", management_path(names.KIND_FEDERATED_KUSTOMIZATION)),
         ("events", resource_path("v1", "events")),
         ("leases", resource_path("coordination.k8s.io/v1", "leases", names.SYSTEM_NAMESPACE)),
+        ("journal", journal_path()),
     )
 
 
-def format_preview(report: Any) -> str:
-    """Turn a resume preview (a DiffReport) into diff-like lines ('' when nothing would change)."""
-    lines: list[str] = []
-    if getattr(report, "error", ""):
-        lines.append(f"! cannot compute the preview: {report.error}")
-    for cluster in getattr(report, "clusters", []):
-        if cluster.error:
-            lines.append(f"! {cluster.cluster}: {cluster.error}")
-        for drift in cluster.objects:
-            data = drift.to_dict()
-            by = ", ".join(drift.managers) or "an unknown manager"
-            if data["missing"]:
-                lines.append(f"+ {cluster.cluster}: {data['object']} is missing; it will be created again")
-                continue
-            lines.append(f"@ {cluster.cluster}: {data['object']} (changed by {by})")
-            for change in data["fields"]:
-                lines.append(f"-   {change['path']}: {change['live']}")
-                lines.append(f"+   {change['path']}: {change['desired']}")
-    return "\n".join(lines)
-
-
-class LiveOperations:
+class LiveOperations(IncidentOperations):
     """Operations through gitops_tui.actions against the management cluster (called in workers)."""
 
     def __init__(self, backend: LiveBackend, data_dir: Path) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from gitops_tui.tui import keymap
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.flows import Flows
+from gitops_tui.tui.incident_flows import IncidentFlows
 from gitops_tui.tui.messages import StateChanged
 from gitops_tui.tui.panes import PANES
 from gitops_tui.tui.theming import status_style
@@ -34,7 +35,7 @@ TALL = 34
 HIDDEN_MOUNT_AFTER = 0.5
 
 
-class MainScreen(Flows, Screen):
+class MainScreen(IncidentFlows, Flows, Screen):
     """Every pane of the console; keys act on the highlighted object of the active pane."""
 
     BINDINGS = keymap.BINDINGS
@@ -252,6 +253,8 @@ class MainScreen(Flows, Screen):
             text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f"{g.glyph(source.status)} {source.name} ", style=status_style(source.status, variables))
             text.append(f"{source.url} {source.ref} {source.path} {g.shorten_digests(source.message)}")
+        if source.pin is not None:
+            text.append(f" {g.PIN} {source.pin.describe()}")
         return text
 
     def selected_source(self) -> model.SourceView | None:
