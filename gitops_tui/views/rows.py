@@ -116,7 +116,7 @@ def source_note(source: model.SourceView, stale: dict[str, Staleness], now: date
         return suspension_text(source.suspension, now)
     if source.status == g.STALE:
         return stale_note(source.clusters, stale, now)
-    if source.pin is not None:
+    if source.pin is not None and source.status != g.FAILING:
         return f"{g.PIN} {source.pin.describe()}"
     return g.shorten_digests(source.message)
 

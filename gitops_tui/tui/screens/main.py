@@ -252,9 +252,9 @@ class MainScreen(IncidentFlows, Flows, Screen):
         else:
             text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f"{g.glyph(source.status)} {source.name} ", style=status_style(source.status, variables))
+            if source.pin is not None:
+                text.append(f"{g.PIN} {source.pin.describe()}; ")
             text.append(f"{source.url} {source.ref} {source.path} {g.shorten_digests(source.message)}")
-        if source.pin is not None:
-            text.append(f" {g.PIN} {source.pin.describe()}")
         return text
 
     def selected_source(self) -> model.SourceView | None:
