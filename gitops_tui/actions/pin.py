@@ -1,4 +1,4 @@
-"""Pin a source to an earlier revision (on all or some clusters), unpin it, preview a pin and read the revision history."""
+"""Pin a source to an earlier revision (on all or some clusters), unpin it, preview a pin, read the history."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def revision_history(api: ApiClient, project: str, name: str) -> RevisionHistory
 
 
 def resolve_revision(source: GitOpsSource, text: str) -> str:
-    """The full revision ("main@sha1:<40 hex>") ``text`` names: a full revision, a full SHA, or a prefix from the history.
+    """The full revision ("main@sha1:<40 hex>") ``text`` names: a revision, a full SHA or a prefix from the history.
 
     Raises SourceActionError with one sentence when it names none, or more than one, of the known revisions.
     """

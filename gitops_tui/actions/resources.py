@@ -241,7 +241,8 @@ def create_secret(api: ApiClient, project: str, name: str, data: dict[str, bytes
         raise (_api_error(what, exc) if exc.status == 409 else _api_error(f"create {what}", exc)) from None
     # Keys only: a secret's values never reach the journal.
     journal.record(api, action="secret-change", actor=current_actor(), reason=f"created secret {name}",
-                   project=project, clusters=clusters or (), objects=[f"FederatedSecret {name} key {k}" for k in sorted(data)])
+                   project=project, clusters=clusters or (),
+                   objects=[f"FederatedSecret {name} key {k}" for k in sorted(data)])
     return created
 
 

@@ -1,4 +1,4 @@
-"""The JournalEntry CRD (gitops-tui.io/v1alpha1, namespaced in gitops-tui-system): one operator action or automatic correction."""
+"""The JournalEntry CRD (gitops-tui.io/v1alpha1, in gitops-tui-system): one operator action or automatic correction."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 
 def journal_path(name: str = "") -> str:
     """The REST path of the journal entries (or of one entry)."""
-    path = f"/apis/{names.PROJECT_GROUP}/{names.PROJECT_VERSION}/namespaces/{names.SYSTEM_NAMESPACE}/{PLURAL_JOURNAL_ENTRIES}"
+    group_version = f"{names.PROJECT_GROUP}/{names.PROJECT_VERSION}"
+    path = f"/apis/{group_version}/namespaces/{names.SYSTEM_NAMESPACE}/{PLURAL_JOURNAL_ENTRIES}"
     return f"{path}/{name}" if name else path
 
 

@@ -94,7 +94,8 @@ def _entry_object(now: datetime, action: str, actor: str, reason: str, project: 
     labels = {LABEL_DAY: now.strftime("%Y%m%d")}
     if project:
         labels[names.LABEL_PROJECT] = project[:63]
-    spec: dict[str, Any] = {"time": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "action": action, "actor": actor or "unknown"}
+    spec: dict[str, Any] = {"time": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "action": action,
+                            "actor": actor or "unknown"}
     for key, value in (("reason", reason[:MAX_REASON]), ("project", project), ("source", source)):
         if value:
             spec[key] = value

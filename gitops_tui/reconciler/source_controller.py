@@ -14,6 +14,7 @@ from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.api.formats import parse_revision
+from gitops_tui.api.pin import pin_of
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
@@ -80,7 +81,9 @@ def write_outcome(ctx: ReconcileContext, source: GitOpsSource, outcome: Outcome)
         gen = int((repo.get("metadata") or {}).get("generation") or 0)
         repo_outcome = Outcome(gen, outcome.revision, outcome.failure, outcome.reconciling, outcome.clusters,
                                outcome.handled_requested_at)
-        new = with_artifact(build_status(repo.get("status"), repo_outcome, now, inventory=False), outcome.revision, now)
+        pin = pin_of(source)  # the artifact is git's revision: a pinned lane's revision never replaces it
+        artifact = "" if pin is not None and outcome.revision == pin.revision else outcome.revision
+        new = with_artifact(build_status(repo.get("status"), repo_outcome, now, inventory=False), artifact, now)
         write_status(ctx.api_client, repo, new)
 
 
@@ -181,7 +184,9 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
                 break
         results.append(_reconcile_lane(ctx, source, project, lane, attempt))
     delays = [r.requeue_after for r in results]
-    return ReconcileResult(requeue_after=None if None in delays or not delays else min(delays))  # type: ignore[type-var]
+    if not delays or None in delays:
+        return ReconcileResult(requeue_after=None)
+    return ReconcileResult(requeue_after=min(d for d in delays if d is not None))
 
 
 def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, lane: pin_mod.Lane,

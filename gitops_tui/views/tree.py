@@ -50,7 +50,8 @@ class ClusterTree:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {**{k: v for k, v in vars(self).items() if k != "objects"}, "objects": [o.to_dict() for o in self.objects]}
+        fields = {k: v for k, v in vars(self).items() if k != "objects"}
+        return {**fields, "objects": [o.to_dict() for o in self.objects]}
 
 
 @dataclass

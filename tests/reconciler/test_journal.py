@@ -130,7 +130,8 @@ def test_a_failed_journal_write_is_shown_and_the_action_stands(world: World, mon
 def test_entries_older_than_the_retention_are_pruned(sandbox: Any) -> None:
     api = sandbox.api_client("management")
     now = datetime.now(timezone.utc)
-    old = journal._entry_object(now - timedelta(days=journal.RETENTION_DAYS + 1), "suspend", "old", "", "ret", "", (), ())
+    old = journal._entry_object(now - timedelta(days=journal.RETENTION_DAYS + 1), "suspend", "old", "", "ret", "",
+                                (), ())
     recent = journal._entry_object(now - timedelta(days=journal.RETENTION_DAYS - 1), "resume", "recent", "", "ret", "",
                                    (), ())
     for body in (old, recent):
@@ -139,3 +140,16 @@ def test_entries_older_than_the_retention_are_pruned(sandbox: Any) -> None:
     left = [e.actor for e in journal.list_entries(api, project="ret")]
     assert left == ["recent"]
     assert [e.actor for e in journal.list_entries(api, since=now - timedelta(days=2), project="ret")] == []
+
+
+def test_markdown_escapes_hostile_reasons_and_since_is_checked(sandbox: Any) -> None:
+    from gitops_tui.journal import Entry
+    from gitops_tui.journal.render import as_markdown
+
+    hostile = Entry(time="2026-01-15T11:00:00.000001Z", action="suspend", actor="mallory",
+                    reason="a | b\n| injected | row |", project="p", source="s", objects=["ConfigMap p/`x`"])
+    lines = as_markdown([hostile]).splitlines()
+    rows = [line for line in lines if line.startswith("| 2026")]
+    assert len(rows) == 1 and "a \\| b \\| injected \\| row \\|" in rows[0]
+    proc = sandbox.cli("journal", "--since", "yesterday-ish", check=False)
+    assert proc.returncode == 2 and "is neither a duration" in proc.stderr and "Traceback" not in proc.stderr

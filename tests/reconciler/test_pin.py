@@ -1,4 +1,4 @@
-"""Pin a known-good revision: held on the pinned clusters while git moves on, the others follow; unpin; until-contains."""
+"""Pin a known-good revision: held on the pinned clusters while git moves on, the others follow; unpin."""
 
 from __future__ import annotations
 
@@ -56,6 +56,10 @@ def test_pin_on_prod_holds_while_git_moves_two_commits_then_unpin(world: World) 
     assert _applied(world, "pin") == {"dev": fourth, "prod": good, "staging": fourth}
     assert third != fourth and _value(world, "prod") == "good" and _value(world, "staging") == "fourth"
     assert world.condition("pin", names.READY).get("status") == "True", "a pinned cluster at its pin is fine"
+    assert world.source("pin").artifact_revision == fourth, "the artifact stays git's revision"
+    artifacts = [e for e in world.events("pin") if e["reason"] == "NewArtifact"]
+    world.reconcile("pin")
+    assert [e for e in world.events("pin") if e["reason"] == "NewArtifact"] == artifacts, "no new artifact each pass"
     prod = {c["name"]: c for c in world.status("pin")["clusters"]}["prod"]
     assert prod["pinnedRevision"] == good and prod["history"][0] == {**prod["history"][0], "revision": good,
                                                                      "by": "pin by alice@10.0.0.7"}

@@ -1,4 +1,4 @@
-"""The tree of the demo source: clusters, then objects with kind, health, drift and the field managers that wrote them."""
+"""The tree of the demo source: clusters, then objects with kind, health, drift and the managers that wrote them."""
 
 from __future__ import annotations
 
