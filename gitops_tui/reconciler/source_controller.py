@@ -16,9 +16,9 @@ from gitops_tui.api import names
 from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.pin import pin_of
 from gitops_tui.api.source import GitOpsSource
+from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
-from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.reconciler import gate, helm_step, ownership, propagate
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
