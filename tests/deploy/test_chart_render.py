@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import helm_python as helm
 import pytest
+import yaml
 
 from gitops_tui.api import names
 from gitops_tui.api.crds import crd_manifests
@@ -157,3 +159,26 @@ def test_rbac_off_renders_no_role_at_all() -> None:
     objects = render({"rbac": {"create": False}})
     assert not [k for k in objects if k[0] in ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")]
     assert one(objects, "Deployment")
+
+
+def _leaves(values: dict[str, Any], prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        out |= _leaves(value, f"{path}.") if isinstance(value, dict) and value else {path}
+    return out
+
+
+def test_the_readme_documents_every_value_and_no_value_that_does_not_exist() -> None:
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    documented = set(re.findall(r"^\| `([\w.]+)` \|", (CHART_DIR / "README.md").read_text(), re.MULTILINE))
+    undocumented = {leaf for leaf in _leaves(values)
+                    if not any(leaf == key or leaf.startswith(key + ".") for key in documented)}
+    assert undocumented == set()
+    everything = _leaves(values) | {p for leaf in _leaves(values) for p in _prefixes(leaf)}
+    assert documented - everything == set(), "documented values that values.yaml does not have"
+
+
+def _prefixes(path: str) -> set[str]:
+    parts = path.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))}
