@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -74,3 +75,26 @@ def test_a_pod_without_its_ca_gets_one_clear_sentence(tmp_path: Path, monkeypatc
     monkeypatch.setenv("GITOPS_TUI_HOME", str(tmp_path / "empty-home"))
     with pytest.raises(CliError, match="in-cluster configuration cannot be used"):
         management_client(_args(), probe=False)
+
+
+def test_a_rotated_token_is_read_again_after_a_minute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as real
+
+    from kubernetes.config import incluster_config
+
+    folder = _pod(tmp_path, monkeypatch)
+    client = api_client_in_cluster()
+    (folder / "token").write_text("rotated-token")
+    assert client.configuration.auth_settings()["BearerToken"]["value"].lower() == "bearer pod-token", "not yet"
+
+    clock = real.datetime
+
+    class Later(clock):
+        """Two minutes from now: the loader's refresh period (one minute) is over."""
+
+        @classmethod
+        def now(cls, tz: real.tzinfo | None = None) -> real.datetime:  # type: ignore[override]
+            return clock.now(tz) + real.timedelta(minutes=2)
+
+    monkeypatch.setattr(incluster_config, "datetime", SimpleNamespace(datetime=Later, timedelta=real.timedelta))
+    assert client.configuration.auth_settings()["BearerToken"]["value"].lower() == "bearer rotated-token"
