@@ -1,10 +1,11 @@
 """Issue 12 item 5: the chart installed with real Helm into the sandbox's management cluster.
 
-Its objects exist as rendered and the Deployment's Pods are made; then its ServiceAccount's own token
-runs a real `gitops-tui run` (in-cluster configuration, as in the Pod) that brings a source to Ready on
-two clusters and prunes it on delete, with no request refused: the RBAC is sufficient. The same token
-is refused everything else tried (Secrets elsewhere, other CRDs, RBAC, workloads): the RBAC is narrow.
-A module of about 30 s: one install, one upgrade, one reconciler process.
+Its objects exist as rendered and the Deployment's Pods are made. Then its ServiceAccount's own token,
+laid out as in a Pod, runs a real `gitops-tui run` (in-cluster configuration) that brings a source to
+Ready on two clusters, propagates a FederatedSecret, prunes the source on delete and deletes the
+project, with no request refused: the RBAC is sufficient. The same token is refused everything else
+tried (Secrets elsewhere, other CRDs, RBAC, workloads): the RBAC is narrow.
+A module of about 25 s: one install, one upgrade, one reconciler process.
 """
 
 from __future__ import annotations
@@ -168,6 +169,7 @@ def test_the_service_account_alone_reconciles_a_source_to_ready_and_prunes_it(
                                                         "data:\n  greeting: hello\n"})
     resources.create_project(admin, project, ["dev", "prod"])
     actions.create_source(admin, project, source, str(repo), path="./apps", interval="1m")
+    resources.create_secret(admin, project, "db", {"password": b"s3cret"})
     log = tmp_path / "run.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "gitops_tui", "run", "--lease-duration", "3",
@@ -183,10 +185,19 @@ def test_the_service_account_alone_reconciles_a_source_to_ready_and_prunes_it(
         for cluster in ("dev", "prod"):
             cm = json_request(sandbox.api_client(cluster), "GET", f"/api/v1/namespaces/{project}/configmaps/web")
             assert cm["data"] == {"greeting": "hello"}
+        secret_path = f"/api/v1/namespaces/{project}/secrets/db"
+        wait_until(lambda: json_request(sandbox.api_client("prod"), "GET", secret_path), timeout=30,
+                   message="the FederatedSecret propagated")
         actions.delete_source(admin, project, source)
         fk_path = management_path(names.KIND_FEDERATED_KUSTOMIZATION, project, source)
-        wait_until(lambda: _gone(admin, fk_path), timeout=30, message="the finalizer released")
+        wait_until(lambda: _gone(admin, fk_path), timeout=30, message="the source's finalizer released")
         assert _gone(sandbox.api_client("dev"), f"/api/v1/namespaces/{project}/configmaps/web"), "pruned"
+        resources.delete_project(admin, project)
+        wait_until(lambda: _gone(admin, management_path(names.KIND_PROJECT, None, project)), timeout=45,
+                   message="the project deleted: its secret, then its namespaces, then its finalizer")
+        for cluster in ("management", "dev", "prod"):
+            wait_until(lambda: _gone(sandbox.api_client(cluster), f"/api/v1/namespaces/{project}"), timeout=30,
+                       message=f"the project namespace deleted on {cluster}")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0, log.read_text()
