@@ -23,14 +23,15 @@ REQUEST_DEADLINE = 5.0
 class ProbeServer:
     """Serves ``GET /healthz`` (``live``) and ``GET /readyz`` (``ready``): 200 when the check passes, else 503."""
 
-    def __init__(self, listen: str, live: Check, ready: Check) -> None:
+    def __init__(self, listen: str, live: Check, ready: Check, *, max_connections: int = MAX_CONNECTIONS,
+                 deadline: float = REQUEST_DEADLINE) -> None:
         """Bind ``host:port`` (port 0 picks one); raise ValueError for an address that is not HOST:PORT."""
         host, _, port = listen.rpartition(":")
         if not host or not port.isdigit():
             raise ValueError(f"listen address {listen!r} is not HOST:PORT")
         self._checks = {"/healthz": live, "/readyz": ready}
-        self._server = BoundedHTTPServer((host.strip("[]"), int(port)), self._handler_class(),
-                                         max_connections=MAX_CONNECTIONS, deadline=REQUEST_DEADLINE)
+        self._server = BoundedHTTPServer((host.strip("[]"), int(port)), self._handler_class(deadline),
+                                         max_connections=max_connections, deadline=deadline)
         self._thread: threading.Thread | None = None
 
     @property
@@ -62,14 +63,14 @@ class ProbeServer:
             passing, reason = False, f"the check failed ({type(exc).__name__})"
         return (200 if passing else 503), {"message": reason}
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def _handler_class(self, deadline: float) -> type[BaseHTTPRequestHandler]:
         probes = self
 
         class Handler(BaseHTTPRequestHandler):
             """One probe request."""
 
             server_version = "gitops-tui-probes"
-            timeout = REQUEST_DEADLINE
+            timeout = deadline
 
             def do_GET(self) -> None:  # noqa: N802 - http.server naming
                 """Answer a probe."""

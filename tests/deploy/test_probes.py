@@ -13,6 +13,7 @@ import pytest
 
 from gitops_tui.cli import main
 from gitops_tui.reconciler.probes import ProbeServer, reconciler_checks
+from tests.waiting import wait_until
 
 
 def _get(url: str) -> tuple[int, dict[str, str]]:
@@ -75,3 +76,19 @@ def test_run_refuses_a_bad_or_taken_health_address(sandbox: object, capsys: pyte
         assert f"cannot listen on 127.0.0.1:{port}: [Errno 98]" in capsys.readouterr().err
         assert main(["run", "--webhook-listen", f"127.0.0.1:{port}"]) == 2, "the webhook's bind fails as cleanly"
         assert f"cannot listen on 127.0.0.1:{port}: [Errno 98]" in capsys.readouterr().err
+
+
+def test_connections_are_capped_and_a_silent_one_is_closed_at_its_deadline() -> None:
+    server = ProbeServer("127.0.0.1:0", lambda: (True, "ok"), lambda: (True, "ok"), max_connections=2, deadline=0.5)
+    server.start()
+    host, port = server.url.removeprefix("http://").split(":")
+    silent = [socket.create_connection((host, int(port)), timeout=5) for _ in range(2)]
+    try:
+        wait_until(lambda: _get(f"{server.url}/healthz")[0] == 503, timeout=5, message="the third connection refused")
+        for conn in silent:
+            assert conn.recv(1024) == b"", "closed by the server once its deadline passed"
+        assert _get(f"{server.url}/healthz")[0] == 200, "the slots are free again"
+    finally:
+        for conn in silent:
+            conn.close()
+        server.stop()
