@@ -1,4 +1,4 @@
-"""`gitops-tui run [--webhook-listen ADDR]`: the reconciler without the console, with leader election."""
+"""`gitops-tui run [--webhook-listen ADDR] [--health-listen ADDR]`: the headless, leader-elected reconciler."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `run` verb."""
     parser = subparsers.add_parser("run", help="run the reconciler headless (leader-elected)")
     parser.add_argument("--webhook-listen", metavar="ADDR", help="receive push webhooks on HOST:PORT, e.g. 127.0.0.1:9292")
+    parser.add_argument("--health-listen", metavar="ADDR",
+                        help="serve GET /healthz and /readyz on HOST:PORT for probes, e.g. 0.0.0.0:8080")
     parser.add_argument("--lease-duration", type=float, default=15.0, metavar="SECONDS",
                         help="leader lease duration (default 15)")
     parser.add_argument("--workers", type=int, default=3, help="reconciles run in parallel (default 3)")
@@ -35,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run until SIGINT / SIGTERM; only the lease holder acts."""
     from gitops_tui.reconciler.manager import ManagementApiError, Reconciler
+    from gitops_tui.reconciler.probes import ProbeServer, reconciler_checks
     from gitops_tui.reconciler.webhook import WebhookReceiver
 
     if args.lease_duration < 2:
@@ -56,12 +59,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as exc:
             raise CliError(f"cannot listen on {args.webhook_listen}: {exc}", 2) from None
     done = threading.Event()
+    probes: ProbeServer | None = None
+    if args.health_listen:
+        try:
+            probes = ProbeServer(args.health_listen,
+                                 *reconciler_checks(lambda: reconciler.wait_synced(timeout=0), done))
+        except (ValueError, OSError) as exc:
+            raise CliError(f"cannot listen on {args.health_listen}: {exc}", 2) from None
 
     def on_signal(signum: int, frame: Any) -> None:
         done.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if probes is not None:
+        probes.start()  # before the start: /healthz answers while the CRDs are installed, /readyz says not yet
     try:
         reconciler.start()
     except ManagementApiError as exc:
@@ -71,6 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.warning("--insecure-kubeconfig-exec: exec credential plugins of stored cluster kubeconfigs will run")
     log.info("reconciler started as %s (lease %s/%s, %.0fs)", reconciler.identity, names.SYSTEM_NAMESPACE,
              names.LEASE_NAME, args.lease_duration)
+    if probes is not None:
+        log.info("probes on %s/healthz and /readyz", probes.url)
     if receiver is not None:
         receiver.start()
         log.info("webhook receiver on %s/hook/<namespace>/<source>", receiver.url)
@@ -86,4 +100,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         if receiver is not None:
             receiver.stop()
         reconciler.stop()
+        if probes is not None:
+            probes.stop()
     return 0
