@@ -96,6 +96,7 @@ def _project_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "name": view.name,
         "displayName": view.display_name,
         "namespace": view.namespace,
+        "platform": view.platform,
         "clusters": view.placement_clusters,
         "clusterSelector": view.cluster_selector,
         "ready": ready,
@@ -233,6 +234,7 @@ def _builtin_resources() -> None:
     register_resource(Resource(
         "projects", "ProjectList", _fetch_projects, _project_summary,
         [("NAME", lambda r: r["name"]), ("NAMESPACE", lambda r: r["namespace"]),
+         ("KIND", lambda r: "platform" if r["platform"] else "tenant"),
          ("CLUSTERS", lambda r: r["clusters"] or ("selector" if r["clusterSelector"] is not None else [])),
          ("READY", lambda r: r["ready"]), ("MESSAGE", lambda r: r["message"]), ("AGE", lambda r: age(r["created"]))],
         lambda s: [management_path(names.KIND_PROJECT)], "projects and their clusters"))
