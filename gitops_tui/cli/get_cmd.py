@@ -234,8 +234,8 @@ def _builtin_resources() -> None:
     register_resource(Resource(
         "projects", "ProjectList", _fetch_projects, _project_summary,
         [("NAME", lambda r: r["name"]), ("NAMESPACE", lambda r: r["namespace"]),
-         ("KIND", lambda r: "platform" if r["platform"] else "tenant"),
          ("CLUSTERS", lambda r: r["clusters"] or ("selector" if r["clusterSelector"] is not None else [])),
+         ("KIND", lambda r: "platform" if r["platform"] else "tenant"),
          ("READY", lambda r: r["ready"]), ("MESSAGE", lambda r: r["message"]), ("AGE", lambda r: age(r["created"]))],
         lambda s: [management_path(names.KIND_PROJECT)], "projects and their clusters"))
     register_resource(Resource(
