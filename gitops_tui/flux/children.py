@@ -24,7 +24,7 @@ from gitops_tui.reconciler.render import Manifest
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
-LABEL_PARENT = "gitops-tui.io/parent-source"
+LABEL_PARENT = names.LABEL_PARENT_SOURCE
 ANNOTATION_FLUX_NAME = "gitops-tui.io/flux-name"
 ANNOTATION_PARENT_PATH = "gitops-tui.io/parent-path"
 #: The name Flux's bootstrap gives the repository itself: a sourceRef to it means the parent's repository.

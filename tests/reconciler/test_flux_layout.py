@@ -5,6 +5,7 @@ Real git, real `kubectl kustomize`, real Helm (a chart repository over local HTT
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -259,3 +260,36 @@ def test_suspending_the_parent_holds_its_children(world: World, flux_repo: Path)
     assert ready(world, "staging-infra-controllers") == {}
     for cluster in CLUSTERS:
         assert live(world, cluster, f"/api/v1/namespaces/{world.project}-ingress") is None
+
+
+def test_children_listed_under_their_source(world: World, flux_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import datetime, timezone
+
+    from gitops_tui.cli import main
+    from gitops_tui.views import rows
+    from gitops_tui.views.state import ManagementState
+
+    make_platform(world)
+    world.create("staging", f"file://{flux_repo}", path="./clusters/staging")
+    world.create("other", f"file://{flux_repo}", path="./apps/staging")
+    world.reconcile("staging")
+    assert main(["get", "sources", "-p", world.project, "-o", "json"]) == 0
+    items = json.loads(capsys.readouterr().out)["items"]
+    assert [(i["name"], i["parent"], i["depth"]) for i in items] == [
+        ("other", "", 0), ("staging", "", 0), ("staging-apps", "staging", 1),
+        ("staging-infra-configs", "staging", 1), ("staging-infra-controllers", "staging", 1)]
+    assert main(["get", "sources", "-p", world.project]) == 0
+    table = capsys.readouterr().out
+    names_column = [line.split(None, 1)[1].split("  ")[0] for line in table.strip().splitlines()[1:]]
+    assert names_column == ["other", "staging", "└ staging-apps", "└ staging-infra-configs",
+                            "└ staging-infra-controllers"], table
+
+    group = f"/apis/{names.TYPES_GROUP}/{names.TYPES_VERSION}/namespaces/{world.namespace}"
+    state = ManagementState({
+        "gitrepositories": json_request(world.api, "GET", f"{group}/federatedgitrepositories")["items"],
+        "kustomizations": json_request(world.api, "GET", f"{group}/federatedkustomizations")["items"],
+        "projects": [json_request(world.api, "GET", f"/apis/{names.PROJECT_GROUP}/v1alpha1/projects/{world.project}")],
+    })
+    shown = [r.cells[0].split(" ", 1)[1] for r in rows.sources_table(state, datetime.now(timezone.utc)).rows]
+    assert shown == ["other", "staging", "└ staging-apps", "└ staging-infra-configs", "└ staging-infra-controllers"]
+    assert rows.projects_table(state, datetime.now(timezone.utc)).rows[0].cells[0] == f"{world.project} (platform)"
