@@ -63,6 +63,7 @@ def split(manifests: list[Manifest]) -> tuple[list[Manifest], Instructions]:
     for manifest in manifests:
         obj = manifest.obj
         if not is_instruction(obj):
+            _refuse_oci(manifest)
             rest.append(manifest)
         elif obj.get("kind") == "Kustomization":
             kustomizations.append(manifest)
@@ -72,6 +73,16 @@ def split(manifests: list[Manifest]) -> tuple[list[Manifest], Instructions]:
             raise ValidationFailed(f"{manifest.display} in {manifest.origin}: {obj.get('kind')} sources are not "
                                    "supported; use a GitRepository (docs/flux.md)", origin=manifest.origin)
     return rest, Instructions(tuple(kustomizations), tuple(repositories))
+
+
+def _refuse_oci(manifest: Manifest) -> None:
+    """Refuse an OCI HelmRepository by name (only https/http chart indexes are served)."""
+    obj = manifest.obj
+    spec = obj.get("spec") or {}
+    if (_group(obj) == SOURCE_GROUP and obj.get("kind") == "HelmRepository"
+            and (spec.get("type") == "oci" or str(spec.get("url") or "").startswith("oci://"))):
+        raise ValidationFailed(f"{manifest.display} in {manifest.origin}: OCI Helm repositories are not supported; "
+                               "serve the chart from an https index (docs/flux.md)", origin=manifest.origin)
 
 
 def child_name(parent: str, flux_name: str) -> str:
