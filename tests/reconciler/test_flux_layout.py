@@ -158,6 +158,7 @@ def flux_repo(world: World, chart_repository: tuple[str, Path]) -> Path:  # noqa
 
 
 def test_flux_layout_deploys_in_dependency_order_as_flux_would(world: World, flux_repo: Path) -> None:
+    """The issue's whole scenario on three clusters (about 25 s: it is the point): order, result, diff, prune."""
     make_platform(world)
     world.create("staging", f"file://{flux_repo}", path="./clusters/staging")
     world.reconcile("staging")
@@ -202,6 +203,12 @@ def test_flux_layout_deploys_in_dependency_order_as_flux_would(world: World, flu
         assert live(world, cluster, f"/api/v1/namespaces/{world.namespace}/configmaps/cluster-vars") is not None
         rows = {r["name"]: r for r in world.status("staging-apps")["clusters"]}
         assert rows[cluster]["lastAppliedRevision"].endswith(head)
+
+    from gitops_tui.actions.sources import diff_source
+
+    for child in CHILDREN:  # `diff source` sees a child as the reconciler does: substituted, in its platform project
+        report = diff_source(world.api, world.project, child, data_dir=world.tmp.parent / f"{world.project}-diff")
+        assert not report.failed and not report.drifted, (child, report)
 
     # A child removed from git is pruned: its objects leave every cluster, its siblings stay.
     commit(flux_repo, {"clusters/staging/apps.yaml": None})
