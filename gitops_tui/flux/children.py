@@ -191,6 +191,13 @@ def existing_children(api: Any, namespace: str, parent: str) -> list[dict[str, A
     return list(listed.get("items") or [])
 
 
+def mark_orphan(api: Any, namespace: str, name: str) -> None:
+    """Annotate a child ``kubefed.io/orphan``: its deletion keeps its objects on the clusters."""
+    json_request(api, "PATCH", management_path(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name),
+                 {"metadata": {"annotations": {names.ANNOTATION_ORPHAN: "true"}}},
+                 content_type="application/merge-patch+json")
+
+
 def sync(api: Any, parent: GitOpsSource, instructions: Instructions, commit: str) -> list[str]:
     """Create or update the children the revision declares, delete those that left it; return the deleted names.
 
@@ -208,9 +215,7 @@ def sync(api: Any, parent: GitOpsSource, instructions: Instructions, commit: str
         if name in wanted or (child["metadata"].get("deletionTimestamp")):
             continue
         if not GitOpsSource(None, child).prune:
-            json_request(api, "PATCH", management_path(names.KIND_FEDERATED_KUSTOMIZATION, parent.namespace, name),
-                         {"metadata": {"annotations": {names.ANNOTATION_ORPHAN: "true"}}},
-                         content_type="application/merge-patch+json")
+            mark_orphan(api, parent.namespace, name)
         for kind in (names.KIND_FEDERATED_KUSTOMIZATION, names.KIND_FEDERATED_GIT_REPOSITORY):
             try:
                 json_request(api, "DELETE", management_path(kind, parent.namespace, name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_tui.api import names
 from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.flux import children, gates
@@ -46,7 +47,19 @@ def sync_children(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, fo
     for name in removed:
         ctx.recorder.emit(involved, "Normal", "ChildRemoved", f"child source {name} left git and is deleted",
                           revision=artifact.revision)
-        ctx.requeue("FederatedKustomization", source.namespace, name)
+        ctx.requeue(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace, name)
     for manifest in instructions.kustomizations:
-        ctx.requeue("FederatedKustomization", source.namespace,
+        ctx.requeue(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace,
                     children.child_name(source.name, str(manifest.obj["metadata"]["name"])))
+
+
+def delete_children(ctx: ReconcileContext, source: GitOpsSource) -> None:
+    """The source is being deleted: delete its children too (orphaned with it when it is orphaned)."""
+    existing = children.existing_children(ctx.api_client, source.namespace, source.name)
+    if not existing:
+        return
+    if source.orphan:
+        for child in existing:
+            children.mark_orphan(ctx.api_client, source.namespace, child["metadata"]["name"])
+    for name in children.sync(ctx.api_client, source, children.Instructions(), ""):
+        ctx.requeue(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace, name)

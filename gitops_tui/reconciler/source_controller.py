@@ -159,6 +159,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     if fk is None:
         return ReconcileResult(requeue_after=None)
     if (fk.get("metadata") or {}).get("deletionTimestamp"):
+        flux_step.delete_children(ctx, source)
         done = finalize(ctx, source)
         return ReconcileResult(requeue_after=None if done else _retry_after((namespace, name), True, 60.0))
     if not has_finalizer(fk):

@@ -120,3 +120,26 @@ def test_child_without_prune_leaves_its_objects_when_removed_from_git(world: Wor
     for cluster in CLUSTERS:
         assert world.get(cluster, "configmaps", "kept") is not None, "prune: false orphans, as Flux"
         assert world.get(cluster, "configmaps", "dropped") is None
+
+
+def test_deleting_the_parent_deletes_its_children_and_their_objects(world: World) -> None:
+    from gitops_tui.actions.sources import delete_source
+    from tests.waiting import wait_until
+
+    repo = world.repo("flux", {"clusters/a.yaml": ks("a", "./apps"), "apps/cm.yaml": configmap("child-object")})
+    world.create("root", f"file://{repo}", path="./clusters")
+    world.reconcile("root")
+    world.reconcile("root-a")
+    assert world.get("dev", "configmaps", "child-object") is not None
+    delete_source(world.api, world.project, "root")
+    world.reconcile("root")
+
+    def child_going() -> bool:
+        child = world.source("root-a").kustomization
+        return child is None or bool(child["metadata"].get("deletionTimestamp"))
+
+    wait_until(child_going, timeout=30, message="the child source deleted with its parent (ownerReference)")
+    world.reconcile("root-a")  # its finalizer prunes
+    assert world.source("root-a").kustomization is None
+    for cluster in CLUSTERS:
+        assert world.get(cluster, "configmaps", "child-object") is None
