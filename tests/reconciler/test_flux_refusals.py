@@ -143,3 +143,24 @@ def test_deleting_the_parent_deletes_its_children_and_their_objects(world: World
     assert world.source("root-a").kustomization is None
     for cluster in CLUSTERS:
         assert world.get(cluster, "configmaps", "child-object") is None
+
+
+def test_a_declared_git_repository_is_the_childs_source(world: World) -> None:
+    other = world.repo("other", {"deploy/cm.yaml": configmap("from-other")})
+    declared = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: other\n"
+                f"  namespace: flux-system\nspec:\n  interval: 1m\n  url: file://{other}\n  ref:\n    branch: main\n")
+    child = ks("b", "./deploy").replace("name: flux-system\n", "name: other\n")
+    repo = world.repo("flux", {"clusters/repo.yaml": declared, "clusters/b.yaml": child,
+                               "clusters/missing.yaml": ks("c", "./deploy")})
+    world.create("root", f"file://{repo}", path="./clusters")
+    world.reconcile("root")
+    assert world.source("root-b").url == f"file://{other}" and world.source("root-b").ref == {"branch": "main"}
+    assert world.source("root-c").ref == {"commit": world.head(repo)}, "flux-system: the parent's repository, its commit"
+    world.reconcile("root-b")
+    assert world.get("dev", "configmaps", "from-other") is not None
+
+    commit(repo, {"clusters/b.yaml": child.replace("name: other\n", "name: nowhere\n")})
+    world.reconcile("root")
+    assert ready(world, "root")["message"].startswith(
+        "Kustomization/b in clusters/b.yaml: spec.sourceRef names GitRepository 'nowhere', which the revision does not "
+        "declare")
