@@ -221,8 +221,9 @@ def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -
             credentials = git_credentials(ctx, source.namespace, source.secret_ref)
             artifact = ctx.git.fetch(source.url, {"commit": parse_revision(revision)[1]}, credentials, source.git_timeout)
             connections = {c: ctx.clusters.get(c)[1] for c in clusters}
-            desired = desired_objects(source, artifact, project, scope_checker(connections),
-                                      policy=flux_step.render_inputs(ctx, source, artifact, project)[0])
+            policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
+            desired = desired_objects(source, artifact, project, scope_checker(connections), policy=policy,
+                                      variables=variables)
             found = [drift_mod.detect(c, dynamic, desired) for c, dynamic in connections.items()]
         except Exception as exc:  # noqa: BLE001 - observing is best effort while suspended
             log.info("drift of suspended %s/%s not checked: %s", source.namespace, source.name, type(exc).__name__)
