@@ -1,1 +1,1 @@
-"""Flux's objects found in a revision, understood by the reconciler itself: children, substitution, order (docs/flux.md)."""
+"""Flux's objects in a revision, understood by the reconciler itself: children, substitution, order (docs/flux.md)."""

@@ -1,4 +1,4 @@
-"""HelmRelease ``dependsOn``: releases of one revision install in dependency order; others must be Ready on the cluster."""
+"""HelmRelease dependsOn: a revision's releases install dependencies first; others must be Ready on the cluster."""
 
 from __future__ import annotations
 
