@@ -176,6 +176,12 @@ def _write(api: Any, body: dict[str, Any]) -> None:
     except ApiException as exc:
         if exc.status != 409:
             raise
+    live = json_request(api, "GET", management_path(body["kind"], meta["namespace"], meta["name"]))
+    owner = ((live.get("metadata") or {}).get("labels") or {}).get(LABEL_PARENT)
+    if owner != meta["labels"][LABEL_PARENT]:
+        raise ValidationFailed(f"Kustomization {meta['annotations'][ANNOTATION_FLUX_NAME]} would be source "
+                               f"{meta['name']}, which already exists and is not a child of this source: rename one "
+                               "of them")
     patch = {"metadata": {"labels": meta["labels"], "annotations": meta["annotations"]},
              "spec": {"template": {"spec": body["spec"]["template"]["spec"]}}}
     if "placement" in body["spec"]:

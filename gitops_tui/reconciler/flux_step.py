@@ -37,12 +37,18 @@ def check_children(source: GitOpsSource, artifact: Any, found: list[Any]) -> Non
 
 
 def sync_children(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, found: list[Any]) -> None:
-    """Create, update and delete the source's children as the revision declares them; Events name what changed."""
+    """Create, update and delete the source's children as the revision declares them; Events name what changed.
+
+    RevisionFailed when a child's name is taken by a source that is not this one's child (nothing is taken over).
+    """
     instructions = found[0] if found else children.Instructions()
     if not instructions.kustomizations and not children.existing_children(ctx.api_client, source.namespace,
                                                                            source.name):
         return
-    removed = children.sync(ctx.api_client, source, instructions, parse_revision(artifact.revision)[1])
+    try:
+        removed = children.sync(ctx.api_client, source, instructions, parse_revision(artifact.revision)[1])
+    except ReconcileError as exc:
+        raise RevisionFailed(failure_of(exc), artifact.revision) from None
     involved = source.kustomization or {}
     for name in removed:
         ctx.recorder.emit(involved, "Normal", "ChildRemoved", f"child source {name} left git and is deleted",

@@ -201,9 +201,9 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
                 works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, lastAttemptedRevision=revision,
                                             message=f"cannot reach the cluster ({type(exc).__name__})")
                 del connections[cluster]
+        flux_step.sync_children(ctx, source, artifact, found)
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters)
-    flux_step.sync_children(ctx, source, artifact, found)
     return _propagate(ctx, source, artifact, desired, clusters, works, connections, project)
 
 

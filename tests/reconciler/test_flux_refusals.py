@@ -164,3 +164,15 @@ def test_a_declared_git_repository_is_the_childs_source(world: World) -> None:
     assert ready(world, "root")["message"].startswith(
         "Kustomization/b in clusters/b.yaml: spec.sourceRef names GitRepository 'nowhere', which the revision does not "
         "declare")
+
+
+def test_a_child_never_takes_over_an_operators_source(world: World) -> None:
+    mine = world.repo("mine", {"deploy/cm.yaml": configmap("operator-owned")})
+    world.create("root-a", f"file://{mine}", path="./deploy")
+    repo = world.repo("flux", {"clusters/a.yaml": ks("a", "./apps"), "apps/cm.yaml": configmap("child-object")})
+    world.create("root", f"file://{repo}", path="./clusters")
+    world.reconcile("root")
+    cond = ready(world, "root")
+    assert cond["status"] == "False" and cond["reason"] == "ValidationFailed", cond
+    assert "would be source root-a, which already exists and is not a child of this source" in cond["message"]
+    assert world.source("root-a").url == f"file://{mine}" and world.source("root-a").path == "./deploy"
