@@ -237,7 +237,11 @@ def _diff(ctx: Any, source: GitOpsSource, name: str) -> DiffReport:
                 connections[cluster] = ctx.clusters.get(cluster)[1]
             except ClusterUnreachable as exc:
                 report.clusters.append(drift.ClusterDrift(cluster, error=exc.detail))
-        desired = sc.desired_objects(source, artifact, project_name, sc.scope_checker(connections))
+        from gitops_tui.reconciler.flux_step import render_inputs
+
+        policy, variables = render_inputs(ctx, source, artifact, project_name)
+        desired = sc.desired_objects(source, artifact, project_name, sc.scope_checker(connections), policy=policy,
+                                     variables=variables)
     except sc.RevisionFailed as exc:
         report.error = exc.failure.message
         return report

@@ -25,6 +25,7 @@ from gitops_tui.kube.events import CLUSTER_ANNOTATION, REVISION_ANNOTATION
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.redact import hide_url_password
+from gitops_tui.views.source_tree import indent, parent_of, tree_order
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ def _project_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "name": view.name,
         "displayName": view.display_name,
         "namespace": view.namespace,
+        "platform": view.platform,
         "clusters": view.placement_clusters,
         "clusterSelector": view.cluster_selector,
         "ready": ready,
@@ -154,10 +156,9 @@ def _secret_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
 def _fetch_sources(scope: Scope) -> list[dict[str, Any]]:
     repos = _items(scope.api, management_path(names.KIND_FEDERATED_GIT_REPOSITORY, scope.namespace))
     kss = _items(scope.api, management_path(names.KIND_FEDERATED_KUSTOMIZATION, scope.namespace))
-    pairs = pair_sources(repos, kss)
-    allowed = set(scope.projects)
-    return [{"repository": p.repository, "kustomization": p.kustomization} for p in pairs
-            if p.namespace in allowed]
+    pairs = [p for p in pair_sources(repos, kss) if p.namespace in set(scope.projects)]
+    ordered = tree_order(pairs, lambda p: (p.namespace, p.name), lambda p: parent_of(p.kustomization))
+    return [{"repository": p.repository, "kustomization": p.kustomization, "depth": depth} for p, depth in ordered]
 
 
 def _source_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
@@ -167,6 +168,8 @@ def _source_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "name": src.name,
         "namespace": src.namespace,
         "project": _project_of(src.namespace, scope),
+        "parent": parent_of(src.kustomization),
+        "depth": int(raw.get("depth") or 0),
         "url": hide_url_password(src.url),
         "ref": src.ref,
         "path": src.path,
@@ -234,6 +237,7 @@ def _builtin_resources() -> None:
         "projects", "ProjectList", _fetch_projects, _project_summary,
         [("NAME", lambda r: r["name"]), ("NAMESPACE", lambda r: r["namespace"]),
          ("CLUSTERS", lambda r: r["clusters"] or ("selector" if r["clusterSelector"] is not None else [])),
+         ("KIND", lambda r: "platform" if r["platform"] else "tenant"),
          ("READY", lambda r: r["ready"]), ("MESSAGE", lambda r: r["message"]), ("AGE", lambda r: age(r["created"]))],
         lambda s: [management_path(names.KIND_PROJECT)], "projects and their clusters"))
     register_resource(Resource(
@@ -251,8 +255,8 @@ def _builtin_resources() -> None:
         lambda s: [management_path(names.KIND_FEDERATED_SECRET, s.namespace)], "federated secrets (keys only)"))
     register_resource(Resource(
         "sources", "SourceList", _fetch_sources, _source_summary,
-        [("PROJECT", lambda r: r["project"]), ("NAME", lambda r: r["name"]), ("READY", lambda r: r["ready"]),
-         ("SUSPENDED", lambda r: (f"by {r['suspendedBy']}: {r['suspendReason']}" if r["suspended"] else False)),
+        [("PROJECT", lambda r: r["project"]), ("NAME", lambda r: indent(r["name"], r["depth"])),
+         ("READY", lambda r: r["ready"]), ("SUSPENDED", lambda r: (f"by {r['suspendedBy']}: {r['suspendReason']}" if r["suspended"] else False)),
          ("REVISION", lambda r: r["revision"]), ("URL", lambda r: r["url"]),
          ("CLUSTERS", lambda r: [c["name"] + ("" if not c["status"] else f"({c['status']})") for c in r["clusters"]])],
         _source_watch_paths, "GitOps sources (repository + kustomization)"))

@@ -31,7 +31,7 @@ _KIND_ORDER = {
     kind: index
     for index, kind in enumerate(
         [
-            "ServiceAccount", "Secret", "ConfigMap", "Role", "RoleBinding", "PersistentVolumeClaim",
+            "CustomResourceDefinition", "Namespace", "ServiceAccount", "Secret", "ConfigMap", "Role", "RoleBinding", "PersistentVolumeClaim",
             "LimitRange", "ResourceQuota", "NetworkPolicy", "Service", "Endpoints",
         ]
     )
@@ -136,10 +136,20 @@ def apply_order(manifests: Iterable[dict]) -> list[dict]:
     return sorted(manifests, key=key)
 
 
-def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict]) -> None:
-    """Check every object's kind is served and namespaced on this cluster; raise ObjectFailure naming the first bad one."""
+def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict], *, platform: bool = False) -> None:
+    """Check every object's kind is served and namespaced on this cluster; raise ObjectFailure naming the first bad one.
+
+    ``platform`` (a platform project, docs/flux.md): cluster-scoped kinds pass, and so do kinds a
+    CustomResourceDefinition of the same revision declares.
+    """
     resolver = resolver_for(dynamic)
+    manifests = list(manifests)
+    from gitops_tui.reconciler.platform import declared_kinds
+
+    later = declared_kinds(manifests) if platform else {}
     for obj in manifests:
+        if later and (str(obj.get("apiVersion", "")).rpartition("/")[0], obj.get("kind")) in later:
+            continue
         ref = ref_of(obj)
         if len(ref.name) > 253 or not _DNS_SUBDOMAIN.match(ref.name):
             raise ObjectFailure("ValidationFailed", f"{describe(ref)}: the name must be lowercase letters, digits, "
@@ -148,7 +158,7 @@ def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict]) -> N
             namespaced = resolver.namespaced(ref.api_version, ref.kind)
         except UnknownKind as exc:
             raise ObjectFailure("ValidationFailed", f"{describe(ref)}: {exc}") from None
-        if not namespaced:
+        if not namespaced and not platform:
             raise ObjectFailure("ValidationFailed", f"{describe(ref)} is cluster-scoped; only namespaced objects may be applied")
 
 

@@ -17,7 +17,8 @@ from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
-from gitops_tui.reconciler import gate, helm_step, ownership, propagate
+from gitops_tui.flux import gates as flux_gates
+from gitops_tui.reconciler import flux_step, gate, helm_step, ownership, propagate
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, scope_checker
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
@@ -158,17 +159,22 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     if fk is None:
         return ReconcileResult(requeue_after=None)
     if (fk.get("metadata") or {}).get("deletionTimestamp"):
+        flux_step.delete_children(ctx, source)
         done = finalize(ctx, source)
         return ReconcileResult(requeue_after=None if done else _retry_after((namespace, name), True, 60.0))
     if not has_finalizer(fk):
         source = GitOpsSource(source.repository, add_finalizer(ctx, fk))
-    if source.suspend:
+    held = flux_gates.hold(ctx, source)  # a child of a Flux layout: its parent suspended, or a dependency not ready
+    if source.suspend or (held is not None and held.suspended):
         _report_drift_while_suspended(ctx, source)
         return ReconcileResult(requeue_after=source.interval)
     attempt.source = source
     project, project_placement = project_of(ctx, source)
     clusters = placed_clusters(ctx, source, project_placement)
     attempt.clusters = clusters
+    if held is not None and held.failure is not None:
+        _fail(ctx, source, held.failure, source.artifact_revision, clusters)
+        return ReconcileResult(requeue_after=flux_gates.DEPENDENCY_REQUEUE_SECONDS)
     revision = ""
     try:
         if source.repository is None:
@@ -180,10 +186,14 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
         connections = gate.connect(ctx, works, revision)
-        desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections)
+        policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
+        found: list[Any] = []
+        desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections,
+                                  policy=policy, variables=variables, instructions=found)
+        flux_step.check_children(source, artifact, found)
         for cluster, dynamic in list(connections.items()):
             try:
-                _validate(dynamic, desired)
+                _validate(dynamic, desired, platform=policy.platform)
             except propagate.ObjectFailure as exc:
                 raise RevisionFailed(Failure(exc.reason, exc.message, stalled=True), revision) from None
             except Exception as exc:  # noqa: BLE001 - transport failures during discovery
@@ -191,6 +201,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
                 works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, lastAttemptedRevision=revision,
                                             message=f"cannot reach the cluster ({type(exc).__name__})")
                 del connections[cluster]
+        flux_step.sync_children(ctx, source, artifact, found)
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters)
     return _propagate(ctx, source, artifact, desired, clusters, works, connections, project)
@@ -210,7 +221,9 @@ def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -
             credentials = git_credentials(ctx, source.namespace, source.secret_ref)
             artifact = ctx.git.fetch(source.url, {"commit": parse_revision(revision)[1]}, credentials, source.git_timeout)
             connections = {c: ctx.clusters.get(c)[1] for c in clusters}
-            desired = desired_objects(source, artifact, project, scope_checker(connections))
+            policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
+            desired = desired_objects(source, artifact, project, scope_checker(connections), policy=policy,
+                                      variables=variables)
             found = [drift_mod.detect(c, dynamic, desired) for c, dynamic in connections.items()]
         except Exception as exc:  # noqa: BLE001 - observing is best effort while suspended
             log.info("drift of suspended %s/%s not checked: %s", source.namespace, source.name, type(exc).__name__)
@@ -222,13 +235,13 @@ def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -
                                   cluster=result.cluster, revision=revision)
 
 
-def _validate(dynamic: Any, desired: list[dict]) -> None:
+def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
     """Install Flux's Helm CRDs when the revision needs them, then check every kind is served and namespaced."""
     if any(obj.get("kind") in ("HelmRelease", "HelmRepository") for obj in desired):
         from gitops_tui.reconciler import helm_step
 
         helm_step.ensure_crds(dynamic, desired)
-    propagate.validate_for_cluster(dynamic, desired)
+    propagate.validate_for_cluster(dynamic, desired, platform=platform)
 
 
 def _stop_check(ctx: ReconcileContext, namespace: str, name: str) -> Callable[[], bool]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import model, names
+from gitops_tui.views.source_tree import indent, parent_of, tree_order
 from gitops_tui.views.freshness import Staleness, cluster_staleness, stale_clusters, stale_note
 from gitops_tui.views.state import ManagementState, event_time
 from gitops_tui.views.timefmt import age, clock_time
@@ -123,12 +124,13 @@ def sources_table(state: ManagementState, now: datetime) -> Table:
     """The GitOps Sources pane (the status label and URL give way first on narrow terminals)."""
     stale = stale_clusters(state)
     rows = []
-    for s in model.sources(state):
+    ordered = tree_order(model.sources(state), lambda s: (s.namespace, s.name), lambda s: parent_of(s.kustomization))
+    for s, depth in ordered:
         rows.append(
             Row(
                 key=s.key,
                 cells=(
-                    f"{g.glyph(s.status)} {s.name}",
+                    f"{g.glyph(s.status)} {indent(s.name, depth)}",
                     g.LABELS[s.status],
                     s.project,
                     g.short_revision(s.revision) or "-",
@@ -255,7 +257,7 @@ def projects_table(state: ManagementState, now: datetime) -> Table:
             Row(
                 key=name,
                 cells=(
-                    name,
+                    f"{name} (platform)" if spec.get("platform") is True else name,
                     spec.get("displayName", ""),
                     spec.get("namespace", name),
                     " ".join(f"{g.glyph(g.STALE)}{stale[c].label(now)}" if c in stale
