@@ -87,7 +87,8 @@ def test_connections_are_capped_and_a_silent_one_is_closed_at_its_deadline() -> 
         wait_until(lambda: _get(f"{server.url}/healthz")[0] == 503, timeout=5, message="the third connection refused")
         for conn in silent:
             assert conn.recv(1024) == b"", "closed by the server once its deadline passed"
-        assert _get(f"{server.url}/healthz")[0] == 200, "the slots are free again"
+        # The server closes a connection, then gives its slot back: the next request may come in between.
+        wait_until(lambda: _get(f"{server.url}/healthz")[0] == 200, timeout=5, message="the slots free again")
     finally:
         for conn in silent:
             conn.close()
