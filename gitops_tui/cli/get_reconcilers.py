@@ -28,8 +28,8 @@ def fetch(scope: Scope) -> list[dict[str, Any]]:
     for identity in holders:
         spec = (fleet.members.get(identity) or {}).get("spec") or {}
         held = fleet.held_by(identity)
-        parts = identity.split("/")
-        rows.append({"identity": identity, "host": parts[0], "pid": parts[1] if len(parts) == 3 else "",
+        parts = identity.split("/")  # <host>/<pid>/<uuid> (run) or console@<host>/<pid> (a console)
+        rows.append({"identity": identity, "host": parts[0], "pid": parts[1] if len(parts) > 1 else "",
                      "shards": held, "shardCount": fleet.count, "projects": sum(per_shard.get(i, 0) for i in held),
                      "started": spec.get("acquireTime") or "", "renewed": spec.get("renewTime") or ""})
     if fleet.unheld():

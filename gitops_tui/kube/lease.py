@@ -89,16 +89,18 @@ class LeaseStore:
                                  timeout=timeout).get("items") or [])
 
     def create(self, lease: dict[str, Any], timeout: Any = None) -> dict[str, Any] | None:
-        """Create a Lease; None when it exists already (409)."""
-        try:
-            return json_request(self.api, "POST", self.base, lease, timeout=timeout)
-        except ApiException as exc:
-            if exc.status == 404:
-                self._ensure_namespace()
-                return None
-            if exc.status == 409:
-                return None
-            raise
+        """Create a Lease (and its namespace when missing); None when it exists already (409)."""
+        for attempt in range(2):
+            try:
+                return json_request(self.api, "POST", self.base, lease, timeout=timeout)
+            except ApiException as exc:
+                if exc.status == 404 and attempt == 0:
+                    self._ensure_namespace()
+                    continue
+                if exc.status in (404, 409):
+                    return None
+                raise
+        return None
 
     def replace(self, lease: dict[str, Any], timeout: Any = None) -> dict[str, Any] | None:
         """PUT a Lease (optimistic concurrency on its resourceVersion); None on a conflict or when it is gone."""

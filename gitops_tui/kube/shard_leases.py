@@ -145,15 +145,12 @@ class ShardElector:
 
     # -- rounds ----------------------------------------------------------------------------
     def _resolve_count(self) -> None:
-        now = datetime.now(timezone.utc)
-        fleet = fleet_api.fleet(self.store.list(FLEET_SELECTOR), now)
-        others = {i: x for i, x in fleet.members.items() if i != self.identity}
-        counts = sorted({c for x in others.values() if (c := fleet_api.recorded_count(x))})
-        if counts and self.requested and self.requested not in counts:
+        running = fleet_api.fleet(self.store.list(FLEET_SELECTOR), datetime.now(timezone.utc)).count
+        if running and self.requested and self.requested != running:
             raise ShardCountMismatch(
-                f"the running reconcilers use {counts[0]} shards (recorded on their member Leases in "
-                f"{self.store.namespace}); start with --shards {counts[0]}, or stop them all to change the count")
-        self.count = self.requested or (counts[0] if counts else fleet_api.DEFAULT_SHARDS)
+                f"the running reconcilers use {running} shards (recorded on their Leases in {self.store.namespace}); "
+                f"start with --shards {running}, or stop them all to change the count")
+        self.count = self.requested or running or fleet_api.DEFAULT_SHARDS
 
     def _run(self) -> None:
         while not self._stop.is_set():
