@@ -71,6 +71,7 @@ class ShardElector:
         self._acting: set[int] = set()  # held shards we act on (not being given back)
         self._member: dict[str, Any] | None = None
         self._member_renewed = -math.inf
+        self._joined = False
         self._other_counts: set[tuple[str, str, int | None]] = set()  # live members running another count
         self.members: list[str] = []
         """Live members (identities) as last seen, this one included."""
@@ -182,7 +183,9 @@ class ShardElector:
         fair = math.ceil(self.count / max(1, len(members)))
         self._renew_held(shard_leases, mono)
         self._give_back(fair)
-        taken = self._take(shard_leases, fair, mono)
+        # The first round only joins: processes started together see each other before taking shards.
+        taken = self._take(shard_leases, fair, mono) if self._joined else set()
+        self._joined = True
         if taken and self._on_acquired is not None:
             try:
                 self._on_acquired(taken)
