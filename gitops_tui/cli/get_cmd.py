@@ -1,4 +1,4 @@
-"""`gitops-tui get projects|clusters|secrets|sources|helmreleases|events`: list management objects (table, JSON, YAML, --watch)."""
+"""`gitops-tui get projects|clusters|secrets|sources|helmreleases|events|reconcilers`: list management objects (table, JSON, YAML, --watch)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class Resource:
 
 RESOURCES: dict[str, Resource] = {}
 #: Modules adding resources (each defines RESOURCE), imported once this module is complete.
-EXTENSION_MODULES = ("gitops_tui.cli.get_helmreleases",)
+EXTENSION_MODULES = ("gitops_tui.cli.get_helmreleases", "gitops_tui.cli.get_reconcilers")
 
 
 def register_resource(resource: Resource) -> None:

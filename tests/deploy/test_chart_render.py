@@ -101,7 +101,7 @@ def test_roles_sit_in_the_namespaces_the_code_names() -> None:
     objects = render()
     leases = one(objects, "Role", f"{RELEASE}-leases")
     assert leases["metadata"]["namespace"] == names.SYSTEM_NAMESPACE
-    assert _rules(leases) == [(["coordination.k8s.io"], ["leases"], ["get", "create", "update"], None)]
+    assert _rules(leases) == [(["coordination.k8s.io"], ["leases"], ["get", "list", "create", "update", "delete"], None)]
     clusters = one(objects, "Role", f"{RELEASE}-clusters")
     assert clusters["metadata"]["namespace"] == names.FEDERATION_NAMESPACE
     assert _rules(clusters) == [([""], ["secrets"], ["get"], None),
