@@ -202,7 +202,7 @@ def test_the_service_account_alone_reconciles_a_source_to_ready_and_prunes_it(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0, log.read_text()
     text = log.read_text()
-    assert "leading: this process acts" in text
+    assert "acting on shards 0-7 of 8" in text, "the only reconciler holds every shard"
     assert not re.search(r"\b403\b|Forbidden", text), f"a request was refused:\n{text}"
 
 
