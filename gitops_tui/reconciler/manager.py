@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION, LeaderElector
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler import clusters as cluster_health
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
+from gitops_tui.reconciler.freeze import project_expiry
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
 from gitops_tui.reconciler.workqueue import WorkQueue
@@ -131,13 +133,16 @@ class Reconciler:
         kubeconfig_policy: KubeconfigPolicy = STRICT,
         local_repos: Sequence[Path] | None = None,
         watches: Mapping[str, ResourceWatch] | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
 
         ``local_repos``: directories local git repositories may live under (``run --allow-local-repos``).
         ``watches``: watches of WATCHED_KINDS shared with the caller (the console's), who starts and stops
         them and calls ``handler(kind)`` on their changes; else the reconciler makes and runs its own.
+        ``clock``: the time the reconcilers read (freeze expiries); tests inject one.
         """
+        self.clock = clock
         self.api_client = api_client
         self.local_repos = list(local_repos or [])
         self.health_interval = float(health_interval)
@@ -260,7 +265,7 @@ class Reconciler:
             is_leader=self.is_leader,
             should_stop=self.should_stop,
             requeue=self.request,
-            now=utc_now,
+            now=self.clock,
         )
 
     def _on_started_leading(self) -> None:
@@ -345,7 +350,7 @@ class Reconciler:
         ctx = self._ctx
         assert ctx is not None
         if kind == names.KIND_PROJECT:
-            return reconcile_project(ctx, namespace, name)
+            return project_expiry(ctx, name, reconcile_project(ctx, namespace, name))
         if kind == names.KIND_KUBEFED_CLUSTER:
             return cluster_health.reconcile_cluster(ctx, namespace, name)
         if kind == names.KIND_FEDERATED_SECRET:
