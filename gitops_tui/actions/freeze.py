@@ -150,6 +150,11 @@ def freeze_project(api: ApiClient, project: str, request: FreezeRequest, actor: 
     return frozen
 
 
+def project_source_names(api: ApiClient, project: str) -> list[str]:
+    """The names of the project's sources (all of them are held while the project is frozen)."""
+    return _project_sources(api, project_namespace(api, project))
+
+
 def _project_sources(api: ApiClient, namespace: str) -> list[str]:
     listed = json_request(api, "GET", object_path(names.KIND_FEDERATED_KUSTOMIZATION, namespace))
     return sorted(str(item["metadata"]["name"]) for item in listed.get("items") or [])

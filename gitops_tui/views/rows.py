@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from gitops_tui.views import glyphs as g
-from gitops_tui.views import model, names
+from gitops_tui.views import freeze, model, names
 from gitops_tui.views.freshness import Staleness, cluster_staleness, stale_clusters, stale_note
 from gitops_tui.views.state import ManagementState, event_time
 from gitops_tui.views.timefmt import age, clock_time
@@ -100,20 +100,10 @@ def clip(text: str, width: int, keep: str) -> str:
     return "…" + text[-(width - 1):] if keep == "tail" else text[: width - 1] + "…"
 
 
-def suspension_text(suspension: model.Suspension | None, now: datetime) -> str:
-    """Return ``by alice 12m ago: reason`` for a suspension ('' when not suspended)."""
-    if suspension is None:
-        return ""
-    since = age(suspension.at, now)
-    when = f" {since} ago" if since else ""
-    reason = f": {suspension.reason}" if suspension.reason else ""
-    return f"by {suspension.by}{when}{reason}"
-
-
 def source_note(source: model.SourceView, stale: dict[str, Staleness], now: datetime) -> str:
     """The Message of a source: who / when / why of a suspension, stale clusters, else its message."""
     if source.suspension:
-        return suspension_text(source.suspension, now)
+        return freeze.suspension_text(source.suspension, now)
     if source.status == g.STALE:
         return stale_note(source.clusters, stale, now)
     return g.shorten_digests(source.message)

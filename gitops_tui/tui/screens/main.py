@@ -25,7 +25,7 @@ from gitops_tui.views import glyphs as g
 from gitops_tui.views import model, rows
 from gitops_tui.views.access import read_only_notice
 from gitops_tui.views.header import header_info
-from gitops_tui.views.rows import suspension_text
+from gitops_tui.views.freeze import suspension_text
 
 
 #: From this terminal height on, the Events stream stays visible under the other panes.
