@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
+from gitops_tui.api import freeze as fz
 from gitops_tui.views import model
 from gitops_tui.views.state import ManagementState
 from gitops_tui.views.timefmt import age, parse_time
@@ -75,3 +79,118 @@ def header_alerts(state: ManagementState, now: datetime) -> str:
         count = len(expired)
         parts.append(f"{count} freeze{'s' if count > 1 else ''} expired {age(expired[0].until, now)} ago")
     return " · ".join(parts)
+
+
+def project_detail(state: ManagementState, name: str, now: datetime) -> str:
+    """The detail line of a frozen project: ``demo frozen on prod by alice 5m ago (1h left): why`` ('' when not)."""
+    suspension = project_freezes(state).get(name)
+    if suspension is None:
+        return ""
+    text = suspension_text(suspension, now).replace("project freeze ", "", 1)
+    return f"{name} frozen {text}; every source of it is held, new ones too"
+
+
+def describe_lines(view: model.SourceView, now: datetime) -> list[str]:
+    """Describe lines of a source's freeze history (each step: who, why, when) and its last break glass."""
+    freeze = fz.source_freeze(view.kustomization)
+    lines = []
+    if freeze is not None and freeze.history:
+        lines.append("Freeze history:")
+        for step in freeze.history:
+            where = f" on {','.join(step['clusters'])}" if step.get("clusters") else ""
+            until = f" until {step['until']}" if step.get("until") else ""
+            reason = f": {step['reason']}" if step.get("reason") else ""
+            lines.append(f"  {step.get('at', '')} {step.get('action', '')} by {step.get('by', '')}{where}{until}{reason}")
+    if view.held and len(view.held) < len(view.clusters):
+        lines.append(f"Held on:    {', '.join(view.held)} (the others follow git)")
+    glass = fz.break_glass_of(view.kustomization)
+    if glass is not None:
+        state = "applied" if glass.applied else "waiting for the reconciler"
+        lines.append(f"Break glass: by {glass.by} at {glass.at} ({state}): {glass.reason}")
+    return lines
+
+
+@dataclass(frozen=True)
+class FreezeChoice:
+    """What the freeze dialog asked beyond the reason: an expiry, what then, and the clusters."""
+
+    expiry: str = ""
+    """A duration (``2h``) or an RFC 3339 time; '' for none."""
+    then_resume: bool = False
+    clusters: tuple[str, ...] = ()
+    """The clusters to freeze; empty means every cluster."""
+
+    def for_until(self) -> tuple[str, str]:
+        """(``--for``, ``--until``) of the expiry: a time has a ``T`` or a ``-`` in it, a duration has neither."""
+        text = self.expiry.strip()
+        return ("", text) if ("T" in text or "-" in text[1:]) else (text, "")
+
+    def request_fields(self) -> dict[str, Any]:
+        """The keyword arguments of actions.freeze.FreezeRequest beyond the reason."""
+        for_, until = self.for_until()
+        return {"for_": for_, "until": until, "then": "resume" if self.then_resume else "", "clusters": self.clusters}
+
+
+def parse_clusters(text: str) -> tuple[str, ...]:
+    """Cluster names typed as ``prod`` or ``dev, prod`` (spaces or commas), sorted, without repeats."""
+    return tuple(sorted({part for part in text.replace(",", " ").split() if part}))
+
+
+def check_choice(choice: FreezeChoice, placed: list[str], now: datetime) -> dict[str, str]:
+    """Problems of a freeze choice by field (``expiry``, ``clusters``), each one sentence; {} when it is fine."""
+    errors = {}
+    for_, until = choice.for_until()
+    try:
+        fz.parse_expiry(for_, until, now)
+    except ValueError as exc:
+        errors["expiry"] = str(exc).replace("--for ", "").replace("--until ", "")
+    if choice.then_resume and not choice.expiry.strip():
+        errors["expiry"] = "Resuming by itself needs an expiry: give a duration such as 2h."
+    unknown = [c for c in choice.clusters if c not in placed]
+    if unknown:
+        errors["clusters"] = f"Not placed on {', '.join(unknown)}: choose among {', '.join(placed) or 'none'}."
+    return errors
+
+
+def format_preview(report: Any) -> str:
+    """Turn a resume preview (a DiffReport) into diff-like lines ('' when nothing would change)."""
+    lines: list[str] = []
+    if getattr(report, "error", ""):
+        lines.append(f"! cannot compute the preview: {report.error}")
+    for cluster in getattr(report, "clusters", []):
+        if cluster.error:
+            lines.append(f"! {cluster.cluster}: {cluster.error}")
+        for drift in cluster.objects:
+            data = drift.to_dict()
+            by = ", ".join(drift.managers) or "an unknown manager"
+            if data["missing"]:
+                lines.append(f"+ {cluster.cluster}: {data['object']} is missing; it will be created again")
+                continue
+            lines.append(f"@ {cluster.cluster}: {data['object']} (changed by {by})")
+            for change in data["fields"]:
+                lines.append(f"-   {change['path']}: {change['live']}")
+                lines.append(f"+   {change['path']}: {change['desired']}")
+    return "\n".join(lines)
+
+
+_HEADER = re.compile(r"^[@+!] ([^:\s]+): ")
+NOTHING = "nothing to revert"
+
+
+def preview_for(preview: str, clusters: tuple[str, ...]) -> str:
+    """The lines of a resume preview (format_preview, blocks headed ``# source``) about ``clusters`` only."""
+    blocks: list[list[str]] = [[]]
+    keep = False
+    for line in preview.splitlines():
+        if line.startswith("# "):
+            blocks.append([line])
+            continue
+        header = _HEADER.match(line)
+        if header:
+            keep = header.group(1) in clusters
+        if keep and line != NOTHING:
+            blocks[-1].append(line)
+    out = blocks[0]
+    for block in blocks[1:]:
+        out += block if len(block) > 1 else [block[0], NOTHING]
+    return "\n".join(out)

@@ -240,20 +240,22 @@ def projects_table(state: ManagementState, now: datetime) -> Table:
         placed = model.in_order(model.project_clusters(project, clusters), order)
         mine = [s for s in sources if s.project == name]
         counts = _counts(mine)
+        frozen = model.project_suspension(project)
         stale_count = f" {counts[g.STALE]}{g.glyph(g.STALE)}" if counts[g.STALE] else ""
         rows.append(
             Row(
                 key=name,
                 cells=(
-                    name,
+                    f"{g.glyph(g.SUSPENDED)} {name}" if frozen else name,
                     spec.get("displayName", ""),
                     spec.get("namespace", name),
                     " ".join(f"{g.glyph(g.STALE)}{stale[c].label(now)}" if c in stale
+                             else f"{g.glyph(g.SUSPENDED)}{c}" if frozen and (not frozen.clusters or c in frozen.clusters)
                              else f"{g.glyph(health.get(c, g.UNKNOWN))}{c}" for c in placed) or "-",
                     f"{len(mine)} ({counts[g.READY]}{g.glyph(g.READY)} {counts[g.FAILING]}{g.glyph(g.FAILING)}"
                     f" {counts[g.SUSPENDED]}{g.glyph(g.SUSPENDED)}{stale_count})",
                 ),
-                status=g.SUSPENDED if mine and counts[g.SUSPENDED] == len(mine) else g.NONE,
+                status=g.SUSPENDED if frozen or (mine and counts[g.SUSPENDED] == len(mine)) else g.NONE,
                 tags={"project": name, "cluster": " ".join(placed)},
             )
         )

@@ -36,4 +36,6 @@ class StatusHeader(Static):
         for status, count in ((g.PROGRESS, info.progressing), (g.STALE, info.stale)):
             if count:
                 text.append(f"{g.glyph(status)}{count} ", style=status_style(status, v))
+        if info.freezes:
+            text.append(f"{g.glyph(g.SUSPENDED)} {info.freezes}", style=status_style(g.SUSPENDED, v))
         self.update(text)
