@@ -68,12 +68,9 @@ def expired_freezes(state: ManagementState, now: datetime) -> list[model.Suspens
 
 
 def header_alerts(state: ManagementState, now: datetime) -> str:
-    """The header's freeze line: ``frozen: demo(prod) · 1 freeze expired 10m ago`` ('' when none)."""
-    parts = []
-    frozen = project_freezes(state)
-    if frozen:
-        parts.append("frozen: " + " ".join(f"{name}({','.join(s.clusters)})" if s.clusters else name
-                                           for name, s in sorted(frozen.items())))
+    """The header's freeze line: ``demo frozen on prod · 1 freeze expired 10m ago`` ('' when none)."""
+    parts = [f"{name} frozen" + (f" on {','.join(s.clusters)}" if s.clusters else "")
+             for name, s in sorted(project_freezes(state).items())]
     expired = expired_freezes(state, now)
     if expired:
         count = len(expired)

@@ -6,11 +6,25 @@ from collections.abc import Callable
 from datetime import datetime
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from gitops_tui.tui.screens.dialogs import Dialog
+from gitops_tui.tui.widgets.cluster_picker import CHOSEN, NOT_CHOSEN
 from gitops_tui.views.freeze import FreezeChoice, check_choice, parse_clusters
+
+
+class MarkedCheckbox(Checkbox, inherit_bindings=False):
+    """A checkbox drawn [✓] or [ ] (the picker's marks), so its state never rests on colour alone; space toggles,
+    enter submits the dialog."""
+
+    BINDINGS = [Binding("space", "toggle_button", "Toggle", show=False)]
+
+    @property
+    def _button(self) -> Content:
+        return Content(f"{CHOSEN if self.value else NOT_CHOSEN}")
 
 
 class _FieldsDialog(Dialog):
@@ -20,9 +34,16 @@ class _FieldsDialog(Dialog):
     _FieldsDialog .row { height: 1; }
     _FieldsDialog .row Label { width: 10; }
     _FieldsDialog .row Input { width: 1fr; }
-    _FieldsDialog .error { padding-left: 10; }
+    _FieldsDialog .error { padding-left: 10; display: none; width: 100%; }
+    _FieldsDialog .error.-shown { display: block; }
     _FieldsDialog Checkbox { border: none; padding: 0; height: 1; background: $surface; }
     """
+
+    BINDINGS = [Binding("enter", "submit", "Submit", show=False)]
+
+    def action_submit(self) -> None:
+        """Enter outside a field (on the checkbox) submits too."""
+        self.submit()
 
     def row(self, label: str, field: Input) -> ComposeResult:
         """A label, its field, and the field's message line."""
@@ -44,7 +65,9 @@ class _FieldsDialog(Dialog):
     def show_errors(self, errors: dict[str, str]) -> bool:
         """Show each field's message (clear the others), focus the first wrong field; True when there was none."""
         for label in self.query(".error").results(Label):
-            label.update(errors.get((label.id or "").removesuffix("-error"), ""))
+            message = errors.get((label.id or "").removesuffix("-error"), "")
+            label.update(message)
+            label.set_class(bool(message), "-shown")
         if errors:
             self.query_one(f"#{next(iter(errors))}", Input).focus()
         return not errors
@@ -53,6 +76,7 @@ class _FieldsDialog(Dialog):
         """Editing a field takes its message away."""
         for label in self.query(f"#{event.input.id}-error").results(Label):
             label.update("")
+            label.set_class(False, "-shown")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter submits."""
@@ -101,7 +125,7 @@ class FreezeDialog(_FieldsDialog):
                                                   placeholder=f"blank: all ({' '.join(self.placed)})"))
             yield from self.row("For", Input(compact=True, id="expiry",
                                              placeholder="blank: until resumed; 2h, or 2026-01-15T18:00:00Z"))
-            yield Checkbox("Resume by itself at expiry (else stay suspended and alarm)", id="then", compact=True)
+            yield MarkedCheckbox("Resume by itself at expiry (else stay suspended and alarm)", id="then", compact=True)
             yield from self.buttons("Suspend")
 
     def submit(self) -> None:
@@ -130,7 +154,7 @@ class ClustersDialog(_FieldsDialog):
         """Lay out the widgets."""
         with Vertical():
             yield Label(f"Resume {self.subject} on some clusters", classes="title")
-            yield Static(f"Frozen on {', '.join(self.frozen)}; the others stay frozen. A preview follows.",
+            yield Static(f"Frozen on {', '.join(self.frozen)}; the clusters not named stay frozen. A preview follows.",
                          classes="hint")
             yield from self.row("Clusters", Input(compact=True, id="clusters", placeholder=" ".join(self.frozen)))
             yield from self.buttons("Preview", variant="primary")
