@@ -31,12 +31,12 @@ def acts_on(action: str, object_kind: str) -> bool:
 
 #: (key shown, action, description) in the help screen's order.
 HELP = (
-    ("s", "suspend", "Suspend (reason; clusters, expiry optional); again: extend; on Projects, the project"),
+    ("s", "suspend", "Suspend: reason, clusters, expiry; again: extend it"),
     ("r", "resume", "Resume, after a preview of what it will revert"),
     ("u", "resume_clusters", "Resume on some clusters only (asks which, then a preview)"),
     ("R", "reconcile", "Reconcile the source now (Sources, Propagation)"),
-    ("S", "suspend_project", "Freeze the whole project, sources created later too (as s)"),
-    ("B", "break_glass", "Break glass: apply a suspended source once, it stays suspended (asks a reason)"),
+    ("S", "suspend_project", "Freeze the project, its later sources too (as s)"),
+    ("B", "break_glass", "Break glass: apply once while suspended (asks a reason)"),
     ("n", "new", "New source; on Projects a new project, on Secrets a new secret"),
     ("ctrl+d", "delete", "Delete a source, secret or project (confirm; lists what each cluster loses)"),
     ("y", "yaml", "YAML of the object, secret values redacted (not on Helm)"),
