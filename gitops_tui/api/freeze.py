@@ -187,8 +187,9 @@ def merge(current: Freeze | None, *, by: str, reason: str, now: datetime, until:
           clusters: list[str] | None = None) -> FreezeChange:
     """Merge a suspend into the current freeze: a new freeze, or an extension that keeps the start and the history.
 
-    ``clusters`` None (or empty) freezes every cluster; clusters add to a freeze of some clusters; a freeze of
-    every cluster stays one (raise ValueError to narrow it: resume the others instead).
+    ``clusters`` None (or empty) freezes every cluster, or, extending a freeze of some clusters, keeps them;
+    clusters add to a freeze of some clusters; a freeze of every cluster stays one (ValueError to narrow it:
+    resume the others instead).
     """
     at = stamp(now)
     wanted = sorted(set(clusters or []))
@@ -200,7 +201,7 @@ def merge(current: Freeze | None, *, by: str, reason: str, now: datetime, until:
             raise ValueError(f"it is already frozen on every cluster; resume the others with "
                              f"--clusters to keep only {', '.join(wanted)}")
         action, start = "extend", current.at or at
-        merged_clusters = [] if (not wanted or current.everywhere) else sorted(set(current.clusters) | set(wanted))
+        merged_clusters = [] if current.everywhere else sorted(set(current.clusters) | set(wanted))
         merged_until = until or current.until
         merged_then = then or current.then
     history = [*(current.history if current else ()), step(action, by, reason, at, until, wanted)][-HISTORY_LIMIT:]

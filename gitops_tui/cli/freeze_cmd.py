@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import datetime, timezone
+from typing import Any
 
 from gitops_tui.cli.common import management_client, run_action
 from gitops_tui.cli.errors import CliError
@@ -126,3 +128,21 @@ def cmd_break_glass(args: argparse.Namespace) -> int:
         time.sleep(0.2)
     print(f"source {args.name} applied once; still suspended")
     return 0
+
+
+def freeze_summary(freeze: Any, now: datetime | None = None) -> dict[str, Any] | None:
+    """The `get` form of a freeze (api.freeze.Freeze): who, why, when, until, then, clusters, expired; None when none."""
+    if freeze is None:
+        return None
+    now = now or datetime.now(timezone.utc)
+    return {"by": freeze.by, "reason": freeze.reason, "at": freeze.at, "until": freeze.until, "then": freeze.then,
+            "clusters": list(freeze.clusters) or "all", "expired": freeze.expired(now), "history": list(freeze.history)}
+
+
+def freeze_cell(summary: dict[str, Any] | None) -> str | bool:
+    """The table cell of a freeze: ``on prod by alice until T (EXPIRED): why``, False when not frozen."""
+    if not summary:
+        return False
+    where = "" if summary["clusters"] == "all" else f"on {','.join(summary['clusters'])} "
+    until = f" until {summary['until']}" + (" (EXPIRED)" if summary["expired"] else "") if summary["until"] else ""
+    return f"{where}by {summary['by']}{until}: {summary['reason']}"
