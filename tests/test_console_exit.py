@@ -119,7 +119,7 @@ def _kill_once(tmux: Tmux, sshd: dict[str, Any], box: Any, moment: str, index: i
             tmux.wait_for("✓dev", "the demo project's row", timeout=90, session=session)
             if moment == "dialog open":
                 tmux.keys("s", session=session)
-                tmux.wait_for("reason (required)", "the suspend dialog", session=session)
+                tmux.wait_for("No write reaches the chosen clusters", "the suspend dialog", session=session)
             else:  # leading first (when the others let it within 30 s): its embedded reconciler runs too
                 try:
                     wait_until(lambda: _holder(box) == _identity(pid), timeout=30, message="the lease")

@@ -13,6 +13,7 @@ from typing import Any
 from kubernetes.client import ApiClient
 
 from gitops_tui.api import names
+from gitops_tui.api.freeze import project_freeze, source_freeze
 from gitops_tui.api.cluster import KubeFedCluster
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
@@ -20,6 +21,7 @@ from gitops_tui.api.source import GitOpsSource, pair_sources
 from gitops_tui.cli.common import (Column, add_output, age, json_line, management_client, print_list,
                                    render_table, run_action)
 from gitops_tui.cli.errors import CliError
+from gitops_tui.cli.freeze_cmd import freeze_cell, freeze_summary
 from gitops_tui.kube.client import json_request
 from gitops_tui.kube.events import CLUSTER_ANNOTATION, REVISION_ANNOTATION
 from gitops_tui.kube.watch import ResourceWatch
@@ -106,6 +108,7 @@ def _project_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
                           for c in view.status.get("clusters") or []],
         "deleting": view.deleting,
         "created": view.creation_timestamp,
+        "freeze": freeze_summary(project_freeze(raw)),
     }
 
 
@@ -180,6 +183,7 @@ def _source_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "suspendedBy": src.suspended_by,
         "suspendReason": src.suspend_reason,
         "suspendedAt": src.suspended_at,
+        "freeze": freeze_summary(source_freeze(src.kustomization)),
         "ready": src.ready,
         "message": ready_cond.message if ready_cond else "",
         "revision": src.artifact_revision,
@@ -238,7 +242,8 @@ def _builtin_resources() -> None:
         [("NAME", lambda r: r["name"]), ("NAMESPACE", lambda r: r["namespace"]),
          ("CLUSTERS", lambda r: r["clusters"] or ("selector" if r["clusterSelector"] is not None else [])),
          ("KIND", lambda r: "platform" if r["platform"] else "tenant"),
-         ("READY", lambda r: r["ready"]), ("MESSAGE", lambda r: r["message"]), ("AGE", lambda r: age(r["created"]))],
+         ("READY", lambda r: r["ready"]), ("FROZEN", lambda r: freeze_cell(r["freeze"])),
+         ("MESSAGE", lambda r: r["message"]), ("AGE", lambda r: age(r["created"]))],
         lambda s: [management_path(names.KIND_PROJECT)], "projects and their clusters"))
     register_resource(Resource(
         "clusters", "ClusterList", _fetch_clusters, _cluster_summary,
@@ -256,7 +261,7 @@ def _builtin_resources() -> None:
     register_resource(Resource(
         "sources", "SourceList", _fetch_sources, _source_summary,
         [("PROJECT", lambda r: r["project"]), ("NAME", lambda r: indent(r["name"], r["depth"])),
-         ("READY", lambda r: r["ready"]), ("SUSPENDED", lambda r: (f"by {r['suspendedBy']}: {r['suspendReason']}" if r["suspended"] else False)),
+         ("READY", lambda r: r["ready"]), ("SUSPENDED", lambda r: freeze_cell(r["freeze"])),
          ("REVISION", lambda r: r["revision"]), ("URL", lambda r: r["url"]),
          ("CLUSTERS", lambda r: [c["name"] + ("" if not c["status"] else f"({c['status']})") for c in r["clusters"]])],
         _source_watch_paths, "GitOps sources (repository + kustomization)"))

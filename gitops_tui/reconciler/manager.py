@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from gitops_tui.kube.shard_leases import ShardElector
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler import clusters as cluster_health
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
+from gitops_tui.reconciler.freeze import project_expiry
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
 from gitops_tui.reconciler.shards import ShardGate
@@ -134,6 +136,7 @@ class Reconciler:
         local_repos: Sequence[Path] | None = None,
         watches: Mapping[str, ResourceWatch] | None = None,
         shards: int | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
 
@@ -141,7 +144,9 @@ class Reconciler:
         ``watches``: watches of WATCHED_KINDS shared with the caller (the console's), who starts and stops
         them and calls ``handler(kind)`` on their changes; else the reconciler makes and runs its own.
         ``shards``: the fleet's shard count (None: the running fleet's, else 8; see kube/shard_leases.py).
+        ``clock``: the time the reconcilers read (freeze expiries); tests inject one.
         """
+        self.clock = clock
         self.api_client = api_client
         self.local_repos = list(local_repos or [])
         self.health_interval = float(health_interval)
@@ -264,7 +269,7 @@ class Reconciler:
             is_leader=self.is_leader,
             should_stop=self.should_stop,
             requeue=self.request,
-            now=utc_now,
+            now=self.clock,
         )
 
     def _on_started_leading(self) -> None:
@@ -362,7 +367,7 @@ class Reconciler:
         # This object's writes check its own shard (ctx.is_leader() before every write).
         ctx = replace(self._ctx, is_leader=lambda: self.shard_gate.may_act(kind, namespace, name))
         if kind == names.KIND_PROJECT:
-            return reconcile_project(ctx, namespace, name)
+            return project_expiry(ctx, name, reconcile_project(ctx, namespace, name))
         if kind == names.KIND_KUBEFED_CLUSTER:
             return cluster_health.reconcile_cluster(ctx, namespace, name)
         if kind == names.KIND_FEDERATED_SECRET:

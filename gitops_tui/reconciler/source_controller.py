@@ -18,7 +18,7 @@ from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.flux import gates as flux_gates
-from gitops_tui.reconciler import flux_step, gate, helm_step, ownership, propagate
+from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, ownership, propagate
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, scope_checker
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
@@ -115,7 +115,10 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
     """
     attempt = _Attempt()
     try:
-        return _reconcile(ctx, namespace, name, attempt)
+        result = _reconcile(ctx, namespace, name, attempt)
+        if attempt.hold is not None and attempt.hold.break_glass and ctx.is_leader():
+            freeze.break_glass_done(ctx, attempt.hold, attempt.revision)
+        return result if attempt.hold is None else ReconcileResult(attempt.hold.requeue(result.requeue_after))
     except Exception as exc:  # noqa: BLE001 - every failure is a condition (docs/reconciler.md)
         log.warning("reconcile of %s/%s failed unexpectedly (%s)", namespace, name, type(exc).__name__,
                     exc_info=True)
@@ -135,6 +138,7 @@ class _Attempt:
     source: GitOpsSource | None = None
     revision: str = ""
     clusters: list[str] = dataclasses.field(default_factory=list)
+    hold: freeze.Hold | None = None
 
 
 def unexpected_message(exc: BaseException, revision: str) -> str:
@@ -164,9 +168,13 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
         return ReconcileResult(requeue_after=None if done else _retry_after((namespace, name), True, 60.0))
     if not has_finalizer(fk):
         source = GitOpsSource(source.repository, add_finalizer(ctx, fk))
+    hold = attempt.hold = freeze.hold_of(ctx, source)
+    source = hold.source
     held = flux_gates.hold(ctx, source)  # a child of a Flux layout: its parent suspended, or a dependency not ready
-    if source.suspend or (held is not None and held.suspended):
-        _report_drift_while_suspended(ctx, source)
+    parent_suspended = held is not None and held.suspended
+    if (hold.everywhere and not hold.break_glass) or parent_suspended:
+        if source.suspend or parent_suspended:
+            _report_drift_while_suspended(ctx, source)
         return ReconcileResult(requeue_after=source.interval)
     attempt.source = source
     project, project_placement = project_of(ctx, source)
@@ -185,7 +193,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
             ctx.recorder.emit(source.repository, "Normal", "NewArtifact", f"fetched revision {revision}",
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
-        connections = gate.connect(ctx, works, revision)
+        connections = gate.connect(ctx, {c: w for c, w in works.items() if not hold.holds(c)}, revision)
         policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
         found: list[Any] = []
         desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections,
@@ -204,7 +212,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
         flux_step.sync_children(ctx, source, artifact, found)
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters)
-    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project)
+    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, hold)
 
 
 def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -> None:
@@ -244,8 +252,12 @@ def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> N
     propagate.validate_for_cluster(dynamic, desired, platform=platform)
 
 
-def _stop_check(ctx: ReconcileContext, namespace: str, name: str) -> Callable[[], bool]:
-    """Return the check made before every write: suspended or deleted (read fresh), or leadership lost."""
+def _stop_check(ctx: ReconcileContext, namespace: str, name: str, hold: freeze.Hold | None = None,
+                cluster: str | None = None) -> Callable[[], bool]:
+    """Return the check made before every write: suspended or deleted (read fresh), or leadership lost.
+
+    With a ``hold``, a freeze of the source or its project holding ``cluster`` (or every cluster) stops it too.
+    """
 
     def stop() -> bool:
         if ctx.should_stop(namespace, name) or not ctx.is_leader():
@@ -259,6 +271,8 @@ def _stop_check(ctx: ReconcileContext, namespace: str, name: str) -> Callable[[]
             return True
         if current is None or (current.get("metadata") or {}).get("deletionTimestamp"):
             return True
+        if hold is not None:
+            return freeze.write_held(ctx, current, hold, cluster)
         return GitOpsSource(None, current).suspend
 
     return stop
@@ -316,13 +330,14 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
                clusters: list[str], works: dict[str, propagate.ClusterWork],
-               connections: dict[str, Any], project: str) -> ReconcileResult:
+               connections: dict[str, Any], project: str, hold: freeze.Hold | None = None) -> ReconcileResult:
     """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events."""
     ns, name, revision = source.namespace, source.name, artifact.revision
-    stop = _stop_check(ctx, ns, name)
+    stop = _stop_check(ctx, ns, name, hold)
     old = _old_entries(source)
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
-    gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old if c not in works}
+    gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
+            if c not in works and not (hold is not None and hold.holds(c))}
     gone_connections = gate.connect(ctx, gone, revision)
     try:
         helm = gate.prepare_helm(ctx, artifact, desired, connections, works, to_apply)
@@ -350,9 +365,11 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
                 cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()), chart_refs=chart_refs[cluster],
                                                       existing_ids=admitted[cluster].live_ids)
                 futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, desired,
-                                           previous, cluster_options, stop, ctx.now))
+                                           previous, cluster_options, _stop_check(ctx, ns, name, hold, cluster),
+                                           ctx.now))
             else:
-                futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, desired, stop, ctx.now))
+                futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, desired,
+                                           _stop_check(ctx, ns, name, hold, cluster), ctx.now))
         for future in futures:
             future.result()
     involved = source.kustomization or {}

@@ -7,7 +7,8 @@ from textual.binding import Binding
 from gitops_tui.tui.panes import PANES
 
 #: Actions that write to the management cluster: hidden by --read-only.
-MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete"})
+MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete", "resume_clusters",
+                      "break_glass"})
 
 #: Actions offered only on some panes: action -> the kinds of row they act on (elsewhere the key is not shown).
 PANE_ACTIONS = {
@@ -15,6 +16,8 @@ PANE_ACTIONS = {
     "resume": ("source", "project"),
     "suspend_project": ("source", "project"),
     "reconcile": ("source",),
+    "resume_clusters": ("source", "project"),
+    "break_glass": ("source",),
     "delete": ("source", "secret", "project"),
     "new": ("source", "project", "secret"),
     "yaml": ("source", "project", "secret", "cluster", "event"),
@@ -28,10 +31,12 @@ def acts_on(action: str, object_kind: str) -> bool:
 
 #: (key shown, action, description) in the help screen's order.
 HELP = (
-    ("s", "suspend", "Suspend the source (asks a reason); on Projects, the project"),
+    ("s", "suspend", "Suspend: reason, clusters, expiry; again: extend it"),
     ("r", "resume", "Resume, after a preview of what it will revert"),
+    ("u", "resume_clusters", "Resume on some clusters only (asks which, then a preview)"),
     ("R", "reconcile", "Reconcile the source now (Sources, Propagation)"),
-    ("S", "suspend_project", "Suspend the whole project (asks a reason)"),
+    ("S", "suspend_project", "Freeze the project, its later sources too (as s)"),
+    ("B", "break_glass", "Break glass: apply once while suspended (asks a reason)"),
     ("n", "new", "New source; on Projects a new project, on Secrets a new secret"),
     ("ctrl+d", "delete", "Delete a source, secret or project (confirm; lists what each cluster loses)"),
     ("y", "yaml", "YAML of the object, secret values redacted (not on Helm)"),
@@ -50,6 +55,8 @@ BINDINGS = [
     Binding("r", "resume", "Resume"),
     Binding("R", "reconcile", "Reconcile", key_display="R"),
     Binding("S", "suspend_project", "Suspend project", show=False, key_display="S"),
+    Binding("u", "resume_clusters", "Resume some clusters", show=False),
+    Binding("B", "break_glass", "Break glass", show=False, key_display="B"),
     Binding("n", "new", "New"),
     Binding("ctrl+d", "delete", "Delete", key_display="^d"),
     Binding("y", "yaml", "YAML", show=False),

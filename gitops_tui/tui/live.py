@@ -21,7 +21,9 @@ from gitops_tui.api import names
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.views import helm as helm_view
 from gitops_tui.views.feedhealth import FeedHealth
+from gitops_tui.tui.live_freeze import LiveFreezeOperations
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
+from gitops_tui.views.freeze import format_preview
 from gitops_tui.views.state import Change, ManagementState
 
 if TYPE_CHECKING:
@@ -62,28 +64,7 @@ def watched() -> tuple[tuple[str, str], ...]:
     )
 
 
-def format_preview(report: Any) -> str:
-    """Turn a resume preview (a DiffReport) into diff-like lines ('' when nothing would change)."""
-    lines: list[str] = []
-    if getattr(report, "error", ""):
-        lines.append(f"! cannot compute the preview: {report.error}")
-    for cluster in getattr(report, "clusters", []):
-        if cluster.error:
-            lines.append(f"! {cluster.cluster}: {cluster.error}")
-        for drift in cluster.objects:
-            data = drift.to_dict()
-            by = ", ".join(drift.managers) or "an unknown manager"
-            if data["missing"]:
-                lines.append(f"+ {cluster.cluster}: {data['object']} is missing; it will be created again")
-                continue
-            lines.append(f"@ {cluster.cluster}: {data['object']} (changed by {by})")
-            for change in data["fields"]:
-                lines.append(f"-   {change['path']}: {change['live']}")
-                lines.append(f"+   {change['path']}: {change['desired']}")
-    return "\n".join(lines)
-
-
-class LiveOperations:
+class LiveOperations(LiveFreezeOperations):
     """Operations through gitops_tui.actions against the management cluster (called in workers)."""
 
     def __init__(self, backend: LiveBackend, data_dir: Path) -> None:
@@ -94,34 +75,6 @@ class LiveOperations:
     def api(self) -> ApiClient:
         """The management client (waits, bounded, for the first connection)."""
         return self._backend.client(CONNECT_WAIT)
-
-    def suspend_source(self, project: str, name: str, reason: str) -> str:
-        """Suspend one source."""
-        from gitops_tui.actions import sources
-
-        sources.suspend_source(self.api, project, name, reason)
-        return f"Suspended {name}: {reason}"
-
-    def resume_source(self, project: str, name: str) -> str:
-        """Resume one source."""
-        from gitops_tui.actions import sources
-
-        sources.resume_source(self.api, project, name)
-        return f"Resumed {name}."
-
-    def suspend_project(self, project: str, reason: str) -> str:
-        """Suspend every source of a project."""
-        from gitops_tui.actions import sources
-
-        done = sources.suspend_project(self.api, project, reason)
-        return f"Suspended {len(done)} source(s) of {project}."
-
-    def resume_project(self, project: str) -> str:
-        """Resume every suspended source of a project."""
-        from gitops_tui.actions import sources
-
-        done = sources.resume_project(self.api, project)
-        return f"Resumed {len(done)} source(s) of {project}."
 
     def request_reconcile(self, project: str, name: str) -> str:
         """Ask for a reconcile now."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from gitops_tui.api import shards
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import names
+from gitops_tui.views.freeze import header_alerts
 from gitops_tui.views.rows import source_counts
 from gitops_tui.views.state import ManagementState
 
@@ -31,6 +32,8 @@ class HeaderInfo:
     """Sources whose data rests on a cluster that stopped answering."""
     read_only_reason: str = ""
     """Why the console is read-only when it was not asked to be (no write access)."""
+    freezes: str = ""
+    """Frozen projects and expired freezes (views.freeze.header_alerts), '' when none."""
 
 
 def lease_holder(state: ManagementState, identity: str | None, now: datetime) -> str:
@@ -73,4 +76,5 @@ def header_info(
         read_only=read_only,
         stale=counts[g.STALE],
         read_only_reason=read_only_reason,
+        freezes=header_alerts(state, now),
     )
