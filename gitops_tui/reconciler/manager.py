@@ -23,7 +23,9 @@ from gitops_tui.kube.events import EventRecorder
 from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION, LeaderElector
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler import clusters as cluster_health
+from gitops_tui.reconciler.applied_cache import DEFAULT_RESYNC
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
+from gitops_tui.reconciler.drift_watch import DriftWatch
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
 from gitops_tui.reconciler.workqueue import WorkQueue
@@ -131,12 +133,14 @@ class Reconciler:
         kubeconfig_policy: KubeconfigPolicy = STRICT,
         local_repos: Sequence[Path] | None = None,
         watches: Mapping[str, ResourceWatch] | None = None,
+        resync: float = DEFAULT_RESYNC,
     ) -> None:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
 
         ``local_repos``: directories local git repositories may live under (``run --allow-local-repos``).
         ``watches``: watches of WATCHED_KINDS shared with the caller (the console's), who starts and stops
         them and calls ``handler(kind)`` on their changes; else the reconciler makes and runs its own.
+        ``resync``: seconds between full dry-run passes of a source's objects (drift is otherwise seen by watches).
         """
         self.api_client = api_client
         self.local_repos = list(local_repos or [])
@@ -162,6 +166,8 @@ class Reconciler:
                                 drop_managed_fields=True)  # not used; a third of each object's memory
             for kind in WATCHED_KINDS
         }
+        self.drift_watch = DriftWatch(lambda ns, name: self.request(names.KIND_FEDERATED_KUSTOMIZATION, ns, name),
+                                      resync=resync)
         self._ctx: ReconcileContext | None = None
         #: How many reconciles ran per key (successful or not): for diagnostics and tests.
         self.runs: dict[Key, int] = {}
@@ -210,6 +216,7 @@ class Reconciler:
             self.elector.stop(release=True)
         for watch in self.watches.values() if self._own_watches else ():
             watch.stop()
+        self.drift_watch.stop()
         self.clusters.close()
 
     def handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
@@ -261,6 +268,7 @@ class Reconciler:
             should_stop=self.should_stop,
             requeue=self.request,
             now=utc_now,
+            drift_watch=self.drift_watch,
         )
 
     def _on_started_leading(self) -> None:

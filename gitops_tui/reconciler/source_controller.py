@@ -20,6 +20,7 @@ from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.reconciler import gate, helm_step, ownership, propagate
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, scope_checker
+from gitops_tui.reconciler.drift_watch import views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
@@ -211,7 +212,8 @@ def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -
             artifact = ctx.git.fetch(source.url, {"commit": parse_revision(revision)[1]}, credentials, source.git_timeout)
             connections = {c: ctx.clusters.get(c)[1] for c in clusters}
             desired = desired_objects(source, artifact, project, scope_checker(connections))
-            found = [drift_mod.detect(c, dynamic, desired) for c, dynamic in connections.items()]
+            views = views_for(ctx, source, connections, desired, _old_entries(source))
+            found = [drift_mod.detect(c, dynamic, desired, views.get(c)) for c, dynamic in connections.items()]
         except Exception as exc:  # noqa: BLE001 - observing is best effort while suspended
             log.info("drift of suspended %s/%s not checked: %s", source.namespace, source.name, type(exc).__name__)
             continue
@@ -310,6 +312,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     old = _old_entries(source)
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old if c not in works}
+    views = views_for(ctx, source, connections, desired, old)
     gone_connections = gate.connect(ctx, gone, revision)
     try:
         helm = gate.prepare_helm(ctx, artifact, desired, connections, works, to_apply)
@@ -335,11 +338,12 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
             if cluster in to_apply:
                 previous = parse_entries((old.get(cluster) or {}).get("inventory"))
                 cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()), chart_refs=chart_refs[cluster],
-                                                      existing_ids=admitted[cluster].live_ids)
+                                                      existing_ids=admitted[cluster].live_ids, view=views.get(cluster))
                 futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, desired,
                                            previous, cluster_options, stop, ctx.now))
             else:
-                futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, desired, stop, ctx.now))
+                futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, desired, stop, ctx.now,
+                                           views.get(cluster)))
         for future in futures:
             future.result()
     involved = source.kustomization or {}
