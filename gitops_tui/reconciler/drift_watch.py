@@ -33,8 +33,13 @@ log = logging.getLogger(__name__)
 WATCH_TIMEOUT = 300
 #: Only objects carrying the reconciler's ownership label are watched.
 SELECTOR = names.LABEL_SOURCE
+#: Propagated Secrets carry this label (secrets.LABEL_FEDERATED_SECRET), project namespaces the project's.
+SECRET_SELECTOR = "gitops-tui.io/federated-secret"
+NAMESPACE = ("v1", "Namespace")
+SECRET = ("v1", "Secret")
 
 Kind = tuple[str, str]  # (apiVersion, kind)
+Watched = tuple[str, str, str]  # (apiVersion, kind, label selector)
 
 
 def _version(obj: dict[str, Any] | None) -> str:
@@ -75,20 +80,47 @@ def foreign_change(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
     return old is None or _content(old) != _content(new)
 
 
+#: Kinds watched whatever a cluster's discovery says (no DynamicClient needed).
+_PATHS = {NAMESPACE: "/api/v1/namespaces", SECRET: "/api/v1/secrets"}
+
+
+def _owner(obj: dict[str, Any]) -> tuple[str, str, str] | None:
+    """The management object to reconcile when ``obj`` changed: its source, FederatedSecret or project (by label)."""
+    meta = obj.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    namespace = str(meta.get("namespace") or "")
+    if (str(obj.get("apiVersion")), str(obj.get("kind"))) == NAMESPACE:
+        project = labels.get(names.LABEL_PROJECT)
+        return (names.KIND_PROJECT, "", str(project)) if project else None
+    if labels.get(names.LABEL_SOURCE) and namespace:
+        return names.KIND_FEDERATED_KUSTOMIZATION, namespace, str(labels[names.LABEL_SOURCE])
+    if labels.get(SECRET_SELECTOR) and namespace:
+        return names.KIND_FEDERATED_SECRET, namespace, str(labels[SECRET_SELECTOR])
+    return None
+
+
+def _fingerprint(api_client: Any) -> tuple[Any, ...]:
+    """Where and as whom a client connects: a rebuilt connection with the same ones keeps the watches."""
+    cfg = api_client.configuration
+    return (cfg.host, cfg.ssl_ca_cert, cfg.cert_file, cfg.key_file, cfg.verify_ssl, tuple(sorted(cfg.api_key.items())))
+
+
 class _ClusterWatches:
     """The watches of one cluster, made through one ApiClient."""
 
     def __init__(self, api_client: Any) -> None:
         self.api_client = api_client
-        self.by_kind: dict[Kind, ResourceWatch] = {}
+        self.fingerprint = _fingerprint(api_client)
+        self.by_kind: dict[Watched, ResourceWatch] = {}
 
 
 class DriftWatch:
     """The reconciler's watches on workload clusters and the cache of checked objects they keep true."""
 
-    def __init__(self, requeue: Callable[[str, str], None], *, resync: float = DEFAULT_RESYNC,
+    def __init__(self, requeue: Callable[[str, str, str], None], *, resync: float = DEFAULT_RESYNC,
                  cache: AppliedCache | None = None, watch_timeout: int = WATCH_TIMEOUT) -> None:
-        """``requeue(namespace, source)`` asks for a reconcile; ``resync`` is the seconds between full dry-run passes."""
+        """``requeue(kind, namespace, name)`` asks for a reconcile of a management object (a source, a project, a
+        FederatedSecret); ``resync`` is the seconds between full dry-run passes of a source's objects."""
         self._requeue = requeue
         self.resync = float(resync)
         self.cache = cache or AppliedCache()
@@ -98,39 +130,41 @@ class DriftWatch:
         self._stopped = False
 
     # -- watches ---------------------------------------------------------------------------
-    def ensure(self, cluster: str, api_client: Any, dynamic: Any, kinds: Iterable[Kind]) -> None:
-        """Watch every kind of ``kinds`` on ``cluster`` (started once; restarted when the cluster's client changed)."""
+    def ensure(self, cluster: str, api_client: Any, dynamic: Any, kinds: Iterable[Kind], selector: str = SELECTOR) -> None:
+        """Watch the objects of every kind of ``kinds`` labelled ``selector`` on ``cluster`` (started once; restarted
+        when the cluster's address or credentials changed)."""
         stale: list[ResourceWatch] = []
         started: list[ResourceWatch] = []
         with self._lock:
             if self._stopped:
                 return
             current = self._clusters.get(cluster)
-            if current is not None and current.api_client is not api_client:
+            if current is not None and current.fingerprint != _fingerprint(api_client):
                 stale = list(current.by_kind.values())
                 current = None
                 self.cache.forget_cluster(cluster)
             if current is None:
                 current = self._clusters[cluster] = _ClusterWatches(api_client)
-            for kind in sorted(set(kinds) - set(current.by_kind)):
+            for key in sorted({(*kind, selector) for kind in kinds} - set(current.by_kind)):
                 try:
-                    path = resolver_for(dynamic).resource(*kind).path()
+                    path = _PATHS.get(key[:2]) or resolver_for(dynamic).resource(*key[:2]).path()
                 except UnknownKind:
                     continue
-                watch = ResourceWatch(api_client, path, self._handler(cluster), label_selector=SELECTOR,
-                                      timeout_seconds=self._timeout, name=f"{cluster} {kind[1]}")
-                current.by_kind[kind] = watch
+                watch = ResourceWatch(api_client, path, self._handler(cluster), label_selector=selector,
+                                      timeout_seconds=self._timeout, name=f"{cluster} {key[1]} {selector}")
+                current.by_kind[key] = watch
                 started.append(watch)
         for watch in stale:
             watch.stop(timeout=1.0)
         for watch in started:
             watch.start()
 
-    def lookup(self, cluster: str, api_version: str, kind: str, namespace: str, name: str) -> tuple[bool, dict | None]:
+    def lookup(self, cluster: str, api_version: str, kind: str, namespace: str, name: str,
+               selector: str = SELECTOR) -> tuple[bool, dict | None]:
         """``(known, live)``: known is False until the kind's watch has its first list (then ask the cluster)."""
         with self._lock:
             current = self._clusters.get(cluster)
-            watch = current.by_kind.get((api_version, kind)) if current is not None else None
+            watch = current.by_kind.get((api_version, kind, selector)) if current is not None else None
         if watch is None or not watch.synced.is_set() or watch.stopped:
             return False, None
         return True, watch.get(namespace, name)
@@ -156,10 +190,16 @@ class DriftWatch:
         for watch in watches:
             watch.stop(timeout=1.0)
 
+    def watched(self, cluster: str, api_client: Any, kind: Kind, selector: str, namespace: str,
+                name: str) -> tuple[bool, dict | None]:
+        """Watch ``kind`` labelled ``selector`` on ``cluster`` (kinds of a fixed path: Namespace, Secret) and look up
+        one object: ``(known, live)`` as lookup()."""
+        self.ensure(cluster, api_client, None, [kind], selector)
+        return self.lookup(cluster, kind[0], kind[1], namespace, name, selector)
+
     def _handler(self, cluster: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
         def handle(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
             meta = obj.get("metadata") or {}
-            source = (meta.get("labels") or {}).get(names.LABEL_SOURCE)
             try:
                 object_id = ref_of(obj).id
             except (KeyError, ValueError):
@@ -173,18 +213,20 @@ class DriftWatch:
             if not foreign:
                 self.cache.carry(cluster, object_id, _version(old), _version(obj))
                 return
-            if source and meta.get("namespace"):
+            owner = _owner(obj)
+            if owner is not None:
                 log.info("drift watch: %s %s changed on %s outside gitops-tui", obj.get("kind"), object_id, cluster)
-                self._requeue(str(meta["namespace"]), str(source))
+                self._requeue(*owner)
 
         return handle
 
     def _listed(self, cluster: str, obj: dict[str, Any]) -> bool:
-        """Whether the watch of the object's kind had its first list (an ADDED then is a new object)."""
+        """Whether the watches of the object's kind had their first list (an ADDED then is a new object)."""
+        kind = (str(obj.get("apiVersion")), str(obj.get("kind")))
         with self._lock:
             current = self._clusters.get(cluster)
-            watch = current.by_kind.get((str(obj.get("apiVersion")), str(obj.get("kind")))) if current else None
-        return watch is not None and watch.synced.is_set()
+            watches = [w for key, w in (current.by_kind.items() if current else ()) if key[:2] == kind]
+        return bool(watches) and all(w.synced.is_set() for w in watches)
 
     # -- views -----------------------------------------------------------------------------
     def view(self, cluster: str, api_client: Any, dynamic: Any, namespace: str, name: str,

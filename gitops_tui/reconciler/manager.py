@@ -166,8 +166,7 @@ class Reconciler:
                                 drop_managed_fields=True)  # not used; a third of each object's memory
             for kind in WATCHED_KINDS
         }
-        self.drift_watch = DriftWatch(lambda ns, name: self.request(names.KIND_FEDERATED_KUSTOMIZATION, ns, name),
-                                      resync=resync)
+        self.drift_watch = DriftWatch(self.request, resync=resync)
         self._ctx: ReconcileContext | None = None
         #: How many reconciles ran per key (successful or not): for diagnostics and tests.
         self.runs: dict[Key, int] = {}

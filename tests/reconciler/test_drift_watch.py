@@ -8,11 +8,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
+from gitops_tui.actions import resources
 from gitops_tui.actions import sources as actions
 from gitops_tui.api import names
+from gitops_tui.kube.client import json_request
+from gitops_tui.reconciler import clusters as cluster_health
 from gitops_tui.reconciler.manager import Reconciler
-from tests.metrics import scrape, total
+from tests.metrics import parse, scrape
 from tests.waiting import wait_until
 from tests.world import CLUSTERS, World, configmap, deployment
 
@@ -80,9 +84,9 @@ def test_a_deleted_object_is_recreated_from_the_watch(scaled_world: tuple[World,
 def test_while_suspended_a_scale_is_reported_once_and_not_corrected(scaled_world: tuple[World, Reconciler],
                                                                     sandbox: Any) -> None:
     world, reconciler = scaled_world
-    actions.suspend_source(world.api, world.project, "web", "hand fix on prod", actor="alice")
     key = (names.KIND_FEDERATED_KUSTOMIZATION, world.namespace, "web")
     runs = reconciler.runs.get(key, 0)
+    actions.suspend_source(world.api, world.project, "web", "hand fix on prod", actor="alice")
     wait_until(lambda: reconciler.runs.get(key, 0) > runs, timeout=10, message="the suspend seen")
     writes = world.writes.count()
     sandbox.kubectl("prod", "-n", world.namespace, "scale", "deployment/web", "--replicas=6")
@@ -102,9 +106,20 @@ def test_while_suspended_a_scale_is_reported_once_and_not_corrected(scaled_world
                message="the resume corrects the scale")
 
 
-def non_watch_requests(start: str, end: str) -> int:
-    """Requests answered between two scrapes of a cluster's /metrics, watches and the first scrape left out."""
-    return (total(end) - total(start) - 1) - (total(end, verb="WATCH") - total(start, verb="WATCH"))
+def non_watch_requests(start: str, end: str) -> dict[str, int]:
+    """Requests answered between two scrapes of a cluster's /metrics by "VERB resource code", watches and the first
+    scrape left out."""
+    def counts(text: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for name, labels, value in parse(text):
+            if name == "apiserver_request_total" and labels.get("verb") != "WATCH":
+                key = f"{labels.get('verb')} {labels.get('resource')} {labels.get('code')}"
+                out[key] = out.get(key, 0) + int(value)
+        return out
+
+    before, after = counts(start), counts(end)
+    before["GET  200"] = before.get("GET  200", 0) + 1  # the first scrape itself
+    return {key: n - before.get(key, 0) for key, n in after.items() if n != before.get(key, 0)}
 
 
 def test_idle_reconciler_sends_clusters_only_watches(world: World) -> None:
@@ -113,11 +128,15 @@ def test_idle_reconciler_sends_clusters_only_watches(world: World) -> None:
     Slow on purpose (about 30 s): 900 objects are applied and checked once before the idle window.
     """
     sources = ["alpha", "beta", "gamma"]
-    for name in sources:
-        repo = world.repo(name, {f"{name}-{i:03d}.yaml": configmap(f"{name}-{i:03d}") for i in range(100)})
-        world.create(name, f"file://{repo}", interval="2s")
     reconciler = start(world)
     try:
+        # The first health check writes each KubeFedCluster's status, which rebuilds its connection (and discovery):
+        # start-up cost, done before the sources arrive.
+        wait_until(lambda: all(cluster_health.cluster_ready(k) for k in world.ctx.list(
+            names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE)), timeout=20, message="clusters Ready")
+        for name in sources:
+            repo = world.repo(name, {f"{name}-{i:03d}.yaml": configmap(f"{name}-{i:03d}") for i in range(100)})
+            world.create(name, f"file://{repo}", interval="2s")
         wait_until(lambda: settled(reconciler, world, sources), timeout=120, message="900 objects applied and checked")
         keys = [(names.KIND_FEDERATED_KUSTOMIZATION, world.namespace, s) for s in sources]
         before = {c: scrape(world.client(c)) for c in CLUSTERS}
@@ -125,7 +144,52 @@ def test_idle_reconciler_sends_clusters_only_watches(world: World) -> None:
         wait_until(lambda: all(reconciler.runs.get(key, 0) >= runs[key] + 5 for key in keys), timeout=60,
                    message="five more reconciles of every source")
         after = {c: scrape(world.client(c)) for c in CLUSTERS}
-        assert {c: non_watch_requests(before[c], after[c]) for c in CLUSTERS} == {c: 0 for c in CLUSTERS}
-        assert reconciler.drift_watch.watch_count() == len(CLUSTERS), "one watch per kind per cluster"
+        assert {c: non_watch_requests(before[c], after[c]) for c in CLUSTERS} == {c: {} for c in CLUSTERS}
+        assert reconciler.drift_watch.watch_count() == 2 * len(CLUSTERS), "one watch per kind per cluster (and namespaces)"
     finally:
         reconciler.stop()
+
+
+def test_projects_and_secrets_ask_clusters_nothing_when_the_watch_holds_them(world: World, sandbox: Any) -> None:
+    """A project's namespaces and a FederatedSecret's Secrets, once watched, cost no request per reconcile; deleting
+    either on a cluster is repaired from the watch (their intervals are 60 s: only the watch can be this quick)."""
+    resources.create_secret(world.api, world.project, "creds", {"token": b"s3cret"})
+    reconciler = start(world)
+    secret = f"/api/v1/namespaces/{world.namespace}/secrets/creds"
+    try:
+        wait_until(lambda: all(_exists(world, c, secret) for c in CLUSTERS), timeout=30,
+                   message="the secret propagated")
+        wait_until(lambda: all(reconciler.drift_watch.synced(c) and reconciler.drift_watch.watch_count() >= 6
+                               for c in CLUSTERS), timeout=10, message=f"namespace and secret watches listed ({_watches(reconciler)})")
+        before = {c: scrape(world.client(c)) for c in CLUSTERS}
+        keys = [(names.KIND_PROJECT, "", world.project), (names.KIND_FEDERATED_SECRET, world.namespace, "creds")]
+        runs = {key: reconciler.runs.get(key, 0) for key in keys}
+        for _ in range(3):
+            for key in keys:
+                reconciler.request(*key)
+            wait_until(lambda: all(reconciler.runs.get(k, 0) > runs[k] for k in keys), timeout=10,
+                       message="the project and the secret reconciled")
+            runs = {key: reconciler.runs.get(key, 0) for key in keys}
+        after = {c: scrape(world.client(c)) for c in CLUSTERS}
+        assert {c: non_watch_requests(before[c], after[c]) for c in CLUSTERS} == {c: {} for c in CLUSTERS}
+
+        sandbox.kubectl("staging", "-n", world.namespace, "delete", "secret", "creds")
+        wait_until(lambda: _exists(world, "staging", secret), timeout=10, message="the secret recreated on staging")
+    finally:
+        reconciler.stop()
+
+
+def _exists(world: World, cluster: str, path: str) -> bool:
+    try:
+        json_request(world.client(cluster), "GET", path)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def _watches(reconciler: Reconciler) -> dict[str, list[str]]:
+    """Each cluster's watches and whether they listed, for failure messages."""
+    return {cluster: [f"{key}: {w.synced.is_set()}" for key, w in watches.by_kind.items()]
+            for cluster, watches in reconciler.drift_watch._clusters.items()}
