@@ -193,3 +193,31 @@ def _watches(reconciler: Reconciler) -> dict[str, list[str]]:
     """Each cluster's watches and whether they listed, for failure messages."""
     return {cluster: [f"{key}: {w.synced.is_set()}" for key, w in watches.by_kind.items()]
             for cluster, watches in reconciler.drift_watch._clusters.items()}
+
+
+def test_the_resync_period_brings_back_the_full_pass(world: World, sandbox: Any) -> None:
+    """The safety net: no GET of the objects while the watches hold them, a full pass (GET and dry-run of each) once
+    the source's gitops-tui.io/resync annotation asks for one every second; `run --resync` refuses nonsense."""
+    repo = world.repo("net", {f"net-{i}.yaml": configmap(f"net-{i}") for i in range(3)})
+    world.create("net", f"file://{repo}", interval="1s")
+    reconciler = start(world)
+    key = (names.KIND_FEDERATED_KUSTOMIZATION, world.namespace, "net")
+
+    def gets_over_three_reconciles() -> int:
+        start_text = scrape(world.client("dev"))
+        runs = reconciler.runs.get(key, 0)
+        wait_until(lambda: reconciler.runs.get(key, 0) >= runs + 3, timeout=20, message="three reconciles")
+        return non_watch_requests(start_text, scrape(world.client("dev"))).get("GET configmaps 200", 0)
+
+    try:
+        wait_until(lambda: settled(reconciler, world, ["net"]), timeout=30, message="the source applied and watched")
+        assert gets_over_three_reconciles() == 0
+        json_request(world.api, "PATCH", f"/apis/{names.TYPES_GROUP}/{names.TYPES_VERSION}/namespaces/"
+                                         f"{world.namespace}/federatedkustomizations/net",
+                     {"metadata": {"annotations": {"gitops-tui.io/resync": "1s"}}},
+                     content_type="application/merge-patch+json")
+        assert gets_over_three_reconciles() >= 3, "a full pass reads every object"
+    finally:
+        reconciler.stop()
+    refused = sandbox.cli("run", "--resync", "soon", check=False)
+    assert refused.returncode == 2 and "--resync 'soon' is not a duration" in refused.stderr
