@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 #: The full dry-run pass of a source's objects (the safety net beside the watches): once an hour by default.
 DEFAULT_RESYNC = 3600.0
+#: Changes nobody else made remembered per object, for a check or apply whose answer is recorded after them.
+_CARRIED = 4
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,20 @@ class AppliedCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._checked: dict[tuple[str, str], Checked] = {}
+        self._carried: dict[tuple[str, str], dict[str, str]] = {}
         self._full_pass: dict[tuple[str, str, str], float] = {}
 
     def record(self, cluster: str, object_id: str, resource_version: str, clean: bool) -> None:
-        """Record that the object was found (or made) as desired (``clean``) or drifted, at ``resource_version``."""
+        """Record that the object was found (or made) as desired (``clean``) or drifted, at ``resource_version``.
+
+        Changes nobody else made since that version (seen by the watch before this answer came) carry it forward.
+        """
         with self._lock:
+            carried = self._carried.get((cluster, object_id)) or {}
+            seen = {resource_version}
+            while resource_version in carried and carried[resource_version] not in seen:
+                resource_version = carried[resource_version]
+                seen.add(resource_version)
             self._checked[(cluster, object_id)] = Checked(resource_version, clean)
 
     def checked(self, cluster: str, object_id: str) -> Checked | None:
@@ -48,8 +59,12 @@ class AppliedCache:
             return self._checked.get((cluster, object_id))
 
     def carry(self, cluster: str, object_id: str, old_version: str, new_version: str) -> None:
-        """An change nobody else made (the reconciler's own write, a status update): keep the state recorded at ``old_version``."""
+        """A change nobody else made (the reconciler's own write, a status update): keep the state recorded at ``old_version``."""
         with self._lock:
+            carried = self._carried.setdefault((cluster, object_id), {})
+            carried[old_version] = new_version
+            while len(carried) > _CARRIED:
+                del carried[next(iter(carried))]
             found = self._checked.get((cluster, object_id))
             if found is not None and found.resource_version == old_version:
                 self._checked[(cluster, object_id)] = Checked(new_version, found.clean)
@@ -59,6 +74,8 @@ class AppliedCache:
         with self._lock:
             for key in [k for k in self._checked if k[0] == cluster]:
                 del self._checked[key]
+            for key in [k for k in self._carried if k[0] == cluster]:
+                del self._carried[key]
             for key in [k for k in self._full_pass if k[0] == cluster]:
                 del self._full_pass[key]
 

@@ -270,8 +270,8 @@ class ClusterView:
         for obj in manifests:
             known, live = self.live(obj)
             checked = self.watch.cache.checked(self.cluster, ref_of(obj).id)
-            settled = known and checked is not None and checked.resource_version == _version(live)
-            if not settled or (drifted and not checked.clean):  # type: ignore[union-attr]
+            if (not known or checked is None or checked.resource_version != _version(live)
+                    or (drifted and not checked.clean)):
                 out.append(obj)
         return out
 
@@ -286,6 +286,18 @@ class ClusterView:
             return False
         checked = self.watch.cache.checked(self.cluster, ref.id)
         return checked is not None and checked.clean and checked.resource_version == _version(live)
+
+    def cached(self, objs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]] | None:
+        """The live objects by id when the watch cache holds every one of ``objs`` (they exist); else None (an
+        object the cache lacks may still exist without the reconciler's label: only the cluster can tell)."""
+        out = {}
+        for obj in objs:
+            ref = ref_of(obj)
+            known, live = self.watch.lookup(self.cluster, ref.api_version, ref.kind, ref.namespace, ref.name)
+            if not known or live is None:
+                return None
+            out[ref.id] = live
+        return out
 
     def record(self, obj: dict[str, Any], live: dict[str, Any] | None, clean: bool) -> None:
         """Record what a check (``live`` as compared) or an apply (``live`` its answer) established for ``obj``."""

@@ -267,6 +267,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
            works: dict[str, propagate.ClusterWork], connections: dict[str, Any],
            gone: dict[str, propagate.ClusterWork], to_apply: list[str], claims: dict[str, list[Claim]],
            chart_refs: dict[str, tuple[ObjectRef, ...]], stop: Callable[[], bool],
+           views: dict[str, Any] | None = None,
            ) -> dict[str, ownership.ClusterOwnership] | ReconcileResult:
     """Before the first write: dry-run what changed, check ownership, record the intent; refuse the revision or admit it.
 
@@ -281,7 +282,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
     if not to_apply:
         return {}
     with project_lock(source.namespace):  # no other source of the project checks or records intent meanwhile
-        checked = gate.check_ownership(ctx, source.namespace, owner, connections, to_apply, claims)
+        checked = gate.check_ownership(ctx, source.namespace, owner, connections, to_apply, claims, views)
         gate.set_aside(ctx, checked.unreachable, works, connections, revision)
         if checked.failure is not None:
             return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own))
@@ -323,7 +324,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     chart_refs = {c: helm_step.release_refs(helm.get(c, ())) for c in to_apply}
     claims = {c: [Claim(obj) for obj in desired] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
     admitted = _admit(ctx, source, owner, revision, desired, clusters, works, connections, gone,
-                      [c for c in to_apply if c in connections], claims, chart_refs, stop)
+                      [c for c in to_apply if c in connections], claims, chart_refs, stop, views)
     if isinstance(admitted, ReconcileResult):
         return admitted
     to_apply = list(admitted)
