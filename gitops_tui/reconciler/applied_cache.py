@@ -59,7 +59,7 @@ class AppliedCache:
             return self._checked.get((cluster, object_id))
 
     def carry(self, cluster: str, object_id: str, old_version: str, new_version: str) -> None:
-        """A change nobody else made (the reconciler's own write, a status update): keep the state recorded at ``old_version``."""
+        """A change nobody else made (the reconciler's own write, a status update): the state at ``old_version`` holds."""
         with self._lock:
             carried = self._carried.setdefault((cluster, object_id), {})
             carried[old_version] = new_version

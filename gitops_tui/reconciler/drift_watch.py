@@ -150,7 +150,7 @@ class DriftWatch:
                     path = _PATHS.get(key[:2]) or resolver_for(dynamic).resource(*key[:2]).path()
                 except UnknownKind:
                     continue
-                watch = ResourceWatch(api_client, path, self._handler(cluster), label_selector=selector,
+                watch = ResourceWatch(api_client, path, self._handler(cluster, key), label_selector=selector,
                                       timeout_seconds=self._timeout, name=f"{cluster} {key[1]} {selector}")
                 current.by_kind[key] = watch
                 started.append(watch)
@@ -197,7 +197,7 @@ class DriftWatch:
         self.ensure(cluster, api_client, None, [kind], selector)
         return self.lookup(cluster, kind[0], kind[1], namespace, name, selector)
 
-    def _handler(self, cluster: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
+    def _handler(self, cluster: str, key: Watched) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
         def handle(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
             meta = obj.get("metadata") or {}
             try:
@@ -206,7 +206,7 @@ class DriftWatch:
                 return
             if event == DELETED:
                 foreign = True
-            elif event == ADDED and old is None and not self._listed(cluster, obj):
+            elif event == ADDED and old is None and not self._listed(cluster, key):
                 return  # the first list: every object is unchecked until its source's first full pass
             else:
                 foreign = foreign_change(old, obj)
@@ -220,13 +220,12 @@ class DriftWatch:
 
         return handle
 
-    def _listed(self, cluster: str, obj: dict[str, Any]) -> bool:
-        """Whether the watches of the object's kind had their first list (an ADDED then is a new object)."""
-        kind = (str(obj.get("apiVersion")), str(obj.get("kind")))
+    def _listed(self, cluster: str, key: Watched) -> bool:
+        """Whether the watch ``key`` had its first list (an ADDED then is a new object)."""
         with self._lock:
             current = self._clusters.get(cluster)
-            watches = [w for key, w in (current.by_kind.items() if current else ()) if key[:2] == kind]
-        return bool(watches) and all(w.synced.is_set() for w in watches)
+            watch = current.by_kind.get(key) if current is not None else None
+        return watch is not None and watch.synced.is_set()
 
     # -- views -----------------------------------------------------------------------------
     def view(self, cluster: str, api_client: Any, dynamic: Any, namespace: str, name: str,
