@@ -117,6 +117,8 @@ def idle(bench: BenchSandbox, tag: str, sources: dict[str, int], minutes: float)
         "requests to managed resources per minute per cluster": round(max(p[2] for p in per.values()) / minutes, 2),
         "health checks per minute per cluster": round(max(p[1] for p in per.values()) / minutes, 2),
         "watch requests per minute per cluster": round(max(p[0] for p in per.values()) / minutes, 2),
+        "requests to managed resources": {c: {k: n for k, n in found[c].items() if k.split(" ")[0] != "WATCH"
+                                              and k.split(" ")[1] in MANAGED} for c in CLUSTERS},
         "other requests (the sandbox's controllers)": {
             c: sum(n for k, n in found[c].items() if not k.startswith("WATCH ") and k != "GET ") - per[c][2]
             for c in CLUSTERS},
