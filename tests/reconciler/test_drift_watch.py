@@ -125,6 +125,11 @@ def test_a_revision_matching_the_cache_writes_nothing_for_its_objects(scaled_wor
     that object alone, on each cluster."""
     world, reconciler = scaled_world
     key = (names.KIND_FEDERATED_KUSTOMIZATION, world.namespace, "web")
+    # The sandbox's Deployment controller writes the object while it rolls out (a changed object is applied, not
+    # skipped): wait until it is done and the last of its writes was checked.
+    wait_until(lambda: all((world.get(c, "deployments", "web").get("status") or {}).get("readyReplicas") == 2
+                           and checked_as_live(reconciler, world, c, ("apps/v1", "Deployment", "web"))
+                           for c in CLUSTERS), timeout=30, message="the rollouts done and checked")
     before = {c: scrape(world.client(c)) for c in CLUSTERS}
     writes = world.writes.count()
     world.patch_spec(names.KIND_FEDERATED_KUSTOMIZATION, "web", {"timeout": "90s"})
