@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.formats import parse_duration
 from gitops_tui.cli.common import management_client
 from gitops_tui.cli.errors import CliError
 from gitops_tui.kube.kubeconfig_guard import KubeconfigPolicy
@@ -34,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--allow-local-repos", action="append", default=[], metavar="DIR", type=Path,
                         help="allow sources on local git repositories under DIR (repeatable; "
                              "default: the sandbox demo directory)")
+    parser.add_argument("--resync", default="1h", metavar="DURATION",
+                        help="full dry-run pass of every source's objects, beside the watches that see drift "
+                             "(default 1h; a source's gitops-tui.io/resync annotation overrides it)")
     parser.set_defaults(func=cmd_run)
 
 
@@ -49,13 +53,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError("--lease-duration must be at least 2 seconds", 2)
     if args.shards is not None and not 1 <= args.shards <= MAX_SHARDS:
         raise CliError(f"--shards must be between 1 and {MAX_SHARDS}", 2)
+    try:
+        resync = parse_duration(args.resync)
+    except (TypeError, ValueError):
+        resync = 0.0
+    if resync < 1:
+        raise CliError(f"--resync {args.resync!r} is not a duration of at least 1s: use a form like 30m or 1h", 2)
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     api = management_client(args)
     allow_exec = bool(args.run_insecure_kubeconfig_exec or getattr(args, "insecure_kubeconfig_exec", False))
     reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers,
                             kubeconfig_policy=KubeconfigPolicy(allow_exec=allow_exec),
-                            local_repos=args.allow_local_repos, shards=args.shards)
+                            local_repos=args.allow_local_repos, shards=args.shards, resync=resync)
     receiver: WebhookReceiver | None = None
     if args.webhook_listen:
         try:

@@ -25,8 +25,10 @@ from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION
 from gitops_tui.kube.shard_leases import ShardElector
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler import clusters as cluster_health
+from gitops_tui.reconciler.applied_cache import DEFAULT_RESYNC
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
 from gitops_tui.reconciler.freeze import project_expiry
+from gitops_tui.reconciler.drift_watch import DriftWatch
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
 from gitops_tui.reconciler.shards import ShardGate
@@ -137,6 +139,7 @@ class Reconciler:
         watches: Mapping[str, ResourceWatch] | None = None,
         shards: int | None = None,
         clock: Callable[[], datetime] = utc_now,
+        resync: float = DEFAULT_RESYNC,
     ) -> None:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
 
@@ -145,6 +148,7 @@ class Reconciler:
         them and calls ``handler(kind)`` on their changes; else the reconciler makes and runs its own.
         ``shards``: the fleet's shard count (None: the running fleet's, else 8; see kube/shard_leases.py).
         ``clock``: the time the reconcilers read (freeze expiries); tests inject one.
+        ``resync``: seconds between full dry-run passes of a source's objects (drift is otherwise seen by watches).
         """
         self.clock = clock
         self.api_client = api_client
@@ -173,6 +177,7 @@ class Reconciler:
                                 drop_managed_fields=True)  # not used; a third of each object's memory
             for kind in WATCHED_KINDS
         }
+        self.drift_watch = DriftWatch(self.request, resync=resync)
         self._ctx: ReconcileContext | None = None
         #: How many reconciles ran per key (successful or not): for diagnostics and tests.
         self.runs: dict[Key, int] = {}
@@ -219,6 +224,7 @@ class Reconciler:
             self.elector.stop(release=True)
         for watch in self.watches.values() if self._own_watches else ():
             watch.stop()
+        self.drift_watch.stop()
         self.clusters.close()
 
     def handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
@@ -270,6 +276,7 @@ class Reconciler:
             should_stop=self.should_stop,
             requeue=self.request,
             now=self.clock,
+            drift_watch=self.drift_watch,
         )
 
     def _on_started_leading(self) -> None:

@@ -21,6 +21,7 @@ from gitops_tui.flux import gates as flux_gates
 from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, ownership, propagate
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, scope_checker
+from gitops_tui.reconciler.drift_watch import views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
@@ -232,7 +233,8 @@ def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -
             policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
             desired = desired_objects(source, artifact, project, scope_checker(connections), policy=policy,
                                       variables=variables)
-            found = [drift_mod.detect(c, dynamic, desired) for c, dynamic in connections.items()]
+            views = views_for(ctx, source, connections, desired, _old_entries(source))
+            found = [drift_mod.detect(c, dynamic, desired, views.get(c)) for c, dynamic in connections.items()]
         except Exception as exc:  # noqa: BLE001 - observing is best effort while suspended
             log.info("drift of suspended %s/%s not checked: %s", source.namespace, source.name, type(exc).__name__)
             continue
@@ -292,6 +294,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
            works: dict[str, propagate.ClusterWork], connections: dict[str, Any],
            gone: dict[str, propagate.ClusterWork], to_apply: list[str], claims: dict[str, list[Claim]],
            chart_refs: dict[str, tuple[ObjectRef, ...]], stop: Callable[[], bool],
+           views: dict[str, Any] | None = None,
            ) -> dict[str, ownership.ClusterOwnership] | ReconcileResult:
     """Before the first write: dry-run what changed, check ownership, record the intent; refuse the revision or admit it.
 
@@ -306,7 +309,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
     if not to_apply:
         return {}
     with project_lock(source.namespace):  # no other source of the project checks or records intent meanwhile
-        checked = gate.check_ownership(ctx, source.namespace, owner, connections, to_apply, claims)
+        checked = gate.check_ownership(ctx, source.namespace, owner, connections, to_apply, claims, views)
         gate.set_aside(ctx, checked.unreachable, works, connections, revision)
         if checked.failure is not None:
             return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own))
@@ -338,6 +341,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
             if c not in works and not (hold is not None and hold.holds(c))}
+    views = views_for(ctx, source, connections, desired, old)
     gone_connections = gate.connect(ctx, gone, revision)
     try:
         helm = gate.prepare_helm(ctx, artifact, desired, connections, works, to_apply)
@@ -348,7 +352,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     chart_refs = {c: helm_step.release_refs(helm.get(c, ())) for c in to_apply}
     claims = {c: [Claim(obj) for obj in desired] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
     admitted = _admit(ctx, source, owner, revision, desired, clusters, works, connections, gone,
-                      [c for c in to_apply if c in connections], claims, chart_refs, stop)
+                      [c for c in to_apply if c in connections], claims, chart_refs, stop, views)
     if isinstance(admitted, ReconcileResult):
         return admitted
     to_apply = list(admitted)
@@ -363,13 +367,13 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
             if cluster in to_apply:
                 previous = parse_entries((old.get(cluster) or {}).get("inventory"))
                 cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()), chart_refs=chart_refs[cluster],
-                                                      existing_ids=admitted[cluster].live_ids)
+                                                      existing_ids=admitted[cluster].live_ids, view=views.get(cluster))
                 futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, desired,
                                            previous, cluster_options, _stop_check(ctx, ns, name, hold, cluster),
                                            ctx.now))
             else:
                 futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, desired,
-                                           _stop_check(ctx, ns, name, hold, cluster), ctx.now))
+                                           _stop_check(ctx, ns, name, hold, cluster), ctx.now, views.get(cluster)))
         for future in futures:
             future.result()
     involved = source.kustomization or {}
