@@ -59,6 +59,12 @@ SCREENS: dict[str, list[str]] = {
     "help": ["question_mark"],
     "filter": ["7", "slash", *"cluster=dev", "enter"],
     "palette": ["ctrl+p"],
+    "dialog-freeze-project": ["1", "S", *"INC-7 prod freeze", "tab", *"prod", "tab", *"2h"],
+    "projects-frozen-prod": ["1", "S", *"INC-7 prod freeze", "tab", *"prod", "enter"],
+    "propagation-frozen-prod": ["1", "S", *"INC-7 prod freeze", "tab", *"prod", "enter", "3"],
+    "dialog-resume-project": ["1", "S", *"INC-7 prod freeze", "tab", *"prod", "enter", "r"],
+    "dialog-break-glass": ["2", "s", *"incident 7: manual hotfix", "enter", "B"],
+    "dialog-resume-clusters": ["2", "s", *"incident 7: manual hotfix", "enter", "u"],
 }
 
 

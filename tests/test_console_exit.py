@@ -23,12 +23,14 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api.formats import parse_time
 from gitops_tui.kube.client import json_request
-from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION, LEASE_NAME, LEASE_NAMESPACE
+from gitops_tui.api.shards import shard_lease_name
+from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION, LEASE_NAMESPACE
 from tests.ptyconsole import PtyProcess
 from tests.sshkit import NEEDS_SSH, REPO_ROOT, Tmux, console_command, console_pids, running_sshd, ssh_console_command
 from tests.waiting import wait_until
 
-LEASE_PATH = f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NAMESPACE}/leases/{LEASE_NAME}"
+#: The console's embedded reconciler is one member of the shard fleet: shard 0's Lease stands for its lease here.
+LEASE_PATH = f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NAMESPACE}/leases/{shard_lease_name(0)}"
 #: The moments the terminal is killed at, and how many times each.
 MOMENTS = ("starting", "first paint", "dialog open", "worker running")
 #: How the terminal goes away, in turn: the SSH session's tmux is killed, the SSH client is killed
@@ -117,7 +119,7 @@ def _kill_once(tmux: Tmux, sshd: dict[str, Any], box: Any, moment: str, index: i
             tmux.wait_for("✓dev", "the demo project's row", timeout=90, session=session)
             if moment == "dialog open":
                 tmux.keys("s", session=session)
-                tmux.wait_for("reason (required)", "the suspend dialog", session=session)
+                tmux.wait_for("No write reaches the chosen clusters", "the suspend dialog", session=session)
             else:  # leading first (when the others let it within 30 s): its embedded reconciler runs too
                 try:
                     wait_until(lambda: _holder(box) == _identity(pid), timeout=30, message="the lease")

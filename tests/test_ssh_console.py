@@ -59,7 +59,7 @@ def test_console_over_ssh_suspends_and_quits(sshd: dict[str, Any], demo_sandbox:
         tmux.keys("Enter")
         tmux.wait_for(f" {name} /", "the source selected by the filter (shown in the detail line)")
         tmux.keys("s")
-        tmux.wait_for("reason (required)", "the suspend dialog")
+        tmux.wait_for("No write reaches the chosen clusters", "the suspend dialog")
         tmux.keys("-l", "ssh incident: hand fix")
         tmux.keys("Enter")
         path = management_path(names.KIND_FEDERATED_KUSTOMIZATION, "demo", name)

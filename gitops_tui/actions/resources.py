@@ -122,19 +122,35 @@ def check_project_namespace(api: ApiClient, name: str, namespace: str) -> None:
         raise ActionError(problem)
 
 
+def check_platform_access(api: ApiClient) -> None:
+    """Raise ActionError unless this identity may create Projects on the management cluster (platform projects)."""
+    from gitops_tui.kube.write_access import review
+
+    group, _version, plural = names.RESOURCES[names.KIND_PROJECT]
+    answer = review(api, "create", group, plural)
+    if answer.allowed is False:
+        raise ActionError("only someone who can create Projects on the management cluster may create a platform "
+                          "project; ask a cluster administrator")
+
+
 def create_project(api: ApiClient, name: str, clusters: list[str] | None = None, *, display_name: str = "",
-                   namespace: str = "", selector: dict[str, str] | None = None) -> dict[str, Any]:
+                   namespace: str = "", selector: dict[str, str] | None = None,
+                   platform: bool = False) -> dict[str, Any]:
     """Create a Project placed on ``clusters`` (names) or on the clusters whose labels match ``selector``.
 
     The namespace must be the project's own: not a system namespace, not another project's, and not
-    an existing namespace without this project's label.
+    an existing namespace without this project's label. A ``platform`` project (docs/flux.md) is created
+    only by an identity the management cluster lets create Projects (a SelfSubjectAccessReview).
     """
     check_name("project", name)
+    if platform:
+        check_platform_access(api)
     if namespace:
         check_name("namespace", namespace)
     if (clusters is None) == (selector is None):
         raise ActionError("place the project either on cluster names or by a label selector")
-    body = builders.new_project(name, clusters or [], display_name=display_name, namespace=namespace)
+    body = builders.new_project(name, clusters or [], display_name=display_name, namespace=namespace,
+                                platform=platform)
     if selector is not None:
         body["spec"]["placement"] = {"clusterSelector": {"matchLabels": dict(selector)}}
     else:

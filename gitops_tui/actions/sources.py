@@ -39,10 +39,6 @@ def _precise_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _second_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _source(api: ApiClient, project: str, name: str) -> GitOpsSource:
     namespace = project_namespace(api, project)
     source = load_source(api, namespace, name)
@@ -117,54 +113,17 @@ def _check_source_spec(url: str, interval: str, local_repos: list[Path] | None =
 
 
 def suspend_source(api: ApiClient, project: str, name: str, reason: str, actor: str | None = None) -> GitOpsSource:
-    """Suspend a source: record who, why and when, and stop it at once (the apply in flight included)."""
-    if not reason.strip():
-        raise SourceActionError("a reason is required to suspend a source")
-    actor = actor or current_actor()
-    source = _source(api, project, name)
-    fk = _patch(api, source.kustomization or {}, builders.suspend_patch(actor, reason.strip(), at=_second_now()))
-    EventRecorder(api).emit(fk, "Normal", "Suspended", f"suspended by {actor}: {reason.strip()}")
-    journal.record(api, action="suspend", actor=actor, reason=reason.strip(), project=project, source=name)
-    return GitOpsSource(source.repository, fk)
+    """Suspend a source on every cluster with who, why and when (actions.freeze.freeze_source: expiry, clusters)."""
+    from gitops_tui.actions import freeze
+
+    return freeze.freeze_source(api, project, name, freeze.FreezeRequest(reason), actor)
 
 
 def resume_source(api: ApiClient, project: str, name: str, actor: str | None = None) -> GitOpsSource:
-    """Resume a source: clear the suspension and ask for a reconcile now."""
-    actor = actor or current_actor()
-    source = _source(api, project, name)
-    was = source.suspended_by
-    fk = _patch(api, source.kustomization or {}, builders.resume_patch(at=_precise_now()))
-    detail = f" (suspended by {was} since {source.suspended_at}: {source.suspend_reason})" if was else ""
-    EventRecorder(api).emit(fk, "Normal", "Resumed", f"resumed by {actor}{detail}")
-    journal.record(api, action="resume", actor=actor, reason=f"was suspended by {was}: {source.suspend_reason}" if was
-                   else "", project=project, source=name)
-    return GitOpsSource(source.repository, fk)
+    """Resume a source on every cluster and ask for a reconcile now (actions.freeze.resume_source: some clusters)."""
+    from gitops_tui.actions import freeze
 
-
-def _project_sources(api: ApiClient, project: str) -> list[str]:
-    namespace = project_namespace(api, project)
-    listed = json_request(api, "GET", object_path(FK, namespace))
-    return sorted(str(item["metadata"]["name"]) for item in listed.get("items") or [])
-
-
-def suspend_project(api: ApiClient, project: str, reason: str, actor: str | None = None) -> list[str]:
-    """Suspend every source of ``project``; return their names."""
-    done = []
-    for name in _project_sources(api, project):
-        suspend_source(api, project, name, reason, actor)
-        done.append(name)
-    return done
-
-
-def resume_project(api: ApiClient, project: str, actor: str | None = None) -> list[str]:
-    """Resume every suspended source of ``project``; return their names."""
-    done = []
-    namespace = project_namespace(api, project)
-    for name in _project_sources(api, project):
-        if load_source(api, namespace, name).suspend:
-            resume_source(api, project, name, actor)
-            done.append(name)
-    return done
+    return freeze.resume_source(api, project, name, actor=actor)
 
 
 def request_reconcile(api: ApiClient, project: str, name: str, actor: str | None = None) -> str:
@@ -243,7 +202,11 @@ def _diff(ctx: Any, source: GitOpsSource, name: str) -> DiffReport:
                 connections[cluster] = ctx.clusters.get(cluster)[1]
             except ClusterUnreachable as exc:
                 report.clusters.append(drift.ClusterDrift(cluster, error=exc.detail))
-        desired = sc.desired_objects(source, artifact, project_name, sc.scope_checker(connections))
+        from gitops_tui.reconciler.flux_step import render_inputs
+
+        policy, variables = render_inputs(ctx, source, artifact, project_name)
+        desired = sc.desired_objects(source, artifact, project_name, sc.scope_checker(connections), policy=policy,
+                                     variables=variables)
     except sc.RevisionFailed as exc:
         report.error = exc.failure.message
         return report

@@ -16,10 +16,10 @@ def _placement(clusters: list[str] | None) -> dict[str, Any]:
 
 
 def new_project(
-    name: str, clusters: list[str], *, display_name: str = "", namespace: str = ""
+    name: str, clusters: list[str], *, display_name: str = "", namespace: str = "", platform: bool = False
 ) -> dict[str, Any]:
-    """A Project placed on the named clusters; its namespace defaults to its name."""
-    return {
+    """A Project placed on the named clusters; its namespace defaults to its name (``platform``: spec.platform)."""
+    body: dict[str, Any] = {
         "apiVersion": names.PROJECT_API_VERSION,
         "kind": names.KIND_PROJECT,
         "metadata": {"name": name},
@@ -29,6 +29,9 @@ def new_project(
             "placement": placement_for_names(clusters),
         },
     }
+    if platform:
+        body["spec"]["platform"] = True
+    return body
 
 
 def new_kubefed_cluster(

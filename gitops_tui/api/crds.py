@@ -161,10 +161,10 @@ def _project_crd() -> dict[str, Any]:
         names.KIND_PROJECT,
         scope="Cluster",
         short_names=["proj"],
-        spec_schema=_obj({"displayName": _STRING, "namespace": _STRING, "placement": _PLACEMENT}),
+        spec_schema=_obj({"displayName": _STRING, "namespace": _STRING, "placement": _PLACEMENT, "platform": _BOOL}),
         status_schema=_FEDERATED_STATUS,
         columns=[_column("Display Name", ".spec.displayName"), _column("Namespace", ".spec.namespace"),
-                 _READY_COLUMN, _AGE_COLUMN],
+                 _column("Platform", ".spec.platform", "boolean"), _READY_COLUMN, _AGE_COLUMN],
     )
 
 

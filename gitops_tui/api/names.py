@@ -66,6 +66,8 @@ FINALIZER_PRUNE = "gitops-tui.io/prune"
 # Labels.
 LABEL_PROJECT = "gitops-tui.io/project"
 LABEL_SOURCE = "gitops-tui.io/source"
+#: On a child source made from a Flux Kustomization: the name of the source that renders it (docs/flux.md).
+LABEL_PARENT_SOURCE = "gitops-tui.io/parent-source"
 # Helm's ownership metadata on a chart's objects (Helm's own names; see docs/helm.md).
 LABEL_HELM_MANAGED_BY = "app.kubernetes.io/managed-by"
 ANNOTATION_HELM_RELEASE_NAME = "meta.helm.sh/release-name"

@@ -26,6 +26,11 @@ class Project(PlacedView):
         return str(self.spec.get("displayName") or self.name)
 
     @property
+    def platform(self) -> bool:
+        """spec.platform: a platform project may apply Namespaces, cluster-scoped objects and unowned namespaces."""
+        return self.spec.get("platform") is True
+
+    @property
     def cluster_selector(self) -> dict[str, Any] | None:
         """spec.placement.clusterSelector, or None."""
         selector = self.placement.get("clusterSelector")

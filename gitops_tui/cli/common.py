@@ -19,6 +19,7 @@ from gitops_tui import paths
 from gitops_tui.actions import ActionError
 from gitops_tui.cli.errors import CliError
 from gitops_tui.kube.client import KubeconfigError, api_client_from_kubeconfig, json_request
+from gitops_tui.kube.in_cluster import api_client_in_cluster, in_cluster
 
 OUTPUT_FORMATS = ("table", "json", "yaml")
 SANDBOX_CONTEXT = "management"
@@ -66,13 +67,21 @@ def management_target(args: argparse.Namespace) -> tuple[Path, str | None, bool]
 
 
 def management_client(args: argparse.Namespace, probe: bool = True) -> ApiClient:
-    """Return an ApiClient for the management cluster; raise CliError with a hint when unusable."""
+    """Return an ApiClient for the management cluster; raise CliError with a hint when unusable.
+
+    With no --kubeconfig/--context and no sandbox, inside a Pod (kubectl's rule: the API server's
+    address in the environment, a mounted ServiceAccount token) the Pod's ServiceAccount is used.
+    """
     _warn_journal_failures()
     path, context, sandbox = management_target(args)
+    pod = False
     if sandbox and not path.is_file():
-        raise CliError(f"the sandbox is not running: {SANDBOX_HINT}")
+        pod = in_cluster()
+        if not pod:
+            raise CliError(f"the sandbox is not running: {SANDBOX_HINT}")
+        sandbox = False
     try:
-        client = api_client_from_kubeconfig(path, context)
+        client = api_client_in_cluster() if pod else api_client_from_kubeconfig(path, context)
     except KubeconfigError as exc:
         raise CliError(str(exc)) from None
     if probe:

@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            help="place on every cluster whose labels match (see attach cluster --label)")
     project.add_argument("--display-name", default="", help="human name (default: NAME)")
     project.add_argument("--namespace", default="", help="project namespace (default: NAME)")
+    project.add_argument("--platform", action="store_true",
+                         help="a platform project: may apply Namespaces, cluster-scoped objects and any namespace "
+                              "no other project owns (docs/flux.md)")
     add_output(project)
 
     secret = add_target(what, "secret", "create a git credential propagated to the project's clusters",
@@ -81,13 +84,14 @@ def cmd_create_project(args: argparse.Namespace) -> int:
     selector = _labels(split_list(args.selector, "--selector") or [], "--selector") if args.selector else None
     api = management_client(args)
     raw = run_action(resources.create_project, api, args.name, clusters, display_name=args.display_name,
-                     namespace=args.namespace, selector=selector)
+                     namespace=args.namespace, selector=selector, platform=args.platform)
     view = Project(raw)
     summary = {"kind": "Project", "name": view.name, "namespace": view.namespace, "clusters": view.placement_clusters,
-               "clusterSelector": view.cluster_selector}
+               "clusterSelector": view.cluster_selector, "platform": view.platform}
     where = f"clusters {', '.join(clusters)}" if clusters else "clusters labelled " + ",".join(
         f"{k}={v}" for k, v in (selector or {}).items())
-    print_object(summary, args.output, f"project {view.name} created (namespace {view.namespace}, {where})")
+    kind = "platform project" if view.platform else "project"
+    print_object(summary, args.output, f"{kind} {view.name} created (namespace {view.namespace}, {where})")
     return 0
 
 

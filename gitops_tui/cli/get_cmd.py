@@ -1,4 +1,4 @@
-"""`gitops-tui get projects|clusters|secrets|sources|helmreleases|events`: list management objects (table, JSON, YAML, --watch)."""
+"""`gitops-tui get projects|clusters|secrets|sources|helmreleases|events|reconcilers`: list management objects (table, JSON, YAML, --watch)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 from kubernetes.client import ApiClient
 
 from gitops_tui.api import names
+from gitops_tui.api.freeze import project_freeze, source_freeze
 from gitops_tui.api.cluster import KubeFedCluster
 from gitops_tui.api.formats import short_revision
 from gitops_tui.api.pin import pin_of
@@ -22,11 +23,13 @@ from gitops_tui.api.source import GitOpsSource, pair_sources
 from gitops_tui.cli.common import (Column, add_output, age, json_line, management_client, print_list,
                                    render_table, run_action)
 from gitops_tui.cli.errors import CliError
+from gitops_tui.cli.freeze_cmd import freeze_cell, freeze_summary
 from gitops_tui.kube.client import json_request
 from gitops_tui.kube.events import CLUSTER_ANNOTATION, REVISION_ANNOTATION
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.redact import hide_url_password
+from gitops_tui.views.source_tree import indent, parent_of, tree_order
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ class Resource:
 
 RESOURCES: dict[str, Resource] = {}
 #: Modules adding resources (each defines RESOURCE), imported once this module is complete.
-EXTENSION_MODULES = ("gitops_tui.cli.get_helmreleases",)
+EXTENSION_MODULES = ("gitops_tui.cli.get_helmreleases", "gitops_tui.cli.get_reconcilers")
 
 
 def register_resource(resource: Resource) -> None:
@@ -98,6 +101,7 @@ def _project_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "name": view.name,
         "displayName": view.display_name,
         "namespace": view.namespace,
+        "platform": view.platform,
         "clusters": view.placement_clusters,
         "clusterSelector": view.cluster_selector,
         "ready": ready,
@@ -106,6 +110,7 @@ def _project_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
                           for c in view.status.get("clusters") or []],
         "deleting": view.deleting,
         "created": view.creation_timestamp,
+        "freeze": freeze_summary(project_freeze(raw)),
     }
 
 
@@ -156,10 +161,9 @@ def _secret_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
 def _fetch_sources(scope: Scope) -> list[dict[str, Any]]:
     repos = _items(scope.api, management_path(names.KIND_FEDERATED_GIT_REPOSITORY, scope.namespace))
     kss = _items(scope.api, management_path(names.KIND_FEDERATED_KUSTOMIZATION, scope.namespace))
-    pairs = pair_sources(repos, kss)
-    allowed = set(scope.projects)
-    return [{"repository": p.repository, "kustomization": p.kustomization} for p in pairs
-            if p.namespace in allowed]
+    pairs = [p for p in pair_sources(repos, kss) if p.namespace in set(scope.projects)]
+    ordered = tree_order(pairs, lambda p: (p.namespace, p.name), lambda p: parent_of(p.kustomization))
+    return [{"repository": p.repository, "kustomization": p.kustomization, "depth": depth} for p, depth in ordered]
 
 
 def _source_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
@@ -169,6 +173,8 @@ def _source_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "name": src.name,
         "namespace": src.namespace,
         "project": _project_of(src.namespace, scope),
+        "parent": parent_of(src.kustomization),
+        "depth": int(raw.get("depth") or 0),
         "url": hide_url_password(src.url),
         "ref": src.ref,
         "path": src.path,
@@ -180,6 +186,7 @@ def _source_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "suspendReason": src.suspend_reason,
         "suspendedAt": src.suspended_at,
         "pin": pin.to_spec() if (pin := pin_of(src)) else None,
+        "freeze": freeze_summary(source_freeze(src.kustomization)),
         "ready": src.ready,
         "message": ready_cond.message if ready_cond else "",
         "revision": src.artifact_revision,
@@ -238,7 +245,9 @@ def _builtin_resources() -> None:
         "projects", "ProjectList", _fetch_projects, _project_summary,
         [("NAME", lambda r: r["name"]), ("NAMESPACE", lambda r: r["namespace"]),
          ("CLUSTERS", lambda r: r["clusters"] or ("selector" if r["clusterSelector"] is not None else [])),
-         ("READY", lambda r: r["ready"]), ("MESSAGE", lambda r: r["message"]), ("AGE", lambda r: age(r["created"]))],
+         ("KIND", lambda r: "platform" if r["platform"] else "tenant"),
+         ("READY", lambda r: r["ready"]), ("FROZEN", lambda r: freeze_cell(r["freeze"])),
+         ("MESSAGE", lambda r: r["message"]), ("AGE", lambda r: age(r["created"]))],
         lambda s: [management_path(names.KIND_PROJECT)], "projects and their clusters"))
     register_resource(Resource(
         "clusters", "ClusterList", _fetch_clusters, _cluster_summary,
@@ -255,8 +264,8 @@ def _builtin_resources() -> None:
         lambda s: [management_path(names.KIND_FEDERATED_SECRET, s.namespace)], "federated secrets (keys only)"))
     register_resource(Resource(
         "sources", "SourceList", _fetch_sources, _source_summary,
-        [("PROJECT", lambda r: r["project"]), ("NAME", lambda r: r["name"]), ("READY", lambda r: r["ready"]),
-         ("SUSPENDED", lambda r: (f"by {r['suspendedBy']}: {r['suspendReason']}" if r["suspended"] else False)),
+        [("PROJECT", lambda r: r["project"]), ("NAME", lambda r: indent(r["name"], r["depth"])),
+         ("READY", lambda r: r["ready"]), ("SUSPENDED", lambda r: freeze_cell(r["freeze"])),
          ("PINNED", lambda r: (f"{short_revision(r['pin']['revision'])}"
                                f"{' on ' + ','.join(r['pin']['clusters']) if r['pin'].get('clusters') else ''}"
                                f" by {r['pin']['by']}: {r['pin']['reason']}" if r["pin"] else False)),

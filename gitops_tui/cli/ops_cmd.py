@@ -1,4 +1,4 @@
-"""`suspend`, `resume`, `reconcile` and `diff` of GitOps sources and projects."""
+"""`suspend`, `resume`, `reconcile` and `diff` of GitOps sources and projects (freeze options: freeze_cmd.py)."""
 
 from __future__ import annotations
 
@@ -15,21 +15,26 @@ from gitops_tui.cli.errors import CliError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `suspend`, `resume`, `reconcile` and `diff` verbs."""
-    why = "why (recorded with who and when)"
-    sub = add_targets(subparsers, "suspend", "suspend a source or every source of a project", "source|project")
-    add_target(sub, "source", "suspend one source", cmd_suspend_source, project=True).add_argument(
-        "--reason", required=True, help=why)
-    add_target(sub, "project", "suspend every source of a project", cmd_suspend_project).add_argument(
-        "--reason", required=True, help=why)
+    from gitops_tui.cli import freeze_cmd
 
-    sub = add_targets(subparsers, "resume", "resume a source or every source of a project", "source|project")
-    add_target(sub, "source", "resume one source (reconciles at once)", cmd_resume_source, project=True)
-    add_target(sub, "project", "resume every suspended source of a project", cmd_resume_project)
+    sub = add_targets(subparsers, "suspend", "suspend a source or a project (a freeze: expiry, clusters)",
+                      "source|project")
+    freeze_cmd.add_freeze_options(add_target(sub, "source", "suspend one source", freeze_cmd.cmd_suspend_source,
+                                             project=True))
+    freeze_cmd.add_freeze_options(add_target(sub, "project", "freeze a project: every source, present or future",
+                                             freeze_cmd.cmd_suspend_project))
+
+    sub = add_targets(subparsers, "resume", "resume a source or a project", "source|project")
+    freeze_cmd.add_resume_options(add_target(sub, "source", "resume one source (reconciles at once)",
+                                             freeze_cmd.cmd_resume_source, project=True))
+    freeze_cmd.add_resume_options(add_target(sub, "project", "lift a project's freeze and resume its sources",
+                                             freeze_cmd.cmd_resume_project))
 
     sub = add_targets(subparsers, "reconcile", "ask for a reconcile of a source now", "source")
     p = add_target(sub, "source", "reconcile one source now", cmd_reconcile_source, project=True)
     p.add_argument("--wait", action="store_true", help="wait until the reconciler handled the request")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait with --wait (default 120)")
+    freeze_cmd.add_break_glass_options(p)
 
     sub = add_targets(subparsers, "diff", "show drift between git and the clusters (exit 0 none, 1 drift, 2 error)",
                       "source")
@@ -37,47 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", choices=("table", "json"), default="table")
 
 
-def cmd_suspend_source(args: argparse.Namespace) -> int:
-    """Suspend one source."""
-    from gitops_tui.actions import sources
-
-    api = management_client(args)
-    source = run_action(sources.suspend_source, api, args.project, args.name, args.reason)
-    print(f"source {args.name} suspended by {source.suspended_by}: {source.suspend_reason}")
-    return 0
-
-
-def cmd_suspend_project(args: argparse.Namespace) -> int:
-    """Suspend every source of a project."""
-    from gitops_tui.actions import sources
-
-    api = management_client(args)
-    done = run_action(sources.suspend_project, api, args.name, args.reason)
-    print(f"project {args.name}: suspended {len(done)} source(s){': ' + ', '.join(done) if done else ''}")
-    return 0
-
-
-def cmd_resume_source(args: argparse.Namespace) -> int:
-    """Resume one source; exit 1 when no reconciler is running to act on it."""
-    from gitops_tui.actions import sources
-
-    api = management_client(args)
-    run_action(sources.resume_source, api, args.project, args.name)
-    print(f"source {args.name} resumed; a reconcile was requested")
-    return _reconciler_check(api)
-
-
-def cmd_resume_project(args: argparse.Namespace) -> int:
-    """Resume every suspended source of a project; exit 1 when no reconciler is running to act on them."""
-    from gitops_tui.actions import sources
-
-    api = management_client(args)
-    done = run_action(sources.resume_project, api, args.name)
-    print(f"project {args.name}: resumed {len(done)} source(s){': ' + ', '.join(done) if done else ''}")
-    return _reconciler_check(api) if done else 0
-
-
-def _reconciler_check(api: Any) -> int:
+def reconciler_check(api: Any) -> int:
     """Say so on stderr and return 1 when no reconciler holds a live lease (nothing would happen), else 0."""
     if reconciler_running(api):
         return 0
@@ -116,6 +81,12 @@ def cmd_reconcile_source(args: argparse.Namespace) -> int:
     """Request a reconcile; with --wait, wait until it was handled and report Ready."""
     from gitops_tui.actions import sources
 
+    if args.once_while_suspended:
+        from gitops_tui.cli.freeze_cmd import cmd_break_glass
+
+        return cmd_break_glass(args)
+    if args.reason:
+        raise CliError("--reason goes with --once-while-suspended (a plain reconcile needs none)")
     api = management_client(args)
     token = run_action(sources.request_reconcile, api, args.project, args.name)
     if not args.wait:

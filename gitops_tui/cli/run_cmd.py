@@ -1,4 +1,4 @@
-"""`gitops-tui run [--webhook-listen ADDR]`: the reconciler without the console, with leader election."""
+"""`gitops-tui run [--webhook-listen ADDR] [--health-listen ADDR] [--shards N]`: the reconciler, one member of the shard fleet."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.formats import parse_duration
 from gitops_tui.cli.common import management_client
 from gitops_tui.cli.errors import CliError
 from gitops_tui.kube.kubeconfig_guard import KubeconfigPolicy
@@ -18,10 +19,15 @@ from gitops_tui.kube.kubeconfig_guard import KubeconfigPolicy
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `run` verb."""
-    parser = subparsers.add_parser("run", help="run the reconciler headless (leader-elected)")
+    parser = subparsers.add_parser("run", help="run the reconciler headless (sharing the projects with other run processes)")
     parser.add_argument("--webhook-listen", metavar="ADDR", help="receive push webhooks on HOST:PORT, e.g. 127.0.0.1:9292")
+    parser.add_argument("--health-listen", metavar="ADDR",
+                        help="serve GET /healthz and /readyz on HOST:PORT for probes, e.g. 0.0.0.0:8080")
     parser.add_argument("--lease-duration", type=float, default=15.0, metavar="SECONDS",
-                        help="leader lease duration (default 15)")
+                        help="shard lease duration: a dead process's shards are taken over within it (default 15)")
+    parser.add_argument("--shards", type=int, default=None, metavar="N",
+                        help="number of shards the projects are split into (default: the running fleet's, else 8); "
+                             "every process must use the same")
     parser.add_argument("--workers", type=int, default=3, help="reconciles run in parallel (default 3)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--insecure-kubeconfig-exec", dest="run_insecure_kubeconfig_exec", action="store_true",
@@ -29,23 +35,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--allow-local-repos", action="append", default=[], metavar="DIR", type=Path,
                         help="allow sources on local git repositories under DIR (repeatable; "
                              "default: the sandbox demo directory)")
+    parser.add_argument("--resync", default="1h", metavar="DURATION",
+                        help="full dry-run pass of every source's objects, beside the watches that see drift "
+                             "(default 1h; a source's gitops-tui.io/resync annotation overrides it)")
     parser.set_defaults(func=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run until SIGINT / SIGTERM; only the lease holder acts."""
+    """Run until SIGINT / SIGTERM; act on the projects of the shards this process holds."""
+    from gitops_tui.api.shards import MAX_SHARDS, ranges
+    from gitops_tui.kube.shard_leases import ShardCountMismatch
     from gitops_tui.reconciler.manager import ManagementApiError, Reconciler
+    from gitops_tui.reconciler.probes import ProbeServer, reconciler_checks
     from gitops_tui.reconciler.webhook import WebhookReceiver
 
     if args.lease_duration < 2:
         raise CliError("--lease-duration must be at least 2 seconds", 2)
+    if args.shards is not None and not 1 <= args.shards <= MAX_SHARDS:
+        raise CliError(f"--shards must be between 1 and {MAX_SHARDS}", 2)
+    try:
+        resync = parse_duration(args.resync)
+    except (TypeError, ValueError):
+        resync = 0.0
+    if resync < 1:
+        raise CliError(f"--resync {args.resync!r} is not a duration of at least 1s: use a form like 30m or 1h", 2)
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     api = management_client(args)
     allow_exec = bool(args.run_insecure_kubeconfig_exec or getattr(args, "insecure_kubeconfig_exec", False))
     reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers,
                             kubeconfig_policy=KubeconfigPolicy(allow_exec=allow_exec),
-                            local_repos=args.allow_local_repos)
+                            local_repos=args.allow_local_repos, shards=args.shards, resync=resync)
     receiver: WebhookReceiver | None = None
     if args.webhook_listen:
         try:
@@ -56,34 +76,58 @@ def cmd_run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as exc:
             raise CliError(f"cannot listen on {args.webhook_listen}: {exc}", 2) from None
     done = threading.Event()
+    probes: ProbeServer | None = None
+    if args.health_listen:
+        try:
+            probes = ProbeServer(args.health_listen,
+                                 *reconciler_checks(lambda: reconciler.wait_synced(timeout=0), done))
+        except (ValueError, OSError) as exc:
+            raise CliError(f"cannot listen on {args.health_listen}: {exc}", 2) from None
 
     def on_signal(signum: int, frame: Any) -> None:
         done.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if probes is not None:
+        probes.start()  # before the start: /healthz answers while the CRDs are installed, /readyz says not yet
     try:
         reconciler.start()
     except ManagementApiError as exc:
         raise CliError(str(exc)) from None
+    except ShardCountMismatch as exc:
+        reconciler.stop()
+        raise CliError(str(exc), 2) from None
     log = logging.getLogger("gitops_tui.run")
     if allow_exec:
         log.warning("--insecure-kubeconfig-exec: exec credential plugins of stored cluster kubeconfigs will run")
-    log.info("reconciler started as %s (lease %s/%s, %.0fs)", reconciler.identity, names.SYSTEM_NAMESPACE,
-             names.LEASE_NAME, args.lease_duration)
+    elector = reconciler.elector
+    assert elector is not None
+    log.info("reconciler started as %s (%d shards, leases %s/%s-shard-*, %.0fs)", reconciler.identity, elector.count,
+             names.SYSTEM_NAMESPACE, names.LEASE_NAME, args.lease_duration)
+    if probes is not None:
+        log.info("probes on %s/healthz and /readyz", probes.url)
     if receiver is not None:
         receiver.start()
         log.info("webhook receiver on %s/hook/<namespace>/<source>", receiver.url)
-    shown: tuple[bool, str | None] | None = None
+    shown: tuple[list[int], int] | None = None
+    status = 0
     try:
         while not done.wait(0.25):
-            state = (reconciler.is_leader(), reconciler.holder)
-            if state != shown and (state[0] or state[1] not in (None, reconciler.identity)):
-                log.info("%s", "leading: this process acts" if state[0] else f"standing by (leader: {state[1]})")
+            if elector.error:
+                log.error("%s; stopping", elector.error)
+                status = 2
+                break
+            state = (elector.held(), len(elector.members))
+            if state != shown and elector.members:
+                held = f"acting on shards {ranges(state[0])} of {elector.count}" if state[0] else "holding no shard"
+                log.info("%s (%d member(s))", held, state[1])
                 shown = state
     finally:
         log.info("stopping")
         if receiver is not None:
             receiver.stop()
         reconciler.stop()
-    return 0
+        if probes is not None:
+            probes.stop()
+    return status

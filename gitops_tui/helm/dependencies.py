@@ -22,7 +22,6 @@ UNSUPPORTED_SPEC = {
     "kubeConfig": "kubeConfig is not supported; the release is installed on the source's placed clusters",
     "serviceAccountName": "serviceAccountName is not supported; the reconciler applies with its own credentials",
     "storageNamespace": "storageNamespace is not supported; a release is stored in its target namespace",
-    "dependsOn": "dependsOn is not supported; split the releases into sources, or order them in one chart",
 }
 UNSUPPORTED_CHART_SPEC = {
     "valuesFiles": "spec.chart.spec.valuesFiles is not supported; use spec.values or spec.valuesFrom",

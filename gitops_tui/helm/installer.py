@@ -160,8 +160,11 @@ def prepare(
         raise HelmReleaseFailed(reason, exc.message) from exc
     except LimitExceeded as exc:
         raise HelmReleaseFailed(reason, exc.message) from None
+    from gitops_tui.flux.order import namespace_pending
+
+    pending = namespace_pending(dynamic, target.namespace, manifests)
     try:
-        return _check_and_dry_run(dynamic, helm_release, target, chart, values, previous, reason)
+        return _check_and_dry_run(dynamic, helm_release, target, chart, values, previous, reason, dry_run=not pending)
     except HelmReleaseFailed as exc:
         # Helm's messages and the cluster's answers may quote a value from a Secret, transformed or not.
         message = redact_message(exc.message, secrets, quotes_values=exc.quotes_values)
@@ -169,8 +172,12 @@ def prepare(
 
 
 def _check_and_dry_run(dynamic: DynamicClient, helm_release: dict[str, Any], target: ReleaseTarget, chart: helm.Chart,
-                       values: dict[str, Any], previous: dict[str, Any] | None, reason: str) -> PreparedRelease:
-    """Render with ``values``, check every object stays namespaced in the target namespace, dry-run apply."""
+                       values: dict[str, Any], previous: dict[str, Any] | None, reason: str,
+                       *, dry_run: bool = True) -> PreparedRelease:
+    """Render with ``values``, check every object stays namespaced in the target namespace, dry-run apply.
+
+    ``dry_run`` False skips the dry-run: the target namespace is made by the same revision (docs/flux.md).
+    """
     revision = int(previous["version"]) + 1 if previous else 1
     rendered = render_release(
         chart, values, release_name=target.name, namespace=target.namespace, revision=revision, failure_reason=reason
@@ -188,7 +195,7 @@ def _check_and_dry_run(dynamic: DynamicClient, helm_release: dict[str, Any], tar
         if not namespaced:
             raise HelmReleaseFailed(reason, f"{what} is cluster-scoped; a release may only hold namespaced objects")
     prepared = PreparedRelease(helm_release, target, chart, rendered, revision, previous)
-    if not prepared.unchanged:
+    if not prepared.unchanged and dry_run:
         _dry_run(dynamic, prepared, reason)
     return prepared
 

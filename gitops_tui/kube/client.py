@@ -63,7 +63,8 @@ class ClusterUnreachable(Exception):
         self.detail = message
 
 
-def _configure(cfg: Configuration) -> Configuration:
+def configure(cfg: Configuration) -> Configuration:
+    """Set the retries and connection pool every client of the reconciler and console uses."""
     cfg.retries = 1
     cfg.connection_pool_maxsize = 32  # a console holds ~20 connections at once: no "Connection pool is full"
     return cfg
@@ -82,7 +83,7 @@ def api_client_from_kubeconfig(path: str | Path, context: str | None = None) -> 
         )
     except (ConfigException, yaml.YAMLError, ValueError, KeyError, TypeError) as exc:
         raise KubeconfigError(_config_message(str(path), context, exc)) from None
-    return TimeoutApiClient(configuration=_configure(cfg))
+    return TimeoutApiClient(configuration=configure(cfg))
 
 
 def read_kubeconfig(path: Path) -> dict[str, Any]:
@@ -118,7 +119,7 @@ def api_client_from_checked(checked: CheckedKubeconfig, context: str | None = No
         )
     except (ConfigException, ValueError, KeyError, TypeError) as exc:
         raise KubeconfigError(_config_message("the kubeconfig", context, exc)) from None
-    return TimeoutApiClient(configuration=_configure(cfg))
+    return TimeoutApiClient(configuration=configure(cfg))
 
 
 def _config_message(where: str, context: str | None, exc: Exception) -> str:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from kubernetes.client import ApiClient
     from kubernetes.dynamic import DynamicClient
 
+    from gitops_tui.reconciler.drift_watch import DriftWatch
     from gitops_tui.reconciler.source import GitSource
 
 __all__ = [
@@ -66,6 +67,8 @@ class ReconcileContext:
     - ``requeue(kind, namespace, name)``: ask the manager to reconcile another object at once
       (``kind`` is a management kind such as ``"FederatedKustomization"``).
     - ``now()``: aware UTC datetime (tests may inject a fake clock).
+    - ``drift_watch``: the watches of managed objects on workload clusters (the Reconciler's); None: every
+      drift check asks the clusters about every object (GET and dry-run), as ``diff source`` does.
     """
 
     api_client: ApiClient
@@ -78,6 +81,7 @@ class ReconcileContext:
     should_stop: Callable[[str, str], bool] = field(default=_never_stop)
     requeue: Callable[[str, str, str], None] = field(default=_no_requeue)
     now: Callable[[], datetime] = field(default=utc_now)
+    drift_watch: DriftWatch | None = None
 
     # -- management helpers (thin REST calls; they raise ApiException on errors) ------------
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:

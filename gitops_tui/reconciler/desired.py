@@ -21,7 +21,7 @@ STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "Arti
                     "LimitExceeded", "DryRunFailed", "URLNotAllowed"}
 #: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
 FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("helm.toolkit.fluxcd.io", "HelmRelease")}
-_render_cache: dict[tuple[str, str, str, str], list[dict]] = {}
+_render_cache: dict[tuple[str, str, str, str], tuple[list[dict], Any]] = {}
 
 
 class RevisionFailed(Exception):
@@ -70,30 +70,54 @@ def scope_checker(connections: dict[str, Any]) -> Callable[[str, str], bool | No
 
 
 def desired_objects(source: GitOpsSource, artifact: Any, project: str,
-                    is_namespaced: Callable[[str, str], bool | None], *, unknown_ok: bool = False) -> list[dict]:
+                    is_namespaced: Callable[[str, str], bool | None], *, unknown_ok: bool = False,
+                    policy: Any = None, variables: dict[str, str] | None = None,
+                    instructions: list[Any] | None = None) -> list[dict]:
     """Render the artifact at the source's path, enforce tenancy and label every object; raise RevisionFailed.
 
     ``unknown_ok`` accepts kinds no cluster could be asked about (every cluster is checked again before writing).
+    ``policy`` (platform.Policy) lifts the namespace wall for a platform project; ``variables`` are Flux's
+    postBuild variables; Flux's Kustomizations and GitRepositories are left out of the objects and, given
+    ``instructions``, appended to it (docs/flux.md).
     """
-    from gitops_tui.reconciler import render, tenancy
+    from gitops_tui.flux import children, substitute
+    from gitops_tui.reconciler import platform, render, tenancy
 
-    key = (str(artifact.path), source.path, source.namespace, f"{project}|{source.name}|{source.target_namespace}")
+    policy = policy or platform.Policy()
+    tag = f"{policy.key}|{sorted((variables or {}).items()) if variables is not None else None}"
+    key = (str(artifact.path), source.path, source.namespace,
+           f"{project}|{source.name}|{source.target_namespace}|{hash(tag)}")
     cached = _render_cache.get(key)
     if cached is not None:
-        return copy.deepcopy(cached)
+        if instructions is not None:
+            instructions.append(cached[1])
+        return copy.deepcopy(cached[0])
     try:
         manifests = render.render(artifact.path, source.path, revision=artifact.revision)
+        if variables is not None:
+            for manifest in manifests:
+                manifest.obj = substitute.substitute_object(manifest.obj, variables)
+        manifests, found = children.split(manifests)
         if source.target_namespace:
             for manifest in manifests:
                 manifest.obj.setdefault("metadata", {})["namespace"] = source.target_namespace
-        objects = tenancy.enforce(manifests, source.namespace, is_namespaced, unknown_is_namespaced=unknown_ok)
+        if policy.platform:
+            objects = platform.enforce(manifests, source.namespace, is_namespaced, policy,
+                                       unknown_is_namespaced=unknown_ok)
+        else:
+            objects = tenancy.enforce(manifests, source.namespace, is_namespaced, unknown_is_namespaced=unknown_ok)
         objects = tenancy.label(objects, project=project, source=source.name)
         limits.check_revision(zip(objects, (m.origin for m in manifests)), f"revision {artifact.revision}")
+    except substitute.SubstituteError as exc:
+        raise RevisionFailed(Failure("BuildFailed", f"post-build substitution failed: {exc}", stalled=True),
+                             artifact.revision) from None
     except limits.LimitExceeded as exc:
         raise RevisionFailed(failure_of(OverLimit(exc.message)), artifact.revision) from None
     except ReconcileError as exc:
         raise RevisionFailed(failure_of(exc), artifact.revision) from None
     if len(_render_cache) > 256:
         _render_cache.clear()
-    _render_cache[key] = copy.deepcopy(objects)
+    _render_cache[key] = (copy.deepcopy(objects), found)
+    if instructions is not None:
+        instructions.append(found)
     return objects

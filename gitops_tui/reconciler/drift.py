@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from gitops_tui.kube.apply import FIELD_MANAGER, UnknownKind
-from gitops_tui.kube.diff import ObjectDrift, diff_object
+from gitops_tui.kube.apply import FIELD_MANAGER, UnknownKind, apply_object, get_object
+from gitops_tui.kube.diff import ObjectDrift, compare
 from gitops_tui.kube.inventory import describe, ref_of
+from gitops_tui.reconciler.drift_watch import ClusterView
 from gitops_tui.reconciler.propagate import ClusterWork, apply_objects, listing
 
 
@@ -33,20 +34,41 @@ class ClusterDrift:
         return {"cluster": self.cluster, "error": self.error, "objects": [d.to_dict() for d in self.objects]}
 
 
-def detect(cluster: str, dynamic: DynamicClient, manifests: list[dict]) -> ClusterDrift:
-    """Return the drift of every desired object on one cluster (no writes: GET plus dry-run apply)."""
+def _diff(dynamic: DynamicClient, obj: dict, view: ClusterView | None) -> tuple[ObjectDrift | None, dict | None]:
+    """The drift of one object and the live object it was measured on: the watch cache's copy when known, else a GET."""
+    ref = ref_of(obj)
+    known, live = view.live(obj) if view is not None else (False, None)
+    if not known:
+        live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
+    if live is None:
+        return ObjectDrift(ref=ref, missing=True), None
+    return compare(live, apply_object(dynamic, obj, dry_run=True), ref), live
+
+
+def detect(cluster: str, dynamic: DynamicClient, manifests: list[dict], view: ClusterView | None = None,
+           *, drifted: bool = False) -> ClusterDrift:
+    """Return the drift of the desired objects on one cluster (no writes: a dry-run apply each, and a GET unless the
+    watch cache holds the object).
+
+    With ``view``, only the objects changed since they were last checked are checked (all in a full pass; with
+    ``drifted`` also those last found drifted), and what each check found is recorded in the view.
+    """
     result = ClusterDrift(cluster)
-    for obj in manifests:
+    for obj in manifests if view is None else view.to_check(manifests, drifted=drifted):
         try:
-            found = diff_object(dynamic, obj)
+            found, live = _diff(dynamic, obj, view)
         except UnknownKind as exc:
             result.error = f"{describe(ref_of(obj))}: {exc}"
             return result
         except DynamicApiError as exc:
             result.error = f"{describe(ref_of(obj))}: dry-run apply failed with HTTP {getattr(exc, 'status', '?')}"
             return result
+        if view is not None:
+            view.record(obj, live, clean=found is None)
         if found is not None:
             result.objects.append(found)
+    if view is not None:
+        view.done()
     return result
 
 
@@ -62,12 +84,13 @@ def event_message(cluster: str, drift: ObjectDrift) -> str:
 
 
 def correct(
-    cluster: str, dynamic: DynamicClient, manifests: list[dict], drift: ClusterDrift, stop: Callable[[], bool]
+    cluster: str, dynamic: DynamicClient, manifests: list[dict], drift: ClusterDrift, stop: Callable[[], bool],
+    view: ClusterView | None = None,
 ) -> list[str]:
     """Re-apply the drifted objects (stop checked before each write); return their descriptions."""
     wanted = {d.ref.id for d in drift.objects}
     targets = [obj for obj in manifests if ref_of(obj).id in wanted]
-    report = apply_objects(cluster, dynamic, targets, stop)
+    report = apply_objects(cluster, dynamic, targets, stop, view=view)
     return [describe(ref) for ref in report.applied]
 
 
@@ -77,10 +100,15 @@ def reconcile_drift(
     manifests: list[dict],
     stop: Callable[[], bool],
     now: Callable[[], datetime],
+    view: ClusterView | None = None,
 ) -> None:
-    """Compare one cluster with the applied revision; emit an Event per drifted object and correct it."""
+    """Compare one cluster with the applied revision; emit an Event per drifted object and correct it.
+
+    With ``view`` (the watch cache), only what changed since last checked is compared, so an idle source
+    costs the cluster nothing.
+    """
     try:
-        found = detect(work.name, dynamic, manifests)
+        found = detect(work.name, dynamic, manifests, view, drifted=True)
     except Exception as exc:  # noqa: BLE001 - transport failures
         work.fail("ClusterNotReachable", f"drift check on {work.name} failed ({type(exc).__name__})")
         return
@@ -92,7 +120,7 @@ def reconcile_drift(
     for item in found.objects:
         work.events.append(("Warning", "DriftDetected", event_message(work.name, item)))
     fixed: list[str] = []
-    if not work.attempt(lambda: fixed.extend(correct(work.name, dynamic, manifests, found, stop))):
+    if not work.attempt(lambda: fixed.extend(correct(work.name, dynamic, manifests, found, stop, view))):
         return
     work.entry["lastSyncTime"] = now().strftime("%Y-%m-%dT%H:%M:%SZ")
     work.changed = True

@@ -18,6 +18,7 @@ from gitops_tui.kube.client import ClusterUnreachable
 from gitops_tui.kube.inventory import describe, entry_hashes
 from gitops_tui.reconciler import helm_step, ownership, preflight, propagate
 from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.drift_watch import ClusterView
 from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.status import Failure
 
@@ -47,8 +48,12 @@ def dry_run(connections: dict[str, Any], clusters: list[str], desired: list[dict
 
 
 def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owner, connections: dict[str, Any],
-                    clusters: list[str], claims: dict[str, list[ownership.Claim]]) -> GateResult:
-    """Check every cluster's claims against the live objects and the project's other sources (call under project_lock)."""
+                    clusters: list[str], claims: dict[str, list[ownership.Claim]],
+                    views: dict[str, ClusterView] | None = None) -> GateResult:
+    """Check every cluster's claims against the live objects and the project's other sources (call under project_lock).
+
+    A cluster whose watch cache (``views``) holds every claimed object is checked against the cache, not LISTed.
+    """
     from gitops_tui.helm.installer import stored_releases
 
     elsewhere = ownership.declared_elsewhere(ctx.list(names.KIND_FEDERATED_KUSTOMIZATION, namespace), owner.source)
@@ -66,8 +71,10 @@ def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owne
             return alive[release]
 
         try:
+            view = (views or {}).get(cluster)
+            cached = view.cached([c.obj for c in claims[cluster]]) if view is not None else None
             found = ownership.check_cluster(cluster, dynamic, claims[cluster], owner, elsewhere.get(cluster, {}),
-                                            release_alive)
+                                            release_alive, cached)
         except Exception as exc:  # noqa: BLE001 - transport failures: this cluster only
             with lock:
                 result.unreachable[cluster] = f"cannot read the cluster's objects ({type(exc).__name__})"

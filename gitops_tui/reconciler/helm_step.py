@@ -76,10 +76,18 @@ def prepare_all(
     On failure, a HelmRelease already on the cluster (from an earlier revision) gets Ready/Released
     False with Helm's message, as Flux shows it; then HelmStepFailed names the release.
     """
-    prepared = []
-    for release in helm_releases(manifests):
-        from gitops_tui.helm import installer
+    from gitops_tui.flux import releases as flux_releases
+    from gitops_tui.helm import installer
 
+    prepared = []
+    try:  # HelmRelease dependsOn (docs/flux.md): dependencies first; those outside the revision Ready on the cluster
+        ordered = flux_releases.install_order(helm_releases(manifests))
+        in_revision = {(r["metadata"].get("namespace", ""), r["metadata"]["name"]) for r in ordered}
+        for release in ordered:
+            flux_releases.outside_dependencies_ready(dynamic, release, in_revision)
+    except flux_releases.ReleaseOrderError as exc:
+        raise HelmStepFailed(flux_releases.REASON_DEPENDENCY_NOT_READY, f"HelmRelease/{exc.release}: {exc.message}") from None
+    for release in ordered:
         try:
             prepared.append(installer.prepare(dynamic, release, checkout=checkout, manifests=manifests, cache_dir=cache_dir))
         except HelmReleaseFailed as exc:

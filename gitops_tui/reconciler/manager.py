@@ -1,4 +1,4 @@
-"""The top-level Reconciler: installs the management API, elects a leader, watches intents, runs reconciles."""
+"""The top-level Reconciler: installs the management API, holds shard leases, watches intents, runs reconciles."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,17 @@ from gitops_tui.api.formats import parse_duration
 from gitops_tui.kube.client import ClusterConnections, json_request
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.events import EventRecorder
-from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION, LeaderElector
+from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION
+from gitops_tui.kube.shard_leases import ShardElector
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler import clusters as cluster_health
+from gitops_tui.reconciler.applied_cache import DEFAULT_RESYNC
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
+from gitops_tui.reconciler.freeze import project_expiry
+from gitops_tui.reconciler.drift_watch import DriftWatch
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
+from gitops_tui.reconciler.shards import ShardGate
 from gitops_tui.reconciler.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -115,7 +121,7 @@ class _Start:
 
 
 class Reconciler:
-    """Runs the controllers against one management cluster; only the lease holder acts."""
+    """Runs the controllers against one management cluster; acts only on the projects of the shards it holds."""
 
     def __init__(
         self,
@@ -131,13 +137,20 @@ class Reconciler:
         kubeconfig_policy: KubeconfigPolicy = STRICT,
         local_repos: Sequence[Path] | None = None,
         watches: Mapping[str, ResourceWatch] | None = None,
+        shards: int | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        resync: float = DEFAULT_RESYNC,
     ) -> None:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
 
         ``local_repos``: directories local git repositories may live under (``run --allow-local-repos``).
         ``watches``: watches of WATCHED_KINDS shared with the caller (the console's), who starts and stops
         them and calls ``handler(kind)`` on their changes; else the reconciler makes and runs its own.
+        ``shards``: the fleet's shard count (None: the running fleet's, else 8; see kube/shard_leases.py).
+        ``clock``: the time the reconcilers read (freeze expiries); tests inject one.
+        ``resync``: seconds between full dry-run passes of a source's objects (drift is otherwise seen by watches).
         """
+        self.clock = clock
         self.api_client = api_client
         self.local_repos = list(local_repos or [])
         self.health_interval = float(health_interval)
@@ -152,16 +165,19 @@ class Reconciler:
         self._threads: list[threading.Thread] = []
         self.clusters = ClusterConnections(api_client, policy=kubeconfig_policy)
         self.recorder = EventRecorder(api_client)
-        self.elector: LeaderElector | None = None
+        self.elector: ShardElector | None = None
         if elect:
-            self.elector = LeaderElector(api_client, identity=identity, lease_duration=lease_duration,
-                                         on_started_leading=self._on_started_leading)
+            self.elector = ShardElector(api_client, identity=identity, shards=shards, lease_duration=lease_duration,
+                                        on_acquired=self._on_acquired, busy=lambda shard: self.shard_gate.busy(shard))
+            self.recorder.instance = self.elector.identity[:128]  # Events name the process that wrote them
+        self.shard_gate = ShardGate(self.elector, self._project_namespace, self._stop.is_set)
         self._own_watches = watches is None
         self.watches: dict[str, ResourceWatch] = dict(watches) if watches is not None else {
             kind: ResourceWatch(api_client, management_path(kind), self._handler(kind), name=kind,
                                 drop_managed_fields=True)  # not used; a third of each object's memory
             for kind in WATCHED_KINDS
         }
+        self.drift_watch = DriftWatch(self.request, resync=resync)
         self._ctx: ReconcileContext | None = None
         #: How many reconciles ran per key (successful or not): for diagnostics and tests.
         self.runs: dict[Key, int] = {}
@@ -173,26 +189,24 @@ class Reconciler:
         return self.elector.identity if self.elector else ""
 
     def is_leader(self) -> bool:
-        """True while this process may act (holds the lease, or runs without election)."""
+        """True while this process may act on something (holds a shard, or runs without election)."""
         if self._stop.is_set():
             return False
         return True if self.elector is None else self.elector.is_leader
 
-    @property
-    def holder(self) -> str | None:
-        """The current lease holder identity as last seen."""
-        return self.identity if self.elector is None else self.elector.holder
-
     def start(self) -> None:
-        """Install the management API, then start the election, the watches and the workers."""
+        """Install the management API, then join the shard fleet, start the watches and the workers.
+
+        Raises ShardCountMismatch when ``shards`` differs from the running fleet's count.
+        """
         if self._install:
             ensure_management_api(self.api_client)
         self._ctx = self._make_context()
-        for watch in self.watches.values() if self._own_watches else ():
-            watch.start()
         if self.elector is not None:
             self.elector.start()
-        else:
+        for watch in self.watches.values() if self._own_watches else ():
+            watch.start()
+        if self.elector is None:
             self._on_started_leading()
         for index in range(self._workers_count):
             thread = threading.Thread(target=self._work, name=f"gitops-tui-worker-{index}", daemon=True)
@@ -210,6 +224,7 @@ class Reconciler:
             self.elector.stop(release=True)
         for watch in self.watches.values() if self._own_watches else ():
             watch.stop()
+        self.drift_watch.stop()
         self.clusters.close()
 
     def handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
@@ -228,8 +243,8 @@ class Reconciler:
         self._queue.add((kind, namespace or "", name), delay)
 
     def should_stop(self, namespace: str, name: str) -> bool:
-        """True when the source was suspended or deleted since its reconcile began, or leadership was lost."""
-        if not self.is_leader():
+        """True when the source was suspended or deleted since its reconcile began, or its shard is not held now."""
+        if not self.shard_gate.may_act(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name):
             return True
         ks = self.watches[names.KIND_FEDERATED_KUSTOMIZATION].get(namespace, name)
         if ks is None:
@@ -260,17 +275,29 @@ class Reconciler:
             is_leader=self.is_leader,
             should_stop=self.should_stop,
             requeue=self.request,
-            now=utc_now,
+            now=self.clock,
+            drift_watch=self.drift_watch,
         )
 
     def _on_started_leading(self) -> None:
         log.info("leading: queueing every known object")
+        self._on_acquired(None)
+
+    def _on_acquired(self, shards: set[int] | None) -> None:
+        """Queue every known object of the shards just taken (None: of every shard)."""
         for kind, watch in self.watches.items():
             if kind == names.KIND_FEDERATED_GIT_REPOSITORY:
                 continue
             for obj in watch.items():
                 meta = obj.get("metadata") or {}
-                self.request(kind, meta.get("namespace") or "", meta.get("name") or "")
+                namespace, name = meta.get("namespace") or "", meta.get("name") or ""
+                if shards is None or self.shard_gate.shard(kind, namespace, name) in shards:
+                    self.request(kind, namespace, name)
+
+    def _project_namespace(self, name: str) -> str:
+        """A Project's namespace (spec.namespace, else its name), the key of its shard."""
+        project = self.watches[names.KIND_PROJECT].get("", name) or {}
+        return str((project.get("spec") or {}).get("namespace") or name)
 
     def _handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
         def handle(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
@@ -317,12 +344,13 @@ class Reconciler:
 
     def _run(self, key: Key) -> float | None:
         kind, namespace, name = key
-        if not self.is_leader():
-            return 0.5
+        if not self.shard_gate.may_act(kind, namespace, name):
+            return self.shard_gate.retry_after(kind, namespace, name)  # None: its holder queues it
         started = time.monotonic()
         self.runs[key] = self.runs.get(key, 0) + 1
         try:
-            result = self._dispatch(kind, namespace, name)
+            with self.shard_gate.running(kind, namespace, name):
+                result = self._dispatch(kind, namespace, name)
         except Exception as exc:  # noqa: BLE001 - any failure backs off; the reason is logged without data
             failures = self._failures.get(key, 0) + 1
             self._failures[key] = failures
@@ -342,10 +370,11 @@ class Reconciler:
         return self._default_interval(kind, namespace, name)
 
     def _dispatch(self, kind: str, namespace: str, name: str) -> ReconcileResult | None:
-        ctx = self._ctx
-        assert ctx is not None
+        assert self._ctx is not None
+        # This object's writes check its own shard (ctx.is_leader() before every write).
+        ctx = replace(self._ctx, is_leader=lambda: self.shard_gate.may_act(kind, namespace, name))
         if kind == names.KIND_PROJECT:
-            return reconcile_project(ctx, namespace, name)
+            return project_expiry(ctx, name, reconcile_project(ctx, namespace, name))
         if kind == names.KIND_KUBEFED_CLUSTER:
             return cluster_health.reconcile_cluster(ctx, namespace, name)
         if kind == names.KIND_FEDERATED_SECRET:

@@ -124,14 +124,16 @@ def live_objects(dynamic: DynamicClient, refs: Iterable[ObjectRef]) -> dict[str,
 
 
 def check_cluster(cluster: str, dynamic: DynamicClient, claims: list[Claim], me: Owner,
-                  elsewhere: dict[str, str], release_alive: Callable[[str], bool]) -> ClusterOwnership:
+                  elsewhere: dict[str, str], release_alive: Callable[[str], bool],
+                  live: dict[str, dict[str, Any]] | None = None) -> ClusterOwnership:
     """Check every claim against the cluster and the project's other sources; nothing is written.
 
     ``elsewhere`` maps object ids to the other source declaring them on this cluster; ``release_alive``
     says whether a Helm release ("ns/name") still has a stored revision there.
     """
     result = ClusterOwnership(cluster)
-    live = live_objects(dynamic, [ref_of(c.obj) for c in claims])
+    if live is None:  # else every claimed object is known live (the watch cache): nothing to LIST
+        live = live_objects(dynamic, [ref_of(c.obj) for c in claims])
     result.live_ids = set(live)
     claimed: dict[str, str] = {}
     for claim in claims:

@@ -17,6 +17,7 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.api import names
+from gitops_tui.flux.order import made_by_revision
 from gitops_tui.kube.apply import UnknownKind, apply_object
 from gitops_tui.kube.inventory import config_hash, describe, ref_of
 from gitops_tui.reconciler.propagate import api_message, apply_order
@@ -71,9 +72,10 @@ def dry_run_clusters(
     run = dry_run or (lambda dynamic, obj: apply_object(dynamic, obj, dry_run=True))
     result = Preflight()
     order = {id(obj): index for index, obj in enumerate(apply_order(desired))}
+    later = made_by_revision(desired)  # in a Namespace, or of a kind, the revision creates: checked by the apply
     tasks: list[tuple[str, dict[str, Any]]] = []
     for cluster in connections:
-        changed = changed_objects(desired, applied_hashes.get(cluster) or {})
+        changed = [o for o in changed_objects(desired, applied_hashes.get(cluster) or {}) if id(o) not in later]
         result.checked[cluster] = len(changed)
         tasks.extend((cluster, obj) for obj in sorted(changed, key=lambda o: order[id(o)]))
     failed: dict[str, tuple[int, str, bool]] = {}

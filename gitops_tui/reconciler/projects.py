@@ -19,6 +19,7 @@ from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.project import Project
 from gitops_tui.kube.client import ApiClient, ClusterUnreachable, is_unreachable_error, json_request
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path
+from gitops_tui.reconciler.drift_watch import NAMESPACE
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,9 @@ def reconcile_project(ctx: ReconcileContext, namespace: str, name: str) -> Recon
         else:
             try:
                 client = ctx.clusters.api_client(cluster)
+                if _namespace_watched(ctx, cluster, client, project):
+                    entries.append(entry)
+                    continue
                 if ensure_namespace(client, project.namespace, project.name, where=cluster):
                     ctx.recorder.emit(raw, "Normal", "NamespaceCreated",
                                       f"namespace {project.namespace} created", cluster=cluster,
@@ -194,6 +198,16 @@ def reconcile_project(ctx: ReconcileContext, namespace: str, name: str) -> Recon
         entries.append(entry)
     _write_status(ctx, raw, entries, failed)
     return ReconcileResult(requeue_after=RETRY_INTERVAL if failed else PROJECT_INTERVAL)
+
+
+def _namespace_watched(ctx: ReconcileContext, cluster: str, client: ApiClient, project: Project) -> bool:
+    """True when the reconciler's namespace watch on ``cluster`` holds the project's namespace, labelled for it and not
+    being deleted: nothing to ask the cluster (a change to it queues the project again)."""
+    if ctx.drift_watch is None:
+        return False
+    known, live = ctx.drift_watch.watched(cluster, client, NAMESPACE, names.LABEL_PROJECT, "", project.namespace)
+    return (known and live is not None and namespace_owner(live) == project.name
+            and not (live.get("metadata") or {}).get("deletionTimestamp"))
 
 
 def _write_status(ctx: ReconcileContext, raw: dict[str, Any], entries: list[dict[str, Any]], failed: bool,

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
@@ -19,6 +19,9 @@ from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries,
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
 from gitops_tui.reconciler.ownership import Owner
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from gitops_tui.reconciler.drift_watch import ClusterView
 
 __all__ = ["ApplyOptions", "ApplyReport", "ClusterWork", "ObjectFailure", "Stopped", "WriteRecord", "add_write_hook",
            "api_message", "apply_objects", "apply_order", "apply_revision", "listing", "propagate_cluster", "prune_objects",
@@ -31,7 +34,7 @@ _KIND_ORDER = {
     kind: index
     for index, kind in enumerate(
         [
-            "ServiceAccount", "Secret", "ConfigMap", "Role", "RoleBinding", "PersistentVolumeClaim",
+            "CustomResourceDefinition", "Namespace", "ServiceAccount", "Secret", "ConfigMap", "Role", "RoleBinding", "PersistentVolumeClaim",
             "LimitRange", "ResourceQuota", "NetworkPolicy", "Service", "Endpoints",
         ]
     )
@@ -121,6 +124,7 @@ class ApplyReport:
     """What an apply did on one cluster."""
 
     applied: list[ObjectRef] = field(default_factory=list)
+    unchanged: list[ObjectRef] = field(default_factory=list)
     created: list[ObjectRef] = field(default_factory=list)
     pruned: list[ObjectRef] = field(default_factory=list)
     kept: list[ObjectRef] = field(default_factory=list)
@@ -138,10 +142,20 @@ def apply_order(manifests: Iterable[dict]) -> list[dict]:
     return sorted(manifests, key=key)
 
 
-def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict]) -> None:
-    """Check every object's kind is served and namespaced on this cluster; raise ObjectFailure naming the first bad one."""
+def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict], *, platform: bool = False) -> None:
+    """Check every object's kind is served and namespaced on this cluster; raise ObjectFailure naming the first bad one.
+
+    ``platform`` (a platform project, docs/flux.md): cluster-scoped kinds pass, and so do kinds a
+    CustomResourceDefinition of the same revision declares.
+    """
     resolver = resolver_for(dynamic)
+    manifests = list(manifests)
+    from gitops_tui.reconciler.platform import declared_kinds
+
+    later = declared_kinds(manifests) if platform else {}
     for obj in manifests:
+        if later and (str(obj.get("apiVersion", "")).rpartition("/")[0], obj.get("kind")) in later:
+            continue
         ref = ref_of(obj)
         if len(ref.name) > 253 or not _DNS_SUBDOMAIN.match(ref.name):
             raise ObjectFailure("ValidationFailed", f"{describe(ref)}: the name must be lowercase letters, digits, "
@@ -150,7 +164,7 @@ def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict]) -> N
             namespaced = resolver.namespaced(ref.api_version, ref.kind)
         except UnknownKind as exc:
             raise ObjectFailure("ValidationFailed", f"{describe(ref)}: {exc}") from None
-        if not namespaced:
+        if not namespaced and not platform:
             raise ObjectFailure("ValidationFailed", f"{describe(ref)} is cluster-scoped; only namespaced objects may be applied")
 
 
@@ -181,16 +195,27 @@ def apply_objects(
     manifests: Iterable[dict],
     stop: Callable[[], bool],
     previous_ids: set[str] | None = None,
+    view: ClusterView | None = None,
 ) -> ApplyReport:
-    """Server-side apply each manifest in order, checking ``stop`` before each write."""
+    """Server-side apply each manifest in order, checking ``stop`` before each write.
+
+    With ``view`` (the watch cache, drift_watch.ClusterView), an object it holds unchanged is not written
+    (it counts as applied) and every apply's answer is recorded in it.
+    """
     report = ApplyReport()
     previous_ids = previous_ids or set()
     for obj in apply_order(manifests):
         ref = ref_of(obj)
+        if view is not None and view.unchanged(obj):
+            report.applied.append(ref)
+            report.unchanged.append(ref)
+            continue
         try:
-            _guarded_write(cluster, "apply", ref, stop, lambda o=obj: apply_object(dynamic, o))
+            result = _guarded_write(cluster, "apply", ref, stop, lambda o=obj: apply_object(dynamic, o))
         except DynamicApiError as exc:
             raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
+        if view is not None:
+            view.applied(obj, result)
         report.applied.append(ref)
         if ref.id not in previous_ids:
             report.created.append(ref)
@@ -265,15 +290,16 @@ def apply_revision(
     chart_refs: Iterable[ObjectRef] = (),
     existing_ids: set[str] | None = None,
     owner: Owner | None = None,
+    view: ClusterView | None = None,
 ) -> ApplyReport:
     """Apply a validated revision, run ``between`` (the Helm step), then prune what left the inventory when ``prune``.
 
     ``chart_refs`` (the objects of the revision's Helm releases) join the inventory; ``existing_ids``
     (the objects live before the apply) tell which objects are new, else the previous inventory does;
-    prune removes only what ``owner`` still owns.
+    prune removes only what ``owner`` still owns; ``view`` (the watch cache) spares the writes of unchanged objects.
     """
     report = apply_objects(cluster, dynamic, manifests, stop,
-                           existing_ids if existing_ids is not None else {ref.id for ref in previous})
+                           existing_ids if existing_ids is not None else {ref.id for ref in previous}, view)
     if between is not None:
         between()
     desired = [*(ref_of(obj) for obj in manifests), *chart_refs]
@@ -311,7 +337,7 @@ def propagate_cluster(
     try:
         report = apply_revision(work.name, dynamic, manifests, previous, prune=options.prune, stop=stop,
                                 between=helm_step, chart_refs=options.chart_refs, existing_ids=options.existing_ids,
-                                owner=options.owner)
+                                owner=options.owner, view=options.view)
     except Stopped:
         work.stopped = True
         work.entry.update(status="ApplyStopped", message=f"apply of {revision} stopped before completion")
@@ -331,6 +357,8 @@ def propagate_cluster(
                       lastAttemptedRevision=revision, status="", message=f"applied {len(report.applied)} objects",
                       lastSyncTime=_stamp(now()))
     work.changed = True
+    if options.view is not None and not report.unchanged:
+        options.view.done()  # every object was just applied: as good as a full dry-run pass
     text = f"applied revision {revision} to {work.name}: {len(report.applied)} objects ({len(report.created)} new)"
     if report.pruned:
         text += "; pruned " + _names(report.pruned)
@@ -378,6 +406,7 @@ class ApplyOptions:
     chart_refs: tuple[ObjectRef, ...] = ()
     existing_ids: set[str] | None = None
     owner: Owner | None = None
+    view: ClusterView | None = None
 
 
 def withdraw_cluster(work: ClusterWork, dynamic: DynamicClient, prune: bool, stop: Callable[[], bool],

@@ -15,6 +15,7 @@ from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
 from gitops_tui.kube.client import ApiClient, ClusterUnreachable, is_unreachable_error, json_request
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
+from gitops_tui.reconciler.drift_watch import SECRET, SECRET_SELECTOR
 from gitops_tui.reconciler.projects import (
     REASON_REFUSED,
     NamespaceRefused,
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 SECRET_INTERVAL = 60.0
 RETRY_INTERVAL = 5.0
 #: Label on propagated Secrets naming the FederatedSecret they come from.
-LABEL_FEDERATED_SECRET = "gitops-tui.io/federated-secret"
+LABEL_FEDERATED_SECRET = SECRET_SELECTOR
 
 
 def desired_secret(fs: dict[str, Any], project: str) -> dict[str, Any]:
@@ -84,6 +85,22 @@ def apply_secret(client: ApiClient, secret: dict[str, Any], project: str) -> str
     return "unchanged" if same else "updated"
 
 
+def _watched_unchanged(ctx: ReconcileContext, cluster: str, client: ApiClient, secret: dict[str, Any]) -> bool:
+    """True when the reconciler's Secret watch on ``cluster`` holds ``secret`` with its type, data, labels and
+    annotations as desired: nothing to write (a change to it queues the FederatedSecret again)."""
+    if ctx.drift_watch is None:
+        return False
+    meta = secret["metadata"]
+    known, live = ctx.drift_watch.watched(cluster, client, SECRET, LABEL_FEDERATED_SECRET, meta["namespace"],
+                                          meta["name"])
+    if not known or live is None:
+        return False
+    live_meta = live.get("metadata") or {}
+    return (live.get("type", "Opaque") == secret["type"] and (live.get("data") or {}) == secret["data"]
+            and all((live_meta.get(field) or {}).get(k) == v
+                    for field in ("labels", "annotations") for k, v in (meta.get(field) or {}).items()))
+
+
 def delete_secret(client: ApiClient, namespace: str, name: str) -> bool:
     """Delete the propagated Secret; return False when it was already gone."""
     try:
@@ -134,7 +151,9 @@ def reconcile_secret(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
             return ReconcileResult()
         entry = {"name": cluster, "status": "", "message": "", "lastSyncTime": now}
         try:
-            outcome = apply_secret(ctx.clusters.api_client(cluster), desired, project_name)
+            client = ctx.clusters.api_client(cluster)
+            outcome = "unchanged" if _watched_unchanged(ctx, cluster, client, desired) else apply_secret(
+                client, desired, project_name)
             entry["message"] = f"Secret {namespace}/{name} is up to date"
             if outcome != "unchanged":
                 ctx.recorder.emit(fs, "Normal", f"Secret{outcome.capitalize()}",

@@ -19,10 +19,12 @@ from gitops_tui.api.source import GitOpsSource
 from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
-from gitops_tui.reconciler import gate, helm_step, ownership, propagate
+from gitops_tui.flux import gates as flux_gates
+from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, ownership, propagate
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, scope_checker
+from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, scope_checker
+from gitops_tui.reconciler.drift_watch import views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
@@ -119,7 +121,10 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
     """
     attempt = _Attempt()
     try:
-        return _reconcile(ctx, namespace, name, attempt)
+        result = _reconcile(ctx, namespace, name, attempt)
+        if attempt.hold is not None and attempt.hold.break_glass and ctx.is_leader():
+            freeze.break_glass_done(ctx, attempt.hold, attempt.revision)
+        return result if attempt.hold is None else ReconcileResult(attempt.hold.requeue(result.requeue_after))
     except Exception as exc:  # noqa: BLE001 - every failure is a condition (docs/reconciler.md)
         log.warning("reconcile of %s/%s failed unexpectedly (%s)", namespace, name, type(exc).__name__,
                     exc_info=True)
@@ -139,6 +144,7 @@ class _Attempt:
     source: GitOpsSource | None = None
     revision: str = ""
     clusters: list[str] = dataclasses.field(default_factory=list)
+    hold: freeze.Hold | None = None
 
 
 def unexpected_message(exc: BaseException, revision: str) -> str:
@@ -163,16 +169,25 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     if fk is None:
         return ReconcileResult(requeue_after=None)
     if (fk.get("metadata") or {}).get("deletionTimestamp"):
+        flux_step.delete_children(ctx, source)
         done = finalize(ctx, source)
         return ReconcileResult(requeue_after=None if done else _retry_after((namespace, name), True, 60.0))
     if not has_finalizer(fk):
         source = GitOpsSource(source.repository, add_finalizer(ctx, fk))
-    if source.suspend:
-        _report_drift_while_suspended(ctx, source)
+    hold = attempt.hold = freeze.hold_of(ctx, source)
+    source = hold.source
+    held = flux_gates.hold(ctx, source)  # a child of a Flux layout: its parent suspended, or a dependency not ready
+    parent_suspended = held is not None and held.suspended
+    if (hold.everywhere and not hold.break_glass) or parent_suspended:
+        if source.suspend or parent_suspended:
+            _report_drift_while_suspended(ctx, source)
         return ReconcileResult(requeue_after=source.interval)
     attempt.source = source
     project, project_placement = project_of(ctx, source)
     placed = placed_clusters(ctx, source, project_placement)
+    if held is not None and held.failure is not None:
+        _fail(ctx, source, held.failure, source.artifact_revision, placed)
+        return ReconcileResult(requeue_after=flux_gates.DEPENDENCY_REQUEUE_SECONDS)
     if source.repository is None:
         failure = Failure("SourceNotFound", f"FederatedGitRepository {namespace}/{name} does not exist")
         return _fail(ctx, source, failure, "", placed)
@@ -182,7 +197,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
             source = attempt.source = load_source(ctx.api_client, namespace, name)
             if source.kustomization is None or source.suspend:
                 break
-        results.append(_reconcile_lane(ctx, source, project, lane, attempt))
+        results.append(_reconcile_lane(ctx, source, project, lane, attempt, hold))
     delays = [r.requeue_after for r in results]
     if not delays or None in delays:
         return ReconcileResult(requeue_after=None)
@@ -190,8 +205,11 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
 
 
 def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, lane: pin_mod.Lane,
-                    attempt: _Attempt) -> ReconcileResult:
-    """Reconcile the lane's clusters at the lane's revision (git's, or the pin's); the other lane's are kept."""
+                    attempt: _Attempt, hold: freeze.Hold) -> ReconcileResult:
+    """Reconcile the lane's clusters at the lane's revision (git's, or the pin's); the other lane's are kept.
+
+    Clusters a freeze holds are not connected (nothing is written there); Flux children follow git's lane only.
+    """
     clusters = attempt.clusters = lane.clusters
     revision = ""
     try:
@@ -202,11 +220,15 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
         lane.mark(w.entry for w in works.values())
-        connections = gate.connect(ctx, works, revision)
-        desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections)
+        connections = gate.connect(ctx, {c: w for c, w in works.items() if not hold.holds(c)}, revision)
+        policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
+        found: list[Any] = []
+        desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections,
+                                  policy=policy, variables=variables, instructions=found)
+        flux_step.check_children(source, artifact, found)
         for cluster, dynamic in list(connections.items()):
             try:
-                _validate(dynamic, desired)
+                _validate(dynamic, desired, platform=policy.platform)
             except propagate.ObjectFailure as exc:
                 raise RevisionFailed(Failure(exc.reason, exc.message, stalled=True), revision) from None
             except Exception as exc:  # noqa: BLE001 - transport failures during discovery
@@ -214,9 +236,11 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
                 works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, lastAttemptedRevision=revision,
                                             message=f"cannot reach the cluster ({type(exc).__name__})")
                 del connections[cluster]
+        if lane.pin is None:  # a pinned lane does not move the children: they follow git
+            flux_step.sync_children(ctx, source, artifact, found)
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters)
-    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane)
+    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, hold)
 
 
 def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -> None:
@@ -233,8 +257,11 @@ def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -
             credentials = git_credentials(ctx, source.namespace, source.secret_ref)
             artifact = ctx.git.fetch(source.url, {"commit": parse_revision(revision)[1]}, credentials, source.git_timeout)
             connections = {c: ctx.clusters.get(c)[1] for c in clusters}
-            desired = desired_objects(source, artifact, project, scope_checker(connections))
-            found = [drift_mod.detect(c, dynamic, desired) for c, dynamic in connections.items()]
+            policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
+            desired = desired_objects(source, artifact, project, scope_checker(connections), policy=policy,
+                                      variables=variables)
+            views = views_for(ctx, source, connections, desired, _old_entries(source))
+            found = [drift_mod.detect(c, dynamic, desired, views.get(c)) for c, dynamic in connections.items()]
         except Exception as exc:  # noqa: BLE001 - observing is best effort while suspended
             log.info("drift of suspended %s/%s not checked: %s", source.namespace, source.name, type(exc).__name__)
             continue
@@ -245,17 +272,21 @@ def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -
                                   cluster=result.cluster, revision=revision)
 
 
-def _validate(dynamic: Any, desired: list[dict]) -> None:
+def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
     """Install Flux's Helm CRDs when the revision needs them, then check every kind is served and namespaced."""
     if any(obj.get("kind") in ("HelmRelease", "HelmRepository") for obj in desired):
         from gitops_tui.reconciler import helm_step
 
         helm_step.ensure_crds(dynamic, desired)
-    propagate.validate_for_cluster(dynamic, desired)
+    propagate.validate_for_cluster(dynamic, desired, platform=platform)
 
 
-def _stop_check(ctx: ReconcileContext, namespace: str, name: str) -> Callable[[], bool]:
-    """Return the check made before every write: suspended or deleted (read fresh), or leadership lost."""
+def _stop_check(ctx: ReconcileContext, namespace: str, name: str, hold: freeze.Hold | None = None,
+                cluster: str | None = None) -> Callable[[], bool]:
+    """Return the check made before every write: suspended or deleted (read fresh), or leadership lost.
+
+    With a ``hold``, a freeze of the source or its project holding ``cluster`` (or every cluster) stops it too.
+    """
 
     def stop() -> bool:
         if ctx.should_stop(namespace, name) or not ctx.is_leader():
@@ -269,6 +300,8 @@ def _stop_check(ctx: ReconcileContext, namespace: str, name: str) -> Callable[[]
             return True
         if current is None or (current.get("metadata") or {}).get("deletionTimestamp"):
             return True
+        if hold is not None:
+            return freeze.write_held(ctx, current, hold, cluster)
         return GitOpsSource(None, current).suspend
 
     return stop
@@ -288,6 +321,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
            works: dict[str, propagate.ClusterWork], connections: dict[str, Any],
            gone: dict[str, propagate.ClusterWork], to_apply: list[str], claims: dict[str, list[Claim]],
            chart_refs: dict[str, tuple[ObjectRef, ...]], stop: Callable[[], bool],
+           views: dict[str, Any] | None = None,
            ) -> dict[str, ownership.ClusterOwnership] | ReconcileResult:
     """Before the first write: dry-run what changed, check ownership, record the intent; refuse the revision or admit it.
 
@@ -302,7 +336,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
     if not to_apply:
         return {}
     with project_lock(source.namespace):  # no other source of the project checks or records intent meanwhile
-        checked = gate.check_ownership(ctx, source.namespace, owner, connections, to_apply, claims)
+        checked = gate.check_ownership(ctx, source.namespace, owner, connections, to_apply, claims, views)
         gate.set_aside(ctx, checked.unreachable, works, connections, revision)
         if checked.failure is not None:
             return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own))
@@ -327,16 +361,20 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
                clusters: list[str], works: dict[str, propagate.ClusterWork],
-               connections: dict[str, Any], project: str, lane: pin_mod.Lane) -> ReconcileResult:
+               connections: dict[str, Any], project: str, lane: pin_mod.Lane,
+               hold: freeze.Hold | None = None) -> ReconcileResult:
     """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events.
 
-    The clusters of the other lane (``lane.keep``) are neither touched nor withdrawn: their entries stay as they are.
+    The clusters of the other lane (``lane.keep``) and those a freeze holds are neither touched nor withdrawn:
+    their entries stay as they are.
     """
     ns, name, revision = source.namespace, source.name, artifact.revision
-    stop = _stop_check(ctx, ns, name)
+    stop = _stop_check(ctx, ns, name, hold)
     old = _old_entries(source)
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
-    gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old if c not in works and c not in lane.keep}
+    gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
+            if c not in works and c not in lane.keep and not (hold is not None and hold.holds(c))}
+    views = views_for(ctx, source, connections, desired, old)
     gone_connections = gate.connect(ctx, gone, revision)
     try:
         helm = gate.prepare_helm(ctx, artifact, desired, connections, works, to_apply)
@@ -347,7 +385,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     chart_refs = {c: helm_step.release_refs(helm.get(c, ())) for c in to_apply}
     claims = {c: [Claim(obj) for obj in desired] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
     admitted = _admit(ctx, source, owner, revision, desired, clusters, works, connections, gone,
-                      [c for c in to_apply if c in connections], claims, chart_refs, stop)
+                      [c for c in to_apply if c in connections], claims, chart_refs, stop, views)
     if isinstance(admitted, ReconcileResult):
         return admitted
     to_apply = list(admitted)
@@ -362,11 +400,13 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
             if cluster in to_apply:
                 previous = parse_entries((old.get(cluster) or {}).get("inventory"))
                 cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()), chart_refs=chart_refs[cluster],
-                                                      existing_ids=admitted[cluster].live_ids)
+                                                      existing_ids=admitted[cluster].live_ids, view=views.get(cluster))
                 futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, desired,
-                                           previous, cluster_options, stop, ctx.now))
+                                           previous, cluster_options, _stop_check(ctx, ns, name, hold, cluster),
+                                           ctx.now))
             else:
-                futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, desired, stop, ctx.now))
+                futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, desired,
+                                           _stop_check(ctx, ns, name, hold, cluster), ctx.now, views.get(cluster)))
         for future in futures:
             future.result()
     involved = source.kustomization or {}

@@ -64,12 +64,12 @@ class BoundedHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *,
                  max_connections: int = MAX_CONNECTIONS, deadline: float = REQUEST_DEADLINE) -> None:
         """Bind ``address``; serve each connection in a thread while fewer than ``max_connections`` are open."""
-        super().__init__(address, handler)
         self.deadline = deadline
         self._slots = threading.BoundedSemaphore(max_connections)
         self._deadlines: dict[socket.socket, float] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
+        super().__init__(address, handler)  # a failed bind calls server_close(): the fields above exist by then
         self._reaper = threading.Thread(target=self._reap, name="webhook-deadlines", daemon=True)
         self._reaper.start()
 

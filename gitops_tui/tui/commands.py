@@ -14,9 +14,13 @@ from gitops_tui.tui.panes import PANES
 
 #: (title, help, screen action) of the palette's action entries.
 ACTIONS = (
-    ("Suspend source", "Suspend the highlighted source; asks a reason (s)", "suspend"),
-    ("Suspend project", "Suspend every source of the project; asks a reason (S)", "suspend_project"),
+    ("Suspend source", "Suspend the source: reason, clusters, expiry; again extends the freeze (s)", "suspend"),
+    ("Suspend project", "Freeze the project, sources created later too; reason, clusters, expiry (S)",
+     "suspend_project"),
     ("Resume", "Resume after a preview of what it will revert (r)", "resume"),
+    ("Resume some clusters", "Resume on chosen clusters only, after a preview (U)", "resume_clusters"),
+    ("Break glass", "Apply a suspended source's revision once; it stays suspended; asks a reason (B)",
+     "break_glass"),
     ("Reconcile now", "Ask the reconciler to reconcile the source now (R)", "reconcile"),
     ("Pin source", "Hold the source at a revision it applied, on all or some clusters; preview first (p)", "pin"),
     ("Unpin source", "Return a pinned source to following git (u)", "unpin"),

@@ -1,4 +1,4 @@
-"""The operator's flows (suspend, resume, reconcile, new, delete, YAML, describe) as screen actions."""
+"""The operator's flows (reconcile, new, delete, YAML, describe; freezes in freeze_flows.py) as screen actions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from textual import work
 
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.messages import OperationDone, StateChanged
-from gitops_tui.tui.screens.dialogs import ConfirmDialog, SuspendDialog, delete_body, resume_body
+from gitops_tui.tui.freeze_flows import FreezeFlows
+from gitops_tui.tui.screens.dialogs import ConfirmDialog, delete_body
 from gitops_tui.tui.screens.forms import SecretForm, SourceForm
 from gitops_tui.tui.screens.project_form import ProjectForm
 from gitops_tui.tui.screens.text import HelpScreen, TextView
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 _PANE_KIND_KEYS = {"project": "projects", "secret": "secrets", "cluster": "clusters", "event": "events"}
 
 
-class Flows:
-    """Mixin for the main screen: each ``action_*`` is one key of DESIGN.md section 8."""
+class Flows(FreezeFlows):
+    """Mixin for the main screen: each ``action_*`` is one key of DESIGN.md section 8 (freezes: FreezeFlows)."""
 
     app: ConsoleApp
     pane: ResourcePane
@@ -93,74 +94,6 @@ class Flows:
         self.app.call_from_thread(then, value)
 
     # Actions ----------------------------------------------------------------------------------
-
-    def action_suspend(self) -> None:
-        """Suspend the source (or, on Projects, the project), asking a reason."""
-        if self.pane.object_kind == "project":
-            self.action_suspend_project()
-            return
-        source = self._need_source()
-        if source is None:
-            return
-        if source.suspension:
-            self.app.notify(f"{source.name} is already suspended.", severity="warning")
-            return
-        ops = self.app.backend.ops
-
-        def done(reason: str | None) -> None:
-            if reason:
-                self.run_op(f"Suspend {source.name}", ops.suspend_source, source.project, source.name, reason)
-
-        self.app.push_screen(SuspendDialog(f"source {source.project}/{source.name}"), done)
-
-    def action_suspend_project(self) -> None:
-        """Suspend every source of the selected project, asking a reason."""
-        project = self._project()
-        if project is None:
-            self.app.notify("Select a project first.", severity="warning")
-            return
-        ops = self.app.backend.ops
-
-        def done(reason: str | None) -> None:
-            if reason:
-                self.run_op(f"Suspend project {project}", ops.suspend_project, project, reason)
-
-        self.app.push_screen(SuspendDialog(f"every source of project {project}"), done)
-
-    def action_resume(self) -> None:
-        """Resume after a preview (the reconciler's dry-run diff) of what it will revert."""
-        ops = self.app.backend.ops
-        if self.pane.object_kind == "project":
-            project = self._project()
-            if project is None:
-                return
-            suspended = [s for s in model.sources(self.app.backend.state) if s.project == project and s.suspension]
-
-            def fetch_all() -> str:
-                return "\n".join(f"# {s.name}\n{ops.preview_resume(project, s.name)}" for s in suspended)
-
-            self._fetch_then(
-                "Resume preview", fetch_all,
-                lambda text: self._confirm_resume(f"project {project}", text if suspended else "",
-                                                  lambda: self.run_op(f"Resume project {project}", ops.resume_project, project)),
-            )
-            return
-        source = self._need_source()
-        if source is None:
-            return
-        if not source.suspension:
-            self.app.notify(f"{source.name} is not suspended.", severity="warning")
-            return
-        self._fetch_then(
-            "Resume preview", lambda: ops.preview_resume(source.project, source.name),
-            lambda text: self._confirm_resume(f"source {source.name}", text,
-                                              lambda: self.run_op(f"Resume {source.name}", ops.resume_source,
-                                                                  source.project, source.name)),
-        )
-
-    def _confirm_resume(self, subject: str, preview: str, go: Callable[[], object]) -> None:
-        self.app.push_screen(ConfirmDialog(f"Resume {subject}", resume_body(preview), "Resume"),
-                             lambda ok: go() if ok else None)
 
     def action_reconcile(self) -> None:
         """Ask for a reconcile now."""

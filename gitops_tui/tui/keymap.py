@@ -7,7 +7,8 @@ from textual.binding import Binding
 from gitops_tui.tui.panes import PANES
 
 #: Actions that write to the management cluster: hidden by --read-only.
-MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete", "pin", "unpin"})
+MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete", "pin", "unpin",
+                      "resume_clusters", "break_glass"})
 
 #: Actions offered only on some panes: action -> the kinds of row they act on (elsewhere the key is not shown).
 PANE_ACTIONS = {
@@ -18,6 +19,8 @@ PANE_ACTIONS = {
     "pin": ("source",),
     "unpin": ("source",),
     "tree": ("source",),
+    "resume_clusters": ("source", "project"),
+    "break_glass": ("source",),
     "delete": ("source", "secret", "project"),
     "new": ("source", "project", "secret"),
     "yaml": ("source", "project", "secret", "cluster", "event"),
@@ -31,10 +34,12 @@ def acts_on(action: str, object_kind: str) -> bool:
 
 #: (key shown, action, description) in the help screen's order.
 HELP = (
-    ("s", "suspend", "Suspend the source (asks a reason); on Projects, the project"),
+    ("s", "suspend", "Suspend: reason, clusters, expiry; again: extend it"),
     ("r", "resume", "Resume, after a preview of what it will revert"),
+    ("U", "resume_clusters", "Resume on some clusters only (asks which, then a preview)"),
     ("R", "reconcile", "Reconcile the source now (Sources, Propagation)"),
-    ("S", "suspend_project", "Suspend the whole project (asks a reason)"),
+    ("S", "suspend_project", "Freeze the project, its later sources too (as s)"),
+    ("B", "break_glass", "Break glass: apply once while suspended (asks a reason)"),
     ("p", "pin", "Pin the source at a revision it applied (preview first)"),
     ("u", "unpin", "Unpin the source: it follows git again"),
     ("t", "tree", "Tree: each cluster's objects, health, drift, field managers"),
@@ -59,6 +64,8 @@ BINDINGS = [
     Binding("p", "pin", "Pin", show=False),
     Binding("u", "unpin", "Unpin", show=False),
     Binding("t", "tree", "Tree", show=False),
+    Binding("U", "resume_clusters", "Resume some clusters", show=False, key_display="U"),
+    Binding("B", "break_glass", "Break glass", show=False, key_display="B"),
     Binding("n", "new", "New"),
     Binding("ctrl+d", "delete", "Delete", key_display="^d"),
     Binding("y", "yaml", "YAML", show=False),

@@ -20,10 +20,11 @@ from gitops_tui import paths
 from gitops_tui.api import names
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.tui.live_incident import IncidentOperations
-from gitops_tui.views.preview import format_preview
 from gitops_tui.views import helm as helm_view
 from gitops_tui.views.feedhealth import FeedHealth
+from gitops_tui.tui.live_freeze import LiveFreezeOperations
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
+from gitops_tui.views.preview import format_preview
 from gitops_tui.views.state import Change, ManagementState
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def watched() -> tuple[tuple[str, str], ...]:
     )
 
 
-class LiveOperations(IncidentOperations):
+class LiveOperations(LiveFreezeOperations, IncidentOperations):
     """Operations through gitops_tui.actions against the management cluster (called in workers)."""
 
     def __init__(self, backend: LiveBackend, data_dir: Path) -> None:
@@ -77,34 +78,6 @@ class LiveOperations(IncidentOperations):
     def api(self) -> ApiClient:
         """The management client (waits, bounded, for the first connection)."""
         return self._backend.client(CONNECT_WAIT)
-
-    def suspend_source(self, project: str, name: str, reason: str) -> str:
-        """Suspend one source."""
-        from gitops_tui.actions import sources
-
-        sources.suspend_source(self.api, project, name, reason)
-        return f"Suspended {name}: {reason}"
-
-    def resume_source(self, project: str, name: str) -> str:
-        """Resume one source."""
-        from gitops_tui.actions import sources
-
-        sources.resume_source(self.api, project, name)
-        return f"Resumed {name}."
-
-    def suspend_project(self, project: str, reason: str) -> str:
-        """Suspend every source of a project."""
-        from gitops_tui.actions import sources
-
-        done = sources.suspend_project(self.api, project, reason)
-        return f"Suspended {len(done)} source(s) of {project}."
-
-    def resume_project(self, project: str) -> str:
-        """Resume every suspended source of a project."""
-        from gitops_tui.actions import sources
-
-        done = sources.resume_project(self.api, project)
-        return f"Resumed {len(done)} source(s) of {project}."
 
     def request_reconcile(self, project: str, name: str) -> str:
         """Ask for a reconcile now."""

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.pin_view import PinChoice, PinRequest
+from gitops_tui.views.freeze import FreezeChoice
 from gitops_tui.views.state import Change, ManagementState
 
 #: Maps the management kinds to the state keys.
@@ -26,17 +27,23 @@ KIND_KEYS = {
 class Operations(Protocol):
     """Writes to the management cluster (each blocking; run them in a worker). Sources are named by project."""
 
-    def suspend_source(self, project: str, name: str, reason: str) -> str:
-        """Suspend one source with a reason; return a one-line result."""
+    def suspend_source(self, project: str, name: str, reason: str, choice: FreezeChoice | None = None) -> str:
+        """Suspend one source with a reason (an expiry, some clusters), or extend its freeze; a one-line result."""
 
-    def resume_source(self, project: str, name: str) -> str:
-        """Resume one source; return a one-line result."""
+    def resume_source(self, project: str, name: str, clusters: tuple[str, ...] = ()) -> str:
+        """Resume one source (on ``clusters`` only when given); return a one-line result."""
 
-    def suspend_project(self, project: str, reason: str) -> str:
-        """Suspend every source of a project."""
+    def suspend_project(self, project: str, reason: str, choice: FreezeChoice | None = None) -> str:
+        """Freeze a project: every source of it, present or created later, is held."""
 
-    def resume_project(self, project: str) -> str:
-        """Resume every source of a project."""
+    def resume_project(self, project: str, clusters: tuple[str, ...] = ()) -> str:
+        """Lift a project's freeze (on ``clusters`` only when given) and resume its suspended sources."""
+
+    def break_glass(self, project: str, name: str, reason: str) -> str:
+        """Apply a suspended source's revision once without resuming it (recorded with who and why)."""
+
+    def preview_project_resume(self, project: str) -> str:
+        """Return, for every source of the project, what resuming it reverts ('nothing to revert' when nothing)."""
 
     def request_reconcile(self, project: str, name: str) -> str:
         """Ask the reconciler to reconcile a source now."""

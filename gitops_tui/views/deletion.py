@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from gitops_tui.views import helm, model
 from gitops_tui.views.glyphs import counted

@@ -11,7 +11,8 @@ import yaml
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.model import SourceView
-from gitops_tui.views.rows import event_row, suspension_text
+from gitops_tui.views.freeze import describe_lines, suspension_text
+from gitops_tui.views.rows import event_row
 from gitops_tui.views.state import ManagementState
 from gitops_tui.views.timefmt import stamp
 
@@ -65,6 +66,7 @@ def describe_source(view: SourceView, state: ManagementState, now: datetime) -> 
     if view.suspension:
         lines.append(f"Suspended:  {g.glyph(g.SUSPENDED)} {suspension_text(view.suspension, now)}")
         lines.append(f"            since {stamp(view.suspension.at)}")
+    lines += describe_lines(view, now)
     lines.append("Conditions (repository):")
     lines += _conditions(view.repository)
     lines.append("Conditions (kustomization):")

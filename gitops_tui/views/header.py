@@ -1,15 +1,16 @@
-"""The header line: context, who holds the reconciler lease, and source counts."""
+"""The header line: context, who holds which reconciler shard, and source counts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from gitops_tui.api import shards
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import names
+from gitops_tui.views.freeze import header_alerts
 from gitops_tui.views.rows import source_counts
 from gitops_tui.views.state import ManagementState
-from gitops_tui.views.timefmt import parse_time
 
 THIS_CONSOLE = "this console"
 NOBODY = "nobody"
@@ -21,7 +22,7 @@ class HeaderInfo:
 
     context: str
     leader: str
-    """``this console``, ``nobody`` or the other holder's identity."""
+    """``this console``, ``nobody`` or the one holder of every shard; when split, who holds which shards."""
     ready: int
     failing: int
     suspended: int
@@ -31,20 +32,32 @@ class HeaderInfo:
     """Sources whose data rests on a cluster that stopped answering."""
     read_only_reason: str = ""
     """Why the console is read-only when it was not asked to be (no write access)."""
+    freezes: str = ""
+    """Frozen projects and expired freezes (views.freeze.header_alerts), '' when none."""
 
 
 def lease_holder(state: ManagementState, identity: str | None, now: datetime) -> str:
-    """Return who holds the reconciler lease: this console, another identity, or nobody."""
-    lease = state.get("leases", names.LEASE_NAMESPACE, names.LEASE_NAME)
-    spec = (lease or {}).get("spec") or {}
-    holder = spec.get("holderIdentity") or ""
-    if not holder:
+    """Return who holds the reconciler shards: this console, the one other holder, nobody, or e.g.
+
+    ``this console 0-3 · host/4242 4-6 · nobody 7`` when they are split (other holders as ``host/pid``).
+    """
+    leases = [x for x in state.items("leases") if (x.get("metadata") or {}).get("namespace") == names.LEASE_NAMESPACE]
+    fleet = shards.fleet(leases, now)
+    by_holder: dict[str, list[int]] = {}
+    for index, holder in sorted(fleet.holders.items()):
+        by_holder.setdefault(holder, []).append(index)
+    if not fleet.holders or set(by_holder) == {""}:
         return NOBODY
-    renewed = parse_time(spec.get("renewTime") or spec.get("acquireTime"))
-    duration = int(spec.get("leaseDurationSeconds") or 15)
-    if renewed is not None and renewed + timedelta(seconds=duration) < now:
-        return NOBODY
-    return THIS_CONSOLE if identity and holder == identity else holder
+    if len(by_holder) == 1:
+        (holder,) = by_holder
+        return THIS_CONSOLE if identity and holder == identity else holder
+
+    def who(holder: str) -> str:
+        if not holder:
+            return NOBODY
+        return THIS_CONSOLE if identity and holder == identity else "/".join(holder.split("/")[:2])
+
+    return " · ".join(f"{who(h)} {shards.ranges(i)}" for h, i in sorted(by_holder.items(), key=lambda x: x[1][0]))
 
 
 def header_info(
@@ -63,4 +76,5 @@ def header_info(
         read_only=read_only,
         stale=counts[g.STALE],
         read_only_reason=read_only_reason,
+        freezes=header_alerts(state, now),
     )

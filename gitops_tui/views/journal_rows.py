@@ -15,7 +15,7 @@ from gitops_tui.views.timefmt import parse_time
 MAX_ROWS = 500
 #: The status word of each action (its glyph and colour in the pane).
 ACTION_STATUS = {
-    "suspend": g.SUSPENDED, "expiry": g.SUSPENDED, "resume": g.READY, "unpin": g.READY, "pin": g.PROGRESS,
+    "suspend": g.SUSPENDED, "extend": g.SUSPENDED, "expiry": g.SUSPENDED, "resume": g.READY, "unpin": g.READY, "pin": g.PROGRESS,
     "break-glass": g.FAILING, "delete": g.FAILING, "drift-corrected": g.PROGRESS, "prune": g.PROGRESS,
 }
 

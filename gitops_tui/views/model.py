@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from gitops_tui.api.pin import Pin, pin_of
+from gitops_tui.api import freeze as fz
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
-from gitops_tui.views import names
 from gitops_tui.views.freshness import Staleness, stale_clusters, stale_status
 from gitops_tui.views.state import ManagementState
+from gitops_tui.views.timefmt import parse_time
 
 
 def _get(obj: dict[str, Any] | None, *path: str, default: Any = None) -> Any:
@@ -35,11 +37,22 @@ def condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class Suspension:
-    """Who suspended a source, why and since when."""
+    """Who suspended a source (or froze its project), why, since when, until when and on which clusters."""
 
     by: str
     reason: str
     at: str
+    until: str = ""
+    then: str = ""
+    clusters: tuple[str, ...] = ()
+    """The frozen clusters; empty means every cluster."""
+    scope: str = "source"
+    """"source", or "project" when the project's freeze holds the source."""
+
+    def expired(self, now: datetime) -> bool:
+        """True once the expiry passed (the freeze stays until resumed, unless it resumes by itself)."""
+        until = parse_time(self.until)
+        return until is not None and now >= until
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,8 @@ class SourceView:
     message: str = ""
     suspension: Suspension | None = None
     pin: Pin | None = None
+    held: tuple[str, ...] = ()
+    """The clusters a freeze of the source or of its project holds."""
     clusters: list[str] = field(default_factory=list)
     cells: dict[str, Cell] = field(default_factory=dict)
     repository: dict[str, Any] | None = None
@@ -147,21 +162,31 @@ def secret_clusters(state: ManagementState, secret: dict[str, Any]) -> list[str]
     return in_order(project_clusters(found, clusters), cluster_order(state))
 
 
+def _suspension(freeze: fz.Freeze | None) -> Suspension | None:
+    if freeze is None:
+        return None
+    return Suspension(freeze.by, freeze.reason, freeze.at, freeze.until, freeze.then, freeze.clusters, freeze.scope)
+
+
 def suspension_of(kustomization: dict[str, Any] | None) -> Suspension | None:
     """Return the suspension of a FederatedKustomization, or None when it is not suspended."""
-    annotations = _get(kustomization, "metadata", "annotations", default={}) or {}
-    suspended = bool(_get(kustomization, "spec", "template", "spec", "suspend", default=False))
-    if not suspended and names.SUSPENDED_BY not in annotations:
-        return None
-    return Suspension(
-        by=annotations.get(names.SUSPENDED_BY, "unknown"),
-        reason=annotations.get(names.SUSPEND_REASON, ""),
-        at=annotations.get(names.SUSPENDED_AT, ""),
-    )
+    return _suspension(fz.source_freeze(kustomization))
+
+
+def project_suspension(project: dict[str, Any] | None) -> Suspension | None:
+    """Return the freeze of a Project as a Suspension (scope "project"), or None when it is not frozen."""
+    return _suspension(fz.project_freeze(project))
+
+
+def _hold(view: SourceView, project: dict[str, Any] | None) -> None:
+    """Set the source's suspension (a freeze of every cluster first, the source's before the project's) and held clusters."""
+    found = [s for s in (suspension_of(view.kustomization), project_suspension(project)) if s is not None]
+    view.suspension = next((s for s in found if not s.clusters), found[0] if found else None)
+    view.held = tuple(c for c in view.clusters if any(not s.clusters or c in s.clusters for s in found))
 
 
 def _source_status(view: SourceView) -> tuple[str, str]:
-    if view.suspension:
+    if view.suspension and view.clusters and len(view.held) == len(view.clusters):
         return g.SUSPENDED, view.suspension.reason
     objs = [o for o in (view.kustomization, view.repository) if o]
     for obj in objs:
@@ -195,7 +220,7 @@ def _cells(view: SourceView, stale: dict[str, Staleness]) -> dict[str, Cell]:
         entry = statuses.get(cluster)
         applied = (entry or {}).get("lastAppliedRevision", "")
         inventory = len((entry or {}).get("inventory") or [])
-        if view.suspension:
+        if view.suspension and cluster in view.held:
             cells[cluster] = Cell(g.SUSPENDED, "suspended", view.suspension.reason, inventory)
         elif entry is None:
             cells[cluster] = Cell(g.PROGRESS, "pending", "not applied yet", inventory)
@@ -273,7 +298,7 @@ def _build_sources(state: ManagementState) -> list[SourceView]:
             view.clusters = in_order(placement_clusters(placement, clusters), order)
         else:
             view.clusters = in_order(project_clusters(projects.get(view.project), clusters), order)
-        view.suspension = suspension_of(view.kustomization)
+        _hold(view, projects.get(view.project))
         view.pin = pin_of(view.kustomization)
         view.cells = _cells(view, stale)
         view.status, view.message = _source_status(view)

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from gitops_tui.views import glyphs as g
-from gitops_tui.views import model, names
+from gitops_tui.views import freeze, model, names
+from gitops_tui.views.source_tree import indent, parent_of, tree_order
 from gitops_tui.views.freshness import Staleness, cluster_staleness, stale_clusters, stale_note
 from gitops_tui.views.state import ManagementState, event_time
 from gitops_tui.views.timefmt import age, clock_time
@@ -100,20 +101,10 @@ def clip(text: str, width: int, keep: str) -> str:
     return "…" + text[-(width - 1):] if keep == "tail" else text[: width - 1] + "…"
 
 
-def suspension_text(suspension: model.Suspension | None, now: datetime) -> str:
-    """Return ``by alice 12m ago: reason`` for a suspension ('' when not suspended)."""
-    if suspension is None:
-        return ""
-    since = age(suspension.at, now)
-    when = f" {since} ago" if since else ""
-    reason = f": {suspension.reason}" if suspension.reason else ""
-    return f"by {suspension.by}{when}{reason}"
-
-
 def source_note(source: model.SourceView, stale: dict[str, Staleness], now: datetime) -> str:
     """The Message of a source: who / when / why of a suspension, stale clusters, else its message."""
     if source.suspension:
-        return suspension_text(source.suspension, now)
+        return freeze.suspension_text(source.suspension, now)
     if source.status == g.STALE:
         return stale_note(source.clusters, stale, now)
     if source.pin is not None and source.status != g.FAILING:
@@ -125,12 +116,13 @@ def sources_table(state: ManagementState, now: datetime) -> Table:
     """The GitOps Sources pane (the status label and URL give way first on narrow terminals)."""
     stale = stale_clusters(state)
     rows = []
-    for s in model.sources(state):
+    ordered = tree_order(model.sources(state), lambda s: (s.namespace, s.name), lambda s: parent_of(s.kustomization))
+    for s, depth in ordered:
         rows.append(
             Row(
                 key=s.key,
                 cells=(
-                    f"{g.glyph(s.status)} {s.name}",
+                    f"{g.glyph(s.status)} {indent(s.name, depth)}",
                     g.LABELS[s.status],
                     s.project,
                     g.short_revision(s.revision) or "-",
@@ -252,20 +244,23 @@ def projects_table(state: ManagementState, now: datetime) -> Table:
         placed = model.in_order(model.project_clusters(project, clusters), order)
         mine = [s for s in sources if s.project == name]
         counts = _counts(mine)
+        frozen = model.project_suspension(project)
         stale_count = f" {counts[g.STALE]}{g.glyph(g.STALE)}" if counts[g.STALE] else ""
         rows.append(
             Row(
                 key=name,
                 cells=(
-                    name,
+                    (f"{g.glyph(g.SUSPENDED)} " if frozen else "")
+                    + (f"{name} (platform)" if spec.get("platform") is True else name),
                     spec.get("displayName", ""),
                     spec.get("namespace", name),
                     " ".join(f"{g.glyph(g.STALE)}{stale[c].label(now)}" if c in stale
+                             else f"{g.glyph(g.SUSPENDED)}{c}" if frozen and (not frozen.clusters or c in frozen.clusters)
                              else f"{g.glyph(health.get(c, g.UNKNOWN))}{c}" for c in placed) or "-",
                     f"{len(mine)} ({counts[g.READY]}{g.glyph(g.READY)} {counts[g.FAILING]}{g.glyph(g.FAILING)}"
                     f" {counts[g.SUSPENDED]}{g.glyph(g.SUSPENDED)}{stale_count})",
                 ),
-                status=g.SUSPENDED if mine and counts[g.SUSPENDED] == len(mine) else g.NONE,
+                status=g.SUSPENDED if frozen or (mine and counts[g.SUSPENDED] == len(mine)) else g.NONE,
                 tags={"project": name, "cluster": " ".join(placed)},
             )
         )

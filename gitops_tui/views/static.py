@@ -16,6 +16,7 @@ from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
 from gitops_tui.views.static_incident import StaticIncidentOperations
+from gitops_tui.views.static_freeze import StaticFreezeOperations
 
 FROZEN_NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -38,7 +39,7 @@ def load_objects(path: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str,
     return by_key, extras
 
 
-class StaticOperations(StaticIncidentOperations):
+class StaticOperations(StaticFreezeOperations, StaticIncidentOperations):
     """Operations applied to the in-memory state; every call is recorded in ``calls``."""
 
     def __init__(self, state: ManagementState, now: datetime, extras: dict[str, Any], actor: str) -> None:
@@ -64,47 +65,6 @@ class StaticOperations(StaticIncidentOperations):
 
     def _stamp(self) -> str:
         return self._now.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def suspend_source(self, project: str, name: str, reason: str) -> str:
-        """Set suspend and the suspension annotations."""
-        self.calls.append(("suspend_source", (project, name, reason)))
-        obj = self._ks(project, name)
-        obj["spec"]["template"]["spec"]["suspend"] = True
-        annotations = obj["metadata"].setdefault("annotations", {})
-        annotations.update(
-            {names.SUSPENDED_BY: self.actor, names.SUSPEND_REASON: reason, names.SUSPENDED_AT: self._stamp()}
-        )
-        self.state.apply(Change("kustomizations", "MODIFIED", obj))
-        return f"Suspended {name}."
-
-    def resume_source(self, project: str, name: str) -> str:
-        """Clear suspend and the suspension annotations."""
-        self.calls.append(("resume_source", (project, name)))
-        obj = self._ks(project, name)
-        obj["spec"]["template"]["spec"]["suspend"] = False
-        for key in (names.SUSPENDED_BY, names.SUSPEND_REASON, names.SUSPENDED_AT):
-            obj["metadata"].get("annotations", {}).pop(key, None)
-        self.state.apply(Change("kustomizations", "MODIFIED", obj))
-        return f"Resumed {name}."
-
-    def _project_sources(self, project: str) -> list[model.SourceView]:
-        return [s for s in model.sources(self.state) if s.project == project]
-
-    def suspend_project(self, project: str, reason: str) -> str:
-        """Suspend every source of the project."""
-        self.calls.append(("suspend_project", (project, reason)))
-        for s in self._project_sources(project):
-            if s.kustomization is not None and s.suspension is None:
-                self.suspend_source(project, s.name, reason)
-        return f"Suspended project {project}."
-
-    def resume_project(self, project: str) -> str:
-        """Resume every source of the project."""
-        self.calls.append(("resume_project", (project,)))
-        for s in self._project_sources(project):
-            if s.suspension is not None:
-                self.resume_source(project, s.name)
-        return f"Resumed project {project}."
 
     def request_reconcile(self, project: str, name: str) -> str:
         """Record the reconcile request annotation."""

@@ -15,7 +15,6 @@ from kubernetes.client import ApiClient
 from gitops_tui.api.formats import parse_revision, short_revision
 from gitops_tui.api.pin import Pin, pin_of
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.kube.inventory import describe
 
 #: The manager gitops-tui applies with; shown first, others after it.
 OWN_MANAGER = "gitops-tui"

@@ -14,7 +14,8 @@ import yaml
 
 from gitops_tui.sandbox.schema import openapi
 from gitops_tui.sandbox.schema.catalog import Catalog
-from gitops_tui.sandbox.rest.table import human_duration, jsonpath, to_table
+from gitops_tui.sandbox.rest.table import jsonpath, to_table
+from gitops_tui.sandbox.rest.table_printers import human_duration
 from tests.waiting import wait_until
 
 CATALOG = Catalog()

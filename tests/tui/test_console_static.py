@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.tui.commands import console_commands
-from gitops_tui.tui.screens.dialogs import SuspendDialog
+from gitops_tui.tui.screens.freeze_dialogs import FreezeDialog
 from gitops_tui.tui.screens.main import MainScreen
 from tests.tui.screen_text import screen_text
 
@@ -30,7 +30,7 @@ async def test_palette_runs_the_same_action(make_app: Any) -> None:
         command = next(c for c in console_commands(app, app.screen) if c.title == "Suspend source")
         await command.callback()
         await pilot.pause()
-        assert isinstance(app.screen, SuspendDialog)
+        assert isinstance(app.screen, FreezeDialog)
         await pilot.press(*"from the palette", "enter")
         await app.workers.wait_for_complete()
         assert app.backend.ops.calls == [("suspend_source", ("demo", "podinfo", "from the palette"))]
@@ -40,7 +40,7 @@ async def test_suspend_needs_a_reason(make_app: Any) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2", "down", "s", "enter")
-        assert isinstance(app.screen, SuspendDialog)
+        assert isinstance(app.screen, FreezeDialog)
         assert "A reason is required." in screen_text(app)
         assert app.backend.ops.calls == []
 

@@ -11,6 +11,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import sources
+from gitops_tui.api import freeze as fz
 from gitops_tui.api import names
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path
@@ -173,7 +174,7 @@ async def test_forms_refuse_bad_input_then_create(live_app: tuple[GitOpsApp, Any
 
 
 async def test_suspend_and_resume_a_whole_project(live_app: tuple[GitOpsApp, Any], tmp_path: Path) -> None:
-    """S on Projects suspends every source of the project with the reason; r resumes them all."""
+    """S on Projects freezes the project with the reason (its sources held); r previews every source, then resumes."""
     from gitops_tui.actions import resources
 
     app, box = live_app
@@ -190,21 +191,23 @@ async def test_suspend_and_resume_a_whole_project(live_app: tuple[GitOpsApp, Any
         await pilot.press("1")
         await app_wait_until(pilot, lambda: project in screen.pane._keys, message="the project row")
         await pilot.press("home", *["down"] * screen.pane._keys.index(project), "S")
-        await app_wait_until(pilot, lambda: "reason (required)" in screen_text(app), message="the reason prompt")
+        await app_wait_until(pilot, lambda: "Suspend every source of project" in screen_text(app),
+                             message="the freeze dialog")
         await pilot.press(*"maintenance window", "enter")
 
-        def fks() -> list[dict[str, Any]]:
-            return [_get(api, management_path(FK, project, n)) or {} for n in ("src-a", "src-b")]
+        def frozen() -> Any:
+            return fz.project_freeze(_get(api, management_path("Project", None, project)))
 
-        await app_wait_until(pilot, lambda: all(f.get("metadata", {}).get("annotations", {}).get(
-            names.ANNOTATION_SUSPEND_REASON) == "maintenance window" for f in fks()), message="both suspended")
+        await app_wait_until(pilot, lambda: (frozen() is not None and frozen().reason == "maintenance window"),
+                             message="the project frozen")
         await app_wait_until(pilot, lambda: "0✓ 0✗ 2‖" in screen_text(app), message="the project counts")
         await pilot.press("r")
-        await app_wait_until(pilot, lambda: f"Resume project {project}" in screen_text(app),
-                             timeout=60, message="the project resume preview")
+        body = await app_wait_until(pilot, lambda: f"Resume project {project}" in screen_text(app)
+                                    and "# src-b" in screen_text(app) and screen_text(app),
+                                    timeout=60, message="the project resume preview, every source")
+        assert "# src-a" in body, body
         await pilot.press("y")
-        await app_wait_until(pilot, lambda: not any(f["spec"]["template"]["spec"].get("suspend") for f in fks()),
-                             message="both resumed")
+        await app_wait_until(pilot, lambda: frozen() is None, message="the project resumed")
     finally:
         for name in ("src-a", "src-b"):
             sources.delete_source(api, project, name)

@@ -10,7 +10,7 @@ import pytest
 from gitops_tui import themes
 from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.tui.commands import console_commands
-from gitops_tui.tui.screens.dialogs import SuspendDialog
+from gitops_tui.tui.screens.freeze_dialogs import FreezeDialog
 from gitops_tui.tui.screens.forms import SecretForm, SourceForm
 from gitops_tui.tui.screens.main import MainScreen
 from gitops_tui.tui.screens.project_form import ProjectForm
@@ -80,7 +80,7 @@ async def test_suspend_dialog_drops_the_required_message_once_a_reason_is_typed(
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2", "down", "s", "enter")
-        assert isinstance(app.screen, SuspendDialog)
+        assert isinstance(app.screen, FreezeDialog)
         assert "A reason is required." in screen_text(app)
         await pilot.press(*"db")
         await pilot.pause()

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.rest.table_printers import (  # noqa: F401  (age helpers re-exported)
-    AGE_COLUMN, AGE_DESCRIPTION, NAME_COLUMN, PRINTERS, age, column, human_duration, parse_time,
+    AGE_COLUMN, AGE_DESCRIPTION, NAME_COLUMN, PRINTERS, age, column, parse_time,
 )
 from gitops_tui.sandbox.rest.table_printers_cluster import CLUSTER_PRINTERS
 

@@ -1,4 +1,4 @@
-"""Modal dialogs: suspend (asks a reason), resume preview, delete confirmation."""
+"""Modal dialogs: the base dialog, resume preview, delete confirmation (freezes: freeze_dialogs.py)."""
 
 from __future__ import annotations
 
@@ -39,52 +39,6 @@ class Dialog(ModalScreen):
     def action_cancel(self) -> None:
         """Close without doing anything."""
         self.dismiss(None)
-
-
-class SuspendDialog(Dialog):
-    """Asks why a source (or a project) is being suspended; a reason is required."""
-
-    AUTO_FOCUS = "#reason"
-
-    def __init__(self, subject: str) -> None:
-        super().__init__()
-        self.subject = subject
-        """What is suspended, e.g. ``source demo/podinfo``."""
-
-    def compose(self) -> ComposeResult:
-        """Lay out the widgets."""
-        with Vertical():
-            yield Label(f"Suspend {self.subject}", classes="title")
-            yield Static("No write reaches any cluster until it is resumed.", classes="hint")
-            yield Input(compact=True, placeholder="reason (required), e.g. incident 1234: manual fix", id="reason")
-            yield Label("", id="reason-error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button(compact=True, label="Suspend", variant="warning", id="ok")
-                yield Button(compact=True, label="Cancel", id="cancel")
-
-    def _submit(self) -> None:
-        reason = self.query_one("#reason", Input).value.strip()
-        if not reason:
-            self.query_one("#reason-error", Label).update("A reason is required.")
-            self.query_one("#reason", Input).focus()
-            return
-        self.dismiss(reason)
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        """A reason typed takes the 'required' message away (it comes back if the field is emptied and sent)."""
-        if event.value.strip():
-            self.query_one("#reason-error", Label).update("")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter submits."""
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Suspend or cancel."""
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
 
 
 class ConfirmDialog(Dialog):

@@ -26,7 +26,7 @@ from gitops_tui.views import glyphs as g
 from gitops_tui.views import model, rows
 from gitops_tui.views.access import read_only_notice
 from gitops_tui.views.header import header_info
-from gitops_tui.views.rows import suspension_text
+from gitops_tui.views.freeze import project_detail, suspension_text
 
 
 #: From this terminal height on, the Events stream stays visible under the other panes.
@@ -245,6 +245,10 @@ class MainScreen(IncidentFlows, Flows, Screen):
             row = self.pane.table_rows.get(self.pane.selected_key() or "")
             if row is None and self.pane.query_text:
                 return Text(f"No row matches the filter: {self.pane.query_text}", no_wrap=True, overflow="ellipsis")
+            frozen = project_detail(self.app.backend.state, row.key, self.app.backend.now()) if row else ""
+            if frozen and self.pane.object_kind == "project":
+                return Text(f"{g.glyph(g.SUSPENDED)} {frozen}", style=status_style(g.SUSPENDED, variables),
+                            no_wrap=True, overflow="ellipsis")
             return Text(" ".join(c for c in row.cells if c) if row else "", no_wrap=True, overflow="ellipsis")
         if source.suspension:
             text = Text(f"{g.glyph(g.SUSPENDED)} {source.name} suspended {suspension_text(source.suspension, self.app.backend.now())}",

@@ -1,4 +1,4 @@
-"""The one-line header: context, reconciler lease holder, counts of ready, failing, suspended."""
+"""The one-line header: context, frozen projects and expired freezes, reconciler lease holder, counts."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ class StatusHeader(Static):
         text.append(f"ctx:{info.context} ")
         if info.read_only:
             text.append(f"[{info.read_only_reason}] " if info.read_only_reason else "[read-only] ", style="bold")
+        if info.freezes:  # incident state first: on a narrow terminal the counts give way
+            text.append(f"{g.glyph(g.SUSPENDED)} {info.freezes} ", style=status_style(g.SUSPENDED, v))
         leader_status = g.READY if info.leader == THIS_CONSOLE else (g.FAILING if info.leader == NOBODY else g.PROGRESS)
         text.append("lease:", style="dim" if not v else "")
         text.append(f"{info.leader} ", style=status_style(leader_status, v))

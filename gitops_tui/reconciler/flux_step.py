@@ -1,0 +1,71 @@
+"""The reconcile's Flux step: a child's hold and variables before rendering, the children's sync after validating."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitops_tui.api import names
+from gitops_tui.api.formats import parse_revision
+from gitops_tui.api.source import GitOpsSource
+from gitops_tui.flux import children, gates
+from gitops_tui.flux.substitute import SubstituteError
+from gitops_tui.reconciler import platform
+from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.desired import RevisionFailed, failure_of
+from gitops_tui.reconciler.errors import ReconcileError
+from gitops_tui.reconciler.status import Failure
+
+
+def render_inputs(ctx: ReconcileContext, source: GitOpsSource, artifact: Any,
+                  project: str) -> tuple[platform.Policy, dict[str, str] | None]:
+    """The project's policy and the source's postBuild variables; RevisionFailed when a variable cannot be had."""
+    policy = platform.policy_for(ctx, source.namespace, project)
+    try:
+        return policy, gates.variables(ctx, source, artifact)
+    except SubstituteError as exc:
+        raise RevisionFailed(Failure("BuildFailed", f"post-build substitution failed: {exc}", stalled=True),
+                             artifact.revision) from None
+
+
+def check_children(source: GitOpsSource, artifact: Any, found: list[Any]) -> None:
+    """Refuse the revision (RevisionFailed) when a Flux Kustomization in it uses what is not supported."""
+    for instructions in found:
+        try:
+            children.desired_children(source, instructions, parse_revision(artifact.revision)[1])
+        except ReconcileError as exc:
+            raise RevisionFailed(failure_of(exc), artifact.revision) from None
+
+
+def sync_children(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, found: list[Any]) -> None:
+    """Create, update and delete the source's children as the revision declares them; Events name what changed.
+
+    RevisionFailed when a child's name is taken by a source that is not this one's child (nothing is taken over).
+    """
+    instructions = found[0] if found else children.Instructions()
+    if not instructions.kustomizations and not children.existing_children(ctx.api_client, source.namespace,
+                                                                           source.name):
+        return
+    try:
+        removed = children.sync(ctx.api_client, source, instructions, parse_revision(artifact.revision)[1])
+    except ReconcileError as exc:
+        raise RevisionFailed(failure_of(exc), artifact.revision) from None
+    involved = source.kustomization or {}
+    for name in removed:
+        ctx.recorder.emit(involved, "Normal", "ChildRemoved", f"child source {name} left git and is deleted",
+                          revision=artifact.revision)
+        ctx.requeue(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace, name)
+    for manifest in instructions.kustomizations:
+        ctx.requeue(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace,
+                    children.child_name(source.name, str(manifest.obj["metadata"]["name"])))
+
+
+def delete_children(ctx: ReconcileContext, source: GitOpsSource) -> None:
+    """The source is being deleted: delete its children too (orphaned with it when it is orphaned)."""
+    existing = children.existing_children(ctx.api_client, source.namespace, source.name)
+    if not existing:
+        return
+    if source.orphan:
+        for child in existing:
+            children.mark_orphan(ctx.api_client, source.namespace, child["metadata"]["name"])
+    for name in children.sync(ctx.api_client, source, children.Instructions(), ""):
+        ctx.requeue(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace, name)

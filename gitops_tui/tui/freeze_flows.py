@@ -1,0 +1,151 @@
+"""The freeze keys as screen actions: suspend (s, S), resume (r), resume some clusters (u), break glass (B)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from gitops_tui.tui.base import ConsoleApp
+from gitops_tui.tui.screens.dialogs import ConfirmDialog, resume_body
+from gitops_tui.tui.screens.freeze_dialogs import BreakGlassDialog, ClustersDialog, FreezeDialog
+from gitops_tui.views import model
+from gitops_tui.views.freeze import preview_for, suspension_text
+
+if TYPE_CHECKING:
+    from gitops_tui.tui.widgets.pane import ResourcePane
+
+
+class FreezeFlows:
+    """Mixin of Flows: the freeze actions; the helpers (``_project``, ``run_op``...) come from Flows."""
+
+    app: ConsoleApp
+    pane: ResourcePane
+
+    if TYPE_CHECKING:  # provided by Flows
+        def _project(self) -> str | None: ...
+        def _need_source(self) -> model.SourceView | None: ...
+        def run_op(self, label: str, call: Callable[..., Any], *args: Any) -> None: ...
+        def _fetch_then(self, label: str, fetch: Callable[[], Any], then: Callable[[Any], None]) -> None: ...
+
+    def _project_obj(self, project: str) -> dict[str, Any] | None:
+        return next((p for p in self.app.backend.state.items("projects") if p["metadata"]["name"] == project), None)
+
+    def _placed(self, project: str) -> list[str]:
+        return model.project_clusters(self._project_obj(project), self.app.backend.state.items("clusters"))
+
+    def action_suspend(self) -> None:
+        """Suspend the source (or, on Projects, the project): reason, clusters, expiry; again extends the freeze."""
+        if self.pane.object_kind == "project":
+            self.action_suspend_project()
+            return
+        source = self._need_source()
+        if source is None:
+            return
+        ops, now = self.app.backend.ops, self.app.backend.now
+        own = model.suspension_of(source.kustomization)
+
+        def done(result: tuple[str, Any] | None) -> None:
+            if result:
+                self.run_op(f"Suspend {source.name}", ops.suspend_source, source.project, source.name, *_args(result))
+
+        extending = suspension_text(own, now()) if own else ""
+        self.app.push_screen(FreezeDialog(f"source {source.project}/{source.name}", source.clusters, now,
+                                          extending=extending), done)
+
+    def action_suspend_project(self) -> None:
+        """Freeze the selected project (its sources, present and future): reason, clusters, expiry."""
+        project = self._project()
+        if project is None:
+            self.app.notify("Select a project first.", severity="warning")
+            return
+        ops, now = self.app.backend.ops, self.app.backend.now
+        current = model.project_suspension(self._project_obj(project))
+
+        def done(result: tuple[str, Any] | None) -> None:
+            if result:
+                self.run_op(f"Suspend project {project}", ops.suspend_project, project, *_args(result))
+
+        self.app.push_screen(FreezeDialog(f"every source of project {project}", self._placed(project), now,
+                                          project=True, extending=suspension_text(current, now()) if current else ""),
+                             done)
+
+    def action_resume(self) -> None:
+        """Resume after a preview (the reconciler's dry-run diff) of what it will revert."""
+        ops = self.app.backend.ops
+        if self.pane.object_kind == "project":
+            project = self._project()
+            if project is not None:
+                self._fetch_then("Resume preview", lambda: ops.preview_project_resume(project),
+                                 lambda text: self._confirm_resume(f"project {project}", text, lambda: self.run_op(
+                                     f"Resume project {project}", ops.resume_project, project)))
+            return
+        source = self._need_source()
+        if source is None:
+            return
+        if not model.suspension_of(source.kustomization):
+            held = " (its project is frozen: resume the project)" if source.suspension else ""
+            self.app.notify(f"{source.name} is not suspended{held}.", severity="warning")
+            return
+        self._fetch_then(
+            "Resume preview", lambda: ops.preview_resume(source.project, source.name),
+            lambda text: self._confirm_resume(f"source {source.name}", text,
+                                              lambda: self.run_op(f"Resume {source.name}", ops.resume_source,
+                                                                  source.project, source.name)),
+        )
+
+    def action_resume_clusters(self) -> None:
+        """Resume a source (or a project) on some of its frozen clusters, after a preview of those clusters."""
+        ops = self.app.backend.ops
+        if self.pane.object_kind == "project":
+            project = self._project()
+            frozen = model.project_suspension(self._project_obj(project)) if project else None
+            if project is None or frozen is None:
+                self.app.notify("This project is not frozen.", severity="warning")
+                return
+            clusters = list(frozen.clusters) or self._placed(project)
+            subject, preview = f"project {project}", lambda: ops.preview_project_resume(project)
+            resume: Callable[..., Any] = lambda chosen: ops.resume_project(project, chosen)  # noqa: E731
+        else:
+            source = self._need_source()
+            own = model.suspension_of(source.kustomization) if source else None
+            if source is None or own is None:
+                self.app.notify("This source is not suspended.", severity="warning")
+                return
+            clusters = list(own.clusters) or source.clusters
+            subject, preview = f"source {source.name}", lambda: ops.preview_resume(source.project, source.name)
+            resume = lambda chosen: ops.resume_source(source.project, source.name, chosen)  # noqa: E731
+
+        def chosen(picked: tuple[str, ...] | None) -> None:
+            if picked:
+                where = f"{subject} on {', '.join(picked)}"
+                self._fetch_then("Resume preview", preview, lambda text: self._confirm_resume(
+                    where, preview_for(text, picked), lambda: self.run_op(f"Resume {where}", resume, picked)))
+
+        self.app.push_screen(ClustersDialog(subject, clusters), chosen)
+
+    def _confirm_resume(self, subject: str, preview: str, go: Callable[[], object]) -> None:
+        self.app.push_screen(ConfirmDialog(f"Resume {subject}", resume_body(preview), "Resume"),
+                             lambda ok: go() if ok else None)
+
+    def action_break_glass(self) -> None:
+        """Apply a suspended source's revision once without resuming it, after a confirmation with a reason."""
+        source = self._need_source()
+        if source is None:
+            return
+        if source.suspension is None:
+            self.app.notify(f"{source.name} is not suspended: reconcile it with R.", severity="warning")
+            return
+        ops = self.app.backend.ops
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self.run_op(f"Break glass {source.name}", ops.break_glass, source.project, source.name, reason)
+
+        self.app.push_screen(BreakGlassDialog(f"{source.project}/{source.name}", source.revision, source.clusters), done)
+
+
+def _args(result: tuple[str, Any]) -> tuple[Any, ...]:
+    """(reason,) or (reason, choice): the operation's arguments from the freeze dialog's result."""
+    reason, choice = result
+    return (reason,) if choice is None else (reason, choice)
+

@@ -1,0 +1,106 @@
+"""Freeze operations of the static backend: the same patches as the management side, applied in memory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from gitops_tui.api import freeze as fz
+from gitops_tui.sandbox.apply.patch import merge_patch
+from gitops_tui.views import model
+from gitops_tui.views.freeze import FreezeChoice
+from gitops_tui.views.state import Change, ManagementState
+
+
+class StaticFreezeOperations:
+    """Suspend, resume (all or some clusters), project freezes and break glass on the in-memory state."""
+
+    state: ManagementState
+    actor: str
+    extras: dict[str, Any]
+    calls: list[tuple[str, tuple[Any, ...]]]
+    _now: datetime
+
+    def _ks(self, project: str, name: str) -> dict[str, Any]:  # pragma: no cover - StaticOperations has it
+        raise NotImplementedError
+
+    def _namespace(self, project: str) -> str:  # pragma: no cover - StaticOperations has it
+        raise NotImplementedError
+
+    def _project(self, project: str) -> dict[str, Any]:
+        found = next((p for p in self.state.items("projects") if p["metadata"]["name"] == project), None)
+        if found is None:
+            raise LookupError(f"Project {project} was not found.")
+        return found
+
+    def _change(self, kind: str, obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+        patched = merge_patch(obj, patch)
+        self.state.apply(Change(kind, "MODIFIED", patched))
+        return patched
+
+    def _merge(self, current: fz.Freeze | None, reason: str, choice: FreezeChoice | None) -> fz.FreezeChange:
+        choice = choice or FreezeChoice()
+        for_, until = choice.for_until()
+        return fz.merge(current, by=self.actor, reason=reason, now=self._now,
+                        until=fz.parse_expiry(for_, until, self._now), then=fz.THEN_RESUME if choice.then_resume else "",
+                        clusters=list(choice.clusters))
+
+    def suspend_source(self, project: str, name: str, reason: str, choice: FreezeChoice | None = None) -> str:
+        """Record the freeze on the kustomization (annotations, suspend or suspendClusters)."""
+        self.calls.append(("suspend_source", (project, name, reason, *((choice,) if choice else ()))))
+        obj = self._ks(project, name)
+        change = self._merge(fz.source_freeze(obj), reason, choice)
+        self._change("kustomizations", obj, fz.source_patch(change))
+        return f"{'Extended the freeze of' if change.extended else 'Suspended'} {name}."
+
+    def resume_source(self, project: str, name: str, clusters: tuple[str, ...] = ()) -> str:
+        """Clear the freeze, or lift it from ``clusters`` only."""
+        self.calls.append(("resume_source", (project, name, *((clusters,) if clusters else ()))))
+        obj = self._ks(project, name)
+        current = fz.source_freeze(obj)
+        view = model.source_index(self.state).get(f"{self._namespace(project)}/{name}")
+        left = fz.remaining(current, view.clusters if view else [], list(clusters)) if current and clusters else []
+        stamp = fz.stamp(self._now)
+        self._change("kustomizations", obj, fz.source_resume_patch(current, left, list(clusters), self.actor, stamp, stamp))
+        return f"Resumed {name}{' on ' + ', '.join(clusters) if clusters and left else ''}."
+
+    def suspend_project(self, project: str, reason: str, choice: FreezeChoice | None = None) -> str:
+        """Record the freeze on the Project (spec.freeze)."""
+        self.calls.append(("suspend_project", (project, reason, *((choice,) if choice else ()))))
+        obj = self._project(project)
+        change = self._merge(fz.project_freeze(obj), reason, choice)
+        self._change("projects", obj, fz.project_patch(change))
+        where = f" on {', '.join(change.clusters)}" if change.clusters else ""
+        return f"Froze project {project}{where}: every source of it is held."
+
+    def resume_project(self, project: str, clusters: tuple[str, ...] = ()) -> str:
+        """Lift the project's freeze (all or ``clusters``) and resume its suspended sources there."""
+        self.calls.append(("resume_project", (project, *((clusters,) if clusters else ()))))
+        obj = self._project(project)
+        current = fz.project_freeze(obj)
+        if current is not None:
+            placed = model.project_clusters(obj, self.state.items("clusters"))
+            left = fz.remaining(current, placed, list(clusters)) if clusters else []
+            self._change("projects", obj, fz.project_resume_patch(current, left, self.actor, fz.stamp(self._now),
+                                                                  list(clusters)))
+        for source in model.sources(self.state):
+            if source.project == project and model.suspension_of(source.kustomization) is not None:
+                self.resume_source(project, source.name, tuple(c for c in clusters if c in source.clusters))
+        return f"Resumed project {project}."
+
+    def break_glass(self, project: str, name: str, reason: str) -> str:
+        """Record a break-glass request on the kustomization."""
+        self.calls.append(("break_glass", (project, name, reason)))
+        obj = self._ks(project, name)
+        self._change("kustomizations", obj, fz.break_glass_patch(self.actor, reason, fz.stamp(self._now)))
+        return f"Break glass on {name}: its revision is applied once; it stays suspended."
+
+    def preview_project_resume(self, project: str) -> str:
+        """The recorded preview of every source of the project ('nothing to revert' when none was recorded)."""
+        self.calls.append(("preview_project_resume", (project,)))
+        previews = self.extras.get("resumePreviews") or {}
+        blocks = []
+        for source in model.sources(self.state):
+            if source.project == project:
+                blocks.append(f"# {source.name}\n{previews.get(source.key) or 'nothing to revert'}")
+        return "\n".join(blocks)
