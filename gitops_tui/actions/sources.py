@@ -189,13 +189,14 @@ def diff_source(api: ApiClient, project: str, name: str, data_dir: Path | None =
 def _diff(ctx: Any, source: GitOpsSource, name: str) -> DiffReport:
     from gitops_tui.reconciler import drift, status
     from gitops_tui.reconciler import source_controller as sc
+    from gitops_tui.reconciler.desired import fetch_artifact
 
     report = DiffReport(source=name)
     connections: dict[str, Any] = {}
     try:
         project_name, placement = status.project_of(ctx, source)
         clusters = status.placed_clusters(ctx, source, placement)
-        artifact = sc.fetch_artifact(ctx, source)
+        artifact = fetch_artifact(ctx, source)
         report.revision = artifact.revision
         for cluster in clusters:
             try:

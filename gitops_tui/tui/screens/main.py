@@ -81,7 +81,10 @@ class MainScreen(IncidentFlows, Flows, Screen):
             self.query_one("#filter", Input).cursor_blink = False
         self.redraw(force=True)
         self.focus_pane()
-        self.set_timer(HIDDEN_MOUNT_AFTER if self.app.live else 0.0, self.mount_hidden, name="hidden panes")
+        if self.app.live:
+            self.set_timer(HIDDEN_MOUNT_AFTER, self.mount_hidden, name="hidden panes")
+        else:  # a zero-delay Timer divides by its interval: mount after the first refresh instead
+            self.call_after_refresh(self.mount_hidden)
         if self.app.live:
             if not self.app.read_only:
                 self.check_write_access()
