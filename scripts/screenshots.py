@@ -39,6 +39,8 @@ SCREENS: dict[str, list[str]] = {
     "pane-helm": ["5"],
     "pane-clusters": ["6"],
     "pane-events": ["7"],
+    "pane-journal": ["8"],
+    "view-tree": ["2", "t"],
     "dialog-suspend": ["2", "s", *"incident 7: manual hotfix"],
     "sources-suspended": ["2", "s", *"incident 7: manual hotfix", "enter"],
     "propagation-suspended": ["2", "s", *"incident 7: manual hotfix", "enter", "3"],
@@ -172,7 +174,9 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict, dict, datetime]:
     from gitops_tui.reconciler.manager import Reconciler
     from gitops_tui.sandbox import manager
     from gitops_tui.tui.live import format_preview, watched
+    from gitops_tui.api.journal_crd import journal_path
     from gitops_tui.views.helm import record_entries
+    from gitops_tui.views.tree import read_tree, tree_lines
 
     status = manager.up(home=home)
     api = api_client_from_kubeconfig(status.kubeconfig, "management")
@@ -207,10 +211,14 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict, dict, datetime]:
                         "scale", "deployment", "podinfo", "--replicas=5"], check=True, capture_output=True, timeout=60)
         preview = _wait(lambda: format_preview(sources.preview_resume(api, "demo", "podinfo", home / "reconciler")),
                         "the resume preview to show the kubectl change", timeout=60)
+        # The journal so far (the suspend) and the real tree of the demo source (the drift on staging shows).
+        objects["journal"] = json_request(api, "GET", journal_path()).get("items") or []
+        tree = "\n".join(tree_lines(read_tree(api, "demo", "podinfo", home / "reconciler")))
     finally:
         connections.close()
         reconciler.stop()
-    return objects, now, {"helmReleases": releases, "resumePreviews": {"demo/podinfo": preview}}, stale, stale_now
+    extras = {"helmReleases": releases, "resumePreviews": {"demo/podinfo": preview}, "trees": {"demo/podinfo": tree}}
+    return objects, now, extras, stale, stale_now
 
 
 def display_paths(data: object, home: Path) -> object:

@@ -10,6 +10,7 @@ from typing import Any
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from gitops_tui import journal
 from gitops_tui.actions import ActionError
 from gitops_tui.actions.actor import current_actor
 from gitops_tui.actions.resources import cluster_names, get_project, project_namespace
@@ -88,7 +89,14 @@ def freeze_source(api: ApiClient, project: str, name: str, request: FreezeReques
     fk = _patch(api, source.kustomization or {}, fz.source_patch(change))
     EventRecorder(api).emit(fk, "Normal", fz.REASON_FREEZE_EXTENDED if change.extended else "Suspended",
                             _freeze_message("extended" if change.extended else "suspended", change))
+    journal.record(api, action="extend" if change.extended else "suspend", actor=actor, reason=_journal_reason(change),
+                   project=project, source=name, clusters=change.clusters)
     return GitOpsSource(source.repository, fk)
+
+
+def _journal_reason(change: fz.FreezeChange) -> str:
+    until = f" (until {change.until}" + (", then resume)" if change.then else ")") if change.until else ""
+    return f"{change.reason}{until}"
 
 
 def _freeze_message(verb: str, change: fz.FreezeChange) -> str:
@@ -118,6 +126,9 @@ def resume_source(api: ApiClient, project: str, name: str, clusters: list[str] |
     where = f" on {', '.join(clusters)}" if clusters and left else ""
     detail = f" (suspended by {current.by} since {current.at}: {current.reason})" if current else ""
     EventRecorder(api).emit(fk, "Normal", "Resumed", f"resumed by {actor}{where}{detail}")
+    journal.record(api, action="resume", actor=actor,
+                   reason=f"was suspended by {current.by}: {current.reason}" if current else "",
+                   project=project, source=name, clusters=list(clusters or []))
     return GitOpsSource(source.repository, fk)
 
 
@@ -145,6 +156,8 @@ def freeze_project(api: ApiClient, project: str, request: FreezeRequest, actor: 
     EventRecorder(api).emit(updated, "Normal", fz.REASON_FREEZE_EXTENDED if change.extended else "Suspended",
                             "project " + _freeze_message("extended" if change.extended else "suspended", change),
                             namespace=namespace)
+    journal.record(api, action="extend" if change.extended else "suspend", actor=actor, reason=_journal_reason(change),
+                   project=project, clusters=change.clusters)
     frozen = fz.project_freeze(updated)
     assert frozen is not None
     return frozen
@@ -175,6 +188,8 @@ def resume_project(api: ApiClient, project: str, clusters: list[str] | None = No
         EventRecorder(api).emit(updated, "Normal", "Resumed",
                                 f"project resumed by {actor}{where} (suspended by {current.by} since {current.at}: "
                                 f"{current.reason})", namespace=namespace)
+        journal.record(api, action="resume", actor=actor, reason=f"was suspended by {current.by}: {current.reason}",
+                       project=project, clusters=list(clusters or []))
     done = []
     for name in _project_sources(api, namespace):
         held = fz.source_freeze(load_source(api, namespace, name).kustomization)
@@ -202,6 +217,7 @@ def break_glass(api: ApiClient, project: str, name: str, reason: str, actor: str
     fk = _patch(api, source.kustomization or {}, fz.break_glass_patch(actor, reason.strip(), token))
     EventRecorder(api).emit(fk, "Warning", fz.REASON_BREAK_GLASS,
                             f"break glass by {actor}: apply once while suspended: {reason.strip()}")
+    journal.record(api, action="break-glass", actor=actor, reason=reason.strip(), project=project, source=name)
     return token
 
 

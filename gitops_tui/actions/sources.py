@@ -11,7 +11,7 @@ from typing import Any
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from gitops_tui import paths
+from gitops_tui import journal, paths
 from gitops_tui.actions import ActionError
 from gitops_tui.actions.actor import current_actor
 from gitops_tui.actions.resources import check_clusters, check_name, project_namespace
@@ -89,6 +89,8 @@ def create_source(api: ApiClient, project: str, name: str, url: str, ref: dict[s
             if exc.status == 422:
                 raise SourceActionError(f"the source {name!r} is not valid (names are lowercase letters, digits and '-')") from None
             raise SourceActionError(f"the management cluster refused the source (HTTP {exc.status})") from None
+    journal.record(api, action="create", actor=current_actor(), project=project, source=name, clusters=clusters or (),
+                   objects=[f"FederatedGitRepository {name}", f"FederatedKustomization {name}"])
     return GitOpsSource(created[0], created[1])
 
 
@@ -124,11 +126,12 @@ def resume_source(api: ApiClient, project: str, name: str, actor: str | None = N
     return freeze.resume_source(api, project, name, actor=actor)
 
 
-def request_reconcile(api: ApiClient, project: str, name: str) -> str:
+def request_reconcile(api: ApiClient, project: str, name: str, actor: str | None = None) -> str:
     """Ask for a reconcile now (reconcile.fluxcd.io/requestedAt); return the requested time token."""
     source = _source(api, project, name)
     token = _precise_now()
     _patch(api, source.kustomization or {}, builders.reconcile_patch(at=token))
+    journal.record(api, action="reconcile", actor=actor or current_actor(), project=project, source=name)
     return token
 
 
@@ -186,13 +189,14 @@ def diff_source(api: ApiClient, project: str, name: str, data_dir: Path | None =
 def _diff(ctx: Any, source: GitOpsSource, name: str) -> DiffReport:
     from gitops_tui.reconciler import drift, status
     from gitops_tui.reconciler import source_controller as sc
+    from gitops_tui.reconciler.desired import fetch_artifact
 
     report = DiffReport(source=name)
     connections: dict[str, Any] = {}
     try:
         project_name, placement = status.project_of(ctx, source)
         clusters = status.placed_clusters(ctx, source, placement)
-        artifact = sc.fetch_artifact(ctx, source)
+        artifact = fetch_artifact(ctx, source)
         report.revision = artifact.revision
         for cluster in clusters:
             try:
@@ -240,6 +244,9 @@ def delete_source(api: ApiClient, project: str, name: str, orphan: bool = False,
         fk = _patch(api, fk, {"metadata": {"annotations": {names.ANNOTATION_ORPHAN: "true"}}})
     what = "keeping its objects (orphan)" if orphan or source.orphan else "pruning its objects from every cluster"
     EventRecorder(api).emit(fk, "Normal", "DeleteRequested", f"deleted by {actor}, {what}")
+    journal.record(api, action="delete", actor=actor, reason=what, project=project, source=name,
+                   objects=[] if orphan or source.orphan else
+                   [o for objs in delete_preview(api, project, name).values() for o in objs])
     for obj in (fk, source.repository):
         if obj is None:
             continue

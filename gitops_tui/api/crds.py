@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.journal_crd import journal_entry_crd
 
 _PRESERVE: dict[str, Any] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 _STRING: dict[str, Any] = {"type": "string"}
@@ -251,6 +252,7 @@ def crd_manifests() -> list[dict[str, Any]]:
             _federated_secret_crd(),
             _git_repository_crd(),
             _kustomization_crd(),
+            journal_entry_crd(),
         ]
     )
 

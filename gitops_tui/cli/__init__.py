@@ -18,6 +18,9 @@ VERB_MODULES = (
     "gitops_tui.cli.get_cmd",
     "gitops_tui.cli.create_cmd",
     "gitops_tui.cli.ops_cmd",
+    "gitops_tui.cli.journal_cmd",
+    "gitops_tui.cli.pin_cmd",
+    "gitops_tui.cli.tree_cmd",
 )
 
 

@@ -72,6 +72,7 @@ def management_client(args: argparse.Namespace, probe: bool = True) -> ApiClient
     With no --kubeconfig/--context and no sandbox, inside a Pod (kubectl's rule: the API server's
     address in the environment, a mounted ServiceAccount token) the Pod's ServiceAccount is used.
     """
+    _warn_journal_failures()
     path, context, sandbox = management_target(args)
     pod = False
     if sandbox and not path.is_file():
@@ -94,6 +95,18 @@ def management_client(args: argparse.Namespace, probe: bool = True) -> ApiClient
             host = client.configuration.host
             raise CliError(f"cannot reach the management cluster at {host}") from None
     return client
+
+
+def _warn_journal_failures() -> None:
+    """Print a failed journal write on stderr (once per process registered); the action itself stands."""
+    from gitops_tui import journal
+
+    if not _JOURNAL_WARNING:
+        _JOURNAL_WARNING.append(
+            journal.add_failure_listener(lambda message: sys.stderr.write(f"gitops-tui: {message}\n")))
+
+
+_JOURNAL_WARNING: list[Callable[[], None]] = []
 
 
 def split_list(value: str | None, flag: str) -> list[str] | None:

@@ -15,6 +15,8 @@ from kubernetes.client import ApiClient
 from gitops_tui.api import names
 from gitops_tui.api.freeze import project_freeze, source_freeze
 from gitops_tui.api.cluster import KubeFedCluster
+from gitops_tui.api.formats import short_revision
+from gitops_tui.api.pin import pin_of
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
 from gitops_tui.api.source import GitOpsSource, pair_sources
@@ -183,6 +185,7 @@ def _source_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "suspendedBy": src.suspended_by,
         "suspendReason": src.suspend_reason,
         "suspendedAt": src.suspended_at,
+        "pin": pin.to_spec() if (pin := pin_of(src)) else None,
         "freeze": freeze_summary(source_freeze(src.kustomization)),
         "ready": src.ready,
         "message": ready_cond.message if ready_cond else "",
@@ -191,7 +194,8 @@ def _source_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "clusters": [{"name": c.name, "status": c.status, "message": c.message,
                       "lastAppliedRevision": c.last_applied_revision,
                       "lastAttemptedRevision": c.last_attempted_revision,
-                      "lastSyncTime": c.last_sync_time, "objects": len(c.inventory)} for c in src.clusters],
+                      "lastSyncTime": c.last_sync_time, "objects": len(c.inventory),
+                      "pinned": bool(pin and pin.covers(c.name))} for c in src.clusters],
     }
 
 
@@ -262,6 +266,9 @@ def _builtin_resources() -> None:
         "sources", "SourceList", _fetch_sources, _source_summary,
         [("PROJECT", lambda r: r["project"]), ("NAME", lambda r: indent(r["name"], r["depth"])),
          ("READY", lambda r: r["ready"]), ("SUSPENDED", lambda r: freeze_cell(r["freeze"])),
+         ("PINNED", lambda r: (f"{short_revision(r['pin']['revision'])}"
+                               f"{' on ' + ','.join(r['pin']['clusters']) if r['pin'].get('clusters') else ''}"
+                               f" by {r['pin']['by']}: {r['pin']['reason']}" if r["pin"] else False)),
          ("REVISION", lambda r: r["revision"]), ("URL", lambda r: r["url"]),
          ("CLUSTERS", lambda r: [c["name"] + ("" if not c["status"] else f"({c['status']})") for c in r["clusters"]])],
         _source_watch_paths, "GitOps sources (repository + kustomization)"))

@@ -125,3 +125,4 @@ def reconcile_drift(
     work.entry["lastSyncTime"] = now().strftime("%Y-%m-%dT%H:%M:%SZ")
     work.changed = True
     work.events.append(("Normal", "DriftCorrected", f"corrected on {work.name}: {listing(fixed)}"))
+    work.corrections.append(("drift-corrected", fixed, "; ".join(event_message(work.name, i) for i in found.objects)))

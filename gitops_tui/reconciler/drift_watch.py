@@ -199,7 +199,6 @@ class DriftWatch:
 
     def _handler(self, cluster: str, key: Watched) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
         def handle(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
-            meta = obj.get("metadata") or {}
             try:
                 object_id = ref_of(obj).id
             except (KeyError, ValueError):

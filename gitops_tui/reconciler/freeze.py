@@ -11,9 +11,11 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
+from gitops_tui import journal
 from gitops_tui.api import freeze as fz
 from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
+from gitops_tui.journal.corrections import RECONCILER_ACTOR
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path
 from gitops_tui.reconciler.projects import project_for_namespace
 from gitops_tui.kube.client import json_request
@@ -64,13 +66,22 @@ def _expire_source(ctx: ReconcileContext, source: GitOpsSource, freeze: fz.Freez
         now = fz.stamp(ctx.now())
         fk = _patch(ctx, fk, fz.source_resume_patch(freeze, [], [], EXPIRY_ACTOR, now, now))
         ctx.recorder.emit(fk, "Normal", fz.REASON_FREEZE_EXPIRED, f"{what}; resumed as asked (--then resume)")
+        journal.record(ctx.api_client, action="expiry", actor=EXPIRY_ACTOR, reason=f"{what}; resumed as asked",
+                       project=_project_name(ctx, source.namespace), source=source.name, clusters=freeze.clusters)
         return GitOpsSource(source.repository, fk)
     if freeze.alarmed != freeze.until:
         fk = _patch(ctx, fk, {"metadata": {"annotations": {fz.ANNOTATION_SUSPEND_ALARMED: freeze.until}}})
         ctx.recorder.emit(fk, "Warning", fz.REASON_FREEZE_EXPIRED,
                           f"{what}; still suspended: resume it or extend the freeze")
+        journal.record(ctx.api_client, action="expiry", actor=EXPIRY_ACTOR, reason=f"{what}; still suspended",
+                       project=_project_name(ctx, source.namespace), source=source.name, clusters=freeze.clusters)
         return GitOpsSource(source.repository, fk)
     return source
+
+
+def _project_name(ctx: ReconcileContext, namespace: str) -> str:
+    """The name of the project that owns ``namespace`` ('' when none does)."""
+    return str(((project_for_namespace(ctx, namespace) or {}).get("metadata") or {}).get("name") or "")
 
 
 def hold_of(ctx: ReconcileContext, source: GitOpsSource) -> Hold:
@@ -121,6 +132,9 @@ def break_glass_done(ctx: ReconcileContext, hold: Hold, revision: str) -> None:
     ctx.recorder.emit(fk, "Warning", fz.REASON_BREAK_GLASS_APPLIED,
                       f"applied {revision or 'the revision'} once while suspended (break glass by {glass.by}: "
                       f"{glass.reason}); it stays suspended", revision=revision or None)
+    journal.record(ctx.api_client, action="break-glass", actor=RECONCILER_ACTOR,
+                   reason=f"applied {revision or 'the revision'} once for {glass.by}: {glass.reason}",
+                   project=hold.project, source=hold.source.name)
 
 
 def project_expiry(ctx: ReconcileContext, name: str, result: ReconcileResult | None) -> ReconcileResult | None:
@@ -136,10 +150,14 @@ def project_expiry(ctx: ReconcileContext, name: str, result: ReconcileResult | N
         project = _patch(ctx, project, {"spec": {"freeze": None}})
         ctx.recorder.emit(project, "Normal", fz.REASON_FREEZE_EXPIRED, f"{what}; resumed as asked (--then resume)",
                           namespace=namespace)
+        journal.record(ctx.api_client, action="expiry", actor=EXPIRY_ACTOR, reason=f"{what}; resumed as asked",
+                       project=name, clusters=freeze.clusters)
     elif freeze.expired(now) and freeze.alarmed != freeze.until:
         project = _patch(ctx, project, {"spec": {"freeze": {"alarmed": freeze.until}}})
         ctx.recorder.emit(project, "Warning", fz.REASON_FREEZE_EXPIRED,
                           f"{what}; still suspended: resume it or extend the freeze", namespace=namespace)
+        journal.record(ctx.api_client, action="expiry", actor=EXPIRY_ACTOR, reason=f"{what}; still suspended",
+                       project=name, clusters=freeze.clusters)
     wait = freeze.seconds_left(now)
     if wait is None or freeze.expired(now):
         return result

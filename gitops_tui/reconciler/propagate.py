@@ -93,6 +93,8 @@ class ClusterWork:
     stopped: bool = False
     withdrawn: bool = False
     events: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Automatic corrections for the journal: (action, objects touched, reason).
+    corrections: list[tuple[str, list[str], str]] = field(default_factory=list)
 
     def fail(self, reason: str, message: str) -> None:
         """Mark the cluster failed with ``reason`` and record a Warning Event."""
@@ -360,6 +362,7 @@ def propagate_cluster(
     text = f"applied revision {revision} to {work.name}: {len(report.applied)} objects ({len(report.created)} new)"
     if report.pruned:
         text += "; pruned " + _names(report.pruned)
+        work.corrections.append(("prune", [describe(r) for r in report.pruned], f"no longer in git at {revision}"))
     if report.kept:
         text += "; not pruned (owned by another source now) " + _names(report.kept)
     work.events.append(("Normal", "Applied", text))
@@ -422,6 +425,8 @@ def withdraw_cluster(work: ClusterWork, dynamic: DynamicClient, prune: bool, sto
     if prune and refs and not work.attempt(prune_all, unreachable=f"cannot prune {work.name}"):
         return
     work.withdrawn = True
+    if removed:
+        work.corrections.append(("prune", [describe(r) for r in removed], f"{work.name} left the placement"))
     text = f"{work.name} left the placement"
     text += f"; pruned {_names(removed)}" if removed else "; its objects were kept" if refs and not prune else ""
     work.events.append(("Normal", "Withdrawn", text))

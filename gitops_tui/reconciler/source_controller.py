@@ -14,13 +14,16 @@ from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.api.formats import parse_revision
+from gitops_tui.api.pin import pin_of
 from gitops_tui.api.source import GitOpsSource
+from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.flux import gates as flux_gates
 from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, ownership, propagate
+from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, scope_checker
+from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, scope_checker
 from gitops_tui.reconciler.drift_watch import views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
@@ -80,7 +83,9 @@ def write_outcome(ctx: ReconcileContext, source: GitOpsSource, outcome: Outcome)
         gen = int((repo.get("metadata") or {}).get("generation") or 0)
         repo_outcome = Outcome(gen, outcome.revision, outcome.failure, outcome.reconciling, outcome.clusters,
                                outcome.handled_requested_at)
-        new = with_artifact(build_status(repo.get("status"), repo_outcome, now, inventory=False), outcome.revision, now)
+        pin = pin_of(source)  # the artifact is git's revision: a pinned lane's revision never replaces it
+        artifact = "" if pin is not None and outcome.revision == pin.revision else outcome.revision
+        new = with_artifact(build_status(repo.get("status"), repo_outcome, now, inventory=False), artifact, now)
         write_status(ctx.api_client, repo, new)
 
 
@@ -179,21 +184,42 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
         return ReconcileResult(requeue_after=source.interval)
     attempt.source = source
     project, project_placement = project_of(ctx, source)
-    clusters = placed_clusters(ctx, source, project_placement)
-    attempt.clusters = clusters
+    placed = placed_clusters(ctx, source, project_placement)
     if held is not None and held.failure is not None:
-        _fail(ctx, source, held.failure, source.artifact_revision, clusters)
+        _fail(ctx, source, held.failure, source.artifact_revision, placed)
         return ReconcileResult(requeue_after=flux_gates.DEPENDENCY_REQUEUE_SECONDS)
+    if source.repository is None:
+        failure = Failure("SourceNotFound", f"FederatedGitRepository {namespace}/{name} does not exist")
+        return _fail(ctx, source, failure, "", placed)
+    results = []
+    for index, lane in enumerate(pin_mod.plan(ctx, source, placed)):
+        if index:  # the previous lane wrote the status: start from it
+            source = attempt.source = load_source(ctx.api_client, namespace, name)
+            if source.kustomization is None or source.suspend:
+                break
+        results.append(_reconcile_lane(ctx, source, project, lane, attempt, hold))
+    delays = [r.requeue_after for r in results]
+    if not delays or None in delays:
+        return ReconcileResult(requeue_after=None)
+    return ReconcileResult(requeue_after=min(d for d in delays if d is not None))
+
+
+def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, lane: pin_mod.Lane,
+                    attempt: _Attempt, hold: freeze.Hold) -> ReconcileResult:
+    """Reconcile the lane's clusters at the lane's revision (git's, or the pin's); the other lane's are kept.
+
+    Clusters a freeze holds are not connected (nothing is written there); Flux children follow git's lane only.
+    """
+    clusters = attempt.clusters = lane.clusters
     revision = ""
     try:
-        if source.repository is None:
-            raise RevisionFailed(Failure("SourceNotFound", f"FederatedGitRepository {namespace}/{name} does not exist"))
-        artifact = fetch_artifact(ctx, source)
+        artifact = lane.fetch(ctx, source)
         revision = attempt.revision = artifact.revision
-        if source.artifact_revision != revision:
-            ctx.recorder.emit(source.repository, "Normal", "NewArtifact", f"fetched revision {revision}",
+        if source.artifact_revision != revision and lane.pin is None:
+            ctx.recorder.emit(source.repository or {}, "Normal", "NewArtifact", f"fetched revision {revision}",
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
+        lane.mark(w.entry for w in works.values())
         connections = gate.connect(ctx, {c: w for c, w in works.items() if not hold.holds(c)}, revision)
         policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
         found: list[Any] = []
@@ -210,10 +236,11 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
                 works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, lastAttemptedRevision=revision,
                                             message=f"cannot reach the cluster ({type(exc).__name__})")
                 del connections[cluster]
-        flux_step.sync_children(ctx, source, artifact, found)
+        if lane.pin is None:  # a pinned lane does not move the children: they follow git
+            flux_step.sync_children(ctx, source, artifact, found)
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters)
-    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, hold)
+    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, hold)
 
 
 def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -> None:
@@ -326,21 +353,27 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
                                               gate.adopted_message(cluster, checked.found[cluster])))
         if stop():
             return ReconcileResult(requeue_after=None)
-        rows = sorted((w.entry for w in [*works.values(), *gone.values()]), key=lambda e: e["name"])
+        kept = [e for c, e in _old_entries(source).items() if c not in works and c not in gone]
+        rows = sorted([*(w.entry for w in [*works.values(), *gone.values()]), *kept], key=lambda e: e["name"])
         write_outcome(ctx, source, Outcome(source.generation, revision, None, True, rows))
     return checked.found
 
 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
                clusters: list[str], works: dict[str, propagate.ClusterWork],
-               connections: dict[str, Any], project: str, hold: freeze.Hold | None = None) -> ReconcileResult:
-    """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events."""
+               connections: dict[str, Any], project: str, lane: pin_mod.Lane,
+               hold: freeze.Hold | None = None) -> ReconcileResult:
+    """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events.
+
+    The clusters of the other lane (``lane.keep``) and those a freeze holds are neither touched nor withdrawn:
+    their entries stay as they are.
+    """
     ns, name, revision = source.namespace, source.name, artifact.revision
     stop = _stop_check(ctx, ns, name, hold)
     old = _old_entries(source)
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
-            if c not in works and not (hold is not None and hold.holds(c))}
+            if c not in works and c not in lane.keep and not (hold is not None and hold.holds(c))}
     views = views_for(ctx, source, connections, desired, old)
     gone_connections = gate.connect(ctx, gone, revision)
     try:
@@ -380,11 +413,14 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     for work in [*works.values(), *gone.values()]:
         for type_, reason, message in work.events:
             ctx.recorder.emit(involved, type_, reason, message, cluster=work.name, revision=revision)
+    lane.note_applied((w.entry for w in works.values()), old)
+    record_corrections(ctx.api_client, project, name, [*works.values(), *gone.values()])
     stopped = any(w.stopped for w in [*works.values(), *gone.values()])
     if stopped and not ctx.is_leader():
         return ReconcileResult(requeue_after=None)
     failure = Failure("ApplyStopped", "the apply stopped: the source was suspended or deleted") if stopped else None
     rows = [works[c].entry for c in clusters] + [w.entry for w in gone.values() if not w.withdrawn]
+    rows += [old[c] for c in lane.keep if c in old]
     outcome = Outcome(source.generation, revision, failure, False, sorted(rows, key=lambda e: e["name"]),
                       source.requested_at)
     write_outcome(ctx, source, outcome)

@@ -123,7 +123,8 @@ def _cluster_problems(outcome: Outcome) -> list[str]:
     for entry in outcome.clusters:
         if entry.get("status"):
             problems.append(f"{entry['name']}: {entry.get('message') or entry['status']}")
-        elif outcome.revision and entry.get("lastAppliedRevision") != outcome.revision:
+        elif outcome.revision and entry.get("lastAppliedRevision") not in (
+                outcome.revision, entry.get("pinnedRevision") or outcome.revision):
             problems.append(f"{entry['name']}: revision not applied yet")
     return problems
 

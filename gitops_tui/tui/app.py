@@ -98,6 +98,10 @@ class GitOpsApp(ConsoleApp):
         """Start the management feed and the embedded reconciler (unless read-only or leaving)."""
         if self.stopping.is_set():
             return
+        from gitops_tui import journal  # a failed journal write is shown; the action it describes stands
+
+        self._journal_listener = journal.add_failure_listener(
+            lambda text: self.post_message(OperationDone(text, ok=False)))
         self.run_worker(lambda: run_feed(self, self.coalescer), thread=True, name="management feed",
                         group="feed", exit_on_error=False)
         if not self.read_only:
@@ -160,6 +164,7 @@ class GitOpsApp(ConsoleApp):
         """Stop the feed and the reconciler (idempotent)."""
         self.stopping.set()
         self.workers.cancel_all()
+        getattr(self, "_journal_listener", lambda: None)()
         self.backend.close()
 
     def on_unmount(self) -> None:

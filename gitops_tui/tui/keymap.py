@@ -7,8 +7,8 @@ from textual.binding import Binding
 from gitops_tui.tui.panes import PANES
 
 #: Actions that write to the management cluster: hidden by --read-only.
-MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete", "resume_clusters",
-                      "break_glass"})
+MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete", "pin", "unpin",
+                      "resume_clusters", "break_glass"})
 
 #: Actions offered only on some panes: action -> the kinds of row they act on (elsewhere the key is not shown).
 PANE_ACTIONS = {
@@ -16,6 +16,9 @@ PANE_ACTIONS = {
     "resume": ("source", "project"),
     "suspend_project": ("source", "project"),
     "reconcile": ("source",),
+    "pin": ("source",),
+    "unpin": ("source",),
+    "tree": ("source",),
     "resume_clusters": ("source", "project"),
     "break_glass": ("source",),
     "delete": ("source", "secret", "project"),
@@ -33,17 +36,20 @@ def acts_on(action: str, object_kind: str) -> bool:
 HELP = (
     ("s", "suspend", "Suspend: reason, clusters, expiry; again: extend it"),
     ("r", "resume", "Resume, after a preview of what it will revert"),
-    ("u", "resume_clusters", "Resume on some clusters only (asks which, then a preview)"),
+    ("U", "resume_clusters", "Resume on some clusters only (asks which, then a preview)"),
     ("R", "reconcile", "Reconcile the source now (Sources, Propagation)"),
     ("S", "suspend_project", "Freeze the project, its later sources too (as s)"),
     ("B", "break_glass", "Break glass: apply once while suspended (asks a reason)"),
+    ("p", "pin", "Pin the source at a revision it applied (preview first)"),
+    ("u", "unpin", "Unpin the source: it follows git again"),
+    ("t", "tree", "Tree: each cluster's objects, health, drift, field managers"),
     ("n", "new", "New source; on Projects a new project, on Secrets a new secret"),
     ("ctrl+d", "delete", "Delete a source, secret or project (confirm; lists what each cluster loses)"),
     ("y", "yaml", "YAML of the object, secret values redacted (not on Helm)"),
     ("d", "describe", "Describe: conditions, clusters, events (Helm, also enter: history per cluster)"),
     ("/", "filter", "Filter as you type: words, source=NAME, cluster=NAME, project=NAME"),
     ("esc", "clear_filter", "Clear the filter"),
-    ("1-7", "pane", "Go to pane: " + ", ".join(p.title for p in PANES)),
+    (f"1-{len(PANES)}", "pane", "Go to pane: " + ", ".join(p.title for p in PANES)),
     ("tab", "next_pane", "Next pane (shift+tab: previous)"),
     ("ctrl+p", "command_palette", "Command palette (every action, themes)"),
     ("?", "help", "This help"),
@@ -55,7 +61,10 @@ BINDINGS = [
     Binding("r", "resume", "Resume"),
     Binding("R", "reconcile", "Reconcile", key_display="R"),
     Binding("S", "suspend_project", "Suspend project", show=False, key_display="S"),
-    Binding("u", "resume_clusters", "Resume some clusters", show=False),
+    Binding("p", "pin", "Pin", show=False),
+    Binding("u", "unpin", "Unpin", show=False),
+    Binding("t", "tree", "Tree", show=False),
+    Binding("U", "resume_clusters", "Resume some clusters", show=False, key_display="U"),
     Binding("B", "break_glass", "Break glass", show=False, key_display="B"),
     Binding("n", "new", "New"),
     Binding("ctrl+d", "delete", "Delete", key_display="^d"),

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 from gitops_tui import paths
 from gitops_tui.api import names
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
+from gitops_tui.tui.live_incident import IncidentOperations
 from gitops_tui.views import helm as helm_view
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.tui.live_freeze import LiveFreezeOperations
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
-from gitops_tui.views.freeze import format_preview
+from gitops_tui.views.preview import format_preview
 from gitops_tui.views.state import Change, ManagementState
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ SHARED_KINDS = {
 
 def watched() -> tuple[tuple[str, str], ...]:
     """(state key, REST collection path) of everything the console follows."""
+    from gitops_tui.api.journal_crd import journal_path
     from gitops_tui.api.paths import management_path, resource_path
 
     return (
@@ -61,10 +63,11 @@ def watched() -> tuple[tuple[str, str], ...]:
         ("kustomizations", management_path(names.KIND_FEDERATED_KUSTOMIZATION)),
         ("events", resource_path("v1", "events")),
         ("leases", resource_path("coordination.k8s.io/v1", "leases", names.SYSTEM_NAMESPACE)),
+        ("journal", journal_path()),
     )
 
 
-class LiveOperations(LiveFreezeOperations):
+class LiveOperations(LiveFreezeOperations, IncidentOperations):
     """Operations through gitops_tui.actions against the management cluster (called in workers)."""
 
     def __init__(self, backend: LiveBackend, data_dir: Path) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.api.freeze import source_freeze
-from gitops_tui.views.freeze import FreezeChoice, format_preview
+from gitops_tui.views.freeze import FreezeChoice
+from gitops_tui.views.preview import format_preview
 
 
 def _request(freeze: Any, reason: str, choice: FreezeChoice | None) -> Any:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gitops_tui.tui.widgets.pane import TableBuilder
 from gitops_tui.views import helm, rows
+from gitops_tui.views.journal_rows import journal_table
 
 SOURCE_KINDS = ("gitrepositories", "kustomizations", "projects", "clusters")
 
@@ -29,4 +30,5 @@ PANES = (
     PaneSpec("helm", "Helm", helm.helm_table, (*SOURCE_KINDS, "helm"), "helm"),
     PaneSpec("clusters", "Clusters", rows.clusters_table, ("clusters", "versions"), "cluster"),
     PaneSpec("events", "Events", rows.events_table, ("events",), "event"),
+    PaneSpec("journal", "Journal", journal_table, ("journal",), "journal"),
 )

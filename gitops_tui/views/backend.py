@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
+from gitops_tui.views.pin_view import PinChoice, PinRequest
 from gitops_tui.views.freeze import FreezeChoice
 from gitops_tui.views.state import Change, ManagementState
 
@@ -19,6 +20,7 @@ KIND_KEYS = {
     "FederatedKustomization": "kustomizations",
     "Event": "events",
     "Lease": "leases",
+    "JournalEntry": "journal",
 }
 
 
@@ -69,6 +71,21 @@ class Operations(Protocol):
 
     def create_project(self, request: ProjectRequest) -> str:
         """Create a project on its clusters; raise with one sentence when refused (e.g. a namespace not its own)."""
+
+    def pin_choices(self, project: str, name: str) -> list[PinChoice]:
+        """The revisions the source applied (newest first), to pin one."""
+
+    def preview_pin(self, project: str, name: str, request: PinRequest) -> str:
+        """The dry-run diff pinning would apply on the pinned clusters ('' when nothing)."""
+
+    def pin_source(self, project: str, name: str, request: PinRequest) -> str:
+        """Pin the source at an earlier revision on some or all clusters."""
+
+    def unpin_source(self, project: str, name: str) -> str:
+        """Unpin the source: it follows git again."""
+
+    def source_tree(self, project: str, name: str) -> str:
+        """The source across clusters: objects with kind, health, drift and field managers, as text."""
 
 
 class Backend(Protocol):

@@ -43,6 +43,10 @@ LABELS = {
 }
 
 
+#: Marks a pinned source or cluster cell (held at an earlier revision while git moves on).
+PIN = "◆"
+
+
 def glyph(status: str) -> str:
     """Return the glyph for a status word."""
     return GLYPHS.get(status, GLYPHS[UNKNOWN])

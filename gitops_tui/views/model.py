@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from gitops_tui.api.pin import Pin, pin_of
 from gitops_tui.api import freeze as fz
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
@@ -81,6 +82,7 @@ class SourceView:
     status: str = g.UNKNOWN
     message: str = ""
     suspension: Suspension | None = None
+    pin: Pin | None = None
     held: tuple[str, ...] = ()
     """The clusters a freeze of the source or of its project holds."""
     clusters: list[str] = field(default_factory=list)
@@ -232,6 +234,8 @@ def _cells(view: SourceView, stale: dict[str, Staleness]) -> dict[str, Cell]:
             attempted = g.short_revision(entry.get("lastAttemptedRevision"))
             cells[cluster] = Cell(g.PROGRESS, attempted or "applying", entry.get("message", ""), inventory)
         cell = cells[cluster]
+        if view.pin is not None and view.pin.covers(cluster) and cell.status == g.READY:
+            cells[cluster] = cell = Cell(g.READY, f"{g.PIN}{cell.text}", view.pin.describe(), inventory)
         if cluster in stale and cell.status in (g.READY, g.PROGRESS):
             cells[cluster] = Cell(g.STALE, cell.text, f"{cluster} stopped answering: {stale[cluster].reason}".rstrip(": "),
                                   cell.inventory)
@@ -295,6 +299,7 @@ def _build_sources(state: ManagementState) -> list[SourceView]:
         else:
             view.clusters = in_order(project_clusters(projects.get(view.project), clusters), order)
         _hold(view, projects.get(view.project))
+        view.pin = pin_of(view.kustomization)
         view.cells = _cells(view, stale)
         view.status, view.message = _source_status(view)
         view.status = stale_status(view.status, view.clusters, stale)

@@ -107,6 +107,8 @@ def source_note(source: model.SourceView, stale: dict[str, Staleness], now: date
         return freeze.suspension_text(source.suspension, now)
     if source.status == g.STALE:
         return stale_note(source.clusters, stale, now)
+    if source.pin is not None and source.status != g.FAILING:
+        return f"{g.PIN} {source.pin.describe()}"
     return g.shorten_digests(source.message)
 
 

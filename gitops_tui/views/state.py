@@ -18,6 +18,7 @@ KINDS = (
     "kustomizations",
     "events",
     "leases",
+    "journal",
     "versions",
 )
 """``versions`` holds ``{metadata: {name}, version}`` per workload cluster, read from its /version."""

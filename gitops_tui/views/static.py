@@ -15,6 +15,7 @@ from gitops_tui.views.backend import KIND_KEYS
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
+from gitops_tui.views.static_incident import StaticIncidentOperations
 from gitops_tui.views.static_freeze import StaticFreezeOperations
 
 FROZEN_NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
@@ -38,7 +39,7 @@ def load_objects(path: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str,
     return by_key, extras
 
 
-class StaticOperations(StaticFreezeOperations):
+class StaticOperations(StaticFreezeOperations, StaticIncidentOperations):
     """Operations applied to the in-memory state; every call is recorded in ``calls``."""
 
     def __init__(self, state: ManagementState, now: datetime, extras: dict[str, Any], actor: str) -> None:

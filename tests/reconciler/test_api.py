@@ -12,6 +12,7 @@ from gitops_tui.api import builders, names
 from gitops_tui.api.cluster import KubeFedCluster
 from gitops_tui.api.conditions import find_condition, set_condition
 from gitops_tui.api.crds import crd_manifests
+from gitops_tui.api.journal_crd import KIND_JOURNAL_ENTRY
 from gitops_tui.api.formats import (
     ObjectRef,
     format_duration,
@@ -46,6 +47,8 @@ def _walk_schema(node: dict[str, Any], path: str) -> None:
 def test_crds_are_structural_with_status_and_columns() -> None:
     crds = crd_manifests()
     by_kind = {c["spec"]["names"]["kind"]: c for c in crds}
+    journal = by_kind.pop(KIND_JOURNAL_ENTRY)  # no status: one record each, written once
+    assert journal["metadata"]["name"] == "journalentries.gitops-tui.io" and journal["spec"]["scope"] == "Namespaced"
     assert set(by_kind) == set(names.RESOURCES)
     for kind, crd in by_kind.items():
         group, version, plural = names.RESOURCES[kind]

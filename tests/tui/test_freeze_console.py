@@ -67,7 +67,7 @@ async def test_break_glass_asks_a_reason_and_leaves_the_source_suspended(make_ap
 async def test_resume_some_clusters_previews_those_clusters_then_resumes_them(make_app: Any) -> None:
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("2", "u", *"prod", "enter")
+        await pilot.press("2", "U", *"prod", "enter")
         assert isinstance(app.screen, ClustersDialog) and "Not frozen on prod" in screen_text(app)
         await pilot.press(*["backspace"] * 4, *"dev", "enter")
         await app.workers.wait_for_complete()
@@ -99,7 +99,7 @@ async def test_suspend_again_extends_the_freeze_and_keeps_its_history(make_app: 
 async def test_read_only_offers_no_freeze_key_nor_palette_entry(make_app: Any) -> None:
     app = make_app(read_only=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2", "B", "u", "S")
+        await pilot.press("2", "B", "U", "S")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen) and app.backend.ops.calls == []
         titles = {c.title for c in console_commands(app, app.screen)}

@@ -19,8 +19,8 @@ DIALOGS = {
     "freeze-project-filled": ["1", "S", *"change freeze", "tab", *"prod", "tab", *"2h", "tab", "space"],
     "freeze-errors": ["2", "down", "s", "tab", *"mars", "tab", *"soon", "enter"],
     "freeze-extend": ["2", "s"],
-    "resume-clusters": ["2", "u"],
-    "resume-clusters-wrong": ["2", "u", *"mars", "enter"],
+    "resume-clusters": ["2", "U"],
+    "resume-clusters-wrong": ["2", "U", *"mars", "enter"],
     "break-glass": ["2", "B"],
     "break-glass-reason-required": ["2", "B", "enter"],
 }

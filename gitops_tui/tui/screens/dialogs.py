@@ -81,14 +81,21 @@ class ConfirmDialog(Dialog):
         self.dismiss(True if event.button.id == "ok" else None)
 
 
+def diff_lines(preview: str) -> Text:
+    """A dry-run diff, coloured: + lines green, - lines red."""
+    text = Text()
+    for line in preview.splitlines():
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+        text.append(line + "\n", style=style)
+    return text
+
+
 def resume_body(preview: str) -> Text:
     """The resume dialog's body: the dry-run diff, coloured, or a note that nothing changes."""
     if not preview.strip():
         return Text("Nothing will be reverted: the clusters match the desired state.")
     text = Text("Resuming reverts these changes made while suspended:\n\n")
-    for line in preview.splitlines():
-        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-        text.append(line + "\n", style=style)
+    text.append_text(diff_lines(preview))
     return text
 
 

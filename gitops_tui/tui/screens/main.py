@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from gitops_tui.tui import keymap
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.flows import Flows
+from gitops_tui.tui.incident_flows import IncidentFlows
 from gitops_tui.tui.messages import StateChanged
 from gitops_tui.tui.panes import PANES
 from gitops_tui.tui.theming import status_style
@@ -34,7 +35,7 @@ TALL = 34
 HIDDEN_MOUNT_AFTER = 0.5
 
 
-class MainScreen(Flows, Screen):
+class MainScreen(IncidentFlows, Flows, Screen):
     """Every pane of the console; keys act on the highlighted object of the active pane."""
 
     BINDINGS = keymap.BINDINGS
@@ -80,7 +81,10 @@ class MainScreen(Flows, Screen):
             self.query_one("#filter", Input).cursor_blink = False
         self.redraw(force=True)
         self.focus_pane()
-        self.set_timer(HIDDEN_MOUNT_AFTER if self.app.live else 0.0, self.mount_hidden, name="hidden panes")
+        if self.app.live:
+            self.set_timer(HIDDEN_MOUNT_AFTER, self.mount_hidden, name="hidden panes")
+        else:  # a zero-delay Timer divides by its interval: mount after the first refresh instead
+            self.call_after_refresh(self.mount_hidden)
         if self.app.live:
             if not self.app.read_only:
                 self.check_write_access()
@@ -255,6 +259,8 @@ class MainScreen(Flows, Screen):
         else:
             text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f"{g.glyph(source.status)} {source.name} ", style=status_style(source.status, variables))
+            if source.pin is not None:
+                text.append(f"{g.PIN} {source.pin.describe()}; ")
             text.append(f"{source.url} {source.ref} {source.path} {g.shorten_digests(source.message)}")
         return text
 

@@ -59,5 +59,6 @@ class HelpScreen(TextView):
         head = "Read-only: actions that change anything are hidden.\n\n" if read_only else ""
         legend = ("\n\nGlyphs: ✓ ready  ✗ failing/offline  ↻ in progress  ‖ suspended  · not placed\n"
                   "        ◌ stale: its cluster stopped answering (the last good data, its age)\n"
+                  "        ◆ pinned: held at an earlier revision while git moves on\n"
                   "The footer shows only the keys that act on the pane shown.")
         super().__init__("Help: keys", head + "\n".join(lines) + legend)

@@ -1,0 +1,60 @@
+"""The JournalEntry CRD (gitops-tui.io/v1alpha1, in gitops-tui-system): one operator action or automatic correction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitops_tui.api import names
+
+KIND_JOURNAL_ENTRY = "JournalEntry"
+PLURAL_JOURNAL_ENTRIES = "journalentries"
+JOURNAL_API_VERSION = names.PROJECT_API_VERSION
+#: Label holding the UTC day of an entry (YYYYMMDD), so a --since listing reads only the days it needs.
+LABEL_DAY = "gitops-tui.io/journal-day"
+
+_STRING: dict[str, Any] = {"type": "string"}
+_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+
+
+def journal_path(name: str = "") -> str:
+    """The REST path of the journal entries (or of one entry)."""
+    group_version = f"{names.PROJECT_GROUP}/{names.PROJECT_VERSION}"
+    path = f"/apis/{group_version}/namespaces/{names.SYSTEM_NAMESPACE}/{PLURAL_JOURNAL_ENTRIES}"
+    return f"{path}/{name}" if name else path
+
+
+def journal_entry_crd() -> dict[str, Any]:
+    """The JournalEntry CRD manifest: spec {time, action, actor, reason, project, source, clusters, objects}."""
+    spec = {
+        "type": "object",
+        "required": ["time", "action", "actor"],
+        "properties": {
+            "time": _STRING, "action": _STRING, "actor": _STRING, "reason": _STRING,
+            "project": _STRING, "source": _STRING, "clusters": _STRINGS, "objects": _STRINGS,
+        },
+    }
+    columns = [{"name": "Time", "type": "string", "jsonPath": ".spec.time"},
+               {"name": "Action", "type": "string", "jsonPath": ".spec.action"},
+               {"name": "Actor", "type": "string", "jsonPath": ".spec.actor"},
+               {"name": "Project", "type": "string", "jsonPath": ".spec.project"},
+               {"name": "Source", "type": "string", "jsonPath": ".spec.source"},
+               {"name": "Reason", "type": "string", "jsonPath": ".spec.reason", "priority": 1}]
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{PLURAL_JOURNAL_ENTRIES}.{names.PROJECT_GROUP}",
+                     "labels": {"app.kubernetes.io/managed-by": names.FIELD_MANAGER}},
+        "spec": {
+            "group": names.PROJECT_GROUP,
+            "scope": "Namespaced",
+            "names": {"kind": KIND_JOURNAL_ENTRY, "listKind": f"{KIND_JOURNAL_ENTRY}List",
+                      "plural": PLURAL_JOURNAL_ENTRIES, "singular": KIND_JOURNAL_ENTRY.lower(),
+                      "shortNames": ["journal"], "categories": ["gitops-tui"]},
+            "versions": [{
+                "name": names.PROJECT_VERSION, "served": True, "storage": True,
+                "additionalPrinterColumns": columns,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "apiVersion": _STRING, "kind": _STRING, "metadata": {"type": "object"}, "spec": spec}}},
+            }],
+        },
+    }

@@ -1,0 +1,54 @@
+"""Live operations of the incident tools: pin, unpin, the pin preview, the revision history and the tree of a source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gitops_tui.views.pin_view import PinChoice, PinRequest, pin_choices
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kubernetes.client import ApiClient
+
+
+class IncidentOperations:
+    """Mixin of LiveOperations: each call blocks (run it in a worker) and writes through gitops_tui.actions."""
+
+    api: ApiClient
+    data_dir: Path
+
+    def pin_choices(self, project: str, name: str) -> list[PinChoice]:
+        """The revisions the source applied, newest first."""
+        from gitops_tui.actions import pin
+
+        return pin_choices(pin.revision_history(self.api, project, name))
+
+    def preview_pin(self, project: str, name: str, request: PinRequest) -> str:
+        """The dry-run diff pinning would apply on the pinned clusters ('' when nothing changes)."""
+        from gitops_tui.actions import pin
+        from gitops_tui.views.preview import format_preview
+
+        planned = pin.plan_pin(self.api, project, name, request.revision, request.reason, request.clusters,
+                               request.until_contains)
+        return format_preview(pin.preview_pin(self.api, project, name, planned, self.data_dir / "reconciler"))
+
+    def pin_source(self, project: str, name: str, request: PinRequest) -> str:
+        """Pin the source."""
+        from gitops_tui.actions import pin
+
+        done = pin.pin_source(self.api, project, name, request.revision, request.reason, request.clusters,
+                              request.until_contains)
+        return f"{name} {done.describe()}"
+
+    def unpin_source(self, project: str, name: str) -> str:
+        """Unpin the source (back to following git)."""
+        from gitops_tui.actions import pin
+
+        was = pin.unpin_source(self.api, project, name)
+        return f"Unpinned {name} (was at {was.short}): it follows git again."
+
+    def source_tree(self, project: str, name: str) -> str:
+        """The tree of the source across clusters, as text."""
+        from gitops_tui.views.tree import read_tree, tree_lines
+
+        return "\n".join(tree_lines(read_tree(self.api, project, name, self.data_dir / "reconciler")))

@@ -1,0 +1,44 @@
+"""The Journal pane: every operator action and automatic correction, oldest first, newest at the bottom."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gitops_tui.journal import Entry
+from gitops_tui.journal.render import objects_text, where
+from gitops_tui.views import glyphs as g
+from gitops_tui.views.rows import Row, Table
+from gitops_tui.views.state import ManagementState
+from gitops_tui.views.timefmt import parse_time
+
+#: Rows the pane shows (the newest); `gitops-tui journal` lists them all.
+MAX_ROWS = 500
+#: The status word of each action (its glyph and colour in the pane).
+ACTION_STATUS = {
+    "suspend": g.SUSPENDED, "extend": g.SUSPENDED, "expiry": g.SUSPENDED, "resume": g.READY, "unpin": g.READY, "pin": g.PROGRESS,
+    "break-glass": g.FAILING, "delete": g.FAILING, "drift-corrected": g.PROGRESS, "prune": g.PROGRESS,
+}
+
+
+def _when(value: str) -> str:
+    """``MM-DD HH:MM:SS`` in UTC (the journal spans days)."""
+    moment = parse_time(value)
+    return moment.strftime("%m-%d %H:%M:%S") if moment else ""
+
+
+def journal_table(state: ManagementState, now: datetime) -> Table:
+    """Time, action, actor, where, reason and objects of each journal entry."""
+    entries = sorted((Entry.from_object(obj) for obj in state.items("journal")), key=lambda e: (e.time, e.name))
+    rows = []
+    for entry in entries[-MAX_ROWS:]:
+        status = ACTION_STATUS.get(entry.action, g.NONE)
+        rows.append(Row(
+            key=entry.name,
+            cells=(_when(entry.time), f"{g.glyph(status)} {entry.action}", entry.actor, where(entry) or "-",
+                   entry.reason or "-", objects_text(entry) or "-"),
+            status=status,
+            tags={"source": entry.source, "cluster": " ".join(entry.clusters), "project": entry.project},
+        ))
+    return Table(("Time", "Action", "Actor", "Where", "Reason", "Objects"), rows,
+                 "No action recorded yet: suspend, resume, pin and the reconciler's corrections show here.",
+                 {"Reason": "head", "Objects": "head", "Where": "head"}, optional=("Objects",))

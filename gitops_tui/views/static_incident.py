@@ -1,0 +1,65 @@
+"""The static backend's incident operations: pin and unpin in memory, recorded histories, previews and trees."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from gitops_tui.api.pin import Pin, history_of, pin_of, pin_patch
+from gitops_tui.api.source import GitOpsSource
+from gitops_tui.views.pin_view import PinChoice, PinRequest, pin_choices
+from gitops_tui.views.state import Change, ManagementState
+
+
+class StaticIncidentOperations:
+    """Mixin of StaticOperations (``extras``: ``pinPreviews`` and ``trees`` by ``namespace/name``)."""
+
+    state: ManagementState
+    extras: dict[str, Any]
+    actor: str
+    calls: list[tuple[str, tuple[Any, ...]]]
+    _now: datetime
+
+    def _ks(self, project: str, name: str) -> dict[str, Any]:  # pragma: no cover - provided by StaticOperations
+        raise NotImplementedError
+
+    def _key(self, project: str, name: str) -> str:
+        ks = self._ks(project, name)
+        return f"{ks['metadata']['namespace']}/{name}"
+
+    def pin_choices(self, project: str, name: str) -> list[PinChoice]:
+        """The revisions recorded in the source's status history."""
+        self.calls.append(("pin_choices", (project, name)))
+        return pin_choices(history_of(GitOpsSource(None, self._ks(project, name))))
+
+    def preview_pin(self, project: str, name: str, request: PinRequest) -> str:
+        """The recorded preview ('' when none)."""
+        self.calls.append(("preview_pin", (project, name, request.revision)))
+        return (self.extras.get("pinPreviews") or {}).get(self._key(project, name), "")
+
+    def pin_source(self, project: str, name: str, request: PinRequest) -> str:
+        """Record the pin on the in-memory kustomization."""
+        self.calls.append(("pin_source", (project, name, request)))
+        obj = self._ks(project, name)
+        pin = Pin(request.revision, tuple(request.clusters), self.actor, request.reason,
+                  self._now.strftime("%Y-%m-%dT%H:%M:%SZ"), request.until_contains)
+        obj["spec"]["template"]["spec"].update(copy.deepcopy(pin_patch(pin)["spec"]["template"]["spec"]))
+        self.state.apply(Change("kustomizations", "MODIFIED", obj))
+        return f"{name} {pin.describe()}"
+
+    def unpin_source(self, project: str, name: str) -> str:
+        """Drop the pin from the in-memory kustomization."""
+        self.calls.append(("unpin_source", (project, name)))
+        obj = self._ks(project, name)
+        was = pin_of(obj)
+        if was is None:
+            raise LookupError(f"Source {name} is not pinned.")
+        obj["spec"]["template"]["spec"].pop("pin", None)
+        self.state.apply(Change("kustomizations", "MODIFIED", obj))
+        return f"Unpinned {name} (was at {was.short}): it follows git again."
+
+    def source_tree(self, project: str, name: str) -> str:
+        """The recorded tree text ('' when none)."""
+        self.calls.append(("source_tree", (project, name)))
+        return (self.extras.get("trees") or {}).get(self._key(project, name), "")
