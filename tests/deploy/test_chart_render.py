@@ -18,12 +18,12 @@ CLUSTER_RULES = [
     ([""], ["namespaces"], ["get", "create", "delete"], None),
     (["apiextensions.k8s.io"], ["customresourcedefinitions"], ["create"], None),
     (["apiextensions.k8s.io"], ["customresourcedefinitions"], ["get", "update"], "CRDS"),
-    (["gitops-tui.io"], ["projects"], ["get", "list", "watch", "update"], None),
+    (["gitops-tui.io"], ["projects"], ["get", "list", "watch", "update", "patch"], None),
     (["gitops-tui.io"], ["projects/status"], ["patch"], None),
     (["core.kubefed.io"], ["kubefedclusters"], ["get", "list", "watch"], None),
-    (["types.kubefed.io"], ["federatedkustomizations"], ["get", "list", "watch", "patch", "delete"], None),
+    (["types.kubefed.io"], ["federatedkustomizations"], ["get", "list", "watch", "create", "patch", "delete"], None),
     (["types.kubefed.io"], ["federatedsecrets"], ["get", "list", "watch", "update", "delete"], None),
-    (["types.kubefed.io"], ["federatedgitrepositories"], ["get", "list", "watch", "delete"], None),
+    (["types.kubefed.io"], ["federatedgitrepositories"], ["get", "list", "watch", "create", "patch", "delete"], None),
     (["types.kubefed.io"], ["federatedsecrets/status", "federatedgitrepositories/status",
                             "federatedkustomizations/status"], ["patch"], None),
     ([""], ["events"], ["create", "patch"], None),
@@ -99,9 +99,10 @@ def test_cluster_role_is_exactly_the_narrow_set_and_names_only_our_crds() -> Non
 
 def test_roles_sit_in_the_namespaces_the_code_names() -> None:
     objects = render()
-    leases = one(objects, "Role", f"{RELEASE}-leases")
+    leases = one(objects, "Role", f"{RELEASE}-system")
     assert leases["metadata"]["namespace"] == names.SYSTEM_NAMESPACE
-    assert _rules(leases) == [(["coordination.k8s.io"], ["leases"], ["get", "list", "create", "update", "delete"], None)]
+    assert _rules(leases) == [(["coordination.k8s.io"], ["leases"], ["get", "list", "create", "update", "delete"], None),
+                              (["gitops-tui.io"], ["journalentries"], ["list", "create", "delete"], None)]
     clusters = one(objects, "Role", f"{RELEASE}-clusters")
     assert clusters["metadata"]["namespace"] == names.FEDERATION_NAMESPACE
     assert _rules(clusters) == [([""], ["secrets"], ["get"], None),
@@ -113,7 +114,7 @@ def test_roles_sit_in_the_namespaces_the_code_names() -> None:
                                       "name": role["metadata"]["name"]}
     assert {k for k in objects if k[0] in ("Role", "RoleBinding")} == {
         (kind, ns, f"{RELEASE}-{part}") for kind in ("Role", "RoleBinding")
-        for ns, part in ((names.SYSTEM_NAMESPACE, "leases"), (names.FEDERATION_NAMESPACE, "clusters"))}
+        for ns, part in ((names.SYSTEM_NAMESPACE, "system"), (names.FEDERATION_NAMESPACE, "clusters"))}
 
 
 def test_namespaces_are_made_when_missing_and_kept_on_uninstall() -> None:
