@@ -9,7 +9,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from gitops_tui.reconciler.webhook_server import BoundedHTTPServer
+from gitops_tui.reconciler.webhook_server import BoundedHTTPServer, ServedInThread, parse_listen
 
 log = logging.getLogger(__name__)
 
@@ -20,37 +20,15 @@ MAX_CONNECTIONS = 8
 REQUEST_DEADLINE = 5.0
 
 
-class ProbeServer:
+class ProbeServer(ServedInThread):
     """Serves ``GET /healthz`` (``live``) and ``GET /readyz`` (``ready``): 200 when the check passes, else 503."""
 
     def __init__(self, listen: str, live: Check, ready: Check, *, max_connections: int = MAX_CONNECTIONS,
                  deadline: float = REQUEST_DEADLINE) -> None:
         """Bind ``host:port`` (port 0 picks one); raise ValueError for an address that is not HOST:PORT."""
-        host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError(f"listen address {listen!r} is not HOST:PORT")
         self._checks = {"/healthz": live, "/readyz": ready}
-        self._server = BoundedHTTPServer((host.strip("[]"), int(port)), self._handler_class(deadline),
-                                         max_connections=max_connections, deadline=deadline)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """The base URL (``http://host:port``)."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> None:
-        """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="gitops-tui-probes", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().__init__(BoundedHTTPServer(parse_listen(listen), self._handler_class(deadline),
+                                           max_connections=max_connections, deadline=deadline), "gitops-tui-probes")
 
     def answer(self, path: str) -> tuple[int, dict[str, Any]]:
         """The status and JSON body for ``path``: a failing or raising check is 503 with its reason."""

@@ -29,7 +29,9 @@ from gitops_tui.reconciler.webhook_server import (
     REQUEST_DEADLINE,
     BodyRefused,
     BoundedHTTPServer,
+    ServedInThread,
     body_length,
+    parse_listen,
 )
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,7 @@ def delivery_id(headers: Any) -> str:
     return ""
 
 
-class WebhookReceiver:
+class WebhookReceiver(ServedInThread):
     """Serves ``POST /hook/<namespace>/<source>``; a verified push requests a reconcile of that source.
 
     A delivery whose id was seen within ``replay_window`` seconds triggers nothing, and while a requested
@@ -126,38 +128,12 @@ class WebhookReceiver:
         deadline: float = REQUEST_DEADLINE,
     ) -> None:
         """Listen on ``host:port`` (port 0 picks one); ``trigger(namespace, name)`` reconciles locally."""
-        host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError(f"listen address {listen!r} is not HOST:PORT")
+        address = parse_listen(listen)
         self._api = api_client
         self._trigger = trigger
         self._deliveries = Deliveries(replay_window)
-        self._server = BoundedHTTPServer((host.strip("[]"), int(port)), self._handler_class(deadline),
-                                         max_connections=max_connections, deadline=deadline)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        """The bound port."""
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        """The base URL (``http://host:port``)."""
-        host = self._server.server_address[0]
-        return f"http://{host}:{self.port}"
-
-    def start(self) -> None:
-        """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="gitops-tui-webhook", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().__init__(BoundedHTTPServer(address, self._handler_class(deadline), max_connections=max_connections,
+                                           deadline=deadline), "gitops-tui-webhook")
 
     # -- request handling ------------------------------------------------------------------
     def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, dict[str, Any]]:

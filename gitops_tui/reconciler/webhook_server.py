@@ -149,3 +149,42 @@ class BoundedHTTPServer(ThreadingHTTPServer):
         """Stop the reaper and close the listening socket."""
         self._closing.set()
         super().server_close()
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:0`` too) as (host, port); raise ValueError for anything else."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"listen address {listen!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+class ServedInThread:
+    """A BoundedHTTPServer served by a daemon thread: ``port``, ``url``, ``start`` and ``stop``."""
+
+    def __init__(self, server: BoundedHTTPServer, thread_name: str) -> None:
+        self._server = server
+        self._thread_name = thread_name
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The base URL (``http://host:port``)."""
+        return f"http://{self._server.server_address[0]}:{self.port}"
+
+    def start(self) -> None:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, name=self._thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
