@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from gitops_tui.api.pin import Pin, pin_of
@@ -13,7 +12,6 @@ from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.freshness import Staleness, stale_clusters, stale_status
 from gitops_tui.views.state import ManagementState
-from gitops_tui.views.timefmt import parse_time
 
 
 def _get(obj: dict[str, Any] | None, *path: str, default: Any = None) -> Any:
@@ -35,24 +33,8 @@ def condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:
     return None
 
 
-@dataclass(frozen=True)
-class Suspension:
-    """Who suspended a source (or froze its project), why, since when, until when and on which clusters."""
-
-    by: str
-    reason: str
-    at: str
-    until: str = ""
-    then: str = ""
-    clusters: tuple[str, ...] = ()
-    """The frozen clusters; empty means every cluster."""
-    scope: str = "source"
-    """"source", or "project" when the project's freeze holds the source."""
-
-    def expired(self, now: datetime) -> bool:
-        """True once the expiry passed (the freeze stays until resumed, unless it resumes by itself)."""
-        until = parse_time(self.until)
-        return until is not None and now >= until
+#: Who suspended a source (or froze its project), why, since when, until when and on which clusters.
+Suspension = fz.Freeze
 
 
 @dataclass(frozen=True)
@@ -162,20 +144,14 @@ def secret_clusters(state: ManagementState, secret: dict[str, Any]) -> list[str]
     return in_order(project_clusters(found, clusters), cluster_order(state))
 
 
-def _suspension(freeze: fz.Freeze | None) -> Suspension | None:
-    if freeze is None:
-        return None
-    return Suspension(freeze.by, freeze.reason, freeze.at, freeze.until, freeze.then, freeze.clusters, freeze.scope)
-
-
 def suspension_of(kustomization: dict[str, Any] | None) -> Suspension | None:
     """Return the suspension of a FederatedKustomization, or None when it is not suspended."""
-    return _suspension(fz.source_freeze(kustomization))
+    return fz.source_freeze(kustomization)
 
 
 def project_suspension(project: dict[str, Any] | None) -> Suspension | None:
     """Return the freeze of a Project as a Suspension (scope "project"), or None when it is not frozen."""
-    return _suspension(fz.project_freeze(project))
+    return fz.project_freeze(project)
 
 
 def _hold(view: SourceView, project: dict[str, Any] | None) -> None:
