@@ -10,6 +10,7 @@ from gitops_tui.tui.screens.dialogs import ConfirmDialog
 from gitops_tui.tui.screens.freeze_dialogs import BreakGlassDialog, ClustersDialog, FreezeDialog
 from gitops_tui.tui.screens.main import MainScreen
 from gitops_tui.views.freeze import FreezeChoice
+from tests.tui.awaiting import app_wait_until
 from tests.tui.screen_text import screen_text
 
 REASON = "INC-7 prod freeze"
@@ -49,7 +50,8 @@ async def test_break_glass_asks_a_reason_and_leaves_the_source_suspended(make_ap
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2", "B", "enter")
         assert isinstance(app.screen, BreakGlassDialog)
-        assert "A reason is required to break glass." in screen_text(app)
+        await app_wait_until(pilot, lambda: "A reason is required to break glass." in screen_text(app),
+                             message="the dialog's refusal")
         await pilot.press(*"hotfix 12", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -68,7 +70,8 @@ async def test_resume_some_clusters_previews_those_clusters_then_resumes_them(ma
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("2", "U", *"prod", "enter")
-        assert isinstance(app.screen, ClustersDialog) and "Not frozen on prod" in screen_text(app)
+        assert isinstance(app.screen, ClustersDialog)
+        await app_wait_until(pilot, lambda: "Not frozen on prod" in screen_text(app), message="the dialog's refusal")
         await pilot.press(*["backspace"] * 4, *"dev", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -88,7 +91,8 @@ async def test_suspend_again_extends_the_freeze_and_keeps_its_history(make_app: 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2", "s")
-        assert isinstance(app.screen, FreezeDialog) and "Extend the freeze of" in screen_text(app)
+        assert isinstance(app.screen, FreezeDialog)
+        await app_wait_until(pilot, lambda: "Extend the freeze of" in screen_text(app), message="the extend dialog")
         await pilot.press(*"still fixing", "tab", "tab", *"1h", "enter")
         await app.workers.wait_for_complete()
         frozen = fz.source_freeze(app.backend.state.get("kustomizations", "demo", "frontend"))

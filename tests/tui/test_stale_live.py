@@ -81,7 +81,8 @@ async def test_a_stopped_cluster_turns_stale_everywhere_then_fresh(sandbox: Any,
             server.stop()
             await app_wait_until(pilot, lambda: (_cell(screen, key, f"{glyphs.glyph(glyphs.STALE)} {edge}: stale")
                                                  or ("", ""))[1] == glyphs.STALE,
-                                 timeout=60, message=f"the {edge} column to turn stale")
+                                 # bounded, generous: on a loaded machine the probe that notices takes its time
+                                 timeout=120, message=f"the {edge} column to turn stale")
             text, status = _cell(screen, key, f"◌ {edge}: stale") or ("", "")
             assert text.startswith("◌ main@") and status == glyphs.STALE, "the last good revision, drawn stale"
             assert "✓" not in text
