@@ -17,6 +17,7 @@ from gitops_tui.actions.actor import current_actor
 from gitops_tui.api import builders, names
 from gitops_tui.api.namespace_claims import foreign_namespace_problem, system_namespace_problem
 from gitops_tui.api.project import Project
+from gitops_tui.api.paths import discovery_path, item_path, resource_path
 from gitops_tui.kube.client import (KubeconfigError, api_client_from_kubeconfig, api_client_from_kubeconfig_text,
                                     json_request, read_kubeconfig)
 from gitops_tui.kube.join import TOKEN_TIMEOUT, JoinError, MemberAccess, grant_service_account
@@ -370,7 +371,7 @@ def _check_member_token(name: str, stored: str) -> None:
     """Read /api with the kubeconfig about to be stored, through the same guard the reconciler uses."""
     client = api_client_from_kubeconfig_text(stored)
     try:
-        json_request(client, "GET", "/api", timeout=(5.0, 10.0))
+        json_request(client, "GET", discovery_path(), timeout=(5.0, 10.0))
     except ApiException as exc:
         raise ActionError(f"cluster {name} refused its new ServiceAccount token (HTTP {exc.status})") from None
     except Exception as exc:  # noqa: BLE001 - transport failure of any kind
@@ -393,14 +394,14 @@ def register_cluster(api: ApiClient, name: str, kubeconfig_text: str, server: st
         "data": {names.KUBECONFIG_SECRET_KEY: base64.b64encode(kubeconfig_text.encode()).decode("ascii")},
     }
     _ensure_namespace(api, ns)
-    _create_or_replace(api, f"/api/v1/namespaces/{ns}/secrets", secret_name, secret, f"Secret {secret_name}")
+    _create_or_replace(api, resource_path("v1", "secrets", ns), secret_name, secret, f"Secret {secret_name}")
     cluster = builders.new_kubefed_cluster(name, server, secret_name, labels=labels)
     return _create_or_replace(api, management_path(names.KIND_KUBEFED_CLUSTER, ns), name, cluster, f"cluster {name}")
 
 
 def _ensure_namespace(api: ApiClient, namespace: str) -> None:
     try:
-        json_request(api, "POST", "/api/v1/namespaces",
+        json_request(api, "POST", resource_path("v1", "namespaces"),
                      {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     except ApiException as exc:
         if exc.status != 409:
@@ -414,7 +415,7 @@ def _create_or_replace(api: ApiClient, collection: str, name: str, body: dict[st
         if exc.status != 409:
             raise _api_error(f"create {what}", exc) from None
     try:
-        live = json_request(api, "GET", f"{collection}/{name}")
+        live = json_request(api, "GET", item_path(collection, name))
         body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
         merged_labels = dict((live.get("metadata") or {}).get("labels") or {})
         merged_labels.update(body["metadata"].get("labels") or {})
@@ -422,6 +423,6 @@ def _create_or_replace(api: ApiClient, collection: str, name: str, body: dict[st
             body["metadata"]["labels"] = merged_labels
         if "status" in live:
             body["status"] = live["status"]
-        return json_request(api, "PUT", f"{collection}/{name}", body)
+        return json_request(api, "PUT", item_path(collection, name), body)
     except ApiException as exc:
         raise _api_error(f"update {what}", exc) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.paths import resource_path
 
 KIND_JOURNAL_ENTRY = "JournalEntry"
 PLURAL_JOURNAL_ENTRIES = "journalentries"
@@ -18,9 +19,7 @@ _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 
 def journal_path(name: str = "") -> str:
     """The REST path of the journal entries (or of one entry)."""
-    group_version = f"{names.PROJECT_GROUP}/{names.PROJECT_VERSION}"
-    path = f"/apis/{group_version}/namespaces/{names.SYSTEM_NAMESPACE}/{PLURAL_JOURNAL_ENTRIES}"
-    return f"{path}/{name}" if name else path
+    return resource_path(names.PROJECT_API_VERSION, PLURAL_JOURNAL_ENTRIES, names.SYSTEM_NAMESPACE, name or None)
 
 
 def journal_entry_crd() -> dict[str, Any]:

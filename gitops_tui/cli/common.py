@@ -17,6 +17,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui import paths
 from gitops_tui.actions import ActionError
+from gitops_tui.api.paths import discovery_path
 from gitops_tui.cli.errors import CliError
 from gitops_tui.kube.client import KubeconfigError, api_client_from_kubeconfig, json_request
 from gitops_tui.kube.in_cluster import api_client_in_cluster, in_cluster
@@ -86,7 +87,7 @@ def management_client(args: argparse.Namespace, probe: bool = True) -> ApiClient
         raise CliError(str(exc)) from None
     if probe:
         try:
-            json_request(client, "GET", "/api", timeout=(3.0, 10.0))
+            json_request(client, "GET", discovery_path(), timeout=(3.0, 10.0))
         except ApiException as exc:
             raise CliError(f"the management cluster refused the request (HTTP {exc.status})") from None
         except Exception:  # noqa: BLE001 - any transport failure

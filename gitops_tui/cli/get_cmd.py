@@ -16,6 +16,7 @@ from gitops_tui.api import names
 from gitops_tui.api.freeze import project_freeze, source_freeze
 from gitops_tui.api.cluster import KubeFedCluster
 from gitops_tui.api.formats import short_revision
+from gitops_tui.api.paths import resource_path
 from gitops_tui.api.pin import pin_of
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
@@ -206,7 +207,7 @@ def _source_watch_paths(scope: Scope) -> list[str]:
 
 # -- events ----------------------------------------------------------------------------------
 def _fetch_events(scope: Scope) -> list[dict[str, Any]]:
-    path = f"/api/v1/namespaces/{scope.namespace}/events" if scope.namespace else "/api/v1/events"
+    path = resource_path("v1", "events", scope.namespace or None)
     items = [e for e in _items(scope.api, path) if _is_ours(e)]
     return sorted(items, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
 
@@ -237,7 +238,7 @@ def _event_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
 
 
 def _events_watch_paths(scope: Scope) -> list[str]:
-    return [f"/api/v1/namespaces/{scope.namespace}/events" if scope.namespace else "/api/v1/events"]
+    return [resource_path("v1", "events", scope.namespace or None)]
 
 
 def _builtin_resources() -> None:

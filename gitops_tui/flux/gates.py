@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.paths import resource_path
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.flux.children import ANNOTATION_PARENT_PATH, LABEL_PARENT
 from gitops_tui.flux.substitute import SubstituteError, check_names
@@ -103,7 +104,7 @@ def _lookup(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, kind: st
 
     plural = "configmaps" if kind == "ConfigMap" else "secrets"
     try:
-        return json_request(ctx.api_client, "GET", f"/api/v1/namespaces/{source.namespace}/{plural}/{name}")
+        return json_request(ctx.api_client, "GET", resource_path("v1", plural, source.namespace, name))
     except ApiException as exc:
         if exc.status == 404:
             return None

@@ -13,6 +13,7 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api.placement import placed_clusters
+from gitops_tui.api.paths import resource_path
 from gitops_tui.api.project import Project
 from gitops_tui.helm.listing import ReleaseRow, history, records_from_secrets, release_rows, short_time
 from gitops_tui.helm.storage import OWNER_LABEL_SELECTOR, SECRET_TYPE, ReleaseRecord
@@ -62,8 +63,8 @@ def _list_secrets(connections: ClusterConnections, cluster: str, namespaces: set
     """List the Helm storage Secrets of one cluster (all namespaces, or the given ones)."""
     client = connections.api_client(cluster)
     query = {"labelSelector": OWNER_LABEL_SELECTOR}
-    paths = (["/api/v1/secrets"] if namespaces is None
-             else [f"/api/v1/namespaces/{ns}/secrets" for ns in sorted(namespaces)])
+    paths = ([resource_path("v1", "secrets")] if namespaces is None
+             else [resource_path("v1", "secrets", ns) for ns in sorted(namespaces)])
     items: list[dict[str, Any]] = []
     for path in paths:
         listed = json_request(client, "GET", path, query=query, timeout=LIST_TIMEOUT)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from gitops_tui.api.paths import resource_path
 from gitops_tui.helm.cluster_view import HelmView, project_placements
 from gitops_tui.helm.listing import ReleaseRow, records_from_secrets, release_rows
 from gitops_tui.helm.storage import OWNER_LABEL_SELECTOR, SECRET_TYPE
@@ -112,7 +113,7 @@ class WatchedReleases:
                 self._errors[cluster] = f"ClusterNotReachable: cluster is not reachable ({type(exc).__name__})"
                 self._dirty = True
             return
-        watch = ResourceWatch(client, "/api/v1/secrets", self._changed, label_selector=OWNER_LABEL_SELECTOR,
+        watch = ResourceWatch(client, resource_path("v1", "secrets"), self._changed, label_selector=OWNER_LABEL_SELECTOR,
                               name=f"helm {cluster}", timeout_seconds=300, drop_managed_fields=True)
         with self._lock:
             if self._closed or cluster in self._watches:

@@ -10,6 +10,8 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
+from gitops_tui.api.paths import dynamic_path
+
 FIELD_MANAGER = "gitops-tui"
 
 
@@ -102,7 +104,7 @@ def apply_object(
     params: dict[str, Any] = {"field_manager": field_manager, "force_conflicts": force}
     if dry_run:
         params["dry_run"] = "All"
-    path = resource.path(name=name, namespace=namespace if resource.namespaced else None)
+    path = dynamic_path(resource, namespace, name)
     response = dynamic.request(
         "patch",
         path,
@@ -117,7 +119,7 @@ def apply_object(
 def get_object(dynamic: DynamicClient, api_version: str, kind: str, name: str, namespace: str | None) -> dict | None:
     """Return the live object, or None when it does not exist."""
     resource = resolver_for(dynamic).resource(api_version, kind)
-    path = resource.path(name=name, namespace=namespace if resource.namespaced else None)
+    path = dynamic_path(resource, namespace, name)
     try:
         return _decode(dynamic.request("get", path, serialize=False))
     except NotFoundError:
@@ -127,7 +129,7 @@ def get_object(dynamic: DynamicClient, api_version: str, kind: str, name: str, n
 def delete_object(dynamic: DynamicClient, api_version: str, kind: str, name: str, namespace: str | None) -> bool:
     """Delete the object (background propagation); return False when it was already gone."""
     resource = resolver_for(dynamic).resource(api_version, kind)
-    path = resource.path(name=name, namespace=namespace if resource.namespaced else None)
+    path = dynamic_path(resource, namespace, name)
     try:
         dynamic.request("delete", path, serialize=False, propagation_policy="Background")
     except NotFoundError:
@@ -144,6 +146,6 @@ def list_objects(dynamic: DynamicClient, api_version: str, kind: str, namespace:
         resource = resolver_for(dynamic).resource(api_version, kind)
     except UnknownKind:
         return {}
-    path = resource.path(namespace=namespace if resource.namespaced else None)
+    path = dynamic_path(resource, namespace)
     listed = _decode(dynamic.request("get", path, serialize=False))
     return {str((item.get("metadata") or {}).get("name", "")): item for item in listed.get("items") or []}

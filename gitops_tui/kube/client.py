@@ -23,6 +23,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.dynamic import DynamicClient
 
+from gitops_tui.api.paths import resource_path
 from gitops_tui.kube.kubeconfig_guard import (
     REASON_KUBECONFIG_REFUSED, STRICT, CheckedKubeconfig, KubeconfigPolicy, KubeconfigRefused,
     check_stored_kubeconfig, parse_stored_kubeconfig,
@@ -229,13 +230,13 @@ class ClusterConnections:
 
     def _lookup(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         ns = self._namespace
-        kfc = self._get_json(f"/apis/{KUBEFED_GROUP_VERSION}/namespaces/{ns}/kubefedclusters/{name}")
+        kfc = self._get_json(resource_path(KUBEFED_GROUP_VERSION, "kubefedclusters", ns, name))
         if kfc is None:
             raise ClusterUnreachable(name, "no KubeFedCluster of that name is attached", "ClusterNotFound")
         secret_name = ((kfc.get("spec") or {}).get("secretRef") or {}).get("name")
         if not secret_name:
             raise ClusterUnreachable(name, "the KubeFedCluster has no spec.secretRef.name", "ClusterConfigInvalid")
-        secret = self._get_json(f"/api/v1/namespaces/{ns}/secrets/{secret_name}")
+        secret = self._get_json(resource_path("v1", "secrets", ns, secret_name))
         if secret is None:
             raise ClusterUnreachable(name, f"its Secret {secret_name} does not exist", "ClusterConfigInvalid")
         return kfc, secret

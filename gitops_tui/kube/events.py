@@ -13,6 +13,7 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
+from gitops_tui.api.paths import resource_path
 from gitops_tui.kube.client import json_request
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class EventRecorder:
             ev_ns, ev_name, count = seen
             try:
                 body = {"count": count + 1, "lastTimestamp": now}
-                result = json_request(self._api, "PATCH", f"/api/v1/namespaces/{ev_ns}/events/{ev_name}",
+                result = json_request(self._api, "PATCH", resource_path("v1", "events", ev_ns, ev_name),
                                       body, content_type="application/merge-patch+json")
                 with self._lock:
                     self._seen[key] = (ev_ns, ev_name, count + 1)
@@ -117,7 +118,7 @@ class EventRecorder:
             "reportingInstance": self.instance,
         }
         try:
-            result = json_request(self._api, "POST", f"/api/v1/namespaces/{ns}/events", body)
+            result = json_request(self._api, "POST", resource_path("v1", "events", ns), body)
         except ApiException as exc:
             log.warning("could not record Event %s for %s: HTTP %s", reason, meta.get("name"), exc.status)
             return None

@@ -17,6 +17,7 @@ import yaml
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from gitops_tui.api.paths import item_path, resource_path
 from gitops_tui.kube.client import FEDERATION_NAMESPACE, json_request
 
 RBAC = "rbac.authorization.k8s.io"
@@ -85,12 +86,12 @@ def _create_or_update(member: ApiClient, collection: str, body: dict[str, Any], 
         if exc.status != 409:
             raise _what(exc, doing) from None
     try:
-        live = json_request(member, "GET", f"{collection}/{name}")
+        live = json_request(member, "GET", item_path(collection, name))
         if keep is None:
             return live
         keep(live, body)
         body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-        return json_request(member, "PUT", f"{collection}/{name}", body)
+        return json_request(member, "PUT", item_path(collection, name), body)
     except ApiException as exc:
         raise _what(exc, doing) from None
 
@@ -108,22 +109,22 @@ def grant_service_account(member: ApiClient, cluster: str, *, timeout: float = T
     ns = FEDERATION_NAMESPACE
     account = service_account_name(cluster)
     meta = {"labels": dict(_LABELS)}
-    _create_or_update(member, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+    _create_or_update(member, resource_path("v1", "namespaces"), {"apiVersion": "v1", "kind": "Namespace",
                                                      "metadata": {"name": ns}}, f"create namespace {ns}")
-    _create_or_update(member, f"/api/v1/namespaces/{ns}/serviceaccounts", {
+    _create_or_update(member, resource_path("v1", "serviceaccounts", ns), {
         "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": account, "namespace": ns, **meta},
         "automountServiceAccountToken": False}, f"create ServiceAccount {ns}/{account}")
     role = f"gitops-tui:{account}"
-    _create_or_update(member, f"/apis/{RBAC}/v1/clusterroles", {
+    _create_or_update(member, resource_path(f"{RBAC}/v1", "clusterroles"), {
         "apiVersion": f"{RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": role, **meta},
         "rules": CLUSTER_RULES}, f"create ClusterRole {role}", keep=_keep_rules)
-    _create_or_update(member, f"/apis/{RBAC}/v1/clusterrolebindings", {
+    _create_or_update(member, resource_path(f"{RBAC}/v1", "clusterrolebindings"), {
         "apiVersion": f"{RBAC}/v1", "kind": "ClusterRoleBinding", "metadata": {"name": role, **meta},
         "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": role},
         "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": ns}]},
         f"create ClusterRoleBinding {role}", keep=_keep_rules)
     secret = f"{account}-token"
-    _create_or_update(member, f"/api/v1/namespaces/{ns}/secrets", {
+    _create_or_update(member, resource_path("v1", "secrets", ns), {
         "apiVersion": "v1", "kind": "Secret", "type": SERVICE_ACCOUNT_TOKEN_TYPE,
         "metadata": {"name": secret, "namespace": ns, **meta,
                      "annotations": {"kubernetes.io/service-account.name": account}}},
@@ -136,7 +137,7 @@ def _wait_for_token(member: ApiClient, namespace: str, secret: str, timeout: flo
     deadline = time.monotonic() + timeout
     while True:
         try:
-            live = json_request(member, "GET", f"/api/v1/namespaces/{namespace}/secrets/{secret}")
+            live = json_request(member, "GET", resource_path("v1", "secrets", namespace, secret))
         except ApiException as exc:
             if exc.status != 404:
                 raise _what(exc, f"read the token Secret {namespace}/{secret}") from None

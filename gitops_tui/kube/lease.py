@@ -14,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api.formats import parse_time
 from gitops_tui.api.names import LEASE_NAME, SYSTEM_NAMESPACE
+from gitops_tui.api.paths import item_path, resource_path
 from gitops_tui.kube.client import json_request
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class LeaseStore:
         """Use ``api_client`` (the management cluster)."""
         self.api = api_client
         self.namespace = namespace
-        self.base = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+        self.base = resource_path("coordination.k8s.io/v1", "leases", namespace)
 
     def list(self, label_selector: str, timeout: Any = None) -> list[dict[str, Any]]:
         """The Leases carrying ``label_selector``."""
@@ -105,7 +106,7 @@ class LeaseStore:
     def replace(self, lease: dict[str, Any], timeout: Any = None) -> dict[str, Any] | None:
         """PUT a Lease (optimistic concurrency on its resourceVersion); None on a conflict or when it is gone."""
         try:
-            return json_request(self.api, "PUT", f"{self.base}/{lease['metadata']['name']}", lease, timeout=timeout)
+            return json_request(self.api, "PUT", item_path(self.base, lease['metadata']['name']), lease, timeout=timeout)
         except ApiException as exc:
             if exc.status in (404, 409):
                 return None
@@ -116,7 +117,7 @@ class LeaseStore:
         body = {"kind": "DeleteOptions", "apiVersion": "v1",
                 "preconditions": {"resourceVersion": resource_version}} if resource_version else None
         try:
-            json_request(self.api, "DELETE", f"{self.base}/{name}", body, timeout=timeout)
+            json_request(self.api, "DELETE", item_path(self.base, name), body, timeout=timeout)
             return True
         except ApiException as exc:
             if exc.status in (404, 409):
@@ -126,7 +127,7 @@ class LeaseStore:
     def _ensure_namespace(self) -> None:
         body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
         try:
-            json_request(self.api, "POST", "/api/v1/namespaces", body)
+            json_request(self.api, "POST", resource_path("v1", "namespaces"), body)
         except ApiException as exc:
             if exc.status != 409:
                 log.warning("could not create namespace %s: HTTP %s", self.namespace, exc.status)

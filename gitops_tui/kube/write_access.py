@@ -10,10 +10,11 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
+from gitops_tui.api.paths import resource_path
 from gitops_tui.kube.client import json_request
 
 #: The authorization API path of SelfSubjectAccessReview (authorization.k8s.io/v1).
-REVIEW_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+REVIEW_PATH = resource_path("authorization.k8s.io/v1", "selfsubjectaccessreviews")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
 from gitops_tui.api.conditions import find_condition, set_condition
+from gitops_tui.api.paths import discovery_path
 from gitops_tui.kube.client import ClusterUnreachable, json_request
 from gitops_tui.kube.kubeconfig_guard import REASON_KUBECONFIG_REFUSED
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
@@ -28,7 +29,7 @@ def probe_cluster(ctx: ReconcileContext, name: str) -> tuple[bool, str, str]:
     except ClusterUnreachable as exc:
         return False, exc.reason, exc.detail
     try:
-        json_request(client, "GET", "/api", timeout=PROBE_TIMEOUT)
+        json_request(client, "GET", discovery_path(), timeout=PROBE_TIMEOUT)
     except ApiException as exc:
         if exc.status in (401, 403):
             return False, names.REASON_CLUSTER_NOT_READY, f"the API server refused the credentials (HTTP {exc.status})"

@@ -101,7 +101,7 @@ class ReconcileContext:
     def patch_status(self, obj: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
         """Merge-patch ``status`` into the status subresource of ``obj``; return the new object."""
         meta = obj.get("metadata") or {}
-        path = management_path(str(obj.get("kind")), meta.get("namespace"), meta.get("name")) + "/status"
+        path = management_path(str(obj.get("kind")), meta.get("namespace"), meta.get("name"), "status")
         return json_request(self.api_client, "PATCH", path, {"status": status},
                             content_type="application/merge-patch+json")
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_tui.api import names
 from gitops_tui.api.formats import parse_duration
+from gitops_tui.api.paths import dynamic_path, resource_path
 from gitops_tui.kube.apply import FIELD_MANAGER, UnknownKind, resolver_for
 from gitops_tui.kube.inventory import config_hash, entry_hashes, ref_of
 from gitops_tui.kube.watch import ADDED, DELETED, ResourceWatch
@@ -81,7 +82,7 @@ def foreign_change(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
 
 
 #: Kinds watched whatever a cluster's discovery says (no DynamicClient needed).
-_PATHS = {NAMESPACE: "/api/v1/namespaces", SECRET: "/api/v1/secrets"}
+_PATHS = {NAMESPACE: resource_path("v1", "namespaces"), SECRET: resource_path("v1", "secrets")}
 
 
 def _owner(obj: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -147,7 +148,7 @@ class DriftWatch:
                 current = self._clusters[cluster] = _ClusterWatches(api_client)
             for key in sorted({(*kind, selector) for kind in kinds} - set(current.by_kind)):
                 try:
-                    path = _PATHS.get(key[:2]) or resolver_for(dynamic).resource(*key[:2]).path()
+                    path = _PATHS.get(key[:2]) or dynamic_path(resolver_for(dynamic).resource(*key[:2]))
                 except UnknownKind:
                     continue
                 watch = ResourceWatch(api_client, path, self._handler(cluster, key), label_selector=selector,

@@ -18,6 +18,7 @@ from gitops_tui import paths
 from gitops_tui.api import names
 from gitops_tui.api.crds import crd_manifests
 from gitops_tui.api.formats import parse_duration
+from gitops_tui.api.paths import item_path, resource_path
 from gitops_tui.kube.client import ClusterConnections, json_request
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.events import EventRecorder
@@ -56,11 +57,11 @@ def ensure_management_api(api_client: ApiClient, timeout: float = 15.0) -> None:
     for namespace in (names.SYSTEM_NAMESPACE, names.FEDERATION_NAMESPACE):
         body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
         try:
-            json_request(api_client, "POST", "/api/v1/namespaces", body)
+            json_request(api_client, "POST", resource_path("v1", "namespaces"), body)
         except ApiException as exc:
             if exc.status != 409:
                 raise ManagementApiError(f"cannot create namespace {namespace} (HTTP {exc.status})") from None
-    base = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    base = resource_path("apiextensions.k8s.io/v1", "customresourcedefinitions")
     for crd in crd_manifests():
         name = crd["metadata"]["name"]
         try:
@@ -70,11 +71,11 @@ def ensure_management_api(api_client: ApiClient, timeout: float = 15.0) -> None:
         except ApiException as exc:
             if exc.status != 409:
                 raise ManagementApiError(f"cannot install CRD {name} (HTTP {exc.status})") from None
-        live = json_request(api_client, "GET", f"{base}/{name}")
+        live = json_request(api_client, "GET", item_path(base, name))
         if live.get("spec") != crd["spec"] or _labels(live) != _labels(crd):
             crd["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
             try:
-                json_request(api_client, "PUT", f"{base}/{name}", crd)
+                json_request(api_client, "PUT", item_path(base, name), crd)
                 log.info("updated CRD %s", name)
             except ApiException as exc:
                 if exc.status != 409:

@@ -15,6 +15,7 @@ from gitops_tui.api.namespace_claims import (
     rival_claim_problem,
     system_namespace_problem,
 )
+from gitops_tui.api.paths import resource_path
 from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.project import Project
 from gitops_tui.kube.client import ApiClient, ClusterUnreachable, is_unreachable_error, json_request
@@ -40,7 +41,7 @@ class NamespaceRefused(Exception):
 def read_namespace(client: ApiClient, namespace: str) -> dict[str, Any] | None:
     """Return the Namespace ``namespace`` of a cluster, or None when it does not exist."""
     try:
-        return json_request(client, "GET", f"/api/v1/namespaces/{namespace}")
+        return json_request(client, "GET", resource_path("v1", "namespaces", None, namespace))
     except ApiException as exc:
         if exc.status == 404:
             return None
@@ -88,7 +89,7 @@ def ensure_namespace(client: ApiClient, namespace: str, project: str, where: str
             "metadata": {"name": namespace, "labels": {names.LABEL_PROJECT: project}},
         }
         try:
-            json_request(client, "POST", "/api/v1/namespaces", body)
+            json_request(client, "POST", resource_path("v1", "namespaces"), body)
             return True
         except ApiException as exc:
             if exc.status != 409:
@@ -110,7 +111,7 @@ def delete_owned_namespace(client: ApiClient, namespace: str, project: str) -> b
     uid = (existing.get("metadata") or {}).get("uid")
     options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": uid}} if uid else None
     try:
-        json_request(client, "DELETE", f"/api/v1/namespaces/{namespace}", options)
+        json_request(client, "DELETE", resource_path("v1", "namespaces", None, namespace), options)
     except ApiException as exc:
         if exc.status in (404, 409):
             return False

@@ -10,6 +10,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
 from gitops_tui.api.conditions import set_condition
+from gitops_tui.api.paths import resource_path
 from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
@@ -55,7 +56,7 @@ def desired_secret(fs: dict[str, Any], project: str) -> dict[str, Any]:
 
 
 def _secret_path(namespace: str, name: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/secrets/{name}"
+    return resource_path("v1", "secrets", namespace, name)
 
 
 def _get_secret(client: ApiClient, namespace: str, name: str) -> dict[str, Any] | None:

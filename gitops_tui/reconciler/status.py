@@ -13,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
 from gitops_tui.api.conditions import set_condition
+from gitops_tui.api.paths import management_path, resource_path
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import AuthenticationFailed
@@ -33,13 +34,7 @@ REASON_SUSPENDED = "Suspended"
 
 def object_path(kind: str, namespace: str, name: str = "", subresource: str = "") -> str:
     """Return the REST path of a management object of ``kind`` (a names.KIND_* value)."""
-    group, version, plural = names.RESOURCES[kind]
-    path = f"/apis/{group}/{version}/namespaces/{namespace}/{plural}"
-    if name:
-        path += f"/{name}"
-    if subresource:
-        path += f"/{subresource}"
-    return path
+    return management_path(kind, namespace, name or None, subresource or None)
 
 
 def get_object(api: ApiClient, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
@@ -73,7 +68,7 @@ def git_credentials(ctx: ReconcileContext, namespace: str, secret_name: str) -> 
             data[key] = base64.b64encode(str(value).encode()).decode("ascii")
     else:
         try:
-            secret = json_request(ctx.api_client, "GET", f"/api/v1/namespaces/{namespace}/secrets/{secret_name}")
+            secret = json_request(ctx.api_client, "GET", resource_path("v1", "secrets", namespace, secret_name))
             data = secret.get("data") or {}
         except ApiException as exc:
             if exc.status != 404:

@@ -21,6 +21,7 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
+from gitops_tui.api.paths import resource_path
 from gitops_tui.kube.client import json_request, secret_value
 from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION
 from gitops_tui.reconciler.context import management_path
@@ -167,7 +168,7 @@ class WebhookReceiver(ServedInThread):
 
     def _token(self, namespace: str, secret_name: str) -> bytes | None:
         try:
-            secret = json_request(self._api, "GET", f"/api/v1/namespaces/{namespace}/secrets/{secret_name}")
+            secret = json_request(self._api, "GET", resource_path("v1", "secrets", namespace, secret_name))
         except Exception:  # noqa: BLE001 - no Secret means nothing can be verified
             return None
         value = secret_value(secret, WEBHOOK_TOKEN_KEY)
