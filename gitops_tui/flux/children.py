@@ -1,9 +1,10 @@
 """Flux Kustomizations and GitRepositories in a revision become child sources of the source that renders them.
 
 A ``kustomize.toolkit.fluxcd.io/v1`` Kustomization found in a source's revision is not applied: it
-becomes a child GitOps source (a FederatedGitRepository + FederatedKustomization named
-``<parent>-<name>``, labelled with its parent) that the reconciler runs like any other, with its own
-status per cluster. Children that leave git are deleted (their objects pruned when ``prune``).
+becomes a child GitOps source (a FederatedGitRepository + FederatedKustomization that keeps the
+Kustomization's own name, unique in the project namespace as Flux's names are, labelled with its parent)
+that the reconciler runs like any other, with its own status per cluster. Children that leave git are
+deleted (their objects pruned when ``prune``). Cycles and the per-project cap: flux/bounds.py.
 Semantics and the supported fields: docs/flux.md.
 """
 
@@ -86,8 +87,8 @@ def _refuse_oci(manifest: Manifest) -> None:
 
 
 def child_name(parent: str, flux_name: str) -> str:
-    """The child source's name: ``<parent>-<flux name>``."""
-    return f"{parent}-{flux_name}"
+    """The child source's name: the Kustomization's own (Flux's names are unique per namespace; ``parent`` unused)."""
+    return flux_name
 
 
 def _git_spec(manifest: Manifest, parent: GitOpsSource, commit: str,
@@ -179,9 +180,10 @@ def _write(api: Any, body: dict[str, Any]) -> None:
     live = json_request(api, "GET", management_path(body["kind"], meta["namespace"], meta["name"]))
     owner = ((live.get("metadata") or {}).get("labels") or {}).get(LABEL_PARENT)
     if owner != meta["labels"][LABEL_PARENT]:
+        whose = f"a child of source {owner}" if owner else "a source of its own"
         raise ValidationFailed(f"Kustomization {meta['annotations'][ANNOTATION_FLUX_NAME]} would be source "
-                               f"{meta['name']}, which already exists and is not a child of this source: rename one "
-                               "of them")
+                               f"{meta['name']}, which already exists and is {whose}, not a child of this source: "
+                               "rename one of them")
     patch = {"metadata": {"labels": meta["labels"], "annotations": meta["annotations"]},
              "spec": {"template": {"spec": body["spec"]["template"]["spec"]}}}
     if "placement" in body["spec"]:

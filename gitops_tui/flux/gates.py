@@ -9,6 +9,7 @@ from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.api.paths import resource_path
+from gitops_tui.api.references import ReferenceRefused, check_kind, check_name, name_errors
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.flux.children import ANNOTATION_PARENT_PATH, LABEL_PARENT
 from gitops_tui.flux.substitute import SubstituteError, check_names
@@ -22,10 +23,15 @@ DEPENDENCY_REQUEUE_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class Hold:
-    """Why a child does not reconcile now: its parent is suspended, or a dependency is not ready."""
+    """Why a child does not reconcile now: its parent is suspended or being deleted, or a dependency is not ready.
+
+    ``suspended`` holds the child as if suspended; ``stopped`` (an ancestor is deleted or being deleted) writes
+    nothing at all, so deleting a parent stops its children at once.
+    """
 
     suspended: bool = False
     failure: Failure | None = None
+    stopped: bool = False
 
 
 def _spec(source: GitOpsSource) -> dict[str, Any]:
@@ -56,14 +62,20 @@ def hold(ctx: ReconcileContext, source: GitOpsSource) -> Hold | None:
     seen = {source.name}
     while parent and parent not in seen:
         seen.add(parent)
+        if name_errors(parent):
+            return Hold(stopped=True)
         raw = ctx.get(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace, parent)
-        if raw is None:
-            break
+        if raw is None or (raw.get("metadata") or {}).get("deletionTimestamp"):
+            return Hold(stopped=True)  # its parent is gone or going: its own deletion follows (ownerReference)
         if GitOpsSource(None, raw).suspend:
             return Hold(suspended=True)
         parent = parent_of(GitOpsSource(None, raw))
     commit = source.ref.get("commit", "")
-    for dep in _spec(source).get("dependsOn") or []:
+    for index, dep in enumerate(_spec(source).get("dependsOn") or []):
+        try:
+            check_name(dep, f"spec.dependsOn[{index}]", kind="Kustomization")
+        except ReferenceRefused as exc:
+            return Hold(failure=Failure(exc.reason, exc.message, stalled=True))
         raw = ctx.get(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace, str(dep))
         why = f"dependency {dep} does not exist" if raw is None else _ready(raw, commit)
         if why:
@@ -114,7 +126,8 @@ def _lookup(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, kind: st
 def variables(ctx: ReconcileContext, source: GitOpsSource, artifact: Any) -> dict[str, str] | None:
     """The postBuild variables (substituteFrom in order, then substitute on top); None when postBuild sets none.
 
-    Raises SubstituteError naming a missing ConfigMap or Secret (unless ``optional``) or a bad variable name.
+    Raises SubstituteError naming a missing ConfigMap or Secret (unless ``optional``) or a bad variable name, and
+    ReferenceRefused for a reference that is not a ConfigMap or Secret name (looked up in the project namespace only).
     """
     post = _spec(source).get("postBuild") or {}
     inline = {str(k): str(v) for k, v in (post.get("substitute") or {}).items()}
@@ -122,10 +135,11 @@ def variables(ctx: ReconcileContext, source: GitOpsSource, artifact: Any) -> dic
     if not inline and not refs:
         return None
     found: dict[str, str] = {}
-    for ref in refs:
-        kind, name = str(ref.get("kind") or ""), str(ref.get("name") or "")
-        if kind not in ("ConfigMap", "Secret"):
-            raise SubstituteError(f"postBuild.substituteFrom kind {kind!r} is not supported; use ConfigMap or Secret")
+    for index, ref in enumerate(refs):
+        field = f"spec.postBuild.substituteFrom[{index}]"
+        ref = ref if isinstance(ref, dict) else {}
+        kind = check_kind(ref.get("kind"), ("ConfigMap", "Secret"), f"{field}.kind")
+        name = check_name(ref.get("name"), f"{field}.name", kind=kind)
         obj = _lookup(ctx, source, artifact, kind, name)
         if obj is None:
             if ref.get("optional"):

@@ -58,10 +58,17 @@ def install_order(releases: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def outside_dependencies_ready(dynamic: DynamicClient, release: dict[str, Any],
                                in_revision: set[tuple[str, str]]) -> None:
-    """Raise ReleaseOrderError unless every dependency outside the revision is a HelmRelease Ready on the cluster."""
+    """Raise ReleaseOrderError unless every dependency outside the revision is a HelmRelease Ready on the cluster.
+
+    A dependency outside the revision in another namespace is refused before any request, whatever it is.
+    """
+    own = _key(release)[0]
     for namespace, name in dependencies(release):
         if (namespace, name) in in_revision:
             continue
+        if namespace != own:  # never asked: the answer would tell whether another project's release exists
+            raise ReleaseOrderError(_key(release)[1], f"spec.dependsOn: can't access 'HelmRelease/{namespace}/{name}', "
+                                                      "cross-namespace references have been blocked")
         live = get_object(dynamic, HELM_RELEASE_API, "HelmRelease", name, namespace)
         ready = next((c for c in ((live or {}).get("status") or {}).get("conditions") or []
                       if c.get("type") == "Ready"), {})

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.api.references import ReferenceRefused, check_kind, check_name
 from gitops_tui.helm.errors import VALUES_FAILED, HelmReleaseFailed
 
 #: Reads one object on the target cluster: (kind, namespace, name) -> the object dict, or None.
@@ -35,10 +36,13 @@ def _set_path(values: dict[str, Any], dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _read_reference(ref: dict[str, Any], namespace: str, read: ObjectReader) -> str | None:
-    kind, name = ref.get("kind", ""), ref.get("name", "")
-    if kind not in ("ConfigMap", "Secret"):
-        raise HelmReleaseFailed(VALUES_FAILED, f"valuesFrom kind {kind!r} is not ConfigMap or Secret")
+def _read_reference(ref: dict[str, Any], namespace: str, read: ObjectReader, index: int = 0) -> str | None:
+    field = f"spec.valuesFrom[{index}]"
+    try:
+        kind = check_kind(ref.get("kind"), ("ConfigMap", "Secret"), f"{field}.kind")
+        name = check_name(ref.get("name"), f"{field}.name", kind=kind)
+    except ReferenceRefused as exc:  # a name, read in the release's own namespace only
+        raise HelmReleaseFailed(VALUES_FAILED, exc.message) from None
     obj = read(kind, namespace, name)
     key = ref.get("valuesKey") or "values.yaml"
     if obj is None:
@@ -96,8 +100,8 @@ def compose_values(helm_release: dict[str, Any], namespace: str, read: ObjectRea
     """
     spec = helm_release.get("spec") or {}
     values: dict[str, Any] = {}
-    for ref in spec.get("valuesFrom") or []:
-        text = _read_reference(ref, namespace, read)
+    for index, ref in enumerate(spec.get("valuesFrom") or []):
+        text = _read_reference(ref if isinstance(ref, dict) else {}, namespace, read, index)
         if text is None:
             continue
         from_secret = ref.get("kind") == "Secret"

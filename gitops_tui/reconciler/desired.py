@@ -18,7 +18,7 @@ from gitops_tui.reconciler.status import Failure, git_credentials
 
 #: Failures that a retry cannot fix without a new commit or a spec change.
 STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound",
-                    "LimitExceeded", "DryRunFailed", "URLNotAllowed"}
+                    "LimitExceeded", "DryRunFailed", "URLNotAllowed", "AccessDenied"}
 #: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
 FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("helm.toolkit.fluxcd.io", "HelmRelease")}
 _render_cache: dict[tuple[str, str, str, str], tuple[list[dict], Any]] = {}
@@ -80,7 +80,8 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
     postBuild variables; Flux's Kustomizations and GitRepositories are left out of the objects and, given
     ``instructions``, appended to it (docs/flux.md).
     """
-    from gitops_tui.flux import children, substitute
+    from gitops_tui.api.references import ReferenceRefused
+    from gitops_tui.flux import children, references, substitute
     from gitops_tui.reconciler import platform, render, tenancy
 
     policy = policy or platform.Policy()
@@ -107,10 +108,13 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
         else:
             objects = tenancy.enforce(manifests, source.namespace, is_namespaced, unknown_is_namespaced=unknown_ok)
         objects = tenancy.label(objects, project=project, source=source.name)
+        references.check_all(_referring(objects, manifests, found, source.namespace))
         limits.check_revision(zip(objects, (m.origin for m in manifests)), f"revision {artifact.revision}")
     except substitute.SubstituteError as exc:
         raise RevisionFailed(Failure("BuildFailed", f"post-build substitution failed: {exc}", stalled=True),
                              artifact.revision) from None
+    except ReferenceRefused as exc:
+        raise RevisionFailed(Failure(exc.reason, exc.message, stalled=True), artifact.revision) from None
     except limits.LimitExceeded as exc:
         raise RevisionFailed(failure_of(OverLimit(exc.message)), artifact.revision) from None
     except ReconcileError as exc:
@@ -121,3 +125,21 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
     if instructions is not None:
         instructions.append(found)
     return objects
+
+
+def _referring(objects: list[dict], manifests: list[Any], found: Any,
+               project_namespace: str) -> list[tuple[dict, str, str]]:
+    """(object, namespace its references resolve in, where it comes from) of every object that may hold one.
+
+    Applied objects resolve in their own namespace (tenancy set it); Flux's Kustomizations and GitRepositories
+    (instructions, never applied) in the namespace they are written in, else the project's.
+    """
+    from gitops_tui.flux.references import display
+
+    out = [(obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace), display(obj, m.origin))
+           for obj, m in zip(objects, manifests)]
+    for manifest in (*found.kustomizations, *found.repositories):
+        obj = manifest.obj
+        out.append((obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace),
+                    display(obj, manifest.origin)))
+    return out

@@ -72,6 +72,17 @@ class TenancyViolation(ReconcileError):
     reason = "TenancyViolation"
 
 
+class ReferenceInvalid(ReconcileError):
+    """A reference of the source's own objects is not a name, or names another namespace (api.references)."""
+
+    reason = "ValidationFailed"
+
+    def __init__(self, message: str, reason: str = "ValidationFailed") -> None:
+        """Record the sentence and its reason (``AccessDenied`` for another namespace)."""
+        super().__init__(message)
+        self.reason = reason
+
+
 class Stopped(Exception):
     """The source was suspended or deleted, or leadership was lost, before a write: nothing more is written."""
 

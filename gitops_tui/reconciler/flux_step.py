@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.api.formats import parse_revision
+from gitops_tui.api.references import ReferenceRefused
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.flux import children, gates
+from gitops_tui.flux import bounds, children, gates
 from gitops_tui.flux.substitute import SubstituteError
 from gitops_tui.reconciler import platform
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.desired import RevisionFailed, failure_of
 from gitops_tui.reconciler.errors import ReconcileError
+from gitops_tui.reconciler.projects import project_for_namespace
 from gitops_tui.reconciler.status import Failure
+
+_NAMESPACE_LOCKS: dict[str, threading.Lock] = {}
+_NAMESPACE_LOCKS_GUARD = threading.Lock()
+
+
+def _namespace_lock(namespace: str) -> threading.Lock:
+    """One lock per project namespace: the cap is counted and the children written by one parent at a time."""
+    with _NAMESPACE_LOCKS_GUARD:
+        return _NAMESPACE_LOCKS.setdefault(namespace, threading.Lock())
 
 
 def render_inputs(ctx: ReconcileContext, source: GitOpsSource, artifact: Any,
@@ -25,6 +37,8 @@ def render_inputs(ctx: ReconcileContext, source: GitOpsSource, artifact: Any,
     except SubstituteError as exc:
         raise RevisionFailed(Failure("BuildFailed", f"post-build substitution failed: {exc}", stalled=True),
                              artifact.revision) from None
+    except ReferenceRefused as exc:
+        raise RevisionFailed(Failure(exc.reason, exc.message, stalled=True), artifact.revision) from None
 
 
 def check_children(source: GitOpsSource, artifact: Any, found: list[Any]) -> None:
@@ -46,7 +60,9 @@ def sync_children(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, fo
                                                                            source.name):
         return
     try:
-        removed = children.sync(ctx.api_client, source, instructions, parse_revision(artifact.revision)[1])
+        with _namespace_lock(source.namespace):
+            check_bounds(ctx, source, instructions)
+            removed = children.sync(ctx.api_client, source, instructions, parse_revision(artifact.revision)[1])
     except ReconcileError as exc:
         raise RevisionFailed(failure_of(exc), artifact.revision) from None
     involved = source.kustomization or {}
@@ -57,6 +73,23 @@ def sync_children(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, fo
     for manifest in instructions.kustomizations:
         ctx.requeue(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace,
                     children.child_name(source.name, str(manifest.obj["metadata"]["name"])))
+
+
+def check_bounds(ctx: ReconcileContext, source: GitOpsSource, instructions: children.Instructions) -> None:
+    """Refuse (ValidationFailed, OverLimit) a revision whose Kustomizations make a cycle or exceed the project's cap."""
+    declared = [(str(m.obj["metadata"]["name"]), f"{m.display} in {m.origin}") for m in instructions.kustomizations]
+    if not declared:
+        return
+    chain = bounds.ancestry(lambda name: ctx.get(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace, name),
+                            source.name, source.kustomization)
+    bounds.check_cycles(chain, declared)
+    wanted = {children.child_name(source.name, name) for name, _ in declared}
+    listed = ctx.list(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace)
+    others = sum(1 for fk in listed if bounds.parent_label(fk) not in ("", source.name)
+                 and fk["metadata"]["name"] not in wanted)
+    project = project_for_namespace(ctx, source.namespace)
+    name = str(((project or {}).get("metadata") or {}).get("name") or source.namespace)
+    bounds.check_cap(bounds.max_children(project), name, others, len(wanted))
 
 
 def delete_children(ctx: ReconcileContext, source: GitOpsSource) -> None:

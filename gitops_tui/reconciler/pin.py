@@ -86,14 +86,14 @@ def plan(ctx: ReconcileContext, source: GitOpsSource, clusters: list[str],
 
 def contains(ctx: ReconcileContext, source: GitOpsSource, head_commit: str, fix: str) -> bool:
     """Whether ``head_commit`` contains ``fix`` (fix is an ancestor of head, or head itself) in the cached clone."""
-    repo_dir = ctx.git.repo_dir(source.url) / "git"
     try:
+        repo_dir = ctx.git.repo_dir(source.url, git_credentials(ctx, source.namespace, source.secret_ref)) / "git"
         repo = git.Repo(repo_dir)
         try:
             return head_commit.startswith(fix) or bool(repo.is_ancestor(fix, head_commit))
         finally:
             repo.close()
-    except (git.GitCommandError, git.NoSuchPathError, git.InvalidGitRepositoryError, ValueError):
+    except (git.GitCommandError, git.NoSuchPathError, git.InvalidGitRepositoryError, ValueError, ReconcileError):
         return False
 
 

@@ -1,4 +1,9 @@
-"""Git source: fetch a ref (branch, tag, semver, commit) into a cache and check out an artifact tree."""
+"""Git source: fetch a ref (branch, tag, semver, commit) into a cache and check out an artifact tree.
+
+The cache holds one bare repository per URL **and credentials** (a keyed fingerprint of the credentials'
+content, never the content): a source is served only what its own credentials fetched, so a commit another
+project's private fetch left on disk is not a way into that repository (docs/security.md#git-caches).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from gitops_tui.api.formats import format_revision
 from gitops_tui.paths import private_dir
 from gitops_tui.reconciler import refs as refs_mod
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
+from gitops_tui.reconciler.git_access import RemoteAccess, fingerprint, fingerprint_key
 from gitops_tui.reconciler.git_process import run_git
 from gitops_tui.reconciler.gitauth import (
     base_environment,
@@ -39,6 +45,7 @@ log = logging.getLogger(__name__)
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 #: Seconds writing a commit's tree out of the cache may take.
 ARCHIVE_TIMEOUT = 120.0
+
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -108,7 +115,7 @@ def _make_read_only(path: Path) -> None:
 
 
 class GitSource:
-    """Fetches git revisions into `cache_dir`, one bare repository per URL, reusing what it has."""
+    """Fetches git revisions into `cache_dir`, one bare repository per URL and credentials, reusing what it has."""
 
     def __init__(self, cache_dir: Path, *, keep_trees: int = 4, local_roots: Sequence[Path] | None = None,
                  data_dir: Path | None = None) -> None:
@@ -122,13 +129,20 @@ class GitSource:
         self.local_roots = allowed_local_roots(local_roots)
         self.forbidden = forbidden_dirs(self.cache_dir, data_dir)
         self.identities = self.cache_dir / ".identities"
+        self.access = RemoteAccess()
+        self._key = fingerprint_key(self.cache_dir)
         if remove_stale_identities(self.identities):
             log.info("removed ssh identities left by a reconciler that was killed mid-fetch")
 
-    def repo_dir(self, url: str) -> Path:
-        """The cache directory of one URL."""
-        plain, _ = split_url_credentials(url)
-        return self.cache_dir / hashlib.sha256(plain.encode()).hexdigest()[:24]
+    def fingerprint(self, credentials: dict[str, bytes] | None) -> str:
+        """A keyed fingerprint of the credentials' content ("" for none); see git_access.fingerprint."""
+        return fingerprint(self._key, credentials)
+
+    def repo_dir(self, url: str, credentials: dict[str, bytes] | None = None) -> Path:
+        """The cache directory of one URL fetched with ``credentials`` (user:password@ of the URL included)."""
+        plain, url_creds = split_url_credentials(url)
+        key = self.fingerprint({**url_creds, **(credentials or {})})
+        return self.cache_dir / hashlib.sha256(f"{plain}\0{key}".encode()).hexdigest()[:24]
 
     def fetch(
         self,
@@ -147,11 +161,13 @@ class GitSource:
         creds = {**url_creds, **(credentials or {})}
         ref = {k: v for k, v in (ref or {}).items() if v} or {"branch": "master"}
         shown_url = scrub_url(plain_url)
-        directory = self.repo_dir(plain_url)
+        print_ = self.fingerprint(creds)
+        directory = self.repo_dir(plain_url, creds)
         with _locked(directory, str(directory)):
             with git_environment(plain_url, creds, self.identities) as env:
                 runner = _GitRunner(directory / "git", plain_url, shown_url, env, creds, timeout)
-                name, commit, fetched = runner.resolve_and_fetch(ref)
+                name, commit, fetched = runner.resolve_and_fetch(ref, self.access.recent(plain_url, print_))
+                self.access.note(plain_url, print_)
             tree, checked_out = self._tree(runner.repo, directory, commit)
         revision = format_revision(name, commit)
         log.info("fetched %s %s (downloaded=%s)", shown_url, revision, fetched)
@@ -262,10 +278,14 @@ class _GitRunner:
         """Fetch only the given refspecs from the remote."""
         self._git("fetch", "--no-tags", "--no-write-fetch-head", "--quiet", "--", self.url, *refspecs)
 
-    def resolve_and_fetch(self, ref: dict[str, str]) -> tuple[str | None, str, bool]:
-        """Resolve the ref to (name for the revision, commit sha, whether objects were fetched)."""
+    def resolve_and_fetch(self, ref: dict[str, str], proved: bool = False) -> tuple[str | None, str, bool]:
+        """Resolve the ref to (name for the revision, commit sha, whether objects were fetched).
+
+        ``proved``: these credentials read the repository recently; else a commit found in the cache is served
+        only after an ls-remote shows they still can (a branch, tag or semver ref always asks the remote).
+        """
         if ref.get("commit"):
-            return self._commit(ref["commit"].strip().lower(), ref.get("branch"))
+            return self._commit(ref["commit"].strip().lower(), ref.get("branch"), proved)
         if ref.get("semver"):
             tags = self._ls_remote("refs/tags/*")
             names = [r[len("refs/tags/"):] for r in tags]
@@ -306,11 +326,13 @@ class _GitRunner:
             return name, self._peel(full_ref), True
         return name, self._peel(sha), True
 
-    def _commit(self, sha: str, branch: str | None) -> tuple[str | None, str, bool]:
+    def _commit(self, sha: str, branch: str | None, proved: bool = False) -> tuple[str | None, str, bool]:
         """Fetch a specific commit (by id; else the branch, or all heads and tags, and look for it)."""
         if not _SHA.match(sha):
             raise GitOperationFailed(f"commit {sha!r} is not a full 40-character SHA-1")
         if self._has_commit(sha):
+            if not proved:
+                self._ls_remote("HEAD")  # the credentials must still open the repository
             return branch, sha, False
         try:
             self._fetch(sha)

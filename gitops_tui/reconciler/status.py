@@ -14,9 +14,10 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.api import names
 from gitops_tui.api.conditions import set_condition
 from gitops_tui.api.paths import management_path, resource_path
+from gitops_tui.api.references import ReferenceRefused, check_name
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
-from gitops_tui.reconciler.errors import AuthenticationFailed
+from gitops_tui.reconciler.errors import AuthenticationFailed, ReferenceInvalid
 from gitops_tui.reconciler.projects import project_for_namespace
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -59,6 +60,10 @@ def git_credentials(ctx: ReconcileContext, namespace: str, secret_name: str) -> 
     """Return the Flux-style credentials of ``secret_name`` (a FederatedSecret, else a Secret) in the project."""
     if not secret_name:
         return None
+    try:
+        check_name(secret_name, "spec.secretRef.name", kind="Secret")
+    except ReferenceRefused as exc:
+        raise ReferenceInvalid(exc.message, exc.reason) from None
     data: dict[str, Any] | None = None
     fs = get_object(ctx.api_client, names.KIND_FEDERATED_SECRET, namespace, secret_name)
     if fs is not None:

@@ -22,6 +22,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
 from gitops_tui.api.paths import resource_path
+from gitops_tui.api.references import name_errors
 from gitops_tui.kube.client import json_request, secret_value
 from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION
 from gitops_tui.reconciler.context import management_path
@@ -143,6 +144,8 @@ class WebhookReceiver(ServedInThread):
         if len(parts) != 3 or parts[0] != "hook":
             return 404, {"message": "use POST /hook/<namespace>/<source>"}
         namespace, name = parts[1], parts[2]
+        if name_errors(namespace, label=True) or name_errors(name):  # a name is never pasted into a request as is
+            return 404, {"message": f"no source {namespace[:63]}/{name[:253]}"}
         try:
             repo = json_request(self._api, "GET",
                                 management_path(names.KIND_FEDERATED_GIT_REPOSITORY, namespace, name))

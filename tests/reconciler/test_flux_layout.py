@@ -106,7 +106,7 @@ spec:
         x-kubernetes-preserve-unknown-fields: true
 """
 
-CHILDREN = ["staging-apps", "staging-infra-configs", "staging-infra-controllers"]
+CHILDREN = ["apps", "infra-configs", "infra-controllers"]
 
 
 def make_platform(world: World) -> None:
@@ -169,9 +169,9 @@ def test_flux_layout_deploys_in_dependency_order_as_flux_would(world: World, flu
     assert sorted(i["metadata"]["name"] for i in listed["items"]) == CHILDREN
 
     seen = settle(world, CHILDREN)
-    assert ("staging-apps", "DependencyNotReady") in seen, seen
-    assert "dependency staging-infra-configs is not ready" in [
-        e["message"] for e in world.events("staging-apps") if e["reason"] == "DependencyNotReady"][0]
+    assert ("apps", "DependencyNotReady") in seen, seen
+    assert "dependency infra-configs is not ready" in [
+        e["message"] for e in world.events("apps") if e["reason"] == "DependencyNotReady"][0]
     for child in CHILDREN:
         assert ready(world, child).get("status") == "True", (child, ready(world, child))
     t = world.project
@@ -201,7 +201,7 @@ def test_flux_layout_deploys_in_dependency_order_as_flux_would(world: World, flu
         web = live(world, cluster, f"/apis/apps/v1/namespaces/{t}-podinfo/deployments/{t}-podinfo-web")
         assert web["spec"]["replicas"] == 2, "a substituted number is a number, as in Flux"
         assert live(world, cluster, f"/api/v1/namespaces/{world.namespace}/configmaps/cluster-vars") is not None
-        rows = {r["name"]: r for r in world.status("staging-apps")["clusters"]}
+        rows = {r["name"]: r for r in world.status("apps")["clusters"]}
         assert rows[cluster]["lastAppliedRevision"].endswith(head)
 
     from gitops_tui.actions.sources import diff_source
@@ -213,8 +213,8 @@ def test_flux_layout_deploys_in_dependency_order_as_flux_would(world: World, flu
     # A child removed from git is pruned: its objects leave every cluster, its siblings stay.
     commit(flux_repo, {"clusters/staging/apps.yaml": None})
     world.reconcile("staging")
-    world.reconcile("staging-apps")  # the finalizer prunes
-    assert world.source("staging-apps").kustomization is None
+    world.reconcile("apps")  # the finalizer prunes
+    assert world.source("apps").kustomization is None
     for cluster in CLUSTERS:
         assert live(world, cluster, f"/api/v1/namespaces/{t}-podinfo/configmaps/settings") is None
         assert live(world, cluster, f"/apis/apps/v1/namespaces/{t}-podinfo/deployments/{t}-podinfo-web") is None
@@ -235,8 +235,8 @@ def _path(obj: dict[str, Any]) -> str:
 def test_ordinary_project_refuses_the_first_cluster_scoped_object(world: World, flux_repo: Path) -> None:
     world.create("staging", f"file://{flux_repo}", path="./clusters/staging")
     world.reconcile("staging")
-    world.reconcile("staging-infra-controllers")
-    cond = ready(world, "staging-infra-controllers")
+    world.reconcile("infra-controllers")
+    cond = ready(world, "infra-controllers")
     assert cond.get("status") == "False" and cond.get("reason") == "TenancyViolation", cond
     assert cond["message"].startswith(f"Namespace/{world.project}-ingress in infrastructure/controllers"), cond["message"]
     assert "is cluster-scoped" in cond["message"]
@@ -249,10 +249,10 @@ def test_a_broken_child_is_ready_false_while_its_siblings_apply(world: World, fl
     commit(flux_repo, {"clusters/staging/broken.yaml": kustomization("broken", "./nowhere")})
     world.create("staging", f"file://{flux_repo}", path="./clusters/staging")
     world.reconcile("staging")
-    settle(world, ["staging-broken", "staging-infra-controllers", "staging-infra-configs"], rounds=3)
-    broken = ready(world, "staging-broken")
+    settle(world, ["broken", "infra-controllers", "infra-configs"], rounds=3)
+    broken = ready(world, "broken")
     assert broken.get("status") == "False" and "'./nowhere' not found" in broken.get("message", ""), broken
-    assert ready(world, "staging-infra-configs").get("status") == "True"
+    assert ready(world, "infra-configs").get("status") == "True"
     for cluster in CLUSTERS:
         assert live(world, cluster, f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{world.project}-widget-reader") is not None
 
@@ -262,9 +262,9 @@ def test_suspending_the_parent_holds_its_children(world: World, flux_repo: Path)
     world.create("staging", f"file://{flux_repo}", path="./clusters/staging")
     world.reconcile("staging")
     world.patch_spec(names.KIND_FEDERATED_KUSTOMIZATION, "staging", {"suspend": True})
-    world.reconcile("staging-infra-controllers")
+    world.reconcile("infra-controllers")
     assert world.writes.count() == 0 or all(r.object_id.find("ingress") < 0 for r in world.writes.records)
-    assert ready(world, "staging-infra-controllers") == {}
+    assert ready(world, "infra-controllers") == {}
     for cluster in CLUSTERS:
         assert live(world, cluster, f"/api/v1/namespaces/{world.project}-ingress") is None
 
@@ -283,13 +283,13 @@ def test_children_listed_under_their_source(world: World, flux_repo: Path, capsy
     assert main(["get", "sources", "-p", world.project, "-o", "json"]) == 0
     items = json.loads(capsys.readouterr().out)["items"]
     assert [(i["name"], i["parent"], i["depth"]) for i in items] == [
-        ("other", "", 0), ("staging", "", 0), ("staging-apps", "staging", 1),
-        ("staging-infra-configs", "staging", 1), ("staging-infra-controllers", "staging", 1)]
+        ("other", "", 0), ("staging", "", 0), ("apps", "staging", 1),
+        ("infra-configs", "staging", 1), ("infra-controllers", "staging", 1)]
     assert main(["get", "sources", "-p", world.project]) == 0
     table = capsys.readouterr().out
     names_column = [line.split(None, 1)[1].split("  ")[0] for line in table.strip().splitlines()[1:]]
-    assert names_column == ["other", "staging", "└ staging-apps", "└ staging-infra-configs",
-                            "└ staging-infra-controllers"], table
+    assert names_column == ["other", "staging", "└ apps", "└ infra-configs",
+                            "└ infra-controllers"], table
 
     group = f"/apis/{names.TYPES_GROUP}/{names.TYPES_VERSION}/namespaces/{world.namespace}"
     state = ManagementState({
@@ -298,5 +298,5 @@ def test_children_listed_under_their_source(world: World, flux_repo: Path, capsy
         "projects": [json_request(world.api, "GET", f"/apis/{names.PROJECT_GROUP}/v1alpha1/projects/{world.project}")],
     })
     shown = [r.cells[0].split(" ", 1)[1] for r in rows.sources_table(state, datetime.now(timezone.utc)).rows]
-    assert shown == ["other", "staging", "└ staging-apps", "└ staging-infra-configs", "└ staging-infra-controllers"]
+    assert shown == ["other", "staging", "└ apps", "└ infra-configs", "└ infra-controllers"]
     assert rows.projects_table(state, datetime.now(timezone.utc)).rows[0].cells[0] == f"{world.project} (platform)"

@@ -40,7 +40,7 @@ def test_unsupported_kustomization_fields_and_sources_are_refused_by_name(world:
     cond = ready(world, "root")
     assert cond["status"] == "False" and cond["reason"] == "ValidationFailed"
     assert cond["message"] == "Kustomization/a in clusters/a.yaml: spec.namePrefix is not supported (docs/flux.md)"
-    assert world.source("root-a").kustomization is None, "no child of a refused revision"
+    assert world.source("a").kustomization is None, "no child of a refused revision"
 
     commit(repo, {"clusters/a.yaml": ks("a", "./apps", kind="OCIRepository")})
     world.reconcile("root")
@@ -82,19 +82,19 @@ def test_missing_substitute_from_fails_the_child_unless_optional(world: World) -
                                "apps/cm.yaml": configmap("greeting", "${who:=world}")})
     world.create("root", f"file://{repo}", path="./clusters")
     world.reconcile("root")
-    world.reconcile("root-a")
-    cond = ready(world, "root-a")
+    world.reconcile("a")
+    cond = ready(world, "a")
     assert cond["reason"] == "BuildFailed" and "substituteFrom ConfigMap/vars not found" in cond["message"], cond
     assert world.get("dev", "configmaps", "greeting") is None
     commit(repo, {"clusters/a.yaml": ks("a", "./apps", extra=extra + "      optional: true\n")})
     world.reconcile("root")
-    world.reconcile("root-a")
-    assert ready(world, "root-a")["status"] == "True"
+    world.reconcile("a")
+    assert ready(world, "a")["status"] == "True"
     assert world.get("dev", "configmaps", "greeting")["data"] == {"value": "world"}
     commit(repo, {"clusters/vars.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vars\ndata:\n"
                                         "  who: team\n"})
     world.reconcile("root")
-    world.reconcile("root-a")
+    world.reconcile("a")
     assert world.get("dev", "configmaps", "greeting")["data"] == {"value": "team"}
 
 
@@ -105,13 +105,13 @@ def test_child_without_prune_leaves_its_objects_when_removed_from_git(world: Wor
                                "keep/cm.yaml": configmap("kept"), "drop/cm.yaml": configmap("dropped")})
     world.create("root", f"file://{repo}", path="./clusters")
     world.reconcile("root")
-    for child in ("root-keep", "root-drop"):
+    for child in ("keep", "drop"):
         world.reconcile(child)
         assert ready(world, child)["status"] == "True"
     commit(repo, {"clusters/keep.yaml": None, "clusters/drop.yaml": None})
     world.reconcile("root")
     assert any(e["reason"] == "ChildRemoved" for e in world.events("root"))
-    for child in ("root-keep", "root-drop"):
+    for child in ("keep", "drop"):
         try:
             world.reconcile(child)
         except ApiException:
@@ -129,18 +129,18 @@ def test_deleting_the_parent_deletes_its_children_and_their_objects(world: World
     repo = world.repo("flux", {"clusters/a.yaml": ks("a", "./apps"), "apps/cm.yaml": configmap("child-object")})
     world.create("root", f"file://{repo}", path="./clusters")
     world.reconcile("root")
-    world.reconcile("root-a")
+    world.reconcile("a")
     assert world.get("dev", "configmaps", "child-object") is not None
     delete_source(world.api, world.project, "root")
     world.reconcile("root")
 
     def child_going() -> bool:
-        child = world.source("root-a").kustomization
+        child = world.source("a").kustomization
         return child is None or bool(child["metadata"].get("deletionTimestamp"))
 
     wait_until(child_going, timeout=30, message="the child source deleted with its parent (ownerReference)")
-    world.reconcile("root-a")  # its finalizer prunes
-    assert world.source("root-a").kustomization is None
+    world.reconcile("a")  # its finalizer prunes
+    assert world.source("a").kustomization is None
     for cluster in CLUSTERS:
         assert world.get(cluster, "configmaps", "child-object") is None
 
@@ -154,9 +154,9 @@ def test_a_declared_git_repository_is_the_childs_source(world: World) -> None:
                                "clusters/missing.yaml": ks("c", "./deploy")})
     world.create("root", f"file://{repo}", path="./clusters")
     world.reconcile("root")
-    assert world.source("root-b").url == f"file://{other}" and world.source("root-b").ref == {"branch": "main"}
-    assert world.source("root-c").ref == {"commit": world.head(repo)}, "flux-system: the parent's repository, its commit"
-    world.reconcile("root-b")
+    assert world.source("b").url == f"file://{other}" and world.source("b").ref == {"branch": "main"}
+    assert world.source("c").ref == {"commit": world.head(repo)}, "flux-system: the parent's repository, its commit"
+    world.reconcile("b")
     assert world.get("dev", "configmaps", "from-other") is not None
 
     commit(repo, {"clusters/b.yaml": child.replace("name: other\n", "name: nowhere\n")})
@@ -168,11 +168,12 @@ def test_a_declared_git_repository_is_the_childs_source(world: World) -> None:
 
 def test_a_child_never_takes_over_an_operators_source(world: World) -> None:
     mine = world.repo("mine", {"deploy/cm.yaml": configmap("operator-owned")})
-    world.create("root-a", f"file://{mine}", path="./deploy")
+    world.create("a", f"file://{mine}", path="./deploy")
     repo = world.repo("flux", {"clusters/a.yaml": ks("a", "./apps"), "apps/cm.yaml": configmap("child-object")})
     world.create("root", f"file://{repo}", path="./clusters")
     world.reconcile("root")
     cond = ready(world, "root")
     assert cond["status"] == "False" and cond["reason"] == "ValidationFailed", cond
-    assert "would be source root-a, which already exists and is not a child of this source" in cond["message"]
-    assert world.source("root-a").url == f"file://{mine}" and world.source("root-a").path == "./deploy"
+    assert ("would be source a, which already exists and is a source of its own, not a child of this source"
+            in cond["message"])
+    assert world.source("a").url == f"file://{mine}" and world.source("a").path == "./deploy"

@@ -172,7 +172,8 @@ def test_a_source_on_another_projects_git_cache_is_refused(
     ctx = dataclasses.replace(world.ctx, git=GitSource(data_dir / "git", data_dir=data_dir), data_dir=data_dir)
     reconcile_source(ctx, world.namespace, "private")
     assert world.condition("private", "Ready")["status"] == "True"
-    cache = ctx.git.repo_dir(git_http_server.url("private.git")) / "git"
+    cache = ctx.git.repo_dir(git_http_server.url("private.git"),
+                             {"username": b"git", "password": git_http_server.password.encode()}) / "git"
     assert (cache / "HEAD").is_file(), "the victim's cache exists"
 
     attacker = f"attacker-{world.project}"

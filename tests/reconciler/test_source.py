@@ -73,7 +73,7 @@ def test_https_basic_auth_fetch_and_cache(
     assert updated.revision == f"main@sha1:{new_head}" and updated.fetched and updated.checked_out
     assert git_http_server.pack_requests == packs + 1
     assert sorted(p.name for p in (updated.path / "deploy").iterdir()) == ["new.yaml"]
-    cached_refs = git(source.repo_dir(url) / "git", "for-each-ref", "--format=%(refname)")
+    cached_refs = git(source.repo_dir(url, CREDS) / "git", "for-each-ref", "--format=%(refname)")
     assert "refs/heads/other" not in cached_refs and "refs/heads/main" in cached_refs
 
 
@@ -86,7 +86,10 @@ def test_https_bearer_token_and_url_credentials(
     with_userinfo = url.replace("http://", f"http://git:{PASSWORD}@")
     artifact = source.fetch(with_userinfo, {"branch": "main"}, None)
     assert artifact.revision.startswith("main@sha1:")
-    assert source.repo_dir(with_userinfo) == source.repo_dir(url)
+    # The cache is keyed by URL and credentials: user:password@ is the same credentials as a Secret holding them.
+    assert source.repo_dir(with_userinfo) == source.repo_dir(url, {"username": b"git", "password": PASSWORD.encode()})
+    assert source.repo_dir(url, {"bearerToken": b"t0ken-value"}) != source.repo_dir(url) != source.repo_dir(with_userinfo)
+    assert PASSWORD not in str(source.repo_dir(with_userinfo)) and "t0ken" not in str(source.repo_dir(url))
 
 
 @pytest.mark.parametrize(
