@@ -6,6 +6,9 @@ from typing import Any
 
 from gitops_tui.api.base import PlacedView
 
+#: Flux child sources a project may hold when spec.limits.maxFluxChildren does not say.
+DEFAULT_MAX_FLUX_CHILDREN = 100
+
 
 class Project(PlacedView):
     """A project: a namespace on the management cluster and on each placed workload cluster."""
@@ -29,6 +32,14 @@ class Project(PlacedView):
     def platform(self) -> bool:
         """spec.platform: a platform project may apply Namespaces, cluster-scoped objects and unowned namespaces."""
         return self.spec.get("platform") is True
+
+    @property
+    def max_flux_children(self) -> int:
+        """spec.limits.maxFluxChildren: the Flux child sources the project may hold (default 100; docs/flux.md)."""
+        value = (self.spec.get("limits") or {}).get("maxFluxChildren")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        return DEFAULT_MAX_FLUX_CHILDREN
 
     @property
     def cluster_selector(self) -> dict[str, Any] | None:

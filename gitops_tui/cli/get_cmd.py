@@ -103,6 +103,7 @@ def _project_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "displayName": view.display_name,
         "namespace": view.namespace,
         "platform": view.platform,
+        "limits": {"maxFluxChildren": view.max_flux_children},
         "clusters": view.placement_clusters,
         "clusterSelector": view.cluster_selector,
         "ready": ready,

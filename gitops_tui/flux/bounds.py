@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.project import DEFAULT_MAX_FLUX_CHILDREN, Project
 from gitops_tui.reconciler.errors import OverLimit, ValidationFailed
 
-#: Children a project may hold when its Project does not say (spec.limits.maxFluxChildren).
-DEFAULT_MAX_FLUX_CHILDREN = 100
+__all__ = ["DEFAULT_MAX_FLUX_CHILDREN", "ancestry", "check_cap", "check_cycles", "max_children", "parent_label"]
 #: Ancestors followed at most (a deeper chain is refused as if it were a cycle: it cannot be a real layout).
 MAX_DEPTH = 32
 
@@ -68,7 +68,4 @@ def check_cap(cap: int, project: str, others: int, wanted: int) -> None:
 
 def max_children(project: dict[str, Any] | None) -> int:
     """The project's cap: ``spec.limits.maxFluxChildren`` when it is a whole number >= 0, else the default."""
-    value = (((project or {}).get("spec") or {}).get("limits") or {}).get("maxFluxChildren")
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return DEFAULT_MAX_FLUX_CHILDREN
+    return Project(project).max_flux_children if project else DEFAULT_MAX_FLUX_CHILDREN

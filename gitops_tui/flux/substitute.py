@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.kube.limits import Budget, display, load_documents
+
 DISABLE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 VAR_NAME = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
 _EXPRESSION = re.compile(r"^(#)?([_a-zA-Z][_a-zA-Z0-9]*)(.*)$", re.S)
@@ -59,39 +61,54 @@ def _apply(op: str, name: str, value: str | None) -> str:
     raise SubstituteError(f"bad substitution: ${{{name}{op}}}")
 
 
-def substitute_text(text: str, variables: dict[str, str]) -> str:
-    """Replace every ``${...}`` in ``text`` by Flux's rules; raise SubstituteError on a malformed expression."""
+def substitute_text(text: str, variables: dict[str, str], budget: Budget | None = None, where: str = "the object") -> str:
+    """Replace every ``${...}`` in ``text`` by Flux's rules; raise SubstituteError on a malformed expression.
+
+    Every piece of output is counted against ``budget`` (kube.limits) before it is added, so a large variable
+    substituted many times is refused (LimitExceeded) at the first byte over the limit, never built whole.
+    """
+    budget = budget if budget is not None else Budget()
     out: list[str] = []
+    size = 0
+
+    def emit(piece: str) -> None:
+        nonlocal size
+        if piece:
+            size += len(piece)
+            budget.spend(len(piece), size, where)
+            out.append(piece)
+
     index = 0
-    while index < len(text):
-        char = text[index]
-        if char != "$" or index + 1 >= len(text):
-            out.append(char)
-            index += 1
-            continue
-        following = text[index + 1]
+    length = len(text)
+    while index < length:
+        dollar = text.find("$", index)
+        if dollar < 0 or dollar + 1 >= length:
+            emit(text[index:])
+            break
+        emit(text[index:dollar])
+        following = text[dollar + 1]
         if following == "$":
-            out.append("$")
-            index += 2
+            emit("$")
+            index = dollar + 2
             continue
         if following != "{":
-            out.append(char)
-            index += 1
+            emit("$")
+            index = dollar + 1
             continue
-        end = text.find("}", index + 2)
+        end = text.find("}", dollar + 2)
         if end < 0:
-            raise SubstituteError(f"unclosed substitution: {text[index:index + 40]!r}")
-        match = _EXPRESSION.match(text[index + 2:end])
+            raise SubstituteError(f"unclosed substitution: {text[dollar:dollar + 40]!r}")
+        match = _EXPRESSION.match(text[dollar + 2:end])
         if not match:
-            raise SubstituteError(f"bad substitution: {text[index:end + 1]!r}")
-        length, name, op = match.groups()
+            raise SubstituteError(f"bad substitution: {text[dollar:end + 1]!r}")
+        count, name, op = match.groups()
         value = variables.get(name)
-        if length:
+        if count:
             if op:
-                raise SubstituteError(f"bad substitution: {text[index:end + 1]!r}")
-            out.append(str(len(value or "")))
+                raise SubstituteError(f"bad substitution: {text[dollar:end + 1]!r}")
+            emit(str(len(value or "")))
         else:
-            out.append(_apply(op, name, value))
+            emit(_apply(op, name, value))
         index = end + 1
     return "".join(out)
 
@@ -102,14 +119,23 @@ def disabled(obj: dict[str, Any]) -> bool:
     return any((meta.get(field) or {}).get(DISABLE_KEY) == "disabled" for field in ("labels", "annotations"))
 
 
-def substitute_object(obj: dict[str, Any], variables: dict[str, str]) -> dict[str, Any]:
-    """The object after substitution in its YAML form (as Flux does: a ``${n}`` that becomes ``3`` is a number)."""
+def substitute_object(obj: dict[str, Any], variables: dict[str, str], budget: Budget | None = None,
+                      where: str = "") -> dict[str, Any]:
+    """The object after substitution in its YAML form (as Flux does: a ``${n}`` that becomes ``3`` is a number).
+
+    The text is read back with the bounded loader (kube.limits), so an alias bomb carried in a variable counts its
+    expanded nodes like one written in a file; LimitExceeded when the object or the revision grows too big.
+    """
     if disabled(obj):
         return obj
     text = yaml.safe_dump(obj, sort_keys=False, width=2 ** 20)
     if "${" not in text and "$$" not in text:
         return obj
-    result = yaml.safe_load(substitute_text(text, variables))
-    if not isinstance(result, dict):
-        raise SubstituteError("substitution did not leave an object")
-    return result
+    where = where or display(obj)
+    try:
+        documents = load_documents(substitute_text(text, variables, budget, where), where)
+    except yaml.YAMLError:
+        raise SubstituteError(f"{where} is no longer valid YAML once its variables are substituted") from None
+    if len(documents) != 1 or not isinstance(documents[0], dict):
+        raise SubstituteError(f"substitution did not leave {where} one object")
+    return documents[0]

@@ -12,6 +12,7 @@ import yaml
 
 from gitops_tui.api.references import ReferenceRefused, check_kind, check_name
 from gitops_tui.helm.errors import VALUES_FAILED, HelmReleaseFailed
+from gitops_tui.kube.limits import MAX_YAML_NODES, expanded_nodes, load_documents
 
 #: Reads one object on the target cluster: (kind, namespace, name) -> the object dict, or None.
 ObjectReader = Callable[[str, str, str], "dict[str, Any] | None"]
@@ -97,9 +98,18 @@ def compose_values(helm_release: dict[str, Any], namespace: str, read: ObjectRea
     """Return the user-supplied values of a HelmRelease, as helm-controller composes them.
 
     Every value taken from a Secret is appended to ``secrets`` (when given): then later messages are redacted.
+    Each part is parsed with the bounded loader and its expanded nodes counted before it is merged, all parts
+    together within one file's limit (kube.limits): an alias bomb in a ConfigMap is refused, never merged.
     """
     spec = helm_release.get("spec") or {}
     values: dict[str, Any] = {}
+    remaining = MAX_YAML_NODES
+
+    def counted(part: Any, what: str) -> Any:
+        nonlocal remaining
+        remaining -= expanded_nodes(part, what, max(remaining, 1))
+        return part
+
     for index, ref in enumerate(spec.get("valuesFrom") or []):
         text = _read_reference(ref if isinstance(ref, dict) else {}, namespace, read, index)
         if text is None:
@@ -112,7 +122,10 @@ def compose_values(helm_release: dict[str, Any], namespace: str, read: ObjectRea
             _set_path(values, ref["targetPath"], text.strip())
             continue
         try:
-            loaded = yaml.safe_load(text) or {}
+            documents = load_documents(text, f"the values of {where}", max_nodes=max(remaining, 1))
+            if len(documents) > 1:
+                raise yaml.YAMLError("expected a single document in the stream")
+            loaded = counted((documents or [None])[0] or {}, f"the values of {where}")
         except yaml.YAMLError as exc:
             # A Secret's parser error would quote its content: name the place only.
             detail = "" if from_secret else f": {exc}"
@@ -120,4 +133,4 @@ def compose_values(helm_release: dict[str, Any], namespace: str, read: ObjectRea
         if not isinstance(loaded, dict):
             raise HelmReleaseFailed(VALUES_FAILED, f"values in {where} are not a YAML map")
         values = deep_merge(values, loaded)
-    return deep_merge(values, spec.get("values") or {})
+    return deep_merge(values, counted(spec.get("values") or {}, "spec.values"))

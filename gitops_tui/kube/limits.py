@@ -33,6 +33,11 @@ MAX_DATA_BYTES = MIB
 MAX_OBJECTS = 5000
 #: JSON bytes of every object of one revision together.
 MAX_REVISION_BYTES = 32 * MIB
+#: YAML text of one object once expanded (post-build substitution): twice the object limit, YAML being wordier
+#: than the JSON body MAX_OBJECT_BYTES measures; the object is measured again as JSON after.
+MAX_EXPANDED_OBJECT_BYTES = 2 * MAX_OBJECT_BYTES
+#: YAML text of a whole revision once expanded (the same allowance over MAX_REVISION_BYTES).
+MAX_EXPANDED_REVISION_BYTES = 2 * MAX_REVISION_BYTES
 
 
 class LimitExceeded(ValueError):
@@ -133,6 +138,30 @@ def expanded_nodes(value: Any, where: str, limit: int = MAX_YAML_NODES) -> int:
             if id(child) not in memo:
                 stack.append((child, False))
     return memo.get(id(value), 1)
+
+
+class Budget:
+    """What expansions (substitution, values) may still produce in one revision: bytes in all, and per object.
+
+    ``spend`` is called as text is produced, before it is built, so an expansion is refused at the first
+    byte over the limit rather than measured after (docs/reconciler.md#bounded-cost).
+    """
+
+    def __init__(self, total: int = MAX_EXPANDED_REVISION_BYTES, per_object: int = MAX_EXPANDED_OBJECT_BYTES) -> None:
+        """Allow ``total`` bytes in the revision and ``per_object`` bytes for each object."""
+        self.total = total
+        self.per_object = per_object
+        self.spent = 0
+
+    def spend(self, amount: int, object_so_far: int, where: str) -> None:
+        """Count ``amount`` more bytes, the object then holding ``object_so_far``; LimitExceeded past either limit."""
+        self.spent += amount
+        if object_so_far > self.per_object:
+            raise LimitExceeded(f"{where} grows past {_size(self.per_object)} while its variables are substituted; "
+                                "an object may hold at most 1.5 MiB", origin=where)
+        if self.spent > self.total:
+            raise LimitExceeded(f"substituting variables makes the revision larger than {_size(self.total)} "
+                                f"(at {where}); split it into several sources", origin=where)
 
 
 def load_documents(text: str, where: str, *, max_nodes: int = MAX_YAML_NODES) -> list[Any]:

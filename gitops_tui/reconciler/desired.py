@@ -96,8 +96,10 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
     try:
         manifests = render.render(artifact.path, source.path, revision=artifact.revision)
         if variables is not None:
+            budget = limits.Budget()  # every substitution of the revision counts against the revision's limits
             for manifest in manifests:
-                manifest.obj = substitute.substitute_object(manifest.obj, variables)
+                manifest.obj = substitute.substitute_object(manifest.obj, variables, budget,
+                                                            f"{limits.display(manifest.obj)} in {manifest.origin}")
         manifests, found = children.split(manifests)
         if source.target_namespace:
             for manifest in manifests:

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.api.project import Project
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.model import SourceView
@@ -110,4 +111,8 @@ def describe_object(obj: dict[str, Any]) -> str:
     clusters = [c.get("name", "") for c in placement.get("clusters") or []]
     if clusters:
         lines.append(f"Placement:  {', '.join(clusters)}")
+    if obj.get("kind") == "Project":
+        limit = Project(obj).max_flux_children
+        stated = "maxFluxChildren" in ((obj.get("spec") or {}).get("limits") or {})
+        lines.append(f"Limits:     {limit} Flux child sources{'' if stated else ' (default)'}")
     return "\n".join(lines)
