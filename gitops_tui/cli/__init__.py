@@ -25,7 +25,7 @@ VERB_MODULES = (
 
 
 #: Root options that take a value (the token after them is not a verb).
-_VALUE_OPTIONS = ("--kubeconfig", "--context", "--theme")
+_VALUE_OPTIONS = ("--kubeconfig", "--context", "--theme", "--allow-local-repos", "--allow-fetch")
 
 
 def opens_console(argv: Sequence[str]) -> bool:
@@ -68,6 +68,9 @@ def build_parser(verbs: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--allow-local-repos", action="append", default=[], metavar="DIR", dest="local_repos",
                         help="allow sources on local git repositories under DIR, for the console's reconciler "
                              "and its forms (repeatable; default: the sandbox demo directory)")
+    parser.add_argument("--allow-fetch", action="append", default=[], metavar="PATTERN", dest="fetch_patterns",
+                        help="let repositories' content make the console's reconciler fetch URLs matching PATTERN "
+                             "(repeatable; default: public https hosts only)")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for name in VERB_MODULES if verbs else ():
         importlib.import_module(name).register(sub)
@@ -86,6 +89,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gitops_tui.reconciler.source_urls import ALLOW_ENV
 
         os.environ[ALLOW_ENV] = os.pathsep.join(str(Path(p).expanduser().resolve()) for p in args.local_repos)
+    if args.fetch_patterns:
+        from gitops_tui.kube.outbound import ALLOW_FETCH_ENV, FetchPolicy
+
+        try:
+            FetchPolicy(args.fetch_patterns)
+        except ValueError as exc:
+            print(f"gitops-tui: {exc}", file=sys.stderr)
+            return 2
+        os.environ[ALLOW_FETCH_ENV] = " ".join(args.fetch_patterns)
     try:
         if args.verb is None:
             from gitops_tui.cli.console_cmd import run_console

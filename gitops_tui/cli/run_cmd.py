@@ -35,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--allow-local-repos", action="append", default=[], metavar="DIR", type=Path,
                         help="allow sources on local git repositories under DIR (repeatable; "
                              "default: the sandbox demo directory)")
+    parser.add_argument("--allow-fetch", action="append", default=[], metavar="PATTERN", dest="allow_fetch",
+                        help="let repositories' content fetch URLs matching PATTERN, e.g. 'https://charts.corp.example/*'"
+                             " or 'http://127.0.0.1:8080/*' (repeatable; default: public https hosts only)")
     parser.add_argument("--resync", default="1h", metavar="DURATION",
                         help="full dry-run pass of every source's objects, beside the watches that see drift "
                              "(default 1h; a source's gitops-tui.io/resync annotation overrides it)")
@@ -63,9 +66,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     api = management_client(args)
     allow_exec = bool(args.run_insecure_kubeconfig_exec or getattr(args, "insecure_kubeconfig_exec", False))
-    reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers,
-                            kubeconfig_policy=KubeconfigPolicy(allow_exec=allow_exec),
-                            local_repos=args.allow_local_repos, shards=args.shards, resync=resync)
+    try:
+        reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers,
+                                kubeconfig_policy=KubeconfigPolicy(allow_exec=allow_exec),
+                                local_repos=args.allow_local_repos, allow_fetch=args.allow_fetch or None,
+                                shards=args.shards, resync=resync)
+    except ValueError as exc:  # a --allow-fetch pattern that is not one
+        raise CliError(str(exc), 2) from None
     receiver: WebhookReceiver | None = None
     if args.webhook_listen:
         try:

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import helm_python as helm
+import yaml
 
 from gitops_tui.helm.dependencies import check_dependencies
 from gitops_tui.helm.errors import ARTIFACT_FAILED, HelmReleaseFailed
-from gitops_tui.redact import scrub, scrub_url
+from gitops_tui.kube import pinned_http
+from gitops_tui.kube.limits import MIB, LimitExceeded, load_documents
+from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
+from gitops_tui.reconciler.refs import best_tag
+from gitops_tui.redact import scrub_url
 
 _repo_lock = threading.Lock()
 #: An exact chart version (cached for good); anything else is a range resolved against the index each time.
 _EXACT = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$")
+#: Largest index.yaml and chart archive read (Flux source-controller's --helm-index-max-size and chart default).
+MAX_INDEX_BYTES = 50 * MIB
+MAX_CHART_BYTES = 10 * MIB
+MAX_INDEX_NODES = 10_000_000
 
 
 def chart_spec(helm_release: dict[str, Any]) -> dict[str, Any]:
@@ -41,34 +50,73 @@ def load_from_git(checkout: Path, chart_path: str) -> helm.Chart:
     return chart
 
 
-def load_from_repository(cache_dir: Path, repo_url: str, name: str, version: str | None) -> helm.Chart:
-    """Pull `name` (at `version`, a semver range or exact; newest if unset) from a chart repository index."""
+def load_from_repository(cache_dir: Path, repo_url: str, name: str, version: str | None,
+                         policy: FetchPolicy | None = None) -> helm.Chart:
+    """Pull `name` (at `version`, a semver range or exact; newest if unset) from a chart repository index.
+
+    The repository's URL and the chart's URL in its index come from a repository's content: each goes through
+    the operator's allow-list (``policy``; kube/outbound.py) and is fetched from the address that was checked.
+    """
+    policy = policy if policy is not None else FetchPolicy.from_env()
+    try:
+        policy.check(repo_url, "HelmRepository URL", resolve_names=False)
+    except FetchRefused as exc:
+        raise HelmReleaseFailed(ARTIFACT_FAILED, exc.message, quotes_values=False) from None
     key = hashlib.sha256(f"{repo_url}\0{name}\0{version or ''}".encode()).hexdigest()[:16]
     target = cache_dir / "charts" / key
     with _repo_lock:
         exact = bool(version and _EXACT.match(version))
         archives = sorted(target.glob("*.tgz")) if target.is_dir() and exact else []
         if not archives:
-            target.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=target) as tmp:
-                try:
-                    helm.pull(name, repo_url=repo_url, version=version or None, destination=tmp)
-                except helm.HelmError as exc:
-                    # Helm quotes the repository URL, which may carry user:password@.
-                    raise HelmReleaseFailed(
-                        ARTIFACT_FAILED, f"chart {name!r} version {version or 'latest'} from {scrub_url(repo_url)}: "
-                                         f"{scrub(str(exc))}"
-                    ) from None
-                pulled = sorted(Path(tmp).glob("*.tgz"))
-                for archive in pulled:
-                    archive.replace(target / archive.name)
-            # Ranges and "latest" are resolved again each time; the archive just pulled is the one to use.
-            archives = [target / p.name for p in pulled]
-        if not archives:
-            raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {name!r} not found in {scrub_url(repo_url)}")
+            archives = [_pull(policy, repo_url, name, version, target)]
         try:
             chart = helm.Chart.load_archive(archives[-1].read_bytes())
         except helm.HelmError as exc:
             raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart archive {archives[-1].name}: {exc}") from exc
         check_dependencies(chart)
         return chart
+
+
+def _pull(policy: FetchPolicy, repo_url: str, name: str, version: str | None, target: Path) -> Path:
+    """Read the index, choose the version as Helm does, download and verify the archive into ``target``."""
+    shown = scrub_url(repo_url)
+    wanted = version or "latest"
+    try:
+        raw = pinned_http.get(policy, repo_url.rstrip("/") + "/index.yaml", "HelmRepository URL",
+                              max_bytes=MAX_INDEX_BYTES)
+        index = (load_documents(raw.decode("utf-8", "replace"), f"the index of {shown}", max_nodes=MAX_INDEX_NODES,
+                                max_bytes=MAX_INDEX_BYTES) or [None])[0]
+        entry = _choose(index, name, version)
+        if entry is None:
+            raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {name!r} version {wanted} from {shown}: chart \"{name}\" "
+                                                     f"matching {wanted} not found in {shown} index")
+        chart_url = urljoin(repo_url.rstrip("/") + "/", str((entry.get("urls") or [""])[0]))
+        archive = pinned_http.get(policy, chart_url, "chart URL", max_bytes=MAX_CHART_BYTES)
+    except (FetchRefused, pinned_http.FetchFailed, LimitExceeded) as exc:
+        raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {name!r} version {wanted} from {shown}: {exc}",
+                                quotes_values=False) from None
+    except yaml.YAMLError:
+        raise HelmReleaseFailed(ARTIFACT_FAILED, f"the index of {shown} is not valid YAML") from None
+    digest = str(entry.get("digest") or "")
+    if digest and hashlib.sha256(archive).hexdigest() != digest.removeprefix("sha256:"):
+        raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {name!r} {entry.get('version')} from {shown}: the archive "
+                                                 "does not match the digest of the index")
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{name}-{entry.get('version')}.tgz"
+    path.write_bytes(archive)
+    return path
+
+
+def _choose(index: Any, name: str, version: str | None) -> dict[str, Any] | None:
+    """The index entry Helm would pull: an exact version first, else the highest matching the range ("*" if none)."""
+    entries = [e for e in ((index or {}).get("entries") or {}).get(name) or [] if isinstance(e, dict)]
+    if version:
+        for entry in entries:
+            if str(entry.get("version")) == version:
+                return entry
+    by_version = {str(e.get("version")): e for e in entries}
+    try:
+        best = best_tag(list(by_version), version or "*")
+    except ValueError as exc:
+        raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {name!r} version {version!r}: {exc}") from None
+    return by_version.get(best) if best is not None else None

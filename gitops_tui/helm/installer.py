@@ -24,6 +24,7 @@ from gitops_tui.helm.render import RenderedRelease, release_record, render_relea
 from gitops_tui.helm.values import compose_values, redact_message
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
 from gitops_tui.kube.limits import LimitExceeded, expanded_nodes
+from gitops_tui.kube.outbound import FetchPolicy
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,8 @@ def _from_revision(manifests: list[dict[str, Any]], kind: str, namespace: str, n
     return None
 
 
-def _load_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[dict[str, Any]], cache_dir: Path) -> helm.Chart:
+def _load_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[dict[str, Any]], cache_dir: Path,
+                fetch_policy: FetchPolicy | None = None) -> helm.Chart:
     spec = chart_spec(helm_release)
     source = spec.get("sourceRef") or {}
     chart_name = spec.get("chart", "")
@@ -126,7 +128,7 @@ def _load_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[di
     )
     if repo is None or not (repo.get("spec") or {}).get("url"):
         raise HelmReleaseFailed(ARTIFACT_FAILED, f"HelmRepository {source.get('name')!r} not found in the source")
-    return load_from_repository(cache_dir, repo["spec"]["url"], chart_name, spec.get("version"))
+    return load_from_repository(cache_dir, repo["spec"]["url"], chart_name, spec.get("version"), fetch_policy)
 
 
 def prepare(
@@ -136,8 +138,12 @@ def prepare(
     checkout: Path,
     manifests: list[dict[str, Any]],
     cache_dir: Path,
+    fetch_policy: FetchPolicy | None = None,
 ) -> PreparedRelease:
-    """Load the chart, compose values and render: every failure here applies nothing."""
+    """Load the chart, compose values and render: every failure here applies nothing.
+
+    ``fetch_policy``: where a HelmRepository's URL may be fetched (kube/outbound.py; default from the environment).
+    """
     target = ReleaseTarget.of(helm_release)
     project_ns = helm_release["metadata"]["namespace"]
     history = stored_releases(dynamic, target.namespace, target.name)
@@ -146,7 +152,7 @@ def prepare(
     if target.namespace != project_ns:
         raise HelmReleaseFailed(reason, f"targetNamespace {target.namespace!r} is outside the project namespace {project_ns!r}")
     refuse_unsupported(helm_release, reason)
-    chart = _load_chart(helm_release, checkout, manifests, cache_dir)
+    chart = _load_chart(helm_release, checkout, manifests, cache_dir, fetch_policy)
 
     def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         in_revision = _from_revision(manifests, kind, namespace, name)

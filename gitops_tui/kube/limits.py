@@ -164,14 +164,16 @@ class Budget:
                                 f"(at {where}); split it into several sources", origin=where)
 
 
-def load_documents(text: str, where: str, *, max_nodes: int = MAX_YAML_NODES) -> list[Any]:
+def load_documents(text: str, where: str, *, max_nodes: int = MAX_YAML_NODES,
+                   max_bytes: int = MAX_FILE_BYTES) -> list[Any]:
     """Parse multi-document YAML, refusing (LimitExceeded) more than ``max_nodes`` expanded nodes in all.
 
     Syntax errors are yaml.YAMLError, as from yaml.load_all; the caller words them.
     """
-    if len(text) > MAX_FILE_BYTES:
-        raise LimitExceeded(f"{where} is {_size(len(text))}; at most {_size(MAX_FILE_BYTES)} of YAML is read "
+    if len(text) > max_bytes:
+        raise LimitExceeded(f"{where} is {_size(len(text))}; at most {_size(max_bytes)} of YAML is read "
                             "from one file or one build", origin=where)
+    scalar_limit = max(MAX_REVISION_BYTES, 2 * max_bytes)
     loader = _Loader(text)
     documents: list[Any] = []
     total_nodes = 0
@@ -182,8 +184,8 @@ def load_documents(text: str, where: str, *, max_nodes: int = MAX_YAML_NODES) ->
             nodes, size = expanded_size(node, where, max_nodes - total_nodes)
             total_nodes += nodes
             total_bytes += size
-            if total_bytes > MAX_REVISION_BYTES:
-                raise LimitExceeded(f"{where} expands to more than {_size(MAX_REVISION_BYTES)} of text "
+            if total_bytes > scalar_limit:
+                raise LimitExceeded(f"{where} expands to more than {_size(scalar_limit)} of text "
                                     "(an alias bomb?)", origin=where)
             documents.append(loader.construct_document(node))
     finally:

@@ -13,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.api.paths import management_path
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
 from gitops_tui.kube.events import EventRecorder
+from gitops_tui.kube.outbound import FetchPolicy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kubernetes.client import ApiClient
@@ -69,6 +70,8 @@ class ReconcileContext:
     - ``now()``: aware UTC datetime (tests may inject a fake clock).
     - ``drift_watch``: the watches of managed objects on workload clusters (the Reconciler's); None: every
       drift check asks the clusters about every object (GET and dry-run), as ``diff source`` does.
+    - ``fetch_policy``: the operator's allow-list for URLs a repository declares (children's GitRepositories,
+      HelmRepositories); default: $GITOPS_TUI_ALLOW_FETCH, else public https only.
     """
 
     api_client: ApiClient
@@ -82,6 +85,8 @@ class ReconcileContext:
     requeue: Callable[[str, str, str], None] = field(default=_no_requeue)
     now: Callable[[], datetime] = field(default=utc_now)
     drift_watch: DriftWatch | None = None
+    #: Where URLs from tenant content may be fetched (``run --allow-fetch``; kube/outbound.py).
+    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy.from_env)
 
     # -- management helpers (thin REST calls; they raise ApiException on errors) ------------
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube import limits
 from gitops_tui.kube.apply import UnknownKind, resolver_for
@@ -38,11 +39,26 @@ def failure_of(exc: ReconcileError) -> Failure:
     return Failure(exc.reason, exc.message, stalled=exc.reason in STALLING_REASONS)
 
 
+def fetch_revision(ctx: ReconcileContext, source: GitOpsSource, ref: dict[str, str] | None = None) -> Any:
+    """Fetch ``ref`` (default: the source's) with the source's own credentials; ReconcileError when git fails.
+
+    A Flux child's URL was declared inside a repository: it goes through the operator's allow-list
+    (ctx.fetch_policy) and git connects to the address that was checked (docs/security.md#outbound-fetches).
+    """
+    credentials = git_credentials(ctx, source.namespace, source.secret_ref)
+    declared = any(_parent_label(obj) for obj in (source.repository, source.kustomization))
+    return ctx.git.fetch(source.url, source.ref if ref is None else ref, credentials, source.git_timeout,
+                         allow=ctx.fetch_policy if declared else None)
+
+
+def _parent_label(obj: dict[str, Any] | None) -> str:
+    return str((((obj or {}).get("metadata") or {}).get("labels") or {}).get(names.LABEL_PARENT_SOURCE) or "")
+
+
 def fetch_artifact(ctx: ReconcileContext, source: GitOpsSource) -> Any:
     """Fetch the source's ref; raise RevisionFailed with a safe message when git fails."""
     try:
-        credentials = git_credentials(ctx, source.namespace, source.secret_ref)
-        return ctx.git.fetch(source.url, source.ref, credentials, source.git_timeout)
+        return fetch_revision(ctx, source)
     except ReconcileError as exc:
         raise RevisionFailed(failure_of(exc)) from None
 

@@ -14,7 +14,9 @@ from gitops_tui.flux.substitute import SubstituteError
 from gitops_tui.reconciler import platform
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.desired import RevisionFailed, failure_of
+from gitops_tui.kube.outbound import FetchRefused
 from gitops_tui.reconciler.errors import ReconcileError
+from gitops_tui.reconciler.source_urls import SourceUrlRefused, is_remote
 from gitops_tui.reconciler.projects import project_for_namespace
 from gitops_tui.reconciler.status import Failure
 
@@ -60,6 +62,7 @@ def sync_children(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, fo
                                                                            source.name):
         return
     try:
+        check_urls(ctx, instructions)
         with _namespace_lock(source.namespace):
             check_bounds(ctx, source, instructions)
             removed = children.sync(ctx.api_client, source, instructions, parse_revision(artifact.revision)[1])
@@ -73,6 +76,21 @@ def sync_children(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, fo
     for manifest in instructions.kustomizations:
         ctx.requeue(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace,
                     children.child_name(source.name, str(manifest.obj["metadata"]["name"])))
+
+
+def check_urls(ctx: ReconcileContext, instructions: children.Instructions) -> None:
+    """Refuse (URLNotAllowed) a revision declaring a GitRepository whose remote URL the operator's allow-list refuses.
+
+    What the URL says is checked here (scheme, patterns, an IP literal); its child checks the resolved addresses
+    again at every fetch, and connects to those only.
+    """
+    for manifest in instructions.repositories:
+        url = str(((manifest.obj.get("spec") or {}).get("url")) or "")
+        if url and is_remote(url):
+            try:
+                ctx.fetch_policy.check(url, f"{manifest.display} in {manifest.origin}: the URL", resolve_names=False)
+            except FetchRefused as exc:
+                raise SourceUrlRefused(exc.message) from None
 
 
 def check_bounds(ctx: ReconcileContext, source: GitOpsSource, instructions: children.Instructions) -> None:

@@ -119,7 +119,8 @@ def prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], conn
     unreachable: dict[str, str] = {}
     try:
         prepared, unreachable = helm_step.prepare_clusters({c: connections[c] for c in clusters}, desired,
-                                                           Path(artifact.path), Path(ctx.data_dir) / "helm")
+                                                           Path(artifact.path), Path(ctx.data_dir) / "helm",
+                                                           ctx.fetch_policy)
     except HelmRefused as exc:
         unreachable = exc.unreachable
         raise

@@ -82,7 +82,8 @@ def _alive(pid: int) -> bool:
 
 @contextmanager
 def git_environment(url: str, credentials: dict[str, bytes] | None,
-                    identities: Path | None = None) -> Iterator[dict[str, str]]:
+                    identities: Path | None = None,
+                    pinned: tuple[str, int, str] | None = None) -> Iterator[dict[str, str]]:
     """Yield the environment for git commands against `url` with the Flux-style credentials.
 
     https: `username` + `password` (Basic) or `bearerToken` (Bearer) as an http.extraHeader in
@@ -90,6 +91,9 @@ def git_environment(url: str, credentials: dict[str, bytes] | None,
     `identities`, else the system's temporary folder) used by GIT_SSH_COMMAND, deleted on exit; a
     folder left by a killed process is removed by remove_stale_identities() at the next start.
     Raises AuthenticationFailed for unusable credentials.
+
+    ``pinned`` (host, port, address): connect to that checked address only (kube/outbound.py): curl's resolve
+    list for http(s), with redirects off; ssh's HostName, the host key still looked up under the host's name.
     """
     env = base_environment()
     config: list[tuple[str, str]] = [
@@ -107,8 +111,12 @@ def git_environment(url: str, credentials: dict[str, bytes] | None,
             if identities is not None:
                 private_dir(identities)
             temp_dir = tempfile.mkdtemp(prefix=f"{IDENTITY_PREFIX}{os.getpid()}-", dir=identities)
-            env["GIT_SSH_COMMAND"] = _ssh_command(Path(temp_dir), creds)
+            env["GIT_SSH_COMMAND"] = _ssh_command(Path(temp_dir), creds, pinned)
         elif scheme in ("http", "https"):
+            if pinned is not None:
+                host, port, address = pinned
+                config += [("http.curloptResolve", f"{host}:{port}:{f'[{address}]' if ':' in address else address}"),
+                           ("http.followRedirects", "false")]
             token = text_of(creds.get(names.GIT_BEARER_TOKEN_KEY)).strip()
             username = text_of(creds.get(names.GIT_USERNAME_KEY))
             password = text_of(creds.get(names.GIT_PASSWORD_KEY))
@@ -124,9 +132,12 @@ def git_environment(url: str, credentials: dict[str, bytes] | None,
             shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def _ssh_command(directory: Path, creds: dict[str, bytes]) -> str:
+def _ssh_command(directory: Path, creds: dict[str, bytes], pinned: tuple[str, int, str] | None = None) -> str:
     """Write the identity and known_hosts into `directory` and return the ssh command line."""
     options = ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"]
+    if pinned is not None:  # connect to the checked address; known_hosts still names the host as the URL does
+        host, port, address = pinned
+        options += ["-o", f"HostName={address}", "-o", f"HostKeyAlias={host if port == 22 else f'[{host}]:{port}'}"]
     identity = creds.get(names.GIT_IDENTITY_KEY)
     known_hosts = creds.get(names.GIT_KNOWN_HOSTS_KEY)
     if identity:

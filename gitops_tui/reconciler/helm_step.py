@@ -15,6 +15,7 @@ from gitops_tui.helm.crds import helm_crd_manifests, is_helm_release
 from gitops_tui.helm.errors import HelmReleaseFailed
 from gitops_tui.kube.apply import UnknownKind, apply_object, get_object, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, ref_of
+from gitops_tui.kube.outbound import FetchPolicy
 from gitops_tui.reconciler.ownership import Claim
 from gitops_tui.reconciler.status import Failure
 
@@ -69,7 +70,8 @@ def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:
 
 
 def prepare_all(
-    dynamic: DynamicClient, manifests: list[dict], checkout: Path, cache_dir: Path
+    dynamic: DynamicClient, manifests: list[dict], checkout: Path, cache_dir: Path,
+    fetch_policy: FetchPolicy | None = None,
 ) -> list[installer.PreparedRelease]:
     """Render and validate every HelmRelease of the revision for this cluster; nothing of the revision is written.
 
@@ -89,7 +91,8 @@ def prepare_all(
         raise HelmStepFailed(flux_releases.REASON_DEPENDENCY_NOT_READY, f"HelmRelease/{exc.release}: {exc.message}") from None
     for release in ordered:
         try:
-            prepared.append(installer.prepare(dynamic, release, checkout=checkout, manifests=manifests, cache_dir=cache_dir))
+            prepared.append(installer.prepare(dynamic, release, checkout=checkout, manifests=manifests,
+                                              cache_dir=cache_dir, fetch_policy=fetch_policy))
         except HelmReleaseFailed as exc:
             record_failure(dynamic, release, exc.reason, exc.message, datetime.now(timezone.utc))
             raise HelmStepFailed(exc.reason, f"HelmRelease/{release['metadata']['name']}: {exc.message}") from None
@@ -114,7 +117,8 @@ class HelmRefused(Exception):
 
 
 def prepare_clusters(
-    connections: dict[str, DynamicClient], manifests: list[dict], checkout: Path, cache_dir: Path
+    connections: dict[str, DynamicClient], manifests: list[dict], checkout: Path, cache_dir: Path,
+    fetch_policy: FetchPolicy | None = None,
 ) -> tuple[dict[str, tuple[installer.PreparedRelease, ...]], dict[str, str]]:
     """Prepare the revision's releases on every cluster before deciding; return (prepared, unreachable -> why).
 
@@ -126,7 +130,7 @@ def prepare_clusters(
     unreachable: dict[str, str] = {}
     for cluster, dynamic in connections.items():
         try:
-            prepared[cluster] = tuple(prepare_all(dynamic, manifests, checkout, cache_dir))
+            prepared[cluster] = tuple(prepare_all(dynamic, manifests, checkout, cache_dir, fetch_policy))
         except HelmStepFailed as exc:
             failed[cluster] = Failure(exc.reason, exc.message, stalled=True)
         except Exception as exc:  # noqa: BLE001 - transport failures: this cluster only

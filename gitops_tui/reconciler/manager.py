@@ -23,6 +23,7 @@ from gitops_tui.kube.client import ClusterConnections, json_request
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.events import EventRecorder
 from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION
+from gitops_tui.kube.outbound import FetchPolicy
 from gitops_tui.kube.shard_leases import ShardElector
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler import clusters as cluster_health
@@ -137,6 +138,7 @@ class Reconciler:
         health_interval: float = cluster_health.HEALTH_INTERVAL,
         kubeconfig_policy: KubeconfigPolicy = STRICT,
         local_repos: Sequence[Path] | None = None,
+        allow_fetch: Sequence[str] | None = None,
         watches: Mapping[str, ResourceWatch] | None = None,
         shards: int | None = None,
         clock: Callable[[], datetime] = utc_now,
@@ -145,6 +147,8 @@ class Reconciler:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
 
         ``local_repos``: directories local git repositories may live under (``run --allow-local-repos``).
+        ``allow_fetch``: patterns of URLs a repository's content may make it fetch (``run --allow-fetch``; else
+        $GITOPS_TUI_ALLOW_FETCH, else public https only); ValueError for a pattern it cannot read.
         ``watches``: watches of WATCHED_KINDS shared with the caller (the console's), who starts and stops
         them and calls ``handler(kind)`` on their changes; else the reconciler makes and runs its own.
         ``shards``: the fleet's shard count (None: the running fleet's, else 8; see kube/shard_leases.py).
@@ -154,6 +158,7 @@ class Reconciler:
         self.clock = clock
         self.api_client = api_client
         self.local_repos = list(local_repos or [])
+        self.fetch_policy = FetchPolicy.from_env(allow_fetch)
         self.health_interval = float(health_interval)
         self.data_dir = Path(data_dir) if data_dir else paths.data_dir() / "reconciler"
         self._install = install
@@ -278,6 +283,7 @@ class Reconciler:
             requeue=self.request,
             now=self.clock,
             drift_watch=self.drift_watch,
+            fetch_policy=self.fetch_policy,
         )
 
     def _on_started_leading(self) -> None:

@@ -14,7 +14,7 @@ import git
 from gitops_tui.api.pin import Pin, pin_of, pin_patch, with_history
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.reconciler.context import ReconcileContext
-from gitops_tui.reconciler.desired import RevisionFailed, failure_of, fetch_artifact
+from gitops_tui.reconciler.desired import RevisionFailed, failure_of, fetch_artifact, fetch_revision
 from gitops_tui.reconciler.errors import ReconcileError
 from gitops_tui.reconciler.status import git_credentials, patch_object
 
@@ -40,8 +40,7 @@ class Lane:
             return fetch_artifact(ctx, source)
         ref = {"commit": self.pin.commit, **({"branch": self.pin.branch} if self.pin.branch else {})}
         try:
-            credentials = git_credentials(ctx, source.namespace, source.secret_ref)
-            return ctx.git.fetch(source.url, ref, credentials, source.git_timeout)
+            return fetch_revision(ctx, source, ref)
         except ReconcileError as exc:
             raise RevisionFailed(failure_of(exc)) from None
 

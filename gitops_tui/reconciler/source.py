@@ -26,6 +26,7 @@ from pathlib import Path
 import git
 
 from gitops_tui.api.formats import format_revision
+from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
 from gitops_tui.paths import private_dir
 from gitops_tui.reconciler import refs as refs_mod
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
@@ -37,7 +38,9 @@ from gitops_tui.reconciler.gitauth import (
     remove_stale_identities,
     split_url_credentials,
 )
-from gitops_tui.reconciler.source_urls import allowed_local_roots, check_source_url, forbidden_dirs
+from gitops_tui.reconciler.source_urls import (
+    SourceUrlRefused, allowed_local_roots, check_source_url, forbidden_dirs, is_remote,
+)
 from gitops_tui.redact import scrub, scrub_url
 
 log = logging.getLogger(__name__)
@@ -150,21 +153,25 @@ class GitSource:
         ref: dict[str, str] | None,
         credentials: dict[str, bytes] | None = None,
         timeout: float = 60.0,
+        allow: FetchPolicy | None = None,
     ) -> Artifact:
         """Fetch `ref` of `url` and return the artifact; raises GitOperationFailed, ArtifactFailed or SourceUrlRefused.
 
         ref is one of {"branch"}, {"tag"}, {"semver"}, {"commit"} (a commit may come with a
         branch); priority commit > semver > tag > branch, as in Flux. No ref means branch master.
+        ``allow``: the URL comes from a repository's content (a Flux child's GitRepository): a remote one must
+        pass the operator's allow-list, and git connects only to the address it checked.
         """
         plain_url, url_creds = split_url_credentials(url)
         check_source_url(plain_url, self.local_roots, self.forbidden)
+        pinned = self._pin(plain_url, allow) if allow is not None and is_remote(plain_url) else None
         creds = {**url_creds, **(credentials or {})}
         ref = {k: v for k, v in (ref or {}).items() if v} or {"branch": "master"}
         shown_url = scrub_url(plain_url)
         print_ = self.fingerprint(creds)
         directory = self.repo_dir(plain_url, creds)
         with _locked(directory, str(directory)):
-            with git_environment(plain_url, creds, self.identities) as env:
+            with git_environment(plain_url, creds, self.identities, pinned) as env:
                 runner = _GitRunner(directory / "git", plain_url, shown_url, env, creds, timeout)
                 name, commit, fetched = runner.resolve_and_fetch(ref, self.access.recent(plain_url, print_))
                 self.access.note(plain_url, print_)
@@ -172,6 +179,15 @@ class GitSource:
         revision = format_revision(name, commit)
         log.info("fetched %s %s (downloaded=%s)", shown_url, revision, fetched)
         return Artifact(revision=revision, commit=commit, path=tree, fetched=fetched, checked_out=checked_out)
+
+    @staticmethod
+    def _pin(url: str, allow: FetchPolicy) -> tuple[str, int, str]:
+        """(host, port, address) git must connect to; SourceUrlRefused (URLNotAllowed) when the allow-list refuses."""
+        try:
+            target = allow.check(url, "GitRepository URL")
+        except FetchRefused as exc:
+            raise SourceUrlRefused(exc.message) from None
+        return target.host, target.port, target.addresses[0]
 
     def _tree(self, repo: git.Repo, directory: Path, commit: str) -> tuple[Path, bool]:
         """Return the read-only tree of `commit`, extracting it only when not already there."""

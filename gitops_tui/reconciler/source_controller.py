@@ -23,7 +23,7 @@ from gitops_tui.flux import gates as flux_gates
 from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, ownership, propagate
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, scope_checker
+from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_revision, scope_checker
 from gitops_tui.reconciler.drift_watch import views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
@@ -32,7 +32,6 @@ from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
     build_status,
-    git_credentials,
     load_source,
     placed_clusters,
     project_of,
@@ -256,8 +255,7 @@ def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -
     project, _ = project_of(ctx, source)
     for revision, clusters in sorted(by_revision.items()):
         try:
-            credentials = git_credentials(ctx, source.namespace, source.secret_ref)
-            artifact = ctx.git.fetch(source.url, {"commit": parse_revision(revision)[1]}, credentials, source.git_timeout)
+            artifact = fetch_revision(ctx, source, {"commit": parse_revision(revision)[1]})
             connections = {c: ctx.clusters.get(c)[1] for c in clusters}
             policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
             desired = desired_objects(source, artifact, project, scope_checker(connections), policy=policy,

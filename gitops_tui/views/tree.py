@@ -81,13 +81,10 @@ def managers_of(live: dict[str, Any] | None) -> list[str]:
 
 def _desired_at(ctx: Any, source: GitOpsSource, revision: str, project: str, dynamic: Any) -> list[dict]:
     """The objects of ``revision`` of the source, rendered as the reconciler renders them."""
-    from gitops_tui.reconciler.desired import desired_objects, scope_checker
-    from gitops_tui.reconciler.status import git_credentials
+    from gitops_tui.reconciler.desired import desired_objects, fetch_revision, scope_checker
 
     branch, sha = parse_revision(revision)
-    credentials = git_credentials(ctx, source.namespace, source.secret_ref)
-    artifact = ctx.git.fetch(source.url, {"commit": sha, **({"branch": branch} if branch else {})}, credentials,
-                             source.git_timeout)
+    artifact = fetch_revision(ctx, source, {"commit": sha, **({"branch": branch} if branch else {})})
     return desired_objects(source, artifact, project, scope_checker({"cluster": dynamic}))
 
 

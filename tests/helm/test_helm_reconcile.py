@@ -20,6 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.api import names
 from gitops_tui.helm.cluster_view import collect
 from gitops_tui.kube.client import json_request
+from gitops_tui.kube.outbound import FetchPolicy
 from tests.gitserver import commit
 from tests.helm.charts import write_chart
 from tests.world import CLUSTERS, World, assert_propagated, configmap
@@ -178,8 +179,14 @@ def publish(url: str, served: Path, version: str, work: Path) -> None:
     helm.repo_index_generate(served, base_url=url)
 
 
+def allow_charts(world: World, url: str) -> None:
+    """The operator's allow-list for this test's chart repository on loopback (`run --allow-fetch URL/*`)."""
+    world.ctx.fetch_policy = FetchPolicy([f"{url}/*"])
+
+
 def test_chart_from_a_chart_repository(world: World, chart_repository: tuple[str, Path]) -> None:
     url, served = chart_repository
+    allow_charts(world, url)
     publish(url, served, "1.2.0", world.tmp)
     publish(url, served, "1.3.0", world.tmp)
     repository = yaml.safe_dump({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",

@@ -19,7 +19,7 @@ from gitops_tui.flux.children import LABEL_PARENT
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.source_controller import reconcile_source
 from tests.gitserver import commit
-from tests.helm.test_helm_reconcile import chart_repository, publish  # noqa: F401 - the fixture
+from tests.helm.test_helm_reconcile import allow_charts, chart_repository, publish  # noqa: F401 - the fixture
 from tests.world import CLUSTERS, World
 
 FLUX_KS = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
@@ -153,6 +153,7 @@ def built(repo: Path, path: str) -> list[dict[str, Any]]:
 def flux_repo(world: World, chart_repository: tuple[str, Path]) -> Path:  # noqa: F811 - the imported fixture
     """The Flux-layout repository, with the `cache` chart 1.2.0 served by a local chart repository."""
     url, served = chart_repository
+    allow_charts(world, url)  # the chart repository is on loopback: the operator allows it explicitly
     publish(url, served, "1.2.0", world.tmp)
     return world.repo("fleet", flux_repository(url, world.project))
 
