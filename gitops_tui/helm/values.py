@@ -122,10 +122,10 @@ def compose_values(helm_release: dict[str, Any], namespace: str, read: ObjectRea
             _set_path(values, ref["targetPath"], text.strip())
             continue
         try:
-            documents = load_documents(text, f"the values of {where}", max_nodes=max(remaining, 1))
+            documents = load_documents(text, f"{where} (valuesFrom)", max_nodes=max(remaining, 1))
             if len(documents) > 1:
                 raise yaml.YAMLError("expected a single document in the stream")
-            loaded = counted((documents or [None])[0] or {}, f"the values of {where}")
+            loaded = counted((documents or [None])[0] or {}, f"the values of {where}")  # nodes left for the rest
         except yaml.YAMLError as exc:
             # A Secret's parser error would quote its content: name the place only.
             detail = "" if from_secret else f": {exc}"
