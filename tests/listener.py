@@ -55,5 +55,6 @@ class CountingListener:
     def stop(self) -> None:
         """Stop accepting and close the socket."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
         self._sock.close()

@@ -61,7 +61,7 @@ def load_from_repository(cache_dir: Path, repo_url: str, name: str, version: str
     try:
         policy.check(repo_url, "HelmRepository URL", resolve_names=False)
     except FetchRefused as exc:
-        raise HelmReleaseFailed(ARTIFACT_FAILED, exc.message, quotes_values=False) from None
+        raise HelmReleaseFailed(exc.reason, exc.message, quotes_values=False) from None
     key = hashlib.sha256(f"{repo_url}\0{name}\0{version or ''}".encode()).hexdigest()[:16]
     target = cache_dir / "charts" / key
     with _repo_lock:
@@ -92,7 +92,10 @@ def _pull(policy: FetchPolicy, repo_url: str, name: str, version: str | None, ta
                                                      f"matching {wanted} not found in {shown} index")
         chart_url = urljoin(repo_url.rstrip("/") + "/", str((entry.get("urls") or [""])[0]))
         archive = pinned_http.get(policy, chart_url, "chart URL", max_bytes=MAX_CHART_BYTES)
-    except (FetchRefused, pinned_http.FetchFailed, LimitExceeded) as exc:
+    except FetchRefused as exc:  # a redirect, or a chart URL of the index, the allow-list refuses
+        raise HelmReleaseFailed(exc.reason, f"chart {name!r} version {wanted} from {shown}: {exc}",
+                                quotes_values=False) from None
+    except (pinned_http.FetchFailed, LimitExceeded) as exc:
         raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {name!r} version {wanted} from {shown}: {exc}",
                                 quotes_values=False) from None
     except yaml.YAMLError:
