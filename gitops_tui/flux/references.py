@@ -17,7 +17,8 @@ from gitops_tui.api.references import ReferenceRefused, check_kind, check_name, 
 _SECRET = ("Secret",)
 _VALUES = ("Secret", "ConfigMap")
 _KUSTOMIZATION_SOURCES = ("OCIRepository", "GitRepository", "Bucket", "ExternalArtifact")
-_CHART_SOURCES = ("HelmRepository", "GitRepository", "Bucket")
+#: Flux's enum, and OCIRepository, which the HelmRelease step refuses by name with what to write instead.
+_CHART_SOURCES = ("HelmRepository", "GitRepository", "Bucket", "OCIRepository")
 _CHART_REFS = ("OCIRepository", "HelmChart", "ExternalArtifact")
 
 

@@ -12,12 +12,12 @@ from urllib.parse import urljoin
 import helm_python as helm
 import yaml
 
+from gitops_tui.api.semver import best_tag
 from gitops_tui.helm.dependencies import check_dependencies
 from gitops_tui.helm.errors import ARTIFACT_FAILED, HelmReleaseFailed
 from gitops_tui.kube import pinned_http
 from gitops_tui.kube.limits import MIB, LimitExceeded, load_documents
 from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
-from gitops_tui.reconciler.refs import best_tag
 from gitops_tui.redact import scrub_url
 
 _repo_lock = threading.Lock()

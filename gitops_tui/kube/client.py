@@ -24,6 +24,7 @@ from kubernetes.config.config_exception import ConfigException
 from kubernetes.dynamic import DynamicClient
 
 from gitops_tui.api.paths import resource_path
+from gitops_tui.api.references import name_errors
 from gitops_tui.kube.kubeconfig_guard import (
     REASON_KUBECONFIG_REFUSED, STRICT, CheckedKubeconfig, KubeconfigPolicy, KubeconfigRefused,
     check_stored_kubeconfig, parse_stored_kubeconfig,
@@ -229,6 +230,8 @@ class ClusterConnections:
             raise ClusterUnreachable("management", f"management cluster unreachable ({type(exc).__name__})") from None
 
     def _lookup(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        if name_errors(name):  # a placement written by hand: never a path of its own
+            raise ClusterUnreachable(name[:253], "no KubeFedCluster of that name is attached", "ClusterNotFound")
         ns = self._namespace
         kfc = self._get_json(resource_path(KUBEFED_GROUP_VERSION, "kubefedclusters", ns, name))
         if kfc is None:
