@@ -177,7 +177,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     source = hold.source
     held = flux_gates.hold(ctx, source)  # a child of a Flux layout: its parent suspended, or a dependency not ready
     if held is not None and held.stopped:  # its parent is gone or being deleted: write nothing, its deletion follows
-        return ReconcileResult(requeue_after=flux_gates.DEPENDENCY_REQUEUE_SECONDS)
+        return ReconcileResult(requeue_after=source.interval)
     parent_suspended = held is not None and held.suspended
     if (hold.everywhere and not hold.break_glass) or parent_suspended:
         if source.suspend or parent_suspended:
