@@ -103,11 +103,15 @@ def main() -> int:
         found: dict[str, dict[str, list[float]]] = {"baseline": {"warm": [], "cold": []},
                                                     "this tree": {"warm": [], "cold": []}}
         started = time.monotonic()
-        for _ in range(args.rounds):
-            for label, code in (("baseline", baseline), ("this tree", HERE)):
+        per_round: list[dict[str, float]] = []
+        for index in range(args.rounds):
+            order = (("baseline", baseline), ("this tree", HERE))
+            for label, code in order if index % 2 == 0 else order[::-1]:  # neither always runs first
                 result = run_child(code, args.objects, args.reconciles)
                 for key in ("warm", "cold"):
                     found[label][key].extend(result[key])
+                per_round.append({"round": index, "tree": label, "warm": round(statistics.median(result["warm"]), 3),
+                                  "cold": round(statistics.median(result["cold"]), 3)})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     medians = {label: {key: round(statistics.median(values), 3) for key, values in parts.items()}
@@ -118,6 +122,7 @@ def main() -> int:
         "ratio, unchanged reconcile (render cache warm)": round(medians["this tree"]["warm"] / medians["baseline"]["warm"], 3),
         "ratio, unchanged reconcile (revision rendered and checked again)": round(
             medians["this tree"]["cold"] / medians["baseline"]["cold"], 3),
+        "per round (medians)": per_round,
         "load average (1, 5, 15 min) at the end": [round(x, 2) for x in os.getloadavg()],
         "wall time (s)": round(time.monotonic() - started),
     }

@@ -310,3 +310,25 @@ def test_command_transports_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SourceUrlRefused, match="is not a git URL"):  # refused before git runs
         GitSource(tmp_path / "cache").fetch(f"ext::sh -c touch% {marker}", {"branch": "main"}, timeout=10)
     assert not marker.exists()
+
+
+def test_ssh_from_tenant_content_connects_to_the_checked_address_and_keeps_the_host_key_check(
+    tmp_path: Path, ssh_server: SshGitServer
+) -> None:
+    """An ssh URL a repository declares: allowed by a pattern, resolved once, the host key still checked by name."""
+    from gitops_tui.kube.outbound import FetchPolicy
+
+    work = make_repo(tmp_path / "work", FILES)
+    bare = make_bare(work, tmp_path / "ssh-served" / "repo.git")
+    url = ssh_server.url(bare).replace("@127.0.0.1:", "@git.tenant.test:")
+    known_hosts = ssh_server.known_hosts.replace(b"[127.0.0.1]", b"[git.tenant.test]")
+    creds = {"identity": ssh_server.client_key, "known_hosts": known_hosts}
+    source = GitSource(tmp_path / "cache")
+    with pytest.raises(SourceUrlRefused, match="ssh URLs from a repository's content are fetched only when a pattern"):
+        source.fetch(url, {"branch": "main"}, creds, timeout=30, allow=FetchPolicy())
+    allow = FetchPolicy([f"ssh://git.tenant.test:{ssh_server.port}/*"], resolver=lambda host, port: ["127.0.0.1"])
+    artifact = source.fetch(url, {"branch": "main"}, creds, timeout=30, allow=allow)
+    assert artifact.commit == git(work, "rev-parse", "HEAD")
+    wrong = {"identity": ssh_server.client_key, "known_hosts": ssh_server.known_hosts}  # a key for another name
+    with pytest.raises(GitOperationFailed, match="ssh host key"):
+        GitSource(tmp_path / "cache2").fetch(url, {"branch": "main"}, wrong, timeout=30, allow=allow)
