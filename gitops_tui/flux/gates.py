@@ -57,7 +57,11 @@ def _ready(dep: dict[str, Any], commit: str) -> str | None:
 
 
 def hold(ctx: ReconcileContext, source: GitOpsSource) -> Hold | None:
-    """A child's hold: its parent (or an ancestor) is suspended, or a dependsOn source is not Ready; None to go on."""
+    """A child's hold; None to go on.
+
+    Stopped when its parent (or an ancestor) is gone or being deleted; suspended with a suspended ancestor; a
+    failure when a dependsOn source is not Ready (or its name is not a name).
+    """
     parent = parent_of(source)
     seen = {source.name}
     while parent and parent not in seen:
