@@ -70,6 +70,26 @@ def child(code: Path, objects: int, reconciles: int) -> dict[str, Any]:
     return found
 
 
+def checks_alone(objects: int) -> dict[str, float]:
+    """Milliseconds of the new checks by themselves, in this process: the references walk of a revision of
+    ``objects`` ConfigMaps (what a cold reconcile adds) and one request path built from quoted parts."""
+    sys.path.insert(0, str(HERE))
+    from gitops_tui.api.paths import resource_path  # noqa: PLC0415
+    from gitops_tui.flux.references import check_all, display  # noqa: PLC0415
+
+    revision = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"re-{i:04d}", "namespace": "bench"},
+                 "data": {"value": "0"}} for i in range(objects)]
+    start = time.perf_counter()
+    for _ in range(20):
+        check_all([(obj, "bench", display(obj, f"app/{i}.yaml")) for i, obj in enumerate(revision)])
+    walk = (time.perf_counter() - start) / 20 * 1000
+    start = time.perf_counter()
+    for _ in range(10000):
+        resource_path("v1", "configmaps", "bench", "re-0001")
+    return {"references walk of the revision (ms)": round(walk, 2),
+            "one request path (ms)": round((time.perf_counter() - start) / 10000 * 1000, 4)}
+
+
 def export(ref: str, into: Path) -> Path:
     """The tree of ``ref`` of this repository, written into ``into`` (read-only use)."""
     into.mkdir(parents=True)
@@ -128,6 +148,7 @@ def main() -> int:
                              ("warm cpu", "unchanged reconcile, render cache warm (CPU of the reconciler and git)"),
                              ("cold cpu", "unchanged reconcile, rendered and checked again (CPU of the reconciler and "
                                           "git)"))},
+        "the new checks alone, this process": checks_alone(args.objects),
         "per round (medians)": per_round,
         "load average (1, 5, 15 min) at the end": [round(x, 2) for x in os.getloadavg()],
         "wall time (s)": round(time.monotonic() - started),
