@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_tui.api import names
 from gitops_tui.api.base import PlacedView
 
 
@@ -29,6 +30,17 @@ class Project(PlacedView):
     def platform(self) -> bool:
         """spec.platform: a platform project may apply Namespaces, cluster-scoped objects and unowned namespaces."""
         return self.spec.get("platform") is True
+
+    @property
+    def service_account_name(self) -> str:
+        """spec.serviceAccountName: the ServiceAccount the operator made and bound for this project, or ""."""
+        return str(self.spec.get("serviceAccountName") or "")
+
+    @property
+    def applier(self) -> str:
+        """The ServiceAccount (in the project namespace) the project's objects are applied as on workload clusters:
+        spec.serviceAccountName, else the one the reconciler makes and binds to ``admin`` there."""
+        return self.service_account_name or names.DEFAULT_SERVICE_ACCOUNT
 
     @property
     def cluster_selector(self) -> dict[str, Any] | None:

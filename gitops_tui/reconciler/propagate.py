@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
+from gitops_tui.kube.impersonation import own_client
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
@@ -369,7 +370,7 @@ def propagate_cluster(
     targets = health_targets(manifests, options.wait, options.health_checks, options.namespace)
     if not targets:
         return
-    work.attempt(lambda: wait_healthy(work.name, dynamic, targets, options.timeout, stop))
+    work.attempt(lambda: wait_healthy(work.name, own_client(dynamic), targets, options.timeout, stop))
 
 
 def _install_helm(dynamic: DynamicClient, options: ApplyOptions, stop: Callable[[], bool],

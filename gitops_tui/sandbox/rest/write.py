@@ -9,7 +9,7 @@ from typing import Any
 
 from gitops_tui.sandbox.apply import fieldmanager, lastapplied
 from gitops_tui.sandbox.rest import fields
-from gitops_tui.sandbox.rest.rbac_escalation import check_write
+from gitops_tui.sandbox.rest.rbac_escalation import check_apply_create, check_write
 from gitops_tui.sandbox.schema import decoder, structural, validation
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.apply.fieldsets import copy_json
@@ -326,6 +326,7 @@ class WriteOps:
                     raise not_found(rt.group, rt.plural, route.name or "")
                 if expected:
                     raise not_found(rt.group, rt.plural, route.name or "")
+                check_apply_create(getattr(self, "escalation", None), rt, route.namespace or "", route.name or "", req.user)
                 new = self._apply(rt, None, config, manager, force)
                 return self._create_object(rt, new, req)
             if expected and str(expected) != live["metadata"]["resourceVersion"]:
