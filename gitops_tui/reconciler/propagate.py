@@ -182,12 +182,13 @@ def _guarded_write(
 
 
 def api_message(exc: DynamicApiError) -> str:
-    """The API server's own message for a refused request (its Status summary), at most 400 characters."""
+    """The API server's own message for a refused request (its Status summary) on one line, at most 400 characters
+    (RBAC's escalation refusal lists the rules it misses one per line)."""
     try:
         summary = exc.summary()
     except Exception:  # noqa: BLE001 - summary parses the body
         summary = f"HTTP {getattr(exc, 'status', '?')}"
-    return summary[:400]
+    return summary.replace("\n", " ")[:400]
 
 
 def apply_objects(

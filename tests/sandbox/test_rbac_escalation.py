@@ -178,3 +178,19 @@ def test_the_cluster_admin_impersonates_anyone(kubectl: KubectlRunner, member: C
     refused = kubectl("create", "rolebinding", "grab", "--clusterrole=cluster-admin", "--group=x", "-n", NS,
                       f"--as={MEMBER}", check=False)
     assert refused.returncode == 1 and "is attempting to grant RBAC permissions not currently held" in refused.stderr
+
+
+def test_a_server_side_apply_that_creates_needs_create(kubectl: KubectlRunner) -> None:
+    """kube-apiserver authorizes an apply that creates its object as a create of that name too (patch.go)."""
+    kubectl("create", "serviceaccount", "patcher", "-n", NS)
+    kubectl("create", "role", "patch-only", "--verb=get,patch", "--resource=configmaps", "-n", NS)
+    kubectl("create", "rolebinding", "patch-only", "--role=patch-only", f"--serviceaccount={NS}:patcher", "-n", NS)
+    token = kubectl("create", "token", "patcher", "-n", NS).stdout.strip()
+    config = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fresh\n  namespace: {NS}\ndata: {{a: b}}\n"
+    refused = kubectl("apply", "--server-side", "-f", "-", f"--token={token}", input=config, check=False)
+    assert refused.returncode == 1
+    assert 'configmaps "fresh" is forbidden: ' in refused.stderr
+    assert kubectl("get", "configmap", "fresh", "-n", NS, check=False).returncode == 1
+    kubectl("apply", "--server-side", "-f", "-", input=config)  # made by the admin: now a patch is enough
+    changed = config.replace("{a: b}", "{a: c}")
+    assert kubectl("apply", "--server-side", "-f", "-", f"--token={token}", input=changed, check=False).returncode == 0
