@@ -102,6 +102,8 @@ def _project_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "displayName": view.display_name,
         "namespace": view.namespace,
         "platform": view.platform,
+        "serviceAccountName": view.service_account_name,
+        "appliesAs": f"system:serviceaccount:{view.namespace}:{view.applier}",
         "clusters": view.placement_clusters,
         "clusterSelector": view.cluster_selector,
         "ready": ready,

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.api.project import Project
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.model import SourceView
@@ -110,4 +111,14 @@ def describe_object(obj: dict[str, Any]) -> str:
     clusters = [c.get("name", "") for c in placement.get("clusters") or []]
     if clusters:
         lines.append(f"Placement:  {', '.join(clusters)}")
+    if obj.get("kind") == "Project":
+        lines.append(f"Applies as: {applies_as(obj)}")
     return "\n".join(lines)
+
+
+def applies_as(project: dict[str, Any]) -> str:
+    """Who a project's objects are applied as on its clusters, and who made and bound that ServiceAccount."""
+    view = Project(project)
+    how = ("made by you (spec.serviceAccountName), bound to what you granted" if view.service_account_name
+           else "made by gitops-tui, bound to admin in the namespace")
+    return f"ServiceAccount {view.namespace}/{view.applier} ({how})"
