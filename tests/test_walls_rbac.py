@@ -167,3 +167,23 @@ def test_a_chart_binding_cluster_admin_is_refused(world: World, tmp_path: Path) 
         secrets = json.loads(world.sandbox.kubectl(cluster, "get", "secrets", "-n", world.namespace, "-l", "owner=helm",
                                                    "-o", "json").stdout)
         assert secrets["items"] == [], "no release stored"
+
+
+def test_a_repository_may_not_take_over_the_projects_own_identity(world: World) -> None:
+    """The project's ServiceAccount and binding are the reconciler's: a repository declaring them is refused, so two
+    owners never fight over them (nor a tenant's binding rides on the reconciler's name)."""
+    account = yaml.safe_dump({"apiVersion": "v1", "kind": "ServiceAccount",
+                              "metadata": {"name": names.DEFAULT_SERVICE_ACCOUNT},
+                              "automountServiceAccountToken": True})
+    repo = world.repo("steal", {"sa.yaml": account, "cm.yaml": configmap("steal-config", "v1")})
+    world.create("steal", f"file://{repo}")
+    world.reconcile("steal")
+    ready = world.condition("steal", names.READY)
+    assert ready["status"] == "False" and ready["reason"] == "ValidationFailed", ready
+    assert ready["message"] == (f"ServiceAccount {world.namespace}/{names.DEFAULT_SERVICE_ACCOUNT}: the name "
+                                f"{names.DEFAULT_SERVICE_ACCOUNT} is kept by gitops-tui for the project's own "
+                                "ServiceAccount and its binding; give yours another name")
+    assert all(world.get(c, "configmaps", "steal-config") is None for c in CLUSTERS)
+    live = json.loads(world.sandbox.kubectl("dev", "get", "serviceaccount", names.DEFAULT_SERVICE_ACCOUNT, "-n",
+                                            world.namespace, "-o", "json").stdout)
+    assert live["automountServiceAccountToken"] is False
