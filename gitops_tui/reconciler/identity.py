@@ -23,7 +23,9 @@ from gitops_tui.api.project import Project
 from gitops_tui.kube.apply import FIELD_MANAGER
 from gitops_tui.kube.client import json_request
 from gitops_tui.kube.impersonation import ImpersonatingDynamicClient, acting_as, service_account_user
+from gitops_tui.kube.inventory import ObjectRef, describe
 from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.errors import ObjectFailure
 
 RBAC = "rbac.authorization.k8s.io"
 #: A cluster entry's reason when the project's ServiceAccount or its binding cannot be made there.
@@ -147,6 +149,13 @@ def _reason(exc: ApiException) -> str:
     except (ValueError, TypeError, AttributeError):
         message = ""
     return str(message)[:300] or f"HTTP {exc.status}"
+
+
+def refuse_reserved(ref: ObjectRef) -> None:
+    """Raise ObjectFailure for a repository's object that would take the project's own ServiceAccount or binding."""
+    if ref.kind in ("ServiceAccount", "RoleBinding") and ref.name == names.DEFAULT_SERVICE_ACCOUNT:
+        raise ObjectFailure("ValidationFailed", f"{describe(ref)}: the name {ref.name} is kept by gitops-tui for the "
+                                                "project's own ServiceAccount and its binding; give yours another name")
 
 
 def tenant_client(dynamic: Any, applier: Applier) -> ImpersonatingDynamicClient:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from gitops_tui.api import names
 from gitops_tui.kube.impersonation import own_client
+from gitops_tui.reconciler.identity import refuse_reserved
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
@@ -159,9 +159,7 @@ def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict], *, p
         if later and (str(obj.get("apiVersion", "")).rpartition("/")[0], obj.get("kind")) in later:
             continue
         ref = ref_of(obj)
-        if ref.kind in ("ServiceAccount", "RoleBinding") and ref.name == names.DEFAULT_SERVICE_ACCOUNT:
-            raise ObjectFailure("ValidationFailed", f"{describe(ref)}: the name {ref.name} is kept by gitops-tui for the "
-                                                    "project's own ServiceAccount and its binding; give yours another name")
+        refuse_reserved(ref)
         if len(ref.name) > 253 or not _DNS_SUBDOMAIN.match(ref.name):
             raise ObjectFailure("ValidationFailed", f"{describe(ref)}: the name must be lowercase letters, digits, "
                                                     "'-' and '.', starting and ending with a letter or digit")
