@@ -7,7 +7,10 @@ Figures (seconds, median of --rounds):
   same rendered objects;
 - ratios: each gitops-tui figure over each baseline of the same run (so machine speed cancels out).
 
-Run: .venv/bin/python bench/bench_helm.py [--rounds 3] [--templates 50] [--json]
+- render modes: render_release through a warm worker process (now), a fresh interpreter per render, and a
+  helper thread in the process (before the workers), with ratios to the latter.
+
+Run: .venv/bin/python bench/bench_helm.py [--rounds 3] [--templates 50] [--json] [--render-only]
 """
 
 from __future__ import annotations
@@ -82,6 +85,42 @@ def bench_render(bench: Bench, rounds: int) -> float:
     return median(times)
 
 
+def bench_render_modes(root: Path, templates: int, rounds: int) -> dict[str, Any]:
+    """One render of the chart through render_release, three ways, medians of ``rounds`` (seconds), with ratios to
+    how renders ran before the worker pool (a helper thread in this process, which a runaway chart keeps busy):
+    a warm pool worker (now), and a fresh interpreter per render (a pool that keeps no worker)."""
+    from bench.bench_render_kill import thread_render
+    from gitops_tui.helm import render as render_mod
+    from gitops_tui.helm.render_pool import RenderPool
+
+    write_chart(root / "modes" / "charts", extra_configmaps=templates - 2)
+    chart = load_from_git(root / "modes", "charts/web")
+    fresh = RenderPool(keep_idle=0)
+    modes = {"thread_before": (thread_render, render_mod.shared_pool), "pool_now": (None, render_mod.shared_pool),
+             "fresh_process": (None, lambda: fresh)}
+    original = render_mod._render_with_deadline  # noqa: SLF001 - the benchmark swaps the render path
+    times: dict[str, list[float]] = {mode: [] for mode in modes}
+    try:
+        for r in range(rounds):
+            for mode, (render, pool) in modes.items():
+                render_mod._render_with_deadline = render or original  # type: ignore[assignment]  # noqa: SLF001
+                render_mod.shared_pool = pool  # type: ignore[assignment]
+                start = time.monotonic()
+                rendered = render_release(chart, {"greeting": str(r)}, release_name="bench", namespace="bench",
+                                          revision=1, failure_reason=INSTALL_FAILED)
+                times[mode].append(time.monotonic() - start)
+                assert len(rendered.objects) == templates, (mode, len(rendered.objects))
+    finally:
+        render_mod._render_with_deadline = original  # type: ignore[assignment]  # noqa: SLF001
+        render_mod.shared_pool = modes["pool_now"][1]  # type: ignore[assignment]
+        fresh.close()
+    medians = {f"{mode}_s": median(values, 4) for mode, values in times.items()}
+    base = medians["thread_before_s"]
+    return {**medians, "ratio_pool_vs_before": ratio(medians["pool_now_s"], base),
+            "ratio_fresh_process_vs_before": ratio(medians["fresh_process_s"], base),
+            "ratio_fresh_vs_pool": ratio(medians["fresh_process_s"], medians["pool_now_s"])}
+
+
 def bench_ours(bench: Bench, name: str, clusters: list[str], rounds: int) -> dict[str, Any]:
     """Install then ``rounds`` upgrades (a values change each) through reconcile_source on ``clusters``."""
     repo = bench.repo(name)
@@ -132,10 +171,21 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--templates", type=int, default=50)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--render-only", action="store_true", help="only the render figures (no sandbox)")
+    parser.add_argument("--render-rounds", type=int, default=20)
     args = parser.parse_args()
+    if args.render_only:
+        import json
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
+            figures = bench_render_modes(Path(tmp), args.templates, args.render_rounds)
+        print(json.dumps(figures, indent=2) if args.json else figures)
+        return 0
 
     def measure(bench: Bench) -> dict[str, Any]:
-        results: dict[str, Any] = {"templates": args.templates, "render_median_s": bench_render(bench, args.rounds)}
+        results: dict[str, Any] = {"templates": args.templates, "render_median_s": bench_render(bench, args.rounds),
+                                   "render_modes": bench_render_modes(bench.home, args.templates, args.render_rounds)}
         results["gitops_tui_3_clusters"] = bench_ours(bench, "three", CLUSTERS, args.rounds)
         results["gitops_tui_dev_only"] = bench_ours(bench, "one", ["dev"], args.rounds)
         results["baseline_helm_python_dev"] = bench_helm_python(bench, args.rounds)

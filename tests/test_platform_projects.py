@@ -49,3 +49,39 @@ def test_platform_project_refused_to_an_identity_that_cannot_create_projects(san
         assert name not in [p["metadata"]["name"] for p in listed["items"]]
     finally:
         _cleanup(sandbox, identity)
+
+
+def test_a_project_names_the_service_account_it_applies_as(sandbox: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--service-account` sets spec.serviceAccountName; `get projects -o json` and describe say who applies."""
+    from gitops_tui.views.details import describe_object
+
+    name, plain = unique("plat"), unique("tenant")
+    api = sandbox.api_client("management")
+    try:
+        code, out, err = run(capsys, "create", "project", name, "--clusters", "dev", "--platform",
+                             "--service-account", "platform-applier", "-o", "json")
+        assert code == 0, err
+        assert json.loads(out)["serviceAccountName"] == "platform-applier"
+        code, out, err = run(capsys, "create", "project", plain, "--clusters", "dev")
+        assert code == 0, err
+        code, out, _ = run(capsys, "get", "projects", "-o", "json")
+        items = {i["name"]: i for i in json.loads(out)["items"]}
+        assert (items[name]["serviceAccountName"], items[name]["appliesAs"]) == (
+            "platform-applier", f"system:serviceaccount:{name}:platform-applier")
+        assert (items[plain]["serviceAccountName"], items[plain]["appliesAs"]) == (
+            "", f"system:serviceaccount:{plain}:{names.DEFAULT_SERVICE_ACCOUNT}")
+        raw = json_request(api, "GET", management_path(names.KIND_PROJECT, None, name))
+        assert raw["spec"]["serviceAccountName"] == "platform-applier"
+        assert (f"Applies as: ServiceAccount {name}/platform-applier (made by you (spec.serviceAccountName), bound to "
+                "what you granted)") in describe_object(raw)
+        tenant = json_request(api, "GET", management_path(names.KIND_PROJECT, None, plain))
+        assert (f"Applies as: ServiceAccount {plain}/gitops-tui-tenant (made by gitops-tui, bound to admin in the "
+                "namespace)") in describe_object(tenant)
+        code, _, err = run(capsys, "create", "project", unique("bad"), "--clusters", "dev", "--service-account",
+                           "Not_A_Name")
+        assert code == 1 and "service account name 'Not_A_Name' is invalid" in err
+    finally:
+        for project in (name, plain):
+            json_request(api, "PATCH", management_path(names.KIND_PROJECT, None, project),
+                         {"metadata": {"finalizers": None}}, content_type="application/merge-patch+json")
+            json_request(api, "DELETE", management_path(names.KIND_PROJECT, None, project))

@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import resources
@@ -17,7 +18,9 @@ from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import ClusterConnections, json_request
 from gitops_tui.kube.events import EventRecorder
-from gitops_tui.reconciler import propagate
+from gitops_tui.kube.join import service_account_name
+from gitops_tui.kube.workload_rbac import platform_account_manifests
+from gitops_tui.reconciler import identity, propagate
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.source import GitSource
@@ -97,6 +100,24 @@ class World:
         listed = json_request(self.api, "GET", f"/apis/{names.TYPES_GROUP}/{names.TYPES_VERSION}/namespaces/"
                                                f"{self.namespace}/{plural}")
         return [i["metadata"]["name"] for i in listed.get("items") or []]
+
+    def tenant(self, cluster: str) -> Any:
+        """The reconciler's client of ``cluster`` acting as the project's ServiceAccount (as it applies)."""
+        applier = identity.applier_for(self.ctx, self.namespace, self.project)
+        api_client, dynamic = self.ctx.clusters.get(cluster)
+        identity.ensure(self.ctx, cluster, api_client, applier)
+        return identity.tenant_client(dynamic, applier)
+
+    def make_platform(self, account: str = "platform-applier") -> None:
+        """Make the project a platform project applying as ServiceAccount ``account``, which the operator makes on
+        every cluster, binds to cluster-admin and lets the reconciler impersonate (docs/security.md)."""
+        json_request(self.api, "PATCH", f"/apis/{names.PROJECT_GROUP}/v1alpha1/projects/{self.project}",
+                     {"spec": {"platform": True, "serviceAccountName": account}},
+                     content_type="application/merge-patch+json")
+        for cluster in CLUSTERS:
+            manifests = platform_account_manifests(self.namespace, account,
+                                                   (names.FEDERATION_NAMESPACE, service_account_name(cluster)))
+            self.sandbox.kubectl(cluster, "apply", "-f", "-", input=yaml.safe_dump_all(manifests))
 
     # -- git --------------------------------------------------------------------------------
     def repo(self, name: str, files: dict[str, str | None]) -> Path:

@@ -136,22 +136,25 @@ def check_platform_access(api: ApiClient) -> None:
 
 def create_project(api: ApiClient, name: str, clusters: list[str] | None = None, *, display_name: str = "",
                    namespace: str = "", selector: dict[str, str] | None = None,
-                   platform: bool = False) -> dict[str, Any]:
+                   platform: bool = False, service_account: str = "") -> dict[str, Any]:
     """Create a Project placed on ``clusters`` (names) or on the clusters whose labels match ``selector``.
 
     The namespace must be the project's own: not a system namespace, not another project's, and not
     an existing namespace without this project's label. A ``platform`` project (docs/flux.md) is created
-    only by an identity the management cluster lets create Projects (a SelfSubjectAccessReview).
+    only by an identity the management cluster lets create Projects (a SelfSubjectAccessReview), as is one
+    naming its ``service_account`` (spec.serviceAccountName, docs/security.md).
     """
     check_name("project", name)
-    if platform:
+    if service_account:
+        check_name("service account", service_account, label=False)
+    if platform or service_account:
         check_platform_access(api)
     if namespace:
         check_name("namespace", namespace)
     if (clusters is None) == (selector is None):
         raise ActionError("place the project either on cluster names or by a label selector")
     body = builders.new_project(name, clusters or [], display_name=display_name, namespace=namespace,
-                                platform=platform)
+                                platform=platform, service_account=service_account)
     if selector is not None:
         body["spec"]["placement"] = {"clusterSelector": {"matchLabels": dict(selector)}}
     else:

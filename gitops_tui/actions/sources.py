@@ -187,7 +187,7 @@ def diff_source(api: ApiClient, project: str, name: str, data_dir: Path | None =
 
 
 def _diff(ctx: Any, source: GitOpsSource, name: str) -> DiffReport:
-    from gitops_tui.reconciler import drift, status
+    from gitops_tui.reconciler import drift, identity, status
     from gitops_tui.reconciler import source_controller as sc
     from gitops_tui.reconciler.desired import fetch_artifact
 
@@ -198,9 +198,10 @@ def _diff(ctx: Any, source: GitOpsSource, name: str) -> DiffReport:
         clusters = status.placed_clusters(ctx, source, placement)
         artifact = fetch_artifact(ctx, source)
         report.revision = artifact.revision
+        applier = identity.applier_for(ctx, source.namespace, project_name)  # dry-runs as the project would apply
         for cluster in clusters:
             try:
-                connections[cluster] = ctx.clusters.get(cluster)[1]
+                connections[cluster] = identity.tenant_client(ctx.clusters.get(cluster)[1], applier)
             except ClusterUnreachable as exc:
                 report.clusters.append(drift.ClusterDrift(cluster, error=exc.detail))
         from gitops_tui.reconciler.flux_step import render_inputs

@@ -16,9 +16,11 @@ def _placement(clusters: list[str] | None) -> dict[str, Any]:
 
 
 def new_project(
-    name: str, clusters: list[str], *, display_name: str = "", namespace: str = "", platform: bool = False
+    name: str, clusters: list[str], *, display_name: str = "", namespace: str = "", platform: bool = False,
+    service_account: str = "",
 ) -> dict[str, Any]:
-    """A Project placed on the named clusters; its namespace defaults to its name (``platform``: spec.platform)."""
+    """A Project placed on the named clusters; its namespace defaults to its name (``platform``: spec.platform;
+    ``service_account``: spec.serviceAccountName, the operator's account its objects are applied as)."""
     body: dict[str, Any] = {
         "apiVersion": names.PROJECT_API_VERSION,
         "kind": names.KIND_PROJECT,
@@ -31,6 +33,8 @@ def new_project(
     }
     if platform:
         body["spec"]["platform"] = True
+    if service_account:
+        body["spec"]["serviceAccountName"] = service_account
     return body
 
 

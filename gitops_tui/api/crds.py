@@ -155,6 +155,10 @@ def _federated_crd(kind: str, short_names: list[str], template: dict[str, Any],
                 status_schema=_FEDERATED_STATUS, columns=columns)
 
 
+#: A ServiceAccount's name: a DNS-1123 subdomain.
+_SERVICE_ACCOUNT_NAME = {"type": "string", "maxLength": 253, "pattern": r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"}
+
+
 def _project_crd() -> dict[str, Any]:
     """The cluster-scoped Project CRD."""
     return _crd(
@@ -162,7 +166,9 @@ def _project_crd() -> dict[str, Any]:
         scope="Cluster",
         short_names=["proj"],
         spec_schema=_obj({"displayName": _STRING, "namespace": _STRING, "placement": _PLACEMENT, "platform": _BOOL,
-                          "limits": _obj({"maxFluxChildren": {**_INT, "minimum": 0}}, preserve=False)}),
+                          "limits": _obj({"maxFluxChildren": {**_INT, "minimum": 0}}, preserve=False),
+                          # The ServiceAccount the project's objects are applied as (docs/security.md).
+                          "serviceAccountName": _SERVICE_ACCOUNT_NAME}),
         status_schema=_FEDERATED_STATUS,
         columns=[_column("Display Name", ".spec.displayName"), _column("Namespace", ".spec.namespace"),
                  _column("Platform", ".spec.platform", "boolean"), _READY_COLUMN, _AGE_COLUMN],

@@ -66,6 +66,16 @@ FINALIZER_PRUNE = "gitops-tui.io/prune"
 # Labels.
 LABEL_PROJECT = "gitops-tui.io/project"
 LABEL_SOURCE = "gitops-tui.io/source"
+#: On the ServiceAccount and RoleBinding the reconciler makes for a project on each workload cluster: the project.
+LABEL_IDENTITY_OF = "gitops-tui.io/identity-of"
+#: The ServiceAccount a project's objects are applied as, unless its spec.serviceAccountName names another.
+DEFAULT_SERVICE_ACCOUNT = "gitops-tui-tenant"
+#: The built-in ClusterRole that ServiceAccount is bound to, in the project namespace only.
+TENANT_CLUSTER_ROLE = "admin"
+#: Flux's Helm CRDs the reconciler installs on a workload cluster, and the ClusterRole it aggregates into
+#: ``admin`` and ``edit`` so that project ServiceAccounts may write those kinds in their namespace.
+HELM_CRD_NAMES = ("helmreleases.helm.toolkit.fluxcd.io", "helmrepositories.source.toolkit.fluxcd.io")
+HELM_TENANT_ROLE = "gitops-tui:flux-helm-edit"
 #: On a child source made from a Flux Kustomization: the name of the source that renders it (docs/flux.md).
 LABEL_PARENT_SOURCE = "gitops-tui.io/parent-source"
 # Helm's ownership metadata on a chart's objects (Helm's own names; see docs/helm.md).

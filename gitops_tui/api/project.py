@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_tui.api import names
 from gitops_tui.api.base import PlacedView
 
 #: Flux child sources a project may hold when spec.limits.maxFluxChildren does not say.
@@ -40,6 +41,17 @@ class Project(PlacedView):
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
         return DEFAULT_MAX_FLUX_CHILDREN
+
+    @property
+    def service_account_name(self) -> str:
+        """spec.serviceAccountName: the ServiceAccount the operator made and bound for this project, or ""."""
+        return str(self.spec.get("serviceAccountName") or "")
+
+    @property
+    def applier(self) -> str:
+        """The ServiceAccount (in the project namespace) the project's objects are applied as on workload clusters:
+        spec.serviceAccountName, else the one the reconciler makes and binds to ``admin`` there."""
+        return self.service_account_name or names.DEFAULT_SERVICE_ACCOUNT
 
     @property
     def cluster_selector(self) -> dict[str, Any] | None:

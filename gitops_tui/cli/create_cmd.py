@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     project.add_argument("--platform", action="store_true",
                          help="a platform project: may apply Namespaces, cluster-scoped objects and any namespace "
                               "no other project owns (docs/flux.md)")
+    project.add_argument("--service-account", default="", metavar="NAME",
+                         help="apply the project's objects as this ServiceAccount of its namespace, which you make and "
+                              "bind on each cluster (default: gitops-tui-tenant, made and bound to admin there; "
+                              "docs/security.md)")
     add_output(project)
 
     secret = add_target(what, "secret", "create a git credential propagated to the project's clusters",
@@ -84,10 +88,12 @@ def cmd_create_project(args: argparse.Namespace) -> int:
     selector = _labels(split_list(args.selector, "--selector") or [], "--selector") if args.selector else None
     api = management_client(args)
     raw = run_action(resources.create_project, api, args.name, clusters, display_name=args.display_name,
-                     namespace=args.namespace, selector=selector, platform=args.platform)
+                     namespace=args.namespace, selector=selector, platform=args.platform,
+                     service_account=args.service_account)
     view = Project(raw)
     summary = {"kind": "Project", "name": view.name, "namespace": view.namespace, "clusters": view.placement_clusters,
-               "clusterSelector": view.cluster_selector, "platform": view.platform}
+               "clusterSelector": view.cluster_selector, "platform": view.platform,
+               "serviceAccountName": view.service_account_name}
     where = f"clusters {', '.join(clusters)}" if clusters else "clusters labelled " + ",".join(
         f"{k}={v}" for k, v in (selector or {}).items())
     kind = "platform project" if view.platform else "project"

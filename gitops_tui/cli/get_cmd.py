@@ -104,6 +104,8 @@ def _project_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "namespace": view.namespace,
         "platform": view.platform,
         "limits": {"maxFluxChildren": view.max_flux_children},
+        "serviceAccountName": view.service_account_name,
+        "appliesAs": f"system:serviceaccount:{view.namespace}:{view.applier}",
         "clusters": view.placement_clusters,
         "clusterSelector": view.cluster_selector,
         "ready": ready,

@@ -15,6 +15,7 @@ import yaml
 from gitops_tui.api.semver import best_tag
 from gitops_tui.helm.dependencies import check_dependencies
 from gitops_tui.helm.errors import ARTIFACT_FAILED, HelmReleaseFailed
+from gitops_tui.helm.render import remember_origin
 from gitops_tui.kube import pinned_http
 from gitops_tui.kube.limits import MIB, LimitExceeded, load_documents
 from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
@@ -43,7 +44,7 @@ def load_from_git(checkout: Path, chart_path: str) -> helm.Chart:
     if not (target / "Chart.yaml").is_file():
         raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart path {chart_path!r} not found in the source revision")
     try:
-        chart = helm.Chart.load(target)
+        chart = remember_origin(helm.Chart.load(target), target)
     except helm.HelmError as exc:
         raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart {chart_path!r}: {exc}") from exc
     check_dependencies(chart, target)
@@ -70,7 +71,7 @@ def load_from_repository(cache_dir: Path, repo_url: str, name: str, version: str
         if not archives:
             archives = [_pull(policy, repo_url, name, version, target)]
         try:
-            chart = helm.Chart.load_archive(archives[-1].read_bytes())
+            chart = remember_origin(helm.Chart.load_archive(archives[-1].read_bytes()), archives[-1])
         except helm.HelmError as exc:
             raise HelmReleaseFailed(ARTIFACT_FAILED, f"chart archive {archives[-1].name}: {exc}") from exc
         check_dependencies(chart)

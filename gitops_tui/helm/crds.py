@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_tui.api import names
+from gitops_tui.kube.workload_rbac import HELM_VERBS
+
 HELM_GROUP = "helm.toolkit.fluxcd.io"
 HELM_VERSION = "v2"
 HELMRELEASE_API_VERSION = f"{HELM_GROUP}/{HELM_VERSION}"
@@ -55,6 +58,28 @@ def helm_crd_manifests() -> list[dict[str, Any]]:
             {"name": "URL", "type": "string", "jsonPath": ".spec.url"}, _AGE,
         ]),
     ]
+
+
+#: The ClusterRole aggregated into ``admin`` and ``edit`` that lets a project's ServiceAccount write Flux's Helm
+#: kinds in its namespace, as Flux's own ``flux-edit`` role does (docs/security.md).
+TENANT_ROLE = names.HELM_TENANT_ROLE
+
+
+def tenant_role() -> dict[str, Any]:
+    """The ClusterRole aggregated to ``admin`` and ``edit`` for HelmRelease and HelmRepository objects."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": TENANT_ROLE, "labels": {
+            "rbac.authorization.k8s.io/aggregate-to-admin": "true",
+            "rbac.authorization.k8s.io/aggregate-to-edit": "true",
+            "app.kubernetes.io/managed-by": "gitops-tui"}},
+        "rules": [{"apiGroups": [HELM_GROUP], "resources": ["helmreleases"], "verbs": list(TENANT_VERBS)},
+                  {"apiGroups": [SOURCE_GROUP], "resources": ["helmrepositories"], "verbs": list(TENANT_VERBS)}],
+    }
+
+
+#: What ``edit`` may do with a kind (Flux's flux-edit verbs).
+TENANT_VERBS = tuple(HELM_VERBS)
 
 
 def is_helm_release(obj: dict[str, Any]) -> bool:

@@ -229,7 +229,7 @@ def _each(fn: Callable[[dict[str, Any]], Any], objects: list[dict[str, Any]]) ->
 
 def _api_summary(exc: DynamicApiError) -> str:
     try:
-        return str(exc.summary())[:400]
+        return str(exc.summary()).replace("\n", " ")[:400]
     except Exception:  # noqa: BLE001 - summary parses the body
         return f"HTTP {getattr(exc, 'status', '?')}"
 

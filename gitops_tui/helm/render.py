@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import threading
+import tempfile
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import helm_python as helm
 import yaml
 
 from gitops_tui.helm.errors import HelmReleaseFailed
+from gitops_tui.helm.render_pool import RenderStopped, shared_pool
 from gitops_tui.kube import limits
 
-#: Seconds a chart may take to render (Helm's template engine cannot be interrupted; the thread is left to finish).
+#: Seconds a chart may take to render, waiting for a worker included; then its worker process is killed.
 RENDER_TIMEOUT = 60.0
 
 
@@ -59,7 +64,7 @@ def render_release(
     """Validate `values` against the chart's schema and render it; Helm's message on failure."""
     try:
         chart.validate_schema(values)
-        rendered = _render_with_deadline(chart, values, release_name, namespace, revision)
+        rendered = _render_with_deadline(chart, values, release_name, namespace, revision, failure_reason)
     except helm.HelmError as exc:
         raise HelmReleaseFailed(failure_reason, str(exc).strip()) from None
     objects: list[dict[str, Any]] = []
@@ -108,25 +113,58 @@ def _check_rendered(doc: dict[str, Any], template: str, failure_reason: str) -> 
 
 
 def _render_with_deadline(chart: helm.Chart, values: dict[str, Any], release_name: str, namespace: str,
-                          revision: int) -> dict[str, str]:
-    """Render in a helper thread and give up after RENDER_TIMEOUT seconds (Helm's engine runs outside the GIL)."""
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
+                          revision: int, failure_reason: str) -> dict[str, str]:
+    """Render in a worker process of the shared pool, stopped at RENDER_TIMEOUT seconds (render_pool)."""
+    name = str(chart.metadata.get("name") or "?")
+    with _chart_file(chart) as path:
+        request = {"chart": path, "values": values, "name": release_name, "namespace": namespace,
+                   "revision": revision, "max_bytes": limits.MAX_FILE_BYTES}
         try:
-            outcome["rendered"] = chart.render(values, name=release_name, namespace=namespace, revision=revision,
-                                               is_install=revision == 1, is_upgrade=revision > 1)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            outcome["error"] = exc
+            answer = shared_pool().render(request, RENDER_TIMEOUT)
+        except RenderStopped as exc:
+            raise HelmReleaseFailed(failure_reason, _stopped_message(name, exc), quotes_values=False) from None
+    if answer.too_large:
+        raise HelmReleaseFailed(failure_reason, f"the chart rendered {answer.too_large / limits.MIB:.1f} MiB of "
+                                                f"manifests; at most {limits.MAX_FILE_BYTES // limits.MIB} MiB are "
+                                                "accepted", quotes_values=False)
+    if answer.rendered is None:
+        error = getattr(helm, answer.error_type, None)
+        kind = error if isinstance(error, type) and issubclass(error, helm.HelmError) else helm.HelmError
+        raise kind(answer.error)
+    return answer.rendered
 
-    thread = threading.Thread(target=work, name="helm-render", daemon=True)
-    thread.start()
-    thread.join(RENDER_TIMEOUT)
-    if thread.is_alive():
-        raise helm.HelmError(f"rendering the chart did not finish within {RENDER_TIMEOUT:g}s")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["rendered"]
+
+def _stopped_message(chart: str, exc: RenderStopped) -> str:
+    """One sentence for a render the pool stopped."""
+    if exc.why == "deadline":
+        return f"render of chart {chart} exceeded its deadline of {RENDER_TIMEOUT:g} s and was stopped"
+    if exc.why == "cpu":
+        return f"render of chart {chart} used more than {RENDER_TIMEOUT:g} s of CPU and was stopped"
+    if exc.why == "memory":
+        return (f"render of chart {chart} used more than {shared_pool().memory_bytes // limits.MIB} MiB of memory "
+                "and was stopped")
+    return f"render of chart {chart} failed: its render process ended ({exc.detail or 'no answer'})"
+
+
+#: Where each loaded chart came from (a directory or a .tgz archive), so a worker can load it too.
+_ORIGINS: weakref.WeakKeyDictionary[helm.Chart, str] = weakref.WeakKeyDictionary()
+
+
+def remember_origin(chart: helm.Chart, path: Path) -> helm.Chart:
+    """Record where ``chart`` was loaded from (its directory or archive); return it."""
+    _ORIGINS[chart] = str(path)
+    return chart
+
+
+@contextmanager
+def _chart_file(chart: helm.Chart) -> Iterator[str]:
+    """A path a worker can load ``chart`` from: where it was loaded, else an archive saved for this render."""
+    origin = _ORIGINS.get(chart)
+    if origin is not None and Path(origin).exists():
+        yield origin
+        return
+    with tempfile.TemporaryDirectory(prefix="gitops-tui-chart-") as tmp:
+        yield chart.save(tmp)
 
 
 def release_record(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from kubernetes.dynamic import DynamicClient
 
 from gitops_tui.helm.crds import HELMRELEASE_API_VERSION
+from gitops_tui.kube.impersonation import own_client
 if TYPE_CHECKING:
     from gitops_tui.helm.installer import ReleaseOutcome
 
@@ -56,6 +57,7 @@ def write_status(
 ) -> None:
     """Write Ready/Released conditions and history on the cluster's HelmRelease (status subresource)."""
     meta = helm_release["metadata"]
+    dynamic = own_client(dynamic)  # status is the reconciler's report, written as itself (docs/security.md)
     resource = dynamic.resources.get(api_version=HELMRELEASE_API_VERSION, kind="HelmRelease")
     live = resource.get(name=meta["name"], namespace=meta["namespace"]).to_dict()
     generation = int(live["metadata"].get("generation", 1))

@@ -11,6 +11,7 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from gitops_tui.api.paths import dynamic_path
+from gitops_tui.kube.impersonation import own_client
 
 FIELD_MANAGER = "gitops-tui"
 
@@ -70,7 +71,9 @@ _RESOLVERS_LOCK = threading.Lock()
 
 
 def resolver_for(dynamic: DynamicClient) -> Resolver:
-    """Return the shared Resolver of a dynamic client (one discovery cache per client)."""
+    """Return the shared Resolver of a dynamic client (one discovery cache per cluster connection: an impersonating
+    client shares its own client's)."""
+    dynamic = own_client(dynamic)
     with _RESOLVERS_LOCK:
         found = _RESOLVERS.get(dynamic)
         if found is None:

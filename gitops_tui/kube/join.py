@@ -19,16 +19,17 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api.paths import item_path, resource_path
 from gitops_tui.kube.client import FEDERATION_NAMESPACE, json_request
+from gitops_tui.kube.workload_rbac import workload_rules
 
 RBAC = "rbac.authorization.k8s.io"
 SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token"
 #: How long to wait for the member's token controller to fill the token Secret (kubefedctl: 30 s).
 TOKEN_TIMEOUT = 30.0
-#: What the member cluster lets the ServiceAccount do: kubefedctl join's cluster-scoped rules.
-CLUSTER_RULES = [
-    {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
-    {"nonResourceURLs": ["*"], "verbs": ["get"]},
-]
+#: What the member cluster lets the reconciler's ServiceAccount do: read, keep project namespaces and each project's
+#: ServiceAccount bound to ``admin`` there, impersonate those accounts (tenants' objects are written as them, never as
+#: the reconciler), install Flux's Helm CRDs with the role that lets projects write them, and report Helm status.
+#: No more: the reconciler writes no tenant object as itself (docs/security.md, "Tenants apply as themselves").
+CLUSTER_RULES = workload_rules()
 _LABELS = {"app.kubernetes.io/managed-by": "gitops-tui"}
 
 

@@ -11,6 +11,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.kube.apply import FIELD_MANAGER, UnknownKind, apply_object, get_object
 from gitops_tui.kube.diff import ObjectDrift, compare
+from gitops_tui.kube.impersonation import own_client
 from gitops_tui.kube.inventory import describe, ref_of
 from gitops_tui.reconciler.drift_watch import ClusterView
 from gitops_tui.reconciler.propagate import ClusterWork, apply_objects, listing
@@ -38,8 +39,8 @@ def _diff(dynamic: DynamicClient, obj: dict, view: ClusterView | None) -> tuple[
     """The drift of one object and the live object it was measured on: the watch cache's copy when known, else a GET."""
     ref = ref_of(obj)
     known, live = view.live(obj) if view is not None else (False, None)
-    if not known:
-        live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
+    if not known:  # a read: the reconciler's own; the dry-run below is the project's ServiceAccount's
+        live = get_object(own_client(dynamic), ref.api_version, ref.kind, ref.name, ref.namespace or None)
     if live is None:
         return ObjectDrift(ref=ref, missing=True), None
     return compare(live, apply_object(dynamic, obj, dry_run=True), ref), live

@@ -81,8 +81,11 @@ def foreign_change(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
     return old is None or _content(old) != _content(new)
 
 
-#: Kinds watched whatever a cluster's discovery says (no DynamicClient needed).
-_PATHS = {NAMESPACE: resource_path("v1", "namespaces"), SECRET: resource_path("v1", "secrets")}
+#: Kinds watched whatever a cluster's discovery says (no DynamicClient needed); ServiceAccounts and RoleBindings
+#: for the projects' own identities (reconciler/identity.py).
+_PATHS = {NAMESPACE: resource_path("v1", "namespaces"), SECRET: resource_path("v1", "secrets"),
+          ("v1", "ServiceAccount"): resource_path("v1", "serviceaccounts"),
+          ("rbac.authorization.k8s.io/v1", "RoleBinding"): resource_path("rbac.authorization.k8s.io/v1", "rolebindings")}
 
 
 def _owner(obj: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -93,6 +96,8 @@ def _owner(obj: dict[str, Any]) -> tuple[str, str, str] | None:
     if (str(obj.get("apiVersion")), str(obj.get("kind"))) == NAMESPACE:
         project = labels.get(names.LABEL_PROJECT)
         return (names.KIND_PROJECT, "", str(project)) if project else None
+    if labels.get(names.LABEL_IDENTITY_OF):  # a project's ServiceAccount or its binding
+        return names.KIND_PROJECT, "", str(labels[names.LABEL_IDENTITY_OF])
     if labels.get(names.LABEL_SOURCE) and namespace:
         return names.KIND_FEDERATED_KUSTOMIZATION, namespace, str(labels[names.LABEL_SOURCE])
     if labels.get(SECRET_SELECTOR) and namespace:

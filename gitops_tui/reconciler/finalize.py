@@ -9,6 +9,7 @@ from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import ClusterUnreachable
 from gitops_tui.kube.inventory import ObjectRef, describe, parse_entries
+from gitops_tui.reconciler import identity
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.ownership import Owner
 from gitops_tui.reconciler.propagate import ObjectFailure, Stopped, listing, prune_objects
@@ -50,13 +51,16 @@ def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
         return not ctx.is_leader()
 
     owner = Owner(project_of(ctx, source)[0], source.name)
-    if not orphan:
+    applier = identity.applier_for(ctx, source.namespace, owner.project) if not orphan else None
+    if applier is not None:
         for entry in clusters:
             refs = parse_entries(entry.get("inventory"))
             if not refs:
                 continue
             try:
-                _, dynamic = ctx.clusters.get(entry["name"])
+                api_client, own = ctx.clusters.get(entry["name"])
+                identity.ensure(ctx, entry["name"], api_client, applier)
+                dynamic = identity.tenant_client(own, applier)  # deletes as the project's ServiceAccount
                 if any(ref.kind == "HelmRelease" for ref in refs):
                     from gitops_tui.reconciler import helm_step
 
@@ -66,6 +70,10 @@ def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
             except ClusterUnreachable as exc:
                 failures.append(f"{entry['name']}: {exc.detail}")
                 entry.update(status=exc.reason, message=f"cannot prune: {exc.detail}")
+                continue
+            except identity.IdentityNotReady as exc:
+                failures.append(exc.message)
+                entry.update(status=identity.REASON_IDENTITY_NOT_READY, message=exc.message)
                 continue
             except ObjectFailure as exc:
                 failures.append(exc.message)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from gitops_tui.api import names
 from gitops_tui.kube.client import ClusterUnreachable
+from gitops_tui.kube.impersonation import own_client
 from gitops_tui.kube.inventory import describe, entry_hashes
-from gitops_tui.reconciler import helm_step, ownership, preflight, propagate
+from gitops_tui.reconciler import helm_step, identity, ownership, preflight, propagate
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.drift_watch import ClusterView
 from gitops_tui.reconciler.helm_step import HelmRefused
@@ -41,6 +42,8 @@ def dry_run(connections: dict[str, Any], clusters: list[str], desired: list[dict
     hashes = {c: entry_hashes((old_entries.get(c) or {}).get("inventory")) for c in clusters}
     found = preflight.dry_run_clusters({c: connections[c] for c in clusters}, desired, hashes)
     result = GateResult(unreachable=dict(found.unreachable))
+    for cluster in found.refused:
+        identity.forget(cluster)  # the project's ServiceAccount is checked again at the next attempt
     if found.refused:
         result.failure = Failure(preflight.REASON_DRY_RUN_FAILED, found.message(), stalled=True)
         result.own = {c: {"status": preflight.REASON_DRY_RUN_FAILED, "message": why} for c, why in found.refused.items()}
@@ -61,7 +64,7 @@ def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owne
     lock = threading.Lock()
 
     def check(cluster: str) -> None:
-        dynamic = connections[cluster]
+        dynamic = own_client(connections[cluster])  # reads: the reconciler's own
         alive: dict[str, bool] = {}
 
         def release_alive(release: str) -> bool:
@@ -95,16 +98,25 @@ def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owne
     return result
 
 
-def connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], revision: str) -> dict[str, Any]:
-    """Connect to every placed cluster; an unreachable one gets its reason in its status entry."""
+def connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], revision: str,
+            applier: identity.Applier | None = None) -> dict[str, Any]:
+    """Connect to every placed cluster as ``applier`` (the project's ServiceAccount, made first when the reconciler
+    keeps it; None: as the reconciler itself); an unreachable cluster, or one where the account cannot be made,
+    gets its reason in its status entry and is left out."""
     connections: dict[str, Any] = {}
     for cluster, work in works.items():
         try:
-            _, dynamic = ctx.clusters.get(cluster)
+            api_client, dynamic = ctx.clusters.get(cluster)
+            if applier is not None:
+                identity.ensure(ctx, cluster, api_client, applier)
         except ClusterUnreachable as exc:
             work.entry.update(status=exc.reason, message=exc.detail, lastAttemptedRevision=revision)
             continue
-        connections[cluster] = dynamic
+        except identity.IdentityNotReady as exc:
+            work.entry.update(status=identity.REASON_IDENTITY_NOT_READY, message=exc.message,
+                              lastAttemptedRevision=revision)
+            continue
+        connections[cluster] = dynamic if applier is None else identity.tenant_client(dynamic, applier)
     return connections
 
 

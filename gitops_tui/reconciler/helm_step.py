@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from gitops_tui.helm.crds import helm_crd_manifests, is_helm_release
+from gitops_tui.helm.crds import helm_crd_manifests, is_helm_release, tenant_role
 from gitops_tui.helm.errors import HelmReleaseFailed
 from gitops_tui.kube.apply import UnknownKind, apply_object, get_object, resolver_for
+from gitops_tui.kube.impersonation import own_client
 from gitops_tui.kube.inventory import ObjectRef, ref_of
 from gitops_tui.kube.outbound import FetchPolicy
 from gitops_tui.reconciler.ownership import Claim
@@ -23,6 +24,10 @@ if TYPE_CHECKING:  # the installer loads Helm (a Go library, ~50 MiB): only when
     from gitops_tui.helm import installer
 
 log = logging.getLogger(__name__)
+
+
+#: Connections (their Resolver) on which the Helm kinds' tenant role was applied by this process.
+_ROLE_MADE: set[int] = set()
 
 
 class HelmStepFailed(Exception):
@@ -57,16 +62,21 @@ def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:
     kinds = {m.get("kind") for m in manifests}
     if not kinds & {"HelmRelease", "HelmRepository"}:
         return
+    dynamic = own_client(dynamic)  # CRDs and their role are the reconciler's own writes, never a tenant's
     resolver = resolver_for(dynamic)
     try:
         resolver.resource("helm.toolkit.fluxcd.io/v2", "HelmRelease")
         resolver.resource("source.toolkit.fluxcd.io/v1", "HelmRepository")
-        return
+        missing = False
     except UnknownKind:
-        pass
-    for crd in helm_crd_manifests():
+        missing = True
+    for crd in helm_crd_manifests() if missing else ():
         apply_object(dynamic, crd)
-    dynamic.resources.invalidate_cache()
+    if missing or id(resolver) not in _ROLE_MADE:  # once per connection: projects' ServiceAccounts may write them
+        apply_object(dynamic, tenant_role())
+        _ROLE_MADE.add(id(resolver))
+    if missing:
+        dynamic.resources.invalidate_cache()
 
 
 def prepare_all(

@@ -19,6 +19,7 @@ from gitops_tui.api.paths import resource_path
 from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.project import Project
 from gitops_tui.kube.client import ApiClient, ClusterUnreachable, is_unreachable_error, json_request
+from gitops_tui.reconciler import identity
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path
 from gitops_tui.reconciler.drift_watch import NAMESPACE
 
@@ -174,15 +175,17 @@ def reconcile_project(ctx: ReconcileContext, namespace: str, name: str) -> Recon
         else:
             try:
                 client = ctx.clusters.api_client(cluster)
-                if _namespace_watched(ctx, cluster, client, project):
-                    entries.append(entry)
-                    continue
-                if ensure_namespace(client, project.namespace, project.name, where=cluster):
+                if (not _namespace_watched(ctx, cluster, client, project)
+                        and ensure_namespace(client, project.namespace, project.name, where=cluster)):
                     ctx.recorder.emit(raw, "Normal", "NamespaceCreated",
                                       f"namespace {project.namespace} created", cluster=cluster,
                                       namespace=project.namespace)
+                identity.ensure(ctx, cluster, client, identity.applier_of(raw, project.namespace))
             except NamespaceRefused as exc:
                 entry.update(status=REASON_REFUSED, message=exc.message)
+                failed = True
+            except identity.IdentityNotReady as exc:
+                entry.update(status=identity.REASON_IDENTITY_NOT_READY, message=exc.message)
                 failed = True
             except ClusterUnreachable as exc:
                 entry.update(status=exc.reason, message=exc.detail)

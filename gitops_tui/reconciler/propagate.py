@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
+from gitops_tui.kube.impersonation import own_client
+from gitops_tui.reconciler.identity import refuse_reserved
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
@@ -157,6 +159,7 @@ def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict], *, p
         if later and (str(obj.get("apiVersion", "")).rpartition("/")[0], obj.get("kind")) in later:
             continue
         ref = ref_of(obj)
+        refuse_reserved(ref)
         if len(ref.name) > 253 or not _DNS_SUBDOMAIN.match(ref.name):
             raise ObjectFailure("ValidationFailed", f"{describe(ref)}: the name must be lowercase letters, digits, "
                                                     "'-' and '.', starting and ending with a letter or digit")
@@ -181,12 +184,13 @@ def _guarded_write(
 
 
 def api_message(exc: DynamicApiError) -> str:
-    """The API server's own message for a refused request (its Status summary), at most 400 characters."""
+    """The API server's own message for a refused request (its Status summary) on one line, at most 400 characters
+    (RBAC's escalation refusal lists the rules it misses one per line)."""
     try:
         summary = exc.summary()
     except Exception:  # noqa: BLE001 - summary parses the body
         summary = f"HTTP {getattr(exc, 'status', '?')}"
-    return summary[:400]
+    return summary.replace("\n", " ")[:400]
 
 
 def apply_objects(
@@ -369,7 +373,7 @@ def propagate_cluster(
     targets = health_targets(manifests, options.wait, options.health_checks, options.namespace)
     if not targets:
         return
-    work.attempt(lambda: wait_healthy(work.name, dynamic, targets, options.timeout, stop))
+    work.attempt(lambda: wait_healthy(work.name, own_client(dynamic), targets, options.timeout, stop))
 
 
 def _install_helm(dynamic: DynamicClient, options: ApplyOptions, stop: Callable[[], bool],

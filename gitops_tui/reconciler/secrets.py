@@ -15,6 +15,8 @@ from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
 from gitops_tui.kube.client import ApiClient, ClusterUnreachable, is_unreachable_error, json_request
+from gitops_tui.kube.impersonation import impersonating_api_client
+from gitops_tui.reconciler import identity
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.drift_watch import SECRET, SECRET_SELECTOR
 from gitops_tui.reconciler.projects import (
@@ -22,6 +24,7 @@ from gitops_tui.reconciler.projects import (
     NamespaceRefused,
     ensure_namespace,
     project_for_namespace,
+    read_namespace,
     release_finalizer,
 )
 
@@ -113,12 +116,35 @@ def delete_secret(client: ApiClient, namespace: str, name: str) -> bool:
     return True
 
 
+def _as_tenant(ctx: ReconcileContext, cluster: str, client: ApiClient, applier: identity.Applier,
+               project: str) -> ApiClient:
+    """A client of ``cluster`` acting as the project's ServiceAccount (its namespace and the account made first)."""
+    ensure_namespace(client, applier.namespace, project)
+    identity.ensure(ctx, cluster, client, applier)
+    return impersonating_api_client(client, applier.user)
+
+
+def _applier(ctx: ReconcileContext, namespace: str) -> identity.Applier:
+    return identity.applier_of(project_for_namespace(ctx, namespace), namespace)
+
+
+def _delete(ctx: ReconcileContext, cluster: str, applier: identity.Applier, namespace: str, name: str) -> bool:
+    """Delete the propagated Secret as the project's ServiceAccount; False when it (or its namespace) is gone."""
+    client = ctx.clusters.api_client(cluster)
+    if read_namespace(client, namespace) is None:
+        return False
+    identity.ensure(ctx, cluster, client, applier)
+    return delete_secret(impersonating_api_client(client, applier.user), namespace, name)
+
+
 def _failure(exc: BaseException) -> tuple[str, str] | None:
     """Map an exception to (status reason, safe message), or None when it is not a cluster failure."""
     if isinstance(exc, ClusterUnreachable):
         return exc.reason, exc.detail
     if isinstance(exc, NamespaceRefused):
         return REASON_REFUSED, exc.message
+    if isinstance(exc, identity.IdentityNotReady):
+        return identity.REASON_IDENTITY_NOT_READY, exc.message
     if isinstance(exc, ApiException):
         return "ApplyFailed", f"the cluster answered HTTP {exc.status} ({exc.reason})"
     if is_unreachable_error(exc):
@@ -144,6 +170,7 @@ def reconcile_secret(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
         fs["metadata"]["finalizers"] = view.finalizers + [names.FINALIZER_PRUNE]
         fs = ctx.update(fs)
     desired = desired_secret(fs, project_name)
+    applier = identity.applier_of(project_raw, namespace)  # written and deleted as the project's ServiceAccount
     now = ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     old_entries = {c.name: c.to_dict() for c in view.clusters}
     entries: list[dict[str, Any]] = []
@@ -154,7 +181,7 @@ def reconcile_secret(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
         try:
             client = ctx.clusters.api_client(cluster)
             outcome = "unchanged" if _watched_unchanged(ctx, cluster, client, desired) else apply_secret(
-                client, desired, project_name)
+                _as_tenant(ctx, cluster, client, applier, project_name), desired, project_name)
             entry["message"] = f"Secret {namespace}/{name} is up to date"
             if outcome != "unchanged":
                 ctx.recorder.emit(fs, "Normal", f"Secret{outcome.capitalize()}",
@@ -173,7 +200,7 @@ def reconcile_secret(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
         entries.append(entry)
     for cluster in sorted(set(previous) - set(targets)):
         try:
-            if not view.orphan and delete_secret(ctx.clusters.api_client(cluster), namespace, name):
+            if not view.orphan and _delete(ctx, cluster, applier, namespace, name):
                 ctx.recorder.emit(fs, "Normal", "SecretDeleted",
                                   f"Secret {namespace}/{name} deleted: the cluster left the placement",
                                   cluster=cluster)
@@ -217,7 +244,7 @@ def _finalize(ctx: ReconcileContext, fs: dict[str, Any], clusters: list[str]) ->
         if not ctx.is_leader():
             return ReconcileResult()
         try:
-            if delete_secret(ctx.clusters.api_client(cluster), view.namespace, view.name):
+            if _delete(ctx, cluster, _applier(ctx, view.namespace), view.namespace, view.name):
                 ctx.recorder.emit(fs, "Normal", "SecretDeleted", f"Secret {view.namespace}/{view.name} deleted",
                                   cluster=cluster)
         except Exception as exc:  # noqa: BLE001 - keep the finalizer until every cluster is clean

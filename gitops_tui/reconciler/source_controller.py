@@ -20,7 +20,7 @@ from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.flux import gates as flux_gates
-from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, ownership, propagate
+from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, identity, ownership, propagate
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_revision, scope_checker
@@ -221,7 +221,8 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
         lane.mark(w.entry for w in works.values())
-        connections = gate.connect(ctx, {c: w for c, w in works.items() if not hold.holds(c)}, revision)
+        applier = identity.applier_for(ctx, source.namespace, project)  # tenants apply as themselves
+        connections = gate.connect(ctx, {c: w for c, w in works.items() if not hold.holds(c)}, revision, applier)
         policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
         found: list[Any] = []
         desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections,
@@ -256,7 +257,8 @@ def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -
     for revision, clusters in sorted(by_revision.items()):
         try:
             artifact = fetch_revision(ctx, source, {"commit": parse_revision(revision)[1]})
-            connections = {c: ctx.clusters.get(c)[1] for c in clusters}
+            applier = identity.applier_for(ctx, source.namespace, project)  # dry-runs as the tenant
+            connections = {c: identity.tenant_client(ctx.clusters.get(c)[1], applier) for c in clusters}
             policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
             desired = desired_objects(source, artifact, project, scope_checker(connections), policy=policy,
                                       variables=variables)
@@ -375,7 +377,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
             if c not in works and c not in lane.keep and not (hold is not None and hold.holds(c))}
     views = views_for(ctx, source, connections, desired, old)
-    gone_connections = gate.connect(ctx, gone, revision)
+    gone_connections = gate.connect(ctx, gone, revision, identity.applier_for(ctx, ns, project) if gone else None)
     try:
         helm = gate.prepare_helm(ctx, artifact, desired, connections, works, to_apply)
     except HelmRefused as exc:  # every cluster's failure on its own entry; unreachable ones keep theirs

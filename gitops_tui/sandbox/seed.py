@@ -268,14 +268,28 @@ def install_crds(dynamic: Any) -> None:
         _apply(dynamic, _namespace(ns))
 
 
+def reconciler_access(kubeconfig: Path, access: ClusterAccess) -> ClusterAccess:
+    """The access stored for a workload cluster: a ServiceAccount token with the reconciler's rules there, made as
+    ``attach cluster`` makes it (kube/join.py), never the cluster's admin token."""
+    from gitops_tui.kube.client import api_client_from_kubeconfig
+    from gitops_tui.kube.join import grant_service_account
+
+    member = api_client_from_kubeconfig(kubeconfig, access.name)
+    try:
+        return ClusterAccess(access.name, access.url, grant_service_account(member, access.name))
+    finally:
+        member.close()
+
+
 def register_clusters(kubeconfig: Path, clusters: list[ClusterAccess], ca_cert: Path) -> None:
-    """Create or update a kubeconfig Secret and a KubeFedCluster for each workload cluster."""
+    """Create or update a kubeconfig Secret (a ServiceAccount token of the reconciler) and a KubeFedCluster for each
+    workload cluster."""
     dynamic = _management(kubeconfig)
     install_crds(dynamic)
     ca_bundle = base64.b64encode(Path(ca_cert).read_bytes()).decode("ascii")
     for access in clusters:
         secret_name = f"{access.name}-kubeconfig"
-        text = cluster_kubeconfig(access, ca_cert)
+        text = cluster_kubeconfig(reconciler_access(kubeconfig, access), ca_cert)
         _apply(dynamic, {
             "apiVersion": "v1", "kind": "Secret",
             "metadata": {"name": secret_name, "namespace": names.FEDERATION_NAMESPACE,

@@ -115,4 +115,13 @@ def describe_object(obj: dict[str, Any]) -> str:
         limit = Project(obj).max_flux_children
         stated = "maxFluxChildren" in ((obj.get("spec") or {}).get("limits") or {})
         lines.append(f"Limits:     {limit} Flux child sources{'' if stated else ' (default)'}")
+        lines.append(f"Applies as: {applies_as(obj)}")
     return "\n".join(lines)
+
+
+def applies_as(project: dict[str, Any]) -> str:
+    """Who a project's objects are applied as on its clusters, and who made and bound that ServiceAccount."""
+    view = Project(project)
+    how = ("made by you (spec.serviceAccountName), bound to what you granted" if view.service_account_name
+           else "made by gitops-tui, bound to admin in the namespace")
+    return f"ServiceAccount {view.namespace}/{view.applier} ({how})"

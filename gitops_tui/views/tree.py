@@ -91,7 +91,7 @@ def _desired_at(ctx: Any, source: GitOpsSource, revision: str, project: str, dyn
 def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin | None) -> ClusterTree:
     from gitops_tui.kube.apply import get_object
     from gitops_tui.kube.client import ClusterUnreachable
-    from gitops_tui.reconciler import drift
+    from gitops_tui.reconciler import drift, identity
     from gitops_tui.reconciler.health import health
 
     node = ClusterTree(entry.name, entry.last_applied_revision, pinned=pin is not None and pin.covers(entry.name),
@@ -104,7 +104,8 @@ def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin 
     drifts: dict[str, str] = {}
     if node.revision:
         try:
-            found = drift.detect(entry.name, dynamic, _desired_at(ctx, source, node.revision, project, dynamic))
+            tenant = identity.tenant_client(dynamic, identity.applier_for(ctx, source.namespace, project))
+            found = drift.detect(entry.name, tenant, _desired_at(ctx, source, node.revision, project, dynamic))
             drifts = {d.ref.id: ("missing" if d.missing else "modified: " + ", ".join(c.path for c in d.fields[:3]))
                       for d in found.objects}
             node.error = found.error

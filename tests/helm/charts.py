@@ -81,3 +81,20 @@ def write_chart(
             CONFIGMAP.replace("-greeting", f"-extra-{index:03d}")
         )
     return chart
+
+
+#: A template that loops for hours in constant memory (10^12 empty iterations): only a kill stops it.
+SPIN_TEMPLATE = ("{{- range $i := until 10000 }}{{- range $j := until 10000 }}{{- range $k := until 10000 }}"
+                 "{{- end }}{{- end }}{{- end }}\n")
+#: The issue's template: a range of 10^8 items, each written out (it runs into the render's memory limit).
+GROW_TEMPLATE = "{{- range $i := until 100000000 }}\n# line {{ $i }}\n{{- end }}\n"
+
+
+def write_runaway_chart(root: Path, name: str = "spin", template: str = SPIN_TEMPLATE) -> Path:
+    """A chart of one ConfigMap and one template that never finishes; return its directory."""
+    chart = root / name
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(CHART_YAML.format(name=name, version="0.1.0", app_version="1.0"))
+    (chart / "templates" / "cm.yaml").write_text(CONFIGMAP)
+    (chart / "templates" / "runaway.yaml").write_text(template)
+    return chart

@@ -48,7 +48,7 @@ def test_unreachable_cluster_is_set_aside_and_failures_name_every_cluster(world:
                                                                          gone_cluster: DynamicClient) -> None:
     checkout = world.tmp / "checkout"
     write_chart(checkout / "charts")
-    connections = {c: world.ctx.clusters.get(c)[1] for c in ("dev", "prod")}
+    connections = {c: world.tenant(c) for c in ("dev", "prod")}
     connections["gone"] = gone_cluster
     cache = world.tmp / "helm-cache"
 

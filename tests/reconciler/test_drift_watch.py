@@ -190,7 +190,8 @@ def test_idle_reconciler_sends_clusters_only_watches(world: World) -> None:
                    message="five more reconciles of every source")
         after = {c: scrape(world.client(c)) for c in CLUSTERS}
         assert {c: non_watch_requests(before[c], after[c]) for c in CLUSTERS} == {c: {} for c in CLUSTERS}
-        assert reconciler.drift_watch.watch_count() == 2 * len(CLUSTERS), "one watch per kind per cluster (and namespaces)"
+        assert reconciler.drift_watch.watch_count() == 4 * len(CLUSTERS), \
+            "one watch per kind per cluster (and namespaces, the project's ServiceAccount and RoleBinding)"
     finally:
         reconciler.stop()
 
@@ -204,8 +205,9 @@ def test_projects_and_secrets_ask_clusters_nothing_when_the_watch_holds_them(wor
     try:
         wait_until(lambda: all(_exists(world, c, secret) for c in CLUSTERS), timeout=30,
                    message="the secret propagated")
-        wait_until(lambda: all(reconciler.drift_watch.synced(c) and reconciler.drift_watch.watch_count() >= 6
-                               for c in CLUSTERS), timeout=10, message="namespace and secret watches listed")
+        wait_until(lambda: all(reconciler.drift_watch.synced(c) and reconciler.drift_watch.watch_count() >= 12
+                               for c in CLUSTERS), timeout=10,
+                   message="namespace, secret, ServiceAccount and RoleBinding watches listed")
         before = {c: scrape(world.client(c)) for c in CLUSTERS}
         keys = [(names.KIND_PROJECT, "", world.project), (names.KIND_FEDERATED_SECRET, world.namespace, "creds")]
         runs = {key: reconciler.runs.get(key, 0) for key in keys}

@@ -111,8 +111,7 @@ CHILDREN = ["apps", "infra-configs", "infra-controllers"]
 
 def make_platform(world: World) -> None:
     """Turn the world's project into a platform project (as `create project --platform` makes it)."""
-    json_request(world.api, "PATCH", f"/apis/{names.PROJECT_GROUP}/v1alpha1/projects/{world.project}",
-                 {"spec": {"platform": True}}, content_type="application/merge-patch+json")
+    world.make_platform()
 
 
 def live(world: World, cluster: str, path: str) -> dict[str, Any] | None:

@@ -7,7 +7,6 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
-from gitops_tui.kube.client import json_request
 from tests.gitserver import commit
 from tests.world import CLUSTERS, World, configmap
 
@@ -23,8 +22,7 @@ def ks(name: str, path: str, *, prune: str = "true", kind: str = "GitRepository"
 
 def make_platform(world: World) -> None:
     """Make the world's project a platform project."""
-    json_request(world.api, "PATCH", f"/apis/{names.PROJECT_GROUP}/v1alpha1/projects/{world.project}",
-                 {"spec": {"platform": True}}, content_type="application/merge-patch+json")
+    world.make_platform()
 
 
 def ready(world: World, name: str) -> dict[str, Any]:

@@ -102,6 +102,8 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps, PodOps):
         self.custom: set[tuple[str, str]] = set()
         #: Answers the review and TokenRequest resources (rest.reviews), set by the server with its access gate.
         self.reviews: Any = None
+        #: Refuses RBAC writes that escalate (rest.rbac_escalation.EscalationGuard), set by the server with its access gate.
+        self.escalation: Any = None
 
     # -- start-up ----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from gitops_tui.sandbox.apply import fieldmanager, lastapplied
 from gitops_tui.sandbox.rest import fields
+from gitops_tui.sandbox.rest.rbac_escalation import check_apply_create, check_write
 from gitops_tui.sandbox.schema import decoder, structural, validation
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.apply.fieldsets import copy_json
@@ -140,6 +141,7 @@ class WriteOps:
             obj.pop("status", None)
         defaults_on_create(rt, obj)
         with self.store.lock:
+            check_write(getattr(self, "escalation", None), rt, obj, None, req.user)
             apply_defaults(rt, obj, None, self._service_ips(rt))
             self._validate(rt, obj)
             self._check_namespace(rt, m.get("namespace"), name)
@@ -238,6 +240,7 @@ class WriteOps:
     def _persist_update(
         self, rt: ResourceType, live: dict[str, Any], new: dict[str, Any], req: ApiRequest
     ) -> Response:
+        check_write(getattr(self, "escalation", None), rt, new, live, req.user)
         self._validate(rt, new, live)
         m = meta(new)
         if _unchanged(live, new):
@@ -323,6 +326,7 @@ class WriteOps:
                     raise not_found(rt.group, rt.plural, route.name or "")
                 if expected:
                     raise not_found(rt.group, rt.plural, route.name or "")
+                check_apply_create(getattr(self, "escalation", None), rt, route.namespace or "", route.name or "", req.user)
                 new = self._apply(rt, None, config, manager, force)
                 return self._create_object(rt, new, req)
             if expected and str(expected) != live["metadata"]["resourceVersion"]:

@@ -61,19 +61,29 @@ class ChangeWatch:
         self.generation = 0
 
     def current(self) -> int:
-        """Return a number that grows whenever an object of the watched types was written."""
+        """Return a number that grows whenever an object of the watched types was written.
+
+        The store is read without this watch's lock held: a writer holding the store's lock may ask (an RBAC check
+        inside a write), and the two locks must never be taken in both orders.
+        """
         revision = self._store.revision
         if revision == self._seen:
             return self.generation
         with self._lock:
-            if revision != self._seen:
-                try:
-                    changed = not self._keys.isdisjoint(self._store.changed_types(self._seen))
-                except (Expired, StoreClosed):
-                    changed = True
+            seen = self._seen
+        if revision == seen:
+            return self.generation
+        try:
+            changed = not self._keys.isdisjoint(self._store.changed_types(seen))
+        except (Expired, StoreClosed):
+            changed = True
+        with self._lock:
+            if self._seen == seen:
                 self._seen = revision
                 if changed:
                     self.generation += 1
+            elif changed:
+                self.generation += 1  # another thread moved on meanwhile: never miss a change
         return self.generation
 
 

@@ -13,6 +13,7 @@ import yaml
 from gitops_tui.sandbox.serving.authn import Authenticator, UserInfo
 from gitops_tui.sandbox.serving.common import now
 from gitops_tui.sandbox.serving.errors import ApiError
+from gitops_tui.sandbox.serving.impersonation import has_impersonation, impersonate
 from gitops_tui.sandbox.serving.rbac import EVERYTHING, GROUP, Attributes, RbacAuthorizer, Rule, aggregate
 from gitops_tui.sandbox.serving.routing import ResourceRoute, parse_path
 from gitops_tui.sandbox.serving.sa_tokens import Signer
@@ -95,10 +96,13 @@ class AccessGate:
         self._decisions_generation = -1
 
     def admit(self, method: str, raw_path: str, headers: Mapping[str, str]) -> UserInfo:
-        """Return the request's user, or raise ApiError 401 (unknown credentials) or 403 (not allowed)."""
+        """Return the request's user (the impersonated one, when asked and allowed), or raise ApiError 401
+        (unknown credentials) or 403 (not allowed)."""
         user = self.authn.authenticate(headers.get("Authorization") or "")
         if user is None:
             raise ApiError(401, "Unauthorized", "Unauthorized")
+        if has_impersonation(headers):  # the request acts as someone else once each part is authorized
+            user = impersonate(user, headers, raw_path, lambda who, attrs: self.can(who, attrs)[0], forbidden)
         if user.privileged:
             return user
         generation = self.rbac.generation()

@@ -226,6 +226,15 @@ class RbacAuthorizer:
         """A number that changes whenever an RBAC object was written (for caches of decisions)."""
         return self._changes.current()
 
+    @property
+    def store(self) -> Store:
+        """The store the RBAC objects are read from."""
+        return self._store
+
+    def cluster_role_rules(self, name: str) -> tuple[Rule, ...]:
+        """A ClusterRole's rules, aggregated ones included (empty when there is no such role)."""
+        return self._current()[0].cluster_roles.get(name, ())
+
     def rules_for(self, user: UserInfo, namespace: str) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
         """Every rule that applies to ``user`` in ``namespace`` ("" for cluster scope), with each rule's source."""
         compiled, generation = self._current()

@@ -11,6 +11,7 @@ from typing import Any
 from gitops_tui.sandbox.schema.catalog import Catalog
 from gitops_tui.sandbox.rest.api import Api
 from gitops_tui.sandbox.rest.reviews import Reviews
+from gitops_tui.sandbox.rest.rbac_escalation import EscalationGuard
 from gitops_tui.sandbox.serving.authz import AccessGate
 from gitops_tui.sandbox.serving.common import MAX_BODY
 from gitops_tui.sandbox.serving.sa_tokens import Signer
@@ -97,6 +98,7 @@ class ClusterServer:
                 auth = AccessGate(store, self.token, Signer.load_or_create(self.signing_key))
                 auth.bootstrap()
                 api.reviews = Reviews(auth)
+                api.escalation = EscalationGuard(auth.rbac)
                 httpd = HttpServer(("127.0.0.1", self._requested_port), self._ssl_context(), self, **self.limits)
             except BaseException:
                 store.close()

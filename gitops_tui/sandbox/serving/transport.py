@@ -136,7 +136,7 @@ class RequestHandler:
             else:
                 result = owner.api.handle(ApiRequest(method, parts.path, query, self.headers, body, user))
         except ApiError as exc:
-            self._send(Response(exc.code, exc.encoded()))
+            self._send(Response(exc.code, exc.encoded(), getattr(exc, "content_type", "application/json")))
             return False
         except (OSError, TimeoutError, ConnectionError):
             raise
