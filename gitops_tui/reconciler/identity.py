@@ -19,6 +19,7 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
+from gitops_tui.api.paths import resource_path
 from gitops_tui.api.project import Project
 from gitops_tui.kube.apply import FIELD_MANAGER
 from gitops_tui.kube.client import json_request
@@ -106,8 +107,8 @@ def ensure(ctx: ReconcileContext, cluster: str, api_client: Any, applier: Applie
     if _in_place(ctx, cluster, api_client, applier, key):
         return
     for obj in desired_objects(applier):
-        path = (f"/api/v1/namespaces/{applier.namespace}/serviceaccounts/{applier.name}" if obj["kind"] ==
-                "ServiceAccount" else f"/apis/{RBAC}/v1/namespaces/{applier.namespace}/rolebindings/{applier.name}")
+        path = (resource_path("v1", "serviceaccounts", applier.namespace, applier.name) if obj["kind"] ==
+                "ServiceAccount" else resource_path(f"{RBAC}/v1", "rolebindings", applier.namespace, applier.name))
         try:
             json_request(api_client, "PATCH", path, json.dumps(obj), query={"fieldManager": FIELD_MANAGER,
                                                                             "force": "true"},
