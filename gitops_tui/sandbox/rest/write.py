@@ -19,6 +19,7 @@ from gitops_tui.sandbox.serving.common import (
 from gitops_tui.sandbox.rest.defaults import (
     CRD_KEY, apply_defaults, crd_status, defaults_on_create, keep_cluster_ip, merge_string_data,
 )
+from gitops_tui.sandbox.rest.defaults_services import Taken
 from gitops_tui.sandbox.schema.immutable import normalize_cluster_ips
 from gitops_tui.sandbox.serving.errors import (
     ApiError, already_exists, bad_request, internal, invalid, not_found, page_not_found, stale, warning_header,
@@ -138,9 +139,9 @@ class WriteOps:
         m["generation"] = 1
         if "status" in rt.subresources:
             obj.pop("status", None)
-        defaults_on_create(rt, obj)
         with self.store.lock:
-            apply_defaults(rt, obj, None, self._service_ips(rt))
+            defaults_on_create(rt, obj, self.store.get)
+            apply_defaults(rt, obj, None, self._services_taken(rt))
             self._validate(rt, obj)
             self._check_namespace(rt, m.get("namespace"), name)
             group, plural = storage_key(rt)
@@ -155,11 +156,11 @@ class WriteOps:
             self._after_write(rt, None, stored)
         return Response(201, self.present(rt, stored))
 
-    def _service_ips(self, rt: ResourceType) -> set[str]:
+    def _services_taken(self, rt: ResourceType) -> Taken:
         if storage_key(rt) != ("", "services"):
-            return set()
+            return Taken()
         items, _ = self.store.list("", "services")
-        return {str((o.get("spec") or {}).get("clusterIP")) for o in items}
+        return Taken.of(items)
 
     def _after_write(self, rt: ResourceType, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
         if storage_key(rt) == CRD_KEY:
@@ -227,6 +228,7 @@ class WriteOps:
             m.pop("managedFields", None)
         if subresource != "status":
             keep_cluster_ip(rt, new, live)
+            apply_defaults(rt, new, live, self._services_taken(rt))
             normalize_cluster_ips(new, live)
         with_status = "status" not in rt.subresources  # without a status subresource, status is spec
         if spec_of(new, with_status) != spec_of(live, with_status):
