@@ -9,6 +9,7 @@ from typing import Any
 
 from gitops_tui.sandbox.apply import fieldmanager, lastapplied
 from gitops_tui.sandbox.rest import fields
+from gitops_tui.sandbox.rest.duplicates import of_request as _duplicates
 from gitops_tui.sandbox.schema import decoder, structural, validation
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.apply.fieldsets import copy_json
@@ -116,7 +117,7 @@ class WriteOps:
         """POST a new object."""
         body = decode_body(req.body, req.header("Content-Type"))
         obj = self._identity(rt, body, route)
-        warnings = fields.check_decoded(rt, obj, fields.directive(req.query))
+        warnings = fields.check_decoded(rt, obj, fields.directive(req.query), dups=_duplicates(req))
         obj = _record(rt, None, self._strip_server_owned(obj), manager_name(req))
         return _warned(self._create_object(rt, obj, req), warnings)
 
@@ -176,7 +177,7 @@ class WriteOps:
     def update(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """PUT a whole object (or its status)."""
         body = self._identity(rt, decode_body(req.body, req.header("Content-Type")), route)
-        warnings = fields.check_decoded(rt, body, fields.directive(req.query))
+        warnings = fields.check_decoded(rt, body, fields.directive(req.query), dups=_duplicates(req))
         expected = parse_rv(meta(body).get("resourceVersion"))
         with self.store.lock:
             live = self._live(rt, route)
@@ -296,7 +297,9 @@ class WriteOps:
                 raise stale(rt.group, rt.plural, route.name or "")
             patched = self._identity(rt, patched, route)
             mode = fields.STRATEGIC_PATCH if ctype == "application/strategic-merge-patch+json" else fields.JSON_PATCH
-            warnings = fields.check_decoded(rt, patched, fields.directive(req.query), mode=mode, patch=body)
+            dups = _duplicates(req, "application/json") if ctype != "application/json-patch+json" else None
+            warnings = fields.check_decoded(rt, patched, fields.directive(req.query), mode=mode, patch=body,
+                                            dups=dups)
             new = self._finalize(rt, live, patched, route.subresource)
             new = _record(rt, live, new, manager_name(req), route.subresource)
             return _warned(self._persist_update(rt, live, new, req), warnings)
@@ -314,7 +317,7 @@ class WriteOps:
         if not config.get("apiVersion") or not config.get("kind"):
             raise bad_request("apiVersion and kind must be set in an apply configuration")
         config = self._identity(rt, config, route)
-        fields.directive(req.query)
+        validation = fields.directive(req.query)
         fields.check_apply_config(rt, config, route.namespace or "", route.name or "")
         expected = meta(config).pop("resourceVersion", None)
         force = req.flag("force")
@@ -326,12 +329,14 @@ class WriteOps:
                 if expected:
                     raise not_found(rt.group, rt.plural, route.name or "")
                 new = self._apply(rt, None, config, manager, force)
-                return self._create_object(rt, new, req)
+                warnings = fields.check_apply_duplicates(validation, _duplicates(req, "application/yaml"))
+                return _warned(self._create_object(rt, new, req), warnings)
             if expected and str(expected) != live["metadata"]["resourceVersion"]:
                 raise stale(rt.group, rt.plural, route.name or "")
             new = self._apply(rt, live, config, manager, force, route.subresource)
+            warnings = fields.check_apply_duplicates(validation, _duplicates(req, "application/yaml"))
             new = self._finalize(rt, live, new, route.subresource)
-            return self._persist_update(rt, live, new, req)
+            return _warned(self._persist_update(rt, live, new, req), warnings)
 
     def _apply(
         self,
