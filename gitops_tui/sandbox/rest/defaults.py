@@ -15,7 +15,7 @@ from gitops_tui.sandbox.rest.defaults_pods import pod_admission, pod_defaults, q
 from gitops_tui.sandbox.rest.defaults_services import Taken, keep_allocated, service_defaults
 from gitops_tui.sandbox.rest.defaults_status import status_stub
 from gitops_tui.sandbox.rest.defaults_workloads import (
-    autoscaler_defaults, cronjob_defaults, daemonset_defaults, endpoint_ports, job_counts, job_defaults,
+    autoscaler_defaults, cronjob_defaults, fill_rolling_update, daemonset_defaults, endpoint_ports, job_counts, job_defaults,
     limit_range_defaults, network_policy_defaults, persistent_volume_defaults, replication_controller_defaults,
     statefulset_defaults, volume_mode_default,
 )
@@ -140,7 +140,7 @@ def _kind_defaults(rt: ResourceType, key: tuple[str, str], obj: dict[str, Any], 
         if isinstance(strategy, dict):
             strategy.setdefault("type", "RollingUpdate")
             if strategy["type"] == "RollingUpdate":
-                strategy.setdefault("rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"})
+                fill_rolling_update(strategy, {"maxUnavailable": "25%", "maxSurge": "25%"})
     elif key == ("", "services"):
         service_defaults(spec, (live or {}).get("spec") or {}, taken or Taken())
     elif key == ("", "replicationcontrollers"):

@@ -89,7 +89,16 @@ def daemonset_defaults(spec: dict[str, Any]) -> None:
     strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
     if isinstance(strategy, dict) and strategy.get("type", "RollingUpdate") == "RollingUpdate":
         strategy.setdefault("type", "RollingUpdate")
-        strategy.setdefault("rollingUpdate", {"maxUnavailable": 1, "maxSurge": 0})
+        fill_rolling_update(strategy, {"maxUnavailable": 1, "maxSurge": 0})
+
+
+def fill_rolling_update(strategy: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """A RollingUpdate strategy's parameters, each one left unset given its default."""
+    rolling = strategy.setdefault("rollingUpdate", {})
+    if isinstance(rolling, dict):
+        for key, value in defaults.items():
+            if rolling.get(key) is None:
+                rolling[key] = value
 
 
 def cronjob_defaults(spec: dict[str, Any]) -> None:
