@@ -8,65 +8,14 @@ Python client and kubectl.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
-from gitops_tui.sandbox.controllers.manager import ControllerManager, api_client_for
-from tests.clock import FakeClock
-from tests.sandbox.conftest import kubeconfig_for, kubectl_runner, start_sandbox
-from tests.sandbox.controlled import DELAY
+from tests.sandbox.clocked import Clocked, clocked, ns  # noqa: F401 - fixtures
 from tests.waiting import wait_until
-
-
-class Clocked:
-    """A cluster whose controllers read a clock the test moves."""
-
-    def __init__(self, base: Path) -> None:
-        self.server = start_sandbox(base, bookmark_interval=0.5)
-        self.api_client = api_client_for(self.server.url, self.server.token, str(self.server.tls.ca_cert))
-        self.clock = FakeClock()
-        self.manager = ControllerManager("sandbox", self.api_client, self.server.tls.ca_cert.read_text(),
-                                         delay=DELAY, clock=self.clock)
-        self.manager.start()
-        self.kubectl = kubectl_runner(kubeconfig_for(self.server, base / "kubeconfig"), base / "cache")
-        self.batch = client.BatchV1Api(self.api_client)
-
-    def at(self, when: datetime) -> None:
-        """Move the controllers' clock to ``when`` and tell them."""
-        self.clock.now = when
-        self.manager.clock_moved()
-
-    def close(self) -> None:
-        """Stop the controllers and the server."""
-        self.manager.stop()
-        self.server.stop()
-        self.api_client.close()
-
-
-@pytest.fixture(scope="module")
-def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clocked]:
-    """One cluster with every controller, on a hand-moved clock."""
-    cluster = Clocked(tmp_path_factory.mktemp("cron"))
-    try:
-        yield cluster
-    finally:
-        cluster.close()
-
-
-@pytest.fixture
-def ns(clocked: Clocked) -> Iterator[str]:
-    """A fresh namespace, and the clock back at the real time (CronJobs are created at the server's time)."""
-    clocked.at(datetime.now(timezone.utc).replace(microsecond=0))
-    name = f"cj-{uuid.uuid4().hex[:8]}"
-    clocked.kubectl("create", "namespace", name)
-    yield name
-    clocked.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
 def cronjob(name: str, schedule: str = "*/5 * * * *", image: str = "busybox:1.36", **spec: Any) -> dict[str, Any]:

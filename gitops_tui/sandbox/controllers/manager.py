@@ -26,6 +26,7 @@ from gitops_tui.sandbox.controllers.deployment import DeploymentController
 from gitops_tui.sandbox.controllers.disruption import DisruptionController
 from gitops_tui.sandbox.controllers.endpoints import EndpointsController
 from gitops_tui.sandbox.controllers.garbage import GarbageCollector, metadata_only
+from gitops_tui.sandbox.controllers.hpa import HorizontalPodAutoscalerController
 from gitops_tui.sandbox.controllers.informer import WATCH_TIMEOUT, Informer, slim
 from gitops_tui.sandbox.controllers.job import JobController
 from gitops_tui.sandbox.controllers.kubelet import Kubelet
@@ -47,7 +48,8 @@ DEFAULT_DELAY = 1.0
 WORKERS = 2
 CONTROLLERS: tuple[type[Controller], ...] = (
     NodeController, Scheduler, Kubelet, DeploymentController, ReplicaSetController, ReplicationControllerManager,
-    StatefulSetController, DaemonSetController, JobController, CronJobController, NamespaceController, ServiceController,
+    StatefulSetController, DaemonSetController, JobController, CronJobController, HorizontalPodAutoscalerController,
+    NamespaceController, ServiceController,
     EndpointsController, DisruptionController, ResourceQuotaController, APIServiceController, GarbageCollector,
 )
 #: What the caches keep of kinds read only for their metadata.
