@@ -107,8 +107,7 @@ class CronJobController(Controller):
         by_uid = {meta(j).get("uid"): j for j in jobs}
         active = [ref for ref in new.get("active") or [] if ref.get("uid") in by_uid
                   and not finished(by_uid[ref["uid"]])]
-        known = {ref.get("uid") for ref in active}
-        active += [_reference(j) for j in jobs if not finished(j) and meta(j).get("uid") not in known]
+        # a running Job of ours missing from the list stays out of it (kube only records an UnexpectedJob Event)
         last_success = parse_time(new.get("lastSuccessfulTime"))
         for job in jobs:
             completed = parse_time(status(job).get("completionTime"))

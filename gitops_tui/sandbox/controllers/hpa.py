@@ -74,9 +74,10 @@ class HorizontalPodAutoscalerController(Controller):
         now = self.ctx.clock()
         conds: dict[str, tuple[str, str, str]] = {}
         new = self._pass(hpa, namespace, now, conds)
-        old_conds = conditions_by_type(hpa)
-        new["conditions"] = [self._condition(kind, *conds[kind], old_conds.get(kind), now)
-                             for kind in ("AbleToScale", "ScalingActive", "ScalingLimited") if kind in conds]
+        old_conds = conditions_by_type(hpa)  # kube's setCondition: a condition this pass did not set stays
+        new["conditions"] = [self._condition(kind, *conds[kind], old_conds.get(kind), now) if kind in conds
+                             else old_conds[kind] for kind in ("AbleToScale", "ScalingActive", "ScalingLimited")
+                             if kind in conds or kind in old_conds]
         self.ctx.write_status(HPAS, hpa, new, MANAGER)
         return SYNC_PERIOD
 
@@ -179,6 +180,7 @@ class HorizontalPodAutoscalerController(Controller):
                 best = (proposal.replicas, described)
         if best is None:
             conds["ScalingActive"] = ("False", *(failure or ("FailedGetResourceMetric", "no metrics")))
+            new.pop("currentMetrics", None)
             return None
         new["currentMetrics"] = statuses
         conds["ScalingActive"] = ("True", "ValidMetricFound",
