@@ -36,20 +36,23 @@ class Duplicates:
 
 
 class _Pairs(dict):
-    """A decoded JSON object that remembers the keys it saw twice."""
+    """A decoded JSON object that saw some of its keys twice."""
 
     repeated: list[str]
 
 
-def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
-    obj = _Pairs(items)
+def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(items)
+    if len(obj) == len(items):
+        return obj  # the common case, at the C decoder's speed
+    repeated = _Pairs(obj)
     seen: set[str] = set()
-    obj.repeated = []
+    repeated.repeated = []
     for key, _ in items:
-        if key in seen and key not in obj.repeated:
-            obj.repeated.append(key)
+        if key in seen and key not in repeated.repeated:
+            repeated.repeated.append(key)
         seen.add(key)
-    return obj
+    return repeated
 
 
 def _json_paths(value: Any, prefix: str, out: list[str]) -> None:
@@ -86,20 +89,26 @@ def _yaml_lines(node: yaml.Node, out: list[str]) -> None:
 
 
 def find(raw: bytes, content_type: str) -> Duplicates:
-    """The duplicate fields of a request body (nothing for a body that is not JSON or YAML text)."""
+    """The duplicate fields of a request body (nothing for a body that is not JSON or YAML text).
+
+    JSON text (what kubectl and the clients send, server-side applies included) is checked by the C
+    JSON decoder first; only a body that repeats a key is composed as YAML for go-yaml's line numbers.
+    """
     ctype = content_type.split(";")[0].strip().lower()
     try:
         text = raw.decode("utf-8")
-        if "yaml" in ctype:
-            lines: list[str] = []
-            root = yaml.compose(text, Loader=_LOADER)  # noqa: S506 - composing nodes runs no constructor
-            if root is not None:
-                _yaml_lines(root, lines)
-            return Duplicates(yaml_lines=lines)
-        if "json" in ctype or not ctype:
-            paths: list[str] = []
+        paths: list[str] = []
+        if text.lstrip().startswith("{"):
             _json_paths(json.loads(text, object_pairs_hook=_pairs), "", paths)
-            return Duplicates(paths=paths)
+            if "yaml" not in ctype or not paths:
+                return Duplicates(paths=[] if "yaml" in ctype else paths)
+        elif "yaml" not in ctype:
+            return Duplicates()
+        lines: list[str] = []
+        root = yaml.compose(text, Loader=_LOADER)  # noqa: S506 - composing nodes runs no constructor
+        if root is not None:
+            _yaml_lines(root, lines)
+        return Duplicates(yaml_lines=lines)
     except (ValueError, yaml.YAMLError, RecursionError):
         pass  # the body's own decoding already answered for a malformed body
     return Duplicates()
