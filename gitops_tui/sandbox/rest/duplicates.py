@@ -41,10 +41,11 @@ class _Pairs(dict):
     repeated: list[str]
 
 
-def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+def _pairs(items: list[tuple[str, Any]], found: list[bool]) -> dict[str, Any]:
     obj = dict(items)
     if len(obj) == len(items):
         return obj  # the common case, at the C decoder's speed
+    found.append(True)
     repeated = _Pairs(obj)
     seen: set[str] = set()
     repeated.repeated = []
@@ -56,8 +57,8 @@ def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _json_paths(value: Any, prefix: str, out: list[str]) -> None:
-    if isinstance(value, _Pairs):
-        for key in value.repeated:
+    if isinstance(value, dict):
+        for key in getattr(value, "repeated", ()):
             out.append(f"{prefix}.{key}" if prefix else key)
         for key, child in value.items():
             _json_paths(child, f"{prefix}.{key}" if prefix else key, out)
@@ -99,7 +100,10 @@ def find(raw: bytes, content_type: str) -> Duplicates:
         text = raw.decode("utf-8")
         paths: list[str] = []
         if text.lstrip().startswith("{"):
-            _json_paths(json.loads(text, object_pairs_hook=_pairs), "", paths)
+            found: list[bool] = []
+            decoded = json.loads(text, object_pairs_hook=lambda items: _pairs(items, found))
+            if found:
+                _json_paths(decoded, "", paths)
             if "yaml" not in ctype or not paths:
                 return Duplicates(paths=[] if "yaml" in ctype else paths)
         elif "yaml" not in ctype:
