@@ -13,7 +13,7 @@ from typing import Any
 
 from gitops_tui.sandbox.rest.defaults_pods import pod_admission, pod_defaults, qos_class, template_defaults
 from gitops_tui.sandbox.rest.defaults_services import Taken, keep_allocated, service_defaults
-from gitops_tui.sandbox.rest.defaults_status import status_stub
+from gitops_tui.sandbox.rest.defaults_status import node_status, status_stub
 from gitops_tui.sandbox.rest.defaults_workloads import (
     autoscaler_defaults, cronjob_defaults, fill_rolling_update, daemonset_defaults, endpoint_ports, job_counts, job_defaults,
     limit_range_defaults, network_policy_defaults, persistent_volume_defaults, replication_controller_defaults,
@@ -35,7 +35,9 @@ def defaults_on_create(rt: ResourceType, obj: dict[str, Any],
     stub = status_stub(key, rt.version)
     if stub is not None and "status" in rt.subresources:
         obj["status"] = stub
-    if key == ("", "namespaces"):
+    if key == ("", "nodes"):
+        obj["status"] = node_status(obj.get("status"))
+    elif key == ("", "namespaces"):
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj["status"] = {"phase": "Active"}
         meta(obj).setdefault("labels", {})["kubernetes.io/metadata.name"] = meta(obj)["name"]

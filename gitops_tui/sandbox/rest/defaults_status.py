@@ -40,3 +40,25 @@ def status_stub(key: tuple[str, str], version: str) -> dict[str, Any] | None:
         return dict(_HPA.get(version, _HPA["v2"]))
     stub = _STUBS.get(key)
     return None if stub is None else dict(stub)
+
+
+#: NodeSystemInfo members, none omitempty: Go writes each, "" when unknown.
+_NODE_INFO = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
+              "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture")
+
+
+def node_status(given: object) -> dict[str, Any]:
+    """A Node keeps the status it is created with (kubelets register that way), completed as Go writes it:
+    `daemonEndpoints.kubeletEndpoint.Port` 0, every `nodeInfo` member, and `allocatable` = `capacity`
+    when not given (SetDefaults_NodeStatus)."""
+    out: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+    endpoints = out.setdefault("daemonEndpoints", {})
+    if isinstance(endpoints, dict):
+        endpoints.setdefault("kubeletEndpoint", {}).setdefault("Port", 0)
+    info = out.setdefault("nodeInfo", {})
+    if isinstance(info, dict):
+        for key in _NODE_INFO:
+            info.setdefault(key, "")
+    if isinstance(out.get("capacity"), dict) and out.get("allocatable") is None:
+        out["allocatable"] = dict(out["capacity"])
+    return out
