@@ -11,9 +11,6 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pytest
-from kubernetes import client
-
 from tests.sandbox.clocked import Clocked, clocked, ns  # noqa: F401 - fixtures
 from tests.waiting import wait_until
 

@@ -25,7 +25,7 @@ from gitops_tui.sandbox.controllers.kinds import (
     DEPLOYMENTS, HPAS, PODS, REPLICASETS, REPLICATIONCONTROLLERS, STATEFULSETS,
 )
 from gitops_tui.sandbox.controllers.objects import conditions_by_type, meta, spec, status, timestamp
-from gitops_tui.sandbox.controllers.rest import ApiException, Resource, status_of
+from gitops_tui.sandbox.controllers.rest import ApiException, status_of
 from gitops_tui.sandbox.schema.quantity import parse_quantity
 from gitops_tui.sandbox.serving.query import labels_match, parse_label_selector
 
