@@ -126,7 +126,8 @@ def test_crd_registration_replacement_and_removal() -> None:
     listed = catalog.discovery("/apis/example.com/v1")
     assert [r["name"] for r in listed["resources"]] == ["widgets", "widgets/status"]
     assert listed["resources"][0]["categories"] == ["all"]
-    assert [g["name"] for g in catalog.discovery("/apis")["groups"]][-1] == "example.com"
+    # CRD groups (priority 1000) come after the built-in groups and before metrics-server's (priority 100)
+    assert [g["name"] for g in catalog.discovery("/apis")["groups"]][-2:] == ["example.com", "metrics.k8s.io"]
 
     changed = copy.deepcopy(WIDGET_CRD)
     changed["spec"]["versions"] = [v for v in changed["spec"]["versions"] if v["name"] == "v1"]

@@ -210,7 +210,7 @@ def test_typed_create_commands_send_protobuf_the_server_decodes(kubectl) -> None
     assert dep["spec"]["replicas"] == 3
     assert dep["spec"]["selector"] == {"matchLabels": {"app": "dep"}}
     container = dep["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == "nginx:1.27" and container["ports"] == [{"containerPort": 8080}]
+    assert container["image"] == "nginx:1.27" and container["ports"] == [{"containerPort": 8080, "protocol": "TCP"}]
     svc = json.loads(kubectl("get", "svc", "svc", "-n", "kc-typed", "-o", "json").stdout)
     assert svc["spec"]["ports"][0]["port"] == 80 and svc["spec"]["ports"][0]["targetPort"] == 8080
     job = json.loads(kubectl("get", "job", "once", "-n", "kc-typed", "-o", "json").stdout)

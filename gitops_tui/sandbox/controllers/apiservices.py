@@ -20,7 +20,7 @@ PRIORITIES: dict[tuple[str, str], tuple[int, int]] = {
     ("admissionregistration.k8s.io", "v1"): (16700, 15), ("apiextensions.k8s.io", "v1"): (16400, 15),
     ("scheduling.k8s.io", "v1"): (16600, 15), ("coordination.k8s.io", "v1"): (16500, 15),
     ("node.k8s.io", "v1"): (16300, 15), ("discovery.k8s.io", "v1"): (16200, 15),
-    ("flowcontrol.apiserver.k8s.io", "v1"): (16100, 21),
+    ("flowcontrol.apiserver.k8s.io", "v1"): (16100, 21), ("metrics.k8s.io", "v1beta1"): (100, 100),
 }
 CRD_PRIORITY = (1000, 100)
 _AVAILABLE = {"type": "Available", "status": "True", "reason": "Local",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from gitops_tui.sandbox.controllers.informer import Informer, key_of
-from gitops_tui.sandbox.controllers.objects import meta, status, status_patch
+from gitops_tui.sandbox.controllers.objects import meta, status, status_patch, utc_now
 from gitops_tui.sandbox.controllers.queue import WorkQueue
 from gitops_tui.sandbox.controllers.rest import ApiException, Resource, Rest, status_of
 
@@ -27,6 +29,8 @@ class Context:
     stop: threading.Event = field(default_factory=threading.Event)
     ca_pem: str = ""
     version: str = ""
+    #: The controllers' clock (CronJob schedules, HPA windows); tests pass one they move by hand.
+    clock: Callable[[], datetime] = utc_now
 
     def informer(self, res: Resource) -> Informer:
         """The shared informer of a resource."""
@@ -107,6 +111,9 @@ class Controller:
 
     def start(self) -> None:
         """Work to do once every informer has listed (the first sync)."""
+
+    def clock_moved(self) -> None:
+        """The clock jumped (tests move it by hand): look again at what waits on time."""
 
     def enqueue(self, namespace: str, name: str, after: float = 0.0) -> None:
         """Reconcile namespace/name ``after`` seconds from now."""

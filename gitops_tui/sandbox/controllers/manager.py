@@ -11,6 +11,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from kubernetes import client
@@ -18,16 +20,19 @@ from kubernetes import client
 from gitops_tui.sandbox.controllers import kinds
 from gitops_tui.sandbox.controllers.apiservices import APIServiceController
 from gitops_tui.sandbox.controllers.base import Context, Controller
+from gitops_tui.sandbox.controllers.cronjob import CronJobController
 from gitops_tui.sandbox.controllers.daemonset import DaemonSetController
 from gitops_tui.sandbox.controllers.deployment import DeploymentController
 from gitops_tui.sandbox.controllers.disruption import DisruptionController
 from gitops_tui.sandbox.controllers.endpoints import EndpointsController
 from gitops_tui.sandbox.controllers.garbage import GarbageCollector, metadata_only
+from gitops_tui.sandbox.controllers.hpa import HorizontalPodAutoscalerController
 from gitops_tui.sandbox.controllers.informer import WATCH_TIMEOUT, Informer, slim
 from gitops_tui.sandbox.controllers.job import JobController
 from gitops_tui.sandbox.controllers.kubelet import Kubelet
 from gitops_tui.sandbox.controllers.namespace import NamespaceController, keep_root_ca
 from gitops_tui.sandbox.controllers.nodes import NodeController
+from gitops_tui.sandbox.controllers.objects import utc_now
 from gitops_tui.sandbox.controllers.queue import WorkQueue
 from gitops_tui.sandbox.controllers.replicaset import ReplicaSetController, ReplicationControllerManager
 from gitops_tui.sandbox.controllers.resourcequota import ResourceQuotaController
@@ -43,12 +48,13 @@ DEFAULT_DELAY = 1.0
 WORKERS = 2
 CONTROLLERS: tuple[type[Controller], ...] = (
     NodeController, Scheduler, Kubelet, DeploymentController, ReplicaSetController, ReplicationControllerManager,
-    StatefulSetController, DaemonSetController, JobController, NamespaceController, ServiceController,
+    StatefulSetController, DaemonSetController, JobController, CronJobController, HorizontalPodAutoscalerController,
+    NamespaceController, ServiceController,
     EndpointsController, DisruptionController, ResourceQuotaController, APIServiceController, GarbageCollector,
 )
 #: What the caches keep of kinds read only for their metadata.
 _KEEP = {kinds.CONFIGMAPS.key: keep_root_ca, kinds.SECRETS.key: metadata_only, kinds.PVCS.key: metadata_only,
-         kinds.SERVICEACCOUNTS.key: metadata_only, kinds.CRONJOBS.key: metadata_only}
+         kinds.SERVICEACCOUNTS.key: metadata_only}
 
 
 def sim_delay() -> float:
@@ -72,14 +78,15 @@ class ControllerManager:
     """Runs every controller of one cluster until stopped."""
 
     def __init__(self, cluster: str, api_client: client.ApiClient, ca_pem: str = "", delay: float | None = None,
-                 workers: int = WORKERS, watch_timeout: int = WATCH_TIMEOUT) -> None:
+                 workers: int = WORKERS, watch_timeout: int = WATCH_TIMEOUT,
+                 clock: Callable[[], datetime] | None = None) -> None:
         rest = Rest(api_client)
         self.stop_event = threading.Event()
         self.queue = WorkQueue()
         informers = {res.key: Informer(rest, res, self.stop_event, _KEEP.get(res.key, slim),
                                        watch_timeout) for res in kinds.WATCHED}
         self.ctx = Context(cluster, rest, self.queue, informers, sim_delay() if delay is None else delay,
-                           self.stop_event, ca_pem)
+                           self.stop_event, ca_pem, clock=clock or utc_now)
         self.controllers = {cls.name: cls(self.ctx) for cls in CONTROLLERS}
         self.workers = workers
         self._threads: list[threading.Thread] = []
@@ -143,6 +150,11 @@ class ControllerManager:
                 self.queue.add(key, min(5.0, 0.02 * 2 ** min(failures, 8)))
             finally:
                 self.queue.done(key)
+
+    def clock_moved(self) -> None:
+        """Tell every controller that the clock jumped (tests that move an injected clock call this)."""
+        for controller in self.controllers.values():
+            controller.clock_moved()
 
     def stop(self, timeout: float = 3.0) -> None:
         """Stop the workers (bounded); the informers end with their watches (daemon threads)."""

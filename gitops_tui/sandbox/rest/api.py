@@ -10,7 +10,7 @@ from typing import Any
 
 from gitops_tui.sandbox.schema import openapi
 from gitops_tui.sandbox.schema.kube_schemas import KUBE_VERSION
-from gitops_tui.sandbox.rest import reviews, table
+from gitops_tui.sandbox.rest import pod_metrics, reviews, table
 from gitops_tui.sandbox.schema.catalog import AGGREGATED_DISCOVERY_CONTENT_TYPE, Catalog, ResourceType
 from gitops_tui.sandbox.serving.common import (
     ApiRequest, Response, WatchStream, now, parse_rv, storage_key,
@@ -153,6 +153,9 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps, PodOps):
             return self._special(route, req)
         if self.reviews is not None and reviews.serves(route):
             return self.reviews.handle(route, req)
+        if pod_metrics.serves(route):
+            self._resolve(route)
+            return pod_metrics.handle(self.store, route, req)
         rt = self._resolve(route)
         method = req.method
         if route.subresource == "scale" and not route.watch_path:

@@ -1,14 +1,23 @@
-"""Server-set defaults of new objects: namespace phase, pod phase, secret type, CRD conditions."""
+"""Defaults kube-apiserver v1.32 sets on writes: each kind's spec defaults, status stubs, CRD conditions.
+
+`defaults_on_create` gives a new object what only a create sets (status stubs, a Job's generated
+selector, a Pod's admission); `apply_defaults` runs on every write, as kube-apiserver defaults every
+decoded object. The values are kube's: see `defaults_pods.py`, `defaults_workloads.py`, `defaults_status.py`.
+"""
 
 from __future__ import annotations
 
 import base64
-import ipaddress
-import random
+from collections.abc import Callable
 from typing import Any
 
+from gitops_tui.sandbox.rest.defaults_pods import pod_admission, pod_defaults, qos_class, template_defaults
+from gitops_tui.sandbox.rest.defaults_services import Taken, keep_allocated, service_defaults
+from gitops_tui.sandbox.rest.defaults_status import node_status, status_stub
 from gitops_tui.sandbox.rest.defaults_workloads import (
-    autoscaler_defaults, daemonset_defaults, job_defaults, replication_controller_defaults, statefulset_defaults,
+    autoscaler_defaults, cronjob_defaults, fill_rolling_update, daemonset_defaults, endpoint_ports, job_counts, job_defaults,
+    limit_range_defaults, network_policy_defaults, persistent_volume_defaults, replication_controller_defaults,
+    statefulset_defaults, volume_mode_default,
 )
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.serving.common import meta, now, storage_key
@@ -16,17 +25,29 @@ from gitops_tui.sandbox.serving.common import meta, now, storage_key
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 
 
-def defaults_on_create(rt: ResourceType, obj: dict[str, Any]) -> None:
-    """Fill what kube-apiserver sets on create for a few kinds (in place)."""
+def defaults_on_create(rt: ResourceType, obj: dict[str, Any],
+                       lookup: Callable[[str, str, str, str], dict[str, Any] | None] | None = None) -> None:
+    """Fill what kube-apiserver sets only on create (in place): status stubs, generated selectors, admission.
+
+    ``lookup(group, plural, namespace, name)`` reads a stored object (a Pod's ServiceAccount).
+    """
     key = storage_key(rt)
-    if key == ("", "namespaces"):
+    stub = status_stub(key, rt.version)
+    if stub is not None and "status" in rt.subresources:
+        obj["status"] = stub
+    if key == ("", "nodes"):
+        obj["status"] = node_status(obj.get("status"))
+    elif key == ("", "namespaces"):
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj["status"] = {"phase": "Active"}
         meta(obj).setdefault("labels", {})["kubernetes.io/metadata.name"] = meta(obj)["name"]
-    elif key == ("", "secrets"):
-        obj.setdefault("type", "Opaque")
-    elif key == ("", "pods"):
-        obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+    elif key == ("", "pods") and isinstance(obj.get("spec"), dict):
+        spec = obj["spec"]
+        account_name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        account = lookup("", "serviceaccounts", meta(obj).get("namespace", ""), account_name) if lookup else None
+        pod_admission(spec, account)
+        pod_defaults(spec)
+        obj["status"] = {"phase": "Pending", "qosClass": qos_class(spec)}
     elif key == ("batch", "jobs"):
         _job_selector(obj)
     elif key == CRD_KEY:
@@ -60,35 +81,57 @@ def merge_string_data(rt: ResourceType, obj: dict[str, Any]) -> None:
         obj["data"] = data
 
 
-_SERVICE_RANGE = ipaddress.ip_network("10.96.0.0/12")
 _SCALABLE = {("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets"), ("", "replicationcontrollers")}
-
-
-def _cluster_ip(taken: set[str]) -> str:
-    while True:
-        address = str(_SERVICE_RANGE[random.randrange(10, _SERVICE_RANGE.num_addresses - 1)])
-        if address not in taken:
-            return address
 
 
 def keep_cluster_ip(rt: ResourceType, new: dict[str, Any], live: dict[str, Any]) -> None:
     """Keep a Service's allocated clusterIP(s) when an update leaves them out (they are immutable)."""
-    if storage_key(rt) != ("", "services") or not isinstance(new.get("spec"), dict):
-        return
-    live_spec = live.get("spec") or {}
-    for key in ("clusterIP", "clusterIPs"):
-        if not new["spec"].get(key) and live_spec.get(key):
-            new["spec"][key] = live_spec[key]
+    if storage_key(rt) == ("", "services") and isinstance(new.get("spec"), dict):
+        keep_allocated(new["spec"], live.get("spec") or {})
 
 
 def apply_defaults(
-    rt: ResourceType, obj: dict[str, Any], live: dict[str, Any] | None, taken_ips: set[str] | None = None
+    rt: ResourceType, obj: dict[str, Any], live: dict[str, Any] | None, taken: Taken | None = None
 ) -> None:
-    """Fill the spec defaults kube-apiserver sets on create (replicas, strategy, service IPs)."""
+    """Fill the defaults kube-apiserver gives every decoded object of the kind (on create and on update)."""
     key = storage_key(rt)
+    if key == ("", "secrets"):
+        obj.setdefault("type", "Opaque")
+    elif key == ("", "endpoints"):
+        endpoint_ports(obj, slices=False)
+    elif key == ("discovery.k8s.io", "endpointslices"):
+        endpoint_ports(obj, slices=True)
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
+    _kind_defaults(rt, key, obj, spec, live, taken)
+    if key in _TEMPLATED:
+        template_defaults(spec.get("template"))
+    elif key == ("batch", "cronjobs"):
+        job_template = spec.get("jobTemplate")
+        if isinstance(job_template, dict) and isinstance(job_template.get("spec"), dict):
+            template_defaults(job_template["spec"].get("template"))
+    elif key == ("", "pods"):
+        pod_defaults(spec)
+    _labels_from_template(key, obj, spec)
+
+
+_TEMPLATED = {("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets"), ("apps", "daemonsets"),
+              ("", "replicationcontrollers"), ("batch", "jobs")}
+
+
+def _labels_from_template(key: tuple[str, str], obj: dict[str, Any], spec: dict[str, Any]) -> None:
+    """A ReplicationController or Job without labels takes its pod template's (SetDefaults_ReplicationController, _Job)."""
+    if key not in (("", "replicationcontrollers"), ("batch", "jobs")) or meta(obj).get("labels"):
+        return
+    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+    labels = (template.get("metadata") or {}).get("labels") if isinstance(template.get("metadata"), dict) else None
+    if isinstance(labels, dict) and labels:
+        meta(obj)["labels"] = dict(labels)
+
+
+def _kind_defaults(rt: ResourceType, key: tuple[str, str], obj: dict[str, Any], spec: dict[str, Any],
+                   live: dict[str, Any] | None, taken: Taken | None) -> None:
     if key in _SCALABLE:
         spec.setdefault("replicas", 1)
         if key in (("apps", "deployments"), ("apps", "statefulsets")):
@@ -99,9 +142,9 @@ def apply_defaults(
         if isinstance(strategy, dict):
             strategy.setdefault("type", "RollingUpdate")
             if strategy["type"] == "RollingUpdate":
-                strategy.setdefault("rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"})
+                fill_rolling_update(strategy, {"maxUnavailable": "25%", "maxSurge": "25%"})
     elif key == ("", "services"):
-        _service_defaults(spec, (live or {}).get("spec") or {}, taken_ips or set())
+        service_defaults(spec, (live or {}).get("spec") or {}, taken or Taken())
     elif key == ("", "replicationcontrollers"):
         replication_controller_defaults(spec)
     elif key == ("apps", "statefulsets"):
@@ -110,26 +153,21 @@ def apply_defaults(
         daemonset_defaults(spec)
     elif key == ("autoscaling", "horizontalpodautoscalers"):
         autoscaler_defaults(spec, rt.version)
-    elif key == ("batch", "jobs") and live is None:
-        job_defaults(spec, meta(obj).get("uid", ""), meta(obj).get("name", ""))
-
-
-def _service_defaults(spec: dict[str, Any], live_spec: dict[str, Any], taken: set[str]) -> None:
-    spec.setdefault("type", "ClusterIP")
-    spec.setdefault("sessionAffinity", "None")
-    for port in spec.get("ports") or []:
-        if isinstance(port, dict):
-            port.setdefault("protocol", "TCP")
-            port.setdefault("targetPort", port.get("port"))
-    if spec["type"] == "ExternalName":
-        return
-    if not spec.get("clusterIP"):
-        spec["clusterIP"] = live_spec.get("clusterIP") or _cluster_ip(taken)
-    if spec["clusterIP"] != "None":
-        spec.setdefault("clusterIPs", [spec["clusterIP"]])
-        spec.setdefault("ipFamilies", ["IPv4"])
-        spec.setdefault("ipFamilyPolicy", "SingleStack")
-    spec.setdefault("internalTrafficPolicy", "Cluster")
+    elif key == ("batch", "jobs"):
+        if live is None:
+            job_defaults(spec, meta(obj).get("uid", ""), meta(obj).get("name", ""))
+        else:
+            job_counts(spec)
+    elif key == ("batch", "cronjobs"):
+        cronjob_defaults(spec)
+    elif key == ("networking.k8s.io", "networkpolicies"):
+        network_policy_defaults(spec)
+    elif key == ("", "persistentvolumeclaims"):
+        volume_mode_default(spec)
+    elif key == ("", "persistentvolumes"):
+        persistent_volume_defaults(spec)
+    elif key == ("", "limitranges"):
+        limit_range_defaults(spec)
 
 
 def crd_status(crd: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:

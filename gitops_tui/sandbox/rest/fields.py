@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gitops_tui.sandbox.rest.duplicates import YAML_ERRORS, Duplicates
 from gitops_tui.sandbox.schema import decoder, structural
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.schema.causes import go_map_text
 from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
 from gitops_tui.sandbox.schema.paths import INDEX, Path, value_at
-from gitops_tui.sandbox.serving.errors import (
-    ApiError, cannot_handle, internal, invalid, strict_decoding_detail,
-)
+from gitops_tui.sandbox.serving.errors import ApiError, bad_request, cannot_handle, internal, invalid
 
 BODY, JSON_PATCH, STRATEGIC_PATCH = "body", "json-patch", "strategic-patch"
 _DIRECTIVES = ("Ignore", "Warn", "Strict")
@@ -58,11 +57,12 @@ def _patch_error(detail: str, patch: Any, mode: str, obj: dict[str, Any]) -> Api
 
 
 def check_decoded(rt: ResourceType, obj: dict[str, Any], validation: str, *, mode: str = BODY,
-                  patch: Any = None) -> list[str]:
+                  patch: Any = None, dups: Duplicates | None = None) -> list[str]:
     """Check a decoded object (a body, or a patch's result) in place.
 
     Returns the Warning texts for the response. Raises 400 for a body the decoder refuses
-    (422 for a patch's result), and for unknown fields under Strict; drops them otherwise.
+    (422 for a patch's result), and for unknown or duplicate fields (``dups``, of the body) under
+    Strict; drops unknown fields otherwise.
     """
     if not ENABLED:
         return []
@@ -74,18 +74,49 @@ def check_decoded(rt: ResourceType, obj: dict[str, Any], validation: str, *, mod
         if mode == BODY:
             raise cannot_handle(rt.kind, rt.version, detail)
         raise _patch_error(detail, patch, mode, obj)
-    warnings: list[str] = []
-    if found.unknown:
-        paths = [p.json_path() for p in found.unknown]
-        if validation == "Strict":
-            if mode == BODY:
-                raise cannot_handle(rt.kind, rt.version, strict_decoding_detail(paths))
-            raise _patch_error(strict_decoding_detail(paths), patch, mode, obj)
-        if validation == "Warn":
-            warnings = [f'unknown field "{p}"' for p in paths]
-        for path in reversed(found.unknown):
-            _remove(obj, path)
-    return warnings
+    strict = _strict_texts(obj, [p.json_path() for p in found.unknown], dups or Duplicates())
+    if strict and validation == "Strict":
+        detail = "strict decoding error: " + ", ".join(strict)
+        if mode == BODY:
+            raise cannot_handle(rt.kind, rt.version, detail)
+        raise _patch_error(detail, patch, mode, obj)
+    for path in reversed(found.unknown):
+        _remove(obj, path)
+    return _warning_texts(strict) if validation == "Warn" else []
+
+
+def _strict_texts(obj: dict[str, Any], unknown: list[str], dups: Duplicates) -> list[str]:
+    """kube's strict decoding errors: go-yaml's duplicate keys first, then unknown and duplicate fields in
+    the order the decoder meets them."""
+    texts = [f'unknown field "{p}"' for p in unknown] + [f'duplicate field "{p}"' for p in dups.paths]
+    if dups.paths:
+        order = _document_order(obj)
+        texts.sort(key=lambda t: order.get(t.split('"', 1)[1][:-1], len(order)))
+    return ([dups.yaml_error()] if dups.yaml_lines else []) + texts
+
+
+def _warning_texts(strict: list[str]) -> list[str]:
+    """One Warning per error, a go-yaml error split into its lines (kube's parseYAMLWarnings)."""
+    out: list[str] = []
+    for text in strict:
+        if text.startswith(YAML_ERRORS):
+            out.extend(line.strip() for line in text[len(YAML_ERRORS):].split("\n"))
+        else:
+            out.append(text)
+    return out
+
+
+def _document_order(value: Any, prefix: str = "", order: dict[str, int] | None = None) -> dict[str, int]:
+    order = {} if order is None else order
+    if isinstance(value, dict):
+        for key, child in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            order.setdefault(path, len(order))
+            _document_order(child, path, order)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _document_order(child, f"{prefix}[{index}]", order)
+    return order
 
 
 def check_apply_config(rt: ResourceType, config: dict[str, Any], namespace: str, name: str) -> None:
@@ -106,3 +137,14 @@ def check_apply_config(rt: ResourceType, config: dict[str, Any], namespace: str,
     if problem is not None:
         where = f"{namespace}/{name}; {rt.group}/{rt.version}, Kind={rt.kind}"
         raise internal(f"failed to create typed patch object ({where}): {problem}")
+
+
+def check_apply_duplicates(validation: str, dups: Duplicates) -> list[str]:
+    """After a server-side apply succeeds: go-yaml's duplicate keys of its body, a Warning each under Warn,
+    400 under Strict (the applyPatcher of kube-apiserver's handlers/patch.go). Typed errors never get here:
+    they fail the apply itself (`check_apply_config`), whatever ``validation`` says, as in kube 1.32."""
+    if not ENABLED or validation == "Ignore" or not dups.yaml_lines:
+        return []
+    if validation == "Strict":
+        raise bad_request("error strict decoding YAML: error converting YAML to JSON: " + dups.yaml_error())
+    return _warning_texts([dups.yaml_error()])

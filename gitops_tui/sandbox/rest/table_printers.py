@@ -268,13 +268,17 @@ def _hpa_row(o: dict) -> list:
         current = _g(o, "status", "currentCPUUtilizationPercentage")
         targets.append(f"cpu: {'<unknown>' if current is None else f'{current}%'}/"
                        f"{_g(o, 'spec', 'targetCPUUtilizationPercentage')}%")
-    for metric in _g(o, "spec", "metrics", default=[]):
+    statuses = _g(o, "status", "currentMetrics", default=None) or []
+    for index, metric in enumerate(_g(o, "spec", "metrics", default=[])):
         target = _g(metric, "resource", "target", default={})
         name = _g(metric, "resource", "name")
+        current = _g(statuses[index], "resource", "current", default={}) if index < len(statuses) else {}
         if "averageUtilization" in target:
-            targets.append(f"{name}: <unknown>/{target['averageUtilization']}%")
+            now = f"{current['averageUtilization']}%" if "averageUtilization" in current else "<unknown>"
+            targets.append(f"{name}: {now}/{target['averageUtilization']}%")
         elif name and (target.get("averageValue") or target.get("value")):
-            targets.append(f"{name}: <unknown>/{target.get('averageValue') or target.get('value')}")
+            targets.append(f"{name}: {current.get('averageValue', '<unknown>')}/"
+                           f"{target.get('averageValue') or target.get('value')}")
         else:
             targets.append("<unknown>")
     return [_name(o), f"{ref.get('kind', '')}/{ref.get('name', '')}", ", ".join(targets) or "<none>",

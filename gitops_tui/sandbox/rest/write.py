@@ -10,6 +10,7 @@ from typing import Any
 from gitops_tui.sandbox.apply import fieldmanager, lastapplied
 from gitops_tui.sandbox.rest import fields
 from gitops_tui.sandbox.rest.rbac_escalation import check_apply_create, check_write
+from gitops_tui.sandbox.rest.duplicates import of_request as _duplicates
 from gitops_tui.sandbox.schema import decoder, structural, validation
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.apply.fieldsets import copy_json
@@ -20,6 +21,7 @@ from gitops_tui.sandbox.serving.common import (
 from gitops_tui.sandbox.rest.defaults import (
     CRD_KEY, apply_defaults, crd_status, defaults_on_create, keep_cluster_ip, merge_string_data,
 )
+from gitops_tui.sandbox.rest.defaults_services import Taken
 from gitops_tui.sandbox.schema.immutable import normalize_cluster_ips
 from gitops_tui.sandbox.serving.errors import (
     ApiError, already_exists, bad_request, internal, invalid, not_found, page_not_found, stale, warning_header,
@@ -116,7 +118,7 @@ class WriteOps:
         """POST a new object."""
         body = decode_body(req.body, req.header("Content-Type"))
         obj = self._identity(rt, body, route)
-        warnings = fields.check_decoded(rt, obj, fields.directive(req.query))
+        warnings = fields.check_decoded(rt, obj, fields.directive(req.query), dups=_duplicates(req))
         obj = _record(rt, None, self._strip_server_owned(obj), manager_name(req))
         return _warned(self._create_object(rt, obj, req), warnings)
 
@@ -137,12 +139,12 @@ class WriteOps:
         m["uid"] = str(uuid.uuid4())
         m["creationTimestamp"] = now()
         m["generation"] = 1
-        if "status" in rt.subresources:
+        if "status" in rt.subresources and storage_key(rt) != ("", "nodes"):  # a kubelet registers with status
             obj.pop("status", None)
-        defaults_on_create(rt, obj)
         with self.store.lock:
             check_write(getattr(self, "escalation", None), rt, obj, None, req.user)
-            apply_defaults(rt, obj, None, self._service_ips(rt))
+            defaults_on_create(rt, obj, self.store.get)
+            apply_defaults(rt, obj, None, self._services_taken(rt))
             self._validate(rt, obj)
             self._check_namespace(rt, m.get("namespace"), name)
             group, plural = storage_key(rt)
@@ -157,11 +159,11 @@ class WriteOps:
             self._after_write(rt, None, stored)
         return Response(201, self.present(rt, stored))
 
-    def _service_ips(self, rt: ResourceType) -> set[str]:
+    def _services_taken(self, rt: ResourceType) -> Taken:
         if storage_key(rt) != ("", "services"):
-            return set()
+            return Taken()
         items, _ = self.store.list("", "services")
-        return {str((o.get("spec") or {}).get("clusterIP")) for o in items}
+        return Taken.of(items)
 
     def _after_write(self, rt: ResourceType, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
         if storage_key(rt) == CRD_KEY:
@@ -177,7 +179,7 @@ class WriteOps:
     def update(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """PUT a whole object (or its status)."""
         body = self._identity(rt, decode_body(req.body, req.header("Content-Type")), route)
-        warnings = fields.check_decoded(rt, body, fields.directive(req.query))
+        warnings = fields.check_decoded(rt, body, fields.directive(req.query), dups=_duplicates(req))
         expected = parse_rv(meta(body).get("resourceVersion"))
         with self.store.lock:
             live = self._live(rt, route)
@@ -229,6 +231,7 @@ class WriteOps:
             m.pop("managedFields", None)
         if subresource != "status":
             keep_cluster_ip(rt, new, live)
+            apply_defaults(rt, new, live, self._services_taken(rt))
             normalize_cluster_ips(new, live)
         with_status = "status" not in rt.subresources  # without a status subresource, status is spec
         if spec_of(new, with_status) != spec_of(live, with_status):
@@ -297,7 +300,9 @@ class WriteOps:
                 raise stale(rt.group, rt.plural, route.name or "")
             patched = self._identity(rt, patched, route)
             mode = fields.STRATEGIC_PATCH if ctype == "application/strategic-merge-patch+json" else fields.JSON_PATCH
-            warnings = fields.check_decoded(rt, patched, fields.directive(req.query), mode=mode, patch=body)
+            dups = _duplicates(req, "application/json") if ctype != "application/json-patch+json" else None
+            warnings = fields.check_decoded(rt, patched, fields.directive(req.query), mode=mode, patch=body,
+                                            dups=dups)
             new = self._finalize(rt, live, patched, route.subresource)
             new = _record(rt, live, new, manager_name(req), route.subresource)
             return _warned(self._persist_update(rt, live, new, req), warnings)
@@ -315,7 +320,7 @@ class WriteOps:
         if not config.get("apiVersion") or not config.get("kind"):
             raise bad_request("apiVersion and kind must be set in an apply configuration")
         config = self._identity(rt, config, route)
-        fields.directive(req.query)
+        validation = fields.directive(req.query)
         fields.check_apply_config(rt, config, route.namespace or "", route.name or "")
         expected = meta(config).pop("resourceVersion", None)
         force = req.flag("force")
@@ -328,12 +333,14 @@ class WriteOps:
                     raise not_found(rt.group, rt.plural, route.name or "")
                 check_apply_create(getattr(self, "escalation", None), rt, route.namespace or "", route.name or "", req.user)
                 new = self._apply(rt, None, config, manager, force)
-                return self._create_object(rt, new, req)
+                warnings = fields.check_apply_duplicates(validation, _duplicates(req, "application/yaml"))
+                return _warned(self._create_object(rt, new, req), warnings)
             if expected and str(expected) != live["metadata"]["resourceVersion"]:
                 raise stale(rt.group, rt.plural, route.name or "")
             new = self._apply(rt, live, config, manager, force, route.subresource)
+            warnings = fields.check_apply_duplicates(validation, _duplicates(req, "application/yaml"))
             new = self._finalize(rt, live, new, route.subresource)
-            return self._persist_update(rt, live, new, req)
+            return _warned(self._persist_update(rt, live, new, req), warnings)
 
     def _apply(
         self,

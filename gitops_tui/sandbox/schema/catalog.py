@@ -152,6 +152,11 @@ BUILTINS += tuple(
     )
 )
 
+# Read-only metrics of the metrics.k8s.io API (rest/pod_metrics.py), as metrics-server serves them.
+METRICS_GROUP = "metrics.k8s.io"
+BUILTINS += (ResourceType(METRICS_GROUP, "v1beta1", "PodMetrics", "pods", "", True, verbs=("get", "list")),
+             ResourceType(METRICS_GROUP, "v1beta1", "NodeMetrics", "nodes", "", False, verbs=("get", "list")))
+
 # Content type of aggregated discovery answers (kubectl asks for it first on /api and /apis).
 AGGREGATED_DISCOVERY_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
@@ -320,7 +325,8 @@ class Catalog:
         groups = self.groups()
         groups.pop("", None)
         order = [g for g in BUILTIN_GROUP_ORDER if g in groups]
-        order += sorted(g for g in groups if g not in BUILTIN_GROUP_ORDER)
+        order += sorted(g for g in groups if g not in BUILTIN_GROUP_ORDER and g != METRICS_GROUP)
+        order += [METRICS_GROUP] if METRICS_GROUP in groups else []  # metrics-server's APIService: priority 100
         return [(g, groups[g]) for g in order]
 
     @staticmethod
