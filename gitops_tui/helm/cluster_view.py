@@ -137,7 +137,7 @@ def project_placements(projects: Iterable[dict[str, Any]], clusters: list[dict[s
 class PaneFeed:
     """Helm rows for the console, refreshed in the background so building a pane never waits on a cluster.
 
-    Wiring: ``gitops_tui.views.helm.register_provider(PaneFeed(ClusterConnections(api)))``; ``feed.view``
+    Wiring: ``backend.helm.register(PaneFeed(ClusterConnections(api)))`` (a ``views.helm.HelmSources``); ``feed.view``
     is the latest HelmView (rows, ``history(cluster, namespace, name)``, ``errors``) for the detail view.
     """
 

@@ -21,7 +21,7 @@ FIRST_LIST_WAIT = 10.0
 
 
 class WatchedReleases:
-    """A Helm pane provider (``views.helm.register_provider``): one watch per placed cluster, rows rebuilt on change.
+    """A Helm pane provider (registered in a backend's ``views.helm.HelmSources``): one watch per placed cluster, rows rebuilt on change.
 
     Each cluster's Helm storage Secrets (label ``owner=helm``) are listed once and then watched; a
     change calls ``on_change`` (the console redraws the pane). ``view`` answers the detail view's

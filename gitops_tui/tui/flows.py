@@ -141,7 +141,7 @@ class Flows(FreezeFlows):
 
     def _delete_project(self) -> None:
         """Delete the highlighted project; the confirmation lists what goes and the clusters losing its namespace."""
-        plan = deletion.project_deletion(self.app.backend.state, self.pane.selected_key() or "")
+        plan = deletion.project_deletion(self.app.backend.state, self.pane.selected_key() or "", self.app.backend.helm)
         if plan is None:
             self.app.notify("Select a project first.", severity="warning")
             return
@@ -256,12 +256,12 @@ class Flows(FreezeFlows):
     def _describe_release(self) -> None:
         """Open the per-cluster detail of the highlighted Helm release with its revision history."""
         key = self.pane.selected_key()
-        all_rows = helm.helm_rows(self.app.backend.state)
+        all_rows = helm.helm_rows(self.app.backend.state, self.app.backend.helm)
         row = next((r for r in all_rows if r.key == key), None)
         if row is None:
             self.app.notify("Select a Helm release first.", severity="warning")
             return
-        body = helm.detail_text(row, helm.release_history(row), all_rows)
+        body = helm.detail_text(row, helm.release_history(row, self.app.backend.helm), all_rows)
         self.app.push_screen(TextView(f"Helm release: {row.namespace}/{row.name} {row.chart_version}", body))
 
     def action_help(self) -> None:

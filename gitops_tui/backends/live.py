@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from gitops_tui import paths
 from gitops_tui.api import names
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
-from gitops_tui.tui.live_incident import IncidentOperations
-from gitops_tui.views import helm as helm_view
+from gitops_tui.backends.live_incident import IncidentOperations
 from gitops_tui.views.feedhealth import FeedHealth
-from gitops_tui.tui.live_freeze import LiveFreezeOperations
+from gitops_tui.views.helm import HelmSources
+from gitops_tui.backends.live_freeze import LiveFreezeOperations
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.preview import format_preview
 from gitops_tui.views.state import Change, ManagementState
@@ -155,9 +155,15 @@ class LiveBackend:
     """Lists and watches the management cluster; runs the embedded reconciler when asked."""
 
     def __init__(self, kubeconfig: Path | None, context: str | None, label: str, *, reconcile: bool = True,
-                 kubeconfig_policy: KubeconfigPolicy = STRICT) -> None:
-        """Prepare (nothing is imported or connected): ``kubeconfig`` None means the local sandbox."""
+                 kubeconfig_policy: KubeconfigPolicy = STRICT,
+                 start_sandbox: Callable[[Callable[[], None]], Path] | None = None) -> None:
+        """Prepare (nothing is imported or connected).
+
+        ``kubeconfig`` None means the local sandbox: ``start_sandbox(starting)`` returns its kubeconfig, starting
+        it when it is not running (``cli.console_cmd.start_sandbox``; backends never import the sandbox).
+        """
         self._kubeconfig = kubeconfig
+        self._start_sandbox = start_sandbox
         self.kubeconfig_policy = kubeconfig_policy
         """What the stored kubeconfigs of workload clusters may use (kube.kubeconfig_guard)."""
         self._context_name = context
@@ -178,6 +184,8 @@ class LiveBackend:
         """The feed's watches of the kinds the embedded reconciler follows too, by management kind."""
         self._reconciler_handlers: dict[str, Callable[[str, dict[str, Any], dict[str, Any] | None], None]] = {}
         self.reconciler: Any = None
+        self.helm = HelmSources()
+        """The Helm pane's provider: watches of Helm's storage on each placed cluster (from connect())."""
         self._helm_feed: Any = None
         self._helm_connections: Any = None
 
@@ -209,8 +217,10 @@ class LiveBackend:
     def _kubeconfig_path(self, say: Callable[[list[Change]], None]) -> Path:
         """The kubeconfig: the one given, else the sandbox's (started when it is not running)."""
         if self._kubeconfig is None:
-            self._kubeconfig = _start_sandbox(lambda: say([Change("progress", "MODIFIED",
-                                                                  {"text": "starting the local sandbox"})]))
+            if self._start_sandbox is None:
+                raise RuntimeError("no management cluster was given and this console cannot start a sandbox")
+            self._kubeconfig = self._start_sandbox(lambda: say([Change("progress", "MODIFIED",
+                                                                       {"text": "starting the local sandbox"})]))
         return self._kubeconfig
 
     def _first_lists(self, kubeconfig: Path, say: Callable[[list[Change]], None]) -> bool:
@@ -246,7 +256,7 @@ class LiveBackend:
 
         self._helm_connections = ClusterConnections(self.api, policy=self.kubeconfig_policy)
         self._helm_feed = WatchedReleases(self._helm_connections, lambda: emit([Change("helm", "MODIFIED")]))
-        helm_view.register_provider(self._helm_feed)
+        self.helm.register(self._helm_feed)
 
     def write_access(self) -> str:
         """Return why this identity cannot change sources ('' when it can, or when the server cannot say)."""
@@ -273,7 +283,7 @@ class LiveBackend:
         except Exception as exc:
             emit([Change("progress", "MODIFIED", {"text": f"failed: {exc}"})])
             raise
-        from gitops_tui.tui.watch_health import ReportingWatch  # the kubernetes client: after the first lists
+        from gitops_tui.backends.watch_health import ReportingWatch  # the kubernetes client: after the first lists
 
         self.health.listener = lambda: emit([])
         unsynced: dict[str, ResourceWatch] = {}
@@ -363,30 +373,10 @@ class LiveBackend:
         """Stop the watches and the reconciler (they notice within 0.2 s); drop the Helm feed."""
         self._closed.set()
         if self._helm_feed is not None:
-            helm_view.unregister_provider(self._helm_feed)
+            self.helm.unregister(self._helm_feed)
             self._helm_feed.close()
             self._helm_feed = None
             self._helm_connections.close()
-
-
-def _start_sandbox(starting: Callable[[], None]) -> Path:
-    """Start the local sandbox unless its daemon runs (seeding the demo on first start); return its kubeconfig.
-
-    ``starting`` is called before a start (it takes seconds: the console says so).
-    """
-    from gitops_tui.sandbox.layout import Layout, is_our_daemon
-
-    layout = Layout()
-    state = layout.load_state()  # "demo" is recorded once the clusters are registered (and the demo seeded or not)
-    if layout.kubeconfig.is_file() and state.get("demo") is not None and is_our_daemon(state.get("pid"), layout):
-        return layout.kubeconfig  # running: a second console does not pay for `up` (TLS, registration)
-    from gitops_tui.sandbox import manager
-
-    starting()
-    try:
-        return manager.up().kubeconfig
-    except manager.SandboxError as exc:
-        raise RuntimeError(f"the sandbox could not start: {exc}") from None
 
 
 def _ready(cluster: dict[str, Any] | None) -> bool:

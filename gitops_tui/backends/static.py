@@ -10,13 +10,15 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.views import helm, model, names
+from gitops_tui.backends.static_helm import RecordedReleases
+from gitops_tui.views import model, names
 from gitops_tui.views.backend import KIND_KEYS
 from gitops_tui.views.feedhealth import FeedHealth
+from gitops_tui.views.helm import HelmSources
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
-from gitops_tui.views.static_incident import StaticIncidentOperations
-from gitops_tui.views.static_freeze import StaticFreezeOperations
+from gitops_tui.backends.static_incident import StaticIncidentOperations
+from gitops_tui.backends.static_freeze import StaticFreezeOperations
 
 FROZEN_NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -180,11 +182,10 @@ class StaticBackend:
         self.health = FeedHealth(clock=lambda: now)
         """The feed's health (a test may mark a watch broken to show the banner)."""
         self.ops = StaticOperations(self.state, now, extras or {}, actor="operator")
-        self.helm: helm.RecordedReleases | None = None
-        """The recorded Helm releases (extras ``helmReleases``), registered while the backend is open."""
+        self.helm = HelmSources()
+        """The Helm pane's providers: the recorded releases (extras ``helmReleases``) when there are some."""
         if (extras or {}).get("helmReleases"):
-            self.helm = helm.RecordedReleases((extras or {})["helmReleases"])
-            helm.register_provider(self.helm)
+            self.helm.register(RecordedReleases((extras or {})["helmReleases"]))
         self.denied = ""
         """A reason write_access() gives (a read-only identity), '' when writes are allowed."""
         self.feed: Callable[[Callable[[list[Change]], None], Callable[[], bool]], None] | None = None
@@ -213,6 +214,4 @@ class StaticBackend:
         return self.denied
 
     def close(self) -> None:
-        """Drop the recorded Helm provider (nothing else to stop)."""
-        if self.helm is not None:
-            helm.unregister_provider(self.helm)
+        """Nothing to stop: a static backend starts nothing."""
