@@ -50,6 +50,20 @@ SHARED_KINDS = {
 }
 
 
+#: The embedded reconciler's modes (``gitops-tui --reconcile``).
+AUTO, ALWAYS, NEVER = "auto", "always", "never"
+RECONCILE_MODES = (AUTO, ALWAYS, NEVER)
+
+
+def reconcile_mode(value: str | bool) -> str:
+    """A mode from ``--reconcile`` (or a bool: True auto, False never); raise ValueError for anything else."""
+    if isinstance(value, bool):
+        return AUTO if value else NEVER
+    if value not in RECONCILE_MODES:
+        raise ValueError(f"--reconcile must be one of {', '.join(RECONCILE_MODES)}, not {value!r}")
+    return value
+
+
 def watched() -> tuple[tuple[str, str], ...]:
     """(state key, REST collection path) of everything the console follows."""
     from gitops_tui.api.journal_crd import journal_path
@@ -154,13 +168,14 @@ class LiveOperations(LiveFreezeOperations, IncidentOperations):
 class LiveBackend:
     """Lists and watches the management cluster; runs the embedded reconciler when asked."""
 
-    def __init__(self, kubeconfig: Path | None, context: str | None, label: str, *, reconcile: bool = True,
+    def __init__(self, kubeconfig: Path | None, context: str | None, label: str, *, reconcile: str | bool = "auto",
                  kubeconfig_policy: KubeconfigPolicy = STRICT,
                  start_sandbox: Callable[[Callable[[], None]], Path] | None = None) -> None:
         """Prepare (nothing is imported or connected).
 
         ``kubeconfig`` None means the local sandbox: ``start_sandbox(starting)`` returns its kubeconfig, starting
         it when it is not running (``cli.console_cmd.start_sandbox``; backends never import the sandbox).
+        ``reconcile``: the embedded reconciler's mode (RECONCILE_MODES; True is ``auto``, False ``never``).
         """
         self._kubeconfig = kubeconfig
         self._start_sandbox = start_sandbox
@@ -175,7 +190,8 @@ class LiveBackend:
         self.health = FeedHealth()
         """Live, re-listing or failing, per watched kind (the console's banner)."""
         self.ops = LiveOperations(self, paths.data_dir())
-        self._reconcile = reconcile
+        self.reconcile = reconcile_mode(reconcile)
+        """auto: hold shards only while no `run` member lives; always: share them; never: no reconciler."""
         self._closed = threading.Event()
         self._connected = threading.Event()
         self._connect_lock = threading.Lock()
@@ -316,7 +332,7 @@ class LiveBackend:
 
     def run_reconciler(self, stopped: Callable[[], bool]) -> None:
         """Run the embedded reconciler (leader election included) until ``stopped()``."""
-        if not self._reconcile:
+        if self.reconcile == NEVER:
             return
         deadline = time.monotonic() + FIRST_LIST_WAIT  # the first lists on screen come before the reconciler
         while not stopped() and not self._closed.is_set() and not (
@@ -329,7 +345,8 @@ class LiveBackend:
         # One set of watches for both: the reconciler follows the feed's (half the memory and connections).
         shared = dict(self._shared) if len(self._shared) == len(SHARED_KINDS) else None
         self.reconciler = Reconciler(self.api, data_dir=paths.data_dir() / "reconciler", identity=self.identity,
-                                     kubeconfig_policy=self.kubeconfig_policy, watches=shared)
+                                     kubeconfig_policy=self.kubeconfig_policy, watches=shared,
+                                     standby=self.reconcile == AUTO)
         if shared is not None:
             self._reconciler_handlers.update(
                 {key: self.reconciler.handler(kind) for key, kind in SHARED_KINDS.items()})

@@ -112,7 +112,8 @@ def run_console(args: argparse.Namespace) -> int:
     from gitops_tui.backends.live import LiveBackend
 
     policy, label = kubeconfig_policy(args, label)
-    backend = LiveBackend(kubeconfig, context, label, reconcile=not args.read_only, kubeconfig_policy=policy,
+    reconcile = "never" if args.read_only else getattr(args, "reconcile", "auto")
+    backend = LiveBackend(kubeconfig, context, label, reconcile=reconcile, kubeconfig_policy=policy,
                           start_sandbox=start_sandbox)
     guard.add_step(backend.halt)
     app = GitOpsApp(backend, theme=args.theme, read_only=args.read_only, watch_terminal=True)
