@@ -173,7 +173,8 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict, dict, datetime]:
     from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig, json_request
     from gitops_tui.reconciler.manager import Reconciler
     from gitops_tui.sandbox import manager
-    from gitops_tui.backends.live import format_preview, watched
+    from gitops_tui.backends.live import watched
+    from gitops_tui.views.preview import format_preview
     from gitops_tui.api.journal_crd import journal_path
     from gitops_tui.backends.static_helm import record_entries
     from gitops_tui.backends.tree import read_tree

@@ -19,12 +19,9 @@ from typing import TYPE_CHECKING, Any
 from gitops_tui import paths
 from gitops_tui.api import names
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
-from gitops_tui.backends.live_incident import IncidentOperations
+from gitops_tui.backends.live_ops import CONNECT_WAIT, LiveOperations
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.helm import HelmSources
-from gitops_tui.backends.live_freeze import LiveFreezeOperations
-from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
-from gitops_tui.views.preview import format_preview
 from gitops_tui.views.state import Change, ManagementState
 
 if TYPE_CHECKING:
@@ -34,8 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Seconds an operation waits for the management cluster's first connection.
-CONNECT_WAIT = 30.0
 #: Seconds the embedded reconciler waits for the console's first lists before it starts anyway.
 FIRST_LIST_WAIT = 10.0
 #: Kinds listed before the kubernetes client loads (what the first pane and the header show).
@@ -81,90 +76,6 @@ def watched() -> tuple[tuple[str, str], ...]:
     )
 
 
-class LiveOperations(LiveFreezeOperations, IncidentOperations):
-    """Operations through gitops_tui.actions against the management cluster (called in workers)."""
-
-    def __init__(self, backend: LiveBackend, data_dir: Path) -> None:
-        self._backend = backend
-        self.data_dir = data_dir
-
-    @property
-    def api(self) -> ApiClient:
-        """The management client (waits, bounded, for the first connection)."""
-        return self._backend.client(CONNECT_WAIT)
-
-    def request_reconcile(self, project: str, name: str) -> str:
-        """Ask for a reconcile now."""
-        from gitops_tui.actions import sources
-
-        sources.request_reconcile(self.api, project, name)
-        return f"Reconcile of {name} requested."
-
-    def preview_resume(self, project: str, name: str) -> str:
-        """The dry-run diff a resume would revert."""
-        from gitops_tui.actions import sources
-
-        return format_preview(sources.preview_resume(self.api, project, name, self.data_dir / "reconciler"))
-
-    def delete_preview(self, project: str, name: str) -> dict[str, list[str]]:
-        """Objects each cluster would lose."""
-        from gitops_tui.actions import sources
-
-        return sources.delete_preview(self.api, project, name)
-
-    def delete_source(self, project: str, name: str) -> str:
-        """Delete a source (pruned from every cluster)."""
-        from gitops_tui.actions import sources
-
-        sources.delete_source(self.api, project, name)
-        return f"Deleting {name}: its objects are pruned from every cluster."
-
-    def delete_secret(self, project: str, name: str) -> str:
-        """Delete a secret (the reconciler removes its Secret from every cluster first)."""
-        from gitops_tui.actions import resources
-
-        resources.delete_secret(self.api, project, name)
-        return f"Deleting secret {name}: it is removed from every cluster."
-
-    def delete_project(self, project: str) -> str:
-        """Delete a project (the reconciler prunes its sources and secrets, then its namespaces)."""
-        from gitops_tui.actions import resources
-
-        resources.delete_project(self.api, project)
-        return f"Deleting project {project}: its sources, secrets and namespaces are pruned."
-
-    def create_source(self, request: SourceRequest) -> str:
-        """Create a source."""
-        from gitops_tui.actions import sources
-
-        sources.create_source(
-            self.api, request.project, request.name, request.url, ref={request.ref_kind: request.ref},
-            path=request.path, secret=request.secret, interval=request.interval, clusters=request.clusters,
-        )
-        return f"Created source {request.name}."
-
-    def create_secret(self, request: SecretRequest) -> str:
-        """Create a git credentials secret (values go to the API only)."""
-        from gitops_tui.actions import resources
-
-        if request.kind == "basic":
-            data = resources.secret_data(username=request.username, password=request.password)
-        elif request.kind == "token":
-            data = resources.secret_data(token=request.token)
-        else:
-            data = resources.secret_data(ssh_key=request.identity.encode(),
-                                         known_hosts=request.known_hosts.encode() or None)
-        resources.create_secret(self.api, request.project, request.name, data, clusters=request.clusters or None)
-        return f"Created secret {request.name}."
-
-    def create_project(self, request: ProjectRequest) -> str:
-        """Create a project (resources.create_project refuses a namespace that is not free for it)."""
-        from gitops_tui.actions import resources
-
-        resources.create_project(self.api, request.name, request.clusters, namespace=request.namespace)
-        return f"Created project {request.name} on {', '.join(request.clusters)}."
-
-
 class LiveBackend:
     """Lists and watches the management cluster; runs the embedded reconciler when asked."""
 
@@ -204,6 +115,8 @@ class LiveBackend:
         """The Helm pane's provider: watches of Helm's storage on each placed cluster (from connect())."""
         self._helm_feed: Any = None
         self._helm_connections: Any = None
+        self.warnings: Any = None
+        """The watches of the workload clusters' Warning Events (backends.workload_events), once the feed runs."""
 
     def connect(self, emit: Callable[[list[Change]], None] | None = None) -> ApiClient:
         """Blocking: start the sandbox when it is the target, make the client, register the Helm feed.
@@ -324,10 +237,14 @@ class LiveBackend:
             if key in SHARED_KINDS:
                 self._shared[SHARED_KINDS[key]] = watch
             watch.start()
+        warnings = self._watch_warnings(emit)
         while not stopped() and not self._closed.wait(0.05 if unsynced else 0.2):
             for key in [k for k, w in unsynced.items() if w.synced.is_set()]:
                 del unsynced[key]
                 emit([Change(key, "SYNCED")])
+            if not unsynced:
+                warnings.follow()  # the placed clusters' Warning Events: watches follow the placements
+        warnings.close()
         self._stop_watches()
 
     def run_reconciler(self, stopped: Callable[[], bool]) -> None:
@@ -358,6 +275,13 @@ class LiveBackend:
                 pass
         finally:
             self.reconciler.stop(timeout=5.0)
+
+    def _watch_warnings(self, emit: Callable[[list[Change]], None]) -> Any:
+        """The workload clusters' Warning Events about the sources' objects, into the stream (watches only)."""
+        from gitops_tui.backends.workload_events import WorkloadWarnings
+
+        self.warnings = WorkloadWarnings(self._helm_connections, self.state, emit)
+        return self.warnings
 
     def _probe_version(self, cluster: dict[str, Any], emit: Callable[[list[Change]], None]) -> None:
         """Read a workload cluster's /version once it is Ready (for the Clusters pane)."""

@@ -31,7 +31,7 @@ def header_parts(info: HeaderInfo) -> list[HeaderPart]:
     if info.freezes:  # incident state: shortened last
         parts.append(HeaderPart(f"{g.glyph(g.SUSPENDED)} {info.freezes} ", g.SUSPENDED, give=1))
     leader = g.READY if info.leader == THIS_CONSOLE else g.FAILING if info.leader == NOBODY else g.PROGRESS
-    parts.append(HeaderPart(f"lease:{info.leader} ", leader, give=3))
+    parts += [HeaderPart("lease:"), HeaderPart(f"{info.leader} ", leader, give=3)]
     for status, count in ((g.READY, info.ready), (g.FAILING, info.failing), (g.SUSPENDED, info.suspended)):
         parts.append(HeaderPart(f"{g.glyph(status)}{count} ", status))
     for status, count in ((g.PROGRESS, info.progressing), (g.STALE, info.stale)):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from gitops_tui.api.workload_events import SOURCE_ANNOTATION
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import freeze, model, names
 from gitops_tui.views.source_tree import indent, parent_of, tree_order
@@ -293,24 +294,29 @@ def _annotation(event: dict[str, Any], keys: tuple[str, ...]) -> str:
     return next((annotations[k] for k in keys if annotations.get(k)), "")
 
 
+#: The Events stream's Source column is at most this wide (the filter and the detail line keep the whole name).
+SOURCE_WIDTH = 24
+
+
 def event_row(event: dict[str, Any]) -> Row:
-    """Turn one core/v1 Event into an Events pane row."""
+    """Turn one core/v1 Event into an Events pane row (a workload cluster's Warning names its source)."""
     involved = event.get("involvedObject") or {}
     meta = event.get("metadata") or {}
     cluster = _annotation(event, names.EVENT_CLUSTER_KEYS)
+    source = _annotation(event, (SOURCE_ANNOTATION,)) or involved.get("name", "")
     warning = event.get("type") == "Warning"
     return Row(
         key=f"{meta.get('namespace', '')}/{meta.get('name', '')}",
         cells=(
             clock_time(event_time(event)),
             event.get("type", ""),
-            involved.get("name", ""),
+            clip(source, SOURCE_WIDTH, "head"),
             cluster or "-",
             event.get("reason", ""),
             g.shorten_digests((event.get("message") or "").replace("\n", " ")),
         ),
         status=g.FAILING if warning else g.NONE,
-        tags={"source": involved.get("name", ""), "cluster": cluster, "project": meta.get("namespace", "")},
+        tags={"source": source, "cluster": cluster, "project": meta.get("namespace", "")},
     )
 
 
@@ -336,12 +342,13 @@ def source_counts(state: ManagementState) -> dict[str, int]:
 
 
 def matches(row: Row, query: str) -> bool:
-    """Filter: ``source=NAME``, ``cluster=NAME``, ``project=NAME`` tokens and free words (all must match)."""
+    """Filter: ``source=NAME``, ``cluster=NAME``, ``project=NAME`` tokens match a name exactly (``source=podinfo``
+    is not podinfo-helm); free words match any part of any column. All must match."""
     for token in query.split():
         field_name, sep, wanted = token.partition("=")
         if sep and field_name in ("source", "cluster", "project"):
             values = row.tags.get(field_name, "").lower().split()
-            if not any(wanted.lower() in v for v in values):
+            if wanted.lower() not in values:
                 return False
         elif not any(token.lower() in cell.lower() for cell in row.cells):
             return False

@@ -19,7 +19,7 @@ class StatusHeader(Static):
 
     def show(self, info: HeaderInfo) -> None:
         """Render the header from a HeaderInfo (nothing is sent when it did not change)."""
-        width = (self.size.width or self.app.size.width) - 2
+        width = self.size.width or self.app.size.width - 2  # the content width (padding excluded)
         if (info, width) == getattr(self, "_shown", None):
             return
         self._shown = (info, width)
