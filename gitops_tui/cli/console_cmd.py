@@ -16,6 +16,10 @@ from gitops_tui.kube.kubeconfig_guard import KubeconfigPolicy
 
 log = logging.getLogger(__name__)
 
+#: Said on the terminal when a console on the local sandbox quits.
+SANDBOX_KEEPS_RUNNING = ("The local sandbox keeps running in the background (the CLI and the next console use it); "
+                         "`gitops-tui sandbox down` stops it.")
+
 
 def setup_logging() -> Path:
     """Send every diagnostic to <data>/logs/console.log (never to the screen); return the file."""
@@ -128,4 +132,7 @@ def run_console(args: argparse.Namespace) -> int:
         guard.finish()
         backend.close()
     log.info("console closed")
+    if kubeconfig is None and not guard.code:
+        # The sandbox is a background service: say so, or a new user believes quitting stopped it.
+        print(SANDBOX_KEEPS_RUNNING, flush=True)
     return int(app.return_code or 0) or guard.code
