@@ -121,8 +121,11 @@ class StaticOperations(StaticFreezeOperations, StaticIncidentOperations):
         return f"Deleted project {project}."
 
     def create_source(self, request: SourceRequest) -> str:
-        """Add a repository and a kustomization."""
+        """Add a repository and a kustomization; refuse a URL the reconciler may not fetch, as the live side does."""
+        from gitops_tui.reconciler.source_urls import allowed_local_roots, check_source_url, forbidden_dirs
+
         self.calls.append(("create_source", (request.project, request.name)))
+        check_source_url(request.url, allowed_local_roots(), forbidden_dirs())
         placement = {"clusters": [{"name": c} for c in request.clusters]}
         meta = {"name": request.name, "namespace": request.namespace}
         ref = {request.ref_kind: request.ref}

@@ -204,10 +204,14 @@ class Flows(FreezeFlows):
             )
             return
         sources = {s.name for s in model.sources(state) if s.namespace == namespace}
-        form = SourceForm(namespace, project, secrets, clusters, sources, placed)
-        self.app.push_screen(
-            form, lambda req: self.run_op(f"Create source {req.name}", ops.create_source, req) if req else None
-        )
+        form = SourceForm(namespace, project, secrets, clusters, sources, placed, create=ops.create_source)
+
+        def done(result: str | None) -> None:
+            if result:
+                self.app.post_message(OperationDone(result))
+                self.app.post_message(StateChanged())
+
+        self.app.push_screen(form, done)
 
     def _selected_objects(self) -> tuple[str, list[dict[str, Any]]]:
         state = self.app.backend.state

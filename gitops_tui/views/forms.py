@@ -150,3 +150,15 @@ def refused_field(message: str, fields: tuple[str, ...] = ("namespace", "cluster
         if key.rstrip("s") in lowered:
             return key
     return "name"
+
+
+def refused_source_field(message: str) -> str:
+    """Return the new-source field a refusal is about: the URL, the ref, the path, the interval, the clusters, the
+    secret, else the name (a source of that name taken meanwhile)."""
+    lowered = message.lower()
+    for key, words in (("url", ("url", "repositor", "git ")), ("interval", ("interval",)),
+                       ("clusters", ("cluster",)), ("secret", ("secret",)), ("path", ("path",)),
+                       ("ref", ("branch", "tag", "commit", " ref"))):
+        if any(word in lowered for word in words):
+            return key
+    return "name"

@@ -28,6 +28,9 @@ class Dialog(ModalScreen):
     Dialog Horizontal.buttons { height: auto; align-horizontal: right; }
     Dialog Button { margin-left: 1; }
     Dialog #body { height: auto; max-height: 16; }
+    Dialog Input.-textual-compact { background: $panel; }
+    Dialog Input.-textual-compact:focus { background: $accent 35%; color: $foreground; text-style: bold; }
+    Dialog Select.-textual-compact:focus > SelectCurrent { background: $accent 35%; text-style: bold; }
     """
 
     def on_mount(self) -> None:

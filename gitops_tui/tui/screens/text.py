@@ -60,5 +60,6 @@ class HelpScreen(TextView):
         legend = ("\n\nGlyphs: ✓ ready  ✗ failing/offline  ↻ in progress  ‖ suspended  · not placed\n"
                   "        ◌ stale: its cluster stopped answering (the last good data, its age)\n"
                   "        ◆ pinned: held at an earlier revision while git moves on\n"
+                  "Journal: ! break glass  ◆ pin  ◇ unpin  ‖ freeze  ✓ resume\n"
                   "The footer shows only the keys that act on the pane shown.")
         super().__init__("Help: keys", head + "\n".join(lines) + legend)
