@@ -307,33 +307,78 @@ def _forget_removed(dynamic: Any, keep: set[str]) -> None:
         log.info("unregistered cluster %s (no longer in the sandbox)", name)
 
 
+def demo_work_path(home: Path) -> Path:
+    """Return the path of the demo's working clone (edit, commit and `git push` there)."""
+    return Path(home) / "demo" / "podinfo"
+
+
 def make_demo_repo(home: Path) -> Path:
-    """Create the demo git repository (branch main, one commit with a fixed author and date)."""
+    """Create the demo git repository: a bare remote (the source's URL, branch main, one commit with a fixed
+    author and date) and a working clone beside it whose `git push` reaches it. Return the bare repository."""
     import git
 
     path = demo_repo_path(home)
-    if (path / ".git").is_dir():
+    if (path / ".git").is_dir():  # a sandbox made before the bare remote: accept pushes to its checked-out main
         try:
-            git.Repo(path).commit("main")
+            repo = git.Repo(path)
+            repo.commit("main")
+            with repo.config_writer() as config:
+                config.set_value("receive", "denyCurrentBranch", "updateInstead")
             return path
         except (git.BadName, ValueError, git.GitCommandError):
             pass
-    path.mkdir(parents=True, exist_ok=True)
-    repo = git.Repo.init(path, initial_branch="main")
+    elif (path / "HEAD").is_file():
+        try:
+            git.Repo(path).commit("main")
+            _work_clone(home, path)
+            return path
+        except (git.BadName, ValueError, git.GitCommandError):
+            pass
+    work = demo_work_path(home)
+    work.mkdir(parents=True, exist_ok=True)
+    repo = git.Repo.init(work, initial_branch="main")
     with repo.config_writer() as config:
         config.set_value("user", "name", DEMO_AUTHOR[0])
         config.set_value("user", "email", DEMO_AUTHOR[1])
     for rel, text in DEMO_FILES.items():
-        target = path / rel
+        target = work / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     repo.index.add(sorted(DEMO_FILES))
     actor = git.Actor(*DEMO_AUTHOR)
     repo.index.commit("Add podinfo and the podinfo-frontend chart", author=actor, committer=actor,
                       author_date=DEMO_DATE, commit_date=DEMO_DATE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    git.Repo.init(path, bare=True, initial_branch="main").close()
+    repo.git.push(str(path), "main:main")
+    _track(repo, path)
     repo.close()
     paths.make_private(path)  # GitPython writes its index and objects 0644 / 0444 whatever the umask
+    paths.make_private(work)
     return path
+
+
+def _work_clone(home: Path, bare: Path) -> None:
+    """Make the working clone of the demo's bare remote when it is missing."""
+    import git
+
+    work = demo_work_path(home)
+    if (work / ".git").is_dir():
+        return
+    repo = git.Repo.clone_from(str(bare), str(work), branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", DEMO_AUTHOR[0])
+        config.set_value("user", "email", DEMO_AUTHOR[1])
+    repo.close()
+    paths.make_private(work)
+
+
+def _track(repo: object, bare: Path) -> None:
+    """Make the working clone's main track the bare remote's (a plain `git push` and `git pull` work)."""
+    git_cmd = repo.git  # type: ignore[attr-defined]
+    git_cmd.remote("add", "origin", str(bare))
+    git_cmd.fetch("origin")
+    git_cmd.branch("--set-upstream-to=origin/main", "main")
 
 
 def demo_objects(repo_url: str, clusters: list[str]) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+import textwrap
 from datetime import datetime
 from typing import Any
 
@@ -111,3 +113,24 @@ def describe_object(obj: dict[str, Any]) -> str:
     if clusters:
         lines.append(f"Placement:  {', '.join(clusters)}")
     return "\n".join(lines)
+
+
+_LABEL = re.compile(r"^(\s*)(\S+:\s+)?")
+
+
+def hang(text: str, width: int) -> str:
+    """Wrap ``text`` to ``width`` cells with hanging indents: a wrapped line continues under its value
+    (``Name:       ...``) or, for other lines, four cells right of where the line starts."""
+    if width < 20:
+        return text
+    out: list[str] = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        found = _LABEL.match(line)
+        lead, label = (found.group(1), found.group(2) or "") if found else ("", "")
+        indent = len(lead) + len(label) if label and len(lead) + len(label) < width // 2 else len(lead) + 4
+        out += textwrap.wrap(line, width, subsequent_indent=" " * min(indent, width // 2), break_on_hyphens=False,
+                             drop_whitespace=True) or [line]
+    return "\n".join(out)

@@ -38,6 +38,8 @@ class Table:
     """Columns that may be shortened to fit the pane: name -> which end to keep ("head" or "tail")."""
     optional: tuple[str, ...] = ()
     """Columns left out, in this order, while the table does not fit the pane (the detail line keeps them)."""
+    gives_first: tuple[str, ...] = ()
+    """Flexible columns shortened, in this order, down to their floor before any other flexible column is."""
 
     def without(self, column: str) -> Table:
         """Return the table without one column (cells and per-cell statuses dropped with it)."""
@@ -47,7 +49,8 @@ class Table:
                 for r in self.rows]
         return Table(self.columns[:index] + self.columns[index + 1:], rows, self.empty,
                      {k: v for k, v in self.flexible.items() if k != column},
-                     tuple(c for c in self.optional if c != column))
+                     tuple(c for c in self.optional if c != column),
+                     tuple(c for c in self.gives_first if c != column))
 
 
 #: A flexible column is not cut under this many cells while an optional column can give way instead.
@@ -81,6 +84,14 @@ def fit_widths(table: Table, available: int, minimum: int = 14) -> dict[int, int
     widths = _widths(table)
     excess = sum(widths) - available
     caps: dict[int, int] = {}
+    for name in table.gives_first:  # these give way first, each down to its floor
+        if excess <= 0 or name not in table.columns or name not in table.flexible:
+            continue
+        index = table.columns.index(name)
+        cut = min(excess, max(0, widths[index] - max(minimum, len(name))))
+        if cut:
+            caps[index] = widths[index] - cut
+            excess -= cut
     flexible = sorted((i for i, c in enumerate(table.columns) if c in table.flexible), key=lambda i: -widths[i])
     while excess > 0 and flexible:
         index = max(flexible, key=lambda i: caps.get(i, widths[i]))
@@ -137,7 +148,7 @@ def sources_table(state: ManagementState, now: datetime) -> Table:
         )
     columns = ("Source", "Status", "Project", "Revision", "Clusters", "Message", "URL")
     return Table(columns, rows, "No GitOps source yet. Press n to create one.", {"Message": "head", "URL": "tail"},
-                 optional=("URL", "Status"))
+                 optional=("URL", "Status"), gives_first=("URL",))
 
 
 def all_clusters(state: ManagementState) -> list[str]:

@@ -89,3 +89,21 @@ async def test_the_focused_dialog_field_stands_out_in_every_theme(make_app: Any)
             assert isinstance(focused, Input) and len(fields) >= 2, theme
             other = next(f for f in fields if f is not focused)
             assert focused.rich_style.bgcolor != other.rich_style.bgcolor, f"{theme}: the focused field looks the same"
+
+
+async def test_fast_typing_in_the_freeze_dialog_keeps_each_field_its_own(make_app: Any) -> None:
+    """Keys read in one burst (a fast typist, a paste): the tab moves the focus before the next key is delivered."""
+    from textual import events
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2", "s")
+        await app_wait_until(pilot, lambda: isinstance(app.focused, Input) and app.focused.id == "reason",
+                             timeout=5, message="the freeze dialog's reason field")
+        for key in [*"why", "tab", *"prod", "tab", *"2h"]:
+            app.post_message(events.Key(key, "\t" if key == "tab" else key))  # all queued before any is handled
+        await pilot.pause()
+        await pilot.pause()
+        values = {field.id: field.value for field in app.screen.query(Input)}
+        assert values == {"reason": "why", "clusters": "prod", "expiry": "2h"}, values

@@ -146,7 +146,7 @@ class ResourcePane(Vertical):
 
     def _fit(self, built: Table, rows: list[Row]) -> tuple[Table, dict[int, int]]:
         """The table as it fits the pane's width (optional columns left out, flexible ones shortened) and its caps."""
-        table = Table(built.columns, rows, built.empty, built.flexible, built.optional)
+        table = Table(built.columns, rows, built.empty, built.flexible, built.optional, built.gives_first)
         width = self.size.width or self.app.size.width
         if not (built.flexible or built.optional) or width <= 0:
             self._keep = {}
