@@ -116,6 +116,7 @@ def describe_object(obj: dict[str, Any]) -> str:
 
 
 _LABEL = re.compile(r"^(\s*)(\S+:\s+)?")
+_TREE = re.compile(r"^([ │├└─]*[├└]── |[ │]*│ +)")
 
 
 def hang(text: str, width: int) -> str:
@@ -128,9 +129,14 @@ def hang(text: str, width: int) -> str:
         if len(line) <= width:
             out.append(line)
             continue
-        found = _LABEL.match(line)
-        lead, label = (found.group(1), found.group(2) or "") if found else ("", "")
-        indent = len(lead) + len(label) if label and len(lead) + len(label) < width // 2 else len(lead) + 4
-        out += textwrap.wrap(line, width, subsequent_indent=" " * min(indent, width // 2), break_on_hyphens=False,
+        tree = _TREE.match(line)
+        if tree:  # a tree's branch: the continuation keeps the trunk (│) and goes four cells in
+            prefix = tree.group(1).replace("├──", "│  ").replace("└──", "   ") + "    "
+        else:
+            found = _LABEL.match(line)
+            lead, label = (found.group(1), found.group(2) or "") if found else ("", "")
+            indent = len(lead) + len(label) if label and len(lead) + len(label) < width // 2 else len(lead) + 4
+            prefix = " " * min(indent, width // 2)
+        out += textwrap.wrap(line, width, subsequent_indent=prefix[: width // 2], break_on_hyphens=False,
                              drop_whitespace=True) or [line]
     return "\n".join(out)

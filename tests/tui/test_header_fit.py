@@ -69,3 +69,11 @@ def test_describe_indents_its_wrapped_lines() -> None:
     assert lines[1].startswith(" " * 12) and not lines[1].startswith(" " * 13), "under the value of 'Suspended:'"
     event = next(i for i, line in enumerate(lines) if "11:52:10" in line)
     assert lines[event + 1].startswith(" " * 6) and lines[event + 1].strip(), "an event's message continues indented"
+
+
+def test_a_wrapped_tree_line_keeps_its_trunk() -> None:
+    from gitops_tui.views.details import hang
+
+    line = "│   └── Deployment demo/podinfo-1  InProgress  drift: modified: .spec.replicas managers: gitops-tui, kubectl"
+    first, second = hang(line, 78).splitlines()
+    assert first.startswith("│   └── ") and second.startswith("│           ") and second.strip()
