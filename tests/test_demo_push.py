@@ -7,7 +7,7 @@ from pathlib import Path
 
 import git
 
-from gitops_tui.sandbox.seed import demo_repo_path, demo_work_path, make_demo_repo
+from gitops_tui.sandbox.demo_repo import demo_repo_path, demo_work_path, make_demo_repo
 
 
 def _git(cwd: Path, *args: str) -> str:
