@@ -141,7 +141,7 @@ async def shoot_banner(kubeconfig: Path, home: Path, out: Path, size: tuple[int,
     from gitops_tui.sandbox import manager
     from gitops_tui.themes import builtin_dir
     from gitops_tui.tui.app import GitOpsApp
-    from gitops_tui.tui.live import LiveBackend
+    from gitops_tui.backends.live import LiveBackend
 
     backend = LiveBackend(kubeconfig, "management", "sandbox/management", reconcile=False)
     app = GitOpsApp(backend, theme="gitops-dark", live=True, read_only=True, remember_theme=False,
@@ -173,10 +173,12 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict, dict, datetime]:
     from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig, json_request
     from gitops_tui.reconciler.manager import Reconciler
     from gitops_tui.sandbox import manager
-    from gitops_tui.tui.live import format_preview, watched
+    from gitops_tui.backends.live import watched
+    from gitops_tui.views.preview import format_preview
     from gitops_tui.api.journal_crd import journal_path
-    from gitops_tui.views.helm import record_entries
-    from gitops_tui.views.tree import read_tree, tree_lines
+    from gitops_tui.backends.static_helm import record_entries
+    from gitops_tui.backends.tree import read_tree
+    from gitops_tui.views.tree import tree_lines
 
     status = manager.up(home=home)
     api = api_client_from_kubeconfig(status.kubeconfig, "management")
@@ -231,7 +233,7 @@ async def shoot(objects: dict, now: datetime, extras: dict, out: Path, size: tup
     """Drive the console over the recorded objects and save one SVG per screen."""
     from gitops_tui.themes import builtin_dir
     from gitops_tui.tui.app import GitOpsApp
-    from gitops_tui.views.static import StaticBackend
+    from gitops_tui.backends.static import StaticBackend
 
     for name, keys in screens.items():
         backend = StaticBackend(objects, context="sandbox/management", identity="gitops-tui-console", now=now,

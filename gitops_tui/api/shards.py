@@ -21,6 +21,10 @@ ROLE_MEMBER, ROLE_SHARD = "member", "shard"
 SHARDS_ANNOTATION = "gitops-tui.io/shards"
 #: Annotation on a shard Lease: its index.
 SHARD_ANNOTATION = "gitops-tui.io/shard"
+#: Annotation on a member Lease: ``standby`` for a console that reconciles only while no other kind of member lives
+#: (``--reconcile auto``); absent (or ``active``) for `gitops-tui run`, the chart and ``--reconcile always``.
+MODE_ANNOTATION = "gitops-tui.io/member-mode"
+MODE_ACTIVE, MODE_STANDBY = "active", "standby"
 
 
 def shard_of(namespace: str, count: int) -> int:
@@ -62,6 +66,17 @@ def recorded_count(lease: dict[str, Any]) -> int | None:
         return None
 
 
+def standby(lease: dict[str, Any]) -> bool:
+    """Whether a member Lease belongs to a standby member (a console that yields to `run` members)."""
+    return ((lease.get("metadata") or {}).get("annotations") or {}).get(MODE_ANNOTATION) == MODE_STANDBY
+
+
+def sharing(members: dict[str, bool]) -> set[str]:
+    """The members that share the shards, from identity -> standby: the active ones, else (none alive) the standbys."""
+    active = {who for who, waits in members.items() if not waits}
+    return active or set(members)
+
+
 def shard_index(lease: dict[str, Any]) -> int | None:
     """The index of a shard Lease, or None."""
     value = ((lease.get("metadata") or {}).get("annotations") or {}).get(SHARD_ANNOTATION)
@@ -94,6 +109,10 @@ class Fleet:
     def unheld(self) -> list[int]:
         """The shards no live process holds."""
         return sorted(i for i, who in self.holders.items() if not who)
+
+    def standing_by(self) -> list[str]:
+        """Live standby members (consoles that hold nothing while an active member lives), by identity."""
+        return sorted(who for who, lease in self.members.items() if standby(lease))
 
 
 def fleet(leases: Iterable[dict[str, Any]], now: datetime) -> Fleet:

@@ -25,7 +25,7 @@ VERB_MODULES = (
 
 
 #: Root options that take a value (the token after them is not a verb).
-_VALUE_OPTIONS = ("--kubeconfig", "--context", "--theme", "--allow-local-repos", "--allow-fetch")
+_VALUE_OPTIONS = ("--kubeconfig", "--context", "--theme", "--allow-local-repos", "--allow-fetch", "--reconcile")
 
 
 def opens_console(argv: Sequence[str]) -> bool:
@@ -67,10 +67,13 @@ def build_parser(verbs: bool = True) -> argparse.ArgumentParser:
                         help="allow the exec credential plugins of stored cluster kubeconfigs (off by default)")
     parser.add_argument("--allow-local-repos", action="append", default=[], metavar="DIR", dest="local_repos",
                         help="allow sources on local git repositories under DIR, for the console's reconciler "
-                             "and its forms (repeatable; default: the sandbox demo directory)")
+                             "and its forms (repeatable; added to the default: the sandbox demo directory)")
     parser.add_argument("--allow-fetch", action="append", default=[], metavar="PATTERN", dest="fetch_patterns",
                         help="let repositories' content make the console's reconciler fetch URLs matching PATTERN "
                              "(repeatable; default: public https hosts only)")
+    parser.add_argument("--reconcile", choices=("auto", "always", "never"), default="auto",
+                        help="the console's embedded reconciler: auto (default) holds shards only while no other "
+                             "reconciler (`gitops-tui run`, the chart) is alive; always shares them; never runs none")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for name in VERB_MODULES if verbs else ():
         importlib.import_module(name).register(sub)
@@ -86,9 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(verbs=not opens_console(argv))  # the verbs load the kubernetes client: not for the console
     args = parser.parse_args(argv)
     if args.local_repos:
-        from gitops_tui.reconciler.source_urls import ALLOW_ENV
+        from gitops_tui.reconciler.source_urls import ALLOW_ENV, allowed_local_roots
 
-        os.environ[ALLOW_ENV] = os.pathsep.join(str(Path(p).expanduser().resolve()) for p in args.local_repos)
+        # Added to the default ($GITOPS_TUI_ALLOW_LOCAL_REPOS, else the sandbox demo), never in its place.
+        roots = [*(Path(p).expanduser().resolve() for p in args.local_repos), *allowed_local_roots()]
+        os.environ[ALLOW_ENV] = os.pathsep.join(dict.fromkeys(str(r) for r in roots))
     if args.fetch_patterns:
         from gitops_tui.kube.outbound import ALLOW_FETCH_ENV, FetchPolicy
 
@@ -111,8 +116,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (`gitops-tui get ... | head`): stop quietly, as Unix tools do.
-        import os
-
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141

@@ -6,6 +6,7 @@ import argparse
 import gc
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from gitops_tui import paths
@@ -14,6 +15,10 @@ from gitops_tui.cli.errors import CliError
 from gitops_tui.kube.kubeconfig_guard import KubeconfigPolicy
 
 log = logging.getLogger(__name__)
+
+#: Said on the terminal when a console on the local sandbox quits.
+SANDBOX_KEEPS_RUNNING = ("The local sandbox keeps running in the background (the CLI and the next console use it); "
+                         "`gitops-tui sandbox down` stops it.")
 
 
 def setup_logging() -> Path:
@@ -67,6 +72,27 @@ def _read_config(kubeconfig: Path) -> dict:
     return config
 
 
+def start_sandbox(starting: Callable[[], None]) -> Path:
+    """Start the local sandbox unless its daemon runs (seeding the demo on first start); return its kubeconfig.
+
+    ``starting`` is called before a start (it takes seconds: the console says so). Called by the live backend in
+    its feed worker, after the first frame.
+    """
+    from gitops_tui.sandbox.layout import Layout, is_our_daemon
+
+    layout = Layout()
+    state = layout.load_state()  # "demo" is recorded once the clusters are registered (and the demo seeded or not)
+    if layout.kubeconfig.is_file() and state.get("demo") is not None and is_our_daemon(state.get("pid"), layout):
+        return layout.kubeconfig  # running: a second console does not pay for `up` (TLS, registration)
+    from gitops_tui.sandbox import manager
+
+    starting()
+    try:
+        return manager.up().kubeconfig
+    except manager.SandboxError as exc:
+        raise RuntimeError(f"the sandbox could not start: {exc}") from None
+
+
 def _collect_again() -> None:
     """After the first frame: what was made so far lives on (frozen, never scanned again); collect again."""
     gc.freeze()
@@ -87,10 +113,12 @@ def run_console(args: argparse.Namespace) -> int:
     setup_logging()
     kubeconfig, context, label = _target(args)
     from gitops_tui.tui.app import GitOpsApp
-    from gitops_tui.tui.live import LiveBackend
+    from gitops_tui.backends.live import LiveBackend
 
     policy, label = kubeconfig_policy(args, label)
-    backend = LiveBackend(kubeconfig, context, label, reconcile=not args.read_only, kubeconfig_policy=policy)
+    reconcile = "never" if args.read_only else getattr(args, "reconcile", "auto")
+    backend = LiveBackend(kubeconfig, context, label, reconcile=reconcile, kubeconfig_policy=policy,
+                          start_sandbox=start_sandbox)
     guard.add_step(backend.halt)
     app = GitOpsApp(backend, theme=args.theme, read_only=args.read_only, watch_terminal=True)
     app.on_quit = lambda: guard.trigger("quit")
@@ -104,4 +132,7 @@ def run_console(args: argparse.Namespace) -> int:
         guard.finish()
         backend.close()
     log.info("console closed")
+    if kubeconfig is None and not guard.code:
+        # The sandbox is a background service: say so, or a new user believes quitting stopped it.
+        print(SANDBOX_KEEPS_RUNNING, flush=True)
     return int(app.return_code or 0) or guard.code

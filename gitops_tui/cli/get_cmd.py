@@ -26,6 +26,7 @@ from gitops_tui.cli.common import (Column, add_output, age, json_line, managemen
 from gitops_tui.cli.errors import CliError
 from gitops_tui.cli.freeze_cmd import freeze_cell, freeze_summary
 from gitops_tui.kube.client import json_request
+from gitops_tui.api.workload_events import SOURCE_ANNOTATION
 from gitops_tui.kube.events import CLUSTER_ANNOTATION, REVISION_ANNOTATION
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.context import management_path
@@ -210,8 +211,11 @@ def _source_watch_paths(scope: Scope) -> list[str]:
 
 # -- events ----------------------------------------------------------------------------------
 def _fetch_events(scope: Scope) -> list[dict[str, Any]]:
+    from gitops_tui.cli.get_warnings import workload_warnings
+
     path = resource_path("v1", "events", scope.namespace or None)
     items = [e for e in _items(scope.api, path) if _is_ours(e)]
+    items += workload_warnings(scope.api, scope.project, scope.namespace)
     return sorted(items, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
 
 
@@ -231,6 +235,7 @@ def _event_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "reason": raw.get("reason", ""),
         "object": {"kind": involved.get("kind", ""), "name": involved.get("name", ""),
                    "namespace": involved.get("namespace", "")},
+        "source": annotations.get(SOURCE_ANNOTATION) or involved.get("name", ""),
         "cluster": annotations.get(CLUSTER_ANNOTATION, ""),
         "revision": annotations.get(REVISION_ANNOTATION, ""),
         "message": raw.get("message", ""),
@@ -279,9 +284,10 @@ def _builtin_resources() -> None:
     register_resource(Resource(
         "events", "EventList", _fetch_events, _event_summary,
         [("LAST SEEN", lambda r: age(r["lastTimestamp"])), ("TYPE", lambda r: r["type"]),
+         ("SOURCE", lambda r: r["source"]), ("CLUSTER", lambda r: r["cluster"] or "-"),
          ("REASON", lambda r: r["reason"]), ("OBJECT", lambda r: f"{r['object']['kind']}/{r['object']['name']}"),
-         ("CLUSTER", lambda r: r["cluster"]), ("COUNT", lambda r: r["count"]), ("MESSAGE", lambda r: r["message"])],
-        _events_watch_paths, "the audit trail of the reconciler"))
+         ("COUNT", lambda r: r["count"]), ("MESSAGE", lambda r: r["message"])],
+        _events_watch_paths, "the reconciler's audit trail and the workload clusters' Warnings about the sources"))
 
 
 def _load_extensions() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.cli.get_cmd import Resource, Scope, register_resource
-from gitops_tui.helm.cluster_view import collect_placements, project_placements
+from gitops_tui.helm.cluster_view import collect_placements, project_placements, release_namespaces
 from gitops_tui.helm.listing import short_time
 from gitops_tui.kube.client import ClusterConnections, json_request
 from gitops_tui.reconciler.context import management_path
@@ -21,7 +21,9 @@ def fetch(scope: Scope) -> list[dict[str, Any]]:
     """List releases in each project's namespace on its clusters; unreachable clusters are warned about on stderr."""
     projects = _items(scope, management_path(names.KIND_PROJECT))
     clusters = _items(scope, management_path(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE))
-    placements = project_placements(projects, clusters, only=scope.project)
+    kustomizations = _items(scope, management_path(names.KIND_FEDERATED_KUSTOMIZATION))
+    placements = project_placements(projects, clusters, only=scope.project, kustomizations=kustomizations)
+    platform = release_namespaces(projects, kustomizations)
     connections = ClusterConnections(scope.api)
     try:
         view = collect_placements(connections, placements)
@@ -32,7 +34,9 @@ def fetch(scope: Scope) -> list[dict[str, Any]]:
     rows = []
     for row in view.rows:
         item = row.as_dict()
-        item["project"] = scope.projects.get(row.namespace, "")
+        item["project"] = scope.projects.get(row.namespace, "") or next(
+            (owner for (cluster, namespace), owner in platform.items() if namespace == row.namespace
+             and cluster in row.clusters), "")
         item["clusterReleases"] = [
             {"cluster": cluster, "revision": revs[0].revision, "status": revs[0].status, "updated": revs[0].updated}
             for cluster, revs in sorted(view.row_history(row).items()) if revs

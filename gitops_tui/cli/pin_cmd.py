@@ -75,8 +75,8 @@ def cmd_history_source(args: argparse.Namespace) -> int:
     if not rows:
         sys.stderr.write(f"source {args.name} has no applied revision recorded yet\n")
         return 0
-    width = max(len(r.cluster) for r in rows)
-    print(f"{'CLUSTER'.ljust(width)}   {'APPLIED AT'.ljust(20)}   REVISION   BY")
-    for item in rows:
-        print(f"{item.cluster.ljust(width)}   {item.at.ljust(20)}   {item.revision}   {item.by}")
+    table = [("CLUSTER", "APPLIED AT", "REVISION", "BY")] + [(i.cluster, i.at, i.revision, i.by) for i in rows]
+    widths = [max(len(row[column]) for row in table) for column in range(3)]
+    for row in table:  # every column as wide as its widest value, so the header sits over its values
+        print("   ".join(value.ljust(width) for value, width in zip(row[:3], widths)) + f"   {row[3]}")
     return 0

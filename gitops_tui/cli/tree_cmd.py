@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_tree_source(args: argparse.Namespace) -> int:
     """Print the tree of one source."""
-    from gitops_tui.views.tree import read_tree, tree_lines
+    from gitops_tui.backends.tree import read_tree
+    from gitops_tui.views.tree import tree_lines
 
     api = management_client(args)
     tree = run_action(read_tree, api, args.project, args.name)

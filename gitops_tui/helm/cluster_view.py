@@ -12,6 +12,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
+from gitops_tui.api.formats import ObjectRef
 from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.paths import resource_path
 from gitops_tui.api.project import Project
@@ -121,24 +122,59 @@ def collect_placements(connections: ClusterConnections, placements: Placements |
 
 
 def project_placements(projects: Iterable[dict[str, Any]], clusters: list[dict[str, Any]],
-                       only: str | None = None) -> dict[str, list[str]]:
-    """Return project namespace -> placed cluster names, from raw Project and KubeFedCluster objects."""
-    placements: dict[str, list[str]] = {}
+                       only: str | None = None,
+                       kustomizations: Iterable[dict[str, Any]] = ()) -> dict[str, list[str]]:
+    """Return namespace -> cluster names where releases of that namespace are shown, from raw Projects and
+    KubeFedClusters: each project's namespace on its clusters, and with ``kustomizations``, every namespace a
+    platform project owns on each cluster (release_namespaces)."""
+    placements: dict[str, set[str]] = {}
     known = {(c.get("metadata") or {}).get("name") for c in clusters}
+    projects = list(projects)
     for raw in projects:
         project = Project(raw)
         if only is not None and project.name != only:
             continue
         names = placed_clusters(project.placement, clusters, include_unknown=True)
-        placements.setdefault(project.namespace, [])
-        placements[project.namespace] = sorted({*placements[project.namespace], *[n for n in names if n in known]})
-    return placements
+        placements.setdefault(project.namespace, set()).update(n for n in names if n in known)
+    for (cluster, namespace), owner in release_namespaces(projects, kustomizations).items():
+        if (only is None or owner == only) and cluster in known:
+            placements.setdefault(namespace, set()).add(cluster)
+    return {namespace: sorted(clusters_) for namespace, clusters_ in placements.items()}
+
+
+def release_namespaces(projects: Iterable[dict[str, Any]],
+                       kustomizations: Iterable[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """(cluster, namespace) -> platform project, for every namespace a platform project owns on a cluster.
+
+    A platform project may apply into any namespace no other project owns (docs/flux.md), so its Helm releases
+    (the HelmRelease objects it applied) may live there: the namespaces of its sources' objects on each cluster
+    (their inventories) and the Namespaces it made, other projects' namespaces excepted.
+    """
+    projects = [Project(raw) for raw in projects]
+    platform = {p.namespace: p.name for p in projects if p.platform}
+    others = {p.namespace for p in projects if not p.platform}
+    owned: dict[tuple[str, str], str] = {}
+    for ks in kustomizations:
+        owner = platform.get(str((ks.get("metadata") or {}).get("namespace") or ""))
+        if owner is None:
+            continue
+        for entry in (ks.get("status") or {}).get("clusters") or []:
+            cluster = str(entry.get("name") or "")
+            for item in entry.get("inventory") or []:
+                try:
+                    ref = ObjectRef.from_entry(item)
+                except (KeyError, ValueError, TypeError):
+                    continue
+                namespace = ref.name if ref.kind == "Namespace" and not ref.group else ref.namespace
+                if namespace and namespace not in others:
+                    owned.setdefault((cluster, namespace), owner)
+    return owned
 
 
 class PaneFeed:
     """Helm rows for the console, refreshed in the background so building a pane never waits on a cluster.
 
-    Wiring: ``gitops_tui.views.helm.register_provider(PaneFeed(ClusterConnections(api)))``; ``feed.view``
+    Wiring: ``backend.helm.register(PaneFeed(ClusterConnections(api)))`` (a ``views.helm.HelmSources``); ``feed.view``
     is the latest HelmView (rows, ``history(cluster, namespace, name)``, ``errors``) for the detail view.
     """
 

@@ -213,9 +213,41 @@ def _dry_run(dynamic: DynamicClient, prepared: PreparedRelease, reason: str) -> 
             apply_object(dynamic, owned_object(obj, prepared.target, {}), dry_run=True)
         except DynamicApiError as exc:
             what = f"{obj['kind']}/{obj['metadata']['name']}"
+            conflict = _ownership_conflict(dynamic, obj, prepared.target)
+            if conflict:  # "field is immutable" on another owner's object says nothing of the real problem
+                raise HelmReleaseFailed(names.REASON_OWNERSHIP_CONFLICT, conflict) from None
             raise HelmReleaseFailed(reason, f"{what}: {_api_summary(exc)}") from None
 
     _each(check, prepared.rendered.objects)
+
+
+def _ownership_conflict(dynamic: DynamicClient, obj: dict[str, Any], target: ReleaseTarget) -> str:
+    """When the cluster refused a chart object that exists and belongs to someone else: a sentence naming the other
+    owner (a gitops-tui source, another Helm release, or its field managers); '' when it is this release's or new."""
+    meta = obj.get("metadata") or {}
+    try:
+        live = get_object(dynamic, obj.get("apiVersion", ""), obj.get("kind", ""), meta.get("name", ""),
+                          target.namespace)
+    except Exception:  # noqa: BLE001 - the cluster's own answer is reported instead
+        return ""
+    if live is None:
+        return ""
+    live_meta = live.get("metadata") or {}
+    annotations = live_meta.get("annotations") or {}
+    labels = live_meta.get("labels") or {}
+    release = (annotations.get(names.ANNOTATION_HELM_RELEASE_NAMESPACE), annotations.get(names.ANNOTATION_HELM_RELEASE_NAME))
+    if release == (target.namespace, target.name):
+        return ""
+    if labels.get(names.LABEL_SOURCE):
+        owner = f"source {labels.get(names.LABEL_PROJECT, '?')}/{labels[names.LABEL_SOURCE]}"
+    elif release[1]:
+        owner = f"Helm release {release[0]}/{release[1]}"
+    else:
+        managers = sorted({str(f.get("manager")) for f in live_meta.get("managedFields") or [] if f.get("manager")})
+        owner = f"another manager ({', '.join(managers) or 'unknown'})"
+    return (f"{names.REASON_OWNERSHIP_CONFLICT}: {obj.get('kind')} {target.namespace}/{meta.get('name')} is owned by "
+            f"{owner}; Helm release {target.namespace}/{target.name} renders it too: an object has one owner; "
+            "remove it from one of them")
 
 
 def _each(fn: Callable[[dict[str, Any]], Any], objects: list[dict[str, Any]]) -> list[Any]:

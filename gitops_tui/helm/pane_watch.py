@@ -22,7 +22,7 @@ FIRST_LIST_WAIT = 10.0
 
 
 class WatchedReleases:
-    """A Helm pane provider (``views.helm.register_provider``): one watch per placed cluster, rows rebuilt on change.
+    """A Helm pane provider (registered in a backend's ``views.helm.HelmSources``): one watch per placed cluster, rows rebuilt on change.
 
     Each cluster's Helm storage Secrets (label ``owner=helm``) are listed once and then watched; a
     change calls ``on_change`` (the console redraws the pane). ``view`` answers the detail view's
@@ -43,10 +43,12 @@ class WatchedReleases:
         self._errors: dict[str, str] = {}
         self._good_at: dict[str, str] = {}
         self._started: dict[str, float] = {}
+        self._placed: dict[str, list[str]] = {}
+        self._placed_at: tuple[int, ...] = ()
 
     def __call__(self, state: Any) -> list[ReleaseRow]:
         """Return the rows; start or stop watches when projects or clusters moved."""
-        self._follow(project_placements(state.items("projects"), state.items("clusters")))
+        self._follow(self._placements_of(state))
         return list(self.view.rows)
 
     @property
@@ -59,7 +61,7 @@ class WatchedReleases:
 
     def loading(self, state: Any) -> bool:
         """True until every placed cluster's Helm storage was listed once (or could not be, within FIRST_LIST_WAIT)."""
-        self._follow(project_placements(state.items("projects"), state.items("clusters")))
+        self._follow(self._placements_of(state))
         now = time.monotonic()
         with self._lock:
             waiting = False
@@ -72,6 +74,15 @@ class WatchedReleases:
                     continue
                 waiting = True
             return waiting
+
+    def _placements_of(self, state: Any) -> dict[str, list[str]]:
+        """Namespace -> clusters to show releases of (platform projects' namespaces too), cached per state change."""
+        versions = tuple(state.kind_versions.get(k, 0) for k in ("projects", "clusters", "kustomizations"))
+        if versions != self._placed_at:
+            self._placed = project_placements(state.items("projects"), state.items("clusters"),
+                                              kustomizations=state.items("kustomizations"))
+            self._placed_at = versions
+        return self._placed
 
     def failing(self) -> dict[str, tuple[str, str]]:
         """Cluster -> (time of its last good answer, '' if none; why it cannot be watched now)."""

@@ -39,10 +39,21 @@ FEDERATION_NAMESPACE = "kube-federation-system"
 KUBEFED_GROUP_VERSION = "core.kubefed.io/v1beta1"
 
 
+#: The User-Agent of every client made here: the API server names a write's field manager after it when the
+#: request gives none (kube-apiserver takes what comes before the first "/"), so ours read ``gitops-tui``.
+USER_AGENT = "gitops-tui/0.1"
+#: Writes that carry our field manager unless the caller names one (creates, status patches, Lease renewals).
+_MANAGED_WRITES = ("POST", "PATCH", "PUT")
+
+
 class TimeoutApiClient(ApiClient):
-    """An ApiClient whose requests get a default (connect, read) timeout."""
+    """An ApiClient whose requests get a default (connect, read) timeout and say they come from gitops-tui."""
 
     default_timeout: tuple[float, float] = DEFAULT_TIMEOUT
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user_agent = USER_AGENT
 
     def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):  # type: ignore[override]
         """Send one request, with the default timeout unless the caller chose one."""
@@ -349,6 +360,8 @@ def json_request(
     from urllib.parse import urlencode
 
     url = api_client.configuration.host.rstrip("/") + path
+    if method.upper() in _MANAGED_WRITES and "fieldManager" not in (query or {}):
+        query = {**(query or {}), "fieldManager": "gitops-tui"}  # never "OpenAPI-Generator" in managedFields
     if query:
         url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
     headers = {"Accept": "application/json", "Content-Type": content_type}

@@ -44,15 +44,20 @@ class ShardElector:
         namespace: str = LEASE_NAMESPACE,
         on_acquired: Callable[[set[int]], None] | None = None,
         busy: Callable[[int], bool] | None = None,
+        standby: bool = False,
     ) -> None:
         """Prepare a member; start() joins the fleet. ``shards`` None: the fleet's count, else DEFAULT_SHARDS.
 
         ``on_acquired(shards)`` is called after new shards are taken; ``busy(shard)`` tells whether work of a
-        shard is in flight (a shard given back is released only once it is not).
+        shard is in flight (a shard given back is released only once it is not). ``standby`` (a console's
+        ``--reconcile auto``): hold no shard while an active member (a `run` process) renews its member Lease;
+        share them with the other standbys only when none does.
         """
         self.store = LeaseStore(api_client, namespace)
         self.identity = identity or default_identity()
         self.requested = shards
+        self.standby = standby
+        """True: this member yields every shard to active members (see fleet_api.sharing)."""
         self.count = shards or 0
         self.lease_duration = float(lease_duration)
         self.renew_deadline = self.lease_duration * 2 / 3
@@ -75,6 +80,7 @@ class ShardElector:
         self._other_counts: set[tuple[str, str, int | None]] = set()  # live members running another count
         self.members: list[str] = []
         """Live members (identities) as last seen, this one included."""
+        self._standbys: set[str] = set()  # live members (this one included when standby) that yield to active ones
         self.error = ""
         """Why this member holds nothing though it runs (another shard count in the fleet), else ""."""
 
@@ -180,7 +186,8 @@ class ShardElector:
             return self.retry_period
         with self._lock:
             self.members = sorted(members)
-        fair = math.ceil(self.count / max(1, len(members)))
+        sharers = fleet_api.sharing({who: who in self._standbys for who in members})
+        fair = math.ceil(self.count / max(1, len(sharers))) if self.identity in sharers else 0
         self._renew_held(shard_leases, mono)
         self._give_back(fair)
         # The first round only joins: processes started together see each other before taking shards.
@@ -201,9 +208,10 @@ class ShardElector:
         if self._member is not None and mono - self._member_renewed < self.renew_every:
             return
         if self._member is None:
+            mode = fleet_api.MODE_STANDBY if self.standby else fleet_api.MODE_ACTIVE
             body = lease_body(fleet_api.member_lease_name(self.identity), self.store.namespace, self.identity,
                               self.lease_duration, {fleet_api.ROLE_LABEL: fleet_api.ROLE_MEMBER},
-                              {fleet_api.SHARDS_ANNOTATION: str(self.count)})
+                              {fleet_api.SHARDS_ANNOTATION: str(self.count), fleet_api.MODE_ANNOTATION: mode})
             written = self.store.create(body)
         else:
             self._member["spec"]["renewTime"] = micro_time()
@@ -220,11 +228,15 @@ class ShardElector:
         lapsed = {fleet_api.holder(x) for x in shard_leases.values()
                   if fleet_api.holder(x) != self.identity and self._clock.expires_in(x, mono) <= 0}
         live = {self.identity}
+        standbys = {self.identity} if self.standby else set()
         for lease in leases:
             who = fleet_api.holder(lease)
             if (fleet_api.role(lease) == fleet_api.ROLE_MEMBER and who and who not in lapsed
                     and fleet_api.recorded_count(lease) == self.count and self._clock.expires_in(lease, mono) > 0):
                 live.add(who)
+                if fleet_api.standby(lease) and who != self.identity:
+                    standbys.add(who)
+        self._standbys = standbys
         self._other_counts = {(self._started(x), fleet_api.holder(x), fleet_api.recorded_count(x)) for x in leases
                               if fleet_api.role(x) == fleet_api.ROLE_MEMBER and fleet_api.holder(x) != self.identity
                               and fleet_api.recorded_count(x) != self.count and self._clock.expires_in(x, mono) > 0}

@@ -143,6 +143,7 @@ class Reconciler:
         shards: int | None = None,
         clock: Callable[[], datetime] = utc_now,
         resync: float = DEFAULT_RESYNC,
+        standby: bool = False,
     ) -> None:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
 
@@ -154,6 +155,7 @@ class Reconciler:
         ``shards``: the fleet's shard count (None: the running fleet's, else 8; see kube/shard_leases.py).
         ``clock``: the time the reconcilers read (freeze expiries); tests inject one.
         ``resync``: seconds between full dry-run passes of a source's objects (drift is otherwise seen by watches).
+        ``standby``: hold no shard while an active member (a `run` process) lives (a console's ``--reconcile auto``).
         """
         self.clock = clock
         self.api_client = api_client
@@ -174,7 +176,8 @@ class Reconciler:
         self.elector: ShardElector | None = None
         if elect:
             self.elector = ShardElector(api_client, identity=identity, shards=shards, lease_duration=lease_duration,
-                                        on_acquired=self._on_acquired, busy=lambda shard: self.shard_gate.busy(shard))
+                                        on_acquired=self._on_acquired, busy=lambda shard: self.shard_gate.busy(shard),
+                                        standby=standby)
             self.recorder.instance = self.elector.identity[:128]  # Events name the process that wrote them
         self.shard_gate = ShardGate(self.elector, self._project_namespace, self._stop.is_set)
         self._own_watches = watches is None

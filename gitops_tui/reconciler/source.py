@@ -270,12 +270,13 @@ class _GitRunner:
         auth_markers = ("Authentication failed", "could not read Username", "could not read Password",
                         "returned error: 403", "returned error: 401", "HTTP 401", "HTTP 403",
                         "Permission denied (publickey")
+        said = f" (git: {detail})"  # git's own reason stays beside ours (secrets scrubbed above)
         if any(marker in stderr for marker in auth_markers):
             if self.creds:
-                return f"authentication to {self.shown_url} failed: the server refused the credentials of the Secret"
-            return f"{self.shown_url} requires authentication: set a credentials Secret (secretRef)"
+                return f"authentication to {self.shown_url} failed: the server refused the credentials of the Secret{said}"
+            return f"{self.shown_url} requires authentication: set a credentials Secret (secretRef){said}"
         if "Host key verification failed" in stderr:
-            return f"ssh host key of {self.shown_url} is not trusted: add it to known_hosts in the Secret"
+            return f"ssh host key of {self.shown_url} is not trusted: add it to known_hosts in the Secret{said}"
         return f"git operation on {self.shown_url} failed: {detail}"
 
     def _ls_remote(self, *patterns: str) -> dict[str, str]:

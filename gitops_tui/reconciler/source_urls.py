@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from gitops_tui import paths
+from gitops_tui.api.git_urls import refusal
 from gitops_tui.reconciler.errors import ReconcileError
 from gitops_tui.redact import hide_url_password
 
@@ -76,7 +77,7 @@ def check_source_url(url: str, roots: Sequence[Path], forbidden: Sequence[Path])
         return
     path = local_path(url)
     if path is None:
-        raise SourceUrlRefused(f"{hide_url_password(url)!r} is not a git URL: use https://, ssh://, git@host:path or git://")
+        raise SourceUrlRefused(refusal(hide_url_password(url)))
     real = path.resolve()
     if any(_inside(real, directory) for directory in forbidden):
         raise SourceUrlRefused(f"the local repository {url!r} is inside the reconciler's data directory, "

@@ -14,10 +14,11 @@ from gitops_tui.tui.panes import PANES
 
 #: (title, help, screen action) of the palette's action entries.
 ACTIONS = (
-    ("Suspend source", "Suspend the source: reason, clusters, expiry; again extends the freeze (s)", "suspend"),
-    ("Suspend project", "Freeze the project, sources created later too; reason, clusters, expiry (S)",
+    ("Suspend source (freeze)", "Freeze the source: reason, clusters, expiry; again extends the freeze (s)",
+     "suspend"),
+    ("Suspend project (freeze)", "Freeze the project, sources created later too; reason, clusters, expiry (S)",
      "suspend_project"),
-    ("Resume", "Resume after a preview of what it will revert (r)", "resume"),
+    ("Resume (unfreeze)", "Lift the freeze after a preview of what it will revert (r)", "resume"),
     ("Resume some clusters", "Resume on chosen clusters only, after a preview (U)", "resume_clusters"),
     ("Break glass", "Apply a suspended source's revision once; it stays suspended; asks a reason (B)",
      "break_glass"),

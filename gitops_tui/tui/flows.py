@@ -141,7 +141,7 @@ class Flows(FreezeFlows):
 
     def _delete_project(self) -> None:
         """Delete the highlighted project; the confirmation lists what goes and the clusters losing its namespace."""
-        plan = deletion.project_deletion(self.app.backend.state, self.pane.selected_key() or "")
+        plan = deletion.project_deletion(self.app.backend.state, self.pane.selected_key() or "", self.app.backend.helm)
         if plan is None:
             self.app.notify("Select a project first.", severity="warning")
             return
@@ -204,10 +204,14 @@ class Flows(FreezeFlows):
             )
             return
         sources = {s.name for s in model.sources(state) if s.namespace == namespace}
-        form = SourceForm(namespace, project, secrets, clusters, sources, placed)
-        self.app.push_screen(
-            form, lambda req: self.run_op(f"Create source {req.name}", ops.create_source, req) if req else None
-        )
+        form = SourceForm(namespace, project, secrets, clusters, sources, placed, create=ops.create_source)
+
+        def done(result: str | None) -> None:
+            if result:
+                self.app.post_message(OperationDone(result))
+                self.app.post_message(StateChanged())
+
+        self.app.push_screen(form, done)
 
     def _selected_objects(self) -> tuple[str, list[dict[str, Any]]]:
         state = self.app.backend.state
@@ -256,12 +260,12 @@ class Flows(FreezeFlows):
     def _describe_release(self) -> None:
         """Open the per-cluster detail of the highlighted Helm release with its revision history."""
         key = self.pane.selected_key()
-        all_rows = helm.helm_rows(self.app.backend.state)
+        all_rows = helm.helm_rows(self.app.backend.state, self.app.backend.helm)
         row = next((r for r in all_rows if r.key == key), None)
         if row is None:
             self.app.notify("Select a Helm release first.", severity="warning")
             return
-        body = helm.detail_text(row, helm.release_history(row), all_rows)
+        body = helm.detail_text(row, helm.release_history(row, self.app.backend.helm), all_rows)
         self.app.push_screen(TextView(f"Helm release: {row.namespace}/{row.name} {row.chart_version}", body))
 
     def action_help(self) -> None:

@@ -1,4 +1,7 @@
-"""The console's backend contract: a state to read, a change feed, and operations to call."""
+"""The console's backend contract: a state to read, a change feed, and operations to call.
+
+Implemented by ``gitops_tui.backends`` (``live.LiveBackend``, ``static.StaticBackend``); views never do I/O.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.pin_view import PinChoice, PinRequest
 from gitops_tui.views.freeze import FreezeChoice
+from gitops_tui.views.helm import HelmSources
 from gitops_tui.views.state import Change, ManagementState
 
 #: Maps the management kinds to the state keys.
@@ -97,6 +102,10 @@ class Backend(Protocol):
     """This console's reconciler identity (to tell 'this console' holds the lease)."""
     state: ManagementState
     ops: Operations
+    helm: HelmSources
+    """The Helm pane's providers (this backend's own)."""
+    health: FeedHealth
+    """Live, re-listing or failing, per watched kind (the console's banner)."""
 
     def now(self) -> datetime:
         """The clock the views use for ages (frozen in tests)."""

@@ -86,8 +86,8 @@ class ProjectDeletion:
         return out
 
 
-def project_deletion(state: ManagementState, project: str) -> ProjectDeletion | None:
-    """Return what deleting the project removes, or None when it is not in the state."""
+def project_deletion(state: ManagementState, project: str, releases: helm.HelmSources) -> ProjectDeletion | None:
+    """Return what deleting the project removes (``releases``: the backend's Helm providers), or None when it is not in the state."""
     found = next((p for p in state.items("projects") if p["metadata"]["name"] == project), None)
     if found is None:
         return None
@@ -97,13 +97,14 @@ def project_deletion(state: ManagementState, project: str) -> ProjectDeletion | 
     status = [e.get("name", "") for e in (found.get("status") or {}).get("clusters") or [] if e.get("name")]
     placed = model.in_order(status or model.project_clusters(found, state.items("clusters")),
                             model.cluster_order(state))
-    releases = [r for r in helm.helm_rows(state) if r.namespace == namespace]
+    known = not helm.loading(state, releases)
+    releases_here = [r for r in helm.helm_rows(state, releases) if r.namespace == namespace]
     losses = {}
     for cluster in placed:
         losses[cluster] = ClusterLoss(
             objects=sum(s.cells[cluster].inventory for s in sources if cluster in s.cells),
             secrets=sorted(s["metadata"]["name"] for s in secrets if cluster in model.secret_clusters(state, s)),
-            releases=[f"{r.name} {r.chart_version}" for r in releases if cluster in r.clusters],
+            releases=[f"{r.name} {r.chart_version}" for r in releases_here if cluster in r.clusters],
         )
     return ProjectDeletion(project, namespace, sorted(s.name for s in sources),
-                           sorted(s["metadata"]["name"] for s in secrets), losses, not helm.loading(state))
+                           sorted(s["metadata"]["name"] for s in secrets), losses, known)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+import textwrap
 from datetime import datetime
 from typing import Any
 
@@ -125,3 +127,30 @@ def applies_as(project: dict[str, Any]) -> str:
     how = ("made by you (spec.serviceAccountName), bound to what you granted" if view.service_account_name
            else "made by gitops-tui, bound to admin in the namespace")
     return f"ServiceAccount {view.namespace}/{view.applier} ({how})"
+
+
+_LABEL = re.compile(r"^(\s*)(\S+:\s+)?")
+_TREE = re.compile(r"^([ │├└─]*[├└]── |[ │]*│ +)")
+
+
+def hang(text: str, width: int) -> str:
+    """Wrap ``text`` to ``width`` cells with hanging indents: a wrapped line continues under its value
+    (``Name:       ...``) or, for other lines, four cells right of where the line starts."""
+    if width < 20:
+        return text
+    out: list[str] = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        tree = _TREE.match(line)
+        if tree:  # a tree's branch: the continuation keeps the trunk (│) and goes four cells in
+            prefix = tree.group(1).replace("├──", "│  ").replace("└──", "   ") + "    "
+        else:
+            found = _LABEL.match(line)
+            lead, label = (found.group(1), found.group(2) or "") if found else ("", "")
+            indent = len(lead) + len(label) if label and len(lead) + len(label) < width // 2 else len(lead) + 4
+            prefix = " " * min(indent, width // 2)
+        out += textwrap.wrap(line, width, subsequent_indent=prefix[: width // 2], break_on_hyphens=False,
+                             drop_whitespace=True) or [line]
+    return "\n".join(out)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from gitops_tui.api.git_urls import ACCEPTED_FORMS, URL_SYNTAX
+
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_URL = re.compile(r"^(https?://[^\s/]+(/\S*)?|ssh://\S+@\S+|git@[^\s:]+:\S+|file://\S+|/\S+)$")
+_URL = URL_SYNTAX
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 _INTERVAL = re.compile(r"^([0-9]+(ms|s|m|h))+$")
 REF_KINDS = ("branch", "tag", "commit")
@@ -48,7 +50,7 @@ def validate_source(req: SourceRequest, known_sources: set[str], known_clusters:
     if not req.url:
         errors["url"] = "A git URL is required."
     elif not _URL.match(req.url):
-        errors["url"] = "Give an http(s)://, ssh://, git@host:path or file:// URL."
+        errors["url"] = f"Not a git URL. Use {ACCEPTED_FORMS}."
     if req.ref_kind not in REF_KINDS:
         errors["ref"] = "Choose branch, tag or commit."
     elif not req.ref:
@@ -146,5 +148,17 @@ def refused_field(message: str, fields: tuple[str, ...] = ("namespace", "cluster
     lowered = message.lower()
     for key in fields:
         if key.rstrip("s") in lowered:
+            return key
+    return "name"
+
+
+def refused_source_field(message: str) -> str:
+    """Return the new-source field a refusal is about: the URL, the ref, the path, the interval, the clusters, the
+    secret, else the name (a source of that name taken meanwhile)."""
+    lowered = message.lower()
+    for key, words in (("url", ("url", "repositor", "git ")), ("interval", ("interval",)),
+                       ("clusters", ("cluster",)), ("secret", ("secret",)), ("path", ("path",)),
+                       ("ref", ("branch", "tag", "commit", " ref"))):
+        if any(word in lowered for word in words):
             return key
     return "name"

@@ -14,6 +14,8 @@ from gitops_tui.views.state import ManagementState
 
 THIS_CONSOLE = "this console"
 NOBODY = "nobody"
+#: Added after the holders when this console's embedded reconciler yields to another member (``--reconcile auto``).
+STANDS_BY = "this console stands by"
 
 
 @dataclass(frozen=True)
@@ -39,23 +41,33 @@ class HeaderInfo:
 def lease_holder(state: ManagementState, identity: str | None, now: datetime) -> str:
     """Return who holds the reconciler shards: this console, the one other holder, nobody, or e.g.
 
-    ``this console 0-3 · host/4242 4-6 · nobody 7`` when they are split (other holders as ``host/pid``).
+    ``this console 0-3 · host/4242 4-6 · nobody 7`` when they are split (other holders as ``host/pid``, as
+    `gitops-tui get reconcilers` lists them). When this console's embedded reconciler yields to another member
+    (``--reconcile auto`` beside `gitops-tui run`), ``· this console stands by`` follows.
     """
     leases = [x for x in state.items("leases") if (x.get("metadata") or {}).get("namespace") == names.LEASE_NAMESPACE]
     fleet = shards.fleet(leases, now)
+    holders = _holders(fleet, identity)
+    if identity and identity in fleet.standing_by() and identity not in fleet.holders.values():
+        return f"{holders} · {STANDS_BY}"
+    return holders
+
+
+def _holders(fleet: shards.Fleet, identity: str | None) -> str:
+    """Who holds the shards: this console, the one other holder, nobody, or each holder with its shards."""
     by_holder: dict[str, list[int]] = {}
     for index, holder in sorted(fleet.holders.items()):
         by_holder.setdefault(holder, []).append(index)
     if not fleet.holders or set(by_holder) == {""}:
         return NOBODY
-    if len(by_holder) == 1:
-        (holder,) = by_holder
-        return THIS_CONSOLE if identity and holder == identity else holder
 
     def who(holder: str) -> str:
         if not holder:
             return NOBODY
         return THIS_CONSOLE if identity and holder == identity else "/".join(holder.split("/")[:2])
+
+    if len(by_holder) == 1:
+        return who(next(iter(by_holder)))
 
     return " · ".join(f"{who(h)} {shards.ranges(i)}" for h, i in sorted(by_holder.items(), key=lambda x: x[1][0]))
 

@@ -1,4 +1,4 @@
-"""Helm Releases pane data: providers (the live PaneFeed, recorded releases), rows, differing versions, history."""
+"""Helm Releases pane data: a backend's providers (HelmSources), rows, differing versions, history. No I/O."""
 
 from __future__ import annotations
 
@@ -44,19 +44,31 @@ LOADING = "Loading Helm releases… waiting for every cluster's first listing."
 NO_PROJECT = "No project yet: Helm releases are read in each project's namespace on its clusters."
 
 HelmProvider = Callable[[ManagementState], list[ReleaseRow]]
-_providers: list[HelmProvider] = []
 
 
-def register_provider(provider: HelmProvider) -> None:
-    """Register a function giving Helm release rows (a provider with a ``view.history`` also gives history)."""
-    if provider not in _providers:
-        _providers.append(provider)
+class HelmSources:
+    """The Helm release providers of one backend (each backend owns its own: no module-global registry).
 
+    A provider is called with the state and gives rows; it may also answer ``loading(state)``, ``failing()``
+    and keep a ``view`` with ``history(cluster, namespace, name)`` (the live watch, recorded releases).
+    """
 
-def unregister_provider(provider: HelmProvider) -> None:
-    """Remove a provider (a backend that closes takes its provider with it)."""
-    if provider in _providers:
-        _providers.remove(provider)
+    def __init__(self, *providers: HelmProvider) -> None:
+        self._providers: list[HelmProvider] = list(providers)
+
+    def register(self, provider: HelmProvider) -> None:
+        """Add a provider (once)."""
+        if provider not in self._providers:
+            self._providers.append(provider)
+
+    def unregister(self, provider: HelmProvider) -> None:
+        """Remove a provider (a backend that closes takes its provider with it)."""
+        if provider in self._providers:
+            self._providers.remove(provider)
+
+    def providers(self) -> list[HelmProvider]:
+        """The providers, in the order registered."""
+        return list(self._providers)
 
 
 def mark_differences(rows: Iterable[ReleaseRow]) -> list[ReleaseRow]:
@@ -69,35 +81,35 @@ def mark_differences(rows: Iterable[ReleaseRow]) -> list[ReleaseRow]:
             for r in rows]
 
 
-def helm_rows(state: ManagementState) -> list[ReleaseRow]:
-    """Return the Helm release rows from every registered provider ([] when none), differences marked."""
+def helm_rows(state: ManagementState, releases: HelmSources) -> list[ReleaseRow]:
+    """Return the Helm release rows from every provider of ``releases`` ([] when none), differences marked."""
     rows: list[ReleaseRow] = []
-    for provider in list(_providers):
+    for provider in releases.providers():
         rows.extend(provider(state))
     return sorted(mark_differences(rows), key=lambda r: (r.namespace, r.name, r.chart_version))
 
 
-def loading(state: ManagementState) -> bool:
+def loading(state: ManagementState, releases: HelmSources) -> bool:
     """True while a provider has not yet heard from every cluster once (the pane says loading, not empty)."""
-    return any(getattr(p, "loading", None) is not None and p.loading(state) for p in list(_providers))
+    return any(getattr(p, "loading", None) is not None and p.loading(state) for p in releases.providers())
 
 
-def staleness(state: ManagementState) -> dict[str, Staleness]:
+def staleness(state: ManagementState, releases: HelmSources) -> dict[str, Staleness]:
     """Clusters whose releases are not fresh: not Ready, or their last Helm listing failed (since the last good one)."""
     failing: dict[str, Staleness] = {}
-    for provider in list(_providers):
+    for provider in releases.providers():
         report = getattr(provider, "failing", None)
         for cluster, (since, why) in (report() if report is not None else {}).items():
             failing[cluster] = Staleness(cluster, since, why)
     return merge(stale_clusters(state), failing)
 
 
-def helm_table(state: ManagementState, now: datetime) -> Table:
+def helm_table(state: ManagementState, now: datetime, releases: HelmSources) -> Table:
     """The Helm Releases pane: one row per release and chart version; differing versions and stale clusters marked."""
     table_rows = []
     order = cluster_order(state)
-    stale = staleness(state)
-    for r in helm_rows(state):
+    stale = staleness(state, releases)
+    for r in helm_rows(state, releases):
         version = f"{DIFFERS} {r.chart_version}" if r.versions_differ else r.chart_version
         updated = age(r.updated, now)
         clusters = in_order(r.clusters, order)
@@ -112,7 +124,7 @@ def helm_table(state: ManagementState, now: datetime) -> Table:
                       g.NONE, g.NONE, g.NONE, g.NONE, g.NONE),
             tags={"source": r.name, "cluster": " ".join(clusters), "project": r.namespace},
         ))
-    empty = LOADING if loading(state) else EMPTY if state.items("projects") else NO_PROJECT
+    empty = LOADING if loading(state, releases) else EMPTY if state.items("projects") else NO_PROJECT
     return Table(COLUMNS, table_rows, empty, {"Status": "head"},
                  optional=("Namespace", "App version", "Updated", "Chart"))
 
@@ -133,10 +145,10 @@ def _revision(record: Any) -> HelmRevision:
                         str(record.app_version or ""), str(record.updated or ""), str(record.description or ""))
 
 
-def release_history(row: ReleaseRow) -> dict[str, list[HelmRevision]]:
+def release_history(row: ReleaseRow, releases: HelmSources) -> dict[str, list[HelmRevision]]:
     """Return cluster -> the row's release revisions there, newest first (from providers that keep a view)."""
     found: dict[str, list[HelmRevision]] = {}
-    for provider in list(_providers):
+    for provider in releases.providers():
         view = getattr(provider, "view", None)
         if view is None or not hasattr(view, "history"):
             continue
@@ -188,42 +200,3 @@ def history_table(revisions: list[HelmRevision]) -> list[str]:
         return f"  {first} {rest} {row[-1]}".rstrip()
 
     return [line(header), *(line(row) for row in cells)]
-
-
-class _RecordedView:
-    """Recorded revisions answering ``history(cluster, namespace, name)`` like the live HelmView."""
-
-    def __init__(self, records: list[Any]) -> None:
-        self.records = records
-
-    def history(self, cluster: str, namespace: str, name: str) -> list[Any]:
-        """Return one release's revisions on one cluster, newest first."""
-        chosen = [r for r in self.records if (r.cluster, r.namespace, r.name) == (cluster, namespace, name)]
-        return sorted(chosen, key=lambda r: r.revision, reverse=True)
-
-
-class RecordedReleases:
-    """A provider over recorded release revisions (snapshot tests, screenshots): grouped like the live pane."""
-
-    def __init__(self, entries: Iterable[dict[str, Any]]) -> None:
-        from gitops_tui.helm.storage import ReleaseRecord
-
-        fields = ("cluster", "name", "namespace", "revision", "status", "chart", "chart_version",
-                  "app_version", "updated", "description")
-        records = [ReleaseRecord(**{f: e.get(f, 0 if f == "revision" else "") for f in fields}) for e in entries]
-        self.view = _RecordedView(records)
-        """The recorded revisions (values are never recorded)."""
-
-    def __call__(self, state: ManagementState) -> list[ReleaseRow]:
-        """Return the rows: one per release and chart version."""
-        by_cluster: dict[str, list[Any]] = defaultdict(list)
-        for record in self.view.records:
-            by_cluster[record.cluster].append(record)
-        return release_rows(by_cluster)
-
-
-def record_entries(records: Iterable[Any]) -> list[dict[str, Any]]:
-    """Return release records as plain dicts for a fixture (never their values)."""
-    return [{"cluster": r.cluster, "name": r.name, "namespace": r.namespace, "revision": r.revision,
-             "status": r.status, "chart": r.chart, "chart_version": r.chart_version,
-             "app_version": r.app_version, "updated": r.updated, "description": r.description} for r in records]

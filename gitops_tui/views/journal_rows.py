@@ -19,6 +19,14 @@ ACTION_STATUS = {
     "break-glass": g.FAILING, "delete": g.FAILING, "drift-corrected": g.PROGRESS, "prune": g.PROGRESS,
 }
 
+#: Actions with a glyph of their own (not a status glyph: break glass is no failure, a pin is not in progress).
+ACTION_GLYPHS = {"break-glass": "!", "pin": g.PIN, "unpin": "◇"}
+
+
+def action_glyph(action: str) -> str:
+    """The glyph before an action in the Journal: its own, else its status's."""
+    return ACTION_GLYPHS.get(action) or g.glyph(ACTION_STATUS.get(action, g.NONE))
+
 
 def _when(value: str) -> str:
     """``MM-DD HH:MM:SS`` in UTC (the journal spans days)."""
@@ -34,7 +42,7 @@ def journal_table(state: ManagementState, now: datetime) -> Table:
         status = ACTION_STATUS.get(entry.action, g.NONE)
         rows.append(Row(
             key=entry.name,
-            cells=(_when(entry.time), f"{g.glyph(status)} {entry.action}", entry.actor, where(entry) or "-",
+            cells=(_when(entry.time), f"{action_glyph(entry.action)} {entry.action}", entry.actor, where(entry) or "-",
                    entry.reason or "-", objects_text(entry) or "-"),
             status=status,
             tags={"source": entry.source, "cluster": " ".join(entry.clusters), "project": entry.project},

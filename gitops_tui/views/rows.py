@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from gitops_tui.api.workload_events import SOURCE_ANNOTATION
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import freeze, model, names
 from gitops_tui.views.source_tree import indent, parent_of, tree_order
@@ -37,6 +38,8 @@ class Table:
     """Columns that may be shortened to fit the pane: name -> which end to keep ("head" or "tail")."""
     optional: tuple[str, ...] = ()
     """Columns left out, in this order, while the table does not fit the pane (the detail line keeps them)."""
+    gives_first: tuple[str, ...] = ()
+    """Flexible columns shortened, in this order, down to their floor before any other flexible column is."""
 
     def without(self, column: str) -> Table:
         """Return the table without one column (cells and per-cell statuses dropped with it)."""
@@ -46,7 +49,8 @@ class Table:
                 for r in self.rows]
         return Table(self.columns[:index] + self.columns[index + 1:], rows, self.empty,
                      {k: v for k, v in self.flexible.items() if k != column},
-                     tuple(c for c in self.optional if c != column))
+                     tuple(c for c in self.optional if c != column),
+                     tuple(c for c in self.gives_first if c != column))
 
 
 #: A flexible column is not cut under this many cells while an optional column can give way instead.
@@ -80,6 +84,14 @@ def fit_widths(table: Table, available: int, minimum: int = 14) -> dict[int, int
     widths = _widths(table)
     excess = sum(widths) - available
     caps: dict[int, int] = {}
+    for name in table.gives_first:  # these give way first, each down to its floor
+        if excess <= 0 or name not in table.columns or name not in table.flexible:
+            continue
+        index = table.columns.index(name)
+        cut = min(excess, max(0, widths[index] - max(minimum, len(name))))
+        if cut:
+            caps[index] = widths[index] - cut
+            excess -= cut
     flexible = sorted((i for i, c in enumerate(table.columns) if c in table.flexible), key=lambda i: -widths[i])
     while excess > 0 and flexible:
         index = max(flexible, key=lambda i: caps.get(i, widths[i]))
@@ -136,7 +148,7 @@ def sources_table(state: ManagementState, now: datetime) -> Table:
         )
     columns = ("Source", "Status", "Project", "Revision", "Clusters", "Message", "URL")
     return Table(columns, rows, "No GitOps source yet. Press n to create one.", {"Message": "head", "URL": "tail"},
-                 optional=("URL", "Status"))
+                 optional=("URL", "Status"), gives_first=("URL",))
 
 
 def all_clusters(state: ManagementState) -> list[str]:
@@ -293,24 +305,29 @@ def _annotation(event: dict[str, Any], keys: tuple[str, ...]) -> str:
     return next((annotations[k] for k in keys if annotations.get(k)), "")
 
 
+#: The Events stream's Source column is at most this wide (the filter and the detail line keep the whole name).
+SOURCE_WIDTH = 24
+
+
 def event_row(event: dict[str, Any]) -> Row:
-    """Turn one core/v1 Event into an Events pane row."""
+    """Turn one core/v1 Event into an Events pane row (a workload cluster's Warning names its source)."""
     involved = event.get("involvedObject") or {}
     meta = event.get("metadata") or {}
     cluster = _annotation(event, names.EVENT_CLUSTER_KEYS)
+    source = _annotation(event, (SOURCE_ANNOTATION,)) or involved.get("name", "")
     warning = event.get("type") == "Warning"
     return Row(
         key=f"{meta.get('namespace', '')}/{meta.get('name', '')}",
         cells=(
             clock_time(event_time(event)),
             event.get("type", ""),
-            involved.get("name", ""),
+            clip(source, SOURCE_WIDTH, "head"),
             cluster or "-",
             event.get("reason", ""),
             g.shorten_digests((event.get("message") or "").replace("\n", " ")),
         ),
         status=g.FAILING if warning else g.NONE,
-        tags={"source": involved.get("name", ""), "cluster": cluster, "project": meta.get("namespace", "")},
+        tags={"source": source, "cluster": cluster, "project": meta.get("namespace", "")},
     )
 
 
@@ -336,12 +353,13 @@ def source_counts(state: ManagementState) -> dict[str, int]:
 
 
 def matches(row: Row, query: str) -> bool:
-    """Filter: ``source=NAME``, ``cluster=NAME``, ``project=NAME`` tokens and free words (all must match)."""
+    """Filter: ``source=NAME``, ``cluster=NAME``, ``project=NAME`` tokens match a name exactly (``source=podinfo``
+    is not podinfo-helm); free words match any part of any column. All must match."""
     for token in query.split():
         field_name, sep, wanted = token.partition("=")
         if sep and field_name in ("source", "cluster", "project"):
             values = row.tags.get(field_name, "").lower().split()
-            if not any(wanted.lower() in v for v in values):
+            if wanted.lower() not in values:
                 return False
         elif not any(token.lower() in cell.lower() for cell in row.cells):
             return False

@@ -1,20 +1,16 @@
-"""The tree of a source: clusters, then the objects it applied there with kind, health, drift and field managers.
+"""The tree of a source as data and text: clusters, then the objects applied there (kind, health, drift, managers).
 
-Like ``flux tree`` but across clusters. ``read_tree`` reads the management and workload clusters (no writes);
-``tree_lines`` renders a SourceTree as text for the CLI and the console.
+Like ``flux tree`` but across clusters. ``gitops_tui.backends.tree.read_tree`` reads it from the clusters;
+``tree_lines`` renders a SourceTree as text for the CLI and the console. No I/O here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from kubernetes.client import ApiClient
-
-from gitops_tui.api.formats import parse_revision, short_revision
-from gitops_tui.api.pin import Pin, pin_of
-from gitops_tui.api.source import GitOpsSource
+from gitops_tui.api.formats import short_revision
+from gitops_tui.api.pin import Pin
 
 #: The manager gitops-tui applies with; shown first, others after it.
 OWN_MANAGER = "gitops-tui"
@@ -77,69 +73,6 @@ def managers_of(live: dict[str, Any] | None) -> list[str]:
         if manager and manager not in found:
             found.append(manager)
     return sorted(found, key=lambda m: (m != OWN_MANAGER, m))
-
-
-def _desired_at(ctx: Any, source: GitOpsSource, revision: str, project: str, dynamic: Any) -> list[dict]:
-    """The objects of ``revision`` of the source, rendered as the reconciler renders them."""
-    from gitops_tui.reconciler.desired import desired_objects, fetch_revision, scope_checker
-
-    branch, sha = parse_revision(revision)
-    artifact = fetch_revision(ctx, source, {"commit": sha, **({"branch": branch} if branch else {})})
-    return desired_objects(source, artifact, project, scope_checker({"cluster": dynamic}))
-
-
-def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin | None) -> ClusterTree:
-    from gitops_tui.kube.apply import get_object
-    from gitops_tui.kube.client import ClusterUnreachable
-    from gitops_tui.reconciler import drift, identity
-    from gitops_tui.reconciler.health import health
-
-    node = ClusterTree(entry.name, entry.last_applied_revision, pinned=pin is not None and pin.covers(entry.name),
-                       status=entry.status)
-    try:
-        dynamic = ctx.clusters.get(entry.name)[1]
-    except ClusterUnreachable as exc:
-        node.error = exc.detail
-        return node
-    drifts: dict[str, str] = {}
-    if node.revision:
-        try:
-            tenant = identity.tenant_client(dynamic, identity.applier_for(ctx, source.namespace, project))
-            found = drift.detect(entry.name, tenant, _desired_at(ctx, source, node.revision, project, dynamic))
-            drifts = {d.ref.id: ("missing" if d.missing else "modified: " + ", ".join(c.path for c in d.fields[:3]))
-                      for d in found.objects}
-            node.error = found.error
-        except Exception as exc:  # noqa: BLE001 - the tree shows what it could read
-            node.error = f"drift not checked ({type(exc).__name__})"
-    for ref in entry.inventory_refs:
-        item = TreeObject(ref.kind, ref.namespace, ref.name, drift=drifts.get(ref.id, ""))
-        try:
-            live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
-        except Exception:  # noqa: BLE001 - one unreadable object does not hide the others
-            item.health = "Unknown"
-        else:
-            item.health = health(live).status
-            item.managers = managers_of(live)
-            if live is None:
-                item.drift = "missing"
-        node.objects.append(item)
-    return node
-
-
-def read_tree(api: ApiClient, project: str, name: str, data_dir: Path | None = None) -> SourceTree:
-    """Read the tree of source ``name`` of ``project`` from the management and workload clusters (no writes)."""
-    from gitops_tui.actions.sources import _context, load_source_of
-
-    source = load_source_of(api, project, name)
-    pin = pin_of(source)
-    tree = SourceTree(project, name, source.artifact_revision, pin)
-    ctx = _context(api, data_dir)
-    try:
-        for entry in sorted(source.clusters, key=lambda c: c.name):
-            tree.clusters.append(_cluster(ctx, source, project, entry, pin))
-    finally:
-        ctx.clusters.close()
-    return tree
 
 
 def _object_line(obj: TreeObject) -> str:

@@ -109,6 +109,8 @@ def test_wrong_credentials_fail_without_leaking(
     error = caught.value
     assert error.reason == "GitOperationFailed"
     assert expected in error.message and "127.0.0.1" in error.message
+    assert "(git: " in error.message and ("Authentication failed" in error.message or "could not read" in
+                                          error.message), f"git's own reason is kept: {error.message}"
     for key in ("password", "bearerToken"):
         if credentials and key in credentials:
             assert credentials[key].decode() not in error.message

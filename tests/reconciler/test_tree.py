@@ -16,7 +16,8 @@ from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.source import GitSource
 from gitops_tui.reconciler.source_controller import reconcile_source
 from gitops_tui.sandbox.seed import DEMO_PROJECT, DEMO_SOURCE
-from gitops_tui.views.tree import read_tree, tree_lines
+from gitops_tui.backends.tree import read_tree
+from gitops_tui.views.tree import tree_lines
 
 
 @pytest.fixture(scope="module")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from gitops_tui.themes import builtin_dir
 from gitops_tui.tui.app import GitOpsApp
-from gitops_tui.views import helm
-from gitops_tui.views.static import StaticBackend
+from gitops_tui.backends.static import StaticBackend
 
 FIXTURE = Path(__file__).parent / "fixtures" / "demo.yaml"
 
@@ -20,13 +19,6 @@ def console_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty data directory so no remembered theme or log leaks in."""
     monkeypatch.setenv("GITOPS_TUI_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
-
-
-@pytest.fixture(autouse=True)
-def no_helm_providers() -> Iterator[None]:
-    """A Helm provider registered by one test (a backend not closed) never shows in the next."""
-    yield
-    helm._providers.clear()
 
 
 @pytest.fixture

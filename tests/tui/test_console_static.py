@@ -27,7 +27,7 @@ async def test_palette_runs_the_same_action(make_app: Any) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2", "down")
-        command = next(c for c in console_commands(app, app.screen) if c.title == "Suspend source")
+        command = next(c for c in console_commands(app, app.screen) if c.title == "Suspend source (freeze)")
         await command.callback()
         await pilot.pause()
         assert isinstance(app.screen, FreezeDialog)

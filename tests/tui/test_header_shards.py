@@ -37,5 +37,27 @@ def test_header_says_nobody_for_free_or_lapsed_shards() -> None:
     assert _holder(leases) == "node-a/4242 0-4,6-7 · nobody 5"
     assert _holder([_lease(i, "node-a/4242/0f3c", stale) for i in range(8)]) == header.NOBODY
     assert _holder([_lease(i, "console@box/7") for i in range(8)]) == header.THIS_CONSOLE
-    assert _holder([_lease(i, "node-a/4242/0f3c") for i in range(8)]) == "node-a/4242/0f3c"
+    assert _holder([_lease(i, "node-a/4242/0f3c") for i in range(8)]) == "node-a/4242"
     assert _holder([]) == header.NOBODY
+
+
+def _member(identity: str, standby: bool, renewed: datetime = NOW) -> dict[str, Any]:
+    stamp = renewed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    annotations = {shards.SHARDS_ANNOTATION: "8"}
+    if standby:
+        annotations[shards.MODE_ANNOTATION] = shards.MODE_STANDBY
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": shards.member_lease_name(identity), "namespace": "gitops-tui-system",
+                         "labels": {shards.ROLE_LABEL: shards.ROLE_MEMBER}, "annotations": annotations},
+            "spec": {"holderIdentity": identity, "leaseDurationSeconds": 15, "renewTime": stamp}}
+
+
+def test_header_says_this_console_stands_by_beside_a_run_member() -> None:
+    run = [_lease(i, "node-a/4242/0f3c") for i in range(8)] + [_member("node-a/4242/0f3c", False)]
+    standing = [*run, _member("console@box/7", True)]
+    assert _holder(standing) == f"node-a/4242 · {header.STANDS_BY}"
+    assert _holder(run) == "node-a/4242", "a console that is no member (--reconcile never) only names the holder"
+    lapsed = [*run, _member("console@box/7", True, NOW - timedelta(seconds=60))]
+    assert _holder(lapsed) == "node-a/4242", "a lapsed member Lease is no member"
+    assert shards.sharing({"run": False, "console": True}) == {"run"}
+    assert shards.sharing({"a": True, "b": True}) == {"a", "b"}, "standbys share when no active member lives"

@@ -1,4 +1,4 @@
-"""The console's modules import each other without a circle (STYLE.md): parts get the app's interface, not app.py."""
+"""The console's and the read side's modules (tui, backends, views) import each other without a circle (STYLE.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from pathlib import Path
 import gitops_tui.tui
 
 PACKAGE = Path(gitops_tui.tui.__file__).parent
+#: The packages checked together: the console, the backends behind it and the pure views.
+CHECKED = ("tui", "backends", "views")
+PREFIXES = tuple(f"gitops_tui.{name}" for name in CHECKED)
 
 
 def _module_name(path: Path) -> str:
@@ -22,16 +25,16 @@ def _imports(path: Path) -> set[str]:
     """Every gitops_tui.tui module a file imports: at the top, in functions, under TYPE_CHECKING."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gitops_tui.tui"):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PREFIXES):
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name.startswith("gitops_tui.tui"))
+            found.update(alias.name for alias in node.names if alias.name.startswith(PREFIXES))
     return found
 
 
 def _graph() -> dict[str, set[str]]:
-    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    modules = {_module_name(p): p for name in CHECKED for p in (PACKAGE.parent / name).rglob("*.py")}
     return {name: {m for m in _imports(path) if m in modules and m != name} for name, path in modules.items()}
 
 
@@ -60,6 +63,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str]:
 def test_no_module_of_the_console_imports_another_in_a_circle() -> None:
     graph = _graph()
     assert "gitops_tui.tui.app" in graph and "gitops_tui.tui.screens.main" in graph
+    assert "gitops_tui.backends.live" in graph and "gitops_tui.views.rows" in graph
     assert _cycle(graph) == [], " -> ".join(_cycle(graph))
 
 

@@ -18,7 +18,7 @@ from gitops_tui.tui.screens.text import TextView
 from gitops_tui.tui.widgets.cluster_picker import ClusterPicker
 from gitops_tui.views import deletion, details, helm, model, rows
 from gitops_tui.views.state import Change, ManagementState
-from gitops_tui.views.static import FROZEN_NOW, StaticBackend
+from gitops_tui.backends.static import FROZEN_NOW, StaticBackend
 from tests.tui.conftest import FIXTURE
 from tests.tui.screen_text import screen_text
 
@@ -123,7 +123,7 @@ def test_one_cluster_order_in_every_pane() -> None:
         assert rows.propagation_table(state, now).columns[3].startswith("◌ prod")
         assert [r.key for r in rows.clusters_table(state, now).rows] == ["dev", "staging", "prod"]
         assert {r.key: r.cells[4] for r in rows.secrets_table(state, now).rows}["demo/git-creds"] == "dev,staging,prod"
-        assert {r.key: r.cells[2] for r in helm.helm_table(state, now).rows}["demo/frontend@1.3.0"] == \
+        assert {r.key: r.cells[2] for r in helm.helm_table(state, now, backend.helm).rows}["demo/frontend@1.3.0"] == \
             "dev,staging,prod"
     finally:
         backend.close()
@@ -164,7 +164,7 @@ def test_project_deletion_lists_what_the_namespace_takes_on_each_cluster() -> No
     """Sources' objects, the Secrets and the Helm releases in the namespace, per cluster."""
     backend = StaticBackend.from_file(FIXTURE)
     try:
-        plan = deletion.project_deletion(backend.state, "demo")
+        plan = deletion.project_deletion(backend.state, "demo", backend.helm)
         assert plan is not None and list(plan.clusters) == ["dev", "staging", "prod"]
         text = "\n".join(plan.lines())
         assert "2 Secrets: deploy-key, git-creds" in text
@@ -172,11 +172,11 @@ def test_project_deletion_lists_what_the_namespace_takes_on_each_cluster() -> No
         assert "2 Helm releases: frontend 1.3.0, redis 0.2.0" in text
     finally:
         backend.close()
-    assert "Helm releases: not read yet" in "\n".join(deletion.project_deletion(
-        _loading_state(), "demo").lines())
+    state, reading = _loading_state()
+    assert "Helm releases: not read yet" in "\n".join(deletion.project_deletion(state, "demo", reading).lines())
 
 
-def _loading_state() -> ManagementState:
+def _loading_state() -> tuple[ManagementState, helm.HelmSources]:
     """The demo objects with a Helm reader that has not heard from every cluster yet."""
     backend = StaticBackend.from_file(FIXTURE)
     backend.close()
@@ -188,18 +188,17 @@ def _loading_state() -> ManagementState:
         def loading(self, state: ManagementState) -> bool:
             return True
 
-    helm.register_provider(Reading())
-    return backend.state
+    return backend.state, helm.HelmSources(Reading())
 
 
 def test_helm_pane_says_loading_until_every_cluster_answered() -> None:
     """A reader still waiting for a cluster: 'Loading', never 'No Helm release found'."""
-    state = _loading_state()
-    table = helm.helm_table(state, FROZEN_NOW)
+    state, reading = _loading_state()
+    table = helm.helm_table(state, FROZEN_NOW, reading)
     assert table.rows == [] and table.empty == helm.LOADING
-    helm._providers.clear()
-    assert helm.helm_table(state, FROZEN_NOW).empty == helm.EMPTY
-    assert helm.helm_table(ManagementState(), FROZEN_NOW).empty == helm.NO_PROJECT, "nothing listed yet: not 'none'"
+    none = helm.HelmSources()
+    assert helm.helm_table(state, FROZEN_NOW, none).empty == helm.EMPTY
+    assert helm.helm_table(ManagementState(), FROZEN_NOW, none).empty == helm.NO_PROJECT, "nothing listed yet: not 'none'"
 
 
 def test_theme_given_on_the_command_line_is_remembered(console_home: Path, tmp_path: Path) -> None:
@@ -314,9 +313,9 @@ def test_helm_history_columns_are_as_wide_as_their_widest_value() -> None:
     """podinfo-frontend-1.3.0 is wider than the old fixed CHART column: every value starts under its header."""
     backend = StaticBackend.from_file(FIXTURE)
     try:
-        all_rows = helm.helm_rows(backend.state)
+        all_rows = helm.helm_rows(backend.state, backend.helm)
         row = next(r for r in all_rows if r.key == "demo/frontend@1.3.0")
-        lines = helm.detail_text(row, helm.release_history(row), all_rows).splitlines()
+        lines = helm.detail_text(row, helm.release_history(row, backend.helm), all_rows).splitlines()
         header = next(line for line in lines if line.strip().startswith("REV"))
         entries = [line for line in lines[lines.index(header) + 1:] if "podinfo-frontend-" in line]
         assert entries

@@ -39,7 +39,7 @@ def incident_app(app: Any, pinned: bool = True) -> Any:
     """The recorded demo with a revision history on podinfo, a pin on staging, journal entries, a preview and a tree."""
     from datetime import timedelta
 
-    from gitops_tui.views.static import FROZEN_NOW
+    from gitops_tui.backends.static import FROZEN_NOW
 
     state = app.backend.state
     ks = copy.deepcopy(state.get("kustomizations", "demo", "podinfo"))

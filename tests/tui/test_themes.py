@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gitops_tui import themes
 from gitops_tui.tui.app import GitOpsApp
-from gitops_tui.views.static import StaticBackend
+from gitops_tui.backends.static import StaticBackend
 from tests.tui.conftest import FIXTURE
 
 

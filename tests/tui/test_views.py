@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from gitops_tui.views import details, forms, glyphs, header, model, rows
 from gitops_tui.views.state import Change
-from gitops_tui.views.static import StaticBackend
+from gitops_tui.backends.static import StaticBackend
 from tests.tui.conftest import FIXTURE
 
 
@@ -96,26 +96,27 @@ def test_form_validation_messages() -> None:
 def test_helm_rows_one_per_version_with_unique_keys_and_differences_marked() -> None:
     """A release at one version on three clusters is one row; at two versions, two rows marked as differing."""
     from gitops_tui.views import helm
-    from gitops_tui.views.static import StaticBackend
+    from gitops_tui.backends.static import StaticBackend
 
     backend = StaticBackend.from_file(FIXTURE)
     try:
-        table = helm.helm_table(backend.state, backend.now())
+        table = helm.helm_table(backend.state, backend.now(), backend.helm)
         keys = [r.key for r in table.rows]
         assert keys == ["demo/frontend@1.3.0", "demo/redis@0.1.0", "demo/redis@0.2.0"]
         by_key = {r.key: r for r in table.rows}
         assert by_key["demo/frontend@1.3.0"].cells[1:3] == ("1.3.0", "dev,staging,prod")
         assert by_key["demo/redis@0.1.0"].cells[1:3] == (f"{helm.DIFFERS} 0.1.0", "prod")
         assert by_key["demo/redis@0.2.0"].statuses[1] == "differs"
-        rows = helm.helm_rows(backend.state)
+        rows = helm.helm_rows(backend.state, backend.helm)
         redis_prod = next(r for r in rows if r.key == "demo/redis@0.1.0")
-        text = helm.detail_text(redis_prod, helm.release_history(redis_prod), rows)
+        text = helm.detail_text(redis_prod, helm.release_history(redis_prod, backend.helm), rows)
         assert "differs: dev,staging run 0.2.0" in text
         assert "History on prod" in text and "History on dev" not in text
         assert [line.split()[0] for line in text.splitlines() if line.strip().startswith(("2 ", "1 "))] == ["2", "1"]
     finally:
         backend.close()
-    assert helm.helm_rows(backend.state) == []
+    other = StaticBackend({"projects": backend.state.items("projects")})
+    assert helm.helm_rows(other.state, other.helm) == [], "one backend's Helm releases never show in another's"
 
 
 def test_flexible_columns_shrink_to_fit_and_keep_the_right_end() -> None:

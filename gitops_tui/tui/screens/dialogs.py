@@ -13,9 +13,16 @@ from gitops_tui.views.glyphs import counted
 
 
 class Dialog(ModalScreen):
-    """Base of the console's dialogs: a framed box, escape cancels."""
+    """Base of the console's dialogs: a framed box, escape cancels.
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    ``tab`` and ``shift+tab`` are priority bindings: the focus moves when the key is read, not when the field
+    that had it gets to the key, so what is typed right after a tab (fast typing, a paste) lands in the next
+    field ("prod" tab "2h" never makes "prod2h").
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"),
+                Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+                Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True)]
     DEFAULT_CSS = """
     Dialog { align: center middle; }
     Dialog > Vertical {
@@ -28,6 +35,9 @@ class Dialog(ModalScreen):
     Dialog Horizontal.buttons { height: auto; align-horizontal: right; }
     Dialog Button { margin-left: 1; }
     Dialog #body { height: auto; max-height: 16; }
+    Dialog Input.-textual-compact { background: $panel; }
+    Dialog Input.-textual-compact:focus { background: $accent 35%; color: $foreground; text-style: bold; }
+    Dialog Select.-textual-compact:focus > SelectCurrent { background: $accent 35%; text-style: bold; }
     """
 
     def on_mount(self) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -13,6 +16,8 @@ from gitops_tui.tui.screens.dialogs import Dialog
 from gitops_tui.tui.widgets.cluster_picker import ClusterPicker
 from gitops_tui.views.forms import (
     REF_KINDS,
+    refused_field,
+    refused_source_field,
     SECRET_KINDS,
     SecretRequest,
     SourceRequest,
@@ -85,6 +90,34 @@ class FormDialog(Dialog):
         """Validate and dismiss with the request (subclasses)."""
         raise NotImplementedError
 
+    create: Callable[[Any], str] | None = None
+    """When set, the form creates the object itself (in a worker) and stays open with a refusal beside its field."""
+
+    def submit_valid(self, request: Any) -> None:
+        """A request that passed the checks: create it here (``create``), else hand it to the caller."""
+        if self.create is None:
+            self.dismiss(request)
+        else:
+            self._create(request)
+
+    @work(thread=True, exclusive=True, group="form create", exit_on_error=False)
+    def _create(self, request: Any) -> None:
+        assert self.create is not None
+        try:
+            result = self.create(request)
+        except Exception as exc:  # noqa: BLE001 - every refusal is one sentence beside its field
+            message = str(exc).rstrip(".") + "."
+            self.app.call_from_thread(self._refused, message)
+            return
+        self.app.call_from_thread(self.dismiss, result)
+
+    def _refused(self, message: str) -> None:
+        self.show_errors({self.refused_field(message): message[:1].upper() + message[1:]})
+
+    def refused_field(self, message: str) -> str:
+        """The field a refusal from the management side is about."""
+        return refused_field(message)
+
     def buttons(self) -> ComposeResult:
         """The Create / Cancel buttons and the key hint."""
         with Horizontal(classes="buttons"):
@@ -94,11 +127,17 @@ class FormDialog(Dialog):
 
 
 class SourceForm(FormDialog):
-    """New GitOps source: URL, ref, path, a secret from a list, clusters to place on."""
+    """New GitOps source: URL, ref, path, a secret from a list, clusters to place on.
+
+    With ``create`` the form creates the source itself; a refusal (a URL outside the allowed directories, a name
+    taken meanwhile) stays in the form beside the field it is about.
+    """
 
     def __init__(self, namespace: str, project: str, secrets: list[str], clusters: list[str],
-                 known_sources: set[str], default_clusters: list[str]) -> None:
+                 known_sources: set[str], default_clusters: list[str],
+                 create: Callable[[SourceRequest], str] | None = None) -> None:
         super().__init__()
+        self.create = create
         self.namespace = namespace
         self.project = project
         self.secrets = secrets
@@ -145,7 +184,11 @@ class SourceForm(FormDialog):
         errors = validate_source(req, self.known_sources, set(self.clusters))
         self.show_errors(errors)
         if not errors:
-            self.dismiss(req)
+            self.submit_valid(req)
+
+    def refused_field(self, message: str) -> str:
+        """The source field a refusal is about (the URL for a repository the reconciler may not read)."""
+        return refused_source_field(message)
 
 
 class SecretForm(FormDialog):

@@ -64,7 +64,7 @@ class MainScreen(IncidentFlows, Flows, Screen):
         with TabbedContent(id="panes"):
             for spec in PANES:
                 with TabPane(spec.title, id=f"tab-{spec.id}"):
-                    pane = ResourcePane(spec.builder, spec.kinds, spec.object_kind, id=spec.id)
+                    pane = ResourcePane(spec.builder(self.app.backend), spec.kinds, spec.object_kind, id=spec.id)
                     if spec is PANES[0]:
                         yield pane
                     else:

@@ -11,6 +11,33 @@ from gitops_tui.tui.screens.dialogs import Dialog
 from gitops_tui.views.pin_view import PinChoice, check_pin_form
 
 
+class RevisionList(OptionList):
+    """The applied revisions, newest first: up and down stop at the ends (never from the oldest to the newest)."""
+
+    DEFAULT_CSS = """
+    RevisionList > .option-list--option-highlighted { background: $accent 45%; color: $foreground; text-style: bold; }
+    RevisionList:focus > .option-list--option-highlighted { background: $accent; text-style: bold; }
+    """
+
+    def action_cursor_up(self) -> None:
+        """Move up one revision; at the newest, stay."""
+        self._step(-1)
+
+    def action_cursor_down(self) -> None:
+        """Move down one revision; at the oldest, stay."""
+        self._step(1)
+
+    def _step(self, direction: int) -> None:
+        if self.highlighted is None:
+            self.highlighted = 0 if self.option_count else None
+            return
+        target = self.highlighted + direction
+        while 0 <= target < self.option_count and self.get_option_at_index(target).disabled:
+            target += direction
+        if 0 <= target < self.option_count:
+            self.highlighted = target
+
+
 class PinDialog(Dialog):
     """Asks the revision (from the source's history), the reason, the clusters and an optional fix commit."""
 
@@ -33,8 +60,8 @@ class PinDialog(Dialog):
         with Vertical():
             yield Label(f"Pin {self.subject}", classes="title")
             yield Static("Held at this revision while git moves on; a preview follows.", classes="hint")
-            yield OptionList(*[Option(c.label, id=str(i)) for i, c in enumerate(self.choices)], id="revisions",
-                             compact=True)
+            yield RevisionList(*[Option(c.label, id=str(i)) for i, c in enumerate(self.choices)], id="revisions",
+                               compact=True)
             yield Input(compact=True, placeholder="reason (required), e.g. incident 1234: bad config", id="reason")
             yield Input(compact=True, placeholder=f"clusters (empty: all of {','.join(self.clusters)})", id="clusters")
             yield Input(compact=True, placeholder="unpin when git contains commit (optional)", id="until")

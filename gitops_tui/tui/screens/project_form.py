@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Label
 
 from gitops_tui.tui.screens.forms import FormDialog
 from gitops_tui.tui.widgets.cluster_picker import ClusterPicker
-from gitops_tui.views.forms import ProjectRequest, refused_field, validate_project
+from gitops_tui.views.forms import ProjectRequest, validate_project
 
 #: Creates the project (blocking, in a worker); raises with a one-sentence message when refused.
 Creator = Callable[[ProjectRequest], str]
@@ -26,7 +25,7 @@ class ProjectForm(FormDialog):
         """Every cluster, in the console's cluster order."""
         self.known_projects = known_projects
         self.create = create
-        """Called with the request in a worker; the form closes only when it succeeds."""
+        """Called with the request in a worker (FormDialog.submit_valid); the form closes only when it succeeds."""
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -53,17 +52,4 @@ class ProjectForm(FormDialog):
         errors = validate_project(req, self.known_projects, set(self.clusters))
         self.show_errors(errors)
         if not errors:
-            self._create(req)
-
-    @work(thread=True, exclusive=True, group="project form", exit_on_error=False)
-    def _create(self, req: ProjectRequest) -> None:
-        try:
-            result = self.create(req)
-        except Exception as exc:  # noqa: BLE001 - every refusal is one sentence beside its field
-            message = str(exc).rstrip(".") + "."
-            self.app.call_from_thread(self._refused, message)
-            return
-        self.app.call_from_thread(self.dismiss, result)
-
-    def _refused(self, message: str) -> None:
-        self.show_errors({refused_field(message): message[:1].upper() + message[1:]})
+            self.submit_valid(req)

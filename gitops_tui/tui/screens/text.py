@@ -6,10 +6,28 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from gitops_tui.tui import keymap
+from gitops_tui.views.details import hang
+
+
+class HangingText(Static):
+    """Plain text wrapped to the view's width, each wrapped line indented under where its value starts."""
+
+    def __init__(self, body: str, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.body = body
+
+    def render(self) -> Text:
+        """The text, wrapped with hanging indents at the current width."""
+        return Text(hang(self.body, self.size.width or 80), no_wrap=True, overflow="ellipsis")
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """As many lines as the wrapped text has at ``width``."""
+        return len(hang(self.body, width).splitlines()) or 1
 
 
 class TextView(ModalScreen):
@@ -38,7 +56,7 @@ class TextView(ModalScreen):
                 yield Static(Syntax(self.body, self.language, theme="ansi_dark", background_color="default"),
                              id="text-body")
             else:
-                yield Static(Text(self.body), id="text-body")
+                yield HangingText(self.body, id="text-body")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -60,5 +78,6 @@ class HelpScreen(TextView):
         legend = ("\n\nGlyphs: ✓ ready  ✗ failing/offline  ↻ in progress  ‖ suspended  · not placed\n"
                   "        ◌ stale: its cluster stopped answering (the last good data, its age)\n"
                   "        ◆ pinned: held at an earlier revision while git moves on\n"
+                  "Journal: ! break glass  ◆ pin  ◇ unpin  ‖ freeze  ✓ resume\n"
                   "The footer shows only the keys that act on the pane shown.")
         super().__init__("Help: keys", head + "\n".join(lines) + legend)

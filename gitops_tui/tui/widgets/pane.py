@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -64,6 +65,9 @@ class ResourcePane(Vertical):
         self._caps: dict[int, int] = {}
         self._keep: dict[int, str] = {}
         self.table_rows: dict[str, Row] = {}
+        self.following = object_kind == "event"
+        """An event stream follows its newest row (at the bottom, in view) until the operator moves or scrolls up;
+        back on the last row (or scrolled to the bottom) it follows again, like ``tail -f`` and k9s."""
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -112,14 +116,11 @@ class ResourcePane(Vertical):
         rows = built.rows
         if caps != self._caps:  # column caps moved: the table must measure its columns again
             self._caps, self._columns = caps, ()
+        follow = self.following and bool(keys)
         if built.columns == self._columns and keys[: len(self._keys)] == self._keys and self.object_kind == "event":
             for row in rows[len(self._keys):]:
                 table.add_row(*self._styled(row), key=row.key)
-            follow = table.cursor_row >= len(self._keys) - 1
             self._keys = keys
-            if follow and keys:
-                table.move_cursor(row=len(keys) - 1, animate=False)
-                self.call_after_refresh(table.scroll_end, animate=False)
         else:
             previous = self.selected_key()
             cursor = table.cursor_row
@@ -129,15 +130,14 @@ class ResourcePane(Vertical):
                 self._columns = built.columns
             for row in rows:
                 table.add_row(*self._styled(row), key=row.key)
-            first_fill = not self._keys
             self._keys = keys
-            if first_fill and self.object_kind == "event" and keys:
-                table.move_cursor(row=len(keys) - 1, animate=False)
-                self.call_after_refresh(table.scroll_end, animate=False)
-            elif previous in keys:
+            if not follow and previous in keys:
                 table.move_cursor(row=keys.index(previous), animate=False)
-            elif keys:
+            elif not follow and keys:
                 table.move_cursor(row=min(max(cursor, 0), len(keys) - 1), animate=False)
+        if follow:
+            table.move_cursor(row=len(keys) - 1, animate=False)
+            self.call_after_refresh(table.scroll_end, animate=False)
         empty = self.query_one(".empty", Static)
         if not rows:
             empty.update(f"No match for filter: {self.query_text}" if self.query_text
@@ -146,7 +146,7 @@ class ResourcePane(Vertical):
 
     def _fit(self, built: Table, rows: list[Row]) -> tuple[Table, dict[int, int]]:
         """The table as it fits the pane's width (optional columns left out, flexible ones shortened) and its caps."""
-        table = Table(built.columns, rows, built.empty, built.flexible, built.optional)
+        table = Table(built.columns, rows, built.empty, built.flexible, built.optional, built.gives_first)
         width = self.size.width or self.app.size.width
         if not (built.flexible or built.optional) or width <= 0:
             self._keep = {}
@@ -174,6 +174,23 @@ class ResourcePane(Vertical):
         return cells
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """Tell the screen which object is highlighted."""
+        """Tell the screen which object is highlighted; an event stream follows while the cursor is on its last row."""
         event.stop()
+        if self.object_kind == "event" and self._keys:
+            self.following = self.table.cursor_row >= len(self._keys) - 1
         self.post_message(self.Selected(self, self.selected_key()))
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        """Scrolling an event stream up stops following the newest event."""
+        if self.object_kind == "event":
+            self.following = False
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        """Scrolled back to the bottom, an event stream follows again."""
+        if self.object_kind == "event":
+            self.call_after_refresh(self._follow_if_at_bottom)
+
+    def _follow_if_at_bottom(self) -> None:
+        table = self.table
+        if table.scroll_y >= table.max_scroll_y:
+            self.following = True

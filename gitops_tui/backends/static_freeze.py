@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 
 from gitops_tui.api import freeze as fz
-from gitops_tui.sandbox.apply.patch import merge_patch
 from gitops_tui.views import model
 from gitops_tui.views.freeze import FreezeChoice
 from gitops_tui.views.state import Change, ManagementState
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch (what the management server does with the same patch), on a copy of ``target``."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
 
 
 class StaticFreezeOperations:

@@ -19,12 +19,9 @@ from typing import TYPE_CHECKING, Any
 from gitops_tui import paths
 from gitops_tui.api import names
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
-from gitops_tui.tui.live_incident import IncidentOperations
-from gitops_tui.views import helm as helm_view
+from gitops_tui.backends.live_ops import CONNECT_WAIT, LiveOperations
 from gitops_tui.views.feedhealth import FeedHealth
-from gitops_tui.tui.live_freeze import LiveFreezeOperations
-from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
-from gitops_tui.views.preview import format_preview
+from gitops_tui.views.helm import HelmSources
 from gitops_tui.views.state import Change, ManagementState
 
 if TYPE_CHECKING:
@@ -34,8 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Seconds an operation waits for the management cluster's first connection.
-CONNECT_WAIT = 30.0
 #: Seconds the embedded reconciler waits for the console's first lists before it starts anyway.
 FIRST_LIST_WAIT = 10.0
 #: Kinds listed before the kubernetes client loads (what the first pane and the header show).
@@ -48,6 +43,20 @@ SHARED_KINDS = {
     "gitrepositories": names.KIND_FEDERATED_GIT_REPOSITORY,
     "kustomizations": names.KIND_FEDERATED_KUSTOMIZATION,
 }
+
+
+#: The embedded reconciler's modes (``gitops-tui --reconcile``).
+AUTO, ALWAYS, NEVER = "auto", "always", "never"
+RECONCILE_MODES = (AUTO, ALWAYS, NEVER)
+
+
+def reconcile_mode(value: str | bool) -> str:
+    """A mode from ``--reconcile`` (or a bool: True auto, False never); raise ValueError for anything else."""
+    if isinstance(value, bool):
+        return AUTO if value else NEVER
+    if value not in RECONCILE_MODES:
+        raise ValueError(f"--reconcile must be one of {', '.join(RECONCILE_MODES)}, not {value!r}")
+    return value
 
 
 def watched() -> tuple[tuple[str, str], ...]:
@@ -67,97 +76,20 @@ def watched() -> tuple[tuple[str, str], ...]:
     )
 
 
-class LiveOperations(LiveFreezeOperations, IncidentOperations):
-    """Operations through gitops_tui.actions against the management cluster (called in workers)."""
-
-    def __init__(self, backend: LiveBackend, data_dir: Path) -> None:
-        self._backend = backend
-        self.data_dir = data_dir
-
-    @property
-    def api(self) -> ApiClient:
-        """The management client (waits, bounded, for the first connection)."""
-        return self._backend.client(CONNECT_WAIT)
-
-    def request_reconcile(self, project: str, name: str) -> str:
-        """Ask for a reconcile now."""
-        from gitops_tui.actions import sources
-
-        sources.request_reconcile(self.api, project, name)
-        return f"Reconcile of {name} requested."
-
-    def preview_resume(self, project: str, name: str) -> str:
-        """The dry-run diff a resume would revert."""
-        from gitops_tui.actions import sources
-
-        return format_preview(sources.preview_resume(self.api, project, name, self.data_dir / "reconciler"))
-
-    def delete_preview(self, project: str, name: str) -> dict[str, list[str]]:
-        """Objects each cluster would lose."""
-        from gitops_tui.actions import sources
-
-        return sources.delete_preview(self.api, project, name)
-
-    def delete_source(self, project: str, name: str) -> str:
-        """Delete a source (pruned from every cluster)."""
-        from gitops_tui.actions import sources
-
-        sources.delete_source(self.api, project, name)
-        return f"Deleting {name}: its objects are pruned from every cluster."
-
-    def delete_secret(self, project: str, name: str) -> str:
-        """Delete a secret (the reconciler removes its Secret from every cluster first)."""
-        from gitops_tui.actions import resources
-
-        resources.delete_secret(self.api, project, name)
-        return f"Deleting secret {name}: it is removed from every cluster."
-
-    def delete_project(self, project: str) -> str:
-        """Delete a project (the reconciler prunes its sources and secrets, then its namespaces)."""
-        from gitops_tui.actions import resources
-
-        resources.delete_project(self.api, project)
-        return f"Deleting project {project}: its sources, secrets and namespaces are pruned."
-
-    def create_source(self, request: SourceRequest) -> str:
-        """Create a source."""
-        from gitops_tui.actions import sources
-
-        sources.create_source(
-            self.api, request.project, request.name, request.url, ref={request.ref_kind: request.ref},
-            path=request.path, secret=request.secret, interval=request.interval, clusters=request.clusters,
-        )
-        return f"Created source {request.name}."
-
-    def create_secret(self, request: SecretRequest) -> str:
-        """Create a git credentials secret (values go to the API only)."""
-        from gitops_tui.actions import resources
-
-        if request.kind == "basic":
-            data = resources.secret_data(username=request.username, password=request.password)
-        elif request.kind == "token":
-            data = resources.secret_data(token=request.token)
-        else:
-            data = resources.secret_data(ssh_key=request.identity.encode(),
-                                         known_hosts=request.known_hosts.encode() or None)
-        resources.create_secret(self.api, request.project, request.name, data, clusters=request.clusters or None)
-        return f"Created secret {request.name}."
-
-    def create_project(self, request: ProjectRequest) -> str:
-        """Create a project (resources.create_project refuses a namespace that is not free for it)."""
-        from gitops_tui.actions import resources
-
-        resources.create_project(self.api, request.name, request.clusters, namespace=request.namespace)
-        return f"Created project {request.name} on {', '.join(request.clusters)}."
-
-
 class LiveBackend:
     """Lists and watches the management cluster; runs the embedded reconciler when asked."""
 
-    def __init__(self, kubeconfig: Path | None, context: str | None, label: str, *, reconcile: bool = True,
-                 kubeconfig_policy: KubeconfigPolicy = STRICT) -> None:
-        """Prepare (nothing is imported or connected): ``kubeconfig`` None means the local sandbox."""
+    def __init__(self, kubeconfig: Path | None, context: str | None, label: str, *, reconcile: str | bool = "auto",
+                 kubeconfig_policy: KubeconfigPolicy = STRICT,
+                 start_sandbox: Callable[[Callable[[], None]], Path] | None = None) -> None:
+        """Prepare (nothing is imported or connected).
+
+        ``kubeconfig`` None means the local sandbox: ``start_sandbox(starting)`` returns its kubeconfig, starting
+        it when it is not running (``cli.console_cmd.start_sandbox``; backends never import the sandbox).
+        ``reconcile``: the embedded reconciler's mode (RECONCILE_MODES; True is ``auto``, False ``never``).
+        """
         self._kubeconfig = kubeconfig
+        self._start_sandbox = start_sandbox
         self.kubeconfig_policy = kubeconfig_policy
         """What the stored kubeconfigs of workload clusters may use (kube.kubeconfig_guard)."""
         self._context_name = context
@@ -169,7 +101,8 @@ class LiveBackend:
         self.health = FeedHealth()
         """Live, re-listing or failing, per watched kind (the console's banner)."""
         self.ops = LiveOperations(self, paths.data_dir())
-        self._reconcile = reconcile
+        self.reconcile = reconcile_mode(reconcile)
+        """auto: hold shards only while no `run` member lives; always: share them; never: no reconciler."""
         self._closed = threading.Event()
         self._connected = threading.Event()
         self._connect_lock = threading.Lock()
@@ -178,8 +111,12 @@ class LiveBackend:
         """The feed's watches of the kinds the embedded reconciler follows too, by management kind."""
         self._reconciler_handlers: dict[str, Callable[[str, dict[str, Any], dict[str, Any] | None], None]] = {}
         self.reconciler: Any = None
+        self.helm = HelmSources()
+        """The Helm pane's provider: watches of Helm's storage on each placed cluster (from connect())."""
         self._helm_feed: Any = None
         self._helm_connections: Any = None
+        self.warnings: Any = None
+        """The watches of the workload clusters' Warning Events (backends.workload_events), once the feed runs."""
 
     def connect(self, emit: Callable[[list[Change]], None] | None = None) -> ApiClient:
         """Blocking: start the sandbox when it is the target, make the client, register the Helm feed.
@@ -209,8 +146,10 @@ class LiveBackend:
     def _kubeconfig_path(self, say: Callable[[list[Change]], None]) -> Path:
         """The kubeconfig: the one given, else the sandbox's (started when it is not running)."""
         if self._kubeconfig is None:
-            self._kubeconfig = _start_sandbox(lambda: say([Change("progress", "MODIFIED",
-                                                                  {"text": "starting the local sandbox"})]))
+            if self._start_sandbox is None:
+                raise RuntimeError("no management cluster was given and this console cannot start a sandbox")
+            self._kubeconfig = self._start_sandbox(lambda: say([Change("progress", "MODIFIED",
+                                                                       {"text": "starting the local sandbox"})]))
         return self._kubeconfig
 
     def _first_lists(self, kubeconfig: Path, say: Callable[[list[Change]], None]) -> bool:
@@ -246,7 +185,7 @@ class LiveBackend:
 
         self._helm_connections = ClusterConnections(self.api, policy=self.kubeconfig_policy)
         self._helm_feed = WatchedReleases(self._helm_connections, lambda: emit([Change("helm", "MODIFIED")]))
-        helm_view.register_provider(self._helm_feed)
+        self.helm.register(self._helm_feed)
 
     def write_access(self) -> str:
         """Return why this identity cannot change sources ('' when it can, or when the server cannot say)."""
@@ -273,7 +212,7 @@ class LiveBackend:
         except Exception as exc:
             emit([Change("progress", "MODIFIED", {"text": f"failed: {exc}"})])
             raise
-        from gitops_tui.tui.watch_health import ReportingWatch  # the kubernetes client: after the first lists
+        from gitops_tui.backends.watch_health import ReportingWatch  # the kubernetes client: after the first lists
 
         self.health.listener = lambda: emit([])
         unsynced: dict[str, ResourceWatch] = {}
@@ -298,15 +237,19 @@ class LiveBackend:
             if key in SHARED_KINDS:
                 self._shared[SHARED_KINDS[key]] = watch
             watch.start()
+        warnings = self._watch_warnings(emit)
         while not stopped() and not self._closed.wait(0.05 if unsynced else 0.2):
             for key in [k for k, w in unsynced.items() if w.synced.is_set()]:
                 del unsynced[key]
                 emit([Change(key, "SYNCED")])
+            if not unsynced:
+                warnings.follow()  # the placed clusters' Warning Events: watches follow the placements
+        warnings.close()
         self._stop_watches()
 
     def run_reconciler(self, stopped: Callable[[], bool]) -> None:
         """Run the embedded reconciler (leader election included) until ``stopped()``."""
-        if not self._reconcile:
+        if self.reconcile == NEVER:
             return
         deadline = time.monotonic() + FIRST_LIST_WAIT  # the first lists on screen come before the reconciler
         while not stopped() and not self._closed.is_set() and not (
@@ -319,7 +262,8 @@ class LiveBackend:
         # One set of watches for both: the reconciler follows the feed's (half the memory and connections).
         shared = dict(self._shared) if len(self._shared) == len(SHARED_KINDS) else None
         self.reconciler = Reconciler(self.api, data_dir=paths.data_dir() / "reconciler", identity=self.identity,
-                                     kubeconfig_policy=self.kubeconfig_policy, watches=shared)
+                                     kubeconfig_policy=self.kubeconfig_policy, watches=shared,
+                                     standby=self.reconcile == AUTO)
         if shared is not None:
             self._reconciler_handlers.update(
                 {key: self.reconciler.handler(kind) for key, kind in SHARED_KINDS.items()})
@@ -331,6 +275,13 @@ class LiveBackend:
                 pass
         finally:
             self.reconciler.stop(timeout=5.0)
+
+    def _watch_warnings(self, emit: Callable[[list[Change]], None]) -> Any:
+        """The workload clusters' Warning Events about the sources' objects, into the stream (watches only)."""
+        from gitops_tui.backends.workload_events import WorkloadWarnings
+
+        self.warnings = WorkloadWarnings(self._helm_connections, self.state, emit)
+        return self.warnings
 
     def _probe_version(self, cluster: dict[str, Any], emit: Callable[[list[Change]], None]) -> None:
         """Read a workload cluster's /version once it is Ready (for the Clusters pane)."""
@@ -363,30 +314,10 @@ class LiveBackend:
         """Stop the watches and the reconciler (they notice within 0.2 s); drop the Helm feed."""
         self._closed.set()
         if self._helm_feed is not None:
-            helm_view.unregister_provider(self._helm_feed)
+            self.helm.unregister(self._helm_feed)
             self._helm_feed.close()
             self._helm_feed = None
             self._helm_connections.close()
-
-
-def _start_sandbox(starting: Callable[[], None]) -> Path:
-    """Start the local sandbox unless its daemon runs (seeding the demo on first start); return its kubeconfig.
-
-    ``starting`` is called before a start (it takes seconds: the console says so).
-    """
-    from gitops_tui.sandbox.layout import Layout, is_our_daemon
-
-    layout = Layout()
-    state = layout.load_state()  # "demo" is recorded once the clusters are registered (and the demo seeded or not)
-    if layout.kubeconfig.is_file() and state.get("demo") is not None and is_our_daemon(state.get("pid"), layout):
-        return layout.kubeconfig  # running: a second console does not pay for `up` (TLS, registration)
-    from gitops_tui.sandbox import manager
-
-    starting()
-    try:
-        return manager.up().kubeconfig
-    except manager.SandboxError as exc:
-        raise RuntimeError(f"the sandbox could not start: {exc}") from None
 
 
 def _ready(cluster: dict[str, Any] | None) -> bool:

@@ -49,6 +49,7 @@ class IncidentOperations:
 
     def source_tree(self, project: str, name: str) -> str:
         """The tree of the source across clusters, as text."""
-        from gitops_tui.views.tree import read_tree, tree_lines
+        from gitops_tui.backends.tree import read_tree
+        from gitops_tui.views.tree import tree_lines
 
         return "\n".join(tree_lines(read_tree(self.api, project, name, self.data_dir / "reconciler")))

@@ -10,13 +10,15 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.views import helm, model, names
+from gitops_tui.backends.static_helm import RecordedReleases
+from gitops_tui.views import model, names
 from gitops_tui.views.backend import KIND_KEYS
 from gitops_tui.views.feedhealth import FeedHealth
+from gitops_tui.views.helm import HelmSources
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
-from gitops_tui.views.static_incident import StaticIncidentOperations
-from gitops_tui.views.static_freeze import StaticFreezeOperations
+from gitops_tui.backends.static_incident import StaticIncidentOperations
+from gitops_tui.backends.static_freeze import StaticFreezeOperations
 
 FROZEN_NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -119,8 +121,11 @@ class StaticOperations(StaticFreezeOperations, StaticIncidentOperations):
         return f"Deleted project {project}."
 
     def create_source(self, request: SourceRequest) -> str:
-        """Add a repository and a kustomization."""
+        """Add a repository and a kustomization; refuse a URL the reconciler may not fetch, as the live side does."""
+        from gitops_tui.reconciler.source_urls import allowed_local_roots, check_source_url, forbidden_dirs
+
         self.calls.append(("create_source", (request.project, request.name)))
+        check_source_url(request.url, allowed_local_roots(), forbidden_dirs())
         placement = {"clusters": [{"name": c} for c in request.clusters]}
         meta = {"name": request.name, "namespace": request.namespace}
         ref = {request.ref_kind: request.ref}
@@ -180,11 +185,10 @@ class StaticBackend:
         self.health = FeedHealth(clock=lambda: now)
         """The feed's health (a test may mark a watch broken to show the banner)."""
         self.ops = StaticOperations(self.state, now, extras or {}, actor="operator")
-        self.helm: helm.RecordedReleases | None = None
-        """The recorded Helm releases (extras ``helmReleases``), registered while the backend is open."""
+        self.helm = HelmSources()
+        """The Helm pane's providers: the recorded releases (extras ``helmReleases``) when there are some."""
         if (extras or {}).get("helmReleases"):
-            self.helm = helm.RecordedReleases((extras or {})["helmReleases"])
-            helm.register_provider(self.helm)
+            self.helm.register(RecordedReleases((extras or {})["helmReleases"]))
         self.denied = ""
         """A reason write_access() gives (a read-only identity), '' when writes are allowed."""
         self.feed: Callable[[Callable[[list[Change]], None], Callable[[], bool]], None] | None = None
@@ -213,6 +217,4 @@ class StaticBackend:
         return self.denied
 
     def close(self) -> None:
-        """Drop the recorded Helm provider (nothing else to stop)."""
-        if self.helm is not None:
-            helm.unregister_provider(self.helm)
+        """Nothing to stop: a static backend starts nothing."""
