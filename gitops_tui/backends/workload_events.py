@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from gitops_tui.api.paths import resource_path
 from gitops_tui.api.workload_events import WARNING_SELECTOR, managed_objects, owning_source, stream_event
 from gitops_tui.helm.cluster_view import project_placements
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable
@@ -82,7 +83,7 @@ class WorkloadWarnings:
             log.info("cluster %s: Warning events not watched: %s", cluster, type(exc).__name__)
             self._seen = ()
             return
-        watch = ResourceWatch(client, "/api/v1/events", self._handler(cluster), field_selector=WARNING_SELECTOR,
+        watch = ResourceWatch(client, resource_path("v1", "events"), self._handler(cluster), field_selector=WARNING_SELECTOR,
                               name=f"warnings {cluster}", timeout_seconds=300, keep=False, drop_managed_fields=True)
         with self._lock:
             if self._closed or cluster in self._watches:

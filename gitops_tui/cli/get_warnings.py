@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from gitops_tui.api.paths import resource_path
 from gitops_tui.api import names
 from gitops_tui.api.workload_events import WARNING_SELECTOR, managed_objects, owning_source, stream_event
 from gitops_tui.helm.cluster_view import project_placements
@@ -30,7 +31,7 @@ def workload_warnings(api: Any, project: str | None, namespace: str | None) -> l
     try:
         for cluster in placed:
             try:
-                events = _items(connections.api_client(cluster), "/api/v1/events", {"fieldSelector": WARNING_SELECTOR})
+                events = _items(connections.api_client(cluster), resource_path("v1", "events"), {"fieldSelector": WARNING_SELECTOR})
             except ClusterUnreachable as exc:
                 sys.stderr.write(f"gitops-tui: warning: events of cluster {cluster} could not be read: {exc.reason}\n")
                 continue
