@@ -263,7 +263,9 @@ class _GitRunner:
         """A one-sentence, secret-free message for a failed git command."""
         stderr = scrub(str(exc.stderr or ""), self.creds).strip()
         lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-        lines = [re.sub(r"^(fatal: |error: )", "", re.sub(r"^stderr: ?'", "", line)).rstrip("'") for line in lines]
+        lines = [re.sub(r"^(fatal: |error: )", "", re.sub(r"^stderr: ?'", "", line)).rstrip("'").strip() for line in lines]
+        # GIT_ASKPASS=/bin/false is how prompts are refused: its own complaint is noise beside git's reason.
+        lines = [line for line in lines if line and not line.startswith("unable to read askpass response")]
         detail = "; ".join(lines[-3:]) or f"exit status {exc.status}"
         if "Timeout:" in str(exc.stderr or "") or exc.status in (-9, 137):
             return f"git operation on {self.shown_url} timed out after {self.timeout:g}s"
