@@ -61,6 +61,10 @@ class Freeze:
     """"source" or "project"."""
     alarmed: str = ""
     """The expiry whose Warning Event was raised ("" when none yet)."""
+    identity: str = ""
+    """The user the API server saw when the operator asked (SelfSubjectReview), '' when not recorded."""
+    verified: bool = True
+    """False for a freeze only a member's write declares (no operator's record): who is then a claim."""
 
     @property
     def everywhere(self) -> bool:
@@ -125,16 +129,20 @@ def source_freeze(fk: dict[str, Any] | None) -> Freeze | None:
                   alarmed=str(notes.get(ANNOTATION_SUSPEND_ALARMED) or ""))
 
 
-def project_freeze(project: dict[str, Any] | None) -> Freeze | None:
-    """The freeze recorded on a Project (spec.freeze), None when it is not frozen."""
-    raw = ((project or {}).get("spec") or {}).get("freeze")
+def freeze_from_record(raw: Any, scope: str) -> Freeze | None:
+    """A freeze recorded as a dict (a Project's spec.freeze, or an operator's source freeze on the Project)."""
     if not isinstance(raw, dict) or not raw.get("by"):
         return None
     return Freeze(by=str(raw.get("by")), reason=str(raw.get("reason") or ""), at=str(raw.get("at") or ""),
                   until=str(raw.get("until") or ""), then=str(raw.get("then") or ""),
                   clusters=tuple(str(c) for c in raw.get("clusters") or []),
                   history=tuple(s for s in raw.get("history") or [] if isinstance(s, dict)),
-                  scope="project", alarmed=str(raw.get("alarmed") or ""))
+                  scope=scope, alarmed=str(raw.get("alarmed") or ""), identity=str(raw.get("identity") or ""))
+
+
+def project_freeze(project: dict[str, Any] | None) -> Freeze | None:
+    """The freeze recorded on a Project (spec.freeze), None when it is not frozen."""
+    return freeze_from_record(((project or {}).get("spec") or {}).get("freeze"), "project")
 
 
 def parse_expiry(for_: str | None, until: str | None, now: datetime) -> str:
@@ -225,16 +233,23 @@ def source_patch(change: FreezeChange) -> dict[str, Any]:
     }
 
 
-def project_patch(change: FreezeChange) -> dict[str, Any]:
-    """The merge patch recording ``change`` as a Project's spec.freeze (replacing the whole field)."""
+def freeze_record(change: FreezeChange, identity: str = "") -> dict[str, Any]:
+    """``change`` as a recorded dict (a Project's spec.freeze, or an operator's source freeze on the Project)."""
     body: dict[str, Any] = {"by": change.by, "reason": change.reason, "at": change.at, "history": change.history}
+    if identity:
+        body["identity"] = identity
     if change.until:
         body["until"] = change.until
     if change.then:
         body["then"] = change.then
     if change.clusters:
         body["clusters"] = change.clusters
-    return {"spec": {"freeze": body}}
+    return body
+
+
+def project_patch(change: FreezeChange, identity: str = "") -> dict[str, Any]:
+    """The merge patch recording ``change`` as a Project's spec.freeze (replacing the whole field)."""
+    return {"spec": {"freeze": freeze_record(change, identity)}}
 
 
 def remaining(current: Freeze, placed: list[str], resumed: list[str]) -> list[str]:
@@ -257,18 +272,22 @@ def source_resume_patch(current: Freeze | None, left: list[str], resumed: list[s
             "spec": {"template": {"spec": {"suspend": False, FIELD_SUSPEND_CLUSTERS: left}}}}
 
 
-def project_resume_patch(current: Freeze, left: list[str], by: str, at: str, resumed: list[str]) -> dict[str, Any]:
-    """The merge patch resuming a project's freeze: all of it (``left`` empty) or some clusters."""
+def resumed_record(current: Freeze, left: list[str], by: str, at: str, resumed: list[str]) -> dict[str, Any] | None:
+    """The recorded freeze after resuming ``resumed`` (``left`` stay frozen); None when nothing stays frozen."""
     if not left:
-        return {"spec": {"freeze": None}}
+        return None
     history = [*current.history, step("resume", by, "", at, clusters=resumed)][-HISTORY_LIMIT:]
     body: dict[str, Any] = {"by": current.by, "reason": current.reason, "at": current.at, "clusters": left,
                             "history": history}
-    if current.until:
-        body["until"] = current.until
-    if current.then:
-        body["then"] = current.then
-    return {"spec": {"freeze": body}}
+    for key, value in (("identity", current.identity), ("until", current.until), ("then", current.then)):
+        if value:
+            body[key] = value
+    return body
+
+
+def project_resume_patch(current: Freeze, left: list[str], by: str, at: str, resumed: list[str]) -> dict[str, Any]:
+    """The merge patch resuming a project's freeze: all of it (``left`` empty) or some clusters."""
+    return {"spec": {"freeze": resumed_record(current, left, by, at, resumed)}}
 
 
 def break_glass_patch(by: str, reason: str, at: str) -> dict[str, Any]:
