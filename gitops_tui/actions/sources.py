@@ -11,9 +11,9 @@ from typing import Any
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from gitops_tui import journal, paths
+from gitops_tui import paths
 from gitops_tui.actions import ActionError
-from gitops_tui.actions.actor import current_actor
+from gitops_tui.actions.actor import current_actor, record_action
 from gitops_tui.actions.resources import check_clusters, check_name, project_namespace
 from gitops_tui.api import builders, names
 from gitops_tui.api.formats import parse_duration
@@ -89,7 +89,7 @@ def create_source(api: ApiClient, project: str, name: str, url: str, ref: dict[s
             if exc.status == 422:
                 raise SourceActionError(f"the source {name!r} is not valid (names are lowercase letters, digits and '-')") from None
             raise SourceActionError(f"the management cluster refused the source (HTTP {exc.status})") from None
-    journal.record(api, action="create", actor=current_actor(), project=project, source=name, clusters=clusters or (),
+    record_action(api, action="create", actor=current_actor(), project=project, source=name, clusters=clusters or (),
                    objects=[f"FederatedGitRepository {name}", f"FederatedKustomization {name}"])
     return GitOpsSource(created[0], created[1])
 
@@ -131,7 +131,7 @@ def request_reconcile(api: ApiClient, project: str, name: str, actor: str | None
     source = _source(api, project, name)
     token = _precise_now()
     _patch(api, source.kustomization or {}, builders.reconcile_patch(at=token))
-    journal.record(api, action="reconcile", actor=actor or current_actor(), project=project, source=name)
+    record_action(api, action="reconcile", actor=actor or current_actor(), project=project, source=name)
     return token
 
 
@@ -167,13 +167,17 @@ class DiffReport:
         return bool(self.error) or any(c.error for c in self.clusters)
 
 
-def _context(api: ApiClient, data_dir: Path | None) -> Any:
+def reading_context(api: ApiClient, data_dir: Path | None) -> Any:
+    """A ReconcileContext for reading (git under the data directory, cluster connections); close its clusters."""
     from gitops_tui.reconciler.context import ReconcileContext
     from gitops_tui.reconciler.source import GitSource
 
     base = Path(data_dir) if data_dir else paths.data_dir() / "reconciler"
     return ReconcileContext(api_client=api, dynamic=None, clusters=ClusterConnections(api),  # type: ignore[arg-type]
                             recorder=EventRecorder(api), git=GitSource(base / "git", data_dir=base), data_dir=base)
+
+
+_context = reading_context
 
 
 def diff_source(api: ApiClient, project: str, name: str, data_dir: Path | None = None) -> DiffReport:
@@ -244,7 +248,7 @@ def delete_source(api: ApiClient, project: str, name: str, orphan: bool = False,
         fk = _patch(api, fk, {"metadata": {"annotations": {names.ANNOTATION_ORPHAN: "true"}}})
     what = "keeping its objects (orphan)" if orphan or source.orphan else "pruning its objects from every cluster"
     EventRecorder(api).emit(fk, "Normal", "DeleteRequested", f"deleted by {actor}, {what}")
-    journal.record(api, action="delete", actor=actor, reason=what, project=project, source=name,
+    record_action(api, action="delete", actor=actor, reason=what, project=project, source=name,
                    objects=[] if orphan or source.orphan else
                    [o for objs in delete_preview(api, project, name).values() for o in objs])
     for obj in (fk, source.repository):

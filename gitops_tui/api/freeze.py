@@ -191,16 +191,22 @@ class FreezeChange:
     extended: bool = False
 
 
+def _in_order(clusters: set[str], order: list[str] | None) -> list[str]:
+    """``clusters`` in the placement ``order`` (others after, by name)."""
+    rank = {name: index for index, name in enumerate(order or [])}
+    return sorted(clusters, key=lambda c: (rank.get(c, len(rank)), c))
+
+
 def merge(current: Freeze | None, *, by: str, reason: str, now: datetime, until: str = "", then: str = "",
-          clusters: list[str] | None = None) -> FreezeChange:
+          clusters: list[str] | None = None, order: list[str] | None = None) -> FreezeChange:
     """Merge a suspend into the current freeze: a new freeze, or an extension that keeps the start and the history.
 
     ``clusters`` None (or empty) freezes every cluster, or, extending a freeze of some clusters, keeps them;
     clusters add to a freeze of some clusters; a freeze of every cluster stays one (ValueError to narrow it:
-    resume the others instead).
+    resume the others instead). Clusters are kept in the placement ``order`` when given.
     """
     at = stamp(now)
-    wanted = sorted(set(clusters or []))
+    wanted = _in_order(set(clusters or []), order)
     if current is None:
         action, merged_clusters, start = "suspend", wanted, at
         merged_until, merged_then = until, then
@@ -209,7 +215,7 @@ def merge(current: Freeze | None, *, by: str, reason: str, now: datetime, until:
             raise ValueError(f"it is already frozen on every cluster; resume the others with "
                              f"--clusters to keep only {', '.join(wanted)}")
         action, start = "extend", current.at or at
-        merged_clusters = [] if current.everywhere else sorted(set(current.clusters) | set(wanted))
+        merged_clusters = [] if current.everywhere else _in_order(set(current.clusters) | set(wanted), order)
         merged_until = until or current.until
         merged_then = then or current.then
     history = [*(current.history if current else ()), step(action, by, reason, at, until, wanted)][-HISTORY_LIMIT:]
@@ -253,9 +259,10 @@ def project_patch(change: FreezeChange, identity: str = "") -> dict[str, Any]:
 
 
 def remaining(current: Freeze, placed: list[str], resumed: list[str]) -> list[str]:
-    """The clusters still frozen after resuming ``resumed`` (a freeze of every cluster counts the placed ones)."""
+    """The clusters still frozen after resuming ``resumed`` (a freeze of every cluster counts the placed ones), in the
+    placement order of ``placed``."""
     frozen = list(placed) if current.everywhere else list(current.clusters)
-    return sorted(c for c in frozen if c not in set(resumed))
+    return _in_order({c for c in frozen if c not in set(resumed)}, placed)
 
 
 def source_resume_patch(current: Freeze | None, left: list[str], resumed: list[str], by: str, at: str,

@@ -29,6 +29,8 @@ REASON_PROGRESSING = "Progressing"
 REASON_PROPAGATED = "Propagated"
 REASON_PROPAGATION_FAILED = "PropagationFailed"
 REASON_SUSPENDED = "Suspended"
+#: Propagation's reason while some clusters are held by a freeze (they keep their last result).
+REASON_FROZEN = "Frozen"
 
 
 def object_path(kind: str, namespace: str, name: str = "", subresource: str = "") -> str:
@@ -116,11 +118,32 @@ class Outcome:
     reconciling: bool = False
     clusters: list[dict[str, Any]] = field(default_factory=list)
     handled_requested_at: str = ""
+    held: dict[str, str] = field(default_factory=dict)
+    """The clusters a freeze holds, with what holds them: their entries keep their last result, outside Ready."""
+    order: list[str] = field(default_factory=list)
+    """The placement order of the clusters (status.clusters is written in it; others after, by name)."""
+    git: bool = True
+    """Whether ``revision`` is git's (it becomes the repository's artifact), not a pin's or a break glass's."""
+
+
+def ordered(entries: list[dict[str, Any]], order: list[str]) -> list[dict[str, Any]]:
+    """Status entries in placement order (clusters not in ``order`` last, by name)."""
+    rank = {name: index for index, name in enumerate(order)}
+    return sorted(entries, key=lambda e: (rank.get(str(e.get("name")), len(rank)), str(e.get("name"))))
+
+
+def _held_note(outcome: Outcome) -> str:
+    """``; held: prod (project freeze on prod by alice: INC-1)`` ('' when nothing is held)."""
+    if not outcome.held:
+        return ""
+    return "; held: " + "; ".join(f"{c} ({why})" for c, why in outcome.held.items())
 
 
 def _cluster_problems(outcome: Outcome) -> list[str]:
     problems = []
     for entry in outcome.clusters:
+        if entry.get("name") in outcome.held:
+            continue
         if entry.get("status"):
             problems.append(f"{entry['name']}: {entry.get('message') or entry['status']}")
         elif outcome.revision and entry.get("lastAppliedRevision") not in (
@@ -142,12 +165,13 @@ def build_conditions(old: list[dict[str, Any]] | None, outcome: Outcome, now: st
     elif problems:
         ready = ("False", REASON_PROPAGATION_FAILED, "; ".join(problems))
     else:
-        ready = ("True", REASON_SUCCEEDED, f"applied revision {outcome.revision}")
+        ready = ("True", REASON_SUCCEEDED, f"applied revision {outcome.revision}{_held_note(outcome)}")
     if not outcome.clusters:
         propagation = ("False", REASON_PROPAGATION_FAILED, "no cluster is placed")
     elif failure is None and not problems and not outcome.reconciling:
-        placed = ", ".join(c["name"] for c in outcome.clusters)
-        propagation = ("True", REASON_PROPAGATED, f"revision {outcome.revision} applied to {placed}")
+        placed = ", ".join(c["name"] for c in outcome.clusters if c["name"] not in outcome.held) or "no cluster"
+        propagation = ("True", REASON_FROZEN if outcome.held else REASON_PROPAGATED,
+                       f"revision {outcome.revision} applied to {placed}{_held_note(outcome)}")
     elif failure is not None:
         propagation = ("False", failure.reason, failure.message)
     elif outcome.reconciling:
@@ -181,7 +205,7 @@ def build_status(old: dict[str, Any] | None, outcome: Outcome, now: str, *, inve
         if not inventory:
             entry.pop("inventory", None)
         clusters.append(entry)
-    new["clusters"] = clusters
+    new["clusters"] = ordered(clusters, outcome.order) if outcome.order else clusters
     if outcome.revision:
         new["lastAttemptedRevision"] = outcome.revision
         if outcome.failure is None and not _cluster_problems(outcome) and not outcome.reconciling:
