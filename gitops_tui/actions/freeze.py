@@ -124,21 +124,6 @@ def _freeze_message(verb: str, change: fz.FreezeChange) -> str:
     return f"{verb} by {change.by}{where}{until}: {change.reason}"
 
 
-def project_freeze_refusal(project: str, name: str, frozen: fz.Freeze | None, clusters: list[str],
-                           now: datetime) -> str:
-    """The sentence refusing to resume source ``name`` on ``clusters`` (all when empty) while its project's freeze holds
-    them; '' when the project's freeze holds none of them."""
-    if frozen is None or not frozen.active(now):
-        return ""
-    held = [c for c in clusters if frozen.holds(c)] if clusters else list(frozen.clusters)
-    if clusters and not held:
-        return ""
-    where = f" on {', '.join(held)}" if held else ""
-    lift = f"gitops-tui resume project {project}" + (f" --clusters {','.join(held)}" if held else "")
-    return (f"source {name} is held by the freeze of project {project}{where} (by {frozen.by}: {frozen.reason}); "
-            f"resuming the source would not lift it: lift the project's freeze with `{lift}`")
-
-
 def resume_source(api: ApiClient, project: str, name: str, clusters: list[str] | None = None,
                   actor: str | None = None, now: datetime | None = None) -> GitOpsSource:
     """Resume a source on every cluster, or only on ``clusters`` (the others stay frozen); reconcile now.
@@ -149,7 +134,7 @@ def resume_source(api: ApiClient, project: str, name: str, clusters: list[str] |
     actor, now = actor or current_actor(), _utc(now)
     source = _source(api, project, name)
     raw_project = get_project(api, project)
-    refusal = project_freeze_refusal(project, name, fz.project_freeze(raw_project), list(clusters or []), now)
+    refusal = fz.project_hold_refusal(project, name, fz.project_freeze(raw_project), list(clusters or []), now)
     if refusal:
         raise SourceActionError(refusal)
     record = holds.operator_record(raw_project, name).freeze
@@ -277,8 +262,7 @@ def break_glass(api: ApiClient, project: str, name: str, reason: str, actor: str
     if not target:
         raise SourceActionError(f"source {name} has no revision fetched yet: give --revision")
     token = _precise_now()
-    request = holds.BreakGlassRequest(token, actor, reason.strip(), target,
-                                      tuple(chosen) if clusters else (), _identity(api))
+    request = holds.BreakGlassRequest(token, actor, reason.strip(), target, tuple(chosen), _identity(api))
     patch_project(api, project, holds.record_patch(name, break_glass=request.to_record()))
     fk = _patch(api, reading.source.kustomization or {},
                 {"metadata": {"annotations": {**fz.break_glass_patch(actor, reason.strip(), token)["metadata"]["annotations"],
@@ -303,6 +287,11 @@ def git_revision(api: ApiClient, source: GitOpsSource) -> str:
         return source.artifact_revision
     finally:
         ctx.clusters.close()
+
+
+def break_glass_request(api: ApiClient, project: str, name: str) -> holds.BreakGlassRequest | None:
+    """The operator's last break glass of the source, as recorded on its Project (None when none)."""
+    return holds.operator_record(get_project(api, project), name).break_glass
 
 
 def break_glass_handled(api: ApiClient, project: str, name: str, token: str) -> GitOpsSource | None:

@@ -155,6 +155,8 @@ class DiffReport:
     revision: str = ""
     error: str = ""
     clusters: list[Any] = field(default_factory=list)
+    compared: dict[str, str] = field(default_factory=dict)
+    """The revision each cluster was compared with when it is not ``revision`` (a pinned cluster: the pin's)."""
 
     @property
     def drifted(self) -> bool:
@@ -181,46 +183,65 @@ _context = reading_context
 
 
 def diff_source(api: ApiClient, project: str, name: str, data_dir: Path | None = None) -> DiffReport:
-    """Compare every placed cluster with git by dry-run apply (no writes); the basis of `diff` and resume previews."""
-    source = _source(api, project, name)
+    """Compare every placed cluster with what it should run (dry-run apply, no writes): git's revision, or the pin's
+    on a pinned cluster (frozen or not: what a resume would apply). The basis of `diff` and the resume previews."""
+    from gitops_tui.actions.state import read_source
+
+    reading = read_source(api, project, name)
+    targets = {c.name: c.pin.revision for c in reading.state.clusters if c.pin is not None}
     ctx = _context(api, data_dir)
     try:
-        return _diff(ctx, source, name)
+        return _diff(ctx, reading.source, name, targets, reading.state.names)
     finally:
         ctx.clusters.close()
 
 
-def _diff(ctx: Any, source: GitOpsSource, name: str) -> DiffReport:
+def _diff(ctx: Any, source: GitOpsSource, name: str, targets: dict[str, str] | None = None,
+          order: list[str] | None = None) -> DiffReport:
+    """Diff each cluster against its target revision (``targets``; git's for the others), in ``order``."""
     from gitops_tui.reconciler import drift, status
     from gitops_tui.reconciler import source_controller as sc
     from gitops_tui.reconciler.desired import fetch_artifact
+    from gitops_tui.reconciler.flux_step import render_inputs
+    from gitops_tui.reconciler.pin import Lane
 
     report = DiffReport(source=name)
     connections: dict[str, Any] = {}
+    targets = targets or {}
     try:
         project_name, placement = status.project_of(ctx, source)
-        clusters = status.placed_clusters(ctx, source, placement)
-        artifact = fetch_artifact(ctx, source)
-        report.revision = artifact.revision
+        clusters = order if order is not None else status.placed_clusters(ctx, source, placement)
+        report.revision = fetch_artifact(ctx, source).revision
         for cluster in clusters:
             try:
                 connections[cluster] = ctx.clusters.get(cluster)[1]
             except ClusterUnreachable as exc:
                 report.clusters.append(drift.ClusterDrift(cluster, error=exc.detail))
-        from gitops_tui.reconciler.flux_step import render_inputs
-
-        policy, variables = render_inputs(ctx, source, artifact, project_name)
-        desired = sc.desired_objects(source, artifact, project_name, sc.scope_checker(connections), policy=policy,
-                                     variables=variables)
+        groups: dict[str, list[str]] = {}
+        for cluster in connections:
+            groups.setdefault(targets.get(cluster) or report.revision, []).append(cluster)
+        desired: dict[str, list[dict]] = {}
+        for revision, members in groups.items():
+            lane = Lane(members, "" if revision == report.revision else revision)
+            artifact = lane.fetch(ctx, source)
+            policy, variables = render_inputs(ctx, source, artifact, project_name)
+            chosen = {c: connections[c] for c in members}
+            objects = sc.desired_objects(source, artifact, project_name, sc.scope_checker(chosen), policy=policy,
+                                         variables=variables)
+            for cluster in members:
+                desired[cluster] = objects
+                if revision != report.revision:
+                    report.compared[cluster] = revision
     except sc.RevisionFailed as exc:
         report.error = exc.failure.message
         return report
     for cluster, dynamic in connections.items():
         try:
-            report.clusters.append(drift.detect(cluster, dynamic, desired))
+            report.clusters.append(drift.detect(cluster, dynamic, desired[cluster]))
         except Exception as exc:  # noqa: BLE001 - transport failures
             report.clusters.append(drift.ClusterDrift(cluster, error=f"cannot reach the cluster ({type(exc).__name__})"))
-    report.clusters.sort(key=lambda c: c.cluster)
+    rank = {c: i for i, c in enumerate(clusters)}
+    report.clusters.sort(key=lambda c: (rank.get(c.cluster, len(rank)), c.cluster))
     return report
 
 

@@ -336,3 +336,18 @@ def held_clusters(source_fk: dict[str, Any] | None, project: dict[str, Any] | No
     """The clusters among ``clusters`` whose writes are held now by the source's or its project's freeze."""
     freezes = [f for f in (source_freeze(source_fk), project_freeze(project)) if f is not None and f.active(now)]
     return [c for c in clusters if any(f.holds(c) for f in freezes)]
+
+
+def project_hold_refusal(project: str, name: str, frozen: Freeze | None, clusters: list[str], now: datetime,
+                         lift: str = "") -> str:
+    """The sentence refusing to resume source ``name`` on ``clusters`` (all when empty) while its project's freeze
+    holds them, naming that freeze and how to lift it (``lift``: the command or key); '' when it holds none of them."""
+    if frozen is None or not frozen.active(now):
+        return ""
+    held = [c for c in clusters if frozen.holds(c)] if clusters else list(frozen.clusters)
+    if clusters and not held:
+        return ""
+    where = f" on {', '.join(held)}" if held else ""
+    how = lift or f"`gitops-tui resume project {project}" + (f" --clusters {','.join(held)}`" if held else "`")
+    return (f"source {name} is held by the freeze of project {project}{where} (by {frozen.by}: {frozen.reason}); "
+            f"resuming the source would not lift it: lift the project's freeze with {how}")
