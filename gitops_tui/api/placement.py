@@ -80,7 +80,8 @@ def placed_clusters(
     - With a project placement, an explicit object placement is limited to the project's clusters
       (a source never lands on a cluster outside its project).
     - Names not registered as KubeFedClusters are dropped unless `include_unknown`.
-    - Order: the order the project's placement lists its clusters (``placement_order``), then by name.
+    - Order: the order the project's placement lists its clusters (``placement_order``), then by name; without a
+      project placement, the order the placement itself lists them.
     """
     project_selected: list[str] | None = None
     if is_placement_set(project_placement):
@@ -92,7 +93,8 @@ def placed_clusters(
         if project_selected is not None:
             allowed = set(project_selected)
             selected = [name for name in selected if name in allowed]
-    return in_order(selected, placement_order(project_placement, clusters))
+    order_of = project_placement if is_placement_set(project_placement) else placement
+    return in_order(selected, placement_order(order_of, clusters))
 
 
 def placement_order(placement: dict[str, Any] | None, clusters: list[dict[str, Any]]) -> dict[str, int]:

@@ -93,9 +93,9 @@ def source_status(state: ef.SourceState, cells: dict[str, Cell]) -> tuple[str, s
     """The source's status word and message: failing over what it changes now, else progressing, held, ready."""
     if state.stalled is not None:
         return g.FAILING, state.stalled[1]
-    failing = next((c for c in cells.values() if c.status == g.FAILING), None)
+    failing = next((c for c in state.clusters if cells[c.name].status == g.FAILING), None)
     if failing is not None:
-        return g.FAILING, failing.message
+        return g.FAILING, f"{failing.name}: {failing.observed.message or failing.observed.status}"
     if any(c.status == g.PROGRESS for c in cells.values()):
         return g.PROGRESS, "applying"
     if state.held:

@@ -195,9 +195,11 @@ def _view(state: ManagementState, key: tuple[str, str], objects: dict[str, dict[
     view.pin = as_pin(found.pin)
     view.cells = {c.name: cell_of(c, state.now()) for c in found.clusters}
     view.status, view.message = source_status(found, view.cells)
-    ready = condition(view.kustomization, "Ready")
+    ready, going = condition(view.kustomization, "Ready"), condition(view.kustomization, "Reconciling")
     if view.status == g.READY and ready and ready.get("status") == "True":
         view.message = ready.get("message", "")
+    elif view.status == g.PROGRESS and going and going.get("status") == "True":
+        view.message = going.get("message", "")
     view.status = stale_status(view.status, view.clusters, stale_clusters(state))
     return view
 
