@@ -13,7 +13,7 @@ revision; otherwise it follows git. Later issues add rollout waves and freeze wi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -337,7 +337,7 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
     project_name = str(((project or {}).get("metadata") or {}).get("name") or "") or source.namespace
     project_placement = ((project or {}).get("spec") or {}).get("placement") or {} if project is not None else None
     placed = placed_clusters(source.placement, clusters, project_placement)
-    found = source_holds(source, project, now)
+    found = _in_placement_order(source_holds(source, project, now), placed)
     by_name = {str((c.get("metadata") or {}).get("name") or ""): c for c in clusters}
     entries = {str(e.get("name") or ""): e for e in ((kustomization or {}).get("status") or {}).get("clusters") or []
                if isinstance(e, dict)}
@@ -349,6 +349,19 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
     return SourceState(source.namespace, source.name, project_name, git, states, found.freezes, found.pin,
                        found.break_glass, found.ignored, found.member_writes, found.wake_in,
                        refused if any(not c.held for c in states) else None)
+
+
+def _in_placement_order(found: Any, placed: list[str]) -> Any:
+    """The holds with their clusters in placement order (a record may list them otherwise)."""
+    rank = {name: index for index, name in enumerate(placed)}
+
+    def ordered(hold: Hold | None) -> Hold | None:
+        if hold is None or not hold.clusters:
+            return hold
+        return replace(hold, clusters=tuple(sorted(hold.clusters, key=lambda c: (rank.get(c, len(rank)), c))))
+
+    return replace(found, freezes=tuple(ordered(f) for f in found.freezes), pin=ordered(found.pin),
+                   break_glass=ordered(found.break_glass))
 
 
 def _cluster_state(name: str, found: Any, git: str, observed: Observed) -> ClusterState:

@@ -76,7 +76,9 @@ def _freezes(source: GitOpsSource, project: dict[str, Any] | None, record: Opera
     if op is not None:
         found.append((op, freeze_hold(op, now)))
     own = fz.source_freeze(fk)
-    if own is not None and own.active(now) and own.at not in ((op.at if op else None), record.lifted_freeze):
+    mirror = own is not None and op is not None and own.at == op.at  # the operator's own copy on the source
+    stale = own is not None and bool(record.lifted_freeze) and own.at == record.lifted_freeze
+    if own is not None and own.active(now) and not mirror and not stale:
         by, manager = _claimed(fk, own.by if own.by != "unknown" else "", FREEZE_PATHS)
         hold = Hold(**{**freeze_hold(own, now).__dict__, "by": by, "identity": manager, "verified": False})
         found.append((own, hold))

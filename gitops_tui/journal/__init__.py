@@ -108,7 +108,7 @@ def _entry_object(now: datetime, action: str, actor: str, reason: str, project: 
         if value:
             spec[key] = value
     if identity:
-        spec["identity"] = {k: v for k, v in identity.items() if v not in (None, "")}
+        spec["identity"] = {k: v for k, v in identity.items() if v not in (None, "", [])}
     if clusters:
         spec["clusters"] = list(dict.fromkeys(str(c) for c in clusters))  # as given: the placement order
     if objects:
