@@ -54,7 +54,8 @@ class Pin:
         """One line: "pinned at main@1a2b3c4 on prod by alice: bad release"."""
         where = f" on {', '.join(self.clusters)}" if self.clusters else ""
         until = f" until git contains {self.until_contains[:12]}" if self.until_contains else ""
-        return f"pinned at {self.short}{where}{until} by {self.by or 'someone'}: {self.reason}"
+        who = f"{self.by or 'someone'}{'' if self.verified else ' (unverified)'}"
+        return f"pinned at {self.short}{where}{until} by {who}: {self.reason}"
 
     def to_spec(self) -> dict[str, Any]:
         """The spec.template.spec.pin value."""

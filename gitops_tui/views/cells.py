@@ -63,13 +63,13 @@ def cell_of(cluster: ef.ClusterState, now: datetime) -> Cell:
     if cluster.held:
         cell = Cell(g.SUSPENDED, f"{pin}{held_text(hold, now)}", _held_message(cluster), seen.objects, hold,
                     cluster.intent)
-    elif cluster.intent == ef.INTENT_BREAK_GLASS and cluster.outcome != ef.OUTCOME_APPLIED:
+    elif cluster.intent == ef.INTENT_BREAK_GLASS and cluster.outcome != ef.OUTCOME_FAILED:
         text = f"{g.BREAK_GLASS}{g.short_revision(cluster.target)}"
         cell = Cell(g.SUSPENDED, text, f"{cluster.name}: {hold.describe() if hold else 'break glass'}", seen.objects,
                     hold, cluster.intent)
     else:
         outcome = cluster.outcome
-        lead = g.BREAK_GLASS if cluster.intent == ef.INTENT_BREAK_GLASS else pin
+        lead = pin
         why = f"; {hold.describe()}" if hold is not None else ""
         if outcome == ef.OUTCOME_PENDING:
             cell = Cell(g.PROGRESS, f"{lead}pending", f"not applied yet{why}", seen.objects, hold, cluster.intent)
