@@ -13,17 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gitops_tui.api import names
-from gitops_tui.api.formats import parse_revision
-from gitops_tui.api.pin import pin_of
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.flux import gates as flux_gates
 from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, member_writes, ownership, propagate
+from gitops_tui.reconciler import held as held_mod
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, scope_checker
+from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, scope_checker
 from gitops_tui.reconciler.drift_watch import views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
@@ -31,12 +30,8 @@ from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
 from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
-    build_status,
-    git_credentials,
     load_source,
-    project_of,
-    with_artifact,
-    write_status,
+    write_outcome,
 )
 
 log = logging.getLogger(__name__)
@@ -69,23 +64,6 @@ def _entry(name: str, old: dict[str, Any] | None) -> dict[str, Any]:
 def _old_entries(source: GitOpsSource) -> dict[str, dict[str, Any]]:
     status = (source.kustomization or {}).get("status") or {}
     return {c["name"]: dict(c) for c in status.get("clusters") or [] if c.get("name")}
-
-
-def write_outcome(ctx: ReconcileContext, source: GitOpsSource, outcome: Outcome) -> None:
-    """Write the status of both objects of the source (each only when it changed)."""
-    now = ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    if source.kustomization is not None:
-        fk = source.kustomization
-        write_status(ctx.api_client, fk, build_status(fk.get("status"), outcome, now, inventory=True))
-    repo = source.repository
-    if repo is not None:
-        gen = int((repo.get("metadata") or {}).get("generation") or 0)
-        repo_outcome = dataclasses.replace(outcome, generation=gen)
-        pin = pin_of(source)  # the artifact is git's revision: a pinned (or break-glass) lane's never replaces it
-        git = outcome.git and not (pin is not None and outcome.revision == pin.revision)
-        artifact = outcome.revision if git else ""
-        new = with_artifact(build_status(repo.get("status"), repo_outcome, now, inventory=False), artifact, now)
-        write_status(ctx.api_client, repo, new)
 
 
 def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revision: str,
@@ -193,8 +171,8 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     parent_suspended = held is not None and held.suspended
     if plan.state.frozen_everywhere or parent_suspended:
         if plan.state.frozen_everywhere:
-            _follow_git_while_held(ctx, source)
-        _report_drift_while_suspended(ctx, source)
+            held_mod.follow_git(ctx, source)
+        held_mod.report_drift(ctx, source)
         return ReconcileResult(requeue_after=source.interval)
     attempt.source = source
     project = plan.project_name or source.namespace
@@ -257,54 +235,6 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters, plan=plan, lane=lane)
     return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, plan)
-
-
-def _follow_git_while_held(ctx: ReconcileContext, source: GitOpsSource) -> None:
-    """While every cluster is held, keep the artifact on git's revision (as Flux's source-controller keeps fetching
-    for a suspended Kustomization): every surface shows what a resume or a break glass would apply. Nothing else."""
-    if source.repository is None:
-        return
-    try:
-        artifact = fetch_artifact(ctx, source)
-    except RevisionFailed as exc:
-        log.info("git of held %s/%s not fetched: %s", source.namespace, source.name, exc.failure.reason)
-        return
-    if artifact.revision == source.artifact_revision:
-        return
-    ctx.recorder.emit(source.repository, "Normal", "NewArtifact", f"fetched revision {artifact.revision} (held: "
-                      "not applied)", revision=artifact.revision)
-    repo = source.repository
-    write_status(ctx.api_client, repo, with_artifact(dict(repo.get("status") or {}), artifact.revision,
-                                                     ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")))
-
-
-def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -> None:
-    """While suspended: report drift from each cluster's last applied revision in Events; write nothing else."""
-    by_revision: dict[str, list[str]] = {}
-    for cluster, row in _old_entries(source).items():
-        if row.get("lastAppliedRevision"):
-            by_revision.setdefault(row["lastAppliedRevision"], []).append(cluster)
-    if not by_revision:
-        return
-    project, _ = project_of(ctx, source)
-    for revision, clusters in sorted(by_revision.items()):
-        try:
-            credentials = git_credentials(ctx, source.namespace, source.secret_ref)
-            artifact = ctx.git.fetch(source.url, {"commit": parse_revision(revision)[1]}, credentials, source.git_timeout)
-            connections = {c: ctx.clusters.get(c)[1] for c in clusters}
-            policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
-            desired = desired_objects(source, artifact, project, scope_checker(connections), policy=policy,
-                                      variables=variables)
-            views = views_for(ctx, source, connections, desired, _old_entries(source))
-            found = [drift_mod.detect(c, dynamic, desired, views.get(c)) for c, dynamic in connections.items()]
-        except Exception as exc:  # noqa: BLE001 - observing is best effort while suspended
-            log.info("drift of suspended %s/%s not checked: %s", source.namespace, source.name, type(exc).__name__)
-            continue
-        for result in found:
-            for item in result.objects:
-                message = drift_mod.event_message(result.cluster, item) + " (not corrected: the source is suspended)"
-                ctx.recorder.emit(source.kustomization or {}, "Warning", "DriftDetected", message,
-                                  cluster=result.cluster, revision=revision)
 
 
 def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:

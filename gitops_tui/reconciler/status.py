@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
 from gitops_tui.api.conditions import set_condition
+from gitops_tui.api.pin import pin_of
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import AuthenticationFailed
@@ -258,3 +260,20 @@ def patch_object(api: ApiClient, obj: dict[str, Any], patch: dict[str, Any]) -> 
         if exc.status == 404:
             return None
         raise
+
+
+def write_outcome(ctx: ReconcileContext, source: GitOpsSource, outcome: Outcome) -> None:
+    """Write the status of both objects of the source (each only when it changed)."""
+    now = ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    if source.kustomization is not None:
+        fk = source.kustomization
+        write_status(ctx.api_client, fk, build_status(fk.get("status"), outcome, now, inventory=True))
+    repo = source.repository
+    if repo is not None:
+        gen = int((repo.get("metadata") or {}).get("generation") or 0)
+        repo_outcome = dataclasses.replace(outcome, generation=gen)
+        pin = pin_of(source)  # the artifact is git's revision: a pinned (or break-glass) lane's never replaces it
+        git = outcome.git and not (pin is not None and outcome.revision == pin.revision)
+        artifact = outcome.revision if git else ""
+        new = with_artifact(build_status(repo.get("status"), repo_outcome, now, inventory=False), artifact, now)
+        write_status(ctx.api_client, repo, new)
