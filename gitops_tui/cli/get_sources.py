@@ -117,6 +117,7 @@ def summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "revision": src.artifact_revision,
         "complete": src.complete,
         "clusters": [_cluster(state, name) for name in state.names],
+        "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in state.ignored],
     }
 
 
