@@ -79,7 +79,8 @@ def test_only_the_projects_record_is_the_operators() -> None:
     lifted = copy.deepcopy(ks)
     lifted["spec"]["template"]["spec"]["suspend"] = False
     lifted["metadata"]["managedFields"] = [{"manager": "kubectl-patch", "operation": "Update",
-                                           "time": "2026-01-15T12:00:00Z", "fieldsV1": {"f:spec": {}}}]
+                                           "time": "2026-01-15T12:00:00Z",
+                                           "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:suspend": {}}}}}}]
     state = source_state(repo, lifted, project, CLUSTERS, NOW)
     assert state.frozen_everywhere and state.freeze is not None and state.freeze.verified
     kinds = {i.kind: i for i in state.ignored}
