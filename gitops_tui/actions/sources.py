@@ -281,3 +281,18 @@ def delete_source(api: ApiClient, project: str, name: str, orphan: bool = False,
         except ApiException as exc:
             if exc.status != 404:
                 raise SourceActionError(f"the management cluster refused to delete {name!r} (HTTP {exc.status})") from None
+    _forget_holds(api, project, name)
+
+
+def _forget_holds(api: ApiClient, project: str, name: str) -> None:
+    """Drop the operator's records of a deleted source from its Project (a new source of that name starts clean)."""
+    from gitops_tui.api.holds import FIELD_SOURCE_HOLDS, forget_patch
+    from gitops_tui.api.paths import management_path
+
+    try:
+        raw = json_request(api, "GET", management_path(names.KIND_PROJECT, None, project))
+        if name in ((raw.get("spec") or {}).get(FIELD_SOURCE_HOLDS) or {}):
+            json_request(api, "PATCH", management_path(names.KIND_PROJECT, None, project), forget_patch(name),
+                         content_type="application/merge-patch+json")
+    except ApiException:
+        pass  # the source is deleted either way; a stale record only holds a source of that name if one comes back

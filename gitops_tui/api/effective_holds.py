@@ -9,7 +9,7 @@ FederatedKustomization was written at or after the operator's last step (managed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -80,7 +80,7 @@ def _freezes(source: GitOpsSource, project: dict[str, Any] | None, record: Opera
     stale = own is not None and bool(record.lifted_freeze) and own.at == record.lifted_freeze
     if own is not None and own.active(now) and not mirror and not stale:
         by, manager = _claimed(fk, own.by if own.by != "unknown" else "", FREEZE_PATHS)
-        hold = Hold(**{**freeze_hold(own, now).__dict__, "by": by, "identity": manager, "verified": False})
+        hold = replace(freeze_hold(own, now), by=by, identity=manager, verified=False)
         found.append((own, hold))
         members.append(MemberWrite("suspend", hold, f"suspend:{own.at}:{','.join(own.clusters) or '*'}"))
     if op is not None and not _covered(own, op.clusters) and _written_since(fk, _last_step(op)):
@@ -108,7 +108,7 @@ def _pin(source: GitOpsSource, record: OperatorRecord, ignored: list[IgnoredWrit
     if own is None or own.revision == record.lifted_pin:
         return None
     by, manager = _claimed(fk, own.by, PIN_PATHS)
-    hold = Hold(**{**pin_hold(own).__dict__, "by": by, "identity": manager, "verified": False})
+    hold = replace(pin_hold(own), by=by, identity=manager, verified=False)
     members.append(MemberWrite("pin", hold, f"pin:{own.revision}:{','.join(own.clusters) or '*'}"))
     return hold
 
