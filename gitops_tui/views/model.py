@@ -15,7 +15,7 @@ from gitops_tui.api.placement import fleet_order, placed_clusters
 from gitops_tui.api.placement import in_order as placement_in_order
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
-from gitops_tui.api.source import GitOpsSource
+from gitops_tui.api.source import GitOpsSource, pair_sources
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.cells import Cell, as_freeze, as_pin, cell_of, source_status
@@ -178,12 +178,11 @@ def _view(state: ManagementState, key: tuple[str, str], objects: dict[str, dict[
                       repository=objects.get("repository"), kustomization=objects.get("kustomization"),
                       project_obj=project)
     source = GitOpsSource(view.repository, view.kustomization)
-    repo_spec = _get(view.repository, "spec", "template", "spec", default={}) or {}
     view.url = hide_url_password(source.url)
-    view.ref = ref_text(repo_spec.get("ref"))
+    view.ref = ref_text(source.declared_ref)
     view.secret = source.secret_ref
-    view.interval = _get(view.kustomization, "spec", "template", "spec", "interval") or repo_spec.get("interval", "")
-    view.path = _get(view.kustomization, "spec", "template", "spec", "path", default="") or ""
+    view.interval = source.interval_text
+    view.path = source.declared_path
     view.prune = source.prune
     view.revision = source.artifact_revision
     found = source_state(view.repository, view.kustomization, project, state.items("clusters"), state.now())
@@ -206,9 +205,7 @@ def _view(state: ManagementState, key: tuple[str, str], objects: dict[str, dict[
 
 def _build_sources(state: ManagementState) -> list[SourceView]:
     projects = {Project(p).namespace: p for p in state.items("projects")}
-    objects: dict[tuple[str, str], dict[str, dict[str, Any] | None]] = {}
-    for kind, attr in (("gitrepositories", "repository"), ("kustomizations", "kustomization")):
-        for obj in state.items(kind):
-            key = (_get(obj, "metadata", "namespace", default=""), _get(obj, "metadata", "name", default=""))
-            objects.setdefault(key, {})[attr] = obj
-    return [_view(state, key, objects[key], projects.get(key[0])) for key in sorted(objects)]
+    pairs = pair_sources(state.items("gitrepositories"), state.items("kustomizations"))
+    return [_view(state, (pair.namespace, pair.name),
+                  {"repository": pair.repository, "kustomization": pair.kustomization}, projects.get(pair.namespace))
+            for pair in pairs]
