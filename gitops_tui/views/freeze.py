@@ -104,7 +104,7 @@ def describe_lines(view: model.SourceView, now: datetime) -> list[str]:
         lines.append(f"Held on:    {', '.join(view.held)} (the others follow git)")
     if view.pin is not None:
         lines.append(f"Pinned:     {g.PIN} {view.pin.describe()}")
-    glass = operator_record(_project_obj(view), view.name).break_glass
+    glass = operator_record(view.project_obj, view.name).break_glass
     if glass is not None:
         state = "applied" if not glass.pending else "waiting for the reconciler"
         where = ", ".join(glass.clusters) or "every frozen cluster"
@@ -114,10 +114,6 @@ def describe_lines(view: model.SourceView, now: datetime) -> list[str]:
         lines.append(f"Ignored:    {ignored.message}")
     return lines
 
-
-def _project_obj(view: model.SourceView) -> dict[str, Any] | None:
-    """The Project the view's state was computed with (its operator records), None when none."""
-    return view.project_obj
 
 
 @dataclass(frozen=True)
