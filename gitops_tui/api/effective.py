@@ -13,6 +13,7 @@ revision; otherwise it follows git. Later issues add rollout waves and freeze wi
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -124,9 +125,12 @@ def glass_hold(request: BreakGlassRequest) -> Hold:
                 revision=request.revision, identity=request.identity, token=request.token)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Observed:
-    """What the status says of one cluster: revisions, result, objects, and whether the cluster still answers."""
+    """What the status says of one cluster: revisions, result, objects, and whether the cluster still answers.
+
+    Read-only by convention (not ``frozen``: a thousand sources are built per console refresh, and a frozen
+    dataclass costs three times as much to make)."""
 
     recorded: bool = False
     """Whether the status has an entry for this cluster yet."""
@@ -156,9 +160,11 @@ class Observed:
         return {**asdict(self), "drift": list(self.drift), "health": self.health}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ClusterState:
-    """One source on one cluster: the intent, the revision it should run now, the holds, what was observed."""
+    """One source on one cluster: the intent, the revision it should run now, the holds, what was observed.
+
+    Read-only by convention, like Observed."""
 
     name: str
     intent: str
@@ -234,9 +240,9 @@ class MemberWrite:
     fingerprint: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SourceState:
-    """A source across its placed clusters, in the project's placement order."""
+    """A source across its placed clusters, in the project's placement order (read-only by convention)."""
 
     namespace: str
     name: str
@@ -268,7 +274,7 @@ class SourceState:
     @property
     def held(self) -> list[str]:
         """The clusters nothing is written to now."""
-        return [c.name for c in self.clusters if c.held]
+        return [c.name for c in self.clusters if c.intent == INTENT_FROZEN]
 
     @property
     def active(self) -> list[str]:
@@ -278,7 +284,7 @@ class SourceState:
     @property
     def frozen_everywhere(self) -> bool:
         """True when every placed cluster is held (nothing at all is applied)."""
-        return bool(self.clusters) and all(c.held for c in self.clusters)
+        return bool(self.clusters) and all(c.intent == INTENT_FROZEN for c in self.clusters)
 
     def holds(self, cluster: str) -> bool:
         """Whether a freeze holds ``cluster`` now (any name: a cluster that left the placement too), break glass aside."""
@@ -313,9 +319,18 @@ class SourceState:
                 "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in self.ignored]}
 
 
-def observed_of(entry: dict[str, Any] | None, cluster: dict[str, Any] | None) -> Observed:
-    """What a status.clusters entry and the cluster's KubeFedCluster say."""
-    stale = stale_since(cluster) if cluster is not None else None
+def stale_index(clusters: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """(since, why) of each KubeFedCluster that stopped answering, by name: computed once for many sources."""
+    found = {}
+    for cluster in clusters:
+        stale = stale_since(cluster)
+        if stale is not None:
+            found[str((cluster.get("metadata") or {}).get("name") or "")] = stale
+    return found
+
+
+def observed_of(entry: dict[str, Any] | None, stale: tuple[str, str] | None) -> Observed:
+    """What a status.clusters entry says, and whether its cluster stopped answering (``stale``: since, why)."""
     if entry is None:
         return Observed(stale=stale is not None, stale_since=stale[0] if stale else "",
                         stale_reason=stale[1] if stale else "")
@@ -329,20 +344,26 @@ def observed_of(entry: dict[str, Any] | None, cluster: dict[str, Any] | None) ->
 
 
 def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any] | None,
-                 project: dict[str, Any] | None, clusters: list[dict[str, Any]], now: datetime) -> SourceState:
-    """The effective state of one source, from its two objects, its Project (None when none) and the KubeFedClusters."""
+                 project: dict[str, Any] | None, clusters: list[dict[str, Any]], now: datetime,
+                 stale: dict[str, tuple[str, str]] | None = None,
+                 placements: dict[Any, list[str]] | None = None) -> SourceState:
+    """The effective state of one source, from its two objects, its Project (None when none) and the KubeFedClusters.
+
+    ``stale`` is ``stale_index(clusters)`` and ``placements`` a dict the caller keeps, when it computes the state of
+    many sources against the same clusters (placements are then resolved once per distinct placement).
+    """
     from gitops_tui.api.effective_holds import source_holds
 
     source = GitOpsSource(repository, kustomization)
     project_name = str(((project or {}).get("metadata") or {}).get("name") or "") or source.namespace
     project_placement = ((project or {}).get("spec") or {}).get("placement") or {} if project is not None else None
-    placed = placed_clusters(source.placement, clusters, project_placement)
+    placed = _placed(source.placement, clusters, project_placement, placements)
     found = _in_placement_order(source_holds(source, project, now), placed)
-    by_name = {str((c.get("metadata") or {}).get("name") or ""): c for c in clusters}
+    stale = stale_index(clusters) if stale is None else stale
     entries = {str(e.get("name") or ""): e for e in ((kustomization or {}).get("status") or {}).get("clusters") or []
                if isinstance(e, dict)}
     git = source.artifact_revision
-    states = tuple(_cluster_state(name, found, git, observed_of(entries.get(name), by_name.get(name)))
+    states = tuple(_cluster_state(name, found, git, observed_of(entries.get(name), stale.get(name)))
                    for name in placed)
     stalled = source.condition("Stalled")
     refused = (stalled.reason, stalled.message) if stalled is not None and stalled.is_true else None
@@ -351,15 +372,39 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
                        refused if any(not c.held for c in states) else None)
 
 
+def _placed(placement: dict[str, Any], clusters: list[dict[str, Any]], project_placement: dict[str, Any] | None,
+            memo: dict[Any, list[str]] | None) -> list[str]:
+    """placed_clusters, remembered in ``memo`` by the two placements (as JSON) when one is given."""
+    if memo is None:
+        return placed_clusters(placement, clusters, project_placement)
+    key = (_placement_key(placement), _placement_key(project_placement))
+    if key not in memo:
+        memo[key] = placed_clusters(placement, clusters, project_placement)
+    return memo[key]
+
+
+def _placement_key(placement: dict[str, Any] | None) -> Any:
+    """A hashable key of a placement: its cluster names when it lists them (the common case), else its JSON."""
+    if not placement:
+        return None if placement is None else ""
+    if set(placement) == {"clusters"} and isinstance(placement["clusters"], list):
+        return tuple(str((c or {}).get("name")) for c in placement["clusters"] if isinstance(c, dict))
+    return json.dumps(placement, sort_keys=True)
+
+
 def _in_placement_order(found: Any, placed: list[str]) -> Any:
     """The holds with their clusters in placement order (a record may list them otherwise)."""
     rank = {name: index for index, name in enumerate(placed)}
 
     def ordered(hold: Hold | None) -> Hold | None:
-        if hold is None or not hold.clusters:
+        if hold is None or len(hold.clusters) < 2:
             return hold
-        return replace(hold, clusters=tuple(sorted(hold.clusters, key=lambda c: (rank.get(c, len(rank)), c))))
+        clusters = tuple(sorted(hold.clusters, key=lambda c: (rank.get(c, len(rank)), c)))
+        return hold if clusters == hold.clusters else replace(hold, clusters=clusters)
 
+    holds = [*found.freezes, found.pin, found.break_glass]
+    if all(h is None or len(h.clusters) < 2 for h in holds):
+        return found
     return replace(found, freezes=tuple(ordered(f) for f in found.freezes), pin=ordered(found.pin),
                    break_glass=ordered(found.break_glass))
 

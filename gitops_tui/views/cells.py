@@ -12,9 +12,9 @@ from gitops_tui.views import glyphs as g
 from gitops_tui.views.timefmt import age
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Cell:
-    """One source on one cluster: a status word, the short text shown and a longer message."""
+    """One source on one cluster: a status word, the short text shown and a longer message (read-only by convention)."""
 
     status: str
     text: str
@@ -23,6 +23,13 @@ class Cell:
     hold: ef.Hold | None = None
     """The hold behind the cell (a freeze, a pin, a break glass), None when it follows git."""
     intent: str = ef.INTENT_FOLLOW
+    pinned: bool = False
+
+    def shown(self, now: datetime) -> str:
+        """The text at ``now``: a held cell's age moves with the clock (``alice 42m``), the others are fixed."""
+        if self.status == g.SUSPENDED and self.intent == ef.INTENT_FROZEN:
+            return f"{g.PIN if self.pinned else ''}{held_text(self.hold, now)}"
+        return self.text
 
 
 def as_freeze(hold: ef.Hold | None) -> Freeze | None:
@@ -62,7 +69,7 @@ def cell_of(cluster: ef.ClusterState, now: datetime) -> Cell:
     pin = g.PIN if cluster.pin is not None else ""
     if cluster.held:
         cell = Cell(g.SUSPENDED, f"{pin}{held_text(hold, now)}", _held_message(cluster), seen.objects, hold,
-                    cluster.intent)
+                    cluster.intent, bool(pin))
     elif cluster.intent == ef.INTENT_BREAK_GLASS and cluster.outcome != ef.OUTCOME_FAILED:
         text = f"{g.BREAK_GLASS}{g.short_revision(cluster.target)}"
         cell = Cell(g.SUSPENDED, text, f"{cluster.name}: {hold.describe() if hold else 'break glass'}", seen.objects,

@@ -8,7 +8,7 @@ from typing import Any
 
 from gitops_tui.api import effective as ef
 from gitops_tui.api import freeze as fz
-from gitops_tui.api.effective import source_state
+from gitops_tui.api.effective import source_state, stale_index
 from gitops_tui.api.holds import operator_record
 from gitops_tui.api.pin import Pin
 from gitops_tui.api.placement import fleet_order, placed_clusters
@@ -154,7 +154,8 @@ def _cached(state: ManagementState) -> tuple[list[SourceView], dict[str, SourceV
     hit = _cache.get(id(state))
     if hit is not None and hit[0] is state and hit[1] == versions:
         return hit[2], hit[3]
-    built = _build_sources(state)
+    same_clusters = hit is not None and hit[0] is state and hit[1][SOURCE_KINDS.index("clusters")] == versions[-1]
+    built = _build_sources(state, hit[3] if same_clusters and hit is not None else {})
     index = {view.key: view for view in built}
     if len(_cache) > 8:
         _cache.clear()
@@ -171,7 +172,18 @@ def _own_freeze(view: SourceView, project: dict[str, Any] | None, found: ef.Sour
     return replace(recorded, by=hold.by, verified=hold.verified) if recorded is not None else as_freeze(hold)
 
 
-def _view(state: ManagementState, key: tuple[str, str], objects: dict[str, dict[str, Any] | None],
+@dataclass(frozen=True)
+class _Fleet:
+    """What every source's state is computed against, read once per rebuild."""
+
+    clusters: list[dict[str, Any]]
+    stale: dict[str, tuple[str, str]]
+    now: Any
+    stale_views: dict[str, Any]
+    placements: dict[Any, list[str]]
+
+
+def _view(fleet: _Fleet, key: tuple[str, str], objects: dict[str, dict[str, Any] | None],
           project: dict[str, Any] | None) -> SourceView:
     namespace, name = key
     view = SourceView(namespace, name, Project(project).name if project is not None else namespace,
@@ -185,27 +197,38 @@ def _view(state: ManagementState, key: tuple[str, str], objects: dict[str, dict[
     view.path = source.declared_path
     view.prune = source.prune
     view.revision = source.artifact_revision
-    found = source_state(view.repository, view.kustomization, project, state.items("clusters"), state.now())
+    found = source_state(view.repository, view.kustomization, project, fleet.clusters, fleet.now, fleet.stale,
+                         fleet.placements)
     view.state = found
     view.clusters = found.names
     view.held = tuple(found.held)
     view.suspension = as_freeze(found.freeze) if found.held or found.freezes else None
     view.own_freeze = _own_freeze(view, project, found)
     view.pin = as_pin(found.pin)
-    view.cells = {c.name: cell_of(c, state.now()) for c in found.clusters}
+    view.cells = {c.name: cell_of(c, fleet.now) for c in found.clusters}
     view.status, view.message = source_status(found, view.cells)
     ready, going = condition(view.kustomization, "Ready"), condition(view.kustomization, "Reconciling")
     if view.status == g.READY and ready and ready.get("status") == "True":
         view.message = ready.get("message", "")
     elif view.status == g.PROGRESS and going and going.get("status") == "True":
         view.message = going.get("message", "")
-    view.status = stale_status(view.status, view.clusters, stale_clusters(state))
+    view.status = stale_status(view.status, view.clusters, fleet.stale_views)
     return view
 
 
-def _build_sources(state: ManagementState) -> list[SourceView]:
+def _build_sources(state: ManagementState, previous: dict[str, SourceView]) -> list[SourceView]:
+    """Every source's view; one whose objects and Project are the very ones of ``previous`` (same clusters) is kept."""
     projects = {Project(p).namespace: p for p in state.items("projects")}
-    pairs = pair_sources(state.items("gitrepositories"), state.items("kustomizations"))
-    return [_view(state, (pair.namespace, pair.name),
-                  {"repository": pair.repository, "kustomization": pair.kustomization}, projects.get(pair.namespace))
-            for pair in pairs]
+    clusters = state.items("clusters")
+    fleet = _Fleet(clusters, stale_index(clusters), state.now(), stale_clusters(state), {})
+    views = []
+    for pair in pair_sources(state.items("gitrepositories"), state.items("kustomizations")):
+        project = projects.get(pair.namespace)
+        known = previous.get(f"{pair.namespace}/{pair.name}")
+        if known is not None and known.repository is pair.repository and known.kustomization is pair.kustomization \
+                and known.project_obj is project:
+            views.append(known)
+            continue
+        views.append(_view(fleet, (pair.namespace, pair.name),
+                           {"repository": pair.repository, "kustomization": pair.kustomization}, project))
+    return views

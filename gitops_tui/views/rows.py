@@ -167,7 +167,7 @@ def propagation_table(state: ManagementState, now: datetime) -> Table:
                 cells.append(g.glyph(g.NONE))
                 statuses.append(g.NONE)
             else:
-                cells.append(f"{g.glyph(cell.status)} {cell.text}")
+                cells.append(f"{g.glyph(cell.status)} {cell.shown(now)}")
                 statuses.append(cell.status)
         rows.append(
             Row(
