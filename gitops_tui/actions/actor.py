@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping
+from typing import Any
 
 
 def _user() -> str:
@@ -30,3 +31,11 @@ def current_actor(env: Mapping[str, str] | None = None) -> str:
     address = ssh_client_address(env)
     user = _user()
     return f"{user}@{address}" if address else user
+
+
+def record_action(api: Any, **fields: Any) -> None:
+    """Journal an operator's action: what the process claims (``actor``, the SSH address) beside what the API
+    server says of its credentials (journal.record adds the SelfSubjectReview identity)."""
+    from gitops_tui import journal
+
+    journal.record(api, ssh=ssh_client_address() or "", **fields)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from kubernetes.client import ApiClient
 
-from gitops_tui import journal
-from gitops_tui.actions.actor import current_actor
-from gitops_tui.actions.sources import DiffReport, SourceActionError, _context, _diff, _patch, _source
-from gitops_tui.api import builders
+from gitops_tui.actions.actor import current_actor, record_action
+from gitops_tui.actions.sources import DiffReport, SourceActionError, _diff, _patch, _source, reading_context
+from gitops_tui.actions.freeze import patch_project
+from gitops_tui.actions.resources import get_project
+from gitops_tui.api import builders, holds
 from gitops_tui.api.formats import format_revision, parse_revision
 from gitops_tui.api.pin import Pin, RevisionHistory, history_of, pin_of, pin_patch
 from gitops_tui.api.source import GitOpsSource
@@ -48,27 +49,60 @@ def resolve_revision(source: GitOpsSource, text: str) -> str:
     return format_revision(branch or None, sha)
 
 
-def _check_clusters(source: GitOpsSource, clusters: list[str] | None) -> tuple[str, ...]:
-    placed = [c.name for c in source.clusters]
+def resolve_known_revision(api: ApiClient, source: GitOpsSource, text: str, data_dir: Path | None = None) -> str:
+    """``resolve_revision``, then refuse a commit that is neither one this source applied nor in the history of the
+    ref it tracks (a commit of another branch, or one that does not exist), in one sentence."""
+    from gitops_tui.reconciler import pin as pin_mod
+    from gitops_tui.reconciler.desired import RevisionFailed, fetch_artifact
+
+    revision = resolve_revision(source, text)
+    if revision in history_of(source).revisions():
+        return revision
+    sha = parse_revision(revision)[1]
+    ctx = reading_context(api, data_dir)
+    try:
+        head = fetch_artifact(ctx, source)
+        known = pin_mod.contains(ctx, source, head.commit, sha)
+    except RevisionFailed as exc:
+        raise SourceActionError(f"cannot check revision {sha[:12]} against the source's git: "
+                                f"{exc.failure.message}") from None
+    finally:
+        ctx.clusters.close()
+    if not known:
+        raise SourceActionError(
+            f"revision {sha[:12]} is not in the history of {source.ref_display or 'the tracked ref'} and was never "
+            f"applied by source {source.name}: give a commit of {source.ref_display or 'that ref'} "
+            f"(`gitops-tui history source {source.name}` lists the applied ones)")
+    return revision
+
+
+def _check_clusters(source: GitOpsSource, clusters: list[str] | None, placed: list[str]) -> tuple[str, ...]:
+    """``clusters`` checked against the source's placed clusters, in their placement order."""
     unknown = [c for c in clusters or [] if c not in placed]
     if unknown:
         raise SourceActionError(f"cluster {unknown[0]!r} is not one of the clusters of source {source.name!r} "
                                 f"({', '.join(placed) or 'none yet'})")
-    return tuple(sorted(set(clusters or [])))
+    return tuple(c for c in placed if c in set(clusters or []))
 
 
 def plan_pin(api: ApiClient, project: str, name: str, revision: str, reason: str,
              clusters: list[str] | None = None, until_contains: str = "", actor: str | None = None) -> Pin:
     """Check a pin request and return the Pin it would record (nothing is written)."""
+    from gitops_tui.actions.state import read_source
+    from gitops_tui.kube.whoami import who_am_i
+
     if not reason.strip():
         raise SourceActionError("a reason is required to pin a source")
-    source = _source(api, project, name)
+    reading = read_source(api, project, name)
+    source = reading.source
     fix = until_contains.strip().lower()
     if fix and not _SHA.match(fix):
         raise SourceActionError(f"--until-contains {until_contains!r} is not a commit SHA (7 to 40 hex digits)")
-    return Pin(revision=resolve_revision(source, revision), clusters=_check_clusters(source, clusters),
+    chosen = _check_clusters(source, clusters, reading.state.names or [c.name for c in source.clusters])
+    return Pin(revision=resolve_known_revision(api, source, revision), clusters=chosen,
                by=actor or current_actor(), reason=reason.strip(), until_contains=fix,
-               at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+               at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               identity=str(who_am_i(api).get("user") or ""))
 
 
 def pin_source(api: ApiClient, project: str, name: str, revision: str, reason: str,
@@ -76,9 +110,10 @@ def pin_source(api: ApiClient, project: str, name: str, revision: str, reason: s
     """Pin a source at ``revision`` on ``clusters`` (all when empty): applied at once, held while git moves on."""
     pin = plan_pin(api, project, name, revision, reason, clusters, until_contains, actor)
     source = _source(api, project, name)
+    patch_project(api, project, holds.record_patch(name, pin=pin.to_spec()))  # the operator's record first
     fk = _patch(api, source.kustomization or {}, pin_patch(pin))
     EventRecorder(api).emit(fk, "Normal", "Pinned", pin.describe(), revision=pin.revision)
-    journal.record(api, action="pin", actor=pin.by, reason=pin.reason, project=project, source=name,
+    record_action(api, action="pin", actor=pin.by, reason=pin.reason, project=project, source=name,
                    clusters=pin.clusters or [c.name for c in source.clusters], objects=[f"revision {pin.revision}"])
     return pin
 
@@ -87,14 +122,17 @@ def unpin_source(api: ApiClient, project: str, name: str, actor: str | None = No
     """Remove a source's pin and ask for a reconcile now (back to following git); return the pin removed."""
     actor = actor or current_actor()
     source = _source(api, project, name)
-    pin = pin_of(source)
+    record = holds.operator_record(get_project(api, project), name).pin
+    pin = record or pin_of(source)
     if pin is None:
         raise SourceActionError(f"source {name!r} is not pinned")
     at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if record is not None:
+        patch_project(api, project, holds.record_patch(name, pin=holds.lifted_pin_record(record, actor, at)))
     fk = _patch(api, source.kustomization or {}, {**pin_patch(None), **builders.reconcile_patch(at=at)})
     text = f"unpinned by {actor} (was {pin.describe()})"
     EventRecorder(api).emit(fk, "Normal", "Unpinned", text, revision=pin.revision)
-    journal.record(api, action="unpin", actor=actor, reason=f"was {pin.describe()}", project=project, source=name,
+    record_action(api, action="unpin", actor=actor, reason=f"was {pin.describe()}", project=project, source=name,
                    clusters=pin.clusters or [c.name for c in source.clusters])
     return pin
 
@@ -105,7 +143,7 @@ def preview_pin(api: ApiClient, project: str, name: str, pin: Pin, data_dir: Pat
     repository = copy.deepcopy(source.repository or {})
     spec = repository.setdefault("spec", {}).setdefault("template", {}).setdefault("spec", {})
     spec["ref"] = {"commit": pin.commit, **({"branch": pin.branch} if pin.branch else {})}
-    ctx = _context(api, data_dir)
+    ctx = reading_context(api, data_dir)
     try:
         report = _diff(ctx, GitOpsSource(repository, source.kustomization), name)
     finally:

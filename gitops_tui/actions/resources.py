@@ -11,9 +11,8 @@ import yaml
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from gitops_tui import journal
 from gitops_tui.actions import ActionError
-from gitops_tui.actions.actor import current_actor
+from gitops_tui.actions.actor import current_actor, record_action
 from gitops_tui.api import builders, names
 from gitops_tui.api.namespace_claims import foreign_namespace_problem, system_namespace_problem
 from gitops_tui.api.project import Project
@@ -171,7 +170,7 @@ def create_project(api: ApiClient, name: str, clusters: list[str] | None = None,
         # Someone took the namespace since the check: the project must not stay pointing at it.
         delete_project(api, name)
         raise
-    journal.record(api, action="create", actor=current_actor(), project=name, objects=[f"Project {name}"],
+    record_action(api, action="create", actor=current_actor(), project=name, objects=[f"Project {name}"],
                    clusters=clusters or ())
     return created
 
@@ -217,7 +216,7 @@ def delete_project(api: ApiClient, name: str) -> None:
         json_request(api, "DELETE", management_path(names.KIND_PROJECT, None, name))
     except ApiException as exc:
         raise _api_error(f"delete project {name}", exc) from None
-    journal.record(api, action="delete", actor=current_actor(), project=name, objects=[f"Project {name}"])
+    record_action(api, action="delete", actor=current_actor(), project=name, objects=[f"Project {name}"])
 
 
 # -- secrets ---------------------------------------------------------------------------------
@@ -260,7 +259,7 @@ def create_secret(api: ApiClient, project: str, name: str, data: dict[str, bytes
         what = f"secret {name} in project {project}"
         raise (_api_error(what, exc) if exc.status == 409 else _api_error(f"create {what}", exc)) from None
     # Keys only: a secret's values never reach the journal.
-    journal.record(api, action="secret-change", actor=current_actor(), reason=f"created secret {name}",
+    record_action(api, action="secret-change", actor=current_actor(), reason=f"created secret {name}",
                    project=project, clusters=clusters or (),
                    objects=[f"FederatedSecret {name} key {k}" for k in sorted(data)])
     return created
@@ -275,7 +274,7 @@ def delete_secret(api: ApiClient, project: str, name: str) -> None:
         if exc.status == 404:
             raise ActionError(f"secret {name!r} does not exist in project {project}") from None
         raise _api_error(f"delete secret {name}", exc) from None
-    journal.record(api, action="secret-change", actor=current_actor(), reason=f"deleted secret {name}",
+    record_action(api, action="secret-change", actor=current_actor(), reason=f"deleted secret {name}",
                    project=project, objects=[f"FederatedSecret {name}"])
 
 

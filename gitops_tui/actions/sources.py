@@ -11,9 +11,9 @@ from typing import Any
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from gitops_tui import journal, paths
+from gitops_tui import paths
 from gitops_tui.actions import ActionError
-from gitops_tui.actions.actor import current_actor
+from gitops_tui.actions.actor import current_actor, record_action
 from gitops_tui.actions.resources import check_clusters, check_name, project_namespace
 from gitops_tui.api import builders, names
 from gitops_tui.api.formats import parse_duration
@@ -89,7 +89,7 @@ def create_source(api: ApiClient, project: str, name: str, url: str, ref: dict[s
             if exc.status == 422:
                 raise SourceActionError(f"the source {name!r} is not valid (names are lowercase letters, digits and '-')") from None
             raise SourceActionError(f"the management cluster refused the source (HTTP {exc.status})") from None
-    journal.record(api, action="create", actor=current_actor(), project=project, source=name, clusters=clusters or (),
+    record_action(api, action="create", actor=current_actor(), project=project, source=name, clusters=clusters or (),
                    objects=[f"FederatedGitRepository {name}", f"FederatedKustomization {name}"])
     return GitOpsSource(created[0], created[1])
 
@@ -131,7 +131,7 @@ def request_reconcile(api: ApiClient, project: str, name: str, actor: str | None
     source = _source(api, project, name)
     token = _precise_now()
     _patch(api, source.kustomization or {}, builders.reconcile_patch(at=token))
-    journal.record(api, action="reconcile", actor=actor or current_actor(), project=project, source=name)
+    record_action(api, action="reconcile", actor=actor or current_actor(), project=project, source=name)
     return token
 
 
@@ -155,6 +155,8 @@ class DiffReport:
     revision: str = ""
     error: str = ""
     clusters: list[Any] = field(default_factory=list)
+    compared: dict[str, str] = field(default_factory=dict)
+    """The revision each cluster was compared with when it is not ``revision`` (a pinned cluster: the pin's)."""
 
     @property
     def drifted(self) -> bool:
@@ -167,7 +169,8 @@ class DiffReport:
         return bool(self.error) or any(c.error for c in self.clusters)
 
 
-def _context(api: ApiClient, data_dir: Path | None) -> Any:
+def reading_context(api: ApiClient, data_dir: Path | None) -> Any:
+    """A ReconcileContext for reading (git under the data directory, cluster connections); close its clusters."""
     from gitops_tui.reconciler.context import ReconcileContext
     from gitops_tui.reconciler.source import GitSource
 
@@ -176,48 +179,70 @@ def _context(api: ApiClient, data_dir: Path | None) -> Any:
                             recorder=EventRecorder(api), git=GitSource(base / "git", data_dir=base), data_dir=base)
 
 
+_context = reading_context
+
+
 def diff_source(api: ApiClient, project: str, name: str, data_dir: Path | None = None) -> DiffReport:
-    """Compare every placed cluster with git by dry-run apply (no writes); the basis of `diff` and resume previews."""
-    source = _source(api, project, name)
+    """Compare every placed cluster with what it should run (dry-run apply, no writes): git's revision, or the pin's
+    on a pinned cluster (frozen or not: what a resume would apply). The basis of `diff` and the resume previews."""
+    from gitops_tui.actions.state import read_source
+
+    reading = read_source(api, project, name)
+    targets = {c.name: c.pin.revision for c in reading.state.clusters if c.pin is not None}
     ctx = _context(api, data_dir)
     try:
-        return _diff(ctx, source, name)
+        return _diff(ctx, reading.source, name, targets, reading.state.names)
     finally:
         ctx.clusters.close()
 
 
-def _diff(ctx: Any, source: GitOpsSource, name: str) -> DiffReport:
+def _diff(ctx: Any, source: GitOpsSource, name: str, targets: dict[str, str] | None = None,
+          order: list[str] | None = None) -> DiffReport:
+    """Diff each cluster against its target revision (``targets``; git's for the others), in ``order``."""
     from gitops_tui.reconciler import drift, identity, status
     from gitops_tui.reconciler import source_controller as sc
     from gitops_tui.reconciler.desired import fetch_artifact
+    from gitops_tui.reconciler.flux_step import render_inputs
+    from gitops_tui.reconciler.pin import Lane
 
     report = DiffReport(source=name)
     connections: dict[str, Any] = {}
+    targets = targets or {}
     try:
         project_name, placement = status.project_of(ctx, source)
-        clusters = status.placed_clusters(ctx, source, placement)
-        artifact = fetch_artifact(ctx, source)
-        report.revision = artifact.revision
+        clusters = order if order is not None else status.placed_clusters(ctx, source, placement)
+        report.revision = fetch_artifact(ctx, source).revision
         applier = identity.applier_for(ctx, source.namespace, project_name)  # dry-runs as the project would apply
         for cluster in clusters:
             try:
                 connections[cluster] = identity.tenant_client(ctx.clusters.get(cluster)[1], applier)
             except ClusterUnreachable as exc:
                 report.clusters.append(drift.ClusterDrift(cluster, error=exc.detail))
-        from gitops_tui.reconciler.flux_step import render_inputs
-
-        policy, variables = render_inputs(ctx, source, artifact, project_name)
-        desired = sc.desired_objects(source, artifact, project_name, sc.scope_checker(connections), policy=policy,
-                                     variables=variables)
+        groups: dict[str, list[str]] = {}
+        for cluster in connections:
+            groups.setdefault(targets.get(cluster) or report.revision, []).append(cluster)
+        desired: dict[str, list[dict]] = {}
+        for revision, members in groups.items():
+            lane = Lane(members, "" if revision == report.revision else revision)
+            artifact = lane.fetch(ctx, source)
+            policy, variables = render_inputs(ctx, source, artifact, project_name)
+            chosen = {c: connections[c] for c in members}
+            objects = sc.desired_objects(source, artifact, project_name, sc.scope_checker(chosen), policy=policy,
+                                         variables=variables)
+            for cluster in members:
+                desired[cluster] = objects
+                if revision != report.revision:
+                    report.compared[cluster] = revision
     except sc.RevisionFailed as exc:
         report.error = exc.failure.message
         return report
     for cluster, dynamic in connections.items():
         try:
-            report.clusters.append(drift.detect(cluster, dynamic, desired))
+            report.clusters.append(drift.detect(cluster, dynamic, desired[cluster]))
         except Exception as exc:  # noqa: BLE001 - transport failures
             report.clusters.append(drift.ClusterDrift(cluster, error=f"cannot reach the cluster ({type(exc).__name__})"))
-    report.clusters.sort(key=lambda c: c.cluster)
+    rank = {c: i for i, c in enumerate(clusters)}
+    report.clusters.sort(key=lambda c: (rank.get(c.cluster, len(rank)), c.cluster))
     return report
 
 
@@ -245,7 +270,7 @@ def delete_source(api: ApiClient, project: str, name: str, orphan: bool = False,
         fk = _patch(api, fk, {"metadata": {"annotations": {names.ANNOTATION_ORPHAN: "true"}}})
     what = "keeping its objects (orphan)" if orphan or source.orphan else "pruning its objects from every cluster"
     EventRecorder(api).emit(fk, "Normal", "DeleteRequested", f"deleted by {actor}, {what}")
-    journal.record(api, action="delete", actor=actor, reason=what, project=project, source=name,
+    record_action(api, action="delete", actor=actor, reason=what, project=project, source=name,
                    objects=[] if orphan or source.orphan else
                    [o for objs in delete_preview(api, project, name).values() for o in objs])
     for obj in (fk, source.repository):
@@ -257,3 +282,18 @@ def delete_source(api: ApiClient, project: str, name: str, orphan: bool = False,
         except ApiException as exc:
             if exc.status != 404:
                 raise SourceActionError(f"the management cluster refused to delete {name!r} (HTTP {exc.status})") from None
+    _forget_holds(api, project, name)
+
+
+def _forget_holds(api: ApiClient, project: str, name: str) -> None:
+    """Drop the operator's records of a deleted source from its Project (a new source of that name starts clean)."""
+    from gitops_tui.api.holds import FIELD_SOURCE_HOLDS, forget_patch
+    from gitops_tui.api.paths import management_path
+
+    try:
+        raw = json_request(api, "GET", management_path(names.KIND_PROJECT, None, project))
+        if name in ((raw.get("spec") or {}).get(FIELD_SOURCE_HOLDS) or {}):
+            json_request(api, "PATCH", management_path(names.KIND_PROJECT, None, project), forget_patch(name),
+                         content_type="application/merge-patch+json")
+    except ApiException:
+        pass  # the source is deleted either way; a stale record only holds a source of that name if one comes back

@@ -52,3 +52,17 @@ class KubeFedCluster(ObjectView):
         offline = self.condition(names.OFFLINE)
         chosen = offline if offline is not None and offline.is_true else self.condition(names.READY)
         return "" if chosen is None else str(getattr(chosen, field))
+
+
+def stale_since(raw: dict[str, Any] | None) -> tuple[str, str] | None:
+    """(since when, why) a KubeFedCluster stopped answering (its Ready is not True), None while it answers.
+
+    ``since`` is the lastTransitionTime of Offline (when True) or Ready: the time of the last good data.
+    """
+    view = KubeFedCluster(raw or {})
+    ready = view.condition(names.READY)
+    if ready is None or ready.is_true:
+        return None
+    offline = view.condition(names.OFFLINE)
+    chosen = offline if offline is not None and offline.is_true else ready
+    return (chosen.last_transition_time or ready.last_transition_time, chosen.message or chosen.reason)

@@ -61,6 +61,10 @@ class Freeze:
     """"source" or "project"."""
     alarmed: str = ""
     """The expiry whose Warning Event was raised ("" when none yet)."""
+    identity: str = ""
+    """The user the API server saw when the operator asked (SelfSubjectReview), '' when not recorded."""
+    verified: bool = True
+    """False for a freeze only a member's write declares (no operator's record): who is then a claim."""
 
     @property
     def everywhere(self) -> bool:
@@ -125,16 +129,20 @@ def source_freeze(fk: dict[str, Any] | None) -> Freeze | None:
                   alarmed=str(notes.get(ANNOTATION_SUSPEND_ALARMED) or ""))
 
 
-def project_freeze(project: dict[str, Any] | None) -> Freeze | None:
-    """The freeze recorded on a Project (spec.freeze), None when it is not frozen."""
-    raw = ((project or {}).get("spec") or {}).get("freeze")
+def freeze_from_record(raw: Any, scope: str) -> Freeze | None:
+    """A freeze recorded as a dict (a Project's spec.freeze, or an operator's source freeze on the Project)."""
     if not isinstance(raw, dict) or not raw.get("by"):
         return None
     return Freeze(by=str(raw.get("by")), reason=str(raw.get("reason") or ""), at=str(raw.get("at") or ""),
                   until=str(raw.get("until") or ""), then=str(raw.get("then") or ""),
                   clusters=tuple(str(c) for c in raw.get("clusters") or []),
                   history=tuple(s for s in raw.get("history") or [] if isinstance(s, dict)),
-                  scope="project", alarmed=str(raw.get("alarmed") or ""))
+                  scope=scope, alarmed=str(raw.get("alarmed") or ""), identity=str(raw.get("identity") or ""))
+
+
+def project_freeze(project: dict[str, Any] | None) -> Freeze | None:
+    """The freeze recorded on a Project (spec.freeze), None when it is not frozen."""
+    return freeze_from_record(((project or {}).get("spec") or {}).get("freeze"), "project")
 
 
 def parse_expiry(for_: str | None, until: str | None, now: datetime) -> str:
@@ -183,16 +191,22 @@ class FreezeChange:
     extended: bool = False
 
 
+def _in_order(clusters: set[str], order: list[str] | None) -> list[str]:
+    """``clusters`` in the placement ``order`` (others after, by name)."""
+    rank = {name: index for index, name in enumerate(order or [])}
+    return sorted(clusters, key=lambda c: (rank.get(c, len(rank)), c))
+
+
 def merge(current: Freeze | None, *, by: str, reason: str, now: datetime, until: str = "", then: str = "",
-          clusters: list[str] | None = None) -> FreezeChange:
+          clusters: list[str] | None = None, order: list[str] | None = None) -> FreezeChange:
     """Merge a suspend into the current freeze: a new freeze, or an extension that keeps the start and the history.
 
     ``clusters`` None (or empty) freezes every cluster, or, extending a freeze of some clusters, keeps them;
     clusters add to a freeze of some clusters; a freeze of every cluster stays one (ValueError to narrow it:
-    resume the others instead).
+    resume the others instead). Clusters are kept in the placement ``order`` when given.
     """
     at = stamp(now)
-    wanted = sorted(set(clusters or []))
+    wanted = _in_order(set(clusters or []), order)
     if current is None:
         action, merged_clusters, start = "suspend", wanted, at
         merged_until, merged_then = until, then
@@ -201,7 +215,7 @@ def merge(current: Freeze | None, *, by: str, reason: str, now: datetime, until:
             raise ValueError(f"it is already frozen on every cluster; resume the others with "
                              f"--clusters to keep only {', '.join(wanted)}")
         action, start = "extend", current.at or at
-        merged_clusters = [] if current.everywhere else sorted(set(current.clusters) | set(wanted))
+        merged_clusters = [] if current.everywhere else _in_order(set(current.clusters) | set(wanted), order)
         merged_until = until or current.until
         merged_then = then or current.then
     history = [*(current.history if current else ()), step(action, by, reason, at, until, wanted)][-HISTORY_LIMIT:]
@@ -225,22 +239,30 @@ def source_patch(change: FreezeChange) -> dict[str, Any]:
     }
 
 
-def project_patch(change: FreezeChange) -> dict[str, Any]:
-    """The merge patch recording ``change`` as a Project's spec.freeze (replacing the whole field)."""
+def freeze_record(change: FreezeChange, identity: str = "") -> dict[str, Any]:
+    """``change`` as a recorded dict (a Project's spec.freeze, or an operator's source freeze on the Project)."""
     body: dict[str, Any] = {"by": change.by, "reason": change.reason, "at": change.at, "history": change.history}
+    if identity:
+        body["identity"] = identity
     if change.until:
         body["until"] = change.until
     if change.then:
         body["then"] = change.then
     if change.clusters:
         body["clusters"] = change.clusters
-    return {"spec": {"freeze": body}}
+    return body
+
+
+def project_patch(change: FreezeChange, identity: str = "") -> dict[str, Any]:
+    """The merge patch recording ``change`` as a Project's spec.freeze (replacing the whole field)."""
+    return {"spec": {"freeze": freeze_record(change, identity)}}
 
 
 def remaining(current: Freeze, placed: list[str], resumed: list[str]) -> list[str]:
-    """The clusters still frozen after resuming ``resumed`` (a freeze of every cluster counts the placed ones)."""
+    """The clusters still frozen after resuming ``resumed`` (a freeze of every cluster counts the placed ones), in the
+    placement order of ``placed``."""
     frozen = list(placed) if current.everywhere else list(current.clusters)
-    return sorted(c for c in frozen if c not in set(resumed))
+    return _in_order({c for c in frozen if c not in set(resumed)}, placed)
 
 
 def source_resume_patch(current: Freeze | None, left: list[str], resumed: list[str], by: str, at: str,
@@ -257,18 +279,22 @@ def source_resume_patch(current: Freeze | None, left: list[str], resumed: list[s
             "spec": {"template": {"spec": {"suspend": False, FIELD_SUSPEND_CLUSTERS: left}}}}
 
 
-def project_resume_patch(current: Freeze, left: list[str], by: str, at: str, resumed: list[str]) -> dict[str, Any]:
-    """The merge patch resuming a project's freeze: all of it (``left`` empty) or some clusters."""
+def resumed_record(current: Freeze, left: list[str], by: str, at: str, resumed: list[str]) -> dict[str, Any] | None:
+    """The recorded freeze after resuming ``resumed`` (``left`` stay frozen); None when nothing stays frozen."""
     if not left:
-        return {"spec": {"freeze": None}}
+        return None
     history = [*current.history, step("resume", by, "", at, clusters=resumed)][-HISTORY_LIMIT:]
     body: dict[str, Any] = {"by": current.by, "reason": current.reason, "at": current.at, "clusters": left,
                             "history": history}
-    if current.until:
-        body["until"] = current.until
-    if current.then:
-        body["then"] = current.then
-    return {"spec": {"freeze": body}}
+    for key, value in (("identity", current.identity), ("until", current.until), ("then", current.then)):
+        if value:
+            body[key] = value
+    return body
+
+
+def project_resume_patch(current: Freeze, left: list[str], by: str, at: str, resumed: list[str]) -> dict[str, Any]:
+    """The merge patch resuming a project's freeze: all of it (``left`` empty) or some clusters."""
+    return {"spec": {"freeze": resumed_record(current, left, by, at, resumed)}}
 
 
 def break_glass_patch(by: str, reason: str, at: str) -> dict[str, Any]:
@@ -310,3 +336,18 @@ def held_clusters(source_fk: dict[str, Any] | None, project: dict[str, Any] | No
     """The clusters among ``clusters`` whose writes are held now by the source's or its project's freeze."""
     freezes = [f for f in (source_freeze(source_fk), project_freeze(project)) if f is not None and f.active(now)]
     return [c for c in clusters if any(f.holds(c) for f in freezes)]
+
+
+def project_hold_refusal(project: str, name: str, frozen: Freeze | None, clusters: list[str], now: datetime,
+                         lift: str = "") -> str:
+    """The sentence refusing to resume source ``name`` on ``clusters`` (all when empty) while its project's freeze
+    holds them, naming that freeze and how to lift it (``lift``: the command or key); '' when it holds none of them."""
+    if frozen is None or not frozen.active(now):
+        return ""
+    held = [c for c in clusters if frozen.holds(c)] if clusters else list(frozen.clusters)
+    if clusters and not held:
+        return ""
+    where = f" on {', '.join(held)}" if held else ""
+    how = lift or f"`gitops-tui resume project {project}" + (f" --clusters {','.join(held)}`" if held else "`")
+    return (f"source {name} is held by the freeze of project {project}{where} (by {frozen.by}: {frozen.reason}); "
+            f"resuming the source would not lift it: lift the project's freeze with {how}")

@@ -23,18 +23,21 @@ def journal_path(name: str = "") -> str:
 
 
 def journal_entry_crd() -> dict[str, Any]:
-    """The JournalEntry CRD manifest: spec {time, action, actor, reason, project, source, clusters, objects}."""
+    """The JournalEntry CRD manifest: spec {time, action, actor, identity, ssh, reason, project, source, clusters, objects}."""
     spec = {
         "type": "object",
         "required": ["time", "action", "actor"],
         "properties": {
             "time": _STRING, "action": _STRING, "actor": _STRING, "reason": _STRING,
-            "project": _STRING, "source": _STRING, "clusters": _STRINGS, "objects": _STRINGS,
+            "project": _STRING, "source": _STRING, "clusters": _STRINGS, "objects": _STRINGS, "ssh": _STRING,
+            "identity": {"type": "object", "properties": {"user": _STRING, "groups": _STRINGS,
+                                                          "verified": {"type": "boolean"}, "via": _STRING}},
         },
     }
     columns = [{"name": "Time", "type": "string", "jsonPath": ".spec.time"},
                {"name": "Action", "type": "string", "jsonPath": ".spec.action"},
                {"name": "Actor", "type": "string", "jsonPath": ".spec.actor"},
+               {"name": "Identity", "type": "string", "jsonPath": ".spec.identity.user"},
                {"name": "Project", "type": "string", "jsonPath": ".spec.project"},
                {"name": "Source", "type": "string", "jsonPath": ".spec.source"},
                {"name": "Reason", "type": "string", "jsonPath": ".spec.reason", "priority": 1}]

@@ -26,6 +26,10 @@ class Pin:
     reason: str = ""
     at: str = ""
     until_contains: str = ""
+    identity: str = ""
+    """The user the API server saw when the operator pinned (SelfSubjectReview), '' when not recorded."""
+    verified: bool = True
+    """False for a pin only a member's write declares (no operator's record on the Project)."""
 
     @property
     def commit(self) -> str:
@@ -50,7 +54,8 @@ class Pin:
         """One line: "pinned at main@1a2b3c4 on prod by alice: bad release"."""
         where = f" on {', '.join(self.clusters)}" if self.clusters else ""
         until = f" until git contains {self.until_contains[:12]}" if self.until_contains else ""
-        return f"pinned at {self.short}{where}{until} by {self.by or 'someone'}: {self.reason}"
+        who = f"{self.by or 'someone'}{'' if self.verified else ' (unverified)'}"
+        return f"pinned at {self.short}{where}{until} by {who}: {self.reason}"
 
     def to_spec(self) -> dict[str, Any]:
         """The spec.template.spec.pin value."""
@@ -59,19 +64,30 @@ class Pin:
             spec["clusters"] = list(self.clusters)
         if self.until_contains:
             spec["untilContains"] = self.until_contains
+        if self.identity:
+            spec["identity"] = self.identity
         return spec
+
+    def same_intent(self, other: Pin | None) -> bool:
+        """Whether ``other`` pins the same commit on the same clusters (who and when aside)."""
+        return other is not None and (self.commit, set(self.clusters)) == (other.commit, set(other.clusters))
 
 
 def pin_of(source: GitOpsSource | dict[str, Any] | None) -> Pin | None:
     """The pin of a source (or of a raw FederatedKustomization); None when not pinned."""
     raw = source.kustomization if isinstance(source, GitOpsSource) else source
     spec = (((raw or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
-    pin = spec.get("pin") or {}
+    return pin_from_record(spec.get("pin"))
+
+
+def pin_from_record(pin: Any, verified: bool = True) -> Pin | None:
+    """A pin recorded as a dict (a FederatedKustomization's spec.template.spec.pin, or the operator's record)."""
     if not isinstance(pin, dict) or not pin.get("revision"):
         return None
     return Pin(revision=str(pin["revision"]), clusters=tuple(str(c) for c in pin.get("clusters") or []),
                by=str(pin.get("by") or ""), reason=str(pin.get("reason") or ""), at=str(pin.get("at") or ""),
-               until_contains=str(pin.get("untilContains") or ""))
+               until_contains=str(pin.get("untilContains") or ""), identity=str(pin.get("identity") or ""),
+               verified=verified)
 
 
 def pin_patch(pin: Pin | None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -70,7 +71,7 @@ def placed_clusters(
     *,
     include_unknown: bool = False,
 ) -> list[str]:
-    """Return the sorted names of the clusters a placement selects.
+    """Return the names of the clusters a placement selects, in the project's placement order.
 
     Rules (KubeFed's, plus the project boundary):
     - `placement.clusters` (a list of {name}) wins over `placement.clusterSelector`; an empty
@@ -79,17 +80,56 @@ def placed_clusters(
     - With a project placement, an explicit object placement is limited to the project's clusters
       (a source never lands on a cluster outside its project).
     - Names not registered as KubeFedClusters are dropped unless `include_unknown`.
+    - Order: the order the project's placement lists its clusters (``placement_order``), then by name; without a
+      project placement, the order the placement itself lists them.
     """
     project_selected: list[str] | None = None
     if is_placement_set(project_placement):
         project_selected = _select(project_placement or {}, clusters, include_unknown)
     if not is_placement_set(placement):
-        return project_selected or []
-    selected = _select(placement or {}, clusters, include_unknown)
-    if project_selected is not None:
-        allowed = set(project_selected)
-        selected = [name for name in selected if name in allowed]
-    return selected
+        selected = project_selected or []
+    else:
+        selected = _select(placement or {}, clusters, include_unknown)
+        if project_selected is not None:
+            allowed = set(project_selected)
+            selected = [name for name in selected if name in allowed]
+    order_of = project_placement if is_placement_set(project_placement) else placement
+    return in_order(selected, placement_order(order_of, clusters))
+
+
+def placement_order(placement: dict[str, Any] | None, clusters: list[dict[str, Any]]) -> dict[str, int]:
+    """Rank clusters as a placement lists them: its named clusters in their order, else the selected ones by name.
+
+    The one ordering every surface uses (panes, tree, describe, journal, CLI columns, the header): a project
+    placed on ``dev, staging, prod`` shows them in that order, never alphabetically.
+    """
+    placement = placement or {}
+    if placement.get("clusters") is not None:
+        listed = [str(entry.get("name", "")) for entry in placement.get("clusters") or [] if entry.get("name")]
+    elif "clusterSelector" in placement:
+        listed = _select(placement, clusters, False)
+    else:
+        listed = []
+    order: dict[str, int] = {}
+    for name in listed:
+        order.setdefault(name, len(order))
+    return order
+
+
+def fleet_order(project_placements: list[dict[str, Any] | None], clusters: list[dict[str, Any]]) -> dict[str, int]:
+    """Rank every cluster once for views of several projects: each project's placement order in turn, then the rest by name."""
+    order: dict[str, int] = {}
+    for placement in project_placements:
+        for name in placement_order(placement, clusters):
+            order.setdefault(name, len(order))
+    for name in sorted(_cluster_name(c) for c in clusters):
+        order.setdefault(name, len(order))
+    return order
+
+
+def in_order(names: Iterable[str], order: dict[str, int]) -> list[str]:
+    """``names`` (each once) sorted by ``order``; names it does not rank come last, by name."""
+    return sorted(set(names), key=lambda name: (order.get(name, len(order)), name))
 
 
 def placement_for_names(names: list[str]) -> dict[str, Any]:

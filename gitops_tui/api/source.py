@@ -77,6 +77,11 @@ class GitOpsSource:
         return ref or {"branch": "master"}
 
     @property
+    def declared_ref(self) -> dict[str, str]:
+        """The git ref as written ({} when none: Flux then uses branch master, see ``ref``)."""
+        return {k: str(v) for k, v in (self._git.get("ref") or {}).items() if v}
+
+    @property
     def ref_display(self) -> str:
         """A short form of the ref for display: "branch main", "tag v1", "semver >=1", "commit abc1234"."""
         ref = self.ref
@@ -178,6 +183,16 @@ class GitOpsSource:
         """The reconcile interval in seconds (kustomization, else repository; default 60)."""
         raw = self._ks.get("interval") or self._git.get("interval")
         return parse_duration(raw, default=DEFAULT_INTERVAL_SECONDS)
+
+    @property
+    def interval_text(self) -> str:
+        """The interval as written (kustomization, else repository), '' when unset."""
+        return str(self._ks.get("interval") or self._git.get("interval") or "")
+
+    @property
+    def declared_path(self) -> str:
+        """spec.template.spec.path as written ('' when unset: the repository's root, see ``path``)."""
+        return str(self._ks.get("path") or "")
 
     @property
     def timeout(self) -> float:

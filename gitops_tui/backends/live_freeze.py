@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gitops_tui.api.formats import short_revision
 from gitops_tui.api.freeze import source_freeze
 from gitops_tui.views.freeze import FreezeChoice
 from gitops_tui.views.preview import format_preview
@@ -50,12 +51,14 @@ class LiveFreezeOperations:
         done = freeze.resume_project(self.api, project, list(clusters) or None)
         return f"Resumed project {project}{' on ' + ', '.join(clusters) if clusters else ''} ({len(done)} source(s))."
 
-    def break_glass(self, project: str, name: str, reason: str) -> str:
-        """Apply a suspended source's revision once; it stays suspended."""
+    def break_glass(self, project: str, name: str, reason: str, revision: str = "",
+                    clusters: tuple[str, ...] = ()) -> str:
+        """Apply exactly ``revision`` once on the frozen ``clusters`` (as the dialog showed); they stay suspended."""
         from gitops_tui.actions import freeze
 
-        freeze.break_glass(self.api, project, name, reason)
-        return f"Break glass on {name}: its revision is applied once; it stays suspended."
+        freeze.break_glass(self.api, project, name, reason, revision=revision, clusters=list(clusters) or None)
+        where = ", ".join(clusters) or "its frozen clusters"
+        return f"Break glass on {name}: {short_revision(revision) or 'its revision'} is applied once on {where}."
 
     def preview_project_resume(self, project: str) -> str:
         """What resuming reverts, source by source ('nothing to revert' for a source with nothing)."""

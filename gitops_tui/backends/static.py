@@ -182,6 +182,7 @@ class StaticBackend:
         self.identity = identity
         self._now = now
         self.state = ManagementState(objects)
+        self.state.clock = lambda: now
         self.health = FeedHealth(clock=lambda: now)
         """The feed's health (a test may mark a watch broken to show the banner)."""
         self.ops = StaticOperations(self.state, now, extras or {}, actor="operator")

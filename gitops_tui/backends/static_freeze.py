@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from gitops_tui.api import freeze as fz
+from gitops_tui.api import holds
 from gitops_tui.views import model
 from gitops_tui.views.freeze import FreezeChoice
 from gitops_tui.views.state import Change, ManagementState
@@ -58,22 +59,36 @@ class StaticFreezeOperations:
                         until=fz.parse_expiry(for_, until, self._now), then=fz.THEN_RESUME if choice.then_resume else "",
                         clusters=list(choice.clusters))
 
+    def _own(self, project: str, name: str) -> fz.Freeze | None:
+        """The source's own freeze: the operator's record on the Project, else the kustomization's."""
+        return holds.operator_record(self._project(project), name).freeze or fz.source_freeze(self._ks(project, name))
+
     def suspend_source(self, project: str, name: str, reason: str, choice: FreezeChoice | None = None) -> str:
-        """Record the freeze on the kustomization (annotations, suspend or suspendClusters)."""
+        """Record the freeze on the Project (the operator's record), then on the kustomization."""
         self.calls.append(("suspend_source", (project, name, reason, *((choice,) if choice else ()))))
         obj = self._ks(project, name)
-        change = self._merge(fz.source_freeze(obj), reason, choice)
+        change = self._merge(self._own(project, name), reason, choice)
+        self._change("projects", self._project(project), holds.record_patch(name, freeze=fz.freeze_record(change)))
         self._change("kustomizations", obj, fz.source_patch(change))
         return f"{'Extended the freeze of' if change.extended else 'Suspended'} {name}."
 
     def resume_source(self, project: str, name: str, clusters: tuple[str, ...] = ()) -> str:
         """Clear the freeze, or lift it from ``clusters`` only."""
         self.calls.append(("resume_source", (project, name, *((clusters,) if clusters else ()))))
+        refusal = fz.project_hold_refusal(project, name, fz.project_freeze(self._project(project)), list(clusters),
+                                          self._now)
+        if refusal:
+            raise ValueError(refusal)
         obj = self._ks(project, name)
-        current = fz.source_freeze(obj)
+        current = self._own(project, name)
         view = model.source_index(self.state).get(f"{self._namespace(project)}/{name}")
         left = fz.remaining(current, view.clusters if view else [], list(clusters)) if current and clusters else []
         stamp = fz.stamp(self._now)
+        record = holds.operator_record(self._project(project), name).freeze
+        if record is not None:
+            kept = fz.resumed_record(record, left, self.actor, stamp, list(clusters))
+            self._change("projects", self._project(project), holds.record_patch(
+                name, freeze=kept if kept is not None else holds.lifted_freeze_record(record, self.actor, stamp)))
         self._change("kustomizations", obj, fz.source_resume_patch(current, left, list(clusters), self.actor, stamp, stamp))
         return f"Resumed {name}{' on ' + ', '.join(clusters) if clusters and left else ''}."
 
@@ -97,16 +112,20 @@ class StaticFreezeOperations:
             self._change("projects", obj, fz.project_resume_patch(current, left, self.actor, fz.stamp(self._now),
                                                                   list(clusters)))
         for source in model.sources(self.state):
-            if source.project == project and model.suspension_of(source.kustomization) is not None:
+            if source.project == project and source.own_freeze is not None:
                 self.resume_source(project, source.name, tuple(c for c in clusters if c in source.clusters))
         return f"Resumed project {project}."
 
-    def break_glass(self, project: str, name: str, reason: str) -> str:
-        """Record a break-glass request on the kustomization."""
-        self.calls.append(("break_glass", (project, name, reason)))
+    def break_glass(self, project: str, name: str, reason: str, revision: str = "",
+                    clusters: tuple[str, ...] = ()) -> str:
+        """Record a break-glass request of exactly ``revision`` on ``clusters`` (on the Project, then the kustomization)."""
+        self.calls.append(("break_glass", (project, name, reason, revision, tuple(clusters))))
         obj = self._ks(project, name)
-        self._change("kustomizations", obj, fz.break_glass_patch(self.actor, reason, fz.stamp(self._now)))
-        return f"Break glass on {name}: its revision is applied once; it stays suspended."
+        token = fz.stamp(self._now)
+        request = holds.BreakGlassRequest(token, self.actor, reason, revision, tuple(clusters))
+        self._change("projects", self._project(project), holds.record_patch(name, break_glass=request.to_record()))
+        self._change("kustomizations", obj, fz.break_glass_patch(self.actor, reason, token))
+        return f"Break glass on {name}: {revision} is applied once on {', '.join(clusters) or 'its frozen clusters'}."
 
     def preview_project_resume(self, project: str) -> str:
         """The recorded preview of every source of the project ('nothing to revert' when none was recorded)."""

@@ -6,7 +6,9 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from gitops_tui.api.holds import lifted_pin_record, record_patch
 from gitops_tui.api.pin import Pin, history_of, pin_of, pin_patch
+from gitops_tui.backends.static_freeze import merge_patch
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.views.pin_view import PinChoice, PinRequest, pin_choices
 from gitops_tui.views.state import Change, ManagementState
@@ -44,9 +46,16 @@ class StaticIncidentOperations:
         obj = self._ks(project, name)
         pin = Pin(request.revision, tuple(request.clusters), self.actor, request.reason,
                   self._now.strftime("%Y-%m-%dT%H:%M:%SZ"), request.until_contains)
+        self._record(project, name, pin.to_spec())
         obj["spec"]["template"]["spec"].update(copy.deepcopy(pin_patch(pin)["spec"]["template"]["spec"]))
         self.state.apply(Change("kustomizations", "MODIFIED", obj))
         return f"{name} {pin.describe()}"
+
+    def _record(self, project: str, name: str, pin: dict[str, Any]) -> None:
+        """The operator's pin record on the Project (as the management side writes it first)."""
+        found = next((p for p in self.state.items("projects") if p["metadata"]["name"] == project), None)
+        if found is not None:
+            self.state.apply(Change("projects", "MODIFIED", merge_patch(found, record_patch(name, pin=pin))))
 
     def unpin_source(self, project: str, name: str) -> str:
         """Drop the pin from the in-memory kustomization."""
@@ -55,6 +64,7 @@ class StaticIncidentOperations:
         was = pin_of(obj)
         if was is None:
             raise LookupError(f"Source {name} is not pinned.")
+        self._record(project, name, lifted_pin_record(was, self.actor, self._now.strftime("%Y-%m-%dT%H:%M:%SZ")))
         obj["spec"]["template"]["spec"].pop("pin", None)
         self.state.apply(Change("kustomizations", "MODIFIED", obj))
         return f"Unpinned {name} (was at {was.short}): it follows git again."

@@ -62,15 +62,21 @@ def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin 
 
 def read_tree(api: ApiClient, project: str, name: str, data_dir: Path | None = None) -> SourceTree:
     """Read the tree of source ``name`` of ``project`` from the management and workload clusters (no writes)."""
-    from gitops_tui.actions.sources import _context, load_source_of
+    from gitops_tui.actions.sources import reading_context
+    from gitops_tui.actions.state import read_source
 
-    source = load_source_of(api, project, name)
+    reading = read_source(api, project, name)
+    source, state = reading.source, reading.state
     pin = pin_of(source)
     tree = SourceTree(project, name, source.artifact_revision, pin)
-    ctx = _context(api, data_dir)
+    rank = {cluster: index for index, cluster in enumerate(state.names)}
+    ctx = reading_context(api, data_dir)
     try:
-        for entry in sorted(source.clusters, key=lambda c: c.name):
-            tree.clusters.append(_cluster(ctx, source, project, entry, pin))
+        for entry in sorted(source.clusters, key=lambda c: (rank.get(c.name, len(rank)), c.name)):
+            node = _cluster(ctx, source, project, entry, pin)
+            found = state.cluster(entry.name)
+            node.intent = found.intent if found is not None else node.intent
+            tree.clusters.append(node)
     finally:
         ctx.clusters.close()
     return tree

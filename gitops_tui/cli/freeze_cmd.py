@@ -36,6 +36,10 @@ def add_break_glass_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once-while-suspended", action="store_true",
                         help="break glass: apply the revision once without resuming (needs --reason)")
     parser.add_argument("--reason", help="why the break glass (recorded with who and when)")
+    parser.add_argument("--revision", default="", metavar="SHA",
+                        help="break glass: the revision to apply (default: git's, fetched now); it must be in the "
+                             "history of the tracked ref or one the source applied")
+    parser.add_argument("--clusters", default="", help="break glass: only these frozen clusters (comma-separated)")
 
 
 def _request(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -116,8 +120,12 @@ def cmd_break_glass(args: argparse.Namespace) -> int:
     if not (args.reason or "").strip():
         raise CliError("--once-while-suspended needs --reason: a break glass is recorded with who and why")
     api = management_client(args)
-    token = run_action(freeze.break_glass, api, args.project, args.name, args.reason)
-    print(f"break glass on source {args.name} requested: its revision is applied once; it stays suspended")
+    token = run_action(freeze.break_glass, api, args.project, args.name, args.reason, None, None,
+                       args.revision or "", list(_names(args.clusters)) or None)
+    request = run_action(freeze.break_glass_request, api, args.project, args.name)
+    where = ", ".join(request.clusters) if request and request.clusters else "every frozen cluster"
+    revision = request.revision if request else "its revision"
+    print(f"break glass on source {args.name} requested: applies {revision} once on {where}; it stays suspended")
     if not args.wait:
         return reconciler_check(api)
     deadline = time.monotonic() + args.timeout
@@ -126,7 +134,7 @@ def cmd_break_glass(args: argparse.Namespace) -> int:
             raise CliError(f"no reconciler applied the break glass within {args.timeout:g}s; "
                            "is `gitops-tui run` or the console running?")
         time.sleep(0.2)
-    print(f"source {args.name} applied once; still suspended")
+    print(f"source {args.name}: {revision} applied once on {where}; still suspended")
     return 0
 
 
@@ -140,9 +148,11 @@ def freeze_summary(freeze: Any, now: datetime | None = None) -> dict[str, Any] |
 
 
 def freeze_cell(summary: dict[str, Any] | None) -> str | bool:
-    """The table cell of a freeze: ``on prod by alice until T (EXPIRED): why``, False when not frozen."""
+    """The table cell of a freeze: ``project freeze on prod by alice until T (EXPIRED): why``, False when not frozen."""
     if not summary:
         return False
+    scope = "project freeze " if summary.get("scope") == "project" else ""
     where = "" if summary["clusters"] == "all" else f"on {','.join(summary['clusters'])} "
     until = f" until {summary['until']}" + (" (EXPIRED)" if summary["expired"] else "") if summary["until"] else ""
-    return f"{where}by {summary['by']}{until}: {summary['reason']}"
+    who = summary["by"] + ("" if summary.get("verified", True) else " (unverified)")
+    return f"{scope}{where}by {who}{until}: {summary['reason']}"

@@ -13,14 +13,11 @@ from typing import Any
 from kubernetes.client import ApiClient
 
 from gitops_tui.api import names
-from gitops_tui.api.freeze import project_freeze, source_freeze
+from gitops_tui.api.freeze import project_freeze
 from gitops_tui.api.cluster import KubeFedCluster
-from gitops_tui.api.formats import short_revision
 from gitops_tui.api.paths import resource_path
-from gitops_tui.api.pin import pin_of
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
-from gitops_tui.api.source import GitOpsSource, pair_sources
 from gitops_tui.cli.common import (Column, add_output, age, json_line, management_client, print_list,
                                    render_table, run_action)
 from gitops_tui.cli.errors import CliError
@@ -30,8 +27,6 @@ from gitops_tui.api.workload_events import SOURCE_ANNOTATION
 from gitops_tui.kube.events import CLUSTER_ANNOTATION, REVISION_ANNOTATION
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.context import management_path
-from gitops_tui.redact import hide_url_password
-from gitops_tui.views.source_tree import indent, parent_of, tree_order
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +60,7 @@ class Resource:
 
 RESOURCES: dict[str, Resource] = {}
 #: Modules adding resources (each defines RESOURCE), imported once this module is complete.
-EXTENSION_MODULES = ("gitops_tui.cli.get_helmreleases", "gitops_tui.cli.get_reconcilers")
+EXTENSION_MODULES = ("gitops_tui.cli.get_sources", "gitops_tui.cli.get_helmreleases", "gitops_tui.cli.get_reconcilers")
 
 
 def register_resource(resource: Resource) -> None:
@@ -162,53 +157,6 @@ def _secret_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
     }
 
 
-# -- sources ---------------------------------------------------------------------------------
-def _fetch_sources(scope: Scope) -> list[dict[str, Any]]:
-    repos = _items(scope.api, management_path(names.KIND_FEDERATED_GIT_REPOSITORY, scope.namespace))
-    kss = _items(scope.api, management_path(names.KIND_FEDERATED_KUSTOMIZATION, scope.namespace))
-    pairs = [p for p in pair_sources(repos, kss) if p.namespace in set(scope.projects)]
-    ordered = tree_order(pairs, lambda p: (p.namespace, p.name), lambda p: parent_of(p.kustomization))
-    return [{"repository": p.repository, "kustomization": p.kustomization, "depth": depth} for p, depth in ordered]
-
-
-def _source_summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
-    src = GitOpsSource(repository=raw.get("repository"), kustomization=raw.get("kustomization"))
-    ready_cond = src.condition(names.READY)
-    return {
-        "name": src.name,
-        "namespace": src.namespace,
-        "project": _project_of(src.namespace, scope),
-        "parent": parent_of(src.kustomization),
-        "depth": int(raw.get("depth") or 0),
-        "url": hide_url_password(src.url),
-        "ref": src.ref,
-        "path": src.path,
-        "provider": src.provider,
-        "interval": src.interval,
-        "prune": src.prune,
-        "suspended": src.suspend,
-        "suspendedBy": src.suspended_by,
-        "suspendReason": src.suspend_reason,
-        "suspendedAt": src.suspended_at,
-        "pin": pin.to_spec() if (pin := pin_of(src)) else None,
-        "freeze": freeze_summary(source_freeze(src.kustomization)),
-        "ready": src.ready,
-        "message": ready_cond.message if ready_cond else "",
-        "revision": src.artifact_revision,
-        "complete": src.complete,
-        "clusters": [{"name": c.name, "status": c.status, "message": c.message,
-                      "lastAppliedRevision": c.last_applied_revision,
-                      "lastAttemptedRevision": c.last_attempted_revision,
-                      "lastSyncTime": c.last_sync_time, "objects": len(c.inventory),
-                      "pinned": bool(pin and pin.covers(c.name))} for c in src.clusters],
-    }
-
-
-def _source_watch_paths(scope: Scope) -> list[str]:
-    return [management_path(names.KIND_FEDERATED_GIT_REPOSITORY, scope.namespace),
-            management_path(names.KIND_FEDERATED_KUSTOMIZATION, scope.namespace)]
-
-
 # -- events ----------------------------------------------------------------------------------
 def _fetch_events(scope: Scope) -> list[dict[str, Any]]:
     from gitops_tui.cli.get_warnings import workload_warnings
@@ -271,16 +219,6 @@ def _builtin_resources() -> None:
          ("CLUSTERS", lambda r: [c["name"] + ("" if not c["status"] else f"({c['status']})") for c in r["clusters"]]),
          ("AGE", lambda r: age(r["created"]))],
         lambda s: [management_path(names.KIND_FEDERATED_SECRET, s.namespace)], "federated secrets (keys only)"))
-    register_resource(Resource(
-        "sources", "SourceList", _fetch_sources, _source_summary,
-        [("PROJECT", lambda r: r["project"]), ("NAME", lambda r: indent(r["name"], r["depth"])),
-         ("READY", lambda r: r["ready"]), ("SUSPENDED", lambda r: freeze_cell(r["freeze"])),
-         ("PINNED", lambda r: (f"{short_revision(r['pin']['revision'])}"
-                               f"{' on ' + ','.join(r['pin']['clusters']) if r['pin'].get('clusters') else ''}"
-                               f" by {r['pin']['by']}: {r['pin']['reason']}" if r["pin"] else False)),
-         ("REVISION", lambda r: r["revision"]), ("URL", lambda r: r["url"]),
-         ("CLUSTERS", lambda r: [c["name"] + ("" if not c["status"] else f"({c['status']})") for c in r["clusters"]])],
-        _source_watch_paths, "GitOps sources (repository + kustomization)"))
     register_resource(Resource(
         "events", "EventList", _fetch_events, _event_summary,
         [("LAST SEEN", lambda r: age(r["lastTimestamp"])), ("TYPE", lambda r: r["type"]),

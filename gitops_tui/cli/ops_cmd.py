@@ -72,14 +72,41 @@ def reconciler_running(api: Any, now: datetime | None = None) -> bool:
     return False
 
 
-def _ready(source: Any) -> tuple[str, str]:
-    cond = source.condition("Ready")
-    return (cond.status, cond.message) if cond else ("Unknown", "")
+def _settled(state: Any) -> bool:
+    """Whether every cluster the source is meant to change now has a result (applied or failed)."""
+    return all(c.outcome in ("applied", "failed") for c in state.clusters if not c.held)
+
+
+def _held_text(state: Any) -> str:
+    """``held: prod (project freeze on prod by alice: INC-1)`` ('' when no cluster is held)."""
+    held = [c for c in state.clusters if c.held]
+    return "held: " + "; ".join(f"{c.name} ({c.hold.describe() if c.hold else 'frozen'})" for c in held) if held else ""
+
+
+def wait_report(name: str, state: Any) -> tuple[str, int]:
+    """The line `reconcile --wait` prints and its exit code: 0 once every unheld cluster applied its revision."""
+    from gitops_tui.api.formats import short_revision
+
+    held = _held_text(state)
+    if state.frozen_everywhere:
+        return f"source {name} is held on every cluster; nothing was applied ({held})", 0
+    failed = [c for c in state.clusters if c.outcome == "failed"]
+    if failed or state.stalled is not None:
+        why = "; ".join(f"{c.name}: {c.observed.status}: {c.observed.message}".rstrip(": ") for c in failed)
+        why = why or f"{state.stalled[0]}: {state.stalled[1]}"
+        return f"source {name} reconciled: not applied everywhere ({why})" + (f"; {held}" if held else ""), 1
+    applied: dict[str, list[str]] = {}
+    for cluster in state.clusters:
+        if not cluster.held:
+            applied.setdefault(short_revision(cluster.observed.applied), []).append(cluster.name)
+    done = "; ".join(f"applied {rev} on {', '.join(names)}" for rev, names in applied.items())
+    return f"source {name} reconciled: {done}" + (f"; {held}" if held else ""), 0
 
 
 def cmd_reconcile_source(args: argparse.Namespace) -> int:
-    """Request a reconcile; with --wait, wait until it was handled and report Ready."""
+    """Request a reconcile; with --wait, wait until every cluster it is meant to change now applied, naming held ones."""
     from gitops_tui.actions import sources
+    from gitops_tui.actions.state import read_source
 
     if args.once_while_suspended:
         from gitops_tui.cli.freeze_cmd import cmd_break_glass
@@ -87,6 +114,8 @@ def cmd_reconcile_source(args: argparse.Namespace) -> int:
         return cmd_break_glass(args)
     if args.reason:
         raise CliError("--reason goes with --once-while-suspended (a plain reconcile needs none)")
+    if args.revision or args.clusters:
+        raise CliError("--revision and --clusters go with --once-while-suspended (a break glass)")
     api = management_client(args)
     token = run_action(sources.request_reconcile, api, args.project, args.name)
     if not args.wait:
@@ -94,21 +123,17 @@ def cmd_reconcile_source(args: argparse.Namespace) -> int:
         return 0
     deadline = time.monotonic() + args.timeout
     while True:
+        reading = run_action(read_source, api, args.project, args.name)
         handled = run_action(sources.reconcile_handled, api, args.project, args.name, token)
-        if handled is not None:
+        if reading.state.frozen_everywhere or (handled is not None and _settled(reading.state)):
             break
-        current = run_action(sources.load_source_of, api, args.project, args.name)
-        if current.suspend:
-            print(f"source {args.name} is suspended by {current.suspended_by or 'someone'}; "
-                  "resume it to reconcile")
-            return 1
         if time.monotonic() >= deadline:
             raise CliError(f"no reconciler handled the request within {args.timeout:g}s; "
                            "is `gitops-tui run` or the console running?")
         time.sleep(0.2)
-    status, message = _ready(handled)
-    print(f"source {args.name} reconciled: Ready {status}{' - ' + message if message else ''}")
-    return 0 if status == "True" else 1
+    line, code = wait_report(args.name, reading.state)
+    print(line)
+    return code
 
 
 def _short(value: Any) -> str:
@@ -121,6 +146,9 @@ def print_diff(report: Any, out: Any = None) -> None:
     out = out or sys.stdout
     out.write(f"source {report.source} at {report.revision or 'unknown revision'}\n")
     for cluster in report.clusters:
+        pinned = getattr(report, "compared", {}).get(cluster.cluster)
+        if pinned:
+            out.write(f"{cluster.cluster}: compared with its pin {pinned}\n")
         if cluster.error:
             out.write(f"{cluster.cluster}: error: {cluster.error}\n")
         elif not cluster.objects:
@@ -129,7 +157,8 @@ def print_diff(report: Any, out: Any = None) -> None:
             out.write(f"{cluster.cluster}: {item.summary()}\n")
             for change in item.fields:
                 by = f" (by {', '.join(change.managers)})" if change.managers else ""
-                out.write(f"    {change.path}: live {_short(change.live)} -> git {_short(change.desired)}{by}\n")
+                want = "pin" if pinned else "git"
+                out.write(f"    {change.path}: live {_short(change.live)} -> {want} {_short(change.desired)}{by}\n")
     out.flush()
 
 
@@ -146,7 +175,9 @@ def cmd_diff_source(args: argparse.Namespace) -> int:
         raise CliError(f"cannot diff source {args.name}: {report.error}", 2)
     if args.output == "json":
         body = {"source": report.source, "revision": report.revision,
-                "clusters": [c.to_dict() for c in report.clusters], "drift": report.drifted}
+                "clusters": [{**c.to_dict(), "revision": report.compared.get(c.cluster, report.revision),
+                              "pinned": c.cluster in report.compared} for c in report.clusters],
+                "drift": report.drifted}
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
     else:
         print_diff(report)

@@ -65,8 +65,13 @@ def cmd_history_source(args: argparse.Namespace) -> int:
     """Print the applied revisions of a source per cluster."""
     from gitops_tui.actions import pin as pin_actions
 
+    from gitops_tui.actions.state import read_source
+
     api = management_client(args)
     history = run_action(pin_actions.revision_history, api, args.project, args.name)
+    order = run_action(read_source, api, args.project, args.name).state.names
+    history.clusters = {c: history.clusters[c] for c in sorted(history.clusters, key=lambda c: (
+        order.index(c) if c in order else len(order), c))}  # the project's placement order
     rows = [item for items in history.clusters.values() for item in items]
     if args.output == "json":
         body = {"source": args.name, "clusters": {c: [vars(i) for i in items] for c, items in history.clusters.items()}}

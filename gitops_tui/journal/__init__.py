@@ -54,6 +54,11 @@ class Entry:
     clusters: list[str] = field(default_factory=list)
     objects: list[str] = field(default_factory=list)
     name: str = ""
+    identity: dict[str, Any] = field(default_factory=dict)
+    """Who the API server saw write the entry (SelfSubjectReview: user, groups, verified), or, for a member's own
+    write the reconciler found, the field manager or annotation it names (verified False)."""
+    ssh: str = ""
+    """The SSH client address of the operator's session ('' when local or not an operator's action)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -68,7 +73,9 @@ class Entry:
                    project=str(spec.get("project") or ""), source=str(spec.get("source") or ""),
                    clusters=[str(c) for c in spec.get("clusters") or []],
                    objects=[str(o) for o in spec.get("objects") or []],
-                   name=str((obj.get("metadata") or {}).get("name") or ""))
+                   name=str((obj.get("metadata") or {}).get("name") or ""),
+                   identity=dict(spec.get("identity") or {}) if isinstance(spec.get("identity"), dict) else {},
+                   ssh=str(spec.get("ssh") or ""))
 
 
 def add_failure_listener(listener: Callable[[str], None]) -> Callable[[], None]:
@@ -89,18 +96,21 @@ def _now() -> datetime:
 
 
 def _entry_object(now: datetime, action: str, actor: str, reason: str, project: str, source: str,
-                  clusters: Sequence[str], objects: Sequence[str]) -> dict[str, Any]:
+                  clusters: Sequence[str], objects: Sequence[str], identity: dict[str, Any] | None = None,
+                  ssh: str = "") -> dict[str, Any]:
     stamp = now.strftime("%Y%m%d-%H%M%S-%f")
     labels = {LABEL_DAY: now.strftime("%Y%m%d")}
     if project:
         labels[names.LABEL_PROJECT] = project[:63]
     spec: dict[str, Any] = {"time": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "action": action,
                             "actor": actor or "unknown"}
-    for key, value in (("reason", reason[:MAX_REASON]), ("project", project), ("source", source)):
+    for key, value in (("reason", reason[:MAX_REASON]), ("project", project), ("source", source), ("ssh", ssh)):
         if value:
             spec[key] = value
+    if identity:
+        spec["identity"] = {k: v for k, v in identity.items() if v not in (None, "", [])}
     if clusters:
-        spec["clusters"] = sorted({str(c) for c in clusters})
+        spec["clusters"] = list(dict.fromkeys(str(c) for c in clusters))  # as given: the placement order
     if objects:
         kept = [str(o)[:300] for o in objects][:MAX_OBJECTS]
         spec["objects"] = kept + ([f"and {len(objects) - MAX_OBJECTS} more"] if len(objects) > MAX_OBJECTS else [])
@@ -111,18 +121,22 @@ def _entry_object(now: datetime, action: str, actor: str, reason: str, project: 
 
 
 def record(api: ApiClient, *, action: str, actor: str, reason: str = "", project: str = "", source: str = "",
-           clusters: Sequence[str] = (), objects: Sequence[str] = ()) -> None:
+           clusters: Sequence[str] = (), objects: Sequence[str] = (), identity: dict[str, Any] | None = None,
+           ssh: str = "") -> None:
     """Record one action in the journal; never raises (a failure is logged and shown through the listeners).
 
-    ``objects`` are names ("Deployment apps/podinfo", or a secret's keys), never values.
+    ``objects`` are names ("Deployment apps/podinfo", or a secret's keys), never values. ``identity`` defaults to who
+    the API server says ``api`` is (SelfSubjectReview); ``actor`` and ``ssh`` are what the process claims.
     """
     from kubernetes.client.exceptions import ApiException
 
     from gitops_tui.kube.client import json_request
+    from gitops_tui.kube.whoami import who_am_i
 
     try:
         now = _now()
-        body = _entry_object(now, action, actor, reason, project, source, clusters, objects)
+        body = _entry_object(now, action, actor, reason, project, source, clusters, objects,
+                             identity if identity is not None else who_am_i(api), ssh)
         try:
             json_request(api, "POST", journal_path(), body, timeout=WRITE_TIMEOUT)
         except ApiException as exc:

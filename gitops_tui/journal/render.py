@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from gitops_tui.journal import Entry
+from gitops_tui.kube.whoami import identity_text
 
 
 def _clock(entry: Entry) -> str:
@@ -28,10 +29,23 @@ def objects_text(entry: Entry, limit: int = 3) -> str:
     return text + (f" (+{len(entry.objects) - limit})" if len(entry.objects) > limit else "")
 
 
+def actor_text(entry: Entry) -> str:
+    """The claimed actor with the SSH address when it is not already in it (``alice@10.1.2.3``)."""
+    if entry.ssh and not entry.actor.endswith(f"@{entry.ssh}"):
+        return f"{entry.actor}@{entry.ssh}"
+    return entry.actor
+
+
+def identity_of(entry: Entry) -> str:
+    """The identity the API server saw (``sandbox-admin``), or the unverified claim of a member's write."""
+    return identity_text(entry.identity) or "-"
+
+
 def as_table(entries: Sequence[Entry]) -> str:
-    """Aligned columns: TIME ACTION ACTOR WHERE REASON OBJECTS."""
-    rows = [["TIME", "ACTION", "ACTOR", "WHERE", "REASON", "OBJECTS"]]
-    rows += [[_clock(e), e.action, e.actor, where(e) or "-", e.reason or "-", objects_text(e) or "-"] for e in entries]
+    """Aligned columns: TIME ACTION ACTOR IDENTITY WHERE REASON OBJECTS."""
+    rows = [["TIME", "ACTION", "ACTOR", "IDENTITY", "WHERE", "REASON", "OBJECTS"]]
+    rows += [[_clock(e), e.action, actor_text(e), identity_of(e), where(e) or "-", e.reason or "-",
+              objects_text(e) or "-"] for e in entries]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("   ".join(v.ljust(widths[i]) for i, v in enumerate(r)).rstrip() for r in rows)
 
@@ -54,11 +68,11 @@ def as_markdown(entries: Sequence[Entry], since: datetime | None = None, now: da
         lines += [f"From {since.strftime('%Y-%m-%d %H:%M:%SZ')}{until}, times in UTC.", ""]
     if not entries:
         return "\n".join(lines + ["No action was recorded in this window.", ""])
-    lines += ["| Time (UTC) | Action | Actor | Where | Reason | Objects |", "|---|---|---|---|---|---|"]
+    lines += ["| Time (UTC) | Action | Actor | Identity | Where | Reason | Objects |", "|---|---|---|---|---|---|---|"]
     for e in entries:
         objects = ", ".join(f"`{_md(o)}`" for o in e.objects[:20])
         if len(e.objects) > 20:
             objects += f" and {len(e.objects) - 20} more"
-        lines.append(f"| {_clock(e)} | {_md(e.action)} | {_md(e.actor)} | {_md(where(e))} | {_md(e.reason)} "
-                     f"| {objects} |")
+        lines.append(f"| {_clock(e)} | {_md(e.action)} | {_md(actor_text(e))} | {_md(identity_of(e))} "
+                     f"| {_md(where(e))} | {_md(e.reason)} | {objects} |")
     return "\n".join(lines) + "\n"

@@ -1,8 +1,9 @@
-"""The reconciler's side of freezes: act on expiry, say which clusters are held, check before every write, break glass.
+"""The reconciler's side of holds: act on expiry, read the effective state, check it before every write, break glass.
 
-A source is held on a cluster by its own freeze or by its project's (``api/freeze.py``); an expired freeze
-resumes by itself when ``--then resume`` was asked, else it stays and raises one Warning Event. Every
-reconcile asks to run again at the next expiry, read from ``ctx.now`` (an injectable clock).
+Each reconcile reads the source, its Project and the KubeFedClusters and computes the effective state
+(``api/effective.py``): which clusters follow git, which are pinned, which are frozen, which a break glass lifts once.
+An expired freeze resumes by itself when ``--then resume`` was asked, else it stays and raises one Warning Event.
+Every reconcile asks to run again at the next expiry, read from ``ctx.now`` (an injectable clock).
 """
 
 from __future__ import annotations
@@ -13,128 +14,155 @@ from typing import Any
 
 from gitops_tui import journal
 from gitops_tui.api import freeze as fz
-from gitops_tui.api import names
+from gitops_tui.api import holds, names
+from gitops_tui.api.effective import INTENT_BREAK_GLASS, SourceState, source_state
+from gitops_tui.api.formats import short_revision
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.journal.corrections import RECONCILER_ACTOR
+from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path
 from gitops_tui.reconciler.projects import project_for_namespace
-from gitops_tui.kube.client import json_request
 
 log = logging.getLogger(__name__)
 
 #: Who acts when a freeze expires.
 EXPIRY_ACTOR = "gitops-tui (freeze expiry)"
+REASON_BREAK_GLASS_FAILED = "BreakGlassFailed"
 
 
 @dataclass(frozen=True)
-class Hold:
-    """What holds one source in this reconcile: every cluster, some clusters, or nothing; and a break glass."""
+class Plan:
+    """What this reconcile acts on: the source and its Project as read, and their effective state."""
 
     source: GitOpsSource
-    """The source as read after acting on an expiry."""
-    project: str = ""
-    """The project's name ("" when no project owns the namespace)."""
-    everywhere: bool = False
-    clusters: frozenset[str] = frozenset()
-    break_glass: str = ""
-    """The break-glass request applied in this reconcile ("" for none): it overrides every hold, once."""
-    wake_in: float | None = None
-    """Seconds until the next expiry of a freeze on this source or its project."""
+    project: dict[str, Any] | None
+    project_name: str
+    clusters: list[dict[str, Any]]
+    """The KubeFedClusters as read (to compute the state again, fresh, before every write)."""
+    state: SourceState
 
     def holds(self, cluster: str) -> bool:
-        """True when writes to ``cluster`` are held in this reconcile."""
-        return not self.break_glass and (self.everywhere or cluster in self.clusters)
+        """True when writes to ``cluster`` are held in this reconcile (a cluster that left the placement too)."""
+        return self.state.holds(cluster)
+
+    @property
+    def break_glass(self) -> str:
+        """The token of the break glass this reconcile applies ('' for none)."""
+        glass = self.state.break_glass
+        lifted = any(c.intent == INTENT_BREAK_GLASS for c in self.state.clusters)
+        return glass.token if glass is not None and lifted else ""
+
+    def held_notes(self) -> dict[str, str]:
+        """Each held cluster with what holds it (for the conditions' messages)."""
+        return {c.name: c.hold.describe() if c.hold else "held" for c in self.state.clusters if c.held}
 
     def requeue(self, after: float | None) -> float | None:
         """``after``, or the next expiry when it comes sooner."""
-        if self.wake_in is None:
+        wake = self.state.wake_in
+        if wake is None:
             return after
-        return self.wake_in if after is None else min(after, self.wake_in)
+        return wake if after is None else min(after, wake)
 
 
-def _patch(ctx: ReconcileContext, obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+def patch_management(ctx: ReconcileContext, obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """Merge-patch a management object (a Project or a FederatedKustomization); return it as written."""
     meta = obj.get("metadata") or {}
     path = management_path(str(obj.get("kind")), meta.get("namespace"), str(meta.get("name")))
     return json_request(ctx.api_client, "PATCH", path, patch, content_type="application/merge-patch+json")
 
 
-def _expire_source(ctx: ReconcileContext, source: GitOpsSource, freeze: fz.Freeze) -> GitOpsSource:
-    """Resume an expired freeze when asked, else raise its Warning Event once; return the source as it is now."""
+def _name(project: dict[str, Any] | None) -> str:
+    return str(((project or {}).get("metadata") or {}).get("name") or "")
+
+
+def _expire_source(ctx: ReconcileContext, source: GitOpsSource, project: dict[str, Any] | None) -> bool:
+    """Resume an expired source freeze when asked, else raise its Warning Event once; True when something was written.
+
+    The operator's record on the Project is changed first, then the FederatedKustomization's copy.
+    """
+    record = holds.operator_record(project, source.name)
+    freeze = record.freeze or fz.source_freeze(source.kustomization)
+    if freeze is None or not freeze.expired(ctx.now()):
+        return False
     fk = source.kustomization or {}
     what = f"freeze by {freeze.by} ({freeze.reason}) on {freeze.where()} expired at {freeze.until}"
+    now = fz.stamp(ctx.now())
     if freeze.then == fz.THEN_RESUME:
-        now = fz.stamp(ctx.now())
-        fk = _patch(ctx, fk, fz.source_resume_patch(freeze, [], [], EXPIRY_ACTOR, now, now))
+        if record.freeze is not None and project is not None:
+            patch_management(ctx, project, holds.record_patch(source.name,
+                                                    freeze=holds.lifted_freeze_record(freeze, EXPIRY_ACTOR, now)))
+        fk = patch_management(ctx, fk, fz.source_resume_patch(fz.source_freeze(fk), [], [], EXPIRY_ACTOR, now, now))
         ctx.recorder.emit(fk, "Normal", fz.REASON_FREEZE_EXPIRED, f"{what}; resumed as asked (--then resume)")
         journal.record(ctx.api_client, action="expiry", actor=EXPIRY_ACTOR, reason=f"{what}; resumed as asked",
-                       project=_project_name(ctx, source.namespace), source=source.name, clusters=freeze.clusters)
-        return GitOpsSource(source.repository, fk)
-    if freeze.alarmed != freeze.until:
-        fk = _patch(ctx, fk, {"metadata": {"annotations": {fz.ANNOTATION_SUSPEND_ALARMED: freeze.until}}})
+                       project=_name(project), source=source.name, clusters=freeze.clusters)
+    elif freeze.alarmed != freeze.until:
+        if record.freeze is not None and project is not None:
+            patch_management(ctx, project, holds.record_patch(source.name, freeze={"alarmed": freeze.until}))
+        fk = patch_management(ctx, fk, {"metadata": {"annotations": {fz.ANNOTATION_SUSPEND_ALARMED: freeze.until}}})
         ctx.recorder.emit(fk, "Warning", fz.REASON_FREEZE_EXPIRED,
                           f"{what}; still suspended: resume it or extend the freeze")
         journal.record(ctx.api_client, action="expiry", actor=EXPIRY_ACTOR, reason=f"{what}; still suspended",
-                       project=_project_name(ctx, source.namespace), source=source.name, clusters=freeze.clusters)
-        return GitOpsSource(source.repository, fk)
-    return source
-
-
-def _project_name(ctx: ReconcileContext, namespace: str) -> str:
-    """The name of the project that owns ``namespace`` ('' when none does)."""
-    return str(((project_for_namespace(ctx, namespace) or {}).get("metadata") or {}).get("name") or "")
-
-
-def hold_of(ctx: ReconcileContext, source: GitOpsSource) -> Hold:
-    """Act on an expired freeze of the source, then say what holds it now (its freeze and its project's)."""
-    now = ctx.now()
-    own = fz.source_freeze(source.kustomization)
-    if own is not None and own.expired(now):
-        source = _expire_source(ctx, source, own)
-        own = fz.source_freeze(source.kustomization)
-    project_raw = project_for_namespace(ctx, source.namespace)
-    freezes = [f for f in (own, fz.project_freeze(project_raw)) if f is not None and f.active(now)]
-    waits = [f.seconds_left(now) for f in freezes if not f.expired(now) and f.until_time is not None]
-    return Hold(
-        source=source,
-        project=str(((project_raw or {}).get("metadata") or {}).get("name") or ""),
-        everywhere=any(f.everywhere for f in freezes),
-        clusters=frozenset(c for f in freezes for c in f.clusters),
-        break_glass=fz.break_glass_pending(source.kustomization),
-        wake_in=min((w for w in waits if w is not None), default=None),
-    )
-
-
-def write_held(ctx: ReconcileContext, current: dict[str, Any], hold: Hold, cluster: str | None) -> bool:
-    """Before a write (read fresh): True when a freeze of the source or its project now holds ``cluster``.
-
-    ``cluster`` None asks about every cluster at once (only a freeze of every cluster holds it). A break glass
-    run is held by nothing but its own end.
-    """
-    if hold.break_glass:
+                       project=_name(project), source=source.name, clusters=freeze.clusters)
+    else:
         return False
-    now = ctx.now()
-    project = ctx.get(names.KIND_PROJECT, None, hold.project) if hold.project else None
-    for freeze in (fz.source_freeze(current), fz.project_freeze(project)):
-        if freeze is None or not freeze.active(now):
-            continue
-        if freeze.everywhere or (cluster is not None and freeze.holds(cluster)):
-            return True
-    return False
+    return True
 
 
-def break_glass_done(ctx: ReconcileContext, hold: Hold, revision: str) -> None:
-    """Record that the break-glass request of ``hold`` was applied; the source stays suspended."""
-    fk = hold.source.kustomization or {}
-    glass = fz.break_glass_of(fk)
-    if glass is None or not hold.break_glass:
+def plan_of(ctx: ReconcileContext, source: GitOpsSource) -> Plan:
+    """Act on an expired freeze of the source, then read what holds it now (its freeze, its project's, pins)."""
+    from gitops_tui.reconciler.status import load_source
+
+    project = project_for_namespace(ctx, source.namespace)
+    if _expire_source(ctx, source, project):
+        source = load_source(ctx.api_client, source.namespace, source.name)
+        project = project_for_namespace(ctx, source.namespace)
+    clusters = ctx.list(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE)
+    state = source_state(source.repository, source.kustomization, project, clusters, ctx.now())
+    return Plan(source, project, _name(project), clusters, state)
+
+
+def write_held(ctx: ReconcileContext, current: dict[str, Any], plan: Plan, cluster: str | None) -> bool:
+    """Before a write (the source read fresh; its Project too): True when a freeze now holds ``cluster``.
+
+    ``cluster`` None asks about the source as a whole (held when every placed cluster is). A cluster a pending
+    break glass lifts is not held: that one apply goes on.
+    """
+    project = ctx.get(names.KIND_PROJECT, None, plan.project_name) if plan.project_name else None
+    state = source_state(plan.source.repository, current, project, plan.clusters, ctx.now())
+    if cluster is None:
+        return state.frozen_everywhere
+    found = state.cluster(cluster)
+    return state.holds(cluster) if found is None else found.held
+
+
+def break_glass_done(ctx: ReconcileContext, plan: Plan, applied: dict[str, str]) -> None:
+    """Record that the break glass of ``plan`` was applied (``applied``: cluster -> its status, '' when fine).
+
+    The Event and the journal name the revision and the clusters written; the clusters stay frozen.
+    """
+    glass = plan.state.break_glass
+    if glass is None or plan.project is None:
         return
-    fk = _patch(ctx, fk, {"metadata": {"annotations": {fz.ANNOTATION_BREAK_GLASS_HANDLED: hold.break_glass}}})
-    ctx.recorder.emit(fk, "Warning", fz.REASON_BREAK_GLASS_APPLIED,
-                      f"applied {revision or 'the revision'} once while suspended (break glass by {glass.by}: "
-                      f"{glass.reason}); it stays suspended", revision=revision or None)
-    journal.record(ctx.api_client, action="break-glass", actor=RECONCILER_ACTOR,
-                   reason=f"applied {revision or 'the revision'} once for {glass.by}: {glass.reason}",
-                   project=hold.project, source=hold.source.name)
+    patch_management(ctx, plan.project, holds.record_patch(plan.source.name, break_glass={"applied": glass.token}))
+    fk = plan.source.kustomization or {}
+    notes = (fk.get("metadata") or {}).get("annotations") or {}
+    if notes.get(fz.ANNOTATION_BREAK_GLASS_AT) == glass.token:
+        fk = patch_management(ctx, fk, {"metadata": {"annotations": {fz.ANNOTATION_BREAK_GLASS_HANDLED: glass.token}}})
+    written = [c for c in plan.state.names if c in applied]
+    failed = {c: s for c, s in applied.items() if s}
+    where = ", ".join(written) or "no cluster"
+    revision = glass.revision
+    if failed:
+        text = (f"break glass by {glass.by} ({glass.reason}): {short_revision(revision)} failed on "
+                + ", ".join(f"{c} ({s})" for c, s in failed.items()) + f"; written to {where}; it stays frozen")
+        ctx.recorder.emit(fk, "Warning", REASON_BREAK_GLASS_FAILED, text, revision=revision)
+    else:
+        text = (f"applied {revision} once on {where} while frozen (break glass by {glass.by}: {glass.reason}); "
+                "it stays frozen")
+        ctx.recorder.emit(fk, "Warning", fz.REASON_BREAK_GLASS_APPLIED, text, revision=revision)
+    journal.record(ctx.api_client, action="break-glass", actor=RECONCILER_ACTOR, reason=text,
+                   project=plan.project_name, source=plan.source.name, clusters=written,
+                   objects=[f"revision {revision}"])
 
 
 def project_expiry(ctx: ReconcileContext, name: str, result: ReconcileResult | None) -> ReconcileResult | None:
@@ -147,13 +175,13 @@ def project_expiry(ctx: ReconcileContext, name: str, result: ReconcileResult | N
     namespace = str((project.get("spec") or {}).get("namespace") or name)
     what = f"project freeze by {freeze.by} ({freeze.reason}) on {freeze.where()} expired at {freeze.until}"
     if freeze.expired(now) and freeze.then == fz.THEN_RESUME:
-        project = _patch(ctx, project, {"spec": {"freeze": None}})
+        project = patch_management(ctx, project, {"spec": {"freeze": None}})
         ctx.recorder.emit(project, "Normal", fz.REASON_FREEZE_EXPIRED, f"{what}; resumed as asked (--then resume)",
                           namespace=namespace)
         journal.record(ctx.api_client, action="expiry", actor=EXPIRY_ACTOR, reason=f"{what}; resumed as asked",
                        project=name, clusters=freeze.clusters)
     elif freeze.expired(now) and freeze.alarmed != freeze.until:
-        project = _patch(ctx, project, {"spec": {"freeze": {"alarmed": freeze.until}}})
+        project = patch_management(ctx, project, {"spec": {"freeze": {"alarmed": freeze.until}}})
         ctx.recorder.emit(project, "Warning", fz.REASON_FREEZE_EXPIRED,
                           f"{what}; still suspended: resume it or extend the freeze", namespace=namespace)
         journal.record(ctx.api_client, action="expiry", actor=EXPIRY_ACTOR, reason=f"{what}; still suspended",

@@ -1,5 +1,5 @@
-"""Pins in the reconcile: split the placed clusters into lanes (pinned ones at the pinned revision, the others at git),
-record each cluster's applied-revision history, and release a pin once git contains its fix commit.
+"""Lanes of a reconcile, from the effective state: pinned clusters at the pin, a break glass's at its revision, the others
+at git; each cluster's applied-revision history; a pin released once git contains its fix commit.
 """
 
 from __future__ import annotations
@@ -11,12 +11,16 @@ from typing import Any
 
 import git
 
-from gitops_tui.api.pin import Pin, pin_of, pin_patch, with_history
+from gitops_tui.api.effective import INTENT_BREAK_GLASS, INTENT_FOLLOW, INTENT_PINNED
+from gitops_tui.api.formats import parse_revision, short_revision
+from gitops_tui.api.holds import lifted_pin_record, operator_record, record_patch
+from gitops_tui.api.pin import history_of, pin_patch, with_history
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.desired import RevisionFailed, failure_of, fetch_artifact, fetch_revision
 from gitops_tui.reconciler.errors import ReconcileError
-from gitops_tui.reconciler.status import git_credentials, patch_object
+from gitops_tui.reconciler.freeze import Plan, patch_management
+from gitops_tui.reconciler.status import Failure, git_credentials, patch_object
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +28,37 @@ log = logging.getLogger(__name__)
 PINNED_FIELD = "pinnedRevision"
 #: Who applied a revision that git asked for.
 BY_GIT = "reconciler (git)"
+LANE_GIT = "git"
+LANE_PIN = "pin"
+LANE_BREAK_GLASS = "break-glass"
+#: A pin (or break glass) at a commit that is not the source's.
+REASON_PIN_REFUSED = "PinRefused"
 
 
 @dataclass
 class Lane:
-    """Clusters reconciled together at one revision: ``pin`` set for the pinned ones; ``keep`` the other lane's."""
+    """Clusters reconciled together at one revision: git's, a pin's or a break glass's; ``keep`` the others'."""
 
     clusters: list[str]
-    pin: Pin | None = None
+    revision: str = ""
+    """The revision this lane applies ('' for git's, fetched by the source's ref)."""
+    kind: str = LANE_GIT
+    by: str = ""
+    """Who asked for the lane's revision (the pin's or the break glass's author)."""
     keep: list[str] = field(default_factory=list)
 
+    @property
+    def pinned(self) -> bool:
+        """True for the lane of a pin's clusters."""
+        return self.kind == LANE_PIN
+
     def fetch(self, ctx: ReconcileContext, source: GitOpsSource) -> Any:
-        """The artifact this lane applies: the pinned commit, else the source's ref."""
-        if self.pin is None:
+        """The artifact this lane applies: the lane's commit (checked to belong to the source), else the source's ref."""
+        if not self.revision:
             return fetch_artifact(ctx, source)
-        ref = {"commit": self.pin.commit, **({"branch": self.pin.branch} if self.pin.branch else {})}
+        branch, commit = parse_revision(self.revision)
+        check_known(ctx, source, self.revision)
+        ref = {"commit": commit, **({"branch": branch} if branch else {})}
         try:
             return fetch_revision(ctx, source, ref)
         except ReconcileError as exc:
@@ -47,14 +67,16 @@ class Lane:
     @property
     def applied_by(self) -> str:
         """Who or what the history names for a revision this lane applies."""
-        return f"pin by {self.pin.by}" if self.pin is not None else BY_GIT
+        if self.kind == LANE_PIN:
+            return f"pin by {self.by}"
+        return f"break glass by {self.by}" if self.kind == LANE_BREAK_GLASS else BY_GIT
 
     def mark(self, entries: Iterable[dict[str, Any]]) -> None:
-        """Set (pinned lane) or clear (git lane) each cluster entry's pinned revision."""
+        """Set (pinned lane) or clear (git lane) each cluster entry's pinned revision (a break glass leaves it)."""
         for entry in entries:
-            if self.pin is not None:
-                entry[PINNED_FIELD] = self.pin.revision
-            else:
+            if self.kind == LANE_PIN:
+                entry[PINNED_FIELD] = self.revision
+            elif self.kind == LANE_GIT:
                 entry.pop(PINNED_FIELD, None)
 
     def note_applied(self, entries: Iterable[dict[str, Any]], old: dict[str, dict[str, Any]]) -> None:
@@ -65,22 +87,49 @@ class Lane:
                 with_history(entry, revision, entry.get("lastSyncTime") or "", self.applied_by)
 
 
-def plan(ctx: ReconcileContext, source: GitOpsSource, clusters: list[str],
-         release: Callable[[ReconcileContext, GitOpsSource, Pin], bool] | None = None) -> list[Lane]:
-    """The lanes of this reconcile: the pinned clusters first (at the pin), then the others (at git)."""
-    pin = pin_of(source)
-    if pin is not None and pin.until_contains and (release or release_when_fixed)(ctx, source, pin):
-        pin = None
-    if pin is None:
-        return [Lane(clusters)]
-    pinned = [c for c in clusters if pin.covers(c)]
-    following = [c for c in clusters if not pin.covers(c)]
-    lanes = []
-    if pinned:
-        lanes.append(Lane(pinned, pin, keep=following))
-    if following or not pinned:
-        lanes.append(Lane(following, None, keep=pinned))
-    return lanes
+def lanes(ctx: ReconcileContext, plan: Plan,
+          release: Callable[[ReconcileContext, Plan], bool] | None = None) -> list[Lane]:
+    """The lanes of this reconcile, from the effective state: the pinned clusters, a break glass's, then git's.
+
+    Held clusters are in no lane (nothing is written to them); every lane keeps the other clusters as they are.
+    """
+    state = plan.state
+    released = state.pin is not None and bool(state.pin.token) and (release or release_when_fixed)(ctx, plan)
+    groups: dict[str, list[str]] = {LANE_PIN: [], LANE_BREAK_GLASS: [], LANE_GIT: []}
+    for cluster in state.clusters:
+        if cluster.intent == INTENT_PINNED and not released:
+            groups[LANE_PIN].append(cluster.name)
+        elif cluster.intent == INTENT_BREAK_GLASS:
+            groups[LANE_BREAK_GLASS].append(cluster.name)
+        elif cluster.intent in (INTENT_FOLLOW, INTENT_PINNED):
+            groups[LANE_GIT].append(cluster.name)
+    found = []
+    for kind, hold in ((LANE_PIN, state.pin), (LANE_BREAK_GLASS, state.break_glass), (LANE_GIT, None)):
+        chosen = groups[kind]
+        if chosen or (kind == LANE_GIT and not found):
+            found.append(Lane(chosen, hold.revision if hold is not None else "", kind,
+                              hold.by if hold is not None else "", keep=[c for c in state.names if c not in chosen]))
+    return found
+
+
+def check_known(ctx: ReconcileContext, source: GitOpsSource, revision: str) -> None:
+    """Refuse (RevisionFailed, PinRefused) a revision neither in the history of the tracked ref nor applied before."""
+    if revision in history_of(source).revisions():
+        return
+    commit = parse_revision(revision)[1]
+    try:
+        head = fetch_artifact(ctx, source)
+    except RevisionFailed:
+        return  # git cannot be asked: the lane's own fetch says why
+    if not contains(ctx, source, head.commit, commit):
+        raise RevisionFailed(Failure(REASON_PIN_REFUSED, refused_message(revision, source.ref_display), stalled=True),
+                             revision)
+
+
+def refused_message(revision: str, ref: str) -> str:
+    """One sentence for a revision that is not the source's."""
+    return (f"revision {short_revision(revision)} is not in the history of {ref or 'the tracked ref'} and was never "
+            "applied by this source: nothing applied (pin a commit of the tracked ref, or one it applied before)")
 
 
 def contains(ctx: ReconcileContext, source: GitOpsSource, head_commit: str, fix: str) -> bool:
@@ -96,27 +145,30 @@ def contains(ctx: ReconcileContext, source: GitOpsSource, head_commit: str, fix:
         return False
 
 
-def release_when_fixed(ctx: ReconcileContext, source: GitOpsSource, pin: Pin) -> bool:
-    """Unpin the source when git's revision contains the pin's fix commit; True when released."""
+def release_when_fixed(ctx: ReconcileContext, plan: Plan) -> bool:
+    """Unpin the source when git's revision contains the pin's fix commit; True when released.
+
+    The operator's record on the Project is lifted first, then the FederatedKustomization's copy.
+    """
+    source, pin = plan.source, plan.state.pin
+    if pin is None or not pin.token:
+        return False
     try:
         head = fetch_artifact(ctx, source)
     except RevisionFailed:
         return False
-    if not contains(ctx, source, head.commit, pin.until_contains):
+    if not contains(ctx, source, head.commit, pin.token):
         return False
+    record = operator_record(plan.project, source.name).pin
+    if record is not None and plan.project is not None:
+        lifted = lifted_pin_record(record, "reconciler", head.revision)
+        patch_management(ctx, plan.project, record_patch(source.name, pin=lifted))
     if patch_object(ctx.api_client, source.kustomization or {}, pin_patch(None)) is None:
         return False
     from gitops_tui import journal
 
-    text = f"git reached {head.revision}, which contains {pin.until_contains[:12]}: back to following git"
+    text = f"git reached {head.revision}, which contains {pin.token[:12]}: back to following git"
     ctx.recorder.emit(source.kustomization or {}, "Normal", "PinReleased", text, revision=head.revision)
-    project = _project_name(ctx, source)
-    journal.record(ctx.api_client, action="unpin", actor="reconciler", reason=text, project=project,
+    journal.record(ctx.api_client, action="unpin", actor="reconciler", reason=text, project=plan.project_name,
                    source=source.name, clusters=list(pin.clusters))
     return True
-
-
-def _project_name(ctx: ReconcileContext, source: GitOpsSource) -> str:
-    from gitops_tui.reconciler.status import project_of
-
-    return project_of(ctx, source)[0]

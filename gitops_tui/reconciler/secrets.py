@@ -215,7 +215,7 @@ def reconcile_secret(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
 
 
 def _write_status(ctx: ReconcileContext, fs: dict[str, Any], entries: list[dict[str, Any]], now: str) -> None:
-    entries = sorted(entries, key=lambda e: e["name"])
+    entries = list(entries)  # built in placement order (api.placement): every surface lists clusters so
     bad = [e["name"] for e in entries if e["status"]]
     status = fs.get("status") or {}
     if bad:

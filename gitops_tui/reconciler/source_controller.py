@@ -13,17 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gitops_tui.api import names
-from gitops_tui.api.formats import parse_revision
-from gitops_tui.api.pin import pin_of
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.flux import gates as flux_gates
-from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, identity, ownership, propagate
+from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, identity, member_writes, ownership, propagate
+from gitops_tui.reconciler import held as held_mod
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_revision, scope_checker
+from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, scope_checker
 from gitops_tui.reconciler.drift_watch import views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
@@ -31,12 +30,8 @@ from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
 from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
-    build_status,
     load_source,
-    placed_clusters,
-    project_of,
-    with_artifact,
-    write_status,
+    write_outcome,
 )
 
 log = logging.getLogger(__name__)
@@ -71,25 +66,9 @@ def _old_entries(source: GitOpsSource) -> dict[str, dict[str, Any]]:
     return {c["name"]: dict(c) for c in status.get("clusters") or [] if c.get("name")}
 
 
-def write_outcome(ctx: ReconcileContext, source: GitOpsSource, outcome: Outcome) -> None:
-    """Write the status of both objects of the source (each only when it changed)."""
-    now = ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    if source.kustomization is not None:
-        fk = source.kustomization
-        write_status(ctx.api_client, fk, build_status(fk.get("status"), outcome, now, inventory=True))
-    repo = source.repository
-    if repo is not None:
-        gen = int((repo.get("metadata") or {}).get("generation") or 0)
-        repo_outcome = Outcome(gen, outcome.revision, outcome.failure, outcome.reconciling, outcome.clusters,
-                               outcome.handled_requested_at)
-        pin = pin_of(source)  # the artifact is git's revision: a pinned lane's revision never replaces it
-        artifact = "" if pin is not None and outcome.revision == pin.revision else outcome.revision
-        new = with_artifact(build_status(repo.get("status"), repo_outcome, now, inventory=False), artifact, now)
-        write_status(ctx.api_client, repo, new)
-
-
 def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revision: str,
-          clusters: list[str], own: dict[str, dict[str, Any]] | None = None) -> ReconcileResult:
+          clusters: list[str], own: dict[str, dict[str, Any]] | None = None,
+          plan: freeze.Plan | None = None, lane: pin_mod.Lane | None = None) -> ReconcileResult:
     """Record a failure of the whole revision: nothing of it applied, the previous revision stays live.
 
     ``own`` gives a cluster its own status and message (its Helm failure, or why it could not be reached).
@@ -104,11 +83,19 @@ def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revisio
         if own and name in own:
             entry.update(status=own[name]["status"], message=own[name]["message"])
         rows.append(entry)
-    rows.sort(key=lambda e: e["name"])
     involved = source.kustomization or source.repository or {}
     ctx.recorder.emit(involved, "Warning", failure.reason, failure.message, revision=revision or None)
-    write_outcome(ctx, source, Outcome(source.generation, revision, failure, False, rows, source.requested_at))
+    write_outcome(ctx, source, Outcome(source.generation, revision, failure, False, rows, source.requested_at,
+                                       **_held(plan, lane)))
     return ReconcileResult(requeue_after=_retry_after((source.namespace, source.name), True, source.interval))
+
+
+def _held(plan: freeze.Plan | None, lane: pin_mod.Lane | None = None) -> dict[str, Any]:
+    """The Outcome fields that come from the effective state: the held clusters, the placement order, git's or not."""
+    fields: dict[str, Any] = {} if plan is None else {"held": plan.held_notes(), "order": plan.state.names}
+    if lane is not None:
+        fields["git"] = not lane.revision
+    return fields
 
 
 def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> ReconcileResult:
@@ -121,9 +108,10 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
     attempt = _Attempt()
     try:
         result = _reconcile(ctx, namespace, name, attempt)
-        if attempt.hold is not None and attempt.hold.break_glass and ctx.is_leader():
-            freeze.break_glass_done(ctx, attempt.hold, attempt.revision)
-        return result if attempt.hold is None else ReconcileResult(attempt.hold.requeue(result.requeue_after))
+        if attempt.plan is not None and attempt.plan.break_glass and attempt.glass_done is not None \
+                and ctx.is_leader():
+            freeze.break_glass_done(ctx, attempt.plan, attempt.glass_done)
+        return result if attempt.plan is None else ReconcileResult(attempt.plan.requeue(result.requeue_after))
     except Exception as exc:  # noqa: BLE001 - every failure is a condition (docs/reconciler.md)
         log.warning("reconcile of %s/%s failed unexpectedly (%s)", namespace, name, type(exc).__name__,
                     exc_info=True)
@@ -131,7 +119,7 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
             raise
         failure = Failure(names.REASON_RECONCILIATION_FAILED, unexpected_message(exc, attempt.revision))
         try:
-            return _fail(ctx, attempt.source, failure, attempt.revision, attempt.clusters)
+            return _fail(ctx, attempt.source, failure, attempt.revision, attempt.clusters, plan=attempt.plan)
         except Exception:  # noqa: BLE001 - the management cluster cannot take the status either
             raise exc from None
 
@@ -143,7 +131,9 @@ class _Attempt:
     source: GitOpsSource | None = None
     revision: str = ""
     clusters: list[str] = dataclasses.field(default_factory=list)
-    hold: freeze.Hold | None = None
+    plan: freeze.Plan | None = None
+    glass_done: dict[str, str] | None = None
+    """The break-glass lane's clusters and their status once it ran ('' when applied)."""
 
 
 def unexpected_message(exc: BaseException, revision: str) -> str:
@@ -173,32 +163,37 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
         return ReconcileResult(requeue_after=None if done else _retry_after((namespace, name), True, 60.0))
     if not has_finalizer(fk):
         source = GitOpsSource(source.repository, add_finalizer(ctx, fk))
-    hold = attempt.hold = freeze.hold_of(ctx, source)
-    source = hold.source
+    plan = attempt.plan = freeze.plan_of(ctx, source)
+    source = plan.source
+    if ctx.is_leader():
+        member_writes.report(ctx, plan)
     held = flux_gates.hold(ctx, source)  # a child of a Flux layout: its parent suspended, or a dependency not ready
     if held is not None and held.stopped:  # its parent is gone or being deleted: write nothing, its deletion follows
         return ReconcileResult(requeue_after=source.interval)
     parent_suspended = held is not None and held.suspended
-    if (hold.everywhere and not hold.break_glass) or parent_suspended:
-        if source.suspend or parent_suspended:
-            _report_drift_while_suspended(ctx, source)
+    if plan.state.frozen_everywhere or parent_suspended:
+        if plan.state.frozen_everywhere:
+            held_mod.follow_git(ctx, source)
+        held_mod.report_drift(ctx, source)
         return ReconcileResult(requeue_after=source.interval)
     attempt.source = source
-    project, project_placement = project_of(ctx, source)
-    placed = placed_clusters(ctx, source, project_placement)
+    project = plan.project_name or source.namespace
     if held is not None and held.failure is not None:
-        _fail(ctx, source, held.failure, source.artifact_revision, placed)
+        _fail(ctx, source, held.failure, source.artifact_revision, plan.state.active, plan=plan)
         return ReconcileResult(requeue_after=flux_gates.DEPENDENCY_REQUEUE_SECONDS)
     if source.repository is None:
         failure = Failure("SourceNotFound", f"FederatedGitRepository {namespace}/{name} does not exist")
-        return _fail(ctx, source, failure, "", placed)
+        return _fail(ctx, source, failure, "", plan.state.active, plan=plan)
     results = []
-    for index, lane in enumerate(pin_mod.plan(ctx, source, placed)):
+    for index, lane in enumerate(pin_mod.lanes(ctx, plan)):
         if index:  # the previous lane wrote the status: start from it
             source = attempt.source = load_source(ctx.api_client, namespace, name)
-            if source.kustomization is None or source.suspend:
+            if source.kustomization is None or freeze.write_held(ctx, source.kustomization, plan, None):
                 break
-        results.append(_reconcile_lane(ctx, source, project, lane, attempt, hold))
+        results.append(_reconcile_lane(ctx, source, project, lane, attempt, plan))
+        if lane.kind == pin_mod.LANE_BREAK_GLASS:
+            rows = _old_entries(load_source(ctx.api_client, namespace, name))
+            attempt.glass_done = {c: str((rows.get(c) or {}).get("status") or "") for c in lane.clusters}
     delays = [r.requeue_after for r in results]
     if not delays or None in delays:
         return ReconcileResult(requeue_after=None)
@@ -206,23 +201,23 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
 
 
 def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, lane: pin_mod.Lane,
-                    attempt: _Attempt, hold: freeze.Hold) -> ReconcileResult:
-    """Reconcile the lane's clusters at the lane's revision (git's, or the pin's); the other lane's are kept.
+                    attempt: _Attempt, plan: freeze.Plan) -> ReconcileResult:
+    """Reconcile the lane's clusters at the lane's revision (git's, a pin's, a break glass's); the others are kept.
 
-    Clusters a freeze holds are not connected (nothing is written there); Flux children follow git's lane only.
+    Clusters a freeze holds are in no lane (nothing is written there); Flux children follow git's lane only.
     """
     clusters = attempt.clusters = lane.clusters
     revision = ""
     try:
         artifact = lane.fetch(ctx, source)
         revision = attempt.revision = artifact.revision
-        if source.artifact_revision != revision and lane.pin is None:
+        if source.artifact_revision != revision and not lane.revision:
             ctx.recorder.emit(source.repository or {}, "Normal", "NewArtifact", f"fetched revision {revision}",
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
         lane.mark(w.entry for w in works.values())
         applier = identity.applier_for(ctx, source.namespace, project)  # tenants apply as themselves
-        connections = gate.connect(ctx, {c: w for c, w in works.items() if not hold.holds(c)}, revision, applier)
+        connections = gate.connect(ctx, works, revision, applier)
         policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
         found: list[Any] = []
         desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections,
@@ -238,40 +233,11 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
                 works[cluster].entry.update(status=names.REASON_CLUSTER_NOT_REACHABLE, lastAttemptedRevision=revision,
                                             message=f"cannot reach the cluster ({type(exc).__name__})")
                 del connections[cluster]
-        if lane.pin is None:  # a pinned lane does not move the children: they follow git
+        if not lane.revision:  # a pinned (or break-glass) lane does not move the children: they follow git
             flux_step.sync_children(ctx, source, artifact, found)
     except RevisionFailed as exc:
-        return _fail(ctx, source, exc.failure, exc.revision or revision, clusters)
-    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, hold)
-
-
-def _report_drift_while_suspended(ctx: ReconcileContext, source: GitOpsSource) -> None:
-    """While suspended: report drift from each cluster's last applied revision in Events; write nothing else."""
-    by_revision: dict[str, list[str]] = {}
-    for cluster, row in _old_entries(source).items():
-        if row.get("lastAppliedRevision"):
-            by_revision.setdefault(row["lastAppliedRevision"], []).append(cluster)
-    if not by_revision:
-        return
-    project, _ = project_of(ctx, source)
-    for revision, clusters in sorted(by_revision.items()):
-        try:
-            artifact = fetch_revision(ctx, source, {"commit": parse_revision(revision)[1]})
-            applier = identity.applier_for(ctx, source.namespace, project)  # dry-runs as the tenant
-            connections = {c: identity.tenant_client(ctx.clusters.get(c)[1], applier) for c in clusters}
-            policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
-            desired = desired_objects(source, artifact, project, scope_checker(connections), policy=policy,
-                                      variables=variables)
-            views = views_for(ctx, source, connections, desired, _old_entries(source))
-            found = [drift_mod.detect(c, dynamic, desired, views.get(c)) for c, dynamic in connections.items()]
-        except Exception as exc:  # noqa: BLE001 - observing is best effort while suspended
-            log.info("drift of suspended %s/%s not checked: %s", source.namespace, source.name, type(exc).__name__)
-            continue
-        for result in found:
-            for item in result.objects:
-                message = drift_mod.event_message(result.cluster, item) + " (not corrected: the source is suspended)"
-                ctx.recorder.emit(source.kustomization or {}, "Warning", "DriftDetected", message,
-                                  cluster=result.cluster, revision=revision)
+        return _fail(ctx, source, exc.failure, exc.revision or revision, clusters, plan=plan, lane=lane)
+    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, plan)
 
 
 def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
@@ -283,11 +249,11 @@ def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> N
     propagate.validate_for_cluster(dynamic, desired, platform=platform)
 
 
-def _stop_check(ctx: ReconcileContext, namespace: str, name: str, hold: freeze.Hold | None = None,
+def _stop_check(ctx: ReconcileContext, namespace: str, name: str, plan: freeze.Plan | None = None,
                 cluster: str | None = None) -> Callable[[], bool]:
     """Return the check made before every write: suspended or deleted (read fresh), or leadership lost.
 
-    With a ``hold``, a freeze of the source or its project holding ``cluster`` (or every cluster) stops it too.
+    With a ``plan``, a freeze of the source or its project holding ``cluster`` (or every cluster) stops it too.
     """
 
     def stop() -> bool:
@@ -302,8 +268,8 @@ def _stop_check(ctx: ReconcileContext, namespace: str, name: str, hold: freeze.H
             return True
         if current is None or (current.get("metadata") or {}).get("deletionTimestamp"):
             return True
-        if hold is not None:
-            return freeze.write_held(ctx, current, hold, cluster)
+        if plan is not None:
+            return freeze.write_held(ctx, current, plan, cluster)
         return GitOpsSource(None, current).suspend
 
     return stop
@@ -323,8 +289,8 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
            works: dict[str, propagate.ClusterWork], connections: dict[str, Any],
            gone: dict[str, propagate.ClusterWork], to_apply: list[str], claims: dict[str, list[Claim]],
            chart_refs: dict[str, tuple[ObjectRef, ...]], stop: Callable[[], bool],
-           views: dict[str, Any] | None = None,
-           ) -> dict[str, ownership.ClusterOwnership] | ReconcileResult:
+           views: dict[str, Any] | None = None, plan: freeze.Plan | None = None,
+           lane: pin_mod.Lane | None = None) -> dict[str, ownership.ClusterOwnership] | ReconcileResult:
     """Before the first write: dry-run what changed, check ownership, record the intent; refuse the revision or admit it.
 
     Returns each admitted cluster's ownership findings, or the result of a refusal (or of a stop).
@@ -333,7 +299,8 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
         checked = gate.dry_run(connections, to_apply, desired, _old_entries(source))
         gate.set_aside(ctx, checked.unreachable, works, connections, revision)
         if checked.failure is not None:
-            return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own))
+            return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own),
+                         plan, lane)
         to_apply = [c for c in to_apply if c in connections]
     if not to_apply:
         return {}
@@ -341,7 +308,8 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
         checked = gate.check_ownership(ctx, source.namespace, owner, connections, to_apply, claims, views)
         gate.set_aside(ctx, checked.unreachable, works, connections, revision)
         if checked.failure is not None:
-            return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own))
+            return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own),
+                         plan, lane)
         # Record the intent first: the inventory holds old and new objects, so a crash orphans nothing.
         desired_refs = [ref_of(obj) for obj in desired]
         for cluster in checked.found:
@@ -356,38 +324,39 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
         if stop():
             return ReconcileResult(requeue_after=None)
         kept = [e for c, e in _old_entries(source).items() if c not in works and c not in gone]
-        rows = sorted([*(w.entry for w in [*works.values(), *gone.values()]), *kept], key=lambda e: e["name"])
-        write_outcome(ctx, source, Outcome(source.generation, revision, None, True, rows))
+        rows = [*(w.entry for w in [*works.values(), *gone.values()]), *kept]
+        write_outcome(ctx, source, Outcome(source.generation, revision, None, True, rows, **_held(plan, lane)))
     return checked.found
 
 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
                clusters: list[str], works: dict[str, propagate.ClusterWork],
                connections: dict[str, Any], project: str, lane: pin_mod.Lane,
-               hold: freeze.Hold | None = None) -> ReconcileResult:
+               plan: freeze.Plan | None = None) -> ReconcileResult:
     """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events.
 
-    The clusters of the other lane (``lane.keep``) and those a freeze holds are neither touched nor withdrawn:
+    The clusters of the other lanes (``lane.keep``) and those a freeze holds are neither touched nor withdrawn:
     their entries stay as they are.
     """
     ns, name, revision = source.namespace, source.name, artifact.revision
-    stop = _stop_check(ctx, ns, name, hold)
+    stop = _stop_check(ctx, ns, name, plan)
     old = _old_entries(source)
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
-            if c not in works and c not in lane.keep and not (hold is not None and hold.holds(c))}
+            if c not in works and c not in lane.keep and not (plan is not None and plan.holds(c))}
     views = views_for(ctx, source, connections, desired, old)
     gone_connections = gate.connect(ctx, gone, revision, identity.applier_for(ctx, ns, project) if gone else None)
     try:
         helm = gate.prepare_helm(ctx, artifact, desired, connections, works, to_apply)
     except HelmRefused as exc:  # every cluster's failure on its own entry; unreachable ones keep theirs
         own = {c: {"status": f.reason, "message": f.message} for c, f in exc.failed.items()}
-        return _fail(ctx, source, exc.failure, revision, clusters, gate.own_entries(works, connections, own))
+        return _fail(ctx, source, exc.failure, revision, clusters, gate.own_entries(works, connections, own), plan,
+                     lane)
     owner = Owner(project, name)
     chart_refs = {c: helm_step.release_refs(helm.get(c, ())) for c in to_apply}
     claims = {c: [Claim(obj) for obj in desired] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
     admitted = _admit(ctx, source, owner, revision, desired, clusters, works, connections, gone,
-                      [c for c in to_apply if c in connections], claims, chart_refs, stop, views)
+                      [c for c in to_apply if c in connections], claims, chart_refs, stop, views, plan, lane)
     if isinstance(admitted, ReconcileResult):
         return admitted
     to_apply = list(admitted)
@@ -404,11 +373,11 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
                 cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()), chart_refs=chart_refs[cluster],
                                                       existing_ids=admitted[cluster].live_ids, view=views.get(cluster))
                 futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, desired,
-                                           previous, cluster_options, _stop_check(ctx, ns, name, hold, cluster),
+                                           previous, cluster_options, _stop_check(ctx, ns, name, plan, cluster),
                                            ctx.now))
             else:
                 futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, desired,
-                                           _stop_check(ctx, ns, name, hold, cluster), ctx.now, views.get(cluster)))
+                                           _stop_check(ctx, ns, name, plan, cluster), ctx.now, views.get(cluster)))
         for future in futures:
             future.result()
     involved = source.kustomization or {}
@@ -423,8 +392,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     failure = Failure("ApplyStopped", "the apply stopped: the source was suspended or deleted") if stopped else None
     rows = [works[c].entry for c in clusters] + [w.entry for w in gone.values() if not w.withdrawn]
     rows += [old[c] for c in lane.keep if c in old]
-    outcome = Outcome(source.generation, revision, failure, False, sorted(rows, key=lambda e: e["name"]),
-                      source.requested_at)
+    outcome = Outcome(source.generation, revision, failure, False, rows, source.requested_at, **_held(plan, lane))
     write_outcome(ctx, source, outcome)
     failed = stopped or any(w.entry.get("status") for w in works.values())
     return ReconcileResult(requeue_after=None if stopped else _retry_after((ns, name), failed, source.interval))

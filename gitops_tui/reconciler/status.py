@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from gitops_tui.api import names
 from gitops_tui.api.conditions import set_condition
 from gitops_tui.api.paths import management_path, resource_path
 from gitops_tui.api.references import ReferenceRefused, check_name
+from gitops_tui.api.pin import pin_of
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import AuthenticationFailed, ReferenceInvalid
@@ -31,6 +33,8 @@ REASON_PROGRESSING = "Progressing"
 REASON_PROPAGATED = "Propagated"
 REASON_PROPAGATION_FAILED = "PropagationFailed"
 REASON_SUSPENDED = "Suspended"
+#: Propagation's reason while some clusters are held by a freeze (they keep their last result).
+REASON_FROZEN = "Frozen"
 
 
 def object_path(kind: str, namespace: str, name: str = "", subresource: str = "") -> str:
@@ -116,11 +120,32 @@ class Outcome:
     reconciling: bool = False
     clusters: list[dict[str, Any]] = field(default_factory=list)
     handled_requested_at: str = ""
+    held: dict[str, str] = field(default_factory=dict)
+    """The clusters a freeze holds, with what holds them: their entries keep their last result, outside Ready."""
+    order: list[str] = field(default_factory=list)
+    """The placement order of the clusters (status.clusters is written in it; others after, by name)."""
+    git: bool = True
+    """Whether ``revision`` is git's (it becomes the repository's artifact), not a pin's or a break glass's."""
+
+
+def ordered(entries: list[dict[str, Any]], order: list[str]) -> list[dict[str, Any]]:
+    """Status entries in placement order (clusters not in ``order`` last, by name)."""
+    rank = {name: index for index, name in enumerate(order)}
+    return sorted(entries, key=lambda e: (rank.get(str(e.get("name")), len(rank)), str(e.get("name"))))
+
+
+def _held_note(outcome: Outcome) -> str:
+    """``; held: prod (project freeze on prod by alice: INC-1)`` ('' when nothing is held)."""
+    if not outcome.held:
+        return ""
+    return "; held: " + "; ".join(f"{c} ({why})" for c, why in outcome.held.items())
 
 
 def _cluster_problems(outcome: Outcome) -> list[str]:
     problems = []
     for entry in outcome.clusters:
+        if entry.get("name") in outcome.held:
+            continue
         if entry.get("status"):
             problems.append(f"{entry['name']}: {entry.get('message') or entry['status']}")
         elif outcome.revision and entry.get("lastAppliedRevision") not in (
@@ -142,12 +167,13 @@ def build_conditions(old: list[dict[str, Any]] | None, outcome: Outcome, now: st
     elif problems:
         ready = ("False", REASON_PROPAGATION_FAILED, "; ".join(problems))
     else:
-        ready = ("True", REASON_SUCCEEDED, f"applied revision {outcome.revision}")
+        ready = ("True", REASON_SUCCEEDED, f"applied revision {outcome.revision}{_held_note(outcome)}")
     if not outcome.clusters:
         propagation = ("False", REASON_PROPAGATION_FAILED, "no cluster is placed")
     elif failure is None and not problems and not outcome.reconciling:
-        placed = ", ".join(c["name"] for c in outcome.clusters)
-        propagation = ("True", REASON_PROPAGATED, f"revision {outcome.revision} applied to {placed}")
+        placed = ", ".join(c["name"] for c in outcome.clusters if c["name"] not in outcome.held) or "no cluster"
+        propagation = ("True", REASON_FROZEN if outcome.held else REASON_PROPAGATED,
+                       f"revision {outcome.revision} applied to {placed}{_held_note(outcome)}")
     elif failure is not None:
         propagation = ("False", failure.reason, failure.message)
     elif outcome.reconciling:
@@ -181,7 +207,7 @@ def build_status(old: dict[str, Any] | None, outcome: Outcome, now: str, *, inve
         if not inventory:
             entry.pop("inventory", None)
         clusters.append(entry)
-    new["clusters"] = clusters
+    new["clusters"] = ordered(clusters, outcome.order) if outcome.order else clusters
     if outcome.revision:
         new["lastAttemptedRevision"] = outcome.revision
         if outcome.failure is None and not _cluster_problems(outcome) and not outcome.reconciling:
@@ -234,3 +260,20 @@ def patch_object(api: ApiClient, obj: dict[str, Any], patch: dict[str, Any]) -> 
         if exc.status == 404:
             return None
         raise
+
+
+def write_outcome(ctx: ReconcileContext, source: GitOpsSource, outcome: Outcome) -> None:
+    """Write the status of both objects of the source (each only when it changed)."""
+    now = ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    if source.kustomization is not None:
+        fk = source.kustomization
+        write_status(ctx.api_client, fk, build_status(fk.get("status"), outcome, now, inventory=True))
+    repo = source.repository
+    if repo is not None:
+        gen = int((repo.get("metadata") or {}).get("generation") or 0)
+        repo_outcome = dataclasses.replace(outcome, generation=gen)
+        pin = pin_of(source)  # the artifact is git's revision: a pinned (or break-glass) lane's never replaces it
+        git = outcome.git and not (pin is not None and outcome.revision == pin.revision)
+        artifact = outcome.revision if git else ""
+        new = with_artifact(build_status(repo.get("status"), repo_outcome, now, inventory=False), artifact, now)
+        write_status(ctx.api_client, repo, new)

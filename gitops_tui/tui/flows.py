@@ -265,7 +265,8 @@ class Flows(FreezeFlows):
         if row is None:
             self.app.notify("Select a Helm release first.", severity="warning")
             return
-        body = helm.detail_text(row, helm.release_history(row, self.app.backend.helm), all_rows)
+        body = helm.detail_text(row, helm.release_history(row, self.app.backend.helm), all_rows,
+                                model.cluster_order(self.app.backend.state))
         self.app.push_screen(TextView(f"Helm release: {row.namespace}/{row.name} {row.chart_version}", body))
 
     def action_help(self) -> None:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.screens.dialogs import ConfirmDialog, resume_body
 from gitops_tui.tui.screens.freeze_dialogs import BreakGlassDialog, ClustersDialog, FreezeDialog
+from gitops_tui.api.freeze import project_hold_refusal
+from gitops_tui.views import glyphs as g
 from gitops_tui.views import model
 from gitops_tui.views.freeze import preview_for, suspension_text
 
@@ -42,7 +44,7 @@ class FreezeFlows:
         if source is None:
             return
         ops, now = self.app.backend.ops, self.app.backend.now
-        own = model.suspension_of(source.kustomization)
+        own = source.own_freeze
 
         def done(result: tuple[str, Any] | None) -> None:
             if result:
@@ -82,9 +84,13 @@ class FreezeFlows:
         source = self._need_source()
         if source is None:
             return
-        if not model.suspension_of(source.kustomization):
-            held = " (its project is frozen: resume the project)" if source.suspension else ""
-            self.app.notify(f"{source.name} is not suspended{held}.", severity="warning")
+        refusal = project_hold_refusal(source.project, source.name, model.project_suspension(source.project_obj), [],
+                                       self.app.backend.now(), lift="r on the project in Projects (1)")
+        if refusal:
+            self.app.notify(refusal[0].upper() + refusal[1:] + ".", severity="warning")
+            return
+        if source.own_freeze is None:
+            self.app.notify(f"{source.name} is not suspended.", severity="warning")
             return
         self._fetch_then(
             "Resume preview", lambda: ops.preview_resume(source.project, source.name),
@@ -107,7 +113,7 @@ class FreezeFlows:
             resume: Callable[..., Any] = lambda chosen: ops.resume_project(project, chosen)  # noqa: E731
         else:
             source = self._need_source()
-            own = model.suspension_of(source.kustomization) if source else None
+            own = source.own_freeze if source else None
             if source is None or own is None:
                 self.app.notify("This source is not suspended.", severity="warning")
                 return
@@ -132,16 +138,22 @@ class FreezeFlows:
         source = self._need_source()
         if source is None:
             return
-        if source.suspension is None:
+        if not source.held:
             self.app.notify(f"{source.name} is not suspended: reconcile it with R.", severity="warning")
             return
         ops = self.app.backend.ops
+        revision, held = source.revision, list(source.held)
 
         def done(reason: str | None) -> None:
             if reason:
-                self.run_op(f"Break glass {source.name}", ops.break_glass, source.project, source.name, reason)
+                self.run_op(f"Break glass {source.name}", ops.break_glass, source.project, source.name, reason,
+                            revision, tuple(held))
 
-        self.app.push_screen(BreakGlassDialog(f"{source.project}/{source.name}", source.revision, source.clusters), done)
+        pinned = [c for c in held if source.pin is not None and source.pin.covers(c)]
+        note = (f" Pinned on {', '.join(pinned)} at {g.short_revision(source.pin.revision)}: this apply uses "
+                f"{g.short_revision(revision)} there too." if pinned and source.pin is not None else "")
+        self.app.push_screen(BreakGlassDialog(f"{source.project}/{source.name}", g.short_revision(revision), held,
+                                              note), done)
 
 
 def _args(result: tuple[str, Any]) -> tuple[Any, ...]:

@@ -44,8 +44,9 @@ class Operations(Protocol):
     def resume_project(self, project: str, clusters: tuple[str, ...] = ()) -> str:
         """Lift a project's freeze (on ``clusters`` only when given) and resume its suspended sources."""
 
-    def break_glass(self, project: str, name: str, reason: str) -> str:
-        """Apply a suspended source's revision once without resuming it (recorded with who and why)."""
+    def break_glass(self, project: str, name: str, reason: str, revision: str = "",
+                    clusters: tuple[str, ...] = ()) -> str:
+        """Apply exactly ``revision`` once on the frozen ``clusters`` without resuming them (recorded with who and why)."""
 
     def preview_project_resume(self, project: str) -> str:
         """Return, for every source of the project, what resuming it reverts ('nothing to revert' when nothing)."""

@@ -79,7 +79,7 @@ def describe_source(view: SourceView, state: ManagementState, now: datetime) -> 
         cell = view.cells.get(cluster)
         if cell:
             lines.append(
-                f"  {g.glyph(cell.status)} {cluster:<10} {cell.text:<16} {g.counted(cell.inventory, 'object'):<10} "
+                f"  {g.glyph(cell.status)} {cluster:<10} {cell.shown(now):<16} {g.counted(cell.inventory, 'object'):<10} "
                 f"{cell.message}".rstrip()
             )
     if not view.clusters:

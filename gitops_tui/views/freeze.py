@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gitops_tui.api import freeze as fz
+from gitops_tui.api.holds import operator_record
+from gitops_tui.views import glyphs as g
 from gitops_tui.views import model
 from gitops_tui.views.state import ManagementState
 from gitops_tui.views.timefmt import age, parse_time
@@ -41,7 +43,7 @@ def suspension_text(suspension: model.Suspension | None, now: datetime) -> str:
         f"{expiry}, " if expiry.startswith("EXPIRED") else "",
         "project freeze " if suspension.scope == "project" else "",
         f"on {','.join(suspension.clusters)} " if suspension.clusters else "",
-        f"by {suspension.by}",
+        f"by {suspension.by}" + ("" if suspension.verified else " (unverified)"),
         f" {since} ago" if since else "",
         f" ({expiry})" if expiry and not expiry.startswith("EXPIRED") else "",
         f": {suspension.reason}" if suspension.reason else "",
@@ -50,11 +52,11 @@ def suspension_text(suspension: model.Suspension | None, now: datetime) -> str:
 
 
 def project_freezes(state: ManagementState) -> dict[str, model.Suspension]:
-    """The frozen projects by name."""
+    """The frozen projects by name (a freeze that resumed by itself at its expiry no longer counts)."""
     found = {}
     for project in state.items("projects"):
         suspension = model.project_suspension(project)
-        if suspension is not None:
+        if suspension is not None and suspension.active(state.now()):
             found[project["metadata"]["name"]] = suspension
     return found
 
@@ -62,8 +64,7 @@ def project_freezes(state: ManagementState) -> dict[str, model.Suspension]:
 def expired_freezes(state: ManagementState, now: datetime) -> list[model.Suspension]:
     """Every freeze (of a source or a project) whose expiry passed while it still stands, oldest expiry first."""
     found = [s for s in project_freezes(state).values() if s.expired(now)]
-    found += [s for s in (model.suspension_of(v.kustomization) for v in model.sources(state))
-              if s is not None and s.expired(now)]
+    found += [s for s in (v.own_freeze for v in model.sources(state)) if s is not None and s.expired(now)]
     return sorted(found, key=lambda s: s.until)
 
 
@@ -88,8 +89,9 @@ def project_detail(state: ManagementState, name: str, now: datetime) -> str:
 
 
 def describe_lines(view: model.SourceView, now: datetime) -> list[str]:
-    """Describe lines of a source's freeze history (each step: who, why, when) and its last break glass."""
-    freeze = fz.source_freeze(view.kustomization)
+    """Describe lines of a source's holds: the freeze history (each step: who, why, when), the held clusters, the pin,
+    the last break glass (the revision and clusters), and the member writes that were ignored."""
+    freeze = view.own_freeze
     lines = []
     if freeze is not None and freeze.history:
         lines.append("Freeze history:")
@@ -100,11 +102,18 @@ def describe_lines(view: model.SourceView, now: datetime) -> list[str]:
             lines.append(f"  {step.get('at', '')} {step.get('action', '')} by {step.get('by', '')}{where}{until}{reason}")
     if view.held and len(view.held) < len(view.clusters):
         lines.append(f"Held on:    {', '.join(view.held)} (the others follow git)")
-    glass = fz.break_glass_of(view.kustomization)
+    if view.pin is not None:
+        lines.append(f"Pinned:     {g.PIN} {view.pin.describe()}")
+    glass = operator_record(view.project_obj, view.name).break_glass
     if glass is not None:
-        state = "applied" if glass.applied else "waiting for the reconciler"
-        lines.append(f"Break glass: by {glass.by} at {glass.at} ({state}): {glass.reason}")
+        state = "applied" if not glass.pending else "waiting for the reconciler"
+        where = ", ".join(glass.clusters) or "every frozen cluster"
+        lines.append(f"Break glass: by {glass.by} at {glass.token} ({state}): {g.short_revision(glass.revision)} "
+                     f"on {where}: {glass.reason}")
+    for ignored in view.state.ignored if view.state is not None else ():
+        lines.append(f"Ignored:    {ignored.message}")
     return lines
+
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gitops_tui.api.cluster import stale_since
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.state import ManagementState
 from gitops_tui.views.timefmt import age
@@ -27,23 +28,12 @@ class Staleness:
         return f"{self.cluster}: stale {since}".rstrip()
 
 
-def _condition(cluster: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    for cond in (cluster.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == kind:
-            return cond
-    return None
-
-
 def cluster_staleness(cluster: dict[str, Any]) -> Staleness | None:
-    """Return the staleness of a KubeFedCluster whose probe fails (Ready False), else None."""
-    ready = _condition(cluster, "Ready")
-    if ready is None or ready.get("status") == "True":
+    """Return the staleness of a KubeFedCluster whose probe fails (Ready False), else None (api.cluster.stale_since)."""
+    found = stale_since(cluster)
+    if found is None:
         return None
-    name = (cluster.get("metadata") or {}).get("name", "")
-    offline = _condition(cluster, "Offline")
-    source = offline if offline and offline.get("status") == "True" else ready
-    since = source.get("lastTransitionTime") or ready.get("lastTransitionTime") or ""
-    return Staleness(name, since, source.get("message") or source.get("reason") or "")
+    return Staleness(str((cluster.get("metadata") or {}).get("name", "")), found[0], found[1])
 
 
 def stale_clusters(state: ManagementState) -> dict[str, Staleness]:

@@ -45,6 +45,8 @@ LABELS = {
 
 #: Marks a pinned source or cluster cell (held at an earlier revision while git moves on).
 PIN = "◆"
+#: Marks a frozen cluster a break glass applies once (the revision it applies follows).
+BREAK_GLASS = "↯"
 
 
 def glyph(status: str) -> str:

@@ -160,12 +160,15 @@ def release_history(row: ReleaseRow, releases: HelmSources) -> dict[str, list[He
 
 
 def detail_text(row: ReleaseRow, history: dict[str, list[HelmRevision]],
-                others: Iterable[ReleaseRow] = ()) -> str:
+                others: Iterable[ReleaseRow] = (), order: dict[str, int] | None = None) -> str:
     """Return the per-cluster detail of a row: its facts, then each cluster's revision history (no values).
 
-    ``others`` are the rows of the same release at other chart versions (named when versions differ).
+    ``others`` are the rows of the same release at other chart versions (named when versions differ); clusters are
+    listed in ``order`` (the console's one cluster order, ``model.cluster_order``) when given.
     """
-    elsewhere = "; ".join(f"{','.join(o.clusters)} run {o.chart_version}" for o in others
+    clusters = in_order(row.clusters, order) if order is not None else list(row.clusters)
+    elsewhere = "; ".join(f"{','.join(in_order(o.clusters, order) if order else o.clusters)} run {o.chart_version}"
+                          for o in others
                           if (o.namespace, o.name) == (row.namespace, row.name)
                           and o.chart_version != row.chart_version)
     version = f"{row.chart_version}  {DIFFERS} differs: {elsewhere or 'other clusters run another version'}" \
@@ -177,10 +180,10 @@ def detail_text(row: ReleaseRow, history: dict[str, list[HelmRevision]],
         f"Version:    {version}",
         f"App:        {row.app_version or '-'}",
         f"Status:     {row.status}",
-        f"Clusters:   {', '.join(row.clusters) or '-'}",
+        f"Clusters:   {', '.join(clusters) or '-'}",
         "Values are not shown: they may come from Secrets.",
     ]
-    for cluster in row.clusters:
+    for cluster in clusters:
         lines += ["", f"History on {cluster} (newest first, times UTC):"]
         revisions = history.get(cluster) or []
         lines += history_table(revisions) if revisions else ["  (history not read yet)"]

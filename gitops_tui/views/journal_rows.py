@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from gitops_tui.journal import Entry
-from gitops_tui.journal.render import objects_text, where
+from gitops_tui.journal.render import actor_text, identity_of, objects_text, where
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.rows import Row, Table
 from gitops_tui.views.state import ManagementState
@@ -42,11 +42,12 @@ def journal_table(state: ManagementState, now: datetime) -> Table:
         status = ACTION_STATUS.get(entry.action, g.NONE)
         rows.append(Row(
             key=entry.name,
-            cells=(_when(entry.time), f"{action_glyph(entry.action)} {entry.action}", entry.actor, where(entry) or "-",
-                   entry.reason or "-", objects_text(entry) or "-"),
+            cells=(_when(entry.time), f"{action_glyph(entry.action)} {entry.action}", actor_text(entry),
+                   identity_of(entry), where(entry) or "-", entry.reason or "-", objects_text(entry) or "-"),
             status=status,
             tags={"source": entry.source, "cluster": " ".join(entry.clusters), "project": entry.project},
         ))
-    return Table(("Time", "Action", "Actor", "Where", "Reason", "Objects"), rows,
+    return Table(("Time", "Action", "Actor", "Identity", "Where", "Reason", "Objects"), rows,
                  "No action recorded yet: suspend, resume, pin and the reconciler's corrections show here.",
-                 {"Reason": "head", "Objects": "head", "Where": "head"}, optional=("Objects",))
+                 {"Reason": "head", "Objects": "head", "Where": "head", "Identity": "head"},
+                 optional=("Objects", "Identity"))

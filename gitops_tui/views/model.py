@@ -1,16 +1,25 @@
-"""Typed, textual-free readings of the raw management objects the panes need."""
+"""The sources as the panes show them: each built on its effective state (api/effective.py), nothing re-derived."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gitops_tui.api.pin import Pin, pin_of
+from gitops_tui.api import effective as ef
 from gitops_tui.api import freeze as fz
+from gitops_tui.api.effective import source_state, stale_index
+from gitops_tui.api.holds import operator_record
+from gitops_tui.api.pin import Pin
+from gitops_tui.api.placement import fleet_order, placed_clusters
+from gitops_tui.api.placement import in_order as placement_in_order
+from gitops_tui.api.project import Project
+from gitops_tui.api.secret import FederatedSecret
+from gitops_tui.api.source import GitOpsSource, pair_sources
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
-from gitops_tui.views.freshness import Staleness, stale_clusters, stale_status
+from gitops_tui.views.cells import Cell, as_freeze, as_pin, cell_of, source_status
+from gitops_tui.views.freshness import stale_clusters, stale_status
 from gitops_tui.views.state import ManagementState
 
 
@@ -37,19 +46,9 @@ def condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:
 Suspension = fz.Freeze
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One source on one cluster: a status word, the short text shown and a longer message."""
-
-    status: str
-    text: str
-    message: str = ""
-    inventory: int = 0
-
-
 @dataclass
 class SourceView:
-    """A GitOps source: its FederatedGitRepository and FederatedKustomization read together."""
+    """A GitOps source: its two objects read together, and its effective state (api/effective.py) as cells."""
 
     namespace: str
     name: str
@@ -64,13 +63,19 @@ class SourceView:
     status: str = g.UNKNOWN
     message: str = ""
     suspension: Suspension | None = None
+    """The freeze to name first (of every cluster before some, the project's before the source's)."""
+    own_freeze: Suspension | None = None
+    """The source's own freeze (not its project's): what resume and extend act on; its steps for describe."""
     pin: Pin | None = None
     held: tuple[str, ...] = ()
-    """The clusters a freeze of the source or of its project holds."""
+    """The clusters held now (by a freeze of the source or of its project), in placement order."""
     clusters: list[str] = field(default_factory=list)
     cells: dict[str, Cell] = field(default_factory=dict)
     repository: dict[str, Any] | None = None
     kustomization: dict[str, Any] | None = None
+    state: ef.SourceState | None = None
+    project_obj: dict[str, Any] | None = None
+    """The Project as read (its freeze and the operator's records)."""
 
     @property
     def key(self) -> str:
@@ -89,133 +94,44 @@ def ref_text(ref: dict[str, Any] | None) -> str:
 
 def project_by_namespace(state: ManagementState) -> dict[str, str]:
     """Map each project namespace to its project name."""
-    out: dict[str, str] = {}
-    for project in state.items("projects"):
-        name = _get(project, "metadata", "name", default="")
-        out[_get(project, "spec", "namespace", default=name) or name] = name
-    return out
+    return {Project(p).namespace: Project(p).name for p in state.items("projects")}
 
 
 def project_clusters(project: dict[str, Any] | None, clusters: list[dict[str, Any]]) -> list[str]:
-    """Return the clusters a project places on (explicit names, else the label selector)."""
-    return placement_clusters(_get(project, "spec", "placement", default={}) or {}, clusters)
+    """The clusters a project places on, in its placement order (api.placement)."""
+    return placed_clusters(Project(project or {}).placement, clusters)
 
 
 def cluster_order(state: ManagementState) -> dict[str, int]:
     """Rank every cluster once for every pane and form: projects' placement order, then the rest by name."""
-    order: dict[str, int] = {}
-    clusters = state.items("clusters")
-    for project in state.items("projects"):
-        for name in project_clusters(project, clusters):
-            order.setdefault(name, len(order))
-    for name in sorted(_get(c, "metadata", "name", default="") for c in clusters):
-        order.setdefault(name, len(order))
-    return order
+    return fleet_order([Project(p).placement for p in state.items("projects")], state.items("clusters"))
 
 
 def in_order(names: Iterable[str], order: dict[str, int]) -> list[str]:
     """Return ``names`` sorted by ``cluster_order`` (clusters it does not know last, by name)."""
-    return sorted(names, key=lambda name: (order.get(name, len(order)), name))
-
-
-def placement_clusters(placement: dict[str, Any], clusters: list[dict[str, Any]]) -> list[str]:
-    """Resolve a Kubefed placement to cluster names."""
-    named = [c.get("name", "") for c in placement.get("clusters") or [] if c.get("name")]
-    if named or "clusterSelector" not in placement:
-        return named
-    labels = (placement.get("clusterSelector") or {}).get("matchLabels") or {}
-    out = []
-    for cluster in clusters:
-        have = _get(cluster, "metadata", "labels", default={}) or {}
-        if all(have.get(k) == v for k, v in labels.items()):
-            out.append(_get(cluster, "metadata", "name", default=""))
-    return sorted(out)
+    return placement_in_order(names, order)
 
 
 def secret_clusters(state: ManagementState, secret: dict[str, Any]) -> list[str]:
-    """Return the clusters a FederatedSecret is placed on (its own placement, else its project's)."""
-    meta = secret.get("metadata") or {}
-    placement = (secret.get("spec") or {}).get("placement")
-    clusters = state.items("clusters")
-    if placement:
-        return in_order(placement_clusters(placement, clusters), cluster_order(state))
-    project = project_by_namespace(state).get(meta.get("namespace", ""), "")
-    found = next((p for p in state.items("projects") if p["metadata"]["name"] == project), None)
-    return in_order(project_clusters(found, clusters), cluster_order(state))
+    """Return the clusters a FederatedSecret is placed on (its own placement, else its project's), in order."""
+    view = FederatedSecret(secret)
+    project = _project_of_namespace(state, view.namespace)
+    placement = Project(project).placement if project is not None else None
+    return placed_clusters(view.placement, state.items("clusters"), placement)
+
+
+def _project_of_namespace(state: ManagementState, namespace: str) -> dict[str, Any] | None:
+    return next((p for p in state.items("projects") if Project(p).namespace == namespace), None)
 
 
 def suspension_of(kustomization: dict[str, Any] | None) -> Suspension | None:
-    """Return the suspension of a FederatedKustomization, or None when it is not suspended."""
+    """Return what a FederatedKustomization itself says of its freeze (the effective one is SourceView.own_freeze)."""
     return fz.source_freeze(kustomization)
 
 
 def project_suspension(project: dict[str, Any] | None) -> Suspension | None:
     """Return the freeze of a Project as a Suspension (scope "project"), or None when it is not frozen."""
     return fz.project_freeze(project)
-
-
-def _hold(view: SourceView, project: dict[str, Any] | None) -> None:
-    """Set the source's suspension (a freeze of every cluster first, the source's before the project's) and held clusters."""
-    found = [s for s in (suspension_of(view.kustomization), project_suspension(project)) if s is not None]
-    view.suspension = next((s for s in found if not s.clusters), found[0] if found else None)
-    view.held = tuple(c for c in view.clusters if any(not s.clusters or c in s.clusters for s in found))
-
-
-def _source_status(view: SourceView) -> tuple[str, str]:
-    if view.suspension and view.clusters and len(view.held) == len(view.clusters):
-        return g.SUSPENDED, view.suspension.reason
-    objs = [o for o in (view.kustomization, view.repository) if o]
-    for obj in objs:
-        stalled = condition(obj, "Stalled")
-        ready = condition(obj, "Ready")
-        if stalled and stalled.get("status") == "True":
-            return g.FAILING, stalled.get("message", "")
-        if ready and ready.get("status") == "False":
-            return g.FAILING, ready.get("message", "")
-    if any(c.status == g.FAILING for c in view.cells.values()):
-        bad = next(c for c in view.cells.values() if c.status == g.FAILING)
-        return g.FAILING, bad.message
-    for obj in objs:
-        rec = condition(obj, "Reconciling")
-        if rec and rec.get("status") == "True":
-            return g.PROGRESS, rec.get("message", "")
-    if any(c.status == g.PROGRESS for c in view.cells.values()):
-        return g.PROGRESS, "applying"
-    ready = condition(view.kustomization, "Ready")
-    if ready and ready.get("status") == "True":
-        return g.READY, ready.get("message", "")
-    return (g.PROGRESS, "waiting for status") if view.kustomization else (g.UNKNOWN, "")
-
-
-def _cells(view: SourceView, stale: dict[str, Staleness]) -> dict[str, Cell]:
-    statuses = {
-        c.get("name"): c for c in _get(view.kustomization, "status", "clusters", default=[]) or []
-    }
-    cells: dict[str, Cell] = {}
-    for cluster in view.clusters:
-        entry = statuses.get(cluster)
-        applied = (entry or {}).get("lastAppliedRevision", "")
-        inventory = len((entry or {}).get("inventory") or [])
-        if view.suspension and cluster in view.held:
-            cells[cluster] = Cell(g.SUSPENDED, "suspended", view.suspension.reason, inventory)
-        elif entry is None:
-            cells[cluster] = Cell(g.PROGRESS, "pending", "not applied yet", inventory)
-        elif entry.get("status"):
-            message = f"{entry.get('status')}: {entry.get('message', '')}".strip(": ")
-            cells[cluster] = Cell(g.FAILING, entry.get("status", "failed"), message, inventory)
-        elif applied and applied == entry.get("lastAttemptedRevision", applied):
-            text = g.short_revision(applied)
-            cells[cluster] = Cell(g.READY, text, entry.get("message", ""), inventory)
-        else:
-            attempted = g.short_revision(entry.get("lastAttemptedRevision"))
-            cells[cluster] = Cell(g.PROGRESS, attempted or "applying", entry.get("message", ""), inventory)
-        cell = cells[cluster]
-        if view.pin is not None and view.pin.covers(cluster) and cell.status == g.READY:
-            cells[cluster] = cell = Cell(g.READY, f"{g.PIN}{cell.text}", view.pin.describe(), inventory)
-        if cluster in stale and cell.status in (g.READY, g.PROGRESS):
-            cells[cluster] = Cell(g.STALE, cell.text, f"{cluster} stopped answering: {stale[cluster].reason}".rstrip(": "),
-                                  cell.inventory)
-    return cells
 
 
 #: The kinds a source view is read from: the cache key of ``sources``.
@@ -238,7 +154,8 @@ def _cached(state: ManagementState) -> tuple[list[SourceView], dict[str, SourceV
     hit = _cache.get(id(state))
     if hit is not None and hit[0] is state and hit[1] == versions:
         return hit[2], hit[3]
-    built = _build_sources(state)
+    same_clusters = hit is not None and hit[0] is state and hit[1][SOURCE_KINDS.index("clusters")] == versions[-1]
+    built = _build_sources(state, hit[3] if same_clusters and hit is not None else {})
     index = {view.key: view for view in built}
     if len(_cache) > 8:
         _cache.clear()
@@ -246,37 +163,72 @@ def _cached(state: ManagementState) -> tuple[list[SourceView], dict[str, SourceV
     return built, index
 
 
-def _build_sources(state: ManagementState) -> list[SourceView]:
-    projects = {(_get(p, "metadata", "name")): p for p in state.items("projects")}
-    by_ns = project_by_namespace(state)
+def _own_freeze(view: SourceView, project: dict[str, Any] | None, found: ef.SourceState) -> Suspension | None:
+    """The source's own freeze with its steps (the operator's record, else the source's), when one holds it."""
+    hold = next((f for f in found.freezes if f.scope == ef.SCOPE_SOURCE), None)
+    if hold is None:
+        return None
+    recorded = operator_record(project, view.name).freeze if hold.verified else fz.source_freeze(view.kustomization)
+    return replace(recorded, by=hold.by, verified=hold.verified) if recorded is not None else as_freeze(hold)
+
+
+@dataclass(frozen=True)
+class _Fleet:
+    """What every source's state is computed against, read once per rebuild."""
+
+    clusters: list[dict[str, Any]]
+    stale: dict[str, tuple[str, str]]
+    now: Any
+    stale_views: dict[str, Any]
+    placements: dict[Any, list[str]]
+
+
+def _view(fleet: _Fleet, key: tuple[str, str], objects: dict[str, dict[str, Any] | None],
+          project: dict[str, Any] | None) -> SourceView:
+    namespace, name = key
+    view = SourceView(namespace, name, Project(project).name if project is not None else namespace,
+                      repository=objects.get("repository"), kustomization=objects.get("kustomization"),
+                      project_obj=project)
+    source = GitOpsSource(view.repository, view.kustomization)
+    view.url = hide_url_password(source.url)
+    view.ref = ref_text(source.declared_ref)
+    view.secret = source.secret_ref
+    view.interval = source.interval_text
+    view.path = source.declared_path
+    view.prune = source.prune
+    view.revision = source.artifact_revision
+    found = source_state(view.repository, view.kustomization, project, fleet.clusters, fleet.now, fleet.stale,
+                         fleet.placements)
+    view.state = found
+    view.clusters = found.names
+    view.held = tuple(found.held)
+    view.suspension = as_freeze(found.freeze) if found.held or found.freezes else None
+    view.own_freeze = _own_freeze(view, project, found)
+    view.pin = as_pin(found.pin)
+    view.cells = {c.name: cell_of(c, fleet.now) for c in found.clusters}
+    view.status, view.message = source_status(found, view.cells)
+    ready, going = condition(view.kustomization, "Ready"), condition(view.kustomization, "Reconciling")
+    if view.status == g.READY and ready and ready.get("status") == "True":
+        view.message = ready.get("message", "")
+    elif view.status == g.PROGRESS and going and going.get("status") == "True":
+        view.message = going.get("message", "")
+    view.status = stale_status(view.status, view.clusters, fleet.stale_views)
+    return view
+
+
+def _build_sources(state: ManagementState, previous: dict[str, SourceView]) -> list[SourceView]:
+    """Every source's view; one whose objects and Project are the very ones of ``previous`` (same clusters) is kept."""
+    projects = {Project(p).namespace: p for p in state.items("projects")}
     clusters = state.items("clusters")
-    order = cluster_order(state)
-    stale = stale_clusters(state)
-    views: dict[tuple[str, str], SourceView] = {}
-    for kind, attr in (("gitrepositories", "repository"), ("kustomizations", "kustomization")):
-        for obj in state.items(kind):
-            ns = _get(obj, "metadata", "namespace", default="")
-            name = _get(obj, "metadata", "name", default="")
-            view = views.setdefault((ns, name), SourceView(ns, name, by_ns.get(ns, ns)))
-            setattr(view, attr, obj)
-    for view in views.values():
-        repo_spec = _get(view.repository, "spec", "template", "spec", default={}) or {}
-        ks_spec = _get(view.kustomization, "spec", "template", "spec", default={}) or {}
-        view.url = hide_url_password(repo_spec.get("url", ""))
-        view.ref = ref_text(repo_spec.get("ref"))
-        view.secret = (repo_spec.get("secretRef") or {}).get("name", "")
-        view.interval = ks_spec.get("interval") or repo_spec.get("interval", "")
-        view.path = ks_spec.get("path", "")
-        view.prune = bool(ks_spec.get("prune", True))
-        view.revision = _get(view.repository, "status", "artifact", "revision", default="") or ""
-        placement = _get(view.kustomization, "spec", "placement") or _get(view.repository, "spec", "placement")
-        if placement:
-            view.clusters = in_order(placement_clusters(placement, clusters), order)
-        else:
-            view.clusters = in_order(project_clusters(projects.get(view.project), clusters), order)
-        _hold(view, projects.get(view.project))
-        view.pin = pin_of(view.kustomization)
-        view.cells = _cells(view, stale)
-        view.status, view.message = _source_status(view)
-        view.status = stale_status(view.status, view.clusters, stale)
-    return [views[k] for k in sorted(views)]
+    fleet = _Fleet(clusters, stale_index(clusters), state.now(), stale_clusters(state), {})
+    views = []
+    for pair in pair_sources(state.items("gitrepositories"), state.items("kustomizations")):
+        project = projects.get(pair.namespace)
+        known = previous.get(f"{pair.namespace}/{pair.name}")
+        if known is not None and known.repository is pair.repository and known.kustomization is pair.kustomization \
+                and known.project_obj is project:
+            views.append(known)
+            continue
+        views.append(_view(fleet, (pair.namespace, pair.name),
+                           {"repository": pair.repository, "kustomization": pair.kustomization}, project))
+    return views

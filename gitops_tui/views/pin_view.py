@@ -32,7 +32,7 @@ def pin_choices(history: RevisionHistory) -> list[PinChoice]:
     for cluster, items in history.clusters.items():
         for item in items:
             known = found.get(item.revision)
-            clusters = tuple(sorted({*(known.clusters if known else ()), cluster}))
+            clusters = (*(known.clusters if known else ()), cluster)  # the history's order: placement order
             latest = item if known is None or item.at >= known.at else known
             found[item.revision] = PinChoice(item.revision, clusters, latest.at, latest.by)
     return sorted(found.values(), key=lambda c: c.at, reverse=True)

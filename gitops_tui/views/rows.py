@@ -114,14 +114,21 @@ def clip(text: str, width: int, keep: str) -> str:
 
 
 def source_note(source: model.SourceView, stale: dict[str, Staleness], now: datetime) -> str:
-    """The Message of a source: who / when / why of a suspension, stale clusters, else its message."""
+    """The Message of a source: a failure first; else who / when / why of a freeze and a pin (both when both hold),
+    a break glass under way, stale clusters; else its message."""
+    if source.status == g.FAILING:
+        return g.shorten_digests(source.message)
+    parts = []
     if source.suspension:
-        return freeze.suspension_text(source.suspension, now)
+        parts.append(freeze.suspension_text(source.suspension, now))
+    glass = source.state.break_glass if source.state is not None else None
+    if glass is not None and any(c.intent == "break-glass" for c in source.cells.values()):
+        parts.append(f"{g.BREAK_GLASS} {g.shorten_digests(glass.describe())}")
+    if source.pin is not None:
+        parts.append(f"{g.PIN} {source.pin.describe()}")
     if source.status == g.STALE:
-        return stale_note(source.clusters, stale, now)
-    if source.pin is not None and source.status != g.FAILING:
-        return f"{g.PIN} {source.pin.describe()}"
-    return g.shorten_digests(source.message)
+        parts.append(stale_note(source.clusters, stale, now))
+    return " · ".join(parts) if parts else g.shorten_digests(source.message)
 
 
 def sources_table(state: ManagementState, now: datetime) -> Table:
@@ -156,12 +163,6 @@ def all_clusters(state: ManagementState) -> list[str]:
     return model.in_order((c["metadata"]["name"] for c in state.items("clusters")), model.cluster_order(state))
 
 
-def suspended_cell(suspension: model.Suspension, now: datetime) -> str:
-    """A suspended Propagation cell: who (without the host) and since when; the detail line has the rest."""
-    since = age(suspension.at, now)
-    return f"{suspension.by.split('@', 1)[0]} {since}".rstrip()
-
-
 def propagation_table(state: ManagementState, now: datetime) -> Table:
     """The Propagation pane: sources by clusters, one cell each; a stale cluster's column says since when."""
     sources = model.sources(state)
@@ -178,8 +179,7 @@ def propagation_table(state: ManagementState, now: datetime) -> Table:
                 cells.append(g.glyph(g.NONE))
                 statuses.append(g.NONE)
             else:
-                text = suspended_cell(s.suspension, now) if s.suspension and cell.status == g.SUSPENDED else cell.text
-                cells.append(f"{g.glyph(cell.status)} {text}")
+                cells.append(f"{g.glyph(cell.status)} {cell.shown(now)}")
                 statuses.append(cell.status)
         rows.append(
             Row(
@@ -247,16 +247,17 @@ def projects_table(state: ManagementState, now: datetime) -> Table:
     clusters = state.items("clusters")
     health = cluster_statuses(state)
     stale = stale_clusters(state)
-    order = model.cluster_order(state)
     sources = model.sources(state)
     rows = []
     for project in state.items("projects"):
         name = project["metadata"]["name"]
         spec = project.get("spec") or {}
-        placed = model.in_order(model.project_clusters(project, clusters), order)
+        placed = model.project_clusters(project, clusters)
         mine = [s for s in sources if s.project == name]
         counts = _counts(mine)
         frozen = model.project_suspension(project)
+        if frozen is not None and not frozen.active(state.now()):
+            frozen = None
         stale_count = f" {counts[g.STALE]}{g.glyph(g.STALE)}" if counts[g.STALE] else ""
         rows.append(
             Row(

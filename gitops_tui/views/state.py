@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from gitops_tui.views.timefmt import parse_time
@@ -74,6 +75,8 @@ class ManagementState:
         """Kinds whose first list is in (all of them for a recorded snapshot)."""
         self.progress = ""
         """What the console is doing before the first lists arrive ('' once connected)."""
+        self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        """The clock the effective state reads (a freeze's expiry); a recorded backend freezes it."""
         for kind, items in (objects or {}).items():
             self.apply(Change(kind=kind, type="RESET", items=tuple(items)))
 
@@ -152,6 +155,10 @@ class ManagementState:
         """Return one object or None."""
         with self._lock:
             return self._objects.get(kind, {}).get((namespace, name))
+
+    def now(self) -> datetime:
+        """The time the views compute the effective state at (``clock``)."""
+        return self.clock()
 
     def __iter__(self) -> Iterator[str]:
         return iter(KINDS)

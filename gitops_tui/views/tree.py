@@ -40,6 +40,8 @@ class ClusterTree:
     revision: str = ""
     pinned: bool = False
     status: str = ""
+    intent: str = "follow"
+    """The cluster's intent in the effective state: follow, frozen, pinned or break-glass."""
     error: str = ""
     objects: list[TreeObject] = field(default_factory=list)
 
@@ -96,6 +98,8 @@ def tree_lines(tree: SourceTree) -> list[str]:
         label = f"Cluster {cluster.name}  {short_revision(cluster.revision) or 'nothing applied'}"
         if cluster.pinned:
             label += "  (pinned)"
+        if cluster.intent in ("frozen", "break-glass"):
+            label += f"  ({cluster.intent})"
         if cluster.status:
             label += f"  {cluster.status}"
         lines.append(branch + label)

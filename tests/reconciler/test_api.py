@@ -139,7 +139,8 @@ CLUSTERS = [_cluster("dev", env="dev"), _cluster("staging", env="staging"), _clu
 
 
 def test_placement_by_names_and_selectors() -> None:
-    assert placed_clusters({"clusters": [{"name": "prod"}, {"name": "dev"}, {"name": "ghost"}]}, CLUSTERS) == ["dev", "prod"]
+    # Issue 19: the placement's own order (a project's, here), not the alphabet.
+    assert placed_clusters({"clusters": [{"name": "prod"}, {"name": "dev"}, {"name": "ghost"}]}, CLUSTERS) == ["prod", "dev"]
     assert placed_clusters({"clusters": [{"name": "ghost"}]}, CLUSTERS, include_unknown=True) == ["ghost"]
     assert placed_clusters({"clusters": []}, CLUSTERS) == []
     assert placed_clusters({"clusterSelector": {}}, CLUSTERS) == ["dev", "prod", "staging"]
@@ -159,6 +160,9 @@ def test_placement_defaults_to_and_is_bounded_by_the_project() -> None:
     assert placed_clusters({}, CLUSTERS, project) == ["dev", "staging"]
     assert placed_clusters(None, CLUSTERS, project) == ["dev", "staging"]
     assert placed_clusters({"clusters": [{"name": "dev"}, {"name": "prod"}]}, CLUSTERS, project) == ["dev"]
+    ordered = {"clusters": [{"name": "prod"}, {"name": "dev"}, {"name": "staging"}]}
+    assert placed_clusters({"clusters": [{"name": "dev"}, {"name": "prod"}]}, CLUSTERS, ordered) == ["prod", "dev"], \
+        "a source's clusters in its project's placement order"
 
 
 def test_project_view() -> None:

@@ -124,7 +124,7 @@ def test_resume_one_cluster_of_a_freeze_of_every_cluster(world: World) -> None:
     world.reconcile("some")
     assert (_value(world, "dev"), _value(world, "staging"), _value(world, "prod")) == ("v2", "v1", "v1")
     frozen = fz.source_freeze(world.source("some").kustomization)
-    assert frozen is not None and frozen.clusters == ("prod", "staging")
+    assert frozen is not None and frozen.clusters == ("staging", "prod"), "in the project's placement order"
     assert frozen.history[-1]["action"] == "resume" and frozen.history[-1]["clusters"] == ["dev"]
 
 

@@ -92,10 +92,13 @@ def test_journal_lists_actions_and_corrections_in_order_after_a_reconciler_resta
     assert [i["action"] for i in listed["items"]] == ["create", *(a for a, _ in timeline)]
     markdown = _cli_journal(sandbox, world.project, "markdown")
     assert markdown.startswith("## Timeline (gitops-tui journal)")
-    assert "| Time (UTC) | Action | Actor | Where | Reason | Objects |" in markdown
-    assert f"| suspend | alice | {world.project}/jr | incident 7: hand fix |" in markdown
+    # Issue 18 item 9: the identity the API server saw sits beside the claimed actor (a column of its own).
+    assert "| Time (UTC) | Action | Actor | Identity | Where | Reason | Objects |" in markdown
+    assert f"| suspend | alice | sandbox-admin | {world.project}/jr | incident 7: hand fix |" in markdown
+    assert all(i["identity"] == {"user": "sandbox-admin", "groups": ["system:masters", "system:authenticated"],
+                                 "verified": True} for i in listed["items"]), listed["items"]
     table = _cli_journal(sandbox, world.project, "table")
-    assert table.splitlines()[0].split() == ["TIME", "ACTION", "ACTOR", "WHERE", "REASON", "OBJECTS"]
+    assert table.splitlines()[0].split() == ["TIME", "ACTION", "ACTOR", "IDENTITY", "WHERE", "REASON", "OBJECTS"]
     assert len(table.splitlines()) == len(everything) + 1
 
 

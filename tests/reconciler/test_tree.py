@@ -44,7 +44,7 @@ def test_tree_of_the_demo_source_names_clusters_objects_health_drift_and_manager
         tree = read_tree(api, DEMO_PROJECT, DEMO_SOURCE, data_dir=tmp_path)
     finally:
         reconcile_source(demo_ctx, DEMO_PROJECT, DEMO_SOURCE)  # the drift is corrected for the next tests
-    assert [c.name for c in tree.clusters] == ["dev", "prod", "staging"]
+    assert [c.name for c in tree.clusters] == ["dev", "staging", "prod"], "issue 19: the placement order"
     for cluster in tree.clusters:
         assert cluster.revision.startswith("main@sha1:") and not cluster.error, cluster
         kinds = {(o.kind, o.name) for o in cluster.objects}
@@ -61,7 +61,7 @@ def test_tree_of_the_demo_source_names_clusters_objects_health_drift_and_manager
     lines = tree_lines(tree)
     assert lines[0].startswith(f"Source {DEMO_PROJECT}/{DEMO_SOURCE}  git main@")
     assert any(line.startswith("├── Cluster dev  main@") for line in lines)
-    assert any(line.startswith("└── Cluster staging  main@") for line in lines)
+    assert any(line.startswith("└── Cluster prod  main@") for line in lines)
     assert any("Deployment demo/podinfo" in line and "drift: modified: .spec.replicas" in line for line in lines)
 
 
@@ -69,6 +69,7 @@ def test_tree_cli_prints_the_tree_and_json(demo_ctx: ReconcileContext, demo_sand
     proc = demo_sandbox.cli("tree", "source", DEMO_SOURCE, "-p", DEMO_PROJECT)
     assert "Cluster prod" in proc.stdout and "ConfigMap demo/podinfo-config  Current  in sync" in proc.stdout
     body = json.loads(demo_sandbox.cli("tree", "source", DEMO_SOURCE, "-p", DEMO_PROJECT, "-o", "json").stdout)
-    assert [c["name"] for c in body["clusters"]] == ["dev", "prod", "staging"]
+    assert [c["name"] for c in body["clusters"]] == ["dev", "staging", "prod"], "issue 19: the placement order"
+    assert [c["intent"] for c in body["clusters"]] == ["follow"] * 3
     missing = demo_sandbox.cli("tree", "source", "nope", "-p", DEMO_PROJECT, check=False)
     assert missing.returncode == 1 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr

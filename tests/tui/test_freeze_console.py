@@ -13,6 +13,9 @@ from gitops_tui.views.freeze import FreezeChoice
 from tests.tui.awaiting import app_wait_until
 from tests.tui.screen_text import screen_text
 
+#: The frontend source's git revision in the recorded demo (what the break-glass dialog shows).
+REVISION = "main@sha1:9f2c41d7a3b05e6c8d1f2a3b4c5d6e7f80912345"
+
 REASON = "INC-7 prod freeze"
 #: From the console's first screen (as after SSH login) to "project demo frozen on prod only, with a reason".
 FREEZE_PROJECT_ON_PROD = ("S", *REASON, "tab", "p", "r", "o", "d", "enter")
@@ -42,7 +45,9 @@ async def test_project_frozen_on_prod_only_in_at_most_8_keys_plus_the_reason(mak
         await pilot.pause()
         lines = screen_text(app).splitlines()
         podinfo = next(line for line in lines if "podinfo" in line)
-        assert podinfo.count("‖") == 1 and podinfo.rstrip().endswith("‖ operator 0s"), "‖ in the prod cell only"
+        # Issue 19: the source's own glyph says it is held (on prod); among its cells, only prod's is held.
+        assert podinfo.count("‖") == 2 and podinfo.lstrip().startswith("‖ podinfo"), "held: the source and prod"
+        assert podinfo.rstrip().endswith("‖ operator 0s") and podinfo.count("✓") == 2, "‖ in the prod cell only"
 
 
 async def test_break_glass_asks_a_reason_and_leaves_the_source_suspended(make_app: Any) -> None:
@@ -55,7 +60,9 @@ async def test_break_glass_asks_a_reason_and_leaves_the_source_suspended(make_ap
         await pilot.press(*"hotfix 12", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.backend.ops.calls == [("break_glass", ("demo", "frontend", "hotfix 12"))]
+        # Issue 19: the dialog's revision and the frozen clusters go with the request (it applies exactly those).
+        assert app.backend.ops.calls == [("break_glass", ("demo", "frontend", "hotfix 12", REVISION,
+                                                           ("dev", "staging")))]
         frontend = app.backend.state.get("kustomizations", "demo", "frontend")
         glass = fz.break_glass_of(frontend)
         assert glass is not None and (glass.by, glass.reason, glass.applied) == ("operator", "hotfix 12", False)

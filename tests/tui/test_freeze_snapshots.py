@@ -65,9 +65,13 @@ def test_project_frozen_on_prod(snap_compare, make_app, name: str, size: tuple[i
 def _expired(app: Any) -> Any:
     """frontend's freeze (by alice at 11:18) expired at 11:50, ten minutes before the frozen clock."""
     state = app.backend.state
+    until = fz.stamp(FROZEN_NOW - timedelta(minutes=10))
     obj = copy.deepcopy(state.get("kustomizations", "demo", "frontend"))
-    obj["metadata"]["annotations"][fz.ANNOTATION_SUSPEND_UNTIL] = fz.stamp(FROZEN_NOW - timedelta(minutes=10))
+    obj["metadata"]["annotations"][fz.ANNOTATION_SUSPEND_UNTIL] = until
     state.apply(Change("kustomizations", "MODIFIED", obj))
+    project = copy.deepcopy(state.get("projects", "", "demo"))  # the operator's record holds the expiry too
+    project["spec"]["sourceHolds"]["frontend"]["freeze"]["until"] = until
+    state.apply(Change("projects", "MODIFIED", project))
     return app
 
 

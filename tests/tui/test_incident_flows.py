@@ -60,9 +60,10 @@ def test_pin_form_refuses_what_the_reconciler_would_refuse() -> None:
 def test_journal_pane_lists_entries_oldest_first_with_actor_reason_and_objects(make_app: Any) -> None:
     app = incident_app(make_app())
     table = journal_table(app.backend.state, app.backend.now())
-    assert table.columns == ("Time", "Action", "Actor", "Where", "Reason", "Objects")
+    assert table.columns == ("Time", "Action", "Actor", "Identity", "Where", "Reason", "Objects")
     actions = [row.cells[1].split(" ", 1)[1] for row in table.rows]
     assert actions == ["suspend", "secret-change", "resume", "pin", "drift-corrected", "reconcile"]
     pin = table.rows[3]
-    assert pin.cells[2] == "alice@10.0.0.7" and pin.cells[3] == "demo/podinfo [staging]"
+    # Issue 18 item 9: the identity the API server saw, beside the claimed actor.
+    assert pin.cells[2] == "alice@10.0.0.7" and pin.cells[3] == "alice" and pin.cells[4] == "demo/podinfo [staging]"
     assert pin.tags["cluster"] == "staging"

@@ -35,6 +35,11 @@ JOURNAL = [
 ]
 
 
+#: Who the API server saw for each actor of JOURNAL (their credentials, beside what their session claims).
+IDENTITIES = {"alice@10.0.0.7": "alice", "bob": "bob", "carol": "carol",
+              "reconciler": "system:serviceaccount:gitops-tui-system:gitops-tui"}
+
+
 def incident_app(app: Any, pinned: bool = True) -> Any:
     """The recorded demo with a revision history on podinfo, a pin on staging, journal entries, a preview and a tree."""
     from datetime import timedelta
@@ -47,15 +52,20 @@ def incident_app(app: Any, pinned: bool = True) -> Any:
         entry["history"] = [{"revision": BAD, "at": "2026-01-15T11:40:00Z", "by": "reconciler (git)"},
                             {"revision": GOOD, "at": "2026-01-14T09:12:00Z", "by": "reconciler (git)"}]
     if pinned:
-        ks["spec"]["template"]["spec"]["pin"] = {"revision": GOOD, "clusters": ["staging"], "by": "alice",
-                                                 "reason": "bad config in 9f2c41d", "at": "2026-01-15T11:40:00Z"}
+        pin = {"revision": GOOD, "clusters": ["staging"], "by": "alice", "reason": "bad config in 9f2c41d",
+               "at": "2026-01-15T11:40:00Z"}
+        ks["spec"]["template"]["spec"]["pin"] = pin
+        project = copy.deepcopy(state.get("projects", "", "demo"))  # the operator's record (issue 18 item 4)
+        project["spec"]["sourceHolds"] = {**project["spec"].get("sourceHolds", {}), "podinfo": {"pin": pin}}
+        state.apply(Change("projects", "MODIFIED", project))
         staging = next(e for e in ks["status"]["clusters"] if e["name"] == "staging")
         staging.update(lastAppliedRevision=GOOD, lastAttemptedRevision=GOOD, pinnedRevision=GOOD)
     state.apply(Change("kustomizations", "MODIFIED", ks))
     for index, (minutes, action, actor, reason, source, clusters, objects) in enumerate(JOURNAL):
         when = FROZEN_NOW - timedelta(minutes=minutes)
         spec = {"time": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "action": action, "actor": actor, "reason": reason,
-                "project": "demo", "source": source, "clusters": clusters, "objects": objects}
+                "project": "demo", "source": source, "clusters": clusters, "objects": objects,
+                "identity": {"user": IDENTITIES[actor], "verified": True}}
         state.apply(Change("journal", "ADDED", {
             "apiVersion": JOURNAL_API_VERSION, "kind": KIND_JOURNAL_ENTRY,
             "metadata": {"name": f"j-{when.strftime('%Y%m%d-%H%M%S')}-{index}", "namespace": "gitops-tui-system"},

@@ -175,19 +175,20 @@ class BreakGlassDialog(_FieldsDialog):
 
     AUTO_FOCUS = "#reason"
 
-    def __init__(self, source: str, revision: str, clusters: list[str]) -> None:
+    def __init__(self, source: str, revision: str, clusters: list[str], note: str = "") -> None:
         super().__init__()
         self.source = source
         self.revision = revision
         self.clusters = list(clusters)
+        self.note = note
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
         with Vertical():
             yield Label(f"Break glass: apply {self.source} once while suspended", classes="title")
-            yield Static(f"Applies {self.revision or 'the current revision'} to {', '.join(self.clusters) or 'its clusters'}"
-                         " once; the source stays suspended and later commits wait. Recorded with who and why.",
-                         classes="hint")
+            yield Static(f"Applies exactly {self.revision or 'the current revision'} to "
+                         f"{', '.join(self.clusters) or 'its clusters'} once; they stay suspended and later commits "
+                         f"wait. Recorded with who and why.{self.note}", classes="hint")
             yield from self.row("Reason", Input(compact=True, id="reason",
                                                 placeholder="required, e.g. hotfix 1234 must ship now"))
             yield from self.buttons("Apply once", variant="error")

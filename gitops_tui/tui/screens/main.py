@@ -256,6 +256,11 @@ class MainScreen(IncidentFlows, Flows, Screen):
         if source.suspension:
             text = Text(f"{g.glyph(g.SUSPENDED)} {source.name} suspended {suspension_text(source.suspension, self.app.backend.now())}",
                         style=status_style(g.SUSPENDED, variables), no_wrap=True, overflow="ellipsis")
+            glass = source.state.break_glass if source.state is not None else None
+            if glass is not None:
+                text.append(f"; {g.BREAK_GLASS} {g.shorten_digests(glass.describe())}")
+            if source.pin is not None:
+                text.append(f"; {g.PIN} {source.pin.describe()}")
         else:
             text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f"{g.glyph(source.status)} {source.name} ", style=status_style(source.status, variables))

@@ -1,0 +1,90 @@
+"""What the reconciler reports of a project member's writes: an ignored lift of an operator's hold, once, as a Warning
+Event; a member's own hold (a suspend or a pin written with kubectl), as a journal entry with an unverified identity.
+
+What was reported is remembered in an annotation of the FederatedKustomization (``gitops-tui.io/reported-writes``), so
+each is reported once: a new break-glass token against the same freeze is not reported again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from gitops_tui import journal
+from gitops_tui.api.managed_fields import writer_of
+from gitops_tui.kube.whoami import unverified
+from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.freeze import Plan
+from gitops_tui.reconciler.status import patch_object
+
+log = logging.getLogger(__name__)
+
+ANNOTATION_REPORTED = "gitops-tui.io/reported-writes"
+REASON_IGNORED = "MemberWriteIgnored"
+#: Fingerprints of ignored writes remembered (the oldest go first).
+KEEP = 20
+#: A member's own hold, and the action that lifts it.
+UNDO = {"suspend": "resume", "pin": "unpin"}
+
+
+def _seen(fk: dict[str, Any] | None) -> dict[str, Any]:
+    text = (((fk or {}).get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_REPORTED) or ""
+    try:
+        seen = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return seen if isinstance(seen, dict) else {}
+
+
+def _journal_member_write(ctx: ReconcileContext, plan: Plan, action: str, write: Any) -> None:
+    """A journal entry for a member's own hold (``write``, or its lifting when None), written by the reconciler."""
+    from gitops_tui.api.effective_holds import FREEZE_PATHS, PIN_PATHS
+
+    fk = plan.source.kustomization
+    if write is not None:
+        hold = write.hold
+        manager = hold.identity
+        order = plan.state.names
+        clusters = [c for c in order if hold.covers(c)] if hold.clusters else order
+        reason = f"{hold.describe()}; a member's own write, found by the reconciler"
+        who = unverified(manager or hold.by, "managedFields" if manager else "annotation")
+        journal.record(ctx.api_client, action=action, actor=hold.by, reason=reason, project=plan.project_name,
+                       source=plan.source.name, clusters=clusters, identity=who,
+                       objects=[f"revision {hold.revision}"] if hold.revision else ())
+        return
+    manager = writer_of(fk, *(FREEZE_PATHS if action == "suspend" else PIN_PATHS))
+    journal.record(ctx.api_client, action=UNDO[action], actor=manager or "a project member",
+                   reason=f"a member lifted their own {action}; found by the reconciler", project=plan.project_name,
+                   source=plan.source.name,
+                   identity=unverified(manager or "a project member", "managedFields" if manager else "unknown"))
+
+
+def report(ctx: ReconcileContext, plan: Plan) -> None:
+    """Report what is new since the last reconcile: ignored writes (one Event each), members' holds (the journal)."""
+    fk = plan.source.kustomization
+    if fk is None:
+        return
+    seen = _seen(fk)
+    now = {"ignored": [str(f) for f in seen.get("ignored") or []][-KEEP:],
+           **{action: str(seen.get(action) or "") for action in UNDO}}
+    for item in plan.state.ignored:
+        if item.fingerprint in now["ignored"]:
+            continue
+        ctx.recorder.emit(fk, "Warning", REASON_IGNORED, item.message)
+        now["ignored"] = [*now["ignored"], item.fingerprint][-KEEP:]
+    changed = now["ignored"] != [str(f) for f in seen.get("ignored") or []][-KEEP:]
+    current = {w.action: w for w in plan.state.member_writes}
+    for action in UNDO:
+        write = current.get(action)
+        fingerprint = write.fingerprint if write is not None else ""
+        if fingerprint == now[action]:
+            continue
+        if write is not None or now[action]:
+            _journal_member_write(ctx, plan, action, write)
+        now[action] = fingerprint
+        changed = True
+    if changed:
+        text = json.dumps(now, separators=(",", ":"), sort_keys=True)
+        if patch_object(ctx.api_client, fk, {"metadata": {"annotations": {ANNOTATION_REPORTED: text}}}) is None:
+            log.info("%s/%s is gone: nothing reported", plan.source.namespace, plan.source.name)
