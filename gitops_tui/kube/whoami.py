@@ -7,12 +7,14 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from gitops_tui.api.paths import resource_path
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kubernetes.client import ApiClient
 
 log = logging.getLogger(__name__)
 
-PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+PATH = resource_path("authentication.k8s.io/v1", "selfsubjectreviews")
 _known: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
