@@ -141,7 +141,7 @@ async def test_a_workload_warning_about_a_sources_object_joins_the_stream(world:
             def warning() -> Any:
                 return next((r for r in screen.pane.table_rows.values() if r.cells[4] == "FailedScheduling"), None)
 
-            row = await app_wait_until(pilot, warning, timeout=30, message="the FailedScheduling Warning on pane 7")
+            row = await app_wait_until(pilot, warning, timeout=60, message="the FailedScheduling Warning on pane 7")
             assert row.cells[1:4] == ("Warning", "web", "prod") and row.tags["project"] == ns
             assert f"Pod {ns}/{pod}: 0/3 nodes are available" in row.cells[5]
             reasons = {r.cells[4] for r in screen.pane.table_rows.values()}
