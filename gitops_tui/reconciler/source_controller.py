@@ -242,7 +242,7 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
 
 def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
     """Install Flux's Helm CRDs when the revision needs them, then check every kind is served and namespaced."""
-    if any(obj.get("kind") in ("HelmRelease", "HelmRepository") for obj in desired):
+    if any(obj.get("kind") in ("HelmRelease", "HelmRepository", "OCIRepository") for obj in desired):
         from gitops_tui.reconciler import helm_step
 
         helm_step.ensure_crds(dynamic, desired)
