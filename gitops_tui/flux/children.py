@@ -31,10 +31,11 @@ ANNOTATION_PARENT_PATH = "gitops-tui.io/parent-path"
 #: The name Flux's bootstrap gives the repository itself: a sourceRef to it means the parent's repository.
 BOOTSTRAP_NAME = "flux-system"
 #: Kustomization fields taken over by the child, as they are.
-_CARRIED = ("path", "targetNamespace", "wait", "healthChecks", "timeout", "interval", "force", "postBuild")
+_CARRIED = ("path", "targetNamespace", "wait", "healthChecks", "timeout", "interval", "force", "postBuild",
+            "decryption")
 #: Kustomization fields this reconciler does not implement: the revision is refused rather than half-applied.
 _REFUSED = ("patches", "images", "components", "namePrefix", "nameSuffix", "commonMetadata", "kubeConfig",
-            "serviceAccountName", "decryption", "healthCheckExprs")
+            "serviceAccountName", "healthCheckExprs")
 #: Flux source kinds the reconciler reads itself (never applied); OCIRepository and HelmRepository are applied and
 #: read by the HelmReleases of the revision (helm/charts.py).
 _SOURCE_KINDS = {"GitRepository", "Bucket", "ExternalArtifact"}
