@@ -182,3 +182,13 @@ def _archive(source: OCIChartSource, digest: str, call: _Caller, cache_dir: Path
             return archive
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def restart_registry_workers() -> None:
+    """Stop the registry workers: the next request starts new ones, with the environment of that moment (the
+    operator's trust store, SSL_CERT_FILE, read when a worker starts)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.close()
