@@ -240,6 +240,9 @@ def bench_chart_sources(bench: Bench, rounds: int) -> dict[str, Any]:
     try:
         registry.push(archive)
         bench.ctx.fetch_policy = FetchPolicy([f"{http_url}/*", f"http://{registry.host}/*"])
+        from gitops_tui.reconciler import helm_step
+
+        helm_step.ensure_crds(bench.ctx.clusters.get("dev")[1], [{"kind": "HelmRelease"}])  # neither side pays them
         results = {}
         for kind, template, url in (("http", HTTP_SOURCE, http_url), ("oci", OCI_SOURCE, f"{registry.url}/web")):
             name = f"src-{kind}"
