@@ -19,7 +19,7 @@ from gitops_tui.api import names
 from gitops_tui.helm import storage
 from gitops_tui.helm.charts import resolve_chart
 from gitops_tui.helm.dependencies import refuse_unsupported
-from gitops_tui.helm.errors import ARTIFACT_FAILED, INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
+from gitops_tui.helm.errors import INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
 from gitops_tui.helm.render import RenderedRelease, release_record, render_release
 from gitops_tui.helm.values import compose_values, redact_message
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for

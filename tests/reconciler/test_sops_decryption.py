@@ -20,6 +20,7 @@ import pyrage
 import pytest
 import yaml
 
+from gitops_tui.actions.sources import diff_source
 from gitops_tui.api import names
 from gitops_tui.kube.client import json_request
 from gitops_tui.views.details import REDACTED, to_yaml
@@ -110,6 +111,18 @@ def test_sops_secrets_decrypt_and_apply_and_bad_files_refuse(world: World) -> No
     assert PASSWORD not in shown and REDACTED in shown, "the YAML view hides the decrypted values as Secrets"
     surfaces = json.dumps([world.status("apps"), world.events("apps"), world.status("root")])
     assert PASSWORD not in surfaces and TOKEN not in surfaces
+
+    # diff decrypts as the reconciler does and shows the changed Secret with its values hidden.
+    changed = sops_encrypt(world.tmp, "db.yaml", secret_yaml("db").replace(PASSWORD, "rotated-" + PASSWORD), recipient,
+                           "--encrypted-regex", "^(data|stringData)$")
+    commit(repo, {"apps/db.yaml": changed})
+    world.reconcile("root")
+    report = diff_source(world.api, world.project, "apps", data_dir=world.tmp / "diff-data")
+    assert not report.error and report.drifted, report
+    shown = repr(report)
+    assert "Secret" in shown and "db" in shown and PASSWORD not in shown, shown
+    commit(repo, {"apps/db.yaml": enc_yaml})
+    world.reconcile("root")
 
     def refused(files: dict[str, str | None], words: str) -> None:
         commit(repo, files)
