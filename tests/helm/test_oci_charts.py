@@ -8,6 +8,7 @@ layerSelector, and a HelmRelease ``chart.spec`` from an OCI HelmRepository. Noth
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import helm_python as helm
 import pytest
 import yaml
 
+from gitops_tui.helm import oci, oci_source
+from gitops_tui.helm.errors import HelmReleaseFailed
 from gitops_tui.kube.client import json_request
 from gitops_tui.kube.outbound import FetchPolicy
 from tests.gitserver import commit
@@ -197,3 +200,22 @@ def test_refusals_name_the_url_and_open_no_connection(world: World, registry: Re
     assert "layerSelector.mediaType application/vnd.cncf.flux.content.v1.tar+gzip is not a Helm chart layer" in \
         ready["message"], ready
     assert all(helm_list(world, c) == [] for c in CLUSTERS)
+
+
+def big_chart(work: Path, name: str, mebibytes: int) -> Path:
+    """A chart archive of about ``mebibytes`` MiB (incompressible files, 3 MiB each), packaged by real Helm."""
+    chart = write_chart(work / f"src-{name}", name=name, version="1.0.0")
+    (chart / "files").mkdir()
+    for index in range(mebibytes // 3):
+        (chart / "files" / f"blob-{index}.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    return Path(helm.package(chart, destination=work))
+
+
+def test_a_chart_larger_than_the_limit_is_refused(registry: Registry, tmp_path: Path) -> None:
+    registry.push(big_chart(tmp_path, "big", 12))
+    source = oci_source.from_oci_repository({"kind": "OCIRepository", "metadata": {"name": "big"}, "spec": {
+        "url": f"{registry.url}/big", "insecure": True, "ref": {"tag": "1.0.0"}}})
+    with pytest.raises(HelmReleaseFailed) as refused:
+        oci.load_chart(source, tmp_path / "cache", FetchPolicy([f"http://{registry.host}/*"]))
+    assert "MiB; at most 10 MiB is read" in refused.value.message, refused.value.message
+    assert not list((tmp_path / "cache").rglob("*.tgz")), "nothing of it is kept"

@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 from gitops_tui.helm import oci, oci_source
 from gitops_tui.helm.errors import HelmReleaseFailed
 from gitops_tui.kube.outbound import FetchPolicy
-from tests.helm.test_oci_charts import package
+from tests.helm.test_oci_charts import big_chart, package
 from tests.registry import Registry
 
 NAME = "registry.gitops-tui.test"
@@ -62,6 +62,7 @@ def registries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
     started = [pusher]
     try:
         pusher.push(package(tmp_path, "podinfo", "6.5.0"))
+        pusher.push(big_chart(tmp_path, "big", 18))
         pusher.stop()
         tls = Registry.start(tmp_path / "r", tls=(crt, key))
         started.append(tls)
@@ -77,9 +78,9 @@ def registries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
             registry.stop()
 
 
-def source(registry: Registry) -> oci_source.OCIChartSource:
-    return oci_source.from_oci_repository({"kind": "OCIRepository", "metadata": {"name": "podinfo"}, "spec": {
-        "url": f"oci://{NAME}:{registry.port}/charts/podinfo", "ref": {"tag": "6.5.0"}}})
+def source(registry: Registry, chart: str = "podinfo", tag: str = "6.5.0") -> oci_source.OCIChartSource:
+    return oci_source.from_oci_repository({"kind": "OCIRepository", "metadata": {"name": chart}, "spec": {
+        "url": f"oci://{NAME}:{registry.port}/charts/{chart}", "ref": {"tag": tag}}})
 
 
 def resolver(host: str, port: int) -> list[str]:
@@ -105,3 +106,11 @@ def test_a_blob_redirect_to_a_host_the_allow_list_does_not_name_is_refused(
     message = refused.value.message
     assert f"https://{CDN}:8443/" in message and "--allow-fetch" in message, message
     assert "\n" not in message
+
+
+def test_the_proxy_bounds_what_one_pull_reads(registries: tuple[Registry, Registry], tmp_path: Path) -> None:
+    tls, _ = registries
+    policy = FetchPolicy([f"https://{NAME}:{tls.port}/*"], resolver=resolver)
+    with pytest.raises(HelmReleaseFailed) as refused:
+        oci.load_chart(source(tls, "big", "1.0.0"), tmp_path / "cache", policy)
+    assert "the registry sent more than 16 MiB" in refused.value.message, refused.value.message
