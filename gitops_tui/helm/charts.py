@@ -49,16 +49,17 @@ def resolve_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[
     from gitops_tui.helm import oci, oci_source
 
     spec = helm_release.get("spec") or {}
+    namespace = str((helm_release.get("metadata") or {}).get("namespace") or "")
     chart_ref = spec.get("chartRef") or {}
     if chart_ref:  # refuse_unsupported let only OCIRepository through
-        repository = _declared(manifests, "OCIRepository", str(chart_ref.get("name") or ""))
+        repository = _declared(manifests, "OCIRepository", str(chart_ref.get("name") or ""), namespace)
         return oci.load_chart(oci_source.from_oci_repository(repository), cache_dir, policy, read_secret)
     chart = chart_spec(helm_release)
     source = chart.get("sourceRef") or {}
     chart_name = chart.get("chart", "")
     if source.get("kind", "GitRepository") == "GitRepository":
         return load_from_git(checkout, chart_name)
-    repo = _declared(manifests, "HelmRepository", str(source.get("name") or ""))
+    repo = _declared(manifests, "HelmRepository", str(source.get("name") or ""), namespace)
     repo_spec = repo.get("spec") or {}
     if repo_spec.get("type") == "oci" or str(repo_spec.get("url") or "").startswith("oci://"):
         interval = chart.get("interval") or spec.get("interval")
@@ -67,10 +68,10 @@ def resolve_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[
     return load_from_repository(cache_dir, repo_spec["url"], chart_name, chart.get("version"), policy)
 
 
-def _declared(manifests: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
-    """The source object ``kind``/``name`` of the revision (the release's own namespace); ArtifactFailed if absent."""
-    found = next((m for m in manifests if m.get("kind") == kind and (m.get("metadata") or {}).get("name") == name),
-                 None)
+def _declared(manifests: list[dict[str, Any]], kind: str, name: str, namespace: str) -> dict[str, Any]:
+    """The source object ``kind``/``name`` of the revision in the release's own namespace; ArtifactFailed if absent."""
+    found = next((m for m in manifests if m.get("kind") == kind and (m.get("metadata") or {}).get("name") == name
+                  and str((m.get("metadata") or {}).get("namespace") or namespace) == namespace), None)
     if found is None or not (found.get("spec") or {}).get("url"):
         raise HelmReleaseFailed(ARTIFACT_FAILED, f"{kind} {name!r} not found in the source", quotes_values=False)
     return found
