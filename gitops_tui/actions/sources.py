@@ -199,6 +199,7 @@ def diff_source(api: ApiClient, project: str, name: str, data_dir: Path | None =
 def _diff(ctx: Any, source: GitOpsSource, name: str, targets: dict[str, str] | None = None,
           order: list[str] | None = None) -> DiffReport:
     """Diff each cluster against its target revision (``targets``; git's for the others), in ``order``."""
+    from gitops_tui.flux import decryption
     from gitops_tui.reconciler import drift, identity, status
     from gitops_tui.reconciler import source_controller as sc
     from gitops_tui.reconciler.desired import fetch_artifact
@@ -228,7 +229,7 @@ def _diff(ctx: Any, source: GitOpsSource, name: str, targets: dict[str, str] | N
             policy, variables = render_inputs(ctx, source, artifact, project_name)
             chosen = {c: connections[c] for c in members}
             objects = sc.desired_objects(source, artifact, project_name, sc.scope_checker(chosen), policy=policy,
-                                         variables=variables)
+                                         variables=variables, decryption=decryption.for_source(ctx, source))
             for cluster in members:
                 desired[cluster] = objects
                 if revision != report.revision:

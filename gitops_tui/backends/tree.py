@@ -15,11 +15,13 @@ from gitops_tui.views.tree import ClusterTree, SourceTree, TreeObject, managers_
 
 def _desired_at(ctx: Any, source: GitOpsSource, revision: str, project: str, dynamic: Any) -> list[dict]:
     """The objects of ``revision`` of the source, rendered as the reconciler renders them."""
+    from gitops_tui.flux import decryption
     from gitops_tui.reconciler.desired import desired_objects, fetch_revision, scope_checker
 
     branch, sha = parse_revision(revision)
     artifact = fetch_revision(ctx, source, {"commit": sha, **({"branch": branch} if branch else {})})
-    return desired_objects(source, artifact, project, scope_checker({"cluster": dynamic}))
+    return desired_objects(source, artifact, project, scope_checker({"cluster": dynamic}),
+                           decryption=decryption.for_source(ctx, source))
 
 
 def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin | None) -> ClusterTree:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # the installer loads Helm (a Go library, ~50 MiB): only when
 log = logging.getLogger(__name__)
 
 
+#: The kinds whose CRDs the Helm step installs.
+HELM_KINDS = frozenset({"HelmRelease", "HelmRepository", "OCIRepository"})
 #: Connections (their Resolver) on which the Helm kinds' tenant role was applied by this process.
 _ROLE_MADE: set[int] = set()
 
@@ -58,15 +60,16 @@ def release_refs(prepared: Iterable[installer.PreparedRelease]) -> tuple[ObjectR
 
 
 def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:
-    """Install Flux's HelmRelease/HelmRepository CRDs on the cluster when the revision needs them."""
+    """Install Flux's HelmRelease/HelmRepository/OCIRepository CRDs on the cluster when the revision needs them."""
     kinds = {m.get("kind") for m in manifests}
-    if not kinds & {"HelmRelease", "HelmRepository"}:
+    if not kinds & HELM_KINDS:
         return
     dynamic = own_client(dynamic)  # CRDs and their role are the reconciler's own writes, never a tenant's
     resolver = resolver_for(dynamic)
     try:
         resolver.resource("helm.toolkit.fluxcd.io/v2", "HelmRelease")
         resolver.resource("source.toolkit.fluxcd.io/v1", "HelmRepository")
+        resolver.resource("source.toolkit.fluxcd.io/v1", "OCIRepository")
         missing = False
     except UnknownKind:
         missing = True

@@ -17,6 +17,7 @@ from gitops_tui.api.source import GitOpsSource
 from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
+from gitops_tui.flux import decryption
 from gitops_tui.flux import gates as flux_gates
 from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, identity, member_writes, ownership, propagate
 from gitops_tui.reconciler import held as held_mod
@@ -221,7 +222,8 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
         policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
         found: list[Any] = []
         desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections,
-                                  policy=policy, variables=variables, instructions=found)
+                                  policy=policy, variables=variables, instructions=found,
+                                  decryption=decryption.for_source(ctx, source))
         flux_step.check_children(source, artifact, found)
         for cluster, dynamic in list(connections.items()):
             try:
@@ -242,7 +244,7 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
 
 def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
     """Install Flux's Helm CRDs when the revision needs them, then check every kind is served and namespaced."""
-    if any(obj.get("kind") in ("HelmRelease", "HelmRepository") for obj in desired):
+    if any(obj.get("kind") in ("HelmRelease", "HelmRepository", "OCIRepository") for obj in desired):
         from gitops_tui.reconciler import helm_step
 
         helm_step.ensure_crds(dynamic, desired)
