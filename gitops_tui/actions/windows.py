@@ -68,7 +68,7 @@ def _state_text(window: wn.Window, now: datetime) -> str:
     span = window.span(now)
     if span is not None:
         return f"open now until {window.local(span[1])}"
-    upcoming = window.next_open(now)
+    upcoming = window.opens_next(now)
     return f"next opens {window.local(upcoming)}" if upcoming else "never opens"
 
 

@@ -72,14 +72,14 @@ class Window:
         """(opened, closes) of the opening holding ``now``, None while closed (or when the window is not valid)."""
         return _span(self.schedule, self.seconds, self.timezone, now)
 
-    def next_open(self, now: datetime) -> datetime | None:
+    def opens_next(self, now: datetime) -> datetime | None:
         """When it next opens after ``now`` (None when it is not valid)."""
-        return _next_open(self.schedule, self.timezone, now)
+        return _opens_next(self.schedule, self.timezone, now)
 
     def wake_in(self, now: datetime) -> float | None:
         """Seconds until it next opens or closes (what the reconciler waits for), None when never."""
         span = self.span(now)
-        when = span[1] if span is not None else self.next_open(now)
+        when = span[1] if span is not None else self.opens_next(now)
         return None if when is None else max(0.0, (when - now).total_seconds())
 
     def local(self, when: datetime) -> str:
@@ -105,7 +105,7 @@ class Window:
     def to_dict(self, now: datetime) -> dict[str, Any]:
         """The ``window list -o json`` form: the record, whether it is open now, until when or from when."""
         span = self.span(now)
-        upcoming = None if span is not None else self.next_open(now)
+        upcoming = None if span is not None else self.opens_next(now)
         return {"name": self.name, **self.to_record(), "clusters": list(self.clusters), "open": span is not None,
                 "opened": stamp(span[0]) if span else None, "closes": stamp(span[1]) if span else None,
                 "nextOpen": stamp(upcoming) if upcoming else None}
@@ -153,7 +153,7 @@ def _span(schedule: str, seconds: float, zone_name: str, now: datetime) -> tuple
 
 
 @lru_cache(maxsize=1024)
-def _next_open(schedule: str, zone_name: str, now: datetime) -> datetime | None:
+def _opens_next(schedule: str, zone_name: str, now: datetime) -> datetime | None:
     zone = _zone(zone_name)
     if zone is None or not croniter.is_valid(schedule):
         return None
