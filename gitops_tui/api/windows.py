@@ -163,22 +163,27 @@ def _opens_next(schedule: str, zone_name: str, now: datetime) -> datetime | None
         return None
 
 
-def check(name: str, schedule: str, duration: str, zone: str) -> str:
-    """One sentence saying what is wrong with a window's fields ('' when they are right)."""
+def problems(name: str, schedule: str, duration: str, zone: str) -> dict[str, str]:
+    """Each wrong field of a window (``name``, ``schedule``, ``duration``, ``timezone``) and why, in one sentence."""
+    found = {}
     if not NAME.match(name or ""):
-        return f"window name {name!r} is not a DNS-1123 label (lowercase letters, digits and '-', at most 63)"
-    fields = (schedule or "").split()
-    if len(fields) != 5 or not croniter.is_valid(schedule):
-        return (f"schedule {schedule!r} is not a cron schedule of five fields (minute hour day-of-month month "
-                "day-of-week), e.g. \"0 16 * * 5\" for Fridays at 16:00")
+        found["name"] = f"window name {name!r} is not a DNS-1123 label (lowercase letters, digits and '-', at most 63)"
+    if len((schedule or "").split()) != 5 or not croniter.is_valid(schedule):
+        found["schedule"] = (f"schedule {schedule!r} is not a cron schedule of five fields (minute hour day-of-month "
+                             "month day-of-week), e.g. \"0 16 * * 5\" for Fridays at 16:00")
     seconds = parse_duration(duration, default=0.0)
     if seconds <= 0:
-        return f"duration {duration!r} is not a positive duration: use a form like 90m, 2h or 64h"
-    if seconds > MAX_DURATION:
-        return f"duration {duration} is longer than 8 days (192h): a window must close between its openings"
+        found["duration"] = f"duration {duration!r} is not a positive duration: use a form like 90m, 2h or 64h"
+    elif seconds > MAX_DURATION:
+        found["duration"] = f"duration {duration} is longer than 8 days (192h): a window must close between openings"
     if _zone(zone) is None:
-        return f"timezone {zone!r} is not known: give an IANA name such as Europe/Berlin or UTC"
-    return ""
+        found["timezone"] = f"timezone {zone!r} is not known: give an IANA name such as Europe/Berlin or UTC"
+    return found
+
+
+def check(name: str, schedule: str, duration: str, zone: str) -> str:
+    """One sentence saying what is wrong with a window's fields, the first wrong one ('' when they are right)."""
+    return next(iter(problems(name, schedule, duration, zone).values()), "")
 
 
 def windows_of(project: dict[str, Any] | None) -> tuple[Window, ...]:

@@ -50,7 +50,7 @@ class StaticControlOperations:
         patch = json.loads(request.patch) if request.patch else []
         item = ov.Override(request.cluster, kind, target, tuple(patch if isinstance(patch, list) else [patch]),
                            {"values": request.values} if request.values else None, self.actor, request.reason,
-                           wn.stamp(self._now))
+                           wn.stamp(self._now), "", True)
         obj = self._ks(project, name)
         kept = [i for i in ov.items_of(obj) if (i.get("clusterName"), (i.get("target") or {}).get("kind"),
                                                 (i.get("target") or {}).get("name") or "") != (

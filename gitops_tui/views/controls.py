@@ -73,12 +73,9 @@ def check_window(request: WindowRequest, placed: list[str], existing: list[str])
         if request.name not in existing:
             errors["name"] = f"No window {request.name or '(blank)'}: its windows are {', '.join(existing) or 'none'}."
     else:
-        problem = wn.check(request.name, request.schedule, request.duration, request.timezone or wn.DEFAULT_TIMEZONE)
-        field = ("name" if problem.startswith("window name") else "schedule" if problem.startswith("schedule")
-                 else "duration" if problem.startswith("duration") else "timezone")
-        if problem:
-            errors[field] = problem[0].upper() + problem[1:] + "."
-        elif request.name in existing:
+        found = wn.problems(request.name, request.schedule, request.duration, request.timezone or wn.DEFAULT_TIMEZONE)
+        errors.update({field: problem[0].upper() + problem[1:] + "." for field, problem in found.items()})
+        if not found and request.name in existing:
             errors["name"] = f"Window {request.name} exists: tick Delete to remove it first."
         wrong = [c for c in request.clusters if c not in placed]
         if wrong:
