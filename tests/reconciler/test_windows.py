@@ -167,6 +167,16 @@ def test_a_freeze_beats_a_window_and_a_pin_holds_its_cluster_against_a_window(wo
         "resuming the freeze during a window leaves prod to the window"
 
 
+def test_resuming_a_source_only_a_window_holds_says_how_to_lift_it(world: World) -> None:
+    clock = FakeClock(FRIDAY)
+    _start(world, "lift", clock)
+    _weekend(world, clock)
+    with pytest.raises(ActionError) as refused:
+        freeze_actions.resume_source(world.api, world.project, "lift", actor="dave", now=clock())
+    assert "held on prod by window weekend open on prod until Mon 08:00" in str(refused.value)
+    assert "gitops-tui window delete weekend" in str(refused.value)
+
+
 def test_window_refusals_are_one_sentence_and_delete_is_journaled(world: World) -> None:
     bad = [
         ({"schedule": "every friday"}, "is not a cron schedule of five fields"),
