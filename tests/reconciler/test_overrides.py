@@ -174,3 +174,13 @@ def test_helm_values_for_one_clusters_releases(world: World, tmp_path: Any) -> N
     assert any(o.kind == "HelmRelease" and o.overridden == ["/spec/values"] for o in prod.objects)
     report = diff_source(world.api, world.project, "charts", world.tmp / "diff")
     assert report.overridden == {"prod": {f"HelmRelease {world.namespace}/shop": ["/spec/values"]}}
+
+    # A member's override pointing dev's release at another namespace's source escapes no reference check.
+    items = world.source("charts").kustomization["spec"]["overrides"]
+    _member_overrides(world, "charts", [*items, {
+        "clusterName": "dev", "target": {"kind": "HelmRelease", "name": "shop"},
+        "clusterOverrides": [{"op": "add", "path": "/spec/chart/spec/sourceRef/namespace", "value": "other-team"}]}])
+    world.reconcile("charts")
+    entries = {e["name"]: e for e in world.status("charts")["clusters"]}
+    assert entries["dev"]["status"] == "AccessDenied" and "other-team" in entries["dev"]["message"]
+    assert entries["prod"]["status"] == "" and entries["staging"]["status"] == ""
