@@ -403,10 +403,11 @@ def _window_holds(project: dict[str, Any] | None, placed: list[str],
     """The project's windows open now on ``placed`` as holds, and the seconds until the next opening or closing."""
     if not (((project or {}).get("spec") or {}).get("windows")):
         return (), None
-    from gitops_tui.api.windows import open_windows, wake_in, window_hold
+    from gitops_tui.api.windows import reading
 
-    holds = tuple(window_hold(w) for w in open_windows(project, now) if any(w.window.covers(c) for c in placed))
-    return holds, wake_in(project, now, placed)
+    mine = [(hold, wake) for window, hold, wake in reading(project, now) if any(window.covers(c) for c in placed)]
+    holds = tuple(hold for hold, _ in mine if hold is not None)
+    return holds, min((wake for _, wake in mine if wake is not None), default=None)
 
 
 def _overrides(kustomization: dict[str, Any] | None, project: dict[str, Any] | None, name: str) -> tuple[Any, ...]:

@@ -258,3 +258,26 @@ def window_hold(found: OpenWindow) -> Any:
     window = found.window
     return Hold(HOLD_WINDOW, SCOPE_WINDOW, window.clusters, window.by, window.reason, stamp(found.opened),
                 stamp(found.closes), identity=window.identity, name=window.name, timezone=window.timezone)
+
+
+#: (the Project's windows dict, now) -> each window with its hold (None while closed) and its next change, for the
+#: many sources of one project computed against one clock reading (a console rebuild, a reconcile).
+_READINGS: dict[tuple[int, datetime], tuple[Any, list[tuple[Window, Any, float | None]]]] = {}
+
+
+def reading(project: dict[str, Any] | None, now: datetime) -> list[tuple[Window, Any, float | None]]:
+    """Each window of the Project with its hold now (None while closed) and the seconds until it opens or closes."""
+    raw = ((project or {}).get("spec") or {}).get(FIELD_WINDOWS)
+    key = (id(raw), now)
+    hit = _READINGS.get(key)
+    if hit is not None and hit[0] is raw:
+        return hit[1]
+    found = []
+    for window in windows_of(project):
+        span = window.span(now)
+        hold = window_hold(OpenWindow(window, *span)) if span is not None else None
+        found.append((window, hold, window.wake_in(now)))
+    if len(_READINGS) > 64:
+        _READINGS.clear()
+    _READINGS[key] = (raw, found)
+    return found
