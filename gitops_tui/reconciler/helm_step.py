@@ -130,10 +130,12 @@ class HelmRefused(Exception):
 
 
 def prepare_clusters(
-    connections: dict[str, DynamicClient], manifests: list[dict], checkout: Path, cache_dir: Path,
-    fetch_policy: FetchPolicy | None = None,
+    connections: dict[str, DynamicClient], manifests: list[dict] | dict[str, list[dict]], checkout: Path,
+    cache_dir: Path, fetch_policy: FetchPolicy | None = None,
 ) -> tuple[dict[str, tuple[installer.PreparedRelease, ...]], dict[str, str]]:
     """Prepare the revision's releases on every cluster before deciding; return (prepared, unreachable -> why).
+
+    ``manifests`` is the revision's objects, or each cluster's own (its overrides applied: per-cluster values).
 
     Each cluster's Helm failure is recorded on its own HelmRelease (prepare_all); then any failure raises
     HelmRefused naming every failing cluster. A transport failure only sets that cluster aside, as in validation.
@@ -143,7 +145,8 @@ def prepare_clusters(
     unreachable: dict[str, str] = {}
     for cluster, dynamic in connections.items():
         try:
-            prepared[cluster] = tuple(prepare_all(dynamic, manifests, checkout, cache_dir, fetch_policy))
+            objects = manifests.get(cluster, []) if isinstance(manifests, dict) else manifests
+            prepared[cluster] = tuple(prepare_all(dynamic, objects, checkout, cache_dir, fetch_policy))
         except HelmStepFailed as exc:
             failed[cluster] = Failure(exc.reason, exc.message, stalled=True)
         except Exception as exc:  # noqa: BLE001 - transport failures: this cluster only
