@@ -5,10 +5,9 @@ FederatedKustomization with their status), by ``source_state``. Every surface re
 (what to apply where), the status conditions, ``get``, ``describe``, ``diff``, ``tree``, the panes, the header, the
 journal and the Events (docs/architecture.md, "One read path").
 
-Precedence, per cluster: a freeze (the project's, the operator's, a member's) holds it; an operator's pending break
-glass lifts exactly one apply of its revision on the frozen clusters it names; otherwise a pin holds it at the pin's
-revision; otherwise it follows git. Later issues add rollout waves and freeze windows here, as holds of scope
-``rollout`` and ``window`` (a freeze beats a window, a window beats a wave, a pin holds against both).
+Precedence, per cluster, is one rule (``api/precedence.py``; the table is in docs/reconciler.md, "Precedence"): a freeze
+beats a window, a window beats a rollout wave, a pin holds its clusters against all of them, and break glass lifts
+exactly one apply of a cluster that any of them keeps from writing.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from gitops_tui.api.freeze import Freeze
 from gitops_tui.api.holds import BreakGlassRequest
 from gitops_tui.api.pin import Pin
 from gitops_tui.api.placement import placed_clusters
+from gitops_tui.api.rollout import WAVE_FAILED
 from gitops_tui.api.source import GitOpsSource
 
 INTENT_FOLLOW = "follow"
@@ -35,8 +35,10 @@ INTENTS = (INTENT_FOLLOW, INTENT_FROZEN, INTENT_PINNED, INTENT_BREAK_GLASS)
 HOLD_FREEZE = "freeze"
 HOLD_PIN = "pin"
 HOLD_BREAK_GLASS = "break-glass"
+HOLD_ROLLOUT = "rollout"
 SCOPE_SOURCE = "source"
 SCOPE_PROJECT = "project"
+SCOPE_ROLLOUT = "rollout"
 
 OUTCOME_APPLIED = "applied"
 OUTCOME_APPLYING = "applying"
@@ -46,6 +48,10 @@ OUTCOME_HELD = "held"
 
 #: The reason a held cluster shows (it keeps its last result; Flux's suspended objects keep their last Ready too).
 REASON_FROZEN = "Frozen"
+#: The reason of a cluster a rollout holds (awaiting its wave or an approval, or after a halt).
+REASON_ROLLOUT = "RolloutHeld"
+#: The reason of a cluster of the wave where a rollout halted (when its own entry says nothing worse).
+REASON_ROLLOUT_HALTED = "RolloutHalted"
 #: A status entry's status while an apply is under way (not a failure).
 PROGRESSING = "Progressing"
 HEALTH_FAILED = "HealthCheckFailed"
@@ -56,9 +62,9 @@ class Hold:
     """What holds a cluster (or lifts a hold once): kind, scope, clusters, who (verified or claimed), why, when, revision."""
 
     kind: str
-    """``freeze``, ``pin`` or ``break-glass``."""
+    """``freeze``, ``pin``, ``break-glass`` or ``rollout``."""
     scope: str
-    """``project`` or ``source`` (later ``window`` and ``rollout``)."""
+    """``project``, ``source`` or ``rollout`` (later ``window``)."""
     clusters: tuple[str, ...]
     """The clusters it covers; empty: every cluster of its scope."""
     by: str
@@ -96,6 +102,8 @@ class Hold:
             return f"pinned at {short_revision(self.revision)}{where} by {self.who}{reason}"
         if self.kind == HOLD_BREAK_GLASS:
             return f"break glass by {self.who}: apply {short_revision(self.revision)} once{where}{reason}"
+        if self.kind == HOLD_ROLLOUT:
+            return self.reason
         scope = "project freeze" if self.scope == SCOPE_PROJECT else "frozen"
         return f"{scope}{where} by {self.who}{reason}"
 
@@ -175,6 +183,8 @@ class ClusterState:
     """The hold behind the intent (None when following git)."""
     holds: tuple[Hold, ...] = ()
     """Every hold on the cluster, strongest first (a frozen cluster may be pinned too)."""
+    wave: Any = None
+    """Its place in the source's rollout (api.rollout_state.WaveCell), None without a rollout."""
 
     @property
     def held(self) -> bool:
@@ -192,6 +202,11 @@ class ClusterState:
         return next((h for h in self.holds if h.kind == HOLD_FREEZE), None)
 
     @property
+    def halted_here(self) -> bool:
+        """True for a cluster of the wave where the source's rollout halted (it failed there)."""
+        return self.wave is not None and self.wave.state == WAVE_FAILED and not self.held
+
+    @property
     def outcome(self) -> str:
         """``held``, ``failed``, ``applying``, ``pending`` or ``applied`` (a held cluster is never failed)."""
         seen = self.observed
@@ -199,7 +214,7 @@ class ClusterState:
             return OUTCOME_HELD
         if not seen.recorded:
             return OUTCOME_PENDING
-        if seen.status and seen.status != PROGRESSING:
+        if (seen.status and seen.status != PROGRESSING) or self.halted_here:
             return OUTCOME_FAILED
         if seen.status == PROGRESSING or not seen.applied or seen.attempted not in ("", seen.applied):
             return OUTCOME_APPLYING
@@ -209,14 +224,18 @@ class ClusterState:
 
     @property
     def reason(self) -> str:
-        """``Frozen`` for a held cluster, else the status entry's reason ('' when fine)."""
-        return REASON_FROZEN if self.held else self.observed.status
+        """``Frozen`` (``RolloutHeld`` for a rollout's hold) for a held cluster, else the status entry's reason ('' when
+        fine; ``RolloutHalted`` where a rollout halted)."""
+        if self.held:
+            return REASON_ROLLOUT if self.hold is not None and self.hold.kind == HOLD_ROLLOUT else REASON_FROZEN
+        return self.observed.status or (REASON_ROLLOUT_HALTED if self.halted_here else "")
 
     def to_dict(self) -> dict[str, Any]:
         """The ``get -o json`` form of ``clusters[]`` (intent, hold, target, outcome, observed)."""
         return {"name": self.name, "intent": self.intent, "hold": self.hold.to_dict() if self.hold else None,
                 "holds": [h.to_dict() for h in self.holds], "target": self.target, "outcome": self.outcome,
-                "reason": self.reason, "observed": self.observed.to_dict()}
+                "reason": self.reason, "observed": self.observed.to_dict(),
+                "wave": self.wave.to_dict() if self.wave is not None else None}
 
 
 @dataclass(frozen=True)
@@ -261,6 +280,8 @@ class SourceState:
     """Seconds until the next expiry of a freeze on this source or its project."""
     stalled: tuple[str, str] | None = None
     """(reason, message) of a whole revision refused (Stalled True) while some cluster is not held."""
+    rollout: Any = None
+    """The source's staged rollout now (api.rollout_state.RolloutView), None without one."""
 
     def cluster(self, name: str) -> ClusterState | None:
         """The named cluster's state, None when the source is not placed there."""
@@ -316,6 +337,7 @@ class SourceState:
                 "outcome": self.outcome, "clusters": [c.to_dict() for c in self.clusters],
                 "freezes": [f.to_dict() for f in self.freezes], "pin": self.pin.to_dict() if self.pin else None,
                 "breakGlass": self.break_glass.to_dict() if self.break_glass else None,
+                "rollout": self.rollout.to_dict() if self.rollout is not None else None,
                 "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in self.ignored]}
 
 
@@ -353,6 +375,8 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
     many sources against the same clusters (placements are then resolved once per distinct placement).
     """
     from gitops_tui.api.effective_holds import source_holds
+    from gitops_tui.api.precedence import cluster_state
+    from gitops_tui.api.rollout_state import with_rollout
 
     source = GitOpsSource(repository, kustomization)
     project_name = str(((project or {}).get("metadata") or {}).get("name") or "") or source.namespace
@@ -363,13 +387,16 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
     entries = {str(e.get("name") or ""): e for e in ((kustomization or {}).get("status") or {}).get("clusters") or []
                if isinstance(e, dict)}
     git = source.artifact_revision
-    states = tuple(_cluster_state(name, found, git, observed_of(entries.get(name), stale.get(name)))
-                   for name in placed)
+    observed = {name: observed_of(entries.get(name), stale.get(name)) for name in placed}
+    found, rollout = with_rollout(source, project, found, placed, {n: o.applied for n, o in observed.items()}, now)
+    states = tuple(cluster_state(name, found, git, observed[name], rollout) for name in placed)
     stalled = source.condition("Stalled")
     refused = (stalled.reason, stalled.message) if stalled is not None and stalled.is_true else None
+    wake = min((w for w in (found.wake_in, rollout.wake_in if rollout is not None else None) if w is not None),
+               default=None)
     return SourceState(source.namespace, source.name, project_name, git, states, found.freezes, found.pin,
-                       found.break_glass, found.ignored, found.member_writes, found.wake_in,
-                       refused if any(not c.held for c in states) else None)
+                       found.break_glass, found.ignored, found.member_writes, wake,
+                       refused if any(not c.held for c in states) else None, rollout)
 
 
 def _placed(placement: dict[str, Any], clusters: list[dict[str, Any]], project_placement: dict[str, Any] | None,
@@ -407,17 +434,3 @@ def _in_placement_order(found: Any, placed: list[str]) -> Any:
         return found
     return replace(found, freezes=tuple(ordered(f) for f in found.freezes), pin=ordered(found.pin),
                    break_glass=ordered(found.break_glass))
-
-
-def _cluster_state(name: str, found: Any, git: str, observed: Observed) -> ClusterState:
-    freezes = [f for f in found.freezes if f.covers(name)]
-    pin = found.pin if found.pin is not None and found.pin.covers(name) else None
-    holds = tuple(freezes) + ((pin,) if pin is not None else ())
-    glass = found.break_glass
-    if freezes and glass is not None and glass.covers(name):
-        return ClusterState(name, INTENT_BREAK_GLASS, glass.revision, observed, glass, (glass, *holds))
-    if freezes:
-        return ClusterState(name, INTENT_FROZEN, "", observed, freezes[0], holds)
-    if pin is not None:
-        return ClusterState(name, INTENT_PINNED, pin.revision, observed, pin, holds)
-    return ClusterState(name, INTENT_FOLLOW, git, observed, None, holds)
