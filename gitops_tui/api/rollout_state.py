@@ -93,7 +93,9 @@ class RolloutView:
 
     @property
     def soaked(self) -> bool:
-        """Whether the current wave soaked its whole time."""
+        """Whether the current wave soaked its whole time (the reconciler said so, or the clock does)."""
+        if self.progress.awaiting and self.progress.awaiting != self.spec.waves[0].name or self.progress.done:
+            return True
         left = self.soak_left
         return left is not None and left <= 0
 
@@ -153,11 +155,11 @@ class RolloutView:
             return STATE_DONE
         if self.current < 0:
             return STATE_PROGRESSING if not self.needs_approval(0) else STATE_APPROVAL
+        if self.soaked and self.needs_approval(self.current + 1):
+            return STATE_APPROVAL
         left = self.soak_left
         if left is not None and left > 0:
             return f"{STATE_SOAKING} {left_text(left)} left"
-        if left is not None and self.needs_approval(self.current + 1):
-            return STATE_APPROVAL
         return STATE_PROGRESSING
 
     @property
