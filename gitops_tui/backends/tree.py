@@ -76,6 +76,10 @@ def read_tree(api: ApiClient, project: str, name: str, data_dir: Path | None = N
             node = _cluster(ctx, source, project, entry, pin)
             found = state.cluster(entry.name)
             node.intent = found.intent if found is not None else node.intent
+            wave = found.wave if found is not None else None
+            if wave is not None:
+                node.wave = f"wave {wave.index + 1} of {wave.count} ({wave.name}): {wave.state}" \
+                    if wave.index < wave.count else f"in no wave: {wave.state}"
             tree.clusters.append(node)
     finally:
         ctx.clusters.close()

@@ -23,6 +23,7 @@ from gitops_tui.tui.theming import status_style
 from gitops_tui.tui.widgets.header import StatusHeader
 from gitops_tui.tui.widgets.pane import ResourcePane
 from gitops_tui.views import glyphs as g
+from gitops_tui.views.rollout import rollout_line
 from gitops_tui.views import model, rows
 from gitops_tui.views.access import read_only_notice
 from gitops_tui.views.header import header_info
@@ -264,9 +265,15 @@ class MainScreen(IncidentFlows, Flows, Screen):
         else:
             text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f"{g.glyph(source.status)} {source.name} ", style=status_style(source.status, variables))
+            rollout = source.state.rollout if source.state is not None else None
+            if rollout is not None:
+                line = rollout_line(rollout, self.app.backend.now())
+                text.append(line + ("" if source.message.startswith(g.ROLLOUT) else
+                                    f"; {g.shorten_digests(source.message)}") + " · ")
             if source.pin is not None:
                 text.append(f"{g.PIN} {source.pin.describe()}; ")
-            text.append(f"{source.url} {source.ref} {source.path} {g.shorten_digests(source.message)}")
+            tail = "" if rollout is not None else f" {g.shorten_digests(source.message)}"
+            text.append(f"{source.url} {source.ref} {source.path}{tail}")
         return text
 
     def selected_source(self) -> model.SourceView | None:
