@@ -36,6 +36,8 @@ HOLD_FREEZE = "freeze"
 HOLD_PIN = "pin"
 HOLD_BREAK_GLASS = "break-glass"
 HOLD_ROLLOUT = "rollout"
+HOLD_WINDOW = "window"
+SCOPE_WINDOW = "window"
 SCOPE_SOURCE = "source"
 SCOPE_PROJECT = "project"
 SCOPE_ROLLOUT = "rollout"
@@ -62,9 +64,9 @@ class Hold:
     """What holds a cluster (or lifts a hold once): kind, scope, clusters, who (verified or claimed), why, when, revision."""
 
     kind: str
-    """``freeze``, ``pin``, ``break-glass`` or ``rollout``."""
+    """``freeze``, ``window``, ``pin``, ``break-glass`` or ``rollout``."""
     scope: str
-    """``project``, ``source`` or ``rollout`` (later ``window``)."""
+    """``project``, ``source``, ``window`` or ``rollout``."""
     clusters: tuple[str, ...]
     """The clusters it covers; empty: every cluster of its scope."""
     by: str
@@ -80,6 +82,10 @@ class Hold:
     """False when only a project member's write declares it: ``by`` is then a claim (a field manager, an annotation)."""
     expired: bool = False
     token: str = ""
+    name: str = ""
+    """A window's name ('' for the other kinds)."""
+    timezone: str = ""
+    """A window's timezone: ``until`` is shown on its wall clock."""
 
     def covers(self, cluster: str) -> bool:
         """Whether this hold covers ``cluster``."""
@@ -104,6 +110,10 @@ class Hold:
             return f"break glass by {self.who}: apply {short_revision(self.revision)} once{where}{reason}"
         if self.kind == HOLD_ROLLOUT:
             return self.reason
+        if self.kind == HOLD_WINDOW:
+            from gitops_tui.api.windows import local_time
+
+            return f"window {self.name} open{where} until {local_time(self.until, self.timezone)} by {self.who}{reason}"
         scope = "project freeze" if self.scope == SCOPE_PROJECT else "frozen"
         return f"{scope}{where} by {self.who}{reason}"
 
@@ -207,6 +217,11 @@ class ClusterState:
         return self.wave is not None and self.wave.state == WAVE_FAILED and not self.held
 
     @property
+    def window(self) -> Hold | None:
+        """The open freeze window on this cluster, when any (even while a freeze is the hold named)."""
+        return next((h for h in self.holds if h.kind == HOLD_WINDOW), None)
+
+    @property
     def outcome(self) -> str:
         """``held``, ``failed``, ``applying``, ``pending`` or ``applied`` (a held cluster is never failed)."""
         seen = self.observed
@@ -280,6 +295,10 @@ class SourceState:
     """Seconds until the next expiry of a freeze on this source or its project."""
     stalled: tuple[str, str] | None = None
     """(reason, message) of a whole revision refused (Stalled True) while some cluster is not held."""
+    windows: tuple[Hold, ...] = ()
+    """The project's freeze windows open now on the source's clusters (api/windows.py)."""
+    overrides: tuple[Any, ...] = ()
+    """The source's per-cluster overrides (api/overrides.py ``Override``), verified or a member's."""
     rollout: Any = None
     """The source's staged rollout now (api.rollout_state.RolloutView), None without one."""
 
@@ -310,7 +329,7 @@ class SourceState:
     def holds(self, cluster: str) -> bool:
         """Whether a freeze holds ``cluster`` now (any name: a cluster that left the placement too), break glass aside."""
         glass = self.break_glass
-        frozen = any(f.covers(cluster) for f in self.freezes)
+        frozen = any(f.covers(cluster) for f in (*self.freezes, *self.windows))
         return frozen and not (glass is not None and glass.covers(cluster))
 
     @property
@@ -338,6 +357,8 @@ class SourceState:
                 "freezes": [f.to_dict() for f in self.freezes], "pin": self.pin.to_dict() if self.pin else None,
                 "breakGlass": self.break_glass.to_dict() if self.break_glass else None,
                 "rollout": self.rollout.to_dict() if self.rollout is not None else None,
+                "windows": [w.to_dict() for w in self.windows],
+                "overrides": [o.to_dict() for o in self.overrides],
                 "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in self.ignored]}
 
 
@@ -374,7 +395,7 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
     ``stale`` is ``stale_index(clusters)`` and ``placements`` a dict the caller keeps, when it computes the state of
     many sources against the same clusters (placements are then resolved once per distinct placement).
     """
-    from gitops_tui.api.effective_holds import source_holds
+    from gitops_tui.api.effective_holds import source_holds, source_overrides, window_holds
     from gitops_tui.api.precedence import cluster_state
     from gitops_tui.api.rollout_state import with_rollout
 
@@ -389,14 +410,16 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
     git = source.artifact_revision
     observed = {name: observed_of(entries.get(name), stale.get(name)) for name in placed}
     found, rollout = with_rollout(source, project, found, placed, {n: o.applied for n, o in observed.items()}, now)
-    states = tuple(cluster_state(name, found, git, observed[name], rollout) for name in placed)
+    windows, window_wake = window_holds(project, placed, now)
+    states = tuple(cluster_state(name, found, git, observed[name], rollout, windows) for name in placed)
     stalled = source.condition("Stalled")
     refused = (stalled.reason, stalled.message) if stalled is not None and stalled.is_true else None
-    wake = min((w for w in (found.wake_in, rollout.wake_in if rollout is not None else None) if w is not None),
-               default=None)
+    wake = min((w for w in (found.wake_in, window_wake, rollout.wake_in if rollout is not None else None)
+                if w is not None), default=None)
     return SourceState(source.namespace, source.name, project_name, git, states, found.freezes, found.pin,
                        found.break_glass, found.ignored, found.member_writes, wake,
-                       refused if any(not c.held for c in states) else None, rollout)
+                       refused if any(not c.held for c in states) else None, windows,
+                       source_overrides(kustomization, project, source.name), rollout)
 
 
 def _placed(placement: dict[str, Any], clusters: list[dict[str, Any]], project_placement: dict[str, Any] | None,

@@ -22,6 +22,8 @@ VERB_MODULES = (
     "gitops_tui.cli.pin_cmd",
     "gitops_tui.cli.tree_cmd",
     "gitops_tui.cli.rollout_cmd",
+    "gitops_tui.cli.window_cmd",
+    "gitops_tui.cli.override_cmd",
 )
 
 

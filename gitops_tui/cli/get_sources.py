@@ -81,6 +81,7 @@ def _cluster(state: SourceState, name: str) -> dict[str, Any]:
             "hold": found.hold.to_dict() if found.hold is not None else None, "target": found.target,
             "outcome": found.outcome, "reason": found.reason, "stale": seen.stale,
             "wave": found.wave.to_dict() if found.wave is not None else None,
+            "overrides": [o.to_dict() for o in state.overrides if o.cluster == name],
             **({"staleSince": seen.stale_since} if seen.stale else {})}
 
 
@@ -121,6 +122,7 @@ def summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "clusters": [_cluster(state, name) for name in state.names],
         "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in state.ignored],
         "rollout": state.rollout.to_dict() if state.rollout is not None else None,
+        "windows": [w.to_dict() for w in state.windows],
     }
 
 
@@ -141,6 +143,9 @@ def _clusters_cell(row: dict[str, Any]) -> list[str]:
         note = cluster["intent"] if cluster["intent"] != "follow" else ""
         if (cluster["hold"] or {}).get("kind") == HOLD_ROLLOUT:
             note = cluster["wave"]["state"] if cluster.get("wave") else "rollout"
+        hold = cluster.get("hold") or {}
+        if hold.get("kind") == "window" and cluster["intent"] == "frozen":
+            note = f"window {hold.get('name')}"
         if cluster["outcome"] == "failed":
             note = cluster["status"] or cluster["reason"]
         cells.append(cluster["name"] + (f"({note})" if note else ""))

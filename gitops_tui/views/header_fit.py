@@ -30,6 +30,8 @@ def header_parts(info: HeaderInfo) -> list[HeaderPart]:
                                 give=1))
     if info.freezes:  # incident state: shortened last
         parts.append(HeaderPart(f"{g.glyph(g.SUSPENDED)} {info.freezes} ", g.SUSPENDED, give=1))
+    if info.windows:  # a freeze window open now: shortened with the freezes
+        parts.append(HeaderPart(f"{g.glyph(g.SUSPENDED)} {info.windows} ", g.SUSPENDED, give=1))
     if info.rollouts:  # a rollout waiting for an operator, or halted
         style = g.FAILING if " halted at " in f" {info.rollouts}" else g.SUSPENDED
         parts.append(HeaderPart(f"{g.ROLLOUT} {info.rollouts} ", style, give=1))
