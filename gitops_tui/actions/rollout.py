@@ -155,9 +155,10 @@ def _check_approval(name: str, view: RolloutView | None, wave: str) -> int:
 
 
 def approve_wave(api: ApiClient, project: str, name: str, wave: str, reason: str, actor: str | None = None,
-                 now: datetime | None = None) -> Approval:
+                 now: datetime | None = None, revision: str = "") -> Approval:
     """Approve one wave of the source's rollout for the revision rolling out now (it starts once the wave before it
-    soaked); recorded on the Project only, so no project member can approve."""
+    soaked); recorded on the Project only, so no project member can approve. ``revision``, when given, is the one the
+    operator saw: an approval is refused when git moved since."""
     actor, when = actor or current_actor(), _now(now)
     if not reason.strip():
         raise SourceActionError("a reason is required to approve a wave")
@@ -165,6 +166,9 @@ def approve_wave(api: ApiClient, project: str, name: str, wave: str, reason: str
     view = reading.state.rollout
     index = _check_approval(name, view, wave)
     assert view is not None
+    if revision and short_revision(revision) != short_revision(view.revision):
+        raise SourceActionError(f"source {name} now rolls out {short_revision(view.revision)}, not "
+                                f"{short_revision(revision)}: nothing approved; look again and approve that revision")
     chosen = view.spec.waves[index]
     approval = Approval(chosen.name, view.revision, actor, reason.strip(), stamp(when), _identity(api))
     kept = [a for a in _record(reading, name).get("approvals") or [] if isinstance(a, dict)]

@@ -9,7 +9,6 @@ from typing import Any
 
 from gitops_tui.api import effective as ef
 from gitops_tui.api import rollout as ro
-from gitops_tui.api.formats import short_revision
 from gitops_tui.views import glyphs as g
 
 #: Short words of a held wave's cell (the full state is in the detail line and describe).
@@ -92,8 +91,9 @@ def describe_rollout(rollout: Any, now: datetime | None = None) -> list[str]:
 
 
 def approvable(rollout: Any) -> tuple[int, str] | None:
-    """The wave an approval would approve now (index, revision): the one awaiting it, else the next needing one."""
+    """The wave an approval would approve now (index, git's full revision): the one awaiting it, else the next one
+    needing it (approving ahead is allowed: it is for this revision only)."""
     if rollout is None or not rollout.revision:
         return None
     index = rollout.awaiting
-    return None if index is None else (index, short_revision(rollout.revision))
+    return None if index is None else (index, rollout.revision)

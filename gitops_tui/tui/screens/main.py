@@ -243,6 +243,10 @@ class MainScreen(ControlFlows, IncidentFlows, Flows, Screen):
         if key != getattr(self, "_detail_shown", None):
             self._detail_shown = key
             self.query_one("#detail", Static).update(text)
+        offered = self.approvable_wave() is not None  # ``a`` shows in the footer while a wave awaits approval
+        if offered != getattr(self, "_approve_offered", False):
+            self._approve_offered = offered
+            self.refresh_bindings()
 
     def _detail_text(self) -> Text:
         source = self.selected_source()
@@ -352,4 +356,6 @@ class MainScreen(ControlFlows, IncidentFlows, Flows, Screen):
             return False
         if not self.is_mounted:
             return True
+        if action == "approve" and not getattr(self, "_approve_offered", False):
+            return False
         return keymap.acts_on(action, self.pane.object_kind)
