@@ -59,17 +59,20 @@ def rollout_line(rollout: Any, now: datetime | None = None) -> str:
 
 
 def rollout_alerts(sources: list[Any]) -> str:
-    """The header's rollout alerts: ``web awaits approval of prod · api halted at dev`` ('' when none)."""
-    parts = []
+    """The header's rollout alerts: ``api halted at dev · web awaits approval of prod``, counted when more than one
+    of a kind (``2 rollouts halted · 3 await approval``); '' when none."""
+    halted, waiting = [], []
     for view in sources:
         rollout = view.state.rollout if view.state is not None else None
         if rollout is None:
             continue
         if rollout.progress.halted is not None:
-            parts.append(f"{view.name} halted at {rollout.progress.halted.wave}")
+            halted.append(f"{view.name} halted at {rollout.progress.halted.wave}")
         elif rollout.word == ro.STATE_APPROVAL and rollout.awaiting is not None:
-            parts.append(f"{view.name} awaits approval of {rollout.spec.waves[rollout.awaiting].name}")
-    return " · ".join(parts)
+            waiting.append(f"{view.name} awaits approval of {rollout.spec.waves[rollout.awaiting].name}")
+    parts = [halted[0] if len(halted) == 1 else f"{len(halted)} rollouts halted" if halted else "",
+             waiting[0] if len(waiting) == 1 else f"{len(waiting)} rollouts await approval" if waiting else ""]
+    return " · ".join(p for p in parts if p)
 
 
 def describe_rollout(rollout: Any, now: datetime | None = None) -> list[str]:

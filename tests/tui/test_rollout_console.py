@@ -7,6 +7,7 @@ from typing import Any
 
 from gitops_tui.tui.screens.control_dialogs import ApproveDialog
 from gitops_tui.tui.screens.main import MainScreen
+from gitops_tui.views import glyphs as g
 from gitops_tui.views import model
 from tests.tui.rollout_state import GIT, with_rollout
 from tests.tui.screen_text import screen_text
@@ -95,3 +96,50 @@ async def test_approve_is_not_offered_on_a_source_without_a_rollout(make_app: An
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
         assert not [c for c in app.backend.ops.calls if c[0] == "approve_wave"]
+
+
+def test_journal_rows_of_a_rollout_set_approved_and_halted(make_app: Any) -> None:
+    from gitops_tui.api.journal_crd import JOURNAL_API_VERSION, KIND_JOURNAL_ENTRY
+    from gitops_tui.views.journal_rows import journal_table
+    from gitops_tui.views.state import Change
+
+    app = make_app()
+    entries = [("rollout", "alice", "CHG-42 staged release", ["waves dev/staging/prod"]),
+               ("approve", "bob", "CAB-7 ok", ["wave prod", f"revision {GIT}"]),
+               ("rollout-halt", "gitops-tui (rollout)", "rollout halted at staging: Deployment podinfo not available",
+                []), ("rollout-off", "alice", "done for today", [])]
+    for index, (action, actor, reason, objects) in enumerate(entries):
+        spec = {"time": f"2026-01-15T11:0{index}:00.000000Z", "action": action, "actor": actor, "reason": reason,
+                "project": "demo", "source": "podinfo", "clusters": ["prod"], "objects": objects}
+        app.backend.state.apply(Change("journal", "ADDED", {
+            "apiVersion": JOURNAL_API_VERSION, "kind": KIND_JOURNAL_ENTRY,
+            "metadata": {"name": f"j-{index}", "namespace": "gitops-tui-system"}, "spec": spec}))
+    rows = journal_table(app.backend.state, app.backend.now()).rows
+    assert [(r.cells[1], r.status) for r in rows] == [
+        ("» rollout", g.PROGRESS), (f"{g.glyph(g.READY)} approve", g.READY),
+        (f"{g.glyph(g.FAILING)} rollout-halt", g.FAILING), ("» rollout-off", g.READY)]
+    assert rows[1].cells[2] == "bob" and rows[1].cells[5] == "CAB-7 ok" and "wave prod" in rows[1].cells[6]
+
+
+def test_the_header_counts_rollouts_when_more_than_one_waits_or_halted() -> None:
+    from types import SimpleNamespace
+
+    from gitops_tui.views.header import HeaderInfo
+    from gitops_tui.views.header_fit import header_parts
+    from gitops_tui.views.rollout import rollout_alerts
+
+    def source(name: str, halted: bool) -> Any:
+        spec = SimpleNamespace(waves=[SimpleNamespace(name="dev"), SimpleNamespace(name="prod")])
+        progress = SimpleNamespace(halted=SimpleNamespace(wave="dev") if halted else None)
+        rollout = SimpleNamespace(spec=spec, progress=progress, word="awaiting approval", awaiting=1)
+        return SimpleNamespace(name=name, state=SimpleNamespace(rollout=rollout))
+
+    assert rollout_alerts([source("web", False)]) == "web awaits approval of prod"
+    many = [source("web", False), source("api", False), source("db", True), source("ui", True)]
+    assert rollout_alerts(many) == "2 rollouts halted · 2 rollouts await approval"
+    parts = header_parts(HeaderInfo(context="c", leader="nobody", ready=0, failing=0, suspended=0, progressing=0, rollouts=rollout_alerts(many)))
+    part = next(p for p in parts if p.text.startswith("»"))
+    assert part.style == g.FAILING, "a halt colours the alert as a failure"
+    waiting = next(p for p in header_parts(HeaderInfo(context="c", leader="nobody", ready=0, failing=0, suspended=0, progressing=0, rollouts="web awaits approval of prod"))
+                   if p.text.startswith("»"))
+    assert waiting.style == g.SUSPENDED
