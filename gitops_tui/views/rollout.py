@@ -89,7 +89,10 @@ def describe_rollout(rollout: Any, now: datetime | None = None) -> list[str]:
         approval = rollout.approval(index)
         note = f"approved by {approval.by} at {approval.at}: {approval.reason}" if approval is not None else \
             "waits for approval (a)" if wave.approve else ""
-        lines.append(f"  {index + 1}. {wave.name:<16} {rollout.wave_state(index):<18} {note}".rstrip())
+        state = rollout.wave_state(index)
+        if state == ro.WAVE_SOAKING and rollout.soaked:
+            state = "soaked"  # its soak is over: the next wave waits for its approval or the reconciler
+        lines.append(f"  {index + 1}. {wave.name:<16} {state:<18} {note}".rstrip())
     return lines
 
 

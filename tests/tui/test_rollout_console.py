@@ -83,7 +83,9 @@ async def test_approve_key_confirms_with_a_reason_and_records_the_approval_for_t
         assert rollout.approval(2) is not None and rollout.approval(2).by == app.backend.ops.actor
         assert rollout.state == "progressing"
         await pilot.press("d")
-        assert "approved by" in screen_text(app) and "CAB-7 ok" in screen_text(app)
+        described = screen_text(app)
+        assert "approved by" in described and "CAB-7 ok" in described
+        assert "2. staging          soaked" in described, "its soak is over"
 
 
 async def test_approve_is_not_offered_on_a_source_without_a_rollout(make_app: Any) -> None:
