@@ -8,17 +8,43 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import rollout as rollout_actions
 from gitops_tui.actions import sources
+from gitops_tui.api.paths import resource_path
+from gitops_tui.kube.client import json_request
 from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.tui.screens.control_dialogs import ApproveDialog
+from gitops_tui.tui.screens.main import MainScreen
 from tests.tui.awaiting import app_wait_until
 from tests.tui.gitrepo import commit, make_repo
 from tests.tui.screen_text import screen_text
-from tests.tui.test_controls_live import _select, _value, live_app  # noqa: F401 - the fixture
+from tests.tui.test_controls_live import live_app  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(240)
+
+
+def _value(box: Any, cluster: str, name: str) -> str:
+    """The ConfigMap's ``v`` on ``cluster`` ('' while it is not there)."""
+    try:
+        found = json_request(box.api_client(cluster), "GET", resource_path("v1", "configmaps", "demo", name))
+    except ApiException as exc:
+        if exc.status == 404:
+            return ""
+        raise
+    return str((found.get("data") or {}).get("v") or "")
+
+
+async def _select(app: GitOpsApp, pane: str, key: str) -> None:
+    pilot = app.pilot  # type: ignore[attr-defined]
+    await pilot.press(pane)
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    await app_wait_until(pilot, lambda: key in screen.pane.table_rows, message=f"{key} in the pane")
+    keys = list(screen.pane.table_rows)
+    await pilot.press("home", *["down"] * keys.index(key))
+    assert screen.pane.selected_key() == key
 
 
 async def test_a_wave_awaiting_approval_is_approved_from_the_keyboard_and_applied(
