@@ -5,12 +5,9 @@ FederatedKustomization with their status), by ``source_state``. Every surface re
 (what to apply where), the status conditions, ``get``, ``describe``, ``diff``, ``tree``, the panes, the header, the
 journal and the Events (docs/architecture.md, "One read path").
 
-Precedence, per cluster: a freeze (the project's, the operator's, a member's) holds it, then an open freeze window
-(api/windows.py; a freeze beats a window: the freeze is the hold named); an operator's pending break glass lifts
-exactly one apply of its revision on the held clusters it names (the window stays); otherwise a pin holds it at the
-pin's revision; otherwise it follows git. A pinned cluster under a window is held like one under a freeze, and when
-the window closes it returns to its pin, not to git: the pin holds it against the window. Rollout waves are added as
-holds of scope ``rollout`` (a window beats a wave).
+Precedence, per cluster, is one rule (``api/precedence.py``; the table is in docs/reconciler.md, "Precedence"): a freeze
+beats a window, a window beats a rollout wave, a pin holds its clusters against all of them, and break glass lifts
+exactly one apply of a cluster that any of them keeps from writing.
 """
 
 from __future__ import annotations
@@ -26,6 +23,7 @@ from gitops_tui.api.freeze import Freeze
 from gitops_tui.api.holds import BreakGlassRequest
 from gitops_tui.api.pin import Pin
 from gitops_tui.api.placement import placed_clusters
+from gitops_tui.api.rollout import WAVE_FAILED
 from gitops_tui.api.source import GitOpsSource
 
 INTENT_FOLLOW = "follow"
@@ -37,10 +35,12 @@ INTENTS = (INTENT_FOLLOW, INTENT_FROZEN, INTENT_PINNED, INTENT_BREAK_GLASS)
 HOLD_FREEZE = "freeze"
 HOLD_PIN = "pin"
 HOLD_BREAK_GLASS = "break-glass"
+HOLD_ROLLOUT = "rollout"
 HOLD_WINDOW = "window"
 SCOPE_WINDOW = "window"
 SCOPE_SOURCE = "source"
 SCOPE_PROJECT = "project"
+SCOPE_ROLLOUT = "rollout"
 
 OUTCOME_APPLIED = "applied"
 OUTCOME_APPLYING = "applying"
@@ -50,6 +50,10 @@ OUTCOME_HELD = "held"
 
 #: The reason a held cluster shows (it keeps its last result; Flux's suspended objects keep their last Ready too).
 REASON_FROZEN = "Frozen"
+#: The reason of a cluster a rollout holds (awaiting its wave or an approval, or after a halt).
+REASON_ROLLOUT = "RolloutHeld"
+#: The reason of a cluster of the wave where a rollout halted (when its own entry says nothing worse).
+REASON_ROLLOUT_HALTED = "RolloutHalted"
 #: A status entry's status while an apply is under way (not a failure).
 PROGRESSING = "Progressing"
 HEALTH_FAILED = "HealthCheckFailed"
@@ -60,9 +64,9 @@ class Hold:
     """What holds a cluster (or lifts a hold once): kind, scope, clusters, who (verified or claimed), why, when, revision."""
 
     kind: str
-    """``freeze``, ``window``, ``pin`` or ``break-glass``."""
+    """``freeze``, ``window``, ``pin``, ``break-glass`` or ``rollout``."""
     scope: str
-    """``project``, ``source`` or ``window`` (later ``rollout``)."""
+    """``project``, ``source``, ``window`` or ``rollout``."""
     clusters: tuple[str, ...]
     """The clusters it covers; empty: every cluster of its scope."""
     by: str
@@ -104,6 +108,8 @@ class Hold:
             return f"pinned at {short_revision(self.revision)}{where} by {self.who}{reason}"
         if self.kind == HOLD_BREAK_GLASS:
             return f"break glass by {self.who}: apply {short_revision(self.revision)} once{where}{reason}"
+        if self.kind == HOLD_ROLLOUT:
+            return self.reason
         if self.kind == HOLD_WINDOW:
             from gitops_tui.api.windows import local_time
 
@@ -187,6 +193,8 @@ class ClusterState:
     """The hold behind the intent (None when following git)."""
     holds: tuple[Hold, ...] = ()
     """Every hold on the cluster, strongest first (a frozen cluster may be pinned too)."""
+    wave: Any = None
+    """Its place in the source's rollout (api.rollout_state.WaveCell), None without a rollout."""
 
     @property
     def held(self) -> bool:
@@ -204,6 +212,11 @@ class ClusterState:
         return next((h for h in self.holds if h.kind == HOLD_FREEZE), None)
 
     @property
+    def halted_here(self) -> bool:
+        """True for a cluster of the wave where the source's rollout halted (it failed there)."""
+        return self.wave is not None and self.wave.state == WAVE_FAILED and not self.held
+
+    @property
     def window(self) -> Hold | None:
         """The open freeze window on this cluster, when any (even while a freeze is the hold named)."""
         return next((h for h in self.holds if h.kind == HOLD_WINDOW), None)
@@ -216,7 +229,7 @@ class ClusterState:
             return OUTCOME_HELD
         if not seen.recorded:
             return OUTCOME_PENDING
-        if seen.status and seen.status != PROGRESSING:
+        if (seen.status and seen.status != PROGRESSING) or self.halted_here:
             return OUTCOME_FAILED
         if seen.status == PROGRESSING or not seen.applied or seen.attempted not in ("", seen.applied):
             return OUTCOME_APPLYING
@@ -226,14 +239,18 @@ class ClusterState:
 
     @property
     def reason(self) -> str:
-        """``Frozen`` for a held cluster, else the status entry's reason ('' when fine)."""
-        return REASON_FROZEN if self.held else self.observed.status
+        """``Frozen`` (``RolloutHeld`` for a rollout's hold) for a held cluster, else the status entry's reason ('' when
+        fine; ``RolloutHalted`` where a rollout halted)."""
+        if self.held:
+            return REASON_ROLLOUT if self.hold is not None and self.hold.kind == HOLD_ROLLOUT else REASON_FROZEN
+        return self.observed.status or (REASON_ROLLOUT_HALTED if self.halted_here else "")
 
     def to_dict(self) -> dict[str, Any]:
         """The ``get -o json`` form of ``clusters[]`` (intent, hold, target, outcome, observed)."""
         return {"name": self.name, "intent": self.intent, "hold": self.hold.to_dict() if self.hold else None,
                 "holds": [h.to_dict() for h in self.holds], "target": self.target, "outcome": self.outcome,
-                "reason": self.reason, "observed": self.observed.to_dict()}
+                "reason": self.reason, "observed": self.observed.to_dict(),
+                "wave": self.wave.to_dict() if self.wave is not None else None}
 
 
 @dataclass(frozen=True)
@@ -282,6 +299,8 @@ class SourceState:
     """The project's freeze windows open now on the source's clusters (api/windows.py)."""
     overrides: tuple[Any, ...] = ()
     """The source's per-cluster overrides (api/overrides.py ``Override``), verified or a member's."""
+    rollout: Any = None
+    """The source's staged rollout now (api.rollout_state.RolloutView), None without one."""
 
     def cluster(self, name: str) -> ClusterState | None:
         """The named cluster's state, None when the source is not placed there."""
@@ -337,6 +356,7 @@ class SourceState:
                 "outcome": self.outcome, "clusters": [c.to_dict() for c in self.clusters],
                 "freezes": [f.to_dict() for f in self.freezes], "pin": self.pin.to_dict() if self.pin else None,
                 "breakGlass": self.break_glass.to_dict() if self.break_glass else None,
+                "rollout": self.rollout.to_dict() if self.rollout is not None else None,
                 "windows": [w.to_dict() for w in self.windows],
                 "overrides": [o.to_dict() for o in self.overrides],
                 "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in self.ignored]}
@@ -375,7 +395,9 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
     ``stale`` is ``stale_index(clusters)`` and ``placements`` a dict the caller keeps, when it computes the state of
     many sources against the same clusters (placements are then resolved once per distinct placement).
     """
-    from gitops_tui.api.effective_holds import source_holds
+    from gitops_tui.api.effective_holds import source_holds, source_overrides, window_holds
+    from gitops_tui.api.precedence import cluster_state
+    from gitops_tui.api.rollout_state import with_rollout
 
     source = GitOpsSource(repository, kustomization)
     project_name = str(((project or {}).get("metadata") or {}).get("name") or "") or source.namespace
@@ -386,37 +408,18 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
     entries = {str(e.get("name") or ""): e for e in ((kustomization or {}).get("status") or {}).get("clusters") or []
                if isinstance(e, dict)}
     git = source.artifact_revision
-    windows, window_wake = _window_holds(project, placed, now)
-    states = tuple(_cluster_state(name, found, git, observed_of(entries.get(name), stale.get(name)), windows)
-                   for name in placed)
+    observed = {name: observed_of(entries.get(name), stale.get(name)) for name in placed}
+    found, rollout = with_rollout(source, project, found, placed, {n: o.applied for n, o in observed.items()}, now)
+    windows, window_wake = window_holds(project, placed, now)
+    states = tuple(cluster_state(name, found, git, observed[name], rollout, windows) for name in placed)
     stalled = source.condition("Stalled")
     refused = (stalled.reason, stalled.message) if stalled is not None and stalled.is_true else None
-    wake = min((w for w in (found.wake_in, window_wake) if w is not None), default=None)
+    wake = min((w for w in (found.wake_in, window_wake, rollout.wake_in if rollout is not None else None)
+                if w is not None), default=None)
     return SourceState(source.namespace, source.name, project_name, git, states, found.freezes, found.pin,
                        found.break_glass, found.ignored, found.member_writes, wake,
                        refused if any(not c.held for c in states) else None, windows,
-                       _overrides(kustomization, project, source.name))
-
-
-def _window_holds(project: dict[str, Any] | None, placed: list[str],
-                  now: datetime) -> tuple[tuple[Hold, ...], float | None]:
-    """The project's windows open now on ``placed`` as holds, and the seconds until the next opening or closing."""
-    if not (((project or {}).get("spec") or {}).get("windows")):
-        return (), None
-    from gitops_tui.api.windows import reading
-
-    mine = [(hold, wake) for window, hold, wake in reading(project, now) if any(window.covers(c) for c in placed)]
-    holds = tuple(hold for hold, _ in mine if hold is not None)
-    return holds, min((wake for _, wake in mine if wake is not None), default=None)
-
-
-def _overrides(kustomization: dict[str, Any] | None, project: dict[str, Any] | None, name: str) -> tuple[Any, ...]:
-    """The source's per-cluster overrides (api/overrides.py), each verified against the operator's record."""
-    if not (((kustomization or {}).get("spec") or {}).get("overrides")):
-        return ()
-    from gitops_tui.api.overrides import overrides_of
-
-    return overrides_of(kustomization, project, name)
+                       source_overrides(kustomization, project, source.name), rollout)
 
 
 def _placed(placement: dict[str, Any], clusters: list[dict[str, Any]], project_placement: dict[str, Any] | None,
@@ -454,18 +457,3 @@ def _in_placement_order(found: Any, placed: list[str]) -> Any:
         return found
     return replace(found, freezes=tuple(ordered(f) for f in found.freezes), pin=ordered(found.pin),
                    break_glass=ordered(found.break_glass))
-
-
-def _cluster_state(name: str, found: Any, git: str, observed: Observed,
-                   windows: tuple[Hold, ...] = ()) -> ClusterState:
-    freezes = [f for f in (*found.freezes, *windows) if f.covers(name)]  # a freeze beats a window: named first
-    pin = found.pin if found.pin is not None and found.pin.covers(name) else None
-    holds = tuple(freezes) + ((pin,) if pin is not None else ())
-    glass = found.break_glass
-    if freezes and glass is not None and glass.covers(name):
-        return ClusterState(name, INTENT_BREAK_GLASS, glass.revision, observed, glass, (glass, *holds))
-    if freezes:
-        return ClusterState(name, INTENT_FROZEN, "", observed, freezes[0], holds)
-    if pin is not None:
-        return ClusterState(name, INTENT_PINNED, pin.revision, observed, pin, holds)
-    return ClusterState(name, INTENT_FOLLOW, git, observed, None, holds)

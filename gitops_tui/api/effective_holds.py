@@ -143,3 +143,26 @@ def source_holds(source: GitOpsSource, project: dict[str, Any] | None, now: date
              for w in [max(0.0, ((parse_time(f.until) or now) - now).total_seconds())]]
     return FoundHolds(tuple(freezes), pin, glass, tuple(ignored), tuple(members), min(waits, default=None))
 
+
+
+def window_holds(project: dict[str, Any] | None, placed: list[str],
+                 now: datetime) -> tuple[tuple[Hold, ...], float | None]:
+    """The project's freeze windows open now on ``placed`` as holds, and the seconds until the next opening or
+    closing (api/windows.py)."""
+    if not (((project or {}).get("spec") or {}).get("windows")):
+        return (), None
+    from gitops_tui.api.windows import reading
+
+    mine = [(hold, wake) for window, hold, wake in reading(project, now) if any(window.covers(c) for c in placed)]
+    holds = tuple(hold for hold, _ in mine if hold is not None)
+    return holds, min((wake for _, wake in mine if wake is not None), default=None)
+
+
+def source_overrides(kustomization: dict[str, Any] | None, project: dict[str, Any] | None,
+                     name: str) -> tuple[Any, ...]:
+    """The source's per-cluster overrides (api/overrides.py), each verified against the operator's record."""
+    if not (((kustomization or {}).get("spec") or {}).get("overrides")):
+        return ()
+    from gitops_tui.api.overrides import overrides_of
+
+    return overrides_of(kustomization, project, name)

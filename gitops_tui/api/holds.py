@@ -7,7 +7,8 @@ the Project's ``spec.sourceHolds.<source>``, which only an operator (and the rec
 (``api/effective.py``) trusts the Project's record: a member's write that would lift it is ignored.
 
 ``spec.sourceHolds.<source>``: ``freeze`` (as a Project's ``spec.freeze``, plus ``identity``), ``pin`` (as
-``spec.template.spec.pin``, plus ``identity``), ``breakGlass {token, by, identity, reason, revision, clusters, applied}``.
+``spec.template.spec.pin``, plus ``identity``), ``breakGlass {token, by, identity, reason, revision, clusters, applied}``,
+``rollout`` (as ``spec.template.spec.rollout``, plus ``identity`` and ``approvals``: api/rollout.py).
 """
 
 from __future__ import annotations
@@ -109,10 +110,11 @@ def lifted_pin_record(current: Pin, by: str, at: str) -> dict[str, Any]:
 _UNSET: Any = object()
 
 
-def record_patch(source: str, *, freeze: Any = _UNSET, pin: Any = _UNSET, break_glass: Any = _UNSET) -> dict[str, Any]:
+def record_patch(source: str, *, freeze: Any = _UNSET, pin: Any = _UNSET, break_glass: Any = _UNSET,
+                 rollout: Any = _UNSET) -> dict[str, Any]:
     """The Project merge patch setting (a dict) or removing (None) parts of ``source``'s record; unset parts stay."""
     body: dict[str, Any] = {}
-    for key, value in (("freeze", freeze), ("pin", pin), ("breakGlass", break_glass)):
+    for key, value in (("freeze", freeze), ("pin", pin), ("breakGlass", break_glass), ("rollout", rollout)):
         if value is not _UNSET:
             body[key] = value
     return {"spec": {FIELD_SOURCE_HOLDS: {source: body}}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_tui.api.formats import short_revision
 from gitops_tui.views.controls import OverrideRequest, WindowRequest
 
 
@@ -38,6 +39,13 @@ class LiveControlOperations:
         done = overrides.set_override(self.api, project, name, request.cluster, reason=request.reason,
                                       target=request.target, patch=patch, values=values)
         return f"{name}: {done.describe()}."
+
+    def approve_wave(self, project: str, name: str, wave: str, reason: str, revision: str = "") -> str:
+        """Approve one wave of the source's rollout for the revision the operator saw (refused when git moved)."""
+        from gitops_tui.actions import rollout
+
+        approval = rollout.approve_wave(self.api, project, name, wave, reason, revision=revision)
+        return f"{name}: wave {approval.wave} approved for {short_revision(approval.revision)}."
 
     def remove_override(self, project: str, name: str, request: OverrideRequest) -> str:
         """Remove one cluster's override of the target (all of the cluster's when no target)."""

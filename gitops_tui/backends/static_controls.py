@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from gitops_tui.api import overrides as ov
+from gitops_tui.api.holds import FIELD_SOURCE_HOLDS, record_patch
+from gitops_tui.api.rollout import APPROVALS_LIMIT, Approval
 from gitops_tui.api import windows as wn
 from gitops_tui.backends.static_freeze import merge_patch
 from gitops_tui.views.controls import OverrideRequest, WindowRequest
@@ -14,7 +16,8 @@ from gitops_tui.views.state import Change, ManagementState
 
 
 class StaticControlOperations:
-    """Create and delete windows, set and remove overrides, on the in-memory state; each call is recorded."""
+    """Create and delete windows, set and remove overrides, approve a wave, on the in-memory state; each call is
+    recorded."""
 
     state: ManagementState
     actor: str
@@ -68,3 +71,13 @@ class StaticControlOperations:
         kept = [i for i in ov.items_of(obj) if i.get("clusterName") != request.cluster]
         self.state.apply(Change("kustomizations", "MODIFIED", merge_patch(obj, ov.source_patch(kept))))
         return f"{name}: overrides removed on {request.cluster}."
+
+    def approve_wave(self, project: str, name: str, wave: str, reason: str, revision: str = "") -> str:
+        """Record the approval of the wave for ``revision`` on the Project (the operator's record)."""
+        self.calls.append(("approve_wave", (project, name, wave, reason, revision)))
+        raw = self._project(project)
+        record = ((((raw.get("spec") or {}).get(FIELD_SOURCE_HOLDS) or {}).get(name) or {}).get("rollout") or {})
+        approval = Approval(wave, revision, self.actor, reason, wn.stamp(self._now), "")
+        approvals = [*(record.get("approvals") or []), approval.to_record()][-APPROVALS_LIMIT:]
+        self.state.apply(Change("projects", "MODIFIED", merge_patch(raw, record_patch(name, rollout={"approvals": approvals}))))
+        return f"{name}: wave {wave} approved."

@@ -87,6 +87,10 @@ def read_tree(api: ApiClient, project: str, name: str, data_dir: Path | None = N
             node = _cluster(ctx, source, project, entry, pin, state.overrides)
             found = state.cluster(entry.name)
             node.intent = found.intent if found is not None else node.intent
+            wave = found.wave if found is not None else None
+            if wave is not None:
+                node.wave = f"wave {wave.index + 1} of {wave.count} ({wave.name}): {wave.state}" \
+                    if wave.index < wave.count else f"in no wave: {wave.state}"
             if found is not None and found.held and found.hold is not None and found.hold.kind == "window":
                 node.hold = f"window {found.hold.name}"  # a freeze window holds it: named, as in the panes
             tree.clusters.append(node)

@@ -7,7 +7,7 @@ from typing import Any
 
 from gitops_tui.api import freeze as fz
 from gitops_tui.api import holds, names
-from gitops_tui.api.effective import Hold, SourceState, source_state
+from gitops_tui.api.effective import HOLD_ROLLOUT, Hold, SourceState, source_state
 from gitops_tui.api.formats import short_revision
 from gitops_tui.api.project import Project
 from gitops_tui.api.source import GitOpsSource, pair_sources
@@ -80,6 +80,7 @@ def _cluster(state: SourceState, name: str) -> dict[str, Any]:
             "pinned": found.pin is not None, "intent": found.intent,
             "hold": found.hold.to_dict() if found.hold is not None else None, "target": found.target,
             "outcome": found.outcome, "reason": found.reason, "stale": seen.stale,
+            "wave": found.wave.to_dict() if found.wave is not None else None,
             "overrides": [o.to_dict() for o in state.overrides if o.cluster == name],
             **({"staleSince": seen.stale_since} if seen.stale else {})}
 
@@ -104,7 +105,8 @@ def summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "provider": src.provider,
         "interval": src.interval,
         "prune": src.prune,
-        "suspended": state.frozen_everywhere,
+        "suspended": state.frozen_everywhere and all(c.hold is not None and c.hold.kind != HOLD_ROLLOUT
+                                                     for c in state.clusters),
         "suspendedBy": freeze.by if freeze else "",
         "suspendReason": freeze.reason if freeze else "",
         "suspendedAt": freeze.since if freeze else "",
@@ -119,6 +121,7 @@ def summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "complete": src.complete,
         "clusters": [_cluster(state, name) for name in state.names],
         "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in state.ignored],
+        "rollout": state.rollout.to_dict() if state.rollout is not None else None,
         "windows": [w.to_dict() for w in state.windows],
     }
 
@@ -133,17 +136,34 @@ def _pin_cell(row: dict[str, Any]) -> str | bool:
 
 
 def _clusters_cell(row: dict[str, Any]) -> list[str]:
-    """``dev``, ``prod(frozen)``, ``staging(pinned)``, ``prod(ApplyFailed)``: each cluster in placement order."""
+    """``dev``, ``prod(frozen)``, ``staging(pinned)``, ``prod(ApplyFailed)``, ``prod(awaiting approval)``: each
+    cluster in placement order (a rollout's hold by its wave's state)."""
     cells = []
     for cluster in row["clusters"]:
         note = cluster["intent"] if cluster["intent"] != "follow" else ""
+        if (cluster["hold"] or {}).get("kind") == HOLD_ROLLOUT:
+            note = cluster["wave"]["state"] if cluster.get("wave") else "rollout"
         hold = cluster.get("hold") or {}
         if hold.get("kind") == "window" and cluster["intent"] == "frozen":
             note = f"window {hold.get('name')}"
         if cluster["outcome"] == "failed":
-            note = cluster["status"]
+            note = cluster["status"] or cluster["reason"]
         cells.append(cluster["name"] + (f"({note})" if note else ""))
     return cells
+
+
+def _rollout_cell(row: dict[str, Any]) -> str:
+    """``at staging (2 of 3), soaking 4m left``, ``halted at dev``, ``done`` ('' without a rollout)."""
+    rollout = row.get("rollout")
+    if not rollout:
+        return ""
+    if rollout["state"] == "halted" and rollout.get("halted"):
+        return f"halted at {rollout['halted']['wave']}"
+    if rollout["state"] == "done" or not rollout["currentWave"]:
+        return rollout["state"]
+    names = [w["name"] for w in rollout["waves"]]
+    at = names.index(rollout["currentWave"]) + 1
+    return f"at {rollout['currentWave']} ({at} of {len(names)}), {rollout['state']}"
 
 
 def _watch_paths(scope: Scope) -> list[str]:
@@ -157,6 +177,7 @@ RESOURCE = Resource(
     "sources", "SourceList", fetch, summary,
     [("PROJECT", lambda r: r["project"]), ("NAME", lambda r: indent(r["name"], r["depth"])),
      ("READY", lambda r: r["ready"]), ("SUSPENDED", lambda r: freeze_cell(r["freeze"])),
-     ("PINNED", _pin_cell), ("REVISION", lambda r: r["revision"]), ("URL", lambda r: r["url"]),
+     ("PINNED", _pin_cell), ("ROLLOUT", _rollout_cell), ("REVISION", lambda r: r["revision"]),
+     ("URL", lambda r: r["url"]),
      ("CLUSTERS", _clusters_cell)],
     _watch_paths, "GitOps sources (repository + kustomization)")

@@ -134,6 +134,9 @@ class DriftWatch:
         self._lock = threading.Lock()
         self._clusters: dict[str, _ClusterWatches] = {}
         self._stopped = False
+        self._health: set[tuple[str, str]] = set()
+        """Sources (namespace, name) whose objects' health changes requeue them: a rollout's wave applying or
+        soaking (reconciler/rollout.py)."""
 
     # -- watches ---------------------------------------------------------------------------
     def ensure(self, cluster: str, api_client: Any, dynamic: Any, kinds: Iterable[Kind], selector: str = SELECTOR) -> None:
@@ -182,6 +185,26 @@ class DriftWatch:
             watches = list(current.by_kind.values()) if current is not None else []
         return all(w.synced.is_set() for w in watches)
 
+    def follow_health(self, namespace: str, name: str, on: bool) -> None:
+        """Requeue the source when the health (kstatus) of one of its objects changes (``on``), or no longer."""
+        with self._lock:
+            if on:
+                self._health.add((namespace, name))
+            else:
+                self._health.discard((namespace, name))
+
+    def _health_changed(self, old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, str, str] | None:
+        """The source to requeue when ``new`` is an object of a source following health and its kstatus moved."""
+        owner = _owner(new)
+        if owner is None or owner[0] != names.KIND_FEDERATED_KUSTOMIZATION:
+            return None
+        with self._lock:
+            if (owner[1], owner[2]) not in self._health:
+                return None
+        from gitops_tui.reconciler.health import health
+
+        return owner if old is None or health(old).status != health(new).status else None
+
     def watch_count(self) -> int:
         """How many watches run (for diagnostics and tests)."""
         with self._lock:
@@ -217,6 +240,9 @@ class DriftWatch:
                 foreign = foreign_change(old, obj)
             if not foreign:
                 self.cache.carry(cluster, object_id, _version(old), _version(obj))
+                moved = self._health_changed(old, obj) if event != DELETED else None
+                if moved is not None:
+                    self._requeue(*moved)
                 return
             owner = _owner(obj)
             if owner is not None:

@@ -25,7 +25,7 @@ REASON_IGNORED = "MemberWriteIgnored"
 #: Fingerprints of ignored writes remembered (the oldest go first).
 KEEP = 20
 #: A member's own hold, and the action that lifts it.
-UNDO = {"suspend": "resume", "pin": "unpin"}
+UNDO = {"suspend": "resume", "pin": "unpin", "rollout": "rollout-off"}
 
 
 def _seen(fk: dict[str, Any] | None) -> dict[str, Any]:
@@ -40,6 +40,7 @@ def _seen(fk: dict[str, Any] | None) -> dict[str, Any]:
 def _journal_member_write(ctx: ReconcileContext, plan: Plan, action: str, write: Any) -> None:
     """A journal entry for a member's own hold (``write``, or its lifting when None), written by the reconciler."""
     from gitops_tui.api.effective_holds import FREEZE_PATHS, PIN_PATHS
+    from gitops_tui.api.rollout_state import ROLLOUT_PATHS
 
     fk = plan.source.kustomization
     if write is not None:
@@ -53,7 +54,8 @@ def _journal_member_write(ctx: ReconcileContext, plan: Plan, action: str, write:
                        source=plan.source.name, clusters=clusters, identity=who,
                        objects=[f"revision {hold.revision}"] if hold.revision else ())
         return
-    manager = writer_of(fk, *(FREEZE_PATHS if action == "suspend" else PIN_PATHS))
+    paths = {"suspend": FREEZE_PATHS, "pin": PIN_PATHS, "rollout": ROLLOUT_PATHS}[action]
+    manager = writer_of(fk, *paths)
     journal.record(ctx.api_client, action=UNDO[action], actor=manager or "a project member",
                    reason=f"a member lifted their own {action}; found by the reconciler", project=plan.project_name,
                    source=plan.source.name,

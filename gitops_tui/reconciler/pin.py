@@ -46,6 +46,8 @@ class Lane:
     by: str = ""
     """Who asked for the lane's revision (the pin's or the break glass's author)."""
     keep: list[str] = field(default_factory=list)
+    exact: str = ""
+    """For git's lane of a source with a rollout: exactly the revision rolling out (a later commit waits its turn)."""
 
     @property
     def pinned(self) -> bool:
@@ -54,10 +56,11 @@ class Lane:
 
     def fetch(self, ctx: ReconcileContext, source: GitOpsSource) -> Any:
         """The artifact this lane applies: the lane's commit (checked to belong to the source), else the source's ref."""
-        if not self.revision:
+        if not self.revision and not self.exact:
             return fetch_artifact(ctx, source)
-        branch, commit = parse_revision(self.revision)
-        check_known(ctx, source, self.revision)
+        branch, commit = parse_revision(self.revision or self.exact)
+        if self.revision:
+            check_known(ctx, source, self.revision)
         ref = {"commit": commit, **({"branch": branch} if branch else {})}
         try:
             return fetch_revision(ctx, source, ref)
@@ -108,7 +111,8 @@ def lanes(ctx: ReconcileContext, plan: Plan,
         chosen = groups[kind]
         if chosen or (kind == LANE_GIT and not found):
             found.append(Lane(chosen, hold.revision if hold is not None else "", kind,
-                              hold.by if hold is not None else "", keep=[c for c in state.names if c not in chosen]))
+                              hold.by if hold is not None else "", keep=[c for c in state.names if c not in chosen],
+                              exact=state.rollout.revision if kind == LANE_GIT and state.rollout is not None else ""))
     return found
 
 

@@ -23,6 +23,7 @@ from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, identity, 
 from gitops_tui.reconciler import override_writes, overrides_step
 from gitops_tui.reconciler import held as held_mod
 from gitops_tui.reconciler import pin as pin_mod
+from gitops_tui.reconciler import rollout as rollout_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, scope_checker
 from gitops_tui.reconciler.drift_watch import views_for
@@ -174,6 +175,9 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     if held is not None and held.stopped:  # its parent is gone or being deleted: write nothing, its deletion follows
         return ReconcileResult(requeue_after=source.interval)
     parent_suspended = held is not None and held.suspended
+    if not parent_suspended:  # a rollout sees git's revision first: a new one goes to the first wave only
+        plan = attempt.plan = rollout_mod.follow(ctx, plan)
+        source = plan.source
     if plan.state.frozen_everywhere or parent_suspended:
         if plan.state.frozen_everywhere:
             held_mod.follow_git(ctx, source)
@@ -198,6 +202,11 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
             rows = _old_entries(load_source(ctx.api_client, namespace, name))
             attempt.glass_done = {c: str((rows.get(c) or {}).get("status") or "") for c in lane.clusters}
     delays = [r.requeue_after for r in results]
+    if plan.state.rollout is not None and ctx.is_leader():  # the wave just applied may be healthy: soak, move on
+        plan, released = rollout_mod.settle(ctx, rollout_mod.replan(ctx, plan))
+        attempt.plan = plan
+        if released:
+            return ReconcileResult(requeue_after=0.0)
     if not delays or None in delays:
         return ReconcileResult(requeue_after=None)
     return ReconcileResult(requeue_after=min(d for d in delays if d is not None))

@@ -27,6 +27,8 @@ ACTIONS = (
      "window"),
     ("Override on one cluster", "A JSON 6902 patch or Helm values for one cluster of the source, with a reason (O)",
      "override"),
+    ("Approve rollout wave", "Release the wave of the source's rollout that waits for an approval; a reason (a)",
+     "approve"),
     ("Pin source", "Hold the source at a revision it applied, on all or some clusters; preview first (p)", "pin"),
     ("Unpin source", "Return a pinned source to following git (u)", "unpin"),
     ("Tree", "The source across clusters: objects, health, drift, field managers (t)", "tree"),

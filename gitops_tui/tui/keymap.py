@@ -8,7 +8,7 @@ from gitops_tui.tui.panes import PANES
 
 #: Actions that write to the management cluster: hidden by --read-only.
 MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete", "pin", "unpin",
-                      "resume_clusters", "break_glass", "window", "override"})
+                      "resume_clusters", "break_glass", "window", "override", "approve"})
 
 #: Actions offered only on some panes: action -> the kinds of row they act on (elsewhere the key is not shown).
 PANE_ACTIONS = {
@@ -23,6 +23,7 @@ PANE_ACTIONS = {
     "break_glass": ("source",),
     "window": ("project",),
     "override": ("source",),
+    "approve": ("source",),
     "delete": ("source", "secret", "project"),
     "new": ("source", "project", "secret"),
     "yaml": ("source", "project", "secret", "cluster", "event"),
@@ -44,6 +45,7 @@ HELP = (
     ("B", "break_glass", "Break glass: apply once while suspended (asks a reason)"),
     ("W", "window", "Freeze window of the project: schedule, duration, timezone, clusters, reason (Projects)"),
     ("O", "override", "Override one cluster: a JSON 6902 patch or Helm values, with a reason"),
+    ("a", "approve", "Approve the wave of the source's rollout that waits for it (confirm, with a reason)"),
     ("p", "pin", "Pin the source at a revision it applied (preview first)"),
     ("u", "unpin", "Unpin the source: it follows git again"),
     ("t", "tree", "Tree: each cluster's objects, health, drift, field managers"),
@@ -72,6 +74,7 @@ BINDINGS = [
     Binding("B", "break_glass", "Break glass", show=False, key_display="B"),
     Binding("W", "window", "Window", key_display="W"),
     Binding("O", "override", "Override", key_display="O"),
+    Binding("a", "approve", "Approve"),
     Binding("n", "new", "New"),
     Binding("ctrl+d", "delete", "Delete", key_display="^d"),
     Binding("y", "yaml", "YAML", show=False),

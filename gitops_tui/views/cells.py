@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from gitops_tui.api import effective as ef
 from gitops_tui.api.freeze import Freeze
 from gitops_tui.api.pin import Pin
+from gitops_tui.api.rollout import left_text
 from gitops_tui.views import glyphs as g
+from gitops_tui.views.rollout import halted_cell, held_cell, rollout_line, wave_prefix
 from gitops_tui.views.timefmt import age
 
 
@@ -24,10 +27,18 @@ class Cell:
     """The hold behind the cell (a freeze, a pin, a break glass), None when it follows git."""
     intent: str = ef.INTENT_FOLLOW
     pinned: bool = False
+    soak_until: datetime | None = None
+    """When the soak of this cluster's wave ends (a rollout's wave soaking), None otherwise."""
+    wave: str = ""
+    """``2 ``: the cluster's wave in the source's rollout ('' without one)."""
 
     def shown(self, now: datetime) -> str:
-        """The text at ``now``: a held cell's age moves with the clock (``alice 42m``), the others are fixed."""
-        if self.status == g.SUSPENDED and self.intent == ef.INTENT_FROZEN:
+        """The text at ``now``: a held cell's age moves with the clock (``alice 42m``), and a soak's time left
+        (``1 soak 4m left``); the others are fixed."""
+        if self.soak_until is not None and self.soak_until > now:
+            return f"{self.wave}soak {left_text((self.soak_until - now).total_seconds())} left"
+        if self.status == g.SUSPENDED and self.intent == ef.INTENT_FROZEN and \
+                (self.hold is None or self.hold.kind != ef.HOLD_ROLLOUT):
             return f"{g.PIN if self.pinned else ''}{held_text(self.hold, now)}"
         return self.text
 
@@ -65,11 +76,19 @@ def _held_message(cluster: ef.ClusterState) -> str:
     return f"{cluster.name} held: {cluster.hold.describe() if cluster.hold else 'frozen'}{keeps}{pin}"
 
 
-def cell_of(cluster: ef.ClusterState, now: datetime) -> Cell:
-    """The Propagation cell of one cluster: held ‖, break glass ↯, pinned ◆, applied ✓, applying ↻, failed ✗, stale ◌."""
+def cell_of(cluster: ef.ClusterState, now: datetime, rollout: Any = None) -> Cell:
+    """The Propagation cell of one cluster: held ‖, break glass ↯, pinned ◆, applied ✓, applying ↻, failed ✗, stale ◌;
+    with a rollout, the cluster's wave first (``2 main@9f2c41d``, ``3 needs approval``, ``1 soak 4m left``)."""
     seen, hold = cluster.observed, cluster.hold
     pin = g.PIN if cluster.pin is not None else ""
-    if cluster.held:
+    wave = wave_prefix(cluster)
+    if cluster.held and hold is not None and hold.kind == ef.HOLD_ROLLOUT:
+        text, message = held_cell(cluster)
+        cell = Cell(g.SUSPENDED, f"{pin}{text}", message, seen.objects, hold, cluster.intent, bool(pin), wave=wave)
+    elif cluster.halted_here and not seen.status:
+        text, message = halted_cell(cluster, rollout)
+        cell = Cell(g.FAILING, text, message, seen.objects, hold, cluster.intent, wave=wave)
+    elif cluster.held:
         cell = Cell(g.SUSPENDED, f"{pin}{held_text(hold, now)}", _held_message(cluster), seen.objects, hold,
                     cluster.intent, bool(pin))
     elif cluster.intent == ef.INTENT_BREAK_GLASS and cluster.outcome != ef.OUTCOME_FAILED:
@@ -84,29 +103,48 @@ def cell_of(cluster: ef.ClusterState, now: datetime) -> Cell:
             cell = Cell(g.PROGRESS, f"{lead}pending", f"not applied yet{why}", seen.objects, hold, cluster.intent)
         elif outcome == ef.OUTCOME_FAILED:
             message = f"{seen.status}: {seen.message}".strip(": ")
-            cell = Cell(g.FAILING, seen.status or "failed", message, seen.objects, hold, cluster.intent)
+            cell = Cell(g.FAILING, f"{wave}{seen.status or 'failed'}", message, seen.objects, hold, cluster.intent,
+                        wave=wave)
         elif outcome == ef.OUTCOME_APPLIED:
-            cell = Cell(g.READY, f"{lead}{g.short_revision(seen.applied)}", (seen.message + why).strip("; "),
-                        seen.objects, hold, cluster.intent)
+            cell = Cell(g.READY, f"{lead}{wave}{g.short_revision(seen.applied)}", (seen.message + why).strip("; "),
+                        seen.objects, hold, cluster.intent, wave=wave, soak_until=_soak_end(cluster, rollout))
         else:
             going = g.short_revision(cluster.target or seen.attempted) or "applying"
-            cell = Cell(g.PROGRESS, f"{lead}{going}", (seen.message + why).strip("; "), seen.objects, hold,
-                        cluster.intent)
+            cell = Cell(g.PROGRESS, f"{lead}{wave}{going}", (seen.message + why).strip("; "), seen.objects, hold,
+                        cluster.intent, wave=wave)
     if seen.stale and cell.status in (g.READY, g.PROGRESS):
         note = f"{cluster.name} stopped answering: {seen.stale_reason}".rstrip(": ")
-        cell = Cell(g.STALE, cell.text, note, cell.inventory, cell.hold, cell.intent)
+        cell = Cell(g.STALE, cell.text, note, cell.inventory, cell.hold, cell.intent, wave=wave)
     return cell
+
+
+def _soak_end(cluster: ef.ClusterState, rollout: Any) -> datetime | None:
+    """When the soak of the cluster's wave ends, while it soaks (None otherwise)."""
+    from gitops_tui.api.formats import parse_time
+    from gitops_tui.api.rollout import WAVE_SOAKING
+
+    if rollout is None or cluster.wave is None or cluster.wave.state != WAVE_SOAKING or not rollout.spec.soak_seconds:
+        return None
+    started = parse_time(rollout.progress.soak_started)
+    return None if started is None else started + timedelta(seconds=rollout.spec.soak_seconds)
 
 
 def source_status(state: ef.SourceState, cells: dict[str, Cell]) -> tuple[str, str]:
     """The source's status word and message: failing over what it changes now, else progressing, held, ready."""
     if state.stalled is not None:
         return g.FAILING, state.stalled[1]
+    rollout = state.rollout
+    if rollout is not None and rollout.progress.halted is not None:
+        return g.FAILING, rollout.progress.halted.reason
     failing = next((c for c in state.clusters if cells[c.name].status == g.FAILING), None)
     if failing is not None:
         return g.FAILING, f"{failing.name}: {failing.observed.message or failing.observed.status}"
     if any(c.status == g.PROGRESS for c in cells.values()):
         return g.PROGRESS, "applying"
+    if rollout is not None and rollout.active and not any(c.freeze or c.window for c in state.clusters):
+        return g.PROGRESS, rollout_line(rollout)
+    if rollout is not None and not rollout.active and rollout.word != "done":
+        return g.SUSPENDED, rollout_line(rollout)
     if state.held:
         freeze = state.freeze
         if freeze is None:

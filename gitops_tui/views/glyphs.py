@@ -47,6 +47,8 @@ LABELS = {
 PIN = "◆"
 #: Marks a frozen cluster a break glass applies once (the revision it applies follows).
 BREAK_GLASS = "↯"
+#: Marks a source's staged rollout (its waves, where it is, what it waits for).
+ROLLOUT = "»"
 
 
 def glyph(status: str) -> str:

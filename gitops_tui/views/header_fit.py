@@ -32,6 +32,9 @@ def header_parts(info: HeaderInfo) -> list[HeaderPart]:
         parts.append(HeaderPart(f"{g.glyph(g.SUSPENDED)} {info.freezes} ", g.SUSPENDED, give=1))
     if info.windows:  # a freeze window open now: shortened with the freezes
         parts.append(HeaderPart(f"{g.glyph(g.SUSPENDED)} {info.windows} ", g.SUSPENDED, give=1))
+    if info.rollouts:  # a rollout waiting for an operator, or halted
+        style = g.FAILING if " halted" in info.rollouts else g.SUSPENDED
+        parts.append(HeaderPart(f"{g.ROLLOUT} {info.rollouts} ", style, give=1))
     leader = g.READY if info.leader == THIS_CONSOLE else g.FAILING if info.leader == NOBODY else g.PROGRESS
     parts += [HeaderPart("lease:"), HeaderPart(f"{info.leader} ", leader, give=3)]
     for status, count in ((g.READY, info.ready), (g.FAILING, info.failing), (g.SUSPENDED, info.suspended)):

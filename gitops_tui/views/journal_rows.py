@@ -17,12 +17,13 @@ MAX_ROWS = 500
 ACTION_STATUS = {
     "suspend": g.SUSPENDED, "extend": g.SUSPENDED, "expiry": g.SUSPENDED, "resume": g.READY, "unpin": g.READY, "pin": g.PROGRESS,
     "break-glass": g.FAILING, "delete": g.FAILING, "drift-corrected": g.PROGRESS, "prune": g.PROGRESS,
+    "rollout": g.PROGRESS, "rollout-off": g.READY, "approve": g.READY, "rollout-halt": g.FAILING,
     "window-create": g.SUSPENDED, "window-open": g.SUSPENDED, "window-close": g.READY, "window-delete": g.READY,
     "override": g.PROGRESS, "override-remove": g.PROGRESS,
 }
 
 #: Actions with a glyph of their own (not a status glyph: break glass is no failure, a pin is not in progress).
-ACTION_GLYPHS = {"break-glass": "!", "pin": g.PIN, "unpin": "◇"}
+ACTION_GLYPHS = {"break-glass": "!", "pin": g.PIN, "unpin": "◇", "rollout": g.ROLLOUT, "rollout-off": g.ROLLOUT}
 
 
 def action_glyph(action: str) -> str:

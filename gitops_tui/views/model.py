@@ -205,7 +205,7 @@ def _view(fleet: _Fleet, key: tuple[str, str], objects: dict[str, dict[str, Any]
     view.suspension = as_freeze(found.freeze) if found.held or found.freezes else None
     view.own_freeze = _own_freeze(view, project, found)
     view.pin = as_pin(found.pin)
-    view.cells = {c.name: cell_of(c, fleet.now) for c in found.clusters}
+    view.cells = {c.name: cell_of(c, fleet.now, found.rollout) for c in found.clusters}
     view.status, view.message = source_status(found, view.cells)
     ready, going = condition(view.kustomization, "Ready"), condition(view.kustomization, "Reconciling")
     if view.status == g.READY and ready and ready.get("status") == "True":

@@ -11,6 +11,7 @@ from gitops_tui.views import glyphs as g
 from gitops_tui.views import freeze, model, names
 from gitops_tui.views.source_tree import indent, parent_of, tree_order
 from gitops_tui.views.freshness import Staleness, cluster_staleness, stale_clusters, stale_note
+from gitops_tui.views.rollout import rollout_line
 from gitops_tui.views.state import ManagementState, event_time
 from gitops_tui.views.timefmt import age, clock_time
 
@@ -129,6 +130,9 @@ def source_note(source: model.SourceView, stale: dict[str, Staleness], now: date
         parts.append(f"{g.BREAK_GLASS} {g.shorten_digests(glass.describe())}")
     if source.pin is not None:
         parts.append(f"{g.PIN} {source.pin.describe()}")
+    rollout = source.state.rollout if source.state is not None else None
+    if rollout is not None and rollout.word != "done":
+        parts.append(rollout_line(rollout, now))
     if source.status == g.STALE:
         parts.append(stale_note(source.clusters, stale, now))
     return " · ".join(parts) if parts else g.shorten_digests(source.message)

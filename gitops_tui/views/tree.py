@@ -44,6 +44,8 @@ class ClusterTree:
     status: str = ""
     intent: str = "follow"
     """The cluster's intent in the effective state: follow, frozen, pinned or break-glass."""
+    wave: str = ""
+    """Its place in the source's rollout: ``wave 3 of 3 (prod): awaiting approval`` ('' without one)."""
     hold: str = ""
     """``window NAME`` when a freeze window holds it ('' otherwise: the intent says ``frozen``)."""
     error: str = ""
@@ -105,6 +107,8 @@ def tree_lines(tree: SourceTree) -> list[str]:
             label += "  (pinned)"
         if cluster.intent in ("frozen", "break-glass"):
             label += f"  ({cluster.hold or cluster.intent})"
+        if cluster.wave:
+            label += f"  [{cluster.wave}]"
         if cluster.status:
             label += f"  {cluster.status}"
         lines.append(branch + label)

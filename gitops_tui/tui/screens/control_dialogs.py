@@ -88,4 +88,34 @@ class OverrideDialog(FieldsDialog):
             self.dismiss(request)
 
 
-__all__ = ["OverrideDialog", "OverrideRequest", "WindowDialog", "WindowRequest"]
+class ApproveDialog(FieldsDialog):
+    """Confirms the approval of one wave of a source's rollout, with a required reason."""
+
+    AUTO_FOCUS = "#reason"
+
+    def __init__(self, source: str, wave: str, revision: str, clusters: list[str], note: str) -> None:
+        super().__init__()
+        self.source = source
+        self.wave = wave
+        self.revision = revision
+        self.clusters = list(clusters)
+        self.note = note
+        """Where the rollout is now (its one line)."""
+
+    def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
+        with Vertical():
+            yield Label(f"Approve wave {self.wave} of {self.source}", classes="title")
+            yield Static(f"Releases {self.revision} to {', '.join(self.clusters)} once the wave before it soaked; "
+                         f"for this revision only. Recorded with who and why. {self.note}", classes="hint")
+            yield from self.row("Reason", Input(compact=True, id="reason", placeholder="required, e.g. CAB-1234 ok"))
+            yield from self.buttons("Approve", variant="warning")
+
+    def submit(self) -> None:
+        """Dismiss with the reason when one was given."""
+        reason = self.value("reason")
+        if self.show_errors({} if reason else {"reason": "A reason is required to approve a wave."}):
+            self.dismiss(reason)
+
+
+__all__ = ["ApproveDialog", "OverrideDialog", "OverrideRequest", "WindowDialog", "WindowRequest"]

@@ -24,6 +24,7 @@ from gitops_tui.tui.theming import status_style
 from gitops_tui.tui.widgets.header import StatusHeader
 from gitops_tui.tui.widgets.pane import ResourcePane
 from gitops_tui.views import glyphs as g
+from gitops_tui.views.rollout import rollout_line
 from gitops_tui.views import model, rows
 from gitops_tui.views.access import read_only_notice
 from gitops_tui.views.header import header_info
@@ -242,6 +243,10 @@ class MainScreen(ControlFlows, IncidentFlows, Flows, Screen):
         if key != getattr(self, "_detail_shown", None):
             self._detail_shown = key
             self.query_one("#detail", Static).update(text)
+        offered = self.approvable_wave() is not None  # ``a`` shows in the footer while a wave awaits approval
+        if offered != getattr(self, "_approve_offered", False):
+            self._approve_offered = offered
+            self.refresh_bindings()
 
     def _detail_text(self) -> Text:
         source = self.selected_source()
@@ -270,9 +275,15 @@ class MainScreen(ControlFlows, IncidentFlows, Flows, Screen):
         else:
             text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f"{g.glyph(source.status)} {source.name} ", style=status_style(source.status, variables))
+            rollout = source.state.rollout if source.state is not None else None
+            if rollout is not None:
+                line = rollout_line(rollout, self.app.backend.now())
+                text.append(line + ("" if source.message.startswith(g.ROLLOUT) else
+                                    f"; {g.shorten_digests(source.message)}") + " · ")
             if source.pin is not None:
                 text.append(f"{g.PIN} {source.pin.describe()}; ")
-            text.append(f"{source.url} {source.ref} {source.path} {g.shorten_digests(source.message)}")
+            tail = "" if rollout is not None else f" {g.shorten_digests(source.message)}"
+            text.append(f"{source.url} {source.ref} {source.path}{tail}")
         return text
 
     def selected_source(self) -> model.SourceView | None:
@@ -345,4 +356,6 @@ class MainScreen(ControlFlows, IncidentFlows, Flows, Screen):
             return False
         if not self.is_mounted:
             return True
+        if action == "approve" and not getattr(self, "_approve_offered", False):
+            return False
         return keymap.acts_on(action, self.pane.object_kind)
