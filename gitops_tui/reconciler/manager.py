@@ -31,6 +31,7 @@ from gitops_tui.reconciler.applied_cache import DEFAULT_RESYNC
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
 from gitops_tui.reconciler.freeze import project_expiry
 from gitops_tui.reconciler.drift_watch import DriftWatch
+from gitops_tui.reconciler.management_cache import ManagementCache
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
 from gitops_tui.reconciler.shards import ShardGate
@@ -183,9 +184,13 @@ class Reconciler:
         self._own_watches = watches is None
         self.watches: dict[str, ResourceWatch] = dict(watches) if watches is not None else {
             kind: ResourceWatch(api_client, management_path(kind), self._handler(kind), name=kind,
-                                drop_managed_fields=True)  # not used; a third of each object's memory
+                                # a third of each object's memory; who wrote a source's spec tells an operator's
+                                # hold from a member's (api/effective_holds.py), its status writers do not
+                                drop_managed_fields="status" if kind == names.KIND_FEDERATED_KUSTOMIZATION else True)
             for kind in WATCHED_KINDS
         }
+        self.cache = ManagementCache(api_client, self.watches)
+        self.clusters.cached = self.cache.cluster_config
         self.drift_watch = DriftWatch(self.request, resync=resync)
         self._ctx: ReconcileContext | None = None
         #: How many reconciles ran per key (successful or not): for diagnostics and tests.
@@ -210,6 +215,7 @@ class Reconciler:
         """
         if self._install:
             ensure_management_api(self.api_client)
+        self.cache.start()
         self._ctx = self._make_context()
         if self.elector is not None:
             self.elector.start()
@@ -234,6 +240,7 @@ class Reconciler:
         for watch in self.watches.values() if self._own_watches else ():
             watch.stop()
         self.drift_watch.stop()
+        self.cache.stop()
         self.clusters.close()
 
     def handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
@@ -287,6 +294,7 @@ class Reconciler:
             now=self.clock,
             drift_watch=self.drift_watch,
             fetch_policy=self.fetch_policy,
+            cache=self.cache,
         )
 
     def _on_started_leading(self) -> None:
@@ -311,11 +319,13 @@ class Reconciler:
 
     def _handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
         def handle(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+            self.cache.seen(kind, obj, event == "DELETED")
             meta = obj.get("metadata") or {}
             namespace, name = meta.get("namespace") or "", meta.get("name") or ""
-            if kind == names.KIND_KUBEFED_CLUSTER and old is not None:
-                if cluster_health.cluster_ready(old) != cluster_health.cluster_ready(obj):
-                    self._requeue_all_placed()
+            if kind == names.KIND_KUBEFED_CLUSTER and (old is None or event == "DELETED" or _labels(old) != _labels(obj)
+                                                       or cluster_health.cluster_ready(old)
+                                                       != cluster_health.cluster_ready(obj)):
+                self._requeue_all_placed()  # a cluster came, went, changed labels (selectors) or readiness
             if event != "DELETED" and not significant_change(old, obj):
                 return
             self.request(kind, namespace, name)

@@ -30,7 +30,6 @@ from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
 from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
-    load_source,
     write_outcome,
 )
 
@@ -153,7 +152,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     """The reconcile itself; ``attempt`` records how far it got, for reconcile_source's last-resort failure."""
     if not ctx.is_leader():
         return ReconcileResult(requeue_after=None)
-    source = load_source(ctx.api_client, namespace, name)
+    source = ctx.source(namespace, name)
     fk = source.kustomization
     if fk is None:
         return ReconcileResult(requeue_after=None)
@@ -187,12 +186,12 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     results = []
     for index, lane in enumerate(pin_mod.lanes(ctx, plan)):
         if index:  # the previous lane wrote the status: start from it
-            source = attempt.source = load_source(ctx.api_client, namespace, name)
+            source = attempt.source = ctx.source(namespace, name)
             if source.kustomization is None or freeze.write_held(ctx, source.kustomization, plan, None):
                 break
         results.append(_reconcile_lane(ctx, source, project, lane, attempt, plan))
         if lane.kind == pin_mod.LANE_BREAK_GLASS:
-            rows = _old_entries(load_source(ctx.api_client, namespace, name))
+            rows = _old_entries(ctx.source(namespace, name))
             attempt.glass_done = {c: str((rows.get(c) or {}).get("status") or "") for c in lane.clusters}
     delays = [r.requeue_after for r in results]
     if not delays or None in delays:
@@ -262,7 +261,7 @@ def _stop_check(ctx: ReconcileContext, namespace: str, name: str, plan: freeze.P
         if not STRICT_STOP:
             return False
         try:
-            current = ctx.get(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name)
+            current = ctx.get_fresh(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name)
         except Exception:  # noqa: BLE001 - when the intent cannot be read, do not write
             log.warning("cannot read %s/%s before a write; stopping the apply", namespace, name)
             return True

@@ -69,7 +69,7 @@ def git_credentials(ctx: ReconcileContext, namespace: str, secret_name: str) -> 
     except ReferenceRefused as exc:
         raise ReferenceInvalid(exc.message, exc.reason) from None
     data: dict[str, Any] | None = None
-    fs = get_object(ctx.api_client, names.KIND_FEDERATED_SECRET, namespace, secret_name)
+    fs = ctx.get(names.KIND_FEDERATED_SECRET, namespace, secret_name)
     if fs is not None:
         template = (fs.get("spec") or {}).get("template") or {}
         data = dict(template.get("data") or {})
