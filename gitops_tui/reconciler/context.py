@@ -53,9 +53,13 @@ def _no_requeue(kind: str, namespace: str, name: str) -> None:
 
 @dataclass
 class ReconcileResult:
-    """What a reconcile function returns: when to run again (seconds), or None for the default interval."""
+    """What a reconcile function returns: when to run again (seconds), or None for the default interval.
+
+    ``settled`` (a source's reconcile, idle.Settled): nothing is left to do; its next interval only asks git.
+    """
 
     requeue_after: float | None = None
+    settled: Any = None
 
 
 @dataclass
@@ -77,6 +81,8 @@ class ReconcileContext:
       HelmRepositories); default: $GITOPS_TUI_ALLOW_FETCH, else public https only.
     - ``cache``: the management objects from the reconciler's watches (management_cache.py): ``get`` and
       ``list`` read it when it can answer; None: every read asks the management cluster.
+    - ``share_git``: a source may resolve its ref from an ls-remote answer of its repository up to one interval
+      old (the running reconciler: one check per repository per interval); False: every fetch asks git now.
     """
 
     api_client: ApiClient
@@ -93,6 +99,7 @@ class ReconcileContext:
     #: Where URLs from tenant content may be fetched (``run --allow-fetch``; kube/outbound.py).
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy.from_env)
     cache: ManagementCache | None = None
+    share_git: bool = False
 
     # -- management helpers (the watch cache, else thin REST calls; they raise ApiException on errors) --------
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:

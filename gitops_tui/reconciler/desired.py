@@ -48,7 +48,37 @@ def fetch_revision(ctx: ReconcileContext, source: GitOpsSource, ref: dict[str, s
     credentials = git_credentials(ctx, source.namespace, source.secret_ref)
     declared = any(_parent_label(obj) for obj in (source.repository, source.kustomization))
     return ctx.git.fetch(source.url, source.ref if ref is None else ref, credentials, source.git_timeout,
-                         allow=ctx.fetch_policy if declared else None)
+                         allow=ctx.fetch_policy if declared else None,
+                         max_age=answer_age(source) if ctx.share_git else 0.0,
+                         owner=(source.namespace, source.name) if ref is None else None)
+
+
+def head_check(ctx: ReconcileContext, source: GitOpsSource) -> Callable[[], str]:
+    """For a settled source's next intervals: the commit its ref names then, from an ls-remote answer of its
+    repository at most one interval old (no git at all when the ref did not move and its tree is made).
+
+    The credentials are those read now: a change of its FederatedSecret asks for a full reconcile (the manager).
+    """
+    credentials = git_credentials(ctx, source.namespace, source.secret_ref)
+    url, ref, timeout, interval = source.url, dict(source.ref), source.git_timeout, source.interval
+    owner = (source.namespace, source.name)
+    return lambda: ctx.git.fetch(url, ref, credentials, timeout, max_age=interval, owner=owner).commit
+
+
+def answer_age(source: GitOpsSource) -> float:
+    """How old an ls-remote answer of the source's repository and credentials (maybe another source's) may serve.
+
+    A spec change, a reconcile asked for (a webhook delivery, ``reconcile``) or a source never fetched asks git
+    now (0); otherwise the source's interval: sources on one repository share one ls-remote per interval.
+    """
+    status = (source.kustomization or {}).get("status") or {}
+    requested = bool(source.requested_at) and source.requested_at != status.get("lastHandledReconcileAt")
+    repository = source.repository_view
+    changed = (source.generation != source.observed_generation
+               or repository.generation != repository.observed_generation)
+    if requested or changed or not source.artifact_revision:
+        return 0.0
+    return source.interval
 
 
 def _parent_label(obj: dict[str, Any] | None) -> str:

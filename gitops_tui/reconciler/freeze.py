@@ -126,6 +126,12 @@ def write_held(ctx: ReconcileContext, current: dict[str, Any], plan: Plan, clust
     break glass lifts is not held: that one apply goes on.
     """
     project = ctx.get_fresh(names.KIND_PROJECT, None, plan.project_name) if plan.project_name else None
+    return held_in(ctx, current, project, plan, cluster)
+
+
+def held_in(ctx: ReconcileContext, current: dict[str, Any], project: dict[str, Any] | None, plan: Plan,
+            cluster: str | None) -> bool:
+    """write_held with the source and its Project as just read (stop_check.py shares the reads)."""
     state = source_state(plan.source.repository, current, project, plan.clusters, ctx.now())
     if cluster is None:
         return state.frozen_everywhere
