@@ -94,6 +94,12 @@ class IdleSources:
             else:
                 self._settled[key] = (token, settled)
 
+    def is_settled(self, key: Hashable) -> bool:
+        """Whether ``key``'s last full reconcile settled it and nothing asked for it since."""
+        with self._lock:
+            found = self._settled.get(key)
+            return found is not None and found[0] == self._requests.get(key, 0)
+
     def forget(self, key: Hashable) -> None:
         """The object is gone."""
         with self._lock:

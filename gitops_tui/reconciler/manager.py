@@ -138,6 +138,11 @@ class Reconciler:
         """This process's lease identity ("" without election)."""
         return self.elector.identity if self.elector else ""
 
+    @property
+    def git(self) -> Any:
+        """The process's git fetcher (reconciler/source.GitSource; None before start()): its ls-remote count, for tests."""
+        return self._ctx.git if self._ctx is not None else None
+
     def is_leader(self) -> bool:
         """True while this process may act on something (holds a shard, or runs without election)."""
         if self._stop.is_set():

@@ -206,7 +206,7 @@ def test_projects_and_secrets_ask_clusters_nothing_when_the_watch_holds_them(wor
         wait_until(lambda: all(_exists(world, c, secret) for c in CLUSTERS), timeout=30,
                    message="the secret propagated")
         wait_until(lambda: all(reconciler.drift_watch.synced(c) and reconciler.drift_watch.watch_count() >= 12
-                               for c in CLUSTERS), timeout=10,
+                               for c in CLUSTERS), timeout=30,
                    message="namespace, secret, ServiceAccount and RoleBinding watches listed")
         before = {c: scrape(world.client(c)) for c in CLUSTERS}
         keys = [(names.KIND_PROJECT, "", world.project), (names.KIND_FEDERATED_SECRET, world.namespace, "creds")]
