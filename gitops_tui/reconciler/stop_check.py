@@ -4,7 +4,7 @@ or this process no longer holds the source's shard.
 With ``STRICT_STOP`` (on) the FederatedKustomization and its Project are read fresh from the management cluster
 before each write, so a suspend or a freeze recorded a moment ago stops the apply at the next write; when they
 cannot be read, the apply stops rather than write blind. The writes of one reconcile run in parallel (clusters in
-parallel, at most ``propagate.MAX_PARALLEL_APPLIES`` per cluster), so their checks share reads: a read serves every
+parallel, at most ``apply_waves.MAX_PARALLEL_APPLIES`` per cluster), so their checks share reads: a read serves every
 check that began before the read started, and never one that began after it, so no write goes out on a read older
 than its own check. Concurrent writers then cost about one read per round of writes instead of one each.
 """
