@@ -18,7 +18,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.bench_reconciler import configmap, make_repo, propagated, wait_for, write_objects
+from bench.bench_reconciler import (
+    configmap,
+    make_repo,
+    propagated,
+    wait_for,
+    write_objects,
+)
 from bench.common import CLUSTERS, BenchSandbox, git, load_average, median, ratio
 from bench.run_process import RunProcess
 from gitops_tui.actions import sources as actions

@@ -34,7 +34,7 @@ def apply_by_rank(objects: Sequence[dict[str, Any]], rank: Callable[[dict[str, A
             continue
         failed = threading.Event()
 
-        def one(obj: dict[str, Any]) -> T:
+        def one(obj: dict[str, Any], failed: threading.Event = failed) -> T:
             if failed.is_set():
                 raise _Skipped()
             try:

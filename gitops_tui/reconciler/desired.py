@@ -5,7 +5,6 @@ Every failure here is a RevisionFailed carrying the condition to write; nothing 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from gitops_tui.kube import limits
 from gitops_tui.kube.apply import UnknownKind, resolver_for
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.errors import OverLimit, ReconcileError
+from gitops_tui.reconciler.render import plain_copy
 from gitops_tui.reconciler.status import Failure, git_credentials
 
 #: Failures that a retry cannot fix without a new commit or a spec change.
@@ -144,7 +144,7 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
     if cached is not None:
         if instructions is not None:
             instructions.append(cached[1])
-        return copy.deepcopy(cached[0])
+        return [plain_copy(obj) for obj in cached[0]]
     try:
         if keys is not None:
             with sops.decrypted_tree(artifact.path, source.path, keys) as root:
@@ -180,7 +180,7 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
         raise RevisionFailed(failure_of(exc), artifact.revision) from None
     if len(_render_cache) > 256:
         _render_cache.clear()
-    _render_cache[key] = (copy.deepcopy(objects), found)
+    _render_cache[key] = ([plain_copy(obj) for obj in objects], found)
     if instructions is not None:
         instructions.append(found)
     return objects

@@ -16,9 +16,9 @@ from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.kube.impersonation import own_client
 from gitops_tui.reconciler.identity import refuse_reserved
-from gitops_tui.reconciler.apply_waves import apply_by_rank
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
+from gitops_tui.reconciler.apply_waves import apply_by_rank
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
 from gitops_tui.reconciler.ownership import Owner

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 import dataclasses
 import logging
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from gitops_tui.api.pin import pin_of
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import AuthenticationFailed, ReferenceInvalid
+from gitops_tui.reconciler.render import plain_copy
 from gitops_tui.reconciler.projects import project_for_namespace
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -206,7 +206,7 @@ def build_conditions(old: list[dict[str, Any]] | None, outcome: Outcome, now: st
 
 def build_status(old: dict[str, Any] | None, outcome: Outcome, now: str, *, inventory: bool) -> dict[str, Any]:
     """Return the new status dict (kustomization with inventory; repository without it)."""
-    new = copy.deepcopy(old or {})
+    new = plain_copy(old or {})
     new["observedGeneration"] = outcome.generation
     new["conditions"] = build_conditions((old or {}).get("conditions"), outcome, now)
     clusters = []
