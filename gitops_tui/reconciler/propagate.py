@@ -193,14 +193,8 @@ def api_message(exc: DynamicApiError) -> str:
     return summary.replace("\n", " ")[:400]
 
 
-def apply_objects(
-    cluster: str,
-    dynamic: DynamicClient,
-    manifests: Iterable[dict],
-    stop: Callable[[], bool],
-    previous_ids: set[str] | None = None,
-    view: ClusterView | None = None,
-) -> ApplyReport:
+def apply_objects(cluster: str, dynamic: DynamicClient, manifests: Iterable[dict], stop: Callable[[], bool],
+                  previous_ids: set[str] | None = None, view: ClusterView | None = None) -> ApplyReport:
     """Server-side apply each manifest in order, checking ``stop`` before each write; the objects of one apply
     rank (one kind, or kinds ranked alike) are written 4 at a time (apply_waves.py).
 
