@@ -5,8 +5,11 @@ from the processes' start to every source Ready, then each process's steady-stat
 children's, over a window after all are Ready) and memory (RSS now, and peak). Flux's published figure for
 comparison: 1,000 Kustomizations reconciled in 4 min 16 s (fluxcd.io, "Flux benchmark", v2.2).
 
-Run: .venv/bin/python bench/bench_fleet.py [--projects 100] [--sources 10] [--interval 1m] [--steady 60]
-     [--timeout 900] [--json]
+Every run prints its figures (stderr as it ends, and in the result) with the load average at its start and end;
+each phase's medians follow its runs.
+
+Run: .venv/bin/python bench/bench_fleet.py [--phase one|two|both] [--runs 1] [--projects 100] [--sources 10]
+     [--interval 1m] [--steady 60] [--timeout 900] [--json]
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import CLUSTERS, init_repo  # noqa: E402
+from bench.common import CLUSTERS, init_repo, load_average  # noqa: E402
 from gitops_tui.actions import resources, sources  # noqa: E402
 from gitops_tui.kube.client import api_client_from_kubeconfig, json_request  # noqa: E402
 from gitops_tui.reconciler.manager import ensure_management_api  # noqa: E402
@@ -144,8 +148,22 @@ def run_phase(label: str, processes: int, args: argparse.Namespace) -> dict[str,
         shutil.rmtree(home, ignore_errors=True)
 
 
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over the runs of one phase (lists: per process, medians taken by position)."""
+    out: dict[str, Any] = {}
+    for key in ("start_to_all_ready_s", "steady_cpu_percent_of_one_core", "rss_mib", "peak_rss_mib"):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        if not values:
+            out[key] = None
+        elif isinstance(values[0], list):
+            out[key] = [round(statistics.median(v), 1) for v in zip(*values)]
+        else:
+            out[key] = round(statistics.median(values), 1)
+    return out
+
+
 def main() -> int:
-    """Run both phases and print the figures."""
+    """Run the phases asked for (``--runs`` times each) and print every run's figures and their medians."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=100)
     parser.add_argument("--sources", type=int, default=10, help="sources per project")
@@ -154,10 +172,26 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3, help="workers per run process (the default: 3)")
     parser.add_argument("--steady", type=float, default=60.0, help="seconds of the steady-state window")
     parser.add_argument("--timeout", type=float, default=900.0, help="give up waiting for Ready after this")
+    parser.add_argument("--phase", choices=("one", "two", "both"), default="both",
+                        help="one: a single run process; two: two processes sharing the shards (default both)")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each phase, each on a fresh sandbox")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results = {"one_process": run_phase("one", 1, args), "two_shards": run_phase("two", 2, args),
-               "flux_published": "1,000 Kustomizations in 4 min 16 s (256 s)"}
+    phases = {"one": ("one_process", 1), "two": ("two_shards", 2)}
+    chosen = ["one", "two"] if args.phase == "both" else [args.phase]
+    results: dict[str, Any] = {}
+    for phase in chosen:
+        label, processes = phases[phase]
+        runs = []
+        for _ in range(args.runs):
+            load_start = load_average()
+            figures = run_phase(phase, processes, args)
+            figures["load average (1, 5, 15 min) at the start"] = load_start
+            figures["load average (1, 5, 15 min) at the end"] = load_average()
+            runs.append(figures)
+            print(f"{label} run {len(runs)}: {figures}", file=sys.stderr, flush=True)
+        results[label] = {"runs": runs, "medians": medians(runs)}
+    results["flux_published"] = "1,000 Kustomizations in 4 min 16 s (256 s), one cluster"
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -5,7 +5,11 @@ Baselines are measured in the same run: `kubectl apply --server-side` of the sam
 prod one after the other (for commit-to-propagated), and of the same 500 files to dev (for the big apply); the
 dry-run pass of a revision changing all 500 objects; the calm source's commit with no bomb beside it.
 
-Run: .venv/bin/python bench/bench_reconciler.py [--rounds 3] [--objects 500] [--json]
+First, commit to applied as the user sees it (bench/commit_latency.py): `gitops-tui run --webhook-listen` in its own
+process, a signed push delivery, the clock started after the commit is written; 20 objects all changed and 1 of 500
+changed, against `kubectl apply --server-side` of the changed files to the three clusters in parallel.
+
+Run: .venv/bin/python bench/bench_reconciler.py [--what all|latency] [--rounds 3] [--objects 500] [--json]
 """
 
 from __future__ import annotations
@@ -273,10 +277,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--objects", type=int, default=500)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--what", choices=("all", "latency"), default="all",
+                        help="latency: only commit to applied through `gitops-tui run` and a signed webhook")
     args = parser.parse_args()
 
     def measure(bench: BenchSandbox) -> dict[str, Any]:
-        results: dict[str, Any] = {}
+        from bench.commit_latency import measure as measure_latency
+
+        results: dict[str, Any] = {"commit to applied, from the user's side": measure_latency(bench, args.rounds)}
+        if args.what == "latency":
+            return results
         hook = bench_propagation(bench, args.rounds, webhook=True)
         poll = bench_propagation(bench, args.rounds, webhook=False)
         baseline = bench_kubectl_three(bench, args.rounds)

@@ -48,6 +48,51 @@ def init_repo(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+def load_average() -> list[float]:
+    """The machine's load average over 1, 5 and 15 minutes (printed beside every figure: the machine is shared)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def print_load(label: str = "load average (1, 5, 15 min)") -> None:
+    """Print the load average now, on stderr (the figures on stdout stay machine-readable)."""
+    print(f"{label}: {load_average()}", file=sys.stderr, flush=True)
+
+
+def request_counts(text: str) -> dict[str, int]:
+    """Requests answered by "VERB resource" from a /metrics text (resource "" for /api, /metrics and the like)."""
+    from tests.metrics import parse
+
+    out: dict[str, int] = {}
+    for name, labels, value in parse(text):
+        if name == "apiserver_request_total":
+            key = f"{labels.get('verb')} {labels.get('resource')}"
+            out[key] = out.get(key, 0) + int(value)
+    return out
+
+
+class RequestMeter:
+    """Scrapes the /metrics of some clusters; ``since()`` gives each cluster's requests since the last call."""
+
+    def __init__(self, kubeconfig: Path, contexts: list[str]) -> None:
+        """Start counting now."""
+        from tests.metrics import scrape
+
+        self._scrape = scrape
+        self.clients = {c: api_client_from_kubeconfig(kubeconfig, c) for c in contexts}
+        self.last = {c: request_counts(scrape(client)) for c, client in self.clients.items()}
+
+    def since(self) -> dict[str, dict[str, int]]:
+        """Per cluster, requests by "VERB resource" since the last call (this meter's own scrapes left out)."""
+        out = {}
+        for cluster, client in self.clients.items():
+            now = request_counts(self._scrape(client))
+            diff = {k: n - self.last[cluster].get(k, 0) for k, n in now.items() if n != self.last[cluster].get(k, 0)}
+            diff["GET "] = diff.get("GET ", 0) - 1  # the previous scrape
+            out[cluster] = {k: n for k, n in diff.items() if n}
+            self.last[cluster] = now
+        return out
+
+
 def median(values: list[float], digits: int = 3) -> float:
     """Median, rounded for printing."""
     return round(statistics.median(values), digits)
@@ -95,12 +140,15 @@ class BenchSandbox:
 def run(prefix: str, make: Callable[[Path], Any], measure: Callable[[Any], dict[str, Any]], as_json: bool) -> int:
     """Start a private sandbox with ``make(home)`` (a BenchSandbox), run ``measure`` on it, always stop it, print."""
     home = Path(tempfile.mkdtemp(prefix=prefix))
+    started = load_average()
     bench = make(home)
     try:
         results = measure(bench)
     finally:
         bench.close()
         shutil.rmtree(home, ignore_errors=True)
+    results["load average (1, 5, 15 min) at the start"] = started
+    results["load average (1, 5, 15 min) at the end"] = load_average()
     if as_json:
         print(json.dumps(results, indent=2))
     else:

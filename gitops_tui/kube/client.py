@@ -25,6 +25,7 @@ from kubernetes.dynamic import DynamicClient
 
 from gitops_tui.api.paths import resource_path
 from gitops_tui.api.references import name_errors
+from gitops_tui.kube.write_observers import notify
 from gitops_tui.kube.kubeconfig_guard import (
     REASON_KUBECONFIG_REFUSED, STRICT, CheckedKubeconfig, KubeconfigPolicy, KubeconfigRefused,
     check_stored_kubeconfig, parse_stored_kubeconfig,
@@ -229,6 +230,8 @@ class ClusterConnections:
         self._lock = threading.Lock()
         self._cache: dict[str, _Connection] = {}
         self._refused: dict[str, tuple[str, str]] = {}  # versions already logged as refused
+        #: ``cached(name) -> (KubeFedCluster, its Secret) | None``: a watch cache read first (no request), else GETs.
+        self.cached: Any = None
 
     def _get_json(self, path: str) -> dict[str, Any] | None:
         try:
@@ -243,6 +246,9 @@ class ClusterConnections:
     def _lookup(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         if name_errors(name):  # a placement written by hand: never a path of its own
             raise ClusterUnreachable(name[:253], "no KubeFedCluster of that name is attached", "ClusterNotFound")
+        found = self.cached(name) if self.cached is not None else None
+        if found is not None:
+            return found
         ns = self._namespace
         kfc = self._get_json(resource_path(KUBEFED_GROUP_VERSION, "kubefedclusters", ns, name))
         if kfc is None:
@@ -282,8 +288,9 @@ class ClusterConnections:
 
     def _refresh(self, name: str) -> _Connection:
         kfc, secret = self._lookup(name)
-        versions = (
-            str((kfc.get("metadata") or {}).get("resourceVersion", "")),
+        kfc_meta = kfc.get("metadata") or {}
+        versions = (  # its spec (generation: a status write of the health check keeps the connection), its Secret
+            str(kfc_meta.get("generation") or kfc_meta.get("resourceVersion", "")),
             str((secret.get("metadata") or {}).get("resourceVersion", "")),
         )
         with self._lock:
@@ -373,6 +380,6 @@ def json_request(
     data = resp.read()
     if not 200 <= resp.status < 300:
         raise ApiException(status=resp.status, reason=resp.reason, http_resp=resp)
-    if not data:
-        return {}
-    return json.loads(data)
+    answer = json.loads(data) if data else {}
+    notify(api_client, method.upper(), answer)  # a watch cache learns what its own process wrote
+    return answer

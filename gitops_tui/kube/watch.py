@@ -54,14 +54,17 @@ class ResourceWatch:
         retry_seconds: float = 1.0,
         name: str = "",
         keep: bool = True,
-        drop_managed_fields: bool = False,
+        drop_managed_fields: bool | str = False,
+        forbidden_wait: float = 5.0,
     ) -> None:
         """Watch the collection at ``path`` (see resource_path) through ``api_client``.
 
         ``keep`` False: a stream (Events) whose objects are handed to the handler and not kept: ``cache``
         stays empty, so memory does not grow with the stream; a relist reports every object as ADDED.
         ``drop_managed_fields``: objects are kept and handed on without ``metadata.managedFields`` (a third
-        of a management object's size), as client-go informers do with TransformStripManagedFields.
+        of a management object's size), as client-go informers do with TransformStripManagedFields;
+        ``"status"`` drops only the status writers' entries (who wrote the spec and metadata stays known).
+        ``forbidden_wait``: seconds before listing again after the credentials were refused (HTTP 403).
         """
         self._api = api_client
         self.path = path
@@ -73,6 +76,7 @@ class ResourceWatch:
         self.name = name or path
         self._keep = keep
         self._drop_managed_fields = drop_managed_fields
+        self._forbidden_wait = forbidden_wait
         self.cache: dict[tuple[str, str], dict[str, Any]] = {}
         self.synced = threading.Event()
         self.resource_version: str | None = None
@@ -113,6 +117,20 @@ class ResourceWatch:
             self._thread = None
 
     @property
+    def managed_fields(self) -> str:
+        """What the cached objects keep of their managedFields: "all", "none" or "spec" (status writers dropped)."""
+        mode = self._drop_managed_fields
+        return "spec" if mode == "status" else "none" if mode else "all"
+
+    def _strip(self, obj: dict[str, Any]) -> None:
+        mode = self._drop_managed_fields
+        meta = obj.get("metadata") or {}
+        if mode == "status" and meta.get("managedFields"):
+            meta["managedFields"] = [e for e in meta["managedFields"] if e.get("subresource") != "status"]
+        elif mode:
+            meta.pop("managedFields", None)
+
+    @property
     def stopped(self) -> bool:
         """True once stop() was called."""
         return self._stop.is_set()
@@ -136,7 +154,8 @@ class ResourceWatch:
                 log.debug("watch %s failed (%s); retrying", self.name, type(exc).__name__)
                 if failures >= 3:
                     self.resource_version = None
-                self._stop.wait(min(self._retry * failures, 5.0))
+                forbidden = isinstance(exc, ApiException) and exc.status == 403
+                self._stop.wait(self._forbidden_wait if forbidden else min(self._retry * failures, 5.0))
 
     # -- internals -------------------------------------------------------------------------
     def _query(self) -> dict[str, Any]:
@@ -152,8 +171,7 @@ class ResourceWatch:
         items = listed.get("items") or []
         fresh: dict[tuple[str, str], dict[str, Any]] = {}
         for item in items:
-            if self._drop_managed_fields:
-                (item.get("metadata") or {}).pop("managedFields", None)
+            self._strip(item)
             item.setdefault("apiVersion", _item_api_version(listed))
             item.setdefault("kind", str(listed.get("kind", "")).removesuffix("List"))
             fresh[object_key(item)] = item
@@ -229,8 +247,7 @@ class ResourceWatch:
             return
         if kind not in (ADDED, MODIFIED, DELETED):
             return
-        if self._drop_managed_fields:
-            (obj.get("metadata") or {}).pop("managedFields", None)
+        self._strip(obj)
         key = object_key(obj)
         with self._lock:
             old = self.cache.get(key)

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from kubernetes.client.exceptions import ApiException
 
+from gitops_tui.api import names
 from gitops_tui.api.paths import management_path
+from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
 from gitops_tui.kube.events import EventRecorder
 from gitops_tui.kube.outbound import FetchPolicy
@@ -20,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from kubernetes.dynamic import DynamicClient
 
     from gitops_tui.reconciler.drift_watch import DriftWatch
+    from gitops_tui.reconciler.management_cache import ManagementCache
     from gitops_tui.reconciler.source import GitSource
 
 __all__ = [
@@ -50,9 +53,13 @@ def _no_requeue(kind: str, namespace: str, name: str) -> None:
 
 @dataclass
 class ReconcileResult:
-    """What a reconcile function returns: when to run again (seconds), or None for the default interval."""
+    """What a reconcile function returns: when to run again (seconds), or None for the default interval.
+
+    ``settled`` (a source's reconcile, idle.Settled): nothing is left to do; its next interval only asks git.
+    """
 
     requeue_after: float | None = None
+    settled: Any = None
 
 
 @dataclass
@@ -72,6 +79,10 @@ class ReconcileContext:
       drift check asks the clusters about every object (GET and dry-run), as ``diff source`` does.
     - ``fetch_policy``: the operator's allow-list for URLs a repository declares (children's GitRepositories,
       HelmRepositories); default: $GITOPS_TUI_ALLOW_FETCH, else public https only.
+    - ``cache``: the management objects from the reconciler's watches (management_cache.py): ``get`` and
+      ``list`` read it when it can answer; None: every read asks the management cluster.
+    - ``share_git``: a source may resolve its ref from an ls-remote answer of its repository up to one interval
+      old (the running reconciler: one check per repository per interval); False: every fetch asks git now.
     """
 
     api_client: ApiClient
@@ -87,10 +98,18 @@ class ReconcileContext:
     drift_watch: DriftWatch | None = None
     #: Where URLs from tenant content may be fetched (``run --allow-fetch``; kube/outbound.py).
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy.from_env)
+    cache: ManagementCache | None = None
+    share_git: bool = False
 
-    # -- management helpers (thin REST calls; they raise ApiException on errors) ------------
+    # -- management helpers (the watch cache, else thin REST calls; they raise ApiException on errors) --------
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
-        """Return a management object (raw dict) or None when it does not exist."""
+        """Return a management object (raw dict, the watch cache's copy when current) or None when it does not exist."""
+        if self.cache is not None:
+            return self.cache.get(kind, namespace, name)
+        return self.get_fresh(kind, namespace, name)
+
+    def get_fresh(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """Return a management object read from the cluster now (the stop check before a write), or None."""
         try:
             return json_request(self.api_client, "GET", management_path(kind, namespace, name))
         except ApiException as exc:
@@ -100,8 +119,25 @@ class ReconcileContext:
 
     def list(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
         """Return every management object of ``kind`` (in ``namespace``, or all namespaces)."""
+        if self.cache is not None:
+            return self.cache.list(kind, namespace)
         listed = json_request(self.api_client, "GET", management_path(kind, namespace))
         return list(listed.get("items") or [])
+
+    def projects(self) -> list[dict[str, Any]]:
+        """Every Project, to read only (the watch cache's own objects when it can answer: no copy, no request)."""
+        if self.cache is not None:
+            return self.cache.list(names.KIND_PROJECT, copies=False)
+        return self.list(names.KIND_PROJECT)
+
+    def source(self, namespace: str, name: str) -> GitOpsSource:
+        """The FederatedGitRepository and FederatedKustomization named ``name`` (either may be None)."""
+        if self.cache is None or not self.cache.keeps_managed_fields(names.KIND_FEDERATED_KUSTOMIZATION):
+            kustomization = self.get_fresh(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name)  # who wrote it counts
+        else:
+            kustomization = self.get(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name)
+        return GitOpsSource(repository=self.get(names.KIND_FEDERATED_GIT_REPOSITORY, namespace, name),
+                      kustomization=kustomization)
 
     def patch_status(self, obj: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
         """Merge-patch ``status`` into the status subresource of ``obj``; return the new object."""

@@ -5,7 +5,6 @@ Every failure here is a RevisionFailed carrying the condition to write; nothing 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from gitops_tui.kube import limits
 from gitops_tui.kube.apply import UnknownKind, resolver_for
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.errors import OverLimit, ReconcileError
+from gitops_tui.reconciler.render import plain_copy
 from gitops_tui.reconciler.status import Failure, git_credentials
 
 #: Failures that a retry cannot fix without a new commit or a spec change.
@@ -49,7 +49,37 @@ def fetch_revision(ctx: ReconcileContext, source: GitOpsSource, ref: dict[str, s
     credentials = git_credentials(ctx, source.namespace, source.secret_ref)
     declared = any(_parent_label(obj) for obj in (source.repository, source.kustomization))
     return ctx.git.fetch(source.url, source.ref if ref is None else ref, credentials, source.git_timeout,
-                         allow=ctx.fetch_policy if declared else None)
+                         allow=ctx.fetch_policy if declared else None,
+                         max_age=answer_age(source) if ctx.share_git else 0.0,
+                         owner=(source.namespace, source.name) if ref is None else None)
+
+
+def head_check(ctx: ReconcileContext, source: GitOpsSource) -> Callable[[], str]:
+    """For a settled source's next intervals: the commit its ref names then, from an ls-remote answer of its
+    repository at most one interval old (no git at all when the ref did not move and its tree is made).
+
+    The credentials are those read now: a change of its FederatedSecret asks for a full reconcile (the manager).
+    """
+    credentials = git_credentials(ctx, source.namespace, source.secret_ref)
+    url, ref, timeout, interval = source.url, dict(source.ref), source.git_timeout, source.interval
+    owner = (source.namespace, source.name)
+    return lambda: ctx.git.fetch(url, ref, credentials, timeout, max_age=interval, owner=owner).commit
+
+
+def answer_age(source: GitOpsSource) -> float:
+    """How old an ls-remote answer of the source's repository and credentials (maybe another source's) may serve.
+
+    A spec change, a reconcile asked for (a webhook delivery, ``reconcile``) or a source never fetched asks git
+    now (0); otherwise the source's interval: sources on one repository share one ls-remote per interval.
+    """
+    status = (source.kustomization or {}).get("status") or {}
+    requested = bool(source.requested_at) and source.requested_at != status.get("lastHandledReconcileAt")
+    repository = source.repository_view
+    changed = (source.generation != source.observed_generation
+               or repository.generation != repository.observed_generation)
+    if requested or changed or not source.artifact_revision:
+        return 0.0
+    return source.interval
 
 
 def _parent_label(obj: dict[str, Any] | None) -> str:
@@ -114,7 +144,7 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
     if cached is not None:
         if instructions is not None:
             instructions.append(cached[1])
-        return copy.deepcopy(cached[0])
+        return [plain_copy(obj) for obj in cached[0]]
     try:
         if keys is not None:
             with sops.decrypted_tree(artifact.path, source.path, keys) as root:
@@ -150,7 +180,7 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
         raise RevisionFailed(failure_of(exc), artifact.revision) from None
     if len(_render_cache) > 256:
         _render_cache.clear()
-    _render_cache[key] = (copy.deepcopy(objects), found)
+    _render_cache[key] = ([plain_copy(obj) for obj in objects], found)
     if instructions is not None:
         instructions.append(found)
     return objects

@@ -58,8 +58,7 @@ def sync_children(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, fo
     RevisionFailed when a child's name is taken by a source that is not this one's child (nothing is taken over).
     """
     instructions = found[0] if found else children.Instructions()
-    if not instructions.kustomizations and not children.existing_children(ctx.api_client, source.namespace,
-                                                                           source.name):
+    if not instructions.kustomizations and not _has_children(ctx, source):
         return
     try:
         check_urls(ctx, instructions)
@@ -76,6 +75,14 @@ def sync_children(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, fo
     for manifest in instructions.kustomizations:
         ctx.requeue(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace,
                     children.child_name(source.name, str(manifest.obj["metadata"]["name"])))
+
+
+def _has_children(ctx: ReconcileContext, source: GitOpsSource) -> bool:
+    """Whether the source has child sources (the watch cache's FederatedKustomizations, else one LIST)."""
+    if ctx.cache is None:
+        return bool(children.existing_children(ctx.api_client, source.namespace, source.name))
+    return any(((fk.get("metadata") or {}).get("labels") or {}).get(children.LABEL_PARENT) == source.name
+               for fk in ctx.cache.list(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace, copies=False))
 
 
 def check_urls(ctx: ReconcileContext, instructions: children.Instructions) -> None:

@@ -110,11 +110,9 @@ def _expire_source(ctx: ReconcileContext, source: GitOpsSource, project: dict[st
 
 def plan_of(ctx: ReconcileContext, source: GitOpsSource) -> Plan:
     """Act on an expired freeze of the source, then read what holds it now (its freeze, its project's, pins)."""
-    from gitops_tui.reconciler.status import load_source
-
     project = project_for_namespace(ctx, source.namespace)
     if _expire_source(ctx, source, project):
-        source = load_source(ctx.api_client, source.namespace, source.name)
+        source = ctx.source(source.namespace, source.name)
         project = project_for_namespace(ctx, source.namespace)
     clusters = ctx.list(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE)
     state = source_state(source.repository, source.kustomization, project, clusters, ctx.now())
@@ -127,7 +125,13 @@ def write_held(ctx: ReconcileContext, current: dict[str, Any], plan: Plan, clust
     ``cluster`` None asks about the source as a whole (held when every placed cluster is). A cluster a pending
     break glass lifts is not held: that one apply goes on.
     """
-    project = ctx.get(names.KIND_PROJECT, None, plan.project_name) if plan.project_name else None
+    project = ctx.get_fresh(names.KIND_PROJECT, None, plan.project_name) if plan.project_name else None
+    return held_in(ctx, current, project, plan, cluster)
+
+
+def held_in(ctx: ReconcileContext, current: dict[str, Any], project: dict[str, Any] | None, plan: Plan,
+            cluster: str | None) -> bool:
+    """write_held with the source and its Project as just read (stop_check.py shares the reads)."""
     state = source_state(plan.source.repository, current, project, plan.clusters, ctx.now())
     if cluster is None:
         return state.frozen_everywhere

@@ -25,8 +25,8 @@ FINGERPRINT_KEY_FILE = ".fingerprint-key"
 class RemoteAccess:
     """When each (URL, credentials fingerprint) last proved it can read its repository (an ls-remote or a fetch).
 
-    Shared by every source of the process, so a later ls-remote shared per repository URL and credentials
-    (issue 21) can record its answer here too.
+    Shared by every source of the process: the ls-remote shared per repository URL and credentials
+    (remote_refs.py) records its answer here, with the moment it asked.
     """
 
     def __init__(self, proof_seconds: float = ACCESS_PROOF_SECONDS) -> None:
@@ -35,10 +35,12 @@ class RemoteAccess:
         self._proved: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
-    def note(self, url: str, fingerprint: str) -> None:
-        """The credentials of ``fingerprint`` just read ``url``."""
+    def note(self, url: str, fingerprint: str, at: float | None = None) -> None:
+        """The credentials of ``fingerprint`` read ``url`` (at the monotonic time ``at``, default now)."""
+        when = time.monotonic() if at is None else at
         with self._lock:
-            self._proved[(url, fingerprint)] = time.monotonic()
+            if when >= self._proved.get((url, fingerprint), -1.0):
+                self._proved[(url, fingerprint)] = when
 
     def recent(self, url: str, fingerprint: str) -> bool:
         """Whether they did within ``proof_seconds``."""

@@ -48,7 +48,8 @@ class _Guard:
 _guard = _Guard()
 
 
-def _spawn(command: list[str], **options: object) -> subprocess.Popen:
+def spawn(command: list[str], **options: object) -> subprocess.Popen:
+    """Start ``command`` in the guard's process group (it dies with this process); Popen's ``options``."""
     for attempt in range(2):
         try:
             return subprocess.Popen(command, process_group=_guard.group(), **options)  # noqa: S603
@@ -66,7 +67,7 @@ def run_git(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
 
     Raises git.GitCommandError (status -9 and a "Timeout:" stderr when ``timeout`` passed).
     """
-    process = _spawn(["git", *args], cwd=str(cwd), env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+    process = spawn(["git", *args], cwd=str(cwd), env={**os.environ, **env}, stdin=subprocess.DEVNULL,
                      stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = process.communicate(timeout=timeout)

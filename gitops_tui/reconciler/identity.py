@@ -72,8 +72,8 @@ def applier_of(raw: dict[str, Any] | None, namespace: str) -> Applier:
 
 
 def applier_for(ctx: ReconcileContext, namespace: str, project: str) -> Applier:
-    """The applier of the project ``project`` owning ``namespace`` (one LIST of Projects)."""
-    mine = next((raw for raw in ctx.list(names.KIND_PROJECT)
+    """The applier of the project ``project`` owning ``namespace`` (the Projects' watch, else one LIST)."""
+    mine = next((raw for raw in ctx.projects()
                  if Project(raw).name == project and Project(raw).namespace == namespace), None)
     return applier_of(mine, namespace)
 

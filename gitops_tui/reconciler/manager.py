@@ -12,14 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes.client import ApiClient
-from kubernetes.client.exceptions import ApiException
 
 from gitops_tui import paths
 from gitops_tui.api import names
-from gitops_tui.api.crds import crd_manifests
 from gitops_tui.api.formats import parse_duration
-from gitops_tui.api.paths import item_path, resource_path
-from gitops_tui.kube.client import ClusterConnections, json_request
+from gitops_tui.kube.client import ClusterConnections
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.events import EventRecorder
 from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION
@@ -30,8 +27,12 @@ from gitops_tui.reconciler import clusters as cluster_health
 from gitops_tui.reconciler.applied_cache import DEFAULT_RESYNC
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
 from gitops_tui.reconciler.freeze import project_expiry
+from gitops_tui.reconciler.idle import IdleSources
 from gitops_tui.reconciler.windows import project_windows
 from gitops_tui.reconciler.drift_watch import DriftWatch
+from gitops_tui.reconciler.management_api import (  # noqa: F401 - importers of the manager keep these names
+    WATCHED_KINDS, LazyDynamic, ManagementApiError, ensure_management_api, labels_of, significant_change)
+from gitops_tui.reconciler.management_cache import ManagementCache
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
 from gitops_tui.reconciler.shards import ShardGate
@@ -39,74 +40,8 @@ from gitops_tui.reconciler.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
-WATCHED_KINDS = (
-    names.KIND_PROJECT,
-    names.KIND_KUBEFED_CLUSTER,
-    names.KIND_FEDERATED_SECRET,
-    names.KIND_FEDERATED_GIT_REPOSITORY,
-    names.KIND_FEDERATED_KUSTOMIZATION,
-)
 Key = tuple[str, str, str]  # (kind, namespace, name)
 MAX_BACKOFF = 60.0
-
-
-class ManagementApiError(Exception):
-    """The management API (CRDs, system namespaces) could not be installed."""
-
-
-def ensure_management_api(api_client: ApiClient, timeout: float = 15.0) -> None:
-    """Create the system namespaces and install or update the CRDs, then wait until they are served."""
-    for namespace in (names.SYSTEM_NAMESPACE, names.FEDERATION_NAMESPACE):
-        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
-        try:
-            json_request(api_client, "POST", resource_path("v1", "namespaces"), body)
-        except ApiException as exc:
-            if exc.status != 409:
-                raise ManagementApiError(f"cannot create namespace {namespace} (HTTP {exc.status})") from None
-    base = resource_path("apiextensions.k8s.io/v1", "customresourcedefinitions")
-    for crd in crd_manifests():
-        name = crd["metadata"]["name"]
-        try:
-            json_request(api_client, "POST", base, crd)
-            log.info("installed CRD %s", name)
-            continue
-        except ApiException as exc:
-            if exc.status != 409:
-                raise ManagementApiError(f"cannot install CRD {name} (HTTP {exc.status})") from None
-        live = json_request(api_client, "GET", item_path(base, name))
-        if live.get("spec") != crd["spec"] or _labels(live) != _labels(crd):
-            crd["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-            try:
-                json_request(api_client, "PUT", item_path(base, name), crd)
-                log.info("updated CRD %s", name)
-            except ApiException as exc:
-                if exc.status != 409:
-                    raise ManagementApiError(f"cannot update CRD {name} (HTTP {exc.status})") from None
-    deadline = time.monotonic() + timeout
-    for kind in WATCHED_KINDS:
-        while True:
-            try:
-                json_request(api_client, "GET", management_path(kind), query={"limit": "1"})
-                break
-            except ApiException as exc:
-                if exc.status != 404 or time.monotonic() > deadline:
-                    raise ManagementApiError(f"the {kind} API is not served (HTTP {exc.status})") from None
-                time.sleep(0.1)
-
-
-def _labels(obj: dict[str, Any]) -> dict[str, Any]:
-    return dict((obj.get("metadata") or {}).get("labels") or {})
-
-
-def significant_change(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
-    """Whether a watch update asks for a reconcile: anything but a status-only change."""
-    if old is None:
-        return True
-    a, b = old.get("metadata") or {}, new.get("metadata") or {}
-    for field in ("generation", "annotations", "labels", "deletionTimestamp", "finalizers", "uid"):
-        if a.get(field) != b.get(field):
-            return True
-    return old.get("spec") != new.get("spec")
 
 
 def _suspended(obj: dict[str, Any] | None) -> bool:
@@ -184,9 +119,14 @@ class Reconciler:
         self._own_watches = watches is None
         self.watches: dict[str, ResourceWatch] = dict(watches) if watches is not None else {
             kind: ResourceWatch(api_client, management_path(kind), self._handler(kind), name=kind,
-                                drop_managed_fields=True)  # not used; a third of each object's memory
+                                # a third of each object's memory; who wrote a source's spec tells an operator's
+                                # hold from a member's (api/effective_holds.py), its status writers do not
+                                drop_managed_fields="status" if kind == names.KIND_FEDERATED_KUSTOMIZATION else True)
             for kind in WATCHED_KINDS
         }
+        self.cache = ManagementCache(api_client, self.watches)
+        self.idle = IdleSources()
+        self.clusters.cached = self.cache.cluster_config
         self.drift_watch = DriftWatch(self.request, resync=resync)
         self._ctx: ReconcileContext | None = None
         #: How many reconciles ran per key (successful or not): for diagnostics and tests.
@@ -197,6 +137,11 @@ class Reconciler:
     def identity(self) -> str:
         """This process's lease identity ("" without election)."""
         return self.elector.identity if self.elector else ""
+
+    @property
+    def git(self) -> Any:
+        """The process's git fetcher (reconciler/source.GitSource; None before start()): its ls-remote count, for tests."""
+        return self._ctx.git if self._ctx is not None else None
 
     def is_leader(self) -> bool:
         """True while this process may act on something (holds a shard, or runs without election)."""
@@ -211,6 +156,7 @@ class Reconciler:
         """
         if self._install:
             ensure_management_api(self.api_client)
+        self.cache.start()
         self._ctx = self._make_context()
         if self.elector is not None:
             self.elector.start()
@@ -235,6 +181,7 @@ class Reconciler:
         for watch in self.watches.values() if self._own_watches else ():
             watch.stop()
         self.drift_watch.stop()
+        self.cache.stop()
         self.clusters.close()
 
     def handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
@@ -250,7 +197,13 @@ class Reconciler:
         """Queue a reconcile of one management object (at once by default)."""
         if kind == names.KIND_FEDERATED_GIT_REPOSITORY:
             kind = names.KIND_FEDERATED_KUSTOMIZATION
-        self._queue.add((kind, namespace or "", name), delay)
+        key = (kind, namespace or "", name)
+        self.idle.requested(key)  # its next run is a full reconcile
+        self._queue.add(key, delay)
+
+    def intervals(self, key: Key) -> int:
+        """How many times ``key`` ran: full reconciles and settled intervals that found nothing to do (idle.py)."""
+        return self.runs.get(key, 0) + self.idle.quiet.get(key, 0)
 
     def should_stop(self, namespace: str, name: str) -> bool:
         """True when the source was suspended or deleted since its reconcile began, or its shard is not held now."""
@@ -277,10 +230,11 @@ class Reconciler:
 
         return ReconcileContext(
             api_client=self.api_client,
-            dynamic=_LazyDynamic(self.api_client),  # type: ignore[arg-type]
+            dynamic=LazyDynamic(self.api_client),  # type: ignore[arg-type]
             clusters=self.clusters,
             recorder=self.recorder,
-            git=GitSource(self.data_dir / "git", local_roots=self.local_repos, data_dir=self.data_dir),
+            git=GitSource(self.data_dir / "git", local_roots=self.local_repos, data_dir=self.data_dir,
+                          on_moved=self._wake),
             data_dir=self.data_dir,
             is_leader=self.is_leader,
             should_stop=self.should_stop,
@@ -288,6 +242,8 @@ class Reconciler:
             now=self.clock,
             drift_watch=self.drift_watch,
             fetch_policy=self.fetch_policy,
+            cache=self.cache,
+            share_git=True,
         )
 
     def _on_started_leading(self) -> None:
@@ -312,19 +268,28 @@ class Reconciler:
 
     def _handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
         def handle(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+            self.cache.seen(kind, obj, event == "DELETED")
             meta = obj.get("metadata") or {}
             namespace, name = meta.get("namespace") or "", meta.get("name") or ""
-            if kind == names.KIND_KUBEFED_CLUSTER and old is not None:
-                if cluster_health.cluster_ready(old) != cluster_health.cluster_ready(obj):
-                    self._requeue_all_placed()
+            if kind == names.KIND_KUBEFED_CLUSTER and (old is None or event == "DELETED" or labels_of(old) != labels_of(obj)
+                                                       or cluster_health.cluster_ready(old)
+                                                       != cluster_health.cluster_ready(obj)):
+                self._requeue_all_placed()  # a cluster came, went, changed labels (selectors) or readiness
             if event != "DELETED" and not significant_change(old, obj):
                 return
             self.request(kind, namespace, name)
             if kind == names.KIND_PROJECT:
                 project_ns = str((obj.get("spec") or {}).get("namespace") or name)
                 self._requeue_namespace(project_ns)
+            elif kind == names.KIND_FEDERATED_SECRET:
+                self._requeue_namespace(namespace)  # git credentials may have changed: no source stays settled
 
         return handle
+
+    def _wake(self, sources: list[tuple[str, str]]) -> None:
+        """Another source's ls-remote saw these sources' refs move: reconcile them now (remote_refs.py)."""
+        for namespace, name in sources:
+            self.request(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name)
 
     def _requeue_all_placed(self) -> None:
         for kind in (names.KIND_PROJECT, names.KIND_FEDERATED_SECRET, names.KIND_FEDERATED_KUSTOMIZATION):
@@ -358,11 +323,17 @@ class Reconciler:
         if not self.shard_gate.may_act(kind, namespace, name):
             return self.shard_gate.retry_after(kind, namespace, name)  # None: its holder queues it
         started = time.monotonic()
-        self.runs[key] = self.runs.get(key, 0) + 1
+        source = kind == names.KIND_FEDERATED_KUSTOMIZATION
+        token = self.idle.begin(key)
         try:
             with self.shard_gate.running(kind, namespace, name):
+                quiet = self.idle.due(key, self.drift_watch, namespace, name) if source else None
+                if quiet is not None:
+                    return quiet  # settled, and its ref did not move: nothing to do (idle.py)
+                self.runs[key] = self.runs.get(key, 0) + 1
                 result = self._dispatch(kind, namespace, name)
         except Exception as exc:  # noqa: BLE001 - any failure backs off; the reason is logged without data
+            self.idle.settle(key, token, None)
             failures = self._failures.get(key, 0) + 1
             self._failures[key] = failures
             delay = min(MAX_BACKOFF, 0.5 * 2 ** (failures - 1))
@@ -373,7 +344,10 @@ class Reconciler:
         self._failures.pop(key, None)
         log.debug("reconciled %s %s/%s in %.2fs", kind, namespace, name, time.monotonic() - started)
         if not self._exists(kind, namespace, name):
+            self.idle.forget(key)
             return None
+        if source:
+            self.idle.settle(key, token, result.settled if result is not None else None)
         if kind == names.KIND_KUBEFED_CLUSTER:
             return None if result is not None and result.requeue_after is None else self.health_interval
         if result is not None and result.requeue_after is not None:
@@ -423,20 +397,3 @@ class Reconciler:
             return parse_duration(spec.get("interval"), default=60.0)
         except (ValueError, TypeError):
             return 60.0
-
-
-class _LazyDynamic:
-    """A DynamicClient for the management cluster built on first use (discovery is slow)."""
-
-    def __init__(self, api_client: ApiClient) -> None:
-        self._api = api_client
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def __getattr__(self, item: str) -> Any:
-        with self._lock:
-            if self._client is None:
-                from gitops_tui.kube.client import dynamic_client
-
-                self._client = dynamic_client(self._api)
-        return getattr(self._client, item)

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_tui.api import names
 from gitops_tui.api.namespace_claims import SYSTEM_NAMESPACES
 from gitops_tui.api.project import Project
 from gitops_tui.reconciler.context import ReconcileContext
@@ -37,7 +36,7 @@ class Policy:
 
 def policy_for(ctx: ReconcileContext, namespace: str, project: str) -> Policy:
     """The policy of the project owning ``namespace``: platform or not, and the namespaces other projects own."""
-    projects = [Project(raw) for raw in ctx.list(names.KIND_PROJECT)]
+    projects = [Project(raw) for raw in ctx.projects()]
     mine = next((p for p in projects if p.name == project and p.namespace == namespace), None)
     if mine is None or not mine.platform:
         return Policy()

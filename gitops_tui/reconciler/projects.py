@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
@@ -49,13 +50,27 @@ def read_namespace(client: ApiClient, namespace: str) -> dict[str, Any] | None:
         raise
 
 
+def management_namespace(ctx: ReconcileContext, namespace: str) -> dict[str, Any] | None:
+    """The management cluster's Namespace ``namespace`` as far as project ownership goes (its project label).
+
+    From the watch of project namespaces when it can answer (a namespace without the label reads as absent: no
+    project owns either), else read from the cluster.
+    """
+    if ctx.cache is not None:
+        known, live = ctx.cache.namespace(namespace)
+        if known:
+            return live
+    return read_namespace(ctx.api_client, namespace)
+
+
 def project_for_namespace(ctx: ReconcileContext, namespace: str) -> dict[str, Any] | None:
     """Return the Project that owns ``namespace`` (its label is on the management namespace), or None."""
-    candidates = [raw for raw in ctx.list(names.KIND_PROJECT) if Project(raw).namespace == namespace]
+    candidates = [raw for raw in ctx.projects() if Project(raw).namespace == namespace]
     if not candidates or system_namespace_problem(namespace):
         return None
-    owner = namespace_owner(read_namespace(ctx.api_client, namespace))
-    return next((raw for raw in candidates if Project(raw).name == owner), None)
+    owner = namespace_owner(management_namespace(ctx, namespace))
+    found = next((raw for raw in candidates if Project(raw).name == owner), None)
+    return copy.deepcopy(found) if found is not None else None
 
 
 def release_finalizer(ctx: ReconcileContext, obj: dict[str, Any]) -> ReconcileResult:
@@ -126,10 +141,18 @@ def claim_problem(ctx: ReconcileContext, raw: dict[str, Any]) -> str | None:
     problem = system_namespace_problem(project.namespace)
     if problem:
         return problem
-    existing = read_namespace(ctx.api_client, project.namespace)
+    existing = _own_namespace(ctx, project) or read_namespace(ctx.api_client, project.namespace)
     if existing is not None:
         return foreign_namespace_problem(existing, project.namespace, project.name)
-    return rival_claim_problem(raw, ctx.list(names.KIND_PROJECT))
+    return rival_claim_problem(raw, ctx.projects())
+
+
+def _own_namespace(ctx: ReconcileContext, project: Project) -> dict[str, Any] | None:
+    """The project's management namespace when the watch holds it labelled for this project (else None: ask)."""
+    live = management_namespace(ctx, project.namespace) if ctx.cache is not None else None
+    if live is None or namespace_owner(live) != project.name or (live.get("metadata") or {}).get("deletionTimestamp"):
+        return None
+    return live
 
 
 def reconcile_project(ctx: ReconcileContext, namespace: str, name: str) -> ReconcileResult:
@@ -149,7 +172,7 @@ def reconcile_project(ctx: ReconcileContext, namespace: str, name: str) -> Recon
         raw = ctx.update(raw)
         project = Project(raw)
     refused = claim_problem(ctx, raw)
-    if refused is None:
+    if refused is None and _own_namespace(ctx, project) is None:
         try:
             if ensure_namespace(ctx.api_client, project.namespace, project.name):
                 ctx.recorder.emit(raw, "Normal", "NamespaceCreated",

@@ -18,6 +18,7 @@ from gitops_tui.kube.impersonation import own_client
 from gitops_tui.reconciler.identity import refuse_reserved
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
+from gitops_tui.reconciler.apply_waves import apply_by_rank
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
 from gitops_tui.reconciler.ownership import Owner
@@ -135,13 +136,12 @@ class ApplyReport:
 
 def apply_order(manifests: Iterable[dict]) -> list[dict]:
     """Return the manifests sorted so dependencies (ConfigMaps, Secrets, Services) come before workloads."""
+    return sorted(manifests, key=lambda o: (_rank(o), o.get("kind", ""), (o.get("metadata") or {}).get("name", "")))
 
-    def key(obj: dict) -> tuple[int, str, str]:
-        kind = obj.get("kind", "")
-        rank = _KIND_ORDER.get(kind, _LATE_KINDS.get(kind, 30))
-        return rank, kind, (obj.get("metadata") or {}).get("name", "")
 
-    return sorted(manifests, key=key)
+def _rank(obj: dict) -> int:
+    kind = obj.get("kind", "")
+    return _KIND_ORDER.get(kind, _LATE_KINDS.get(kind, 30))
 
 
 def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict], *, platform: bool = False) -> None:
@@ -193,35 +193,35 @@ def api_message(exc: DynamicApiError) -> str:
     return summary.replace("\n", " ")[:400]
 
 
-def apply_objects(
-    cluster: str,
-    dynamic: DynamicClient,
-    manifests: Iterable[dict],
-    stop: Callable[[], bool],
-    previous_ids: set[str] | None = None,
-    view: ClusterView | None = None,
-) -> ApplyReport:
-    """Server-side apply each manifest in order, checking ``stop`` before each write.
+def apply_objects(cluster: str, dynamic: DynamicClient, manifests: Iterable[dict], stop: Callable[[], bool],
+                  previous_ids: set[str] | None = None, view: ClusterView | None = None) -> ApplyReport:
+    """Server-side apply each manifest in order, checking ``stop`` before each write; the objects of one apply
+    rank (one kind, or kinds ranked alike) are written 4 at a time (apply_waves.py).
 
     With ``view`` (the watch cache, drift_watch.ClusterView), an object it holds unchanged is not written
     (it counts as applied) and every apply's answer is recorded in it.
     """
     report = ApplyReport()
     previous_ids = previous_ids or set()
-    for obj in apply_order(manifests):
+    ordered = apply_order(manifests)
+    skip = {id(obj) for obj in ordered if view is not None and view.unchanged(obj)}
+
+    def write(obj: dict) -> None:
         ref = ref_of(obj)
-        if view is not None and view.unchanged(obj):
-            report.applied.append(ref)
-            report.unchanged.append(ref)
-            continue
         try:
-            result = _guarded_write(cluster, "apply", ref, stop, lambda o=obj: apply_object(dynamic, o))
+            result = _guarded_write(cluster, "apply", ref, stop, lambda: apply_object(dynamic, obj))
         except DynamicApiError as exc:
             raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
         if view is not None:
             view.applied(obj, result)
+
+    apply_by_rank([obj for obj in ordered if id(obj) not in skip], _rank, write)  # a rank's writes in parallel
+    for obj in ordered:
+        ref = ref_of(obj)
         report.applied.append(ref)
-        if ref.id not in previous_ids:
+        if id(obj) in skip:
+            report.unchanged.append(ref)
+        elif ref.id not in previous_ids:
             report.created.append(ref)
     return report
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,10 +113,42 @@ def kustomize_command(directory: Path) -> list[str]:
     )
 
 
+def plain_copy(value: Any) -> Any:
+    """A copy of parsed YAML (dicts and lists copied, scalars shared: they are immutable), several times quicker
+    than copy.deepcopy; anything else is deep-copied."""
+    kind = type(value)
+    if kind is dict:
+        return {k: plain_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [plain_copy(v) for v in value]
+    if kind in (str, int, float, bool, bytes) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
+#: Parsed files by (path in the repository, content digest): a new commit re-parses only the files it changed.
+_parsed: OrderedDict[tuple[str, str], list[Any]] = OrderedDict()
+_parsed_lock = threading.Lock()
+MAX_PARSED_FILES = 8192
+
+
 def _parse_documents(text: str, file: str) -> list[Any]:
-    """Parse multi-document YAML; ValidationFailed naming the file and line on a syntax error."""
+    """Parse multi-document YAML (a copy of the last parse of the same file and content); ValidationFailed naming
+    the file and line on a syntax error."""
+    key = (file, hashlib.sha256(text.encode()).hexdigest())
+    with _parsed_lock:
+        found = _parsed.get(key)
+        if found is not None:
+            _parsed.move_to_end(key)
+    if found is not None:
+        return [plain_copy(doc) for doc in found]
     try:
-        return load_documents(text, file)
+        documents = load_documents(text, file)
+        with _parsed_lock:
+            _parsed[key] = [plain_copy(doc) for doc in documents]
+            while len(_parsed) > MAX_PARSED_FILES:
+                _parsed.popitem(last=False)
+        return documents
     except LimitExceeded as exc:
         raise OverLimit(exc.message, origin=exc.origin) from None
     except yaml.YAMLError as exc:

@@ -19,29 +19,27 @@ from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_en
 from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.flux import decryption
 from gitops_tui.flux import gates as flux_gates
-from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, identity, member_writes, ownership, propagate
+from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, identity, idle, member_writes, ownership, propagate
 from gitops_tui.reconciler import override_writes, overrides_step
 from gitops_tui.reconciler import held as held_mod
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler import rollout as rollout_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
-from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, scope_checker
-from gitops_tui.reconciler.drift_watch import views_for
+from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, head_check, scope_checker
+from gitops_tui.reconciler.drift_watch import resync_of, views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
+from gitops_tui.reconciler.stop_check import IntentReads, stop_check
 from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
-    load_source,
     write_outcome,
 )
 
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_CLUSTERS = 4
-#: Read the kustomization fresh before every write, so a suspend stops the apply at the very next object.
-STRICT_STOP = True
 _backoff: dict[tuple[str, str], int] = {}
 _backoff_lock = threading.Lock()
 
@@ -114,7 +112,9 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
         if attempt.plan is not None and attempt.plan.break_glass and attempt.glass_done is not None \
                 and ctx.is_leader():
             freeze.break_glass_done(ctx, attempt.plan, attempt.glass_done)
-        return result if attempt.plan is None else ReconcileResult(attempt.plan.requeue(result.requeue_after))
+        if attempt.plan is None:
+            return result
+        return dataclasses.replace(result, requeue_after=attempt.plan.requeue(result.requeue_after))
     except Exception as exc:  # noqa: BLE001 - every failure is a condition (docs/reconciler.md)
         log.warning("reconcile of %s/%s failed unexpectedly (%s)", namespace, name, type(exc).__name__,
                     exc_info=True)
@@ -156,7 +156,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     """The reconcile itself; ``attempt`` records how far it got, for reconcile_source's last-resort failure."""
     if not ctx.is_leader():
         return ReconcileResult(requeue_after=None)
-    source = load_source(ctx.api_client, namespace, name)
+    source = ctx.source(namespace, name)
     fk = source.kustomization
     if fk is None:
         return ReconcileResult(requeue_after=None)
@@ -194,12 +194,12 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     results = []
     for index, lane in enumerate(pin_mod.lanes(ctx, plan)):
         if index:  # the previous lane wrote the status: start from it
-            source = attempt.source = load_source(ctx.api_client, namespace, name)
+            source = attempt.source = ctx.source(namespace, name)
             if source.kustomization is None or freeze.write_held(ctx, source.kustomization, plan, None):
                 break
         results.append(_reconcile_lane(ctx, source, project, lane, attempt, plan))
         if lane.kind == pin_mod.LANE_BREAK_GLASS:
-            rows = _old_entries(load_source(ctx.api_client, namespace, name))
+            rows = _old_entries(ctx.source(namespace, name))
             attempt.glass_done = {c: str((rows.get(c) or {}).get("status") or "") for c in lane.clusters}
     delays = [r.requeue_after for r in results]
     if plan.state.rollout is not None and ctx.is_leader():  # the wave just applied may be healthy: soak, move on
@@ -209,7 +209,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
             return ReconcileResult(requeue_after=0.0)
     if not delays or None in delays:
         return ReconcileResult(requeue_after=None)
-    return ReconcileResult(requeue_after=min(d for d in delays if d is not None))
+    return results[0] if len(results) == 1 else ReconcileResult(requeue_after=min(d for d in delays if d is not None))
 
 
 def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, lane: pin_mod.Lane,
@@ -265,32 +265,6 @@ def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> N
 
         helm_step.ensure_crds(dynamic, desired)
     propagate.validate_for_cluster(dynamic, desired, platform=platform)
-
-
-def _stop_check(ctx: ReconcileContext, namespace: str, name: str, plan: freeze.Plan | None = None,
-                cluster: str | None = None) -> Callable[[], bool]:
-    """Return the check made before every write: suspended or deleted (read fresh), or leadership lost.
-
-    With a ``plan``, a freeze of the source or its project holding ``cluster`` (or every cluster) stops it too.
-    """
-
-    def stop() -> bool:
-        if ctx.should_stop(namespace, name) or not ctx.is_leader():
-            return True
-        if not STRICT_STOP:
-            return False
-        try:
-            current = ctx.get(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name)
-        except Exception:  # noqa: BLE001 - when the intent cannot be read, do not write
-            log.warning("cannot read %s/%s before a write; stopping the apply", namespace, name)
-            return True
-        if current is None or (current.get("metadata") or {}).get("deletionTimestamp"):
-            return True
-        if plan is not None:
-            return freeze.write_held(ctx, current, plan, cluster)
-        return GitOpsSource(None, current).suspend
-
-    return stop
 
 
 def _needs_apply(source: GitOpsSource, entry: dict[str, Any], revision: str) -> bool:
@@ -359,7 +333,8 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     """
     ns, name, revision = source.namespace, source.name, artifact.revision
     mine = {c: (per_cluster or {}).get(c, desired) for c in connections}
-    stop = _stop_check(ctx, ns, name, plan)
+    reads = IntentReads(ctx, ns, name, plan.project_name if plan is not None else "")
+    stop = stop_check(ctx, ns, name, plan, reads=reads)
     old = _old_entries(source)
     to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
@@ -393,11 +368,11 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
                 cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()), chart_refs=chart_refs[cluster],
                                                       existing_ids=admitted[cluster].live_ids, view=views.get(cluster))
                 futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, mine[cluster],
-                                           previous, cluster_options, _stop_check(ctx, ns, name, plan, cluster),
+                                           previous, cluster_options, stop_check(ctx, ns, name, plan, cluster, reads),
                                            ctx.now))
             else:
                 futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, mine[cluster],
-                                           _stop_check(ctx, ns, name, plan, cluster), ctx.now, views.get(cluster)))
+                                           stop_check(ctx, ns, name, plan, cluster, reads), ctx.now, views.get(cluster)))
         for future in futures:
             future.result()
     involved = source.kustomization or {}
@@ -415,4 +390,9 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     outcome = Outcome(source.generation, revision, failure, False, rows, source.requested_at, **_held(plan, lane))
     write_outcome(ctx, source, outcome)
     failed = stopped or any(w.entry.get("status") for w in works.values())
-    return ReconcileResult(requeue_after=None if stopped else _retry_after((ns, name), failed, source.interval))
+    result = ReconcileResult(requeue_after=None if stopped else _retry_after((ns, name), failed, source.interval))
+    if not failed and not gone and not lane.keep and lane.kind == pin_mod.LANE_GIT and ctx.drift_watch is not None \
+            and plan is not None:  # nothing left to do: its next interval only asks git (idle.py)
+        result.settled = idle.settled_of(source, plan.state, artifact.commit, desired, list(connections),
+                                         resync_of(source.kustomization, ctx.drift_watch.resync), head_check(ctx, source))
+    return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 import dataclasses
 import logging
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from gitops_tui.api.pin import pin_of
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import AuthenticationFailed, ReferenceInvalid
+from gitops_tui.reconciler.render import plain_copy
 from gitops_tui.reconciler.projects import project_for_namespace
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -77,7 +77,7 @@ def git_credentials(ctx: ReconcileContext, namespace: str, secret_name: str) -> 
 def secret_data(ctx: ReconcileContext, namespace: str, secret_name: str) -> dict[str, bytes] | None:
     """The data (decoded) of a FederatedSecret, else a Secret, of the project namespace; None when neither exists."""
     data: dict[str, Any] | None = None
-    fs = get_object(ctx.api_client, names.KIND_FEDERATED_SECRET, namespace, secret_name)
+    fs = ctx.get(names.KIND_FEDERATED_SECRET, namespace, secret_name)
     if fs is not None:
         template = (fs.get("spec") or {}).get("template") or {}
         data = dict(template.get("data") or {})
@@ -206,7 +206,7 @@ def build_conditions(old: list[dict[str, Any]] | None, outcome: Outcome, now: st
 
 def build_status(old: dict[str, Any] | None, outcome: Outcome, now: str, *, inventory: bool) -> dict[str, Any]:
     """Return the new status dict (kustomization with inventory; repository without it)."""
-    new = copy.deepcopy(old or {})
+    new = plain_copy(old or {})
     new["observedGeneration"] = outcome.generation
     new["conditions"] = build_conditions((old or {}).get("conditions"), outcome, now)
     clusters = []

@@ -143,7 +143,7 @@ def test_a_revision_matching_the_cache_writes_nothing_for_its_objects(scaled_wor
 
     revision = f"main@sha1:{commit(world.tmp / 'web', {'cm.yaml': configmap('cfg', 'v2')})}"
     runs = reconciler.runs.get(key, 0)
-    reconciler.request(*key)
+    actions.request_reconcile(world.api, world.project, "web")  # `gitops-tui reconcile source`: git is asked now
     wait_until(lambda: reconciler.runs.get(key, 0) > runs and all(
         row.get("lastAppliedRevision") == revision for row in world.status("web").get("clusters") or []),
         timeout=10, message="the new revision applied")
@@ -185,9 +185,9 @@ def test_idle_reconciler_sends_clusters_only_watches(world: World) -> None:
         wait_until(lambda: settled(reconciler, world, sources), timeout=120, message="900 objects applied and checked")
         keys = [(names.KIND_FEDERATED_KUSTOMIZATION, world.namespace, s) for s in sources]
         before = {c: scrape(world.client(c)) for c in CLUSTERS}
-        runs = {key: reconciler.runs.get(key, 0) for key in keys}
-        wait_until(lambda: all(reconciler.runs.get(key, 0) >= runs[key] + 5 for key in keys), timeout=60,
-                   message="five more reconciles of every source")
+        runs = {key: reconciler.intervals(key) for key in keys}
+        wait_until(lambda: all(reconciler.intervals(key) >= runs[key] + 5 for key in keys), timeout=60,
+                   message="five more intervals of every source")
         after = {c: scrape(world.client(c)) for c in CLUSTERS}
         assert {c: non_watch_requests(before[c], after[c]) for c in CLUSTERS} == {c: {} for c in CLUSTERS}
         assert reconciler.drift_watch.watch_count() == 4 * len(CLUSTERS), \
@@ -206,7 +206,7 @@ def test_projects_and_secrets_ask_clusters_nothing_when_the_watch_holds_them(wor
         wait_until(lambda: all(_exists(world, c, secret) for c in CLUSTERS), timeout=30,
                    message="the secret propagated")
         wait_until(lambda: all(reconciler.drift_watch.synced(c) and reconciler.drift_watch.watch_count() >= 12
-                               for c in CLUSTERS), timeout=10,
+                               for c in CLUSTERS), timeout=30,
                    message="namespace, secret, ServiceAccount and RoleBinding watches listed")
         before = {c: scrape(world.client(c)) for c in CLUSTERS}
         keys = [(names.KIND_PROJECT, "", world.project), (names.KIND_FEDERATED_SECRET, world.namespace, "creds")]
@@ -247,8 +247,8 @@ def test_the_resync_period_brings_back_the_full_pass(world: World, sandbox: Any)
 
     def gets_over_three_reconciles() -> int:
         start_text = scrape(world.client("dev"))
-        runs = reconciler.runs.get(key, 0)
-        wait_until(lambda: reconciler.runs.get(key, 0) >= runs + 3, timeout=20, message="three reconciles")
+        runs = reconciler.intervals(key)
+        wait_until(lambda: reconciler.intervals(key) >= runs + 3, timeout=20, message="three intervals")
         return non_watch_requests(start_text, scrape(world.client("dev"))).get("GET configmaps 200", 0)
 
     try:

@@ -1,0 +1,121 @@
+"""bench_reconciler's ``latency`` measure (issue 21 items 3 and 7): commit to applied on dev, staging and prod, as the
+user sees it: `gitops-tui run --webhook-listen` in its own process, a signed GitHub push delivery, and the clock
+started once the commit is written.
+
+Two sources: 20 ConfigMaps all changed by each commit, and 500 ConfigMaps of which one changes. The baselines run in
+the same sandbox and the same minute: `kubectl apply --server-side` to the three clusters in parallel (three kubectl
+processes) of the same 20 files, and of just the one changed file. Per-run figures, medians and ratios are printed,
+with the load average at the start and the end.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.bench_reconciler import (
+    configmap,
+    make_repo,
+    propagated,
+    wait_for,
+    write_objects,
+)
+from bench.common import CLUSTERS, BenchSandbox, git, load_average, median, ratio
+from bench.run_process import RunProcess
+from gitops_tui.actions import sources as actions
+from gitops_tui.api.paths import resource_path
+from gitops_tui.kube.client import json_request
+from gitops_tui.reconciler.webhook import hmac_hex
+
+TOKEN = b"bench-latency-token"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def deliver(port: int, namespace: str, name: str, delivery: str) -> None:
+    """POST a signed GitHub push delivery for ``namespace/name``."""
+    body = json.dumps({"ref": "refs/heads/main"}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/hook/{namespace}/{name}", data=body, method="POST",
+        headers={"X-Hub-Signature-256": "sha256=" + hmac_hex(TOKEN, body), "X-GitHub-Event": "push",
+                 "X-GitHub-Delivery": delivery, "Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).read()
+
+
+def kubectl_parallel(bench: BenchSandbox, namespace: str, files: list[Path]) -> float:
+    """Seconds for `kubectl apply --server-side` of ``files`` to the three clusters, three processes at once."""
+    args = [arg for f in files for arg in ("-f", str(f))]
+    start = time.monotonic()
+    running = [subprocess.Popen(["kubectl", "--kubeconfig", str(bench.kubeconfig), "--context", c, "apply",
+                                 "--server-side", "-n", namespace, *args],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in CLUSTERS]
+    for process in running:
+        if process.wait(timeout=120):
+            raise SystemExit(f"kubectl failed: {process.stderr.read().decode()[:300] if process.stderr else ''}")
+    return time.monotonic() - start
+
+
+def measure(bench: BenchSandbox, rounds: int) -> dict[str, Any]:
+    """Both cases, ``rounds`` commits each, against their kubectl baselines."""
+    started_load = load_average()
+    cases = {"all 20 changed": ("every", 20), "1 of 500 changed": ("one", 500)}
+    repos = {}
+    for label, (name, count) in cases.items():
+        repos[label] = make_repo(bench.home / "repos" / name, count, name)
+        actions.create_source(bench.api, bench.project, name, f"file://{repos[label]}", path="./app", interval="1h",
+                              local_repos=[bench.home / "repos"])
+        json_request(bench.api, "POST", resource_path("v1", "secrets", bench.project),
+                     {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-webhook"},
+                      "stringData": {"token": TOKEN.decode()}})
+    for cluster in CLUSTERS:  # the baselines' own namespace
+        subprocess.run(["kubectl", "--kubeconfig", str(bench.kubeconfig), "--context", cluster, "create", "namespace",
+                        "kubectl-latency"], check=True, capture_output=True)
+    port = free_port()
+    run = RunProcess(bench.home, bench.kubeconfig, local_repos=[bench.home / "repos"],
+                     args=["--webhook-listen", f"127.0.0.1:{port}"], trace_git=False).start()
+    results: dict[str, Any] = {}
+    try:
+        for label, (name, _count) in cases.items():
+            first = f"main@sha1:{git(repos[label], 'rev-parse', 'HEAD')}"
+            wait_for(lambda: propagated(bench.api, bench.project, name, first), 600)
+        for label, (name, count) in cases.items():
+            repo = repos[label]
+            kubectl_parallel(bench, "kubectl-latency", sorted((repo / "app").iterdir()))  # the baseline's first apply
+            ours, theirs = [], []
+            for r in range(rounds):
+                if count == 20:
+                    write_objects(repo / "app", count, f"r{r}", name)
+                    changed = sorted((repo / "app").iterdir())
+                else:
+                    changed = [repo / "app" / f"{name}-{r % count:03d}.yaml"]
+                    changed[0].write_text(configmap(f"{name}-{r % count:03d}", f"r{r}"))
+                git(repo, "commit", "-q", "-am", f"round {r}")
+                revision = f"main@sha1:{git(repo, 'rev-parse', 'HEAD')}"
+                start = time.monotonic()  # the commit is written: the user's clock starts
+                deliver(port, bench.project, name, f"{name}-{r}")
+                wait_for(lambda: propagated(bench.api, bench.project, name, revision), 120)
+                ours.append(time.monotonic() - start)
+                theirs.append(kubectl_parallel(bench, "kubectl-latency", changed))
+            results[label] = {
+                "gitops-tui run + webhook, commit to applied on 3 clusters (s), per run": [round(t, 3) for t in ours],
+                "kubectl apply --server-side of the changed files, 3 clusters in parallel (s), per run":
+                    [round(t, 3) for t in theirs],
+                "median gitops-tui (s)": median(ours),
+                "median kubectl (s)": median(theirs),
+                "ratio gitops-tui / kubectl": ratio(median(ours), median(theirs)),
+            }
+    finally:
+        run.stop()
+    results["load average (1, 5, 15 min) at the start"] = started_load
+    results["load average (1, 5, 15 min) at the end"] = load_average()
+    return results
