@@ -64,7 +64,9 @@ class AlertDispatcher:
         self._failing: set[tuple[str, str, str]] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        #: Messages delivered, and events the worker has handled (sent, suppressed or failed): for tests and logs.
         self.delivered = 0
+        self.handled = 0
 
     # -- intake (any thread, never blocks) ----------------------------------------------------
     def listen(self, involved: dict[str, Any], type_: str, reason: str, message: str, cluster: str | None,
@@ -134,6 +136,7 @@ class AlertDispatcher:
                     self._intake(item)
                 except Exception as exc:  # noqa: BLE001 - one bad event never stops the worker
                     log.warning("alert of %s/%s not handled: %s", item.project, item.source, type(exc).__name__)
+                self.handled += 1
             while self._retries and self._retries[0][0] <= self._clock():
                 _, _, alert, event, attempt = heapq.heappop(self._retries)
                 self._attempt(alert, event, attempt)

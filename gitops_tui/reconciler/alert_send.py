@@ -5,8 +5,9 @@
 ``msteams`` and ``apprise`` go through apprise (https://github.com/caronc/apprise), which knows each service's
 documented payload: ``slack`` takes Slack's incoming-webhook URL, ``msteams`` a Teams Workflows (Power Automate)
 webhook URL (Microsoft retired Office 365 connectors; apprise 1.9+ dropped them), ``apprise`` any apprise URL. A
-plugin that posts to a host its URL names (``json://``, ``matrix://``, ...) is checked against the allow-list
-by that host; a vendor plugin posts to its vendor's fixed public host. Errors name the scheme and host only.
+plugin that posts to a host its URL names (``json://``, ``matrix://``, a Workflows host, ...) is checked against the
+allow-list by that host; a vendor's webhook URL (Slack's) is checked as written; apprise then connects itself (a
+second name lookup: the allow-list's address pinning holds for the generic webhook only). Errors name the scheme and host only.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
 from gitops_tui.redact import scrub_url
 
 log = logging.getLogger(__name__)
+#: apprise logs the URLs it cannot parse or reach, and a webhook URL's path is its secret: only our sentences are logged.
+logging.getLogger("apprise").setLevel(logging.CRITICAL)
 TIMEOUT = 10.0
 
 
@@ -76,18 +79,44 @@ def apprise_target(address: str, policy: FetchPolicy) -> object:
     if plugin is None:
         raise DeliveryFailed(f"{al.shown_address(address)} is not a URL apprise knows (https://appriseit.com)",
                              retry=False)
-    if getattr(type(plugin), "protocol", None):  # a plugin posting to a host its URL names: check that host
-        scheme = "https" if getattr(plugin, "secure", False) else "http"
+    host = str(getattr(plugin, "host", "") or "")
+    plain = bool(getattr(type(plugin), "protocol", None))
+    if plain or "." in host or ":" in host or host == "localhost":  # it posts to a host its URL names
+        scheme = "https" if getattr(plugin, "secure", False) or not plain else "http"
         port = getattr(plugin, "port", None)
-        policy.check(f"{scheme}://{plugin.host}{f':{port}' if port else ''}/", "the alert's endpoint")
-    elif address.startswith(("https://", "http://")):
+        policy.check(f"{scheme}://{host}{f':{port}' if port else ''}/", "the alert's endpoint")
+    elif address.startswith(("https://", "http://")):  # a vendor's webhook URL: check it as written
         policy.check(address, "the alert's endpoint")
     return plugin
+
+
+#: The apprise plugin each chat format must resolve to (``apprise`` takes any).
+PLUGINS = {"slack": "NotifySlack", "msteams": "NotifyWorkflows"}
+
+
+def address_problem(format_: str, address: str) -> str | None:
+    """One sentence when a chat format's address is not what apprise knows for it (None: fine, or not chat)."""
+    if format_ not in al.APPRISE_FORMATS:
+        return None
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(address)
+    wanted = PLUGINS.get(format_)
+    if plugin is None and not wanted:
+        return f"{al.shown_address(address)} is not a URL apprise knows (https://appriseit.com)"
+    if wanted and type(plugin).__name__ != wanted:
+        kind = "a Slack incoming-webhook URL (https://hooks.slack.com/services/...)" if format_ == "slack" else \
+            "a Teams Workflows webhook URL (https://<host>.logic.azure.com/workflows/.../invoke)"
+        return f"a {format_} alert needs {kind}, not {al.shown_address(address)}"
+    return None
 
 
 def _send_apprise(alert: al.Alert, event: al.AlertEvent, policy: FetchPolicy) -> None:
     import apprise
 
+    problem = address_problem(alert.format, alert.address)
+    if problem:
+        raise DeliveryFailed(f"alert {alert.name}: {problem}", retry=False)
     try:
         plugin = apprise_target(alert.address, policy)
     except FetchRefused as exc:
