@@ -6,13 +6,15 @@ Labels are operator-known names (project, source, cluster, result), never tenant
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 REGISTRY = CollectorRegistry(auto_describe=True)
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+#: The classic text format (every Prometheus reads it; our names are all legal classic names).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 RECONCILE_DURATION = Histogram(
     "gitops_tui_reconcile_duration_seconds", "How long one reconcile of a source took, by its result.",
@@ -47,6 +49,17 @@ def count_objects(project: str, cluster: str, applied: int, pruned: int) -> None
     """Count the objects one apply to ``cluster`` applied and pruned."""
     OBJECTS_APPLIED.labels(project, cluster).inc(applied)
     OBJECTS_PRUNED.labels(project, cluster).inc(pruned)
+
+
+@contextmanager
+def git_fetch() -> Iterator[dict[str, str]]:
+    """Time one git check or fetch; the caller sets ``result`` (``fetched`` or ``unchanged``); an error is ``failed``."""
+    outcome = {"result": "failed"}
+    started = time.monotonic()
+    try:
+        yield outcome
+    finally:
+        GIT_FETCH_DURATION.labels(outcome["result"]).observe(time.monotonic() - started)
 
 
 def exposition(refresh: Callable[[], None] | None = None) -> bytes:

@@ -27,6 +27,7 @@ import git
 
 from gitops_tui.api.formats import format_revision
 from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
+from gitops_tui.reconciler import metrics
 from gitops_tui.paths import private_dir
 from gitops_tui.reconciler import refs as refs_mod
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
@@ -171,10 +172,11 @@ class GitSource:
         print_ = self.fingerprint(creds)
         directory = self.repo_dir(plain_url, creds)
         with _locked(directory, str(directory)):
-            with git_environment(plain_url, creds, self.identities, pinned) as env:
+            with git_environment(plain_url, creds, self.identities, pinned) as env, metrics.git_fetch() as outcome:
                 runner = _GitRunner(directory / "git", plain_url, shown_url, env, creds, timeout)
                 name, commit, fetched = runner.resolve_and_fetch(ref, self.access.recent(plain_url, print_))
                 self.access.note(plain_url, print_)
+                outcome["result"] = "fetched" if fetched else "unchanged"
             tree, checked_out = self._tree(runner.repo, directory, commit)
         revision = format_revision(name, commit)
         log.info("fetched %s %s (downloaded=%s)", shown_url, revision, fetched)
