@@ -196,3 +196,53 @@ def test_chat_formats_need_their_services_urls(world: World) -> None:
     assert created["spec"]["format"] == "slack"
     actions.delete_alert(world.api, world.project, "slack")
     assert actions.list_alerts(world.api, world.project) == []
+
+
+def test_a_freeze_expiry_alarms_through_an_alert_with_who_froze(world: World, receiver: Receiver) -> None:
+    from gitops_tui.actions import freeze as freeze_actions
+    from tests.clock import FakeClock
+
+    actions.create_alert(world.api, world.project, "freezes", format_="generic", url=receiver.url(),
+                         events=["expiry"])
+    clock = FakeClock()
+    world.ctx.now = clock
+    repo = world.repo("frozen", {"cm.yaml": configmap("cfg")})
+    world.create("frozen", f"file://{repo}", interval="1h")
+    world.reconcile("frozen")
+    sender = dispatcher(world, receiver)
+    try:
+        freeze_actions.freeze_source(world.api, world.project, "frozen",
+                                     freeze_actions.FreezeRequest("incident 7", for_="30m"), actor="alice",
+                                     now=clock())
+        clock.advance(minutes=35)
+        world.reconcile("frozen")
+        wait_until(lambda: receiver.posts, timeout=5.0, message="the expiry alarm")
+    finally:
+        sender.stop()
+    payload = receiver.json_bodies()[0]
+    assert payload["kind"] == "expiry" and payload["reason"] == "FreezeExpired" and payload["who"] == "alice"
+    assert "incident 7" in payload["message"]
+
+
+def test_a_fixed_revision_after_a_failure_is_a_recovery(world: World, receiver: Receiver) -> None:
+    from tests.gitserver import commit
+
+    actions.create_alert(world.api, world.project, "both", format_="generic", url=receiver.url(),
+                         events=["failure", "recovery"])
+    sender = dispatcher(world, receiver)
+    try:
+        bad = configmap("bad").replace("metadata:\n", "metadata:\n  labels:\n    tier: " + "x" * 64 + "\n")
+        repo = world.repo("healing", {"a.yaml": configmap("a"), "bad.yaml": bad})
+        world.create("healing", f"file://{repo}", clusters=["dev"])
+        world.reconcile("healing")
+        wait_until(lambda: receiver.posts, timeout=5.0, message="the failure")
+        commit(repo, {"bad.yaml": configmap("bad")})
+        world.reconcile("healing")
+        wait_until(lambda: any(b["kind"] == "recovery" for b in receiver.json_bodies()), timeout=5.0,
+                   message="the recovery")
+    finally:
+        sender.stop()
+    kinds = [b["kind"] for b in receiver.json_bodies()]
+    assert kinds[0] == "failure" and kinds.count("recovery") == 1
+    recovery = next(b for b in receiver.json_bodies() if b["kind"] == "recovery")
+    assert recovery["clusters"] == ["dev"] and recovery["severity"] == "info"
