@@ -26,8 +26,9 @@ FORMAT_GENERIC = "generic"
 FORMATS = ("generic", "slack", "msteams", "apprise", "github-status", "gitlab-status")
 #: Formats sent through the apprise library (chat); the generic webhook and forge statuses are ours.
 APPRISE_FORMATS = ("slack", "msteams", "apprise")
-#: Formats documented but not delivered yet: an Alert naming one is refused with one sentence.
+#: Commit statuses on the forge: told ``applied`` (every apply to a cluster), ``failure`` and ``recovery`` always.
 FORGE_FORMATS = ("github-status", "gitlab-status")
+FORGE_KINDS = ("applied", "failure", "recovery")
 EVENT_KINDS = ("failure", "recovery", "drift", "freeze", "expiry", "rollout", "break-glass")
 #: The Secret key holding the HMAC key of a generic alert (Flux's generic-hmac Provider reads ``token``).
 SECRET_TOKEN_KEY = "token"
@@ -83,8 +84,10 @@ class Alert:
                    str((spec.get("secretRef") or {}).get("name") or ""), bool(spec.get("suspend")))
 
     def wants(self, kind: str) -> bool:
-        """Whether this alert is told events of ``kind``."""
-        return not self.suspend and kind in self.events
+        """Whether this alert is told events of ``kind`` (a forge status is told every apply, failure, recovery)."""
+        if self.suspend:
+            return False
+        return kind in self.events or (self.format in FORGE_FORMATS and kind in FORGE_KINDS)
 
     def shown_address(self) -> str:
         """The address as every surface shows it: scheme and host only (a webhook's path is often its secret)."""
@@ -111,8 +114,8 @@ def check(name: str, format_: str, address: str, events: list[str]) -> str | Non
         return f"alert name {name!r} must be a DNS-1123 label (lower-case letters, digits and '-', at most 63)"
     if format_ not in FORMATS:
         return f"alert format {format_!r} is not one of {', '.join(FORMATS)}"
-    if format_ in FORGE_FORMATS:
-        return f"alert format {format_} is not delivered yet (docs/alerts.md); use generic, slack, msteams or apprise"
+    if format_ in FORGE_FORMATS and len(urlsplit(address).path.strip("/").split("/")) < 2:
+        return f"a {format_} alert's URL is the repository's web URL (https://host/owner/repo)"
     if not address.strip():
         return "an alert needs a URL (--url)"
     if format_ != "apprise" and urlsplit(address).scheme not in ("https", "http"):

@@ -92,6 +92,8 @@ class AlertDispatcher:
                     self._failing.discard(key)
                     self._failing.discard(whole)
                     alert_kind = "recovery"
+                elif reason == "Applied":
+                    alert_kind = "applied"  # told to forge statuses only (api/alerts.FORGE_KINDS)
         if alert_kind is None or not ns:
             return
         notes = meta.get("annotations") or {}
@@ -151,6 +153,8 @@ class AlertDispatcher:
             if not alert.wants(event.kind):
                 continue
             key = (alert.namespace, alert.name, event.source, event.kind, ",".join(event.clusters))
+            if alert.format in al.FORGE_FORMATS:
+                key += (event.revision,)  # one status per commit: a new commit within the minute is told
             now = self._clock()
             last = self._last_sent.get(key)
             if last is not None and now - last < self.window:

@@ -45,6 +45,10 @@ def deliver(alert: al.Alert, event: al.AlertEvent, token: bytes | None, policy: 
         _post_generic(alert, event, token, policy)
     elif alert.format in al.APPRISE_FORMATS:
         _send_apprise(alert, event, policy)
+    elif alert.format in al.FORGE_FORMATS:
+        from gitops_tui.reconciler.alert_forge import set_status
+
+        set_status(alert, event, token, policy)
     else:
         raise DeliveryFailed(f"alert {alert.name}: format {alert.format} is not delivered yet", retry=False)
 

@@ -183,7 +183,7 @@ def test_chat_formats_need_their_services_urls(world: World) -> None:
     with pytest.raises(ActionError, match="Teams Workflows"):
         actions.create_alert(world.api, world.project, "teams", format_="msteams", url="https://example.com/x",
                              events=["failure"])
-    with pytest.raises(ActionError, match="not delivered yet"):
+    with pytest.raises(ActionError, match="repository's web URL"):
         actions.create_alert(world.api, world.project, "gh", format_="github-status", url="https://api.github.com",
                              events=["failure"])
     with pytest.raises(ActionError, match="not known"):
