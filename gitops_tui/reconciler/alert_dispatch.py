@@ -36,6 +36,7 @@ ATTEMPTS = 5
 BACKOFF = 1.0
 MAX_BACKOFF = 30.0
 MAX_QUEUE = 10_000
+MAX_KEYS = 10_000
 _WHO_ANNOTATIONS = ("gitops-tui.io/break-glass-by", names.ANNOTATION_SUSPENDED_BY)
 
 Sender = Callable[[al.Alert, al.AlertEvent, "bytes | None", FetchPolicy], None]
@@ -120,7 +121,10 @@ class AlertDispatcher:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the worker (pending retries are dropped)."""
         if self._thread is not None:
-            self._queue.put(None)
+            try:
+                self._queue.put(None, timeout=timeout)
+            except queue.Full:
+                pass
             self._thread.join(timeout)
             self._thread = None
 
@@ -162,6 +166,10 @@ class AlertDispatcher:
                 metrics.ALERT_DELIVERIES.labels(alert.format, "suppressed").inc()
                 continue
             self._last_sent[key] = now
+            if len(self._last_sent) > MAX_KEYS:  # forget limits that lapsed (and their counts: nothing to add to)
+                for old in [k for k, t in self._last_sent.items() if now - t >= self.window]:
+                    self._last_sent.pop(old, None)
+                    self._suppressed.pop(old, None)
             copy = al.AlertEvent(**{**event.__dict__, "repeats": self._suppressed.pop(key, 0)})
             self._attempt(alert, copy, 1)
 
