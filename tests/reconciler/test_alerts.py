@@ -246,3 +246,21 @@ def test_a_fixed_revision_after_a_failure_is_a_recovery(world: World, receiver: 
     assert kinds[0] == "failure" and kinds.count("recovery") == 1
     recovery = next(b for b in receiver.json_bodies() if b["kind"] == "recovery")
     assert recovery["clusters"] == ["dev"] and recovery["severity"] == "info"
+
+
+def test_a_rollout_halt_raised_on_every_reconcile_posts_once(world: World, receiver: Receiver) -> None:
+    """The hook for the rollout branch: its RolloutHalted Event, recorded again by each reconcile, is one message."""
+    actions.create_alert(world.api, world.project, "rollouts", format_="generic", url=receiver.url(),
+                         events=["rollout"])
+    sender = dispatcher(world, receiver)
+    fk = {"apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedKustomization",
+          "metadata": {"name": "web", "namespace": world.namespace}}
+    try:
+        for _ in range(4):
+            world.ctx.recorder.emit(fk, "Warning", al.REASON_ROLLOUT_HALTED, "wave prod halted: staging unhealthy",
+                                    revision="main@sha1:abc")
+        wait_until(lambda: sender.handled == 4, timeout=10.0, message="four halts handled")
+    finally:
+        sender.stop()
+    bodies = receiver.json_bodies()
+    assert len(bodies) == 1 and bodies[0]["kind"] == "rollout" and bodies[0]["reason"] == "RolloutHalted"
