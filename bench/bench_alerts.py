@@ -9,7 +9,7 @@ interval does at idle), alternating:
   the metrics' Event listener), the reconcile timed into the histogram, the git fetch timed, and a full
   ``/metrics`` exposition after each reconcile (a scrape per reconcile: more than Prometheus ever asks).
 
-Medians of ``--rounds``. Usage: bench/bench_alerts.py [--objects 100] [--rounds 15] [--json]
+Medians of ``--rounds`` (the order of the pair alternates each round). Usage: bench/bench_alerts.py [--objects 100] [--rounds 15] [--json]
 """
 
 from __future__ import annotations
@@ -55,17 +55,20 @@ def measure(bench: BenchSandbox, objects: int, rounds: int) -> dict[str, Any]:
     timed = metrics.git_fetch
     base, ours = [], []
     try:
-        for _ in range(rounds):
-            bench.ctx.recorder.listeners = []
-            metrics.git_fetch = _bare  # type: ignore[assignment]
-            base.append(bench.reconcile("quiet"))
-            bench.ctx.recorder.listeners = [dispatcher.listen, feed.note_event]
-            metrics.git_fetch = timed  # type: ignore[assignment]
-            started = time.monotonic()
-            with feed.reconcile(bench.project, "quiet"):
-                bench.reconcile("quiet")
-            metrics.exposition()
-            ours.append(time.monotonic() - started)
+        for index in range(rounds):
+            for with_alerts in ((False, True) if index % 2 == 0 else (True, False)):  # alternate the order
+                if with_alerts:
+                    bench.ctx.recorder.listeners = [dispatcher.listen, feed.note_event]
+                    metrics.git_fetch = timed  # type: ignore[assignment]
+                    started = time.monotonic()
+                    with feed.reconcile(bench.project, "quiet"):
+                        bench.reconcile("quiet")
+                    metrics.exposition()
+                    ours.append(time.monotonic() - started)
+                else:
+                    bench.ctx.recorder.listeners = []
+                    metrics.git_fetch = _bare  # type: ignore[assignment]
+                    base.append(bench.reconcile("quiet"))
     finally:
         metrics.git_fetch = timed  # type: ignore[assignment]
         dispatcher.stop()

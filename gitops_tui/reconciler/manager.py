@@ -241,7 +241,7 @@ class Reconciler:
         for watch in self.watches.values() if self._own_watches else ():
             watch.stop()
         self.drift_watch.stop()
-        self.alerts.stop()
+        self.alerts.stop(timeout=1.0)  # a send in flight is dropped: the worker is a daemon thread
         self.clusters.close()
 
     def handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
