@@ -6,6 +6,8 @@ import argparse
 from typing import Any
 
 from gitops_tui.api import alerts as al
+from gitops_tui.api import names
+from gitops_tui.api.paths import management_path
 from gitops_tui.cli.common import Column, add_output, add_target, age, management_client, print_object, run_action
 from gitops_tui.cli.get_cmd import Resource, Scope, register_resource
 
@@ -72,6 +74,7 @@ def _summary(row: dict[str, Any], scope: Scope) -> dict[str, Any]:
     return row
 
 
-RESOURCE = Resource("alerts", "AlertList", fetch, _summary, COLUMNS, None,
+RESOURCE = Resource("alerts", "AlertList", fetch, _summary, COLUMNS,
+                    lambda scope: [management_path(names.KIND_ALERT, scope.namespace)],
                     "alerts to chat and webhooks (address shown as scheme and host)")
 register_resource(RESOURCE)

@@ -264,3 +264,28 @@ def test_a_rollout_halt_raised_on_every_reconcile_posts_once(world: World, recei
         sender.stop()
     bodies = receiver.json_bodies()
     assert len(bodies) == 1 and bodies[0]["kind"] == "rollout" and bodies[0]["reason"] == "RolloutHalted"
+
+
+def test_the_cli_creates_lists_and_deletes_an_alert_without_echoing_the_secret(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    from gitops_tui.cli import main
+
+    assert main(["create", "alert", "pager", "-p", world.project, "--url", "https://events.example.com/v2/T0K",
+                 "--format", "generic", "--secret-value", SECRET, "--events", "failure,expiry"]) == 0
+    created = capsys.readouterr().out
+    assert "alert pager created" in created and "(signed)" in created and SECRET not in created
+    assert main(["get", "alerts", "-p", world.project, "-o", "json"]) == 0
+    out = capsys.readouterr()
+    assert out.out.strip(), out.err
+    listed = json.loads(out.out)
+    assert listed["kind"] == "AlertList" and [i["name"] for i in listed["items"]] == ["pager"]
+    item = listed["items"][0]
+    assert item["address"] == "https://events.example.com/…" and item["events"] == ["failure", "expiry"]
+    assert item["secret"] == "pager-alert-token" and SECRET not in json.dumps(listed)
+    assert main(["create", "alert", "bad", "-p", world.project, "--url", "https://x.example.com/h", "--format",
+                 "generic", "--events", "failure,everything"]) != 0
+    assert "not known" in capsys.readouterr().err
+    assert main(["delete", "alert", "pager", "-p", world.project]) == 0
+    assert "alert pager deleted" in capsys.readouterr().out
+    assert main(["get", "alerts", "-p", world.project, "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["items"] == []
