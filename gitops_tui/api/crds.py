@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.alerts import alert_crd
 from gitops_tui.api.journal_crd import journal_entry_crd
 
 _PRESERVE: dict[str, Any] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
@@ -260,6 +261,7 @@ def crd_manifests() -> list[dict[str, Any]]:
             _git_repository_crd(),
             _kustomization_crd(),
             journal_entry_crd(),
+            alert_crd(),
         ]
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gitops_tui.views.pin_view import PinChoice, PinRequest, pin_choices
 
@@ -46,6 +46,12 @@ class IncidentOperations:
 
         was = pin.unpin_source(self.api, project, name)
         return f"Unpinned {name} (was at {was.short}): it follows git again."
+
+    def project_alerts(self, project: str) -> list[dict[str, Any]]:
+        """The project's alerts, read from the management cluster."""
+        from gitops_tui.actions import alerts
+
+        return [alerts.summary(p, alert, raw) for p, alert, raw in alerts.list_alerts(self.api, project)]
 
     def source_tree(self, project: str, name: str) -> str:
         """The tree of the source across clusters, as text."""

@@ -69,6 +69,11 @@ class StaticIncidentOperations:
         self.state.apply(Change("kustomizations", "MODIFIED", obj))
         return f"Unpinned {name} (was at {was.short}): it follows git again."
 
+    def project_alerts(self, project: str) -> list[dict[str, Any]]:
+        """The recorded alerts of the project (extras ``alerts``: {project: [items]})."""
+        self.calls.append(("project_alerts", (project,)))
+        return list((self.extras.get("alerts") or {}).get(project) or [])
+
     def source_tree(self, project: str, name: str) -> str:
         """The recorded tree text ('' when none)."""
         self.calls.append(("source_tree", (project, name)))

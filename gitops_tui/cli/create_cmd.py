@@ -1,4 +1,4 @@
-"""`create project|secret|source`, `attach cluster`, `delete source|secret|project`: management intents."""
+"""`create project|secret|source|alert`, `attach cluster`, `delete source|secret|project|alert`: management intents."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from gitops_tui.actions import resources, sources
 from gitops_tui.api import names
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
+from gitops_tui.cli import alert_cmd
 from gitops_tui.cli.common import (add_output, add_target, add_targets, confirm, management_client, print_object,
                                    read_stdin_secret, run_action, split_list)
 from gitops_tui.cli.errors import CliError
@@ -59,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--provider", default="github", help="webhook provider: github, gitlab or generic")
     source.add_argument("--clusters", help="comma-separated clusters (default: the project's)")
     add_output(source)
+    alert_cmd.add_create(what)
 
     attach_what = add_targets(subparsers, "attach", "attach a workload cluster", "WHAT", dest="attach_what")
     cluster = add_target(attach_what, "cluster", "register a cluster from a kubeconfig", cmd_attach_cluster)
@@ -72,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_output(cluster)
 
     delete = subparsers.add_parser("delete", help="delete a source, secret or project")
-    delete.add_argument("what", choices=("source", "secret", "project"))
+    delete.add_argument("what", choices=("source", "secret", "project", "alert"))
     delete.add_argument("name")
     delete.add_argument("-p", "--project", help="project of the source or secret")
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
@@ -176,7 +178,7 @@ def cmd_attach_cluster(args: argparse.Namespace) -> int:
 # -- delete ----------------------------------------------------------------------------------
 def cmd_delete(args: argparse.Namespace) -> int:
     """Delete a source, secret or project after confirmation (listing what is pruned)."""
-    if args.what in ("source", "secret") and not args.project:
+    if args.what in ("source", "secret", "alert") and not args.project:
         raise CliError(f"delete {args.what} needs -p PROJECT", 2)
     api = management_client(args)
     if args.what == "project":
@@ -186,6 +188,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
         confirm(f"Delete project {args.name} and prune everything it deployed ({detail})?", args.yes)
         run_action(resources.delete_project, api, args.name)
         summary: dict[str, Any] = {"kind": "Project", "name": args.name, "deleted": True, **contents}
+    elif args.what == "alert":
+        summary = alert_cmd.delete(args)
     elif args.what == "secret":
         confirm(f"Delete secret {args.name} of project {args.project} from every cluster?", args.yes)
         run_action(resources.delete_secret, api, args.project, args.name)
@@ -199,5 +203,5 @@ def cmd_delete(args: argparse.Namespace) -> int:
         summary = {"kind": "Source", "name": args.name, "project": args.project, "deleted": True,
                    "orphan": args.orphan, "pruned": {} if args.orphan else preview}
     print_object(summary, args.output, f"{args.what} {args.name} deleted" +
-                 ("; the reconciler prunes what it deployed" if args.what != "secret" else ""))
+                 ("; the reconciler prunes what it deployed" if args.what not in ("secret", "alert") else ""))
     return 0

@@ -60,7 +60,8 @@ class Resource:
 
 RESOURCES: dict[str, Resource] = {}
 #: Modules adding resources (each defines RESOURCE), imported once this module is complete.
-EXTENSION_MODULES = ("gitops_tui.cli.get_sources", "gitops_tui.cli.get_helmreleases", "gitops_tui.cli.get_reconcilers")
+EXTENSION_MODULES = ("gitops_tui.cli.get_sources", "gitops_tui.cli.get_helmreleases", "gitops_tui.cli.get_reconcilers",
+                     "gitops_tui.cli.alert_cmd")
 
 
 def register_resource(resource: Resource) -> None:

@@ -1,4 +1,4 @@
-"""`journal`: the timeline of operator actions and automatic corrections, as a table, JSON or Markdown."""
+"""`journal`: the timeline of operator actions and automatic corrections, as a table, JSON or Markdown; --follow."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-p", "--project", default="", help="only this project's entries")
     parser.add_argument("-o", "--output", choices=("table", "json", "markdown"), default="table",
                         help="markdown is ready to paste into a postmortem")
+    parser.add_argument("-f", "--follow", action="store_true",
+                        help="then print each new entry as it is recorded, until interrupted (with -o json: one "
+                             "JSON object per line, for log shippers)")
     parser.set_defaults(func=cmd_journal)
 
 
@@ -50,6 +53,10 @@ def cmd_journal(args: argparse.Namespace) -> int:
     since = parse_since(args.since, now)
     api = management_client(args)
     entries = run_action(journal.list_entries, api, since=since, project=args.project, now=now)
+    if args.follow:
+        if args.output == "markdown":
+            raise CliError("--follow prints a table or JSON lines, not markdown", 2)
+        return follow(api, entries, args.project, args.output)
     if args.output == "json":
         text = render.as_json(entries) + "\n"
     elif args.output == "markdown":
@@ -60,4 +67,52 @@ def cmd_journal(args: argparse.Namespace) -> int:
         sys.stderr.write(f"no journal entry since {since.strftime('%Y-%m-%d %H:%M:%SZ')}\n")
         return 0
     sys.stdout.write(text)
+    return 0
+
+
+def _print_entry(entry: object, output: str) -> None:
+    from gitops_tui.cli.common import json_line
+    from gitops_tui.journal import render
+
+    if output == "json":
+        json_line(entry.to_dict())  # type: ignore[attr-defined]
+    else:
+        sys.stdout.write(render.as_table([entry]).splitlines()[-1] + "\n")  # type: ignore[list-item]
+        sys.stdout.flush()
+
+
+def follow(api: object, entries: list, project: str, output: str) -> int:
+    """Print ``entries``, then every entry recorded from now on (a watch of the journal), until Ctrl-C."""
+    import threading
+
+    from gitops_tui import journal
+    from gitops_tui.api import names
+    from gitops_tui.api.journal_crd import journal_path
+    from gitops_tui.journal import render
+    from gitops_tui.kube.watch import ADDED, ResourceWatch
+
+    if output != "json" and entries:
+        sys.stdout.write(render.as_table(entries) + "\n")
+    for entry in entries if output == "json" else ():
+        _print_entry(entry, output)
+    seen = {e.name for e in entries}
+    lock = threading.Lock()
+
+    def handle(kind: str, obj: dict, old: dict | None) -> None:
+        entry = journal.Entry.from_object(obj)
+        with lock:
+            if kind != ADDED or entry.name in seen:
+                return
+            seen.add(entry.name)
+            _print_entry(entry, output)
+
+    watch = ResourceWatch(api, journal_path(), handle, name="journal",  # type: ignore[arg-type]
+                          label_selector=f"{names.LABEL_PROJECT}={project}" if project else None)
+    watch.start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watch.stop(timeout=1.0)
     return 0

@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run the reconciler headless (sharing the projects with other run processes)")
     parser.add_argument("--webhook-listen", metavar="ADDR", help="receive push webhooks on HOST:PORT, e.g. 127.0.0.1:9292")
     parser.add_argument("--health-listen", metavar="ADDR",
-                        help="serve GET /healthz and /readyz on HOST:PORT for probes, e.g. 0.0.0.0:8080")
+                        help="serve GET /healthz and /readyz (probes) and /metrics (Prometheus) on HOST:PORT, "
+                             "e.g. 0.0.0.0:8080")
     parser.add_argument("--lease-duration", type=float, default=15.0, metavar="SECONDS",
                         help="shard lease duration: a dead process's shards are taken over within it (default 15)")
     parser.add_argument("--shards", type=int, default=None, metavar="N",
@@ -86,8 +87,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     probes: ProbeServer | None = None
     if args.health_listen:
         try:
+            from gitops_tui.reconciler.metrics import exposition
+
             probes = ProbeServer(args.health_listen,
-                                 *reconciler_checks(lambda: reconciler.wait_synced(timeout=0), done))
+                                 *reconciler_checks(lambda: reconciler.wait_synced(timeout=0), done),
+                                 metrics=lambda: exposition(reconciler.refresh_metrics))
         except (ValueError, OSError) as exc:
             raise CliError(f"cannot listen on {args.health_listen}: {exc}", 2) from None
 

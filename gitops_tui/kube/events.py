@@ -7,6 +7,7 @@ import socket
 import threading
 import uuid
 from datetime import datetime, timezone
+from collections.abc import Callable
 from typing import Any
 
 from kubernetes.client import ApiClient
@@ -44,6 +45,9 @@ class EventRecorder:
         self.instance = f"{socket.gethostname()}"
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, ...], tuple[str, str, int]] = {}
+        #: Called with every Event emitted (involved, type, reason, message, cluster, revision, namespace), before
+        #: it is written: the alert dispatcher and the metrics listen here. A listener must not block.
+        self.listeners: list[Callable[..., None]] = []
 
     def emit(
         self,
@@ -56,6 +60,11 @@ class EventRecorder:
         namespace: str | None = None,
     ) -> dict[str, Any] | None:
         """Record one Event about ``involved`` (a raw object dict); return it, or None if it could not be written."""
+        for listener in list(self.listeners):
+            try:
+                listener(involved, type, reason, message, cluster, revision, namespace)
+            except Exception as exc:  # noqa: BLE001 - a listener never stops an Event
+                log.warning("event listener failed: %s", type_name(exc))
         meta = involved.get("metadata") or {}
         ns = namespace or meta.get("namespace") or "default"
         message = (message or "")[:MAX_MESSAGE]

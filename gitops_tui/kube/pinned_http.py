@@ -67,8 +67,19 @@ def get(policy: FetchPolicy, url: str, what: str, *, max_bytes: int, timeout: fl
     raise FetchFailed(f"{what} {scrub_url(url)} redirects more than {MAX_REDIRECTS} times")
 
 
-def _request(target: Target, max_bytes: int, timeout: float) -> tuple[int, str, bytes]:
-    """One GET to the first checked address that accepts the connection: (status, Location, body)."""
+def post(policy: FetchPolicy, url: str, what: str, body: bytes, headers: dict[str, str], *,
+         timeout: float = 10.0) -> int:
+    """POST ``body`` to ``url`` (checked, no redirect followed): the HTTP status; FetchRefused, or FetchFailed for
+    network errors. The error names the URL's scheme and host only: a webhook's path is often its secret."""
+    target = policy.check(url, what)
+    status, _, _ = _request(target, 64 * 1024, timeout, "POST", body, headers)
+    return status
+
+
+def _request(target: Target, max_bytes: int, timeout: float, method: str = "GET", data: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
+    """One request to the first checked address that accepts the connection: (status, Location, body)."""
+    shown = scrub_url(target.url) if method == "GET" else f"{target.scheme}://{target.host}:{target.port}"
     parts = urlsplit(target.url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     last: Exception | None = None
@@ -79,18 +90,19 @@ def _request(target: Target, max_bytes: int, timeout: float) -> tuple[int, str, 
         else:
             connection = _PinnedHTTP(target, address, timeout)
         try:
-            connection.request("GET", path, headers={"User-Agent": "gitops-tui", "Accept": "*/*"})
+            connection.request(method, path, body=data,
+                               headers={"User-Agent": "gitops-tui", "Accept": "*/*", **(headers or {})})
             response = connection.getresponse()
             body = response.read(max_bytes + 1)
             if len(body) > max_bytes:
-                raise FetchFailed(f"{scrub_url(target.url)} is larger than {max_bytes // (1024 * 1024)} MiB")
+                raise FetchFailed(f"{shown} is larger than {max_bytes // (1024 * 1024)} MiB")
             return response.status, response.getheader("Location") or "", body
         except (OSError, http.client.HTTPException) as exc:
             last = exc
         finally:
             connection.close()
     detail = type(last).__name__ if last else "no address"
-    raise FetchFailed(f"{scrub_url(target.url)} cannot be reached ({detail})")
+    raise FetchFailed(f"{shown} cannot be reached ({detail})")
 
 
-__all__ = ["FetchFailed", "FetchRefused", "get"]
+__all__ = ["FetchFailed", "FetchRefused", "get", "post"]

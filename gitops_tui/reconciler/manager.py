@@ -21,6 +21,8 @@ from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.events import EventRecorder
 from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION
 from gitops_tui.kube.outbound import FetchPolicy
+from gitops_tui.reconciler.alert_dispatch import AlertDispatcher
+from gitops_tui.reconciler.metrics_listener import ReconcileMetrics
 from gitops_tui.kube.shard_leases import ShardElector
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler import clusters as cluster_health
@@ -109,6 +111,9 @@ class Reconciler:
         self._threads: list[threading.Thread] = []
         self.clusters = ClusterConnections(api_client, policy=kubeconfig_policy)
         self.recorder = EventRecorder(api_client)
+        self.alerts = AlertDispatcher(api_client, self.fetch_policy, self.recorder)
+        self.metrics = ReconcileMetrics()
+        self.recorder.listeners += [self.alerts.listen, self.metrics.note_event]
         self.elector: ShardElector | None = None
         if elect:
             self.elector = ShardElector(api_client, identity=identity, shards=shards, lease_duration=lease_duration,
@@ -158,6 +163,7 @@ class Reconciler:
             ensure_management_api(self.api_client)
         self.cache.start()
         self._ctx = self._make_context()
+        self.alerts.start()
         if self.elector is not None:
             self.elector.start()
         for watch in self.watches.values() if self._own_watches else ():
@@ -182,6 +188,7 @@ class Reconciler:
             watch.stop()
         self.drift_watch.stop()
         self.cache.stop()
+        self.alerts.stop(timeout=1.0)  # a send in flight is dropped: the worker is a daemon thread
         self.clusters.close()
 
     def handler(self, kind: str) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
@@ -381,11 +388,17 @@ class Reconciler:
                        deleting=bool(meta.get("deletionTimestamp")))
         with self._lock:
             self._inflight[(namespace, name)] = start
+        measure = self.metrics.reconcile(str((meta.get("labels") or {}).get(names.LABEL_PROJECT) or namespace), name)
         try:
-            return reconcile_source(ctx, namespace, name)
+            with measure:
+                return reconcile_source(ctx, namespace, name)
         finally:
             with self._lock:
                 self._inflight.pop((namespace, name), None)
+
+    def refresh_metrics(self) -> None:
+        """Set the gauges read on demand, before a scrape: shards held, freezes and pins active."""
+        self.metrics.refresh(self.elector, self.watches[names.KIND_FEDERATED_KUSTOMIZATION].items())
 
     def _exists(self, kind: str, namespace: str, name: str) -> bool:
         return self.watches[kind].get(namespace, name) is not None

@@ -1,4 +1,4 @@
-"""Liveness and readiness endpoints of `run --health-listen`: GET /healthz and /readyz for the kubelet's probes."""
+"""The endpoints of `run --health-listen`: GET /healthz and /readyz for the kubelet's probes, /metrics for Prometheus."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ class ProbeServer(ServedInThread):
     """Serves ``GET /healthz`` (``live``) and ``GET /readyz`` (``ready``): 200 when the check passes, else 503."""
 
     def __init__(self, listen: str, live: Check, ready: Check, *, max_connections: int = MAX_CONNECTIONS,
-                 deadline: float = REQUEST_DEADLINE) -> None:
-        """Bind ``host:port`` (port 0 picks one); raise ValueError for an address that is not HOST:PORT."""
+                 deadline: float = REQUEST_DEADLINE, metrics: Callable[[], bytes] | None = None) -> None:
+        """Bind ``host:port`` (port 0 picks one); raise ValueError for an address that is not HOST:PORT.
+        ``metrics`` gives the Prometheus text of GET /metrics (none: 404)."""
         self._checks = {"/healthz": live, "/readyz": ready}
+        self.metrics = metrics
         super().__init__(BoundedHTTPServer(parse_listen(listen), self._handler_class(deadline),
                                            max_connections=max_connections, deadline=deadline), "gitops-tui-probes")
 
@@ -34,7 +36,7 @@ class ProbeServer(ServedInThread):
         """The status and JSON body for ``path``: a failing or raising check is 503 with its reason."""
         check = self._checks.get(path.split("?")[0].rstrip("/"))
         if check is None:
-            return 404, {"message": "use GET /healthz or /readyz"}
+            return 404, {"message": "use GET /healthz, /readyz or /metrics"}
         try:
             passing, reason = check()
         except Exception as exc:  # noqa: BLE001 - a broken check fails the probe, never the server
@@ -53,11 +55,17 @@ class ProbeServer(ServedInThread):
             def do_GET(self) -> None:  # noqa: N802 - http.server naming
                 """Answer a probe."""
                 self.server.finished_reading(self.connection)  # type: ignore[attr-defined]
-                status, body = probes.answer(self.path)
-                data = json.dumps(body).encode()
+                content_type = "application/json"
+                if self.path.split("?")[0].rstrip("/") == "/metrics" and probes.metrics is not None:
+                    from gitops_tui.reconciler.metrics import CONTENT_TYPE
+
+                    status, data, content_type = 200, probes.metrics(), CONTENT_TYPE
+                else:
+                    status, body = probes.answer(self.path)
+                    data = json.dumps(body).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)

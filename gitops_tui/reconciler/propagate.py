@@ -19,6 +19,8 @@ from gitops_tui.reconciler.identity import refuse_reserved
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler.apply_waves import apply_by_rank
+from gitops_tui.api import names
+from gitops_tui.reconciler import metrics
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
 from gitops_tui.reconciler.ownership import Owner
@@ -370,6 +372,8 @@ def propagate_cluster(
     if report.kept:
         text += "; not pruned (owned by another source now) " + _names(report.kept)
     work.events.append(("Normal", "Applied", text))
+    metrics.count_objects(options.labels.get(names.LABEL_PROJECT, ""), work.name, len(report.applied),
+                          len(report.pruned))
     targets = health_targets(manifests, options.wait, options.health_checks, options.namespace)
     if not targets:
         return

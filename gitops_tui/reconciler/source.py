@@ -26,6 +26,7 @@ import git
 
 from gitops_tui.api.formats import format_revision
 from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
+from gitops_tui.reconciler import metrics
 from gitops_tui.paths import private_dir
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
 from gitops_tui.reconciler.git_access import RemoteAccess, fingerprint, fingerprint_key
@@ -207,7 +208,7 @@ class GitSource:
         key = (plain_url, print_)
         self._note_user(key, owner, ref)
         with _locked(directory, str(directory)):
-            with git_environment(plain_url, creds, self.identities, pinned) as env:
+            with git_environment(plain_url, creds, self.identities, pinned) as env, metrics.git_fetch() as outcome:
                 runner = GitRunner(directory / "git", plain_url, shown_url, env, creds, timeout,
                                    self.readers.get(directory / "git", base_environment()), self._known)
 
@@ -228,6 +229,7 @@ class GitSource:
                 name, commit, fetched = runner.resolve_and_fetch(ref, listing, self.access.recent(plain_url, print_))
                 if fetched:
                     self.access.note(plain_url, print_)
+                outcome["result"] = "fetched" if fetched else "unchanged"
             tree, checked_out = self._tree(runner, directory, commit)
         revision = format_revision(name, commit)
         if fetched or checked_out:

@@ -8,7 +8,8 @@ import threading
 from textual.worker import get_current_worker
 
 from gitops_tui.tui.base import ConsoleApp
-from gitops_tui.tui.messages import FeedFailed, StateChanged
+from gitops_tui.tui.messages import FeedFailed, OperationDone, StateChanged
+from gitops_tui.views.alert_notices import delivery_failures
 from gitops_tui.views.state import Change
 
 
@@ -26,6 +27,8 @@ class Coalescer:
         """Apply changes (any thread); post a redraw unless one is already queued."""
         if changes:
             self.app.backend.state.apply_many(changes)
+            for line in delivery_failures(changes, self.app.backend.now()):
+                self.app.post_message(OperationDone(line, ok=False))
         if not self._pending.is_set():
             self._pending.set()
             self.app.post_message(StateChanged())

@@ -255,7 +255,14 @@ class Flows(FreezeFlows):
         if not objects:
             self.app.notify("Nothing selected.", severity="warning")
             return
-        self.app.push_screen(TextView(f"Describe: {title}", details.describe_object(objects[0])))
+        body = details.describe_object(objects[0])
+        if objects[0].get("kind") == "Project":
+            name = str((objects[0].get("metadata") or {}).get("name") or "")
+            self._fetch_then("Alerts", lambda: backend.ops.project_alerts(name),
+                             lambda alerts: self.app.push_screen(TextView(
+                                 f"Describe: {title}", "\n".join([body, *details.alert_lines(alerts)]))))
+            return
+        self.app.push_screen(TextView(f"Describe: {title}", body))
 
     def _describe_release(self) -> None:
         """Open the per-cluster detail of the highlighted Helm release with its revision history."""

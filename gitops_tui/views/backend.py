@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from gitops_tui.views.controls import OverrideRequest, WindowRequest
 from gitops_tui.views.feedhealth import FeedHealth
@@ -90,6 +90,10 @@ class Operations(Protocol):
 
     def unpin_source(self, project: str, name: str) -> str:
         """Unpin the source: it follows git again."""
+
+    def project_alerts(self, project: str) -> list[dict[str, Any]]:
+        """The project's alerts as `get alerts -o json` items (address: scheme and host only)."""
+        ...
 
     def source_tree(self, project: str, name: str) -> str:
         """The source across clusters: objects with kind, health, drift and field managers, as text."""

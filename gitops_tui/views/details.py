@@ -125,6 +125,19 @@ def describe_object(obj: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def alert_lines(alerts: list[dict[str, Any]]) -> list[str]:
+    """The Alerts section of a project's describe: name, format, address (scheme and host), events."""
+    if not alerts:
+        return ["Alerts:     none (gitops-tui create alert NAME -p PROJECT ...; docs/alerts.md)"]
+    lines = ["Alerts:"]
+    for item in alerts:
+        flags = " (signed)" if item.get("secret") else ""
+        flags += " (suspended)" if item.get("suspend") else ""
+        lines.append(f"  {item.get('name', '')}: {item.get('format', '')} to {item.get('address', '')} on "
+                     f"{','.join(item.get('events') or [])}{flags}")
+    return lines
+
+
 def applies_as(project: dict[str, Any]) -> str:
     """Who a project's objects are applied as on its clusters, and who made and bound that ServiceAccount."""
     view = Project(project)

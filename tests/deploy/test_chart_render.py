@@ -27,6 +27,7 @@ CLUSTER_RULES = [
     (["types.kubefed.io"], ["federatedsecrets/status", "federatedgitrepositories/status",
                             "federatedkustomizations/status"], ["patch"], None),
     ([""], ["events"], ["create", "patch"], None),
+    (["gitops-tui.io"], ["alerts"], ["list"], None),
 ]
 
 
