@@ -22,6 +22,8 @@ CREATE TABLE IF NOT EXISTS current (
 );
 CREATE INDEX IF NOT EXISTS current_by_namespace ON current (namespace);
 CREATE INDEX IF NOT EXISTS log_by_type ON log (grp, plural, id);
+CREATE INDEX IF NOT EXISTS current_service_ips ON current (json_extract(object, '$.spec.clusterIP'))
+    WHERE grp='' AND plural='services';
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -153,6 +155,27 @@ class Store:
             rows = self._conn().execute(sql, args).fetchall()
             rev = self._rev
         return [_with_rv(obj, rv) for rv, obj in rows], rev
+
+    def service_ip_taken(self, address: str) -> bool:
+        """Whether a live Service holds ``address`` as its spec.clusterIP (an index lookup, not a scan)."""
+        with self.lock:
+            row = self._conn().execute(
+                "SELECT 1 FROM current WHERE grp='' AND plural='services' "
+                "AND json_extract(object, '$.spec.clusterIP') = ? LIMIT 1", (address,),
+            ).fetchone()
+        return row is not None
+
+    def extract(self, group: str, plural: str, path: str) -> list[Any]:
+        """The value at JSON ``path`` ("$.spec.clusterIP") of every live object of one type, read by SQLite.
+
+        None where absent; arrays and objects come decoded. No whole object is decoded in Python.
+        """
+        with self.lock:
+            rows = self._conn().execute(
+                "SELECT json_extract(object, ?), json_type(object, ?) FROM current WHERE grp=? AND plural=?",
+                (path, path, group, plural),
+            ).fetchall()
+        return [json.loads(value) if kind in ("array", "object") else value for value, kind in rows]
 
     def in_namespace(self, namespace: str) -> list[tuple[str, str, dict[str, Any]]]:
         """Return (group, plural, object) for every live object in ``namespace``."""
