@@ -7,6 +7,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 _SCHEMA = """
@@ -92,7 +93,10 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.keep_revisions = max(1, int(keep_revisions))
         self.lock = threading.RLock()
-        self._changed = threading.Condition()
+        #: Guards the revisions watchers wait on: one condition for any write, one per type for that type's.
+        self._wake_lock = threading.Lock()
+        self._changed = threading.Condition(self._wake_lock)
+        self._type_changed: dict[tuple[str, str], threading.Condition] = {}
         self._closed = False
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -102,6 +106,9 @@ class Store:
         self._rev = int(row[0]) if row else 0
         row = self._db.execute("SELECT value FROM meta WHERE key='compacted'").fetchone()
         self._compacted = int(row[0]) if row else 0
+        #: The newest revision of each type, (group, plural) -> revision (0 or absent: none in the kept log).
+        self._type_rev: dict[tuple[str, str], int] = {
+            (g, p): int(rev) for g, p, rev in self._db.execute("SELECT grp, plural, MAX(id) FROM log GROUP BY grp, plural")}
 
     # -- revisions ---------------------------------------------------------------------------
 
@@ -119,6 +126,14 @@ class Store:
     def closed(self) -> bool:
         """Whether close() was called."""
         return self._closed
+
+    def type_revision(self, group: str, plural: str) -> int:
+        """The newest revision that wrote an object of this type (0 when none is in the kept history)."""
+        return self._type_rev.get((group, plural), 0)
+
+    def changed_since(self, revision: int, types: Iterable[tuple[str, str]]) -> bool:
+        """Whether an object of one of ``types`` ((group, plural) pairs) was written after ``revision``."""
+        return any(self._type_rev.get(key, 0) > revision for key in types)
 
     def check_not_expired(self, revision: int) -> None:
         """Raise Expired when events after ``revision`` are no longer all in the log."""
@@ -242,10 +257,21 @@ class Store:
             return None
         return _with_rv(row[1], row[0])
 
-    def wait(self, after: int, timeout: float) -> bool:
-        """Block until the revision passes ``after``, the store closes, or ``timeout`` s pass."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self._rev > after or self._closed, timeout)
+    def wait(self, after: int, timeout: float, group: str | None = None, plural: str | None = None) -> bool:
+        """Block until the revision passes ``after``, the store closes, or ``timeout`` s pass.
+
+        With ``group`` and ``plural``, only a write of that type passes it: a watcher is not woken by the writes
+        of every other type (a cluster with its controllers holds a watch per type).
+        """
+        if group is None or plural is None:
+            with self._changed:
+                return self._changed.wait_for(lambda: self._rev > after or self._closed, timeout)
+        key = (group, plural)
+        with self._wake_lock:
+            condition = self._type_changed.get(key)
+            if condition is None:
+                condition = self._type_changed[key] = threading.Condition(self._wake_lock)
+            return condition.wait_for(lambda: self._type_rev.get(key, 0) > after or self._closed, timeout)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -259,7 +285,7 @@ class Store:
         )
         return int(cur.lastrowid), text
 
-    def _write(self, fn: Any) -> dict[str, Any]:
+    def _write(self, key: tuple[str, str], fn: Any) -> dict[str, Any]:
         db = self._conn()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -268,10 +294,14 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        self._rev = rev
-        self._maybe_compact()
-        with self._changed:
+        with self._wake_lock:
+            self._rev = rev
+            self._type_rev[key] = rev
             self._changed.notify_all()
+            condition = self._type_changed.get(key)
+            if condition is not None:
+                condition.notify_all()
+        self._maybe_compact()
         return result
 
     def _current_rv(self, group: str, plural: str, namespace: str, name: str) -> int | None:
@@ -296,7 +326,7 @@ class Store:
                 )
                 return rev, _with_rv(text, rev)
 
-            return self._write(run)
+            return self._write((group, plural), run)
 
     def update(
         self,
@@ -322,7 +352,7 @@ class Store:
                 )
                 return rev, _with_rv(text, rev)
 
-            return self._write(run)
+            return self._write((group, plural), run)
 
     def delete(
         self,
@@ -352,7 +382,7 @@ class Store:
                 )
                 return rev, _with_rv(text, rev)
 
-            return self._write(run)
+            return self._write((group, plural), run)
 
     # -- compaction --------------------------------------------------------------------------
 
@@ -390,5 +420,7 @@ class Store:
                 return
             self._closed = True
             self._db.close()
-        with self._changed:
+        with self._wake_lock:
             self._changed.notify_all()
+            for condition in self._type_changed.values():
+                condition.notify_all()
