@@ -17,7 +17,6 @@ LOCK_OUT_OF_SYNC = ("the lock file (Chart.lock) is out of sync with the dependen
                     "Please update the dependencies")
 #: HelmRelease fields (Flux helm.toolkit.fluxcd.io/v2) this reconciler does not implement, and what to do instead.
 UNSUPPORTED_SPEC = {
-    "chartRef": "chartRef is not supported; use spec.chart",
     "postRenderers": "postRenderers is not supported; put the changes in the chart or its values",
     "kubeConfig": "kubeConfig is not supported; the release is installed on the source's placed clusters",
     "serviceAccountName": "serviceAccountName is not supported; the reconciler applies with its own credentials",
@@ -28,6 +27,8 @@ UNSUPPORTED_CHART_SPEC = {
     "verify": "spec.chart.spec.verify is not supported; vendor the verified chart in git instead",
 }
 SOURCE_KINDS = ("GitRepository", "HelmRepository")
+#: spec.chartRef kinds this reconciler resolves (helm/charts.py resolve_chart).
+CHART_REF_KINDS = ("OCIRepository",)
 
 
 def refuse_unsupported(helm_release: dict[str, Any], reason: str) -> None:
@@ -37,6 +38,15 @@ def refuse_unsupported(helm_release: dict[str, Any], reason: str) -> None:
         if spec.get(key):
             raise HelmReleaseFailed(reason, message)
     chart = spec.get("chart")
+    chart_ref = spec.get("chartRef")
+    if chart_ref:
+        if chart:
+            raise HelmReleaseFailed(reason, "spec.chart and spec.chartRef are mutually exclusive: keep one of them")
+        kind = (chart_ref if isinstance(chart_ref, dict) else {}).get("kind")
+        if kind not in CHART_REF_KINDS:
+            raise HelmReleaseFailed(reason, f"spec.chartRef.kind {kind} is not supported; use OCIRepository, or "
+                                            "spec.chart")
+        return
     if not isinstance(chart, dict) or not isinstance(chart.get("spec"), dict):
         raise HelmReleaseFailed(reason, "spec.chart.spec is missing: name the chart in spec.chart.spec.chart and its "
                                         "source in spec.chart.spec.sourceRef")

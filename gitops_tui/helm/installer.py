@@ -17,9 +17,9 @@ from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.api import names
 from gitops_tui.helm import storage
-from gitops_tui.helm.charts import chart_spec, load_from_git, load_from_repository
+from gitops_tui.helm.charts import resolve_chart
 from gitops_tui.helm.dependencies import refuse_unsupported
-from gitops_tui.helm.errors import ARTIFACT_FAILED, INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
+from gitops_tui.helm.errors import INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
 from gitops_tui.helm.render import RenderedRelease, release_record, render_release
 from gitops_tui.helm.values import compose_values, redact_message
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
@@ -114,23 +114,6 @@ def _from_revision(manifests: list[dict[str, Any]], kind: str, namespace: str, n
     return None
 
 
-def _load_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[dict[str, Any]], cache_dir: Path,
-                fetch_policy: FetchPolicy | None = None) -> helm.Chart:
-    spec = chart_spec(helm_release)
-    source = spec.get("sourceRef") or {}
-    chart_name = spec.get("chart", "")
-    if source.get("kind", "GitRepository") == "GitRepository":
-        return load_from_git(checkout, chart_name)
-    # refuse_unsupported let only GitRepository and HelmRepository through.
-    repo = next(
-        (m for m in manifests if m.get("kind") == "HelmRepository" and m["metadata"]["name"] == source.get("name")),
-        None,
-    )
-    if repo is None or not (repo.get("spec") or {}).get("url"):
-        raise HelmReleaseFailed(ARTIFACT_FAILED, f"HelmRepository {source.get('name')!r} not found in the source")
-    return load_from_repository(cache_dir, repo["spec"]["url"], chart_name, spec.get("version"), fetch_policy)
-
-
 def prepare(
     dynamic: DynamicClient,
     helm_release: dict[str, Any],
@@ -152,11 +135,18 @@ def prepare(
     if target.namespace != project_ns:
         raise HelmReleaseFailed(reason, f"targetNamespace {target.namespace!r} is outside the project namespace {project_ns!r}")
     refuse_unsupported(helm_release, reason)
-    chart = _load_chart(helm_release, checkout, manifests, cache_dir, fetch_policy)
 
     def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         in_revision = _from_revision(manifests, kind, namespace, name)
         return in_revision if in_revision is not None else get_object(dynamic, "v1", kind, name, namespace)
+
+    def read_secret(name: str) -> dict[str, bytes] | None:
+        secret = read("Secret", project_ns, name)
+        if secret is None:
+            return None
+        return {key: base64.b64decode(value or "") for key, value in (secret.get("data") or {}).items()}
+
+    chart = resolve_chart(helm_release, checkout, manifests, cache_dir, fetch_policy, read_secret)
 
     secrets: list[str] = []
     try:
