@@ -106,6 +106,48 @@ def test_each_cluster_is_served_by_a_process_of_its_own(home: Home) -> None:
     assert f"dev         up      {pids['dev']}" in table
 
 
+def test_a_stalled_cluster_does_not_hold_up_another(home: Home) -> None:
+    """A request that dev cannot answer (its process frozen mid-request) leaves management answering at once."""
+    dev, management = home.cluster("dev"), home.cluster("management")
+    os.kill(dev["pid"], signal.SIGSTOP)
+    stalled = subprocess.Popen(["kubectl", "--kubeconfig", str(home.kubeconfig), "--context", "dev",
+                                "get", "configmaps", "-A", "--request-timeout=120s"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: _connected_to(stalled.pid, _port(dev["url"])), timeout=30,
+                   message="kubectl's request to dev is in flight")
+        for _ in range(3):  # served, several times over, while dev's request waits
+            out = subprocess.run(["kubectl", "--kubeconfig", str(home.kubeconfig), "--context", "management",
+                                  "get", "namespace", "default", "-o", "name"],
+                                 capture_output=True, text=True, timeout=60, check=False)
+            assert out.returncode == 0 and out.stdout.strip() == "namespace/default", out.stderr
+        assert stalled.poll() is None  # dev's request is still waiting: nothing answered it
+    finally:
+        os.kill(dev["pid"], signal.SIGCONT)
+    out, err = stalled.communicate(timeout=120)
+    assert stalled.returncode == 0, err
+    assert "kube-root-ca.crt" in out  # dev answered once it ran again
+    assert home.cluster("management")["pid"] == management["pid"]
+
+
+def _connected_to(pid: int, port: int) -> bool:
+    """True when process ``pid`` holds an established TCP connection to 127.0.0.1:``port``."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    wanted = f"0100007F:{port:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[2] == wanted and fields[3] == "01" and fields[9] in inodes:  # ESTABLISHED, held by pid
+            return True
+    return False
+
+
 def test_a_killed_cluster_process_is_noticed_said_and_restarted_on_its_port(home: Home) -> None:
     home.kubectl("create", "configmap", "kept", "--from-literal=a=1")
     before = home.status()
