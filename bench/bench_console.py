@@ -106,6 +106,9 @@ def first_frame(runs: int, terminal: str = "pty", burners: int = 2) -> dict[str,
     home = Path(tempfile.mkdtemp(prefix="bench-console-"))
     manager.up(home=home)
     env = {**os.environ, "GITOPS_TUI_HOME": str(home), "TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed console has its bytecode, as the bare app's Textual has
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "gitops_tui"), str(REPO / "bench")],
+                   check=True, timeout=300)
     samples: dict[str, list[tuple[float, float, float]]] = {"bare": [], "skeleton": [], "data": []}
     load = load_average()
     try:
