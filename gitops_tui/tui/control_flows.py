@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_tui.api import windows as wn
 from gitops_tui.tui.base import ConsoleApp
-from gitops_tui.tui.screens.control_dialogs import OverrideDialog, WindowDialog
 from gitops_tui.views import model
 from gitops_tui.views.controls import OverrideRequest, WindowRequest
 
@@ -26,6 +25,7 @@ class ControlFlows:
 
     def action_window(self) -> None:
         """Create (or delete) a freeze window of the selected project, with a reason."""
+        from gitops_tui.tui.screens.control_dialogs import WindowDialog
         project = self._project()
         if project is None:
             self.app.notify("Select a project first.", severity="warning")
@@ -47,6 +47,7 @@ class ControlFlows:
 
     def action_override(self) -> None:
         """Override one cluster's object of the selected source (or remove the override), with a reason."""
+        from gitops_tui.tui.screens.control_dialogs import OverrideDialog
         source = self._need_source()
         if source is None:
             return
