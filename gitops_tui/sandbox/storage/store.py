@@ -5,10 +5,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+
+from gitops_tui.sandbox.storage.records import (  # noqa: F401 - re-exported: the store's callers import them here
+    AlreadyExists,
+    Conflict,
+    Expired,
+    LogEvent,
+    NotFound,
+    StoreClosed,
+    StoreError,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log (
@@ -27,48 +36,6 @@ CREATE INDEX IF NOT EXISTS current_service_ips ON current (json_extract(object, 
     WHERE grp='' AND plural='services';
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-
-class StoreError(Exception):
-    """Base class of the store's refusals."""
-
-
-class NotFound(StoreError):
-    """The object does not exist."""
-
-
-class AlreadyExists(StoreError):
-    """An object with that key already exists."""
-
-
-class Conflict(StoreError):
-    """The caller's resourceVersion precondition is stale."""
-
-
-class Expired(StoreError):
-    """The requested resourceVersion is older than the kept history."""
-
-    def __init__(self, requested: int, compacted: int) -> None:
-        super().__init__(f"too old resource version: {requested} ({compacted})")
-        self.requested = requested
-        self.compacted = compacted
-
-
-class StoreClosed(StoreError):
-    """The store has been closed."""
-
-
-@dataclass(frozen=True)
-class LogEvent:
-    """One change from the log: ADDED, MODIFIED or DELETED with the object at that revision."""
-
-    revision: int
-    type: str
-    group: str
-    plural: str
-    namespace: str
-    name: str
-    object: dict[str, Any]
 
 
 def _with_rv(text: str, rv: int) -> dict[str, Any]:
