@@ -91,6 +91,11 @@ class TmuxTerminal:
         except subprocess.TimeoutExpired:
             self._client.kill()
             self._client.wait(timeout=10)
+        folder = os.environ.get("TMUX_TMPDIR", "/tmp")
+        try:  # the server's socket file, which a killed server leaves behind
+            os.unlink(os.path.join(folder, f"tmux-{os.getuid()}", self.socket))
+        except OSError:
+            pass
 
 
 class _PaneProcess:
