@@ -1,6 +1,11 @@
 """Benchmark the sandbox API server against trivial baselines measured in the same run.
 
-Usage: python bench/bench_sandbox.py [--seconds 3] [--objects 10000] [--watch-events 200] [--json FILE]
+Usage: python bench/bench_sandbox.py [server] [daemon] [ssa] [--seconds 3] [--objects 10000] [--watch-events 200]
+                                     [--apps 100] [--applies 300] [--compare-with CHECKOUT] [--json FILE]
+
+``server`` (the measures below, one ClusterServer in a helper process), ``daemon`` (the sandbox as
+`sandbox up` starts it, measured through kubectl and its kubeconfig: bench/sandbox_daemon.py) and ``ssa``
+(server-side apply's cost per object beside an echo server: bench/ssa_cost.py); all by default.
 
 Measures, each beside a baseline (ratio = sandbox / baseline):
   GET       requests/s reading one ConfigMap      vs a trivial TLS http.server GET of a same-size body
@@ -34,6 +39,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 SANDBOX_CHILD = r"""
 import json, sys
@@ -531,14 +537,38 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each rate measurement")
     parser.add_argument("--objects", type=int, default=10000, help="objects held for the memory measurement")
     parser.add_argument("--watch-events", type=int, default=200, help="events produced for the watch fan-out")
+    parser.add_argument("--apps", type=int, default=100, help="daemon: apps (3 objects each) kubectl applies")
+    parser.add_argument("--applies", type=int, default=300, help="daemon: applies per cluster, in parallel")
+    parser.add_argument("--compare-with", type=Path, help="daemon: also measure this checkout's sandbox (its .venv)")
     parser.add_argument("--json", type=Path, help="also write the JSON results to this file")
+    parser.add_argument("--ssa-objects", type=int, default=300, help="ssa: Deployments applied per round")
+    parser.add_argument("--ssa-rounds", type=int, default=3, help="ssa: rounds (the median is kept)")
+    parser.add_argument("groups", nargs="*", help="server, daemon, ssa (default: all)")
     args = parser.parse_args()
+    groups = args.groups or ["server", "daemon", "ssa"]
+    if set(groups) - {"server", "daemon", "ssa"}:
+        parser.error("groups are server, daemon and ssa")
     if args.objects < 1000:
         parser.error("--objects must be at least 1000 (the LIST measurement needs 1,000)")
-    results = measure(args)
-    results["validation"] = validation_rates(args)
-    results["controllers"] = measure_controllers(args.objects)
-    print(report(results))
+    from bench import sandbox_daemon
+    from bench.machine import load_average
+
+    print(load_average(), flush=True)
+    results: dict[str, Any] = {}
+    if "server" in groups:
+        results = measure(args)
+        results["validation"] = validation_rates(args)
+        results["controllers"] = measure_controllers(args.objects)
+        print(report(results), flush=True)
+    if "daemon" in groups:
+        results["daemon"] = sandbox_daemon.measure(args.compare_with, args.apps, args.applies)
+        print(sandbox_daemon.report(results["daemon"]), flush=True)
+    if "ssa" in groups:
+        from bench import ssa_cost
+
+        results["ssa"] = ssa_cost.measure(args.ssa_objects, args.ssa_rounds)
+        print(ssa_cost.report(results["ssa"]), flush=True)
+    print(load_average())
     text = json.dumps(results, indent=2, sort_keys=True)
     print(text)
     if args.json:

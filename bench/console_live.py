@@ -100,8 +100,8 @@ def memory(sources: int = 1000, rate: float = 50.0, seconds: float = 60.0, settl
         repo = init_repo(home / "apps.git", _write_apps(sources))
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i: _create_source(bench.api, repo, i), range(sources)))
-        env = {**os.environ, "GITOPS_TUI_HOME": str(home)}
-        console = PtyProcess([sys.executable, "-m", "gitops_tui"], env, cwd=str(REPO))
+        env = {**os.environ, "GITOPS_TUI_HOME": str(home)}  # the bench's own allow-list: its repository's folder
+        console = PtyProcess([sys.executable, "-m", "gitops_tui", "--allow-local-repos", str(home)], env, cwd=str(REPO))
         stream = EventStream(bench.api, "bench", sources, rate)
         threading.Thread(target=stream.run, name="bench event stream", daemon=True).start()
         started = time.monotonic()
@@ -135,7 +135,8 @@ def memory(sources: int = 1000, rate: float = 50.0, seconds: float = 60.0, settl
 
 def _create_source(api: Any, repo: Path, index: int) -> None:
     """Create bench source ``app-NNNN`` on the project's clusters, reading its own app folder."""
-    sources.create_source(api, "bench", f"app-{index:04d}", str(repo), path=f"./apps/{index:04d}", interval="1h")
+    sources.create_source(api, "bench", f"app-{index:04d}", str(repo), path=f"./apps/{index:04d}", interval="1h",
+                          local_repos=[repo.parent])
 
 
 def _ready_sources(api: Any) -> int:

@@ -95,7 +95,7 @@ def test_every_file_and_folder_under_the_data_directory_is_owner_only(reconciled
     assert loose == [], "readable by others:\n" + "\n".join(loose)
     names = set(seen)
     for expected in ("sandbox/clusters/management.db", "sandbox/clusters/management.db-wal",
-                     "sandbox/clusters/management.db-shm", "sandbox/daemon.log", "sandbox/kubeconfig",
+                     "sandbox/clusters/management.db-shm", "sandbox/daemon.log", "sandbox/kubeconfig", "sandbox/processes.json",
                      "demo/podinfo.git", "reconciler/git", "logs/console.log", "console.yaml"):
         assert expected in names, f"{expected} was not written: the walk proves nothing about it"
     assert any(n.startswith("reconciler/git/") and "/trees/" in n for n in names), "a checked-out revision"

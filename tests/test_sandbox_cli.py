@@ -62,17 +62,12 @@ def cli_home(tmp_path: Path):
 
 
 def _daemon_pids(sandbox_dir: Path) -> list[int]:
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                args = (proc / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if manager.DAEMON_MODULE.encode() in args and str(sandbox_dir).encode() in args:
-                if manager.pid_alive(int(proc.name)):
-                    pids.append(int(proc.name))
-    return pids
+    """The daemons of ``sandbox_dir``: its processes but the cluster processes each daemon forked."""
+    from gitops_tui.sandbox.layout import Layout, sandbox_processes
+
+    found = sandbox_processes(Layout(sandbox_dir.parent))
+    return [pid for pid in found
+            if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) not in found]
 
 
 def test_up_status_kubeconfig_down(cli_home: CliHome) -> None:

@@ -19,8 +19,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
-
 from gitops_tui.api.formats import parse_duration, parse_time
 
 FIELD_WINDOWS = "windows"
@@ -129,9 +127,17 @@ def _wall_add(start: datetime, seconds: float, zone: ZoneInfo) -> datetime:
     return naive.replace(tzinfo=zone)
 
 
+def _croniter() -> Any:
+    """croniter's class, imported when a schedule is first read (a project without windows never loads it)."""
+    from croniter import croniter
+
+    return croniter
+
+
 @lru_cache(maxsize=1024)
 def _span(schedule: str, seconds: float, zone_name: str, now: datetime) -> tuple[datetime, datetime] | None:
     """The opening of a window holding ``now``, with overlapping later openings joined to it."""
+    croniter = _croniter()
     zone = _zone(zone_name)
     if zone is None or seconds <= 0 or not croniter.is_valid(schedule):
         return None
@@ -154,6 +160,7 @@ def _span(schedule: str, seconds: float, zone_name: str, now: datetime) -> tuple
 
 @lru_cache(maxsize=1024)
 def _opens_next(schedule: str, zone_name: str, now: datetime) -> datetime | None:
+    croniter = _croniter()
     zone = _zone(zone_name)
     if zone is None or not croniter.is_valid(schedule):
         return None
@@ -166,6 +173,7 @@ def _opens_next(schedule: str, zone_name: str, now: datetime) -> datetime | None
 def problems(name: str, schedule: str, duration: str, zone: str) -> dict[str, str]:
     """Each wrong field of a window (``name``, ``schedule``, ``duration``, ``timezone``) and why, in one sentence."""
     found = {}
+    croniter = _croniter()
     if not NAME.match(name or ""):
         found["name"] = f"window name {name!r} is not a DNS-1123 label (lowercase letters, digits and '-', at most 63)"
     if len((schedule or "").split()) != 5 or not croniter.is_valid(schedule):

@@ -96,6 +96,9 @@ def _print_clusters(result: object) -> None:
     if not clusters:
         return
     width = max(len(c.name) for c in clusters)
-    print(f"{'CLUSTER':<{max(width, 7)}}  {'STATUS':<6}  URL")
+    url_width = max(len(c.url or "-") for c in clusters)
+    print(f"{'CLUSTER':<{max(width, 7)}}  {'STATUS':<6}  {'PID':<7}  {'URL':<{url_width}}  NOTE".rstrip())
     for c in clusters:
-        print(f"{c.name:<{max(width, 7)}}  {'up' if c.up else 'down':<6}  {c.url or '-'}")
+        pid = str(c.pid) if c.pid else "-"
+        line = f"{c.name:<{max(width, 7)}}  {'up' if c.up else 'down':<6}  {pid:<7}  {c.url or '-':<{url_width}}  {c.note()}"
+        print(line.rstrip())

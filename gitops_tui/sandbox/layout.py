@@ -38,6 +38,8 @@ class Layout:
         self.tls_dir = self.dir / "tls"
         self.clusters_dir = self.dir / "clusters"
         self.state = self.dir / "state.json"
+        #: Written by the daemon only: its cluster processes (pid, restarts, last exit), read by `sandbox status`.
+        self.processes = self.dir / "processes.json"
         self.log = self.dir / "daemon.log"
         self.lock = self.dir / "lock"
 
@@ -47,22 +49,38 @@ class Layout:
 
     def load_state(self) -> dict[str, Any]:
         """Return state.json's content (empty when missing or unreadable)."""
-        try:
-            data = json.loads(self.state.read_text())
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return _load_json(self.state)
 
     def save_state(self, state: dict[str, Any]) -> None:
         """Write state.json atomically with mode 0600."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state.with_name(f".state.json.tmp{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(state, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.state)
+        _save_json(self.state, state)
+
+    def load_processes(self) -> dict[str, Any]:
+        """Return processes.json's content (empty when missing or unreadable)."""
+        return _load_json(self.processes)
+
+    def save_processes(self, processes: dict[str, Any]) -> None:
+        """Write processes.json atomically with mode 0600 (the daemon only)."""
+        _save_json(self.processes, processes)
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 # -- process checks --------------------------------------------------------------------------
@@ -94,16 +112,29 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def is_our_daemon(pid: int | None, layout: Layout) -> bool:
-    """True when `pid` is alive and is the sandbox daemon of this data directory."""
-    if not pid or not pid_alive(pid):
-        return False
+def _runs_sandbox(pid: int, layout: Layout) -> bool:
+    """True when process ``pid`` runs the daemon module for this data directory (the daemon or a cluster of it)."""
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
     args = [a.decode(errors="replace") for a in argv]
     return DAEMON_MODULE in args and str(layout.dir) in args
+
+
+def is_our_daemon(pid: int | None, layout: Layout) -> bool:
+    """True when `pid` is alive and is the sandbox daemon of this data directory."""
+    return bool(pid) and pid_alive(pid) and _runs_sandbox(pid, layout)  # type: ignore[arg-type]
+
+
+def sandbox_processes(layout: Layout) -> list[int]:
+    """Every live process of this sandbox: its daemon and the cluster processes it forked (same command line)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid() and _runs_sandbox(int(entry.name), layout):
+            if pid_alive(int(entry.name)):
+                found.append(int(entry.name))
+    return sorted(found)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from typing import Any
 from gitops_tui.paths import private_dir
 from gitops_tui.sandbox.layout import (DAEMON_MODULE, MANAGEMENT, OWNER_PID_ENV, Layout, SandboxError, all_answer,
                                        answers_within, children, cluster_answers, cluster_url, is_our_daemon, locked,
-                                       pid_alive, reap, ssl_context)
+                                       pid_alive, reap, sandbox_processes, ssl_context)
 
 __all__ = ["DAEMON_MODULE", "DEFAULT_CLUSTERS", "MANAGEMENT", "NO_DEMO_ENV", "OWNER_PID_ENV", "ClusterStatus",
            "Layout", "SandboxError", "SandboxStatus", "down", "kubeconfig", "pid_alive", "status", "up"]
@@ -31,11 +31,32 @@ LOG_ROTATE_BYTES = 5 * 1024 * 1024
 
 @dataclass(frozen=True)
 class ClusterStatus:
-    """One cluster of the sandbox: its name, URL and whether it answers."""
+    """One cluster of the sandbox: its name, URL, whether it answers, and the process serving it."""
 
     name: str
     url: str
     up: bool
+    pid: int | None = None
+    process: str = ""
+    restarts: int = 0
+    last_pid: int | None = None
+    last_exit: str = ""
+    last_exit_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {"name": self.name, "url": self.url, "up": self.up, "pid": self.pid, "process": self.process or None,
+                "restarts": self.restarts, "last_pid": self.last_pid, "last_exit": self.last_exit or None,
+                "last_exit_at": self.last_exit_at or None}
+
+    def note(self) -> str:
+        """One sentence about the process when it is not simply running since the start ('' otherwise)."""
+        last = f"its process {self.last_pid} {self.last_exit} at {self.last_exit_at}"
+        if self.process in ("restarting", "starting") and self.restarts:
+            return f"restarting: {last}"
+        if self.restarts:
+            return f"restarted {'once' if self.restarts == 1 else f'{self.restarts} times'}: {last}"
+        return ""
 
 
 @dataclass
@@ -56,7 +77,7 @@ class SandboxStatus:
             "running": self.running,
             "pid": self.pid,
             "kubeconfig": str(self.kubeconfig),
-            "clusters": [{"name": c.name, "url": c.url, "up": c.up} for c in self.clusters],
+            "clusters": [c.to_dict() for c in self.clusters],
         }
 
 
@@ -182,6 +203,7 @@ def _start(layout: Layout, state: dict[str, Any], names: list[str], timeout: flo
     state["workload"] = names
     state["pid"] = None
     layout.save_state(state)
+    _end_leftovers(layout)
     proc = _spawn(layout)
     return _wait_ready(layout, proc, timeout)
 
@@ -206,6 +228,25 @@ def _register_and_seed(layout: Layout, state: dict[str, Any], seed_demo: bool) -
     fresh = layout.load_state()
     fresh["demo"] = state.get("demo")
     layout.save_state(fresh)
+
+
+def _end_leftovers(layout: Layout, timeout: float = 15.0) -> None:
+    """End every process of this sandbox still alive (cluster processes of a daemon that was killed)."""
+    leftovers = sandbox_processes(layout)
+    if leftovers:
+        log.info("ending leftover sandbox processes %s", ", ".join(map(str, leftovers)))
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        for pid in leftovers:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and any(pid_alive(pid) for pid in leftovers):
+            time.sleep(0.05)
+        leftovers = [pid for pid in leftovers if pid_alive(pid)]
+        if not leftovers:
+            return
 
 
 def _terminate(pid: int, timeout: float) -> None:
@@ -235,6 +276,7 @@ def down(home: Path | None = None, timeout: float = 15.0) -> bool:
         running = is_our_daemon(pid, layout)
         if running:
             _terminate(pid, timeout)
+        _end_leftovers(layout)  # none after a clean stop; the cluster processes of a daemon that had to be killed
         if pid:
             state = layout.load_state()
             state["pid"] = None
@@ -251,11 +293,18 @@ def status(home: Path | None = None) -> SandboxStatus:
     result = SandboxStatus(home=layout.home, running=running, pid=pid if running else None,
                            kubeconfig=layout.kubeconfig)
     context = ssl_context(layout) if running else None
+    processes = layout.load_processes() if running else {}
+    if processes.get("pid") != pid:
+        processes = {}
     for name in _ordered(state):
         c = state["clusters"][name]
         url = cluster_url(c["port"]) if c.get("port") else ""
         alive = bool(running and url and context and cluster_answers(url, c["token"], context))
-        result.clusters.append(ClusterStatus(name=name, url=url, up=alive))
+        proc = (processes.get("clusters") or {}).get(name) or {}
+        result.clusters.append(ClusterStatus(
+            name=name, url=url, up=alive, pid=proc.get("pid"), process=proc.get("state") or "",
+            restarts=int(proc.get("restarts") or 0), last_pid=proc.get("last_pid"), last_exit=proc.get("last_exit") or "",
+            last_exit_at=proc.get("last_exit_at") or ""))
     return result
 
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_tui.api import windows as wn
 from gitops_tui.tui.base import ConsoleApp
-from gitops_tui.tui.screens.control_dialogs import ApproveDialog, OverrideDialog, WindowDialog
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import model
 from gitops_tui.views.rollout import approvable, rollout_line
@@ -30,6 +29,7 @@ class ControlFlows:
 
     def action_window(self) -> None:
         """Create (or delete) a freeze window of the selected project, with a reason."""
+        from gitops_tui.tui.screens.control_dialogs import WindowDialog
         project = self._project()
         if project is None:
             self.app.notify("Select a project first.", severity="warning")
@@ -51,6 +51,7 @@ class ControlFlows:
 
     def action_override(self) -> None:
         """Override one cluster's object of the selected source (or remove the override), with a reason."""
+        from gitops_tui.tui.screens.control_dialogs import OverrideDialog
         source = self._need_source()
         if source is None:
             return
@@ -78,6 +79,7 @@ class ControlFlows:
 
     def action_approve(self) -> None:
         """Approve the wave of the selected source's rollout that waits for it, after a confirm with a reason."""
+        from gitops_tui.tui.screens.control_dialogs import ApproveDialog
         source = self._need_source()
         if source is None:
             return

@@ -10,10 +10,6 @@ from textual import work
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.messages import OperationDone, StateChanged
 from gitops_tui.tui.freeze_flows import FreezeFlows
-from gitops_tui.tui.screens.dialogs import ConfirmDialog, delete_body
-from gitops_tui.tui.screens.forms import SecretForm, SourceForm
-from gitops_tui.tui.screens.project_form import ProjectForm
-from gitops_tui.tui.screens.text import HelpScreen, TextView
 from gitops_tui.views import deletion, details, helm, model, rows
 from gitops_tui.views.access import WRITE_REFUSED, is_forbidden
 
@@ -104,6 +100,7 @@ class Flows(FreezeFlows):
 
     def action_delete(self) -> None:
         """Delete the source, secret or project after a confirmation listing what each cluster loses."""
+        from gitops_tui.tui.screens.dialogs import ConfirmDialog, delete_body
         if self.pane.object_kind == "secret":
             self._delete_secret()
             return
@@ -127,6 +124,7 @@ class Flows(FreezeFlows):
 
     def _delete_secret(self) -> None:
         """Delete the highlighted secret; the confirmation lists the clusters that lose it."""
+        from gitops_tui.tui.screens.dialogs import ConfirmDialog
         namespace, _, name = (self.pane.selected_key() or "").partition("/")
         plan = deletion.secret_deletion(self.app.backend.state, namespace, name)
         if plan is None:
@@ -141,6 +139,7 @@ class Flows(FreezeFlows):
 
     def _delete_project(self) -> None:
         """Delete the highlighted project; the confirmation lists what goes and the clusters losing its namespace."""
+        from gitops_tui.tui.screens.dialogs import ConfirmDialog
         plan = deletion.project_deletion(self.app.backend.state, self.pane.selected_key() or "", self.app.backend.helm)
         if plan is None:
             self.app.notify("Select a project first.", severity="warning")
@@ -161,6 +160,7 @@ class Flows(FreezeFlows):
 
     def action_new_project(self) -> None:
         """Open the new-project form; it creates the project itself and shows a refusal beside its field."""
+        from gitops_tui.tui.screens.project_form import ProjectForm
         if self.app.read_only:
             return
         state = self.app.backend.state
@@ -183,6 +183,7 @@ class Flows(FreezeFlows):
         self._new("secret")
 
     def _new(self, what: str) -> None:
+        from gitops_tui.tui.screens.forms import SecretForm, SourceForm
         if self.app.read_only:
             return
         project = self._project()
@@ -234,6 +235,7 @@ class Flows(FreezeFlows):
 
     def action_yaml(self) -> None:
         """Show the YAML of the selected object (secret values redacted)."""
+        from gitops_tui.tui.screens.text import TextView
         title, objects = self._selected_objects()
         if not objects:
             self.app.notify("Nothing selected.", severity="warning")
@@ -242,6 +244,7 @@ class Flows(FreezeFlows):
 
     def action_describe(self) -> None:
         """Describe the selected object: conditions, clusters, events (a Helm release: its history per cluster)."""
+        from gitops_tui.tui.screens.text import TextView
         source = self.selected_source()
         backend = self.app.backend
         if self.pane.object_kind == "helm":
@@ -266,6 +269,7 @@ class Flows(FreezeFlows):
 
     def _describe_release(self) -> None:
         """Open the per-cluster detail of the highlighted Helm release with its revision history."""
+        from gitops_tui.tui.screens.text import TextView
         key = self.pane.selected_key()
         all_rows = helm.helm_rows(self.app.backend.state, self.app.backend.helm)
         row = next((r for r in all_rows if r.key == key), None)
@@ -278,5 +282,6 @@ class Flows(FreezeFlows):
 
     def action_help(self) -> None:
         """Show the keys."""
+        from gitops_tui.tui.screens.text import HelpScreen
         self.app.push_screen(HelpScreen(self.app.read_only))
 

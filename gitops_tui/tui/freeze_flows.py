@@ -6,8 +6,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gitops_tui.tui.base import ConsoleApp
-from gitops_tui.tui.screens.dialogs import ConfirmDialog, resume_body
-from gitops_tui.tui.screens.freeze_dialogs import BreakGlassDialog, ClustersDialog, FreezeDialog
 from gitops_tui.api.freeze import project_hold_refusal
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import model
@@ -37,6 +35,7 @@ class FreezeFlows:
 
     def action_suspend(self) -> None:
         """Suspend the source (or, on Projects, the project): reason, clusters, expiry; again extends the freeze."""
+        from gitops_tui.tui.screens.freeze_dialogs import FreezeDialog
         if self.pane.object_kind == "project":
             self.action_suspend_project()
             return
@@ -56,6 +55,7 @@ class FreezeFlows:
 
     def action_suspend_project(self) -> None:
         """Freeze the selected project (its sources, present and future): reason, clusters, expiry."""
+        from gitops_tui.tui.screens.freeze_dialogs import FreezeDialog
         project = self._project()
         if project is None:
             self.app.notify("Select a project first.", severity="warning")
@@ -103,6 +103,7 @@ class FreezeFlows:
 
     def action_resume_clusters(self) -> None:
         """Resume a source (or a project) on some of its frozen clusters, after a preview of those clusters."""
+        from gitops_tui.tui.screens.freeze_dialogs import ClustersDialog
         ops = self.app.backend.ops
         if self.pane.object_kind == "project":
             project = self._project()
@@ -132,11 +133,13 @@ class FreezeFlows:
         self.app.push_screen(ClustersDialog(subject, clusters), chosen)
 
     def _confirm_resume(self, subject: str, preview: str, go: Callable[[], object]) -> None:
+        from gitops_tui.tui.screens.dialogs import ConfirmDialog, resume_body
         self.app.push_screen(ConfirmDialog(f"Resume {subject}", resume_body(preview), "Resume"),
                              lambda ok: go() if ok else None)
 
     def action_break_glass(self) -> None:
         """Apply a suspended source's revision once without resuming it, after a confirmation with a reason."""
+        from gitops_tui.tui.screens.freeze_dialogs import BreakGlassDialog
         source = self._need_source()
         if source is None:
             return

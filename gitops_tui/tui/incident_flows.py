@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from gitops_tui.tui.base import ConsoleApp
-from gitops_tui.tui.screens.dialogs import ConfirmDialog, diff_lines
-from gitops_tui.tui.screens.pin_dialog import PinDialog
-from gitops_tui.tui.screens.text import TextView
 from gitops_tui.views import model
 from gitops_tui.views.pin_view import PinChoice, PinRequest, pin_preview_lead
 
@@ -29,6 +26,7 @@ class IncidentFlows:
 
     def action_pin(self) -> None:
         """Pin the source at a revision it applied: choose, say why, preview what changes, confirm."""
+        from gitops_tui.tui.screens.pin_dialog import PinDialog
         source = self._need_source()
         if source is None:
             return
@@ -44,6 +42,7 @@ class IncidentFlows:
         self._fetch_then("Pin", lambda: ops.pin_choices(source.project, source.name), ask)
 
     def _preview_pin(self, source: model.SourceView, request: PinRequest) -> None:
+        from gitops_tui.tui.screens.dialogs import ConfirmDialog, diff_lines
         ops = self.app.backend.ops
 
         def confirm(preview: str) -> None:
@@ -58,6 +57,7 @@ class IncidentFlows:
 
     def action_unpin(self) -> None:
         """Unpin the source after a confirmation naming the pin."""
+        from gitops_tui.tui.screens.dialogs import ConfirmDialog
         source = self._need_source()
         if source is None:
             return
@@ -72,6 +72,7 @@ class IncidentFlows:
 
     def action_tree(self) -> None:
         """Show the source across clusters: objects with kind, health, drift and field managers."""
+        from gitops_tui.tui.screens.text import TextView
         source = self._need_source()
         if source is None:
             return

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.sandbox.layout import Layout
 from gitops_tui.sandbox.serving.server import ClusterServer
 from tests.sandbox.conftest import raw_request, start_sandbox
 from tests.waiting import wait_until
@@ -192,8 +191,10 @@ def test_a_thousand_idle_connections_hold_no_threads(sandbox: Any) -> None:
 
     It takes 3 to 10 s (a thousand TLS handshakes): the point of the test.
     """
-    state = Layout(sandbox.home).load_state()
-    pid = int(state["pid"])
+    from gitops_tui.sandbox import manager
+
+    pid = next(c.pid for c in manager.status(home=sandbox.home).clusters if c.name == "dev")  # dev's own process
+    assert pid
     server = _dev_server(sandbox)
     before = process_threads(pid)
     connections = []

@@ -119,6 +119,45 @@ def test_waiters_wake_on_writes_and_on_close(store: Store) -> None:
         store.get("", "configmaps", "ns", "a")
 
 
+def test_a_waiter_of_one_type_sleeps_through_the_writes_of_others(store: Store) -> None:
+    """A watch per type (as a controller manager holds them) is woken by its own type's writes only."""
+    start = store.revision
+    wakes: list[bool] = []
+    ready = threading.Event()
+
+    def waiter() -> None:
+        ready.set()
+        wakes.append(store.wait(start, 30, "", "configmaps"))
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    ready.wait(5)
+    for index in range(20):
+        store.create("", "secrets", "ns", f"s{index}", {"metadata": {"name": f"s{index}"}})
+    assert store.type_revision("", "secrets") == store.revision and store.type_revision("", "configmaps") == 0
+    assert thread.is_alive() and wakes == [], "20 Secret writes did not end the ConfigMap waiter's wait"
+    written = store.create("", "configmaps", "ns", "a", _cm("a"))
+    thread.join(10)
+    assert wakes == [True]
+    assert store.type_revision("", "configmaps") == int(written["metadata"]["resourceVersion"])
+    assert store.changed_since(start, {("", "configmaps")}) and not store.changed_since(store.revision,
+                                                                                      {("", "configmaps")})
+    assert not store.wait(store.revision, 0.05, "", "configmaps"), "nothing new: the wait runs out"
+
+
+def test_type_revisions_are_read_back_when_a_store_reopens(tmp_path: Path) -> None:
+    first = Store(tmp_path / "t.db")
+    first.create("", "configmaps", "ns", "a", _cm("a"))
+    secret = first.create("", "secrets", "ns", "s", {"metadata": {"name": "s"}})
+    first.close()
+    second = Store(tmp_path / "t.db")
+    try:
+        assert second.type_revision("", "secrets") == int(secret["metadata"]["resourceVersion"])
+        assert second.type_revision("", "configmaps") == 1
+    finally:
+        second.close()
+
+
 def test_server_restart_keeps_objects_and_resource_versions(tmp_path: Path) -> None:
     server = start_sandbox(tmp_path)
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _SERVICE_RANGE = ipaddress.ip_network("10.96.0.0/12")
@@ -19,30 +19,41 @@ NODE_PORTS = range(30000, 32768)
 CLIENT_IP_TIMEOUT = 10800  # v1.DefaultClientIPServiceAffinitySeconds
 
 
-@dataclass
 class Taken:
-    """Cluster IPs and node ports other Services hold."""
+    """Cluster IPs and node ports other Services hold, asked for only when a write allocates one."""
 
-    ips: set[str] = field(default_factory=set)
-    node_ports: set[int] = field(default_factory=set)
+    def __init__(self, ip_taken: Callable[[str], bool] | None = None,
+                 node_ports: Callable[[], Iterable[Any]] | None = None) -> None:
+        """``ip_taken(address)``: whether a Service holds it; ``node_ports()``: every Service's spec.ports list."""
+        self._ip_taken = ip_taken
+        self._load_ports = node_ports
+        self._node_ports: set[int] | None = None
+
+    def ip_taken(self, address: str) -> bool:
+        """Whether another Service holds the cluster IP ``address``."""
+        return self._ip_taken is not None and self._ip_taken(address)
+
+    @property
+    def node_ports(self) -> set[int]:
+        """The node ports held (read once, on first use; allocations add to it)."""
+        if self._node_ports is None:
+            port_lists = self._load_ports() if self._load_ports is not None else ()
+            self._node_ports = {port["nodePort"] for ports in port_lists if isinstance(ports, list)
+                                for port in ports if isinstance(port, dict) and isinstance(port.get("nodePort"), int)}
+        return self._node_ports
 
     @classmethod
     def of(cls, services: list[dict[str, Any]]) -> Taken:
         """What ``services`` hold."""
-        taken = cls()
-        for service in services:
-            spec = service.get("spec") or {}
-            taken.ips.add(str(spec.get("clusterIP")))
-            for port in spec.get("ports") or []:
-                if isinstance(port, dict) and isinstance(port.get("nodePort"), int):
-                    taken.node_ports.add(port["nodePort"])
-        return taken
+        specs = [service.get("spec") or {} for service in services]
+        ips = {str(spec.get("clusterIP")) for spec in specs}
+        return cls(ips.__contains__, lambda: [spec.get("ports") for spec in specs])
 
 
-def _cluster_ip(taken: set[str]) -> str:
+def _cluster_ip(taken: Taken) -> str:
     while True:
         address = str(_SERVICE_RANGE[random.randrange(10, _SERVICE_RANGE.num_addresses - 1)])
-        if address not in taken:
+        if not taken.ip_taken(address):
             return address
 
 
@@ -87,7 +98,7 @@ def service_defaults(spec: dict[str, Any], live_spec: dict[str, Any], taken: Tak
     if spec.get("internalTrafficPolicy") is None:
         spec["internalTrafficPolicy"] = "Cluster"
     if not spec.get("clusterIP"):
-        spec["clusterIP"] = live_spec.get("clusterIP") or _cluster_ip(taken.ips)
+        spec["clusterIP"] = live_spec.get("clusterIP") or _cluster_ip(taken)
     spec.setdefault("clusterIPs", [spec["clusterIP"]])
     if spec["clusterIP"] == "None" and not spec.get("selector"):
         # headless without a selector: both families, whatever the cluster serves (initIPFamilyFields)

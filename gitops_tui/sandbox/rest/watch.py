@@ -115,7 +115,11 @@ class WatchOps:
                 return
             seen = self.store.revision
             try:
-                events = self.store.events_since(position, group, plural, namespace, _BATCH)
+                if self.store.type_revision(group, plural) > position:
+                    events = self.store.events_since(position, group, plural, namespace, _BATCH)
+                else:  # nothing of this type since: no query (a heartbeat, or a wake-up by another watch's type)
+                    self.store.check_not_expired(position)
+                    events = []
             except Expired as exc:
                 yield self._expired_event(exc)
                 return
@@ -138,5 +142,5 @@ class WatchOps:
                 wait = min(wait, max(0.0, deadline - time.monotonic()))
             if options["bookmarks"]:
                 wait = min(wait, max(0.01, self.bookmark_interval - (time.monotonic() - last_sent)))
-            if not self.store.wait(position, wait):
+            if not self.store.wait(position, wait, group, plural):
                 yield None

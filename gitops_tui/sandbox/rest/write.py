@@ -160,10 +160,11 @@ class WriteOps:
         return Response(201, self.present(rt, stored))
 
     def _services_taken(self, rt: ResourceType) -> Taken:
+        """What the other Services hold, asked of the store only when a write allocates (no object decoded)."""
         if storage_key(rt) != ("", "services"):
             return Taken()
-        items, _ = self.store.list("", "services")
-        return Taken.of(items)
+        store = self.store
+        return Taken(store.service_ip_taken, lambda: store.extract("", "services", "$.spec.ports"))
 
     def _after_write(self, rt: ResourceType, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
         if storage_key(rt) == CRD_KEY:

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from gitops_tui.sandbox.serving.sa_tokens import BOUND_ISSUER, Signer, TokenClaims, service_account_user
-from gitops_tui.sandbox.storage.store import Expired, Store, StoreClosed
+from gitops_tui.sandbox.storage.store import Store
 
 #: Group every user is in, and the group whose members may do anything (kube-apiserver's names).
 AUTHENTICATED = "system:authenticated"
@@ -51,7 +51,7 @@ ADMIN = UserInfo("sandbox-admin", groups=(MASTERS, AUTHENTICATED))
 
 
 class ChangeWatch:
-    """Counts the changes to some resource types, read from the store's change log when it moved."""
+    """Counts the changes to some resource types, read from the store's newest revision of each type."""
 
     def __init__(self, store: Store, keys: tuple[tuple[str, str], ...]) -> None:
         self._store = store
@@ -73,10 +73,7 @@ class ChangeWatch:
             seen = self._seen
         if revision == seen:
             return self.generation
-        try:
-            changed = not self._keys.isdisjoint(self._store.changed_types(seen))
-        except (Expired, StoreClosed):
-            changed = True
+        changed = self._store.changed_since(seen, self._keys)
         with self._lock:
             if self._seen == seen:
                 self._seen = revision

@@ -322,6 +322,6 @@ class RequestHandler:
             return True
         except (ssl.SSLWantReadError, BlockingIOError, TimeoutError, socket.timeout):
             return False
-        except OSError:
+        except (OSError, ValueError):  # ValueError: the socket was closed under us (the server is stopping)
             return True
 

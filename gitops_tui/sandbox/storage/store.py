@@ -5,9 +5,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from gitops_tui.sandbox.storage.records import (  # noqa: F401 - re-exported: the store's callers import them here
+    AlreadyExists,
+    Conflict,
+    Expired,
+    LogEvent,
+    NotFound,
+    StoreClosed,
+    StoreError,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log (
@@ -22,50 +32,10 @@ CREATE TABLE IF NOT EXISTS current (
 );
 CREATE INDEX IF NOT EXISTS current_by_namespace ON current (namespace);
 CREATE INDEX IF NOT EXISTS log_by_type ON log (grp, plural, id);
+CREATE INDEX IF NOT EXISTS current_service_ips ON current (json_extract(object, '$.spec.clusterIP'))
+    WHERE grp='' AND plural='services';
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-
-class StoreError(Exception):
-    """Base class of the store's refusals."""
-
-
-class NotFound(StoreError):
-    """The object does not exist."""
-
-
-class AlreadyExists(StoreError):
-    """An object with that key already exists."""
-
-
-class Conflict(StoreError):
-    """The caller's resourceVersion precondition is stale."""
-
-
-class Expired(StoreError):
-    """The requested resourceVersion is older than the kept history."""
-
-    def __init__(self, requested: int, compacted: int) -> None:
-        super().__init__(f"too old resource version: {requested} ({compacted})")
-        self.requested = requested
-        self.compacted = compacted
-
-
-class StoreClosed(StoreError):
-    """The store has been closed."""
-
-
-@dataclass(frozen=True)
-class LogEvent:
-    """One change from the log: ADDED, MODIFIED or DELETED with the object at that revision."""
-
-    revision: int
-    type: str
-    group: str
-    plural: str
-    namespace: str
-    name: str
-    object: dict[str, Any]
 
 
 def _with_rv(text: str, rv: int) -> dict[str, Any]:
@@ -90,7 +60,10 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.keep_revisions = max(1, int(keep_revisions))
         self.lock = threading.RLock()
-        self._changed = threading.Condition()
+        #: Guards the revisions watchers wait on: one condition for any write, one per type for that type's.
+        self._wake_lock = threading.Lock()
+        self._changed = threading.Condition(self._wake_lock)
+        self._type_changed: dict[tuple[str, str], threading.Condition] = {}
         self._closed = False
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -100,6 +73,9 @@ class Store:
         self._rev = int(row[0]) if row else 0
         row = self._db.execute("SELECT value FROM meta WHERE key='compacted'").fetchone()
         self._compacted = int(row[0]) if row else 0
+        #: The newest revision of each type, (group, plural) -> revision (0 or absent: none in the kept log).
+        self._type_rev: dict[tuple[str, str], int] = {
+            (g, p): int(rev) for g, p, rev in self._db.execute("SELECT grp, plural, MAX(id) FROM log GROUP BY grp, plural")}
 
     # -- revisions ---------------------------------------------------------------------------
 
@@ -117,6 +93,14 @@ class Store:
     def closed(self) -> bool:
         """Whether close() was called."""
         return self._closed
+
+    def type_revision(self, group: str, plural: str) -> int:
+        """The newest revision that wrote an object of this type (0 when none is in the kept history)."""
+        return self._type_rev.get((group, plural), 0)
+
+    def changed_since(self, revision: int, types: Iterable[tuple[str, str]]) -> bool:
+        """Whether an object of one of ``types`` ((group, plural) pairs) was written after ``revision``."""
+        return any(self._type_rev.get(key, 0) > revision for key in types)
 
     def check_not_expired(self, revision: int) -> None:
         """Raise Expired when events after ``revision`` are no longer all in the log."""
@@ -153,6 +137,27 @@ class Store:
             rows = self._conn().execute(sql, args).fetchall()
             rev = self._rev
         return [_with_rv(obj, rv) for rv, obj in rows], rev
+
+    def service_ip_taken(self, address: str) -> bool:
+        """Whether a live Service holds ``address`` as its spec.clusterIP (an index lookup, not a scan)."""
+        with self.lock:
+            row = self._conn().execute(
+                "SELECT 1 FROM current WHERE grp='' AND plural='services' "
+                "AND json_extract(object, '$.spec.clusterIP') = ? LIMIT 1", (address,),
+            ).fetchone()
+        return row is not None
+
+    def extract(self, group: str, plural: str, path: str) -> list[Any]:
+        """The value at JSON ``path`` ("$.spec.clusterIP") of every live object of one type, read by SQLite.
+
+        None where absent; arrays and objects come decoded. No whole object is decoded in Python.
+        """
+        with self.lock:
+            rows = self._conn().execute(
+                "SELECT json_extract(object, ?), json_type(object, ?) FROM current WHERE grp=? AND plural=?",
+                (path, path, group, plural),
+            ).fetchall()
+        return [json.loads(value) if kind in ("array", "object") else value for value, kind in rows]
 
     def in_namespace(self, namespace: str) -> list[tuple[str, str, dict[str, Any]]]:
         """Return (group, plural, object) for every live object in ``namespace``."""
@@ -219,10 +224,21 @@ class Store:
             return None
         return _with_rv(row[1], row[0])
 
-    def wait(self, after: int, timeout: float) -> bool:
-        """Block until the revision passes ``after``, the store closes, or ``timeout`` s pass."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self._rev > after or self._closed, timeout)
+    def wait(self, after: int, timeout: float, group: str | None = None, plural: str | None = None) -> bool:
+        """Block until the revision passes ``after``, the store closes, or ``timeout`` s pass.
+
+        With ``group`` and ``plural``, only a write of that type passes it: a watcher is not woken by the writes
+        of every other type (a cluster with its controllers holds a watch per type).
+        """
+        if group is None or plural is None:
+            with self._changed:
+                return self._changed.wait_for(lambda: self._rev > after or self._closed, timeout)
+        key = (group, plural)
+        with self._wake_lock:
+            condition = self._type_changed.get(key)
+            if condition is None:
+                condition = self._type_changed[key] = threading.Condition(self._wake_lock)
+            return condition.wait_for(lambda: self._type_rev.get(key, 0) > after or self._closed, timeout)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -236,7 +252,7 @@ class Store:
         )
         return int(cur.lastrowid), text
 
-    def _write(self, fn: Any) -> dict[str, Any]:
+    def _write(self, key: tuple[str, str], fn: Any) -> dict[str, Any]:
         db = self._conn()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -245,10 +261,14 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        self._rev = rev
-        self._maybe_compact()
-        with self._changed:
+        with self._wake_lock:
+            self._rev = rev
+            self._type_rev[key] = rev
             self._changed.notify_all()
+            condition = self._type_changed.get(key)
+            if condition is not None:
+                condition.notify_all()
+        self._maybe_compact()
         return result
 
     def _current_rv(self, group: str, plural: str, namespace: str, name: str) -> int | None:
@@ -273,7 +293,7 @@ class Store:
                 )
                 return rev, _with_rv(text, rev)
 
-            return self._write(run)
+            return self._write((group, plural), run)
 
     def update(
         self,
@@ -299,7 +319,7 @@ class Store:
                 )
                 return rev, _with_rv(text, rev)
 
-            return self._write(run)
+            return self._write((group, plural), run)
 
     def delete(
         self,
@@ -329,7 +349,7 @@ class Store:
                 )
                 return rev, _with_rv(text, rev)
 
-            return self._write(run)
+            return self._write((group, plural), run)
 
     # -- compaction --------------------------------------------------------------------------
 
@@ -367,5 +387,7 @@ class Store:
                 return
             self._closed = True
             self._db.close()
-        with self._changed:
+        with self._wake_lock:
             self._changed.notify_all()
+            for condition in self._type_changed.values():
+                condition.notify_all()
