@@ -16,7 +16,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from gitops_tui.api import names
+from gitops_tui.api import flux_role, names
 from gitops_tui.api.paths import management_path
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
@@ -26,7 +26,7 @@ from gitops_tui.reconciler.render import Manifest
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
 LABEL_PARENT = names.LABEL_PARENT_SOURCE
-ANNOTATION_FLUX_NAME = "gitops-tui.io/flux-name"
+ANNOTATION_FLUX_NAME = flux_role.ANNOTATION_FLUX_NAME
 ANNOTATION_PARENT_PATH = "gitops-tui.io/parent-path"
 #: The name Flux's bootstrap gives the repository itself: a sourceRef to it means the parent's repository.
 BOOTSTRAP_NAME = "flux-system"
@@ -40,10 +40,20 @@ _SOURCE_KINDS = {"GitRepository", "OCIRepository", "Bucket", "ExternalArtifact"}
 
 @dataclass(frozen=True)
 class Instructions:
-    """The Flux objects of a revision that the reconciler runs itself: Kustomizations and GitRepositories."""
+    """The Flux objects of a revision that the reconciler runs itself: Kustomizations and GitRepositories.
+
+    ``bootstrap`` holds the Kustomizations that are the rendering source itself (flux/bootstrap.py),
+    ``this_repository`` the GitRepository names that mean its own repository at its commit, and ``components``
+    Flux's own controllers the revision declares (left out unless ``components_mode`` is ``apply``).
+    """
 
     kustomizations: tuple[Manifest, ...] = ()
     repositories: tuple[Manifest, ...] = ()
+    generators: tuple[Manifest, ...] = ()
+    bootstrap: tuple[Manifest, ...] = ()
+    this_repository: frozenset[str] = frozenset()
+    components: tuple[Manifest, ...] = ()
+    components_mode: str = ""
 
 
 def _group(obj: dict[str, Any]) -> str:
@@ -91,9 +101,12 @@ def child_name(parent: str, flux_name: str) -> str:
     return flux_name
 
 
-def _git_spec(manifest: Manifest, parent: GitOpsSource, commit: str,
-              repositories: dict[str, Manifest]) -> dict[str, Any]:
-    """The child repository's spec: the parent's repository at the parent's commit, or a declared GitRepository."""
+def _git_spec(manifest: Manifest, parent: GitOpsSource, commit: str, repositories: dict[str, Manifest],
+              mine: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The child repository's spec: the parent's repository at the parent's commit, or a declared GitRepository.
+
+    ``mine`` names the GitRepositories that are the parent's own repository (flux/bootstrap.py).
+    """
     obj = manifest.obj
     ref = (obj.get("spec") or {}).get("sourceRef") or {}
     kind, name = ref.get("kind") or "GitRepository", str(ref.get("name") or "")
@@ -101,7 +114,7 @@ def _git_spec(manifest: Manifest, parent: GitOpsSource, commit: str,
     if kind != "GitRepository":
         raise ValidationFailed(f"{where}: spec.sourceRef.kind {kind} is not supported; use a GitRepository "
                                "(docs/flux.md)", origin=manifest.origin)
-    if name in (BOOTSTRAP_NAME, parent.name) and name not in repositories:
+    if name in (mine or {BOOTSTRAP_NAME, parent.name} - set(repositories)):
         spec = copy.deepcopy((((parent.repository or {}).get("spec") or {}).get("template") or {}).get("spec") or {})
         spec["ref"] = {"commit": commit}
         return spec
@@ -157,7 +170,8 @@ def desired_children(parent: GitOpsSource, instructions: Instructions,
                     "annotations": {ANNOTATION_FLUX_NAME: flux_name, ANNOTATION_PARENT_PATH: parent.path},
                     "ownerReferences": [owner] if owner["uid"] else []}
         objects = []
-        for kind, spec in ((names.KIND_FEDERATED_GIT_REPOSITORY, _git_spec(manifest, parent, commit, repositories)),
+        for kind, spec in ((names.KIND_FEDERATED_GIT_REPOSITORY, _git_spec(manifest, parent, commit, repositories,
+                                                                                    instructions.this_repository)),
                            (names.KIND_FEDERATED_KUSTOMIZATION, _kustomization_spec(manifest, parent.name))):
             body: dict[str, Any] = {"apiVersion": names.TYPES_API_VERSION, "kind": kind,
                                     "metadata": copy.deepcopy(metadata), "spec": {"template": {"spec": spec}}}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubernetes.client.exceptions import ApiException
 
+from gitops_tui.api.flux_role import components_from_env
 from gitops_tui.api.paths import management_path
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
 from gitops_tui.kube.events import EventRecorder
@@ -72,6 +73,8 @@ class ReconcileContext:
       drift check asks the clusters about every object (GET and dry-run), as ``diff source`` does.
     - ``fetch_policy``: the operator's allow-list for URLs a repository declares (children's GitRepositories,
       HelmRepositories); default: $GITOPS_TUI_ALLOW_FETCH, else public https only.
+    - ``flux_components``: ``skip`` (default) leaves Flux's own components (gotk-components.yaml) out of a
+      revision, ``apply`` applies them (``run --flux-components``; else $GITOPS_TUI_FLUX_COMPONENTS).
     """
 
     api_client: ApiClient
@@ -87,6 +90,8 @@ class ReconcileContext:
     drift_watch: DriftWatch | None = None
     #: Where URLs from tenant content may be fetched (``run --allow-fetch``; kube/outbound.py).
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy.from_env)
+    #: Flux's own components: ``skip`` or ``apply`` (``run --flux-components``; api/flux_role.py).
+    flux_components: str = field(default_factory=components_from_env)
 
     # -- management helpers (thin REST calls; they raise ApiException on errors) ------------
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:

@@ -88,20 +88,22 @@ def scope_checker(connections: dict[str, Any]) -> Callable[[str, str], bool | No
 def desired_objects(source: GitOpsSource, artifact: Any, project: str,
                     is_namespaced: Callable[[str, str], bool | None], *, unknown_ok: bool = False,
                     policy: Any = None, variables: dict[str, str] | None = None,
-                    instructions: list[Any] | None = None) -> list[dict]:
+                    instructions: list[Any] | None = None, flux_components: str = "skip") -> list[dict]:
     """Render the artifact at the source's path, enforce tenancy and label every object; raise RevisionFailed.
 
     ``unknown_ok`` accepts kinds no cluster could be asked about (every cluster is checked again before writing).
     ``policy`` (platform.Policy) lifts the namespace wall for a platform project; ``variables`` are Flux's
     postBuild variables; Flux's Kustomizations and GitRepositories are left out of the objects and, given
-    ``instructions``, appended to it (docs/flux.md).
+    ``instructions``, appended to it (docs/flux.md), with the Kustomizations that are this source itself (Flux's
+    bootstrap) and Flux's own components, left out too unless ``flux_components`` is ``apply``.
     """
     from gitops_tui.api.references import ReferenceRefused
-    from gitops_tui.flux import children, references, substitute
+    from gitops_tui.flux import bootstrap, children, references, substitute
     from gitops_tui.reconciler import platform, render, tenancy
 
     policy = policy or platform.Policy()
-    tag = f"{policy.key}|{sorted((variables or {}).items()) if variables is not None else None}"
+    tag = (f"{policy.key}|{sorted((variables or {}).items()) if variables is not None else None}|{flux_components}"
+           f"|{source.url}|{sorted(source.declared_ref.items())}")
     key = (str(artifact.path), source.path, source.namespace,
            f"{project}|{source.name}|{source.target_namespace}|{hash(tag)}")
     cached = _render_cache.get(key)
@@ -117,6 +119,8 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
                 manifest.obj = substitute.substitute_object(manifest.obj, variables, budget,
                                                             f"{limits.display(manifest.obj)} in {manifest.origin}")
         manifests, found = children.split(manifests)
+        found = bootstrap.recognise(source, found)
+        manifests, found = bootstrap.leave_components(manifests, found, flux_components)
         if source.target_namespace:
             for manifest in manifests:
                 manifest.obj.setdefault("metadata", {})["namespace"] = source.target_namespace
@@ -156,7 +160,7 @@ def _referring(objects: list[dict], manifests: list[Any], found: Any,
 
     out = [(obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace), display(obj, m.origin))
            for obj, m in zip(objects, manifests)]
-    for manifest in (*found.kustomizations, *found.repositories):
+    for manifest in (*found.kustomizations, *found.repositories, *found.bootstrap):
         obj = manifest.obj
         out.append((obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace),
                     display(obj, manifest.origin)))

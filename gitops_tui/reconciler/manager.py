@@ -17,6 +17,7 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui import paths
 from gitops_tui.api import names
 from gitops_tui.api.crds import crd_manifests
+from gitops_tui.api.flux_role import components_from_env
 from gitops_tui.api.formats import parse_duration
 from gitops_tui.api.paths import item_path, resource_path
 from gitops_tui.kube.client import ClusterConnections, json_request
@@ -144,6 +145,7 @@ class Reconciler:
         clock: Callable[[], datetime] = utc_now,
         resync: float = DEFAULT_RESYNC,
         standby: bool = False,
+        flux_components: str | None = None,
     ) -> None:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
 
@@ -156,11 +158,14 @@ class Reconciler:
         ``clock``: the time the reconcilers read (freeze expiries); tests inject one.
         ``resync``: seconds between full dry-run passes of a source's objects (drift is otherwise seen by watches).
         ``standby``: hold no shard while an active member (a `run` process) lives (a console's ``--reconcile auto``).
+        ``flux_components``: ``skip`` or ``apply`` Flux's own components (``run --flux-components``; None:
+        $GITOPS_TUI_FLUX_COMPONENTS, else skip).
         """
         self.clock = clock
         self.api_client = api_client
         self.local_repos = list(local_repos or [])
         self.fetch_policy = FetchPolicy.from_env(allow_fetch)
+        self.flux_components = flux_components or components_from_env()
         self.health_interval = float(health_interval)
         self.data_dir = Path(data_dir) if data_dir else paths.data_dir() / "reconciler"
         self._install = install
@@ -287,6 +292,7 @@ class Reconciler:
             now=self.clock,
             drift_watch=self.drift_watch,
             fetch_policy=self.fetch_policy,
+            flux_components=self.flux_components,
         )
 
     def _on_started_leading(self) -> None:

@@ -221,8 +221,10 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
         policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
         found: list[Any] = []
         desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections,
-                                  policy=policy, variables=variables, instructions=found)
+                                  policy=policy, variables=variables, instructions=found,
+                                  flux_components=ctx.flux_components)
         flux_step.check_children(source, artifact, found)
+        flux = flux_step.flux_block(found)
         for cluster, dynamic in list(connections.items()):
             try:
                 _validate(dynamic, desired, platform=policy.platform)
@@ -235,9 +237,10 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
                 del connections[cluster]
         if not lane.revision:  # a pinned (or break-glass) lane does not move the children: they follow git
             flux_step.sync_children(ctx, source, artifact, found)
+            flux_step.note_bootstrap(ctx, source, flux, revision)
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters, plan=plan, lane=lane)
-    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, plan)
+    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, plan, flux)
 
 
 def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
@@ -332,7 +335,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
                clusters: list[str], works: dict[str, propagate.ClusterWork],
                connections: dict[str, Any], project: str, lane: pin_mod.Lane,
-               plan: freeze.Plan | None = None) -> ReconcileResult:
+               plan: freeze.Plan | None = None, flux: dict[str, Any] | None = None) -> ReconcileResult:
     """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events.
 
     The clusters of the other lanes (``lane.keep``) and those a freeze holds are neither touched nor withdrawn:
@@ -341,7 +344,10 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     ns, name, revision = source.namespace, source.name, artifact.revision
     stop = _stop_check(ctx, ns, name, plan)
     old = _old_entries(source)
-    to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
+    # Flux's own components switched between skipped and applied (the operator's flag): the same revision applies anew.
+    recorded = ((source.kustomization or {}).get("status") or {}).get("flux") or {}
+    flux_moved = flux is not None and (flux.get("components") or {}) != (recorded.get("components") or {})
+    to_apply = [c for c in connections if flux_moved or _needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
             if c not in works and c not in lane.keep and not (plan is not None and plan.holds(c))}
     views = views_for(ctx, source, connections, desired, old)
@@ -392,7 +398,8 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     failure = Failure("ApplyStopped", "the apply stopped: the source was suspended or deleted") if stopped else None
     rows = [works[c].entry for c in clusters] + [w.entry for w in gone.values() if not w.withdrawn]
     rows += [old[c] for c in lane.keep if c in old]
-    outcome = Outcome(source.generation, revision, failure, False, rows, source.requested_at, **_held(plan, lane))
+    outcome = Outcome(source.generation, revision, failure, False, rows, source.requested_at, **_held(plan, lane),
+                      flux=flux if not lane.revision else None)
     write_outcome(ctx, source, outcome)
     failed = stopped or any(w.entry.get("status") for w in works.values())
     return ReconcileResult(requeue_after=None if stopped else _retry_after((ns, name), failed, source.interval))
