@@ -128,6 +128,25 @@ class GitOpsSource:
         return _template_spec(self.kustomization)
 
     @property
+    def kustomization_spec(self) -> dict[str, Any]:
+        """The kustomization's template spec as written (a copy of nothing: do not change it)."""
+        return self._ks
+
+    @property
+    def deletion_policy(self) -> str:
+        """spec.template.spec.deletionPolicy (Flux's; default ``MirrorPrune``)."""
+        return str(self._ks.get("deletionPolicy") or "MirrorPrune")
+
+    @property
+    def retry_interval(self) -> float | None:
+        """spec.template.spec.retryInterval in seconds (None when unset: failures back off, see docs/reconciler.md)."""
+        raw = self._ks.get("retryInterval")
+        if not raw:
+            return None
+        value = parse_duration(raw, default=0.0)
+        return value if value > 0 else None
+
+    @property
     def path(self) -> str:
         """The path inside the repository (default "./")."""
         return str(self._ks.get("path") or "./")

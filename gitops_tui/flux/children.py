@@ -20,7 +20,8 @@ from gitops_tui.api import flux_role, names
 from gitops_tui.api.paths import management_path
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
-from gitops_tui.reconciler.errors import ValidationFailed
+from gitops_tui.flux.kustomize_fields import read_fields
+from gitops_tui.reconciler.errors import ReconcileError, ValidationFailed
 from gitops_tui.reconciler.render import Manifest
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -31,10 +32,13 @@ ANNOTATION_PARENT_PATH = "gitops-tui.io/parent-path"
 #: The name Flux's bootstrap gives the repository itself: a sourceRef to it means the parent's repository.
 BOOTSTRAP_NAME = "flux-system"
 #: Kustomization fields taken over by the child, as they are.
-_CARRIED = ("path", "targetNamespace", "wait", "healthChecks", "timeout", "interval", "force", "postBuild")
+_CARRIED = ("path", "targetNamespace", "wait", "healthChecks", "timeout", "interval", "retryInterval", "force",
+            "postBuild", "patches", "images", "components", "ignoreMissingComponents", "namePrefix", "nameSuffix",
+            "commonMetadata", "deletionPolicy")
 #: Kustomization fields this reconciler does not implement: the revision is refused rather than half-applied.
-_REFUSED = ("patches", "images", "components", "namePrefix", "nameSuffix", "commonMetadata", "kubeConfig",
-            "serviceAccountName", "decryption", "healthCheckExprs")
+_REFUSED = ("kubeConfig", "serviceAccountName", "decryption", "healthCheckExprs")
+#: Flux's deletionPolicy values (MirrorPrune: the objects go when prune is true, as they went).
+DELETION_POLICIES = ("MirrorPrune", "Delete", "WaitForTermination", "Orphan")
 _SOURCE_KINDS = {"GitRepository", "OCIRepository", "Bucket", "ExternalArtifact"}
 
 
@@ -142,9 +146,14 @@ def _kustomization_spec(manifest: Manifest, parent: str) -> dict[str, Any]:
     for field in _REFUSED:
         if spec.get(field):
             raise ValidationFailed(f"{where}: spec.{field} is not supported (docs/flux.md)", origin=manifest.origin)
-    if spec.get("deletionPolicy") not in (None, "", "MirrorPrune"):
-        raise ValidationFailed(f"{where}: spec.deletionPolicy {spec['deletionPolicy']} is not supported; only "
-                               "MirrorPrune (docs/flux.md)", origin=manifest.origin)
+    if spec.get("deletionPolicy") not in (None, "", *DELETION_POLICIES):
+        raise ValidationFailed(f"{where}: spec.deletionPolicy: Unsupported value: {str(spec['deletionPolicy'])!r}: "
+                               f"supported values: {', '.join(repr(p) for p in DELETION_POLICIES)}",
+                               origin=manifest.origin)
+    try:  # as Flux's CRD schema would refuse the Kustomization: every name, path and pattern checked
+        read_fields(spec)
+    except ReconcileError as exc:
+        raise type(exc)(f"{where}: {exc.message}", origin=manifest.origin) from None
     out: dict[str, Any] = {key: copy.deepcopy(spec[key]) for key in _CARRIED if spec.get(key) not in (None, "")}
     out["prune"] = bool(spec.get("prune", False))
     if spec.get("suspend"):
@@ -213,6 +222,14 @@ def existing_children(api: Any, namespace: str, parent: str) -> list[dict[str, A
     return list(listed.get("items") or [])
 
 
+def keeps_objects(child: GitOpsSource) -> bool:
+    """Whether deleting a child keeps its objects on the clusters: its deletionPolicy (Flux's rule) with its prune."""
+    policy = child.deletion_policy
+    if policy in ("Delete", "WaitForTermination"):
+        return False
+    return policy == "Orphan" or not child.prune
+
+
 def mark_orphan(api: Any, namespace: str, name: str) -> None:
     """Annotate a child ``kubefed.io/orphan``: its deletion keeps its objects on the clusters."""
     json_request(api, "PATCH", management_path(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name),
@@ -224,8 +241,9 @@ def sync(api: Any, parent: GitOpsSource, instructions: Instructions, commit: str
     """Create or update the children the revision declares, delete those that left it; return the deleted names.
 
     A child that left git is deleted with its repository; its prune finalizer removes its objects from
-    the clusters unless it was declared with ``prune: false`` (then it is marked orphan first, as Flux
-    orphans the objects of a Kustomization without prune).
+    the clusters as its ``deletionPolicy`` says: ``MirrorPrune`` (the default) when it was declared with
+    ``prune: true`` (else it is marked orphan first, as Flux orphans the objects of a Kustomization without
+    prune), ``Delete`` and ``WaitForTermination`` always, ``Orphan`` never.
     """
     wanted = desired_children(parent, instructions, commit)
     for repository, kustomization in wanted.values():
@@ -236,7 +254,7 @@ def sync(api: Any, parent: GitOpsSource, instructions: Instructions, commit: str
         name = child["metadata"]["name"]
         if name in wanted or (child["metadata"].get("deletionTimestamp")):
             continue
-        if not GitOpsSource(None, child).prune:
+        if keeps_objects(GitOpsSource(None, child)):
             mark_orphan(api, parent.namespace, name)
         for kind in (names.KIND_FEDERATED_KUSTOMIZATION, names.KIND_FEDERATED_GIT_REPOSITORY):
             try:

@@ -98,7 +98,7 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
     bootstrap) and Flux's own components, left out too unless ``flux_components`` is ``apply``.
     """
     from gitops_tui.api.references import ReferenceRefused
-    from gitops_tui.flux import bootstrap, children, references, substitute
+    from gitops_tui.flux import bootstrap, children, kustomize_build, kustomize_fields, references, substitute
     from gitops_tui.reconciler import platform, render, tenancy
 
     policy = policy or platform.Policy()
@@ -112,12 +112,17 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
             instructions.append(cached[1])
         return copy.deepcopy(cached[0])
     try:
-        manifests = render.render(artifact.path, source.path, revision=artifact.revision)
+        fields = kustomize_fields.read_fields(source.kustomization_spec)
+        if fields.needs_build:  # patches, images, components, affixes: kustomize-controller's generated build
+            manifests = kustomize_build.build(artifact.path, source.path, fields, artifact.revision)
+        else:
+            manifests = render.render(artifact.path, source.path, revision=artifact.revision)
         if variables is not None:
             budget = limits.Budget()  # every substitution of the revision counts against the revision's limits
             for manifest in manifests:
                 manifest.obj = substitute.substitute_object(manifest.obj, variables, budget,
                                                             f"{limits.display(manifest.obj)} in {manifest.origin}")
+        kustomize_fields.set_common_metadata([m.obj for m in manifests], fields)
         manifests, found = children.split(manifests)
         found = bootstrap.recognise(source, found)
         manifests, found = bootstrap.leave_components(manifests, found, flux_components)

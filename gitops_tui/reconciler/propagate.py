@@ -193,6 +193,33 @@ def api_message(exc: DynamicApiError) -> str:
     return summary.replace("\n", " ")[:400]
 
 
+#: Flux's per-object switch (label or annotation) to recreate an object whose change is refused as immutable.
+FORCE_KEY = "kustomize.toolkit.fluxcd.io/force"
+#: API statuses Flux's ssa treats as "immutable, recreate it" when forced (Conflict and Invalid).
+RECREATE_STATUSES = (409, 422)
+
+
+def forced(obj: dict, force: bool) -> bool:
+    """Whether ``obj`` is recreated when its change is refused: the source's ``force``, or the object's own switch."""
+    meta = obj.get("metadata") or {}
+    return force or "enabled" in ((meta.get("labels") or {}).get(FORCE_KEY), (meta.get("annotations") or {}).get(FORCE_KEY))
+
+
+def _recreate(cluster: str, dynamic: DynamicClient, obj: dict, ref: ObjectRef, stop: Callable[[], bool]) -> Any:
+    """Delete ``obj`` and apply it again (Flux's force: an immutable field changed); ObjectFailure if it stays refused."""
+    _guarded_write(cluster, "delete", ref, stop,
+                   lambda: delete_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None))
+    for _ in range(20):  # the old object may take a moment to leave (finalizers, graceful deletion)
+        if get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None) is None:
+            break
+        time.sleep(0.25)
+    try:
+        return _guarded_write(cluster, "apply", ref, stop, lambda: apply_object(dynamic, obj))
+    except DynamicApiError as exc:
+        raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster} (recreated, force): "
+                                           f"{api_message(exc)}") from None
+
+
 def apply_objects(
     cluster: str,
     dynamic: DynamicClient,
@@ -200,11 +227,14 @@ def apply_objects(
     stop: Callable[[], bool],
     previous_ids: set[str] | None = None,
     view: ClusterView | None = None,
+    force: bool = False,
 ) -> ApplyReport:
     """Server-side apply each manifest in order, checking ``stop`` before each write.
 
     With ``view`` (the watch cache, drift_watch.ClusterView), an object it holds unchanged is not written
-    (it counts as applied) and every apply's answer is recorded in it.
+    (it counts as applied) and every apply's answer is recorded in it. With ``force`` (or the object's own
+    ``kustomize.toolkit.fluxcd.io/force: enabled``), an object the API server refuses as a conflict or as
+    invalid (an immutable field changed) is deleted and applied again, as Flux does.
     """
     report = ApplyReport()
     previous_ids = previous_ids or set()
@@ -217,7 +247,10 @@ def apply_objects(
         try:
             result = _guarded_write(cluster, "apply", ref, stop, lambda o=obj: apply_object(dynamic, o))
         except DynamicApiError as exc:
-            raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
+            if int(getattr(exc, "status", 0) or 0) in RECREATE_STATUSES and forced(obj, force):
+                result = _recreate(cluster, dynamic, obj, ref, stop)
+            else:
+                raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
         if view is not None:
             view.applied(obj, result)
         report.applied.append(ref)
@@ -295,6 +328,7 @@ def apply_revision(
     existing_ids: set[str] | None = None,
     owner: Owner | None = None,
     view: ClusterView | None = None,
+    force: bool = False,
 ) -> ApplyReport:
     """Apply a validated revision, run ``between`` (the Helm step), then prune what left the inventory when ``prune``.
 
@@ -303,7 +337,7 @@ def apply_revision(
     prune removes only what ``owner`` still owns; ``view`` (the watch cache) spares the writes of unchanged objects.
     """
     report = apply_objects(cluster, dynamic, manifests, stop,
-                           existing_ids if existing_ids is not None else {ref.id for ref in previous}, view)
+                           existing_ids if existing_ids is not None else {ref.id for ref in previous}, view, force)
     if between is not None:
         between()
     desired = [*(ref_of(obj) for obj in manifests), *chart_refs]
@@ -341,7 +375,7 @@ def propagate_cluster(
     try:
         report = apply_revision(work.name, dynamic, manifests, previous, prune=options.prune, stop=stop,
                                 between=helm_step, chart_refs=options.chart_refs, existing_ids=options.existing_ids,
-                                owner=options.owner, view=options.view)
+                                owner=options.owner, view=options.view, force=options.force)
     except Stopped:
         work.stopped = True
         work.entry.update(status="ApplyStopped", message=f"apply of {revision} stopped before completion")
@@ -411,6 +445,8 @@ class ApplyOptions:
     existing_ids: set[str] | None = None
     owner: Owner | None = None
     view: ClusterView | None = None
+    force: bool = False
+    """Recreate objects whose change is refused as immutable (Flux's ``spec.force``)."""
 
 
 def withdraw_cluster(work: ClusterWork, dynamic: DynamicClient, prune: bool, stop: Callable[[], bool],

@@ -43,12 +43,16 @@ _backoff: dict[tuple[str, str], int] = {}
 _backoff_lock = threading.Lock()
 
 
-def _retry_after(key: tuple[str, str], failed: bool, interval: float) -> float:
-    """Return the requeue delay: the interval when fine, else an exponential backoff capped by it."""
+def _retry_after(key: tuple[str, str], failed: bool, interval: float, retry: float | None = None) -> float:
+    """Return the requeue delay: the interval when fine; after a failure the source's retryInterval when it sets
+    one (Flux's), else an exponential backoff capped by the interval."""
     with _backoff_lock:
         if not failed:
             _backoff.pop(key, None)
             return interval
+        if retry is not None:
+            _backoff.pop(key, None)
+            return retry
         count = _backoff.get(key, 0) + 1
         _backoff[key] = count
     return min(interval, 2.0 ** min(count, 6))
@@ -87,7 +91,8 @@ def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revisio
     ctx.recorder.emit(involved, "Warning", failure.reason, failure.message, revision=revision or None)
     write_outcome(ctx, source, Outcome(source.generation, revision, failure, False, rows, source.requested_at,
                                        **_held(plan, lane)))
-    return ReconcileResult(requeue_after=_retry_after((source.namespace, source.name), True, source.interval))
+    return ReconcileResult(requeue_after=_retry_after((source.namespace, source.name), True, source.interval,
+                                                      source.retry_interval))
 
 
 def _held(plan: freeze.Plan | None, lane: pin_mod.Lane | None = None) -> dict[str, Any]:
@@ -299,7 +304,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
     Returns each admitted cluster's ownership findings, or the result of a refusal (or of a stop).
     """
     if to_apply:
-        checked = gate.dry_run(connections, to_apply, desired, _old_entries(source))
+        checked = gate.dry_run(connections, to_apply, desired, _old_entries(source), force=source.force)
         gate.set_aside(ctx, checked.unreachable, works, connections, revision)
         if checked.failure is not None:
             return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own),
@@ -368,7 +373,8 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     to_apply = list(admitted)
     options = propagate.ApplyOptions(namespace=ns, prune=source.prune, wait=source.wait,
                                      health_checks=source.health_checks, timeout=source.timeout,
-                                     labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name}, owner=owner)
+                                     labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name}, owner=owner,
+                                     force=source.force)
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CLUSTERS, len(connections) + len(gone))),
                             thread_name_prefix=f"reconcile-{name}") as pool:
         futures = [pool.submit(propagate.withdraw_cluster, gone[c], dynamic, source.prune, stop, owner)
@@ -402,4 +408,5 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
                       flux=flux if not lane.revision else None)
     write_outcome(ctx, source, outcome)
     failed = stopped or any(w.entry.get("status") for w in works.values())
-    return ReconcileResult(requeue_after=None if stopped else _retry_after((ns, name), failed, source.interval))
+    return ReconcileResult(requeue_after=None if stopped else _retry_after((ns, name), failed, source.interval,
+                                                                           source.retry_interval))
