@@ -92,6 +92,12 @@ class GitOpsSource:
         return ""
 
     @property
+    def artifact_recipe(self) -> dict[str, Any]:
+        """The ExternalArtifact a Flux child reads (``spec.template.spec.artifact``: its generator's recipe), {} if none."""
+        recipe = self._git.get("artifact")
+        return recipe if isinstance(recipe, dict) else {}
+
+    @property
     def secret_ref(self) -> str:
         """The name of the credentials Secret, "" when none."""
         return str((self._git.get("secretRef") or {}).get("name") or "")

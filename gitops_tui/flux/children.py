@@ -20,6 +20,7 @@ from gitops_tui.api import flux_role, names
 from gitops_tui.api.paths import management_path
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
+from gitops_tui.flux.artifact_generator import is_generator, recipe
 from gitops_tui.flux.kustomize_fields import read_fields
 from gitops_tui.reconciler.errors import ReconcileError, ValidationFailed
 from gitops_tui.reconciler.render import Manifest
@@ -65,9 +66,9 @@ def _group(obj: dict[str, Any]) -> str:
 
 
 def is_instruction(obj: dict[str, Any]) -> bool:
-    """True for a Flux Kustomization or a Flux source object (never applied as a manifest)."""
+    """True for a Flux Kustomization, a Flux source object or an ArtifactGenerator (never applied as a manifest)."""
     return ((_group(obj) == KUSTOMIZE_GROUP and obj.get("kind") == "Kustomization")
-            or (_group(obj) == SOURCE_GROUP and obj.get("kind") in _SOURCE_KINDS))
+            or (_group(obj) == SOURCE_GROUP and obj.get("kind") in _SOURCE_KINDS) or is_generator(obj))
 
 
 def split(manifests: list[Manifest]) -> tuple[list[Manifest], Instructions]:
@@ -75,19 +76,26 @@ def split(manifests: list[Manifest]) -> tuple[list[Manifest], Instructions]:
     rest: list[Manifest] = []
     kustomizations: list[Manifest] = []
     repositories: list[Manifest] = []
+    generators: list[Manifest] = []
     for manifest in manifests:
         obj = manifest.obj
         if not is_instruction(obj):
             _refuse_oci(manifest)
             rest.append(manifest)
+        elif is_generator(obj):
+            generators.append(manifest)
         elif obj.get("kind") == "Kustomization":
             kustomizations.append(manifest)
         elif obj.get("kind") == "GitRepository":
             repositories.append(manifest)
+        elif obj.get("kind") == "ExternalArtifact":
+            raise ValidationFailed(f"{manifest.display} in {manifest.origin}: an ExternalArtifact is made by an "
+                                   "ArtifactGenerator; declare the ArtifactGenerator instead (docs/flux.md)",
+                                   origin=manifest.origin)
         else:
             raise ValidationFailed(f"{manifest.display} in {manifest.origin}: {obj.get('kind')} sources are not "
                                    "supported; use a GitRepository (docs/flux.md)", origin=manifest.origin)
-    return rest, Instructions(tuple(kustomizations), tuple(repositories))
+    return rest, Instructions(tuple(kustomizations), tuple(repositories), tuple(generators))
 
 
 def _refuse_oci(manifest: Manifest) -> None:
@@ -105,23 +113,36 @@ def child_name(parent: str, flux_name: str) -> str:
     return flux_name
 
 
-def _git_spec(manifest: Manifest, parent: GitOpsSource, commit: str, repositories: dict[str, Manifest],
-              mine: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The child repository's spec: the parent's repository at the parent's commit, or a declared GitRepository.
+def _parent_repository(parent: GitOpsSource, commit: str) -> dict[str, Any]:
+    """The parent's own repository at ``commit`` (without the recipe of an artifact the parent itself reads)."""
+    spec = copy.deepcopy((((parent.repository or {}).get("spec") or {}).get("template") or {}).get("spec") or {})
+    spec.pop("artifact", None)
+    spec["ref"] = {"commit": commit}
+    return spec
 
-    ``mine`` names the GitRepositories that are the parent's own repository (flux/bootstrap.py).
+
+def _git_spec(manifest: Manifest, parent: GitOpsSource, commit: str, repositories: dict[str, Manifest],
+              instructions: Instructions | None = None) -> dict[str, Any]:
+    """The child repository's spec: the parent's repository at the parent's commit, or a declared GitRepository,
+    or (an ExternalArtifact) the parent's repository with the recipe of the artifact to build from it.
+
+    ``instructions.this_repository`` names the GitRepositories that are the parent's own (flux/bootstrap.py).
     """
     obj = manifest.obj
     ref = (obj.get("spec") or {}).get("sourceRef") or {}
     kind, name = ref.get("kind") or "GitRepository", str(ref.get("name") or "")
     where = f"{manifest.display} in {manifest.origin}"
+    mine = instructions.this_repository if instructions is not None else frozenset()
+    mine = mine or frozenset({BOOTSTRAP_NAME, parent.name} - set(repositories))
+    if kind == "ExternalArtifact":
+        spec = _parent_repository(parent, commit)
+        spec["artifact"] = recipe(name, instructions.generators if instructions else (), mine, repositories, where)
+        return spec
     if kind != "GitRepository":
         raise ValidationFailed(f"{where}: spec.sourceRef.kind {kind} is not supported; use a GitRepository "
-                               "(docs/flux.md)", origin=manifest.origin)
-    if name in (mine or {BOOTSTRAP_NAME, parent.name} - set(repositories)):
-        spec = copy.deepcopy((((parent.repository or {}).get("spec") or {}).get("template") or {}).get("spec") or {})
-        spec["ref"] = {"commit": commit}
-        return spec
+                               "or an ExternalArtifact (docs/flux.md)", origin=manifest.origin)
+    if name in mine:
+        return _parent_repository(parent, commit)
     declared = repositories.get(name)
     if declared is None:
         raise ValidationFailed(f"{where}: spec.sourceRef names GitRepository {name!r}, which the revision does not "
@@ -180,7 +201,7 @@ def desired_children(parent: GitOpsSource, instructions: Instructions,
                     "ownerReferences": [owner] if owner["uid"] else []}
         objects = []
         for kind, spec in ((names.KIND_FEDERATED_GIT_REPOSITORY, _git_spec(manifest, parent, commit, repositories,
-                                                                                    instructions.this_repository)),
+                                                                                    instructions)),
                            (names.KIND_FEDERATED_KUSTOMIZATION, _kustomization_spec(manifest, parent.name))):
             body: dict[str, Any] = {"apiVersion": names.TYPES_API_VERSION, "kind": kind,
                                     "metadata": copy.deepcopy(metadata), "spec": {"template": {"spec": spec}}}

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.formats import parse_duration
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube import limits
 from gitops_tui.kube.apply import UnknownKind, resolver_for
@@ -47,8 +48,31 @@ def fetch_revision(ctx: ReconcileContext, source: GitOpsSource, ref: dict[str, s
     """
     credentials = git_credentials(ctx, source.namespace, source.secret_ref)
     declared = any(_parent_label(obj) for obj in (source.repository, source.kustomization))
-    return ctx.git.fetch(source.url, source.ref if ref is None else ref, credentials, source.git_timeout,
-                         allow=ctx.fetch_policy if declared else None)
+    artifact = ctx.git.fetch(source.url, source.ref if ref is None else ref, credentials, source.git_timeout,
+                             allow=ctx.fetch_policy if declared else None)
+    recipe = source.artifact_recipe
+    return artifact if not recipe else external_artifact(ctx, source, artifact, recipe)
+
+
+def external_artifact(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, recipe: dict[str, Any]) -> Any:
+    """The ExternalArtifact a child reads, built from its parent's tree (and any other GitRepository it names).
+
+    Its revision stays the commit's (pins, history and dependsOn are per commit); its content digest
+    (``latest@sha256:...``) names its folder, so an unchanged artifact renders once (docs/flux.md).
+    """
+    import dataclasses
+
+    from gitops_tui.flux.artifact_generator import generate
+
+    def fetch(spec: dict[str, Any]) -> Any:
+        secret = str((spec.get("secretRef") or {}).get("name") or "")
+        other = ctx.git.fetch(str(spec.get("url") or ""), dict(spec.get("ref") or {}),
+                              git_credentials(ctx, source.namespace, secret),
+                              parse_duration(spec.get("timeout"), default=source.git_timeout), allow=ctx.fetch_policy)
+        return other.path
+
+    path, digest = generate(recipe, artifact.path, fetch, ctx.data_dir / "artifacts")
+    return dataclasses.replace(artifact, path=path, digest=digest, external=str(recipe.get("name") or ""))
 
 
 def _parent_label(obj: dict[str, Any] | None) -> str:
@@ -165,7 +189,7 @@ def _referring(objects: list[dict], manifests: list[Any], found: Any,
 
     out = [(obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace), display(obj, m.origin))
            for obj, m in zip(objects, manifests)]
-    for manifest in (*found.kustomizations, *found.repositories, *found.bootstrap):
+    for manifest in (*found.kustomizations, *found.repositories, *found.bootstrap, *found.generators):
         obj = manifest.obj
         out.append((obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace),
                     display(obj, manifest.origin)))

@@ -217,7 +217,8 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
         artifact = lane.fetch(ctx, source)
         revision = attempt.revision = artifact.revision
         if source.artifact_revision != revision and not lane.revision:
-            ctx.recorder.emit(source.repository or {}, "Normal", "NewArtifact", f"fetched revision {revision}",
+            built = f"; ExternalArtifact {artifact.external} {artifact.digest}" if getattr(artifact, "digest", "") else ""
+            ctx.recorder.emit(source.repository or {}, "Normal", "NewArtifact", f"fetched revision {revision}{built}",
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
         lane.mark(w.entry for w in works.values())
