@@ -16,18 +16,13 @@ MISSING_DEPENDENCIES = ("An error occurred while checking for chart dependencies
 LOCK_OUT_OF_SYNC = ("the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). "
                     "Please update the dependencies")
 #: HelmRelease fields (Flux helm.toolkit.fluxcd.io/v2) this reconciler does not implement, and what to do instead.
+#: Where the chart comes from (spec.chart, spec.chartRef) is checked by helm/chart_source.py.
 UNSUPPORTED_SPEC = {
-    "chartRef": "chartRef is not supported; use spec.chart",
     "postRenderers": "postRenderers is not supported; put the changes in the chart or its values",
     "kubeConfig": "kubeConfig is not supported; the release is installed on the source's placed clusters",
     "serviceAccountName": "serviceAccountName is not supported; the reconciler applies with its own credentials",
     "storageNamespace": "storageNamespace is not supported; a release is stored in its target namespace",
 }
-UNSUPPORTED_CHART_SPEC = {
-    "valuesFiles": "spec.chart.spec.valuesFiles is not supported; use spec.values or spec.valuesFrom",
-    "verify": "spec.chart.spec.verify is not supported; vendor the verified chart in git instead",
-}
-SOURCE_KINDS = ("GitRepository", "HelmRepository")
 
 
 def refuse_unsupported(helm_release: dict[str, Any], reason: str) -> None:
@@ -36,21 +31,6 @@ def refuse_unsupported(helm_release: dict[str, Any], reason: str) -> None:
     for key, message in UNSUPPORTED_SPEC.items():
         if spec.get(key):
             raise HelmReleaseFailed(reason, message)
-    chart = spec.get("chart")
-    if not isinstance(chart, dict) or not isinstance(chart.get("spec"), dict):
-        raise HelmReleaseFailed(reason, "spec.chart.spec is missing: name the chart in spec.chart.spec.chart and its "
-                                        "source in spec.chart.spec.sourceRef")
-    chart_spec = chart["spec"]
-    for key, message in UNSUPPORTED_CHART_SPEC.items():
-        if chart_spec.get(key):
-            raise HelmReleaseFailed(reason, message)
-    kind = (chart_spec.get("sourceRef") or {}).get("kind", "GitRepository")
-    if kind not in SOURCE_KINDS:
-        raise HelmReleaseFailed(reason, f"spec.chart.spec.sourceRef.kind {kind} is not supported; use GitRepository "
-                                        "(a chart in the source's own repository) or HelmRepository")
-    if not chart_spec.get("chart"):
-        raise HelmReleaseFailed(reason, "spec.chart.spec.chart is empty: give the chart's path (GitRepository) or "
-                                        "name (HelmRepository)")
 
 
 def check_dependencies(chart: helm.Chart, chart_dir: Path | None = None) -> None:

@@ -22,7 +22,8 @@ from gitops_tui.reconciler.status import Failure, git_credentials
 STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound",
                     "LimitExceeded", "DryRunFailed", "URLNotAllowed", "AccessDenied"}
 #: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
-FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("helm.toolkit.fluxcd.io", "HelmRelease")}
+FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("source.toolkit.fluxcd.io", "HelmChart"),
+                   ("helm.toolkit.fluxcd.io", "HelmRelease")}
 _render_cache: dict[tuple[str, str, str, str], tuple[list[dict], Any]] = {}
 
 
