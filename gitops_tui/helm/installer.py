@@ -17,9 +17,9 @@ from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.api import names
 from gitops_tui.helm import storage
-from gitops_tui.helm.charts import chart_spec, load_from_git, load_from_repository
+from gitops_tui.helm.chart_source import resolve_chart
 from gitops_tui.helm.dependencies import refuse_unsupported
-from gitops_tui.helm.errors import ARTIFACT_FAILED, INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
+from gitops_tui.helm.errors import INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed, WaitFailed
 from gitops_tui.helm.render import RenderedRelease, release_record, render_release
 from gitops_tui.helm.values import compose_values, redact_message
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
@@ -114,23 +114,6 @@ def _from_revision(manifests: list[dict[str, Any]], kind: str, namespace: str, n
     return None
 
 
-def _load_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[dict[str, Any]], cache_dir: Path,
-                fetch_policy: FetchPolicy | None = None) -> helm.Chart:
-    spec = chart_spec(helm_release)
-    source = spec.get("sourceRef") or {}
-    chart_name = spec.get("chart", "")
-    if source.get("kind", "GitRepository") == "GitRepository":
-        return load_from_git(checkout, chart_name)
-    # refuse_unsupported let only GitRepository and HelmRepository through.
-    repo = next(
-        (m for m in manifests if m.get("kind") == "HelmRepository" and m["metadata"]["name"] == source.get("name")),
-        None,
-    )
-    if repo is None or not (repo.get("spec") or {}).get("url"):
-        raise HelmReleaseFailed(ARTIFACT_FAILED, f"HelmRepository {source.get('name')!r} not found in the source")
-    return load_from_repository(cache_dir, repo["spec"]["url"], chart_name, spec.get("version"), fetch_policy)
-
-
 def prepare(
     dynamic: DynamicClient,
     helm_release: dict[str, Any],
@@ -152,7 +135,8 @@ def prepare(
     if target.namespace != project_ns:
         raise HelmReleaseFailed(reason, f"targetNamespace {target.namespace!r} is outside the project namespace {project_ns!r}")
     refuse_unsupported(helm_release, reason)
-    chart = _load_chart(helm_release, checkout, manifests, cache_dir, fetch_policy)
+    chart = resolve_chart(helm_release, checkout=checkout, manifests=manifests, cache_dir=cache_dir,
+                          fetch_policy=fetch_policy, reason=reason)
 
     def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         in_revision = _from_revision(manifests, kind, namespace, name)
@@ -292,8 +276,13 @@ def install(
     now: str,
     modified_at: int,
     should_stop: Callable[[], bool],
+    wait: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> ReleaseOutcome | None:
-    """Apply a prepared release, record its revision and supersede the last; None when stopped."""
+    """Apply a prepared release, record its revision and supersede the last; None when stopped.
+
+    ``wait`` (Helm's wait, helm/strategy.py) is given the objects once applied and raises WaitFailed when they do
+    not become ready: the revision is then recorded ``failed``, as Helm records it, and HelmReleaseFailed raised.
+    """
     target, rendered, previous = prepared.target, prepared.rendered, prepared.previous
     meta = rendered.chart_metadata
     if prepared.unchanged:
@@ -305,13 +294,21 @@ def install(
         apply_object(dynamic, owned_object(obj, target, labels))
         return True
 
-    if not all(_each(write, rendered.objects)):
-        return None
-    if previous:
-        for api_version, kind, name in _manifest_refs(previous.get("manifest", "")) - _manifest_refs(rendered.manifest):
-            if should_stop():
-                return None
-            _delete_if_released(dynamic, api_version, kind, name, target)
+    failure = ""
+    try:
+        if not all(_each(write, rendered.objects)):
+            return None
+        if previous:
+            for api_version, kind, name in _manifest_refs(previous.get("manifest", "")) - _manifest_refs(rendered.manifest):
+                if should_stop():
+                    return None
+                _delete_if_released(dynamic, api_version, kind, name, target)
+        if wait is not None:
+            wait([owned_object(obj, target, labels) for obj in rendered.objects])
+    except WaitFailed as exc:
+        failure = exc.message
+    except DynamicApiError as exc:  # Helm records a failed revision when the cluster refuses a write
+        failure = exc.summary()[:300]
     action = "upgrade" if previous else "install"
     record = release_record(
         rendered,
@@ -319,12 +316,15 @@ def install(
         release_name=target.name,
         namespace=target.namespace,
         revision=prepared.revision,
-        status=storage.DEPLOYED,
-        description="Upgrade complete" if previous else "Install complete",
+        status=storage.FAILED if failure else storage.DEPLOYED,
+        description=(f"Release \"{target.name}\" failed: {failure}" if failure
+                     else "Upgrade complete" if previous else "Install complete"),
         first_deployed=(previous or {}).get("info", {}).get("first_deployed") or now,
         now=now,
     )
     apply_object(dynamic, storage.storage_secret(record, modified_at))
+    if failure:
+        raise HelmReleaseFailed(UPGRADE_FAILED if previous else INSTALL_FAILED, failure, quotes_values=False)
     history = stored_releases(dynamic, target.namespace, target.name)
     for old in history:
         if int(old["version"]) < prepared.revision and old["info"]["status"] == storage.DEPLOYED:

@@ -19,6 +19,7 @@ from gitops_tui.reconciler.identity import refuse_reserved
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
+from gitops_tui.reconciler.force import RECREATE_STATUSES, forced, recreate
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
 from gitops_tui.reconciler.ownership import Owner
 
@@ -97,6 +98,8 @@ class ClusterWork:
     events: list[tuple[str, str, str]] = field(default_factory=list)
     #: Automatic corrections for the journal: (action, objects touched, reason).
     corrections: list[tuple[str, list[str], str]] = field(default_factory=list)
+    #: Seconds until a failed Helm release asks to be tried again (its RetryOnFailure retryInterval).
+    retry_after: float | None = None
 
     def fail(self, reason: str, message: str) -> None:
         """Mark the cluster failed with ``reason`` and record a Warning Event."""
@@ -193,33 +196,6 @@ def api_message(exc: DynamicApiError) -> str:
     return summary.replace("\n", " ")[:400]
 
 
-#: Flux's per-object switch (label or annotation) to recreate an object whose change is refused as immutable.
-FORCE_KEY = "kustomize.toolkit.fluxcd.io/force"
-#: API statuses Flux's ssa treats as "immutable, recreate it" when forced (Conflict and Invalid).
-RECREATE_STATUSES = (409, 422)
-
-
-def forced(obj: dict, force: bool) -> bool:
-    """Whether ``obj`` is recreated when its change is refused: the source's ``force``, or the object's own switch."""
-    meta = obj.get("metadata") or {}
-    return force or "enabled" in ((meta.get("labels") or {}).get(FORCE_KEY), (meta.get("annotations") or {}).get(FORCE_KEY))
-
-
-def _recreate(cluster: str, dynamic: DynamicClient, obj: dict, ref: ObjectRef, stop: Callable[[], bool]) -> Any:
-    """Delete ``obj`` and apply it again (Flux's force: an immutable field changed); ObjectFailure if it stays refused."""
-    _guarded_write(cluster, "delete", ref, stop,
-                   lambda: delete_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None))
-    for _ in range(20):  # the old object may take a moment to leave (finalizers, graceful deletion)
-        if get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None) is None:
-            break
-        time.sleep(0.25)
-    try:
-        return _guarded_write(cluster, "apply", ref, stop, lambda: apply_object(dynamic, obj))
-    except DynamicApiError as exc:
-        raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster} (recreated, force): "
-                                           f"{api_message(exc)}") from None
-
-
 def apply_objects(
     cluster: str,
     dynamic: DynamicClient,
@@ -248,7 +224,8 @@ def apply_objects(
             result = _guarded_write(cluster, "apply", ref, stop, lambda o=obj: apply_object(dynamic, o))
         except DynamicApiError as exc:
             if int(getattr(exc, "status", 0) or 0) in RECREATE_STATUSES and forced(obj, force):
-                result = _recreate(cluster, dynamic, obj, ref, stop)
+                result = recreate(cluster, dynamic, obj, ref, lambda verb, write: _guarded_write(
+                    cluster, verb, ref, stop, write))
             else:
                 raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
         if view is not None:
@@ -370,7 +347,7 @@ def propagate_cluster(
 
     def helm_step() -> None:
         if options.helm:
-            _install_helm(dynamic, options, stop, now)
+            _install_helm(dynamic, options, stop, now, work.name)
 
     try:
         report = apply_revision(work.name, dynamic, manifests, previous, prune=options.prune, stop=stop,
@@ -387,6 +364,7 @@ def propagate_cluster(
     except Exception as exc:  # noqa: BLE001 - transport failures: the cluster went away mid-apply
         if type(exc).__name__ == "HelmStepFailed":
             work.fail(getattr(exc, "reason", "HelmReleaseFailed"), str(exc))
+            work.retry_after = getattr(exc, "retry_after", None)
             return
         work.fail("ClusterNotReachable", f"apply to {work.name} failed ({type(exc).__name__})")
         return
@@ -411,11 +389,12 @@ def propagate_cluster(
 
 
 def _install_helm(dynamic: DynamicClient, options: ApplyOptions, stop: Callable[[], bool],
-                  now: Callable[[], datetime]) -> None:
+                  now: Callable[[], datetime], cluster: str = "") -> None:
     """Install or upgrade the prepared Helm releases (after the plain objects); raise Stopped when stopped."""
     from gitops_tui.reconciler import helm_step
 
-    done = helm_step.install_all(dynamic, list(options.helm), labels=dict(options.labels), now=now(), stop=stop)
+    done = helm_step.install_all(dynamic, list(options.helm), labels=dict(options.labels), now=now(), stop=stop,
+                                 cluster=cluster)
     if len(done) < len(options.helm):
         raise Stopped("stopped during the Helm step")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,6 +26,7 @@ from gitops_tui.reconciler.drift_watch import views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
+from gitops_tui.reconciler.retry import retry_after
 from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
@@ -39,25 +39,6 @@ log = logging.getLogger(__name__)
 MAX_PARALLEL_CLUSTERS = 4
 #: Read the kustomization fresh before every write, so a suspend stops the apply at the very next object.
 STRICT_STOP = True
-_backoff: dict[tuple[str, str], int] = {}
-_backoff_lock = threading.Lock()
-
-
-def _retry_after(key: tuple[str, str], failed: bool, interval: float, retry: float | None = None) -> float:
-    """Return the requeue delay: the interval when fine; after a failure the source's retryInterval when it sets
-    one (Flux's), else an exponential backoff capped by the interval."""
-    with _backoff_lock:
-        if not failed:
-            _backoff.pop(key, None)
-            return interval
-        if retry is not None:
-            _backoff.pop(key, None)
-            return retry
-        count = _backoff.get(key, 0) + 1
-        _backoff[key] = count
-    return min(interval, 2.0 ** min(count, 6))
-
-
 def _entry(name: str, old: dict[str, Any] | None) -> dict[str, Any]:
     base = {"name": name, "status": "", "message": "", "lastAppliedRevision": "", "lastAttemptedRevision": "",
             "inventory": [], "lastSyncTime": ""}
@@ -91,7 +72,7 @@ def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revisio
     ctx.recorder.emit(involved, "Warning", failure.reason, failure.message, revision=revision or None)
     write_outcome(ctx, source, Outcome(source.generation, revision, failure, False, rows, source.requested_at,
                                        **_held(plan, lane)))
-    return ReconcileResult(requeue_after=_retry_after((source.namespace, source.name), True, source.interval,
+    return ReconcileResult(requeue_after=retry_after((source.namespace, source.name), True, source.interval,
                                                       source.retry_interval))
 
 
@@ -165,7 +146,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     if (fk.get("metadata") or {}).get("deletionTimestamp"):
         flux_step.delete_children(ctx, source)
         done = finalize(ctx, source)
-        return ReconcileResult(requeue_after=None if done else _retry_after((namespace, name), True, 60.0))
+        return ReconcileResult(requeue_after=None if done else retry_after((namespace, name), True, 60.0))
     if not has_finalizer(fk):
         source = GitOpsSource(source.repository, add_finalizer(ctx, fk))
     plan = attempt.plan = freeze.plan_of(ctx, source)
@@ -251,7 +232,7 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
 
 def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
     """Install Flux's Helm CRDs when the revision needs them, then check every kind is served and namespaced."""
-    if any(obj.get("kind") in ("HelmRelease", "HelmRepository") for obj in desired):
+    if any(obj.get("kind") in ("HelmRelease", "HelmRepository", "HelmChart") for obj in desired):
         from gitops_tui.reconciler import helm_step
 
         helm_step.ensure_crds(dynamic, desired)
@@ -409,5 +390,6 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
                       flux=flux if not lane.revision else None)
     write_outcome(ctx, source, outcome)
     failed = stopped or any(w.entry.get("status") for w in works.values())
-    return ReconcileResult(requeue_after=None if stopped else _retry_after((ns, name), failed, source.interval,
-                                                                           source.retry_interval))
+    helm_retry = [w.retry_after for w in works.values() if w.retry_after]  # RetryOnFailure releases' retryInterval
+    retry = min(helm_retry) if helm_retry else source.retry_interval
+    return ReconcileResult(requeue_after=None if stopped else retry_after((ns, name), failed, source.interval, retry))
