@@ -9,8 +9,12 @@ Figures (seconds, median of --rounds):
 
 - render modes: render_release through a warm worker process (now), a fresh interpreter per render, and a
   helper thread in the process (before the workers), with ratios to the latter.
+- chart sources (``--sources``, also part of the full run): the same chart installed and upgraded on dev from an
+  HTTP chart repository (HelmRepository, index + archive) and from a real OCI registry (docker-registry on
+  loopback; OCIRepository + chartRef, pulled with Helm's registry client in a worker), ratio OCI / HTTP. The
+  install includes the first pull (a cold cache, and the OCI side's first registry worker start).
 
-Run: .venv/bin/python bench/bench_helm.py [--rounds 3] [--templates 50] [--json] [--render-only]
+Run: .venv/bin/python bench/bench_helm.py [--rounds 3] [--templates 50] [--json] [--render-only] [--sources]
 """
 
 from __future__ import annotations
@@ -165,6 +169,108 @@ def bench_kubectl(bench: Bench, rounds: int) -> dict[str, Any]:
     return {"install_s": round(times[0], 3), "upgrade_median_s": median(times[1:])}
 
 
+OCI_SOURCE = """apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: web
+spec:
+  interval: 10m
+  url: {url}
+  insecure: true
+  ref:
+    tag: "0.1.0"
+  layerSelector:
+    mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip
+    operation: copy
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: web
+  values:
+    greeting: "{greeting}"
+"""
+HTTP_SOURCE = """apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: web
+spec:
+  interval: 10m
+  url: {url}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+spec:
+  chart:
+    spec:
+      chart: web
+      version: "0.1.0"
+      sourceRef: {{kind: HelmRepository, name: web}}
+  values:
+    greeting: "{greeting}"
+"""
+
+
+def bench_chart_sources(bench: Bench, rounds: int) -> dict[str, Any]:
+    """Install and upgrade the chart on dev from an HTTP chart repository and from an OCI registry (same run)."""
+    import functools
+    import http.server
+    import threading
+
+    from gitops_tui.kube.outbound import FetchPolicy
+    from tests.registry import Registry
+
+    archive = Path(helm.package(bench.chart(bench.home / "packaged"), destination=bench.home))
+    served = bench.home / "http-charts"
+    served.mkdir()
+    (served / archive.name).write_bytes(archive.read_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    http_url = f"http://127.0.0.1:{server.server_port}"
+    helm.repo_index_generate(served, base_url=http_url)
+    registry = Registry.start(bench.home / "registry")
+    try:
+        registry.push(archive)
+        bench.ctx.fetch_policy = FetchPolicy([f"{http_url}/*", f"http://{registry.host}/*"])
+        from gitops_tui.reconciler import helm_step
+
+        helm_step.ensure_crds(bench.ctx.clusters.get("dev")[1], [{"kind": "HelmRelease"}])  # neither side pays them
+        results = {}
+        for kind, template, url in (("http", HTTP_SOURCE, http_url), ("oci", OCI_SOURCE, f"{registry.url}/web")):
+            name = f"src-{kind}"
+
+            def write(path: Path, greeting: str = "v0", template: str = template, url: str = url,
+                      name: str = name) -> None:
+                (path / "deploy").mkdir(exist_ok=True)
+                (path / "deploy" / "release.yaml").write_text(template.format(name=name, url=url, greeting=greeting))
+
+            repo = init_repo(bench.home / f"repo-{name}", write)
+            actions.create_source(bench.api, bench.project, name, f"file://{repo}", path="./deploy", clusters=["dev"])
+            install = bench.reconcile(name)
+            upgrades = []
+            for r in range(rounds):
+                write(repo, f"v{r + 1}")
+                git(repo, "commit", "-q", "-am", f"values {r + 1}")
+                upgrades.append(bench.reconcile(name))
+            results[kind] = {"install_s": round(install, 3), "upgrade_median_s": median(upgrades)}
+        results["ratio_oci_vs_http_install"] = ratio(results["oci"]["install_s"], results["http"]["install_s"])
+        results["ratio_oci_vs_http_upgrade"] = ratio(results["oci"]["upgrade_median_s"],
+                                                     results["http"]["upgrade_median_s"])
+        return results
+    finally:
+        registry.stop()
+        server.shutdown()
+        server.server_close()
+
+
 def main() -> int:
     """Run the Helm benchmarks and print the figures, with ratios against the same-run baselines."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -173,10 +279,17 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--render-only", action="store_true", help="only the render figures (no sandbox)")
     parser.add_argument("--render-rounds", type=int, default=20)
+    parser.add_argument("--sources", action="store_true", help="only the HTTP and OCI chart source figures")
     args = parser.parse_args()
+    import os
+    import tempfile
+
+    os.environ.setdefault("GITOPS_TUI_ALLOW_LOCAL_REPOS", tempfile.gettempdir())  # the benchmark's own repositories
+    if args.sources:
+        return run("gitops-tui-helm-bench-", lambda home: Bench(home, "helmbench", args.templates),
+                   lambda bench: bench_chart_sources(bench, args.rounds), args.json)
     if args.render_only:
         import json
-        import tempfile
 
         with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
             figures = bench_render_modes(Path(tmp), args.templates, args.render_rounds)
@@ -190,6 +303,7 @@ def main() -> int:
         results["gitops_tui_dev_only"] = bench_ours(bench, "one", ["dev"], args.rounds)
         results["baseline_helm_python_dev"] = bench_helm_python(bench, args.rounds)
         results["baseline_kubectl_ssa_dev"] = bench_kubectl(bench, args.rounds)
+        results["chart_sources_dev"] = bench_chart_sources(bench, args.rounds)
         steps = {"install": "install_s", "upgrade": "upgrade_median_s"}
         results["ratios"] = {
             f"{ours}_vs_{base}_{step}": ratio(results[ours][key], results[base][key])

@@ -30,6 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+#: A freeze window of the demo project on prod, open whenever the screenshots are made (daily, 24 hours).
+WINDOW = [*"release", "tab", *"0 0 * * *", "tab", *"24h", "tab", *"UTC", "tab", *"prod", "tab", *"release freeze"]
 #: name -> keys pressed from the first pane (the demo project has one source, podinfo).
 SCREENS: dict[str, list[str]] = {
     "pane-projects": ["1"],
@@ -65,6 +67,10 @@ SCREENS: dict[str, list[str]] = {
     "dialog-resume-project": ["1", "S", *"INC-7 prod freeze", "tab", *"prod", "enter", "r"],
     "dialog-break-glass": ["2", "s", *"incident 7: manual hotfix", "enter", "B"],
     "dialog-resume-clusters": ["2", "s", *"incident 7: manual hotfix", "enter", "u"],
+    "dialog-window": ["1", "W", *WINDOW],
+    "propagation-window": ["1", "W", *WINDOW, "enter", "3"],
+    "dialog-override": ["2", "O", *"prod", "tab", *"Deployment/podinfo", "tab",
+                        *'[{"op":"replace","path":"/spec/replicas","value":3}]', "tab", "tab", *"prod load"],
 }
 
 

@@ -141,6 +141,10 @@ def resume_source(api: ApiClient, project: str, name: str, clusters: list[str] |
     current = _current_freeze(source, raw_project)
     left: list[str] = []
     placed = _placed(api, source, raw_project)
+    if current is None:
+        refusal = window_hold_refusal(project, name, raw_project, list(clusters or placed), now)
+        if refusal:
+            raise SourceActionError(refusal)
     if clusters:
         if current is None:
             raise SourceActionError(f"source {name} is not suspended")
@@ -162,6 +166,22 @@ def resume_source(api: ApiClient, project: str, name: str, clusters: list[str] |
                    reason=f"was suspended by {current.by}: {current.reason}" if current else "",
                    project=project, source=name, clusters=list(clusters or []))
     return GitOpsSource(source.repository, fk)
+
+
+def window_hold_refusal(project: str, name: str, raw_project: dict[str, Any], clusters: list[str],
+                        now: datetime) -> str:
+    """The sentence refusing to resume source ``name`` that no freeze holds while a freeze window holds ``clusters``
+    ('' when none does): resuming would lift nothing."""
+    from gitops_tui.api.windows import open_windows
+
+    for found in open_windows(raw_project, now):
+        held = [c for c in clusters if found.window.covers(c)]
+        if held:
+            window = found.window
+            return (f"source {name} is not suspended; it is held on {', '.join(held)} by {found.header()} "
+                    f"(by {window.by}: {window.reason}); resuming would not lift it: delete the window with "
+                    f"`gitops-tui window delete {window.name} -p {project} --reason TEXT`, or break glass")
+    return ""
 
 
 def patch_project(api: ApiClient, project: str, patch: dict[str, Any]) -> dict[str, Any]:

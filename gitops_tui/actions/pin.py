@@ -137,6 +137,13 @@ def unpin_source(api: ApiClient, project: str, name: str, actor: str | None = No
     return pin
 
 
+def _overrides(api: ApiClient, project: str, name: str) -> tuple:
+    """The source's overrides (a pin's preview compares each cluster as its overrides change it)."""
+    from gitops_tui.actions.state import read_source
+
+    return read_source(api, project, name).state.overrides
+
+
 def preview_pin(api: ApiClient, project: str, name: str, pin: Pin, data_dir: Path | None = None) -> DiffReport:
     """What pinning will change: the dry-run diff of each pinned cluster against the pinned revision (no writes)."""
     source = _source(api, project, name)
@@ -145,7 +152,7 @@ def preview_pin(api: ApiClient, project: str, name: str, pin: Pin, data_dir: Pat
     spec["ref"] = {"commit": pin.commit, **({"branch": pin.branch} if pin.branch else {})}
     ctx = reading_context(api, data_dir)
     try:
-        report = _diff(ctx, GitOpsSource(repository, source.kustomization), name)
+        report = _diff(ctx, GitOpsSource(repository, source.kustomization), name, overrides=_overrides(api, project, name))
     finally:
         ctx.clusters.close()
     report.clusters = [c for c in report.clusters if pin.covers(c.cluster)]

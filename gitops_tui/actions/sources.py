@@ -158,6 +158,8 @@ class DiffReport:
     clusters: list[Any] = field(default_factory=list)
     compared: dict[str, str] = field(default_factory=dict)
     """The revision each cluster was compared with when it is not ``revision`` (a pinned cluster: the pin's)."""
+    overridden: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """Each cluster's overridden fields (object -> paths): compared with the revision as its overrides change it."""
 
     @property
     def drifted(self) -> bool:
@@ -192,14 +194,17 @@ def diff_source(api: ApiClient, project: str, name: str, data_dir: Path | None =
     targets = {c.name: c.pin.revision for c in reading.state.clusters if c.pin is not None}
     ctx = _context(api, data_dir)
     try:
-        return _diff(ctx, reading.source, name, targets, reading.state.names)
+        return _diff(ctx, reading.source, name, targets, reading.state.names, reading.state.overrides)
     finally:
         ctx.clusters.close()
 
 
 def _diff(ctx: Any, source: GitOpsSource, name: str, targets: dict[str, str] | None = None,
-          order: list[str] | None = None) -> DiffReport:
-    """Diff each cluster against its target revision (``targets``; git's for the others), in ``order``."""
+          order: list[str] | None = None, overrides: tuple[Any, ...] = ()) -> DiffReport:
+    """Diff each cluster against its target revision (``targets``; git's for the others) with its ``overrides``
+    applied (api/overrides.py), in ``order``."""
+    from gitops_tui.api import overrides as ov
+    from gitops_tui.flux import decryption
     from gitops_tui.reconciler import drift, identity, status
     from gitops_tui.reconciler import source_controller as sc
     from gitops_tui.reconciler.desired import fetch_artifact
@@ -229,16 +234,25 @@ def _diff(ctx: Any, source: GitOpsSource, name: str, targets: dict[str, str] | N
             policy, variables = render_inputs(ctx, source, artifact, project_name)
             chosen = {c: connections[c] for c in members}
             objects = sc.desired_objects(source, artifact, project_name, sc.scope_checker(chosen), policy=policy,
-                                         variables=variables,
+                                         variables=variables, decryption=decryption.for_source(ctx, source),
                                          flux_components=render_mode(source.kustomization, ctx.flux_components))
             for cluster in members:
-                desired[cluster] = objects
+                try:
+                    applied = ov.apply(objects, list(overrides), cluster, artifact.revision)
+                except ov.OverrideRefused as exc:
+                    report.clusters.append(drift.ClusterDrift(cluster, error=exc.message))
+                    continue
+                desired[cluster] = applied.objects
+                if applied.changed:
+                    report.overridden[cluster] = applied.changed
                 if revision != report.revision:
                     report.compared[cluster] = revision
     except sc.RevisionFailed as exc:
         report.error = exc.failure.message
         return report
     for cluster, dynamic in connections.items():
+        if cluster not in desired:
+            continue
         try:
             report.clusters.append(drift.detect(cluster, dynamic, desired[cluster]))
         except Exception as exc:  # noqa: BLE001 - transport failures

@@ -5,10 +5,12 @@ FederatedKustomization with their status), by ``source_state``. Every surface re
 (what to apply where), the status conditions, ``get``, ``describe``, ``diff``, ``tree``, the panes, the header, the
 journal and the Events (docs/architecture.md, "One read path").
 
-Precedence, per cluster: a freeze (the project's, the operator's, a member's) holds it; an operator's pending break
-glass lifts exactly one apply of its revision on the frozen clusters it names; otherwise a pin holds it at the pin's
-revision; otherwise it follows git. Later issues add rollout waves and freeze windows here, as holds of scope
-``rollout`` and ``window`` (a freeze beats a window, a window beats a wave, a pin holds against both).
+Precedence, per cluster: a freeze (the project's, the operator's, a member's) holds it, then an open freeze window
+(api/windows.py; a freeze beats a window: the freeze is the hold named); an operator's pending break glass lifts
+exactly one apply of its revision on the held clusters it names (the window stays); otherwise a pin holds it at the
+pin's revision; otherwise it follows git. A pinned cluster under a window is held like one under a freeze, and when
+the window closes it returns to its pin, not to git: the pin holds it against the window. Rollout waves are added as
+holds of scope ``rollout`` (a window beats a wave).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ INTENTS = (INTENT_FOLLOW, INTENT_FROZEN, INTENT_PINNED, INTENT_BREAK_GLASS)
 HOLD_FREEZE = "freeze"
 HOLD_PIN = "pin"
 HOLD_BREAK_GLASS = "break-glass"
+HOLD_WINDOW = "window"
+SCOPE_WINDOW = "window"
 SCOPE_SOURCE = "source"
 SCOPE_PROJECT = "project"
 
@@ -56,9 +60,9 @@ class Hold:
     """What holds a cluster (or lifts a hold once): kind, scope, clusters, who (verified or claimed), why, when, revision."""
 
     kind: str
-    """``freeze``, ``pin`` or ``break-glass``."""
+    """``freeze``, ``window``, ``pin`` or ``break-glass``."""
     scope: str
-    """``project`` or ``source`` (later ``window`` and ``rollout``)."""
+    """``project``, ``source`` or ``window`` (later ``rollout``)."""
     clusters: tuple[str, ...]
     """The clusters it covers; empty: every cluster of its scope."""
     by: str
@@ -74,6 +78,10 @@ class Hold:
     """False when only a project member's write declares it: ``by`` is then a claim (a field manager, an annotation)."""
     expired: bool = False
     token: str = ""
+    name: str = ""
+    """A window's name ('' for the other kinds)."""
+    timezone: str = ""
+    """A window's timezone: ``until`` is shown on its wall clock."""
 
     def covers(self, cluster: str) -> bool:
         """Whether this hold covers ``cluster``."""
@@ -96,6 +104,10 @@ class Hold:
             return f"pinned at {short_revision(self.revision)}{where} by {self.who}{reason}"
         if self.kind == HOLD_BREAK_GLASS:
             return f"break glass by {self.who}: apply {short_revision(self.revision)} once{where}{reason}"
+        if self.kind == HOLD_WINDOW:
+            from gitops_tui.api.windows import local_time
+
+            return f"window {self.name} open{where} until {local_time(self.until, self.timezone)} by {self.who}{reason}"
         scope = "project freeze" if self.scope == SCOPE_PROJECT else "frozen"
         return f"{scope}{where} by {self.who}{reason}"
 
@@ -192,6 +204,11 @@ class ClusterState:
         return next((h for h in self.holds if h.kind == HOLD_FREEZE), None)
 
     @property
+    def window(self) -> Hold | None:
+        """The open freeze window on this cluster, when any (even while a freeze is the hold named)."""
+        return next((h for h in self.holds if h.kind == HOLD_WINDOW), None)
+
+    @property
     def outcome(self) -> str:
         """``held``, ``failed``, ``applying``, ``pending`` or ``applied`` (a held cluster is never failed)."""
         seen = self.observed
@@ -261,6 +278,10 @@ class SourceState:
     """Seconds until the next expiry of a freeze on this source or its project."""
     stalled: tuple[str, str] | None = None
     """(reason, message) of a whole revision refused (Stalled True) while some cluster is not held."""
+    windows: tuple[Hold, ...] = ()
+    """The project's freeze windows open now on the source's clusters (api/windows.py)."""
+    overrides: tuple[Any, ...] = ()
+    """The source's per-cluster overrides (api/overrides.py ``Override``), verified or a member's."""
 
     def cluster(self, name: str) -> ClusterState | None:
         """The named cluster's state, None when the source is not placed there."""
@@ -289,7 +310,7 @@ class SourceState:
     def holds(self, cluster: str) -> bool:
         """Whether a freeze holds ``cluster`` now (any name: a cluster that left the placement too), break glass aside."""
         glass = self.break_glass
-        frozen = any(f.covers(cluster) for f in self.freezes)
+        frozen = any(f.covers(cluster) for f in (*self.freezes, *self.windows))
         return frozen and not (glass is not None and glass.covers(cluster))
 
     @property
@@ -316,6 +337,8 @@ class SourceState:
                 "outcome": self.outcome, "clusters": [c.to_dict() for c in self.clusters],
                 "freezes": [f.to_dict() for f in self.freezes], "pin": self.pin.to_dict() if self.pin else None,
                 "breakGlass": self.break_glass.to_dict() if self.break_glass else None,
+                "windows": [w.to_dict() for w in self.windows],
+                "overrides": [o.to_dict() for o in self.overrides],
                 "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in self.ignored]}
 
 
@@ -363,13 +386,37 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
     entries = {str(e.get("name") or ""): e for e in ((kustomization or {}).get("status") or {}).get("clusters") or []
                if isinstance(e, dict)}
     git = source.artifact_revision
-    states = tuple(_cluster_state(name, found, git, observed_of(entries.get(name), stale.get(name)))
+    windows, window_wake = _window_holds(project, placed, now)
+    states = tuple(_cluster_state(name, found, git, observed_of(entries.get(name), stale.get(name)), windows)
                    for name in placed)
     stalled = source.condition("Stalled")
     refused = (stalled.reason, stalled.message) if stalled is not None and stalled.is_true else None
+    wake = min((w for w in (found.wake_in, window_wake) if w is not None), default=None)
     return SourceState(source.namespace, source.name, project_name, git, states, found.freezes, found.pin,
-                       found.break_glass, found.ignored, found.member_writes, found.wake_in,
-                       refused if any(not c.held for c in states) else None)
+                       found.break_glass, found.ignored, found.member_writes, wake,
+                       refused if any(not c.held for c in states) else None, windows,
+                       _overrides(kustomization, project, source.name))
+
+
+def _window_holds(project: dict[str, Any] | None, placed: list[str],
+                  now: datetime) -> tuple[tuple[Hold, ...], float | None]:
+    """The project's windows open now on ``placed`` as holds, and the seconds until the next opening or closing."""
+    if not (((project or {}).get("spec") or {}).get("windows")):
+        return (), None
+    from gitops_tui.api.windows import reading
+
+    mine = [(hold, wake) for window, hold, wake in reading(project, now) if any(window.covers(c) for c in placed)]
+    holds = tuple(hold for hold, _ in mine if hold is not None)
+    return holds, min((wake for _, wake in mine if wake is not None), default=None)
+
+
+def _overrides(kustomization: dict[str, Any] | None, project: dict[str, Any] | None, name: str) -> tuple[Any, ...]:
+    """The source's per-cluster overrides (api/overrides.py), each verified against the operator's record."""
+    if not (((kustomization or {}).get("spec") or {}).get("overrides")):
+        return ()
+    from gitops_tui.api.overrides import overrides_of
+
+    return overrides_of(kustomization, project, name)
 
 
 def _placed(placement: dict[str, Any], clusters: list[dict[str, Any]], project_placement: dict[str, Any] | None,
@@ -409,8 +456,9 @@ def _in_placement_order(found: Any, placed: list[str]) -> Any:
                    break_glass=ordered(found.break_glass))
 
 
-def _cluster_state(name: str, found: Any, git: str, observed: Observed) -> ClusterState:
-    freezes = [f for f in found.freezes if f.covers(name)]
+def _cluster_state(name: str, found: Any, git: str, observed: Observed,
+                   windows: tuple[Hold, ...] = ()) -> ClusterState:
+    freezes = [f for f in (*found.freezes, *windows) if f.covers(name)]  # a freeze beats a window: named first
     pin = found.pin if found.pin is not None and found.pin.covers(name) else None
     holds = tuple(freezes) + ((pin,) if pin is not None else ())
     glass = found.break_glass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitops_tui.backends.live_controls import LiveControlOperations
 from gitops_tui.backends.live_freeze import LiveFreezeOperations
 from gitops_tui.backends.live_incident import IncidentOperations
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 CONNECT_WAIT = 30.0
 
 
-class LiveOperations(LiveFreezeOperations, IncidentOperations):
+class LiveOperations(LiveFreezeOperations, IncidentOperations, LiveControlOperations):
     """Operations through gitops_tui.actions against the management cluster (called in workers)."""
 
     def __init__(self, backend: Any, data_dir: Path) -> None:

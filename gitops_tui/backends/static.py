@@ -18,6 +18,7 @@ from gitops_tui.views.helm import HelmSources
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.state import Change, ManagementState
 from gitops_tui.backends.static_incident import StaticIncidentOperations
+from gitops_tui.backends.static_controls import StaticControlOperations
 from gitops_tui.backends.static_freeze import StaticFreezeOperations
 
 FROZEN_NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
@@ -41,7 +42,7 @@ def load_objects(path: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str,
     return by_key, extras
 
 
-class StaticOperations(StaticFreezeOperations, StaticIncidentOperations):
+class StaticOperations(StaticFreezeOperations, StaticIncidentOperations, StaticControlOperations):
     """Operations applied to the in-memory state; every call is recorded in ``calls``."""
 
     def __init__(self, state: ManagementState, now: datetime, extras: dict[str, Any], actor: str) -> None:

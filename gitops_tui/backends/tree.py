@@ -16,6 +16,7 @@ from gitops_tui.views.tree import ClusterTree, SourceTree, TreeObject, managers_
 
 def _desired_at(ctx: Any, source: GitOpsSource, revision: str, project: str, dynamic: Any) -> list[dict]:
     """The objects of ``revision`` of the source, rendered as the reconciler renders them."""
+    from gitops_tui.flux import decryption
     from gitops_tui.reconciler.desired import desired_objects, fetch_revision, scope_checker
 
     branch, sha = parse_revision(revision)
@@ -23,10 +24,12 @@ def _desired_at(ctx: Any, source: GitOpsSource, revision: str, project: str, dyn
     from gitops_tui.api.flux_role import render_mode
 
     return desired_objects(source, artifact, project, scope_checker({"cluster": dynamic}),
+                           decryption=decryption.for_source(ctx, source),
                            flux_components=render_mode(source.kustomization, ctx.flux_components))
 
 
-def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin | None) -> ClusterTree:
+def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin | None,
+             overrides: tuple[Any, ...] = ()) -> ClusterTree:
     from gitops_tui.kube.apply import get_object
     from gitops_tui.kube.client import ClusterUnreachable
     from gitops_tui.reconciler import drift, identity
@@ -40,17 +43,25 @@ def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin 
         node.error = exc.detail
         return node
     drifts: dict[str, str] = {}
+    changed: dict[str, list[str]] = {}
     if node.revision:
         try:
             tenant = identity.tenant_client(dynamic, identity.applier_for(ctx, source.namespace, project))
-            found = drift.detect(entry.name, tenant, _desired_at(ctx, source, node.revision, project, dynamic))
+            from gitops_tui.api import overrides as ov
+
+            applied = ov.apply(_desired_at(ctx, source, node.revision, project, dynamic), list(overrides), entry.name,
+                               node.revision)
+            changed = {key: paths for key, paths in applied.changed.items()}
+            found = drift.detect(entry.name, tenant, applied.objects)
             drifts = {d.ref.id: ("missing" if d.missing else "modified: " + ", ".join(c.path for c in d.fields[:3]))
                       for d in found.objects}
             node.error = found.error
         except Exception as exc:  # noqa: BLE001 - the tree shows what it could read
             node.error = f"drift not checked ({type(exc).__name__})"
     for ref in entry.inventory_refs:
-        item = TreeObject(ref.kind, ref.namespace, ref.name, drift=drifts.get(ref.id, ""))
+        key = f"{ref.kind} {ref.namespace}/{ref.name}" if ref.namespace else f"{ref.kind} {ref.name}"
+        item = TreeObject(ref.kind, ref.namespace, ref.name, drift=drifts.get(ref.id, ""),
+                          overridden=list(changed.get(key, [])))
         try:
             live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
         except Exception:  # noqa: BLE001 - one unreadable object does not hide the others
@@ -77,9 +88,11 @@ def read_tree(api: ApiClient, project: str, name: str, data_dir: Path | None = N
     ctx = reading_context(api, data_dir)
     try:
         for entry in sorted(source.clusters, key=lambda c: (rank.get(c.name, len(rank)), c.name)):
-            node = _cluster(ctx, source, project, entry, pin)
+            node = _cluster(ctx, source, project, entry, pin, state.overrides)
             found = state.cluster(entry.name)
             node.intent = found.intent if found is not None else node.intent
+            if found is not None and found.held and found.hold is not None and found.hold.kind == "window":
+                node.hold = f"window {found.hold.name}"  # a freeze window holds it: named, as in the panes
             tree.clusters.append(node)
     finally:
         ctx.clusters.close()

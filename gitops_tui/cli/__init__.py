@@ -21,6 +21,8 @@ VERB_MODULES = (
     "gitops_tui.cli.journal_cmd",
     "gitops_tui.cli.pin_cmd",
     "gitops_tui.cli.tree_cmd",
+    "gitops_tui.cli.window_cmd",
+    "gitops_tui.cli.override_cmd",
 )
 
 

@@ -81,6 +81,7 @@ def _cluster(state: SourceState, name: str) -> dict[str, Any]:
             "pinned": found.pin is not None, "intent": found.intent,
             "hold": found.hold.to_dict() if found.hold is not None else None, "target": found.target,
             "outcome": found.outcome, "reason": found.reason, "stale": seen.stale,
+            "overrides": [o.to_dict() for o in state.overrides if o.cluster == name],
             **({"staleSince": seen.stale_since} if seen.stale else {})}
 
 
@@ -120,6 +121,7 @@ def summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "complete": src.complete,
         "clusters": [_cluster(state, name) for name in state.names],
         "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in state.ignored],
+        "windows": [w.to_dict() for w in state.windows],
     }
 
 
@@ -137,6 +139,9 @@ def _clusters_cell(row: dict[str, Any]) -> list[str]:
     cells = []
     for cluster in row["clusters"]:
         note = cluster["intent"] if cluster["intent"] != "follow" else ""
+        hold = cluster.get("hold") or {}
+        if hold.get("kind") == "window" and cluster["intent"] == "frozen":
+            note = f"window {hold.get('name')}"
         if cluster["outcome"] == "failed":
             note = cluster["status"]
         cells.append(cluster["name"] + (f"({note})" if note else ""))

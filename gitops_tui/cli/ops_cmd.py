@@ -149,6 +149,8 @@ def print_diff(report: Any, out: Any = None) -> None:
         pinned = getattr(report, "compared", {}).get(cluster.cluster)
         if pinned:
             out.write(f"{cluster.cluster}: compared with its pin {pinned}\n")
+        for obj, paths in getattr(report, "overridden", {}).get(cluster.cluster, {}).items():
+            out.write(f"{cluster.cluster}: overridden: {obj}: {', '.join(paths)}\n")
         if cluster.error:
             out.write(f"{cluster.cluster}: error: {cluster.error}\n")
         elif not cluster.objects:
@@ -176,7 +178,8 @@ def cmd_diff_source(args: argparse.Namespace) -> int:
     if args.output == "json":
         body = {"source": report.source, "revision": report.revision,
                 "clusters": [{**c.to_dict(), "revision": report.compared.get(c.cluster, report.revision),
-                              "pinned": c.cluster in report.compared} for c in report.clusters],
+                              "pinned": c.cluster in report.compared,
+                              "overridden": report.overridden.get(c.cluster, {})} for c in report.clusters],
                 "drift": report.drifted}
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
     else:

@@ -35,12 +35,14 @@ BOOTSTRAP_NAME = "flux-system"
 #: Kustomization fields taken over by the child, as they are.
 _CARRIED = ("path", "targetNamespace", "wait", "healthChecks", "timeout", "interval", "retryInterval", "force",
             "postBuild", "patches", "images", "components", "ignoreMissingComponents", "namePrefix", "nameSuffix",
-            "commonMetadata", "deletionPolicy")
+            "commonMetadata", "deletionPolicy", "decryption")
 #: Kustomization fields this reconciler does not implement: the revision is refused rather than half-applied.
-_REFUSED = ("kubeConfig", "serviceAccountName", "decryption", "healthCheckExprs")
+_REFUSED = ("kubeConfig", "serviceAccountName", "healthCheckExprs")
 #: Flux's deletionPolicy values (MirrorPrune: the objects go when prune is true, as they went).
 DELETION_POLICIES = ("MirrorPrune", "Delete", "WaitForTermination", "Orphan")
-_SOURCE_KINDS = {"GitRepository", "OCIRepository", "Bucket", "ExternalArtifact"}
+#: Flux source kinds the reconciler reads itself (never applied); OCIRepository and HelmRepository are applied and
+#: read by the HelmReleases of the revision (helm/charts.py).
+_SOURCE_KINDS = {"GitRepository", "Bucket", "ExternalArtifact"}
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,6 @@ def split(manifests: list[Manifest]) -> tuple[list[Manifest], Instructions]:
     for manifest in manifests:
         obj = manifest.obj
         if not is_instruction(obj):
-            _refuse_oci(manifest)
             rest.append(manifest)
         elif is_generator(obj):
             generators.append(manifest)
@@ -96,16 +97,6 @@ def split(manifests: list[Manifest]) -> tuple[list[Manifest], Instructions]:
             raise ValidationFailed(f"{manifest.display} in {manifest.origin}: {obj.get('kind')} sources are not "
                                    "supported; use a GitRepository (docs/flux.md)", origin=manifest.origin)
     return rest, Instructions(tuple(kustomizations), tuple(repositories), tuple(generators))
-
-
-def _refuse_oci(manifest: Manifest) -> None:
-    """Refuse an OCI HelmRepository by name (only https/http chart indexes are served)."""
-    obj = manifest.obj
-    spec = obj.get("spec") or {}
-    if (_group(obj) == SOURCE_GROUP and obj.get("kind") == "HelmRepository"
-            and (spec.get("type") == "oci" or str(spec.get("url") or "").startswith("oci://"))):
-        raise ValidationFailed(f"{manifest.display} in {manifest.origin}: OCI Helm repositories are not supported; "
-                               "serve the chart from an https index (docs/flux.md)", origin=manifest.origin)
 
 
 def child_name(parent: str, flux_name: str) -> str:

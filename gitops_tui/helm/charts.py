@@ -1,4 +1,7 @@
-"""Load the chart a HelmRelease names: a path in the source's git checkout, or a chart repository."""
+"""Load the chart a HelmRelease names: a path in the source's git checkout, a chart repository, or an OCI registry.
+
+``resolve_chart`` is the one place a HelmRelease's chart is resolved (``spec.chart.spec`` or ``spec.chartRef``).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import helm_python as helm
 import yaml
 
 from gitops_tui.api.semver import best_tag
-from gitops_tui.helm.dependencies import check_dependencies
+from gitops_tui.helm.dependencies import check_chart_spec, check_dependencies
 from gitops_tui.helm.errors import ARTIFACT_FAILED, HelmReleaseFailed
 from gitops_tui.helm.render import remember_origin
 from gitops_tui.kube import pinned_http
@@ -33,6 +36,61 @@ MAX_INDEX_NODES = 10_000_000
 def chart_spec(helm_release: dict[str, Any]) -> dict[str, Any]:
     """Return `spec.chart.spec` of a HelmRelease ({} when absent)."""
     return ((helm_release.get("spec") or {}).get("chart") or {}).get("spec") or {}
+
+
+def resolve_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[dict[str, Any]], cache_dir: Path,
+                  policy: FetchPolicy | None = None, read_secret: Any = None, *,
+                  reason: str = ARTIFACT_FAILED) -> helm.Chart:
+    """The chart of a HelmRelease whose fields refuse_unsupported let through.
+
+    ``spec.chartRef`` to an OCIRepository of the revision, or to a HelmChart of the revision (its spec read as
+    ``spec.chart.spec`` is, as Flux's HelmChart template), or ``spec.chart.spec`` with a ``sourceRef`` to the
+    source's own GitRepository (a path) or a HelmRepository of the revision (an index, or ``type: oci``).
+    ``read_secret(name)`` reads a Secret of the release's namespace (registry credentials).
+    """
+    from gitops_tui.helm import oci, oci_source
+
+    spec = helm_release.get("spec") or {}
+    namespace = str((helm_release.get("metadata") or {}).get("namespace") or "")
+    chart_ref = spec.get("chartRef") or {}
+    chart = chart_spec(helm_release)
+    if chart_ref and chart_ref.get("kind") == "HelmChart":
+        chart = _helm_chart(manifests, str(chart_ref.get("name") or ""), namespace, reason)
+    elif chart_ref:  # refuse_unsupported let only OCIRepository and HelmChart through
+        repository = _declared(manifests, "OCIRepository", str(chart_ref.get("name") or ""), namespace)
+        return oci.load_chart(oci_source.from_oci_repository(repository), cache_dir, policy, read_secret)
+    source = chart.get("sourceRef") or {}
+    chart_name = chart.get("chart", "")
+    if source.get("kind", "GitRepository") == "GitRepository":
+        return load_from_git(checkout, chart_name)
+    repo = _declared(manifests, "HelmRepository", str(source.get("name") or ""), namespace)
+    repo_spec = repo.get("spec") or {}
+    if repo_spec.get("type") == "oci" or str(repo_spec.get("url") or "").startswith("oci://"):
+        interval = chart.get("interval") or spec.get("interval")
+        found = oci_source.from_helm_repository(repo, chart_name, chart.get("version"), interval)
+        return oci.load_chart(found, cache_dir, policy, read_secret)
+    return load_from_repository(cache_dir, repo_spec["url"], chart_name, chart.get("version"), policy)
+
+
+def _helm_chart(manifests: list[dict[str, Any]], name: str, namespace: str, reason: str) -> dict[str, Any]:
+    """The spec of the HelmChart ``name`` of the revision (the release's namespace), checked as spec.chart.spec is."""
+    found = next((m for m in manifests if m.get("kind") == "HelmChart" and (m.get("metadata") or {}).get("name") == name
+                  and str((m.get("metadata") or {}).get("namespace") or namespace) == namespace), None)
+    if found is None:
+        raise HelmReleaseFailed(ARTIFACT_FAILED, f"spec.chartRef: HelmChart {namespace}/{name} is not declared in the "
+                                                 "source (declare it next to the HelmRelease)", quotes_values=False)
+    template = found.get("spec") if isinstance(found.get("spec"), dict) else {}
+    check_chart_spec(template, f"HelmChart {name} spec", reason)
+    return template
+
+
+def _declared(manifests: list[dict[str, Any]], kind: str, name: str, namespace: str) -> dict[str, Any]:
+    """The source object ``kind``/``name`` of the revision in the release's own namespace; ArtifactFailed if absent."""
+    found = next((m for m in manifests if m.get("kind") == kind and (m.get("metadata") or {}).get("name") == name
+                  and str((m.get("metadata") or {}).get("namespace") or namespace) == namespace), None)
+    if found is None or not (found.get("spec") or {}).get("url"):
+        raise HelmReleaseFailed(ARTIFACT_FAILED, f"{kind} {name!r} not found in the source", quotes_values=False)
+    return found
 
 
 def load_from_git(checkout: Path, chart_path: str) -> helm.Chart:

@@ -17,7 +17,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.api import names
 from gitops_tui.helm import storage
-from gitops_tui.helm.chart_source import resolve_chart
+from gitops_tui.helm.charts import resolve_chart
 from gitops_tui.helm.dependencies import refuse_unsupported
 from gitops_tui.helm.errors import INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed, WaitFailed
 from gitops_tui.helm.render import RenderedRelease, release_record, render_release
@@ -135,12 +135,19 @@ def prepare(
     if target.namespace != project_ns:
         raise HelmReleaseFailed(reason, f"targetNamespace {target.namespace!r} is outside the project namespace {project_ns!r}")
     refuse_unsupported(helm_release, reason)
-    chart = resolve_chart(helm_release, checkout=checkout, manifests=manifests, cache_dir=cache_dir,
-                          fetch_policy=fetch_policy, reason=reason)
+
 
     def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         in_revision = _from_revision(manifests, kind, namespace, name)
         return in_revision if in_revision is not None else get_object(dynamic, "v1", kind, name, namespace)
+
+    def read_secret(name: str) -> dict[str, bytes] | None:
+        secret = read("Secret", project_ns, name)
+        if secret is None:
+            return None
+        return {key: base64.b64decode(value or "") for key, value in (secret.get("data") or {}).items()}
+
+    chart = resolve_chart(helm_release, checkout, manifests, cache_dir, fetch_policy, read_secret, reason=reason)
 
     secrets: list[str] = []
     try:

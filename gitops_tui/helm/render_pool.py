@@ -13,12 +13,15 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import secrets
 import select
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ KEEP_IDLE = 2
 #: The data segment each worker may use (Go's heap and arenas, Python's).
 MEMORY_BYTES = 512 * 1024 * 1024
 _ROOT = str(Path(__file__).resolve().parents[2])
+WORKER_MODULE = "gitops_tui.helm.render_worker"
 #: Seconds to wait for a killed worker to be reaped.
 _REAP_SECONDS = 5.0
 
@@ -55,13 +59,16 @@ class Answer:
 
 
 class _Worker:
-    """One worker process and its pipes."""
+    """One worker process and its pipes; ``token`` is its own (a pool may hand it to the worker's environment)."""
 
-    def __init__(self, memory_bytes: int) -> None:
+    def __init__(self, memory_bytes: int, module: str = WORKER_MODULE,
+                 environment: Callable[[str], dict[str, str]] | None = None) -> None:
+        self.token = secrets.token_hex(16)
         env = {"PATH": os.environ.get("PATH", ""), "GOMAXPROCS": "1", "GOTRACEBACK": "none", "LANG": "C.UTF-8",
-               "PYTHONPATH": os.pathsep.join([_ROOT, *(p for p in sys.path if p)])}
+               "PYTHONPATH": os.pathsep.join([_ROOT, *(p for p in sys.path if p)]),
+               **(environment(self.token) if environment is not None else {})}
         self.proc = subprocess.Popen(
-            [sys.executable, "-s", "-m", "gitops_tui.helm.render_worker", str(memory_bytes)],
+            [sys.executable, "-s", "-m", module, str(memory_bytes)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, close_fds=True,
             start_new_session=True)
         self.ready = False
@@ -143,7 +150,11 @@ class RenderPool:
     """Renders charts in worker processes, at most ``max_workers`` at once; ``render`` is safe from any thread."""
 
     def __init__(self, *, max_workers: int = MAX_WORKERS, keep_idle: int = KEEP_IDLE,
-                 memory_bytes: int = MEMORY_BYTES) -> None:
+                 memory_bytes: int = MEMORY_BYTES, module: str = WORKER_MODULE,
+                 environment: Callable[[str], dict[str, str]] | None = None) -> None:
+        """``module`` is the worker's (render_worker.serve's protocol); ``environment(token)`` adds to its environment."""
+        self.module = module
+        self.environment = environment
         self.max_workers = max_workers
         self.keep_idle = keep_idle
         self.memory_bytes = memory_bytes
@@ -159,30 +170,38 @@ class RenderPool:
         Raises RenderStopped when the deadline passed (the worker is killed), or the worker died (past its CPU
         or memory limit, or otherwise).
         """
-        deadline = time.monotonic() + deadline_seconds
-        worker = self._acquire(deadline)
-        answer: dict[str, Any] | None = None
-        try:
-            if not worker.ready:
-                greeting = worker.receive(deadline)
-                worker.ready = greeting is not None and "ready" in greeting
-            if worker.ready:
-                worker.send({**request, "cpu_seconds": max(1.0, cpu_seconds or deadline_seconds)})
-                answer = worker.receive(deadline)
-        except (OSError, ValueError):
-            answer = None
-        if answer is None or "memory" in answer:
-            dead = not worker.alive()
-            stderr = worker.stop()
-            self._release(None)
-            raise _stopped(worker.proc.returncode, stderr, dead, answer) from None
-        self._release(worker)
+        answer = self.ask(request, deadline_seconds, cpu_seconds)
         if "rendered" in answer:
             return Answer(rendered=dict(answer["rendered"]))
         if "too_large" in answer:
             return Answer(too_large=int(answer["too_large"]))
         error = answer.get("error") or {}
         return Answer(error_type=str(error.get("type") or ""), error=str(error.get("message") or ""))
+
+    def ask(self, request: dict[str, Any], deadline_seconds: float, cpu_seconds: float | None = None, *,
+            around: Callable[[str], AbstractContextManager[Any]] | None = None) -> dict[str, Any]:
+        """The worker's answer to ``request``; RenderStopped as for ``render``. ``around(token)`` is entered while
+        the worker holding that token works on the request (the registry pool opens its proxy session there)."""
+        deadline = time.monotonic() + deadline_seconds
+        worker = self._acquire(deadline)
+        answer: dict[str, Any] | None = None
+        with (around(worker.token) if around is not None else nullcontext()):
+            try:
+                if not worker.ready:
+                    greeting = worker.receive(deadline)
+                    worker.ready = greeting is not None and "ready" in greeting
+                if worker.ready:
+                    worker.send({**request, "cpu_seconds": max(1.0, cpu_seconds or deadline_seconds)})
+                    answer = worker.receive(deadline)
+            except (OSError, ValueError):
+                answer = None
+        if answer is None or "memory" in answer:
+            dead = not worker.alive()
+            stderr = worker.stop()
+            self._release(None)
+            raise _stopped(worker.proc.returncode, stderr, dead, answer) from None
+        self._release(worker)
+        return answer
 
     def _acquire(self, deadline: float) -> _Worker:
         with self._cond:
@@ -195,7 +214,7 @@ class RenderPool:
             if self._idle:
                 return self._idle.pop()
         try:
-            return _Worker(self.memory_bytes)
+            return _Worker(self.memory_bytes, self.module, self.environment)
         except OSError as exc:
             self._release(None)
             raise RenderStopped("died", f"cannot start a render process ({type(exc).__name__})") from None

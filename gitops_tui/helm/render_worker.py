@@ -18,6 +18,7 @@ import resource
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct(">I")
@@ -61,7 +62,6 @@ def render(request: dict[str, Any]) -> dict[str, Any]:
     """Render one request: {chart (a path), values, name, namespace, revision, cpu_seconds, max_bytes}."""
     import helm_python as helm
 
-    _limit_cpu(float(request.get("cpu_seconds") or 60))
     try:
         chart = helm.Chart.load(request["chart"])
         try:
@@ -89,6 +89,11 @@ def _read_requests(stdin: BinaryIO, requests: queue.Queue[bytes]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Serve render requests until stdin closes."""
+    return serve(render, argv)
+
+
+def serve(handle: Callable[[dict[str, Any]], dict[str, Any]], argv: list[str] | None = None) -> int:
+    """Answer each request with ``handle`` (within its ``cpu_seconds``) until stdin closes; argv[0] bounds memory."""
     args = sys.argv[1:] if argv is None else argv
     _limit_memory(int(args[0]) if args else 0)
     import helm_python  # noqa: F401 - load Helm once, before the first request
@@ -99,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     write_frame(stdout, {"ready": os.getpid()})
     while True:
         request = json.loads(requests.get())
+        _limit_cpu(float(request.get("cpu_seconds") or 60))
         try:
-            answer = render(request)
+            answer = handle(request)
         except MemoryError:
             answer = {"memory": True}
         write_frame(stdout, answer)

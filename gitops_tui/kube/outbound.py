@@ -131,6 +131,16 @@ def _kind(address: str) -> str:
     return "a non-public"
 
 
+def _loopback_literal(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback IP literal (Go connects to these without a proxy)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def resolve(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (IP literals as they are), in the resolver's order, without repeats."""
     try:
@@ -200,6 +210,27 @@ class FetchPolicy:
         if not addresses:
             raise self._refused(shown, what, f"host {target.host} has no address", hint=False)
         return self._checked(target, addresses, matching, shown, what)
+
+    def check_registry(self, url: str, what: str, *, insecure: bool = False,
+                       resolve_names: bool = True) -> Target:
+        """Check an ``oci://host[:port]/path`` URL as the https URL Helm's registry client fetches (http when
+        ``insecure``, Flux's field, Helm's --plain-http: then only for a loopback address written in the URL,
+        ``localhost`` included, and only when a pattern allows that plain http URL)."""
+        shown = scrub_url(url)
+        if not url.startswith("oci://"):
+            raise self._refused(shown, what, "an OCI URL starts with oci://", hint=False)
+        scheme = "http" if insecure else "https"
+        target = split_url(f"{scheme}://{url[len('oci://'):]}")
+        if insecure and not _loopback_literal(target.host):
+            raise self._refused(shown, what, "plain http (spec.insecure) is used only for a loopback address written "
+                                             "in the URL (127.0.0.1, [::1] or localhost)", hint=False)
+        fetched = f"{scheme}://{url[len('oci://'):]}"
+        try:
+            checked = self.check(fetched, what, resolve_names=resolve_names)
+        except FetchRefused as exc:  # name the URL as the repository wrote it
+            raise FetchRefused(exc.message.replace(scrub_url(fetched), f"{shown} (fetched as {scrub_url(fetched)})",
+                                                   1)) from None
+        return Target(url, checked.scheme, checked.host, checked.port, checked.path, checked.addresses)
 
     def _checked(self, target: Target, addresses: list[str], matching: list[Pattern], shown: str, what: str) -> Target:
         exact = [p for p in matching if p.names_host]

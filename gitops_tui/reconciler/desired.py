@@ -23,6 +23,7 @@ STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "Arti
                     "LimitExceeded", "DryRunFailed", "URLNotAllowed", "AccessDenied"}
 #: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
 FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("source.toolkit.fluxcd.io", "HelmChart"),
+                   ("source.toolkit.fluxcd.io", "OCIRepository"),
                    ("helm.toolkit.fluxcd.io", "HelmRelease")}
 _render_cache: dict[tuple[str, str, str, str], tuple[list[dict], Any]] = {}
 
@@ -113,24 +114,32 @@ def scope_checker(connections: dict[str, Any]) -> Callable[[str, str], bool | No
 def desired_objects(source: GitOpsSource, artifact: Any, project: str,
                     is_namespaced: Callable[[str, str], bool | None], *, unknown_ok: bool = False,
                     policy: Any = None, variables: dict[str, str] | None = None,
-                    instructions: list[Any] | None = None, flux_components: str = "skip") -> list[dict]:
+                    instructions: list[Any] | None = None, decryption: Callable[[], Any] | None = None,
+                    flux_components: str = "skip") -> list[dict]:
     """Render the artifact at the source's path, enforce tenancy and label every object; raise RevisionFailed.
 
     ``unknown_ok`` accepts kinds no cluster could be asked about (every cluster is checked again before writing).
     ``policy`` (platform.Policy) lifts the namespace wall for a platform project; ``variables`` are Flux's
     postBuild variables; Flux's Kustomizations and GitRepositories are left out of the objects and, given
     ``instructions``, appended to it (docs/flux.md), with the Kustomizations that are this source itself (Flux's
-    bootstrap) and Flux's own components, left out too unless ``flux_components`` is ``apply``.
+    bootstrap) and Flux's own components, left out too unless ``flux_components`` is ``apply``. ``decryption()``
+    gives the source's SOPS keys (None without spec.decryption; flux/decryption.py): the render then reads a private
+    copy with the SOPS files decrypted.
     """
     from gitops_tui.api.references import ReferenceRefused
-    from gitops_tui.flux import bootstrap, children, kustomize_build, kustomize_fields, references, substitute
+    from gitops_tui.flux import bootstrap, children, decryption as sops, kustomize_build, kustomize_fields
+    from gitops_tui.flux import references, substitute
     from gitops_tui.reconciler import platform, render, tenancy
 
     policy = policy or platform.Policy()
+    try:
+        keys = decryption() if decryption is not None else None
+    except ReconcileError as exc:
+        raise RevisionFailed(failure_of(exc), artifact.revision) from None
     tag = (f"{policy.key}|{sorted((variables or {}).items()) if variables is not None else None}|{flux_components}"
            f"|{source.url}|{sorted(source.declared_ref.items())}")
     key = (str(artifact.path), source.path, source.namespace,
-           f"{project}|{source.name}|{source.target_namespace}|{hash(tag)}")
+           f"{project}|{source.name}|{source.target_namespace}|{hash(tag)}|{keys.fingerprint if keys else ''}")
     cached = _render_cache.get(key)
     if cached is not None:
         if instructions is not None:
@@ -138,10 +147,18 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
         return copy.deepcopy(cached[0])
     try:
         fields = kustomize_fields.read_fields(source.kustomization_spec)
-        if fields.needs_build:  # patches, images, components, affixes: kustomize-controller's generated build
-            manifests = kustomize_build.build(artifact.path, source.path, fields, artifact.revision)
+
+        def build(root: Any) -> list[Any]:
+            if fields.needs_build:  # patches, images, components, affixes: kustomize-controller's generated build
+                return kustomize_build.build(root, source.path, fields, artifact.revision)
+            return render.render(root, source.path, revision=artifact.revision)
+
+        if keys is not None:
+            with sops.decrypted_tree(artifact.path, source.path, keys) as root:
+                manifests = build(root)
         else:
-            manifests = render.render(artifact.path, source.path, revision=artifact.revision)
+            manifests = build(artifact.path)
+        sops.encrypted_objects([(m.obj, m.origin) for m in manifests])
         if variables is not None:
             budget = limits.Budget()  # every substitution of the revision counts against the revision's limits
             for manifest in manifests:

@@ -333,9 +333,11 @@ def resync_of(kustomization: dict[str, Any] | None, default: float) -> float:
         return default
 
 
-def views_for(ctx: ReconcileContext, source: GitOpsSource, connections: dict[str, Any], desired: list[dict[str, Any]],
+def views_for(ctx: ReconcileContext, source: GitOpsSource, connections: dict[str, Any],
+              desired: list[dict[str, Any]] | dict[str, list[dict[str, Any]]],
               old_entries: dict[str, dict[str, Any]]) -> dict[str, ClusterView]:
-    """Each connected cluster's view of the source's objects; {} without drift watches (every check asks the cluster)."""
+    """Each connected cluster's view of the source's objects (``desired``: the revision's, or each cluster's own);
+    {} without drift watches (every check asks the cluster)."""
     watch = ctx.drift_watch
     if watch is None:
         return {}
@@ -347,5 +349,7 @@ def views_for(ctx: ReconcileContext, source: GitOpsSource, connections: dict[str
         except Exception:  # noqa: BLE001 - no view: the checks ask the cluster
             continue
         hashes = entry_hashes((old_entries.get(cluster) or {}).get("inventory"))
-        views[cluster] = watch.view(cluster, api_client, dynamic, source.namespace, source.name, desired, hashes, resync)
+        objects = desired[cluster] if isinstance(desired, dict) else desired
+        views[cluster] = watch.view(cluster, api_client, dynamic, source.namespace, source.name, objects, hashes,
+                                    resync)
     return views

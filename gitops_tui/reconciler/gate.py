@@ -36,11 +36,13 @@ class GateResult:
     found: dict[str, ownership.ClusterOwnership] = field(default_factory=dict)
 
 
-def dry_run(connections: dict[str, Any], clusters: list[str], desired: list[dict[str, Any]],
-            old_entries: dict[str, dict[str, Any]], force: bool = False) -> GateResult:
+def dry_run(connections: dict[str, Any], clusters: list[str],
+            desired: list[dict[str, Any]] | dict[str, list[dict[str, Any]]], old_entries: dict[str, dict[str, Any]],
+            force: bool = False) -> GateResult:
     """Dry-run the objects that changed since each cluster's last apply; refuse the revision on any rejection.
 
-    ``force`` (the source's ``spec.force``): an immutable change is left to the apply, which recreates the object.
+    ``desired``: the revision's objects, or each cluster's own (its overrides applied). ``force`` (the source's
+    ``spec.force``): an immutable change is left to the apply, which recreates the object.
     """
     hashes = {c: entry_hashes((old_entries.get(c) or {}).get("inventory")) for c in clusters}
     found = preflight.dry_run_clusters({c: connections[c] for c in clusters}, desired, hashes, force=force)
@@ -123,13 +125,16 @@ def connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], revi
     return connections
 
 
-def prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict], connections: dict[str, Any],
-                 works: dict[str, propagate.ClusterWork], clusters: list[str]) -> dict[str, tuple[Any, ...]]:
+def prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict] | dict[str, list[dict]],
+                 connections: dict[str, Any], works: dict[str, propagate.ClusterWork],
+                 clusters: list[str]) -> dict[str, tuple[Any, ...]]:
     """Prepare every HelmRelease on each cluster to apply (helm_step.prepare_clusters); raise HelmRefused.
 
-    A cluster that could not be reached while preparing gets ClusterNotReachable and leaves ``connections``.
+    ``desired`` is the revision's objects, or each cluster's own (its overrides applied). A cluster that could not
+    be reached while preparing gets ClusterNotReachable and leaves ``connections``.
     """
-    if not clusters or not any(obj.get("kind") == "HelmRelease" for obj in desired):
+    lists = list(desired.values()) if isinstance(desired, dict) else [desired]
+    if not clusters or not any(obj.get("kind") == "HelmRelease" for objects in lists for obj in objects):
         return {}
     unreachable: dict[str, str] = {}
     try:

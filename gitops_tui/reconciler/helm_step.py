@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # the installer loads Helm (a Go library, ~50 MiB): only when
 log = logging.getLogger(__name__)
 
 
+#: The kinds whose CRDs the Helm step installs.
+HELM_KINDS = frozenset({"HelmRelease", "HelmRepository", "HelmChart", "OCIRepository"})
 #: Connections (their Resolver) on which the Helm kinds' tenant role was applied by this process.
 _ROLE_MADE: set[int] = set()
 
@@ -62,9 +64,9 @@ def release_refs(prepared: Iterable[installer.PreparedRelease]) -> tuple[ObjectR
 
 
 def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:
-    """Install Flux's HelmRelease/HelmRepository/HelmChart CRDs on the cluster when the revision needs them."""
+    """Install Flux's HelmRelease/HelmRepository/HelmChart/OCIRepository CRDs on the cluster when the revision needs them."""
     kinds = {m.get("kind") for m in manifests}
-    if not kinds & {"HelmRelease", "HelmRepository", "HelmChart"}:
+    if not kinds & HELM_KINDS:
         return
     dynamic = own_client(dynamic)  # CRDs and their role are the reconciler's own writes, never a tenant's
     resolver = resolver_for(dynamic)
@@ -72,6 +74,7 @@ def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:
         resolver.resource("helm.toolkit.fluxcd.io/v2", "HelmRelease")
         resolver.resource("source.toolkit.fluxcd.io/v1", "HelmRepository")
         resolver.resource("source.toolkit.fluxcd.io/v1", "HelmChart")
+        resolver.resource("source.toolkit.fluxcd.io/v1", "OCIRepository")
         missing = False
     except UnknownKind:
         missing = True
@@ -132,10 +135,12 @@ class HelmRefused(Exception):
 
 
 def prepare_clusters(
-    connections: dict[str, DynamicClient], manifests: list[dict], checkout: Path, cache_dir: Path,
-    fetch_policy: FetchPolicy | None = None,
+    connections: dict[str, DynamicClient], manifests: list[dict] | dict[str, list[dict]], checkout: Path,
+    cache_dir: Path, fetch_policy: FetchPolicy | None = None,
 ) -> tuple[dict[str, tuple[installer.PreparedRelease, ...]], dict[str, str]]:
     """Prepare the revision's releases on every cluster before deciding; return (prepared, unreachable -> why).
+
+    ``manifests`` is the revision's objects, or each cluster's own (its overrides applied: per-cluster values).
 
     Each cluster's Helm failure is recorded on its own HelmRelease (prepare_all); then any failure raises
     HelmRefused naming every failing cluster. A transport failure only sets that cluster aside, as in validation.
@@ -145,7 +150,8 @@ def prepare_clusters(
     unreachable: dict[str, str] = {}
     for cluster, dynamic in connections.items():
         try:
-            prepared[cluster] = tuple(prepare_all(dynamic, manifests, checkout, cache_dir, fetch_policy))
+            objects = manifests.get(cluster, []) if isinstance(manifests, dict) else manifests
+            prepared[cluster] = tuple(prepare_all(dynamic, objects, checkout, cache_dir, fetch_policy))
         except HelmStepFailed as exc:
             failed[cluster] = Failure(exc.reason, exc.message, stalled=True)
         except Exception as exc:  # noqa: BLE001 - transport failures: this cluster only

@@ -31,6 +31,7 @@ from gitops_tui.reconciler import clusters as cluster_health
 from gitops_tui.reconciler.applied_cache import DEFAULT_RESYNC
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
 from gitops_tui.reconciler.freeze import project_expiry
+from gitops_tui.reconciler.windows import project_windows
 from gitops_tui.reconciler.drift_watch import DriftWatch
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
@@ -390,7 +391,7 @@ class Reconciler:
         # This object's writes check its own shard (ctx.is_leader() before every write).
         ctx = replace(self._ctx, is_leader=lambda: self.shard_gate.may_act(kind, namespace, name))
         if kind == names.KIND_PROJECT:
-            return project_expiry(ctx, name, reconcile_project(ctx, namespace, name))
+            return project_windows(ctx, name, project_expiry(ctx, name, reconcile_project(ctx, namespace, name)))
         if kind == names.KIND_KUBEFED_CLUSTER:
             return cluster_health.reconcile_cluster(ctx, namespace, name)
         if kind == names.KIND_FEDERATED_SECRET:

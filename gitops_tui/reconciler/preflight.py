@@ -59,7 +59,7 @@ def changed_objects(desired: list[dict[str, Any]], applied_hashes: dict[str, str
 
 def dry_run_clusters(
     connections: dict[str, DynamicClient],
-    desired: list[dict[str, Any]],
+    desired: list[dict[str, Any]] | dict[str, list[dict[str, Any]]],
     applied_hashes: dict[str, dict[str, str]],
     *,
     dry_run: Callable[[DynamicClient, dict[str, Any]], Any] | None = None,
@@ -67,6 +67,7 @@ def dry_run_clusters(
 ) -> Preflight:
     """Dry-run apply the changed objects on every cluster (``MAX_PARALLEL_DRY_RUNS`` at a time); write nothing.
 
+    ``desired`` is the revision's objects, or each cluster's own (its overrides applied: reconciler/overrides_step.py).
     ``applied_hashes`` gives each cluster's recorded hashes by object id. A refusal by the API server
     is recorded per cluster (one refused object); a transport failure sets the cluster aside as
     unreachable. A cluster's remaining checks are skipped after its first failure. With ``force``, a forced
@@ -74,11 +75,15 @@ def dry_run_clusters(
     """
     run = dry_run or (lambda dynamic, obj: apply_object(dynamic, obj, dry_run=True))
     result = Preflight()
-    order = {id(obj): index for index, obj in enumerate(apply_order(desired))}
-    later = made_by_revision(desired)  # in a Namespace, or of a kind, the revision creates: checked by the apply
+    per = desired if isinstance(desired, dict) else {c: desired for c in connections}
+    order: dict[int, int] = {}
+    later: set[int] = set()
+    for objects in {id(objects): objects for objects in per.values()}.values():
+        order.update({id(obj): index for index, obj in enumerate(apply_order(objects))})
+        later |= made_by_revision(objects)  # in a Namespace, or of a kind, the revision creates: checked by the apply
     tasks: list[tuple[str, dict[str, Any]]] = []
     for cluster in connections:
-        changed = [o for o in changed_objects(desired, applied_hashes.get(cluster) or {}) if id(o) not in later]
+        changed = [o for o in changed_objects(per[cluster], applied_hashes.get(cluster) or {}) if id(o) not in later]
         result.checked[cluster] = len(changed)
         tasks.extend((cluster, obj) for obj in sorted(changed, key=lambda o: order[id(o)]))
     failed: dict[str, tuple[int, str, bool]] = {}

@@ -16,8 +16,10 @@ from gitops_tui.api.source import GitOpsSource
 from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
+from gitops_tui.flux import decryption
 from gitops_tui.flux import gates as flux_gates
 from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, identity, member_writes, ownership, propagate
+from gitops_tui.reconciler import override_writes, overrides_step
 from gitops_tui.reconciler import held as held_mod
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
@@ -153,6 +155,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     source = plan.source
     if ctx.is_leader():
         member_writes.report(ctx, plan)
+        override_writes.report(ctx, plan)
     held = flux_gates.hold(ctx, source)  # a child of a Flux layout: its parent suspended, or a dependency not ready
     if held is not None and held.stopped:  # its parent is gone or being deleted: write nothing, its deletion follows
         return ReconcileResult(requeue_after=source.interval)
@@ -209,12 +212,17 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
         found: list[Any] = []
         desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections,
                                   policy=policy, variables=variables, instructions=found,
-                                  flux_components=ctx.flux_components)
+                                  decryption=decryption.for_source(ctx, source), flux_components=ctx.flux_components)
         flux_step.check_children(source, artifact, found)
         flux = flux_step.flux_block(found)
+        per = overrides_step.by_cluster(source, desired, clusters, plan.state.overrides, project, revision)
+        for cluster, refused in per.refused.items():  # that cluster only: the others go on
+            works[cluster].entry.update(status=refused.reason, message=refused.message, lastAttemptedRevision=revision)
+            works[cluster].events.append(("Warning", refused.reason, refused.message))
+            connections.pop(cluster, None)
         for cluster, dynamic in list(connections.items()):
             try:
-                _validate(dynamic, desired, platform=policy.platform)
+                _validate(dynamic, per.objects.get(cluster, desired), platform=policy.platform)
             except propagate.ObjectFailure as exc:
                 raise RevisionFailed(Failure(exc.reason, exc.message, stalled=True), revision) from None
             except Exception as exc:  # noqa: BLE001 - transport failures during discovery
@@ -227,12 +235,15 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
             flux_step.note_bootstrap(ctx, source, flux, revision)
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters, plan=plan, lane=lane)
-    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, plan, flux)
+    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, plan, flux,
+                      per.objects)
 
 
 def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
     """Install Flux's Helm CRDs when the revision needs them, then check every kind is served and namespaced."""
-    if any(obj.get("kind") in ("HelmRelease", "HelmRepository", "HelmChart") for obj in desired):
+    from gitops_tui.reconciler.helm_step import HELM_KINDS
+
+    if any(obj.get("kind") in HELM_KINDS for obj in desired):
         from gitops_tui.reconciler import helm_step
 
         helm_step.ensure_crds(dynamic, desired)
@@ -275,7 +286,7 @@ def _needs_apply(source: GitOpsSource, entry: dict[str, Any], revision: str) -> 
 
 
 def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: str, desired: list[dict],
-           clusters: list[str],
+           mine: dict[str, list[dict]], clusters: list[str],
            works: dict[str, propagate.ClusterWork], connections: dict[str, Any],
            gone: dict[str, propagate.ClusterWork], to_apply: list[str], claims: dict[str, list[Claim]],
            chart_refs: dict[str, tuple[ObjectRef, ...]], stop: Callable[[], bool],
@@ -286,7 +297,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
     Returns each admitted cluster's ownership findings, or the result of a refusal (or of a stop).
     """
     if to_apply:
-        checked = gate.dry_run(connections, to_apply, desired, _old_entries(source), force=source.force)
+        checked = gate.dry_run(connections, to_apply, mine, _old_entries(source), force=source.force)
         gate.set_aside(ctx, checked.unreachable, works, connections, revision)
         if checked.failure is not None:
             return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own),
@@ -322,13 +333,15 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
                clusters: list[str], works: dict[str, propagate.ClusterWork],
                connections: dict[str, Any], project: str, lane: pin_mod.Lane,
-               plan: freeze.Plan | None = None, flux: dict[str, Any] | None = None) -> ReconcileResult:
+               plan: freeze.Plan | None = None, flux: dict[str, Any] | None = None,
+               per_cluster: dict[str, list[dict]] | None = None) -> ReconcileResult:
     """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events.
 
     The clusters of the other lanes (``lane.keep``) and those a freeze holds are neither touched nor withdrawn:
-    their entries stay as they are.
+    their entries stay as they are. ``per_cluster`` holds a cluster's own objects when its overrides change them.
     """
     ns, name, revision = source.namespace, source.name, artifact.revision
+    mine = {c: (per_cluster or {}).get(c, desired) for c in connections}
     stop = _stop_check(ctx, ns, name, plan)
     old = _old_entries(source)
     # Flux's own components switched between skipped and applied (the operator's flag): the same revision applies anew.
@@ -337,18 +350,18 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     to_apply = [c for c in connections if flux_moved or _needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
             if c not in works and c not in lane.keep and not (plan is not None and plan.holds(c))}
-    views = views_for(ctx, source, connections, desired, old)
+    views = views_for(ctx, source, connections, mine, old)
     gone_connections = gate.connect(ctx, gone, revision, identity.applier_for(ctx, ns, project) if gone else None)
     try:
-        helm = gate.prepare_helm(ctx, artifact, desired, connections, works, to_apply)
+        helm = gate.prepare_helm(ctx, artifact, mine, connections, works, to_apply)
     except HelmRefused as exc:  # every cluster's failure on its own entry; unreachable ones keep theirs
         own = {c: {"status": f.reason, "message": f.message} for c, f in exc.failed.items()}
         return _fail(ctx, source, exc.failure, revision, clusters, gate.own_entries(works, connections, own), plan,
                      lane)
     owner = Owner(project, name)
     chart_refs = {c: helm_step.release_refs(helm.get(c, ())) for c in to_apply}
-    claims = {c: [Claim(obj) for obj in desired] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
-    admitted = _admit(ctx, source, owner, revision, desired, clusters, works, connections, gone,
+    claims = {c: [Claim(obj) for obj in mine[c]] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
+    admitted = _admit(ctx, source, owner, revision, desired, mine, clusters, works, connections, gone,
                       [c for c in to_apply if c in connections], claims, chart_refs, stop, views, plan, lane)
     if isinstance(admitted, ReconcileResult):
         return admitted
@@ -366,11 +379,11 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
                 previous = parse_entries((old.get(cluster) or {}).get("inventory"))
                 cluster_options = dataclasses.replace(options, helm=helm.get(cluster, ()), chart_refs=chart_refs[cluster],
                                                       existing_ids=admitted[cluster].live_ids, view=views.get(cluster))
-                futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, desired,
+                futures.append(pool.submit(propagate.propagate_cluster, works[cluster], dynamic, revision, mine[cluster],
                                            previous, cluster_options, _stop_check(ctx, ns, name, plan, cluster),
                                            ctx.now))
             else:
-                futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, desired,
+                futures.append(pool.submit(drift_mod.reconcile_drift, works[cluster], dynamic, mine[cluster],
                                            _stop_check(ctx, ns, name, plan, cluster), ctx.now, views.get(cluster)))
         for future in futures:
             future.result()

@@ -69,6 +69,14 @@ def git_credentials(ctx: ReconcileContext, namespace: str, secret_name: str) -> 
         check_name(secret_name, "spec.secretRef.name", kind="Secret")
     except ReferenceRefused as exc:
         raise ReferenceInvalid(exc.message, exc.reason) from None
+    data = secret_data(ctx, namespace, secret_name)
+    if data is None:
+        raise AuthenticationFailed(f"the credentials secret {secret_name} does not exist in {namespace}")
+    return data
+
+
+def secret_data(ctx: ReconcileContext, namespace: str, secret_name: str) -> dict[str, bytes] | None:
+    """The data (decoded) of a FederatedSecret, else a Secret, of the project namespace; None when neither exists."""
     data: dict[str, Any] | None = None
     fs = get_object(ctx.api_client, names.KIND_FEDERATED_SECRET, namespace, secret_name)
     if fs is not None:
@@ -84,7 +92,7 @@ def git_credentials(ctx: ReconcileContext, namespace: str, secret_name: str) -> 
             if exc.status != 404:
                 raise
     if data is None:
-        raise AuthenticationFailed(f"the credentials secret {secret_name} does not exist in {namespace}")
+        return None
     return {key: base64.b64decode(value or "") for key, value in data.items()}
 
 

@@ -90,7 +90,9 @@ class FreezeFlows:
             self.app.notify(refusal[0].upper() + refusal[1:] + ".", severity="warning")
             return
         if source.own_freeze is None:
-            self.app.notify(f"{source.name} is not suspended.", severity="warning")
+            held = next((c.hold for c in (source.state.clusters if source.state else ()) if c.held and c.hold), None)
+            why = f" It is held by {held.describe()}: W on its project deletes the window." if held else ""
+            self.app.notify(f"{source.name} is not suspended.{why}", severity="warning")
             return
         self._fetch_then(
             "Resume preview", lambda: ops.preview_resume(source.project, source.name),

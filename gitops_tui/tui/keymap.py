@@ -8,7 +8,7 @@ from gitops_tui.tui.panes import PANES
 
 #: Actions that write to the management cluster: hidden by --read-only.
 MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete", "pin", "unpin",
-                      "resume_clusters", "break_glass"})
+                      "resume_clusters", "break_glass", "window", "override"})
 
 #: Actions offered only on some panes: action -> the kinds of row they act on (elsewhere the key is not shown).
 PANE_ACTIONS = {
@@ -21,6 +21,8 @@ PANE_ACTIONS = {
     "tree": ("source",),
     "resume_clusters": ("source", "project"),
     "break_glass": ("source",),
+    "window": ("project",),
+    "override": ("source",),
     "delete": ("source", "secret", "project"),
     "new": ("source", "project", "secret"),
     "yaml": ("source", "project", "secret", "cluster", "event"),
@@ -40,6 +42,8 @@ HELP = (
     ("R", "reconcile", "Reconcile the source now (Sources, Propagation)"),
     ("S", "suspend_project", "Freeze the project, its later sources too (as s)"),
     ("B", "break_glass", "Break glass: apply once while suspended (asks a reason)"),
+    ("W", "window", "Freeze window of the project: schedule, duration, timezone, clusters, reason (Projects)"),
+    ("O", "override", "Override one cluster: a JSON 6902 patch or Helm values, with a reason"),
     ("p", "pin", "Pin the source at a revision it applied (preview first)"),
     ("u", "unpin", "Unpin the source: it follows git again"),
     ("t", "tree", "Tree: each cluster's objects, health, drift, field managers"),
@@ -66,6 +70,8 @@ BINDINGS = [
     Binding("t", "tree", "Tree", show=False),
     Binding("U", "resume_clusters", "Resume some clusters", show=False, key_display="U"),
     Binding("B", "break_glass", "Break glass", show=False, key_display="B"),
+    Binding("W", "window", "Window", key_display="W"),
+    Binding("O", "override", "Override", key_display="O"),
     Binding("n", "new", "New"),
     Binding("ctrl+d", "delete", "Delete", key_display="^d"),
     Binding("y", "yaml", "YAML", show=False),

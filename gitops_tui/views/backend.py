@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from gitops_tui.views.controls import OverrideRequest, WindowRequest
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
 from gitops_tui.views.pin_view import PinChoice, PinRequest
@@ -92,6 +93,18 @@ class Operations(Protocol):
 
     def source_tree(self, project: str, name: str) -> str:
         """The source across clusters: objects with kind, health, drift and field managers, as text."""
+
+    def create_window(self, project: str, request: WindowRequest) -> str:
+        """Record a freeze window on the project (schedule, duration, timezone, clusters, reason)."""
+
+    def delete_window(self, project: str, name: str, reason: str) -> str:
+        """Remove a freeze window from the project."""
+
+    def set_override(self, project: str, name: str, request: OverrideRequest) -> str:
+        """Override one cluster's object of the source (a JSON 6902 patch, or Helm values)."""
+
+    def remove_override(self, project: str, name: str, request: OverrideRequest) -> str:
+        """Remove one cluster's override of the source."""
 
 
 class Backend(Protocol):

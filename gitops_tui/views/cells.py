@@ -52,6 +52,8 @@ def held_text(hold: ef.Hold | None, now: datetime) -> str:
     """A held Propagation cell: who (without the host) and since when (``alice 42m``)."""
     if hold is None:
         return "held"
+    if hold.kind == ef.HOLD_WINDOW:  # a freeze window: its name (the detail line says until when and why)
+        return hold.name
     who = hold.by.split("@", 1)[0] + ("?" if not hold.verified else "")
     return f"{who} {age(hold.since, now)}".rstrip()
 
@@ -107,7 +109,10 @@ def source_status(state: ef.SourceState, cells: dict[str, Cell]) -> tuple[str, s
         return g.PROGRESS, "applying"
     if state.held:
         freeze = state.freeze
-        return g.SUSPENDED, freeze.reason if freeze is not None else "held"
+        if freeze is None:
+            hold = next((c.hold for c in state.clusters if c.held and c.hold is not None), None)
+            return g.SUSPENDED, hold.describe() if hold is not None else "held"
+        return g.SUSPENDED, freeze.reason
     if not state.clusters:
         return (g.PROGRESS, "waiting for status") if state.revision or state.name else (g.UNKNOWN, "")
     return g.READY, f"applied revision {state.revision}" if state.revision else ""

@@ -15,6 +15,7 @@ from gitops_tui.api.project import Project
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.model import SourceView
+from gitops_tui.views.controls import describe_lines as control_lines
 from gitops_tui.views.freeze import describe_lines, suspension_text
 from gitops_tui.views.rows import event_row
 from gitops_tui.views.state import ManagementState
@@ -74,6 +75,7 @@ def describe_source(view: SourceView, state: ManagementState, now: datetime) -> 
         lines.append(f"Suspended:  {g.glyph(g.SUSPENDED)} {suspension_text(view.suspension, now)}")
         lines.append(f"            since {stamp(view.suspension.at)}")
     lines += describe_lines(view, now)
+    lines += control_lines(view, now)
     lines.append("Conditions (repository):")
     lines += _conditions(view.repository)
     lines.append("Conditions (kustomization):")

@@ -8,6 +8,7 @@ from datetime import datetime
 from gitops_tui.api import shards
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import names
+from gitops_tui.views.controls import header_windows
 from gitops_tui.views.freeze import header_alerts
 from gitops_tui.views.rows import source_counts
 from gitops_tui.views.state import ManagementState
@@ -36,6 +37,8 @@ class HeaderInfo:
     """Why the console is read-only when it was not asked to be (no write access)."""
     freezes: str = ""
     """Frozen projects and expired freezes (views.freeze.header_alerts), '' when none."""
+    windows: str = ""
+    """Freeze windows open now (``window weekend open on prod until Mon 08:00``), '' when none."""
 
 
 def lease_holder(state: ManagementState, identity: str | None, now: datetime) -> str:
@@ -89,4 +92,5 @@ def header_info(
         stale=counts[g.STALE],
         read_only_reason=read_only_reason,
         freezes=header_alerts(state, now),
+        windows=header_windows(state, now),
     )

@@ -30,6 +30,8 @@ def header_parts(info: HeaderInfo) -> list[HeaderPart]:
                                 give=1))
     if info.freezes:  # incident state: shortened last
         parts.append(HeaderPart(f"{g.glyph(g.SUSPENDED)} {info.freezes} ", g.SUSPENDED, give=1))
+    if info.windows:  # a freeze window open now: shortened with the freezes
+        parts.append(HeaderPart(f"{g.glyph(g.SUSPENDED)} {info.windows} ", g.SUSPENDED, give=1))
     leader = g.READY if info.leader == THIS_CONSOLE else g.FAILING if info.leader == NOBODY else g.PROGRESS
     parts += [HeaderPart("lease:"), HeaderPart(f"{info.leader} ", leader, give=3)]
     for status, count in ((g.READY, info.ready), (g.FAILING, info.failing), (g.SUSPENDED, info.suspended)):

@@ -17,6 +17,8 @@ MAX_ROWS = 500
 ACTION_STATUS = {
     "suspend": g.SUSPENDED, "extend": g.SUSPENDED, "expiry": g.SUSPENDED, "resume": g.READY, "unpin": g.READY, "pin": g.PROGRESS,
     "break-glass": g.FAILING, "delete": g.FAILING, "drift-corrected": g.PROGRESS, "prune": g.PROGRESS,
+    "window-create": g.SUSPENDED, "window-open": g.SUSPENDED, "window-close": g.READY, "window-delete": g.READY,
+    "override": g.PROGRESS, "override-remove": g.PROGRESS,
 }
 
 #: Actions with a glyph of their own (not a status glyph: break glass is no failure, a pin is not in progress).

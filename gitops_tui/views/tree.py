@@ -27,6 +27,8 @@ class TreeObject:
     health: str = "Unknown"
     drift: str = ""
     managers: list[str] = field(default_factory=list)
+    overridden: list[str] = field(default_factory=list)
+    """The fields this cluster's overrides change (JSON pointers), empty when none."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -43,6 +45,8 @@ class ClusterTree:
     status: str = ""
     intent: str = "follow"
     """The cluster's intent in the effective state: follow, frozen, pinned or break-glass."""
+    hold: str = ""
+    """``window NAME`` when a freeze window holds it ('' otherwise: the intent says ``frozen``)."""
     error: str = ""
     objects: list[TreeObject] = field(default_factory=list)
 
@@ -85,7 +89,8 @@ def _object_line(obj: TreeObject) -> str:
     where = f"{obj.namespace}/{obj.name}" if obj.namespace else obj.name
     drift = f"  drift: {obj.drift}" if obj.drift else "  in sync"
     managers = f"  managers: {', '.join(obj.managers)}" if obj.managers else ""
-    return f"{obj.kind} {where}  {obj.health}{drift}{managers}"
+    overridden = f"  overridden: {', '.join(obj.overridden)}" if obj.overridden else ""
+    return f"{obj.kind} {where}  {obj.health}{drift}{managers}{overridden}"
 
 
 def tree_lines(tree: SourceTree) -> list[str]:
@@ -105,7 +110,7 @@ def tree_lines(tree: SourceTree) -> list[str]:
         if cluster.pinned:
             label += "  (pinned)"
         if cluster.intent in ("frozen", "break-glass"):
-            label += f"  ({cluster.intent})"
+            label += f"  ({cluster.hold or cluster.intent})"
         if cluster.status:
             label += f"  {cluster.status}"
         lines.append(branch + label)

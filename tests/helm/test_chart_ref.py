@@ -1,7 +1,7 @@
 """HelmRelease ``spec.chartRef`` to a HelmChart (Flux's helm.toolkit.fluxcd.io/v2): the chart its HelmChart names.
 
 Real Helm (helm_python), a chart repository over local HTTP (the operator allows it), the sandbox's clusters. A
-chartRef to an OCIRepository is refused in one sentence until OCI charts are served (issue 20 item 4).
+chartRef to an OCIRepository is tests/helm/test_oci_charts.py's; both resolve in helm/charts.py::resolve_chart.
 """
 
 from __future__ import annotations
@@ -77,13 +77,6 @@ def refusal(world: World, files: dict[str, str]) -> str:
     return str(ready["message"])
 
 
-def test_a_chart_ref_to_an_oci_repository_is_refused_in_one_sentence(world: World) -> None:
-    message = refusal(world, {"deploy/release.yaml": release("cert-manager", {"kind": "OCIRepository",
-                                                                               "name": "cert-manager"})})
-    assert message == ("HelmRelease/cert-manager: spec.chartRef: OCIRepository cert-manager is not supported yet (OCI "
-                       "charts are not served); use spec.chart with a HelmRepository")
-
-
 def test_a_chart_ref_to_a_helm_chart_the_revision_lacks_names_it(world: World) -> None:
     message = refusal(world, {"deploy/release.yaml": release("cache", {"kind": "HelmChart", "name": "missing"})})
     assert message == (f"HelmRelease/cache: spec.chartRef: HelmChart {world.namespace}/missing is not declared in the "
@@ -94,7 +87,7 @@ def test_chart_and_chart_ref_together_are_refused(world: World) -> None:
     both = release("cache", {"kind": "HelmChart", "name": "cache"},
                    {"chart": {"spec": {"chart": "cache", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}})
     message = refusal(world, {"deploy/release.yaml": both})
-    assert message == "HelmRelease/cache: either spec.chart or spec.chartRef must be set, not both"
+    assert message == "HelmRelease/cache: spec.chart and spec.chartRef are mutually exclusive: keep one of them"
 
 
 def test_a_helm_chart_with_values_files_is_refused_by_name(world: World) -> None:

@@ -44,11 +44,11 @@ def test_unsupported_kustomization_fields_and_sources_are_refused_by_name(world:
     world.reconcile("root")
     assert "spec.sourceRef.kind OCIRepository is not supported" in ready(world, "root")["message"]
 
-    commit(repo, {"clusters/a.yaml": "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
-                                     "  name: charts\nspec:\n  type: oci\n  url: oci://ghcr.io/x\n"})
+    commit(repo, {"clusters/a.yaml": "apiVersion: source.toolkit.fluxcd.io/v1\nkind: Bucket\nmetadata:\n"
+                                     "  name: charts\nspec:\n  bucketName: x\n  endpoint: minio.example\n"})
     world.reconcile("root")
     assert ready(world, "root")["message"].startswith(
-        "HelmRepository/charts in clusters/a.yaml: OCI Helm repositories are not supported")
+        "Bucket/charts in clusters/a.yaml: Bucket sources are not supported")
 
 
 def test_platform_project_may_not_take_another_projects_namespace(world: World, sandbox: Any) -> None:

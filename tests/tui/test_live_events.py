@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from collections.abc import Callable
 from typing import Any
 
@@ -106,7 +107,11 @@ async def test_key_value_filter_matches_exact_names(make_app: Callable[..., GitO
 
 
 def _scheduler_event(pod: str, namespace: str, reason: str, kind: str = "Pod", type_: str = "Warning") -> str:
-    """An Event as kube-scheduler writes one (reportingComponent default-scheduler), as JSON for kubectl."""
+    """An Event as kube-scheduler writes one (reportingComponent default-scheduler), as JSON for kubectl.
+
+    Stamped now: the stream keeps the newest events, and a sandbox shared with earlier tests holds many.
+    """
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return json.dumps({
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": f"{pod}.{reason.lower()}", "namespace": namespace},
@@ -114,7 +119,7 @@ def _scheduler_event(pod: str, namespace: str, reason: str, kind: str = "Pod", t
         "type": type_, "reason": reason, "reportingComponent": "default-scheduler",
         "source": {"component": "default-scheduler"},
         "message": "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available.",
-        "firstTimestamp": "2026-12-01T10:00:00Z", "lastTimestamp": "2026-12-01T10:00:00Z", "count": 1})
+        "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1})
 
 
 async def test_a_workload_warning_about_a_sources_object_joins_the_stream(world: Any) -> None:

@@ -198,3 +198,7 @@ class BreakGlassDialog(_FieldsDialog):
         reason = self.value("reason")
         if self.show_errors({} if reason else {"reason": "A reason is required to break glass."}):
             self.dismiss(reason)
+
+
+#: The fields dialog other dialogs build on (the window and override dialogs: control_dialogs.py).
+FieldsDialog = _FieldsDialog

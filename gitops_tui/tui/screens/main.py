@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from gitops_tui.tui import keymap
 from gitops_tui.tui.base import ConsoleApp
+from gitops_tui.tui.control_flows import ControlFlows
 from gitops_tui.tui.flows import Flows
 from gitops_tui.tui.incident_flows import IncidentFlows
 from gitops_tui.tui.messages import StateChanged
@@ -26,6 +27,7 @@ from gitops_tui.views import glyphs as g
 from gitops_tui.views import model, rows
 from gitops_tui.views.access import read_only_notice
 from gitops_tui.views.header import header_info
+from gitops_tui.views.controls import project_windows_line
 from gitops_tui.views.freeze import project_detail, suspension_text
 
 
@@ -35,7 +37,7 @@ TALL = 34
 HIDDEN_MOUNT_AFTER = 0.5
 
 
-class MainScreen(IncidentFlows, Flows, Screen):
+class MainScreen(ControlFlows, IncidentFlows, Flows, Screen):
     """Every pane of the console; keys act on the highlighted object of the active pane."""
 
     BINDINGS = keymap.BINDINGS
@@ -198,7 +200,7 @@ class MainScreen(IncidentFlows, Flows, Screen):
 
     def _header_stale(self) -> bool:
         state = self.app.backend.state
-        seen = tuple(state.kind_versions[k] for k in ("kustomizations", "gitrepositories", "leases"))
+        seen = tuple(state.kind_versions[k] for k in ("kustomizations", "gitrepositories", "leases", "projects"))
         stale = seen != getattr(self, "_header_seen", None)
         self._header_seen = seen
         return stale
@@ -249,6 +251,10 @@ class MainScreen(IncidentFlows, Flows, Screen):
             if row is None and self.pane.query_text:
                 return Text(f"No row matches the filter: {self.pane.query_text}", no_wrap=True, overflow="ellipsis")
             frozen = project_detail(self.app.backend.state, row.key, self.app.backend.now()) if row else ""
+            if not frozen and row is not None and self.pane.object_kind == "project":
+                raw = next((p for p in self.app.backend.state.items("projects") if p["metadata"]["name"] == row.key),
+                           None)
+                frozen = project_windows_line(raw, self.app.backend.now())
             if frozen and self.pane.object_kind == "project":
                 return Text(f"{g.glyph(g.SUSPENDED)} {frozen}", style=status_style(g.SUSPENDED, variables),
                             no_wrap=True, overflow="ellipsis")
