@@ -175,16 +175,16 @@ def go_glob(root: Path, pattern: str, where: str) -> list[str]:
             continue
         regex = re.compile("^" + _segment_regex(segment, where) + "$") if _GLOB.search(segment) else None
         following = []
-        for prefix in found:
-            base = root / prefix if prefix else root
+        for above in found:  # relative file names of the checkout, not request paths
+            folder = root / above if above else root
             if regex is None:
-                candidate = f"{prefix}/{segment}" if prefix else segment
+                candidate = f"{above}/{segment}" if above else segment
                 if (root / candidate).exists() or (root / candidate).is_symlink():
                     following.append(candidate)
                 continue
-            if not base.is_dir():
+            if not folder.is_dir():
                 continue
-            following.extend(f"{prefix}/{n}" if prefix else n for n in sorted(os.listdir(base)) if regex.match(n))
+            following.extend(f"{above}/{n}" if above else n for n in sorted(os.listdir(folder)) if regex.match(n))
         found = following
     return [f for f in found if f]
 
@@ -245,9 +245,9 @@ def _copy_tree(root: Path, source: Path, target: Path, op: CopyOperation, budget
                 _copy_file(_inside(root, here / name, budget.where), target / rel, op.merge, budget)
 
 
-def _below(base: str, path: str) -> str:
-    """``path`` relative to the folder ``base`` ("" is the source's root)."""
-    return path[len(base) + 1:] if base and path.startswith(base + "/") else path
+def _below(folder: str, name: str) -> str:
+    """The file ``name`` relative to ``folder`` ("" is the source's root)."""
+    return name[len(folder) + 1:] if folder and name.startswith(folder + "/") else name
 
 
 def _copy_match(root: Path, relative: str, target: Path, op: CopyOperation, budget: Budget, base: str) -> None:
