@@ -141,3 +141,15 @@ def counters(status: dict[str, Any] | None, digest: str, action: str, failed: bo
     out.update(lastAttemptedConfigDigest=digest, lastAttemptedReleaseAction=action,
                failures=out["installFailures"] + out["upgradeFailures"])
     return out
+
+
+def action_of(previous: dict[str, Any] | None, status: dict[str, Any] | None, digest: str) -> str:
+    """The action an attempt counts as: install when nothing is stored, or when the only thing stored is the failed
+    install of these same chart and values (Flux keeps counting it against install.remediation); else upgrade."""
+    if previous is None:
+        return INSTALL
+    status = status or {}
+    failed_install = ((previous.get("info") or {}).get("status") == "failed"
+                      and status.get("lastAttemptedReleaseAction") == INSTALL
+                      and status.get("lastAttemptedConfigDigest") == digest)
+    return INSTALL if failed_install else UPGRADE

@@ -199,14 +199,14 @@ def release_one(dynamic: DynamicClient, item: installer.PreparedRelease, *, labe
         outcome = installer.install(dynamic, item, labels=labels, now=stamp, modified_at=modified_at, should_stop=stop)
         write_status(dynamic, item.helm_release, outcome=outcome, failure=None, now=stamp)
         return outcome
-    action = strategies.UPGRADE if item.previous else strategies.INSTALL
-    reason = "UpgradeFailed" if item.previous else "InstallFailed"
+    digest = item.rendered.digest
+    live = _live_status(dynamic, item.helm_release)
+    action = strategies.action_of(item.previous, live, digest)
+    reason = "UpgradeFailed" if action == strategies.UPGRADE else "InstallFailed"
     try:
         chosen = strategies.strategy_of(item.helm_release, action)
     except strategies.StrategyInvalid as exc:
         raise HelmStepFailed(reason, f"HelmRelease/{name}: {exc}") from None
-    digest = item.rendered.digest
-    live = _live_status(dynamic, item.helm_release)
     failed_before = strategies.failures(live, action, digest)
     if chosen.exhausted(failed_before):  # Flux: no more attempts for this chart and values
         raise HelmStepFailed(reason, f"HelmRelease/{name}: {action} retries exhausted ({chosen.describe(failed_before)})"

@@ -123,3 +123,25 @@ def test_a_bad_strategy_is_refused_by_name() -> None:
     assert (chosen.timeout, chosen.wait, chosen.remediation, chosen.retries) == (90.0, False, "uninstall", 0)
     upgrade = strategy_of(yaml.safe_load(release({}, upgrade={"remediation": {"retries": 2}})), "upgrade")
     assert (upgrade.remediation, upgrade.remediate_last) == ("rollback", True), "Flux: true when retries > 0"
+
+
+def test_a_failed_install_is_uninstalled_while_retries_remain_then_left_for_debugging(world: World) -> None:
+    spec = {"install": {"remediation": {"retries": 1}, "timeout": "3s"}}
+    repo = world.repo("apps", {**{f"charts/tiers/{k}": v for k, v in CHART.items()},
+                               "deploy/release.yaml": release({"image": "nginx:fail"}, **spec)})
+    world.create("apps", f"file://{repo}", path="./deploy")
+    world.reconcile("apps")
+    for cluster in CLUSTERS:
+        assert storage_secrets(world, cluster, "tiers") == [], "remediated: uninstalled"
+        assert world.get(cluster, "deployments", "tiers") is None
+        live = live_release(world, cluster, "tiers")
+        assert live["status"]["installFailures"] == 1
+        assert "uninstalled release" in conditions(live)["Ready"]["message"]
+    world.reconcile("apps")  # the retry fails too; remediateLastFailure defaults to false for installs
+    for cluster in CLUSTERS:
+        assert [s[:2] for s in statuses(world, cluster)] == [(1, "failed")], "kept for debugging, as Flux"
+        assert live_release(world, cluster, "tiers")["status"]["installFailures"] == 2
+    world.reconcile("apps")
+    for cluster in CLUSTERS:
+        assert [s[:2] for s in statuses(world, cluster)] == [(1, "failed")], "exhausted: no third attempt"
+    assert "install retries exhausted" in world.condition("apps", "Ready")["message"]
