@@ -16,6 +16,7 @@ from gitops_tui.actions import ActionError
 from gitops_tui.actions.actor import current_actor, record_action
 from gitops_tui.actions.resources import check_clusters, check_name, project_namespace
 from gitops_tui.api import builders, names
+from gitops_tui.api.flux_role import render_mode
 from gitops_tui.api.formats import parse_duration
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
@@ -233,7 +234,8 @@ def _diff(ctx: Any, source: GitOpsSource, name: str, targets: dict[str, str] | N
             policy, variables = render_inputs(ctx, source, artifact, project_name)
             chosen = {c: connections[c] for c in members}
             objects = sc.desired_objects(source, artifact, project_name, sc.scope_checker(chosen), policy=policy,
-                                         variables=variables, decryption=decryption.for_source(ctx, source))
+                                         variables=variables, decryption=decryption.for_source(ctx, source),
+                                         flux_components=render_mode(source.kustomization, ctx.flux_components))
             for cluster in members:
                 try:
                     applied = ov.apply(objects, list(overrides), cluster, artifact.revision)

@@ -19,6 +19,8 @@ Modules:
   Project; managed_fields: who last wrote a field (a claim).
 - formats: parse_duration / format_duration, format_revision / parse_revision / short_revision,
   ObjectRef and Flux inventory ids "<namespace>_<name>_<group>_<Kind>", now_rfc3339.
+- flux_role: what a source is to Flux (a child, a bootstrap source whose flux-system Kustomization is itself,
+  Flux's own components skipped or applied), read from its FederatedKustomization for every surface.
 - builders: new_project, new_kubefed_cluster, new_federated_secret, new_source, and the
   suspend / resume / reconcile merge patches.
 """

@@ -78,7 +78,7 @@ TENANT_CLUSTER_ROLE = "admin"
 #: Flux's Helm CRDs the reconciler installs on a workload cluster, and the ClusterRole it aggregates into
 #: ``admin`` and ``edit`` so that project ServiceAccounts may write those kinds in their namespace.
 HELM_CRD_NAMES = ("helmreleases.helm.toolkit.fluxcd.io", "helmrepositories.source.toolkit.fluxcd.io",
-                  "ocirepositories.source.toolkit.fluxcd.io")
+                  "helmcharts.source.toolkit.fluxcd.io", "ocirepositories.source.toolkit.fluxcd.io")
 HELM_TENANT_ROLE = "gitops-tui:flux-helm-edit"
 #: On a child source made from a Flux Kustomization: the name of the source that renders it (docs/flux.md).
 LABEL_PARENT_SOURCE = "gitops-tui.io/parent-source"

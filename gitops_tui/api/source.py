@@ -92,6 +92,12 @@ class GitOpsSource:
         return ""
 
     @property
+    def artifact_recipe(self) -> dict[str, Any]:
+        """The ExternalArtifact a Flux child reads (``spec.template.spec.artifact``: its generator's recipe), {} if none."""
+        recipe = self._git.get("artifact")
+        return recipe if isinstance(recipe, dict) else {}
+
+    @property
     def secret_ref(self) -> str:
         """The name of the credentials Secret, "" when none."""
         return str((self._git.get("secretRef") or {}).get("name") or "")
@@ -126,6 +132,25 @@ class GitOpsSource:
     def _ks(self) -> dict[str, Any]:
         """The kustomization's template spec."""
         return _template_spec(self.kustomization)
+
+    @property
+    def kustomization_spec(self) -> dict[str, Any]:
+        """The kustomization's template spec as written (a copy of nothing: do not change it)."""
+        return self._ks
+
+    @property
+    def deletion_policy(self) -> str:
+        """spec.template.spec.deletionPolicy (Flux's; default ``MirrorPrune``)."""
+        return str(self._ks.get("deletionPolicy") or "MirrorPrune")
+
+    @property
+    def retry_interval(self) -> float | None:
+        """spec.template.spec.retryInterval in seconds (None when unset: failures back off, see docs/reconciler.md)."""
+        raw = self._ks.get("retryInterval")
+        if not raw:
+            return None
+        value = parse_duration(raw, default=0.0)
+        return value if value > 0 else None
 
     @property
     def path(self) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from kubernetes.client import ApiClient
 
+from gitops_tui.api.flux_role import flux_role
 from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.pin import Pin, pin_of
 from gitops_tui.api.source import GitOpsSource
@@ -20,8 +21,11 @@ def _desired_at(ctx: Any, source: GitOpsSource, revision: str, project: str, dyn
 
     branch, sha = parse_revision(revision)
     artifact = fetch_revision(ctx, source, {"commit": sha, **({"branch": branch} if branch else {})})
+    from gitops_tui.api.flux_role import render_mode
+
     return desired_objects(source, artifact, project, scope_checker({"cluster": dynamic}),
-                           decryption=decryption.for_source(ctx, source))
+                           decryption=decryption.for_source(ctx, source),
+                           flux_components=render_mode(source.kustomization, ctx.flux_components))
 
 
 def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin | None,
@@ -79,7 +83,7 @@ def read_tree(api: ApiClient, project: str, name: str, data_dir: Path | None = N
     reading = read_source(api, project, name)
     source, state = reading.source, reading.state
     pin = pin_of(source)
-    tree = SourceTree(project, name, source.artifact_revision, pin)
+    tree = SourceTree(project, name, source.artifact_revision, pin, flux=flux_role(source.kustomization))
     rank = {cluster: index for index, cluster in enumerate(state.names)}
     ctx = reading_context(api, data_dir)
     try:

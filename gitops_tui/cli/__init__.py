@@ -28,7 +28,8 @@ VERB_MODULES = (
 
 
 #: Root options that take a value (the token after them is not a verb).
-_VALUE_OPTIONS = ("--kubeconfig", "--context", "--theme", "--allow-local-repos", "--allow-fetch", "--reconcile")
+_VALUE_OPTIONS = ("--kubeconfig", "--context", "--theme", "--allow-local-repos", "--allow-fetch", "--reconcile",
+                  "--flux-components")
 
 
 def opens_console(argv: Sequence[str]) -> bool:
@@ -74,6 +75,9 @@ def build_parser(verbs: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--allow-fetch", action="append", default=[], metavar="PATTERN", dest="fetch_patterns",
                         help="let repositories' content make the console's reconciler fetch URLs matching PATTERN "
                              "(repeatable; default: public https hosts only)")
+    parser.add_argument("--flux-components", choices=("skip", "apply"), default=None, dest="flux_components_mode",
+                        help="Flux's own controllers a repository declares (gotk-components.yaml), for the console's "
+                             "reconciler: skip (default) or apply them")
     parser.add_argument("--reconcile", choices=("auto", "always", "never"), default="auto",
                         help="the console's embedded reconciler: auto (default) holds shards only while no other "
                              "reconciler (`gitops-tui run`, the chart) is alive; always shares them; never runs none")
@@ -106,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"gitops-tui: {exc}", file=sys.stderr)
             return 2
         os.environ[ALLOW_FETCH_ENV] = " ".join(args.fetch_patterns)
+    if args.flux_components_mode:
+        from gitops_tui.api.flux_role import COMPONENTS_ENV
+
+        os.environ[COMPONENTS_ENV] = args.flux_components_mode
     try:
         if args.verb is None:
             from gitops_tui.cli.console_cmd import run_console

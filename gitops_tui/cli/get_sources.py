@@ -8,6 +8,7 @@ from typing import Any
 from gitops_tui.api import freeze as fz
 from gitops_tui.api import holds, names
 from gitops_tui.api.effective import HOLD_ROLLOUT, Hold, SourceState, source_state
+from gitops_tui.api.flux_role import FluxRole, flux_role
 from gitops_tui.api.formats import short_revision
 from gitops_tui.api.project import Project
 from gitops_tui.api.source import GitOpsSource, pair_sources
@@ -99,6 +100,7 @@ def summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
         "project": scope.projects.get(src.namespace, ""),
         "parent": parent_of(src.kustomization),
         "depth": int(raw.get("depth") or 0),
+        "flux": flux_role(src.kustomization).to_dict(),
         "url": hide_url_password(src.url),
         "ref": src.ref,
         "path": src.path,
@@ -166,6 +168,11 @@ def _rollout_cell(row: dict[str, Any]) -> str:
     return f"at {rollout['currentWave']} ({at} of {len(names)}), {rollout['state']}"
 
 
+def _name_cell(row: dict[str, Any]) -> str:
+    """The name in the tree of sources, with `` (flux-system)`` when Flux's bootstrap Kustomization is this source."""
+    return indent(row["name"], row["depth"]) + FluxRole(bootstrap=tuple(row["flux"]["bootstrap"])).tag()
+
+
 def _watch_paths(scope: Scope) -> list[str]:
     """A source's state moves with its objects, its Project (a freeze) and the clusters (stale)."""
     return [management_path(names.KIND_FEDERATED_GIT_REPOSITORY, scope.namespace),
@@ -175,7 +182,7 @@ def _watch_paths(scope: Scope) -> list[str]:
 
 RESOURCE = Resource(
     "sources", "SourceList", fetch, summary,
-    [("PROJECT", lambda r: r["project"]), ("NAME", lambda r: indent(r["name"], r["depth"])),
+    [("PROJECT", lambda r: r["project"]), ("NAME", _name_cell),
      ("READY", lambda r: r["ready"]), ("SUSPENDED", lambda r: freeze_cell(r["freeze"])),
      ("PINNED", _pin_cell), ("ROLLOUT", _rollout_cell), ("REVISION", lambda r: r["revision"]),
      ("URL", lambda r: r["url"]),

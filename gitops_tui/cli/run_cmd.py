@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--allow-fetch", action="append", default=[], metavar="PATTERN", dest="allow_fetch",
                         help="let repositories' content fetch URLs matching PATTERN, e.g. 'https://charts.corp.example/*'"
                              " or 'http://127.0.0.1:8080/*' (repeatable; default: public https hosts only)")
+    parser.add_argument("--flux-components", choices=("skip", "apply"), default=None,
+                        help="Flux's own controllers declared by a repository (gotk-components.yaml): skip (default: "
+                             "this reconciler does their work) or apply them")
     parser.add_argument("--resync", default="1h", metavar="DURATION",
                         help="full dry-run pass of every source's objects, beside the watches that see drift "
                              "(default 1h; a source's gitops-tui.io/resync annotation overrides it)")
@@ -71,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers,
                                 kubeconfig_policy=KubeconfigPolicy(allow_exec=allow_exec),
                                 local_repos=args.allow_local_repos, allow_fetch=args.allow_fetch or None,
-                                shards=args.shards, resync=resync)
+                                shards=args.shards, resync=resync, flux_components=args.flux_components)
     except ValueError as exc:  # a --allow-fetch pattern that is not one
         raise CliError(str(exc), 2) from None
     receiver: WebhookReceiver | None = None

@@ -67,6 +67,14 @@ FIELDS: dict[tuple[str, str], tuple[Field, ...]] = {
         Field("spec.proxySecretRef", _SECRET),
         Field("spec.verify.secretRef", _SECRET),
     ),
+    ("source.extensions.fluxcd.io", "ArtifactGenerator"): (
+        Field("spec.sources[]", ("GitRepository", "OCIRepository", "Bucket", "HelmChart", "ExternalArtifact"),
+              namespaced=True, kind_fixed=False),
+    ),
+    ("source.toolkit.fluxcd.io", "HelmChart"): (
+        Field("spec.sourceRef", ("HelmRepository", "GitRepository", "Bucket"), namespaced=True, kind_fixed=False),
+        Field("spec.verify.secretRef", _SECRET),
+    ),
     ("source.toolkit.fluxcd.io", "Bucket"): (
         Field("spec.secretRef", _SECRET),
         Field("spec.certSecretRef", _SECRET),

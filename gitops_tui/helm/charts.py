@@ -16,7 +16,7 @@ import helm_python as helm
 import yaml
 
 from gitops_tui.api.semver import best_tag
-from gitops_tui.helm.dependencies import check_dependencies
+from gitops_tui.helm.dependencies import check_chart_spec, check_dependencies
 from gitops_tui.helm.errors import ARTIFACT_FAILED, HelmReleaseFailed
 from gitops_tui.helm.render import remember_origin
 from gitops_tui.kube import pinned_http
@@ -39,10 +39,12 @@ def chart_spec(helm_release: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[dict[str, Any]], cache_dir: Path,
-                  policy: FetchPolicy | None = None, read_secret: Any = None) -> helm.Chart:
+                  policy: FetchPolicy | None = None, read_secret: Any = None, *,
+                  reason: str = ARTIFACT_FAILED) -> helm.Chart:
     """The chart of a HelmRelease whose fields refuse_unsupported let through.
 
-    ``spec.chartRef`` to an OCIRepository of the revision, or ``spec.chart.spec`` with a ``sourceRef`` to the
+    ``spec.chartRef`` to an OCIRepository of the revision, or to a HelmChart of the revision (its spec read as
+    ``spec.chart.spec`` is, as Flux's HelmChart template), or ``spec.chart.spec`` with a ``sourceRef`` to the
     source's own GitRepository (a path) or a HelmRepository of the revision (an index, or ``type: oci``).
     ``read_secret(name)`` reads a Secret of the release's namespace (registry credentials).
     """
@@ -51,10 +53,12 @@ def resolve_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[
     spec = helm_release.get("spec") or {}
     namespace = str((helm_release.get("metadata") or {}).get("namespace") or "")
     chart_ref = spec.get("chartRef") or {}
-    if chart_ref:  # refuse_unsupported let only OCIRepository through
+    chart = chart_spec(helm_release)
+    if chart_ref and chart_ref.get("kind") == "HelmChart":
+        chart = _helm_chart(manifests, str(chart_ref.get("name") or ""), namespace, reason)
+    elif chart_ref:  # refuse_unsupported let only OCIRepository and HelmChart through
         repository = _declared(manifests, "OCIRepository", str(chart_ref.get("name") or ""), namespace)
         return oci.load_chart(oci_source.from_oci_repository(repository), cache_dir, policy, read_secret)
-    chart = chart_spec(helm_release)
     source = chart.get("sourceRef") or {}
     chart_name = chart.get("chart", "")
     if source.get("kind", "GitRepository") == "GitRepository":
@@ -66,6 +70,18 @@ def resolve_chart(helm_release: dict[str, Any], checkout: Path, manifests: list[
         found = oci_source.from_helm_repository(repo, chart_name, chart.get("version"), interval)
         return oci.load_chart(found, cache_dir, policy, read_secret)
     return load_from_repository(cache_dir, repo_spec["url"], chart_name, chart.get("version"), policy)
+
+
+def _helm_chart(manifests: list[dict[str, Any]], name: str, namespace: str, reason: str) -> dict[str, Any]:
+    """The spec of the HelmChart ``name`` of the revision (the release's namespace), checked as spec.chart.spec is."""
+    found = next((m for m in manifests if m.get("kind") == "HelmChart" and (m.get("metadata") or {}).get("name") == name
+                  and str((m.get("metadata") or {}).get("namespace") or namespace) == namespace), None)
+    if found is None:
+        raise HelmReleaseFailed(ARTIFACT_FAILED, f"spec.chartRef: HelmChart {namespace}/{name} is not declared in the "
+                                                 "source (declare it next to the HelmRelease)", quotes_values=False)
+    template = found.get("spec") if isinstance(found.get("spec"), dict) else {}
+    check_chart_spec(template, f"HelmChart {name} spec", reason)
+    return template
 
 
 def _declared(manifests: list[dict[str, Any]], kind: str, name: str, namespace: str) -> dict[str, Any]:

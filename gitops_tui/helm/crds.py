@@ -1,4 +1,4 @@
-"""Flux's HelmRelease, HelmRepository and OCIRepository CRDs, installed on each workload cluster that runs releases."""
+"""Flux's HelmRelease, HelmRepository, HelmChart and OCIRepository CRDs, installed on each cluster that runs releases."""
 
 from __future__ import annotations
 
@@ -51,11 +51,15 @@ _AGE = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"
 
 
 def helm_crd_manifests() -> list[dict[str, Any]]:
-    """Return the HelmRelease, HelmRepository and OCIRepository CRDs a workload cluster needs for releases."""
+    """Return the HelmRelease, HelmRepository, HelmChart and OCIRepository CRDs a cluster needs for releases."""
     return [
         _crd(HELM_GROUP, HELM_VERSION, "HelmRelease", "helmreleases", ["hr"], [_AGE, _READY, _STATUS]),
         _crd(SOURCE_GROUP, "v1", "HelmRepository", "helmrepositories", ["helmrepo"], [
             {"name": "URL", "type": "string", "jsonPath": ".spec.url"}, _AGE,
+        ]),
+        _crd(SOURCE_GROUP, "v1", "HelmChart", "helmcharts", ["hc"], [
+            {"name": "Chart", "type": "string", "jsonPath": ".spec.chart"},
+            {"name": "Version", "type": "string", "jsonPath": ".spec.version"}, _AGE,
         ]),
         _crd(SOURCE_GROUP, "v1", "OCIRepository", "ocirepositories", ["ocirepo"], [
             {"name": "URL", "type": "string", "jsonPath": ".spec.url"}, _AGE,
@@ -69,7 +73,7 @@ TENANT_ROLE = names.HELM_TENANT_ROLE
 
 
 def tenant_role() -> dict[str, Any]:
-    """The ClusterRole aggregated to ``admin`` and ``edit`` for HelmRelease, HelmRepository and OCIRepository."""
+    """The ClusterRole aggregated to ``admin`` and ``edit`` for Flux's Helm kinds (release, repositories, chart)."""
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": TENANT_ROLE, "labels": {
@@ -77,7 +81,7 @@ def tenant_role() -> dict[str, Any]:
             "rbac.authorization.k8s.io/aggregate-to-edit": "true",
             "app.kubernetes.io/managed-by": "gitops-tui"}},
         "rules": [{"apiGroups": [HELM_GROUP], "resources": ["helmreleases"], "verbs": list(TENANT_VERBS)},
-                  {"apiGroups": [SOURCE_GROUP], "resources": ["helmrepositories", "ocirepositories"],
+                  {"apiGroups": [SOURCE_GROUP], "resources": ["helmrepositories", "helmcharts", "ocirepositories"],
                    "verbs": list(TENANT_VERBS)}],
     }
 

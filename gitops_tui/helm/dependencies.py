@@ -16,19 +16,21 @@ MISSING_DEPENDENCIES = ("An error occurred while checking for chart dependencies
 LOCK_OUT_OF_SYNC = ("the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). "
                     "Please update the dependencies")
 #: HelmRelease fields (Flux helm.toolkit.fluxcd.io/v2) this reconciler does not implement, and what to do instead.
+#: Where the chart comes from (spec.chart, spec.chartRef) is checked below and resolved by helm/charts.py.
 UNSUPPORTED_SPEC = {
     "postRenderers": "postRenderers is not supported; put the changes in the chart or its values",
     "kubeConfig": "kubeConfig is not supported; the release is installed on the source's placed clusters",
     "serviceAccountName": "serviceAccountName is not supported; the reconciler applies with its own credentials",
     "storageNamespace": "storageNamespace is not supported; a release is stored in its target namespace",
 }
+#: What ``spec.chart.spec`` (and a HelmChart's spec) may say that this reconciler does not do, and what to do instead.
 UNSUPPORTED_CHART_SPEC = {
-    "valuesFiles": "spec.chart.spec.valuesFiles is not supported; use spec.values or spec.valuesFrom",
-    "verify": "spec.chart.spec.verify is not supported; vendor the verified chart in git instead",
+    "valuesFiles": "valuesFiles is not supported; use spec.values or spec.valuesFrom",
+    "verify": "verify is not supported; vendor the verified chart in git instead",
 }
 SOURCE_KINDS = ("GitRepository", "HelmRepository")
 #: spec.chartRef kinds this reconciler resolves (helm/charts.py resolve_chart).
-CHART_REF_KINDS = ("OCIRepository",)
+CHART_REF_KINDS = ("OCIRepository", "HelmChart")
 
 
 def refuse_unsupported(helm_release: dict[str, Any], reason: str) -> None:
@@ -44,22 +46,26 @@ def refuse_unsupported(helm_release: dict[str, Any], reason: str) -> None:
             raise HelmReleaseFailed(reason, "spec.chart and spec.chartRef are mutually exclusive: keep one of them")
         kind = (chart_ref if isinstance(chart_ref, dict) else {}).get("kind")
         if kind not in CHART_REF_KINDS:
-            raise HelmReleaseFailed(reason, f"spec.chartRef.kind {kind} is not supported; use OCIRepository, or "
-                                            "spec.chart")
-        return
+            raise HelmReleaseFailed(reason, f"spec.chartRef.kind {kind} is not supported; use OCIRepository or "
+                                            "HelmChart, or spec.chart")
+        return  # a HelmChart's spec is checked by check_chart_spec when resolve_chart reads it
     if not isinstance(chart, dict) or not isinstance(chart.get("spec"), dict):
         raise HelmReleaseFailed(reason, "spec.chart.spec is missing: name the chart in spec.chart.spec.chart and its "
                                         "source in spec.chart.spec.sourceRef")
-    chart_spec = chart["spec"]
+    check_chart_spec(chart["spec"], "spec.chart.spec", reason)
+
+
+def check_chart_spec(chart_spec: dict[str, Any], where: str, reason: str) -> None:
+    """HelmReleaseFailed naming what a chart template (``spec.chart.spec``, a HelmChart's spec) says that is not done."""
     for key, message in UNSUPPORTED_CHART_SPEC.items():
         if chart_spec.get(key):
-            raise HelmReleaseFailed(reason, message)
+            raise HelmReleaseFailed(reason, f"{where}.{message}")
     kind = (chart_spec.get("sourceRef") or {}).get("kind", "GitRepository")
     if kind not in SOURCE_KINDS:
-        raise HelmReleaseFailed(reason, f"spec.chart.spec.sourceRef.kind {kind} is not supported; use GitRepository "
+        raise HelmReleaseFailed(reason, f"{where}.sourceRef.kind {kind} is not supported; use GitRepository "
                                         "(a chart in the source's own repository) or HelmRepository")
     if not chart_spec.get("chart"):
-        raise HelmReleaseFailed(reason, "spec.chart.spec.chart is empty: give the chart's path (GitRepository) or "
+        raise HelmReleaseFailed(reason, f"{where}.chart is empty: give the chart's path (GitRepository) or "
                                         "name (HelmRepository)")
 
 

@@ -17,3 +17,11 @@ class HelmReleaseFailed(Exception):
         self.reason = reason
         self.message = message
         self.quotes_values = quotes_values
+
+
+class WaitFailed(Exception):
+    """A release's objects did not become ready within its timeout (Helm's wait); the message says which and why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -19,7 +19,7 @@ from gitops_tui.api import names
 from gitops_tui.helm import storage
 from gitops_tui.helm.charts import resolve_chart
 from gitops_tui.helm.dependencies import refuse_unsupported
-from gitops_tui.helm.errors import INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed
+from gitops_tui.helm.errors import INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed, WaitFailed
 from gitops_tui.helm.render import RenderedRelease, release_record, render_release
 from gitops_tui.helm.values import compose_values, redact_message
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
@@ -136,6 +136,7 @@ def prepare(
         raise HelmReleaseFailed(reason, f"targetNamespace {target.namespace!r} is outside the project namespace {project_ns!r}")
     refuse_unsupported(helm_release, reason)
 
+
     def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         in_revision = _from_revision(manifests, kind, namespace, name)
         return in_revision if in_revision is not None else get_object(dynamic, "v1", kind, name, namespace)
@@ -146,7 +147,7 @@ def prepare(
             return None
         return {key: base64.b64decode(value or "") for key, value in (secret.get("data") or {}).items()}
 
-    chart = resolve_chart(helm_release, checkout, manifests, cache_dir, fetch_policy, read_secret)
+    chart = resolve_chart(helm_release, checkout, manifests, cache_dir, fetch_policy, read_secret, reason=reason)
 
     secrets: list[str] = []
     try:
@@ -282,8 +283,13 @@ def install(
     now: str,
     modified_at: int,
     should_stop: Callable[[], bool],
+    wait: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> ReleaseOutcome | None:
-    """Apply a prepared release, record its revision and supersede the last; None when stopped."""
+    """Apply a prepared release, record its revision and supersede the last; None when stopped.
+
+    ``wait`` (Helm's wait, helm/strategy.py) is given the objects once applied and raises WaitFailed when they do
+    not become ready: the revision is then recorded ``failed``, as Helm records it, and HelmReleaseFailed raised.
+    """
     target, rendered, previous = prepared.target, prepared.rendered, prepared.previous
     meta = rendered.chart_metadata
     if prepared.unchanged:
@@ -295,13 +301,21 @@ def install(
         apply_object(dynamic, owned_object(obj, target, labels))
         return True
 
-    if not all(_each(write, rendered.objects)):
-        return None
-    if previous:
-        for api_version, kind, name in _manifest_refs(previous.get("manifest", "")) - _manifest_refs(rendered.manifest):
-            if should_stop():
-                return None
-            _delete_if_released(dynamic, api_version, kind, name, target)
+    failure = ""
+    try:
+        if not all(_each(write, rendered.objects)):
+            return None
+        if previous:
+            for api_version, kind, name in _manifest_refs(previous.get("manifest", "")) - _manifest_refs(rendered.manifest):
+                if should_stop():
+                    return None
+                _delete_if_released(dynamic, api_version, kind, name, target)
+        if wait is not None:
+            wait([owned_object(obj, target, labels) for obj in rendered.objects])
+    except WaitFailed as exc:
+        failure = exc.message
+    except DynamicApiError as exc:  # Helm records a failed revision when the cluster refuses a write
+        failure = exc.summary()[:300]
     action = "upgrade" if previous else "install"
     record = release_record(
         rendered,
@@ -309,12 +323,15 @@ def install(
         release_name=target.name,
         namespace=target.namespace,
         revision=prepared.revision,
-        status=storage.DEPLOYED,
-        description="Upgrade complete" if previous else "Install complete",
+        status=storage.FAILED if failure else storage.DEPLOYED,
+        description=(f"Release \"{target.name}\" failed: {failure}" if failure
+                     else "Upgrade complete" if previous else "Install complete"),
         first_deployed=(previous or {}).get("info", {}).get("first_deployed") or now,
         now=now,
     )
     apply_object(dynamic, storage.storage_secret(record, modified_at))
+    if failure:
+        raise HelmReleaseFailed(UPGRADE_FAILED if previous else INSTALL_FAILED, failure, quotes_values=False)
     history = stored_releases(dynamic, target.namespace, target.name)
     for old in history:
         if int(old["version"]) < prepared.revision and old["info"]["status"] == storage.DEPLOYED:

@@ -54,8 +54,12 @@ def write_status(
     outcome: ReleaseOutcome | None,
     failure: tuple[str, str] | None,
     now: str,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Write Ready/Released conditions and history on the cluster's HelmRelease (status subresource)."""
+    """Write Ready/Released conditions and history on the cluster's HelmRelease (status subresource).
+
+    ``extra``: more status fields (the failure counters of helm/strategy.py).
+    """
     meta = helm_release["metadata"]
     dynamic = own_client(dynamic)  # status is the reconciler's report, written as itself (docs/security.md)
     resource = dynamic.resources.get(api_version=HELMRELEASE_API_VERSION, kind="HelmRelease")
@@ -85,6 +89,7 @@ def write_status(
     }
     if outcome is not None:
         status["lastAttemptedRevision"] = outcome.chart_version
+    status.update(extra or {})
     if (live.get("status") or {}) == {**(live.get("status") or {}), **status}:
         return
     resource.status.patch(

@@ -38,7 +38,7 @@ def workload_rules(service_accounts: tuple[str, ...] = ()) -> list[dict[str, Any
         {"apiGroups": [RBAC], "resources": ["clusterroles"], "verbs": ["create", "patch"],
          "resourceNames": [names.HELM_TENANT_ROLE]},
         {"apiGroups": ["helm.toolkit.fluxcd.io"], "resources": ["helmreleases"], "verbs": list(HELM_VERBS)},
-        {"apiGroups": ["source.toolkit.fluxcd.io"], "resources": ["helmrepositories", "ocirepositories"],
+        {"apiGroups": ["source.toolkit.fluxcd.io"], "resources": ["helmrepositories", "helmcharts", "ocirepositories"],
          "verbs": list(HELM_VERBS)},
         # A HelmRelease's status is the reconciler's report.
         {"apiGroups": ["helm.toolkit.fluxcd.io"], "resources": ["helmreleases/status"], "verbs": ["patch"]},

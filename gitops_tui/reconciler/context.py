@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
+from gitops_tui.api.flux_role import components_from_env
 from gitops_tui.api.paths import management_path
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
@@ -83,6 +84,8 @@ class ReconcileContext:
       ``list`` read it when it can answer; None: every read asks the management cluster.
     - ``share_git``: a source may resolve its ref from an ls-remote answer of its repository up to one interval
       old (the running reconciler: one check per repository per interval); False: every fetch asks git now.
+    - ``flux_components``: ``skip`` (default) leaves Flux's own components (gotk-components.yaml) out of a
+      revision, ``apply`` applies them (``run --flux-components``; else $GITOPS_TUI_FLUX_COMPONENTS).
     """
 
     api_client: ApiClient
@@ -100,6 +103,8 @@ class ReconcileContext:
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy.from_env)
     cache: ManagementCache | None = None
     share_git: bool = False
+    #: Flux's own components: ``skip`` or ``apply`` (``run --flux-components``; api/flux_role.py).
+    flux_components: str = field(default_factory=components_from_env)
 
     # -- management helpers (the watch cache, else thin REST calls; they raise ApiException on errors) --------
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.formats import parse_duration
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube import limits
 from gitops_tui.kube.apply import UnknownKind, resolver_for
@@ -21,7 +22,8 @@ from gitops_tui.reconciler.status import Failure, git_credentials
 STALLING_REASONS = {"ValidationFailed", "TenancyViolation", "BuildFailed", "ArtifactFailed", "KustomizeNotFound",
                     "LimitExceeded", "DryRunFailed", "URLNotAllowed", "AccessDenied"}
 #: Flux kinds whose CRDs the Helm step installs on demand (so discovery may not know them yet).
-FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("source.toolkit.fluxcd.io", "OCIRepository"),
+FLUX_NAMESPACED = {("source.toolkit.fluxcd.io", "HelmRepository"), ("source.toolkit.fluxcd.io", "HelmChart"),
+                   ("source.toolkit.fluxcd.io", "OCIRepository"),
                    ("helm.toolkit.fluxcd.io", "HelmRelease")}
 _render_cache: dict[tuple[str, str, str, str], tuple[list[dict], Any]] = {}
 
@@ -48,10 +50,12 @@ def fetch_revision(ctx: ReconcileContext, source: GitOpsSource, ref: dict[str, s
     """
     credentials = git_credentials(ctx, source.namespace, source.secret_ref)
     declared = any(_parent_label(obj) for obj in (source.repository, source.kustomization))
-    return ctx.git.fetch(source.url, source.ref if ref is None else ref, credentials, source.git_timeout,
-                         allow=ctx.fetch_policy if declared else None,
-                         max_age=answer_age(source) if ctx.share_git else 0.0,
-                         owner=(source.namespace, source.name) if ref is None else None)
+    artifact = ctx.git.fetch(source.url, source.ref if ref is None else ref, credentials, source.git_timeout,
+                             allow=ctx.fetch_policy if declared else None,
+                             max_age=answer_age(source) if ctx.share_git else 0.0,
+                             owner=(source.namespace, source.name) if ref is None else None)
+    recipe = source.artifact_recipe
+    return artifact if not recipe else external_artifact(ctx, source, artifact, recipe)
 
 
 def head_check(ctx: ReconcileContext, source: GitOpsSource) -> Callable[[], str]:
@@ -80,6 +84,27 @@ def answer_age(source: GitOpsSource) -> float:
     if requested or changed or not source.artifact_revision:
         return 0.0
     return source.interval
+
+
+def external_artifact(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, recipe: dict[str, Any]) -> Any:
+    """The ExternalArtifact a child reads, built from its parent's tree (and any other GitRepository it names).
+
+    Its revision stays the commit's (pins, history and dependsOn are per commit); its content digest
+    (``latest@sha256:...``) names its folder, so an unchanged artifact renders once (docs/flux.md).
+    """
+    import dataclasses
+
+    from gitops_tui.flux.artifact_generator import generate
+
+    def fetch(spec: dict[str, Any]) -> Any:
+        secret = str((spec.get("secretRef") or {}).get("name") or "")
+        other = ctx.git.fetch(str(spec.get("url") or ""), dict(spec.get("ref") or {}),
+                              git_credentials(ctx, source.namespace, secret),
+                              parse_duration(spec.get("timeout"), default=source.git_timeout), allow=ctx.fetch_policy)
+        return other.path
+
+    path, digest = generate(recipe, artifact.path, fetch, ctx.data_dir / "artifacts")
+    return dataclasses.replace(artifact, path=path, digest=digest, external=str(recipe.get("name") or ""))
 
 
 def _parent_label(obj: dict[str, Any] | None) -> str:
@@ -119,17 +144,21 @@ def scope_checker(connections: dict[str, Any]) -> Callable[[str, str], bool | No
 def desired_objects(source: GitOpsSource, artifact: Any, project: str,
                     is_namespaced: Callable[[str, str], bool | None], *, unknown_ok: bool = False,
                     policy: Any = None, variables: dict[str, str] | None = None,
-                    instructions: list[Any] | None = None, decryption: Callable[[], Any] | None = None) -> list[dict]:
+                    instructions: list[Any] | None = None, decryption: Callable[[], Any] | None = None,
+                    flux_components: str = "skip") -> list[dict]:
     """Render the artifact at the source's path, enforce tenancy and label every object; raise RevisionFailed.
 
     ``unknown_ok`` accepts kinds no cluster could be asked about (every cluster is checked again before writing).
     ``policy`` (platform.Policy) lifts the namespace wall for a platform project; ``variables`` are Flux's
     postBuild variables; Flux's Kustomizations and GitRepositories are left out of the objects and, given
-    ``instructions``, appended to it (docs/flux.md). ``decryption()`` gives the source's SOPS keys (None without
-    spec.decryption; flux/decryption.py): the render then reads a private copy with the SOPS files decrypted.
+    ``instructions``, appended to it (docs/flux.md), with the Kustomizations that are this source itself (Flux's
+    bootstrap) and Flux's own components, left out too unless ``flux_components`` is ``apply``. ``decryption()``
+    gives the source's SOPS keys (None without spec.decryption; flux/decryption.py): the render then reads a private
+    copy with the SOPS files decrypted.
     """
     from gitops_tui.api.references import ReferenceRefused
-    from gitops_tui.flux import children, decryption as sops, references, substitute
+    from gitops_tui.flux import bootstrap, children, decryption as sops, kustomize_build, kustomize_fields
+    from gitops_tui.flux import references, substitute
     from gitops_tui.reconciler import platform, render, tenancy
 
     policy = policy or platform.Policy()
@@ -137,7 +166,8 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
         keys = decryption() if decryption is not None else None
     except ReconcileError as exc:
         raise RevisionFailed(failure_of(exc), artifact.revision) from None
-    tag = f"{policy.key}|{sorted((variables or {}).items()) if variables is not None else None}"
+    tag = (f"{policy.key}|{sorted((variables or {}).items()) if variables is not None else None}|{flux_components}"
+           f"|{source.url}|{sorted(source.declared_ref.items())}")
     key = (str(artifact.path), source.path, source.namespace,
            f"{project}|{source.name}|{source.target_namespace}|{hash(tag)}|{keys.fingerprint if keys else ''}")
     cached = _render_cache.get(key)
@@ -146,18 +176,28 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
             instructions.append(cached[1])
         return [plain_copy(obj) for obj in cached[0]]
     try:
+        fields = kustomize_fields.read_fields(source.kustomization_spec)
+
+        def build(root: Any) -> list[Any]:
+            if fields.needs_build:  # patches, images, components, affixes: kustomize-controller's generated build
+                return kustomize_build.build(root, source.path, fields, artifact.revision)
+            return render.render(root, source.path, revision=artifact.revision)
+
         if keys is not None:
             with sops.decrypted_tree(artifact.path, source.path, keys) as root:
-                manifests = render.render(root, source.path, revision=artifact.revision)
+                manifests = build(root)
         else:
-            manifests = render.render(artifact.path, source.path, revision=artifact.revision)
+            manifests = build(artifact.path)
         sops.encrypted_objects([(m.obj, m.origin) for m in manifests])
         if variables is not None:
             budget = limits.Budget()  # every substitution of the revision counts against the revision's limits
             for manifest in manifests:
                 manifest.obj = substitute.substitute_object(manifest.obj, variables, budget,
                                                             f"{limits.display(manifest.obj)} in {manifest.origin}")
+        kustomize_fields.set_common_metadata([m.obj for m in manifests], fields)
         manifests, found = children.split(manifests)
+        found = bootstrap.recognise(source, found)
+        manifests, found = bootstrap.leave_components(manifests, found, flux_components)
         if source.target_namespace:
             for manifest in manifests:
                 manifest.obj.setdefault("metadata", {})["namespace"] = source.target_namespace
@@ -197,7 +237,7 @@ def _referring(objects: list[dict], manifests: list[Any], found: Any,
 
     out = [(obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace), display(obj, m.origin))
            for obj, m in zip(objects, manifests)]
-    for manifest in (*found.kustomizations, *found.repositories):
+    for manifest in (*found.kustomizations, *found.repositories, *found.bootstrap, *found.generators):
         obj = manifest.obj
         out.append((obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace),
                     display(obj, manifest.origin)))

@@ -7,6 +7,7 @@ from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
+from gitops_tui.kube.apply import UnknownKind, get_object
 from gitops_tui.kube.client import ClusterUnreachable
 from gitops_tui.kube.inventory import ObjectRef, describe, parse_entries
 from gitops_tui.reconciler import identity
@@ -37,6 +38,19 @@ def _remove_finalizer(ctx: ReconcileContext, obj: dict[str, Any]) -> None:
     patch_object(ctx.api_client, obj, {"metadata": {"finalizers": finalizers, "resourceVersion": meta.get("resourceVersion")}})
 
 
+def terminating(dynamic: Any, refs: list[ObjectRef]) -> list[ObjectRef]:
+    """The deleted objects still on the cluster (held by a finalizer, or not yet collected)."""
+    left = []
+    for ref in refs:
+        try:
+            live = get_object(dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None)
+        except UnknownKind:
+            continue
+        if live is not None:
+            left.append(ref)
+    return left
+
+
 def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
     """Prune (unless orphaned) and remove the finalizer; return True when done, False to retry later."""
     obj = source.kustomization
@@ -46,6 +60,7 @@ def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
     clusters = [dict(c) for c in status.get("clusters") or []]
     orphan = source.orphan
     failures: list[str] = []
+    pending: list[str] = []
 
     def stop() -> bool:
         return not ctx.is_leader()
@@ -67,6 +82,13 @@ def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
                     helm_step.uninstall_removed(dynamic, refs, stop)
                 kept: list[ObjectRef] = []
                 removed = prune_objects(entry["name"], dynamic, refs, stop, owner, kept)
+                if source.deletion_policy == "WaitForTermination":
+                    waiting = terminating(own, removed)
+                    if waiting:  # deleted but still there (finalizers): the source waits for them (Flux's rule)
+                        pending.append(f"{entry['name']}: waiting for {listing([describe(r) for r in waiting])} "
+                                       "to terminate (deletionPolicy WaitForTermination)")
+                        entry.update(status="Terminating", message=pending[-1])
+                        continue
             except ClusterUnreachable as exc:
                 failures.append(f"{entry['name']}: {exc.detail}")
                 entry.update(status=exc.reason, message=f"cannot prune: {exc.detail}")
@@ -87,6 +109,9 @@ def finalize(ctx: ReconcileContext, source: GitOpsSource) -> bool:
                 if kept:
                     text += "; kept (owned by another source now) " + listing([describe(r) for r in kept])
                 ctx.recorder.emit(obj, "Normal", "Pruned", text, cluster=entry["name"])
+    if pending and not failures:
+        write_status(ctx.api_client, obj, {**status, "clusters": clusters})
+        return False
     if failures:
         new_status = {**status, "clusters": clusters}
         write_status(ctx.api_client, obj, new_status)

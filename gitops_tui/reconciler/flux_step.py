@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from gitops_tui.api import names
+from gitops_tui.api import flux_role, names
 from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.references import ReferenceRefused
 from gitops_tui.api.source import GitOpsSource
@@ -85,6 +85,29 @@ def _has_children(ctx: ReconcileContext, source: GitOpsSource) -> bool:
                for fk in ctx.cache.list(names.KIND_FEDERATED_KUSTOMIZATION, source.namespace, copies=False))
 
 
+def flux_block(found: list[Any]) -> dict[str, Any]:
+    """``status.flux`` for the revision: the Kustomizations that are the source itself, Flux's own components."""
+    instructions = found[0] if found else children.Instructions()
+    bootstrap = tuple(m.display for m in instructions.bootstrap)
+    return flux_role.status_block(bootstrap, instructions.components_mode if instructions.components else "",
+                                  len(instructions.components))
+
+
+def note_bootstrap(ctx: ReconcileContext, source: GitOpsSource, block: dict[str, Any], revision: str) -> None:
+    """One Event when what the source is to Flux changes (a bootstrap recognised, Flux's components left out)."""
+    old = ((source.kustomization or {}).get("status") or {}).get("flux") or {}
+    if block == old or not block:
+        return
+    role = flux_role.flux_role({"status": {"flux": block}})
+    parts = []
+    if role.bootstrap and role.bootstrap != flux_role.flux_role({"status": {"flux": old}}).bootstrap:
+        parts.append(f"{', '.join(role.bootstrap)} (Flux bootstrap, gotk-sync) is this source itself, not a child")
+    if role.components:
+        parts.append(role.components_sentence())
+    if parts:
+        ctx.recorder.emit(source.kustomization or {}, "Normal", "FluxBootstrap", "; ".join(parts), revision=revision)
+
+
 def check_urls(ctx: ReconcileContext, instructions: children.Instructions) -> None:
     """Refuse (URLNotAllowed) a revision declaring a GitRepository whose remote URL the operator's allow-list refuses.
 
@@ -92,6 +115,8 @@ def check_urls(ctx: ReconcileContext, instructions: children.Instructions) -> No
     again at every fetch, and connects to those only.
     """
     for manifest in instructions.repositories:
+        if str(manifest.obj["metadata"]["name"]) in instructions.this_repository:
+            continue  # the source's own repository, read at its commit: never fetched from this URL
         url = str(((manifest.obj.get("spec") or {}).get("url")) or "")
         if url and is_remote(url):
             try:

@@ -37,10 +37,15 @@ class GateResult:
 
 
 def dry_run(connections: dict[str, Any], clusters: list[str],
-            desired: list[dict[str, Any]] | dict[str, list[dict[str, Any]]], old_entries: dict[str, dict[str, Any]]) -> GateResult:
-    """Dry-run the objects that changed since each cluster's last apply; refuse the revision on any rejection."""
+            desired: list[dict[str, Any]] | dict[str, list[dict[str, Any]]], old_entries: dict[str, dict[str, Any]],
+            force: bool = False) -> GateResult:
+    """Dry-run the objects that changed since each cluster's last apply; refuse the revision on any rejection.
+
+    ``desired``: the revision's objects, or each cluster's own (its overrides applied). ``force`` (the source's
+    ``spec.force``): an immutable change is left to the apply, which recreates the object.
+    """
     hashes = {c: entry_hashes((old_entries.get(c) or {}).get("inventory")) for c in clusters}
-    found = preflight.dry_run_clusters({c: connections[c] for c in clusters}, desired, hashes)
+    found = preflight.dry_run_clusters({c: connections[c] for c in clusters}, desired, hashes, force=force)
     result = GateResult(unreachable=dict(found.unreachable))
     for cluster in found.refused:
         identity.forget(cluster)  # the project's ServiceAccount is checked again at the next attempt

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from gitops_tui.api.flux_role import render_mode
 from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.flux import decryption
@@ -59,7 +60,8 @@ def report_drift(ctx: ReconcileContext, source: GitOpsSource) -> None:
             connections = {c: identity.tenant_client(ctx.clusters.get(c)[1], applier) for c in clusters}
             policy, variables = flux_step.render_inputs(ctx, source, artifact, project)
             desired = desired_objects(source, artifact, project, scope_checker(connections), policy=policy,
-                                      variables=variables, decryption=decryption.for_source(ctx, source))
+                                      variables=variables, decryption=decryption.for_source(ctx, source),
+                                      flux_components=render_mode(source.kustomization, ctx.flux_components))
             views = views_for(ctx, source, connections, desired, old_entries(source))
             found = [drift_mod.detect(c, dynamic, desired, views.get(c)) for c, dynamic in connections.items()]
         except Exception as exc:  # noqa: BLE001 - observing is best effort while suspended

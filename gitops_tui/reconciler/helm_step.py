@@ -27,18 +27,22 @@ log = logging.getLogger(__name__)
 
 
 #: The kinds whose CRDs the Helm step installs.
-HELM_KINDS = frozenset({"HelmRelease", "HelmRepository", "OCIRepository"})
+HELM_KINDS = frozenset({"HelmRelease", "HelmRepository", "HelmChart", "OCIRepository"})
 #: Connections (their Resolver) on which the Helm kinds' tenant role was applied by this process.
 _ROLE_MADE: set[int] = set()
 
 
 class HelmStepFailed(Exception):
-    """A HelmRelease of the revision failed; the message names it and carries Helm's own words."""
+    """A HelmRelease of the revision failed; the message names it and carries Helm's own words.
 
-    def __init__(self, reason: str, message: str) -> None:
+    ``retry_after``: seconds until a RetryOnFailure release is tried again (None: the source's own back-off).
+    """
+
+    def __init__(self, reason: str, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.retry_after = retry_after
 
 
 def helm_releases(manifests: Iterable[dict]) -> list[dict]:
@@ -60,7 +64,7 @@ def release_refs(prepared: Iterable[installer.PreparedRelease]) -> tuple[ObjectR
 
 
 def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:
-    """Install Flux's HelmRelease/HelmRepository/OCIRepository CRDs on the cluster when the revision needs them."""
+    """Install Flux's HelmRelease/HelmRepository/HelmChart/OCIRepository CRDs on the cluster when the revision needs them."""
     kinds = {m.get("kind") for m in manifests}
     if not kinds & HELM_KINDS:
         return
@@ -69,6 +73,7 @@ def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:
     try:
         resolver.resource("helm.toolkit.fluxcd.io/v2", "HelmRelease")
         resolver.resource("source.toolkit.fluxcd.io/v1", "HelmRepository")
+        resolver.resource("source.toolkit.fluxcd.io/v1", "HelmChart")
         resolver.resource("source.toolkit.fluxcd.io/v1", "OCIRepository")
         missing = False
     except UnknownKind:
@@ -163,29 +168,95 @@ def install_all(
     labels: dict[str, str],
     now: datetime,
     stop: Callable[[], bool],
+    cluster: str = "",
 ) -> list[installer.ReleaseOutcome]:
-    """Install or upgrade each prepared release and write its status; stop before any write once asked."""
-    from gitops_tui.helm import installer
-    from gitops_tui.helm.status import write_status
+    """Install or upgrade each prepared release and write its status; stop before any write once asked.
 
+    Each release follows its strategy (helm/strategy.py): Helm's wait, then on failure the count, the remediation
+    and the retry Flux's install/upgrade strategy give; HelmStepFailed says what failed (its ``retry_after``: when a
+    RetryOnFailure release wants to be tried again).
+    """
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     outcomes = []
     for item in prepared:
-        name = item.helm_release["metadata"]["name"]
-        try:
-            outcome = installer.install(
-                dynamic, item, labels=labels, now=stamp, modified_at=int(now.timestamp()), should_stop=stop
-            )
-        except DynamicApiError as exc:
-            failure = ("UpgradeFailed" if item.previous else "InstallFailed", f"HelmRelease/{name}: {exc.summary()[:300]}")
-            write_status(dynamic, item.helm_release, outcome=None, failure=failure, now=stamp)
-            raise HelmStepFailed(*failure) from None
+        outcome = release_one(dynamic, item, labels=labels, stamp=stamp, modified_at=int(now.timestamp()), stop=stop,
+                              cluster=cluster)
         if outcome is None:
             return outcomes
-        # Also when unchanged: a release that failed before and is back to its last good state turns Ready again.
-        write_status(dynamic, item.helm_release, outcome=outcome, failure=None, now=stamp)
         outcomes.append(outcome)
     return outcomes
+
+
+def release_one(dynamic: DynamicClient, item: installer.PreparedRelease, *, labels: dict[str, str], stamp: str,
+                modified_at: int, stop: Callable[[], bool], cluster: str = "") -> installer.ReleaseOutcome | None:
+    """One release's install or upgrade with its strategy; None when stopped; HelmStepFailed when it failed."""
+    from gitops_tui.helm import installer, strategy as strategies
+    from gitops_tui.helm.errors import WaitFailed
+    from gitops_tui.helm.status import write_status
+
+    name = item.helm_release["metadata"]["name"]
+    if item.unchanged:  # a release back to its last good state turns Ready again
+        outcome = installer.install(dynamic, item, labels=labels, now=stamp, modified_at=modified_at, should_stop=stop)
+        write_status(dynamic, item.helm_release, outcome=outcome, failure=None, now=stamp)
+        return outcome
+    digest = item.rendered.digest
+    live = _live_status(dynamic, item.helm_release)
+    action = strategies.action_of(item.previous, live, digest)
+    reason = "UpgradeFailed" if action == strategies.UPGRADE else "InstallFailed"
+    try:
+        chosen = strategies.strategy_of(item.helm_release, action)
+    except strategies.StrategyInvalid as exc:
+        raise HelmStepFailed(reason, f"HelmRelease/{name}: {exc}") from None
+    failed_before = strategies.failures(live, action, digest)
+    if chosen.exhausted(failed_before):  # Flux: no more attempts for this chart and values
+        raise HelmStepFailed(reason, f"HelmRelease/{name}: {action} retries exhausted ({chosen.describe(failed_before)})"
+                                     f": {_last_message(live)}; change the chart or its values to try again")
+
+    def wait(objects: list[dict]) -> None:
+        from gitops_tui.reconciler.errors import ObjectFailure
+        from gitops_tui.reconciler.health_wait import wait_healthy
+
+        try:
+            wait_healthy(cluster or "the cluster", own_client(dynamic), [ref_of(o) for o in objects], chosen.timeout,
+                         stop)
+        except ObjectFailure as exc:
+            raise WaitFailed(exc.message) from None
+
+    try:
+        outcome = installer.install(dynamic, item, labels=labels, now=stamp, modified_at=modified_at,
+                                    should_stop=stop, wait=wait if chosen.wait else None)
+    except (DynamicApiError, HelmReleaseFailed) as exc:
+        message = exc.message if isinstance(exc, HelmReleaseFailed) else exc.summary()[:300]
+        counted = strategies.counters(live, digest, action, failed=True)
+        done = ""
+        if chosen.remediates(counted[strategies.FAILURE_FIELDS[action]]):
+            from gitops_tui.helm.remediation import remediate
+
+            done = remediate(dynamic, item, chosen, labels=labels, now=stamp, modified_at=modified_at, stop=stop)
+        text = f"HelmRelease/{name}: {message}" + (f"; {done}" if done else "")
+        write_status(dynamic, item.helm_release, outcome=None, failure=(reason, text), now=stamp, extra=counted)
+        raise HelmStepFailed(reason, text, retry_after=chosen.retry_interval if chosen.retrying else None) from None
+    if outcome is None:
+        return None
+    write_status(dynamic, item.helm_release, outcome=outcome, failure=None, now=stamp,
+                 extra=strategies.counters(live, digest, action, failed=False))
+    return outcome
+
+
+def _live_status(dynamic: DynamicClient, helm_release: dict) -> dict:
+    """The status of the release's HelmRelease on the cluster ({} when it has none yet)."""
+    meta = helm_release.get("metadata") or {}
+    try:
+        live = get_object(own_client(dynamic), "helm.toolkit.fluxcd.io/v2", "HelmRelease", meta.get("name", ""),
+                          meta.get("namespace"))
+    except Exception:  # noqa: BLE001 - no HelmRelease kind yet: nothing recorded
+        return {}
+    return dict((live or {}).get("status") or {})
+
+
+def _last_message(status: dict) -> str:
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    return str(ready.get("message") or "the last attempt failed")
 
 
 def record_failure(dynamic: DynamicClient, helm_release: dict, reason: str, message: str, now: datetime) -> None:

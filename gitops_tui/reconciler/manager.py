@@ -15,6 +15,7 @@ from kubernetes.client import ApiClient
 
 from gitops_tui import paths
 from gitops_tui.api import names
+from gitops_tui.api.flux_role import components_from_env
 from gitops_tui.api.formats import parse_duration
 from gitops_tui.kube.client import ClusterConnections
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
@@ -82,6 +83,7 @@ class Reconciler:
         clock: Callable[[], datetime] = utc_now,
         resync: float = DEFAULT_RESYNC,
         standby: bool = False,
+        flux_components: str | None = None,
     ) -> None:
         """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
 
@@ -94,11 +96,14 @@ class Reconciler:
         ``clock``: the time the reconcilers read (freeze expiries); tests inject one.
         ``resync``: seconds between full dry-run passes of a source's objects (drift is otherwise seen by watches).
         ``standby``: hold no shard while an active member (a `run` process) lives (a console's ``--reconcile auto``).
+        ``flux_components``: ``skip`` or ``apply`` Flux's own components (``run --flux-components``; None:
+        $GITOPS_TUI_FLUX_COMPONENTS, else skip).
         """
         self.clock = clock
         self.api_client = api_client
         self.local_repos = list(local_repos or [])
         self.fetch_policy = FetchPolicy.from_env(allow_fetch)
+        self.flux_components = flux_components or components_from_env()
         self.health_interval = float(health_interval)
         self.data_dir = Path(data_dir) if data_dir else paths.data_dir() / "reconciler"
         self._install = install
@@ -251,6 +256,7 @@ class Reconciler:
             fetch_policy=self.fetch_policy,
             cache=self.cache,
             share_git=True,
+            flux_components=self.flux_components,
         )
 
     def _on_started_leading(self) -> None:

@@ -20,6 +20,7 @@ from gitops_tui.api import names
 from gitops_tui.flux.order import made_by_revision
 from gitops_tui.kube.apply import UnknownKind, apply_object
 from gitops_tui.kube.inventory import config_hash, describe, ref_of
+from gitops_tui.reconciler.force import RECREATE_STATUSES, forced
 from gitops_tui.reconciler.propagate import api_message, apply_order
 
 log = logging.getLogger(__name__)
@@ -62,13 +63,15 @@ def dry_run_clusters(
     applied_hashes: dict[str, dict[str, str]],
     *,
     dry_run: Callable[[DynamicClient, dict[str, Any]], Any] | None = None,
+    force: bool = False,
 ) -> Preflight:
     """Dry-run apply the changed objects on every cluster (``MAX_PARALLEL_DRY_RUNS`` at a time); write nothing.
 
     ``desired`` is the revision's objects, or each cluster's own (its overrides applied: reconciler/overrides_step.py).
     ``applied_hashes`` gives each cluster's recorded hashes by object id. A refusal by the API server
     is recorded per cluster (one refused object); a transport failure sets the cluster aside as
-    unreachable. A cluster's remaining checks are skipped after its first failure.
+    unreachable. A cluster's remaining checks are skipped after its first failure. With ``force``, a forced
+    object refused as a conflict or as invalid is left to the apply, which recreates it.
     """
     run = dry_run or (lambda dynamic, obj: apply_object(dynamic, obj, dry_run=True))
     result = Preflight()
@@ -95,6 +98,8 @@ def dry_run_clusters(
             return
         except DynamicApiError as exc:
             status = int(getattr(exc, "status", 0) or 0)
+            if status in RECREATE_STATUSES and forced(obj, force):
+                return  # an immutable change of a forced object: the apply recreates it (Flux's force)
             if status in _REFUSALS:
                 why, refusal = f"{describe(ref_of(obj))} refused by {cluster}: {api_message(exc)}", True
             else:

@@ -22,6 +22,7 @@ from gitops_tui.reconciler.apply_waves import apply_by_rank
 from gitops_tui.api import names
 from gitops_tui.reconciler import metrics
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
+from gitops_tui.reconciler.force import RECREATE_STATUSES, forced, recreate
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
 from gitops_tui.reconciler.ownership import Owner
 
@@ -100,6 +101,8 @@ class ClusterWork:
     events: list[tuple[str, str, str]] = field(default_factory=list)
     #: Automatic corrections for the journal: (action, objects touched, reason).
     corrections: list[tuple[str, list[str], str]] = field(default_factory=list)
+    #: Seconds until a failed Helm release asks to be tried again (its RetryOnFailure retryInterval).
+    retry_after: float | None = None
 
     def fail(self, reason: str, message: str) -> None:
         """Mark the cluster failed with ``reason`` and record a Warning Event."""
@@ -196,12 +199,15 @@ def api_message(exc: DynamicApiError) -> str:
 
 
 def apply_objects(cluster: str, dynamic: DynamicClient, manifests: Iterable[dict], stop: Callable[[], bool],
-                  previous_ids: set[str] | None = None, view: ClusterView | None = None) -> ApplyReport:
+                  previous_ids: set[str] | None = None, view: ClusterView | None = None,
+                  force: bool = False) -> ApplyReport:
     """Server-side apply each manifest in order, checking ``stop`` before each write; the objects of one apply
     rank (one kind, or kinds ranked alike) are written 4 at a time (apply_waves.py).
 
     With ``view`` (the watch cache, drift_watch.ClusterView), an object it holds unchanged is not written
-    (it counts as applied) and every apply's answer is recorded in it.
+    (it counts as applied) and every apply's answer is recorded in it. With ``force`` (or the object's own
+    ``kustomize.toolkit.fluxcd.io/force: enabled``), an object the API server refuses as a conflict or as
+    invalid (an immutable field changed) is deleted and applied again, as Flux does.
     """
     report = ApplyReport()
     previous_ids = previous_ids or set()
@@ -213,7 +219,11 @@ def apply_objects(cluster: str, dynamic: DynamicClient, manifests: Iterable[dict
         try:
             result = _guarded_write(cluster, "apply", ref, stop, lambda: apply_object(dynamic, obj))
         except DynamicApiError as exc:
-            raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
+            if int(getattr(exc, "status", 0) or 0) in RECREATE_STATUSES and forced(obj, force):
+                result = recreate(cluster, dynamic, obj, ref, lambda verb, write: _guarded_write(
+                    cluster, verb, ref, stop, write))
+            else:
+                raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
         if view is not None:
             view.applied(obj, result)
 
@@ -297,6 +307,7 @@ def apply_revision(
     existing_ids: set[str] | None = None,
     owner: Owner | None = None,
     view: ClusterView | None = None,
+    force: bool = False,
 ) -> ApplyReport:
     """Apply a validated revision, run ``between`` (the Helm step), then prune what left the inventory when ``prune``.
 
@@ -305,7 +316,7 @@ def apply_revision(
     prune removes only what ``owner`` still owns; ``view`` (the watch cache) spares the writes of unchanged objects.
     """
     report = apply_objects(cluster, dynamic, manifests, stop,
-                           existing_ids if existing_ids is not None else {ref.id for ref in previous}, view)
+                           existing_ids if existing_ids is not None else {ref.id for ref in previous}, view, force)
     if between is not None:
         between()
     desired = [*(ref_of(obj) for obj in manifests), *chart_refs]
@@ -338,12 +349,12 @@ def propagate_cluster(
 
     def helm_step() -> None:
         if options.helm:
-            _install_helm(dynamic, options, stop, now)
+            _install_helm(dynamic, options, stop, now, work.name)
 
     try:
         report = apply_revision(work.name, dynamic, manifests, previous, prune=options.prune, stop=stop,
                                 between=helm_step, chart_refs=options.chart_refs, existing_ids=options.existing_ids,
-                                owner=options.owner, view=options.view)
+                                owner=options.owner, view=options.view, force=options.force)
     except Stopped:
         work.stopped = True
         work.entry.update(status="ApplyStopped", message=f"apply of {revision} stopped before completion")
@@ -355,6 +366,7 @@ def propagate_cluster(
     except Exception as exc:  # noqa: BLE001 - transport failures: the cluster went away mid-apply
         if type(exc).__name__ == "HelmStepFailed":
             work.fail(getattr(exc, "reason", "HelmReleaseFailed"), str(exc))
+            work.retry_after = getattr(exc, "retry_after", None)
             return
         work.fail("ClusterNotReachable", f"apply to {work.name} failed ({type(exc).__name__})")
         return
@@ -381,11 +393,12 @@ def propagate_cluster(
 
 
 def _install_helm(dynamic: DynamicClient, options: ApplyOptions, stop: Callable[[], bool],
-                  now: Callable[[], datetime]) -> None:
+                  now: Callable[[], datetime], cluster: str = "") -> None:
     """Install or upgrade the prepared Helm releases (after the plain objects); raise Stopped when stopped."""
     from gitops_tui.reconciler import helm_step
 
-    done = helm_step.install_all(dynamic, list(options.helm), labels=dict(options.labels), now=now(), stop=stop)
+    done = helm_step.install_all(dynamic, list(options.helm), labels=dict(options.labels), now=now(), stop=stop,
+                                 cluster=cluster)
     if len(done) < len(options.helm):
         raise Stopped("stopped during the Helm step")
 
@@ -415,6 +428,8 @@ class ApplyOptions:
     existing_ids: set[str] | None = None
     owner: Owner | None = None
     view: ClusterView | None = None
+    force: bool = False
+    """Recreate objects whose change is refused as immutable (Flux's ``spec.force``)."""
 
 
 def withdraw_cluster(work: ClusterWork, dynamic: DynamicClient, prune: bool, stop: Callable[[], bool],

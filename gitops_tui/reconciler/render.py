@@ -87,6 +87,11 @@ def _resolve_path(root: Path, path: str, revision: str = "") -> Path:
     return target
 
 
+def resolve_path(root: Path, path: str, revision: str = "") -> Path:
+    """The directory or file ``path`` names inside the artifact ``root``; ArtifactFailed when missing or escaping."""
+    return _resolve_path(root, path, revision)
+
+
 def _revision_name(revision: str) -> str:
     return f"revision {revision}" if revision else "the revision"
 
@@ -273,6 +278,12 @@ def _plain_files(directory: Path) -> tuple[list[Path], list[Path]]:
             continue
         files.extend(current_path / n for n in names if n.endswith(MANIFEST_SUFFIXES) and not n.startswith("."))
     return sorted(files), sorted(kustomizations)
+
+
+def manifest_units(directory: Path) -> tuple[list[Path], list[Path]]:
+    """What a plain directory renders: its manifest files (sorted, hidden and chart folders skipped) and the
+    folders below it that hold a kustomization (built on their own)."""
+    return _plain_files(directory)
 
 
 def render(artifact_path: Path, path: str = "./", *, expand: Expander | None = None,

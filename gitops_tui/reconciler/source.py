@@ -68,6 +68,9 @@ class Artifact:
     path: Path
     fetched: bool = False
     checked_out: bool = False
+    #: An ExternalArtifact built from the tree (flux/artifact_generator.py): its ``latest@sha256:...`` and name.
+    digest: str = ""
+    external: str = ""
 
 
 def _url_lock(key: str) -> threading.Lock:

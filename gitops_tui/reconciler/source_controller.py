@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -31,6 +30,7 @@ from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalize
 from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
 from gitops_tui.reconciler.stop_check import IntentReads, stop_check
+from gitops_tui.reconciler.retry import retry_after
 from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
@@ -40,21 +40,6 @@ from gitops_tui.reconciler.status import (
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_CLUSTERS = 4
-_backoff: dict[tuple[str, str], int] = {}
-_backoff_lock = threading.Lock()
-
-
-def _retry_after(key: tuple[str, str], failed: bool, interval: float) -> float:
-    """Return the requeue delay: the interval when fine, else an exponential backoff capped by it."""
-    with _backoff_lock:
-        if not failed:
-            _backoff.pop(key, None)
-            return interval
-        count = _backoff.get(key, 0) + 1
-        _backoff[key] = count
-    return min(interval, 2.0 ** min(count, 6))
-
-
 def _entry(name: str, old: dict[str, Any] | None) -> dict[str, Any]:
     base = {"name": name, "status": "", "message": "", "lastAppliedRevision": "", "lastAttemptedRevision": "",
             "inventory": [], "lastSyncTime": ""}
@@ -88,7 +73,8 @@ def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revisio
     ctx.recorder.emit(involved, "Warning", failure.reason, failure.message, revision=revision or None)
     write_outcome(ctx, source, Outcome(source.generation, revision, failure, False, rows, source.requested_at,
                                        **_held(plan, lane)))
-    return ReconcileResult(requeue_after=_retry_after((source.namespace, source.name), True, source.interval))
+    return ReconcileResult(requeue_after=retry_after((source.namespace, source.name), True, source.interval,
+                                                      source.retry_interval))
 
 
 def _held(plan: freeze.Plan | None, lane: pin_mod.Lane | None = None) -> dict[str, Any]:
@@ -163,7 +149,7 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     if (fk.get("metadata") or {}).get("deletionTimestamp"):
         flux_step.delete_children(ctx, source)
         done = finalize(ctx, source)
-        return ReconcileResult(requeue_after=None if done else _retry_after((namespace, name), True, 60.0))
+        return ReconcileResult(requeue_after=None if done else retry_after((namespace, name), True, 60.0))
     if not has_finalizer(fk):
         source = GitOpsSource(source.repository, add_finalizer(ctx, fk))
     plan = attempt.plan = freeze.plan_of(ctx, source)
@@ -224,7 +210,8 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
         artifact = lane.fetch(ctx, source)
         revision = attempt.revision = artifact.revision
         if source.artifact_revision != revision and not lane.revision:
-            ctx.recorder.emit(source.repository or {}, "Normal", "NewArtifact", f"fetched revision {revision}",
+            built = f"; ExternalArtifact {artifact.external} {artifact.digest}" if getattr(artifact, "digest", "") else ""
+            ctx.recorder.emit(source.repository or {}, "Normal", "NewArtifact", f"fetched revision {revision}{built}",
                               revision=revision)
         works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
         lane.mark(w.entry for w in works.values())
@@ -234,8 +221,9 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
         found: list[Any] = []
         desired = desired_objects(source, artifact, project, scope_checker(connections), unknown_ok=not connections,
                                   policy=policy, variables=variables, instructions=found,
-                                  decryption=decryption.for_source(ctx, source))
+                                  decryption=decryption.for_source(ctx, source), flux_components=ctx.flux_components)
         flux_step.check_children(source, artifact, found)
+        flux = flux_step.flux_block(found)
         per = overrides_step.by_cluster(source, desired, clusters, plan.state.overrides, project, revision)
         for cluster, refused in per.refused.items():  # that cluster only: the others go on
             works[cluster].entry.update(status=refused.reason, message=refused.message, lastAttemptedRevision=revision)
@@ -253,14 +241,18 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
                 del connections[cluster]
         if not lane.revision:  # a pinned (or break-glass) lane does not move the children: they follow git
             flux_step.sync_children(ctx, source, artifact, found)
+            flux_step.note_bootstrap(ctx, source, flux, revision)
     except RevisionFailed as exc:
         return _fail(ctx, source, exc.failure, exc.revision or revision, clusters, plan=plan, lane=lane)
-    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, plan, per.objects)
+    return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, plan, flux,
+                      per.objects)
 
 
 def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
     """Install Flux's Helm CRDs when the revision needs them, then check every kind is served and namespaced."""
-    if any(obj.get("kind") in ("HelmRelease", "HelmRepository", "OCIRepository") for obj in desired):
+    from gitops_tui.reconciler.helm_step import HELM_KINDS
+
+    if any(obj.get("kind") in HELM_KINDS for obj in desired):
         from gitops_tui.reconciler import helm_step
 
         helm_step.ensure_crds(dynamic, desired)
@@ -288,7 +280,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
     Returns each admitted cluster's ownership findings, or the result of a refusal (or of a stop).
     """
     if to_apply:
-        checked = gate.dry_run(connections, to_apply, mine, _old_entries(source))
+        checked = gate.dry_run(connections, to_apply, mine, _old_entries(source), force=source.force)
         gate.set_aside(ctx, checked.unreachable, works, connections, revision)
         if checked.failure is not None:
             return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own),
@@ -324,7 +316,7 @@ def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
                clusters: list[str], works: dict[str, propagate.ClusterWork],
                connections: dict[str, Any], project: str, lane: pin_mod.Lane,
-               plan: freeze.Plan | None = None,
+               plan: freeze.Plan | None = None, flux: dict[str, Any] | None = None,
                per_cluster: dict[str, list[dict]] | None = None) -> ReconcileResult:
     """Apply (or drift-check) the revision on every connected cluster in parallel, then write status and Events.
 
@@ -336,7 +328,10 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     reads = IntentReads(ctx, ns, name, plan.project_name if plan is not None else "")
     stop = stop_check(ctx, ns, name, plan, reads=reads)
     old = _old_entries(source)
-    to_apply = [c for c in connections if _needs_apply(source, works[c].entry, revision)]
+    # Flux's own components switched between skipped and applied (the operator's flag): the same revision applies anew.
+    recorded = ((source.kustomization or {}).get("status") or {}).get("flux") or {}
+    flux_moved = flux is not None and (flux.get("components") or {}) != (recorded.get("components") or {})
+    to_apply = [c for c in connections if flux_moved or _needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
             if c not in works and c not in lane.keep and not (plan is not None and plan.holds(c))}
     views = views_for(ctx, source, connections, mine, old)
@@ -357,7 +352,8 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     to_apply = list(admitted)
     options = propagate.ApplyOptions(namespace=ns, prune=source.prune, wait=source.wait,
                                      health_checks=source.health_checks, timeout=source.timeout,
-                                     labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name}, owner=owner)
+                                     labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name}, owner=owner,
+                                     force=source.force)
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CLUSTERS, len(connections) + len(gone))),
                             thread_name_prefix=f"reconcile-{name}") as pool:
         futures = [pool.submit(propagate.withdraw_cluster, gone[c], dynamic, source.prune, stop, owner)
@@ -387,10 +383,13 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     failure = Failure("ApplyStopped", "the apply stopped: the source was suspended or deleted") if stopped else None
     rows = [works[c].entry for c in clusters] + [w.entry for w in gone.values() if not w.withdrawn]
     rows += [old[c] for c in lane.keep if c in old]
-    outcome = Outcome(source.generation, revision, failure, False, rows, source.requested_at, **_held(plan, lane))
+    outcome = Outcome(source.generation, revision, failure, False, rows, source.requested_at, **_held(plan, lane),
+                      flux=flux if not lane.revision else None)
     write_outcome(ctx, source, outcome)
     failed = stopped or any(w.entry.get("status") for w in works.values())
-    result = ReconcileResult(requeue_after=None if stopped else _retry_after((ns, name), failed, source.interval))
+    helm_retry = [w.retry_after for w in works.values() if w.retry_after]  # RetryOnFailure releases' retryInterval
+    retry = min(helm_retry) if helm_retry else source.retry_interval
+    result = ReconcileResult(requeue_after=None if stopped else retry_after((ns, name), failed, source.interval, retry))
     if not failed and not gone and not lane.keep and lane.kind == pin_mod.LANE_GIT and ctx.drift_watch is not None \
             and plan is not None:  # nothing left to do: its next interval only asks git (idle.py)
         result.settled = idle.settled_of(source, plan.state, artifact.commit, desired, list(connections),

@@ -13,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
 from gitops_tui.api.conditions import set_condition
+from gitops_tui.api.flux_role import flux_role
 from gitops_tui.api.paths import management_path, resource_path
 from gitops_tui.api.references import ReferenceRefused, check_name
 from gitops_tui.api.pin import pin_of
@@ -134,6 +135,8 @@ class Outcome:
     """The placement order of the clusters (status.clusters is written in it; others after, by name)."""
     git: bool = True
     """Whether ``revision`` is git's (it becomes the repository's artifact), not a pin's or a break glass's."""
+    flux: dict[str, Any] | None = None
+    """``status.flux`` (api/flux_role.py): {} removes it, None keeps what is there."""
 
 
 def ordered(entries: list[dict[str, Any]], order: list[str]) -> list[dict[str, Any]]:
@@ -147,6 +150,14 @@ def _held_note(outcome: Outcome) -> str:
     if not outcome.held:
         return ""
     return "; held: " + "; ".join(f"{c} ({why})" for c, why in outcome.held.items())
+
+
+def _flux_note(outcome: Outcome) -> str:
+    """``; Flux's own components (...) are not applied: ...`` ('' when the revision declares none)."""
+    if not outcome.flux:
+        return ""
+    sentence = flux_role({"status": {"flux": outcome.flux}}).components_sentence()
+    return f"; {sentence}" if sentence else ""
 
 
 def _cluster_problems(outcome: Outcome) -> list[str]:
@@ -175,7 +186,7 @@ def build_conditions(old: list[dict[str, Any]] | None, outcome: Outcome, now: st
     elif problems:
         ready = ("False", REASON_PROPAGATION_FAILED, "; ".join(problems))
     else:
-        ready = ("True", REASON_SUCCEEDED, f"applied revision {outcome.revision}{_held_note(outcome)}")
+        ready = ("True", REASON_SUCCEEDED, f"applied revision {outcome.revision}{_held_note(outcome)}{_flux_note(outcome)}")
     if not outcome.clusters:
         propagation = ("False", REASON_PROPAGATION_FAILED, "no cluster is placed")
     elif failure is None and not problems and not outcome.reconciling:
@@ -222,6 +233,11 @@ def build_status(old: dict[str, Any] | None, outcome: Outcome, now: str, *, inve
             new["lastAppliedRevision"] = outcome.revision
     if outcome.handled_requested_at:
         new["lastHandledReconcileAt"] = outcome.handled_requested_at
+    if outcome.flux is not None and inventory:
+        if outcome.flux:
+            new["flux"] = outcome.flux
+        else:
+            new.pop("flux", None)
     return new
 
 

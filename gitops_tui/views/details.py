@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.api.flux_role import flux_role
 from gitops_tui.api.project import Project
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
@@ -68,6 +69,9 @@ def describe_source(view: SourceView, state: ManagementState, now: datetime) -> 
         f"Secret:     {view.secret or '-'}    Prune: {'yes' if view.prune else 'no'}",
         f"Revision:   {view.revision or '-'}",
     ]
+    role = flux_role(view.kustomization).sentence()
+    if role:
+        lines.append(f"Flux:       {role}")
     if view.suspension:
         lines.append(f"Suspended:  {g.glyph(g.SUSPENDED)} {suspension_text(view.suspension, now)}")
         lines.append(f"            since {stamp(view.suspension.at)}")

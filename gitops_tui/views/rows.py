@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from gitops_tui.api.flux_role import flux_role
 from gitops_tui.api.workload_events import SOURCE_ANNOTATION
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import freeze, model, names
@@ -148,7 +149,7 @@ def sources_table(state: ManagementState, now: datetime) -> Table:
             Row(
                 key=s.key,
                 cells=(
-                    f"{g.glyph(s.status)} {indent(s.name, depth)}",
+                    f"{g.glyph(s.status)} {indent(s.name, depth)}{flux_role(s.kustomization).tag()}",
                     g.LABELS[s.status],
                     s.project,
                     g.short_revision(s.revision) or "-",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitops_tui.api.flux_role import FluxRole
 from gitops_tui.api.formats import short_revision
 from gitops_tui.api.pin import Pin
 
@@ -66,11 +67,14 @@ class SourceTree:
     revision: str = ""
     pin: Pin | None = None
     clusters: list[ClusterTree] = field(default_factory=list)
+    flux: FluxRole = field(default_factory=FluxRole)
+    """What the source is to Flux (a child, a bootstrap): api/flux_role.py."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {"project": self.project, "source": self.source, "revision": self.revision,
-                "pin": self.pin.to_spec() if self.pin else None, "clusters": [c.to_dict() for c in self.clusters]}
+                "pin": self.pin.to_spec() if self.pin else None, "flux": self.flux.to_dict(),
+                "clusters": [c.to_dict() for c in self.clusters]}
 
 
 def managers_of(live: dict[str, Any] | None) -> list[str]:
@@ -93,12 +97,14 @@ def _object_line(obj: TreeObject) -> str:
 
 def tree_lines(tree: SourceTree) -> list[str]:
     """The tree as text lines with box-drawing branches, like `flux tree`."""
-    head = f"Source {tree.project}/{tree.source}"
+    head = f"Source {tree.project}/{tree.source}{tree.flux.tag()}"
     if tree.revision:
         head += f"  git {short_revision(tree.revision)}"
     if tree.pin is not None:
         head += f"  {tree.pin.describe()}"
     lines = [head]
+    if tree.flux.sentence():
+        lines.append(f"│   Flux: {tree.flux.sentence()}")
     for index, cluster in enumerate(tree.clusters):
         last = index == len(tree.clusters) - 1
         branch, indent = ("└── ", "    ") if last else ("├── ", "│   ")

@@ -108,7 +108,7 @@ def test_a_vendored_version_other_than_chart_lock_is_refused(world: World) -> No
 
 UNSUPPORTED = {
     "chartRef": ({"chartRef": {"kind": "ExternalArtifact", "name": "podinfo"}},
-                 "spec.chartRef.kind ExternalArtifact is not supported; use OCIRepository, or spec.chart"),
+                 "spec.chartRef.kind ExternalArtifact is not supported; use OCIRepository or HelmChart, or spec.chart"),
     "oci": ({"chart": {"spec": {"chart": "podinfo", "sourceRef": {"kind": "OCIRepository", "name": "podinfo"}}}},
             "spec.chart.spec.sourceRef.kind OCIRepository is not supported"),
     "postRenderers": ({"postRenderers": [{"kustomize": {"patches": []}}]}, "postRenderers is not supported"),

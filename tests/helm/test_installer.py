@@ -162,7 +162,8 @@ def test_uninstall_of_a_removed_helmrelease_records_uninstall_succeeded(cluster,
     from gitops_tui.kube.inventory import ref_of
     from gitops_tui.reconciler import helm_step
 
-    hr = _helm_release({"greeting": "bye"}, releaseName="leaving")
+    # This bare sandbox runs no Deployment controller: Helm's wait (Flux's default) would time out.
+    hr = _helm_release({"greeting": "bye"}, releaseName="leaving", install={"disableWait": True})
     hr["metadata"]["name"] = "leaving"
     apply_object(cluster, hr)
     prepared = helm_step.prepare_all(cluster, [hr], checkout, checkout / ".cache")

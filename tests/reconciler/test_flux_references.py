@@ -9,7 +9,8 @@ import pytest
 from gitops_tui.api.references import ReferenceRefused, check_name, name_errors
 from gitops_tui.flux.references import FIELDS, NAME_FIELDS, check_all, references
 
-GROUP_VERSIONS = {"kustomize.toolkit.fluxcd.io": "v1", "helm.toolkit.fluxcd.io": "v2", "source.toolkit.fluxcd.io": "v1"}
+GROUP_VERSIONS = {"kustomize.toolkit.fluxcd.io": "v1", "helm.toolkit.fluxcd.io": "v2", "source.toolkit.fluxcd.io": "v1",
+                  "source.extensions.fluxcd.io": "v1beta1"}
 CASES = [(group, kind, field) for (group, kind), fields in FIELDS.items() for field in fields]
 
 

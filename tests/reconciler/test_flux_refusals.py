@@ -31,13 +31,13 @@ def ready(world: World, name: str) -> dict[str, Any]:
 
 
 def test_unsupported_kustomization_fields_and_sources_are_refused_by_name(world: World) -> None:
-    repo = world.repo("flux", {"clusters/a.yaml": ks("a", "./apps", extra="  namePrefix: x-\n"),
+    repo = world.repo("flux", {"clusters/a.yaml": ks("a", "./apps", extra="  kubeConfig:\n    secretRef:\n      name: remote\n"),
                                "apps/cm.yaml": configmap("one")})
     world.create("root", f"file://{repo}", path="./clusters")
     world.reconcile("root")
     cond = ready(world, "root")
     assert cond["status"] == "False" and cond["reason"] == "ValidationFailed"
-    assert cond["message"] == "Kustomization/a in clusters/a.yaml: spec.namePrefix is not supported (docs/flux.md)"
+    assert cond["message"] == "Kustomization/a in clusters/a.yaml: spec.kubeConfig is not supported (docs/flux.md)"
     assert world.source("a").kustomization is None, "no child of a refused revision"
 
     commit(repo, {"clusters/a.yaml": ks("a", "./apps", kind="OCIRepository")})
