@@ -8,7 +8,7 @@ write, so the effective state can tell the operator's override from a member's.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ def set_override(api: ApiClient, project: str, name: str, cluster: str, *, reaso
         raise SourceActionError(f"cluster {cluster!r} is not one of the clusters of source {name!r} "
                                 f"({', '.join(reading.state.names) or 'none yet'})")
     kind, target_name = parse_target(target, values=bool(values) and not patch)
-    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     raw = ov.Override(cluster, kind, target_name, tuple(patch or ()), values or None, actor, reason.strip(), at)
     try:
         item = ov.parse_item(raw.to_item(), 0)

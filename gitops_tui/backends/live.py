@@ -12,14 +12,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitops_tui import paths
 from gitops_tui.api import names
-from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.backends.live_ops import CONNECT_WAIT, LiveOperations
+from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.helm import HelmSources
 from gitops_tui.views.state import Change, ManagementState
@@ -203,7 +203,7 @@ class LiveBackend:
 
     def now(self) -> datetime:
         """The wall clock (UTC)."""
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def run_feed(self, emit: Callable[[list[Change]], None], stopped: Callable[[], bool]) -> None:
         """Connect, then watch every followed kind in its own thread until ``stopped()``; changes go to ``emit``."""

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -141,7 +141,7 @@ def age(timestamp: str | None, now: datetime | None = None) -> str:
         then = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
     except ValueError:
         return ""
-    seconds = max(0, int(((now or datetime.now(timezone.utc)) - then).total_seconds()))
+    seconds = max(0, int(((now or datetime.now(UTC)) - then).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops_tui.cli.common import management_client, run_action
@@ -142,7 +142,7 @@ def freeze_summary(freeze: Any, now: datetime | None = None) -> dict[str, Any] |
     """The `get` form of a freeze (api.freeze.Freeze): who, why, when, until, then, clusters, expired; None when none."""
     if freeze is None:
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return {"by": freeze.by, "reason": freeze.reason, "at": freeze.at, "until": freeze.until, "then": freeze.then,
             "clusters": list(freeze.clusters) or "all", "expired": freeze.expired(now), "history": list(freeze.history)}
 

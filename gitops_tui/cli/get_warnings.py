@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from gitops_tui.api.paths import resource_path
 from gitops_tui.api import names
+from gitops_tui.api.paths import resource_path
 from gitops_tui.api.workload_events import WARNING_SELECTOR, managed_objects, owning_source, stream_event
 from gitops_tui.helm.cluster_view import project_placements
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request

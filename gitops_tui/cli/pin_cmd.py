@@ -64,7 +64,6 @@ def cmd_unpin_source(args: argparse.Namespace) -> int:
 def cmd_history_source(args: argparse.Namespace) -> int:
     """Print the applied revisions of a source per cluster."""
     from gitops_tui.actions import pin as pin_actions
-
     from gitops_tui.actions.state import read_source
 
     api = management_client(args)

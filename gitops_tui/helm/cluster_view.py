@@ -13,8 +13,8 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api.formats import ObjectRef
-from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.paths import resource_path
+from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.project import Project
 from gitops_tui.helm.listing import ReleaseRow, history, records_from_secrets, release_rows, short_time
 from gitops_tui.helm.storage import OWNER_LABEL_SELECTOR, SECRET_TYPE, ReleaseRecord

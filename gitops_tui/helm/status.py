@@ -9,6 +9,7 @@ from kubernetes.dynamic import DynamicClient
 
 from gitops_tui.helm.crds import HELMRELEASE_API_VERSION
 from gitops_tui.kube.impersonation import own_client
+
 if TYPE_CHECKING:
     from gitops_tui.helm.installer import ReleaseOutcome
 

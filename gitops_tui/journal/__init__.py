@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from gitops_tui.api import names
@@ -37,7 +37,7 @@ MAX_OBJECTS = 200
 WRITE_TIMEOUT = 5.0
 _PRUNE_EVERY = timedelta(hours=1)
 _listeners: list[Callable[[str], None]] = []
-_state = {"last_prune": datetime.min.replace(tzinfo=timezone.utc)}
+_state = {"last_prune": datetime.min.replace(tzinfo=UTC)}
 _lock = threading.Lock()
 
 
@@ -92,7 +92,7 @@ def add_failure_listener(listener: Callable[[str], None]) -> Callable[[], None]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _entry_object(now: datetime, action: str, actor: str, reason: str, project: str, source: str,

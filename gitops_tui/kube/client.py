@@ -26,8 +26,13 @@ from kubernetes.dynamic import DynamicClient
 from gitops_tui.api.paths import resource_path
 from gitops_tui.api.references import name_errors
 from gitops_tui.kube.kubeconfig_guard import (
-    REASON_KUBECONFIG_REFUSED, STRICT, CheckedKubeconfig, KubeconfigPolicy, KubeconfigRefused,
-    check_stored_kubeconfig, parse_stored_kubeconfig,
+    REASON_KUBECONFIG_REFUSED,
+    STRICT,
+    CheckedKubeconfig,
+    KubeconfigPolicy,
+    KubeconfigRefused,
+    check_stored_kubeconfig,
+    parse_stored_kubeconfig,
 )
 
 log = logging.getLogger(__name__)

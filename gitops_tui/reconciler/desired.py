@@ -99,7 +99,8 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
     spec.decryption; flux/decryption.py): the render then reads a private copy with the SOPS files decrypted.
     """
     from gitops_tui.api.references import ReferenceRefused
-    from gitops_tui.flux import children, decryption as sops, references, substitute
+    from gitops_tui.flux import children, references, substitute
+    from gitops_tui.flux import decryption as sops
     from gitops_tui.reconciler import platform, render, tenancy
 
     policy = policy or platform.Policy()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,7 +107,7 @@ def prepare_all(
             prepared.append(installer.prepare(dynamic, release, checkout=checkout, manifests=manifests,
                                               cache_dir=cache_dir, fetch_policy=fetch_policy))
         except HelmReleaseFailed as exc:
-            record_failure(dynamic, release, exc.reason, exc.message, datetime.now(timezone.utc))
+            record_failure(dynamic, release, exc.reason, exc.message, datetime.now(UTC))
             raise HelmStepFailed(exc.reason, f"HelmRelease/{release['metadata']['name']}: {exc.message}") from None
     return prepared
 
@@ -221,7 +221,7 @@ def uninstall_removed(dynamic: DynamicClient, removed: Iterable[ObjectRef], stop
         if installer.uninstall(dynamic, live or stub):
             names.append(ref.name)
             if live is not None and release is not None:
-                record_failure(dynamic, live, "UninstallSucceeded", _uninstalled_message(release), datetime.now(timezone.utc))
+                record_failure(dynamic, live, "UninstallSucceeded", _uninstalled_message(release), datetime.now(UTC))
     return names
 
 

@@ -20,8 +20,8 @@ from gitops_tui.api.crds import crd_manifests
 from gitops_tui.api.formats import parse_duration
 from gitops_tui.api.paths import item_path, resource_path
 from gitops_tui.kube.client import ClusterConnections, json_request
-from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.events import EventRecorder
+from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION
 from gitops_tui.kube.outbound import FetchPolicy
 from gitops_tui.kube.shard_leases import ShardElector
@@ -29,12 +29,12 @@ from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler import clusters as cluster_health
 from gitops_tui.reconciler.applied_cache import DEFAULT_RESYNC
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
-from gitops_tui.reconciler.freeze import project_expiry
-from gitops_tui.reconciler.windows import project_windows
 from gitops_tui.reconciler.drift_watch import DriftWatch
+from gitops_tui.reconciler.freeze import project_expiry
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
 from gitops_tui.reconciler.shards import ShardGate
+from gitops_tui.reconciler.windows import project_windows
 from gitops_tui.reconciler.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)

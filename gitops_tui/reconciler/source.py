@@ -39,7 +39,11 @@ from gitops_tui.reconciler.gitauth import (
     split_url_credentials,
 )
 from gitops_tui.reconciler.source_urls import (
-    SourceUrlRefused, allowed_local_roots, check_source_url, forbidden_dirs, is_remote,
+    SourceUrlRefused,
+    allowed_local_roots,
+    check_source_url,
+    forbidden_dirs,
+    is_remote,
 )
 from gitops_tui.redact import scrub, scrub_url
 

@@ -15,8 +15,8 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.api import names
 from gitops_tui.api.conditions import set_condition
 from gitops_tui.api.paths import management_path, resource_path
-from gitops_tui.api.references import ReferenceRefused, check_name
 from gitops_tui.api.pin import pin_of
+from gitops_tui.api.references import ReferenceRefused, check_name
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import AuthenticationFailed, ReferenceInvalid

@@ -15,9 +15,23 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.paths import private_dir
-from gitops_tui.sandbox.layout import (DAEMON_MODULE, MANAGEMENT, OWNER_PID_ENV, Layout, SandboxError, all_answer,
-                                       answers_within, children, cluster_answers, cluster_url, is_our_daemon, locked,
-                                       pid_alive, reap, ssl_context)
+from gitops_tui.sandbox.layout import (
+    DAEMON_MODULE,
+    MANAGEMENT,
+    OWNER_PID_ENV,
+    Layout,
+    SandboxError,
+    all_answer,
+    answers_within,
+    children,
+    cluster_answers,
+    cluster_url,
+    is_our_daemon,
+    locked,
+    pid_alive,
+    reap,
+    ssl_context,
+)
 
 __all__ = ["DAEMON_MODULE", "DEFAULT_CLUSTERS", "MANAGEMENT", "NO_DEMO_ENV", "OWNER_PID_ENV", "ClusterStatus",
            "Layout", "SandboxError", "SandboxStatus", "down", "kubeconfig", "pid_alive", "status", "up"]

@@ -11,7 +11,6 @@ from gitops_tui.tui import keymap
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.panes import PANES
 
-
 #: (title, help, screen action) of the palette's action entries.
 ACTIONS = (
     ("Suspend source (freeze)", "Freeze the source: reason, clusters, expiry; again extends the freeze (s)",

@@ -11,7 +11,6 @@ from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.messages import FeedFailed, StateChanged
 from gitops_tui.views.state import Change
 
-
 log = logging.getLogger(__name__)
 
 

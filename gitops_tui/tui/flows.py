@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from gitops_tui.tui.base import ConsoleApp
-from gitops_tui.tui.messages import OperationDone, StateChanged
 from gitops_tui.tui.freeze_flows import FreezeFlows
+from gitops_tui.tui.messages import OperationDone, StateChanged
 from gitops_tui.tui.screens.dialogs import ConfirmDialog, delete_body
 from gitops_tui.tui.screens.forms import SecretForm, SourceForm
 from gitops_tui.tui.screens.project_form import ProjectForm

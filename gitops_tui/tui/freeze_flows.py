@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from gitops_tui.api.freeze import project_hold_refusal
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.screens.dialogs import ConfirmDialog, resume_body
 from gitops_tui.tui.screens.freeze_dialogs import BreakGlassDialog, ClustersDialog, FreezeDialog
-from gitops_tui.api.freeze import project_hold_refusal
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import model
 from gitops_tui.views.freeze import preview_for, suspension_text

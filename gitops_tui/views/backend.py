@@ -12,9 +12,9 @@ from typing import Protocol
 from gitops_tui.views.controls import OverrideRequest, WindowRequest
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
-from gitops_tui.views.pin_view import PinChoice, PinRequest
 from gitops_tui.views.freeze import FreezeChoice
 from gitops_tui.views.helm import HelmSources
+from gitops_tui.views.pin_view import PinChoice, PinRequest
 from gitops_tui.views.state import Change, ManagementState
 
 #: Maps the management kinds to the state keys.

@@ -13,9 +13,9 @@ import yaml
 from gitops_tui.api.project import Project
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
-from gitops_tui.views.model import SourceView
 from gitops_tui.views.controls import describe_lines as control_lines
 from gitops_tui.views.freeze import describe_lines, suspension_text
+from gitops_tui.views.model import SourceView
 from gitops_tui.views.rows import event_row
 from gitops_tui.views.state import ManagementState
 from gitops_tui.views.timefmt import stamp

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from gitops_tui.helm.listing import ReleaseRow, release_rows
+from gitops_tui.helm.listing import ReleaseRow
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.freshness import Staleness, merge, stale_clusters, stale_note, stale_status
 from gitops_tui.views.model import cluster_order, in_order

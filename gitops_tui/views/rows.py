@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from gitops_tui.api.workload_events import SOURCE_ANNOTATION
-from gitops_tui.views import glyphs as g
 from gitops_tui.views import freeze, model, names
-from gitops_tui.views.source_tree import indent, parent_of, tree_order
+from gitops_tui.views import glyphs as g
 from gitops_tui.views.freshness import Staleness, cluster_staleness, stale_clusters, stale_note
+from gitops_tui.views.source_tree import indent, parent_of, tree_order
 from gitops_tui.views.state import ManagementState, event_time
 from gitops_tui.views.timefmt import age, clock_time
 

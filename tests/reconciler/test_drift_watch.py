@@ -16,8 +16,8 @@ from gitops_tui.api import names
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler import clusters as cluster_health
 from gitops_tui.reconciler.manager import Reconciler
-from tests.metrics import parse, scrape
 from tests.gitserver import commit
+from tests.metrics import parse, scrape
 from tests.waiting import wait_until
 from tests.world import CLUSTERS, World, configmap, deployment
 

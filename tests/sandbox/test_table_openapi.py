@@ -6,16 +6,16 @@ import copy
 import json
 import subprocess
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import yaml
 
-from gitops_tui.sandbox.schema import openapi
-from gitops_tui.sandbox.schema.catalog import Catalog
 from gitops_tui.sandbox.rest.table import jsonpath, to_table
 from gitops_tui.sandbox.rest.table_printers import human_duration
+from gitops_tui.sandbox.schema import openapi
+from gitops_tui.sandbox.schema.catalog import Catalog
 from tests.waiting import wait_until
 
 CATALOG = Catalog()
@@ -23,7 +23,7 @@ CATALOG = Catalog()
 
 def ago(seconds: float) -> str:
     """An RFC 3339 timestamp ``seconds`` ago."""
-    return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.mark.parametrize("seconds,text", [

@@ -19,7 +19,15 @@ from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.cron_schedule import Schedule, ScheduleError
 from gitops_tui.sandbox.controllers.kinds import CRONJOBS, JOBS
 from gitops_tui.sandbox.controllers.objects import (
-    conditions_by_type, controller_uid, deleting, meta, owned_by, owner_reference, spec, status, timestamp,
+    conditions_by_type,
+    controller_uid,
+    deleting,
+    meta,
+    owned_by,
+    owner_reference,
+    spec,
+    status,
+    timestamp,
 )
 
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"

@@ -7,7 +7,13 @@ from typing import Any
 
 from gitops_tui.api.formats import parse_time
 from gitops_tui.sandbox.controllers.objects import (
-    condition, conditions_by_type, int_or_percent, meta, spec, status, timestamp,
+    condition,
+    conditions_by_type,
+    int_or_percent,
+    meta,
+    spec,
+    status,
+    timestamp,
 )
 
 DEFAULT_PROGRESS_DEADLINE = 600

@@ -8,7 +8,15 @@ from typing import Any
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import PDBS, PODS
 from gitops_tui.sandbox.controllers.objects import (
-    conditions_by_type, deleting, int_or_percent, meta, pod_active, pod_ready, selector_matches, spec, timestamp,
+    conditions_by_type,
+    deleting,
+    int_or_percent,
+    meta,
+    pod_active,
+    pod_ready,
+    selector_matches,
+    spec,
+    timestamp,
     utc_now,
 )
 

@@ -19,10 +19,18 @@ from gitops_tui.api.formats import parse_time
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.hpa_behavior import History, normalize
 from gitops_tui.sandbox.controllers.hpa_replicas import (
-    MetricError, Proposal, average_value_replicas, utilization_replicas,
+    MetricError,
+    Proposal,
+    average_value_replicas,
+    utilization_replicas,
 )
 from gitops_tui.sandbox.controllers.kinds import (
-    DEPLOYMENTS, HPAS, PODS, REPLICASETS, REPLICATIONCONTROLLERS, STATEFULSETS,
+    DEPLOYMENTS,
+    HPAS,
+    PODS,
+    REPLICASETS,
+    REPLICATIONCONTROLLERS,
+    STATEFULSETS,
 )
 from gitops_tui.sandbox.controllers.objects import conditions_by_type, meta, spec, status, timestamp
 from gitops_tui.sandbox.controllers.rest import ApiException, status_of

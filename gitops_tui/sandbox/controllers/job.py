@@ -7,7 +7,16 @@ from typing import Any
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import JOBS, PODS
 from gitops_tui.sandbox.controllers.objects import (
-    conditions_by_type, deleting, meta, owned_by, pod_active, pod_ready, random_suffix, spec, status, timestamp,
+    conditions_by_type,
+    deleting,
+    meta,
+    owned_by,
+    pod_active,
+    pod_ready,
+    random_suffix,
+    spec,
+    status,
+    timestamp,
     utc_now,
 )
 from gitops_tui.sandbox.controllers.replicaset import new_pod

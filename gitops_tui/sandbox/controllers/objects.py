@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops_tui.api.formats import parse_time
@@ -183,12 +183,12 @@ def int_or_percent(value: Any, total: int, round_up: bool) -> int:
 
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def timestamp(when: datetime) -> str:
     """RFC 3339 with second precision, as the API server writes times."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def condition(kind: str, state: str, reason: str, message: str, old: dict[str, Any] | None, now: datetime,

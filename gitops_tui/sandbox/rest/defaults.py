@@ -15,9 +15,19 @@ from gitops_tui.sandbox.rest.defaults_pods import pod_admission, pod_defaults, q
 from gitops_tui.sandbox.rest.defaults_services import Taken, keep_allocated, service_defaults
 from gitops_tui.sandbox.rest.defaults_status import node_status, status_stub
 from gitops_tui.sandbox.rest.defaults_workloads import (
-    autoscaler_defaults, cronjob_defaults, fill_rolling_update, daemonset_defaults, endpoint_ports, job_counts, job_defaults,
-    limit_range_defaults, network_policy_defaults, persistent_volume_defaults, replication_controller_defaults,
-    statefulset_defaults, volume_mode_default,
+    autoscaler_defaults,
+    cronjob_defaults,
+    daemonset_defaults,
+    endpoint_ports,
+    fill_rolling_update,
+    job_counts,
+    job_defaults,
+    limit_range_defaults,
+    network_policy_defaults,
+    persistent_volume_defaults,
+    replication_controller_defaults,
+    statefulset_defaults,
+    volume_mode_default,
 )
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.serving.common import meta, now, storage_key

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.apply.fieldsets import copy_json
 from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch
-from gitops_tui.sandbox.serving.common import ApiRequest, Response, manager_name, meta
+from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
+from gitops_tui.sandbox.serving.common import ApiRequest, Response, manager_name, meta
 from gitops_tui.sandbox.serving.errors import ApiError, bad_request, invalid, method_not_allowed, stale
 from gitops_tui.sandbox.serving.query import decode_body
 from gitops_tui.sandbox.serving.routing import ResourceRoute
-
 
 BUILTIN_PATHS = (".spec.replicas", ".status.replicas", "")  # specReplicasPath, statusReplicasPath, labelSelectorPath
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from gitops_tui.api.formats import parse_time
 
@@ -53,7 +54,7 @@ def age(timestamp: Any, now: datetime | None = None) -> str:
     when = parse_time(timestamp)
     if when is None:
         return "<unknown>"
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return human_duration((now - when).total_seconds())
 
 
@@ -183,7 +184,7 @@ def _job_row(o: dict) -> list:
     start, end = parse_time(_g(o, "status", "startTime")), parse_time(_g(o, "status", "completionTime"))
     duration = ""
     if start:
-        duration = human_duration(((end or datetime.now(timezone.utc)) - start).total_seconds())
+        duration = human_duration(((end or datetime.now(UTC)) - start).total_seconds())
     comp = f"{succeeded}/{completions}" if completions is not None else f"{succeeded}/1 of {_g(o, 'spec', 'parallelism', default=1)}"
     return [_name(o), _job_status(o), comp, duration, _age(o), names, images, _selector(_g(o, "spec", "selector"))]
 

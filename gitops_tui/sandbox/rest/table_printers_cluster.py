@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from gitops_tui.sandbox.rest.table_printers import (
-    AGE_DESCRIPTION, NAME_COLUMN, _age, _containers, _created_at, _g, _meta, _name, _none,
+    AGE_DESCRIPTION,
+    NAME_COLUMN,
+    _age,
+    _containers,
+    _created_at,
+    _g,
+    _meta,
+    _name,
+    _none,
 )
 
 _AGE = ("Age", "string", AGE_DESCRIPTION)

@@ -8,23 +8,43 @@ import uuid
 from typing import Any
 
 from gitops_tui.sandbox.apply import fieldmanager, lastapplied
-from gitops_tui.sandbox.rest import fields
-from gitops_tui.sandbox.rest.rbac_escalation import check_apply_create, check_write
-from gitops_tui.sandbox.rest.duplicates import of_request as _duplicates
-from gitops_tui.sandbox.schema import decoder, structural, validation
-from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.apply.fieldsets import copy_json
 from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
-from gitops_tui.sandbox.serving.common import (
-    ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of, storage_key,
-)
+from gitops_tui.sandbox.rest import fields
 from gitops_tui.sandbox.rest.defaults import (
-    CRD_KEY, apply_defaults, crd_status, defaults_on_create, keep_cluster_ip, merge_string_data,
+    CRD_KEY,
+    apply_defaults,
+    crd_status,
+    defaults_on_create,
+    keep_cluster_ip,
+    merge_string_data,
 )
 from gitops_tui.sandbox.rest.defaults_services import Taken
+from gitops_tui.sandbox.rest.duplicates import of_request as _duplicates
+from gitops_tui.sandbox.rest.rbac_escalation import check_apply_create, check_write
+from gitops_tui.sandbox.schema import decoder, structural, validation
+from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.schema.immutable import normalize_cluster_ips
+from gitops_tui.sandbox.serving.common import (
+    ApiRequest,
+    Response,
+    manager_name,
+    meta,
+    now,
+    parse_rv,
+    spec_of,
+    storage_key,
+)
 from gitops_tui.sandbox.serving.errors import (
-    ApiError, already_exists, bad_request, internal, invalid, not_found, page_not_found, stale, warning_header,
+    ApiError,
+    already_exists,
+    bad_request,
+    internal,
+    invalid,
+    not_found,
+    page_not_found,
+    stale,
+    warning_header,
 )
 from gitops_tui.sandbox.serving.query import decode_body
 from gitops_tui.sandbox.serving.routing import ResourceRoute

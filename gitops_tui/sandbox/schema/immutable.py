@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gitops_tui.sandbox.schema import causes as c
 from gitops_tui.sandbox.schema.rules_kinds import go_selector

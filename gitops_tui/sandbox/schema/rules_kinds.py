@@ -6,12 +6,17 @@ import base64
 import ipaddress
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gitops_tui.sandbox.schema import causes as c
 from gitops_tui.sandbox.schema.names import label_map_errors
 from gitops_tui.sandbox.schema.rules_pods import (
-    PROTOCOLS, label_errors, pod_spec_errors, port_number_errors, port_or_name_errors,
+    PROTOCOLS,
+    label_errors,
+    pod_spec_errors,
+    port_number_errors,
+    port_or_name_errors,
 )
 
 MAX_DATA_SIZE = 1024 * 1024  # core.MaxSecretSize, shared by ConfigMaps and Secrets

@@ -11,8 +11,14 @@ from gitops_tui.sandbox.schema.causes import go_repr
 from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
 from gitops_tui.sandbox.schema.causes import required as required_cause
 from gitops_tui.sandbox.schema.crd_schema import structural_errors
-from gitops_tui.sandbox.schema.names import LABEL, LABEL_MSG, dns_errors, label_map_errors, name_errors, \
-    qualified_name_errors
+from gitops_tui.sandbox.schema.names import (
+    LABEL,
+    LABEL_MSG,
+    dns_errors,
+    label_map_errors,
+    name_errors,
+    qualified_name_errors,
+)
 from gitops_tui.sandbox.schema.rules_kinds import KIND_RULES
 
 TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024

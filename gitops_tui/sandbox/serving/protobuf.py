@@ -212,7 +212,7 @@ def _scalar(kind: Any, value: Any) -> Any:
         seconds = _message(_TIME, value).get("seconds", 0)
         if not seconds:
             return None
-        stamp = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+        stamp = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     if kind == "quantity":
         return _message({1: ("string", "string")}, value).get("string", "")

@@ -16,11 +16,11 @@ from gitops_tui.tui.screens.dialogs import Dialog
 from gitops_tui.tui.widgets.cluster_picker import ClusterPicker
 from gitops_tui.views.forms import (
     REF_KINDS,
-    refused_field,
-    refused_source_field,
     SECRET_KINDS,
     SecretRequest,
     SourceRequest,
+    refused_field,
+    refused_source_field,
     validate_secret,
     validate_source,
 )

@@ -26,10 +26,9 @@ from gitops_tui.tui.widgets.pane import ResourcePane
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import model, rows
 from gitops_tui.views.access import read_only_notice
-from gitops_tui.views.header import header_info
 from gitops_tui.views.controls import project_windows_line
 from gitops_tui.views.freeze import project_detail, suspension_text
-
+from gitops_tui.views.header import header_info
 
 #: From this terminal height on, the Events stream stays visible under the other panes.
 TALL = 34
