@@ -139,7 +139,7 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
             objects = tenancy.enforce(manifests, source.namespace, is_namespaced, unknown_is_namespaced=unknown_ok)
         objects = tenancy.label(objects, project=project, source=source.name)
         references.check_all(_referring(objects, manifests, found, source.namespace))
-        limits.check_revision(zip(objects, (m.origin for m in manifests)), f"revision {artifact.revision}")
+        limits.check_revision(zip(objects, (m.origin for m in manifests), strict=False), f"revision {artifact.revision}")
     except substitute.SubstituteError as exc:
         raise RevisionFailed(Failure("BuildFailed", f"post-build substitution failed: {exc}", stalled=True),
                              artifact.revision) from None
@@ -167,7 +167,7 @@ def _referring(objects: list[dict], manifests: list[Any], found: Any,
     from gitops_tui.flux.references import display
 
     out = [(obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace), display(obj, m.origin))
-           for obj, m in zip(objects, manifests)]
+           for obj, m in zip(objects, manifests, strict=False)]
     for manifest in (*found.kustomizations, *found.repositories):
         obj = manifest.obj
         out.append((obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace),

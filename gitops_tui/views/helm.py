@@ -199,7 +199,7 @@ def history_table(revisions: list[HelmRevision]) -> list[str]:
 
     def line(row: tuple[str, ...]) -> str:
         first = row[0].rjust(widths[0])
-        rest = " ".join(value.ljust(width) for value, width in zip(row[1:-1], widths[1:]))
+        rest = " ".join(value.ljust(width) for value, width in zip(row[1:-1], widths[1:], strict=True))
         return f"  {first} {rest} {row[-1]}".rstrip()
 
     return [line(header), *(line(row) for row in cells)]

@@ -214,7 +214,7 @@ def test_projects_and_secrets_ask_clusters_nothing_when_the_watch_holds_them(wor
         for _ in range(3):
             for key in keys:
                 reconciler.request(*key)
-            wait_until(lambda: all(reconciler.runs.get(k, 0) > runs[k] for k in keys), timeout=10,
+            wait_until(lambda runs=runs: all(reconciler.runs.get(k, 0) > runs[k] for k in keys), timeout=10,
                        message="the project and the secret reconciled")
             runs = {key: reconciler.runs.get(key, 0) for key in keys}
         after = {c: scrape(world.client(c)) for c in CLUSTERS}

@@ -54,7 +54,7 @@ def table_for(group: str, plural: str, *objects: dict, include: str = "Metadata"
 def cells(table: dict) -> list[dict[str, Any]]:
     """Rows as {column name: cell}."""
     names = [c["name"] for c in table["columnDefinitions"]]
-    return [dict(zip(names, row["cells"])) for row in table["rows"]]
+    return [dict(zip(names, row["cells"], strict=False)) for row in table["rows"]]
 
 
 def test_table_shape_and_row_objects() -> None:
