@@ -160,7 +160,7 @@ def use_demo_sandbox(demo_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> 
 def cluster_connections(sandbox: Sandbox) -> Iterator[Any]:
     """Workload-cluster connections shared by the session (discovery runs once per cluster)."""
     from gitops_tui.kube.client import ClusterConnections
-    from gitops_tui.reconciler.manager import ensure_management_api
+    from gitops_tui.kube.management_api import ensure_management_api
 
     api = sandbox.api_client("management")
     ensure_management_api(api)

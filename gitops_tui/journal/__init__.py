@@ -163,7 +163,7 @@ def _install(api: ApiClient) -> None:
     from kubernetes.client.exceptions import ApiException
 
     from gitops_tui.kube.client import json_request
-    from gitops_tui.reconciler.manager import ensure_management_api
+    from gitops_tui.kube.management_api import ensure_management_api
 
     ensure_management_api(api)
     deadline = time.monotonic() + 10

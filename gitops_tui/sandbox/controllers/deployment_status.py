@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gitops_tui.api.formats import parse_time
 from gitops_tui.sandbox.controllers.objects import (
     condition,
     conditions_by_type,
@@ -15,6 +14,7 @@ from gitops_tui.sandbox.controllers.objects import (
     status,
     timestamp,
 )
+from gitops_tui.util.timestamps import parse_time
 
 DEFAULT_PROGRESS_DEADLINE = 600
 REVISION = "deployment.kubernetes.io/revision"

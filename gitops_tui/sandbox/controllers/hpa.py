@@ -15,7 +15,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from gitops_tui.api.formats import parse_time
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.hpa_behavior import History, normalize
 from gitops_tui.sandbox.controllers.hpa_replicas import (
@@ -36,6 +35,7 @@ from gitops_tui.sandbox.controllers.objects import conditions_by_type, meta, spe
 from gitops_tui.sandbox.controllers.rest import ApiException, status_of
 from gitops_tui.sandbox.schema.quantity import parse_quantity
 from gitops_tui.sandbox.serving.query import labels_match, parse_label_selector
+from gitops_tui.util.timestamps import parse_time
 
 SYNC_PERIOD = 15.0
 MANAGER = "kube-controller-manager"

@@ -12,7 +12,6 @@ import time
 from datetime import datetime
 from typing import Any
 
-from gitops_tui.api.formats import parse_time
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import NODES, PODS
 from gitops_tui.sandbox.controllers.nodes import KUBELET_MANAGER, node_index, node_ip
@@ -27,6 +26,7 @@ from gitops_tui.sandbox.controllers.objects import (
     timestamp,
     utc_now,
 )
+from gitops_tui.util.timestamps import parse_time
 
 
 def _digest(text: str) -> str:

@@ -8,7 +8,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
-from gitops_tui.api.formats import parse_time
+from gitops_tui.util.timestamps import parse_time
 
 #: Characters of generated names and hashes, as apimachinery's rand.SafeEncodeString uses them.
 SAFE_CHARS = "bcdfghjklmnpqrstvwxz2456789"
