@@ -15,6 +15,8 @@ import pytest
 from gitops_tui.reconciler.source_urls import ALLOW_ENV
 from gitops_tui.sandbox import manager
 
+pytest_plugins = ["tests.fast"]  # the `fast` marker (scripts/test --fast)
+
 #: Every sandbox home started in this session, stopped at the end whatever happened.
 _HOMES: list[Path] = []
 
