@@ -58,7 +58,7 @@ def parse_patch(text: str) -> list[dict[str, Any]]:
     """A JSON 6902 patch (a list of operations, or one operation) from ``text``; SourceActionError in one sentence."""
     try:
         loaded = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise SourceActionError(f"--patch is not JSON ({exc.msg} at column {exc.colno}): give a JSON 6902 patch "
                                 "such as '[{\"op\": \"replace\", \"path\": \"/spec/replicas\", \"value\": 3}]'") from None
     ops = [loaded] if isinstance(loaded, dict) else loaded
@@ -120,7 +120,8 @@ def set_override(api: ApiClient, project: str, name: str, cluster: str, *, reaso
 def _key_of(raw: Any) -> str:
     if not isinstance(raw, dict):
         return ""
-    target = raw.get("target") if isinstance(raw.get("target"), dict) else {}
+    raw_target = raw.get("target")
+    target = raw_target if isinstance(raw_target, dict) else {}
     return f"{raw.get('clusterName')}/{target.get('kind')}/{target.get('name') or '*'}"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -172,7 +172,7 @@ class StaticBackend:
 
     def __init__(
         self,
-        objects: dict[str, Iterable[dict[str, Any]]],
+        objects: Mapping[str, Iterable[dict[str, Any]]],
         *,
         context: str = "sandbox/management",
         identity: str | None = "console-static",
@@ -182,7 +182,7 @@ class StaticBackend:
         self.context = context
         self.identity = identity
         self._now = now
-        self.state = ManagementState(objects)
+        self.state = ManagementState(dict(objects))
         self.state.clock = lambda: now
         self.health = FeedHealth(clock=lambda: now)
         """The feed's health (a test may mark a watch broken to show the banner)."""

@@ -103,8 +103,10 @@ def _warn_journal_failures() -> None:
     from gitops_tui import journal
 
     if not _JOURNAL_WARNING:
-        _JOURNAL_WARNING.append(
-            journal.add_failure_listener(lambda message: sys.stderr.write(f"gitops-tui: {message}\n")))
+        def warn(message: str) -> None:
+            sys.stderr.write(f"gitops-tui: {message}\n")
+
+        _JOURNAL_WARNING.append(journal.add_failure_listener(warn))
 
 
 _JOURNAL_WARNING: list[Callable[[], None]] = []

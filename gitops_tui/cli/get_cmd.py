@@ -322,7 +322,8 @@ def _watch(resource: Resource, scope: Scope, rows: list[dict[str, Any]], output:
 
 
 def _row_key(row: dict[str, Any]) -> tuple[str, ...]:
-    obj = row.get("object") if isinstance(row.get("object"), dict) else {}
+    raw_obj = row.get("object")
+    obj = raw_obj if isinstance(raw_obj, dict) else {}
     return (str(row.get("namespace", "")), str(row.get("name", "")), str(obj.get("name", "")),
             str(row.get("reason", "")), str(row.get("firstTimestamp", "")), str(row.get("cluster", "")))
 

@@ -94,9 +94,10 @@ def _git_spec(manifest: Manifest, parent: GitOpsSource, commit: str,
         raise ValidationFailed(f"{where}: spec.sourceRef.kind {kind} is not supported; use a GitRepository "
                                "(docs/flux.md)", origin=manifest.origin)
     if name in (BOOTSTRAP_NAME, parent.name) and name not in repositories:
-        spec = copy.deepcopy((((parent.repository or {}).get("spec") or {}).get("template") or {}).get("spec") or {})
-        spec["ref"] = {"commit": commit}
-        return spec
+        bootstrap: dict[str, Any] = copy.deepcopy(
+            (((parent.repository or {}).get("spec") or {}).get("template") or {}).get("spec") or {})
+        bootstrap["ref"] = {"commit": commit}
+        return bootstrap
     declared = repositories.get(name)
     if declared is None:
         raise ValidationFailed(f"{where}: spec.sourceRef names GitRepository {name!r}, which the revision does not "

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 
 def _condition(kind: str, status: bool, reason: str, message: str, generation: int, now: str, old: list[dict]) -> dict:
-    previous = next((c for c in old if c.get("type") == kind), None)
+    previous: dict = next((c for c in old if c.get("type") == kind), {})
     status_text = "True" if status else "False"
-    changed = previous is None or previous.get("status") != status_text
+    changed = not previous or previous.get("status") != status_text
     return {
         "type": kind,
         "status": status_text,

@@ -60,7 +60,7 @@ class TimeoutApiClient(ApiClient):
         super().__init__(*args, **kwargs)
         self.user_agent = USER_AGENT
 
-    def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):  # type: ignore[override]
+    def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):
         """Send one request, with the default timeout unless the caller chose one."""
         if _request_timeout is None:
             _request_timeout = self.default_timeout

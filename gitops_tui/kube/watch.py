@@ -164,11 +164,11 @@ class ResourceWatch:
             if key not in fresh:
                 self._emit(DELETED, old, old)
         for key, obj in fresh.items():
-            old = old_cache.get(key)
-            if old is None:
+            known = old_cache.get(key)
+            if known is None:
                 self._emit(ADDED, obj, None)
-            elif _rv(old) != _rv(obj):
-                self._emit(MODIFIED, obj, old)
+            elif _rv(known) != _rv(obj):
+                self._emit(MODIFIED, obj, known)
         self.resource_version = str((listed.get("metadata") or {}).get("resourceVersion") or "") or None
         self.synced.set()
         if self.resource_version is None:

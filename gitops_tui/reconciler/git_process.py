@@ -13,7 +13,7 @@ import signal
 import subprocess
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import git
 
@@ -48,7 +48,7 @@ class _Guard:
 _guard = _Guard()
 
 
-def _spawn(command: list[str], **options: object) -> subprocess.Popen:
+def _spawn(command: list[str], **options: Any) -> subprocess.Popen:
     for attempt in range(2):
         try:
             return subprocess.Popen(command, process_group=_guard.group(), **options)  # noqa: S603

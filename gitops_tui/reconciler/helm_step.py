@@ -169,7 +169,7 @@ def install_all(
     from gitops_tui.helm.status import write_status
 
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    outcomes = []
+    outcomes: list[installer.ReleaseOutcome] = []
     for item in prepared:
         name = item.helm_release["metadata"]["name"]
         try:

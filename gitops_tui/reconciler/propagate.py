@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from kubernetes.dynamic import DynamicClient
@@ -215,7 +216,7 @@ def apply_objects(
             report.unchanged.append(ref)
             continue
         try:
-            result = _guarded_write(cluster, "apply", ref, stop, lambda o=obj: apply_object(dynamic, o))
+            result = _guarded_write(cluster, "apply", ref, stop, partial(apply_object, dynamic, obj))
         except DynamicApiError as exc:
             raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
         if view is not None:
@@ -271,7 +272,7 @@ def prune_objects(
         try:
             existed = _guarded_write(
                 cluster, "delete", ref, stop,
-                lambda r=ref: delete_object(dynamic, r.api_version, r.kind, r.name, r.namespace or None),
+                partial(delete_object, dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None),
             )
         except UnknownKind:
             continue

@@ -37,7 +37,7 @@ REASON_SUSPENDED = "Suspended"
 REASON_FROZEN = "Frozen"
 
 
-def object_path(kind: str, namespace: str, name: str = "", subresource: str = "") -> str:
+def object_path(kind: str, namespace: str | None, name: str = "", subresource: str = "") -> str:
     """Return the REST path of a management object of ``kind`` (a names.KIND_* value)."""
     return management_path(kind, namespace, name or None, subresource or None)
 

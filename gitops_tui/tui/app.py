@@ -100,8 +100,10 @@ class GitOpsApp(ConsoleApp):
             return
         from gitops_tui import journal  # a failed journal write is shown; the action it describes stands
 
-        self._journal_listener = journal.add_failure_listener(
-            lambda text: self.post_message(OperationDone(text, ok=False)))
+        def shown(text: str) -> None:
+            self.post_message(OperationDone(text, ok=False))
+
+        self._journal_listener = journal.add_failure_listener(shown)
         self.run_worker(lambda: run_feed(self, self.coalescer), thread=True, name="management feed",
                         group="feed", exit_on_error=False)
         if not self.read_only:

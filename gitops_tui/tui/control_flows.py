@@ -19,7 +19,9 @@ class ControlFlows:
     """Mixin for the main screen: ``W`` window (Projects), ``O`` override (Sources, Propagation)."""
 
     app: ConsoleApp
-    pane: ResourcePane
+    if TYPE_CHECKING:  # MainScreen gives the active pane
+        @property
+        def pane(self) -> ResourcePane: ...
     _need_source: Callable[[], model.SourceView | None]
     _project: Callable[[], str | None]
     run_op: Callable[..., Any]

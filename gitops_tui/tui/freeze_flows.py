@@ -14,6 +14,8 @@ from gitops_tui.views import model
 from gitops_tui.views.freeze import preview_for, suspension_text
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from gitops_tui.tui.widgets.pane import ResourcePane
 
 
@@ -21,13 +23,15 @@ class FreezeFlows:
     """Mixin of Flows: the freeze actions; the helpers (``_project``, ``run_op``...) come from Flows."""
 
     app: ConsoleApp
-    pane: ResourcePane
+    if TYPE_CHECKING:  # MainScreen gives the active pane
+        @property
+        def pane(self) -> ResourcePane: ...
 
     if TYPE_CHECKING:  # provided by Flows
         def _project(self) -> str | None: ...
         def _need_source(self) -> model.SourceView | None: ...
-        def run_op(self, label: str, call: Callable[..., Any], *args: Any) -> None: ...
-        def _fetch_then(self, label: str, fetch: Callable[[], Any], then: Callable[[Any], None]) -> None: ...
+        def run_op(self, label: str, call: Callable[..., Any], *args: Any) -> Worker[None]: ...
+        def _fetch_then(self, label: str, fetch: Callable[[], Any], then: Callable[[Any], None]) -> Worker[None]: ...
 
     def _project_obj(self, project: str) -> dict[str, Any] | None:
         return next((p for p in self.app.backend.state.items("projects") if p["metadata"]["name"] == project), None)
@@ -132,8 +136,11 @@ class FreezeFlows:
         self.app.push_screen(ClustersDialog(subject, clusters), chosen)
 
     def _confirm_resume(self, subject: str, preview: str, go: Callable[[], object]) -> None:
-        self.app.push_screen(ConfirmDialog(f"Resume {subject}", resume_body(preview), "Resume"),
-                             lambda ok: go() if ok else None)
+        def answered(ok: Any) -> None:
+            if ok:
+                go()
+
+        self.app.push_screen(ConfirmDialog(f"Resume {subject}", resume_body(preview), "Resume"), answered)
 
     def action_break_glass(self) -> None:
         """Apply a suspended source's revision once without resuming it, after a confirmation with a reason."""

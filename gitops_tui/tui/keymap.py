@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from gitops_tui.tui.panes import PANES
 
@@ -60,7 +60,7 @@ HELP = (
     ("q", "quit", "Quit"),
 )
 
-BINDINGS = [
+BINDINGS: list[BindingType] = [
     Binding("s", "suspend", "Suspend"),
     Binding("r", "resume", "Resume"),
     Binding("R", "reconcile", "Reconcile", key_display="R"),

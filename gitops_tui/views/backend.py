@@ -115,7 +115,11 @@ class Backend(Protocol):
     identity: str | None
     """This console's reconciler identity (to tell 'this console' holds the lease)."""
     state: ManagementState
-    ops: Operations
+
+    @property
+    def ops(self) -> Operations:
+        """Where the console's writes go (read-only here, so a backend may hold a more specific kind)."""
+
     helm: HelmSources
     """The Helm pane's providers (this backend's own)."""
     health: FeedHealth

@@ -26,12 +26,13 @@ REDACTED = "<redacted>"
 def redact(obj: dict[str, Any]) -> dict[str, Any]:
     """Return a copy with every Secret value and git URL credential replaced (data, stringData, template data)."""
     out = copy.deepcopy(obj)
-    template = (out.get("spec") or {}).get("template") or {}
+    template: dict[str, Any] = (out.get("spec") or {}).get("template") or {}
     for holder in (out, template):
         for key in ("data", "stringData"):
             if isinstance(holder.get(key), dict):
                 holder[key] = {k: REDACTED for k in holder[key]}
-    repository = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+    template_spec = template.get("spec")
+    repository: dict[str, Any] = template_spec if isinstance(template_spec, dict) else {}
     if isinstance(repository.get("url"), str):
         repository["url"] = hide_url_password(repository["url"])
     annotations = (out.get("metadata") or {}).get("annotations") or {}

@@ -91,7 +91,7 @@ def helm_rows(state: ManagementState, releases: HelmSources) -> list[ReleaseRow]
 
 def loading(state: ManagementState, releases: HelmSources) -> bool:
     """True while a provider has not yet heard from every cluster once (the pane says loading, not empty)."""
-    return any(getattr(p, "loading", None) is not None and p.loading(state) for p in releases.providers())
+    return any((check := getattr(p, "loading", None)) is not None and check(state) for p in releases.providers())
 
 
 def staleness(state: ManagementState, releases: HelmSources) -> dict[str, Staleness]:

@@ -121,8 +121,9 @@ def source_note(source: model.SourceView, stale: dict[str, Staleness], now: date
     parts = []
     if source.suspension:
         parts.append(freeze.suspension_text(source.suspension, now))
-    for window in source.state.windows if source.state is not None else ():  # a freeze window holding some clusters
-        if any(c.held and c.hold is window for c in source.state.clusters):
+    state = source.state
+    for window in state.windows if state is not None else ():  # a freeze window holding some clusters
+        if state is not None and any(c.held and c.hold is window for c in state.clusters):
             parts.append(window.describe())
     glass = source.state.break_glass if source.state is not None else None
     if glass is not None and any(c.intent == "break-glass" for c in source.cells.values()):

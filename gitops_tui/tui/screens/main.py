@@ -39,6 +39,8 @@ HIDDEN_MOUNT_AFTER = 0.5
 class MainScreen(ControlFlows, IncidentFlows, Flows, Screen):
     """Every pane of the console; keys act on the highlighted object of the active pane."""
 
+    _detail_shown: tuple[str, str, str] | None = None
+
     BINDINGS = keymap.BINDINGS
     DEFAULT_CSS = """
     MainScreen #events-dock { display: none; height: 9; border-top: solid $panel; }
