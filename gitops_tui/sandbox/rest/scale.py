@@ -7,6 +7,7 @@ from typing import Any
 
 from gitops_tui.sandbox.apply.fieldsets import copy_json
 from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch
+from gitops_tui.sandbox.rest.parts import ApiParts
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
 from gitops_tui.sandbox.serving.common import ApiRequest, Response, manager_name, meta
@@ -71,7 +72,7 @@ class _ScaleKind:
 _SCALE = _ScaleKind()
 
 
-class ScaleOps:
+class ScaleOps(ApiParts):
     """GET, PUT and PATCH of /scale (mixed into the Api class)."""
 
     def scale(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:

@@ -21,6 +21,7 @@ from gitops_tui.sandbox.rest.defaults import (
 )
 from gitops_tui.sandbox.rest.defaults_services import Taken
 from gitops_tui.sandbox.rest.duplicates import of_request as _duplicates
+from gitops_tui.sandbox.rest.parts import ApiParts
 from gitops_tui.sandbox.rest.rbac_escalation import check_apply_create, check_write
 from gitops_tui.sandbox.schema import decoder, structural, validation
 from gitops_tui.sandbox.schema.catalog import ResourceType
@@ -65,7 +66,7 @@ _UNSUPPORTED_PATCH = (
 )
 
 
-class WriteOps:
+class WriteOps(ApiParts):
     """Create, update, patch and apply (mixed into the Api class)."""
 
     # -- identity and preconditions ----------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from gitops_tui.sandbox.schema import causes as c
 from gitops_tui.sandbox.schema.names import LABEL, LABEL_MSG, dns_errors
 from gitops_tui.sandbox.schema.quantity import parse_quantity
+from gitops_tui.util.fields import dict_field
 
 _ENV_NAME = "[-._a-zA-Z][-._a-zA-Z0-9]*"
 _ENV = re.compile(f"^{_ENV_NAME}$")
@@ -62,8 +63,8 @@ def resource_errors(resources: Any, field: str) -> list[dict]:
     if not isinstance(resources, dict):
         return []
     out: list[dict] = []
-    limits = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
-    requests = resources.get("requests") if isinstance(resources.get("requests"), dict) else {}
+    limits = dict_field(resources, "limits")
+    requests = dict_field(resources, "requests")
     for part, values in (("limits", limits), ("requests", requests)):
         for name, value in values.items():
             where = f"{field}.{part}[{name}]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # Store.list shadows the builtin in the class body
 import json
 import sqlite3
 import threading
@@ -144,7 +145,7 @@ class Store:
     ) -> tuple[list[dict[str, Any]], int]:
         """Return the live objects of one type (optionally one namespace), sorted, and the revision."""
         sql = "SELECT rv, object FROM current WHERE grp=? AND plural=?"
-        args: list[Any] = [group, plural]
+        args: builtins.list[Any] = [group, plural]
         if namespace is not None:
             sql += " AND namespace=?"
             args.append(namespace)
@@ -154,7 +155,7 @@ class Store:
             rev = self._rev
         return [_with_rv(obj, rv) for rv, obj in rows], rev
 
-    def in_namespace(self, namespace: str) -> list[tuple[str, str, dict[str, Any]]]:
+    def in_namespace(self, namespace: str) -> builtins.list[tuple[str, str, dict[str, Any]]]:
         """Return (group, plural, object) for every live object in ``namespace``."""
         with self.lock:
             rows = self._conn().execute(
@@ -178,10 +179,10 @@ class Store:
         plural: str | None = None,
         namespace: str | None = None,
         limit: int = 500,
-    ) -> list[LogEvent]:
+    ) -> builtins.list[LogEvent]:
         """Return log events after ``revision`` (optionally one type / namespace); Expired if too old."""
         sql = "SELECT id, type, grp, plural, namespace, name, object FROM log WHERE id > ?"
-        args: list[Any] = [revision]
+        args: builtins.list[Any] = [revision]
         if group is not None and plural is not None:
             sql += " AND grp=? AND plural=?"
             args += [group, plural]
