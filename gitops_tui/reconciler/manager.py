@@ -33,7 +33,7 @@ from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
 from gitops_tui.reconciler.shards import ShardGate
 from gitops_tui.reconciler.windows import project_windows
-from gitops_tui.reconciler.workqueue import WorkQueue
+from gitops_tui.util.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class Reconciler:
         self._install = install
         self._workers_count = max(1, workers)
         self._stop = threading.Event()
-        self._queue = WorkQueue()
+        self._queue: WorkQueue[Key] = WorkQueue()
         self._failures: dict[Key, int] = {}
         self._inflight: dict[tuple[str, str], _Start] = {}
         self._lock = threading.Lock()
@@ -292,7 +292,7 @@ class Reconciler:
                 continue
             requeue = None
             try:
-                requeue = self._run(key)  # type: ignore[arg-type]
+                requeue = self._run(key)
             finally:
                 self._queue.done(key, requeue)
 

@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from gitops_tui import paths
 
@@ -94,7 +94,7 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def is_our_daemon(pid: int | None, layout: Layout) -> bool:
+def is_our_daemon(pid: int | None, layout: Layout) -> TypeGuard[int]:
     """True when `pid` is alive and is the sandbox daemon of this data directory."""
     if not pid or not pid_alive(pid):
         return False

@@ -20,7 +20,7 @@ from gitops_tui.kube.management_api import ensure_management_api
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.reconciler.manager import Reconciler
-from gitops_tui.reconciler.workqueue import WorkQueue
+from gitops_tui.util.workqueue import WorkQueue
 from tests.waiting import wait_until
 
 LEASE = 4.0

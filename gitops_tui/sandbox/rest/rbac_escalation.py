@@ -87,7 +87,7 @@ def _go_quoted(values: tuple[str, ...]) -> str:
 
 def breakdown(rule: PolicyRule) -> list[PolicyRule]:
     """The rule as atomic rules of one group, resource, verb and name each (validation.BreakdownRule)."""
-    out = []
+    out: list[PolicyRule] = []
     for group in rule.api_groups:
         for resource in rule.resources:
             for verb in rule.verbs:

@@ -93,7 +93,8 @@ def _rc_row(o: dict) -> list:
 
 def _quota_row(o: dict) -> list:
     hard, used = _g(o, "status", "hard", default={}), _g(o, "status", "used", default={})
-    requests, limits = [], []
+    requests: list[str] = []
+    limits: list[str] = []
     for resource in sorted(hard):
         text = f"{resource}: {used.get(resource, '0')}/{hard[resource]}"
         (limits if resource.startswith("limits.") else requests).append(text)

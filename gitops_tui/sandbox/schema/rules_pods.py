@@ -148,7 +148,7 @@ def pod_spec_errors(spec: Any, field: str, *, pod: bool = False) -> list[dict]:
             name = ctr.get("name")
             if isinstance(name, str) and name in names:
                 out.append(c.duplicate(f"{where}.name", name))
-            names.add(name)
+            names.add(name)  # type: ignore[arg-type]  # a missing name is reported by the schema; kept as before
             out += _container_errors(ctr, where, volumes, pod, port_names if part == "containers" else set())
     restart = spec.get("restartPolicy")
     if restart is not None and restart not in RESTART_POLICIES:

@@ -174,7 +174,9 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def _fields(data: bytes) -> list[tuple[int, int, Any]]:
-    out, pos = [], 0
+    out: list[tuple[int, int, Any]] = []
+    pos = 0
+    value: Any
     while pos < len(data):
         key, pos = _varint(data, pos)
         number, wire = key >> 3, key & 7

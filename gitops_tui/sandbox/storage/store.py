@@ -235,7 +235,8 @@ class Store:
             "INSERT INTO log (grp, plural, namespace, name, type, object) VALUES (?,?,?,?,?,?)",
             (group, plural, namespace, name, typ, text),
         )
-        return int(cur.lastrowid), text
+        assert cur.lastrowid is not None  # an INSERT always sets it
+        return cur.lastrowid, text
 
     def _write(self, fn: Any) -> dict[str, Any]:
         db = self._conn()
