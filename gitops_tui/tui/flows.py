@@ -285,5 +285,5 @@ class Flows(FreezeFlows):
 
     def action_help(self) -> None:
         """Show the keys."""
-        self.app.push_screen(HelpScreen(self.app.read_only))
+        self.app.push_screen(HelpScreen(self.app.read_only, self.app.remapped_keys))
 
