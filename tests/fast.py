@@ -56,6 +56,7 @@ FAST_MODULES = frozenset({
     "tui/test_header_fit.py",
     "tui/test_header_shards.py",
     "tui/test_incident_flows.py",
+    "tui/test_keymap.py",
     "tui/test_module_cycles.py",
     "tui/test_new_user.py",
     "tui/test_state_ring_and_loading.py",
