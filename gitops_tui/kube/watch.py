@@ -29,7 +29,7 @@ def object_key(obj: dict[str, Any]) -> tuple[str, str]:
     return str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
-class _Expired(Exception):
+class ResourceVersionExpired(Exception):
     """The resourceVersion we watch from is too old (410 Gone)."""
 
 
@@ -126,7 +126,7 @@ class ResourceWatch:
                     self._relist()
                 self._watch_once()
                 failures = 0
-            except _Expired:
+            except ResourceVersionExpired:
                 log.info("watch %s expired; relisting", self.name)
                 self.resource_version = None
             except Exception as exc:  # noqa: BLE001 - keep watching through API and network errors
@@ -192,7 +192,7 @@ class ResourceWatch:
         self._response = raw
         try:
             if resp.status == 410:
-                raise _Expired()
+                raise ResourceVersionExpired()
             if not 200 <= resp.status < 300:
                 resp.read()
                 raise ApiException(status=resp.status, reason=resp.reason, http_resp=resp)
@@ -220,7 +220,7 @@ class ResourceWatch:
         obj = event.get("object") or {}
         if kind == "ERROR":
             if obj.get("code") == 410 or obj.get("reason") in ("Expired", "Gone"):
-                raise _Expired()
+                raise ResourceVersionExpired()
             raise ApiException(status=obj.get("code") or 500, reason=str(obj.get("reason") or "watch error"))
         rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
         if kind == "BOOKMARK":

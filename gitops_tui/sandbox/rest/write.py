@@ -140,7 +140,7 @@ class WriteOps(ApiParts):
         body = decode_body(req.body, req.header("Content-Type"))
         obj = self._identity(rt, body, route)
         warnings = fields.check_decoded(rt, obj, fields.directive(req.query), dups=_duplicates(req))
-        obj = _record(rt, None, self._strip_server_owned(obj), manager_name(req))
+        obj = record_managed_fields(rt, None, self._strip_server_owned(obj), manager_name(req))
         return _warned(self._create_object(rt, obj, req), warnings)
 
     @staticmethod
@@ -209,7 +209,7 @@ class WriteOps(ApiParts):
             if "managedFields" not in meta(body):
                 meta(body)["managedFields"] = live["metadata"].get("managedFields")
             new = self._finalize(rt, live, body, route.subresource)
-            new = _record(rt, live, new, manager_name(req), route.subresource)
+            new = record_managed_fields(rt, live, new, manager_name(req), route.subresource)
             return _warned(self._persist_update(rt, live, new, req), warnings)
 
     def _live(self, rt: ResourceType, route: ResourceRoute) -> dict[str, Any]:
@@ -325,7 +325,7 @@ class WriteOps(ApiParts):
             warnings = fields.check_decoded(rt, patched, fields.directive(req.query), mode=mode, patch=body,
                                             dups=dups)
             new = self._finalize(rt, live, patched, route.subresource)
-            new = _record(rt, live, new, manager_name(req), route.subresource)
+            new = record_managed_fields(rt, live, new, manager_name(req), route.subresource)
             return _warned(self._persist_update(rt, live, new, req), warnings)
 
     def apply(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
@@ -408,9 +408,10 @@ def _ignores_status(rt: ResourceType, subresource: str) -> bool:
     return "status" in rt.subresources and subresource == ""
 
 
-def _record(
+def record_managed_fields(
     rt: ResourceType, live: dict[str, Any] | None, new: dict[str, Any], manager: str, subresource: str = ""
 ) -> dict[str, Any]:
+    """``new`` with its managedFields updated for ``manager``'s write (update semantics, not apply)."""
     return fieldmanager.record_update(
         live, new, manager, now=now(), subresource=subresource,
         ignore_status=_ignores_status(rt, subresource),
