@@ -246,8 +246,9 @@ def down(home: Path | None = None, timeout: float = 15.0) -> bool:
     with locked(layout):
         state = layout.load_state()
         pid = state.get("pid")
-        running = is_our_daemon(pid, layout)
-        if running:
+        running = False
+        if is_our_daemon(pid, layout):
+            running = True
             _terminate(pid, timeout)
         if pid:
             state = layout.load_state()

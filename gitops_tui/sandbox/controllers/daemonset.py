@@ -37,7 +37,11 @@ class DaemonSetController(Controller):
         self.on(DAEMONSETS, lambda kind, old, new: self.enqueue_obj(new or old))
         self.on(PODS, self.enqueue_owner(DAEMONSETS))
         self.on(CONTROLLERREVISIONS, self.enqueue_owner(DAEMONSETS))
-        self.on(NODES, lambda kind, old, new: [self.enqueue_obj(ds) for ds in self.ctx.items(DAEMONSETS)])
+        def every_daemonset(kind: str, old: Any, new: Any) -> None:
+            for ds in self.ctx.items(DAEMONSETS):
+                self.enqueue_obj(ds)
+
+        self.on(NODES, every_daemonset)
 
     def start(self) -> None:
         """Look at every DaemonSet once."""

@@ -105,7 +105,7 @@ class HorizontalPodAutoscalerController(Controller):
                 new[key] = old[key]
         ref = hpa_spec.get("scaleTargetRef") or {}
         group = str(ref.get("apiVersion") or "").rpartition("/")[0]
-        target = _TARGETS.get((group, ref.get("kind")))
+        target = _TARGETS.get((group, str(ref.get("kind") or "")))
         if target is None:
             conds["AbleToScale"] = ("False", "FailedGetScale", "the HPA controller was unable to get the target's "
                                     f'current scale: no matches for kind "{ref.get("kind")}" in group "{group}"')

@@ -60,7 +60,8 @@ class JobController(Controller):
         succeeded = sum(1 for p in pods if status(p).get("phase") == "Succeeded")
         failed = sum(1 for p in pods if status(p).get("phase") == "Failed")
         completions = int(spec(job).get("completions") or 1)
-        parallelism = int(spec(job).get("parallelism") if spec(job).get("parallelism") is not None else 1)
+        declared = spec(job).get("parallelism")
+        parallelism = int(declared) if declared is not None else 1
         suspended = bool(spec(job).get("suspend"))
         if not deleting(job):
             if suspended or succeeded >= completions:

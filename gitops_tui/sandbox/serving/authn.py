@@ -160,7 +160,9 @@ class Authenticator:
         if meta.get("deletionTimestamp") or (meta.get("annotations") or {}).get(SA_NAME_ANNOTATION) != claims.name:
             return False
         stored = (secret.get("data") or {}).get("token")
+        if not stored:
+            return False
         try:
-            return bool(stored) and hmac.compare_digest(base64.b64decode(stored), token.encode())
+            return hmac.compare_digest(base64.b64decode(stored), token.encode())
         except (ValueError, TypeError):
             return False
