@@ -228,9 +228,9 @@ def build(kind: str, sources: int, rate: float):  # type: ignore[no-untyped-def]
                 self.query_one(Static).update(f"hello {self.n}")
 
         return Minimal()
+    from gitops_tui.backends.static import StaticBackend
     from gitops_tui.themes import builtin_dir
     from gitops_tui.tui.app import GitOpsApp
-    from gitops_tui.backends.static import StaticBackend
 
     backend = StaticBackend(demo_objects(sources))
     backend.feed = event_feed(rate)

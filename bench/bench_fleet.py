@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import CLUSTERS, init_repo, load_average  # noqa: E402
 from gitops_tui.actions import resources, sources  # noqa: E402
 from gitops_tui.kube.client import api_client_from_kubeconfig, json_request  # noqa: E402
-from gitops_tui.reconciler.manager import ensure_management_api  # noqa: E402
+from gitops_tui.kube.management_api import ensure_management_api  # noqa: E402
 from gitops_tui.sandbox import manager  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -156,7 +156,7 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
         if not values:
             out[key] = None
         elif isinstance(values[0], list):
-            out[key] = [round(statistics.median(v), 1) for v in zip(*values)]
+            out[key] = [round(statistics.median(v), 1) for v in zip(*values, strict=False)]
         else:
             out[key] = round(statistics.median(values), 1)
     return out

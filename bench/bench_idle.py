@@ -24,8 +24,8 @@ import argparse
 import json
 import os
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,8 @@ from gitops_tui.kube.client import json_request  # noqa: E402
 from gitops_tui.reconciler.clusters import cluster_ready  # noqa: E402
 from gitops_tui.reconciler.drift_watch import DriftWatch  # noqa: E402
 from gitops_tui.reconciler.manager import Reconciler  # noqa: E402
-from gitops_tui.reconciler.source_urls import ALLOW_ENV  # noqa: E402
 from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
+from gitops_tui.reconciler.source_urls import ALLOW_ENV  # noqa: E402
 from tests.waiting import wait_until  # noqa: E402
 
 

@@ -31,9 +31,9 @@ from bench.common import CLUSTERS, BenchSandbox, git, init_repo, ratio, run  # n
 from gitops_tui.actions import sources as actions  # noqa: E402
 from gitops_tui.api import names  # noqa: E402
 from gitops_tui.kube.client import json_request  # noqa: E402
+from gitops_tui.kube.inventory import entry_hashes  # noqa: E402
 from gitops_tui.reconciler import preflight, propagate  # noqa: E402
 from gitops_tui.reconciler.desired import desired_objects, fetch_artifact, scope_checker  # noqa: E402
-from gitops_tui.kube.inventory import entry_hashes  # noqa: E402
 from gitops_tui.reconciler.manager import Reconciler  # noqa: E402
 from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
 from gitops_tui.reconciler.status import load_source  # noqa: E402
@@ -112,7 +112,7 @@ def bench_propagation(bench: BenchSandbox, rounds: int, webhook: bool) -> list[f
                                              headers={"X-Hub-Signature-256": "sha256=" + hmac_hex(token, body),
                                                       "X-GitHub-Event": "push", "Content-Type": "application/json"})
                 urllib.request.urlopen(req, timeout=10).read()
-            wait_for(lambda: propagated(bench.api, bench.project, name, revision), 120)
+            wait_for(lambda revision=revision: propagated(bench.api, bench.project, name, revision), 120)
             times.append(time.monotonic() - start)
     finally:
         if receiver is not None:

@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
@@ -61,13 +62,13 @@ def objects(count: int) -> dict[str, list[dict]]:
 
 def child(sources: int, rounds: int) -> dict[str, float]:
     """The measures on the tree this process imports (run by ``main`` in a child)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from gitops_tui.views import header, model, rows
     from gitops_tui.views.state import ManagementState
 
     state = ManagementState(objects(sources))
-    now = datetime(2026, 1, 15, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 15, 12, tzinfo=UTC)
     if hasattr(state, "clock"):
         state.clock = lambda: now
     from gitops_tui.views.state import Change

@@ -19,7 +19,7 @@ import json
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,7 +29,7 @@ from gitops_tui.api.effective import source_state, stale_index  # noqa: E402
 from gitops_tui.api.overrides import Override  # noqa: E402
 from gitops_tui.api.source import GitOpsSource, pair_sources  # noqa: E402
 
-NOW = datetime(2026, 6, 5, 15, 0, tzinfo=timezone.utc)  # a Friday: the weekend window is open
+NOW = datetime(2026, 6, 5, 15, 0, tzinfo=UTC)  # a Friday: the weekend window is open
 WINDOWS = {"weekend": {"schedule": "0 16 * * 5", "duration": "64h", "timezone": "Europe/Berlin",
                        "clusters": ["prod"], "by": "bench", "reason": "bench"},
            "nightly": {"schedule": "0 22 * * 1-4", "duration": "8h", "by": "bench", "reason": "bench"}}

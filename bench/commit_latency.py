@@ -87,7 +87,7 @@ def measure(bench: BenchSandbox, rounds: int) -> dict[str, Any]:
     try:
         for label, (name, _count) in cases.items():
             first = f"main@sha1:{git(repos[label], 'rev-parse', 'HEAD')}"
-            wait_for(lambda: propagated(bench.api, bench.project, name, first), 600)
+            wait_for(lambda name=name, first=first: propagated(bench.api, bench.project, name, first), 600)
         for label, (name, count) in cases.items():
             repo = repos[label]
             kubectl_parallel(bench, "kubectl-latency", sorted((repo / "app").iterdir()))  # the baseline's first apply
@@ -103,7 +103,7 @@ def measure(bench: BenchSandbox, rounds: int) -> dict[str, Any]:
                 revision = f"main@sha1:{git(repo, 'rev-parse', 'HEAD')}"
                 start = time.monotonic()  # the commit is written: the user's clock starts
                 deliver(port, bench.project, name, f"{name}-{r}")
-                wait_for(lambda: propagated(bench.api, bench.project, name, revision), 120)
+                wait_for(lambda name=name, revision=revision: propagated(bench.api, bench.project, name, revision), 120)
                 ours.append(time.monotonic() - start)
                 theirs.append(kubectl_parallel(bench, "kubectl-latency", changed))
             results[label] = {

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gitops_tui.actions import resources  # noqa: E402
 from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig, json_request  # noqa: E402
 from gitops_tui.kube.events import EventRecorder  # noqa: E402
+from gitops_tui.kube.management_api import ensure_management_api  # noqa: E402
 from gitops_tui.reconciler.context import ReconcileContext  # noqa: E402
-from gitops_tui.reconciler.manager import ensure_management_api  # noqa: E402
 from gitops_tui.reconciler.projects import reconcile_project  # noqa: E402
 from gitops_tui.reconciler.source import GitSource  # noqa: E402
 from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402

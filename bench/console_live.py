@@ -245,9 +245,9 @@ def requests(sources: int = 0, rate: float = 0.0, seconds: float = 60.0) -> dict
 
 
 async def _idle_requests(counter: RequestCounter, kubeconfig: Path, seconds: float) -> dict[str, Any]:
+    from gitops_tui.backends.live import LiveBackend
     from gitops_tui.kube.client import api_client_from_kubeconfig
     from gitops_tui.tui.app import GitOpsApp
-    from gitops_tui.backends.live import LiveBackend
 
     metrics_api = api_client_from_kubeconfig(kubeconfig, "management")
     backend = LiveBackend(kubeconfig, "management", "sandbox/management")

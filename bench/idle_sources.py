@@ -16,8 +16,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.common import CLUSTERS, BenchSandbox, RequestMeter, init_repo, load_average
 from bench.bench_reconciler import make_repo, write_objects
+from bench.common import CLUSTERS, BenchSandbox, RequestMeter, init_repo, load_average
 from bench.run_process import RunProcess
 from gitops_tui.actions import sources as actions
 from gitops_tui.kube.client import json_request

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import secrets
 import shutil
 import statistics
 import subprocess

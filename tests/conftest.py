@@ -15,6 +15,8 @@ import pytest
 from gitops_tui.reconciler.source_urls import ALLOW_ENV
 from gitops_tui.sandbox import manager
 
+pytest_plugins = ["tests.fast"]  # the `fast` marker (scripts/test --fast)
+
 #: Every sandbox home started in this session, stopped at the end whatever happened.
 _HOMES: list[Path] = []
 
@@ -160,7 +162,7 @@ def use_demo_sandbox(demo_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> 
 def cluster_connections(sandbox: Sandbox) -> Iterator[Any]:
     """Workload-cluster connections shared by the session (discovery runs once per cluster)."""
     from gitops_tui.kube.client import ClusterConnections
-    from gitops_tui.reconciler.manager import ensure_management_api
+    from gitops_tui.kube.management_api import ensure_management_api
 
     api = sandbox.api_client("management")
     ensure_management_api(api)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from gitops_tui.views.alert_notices import delivery_failures
 from gitops_tui.views.state import Change
 
-NOW = datetime(2026, 12, 7, 21, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 7, 21, 0, tzinfo=UTC)
 
 
 def _event(reason: str, at: str) -> dict:

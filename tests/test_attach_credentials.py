@@ -215,8 +215,8 @@ def test_get_helmreleases_refuses_the_trap(world: World) -> None:
 
 async def test_read_only_console_helm_pane_never_runs_the_plugin(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """The read-only console with the live backend: the Helm pane reads every placed cluster, trapped ones refused."""
-    from gitops_tui.tui.app import GitOpsApp
     from gitops_tui.backends.live import LiveBackend
+    from gitops_tui.tui.app import GitOpsApp
     from tests.tui.awaiting import app_wait_until
 
     monkeypatch.setenv("GITOPS_TUI_HOME", str(world.box.home))
@@ -362,10 +362,10 @@ def test_insecure_kubeconfig_exec_is_an_explicit_opt_in(world: World) -> None:
 async def test_console_insecure_kubeconfig_exec_says_so_in_the_header(world: World,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """`gitops-tui --insecure-kubeconfig-exec`: the header says so and the Helm pane may run the plugin."""
+    from gitops_tui.backends.live import LiveBackend
     from gitops_tui.cli import build_parser
     from gitops_tui.cli.console_cmd import kubeconfig_policy
     from gitops_tui.tui.app import GitOpsApp
-    from gitops_tui.backends.live import LiveBackend
     from tests.tui.awaiting import app_wait_until
     from tests.tui.screen_text import screen_text
 

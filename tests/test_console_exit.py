@@ -22,8 +22,8 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api.formats import parse_time
-from gitops_tui.kube.client import json_request
 from gitops_tui.api.shards import shard_lease_name
+from gitops_tui.kube.client import json_request
 from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION, LEASE_NAMESPACE
 from tests.ptyconsole import PtyProcess
 from tests.sshkit import NEEDS_SSH, REPO_ROOT, Tmux, console_command, console_pids, running_sshd, ssh_console_command

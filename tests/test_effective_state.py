@@ -7,14 +7,14 @@ tests/tui/test_truth_console.py); these cases pin the rules themselves, one obje
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops_tui.api import builders, holds
 from gitops_tui.api import freeze as fz
-from gitops_tui.api.effective import (INTENT_BREAK_GLASS, INTENT_FOLLOW, INTENT_FROZEN, INTENT_PINNED, source_state)
+from gitops_tui.api.effective import INTENT_BREAK_GLASS, INTENT_FOLLOW, INTENT_FROZEN, INTENT_PINNED, source_state
 
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 GIT = "main@sha1:" + "a" * 40
 OLD = "main@sha1:" + "b" * 40
 CLUSTERS = [builders.new_kubefed_cluster(n, f"https://{n}", f"{n}-kubeconfig") for n in ("dev", "prod", "staging")]

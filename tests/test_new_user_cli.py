@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.world import World, configmap
 
+
 def test_a_refused_url_lists_every_accepted_form(world: World) -> None:
     refused = world.sandbox.cli("create", "source", "bad", "-p", world.project, "--url", "ftp://example.com/repo",
                                 check=False)

@@ -5,15 +5,21 @@ break glass lifts one apply. The table is in docs/reconciler.md ("The effective 
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gitops_tui.api import builders, holds
-from gitops_tui.api.effective import (INTENT_BREAK_GLASS, INTENT_FOLLOW, INTENT_FROZEN, INTENT_PINNED, ClusterState,
-                                      source_state)
+from gitops_tui.api.effective import (
+    INTENT_BREAK_GLASS,
+    INTENT_FOLLOW,
+    INTENT_FROZEN,
+    INTENT_PINNED,
+    ClusterState,
+    source_state,
+)
 from gitops_tui.api.rollout import RolloutSpec, Wave
 
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)  # a Thursday
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # a Thursday
 GIT = "main@sha1:" + "a" * 40
 OLD = "main@sha1:" + "b" * 40
 CLUSTERS = [builders.new_kubefed_cluster(n, f"https://{n}", f"{n}-kubeconfig") for n in ("dev", "staging", "prod")]

@@ -13,7 +13,12 @@ import pytest
 
 from gitops_tui.api import names
 from gitops_tui.api.paths import (
-    PathPartRefused, dynamic_path, item_path, management_path, quote_part, resource_path,
+    PathPartRefused,
+    dynamic_path,
+    item_path,
+    management_path,
+    quote_part,
+    resource_path,
 )
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gitops_tui"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -64,7 +64,7 @@ def _replica_set(name: str, replicas: int, available: int) -> dict:
 def test_failing_deployment_times_out_after_its_deadline() -> None:
     obj = json.loads(_deployment("web", "web:fail", replicas=3, deadline=30))
     obj["metadata"].update(generation=2)
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     stuck = _replica_set("web-abc", 3, 0)
     status, wait = deployment_status(obj, stuck, [stuck], start, "created")
     assert _conditions({"status": status})["Progressing"]["reason"] == "NewReplicaSetCreated"
@@ -84,7 +84,7 @@ def test_failing_deployment_times_out_after_its_deadline() -> None:
 def test_fixed_image_recovers_a_timed_out_deployment() -> None:
     obj = json.loads(_deployment("web", "web:fail", replicas=2, deadline=5))
     obj["metadata"].update(generation=1)
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     stuck = _replica_set("web-abc", 2, 0)
     obj["status"], _ = deployment_status(obj, stuck, [stuck], start, "created")
     obj["status"], _ = deployment_status(obj, stuck, [stuck], start + timedelta(seconds=6))
@@ -102,7 +102,7 @@ def test_fixed_image_recovers_a_timed_out_deployment() -> None:
 
 def test_rolling_update_keeps_the_deployment_available_while_the_new_set_fails() -> None:
     obj = json.loads(_deployment("web", "web:fail", replicas=4))
-    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
     new, old = _replica_set("web-new", 4, 0), _replica_set("web-old", 4, 4)
     status, _ = deployment_status(obj, new, [new, old], now, "created")
     conds = _conditions({"status": status})
@@ -203,8 +203,8 @@ def _web(name: str) -> dict:
 def test_controllers_relist_after_410_and_survive_a_cluster_restart(tmp_path) -> None:
     from kubernetes import client
 
-    from gitops_tui.sandbox.serving.server import ClusterServer
     from gitops_tui.sandbox.controllers.manager import ControllerManager, api_client_for
+    from gitops_tui.sandbox.serving.server import ClusterServer
     from gitops_tui.sandbox.serving.tls import ensure_tls
 
     tls = ensure_tls(tmp_path / "tls")

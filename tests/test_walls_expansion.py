@@ -21,7 +21,7 @@ from tests.world import CLUSTERS, World, configmap
 BIG = "x" * (64 * 1024)  # a 64 KB variable
 #: An alias bomb small enough for a variable (under 246 bytes): 7 levels of 9 give 4.8 million strings.
 BOMB = "[" + "&a [l,l,l,l,l,l,l,l,l]," + ",".join(
-    f"&{level} [" + ",".join([f"*{prev}"] * 9) + "]" for prev, level in zip("abcdef", "bcdefg")) + "]"
+    f"&{level} [" + ",".join([f"*{prev}"] * 9) + "]" for prev, level in zip("abcdef", "bcdefg", strict=True)) + "]"
 
 
 def many_references(count: int) -> str:

@@ -164,8 +164,8 @@ def test_a_project_claiming_another_projects_namespace_neither_takes_nor_deletes
         from gitops_tui.actions import sources
 
         sources.create_source(mgmt, thief, "planted", "https://example.com/x.git")
-    from gitops_tui.reconciler.projects import project_for_namespace
     from gitops_tui.reconciler.context import ReconcileContext
+    from gitops_tui.reconciler.projects import project_for_namespace
 
     ctx = ReconcileContext(api_client=mgmt, dynamic=None, clusters=None, recorder=None, git=None,  # type: ignore[arg-type]
                            data_dir=Path("."))

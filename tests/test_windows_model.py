@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from gitops_tui.api import windows as wn
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _project(**windows: dict) -> dict:

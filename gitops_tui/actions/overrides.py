@@ -8,7 +8,7 @@ write, so the effective state can tell the operator's override from a member's.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ def parse_patch(text: str) -> list[dict[str, Any]]:
     """A JSON 6902 patch (a list of operations, or one operation) from ``text``; SourceActionError in one sentence."""
     try:
         loaded = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise SourceActionError(f"--patch is not JSON ({exc.msg} at column {exc.colno}): give a JSON 6902 patch "
                                 "such as '[{\"op\": \"replace\", \"path\": \"/spec/replicas\", \"value\": 3}]'") from None
     ops = [loaded] if isinstance(loaded, dict) else loaded
@@ -98,7 +98,7 @@ def set_override(api: ApiClient, project: str, name: str, cluster: str, *, reaso
         raise SourceActionError(f"cluster {cluster!r} is not one of the clusters of source {name!r} "
                                 f"({', '.join(reading.state.names) or 'none yet'})")
     kind, target_name = parse_target(target, values=bool(values) and not patch)
-    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     raw = ov.Override(cluster, kind, target_name, tuple(patch or ()), values or None, actor, reason.strip(), at)
     try:
         item = ov.parse_item(raw.to_item(), 0)
@@ -120,7 +120,8 @@ def set_override(api: ApiClient, project: str, name: str, cluster: str, *, reaso
 def _key_of(raw: Any) -> str:
     if not isinstance(raw, dict):
         return ""
-    target = raw.get("target") if isinstance(raw.get("target"), dict) else {}
+    raw_target = raw.get("target")
+    target = raw_target if isinstance(raw_target, dict) else {}
     return f"{raw.get('clusterName')}/{target.get('kind')}/{target.get('name') or '*'}"
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kubernetes.client import ApiClient
 
 from gitops_tui.actions.actor import current_actor, record_action
-from gitops_tui.actions.sources import DiffReport, SourceActionError, _diff, _patch, _source, reading_context
 from gitops_tui.actions.freeze import patch_project
 from gitops_tui.actions.resources import get_project
+from gitops_tui.actions.sources import DiffReport, SourceActionError, _diff, _patch, _source, reading_context
 from gitops_tui.api import builders, holds
 from gitops_tui.api.formats import format_revision, parse_revision
 from gitops_tui.api.pin import Pin, RevisionHistory, history_of, pin_of, pin_patch
@@ -101,7 +101,7 @@ def plan_pin(api: ApiClient, project: str, name: str, revision: str, reason: str
     chosen = _check_clusters(source, clusters, reading.state.names or [c.name for c in source.clusters])
     return Pin(revision=resolve_known_revision(api, source, revision), clusters=chosen,
                by=actor or current_actor(), reason=reason.strip(), until_contains=fix,
-               at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                identity=str(who_am_i(api).get("user") or ""))
 
 
@@ -126,7 +126,7 @@ def unpin_source(api: ApiClient, project: str, name: str, actor: str | None = No
     pin = record or pin_of(source)
     if pin is None:
         raise SourceActionError(f"source {name!r} is not pinned")
-    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if record is not None:
         patch_project(api, project, holds.record_patch(name, pin=holds.lifted_pin_record(record, actor, at)))
     fk = _patch(api, source.kustomization or {}, {**pin_patch(None), **builders.reconcile_patch(at=at)})

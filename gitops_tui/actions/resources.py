@@ -15,10 +15,15 @@ from gitops_tui.actions import ActionError
 from gitops_tui.actions.actor import current_actor, record_action
 from gitops_tui.api import builders, names
 from gitops_tui.api.namespace_claims import foreign_namespace_problem, system_namespace_problem
-from gitops_tui.api.project import Project
 from gitops_tui.api.paths import discovery_path, item_path, resource_path
-from gitops_tui.kube.client import (KubeconfigError, api_client_from_kubeconfig, api_client_from_kubeconfig_text,
-                                    json_request, read_kubeconfig)
+from gitops_tui.api.project import Project
+from gitops_tui.kube.client import (
+    KubeconfigError,
+    api_client_from_kubeconfig,
+    api_client_from_kubeconfig_text,
+    json_request,
+    read_kubeconfig,
+)
 from gitops_tui.kube.join import TOKEN_TIMEOUT, JoinError, MemberAccess, grant_service_account
 from gitops_tui.reconciler.context import management_path
 

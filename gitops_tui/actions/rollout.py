@@ -8,7 +8,7 @@ is journaled with who and why, and raises an Event.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes.client import ApiClient
@@ -22,8 +22,18 @@ from gitops_tui.api import names
 from gitops_tui.api.formats import parse_duration, short_revision
 from gitops_tui.api.freeze import stamp
 from gitops_tui.api.holds import FIELD_SOURCE_HOLDS, record_patch
-from gitops_tui.api.rollout import (APPROVALS_LIMIT, FIELD_ROLLOUT, REASON_APPROVED, REASON_OFF, REASON_SET, Approval,
-                                    RolloutSpec, parse_waves, rollout_patch, stamp_precise)
+from gitops_tui.api.rollout import (
+    APPROVALS_LIMIT,
+    FIELD_ROLLOUT,
+    REASON_APPROVED,
+    REASON_OFF,
+    REASON_SET,
+    Approval,
+    RolloutSpec,
+    parse_waves,
+    rollout_patch,
+    stamp_precise,
+)
 from gitops_tui.api.rollout_state import RolloutView
 from gitops_tui.kube.client import json_request
 from gitops_tui.kube.events import EventRecorder
@@ -45,7 +55,7 @@ class RolloutRequest:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
+    return now or datetime.now(UTC)
 
 
 def _identity(api: ApiClient) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes.client import ApiClient
@@ -43,5 +43,5 @@ def read_source(api: ApiClient, project: str, name: str, now: datetime | None = 
         raise SourceActionError(f"source {name!r} does not exist in project {project!r}")
     clusters = list_clusters(api)
     state = source_state(source.repository, source.kustomization, raw_project, clusters,
-                         now or datetime.now(timezone.utc))
+                         now or datetime.now(UTC))
     return SourceReading(source, raw_project, clusters, state)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes.client import ApiClient
@@ -20,7 +20,7 @@ from gitops_tui.kube.whoami import who_am_i
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
+    return now or datetime.now(UTC)
 
 
 def project_clusters(api: ApiClient, raw: dict[str, Any]) -> list[str]:
@@ -98,8 +98,8 @@ def delete_window(api: ApiClient, project: str, name: str, reason: str, actor: s
 def list_windows(api: ApiClient, project: str | None = None,
                  now: datetime | None = None) -> list[tuple[str, wn.Window, dict[str, Any]]]:
     """(project, window, its JSON form at ``now``) of one project's windows, or of every project's."""
-    from gitops_tui.api.paths import management_path
     from gitops_tui.api import names
+    from gitops_tui.api.paths import management_path
     from gitops_tui.kube.client import json_request
 
     now = _now(now)

@@ -94,7 +94,7 @@ def set_condition(
             updated["observedGeneration"] = observed_generation
         result[index] = updated
         return result
-    new = {
+    new: dict[str, Any] = {
         "type": type_,
         "status": status,
         "reason": reason,

@@ -103,8 +103,9 @@ def flux_role(kustomization: dict[str, Any] | None) -> FluxRole:
     labels = meta.get("labels") or {}
     annotations = meta.get("annotations") or {}
     flux = ((kustomization or {}).get("status") or {}).get("flux") or {}
-    components = flux.get("components") if isinstance(flux.get("components"), dict) else {}
-    bootstrap = flux.get("bootstrap") if isinstance(flux.get("bootstrap"), list) else []
+    found_components, found_bootstrap = flux.get("components"), flux.get("bootstrap")
+    components: dict[str, Any] = found_components if isinstance(found_components, dict) else {}
+    bootstrap: list[Any] = found_bootstrap if isinstance(found_bootstrap, list) else []
     try:
         objects = int(components.get("objects") or 0)
     except (TypeError, ValueError):

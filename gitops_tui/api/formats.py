@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+# Shared with the sandbox, which imports no layer; re-exported here for the layers.
+from gitops_tui.util.timestamps import parse_time as parse_time
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
@@ -92,17 +95,7 @@ def short_revision(revision: str, length: int = 7) -> str:
 
 def now_rfc3339() -> str:
     """The current UTC time as RFC 3339 with a trailing Z and no fractional seconds."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: object) -> datetime | None:
-    """Parse an RFC 3339 timestamp ("2024-01-02T03:04:05Z"), None when empty, not text or malformed."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gitops_tui.api import names
@@ -41,7 +41,7 @@ REASON_BREAK_GLASS_APPLIED = "BreakGlassApplied"
 
 def stamp(when: datetime) -> str:
     """RFC 3339 in UTC to the second, as every freeze field is written."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

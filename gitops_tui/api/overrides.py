@@ -145,7 +145,8 @@ def parse_item(raw: Any, index: int) -> Override:
     cluster = str(raw.get("clusterName") or "")
     if not _LABEL.match(cluster):
         raise OverrideRefused(f"{where}.clusterName {cluster!r} is not a cluster name")
-    target = raw.get("target") if isinstance(raw.get("target"), dict) else {}
+    raw_target = raw.get("target")
+    target = raw_target if isinstance(raw_target, dict) else {}
     kind, name = str(target.get("kind") or ""), str(target.get("name") or "")
     if not _KIND.match(kind) or (name and not _SUBDOMAIN.match(name)):
         raise OverrideRefused(f"{where}.target must name a kind and an object (Kind/name), e.g. Deployment/podinfo")

@@ -8,6 +8,7 @@ such as ``../../beta/secrets/db`` can only ever name one object in the namespace
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from gitops_tui.api import names
@@ -68,9 +69,9 @@ def management_path(kind: str, namespace: str | None = None, name: str | None = 
                          subresource)
 
 
-def dynamic_path(resource: object, namespace: str | None = None, name: str | None = None) -> str:
+def dynamic_path(resource: Any, namespace: str | None = None, name: str | None = None) -> str:
     """The path of a kubernetes DynamicClient resource (its group_version and plural), built here rather than by
     the client, which concatenates names as they are."""
-    group_version = str(getattr(resource, "group_version"))
-    plural = str(getattr(resource, "name"))
+    group_version = str(resource.group_version)
+    plural = str(resource.name)
     return resource_path(group_version, plural, namespace if getattr(resource, "namespaced", False) else None, name)

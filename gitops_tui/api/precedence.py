@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tui.api.effective import (INTENT_BREAK_GLASS, INTENT_FOLLOW, INTENT_FROZEN, INTENT_PINNED, ClusterState,
-                                      Hold, Observed)
+from gitops_tui.api.effective import (
+    INTENT_BREAK_GLASS,
+    INTENT_FOLLOW,
+    INTENT_FROZEN,
+    INTENT_PINNED,
+    ClusterState,
+    Hold,
+    Observed,
+)
 
 
 def cluster_state(name: str, found: Any, git: str, observed: Observed, rollout: Any = None,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops_tui.api.formats import format_duration, parse_duration, parse_time
@@ -56,7 +56,7 @@ REASON_OFF = "RolloutOff"
 
 def stamp_precise(when: datetime) -> str:
     """RFC 3339 in UTC with microseconds: a soak's start, so its end is exact."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def left_text(seconds: float) -> str:

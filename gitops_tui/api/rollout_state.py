@@ -17,10 +17,30 @@ from gitops_tui.api.effective import HOLD_ROLLOUT, SCOPE_ROLLOUT, Hold, IgnoredW
 from gitops_tui.api.formats import parse_time, short_revision
 from gitops_tui.api.holds import FIELD_SOURCE_HOLDS
 from gitops_tui.api.managed_fields import latest_write, template_spec_path, writer_of
-from gitops_tui.api.rollout import (FIELD_ROLLOUT, HELD_WAVES, STATE_APPROVAL, STATE_DONE, STATE_HALTED,
-                                    STATE_PROGRESSING, STATE_SOAKING, WAVE_APPROVAL, WAVE_DONE, WAVE_FAILED,
-                                    WAVE_HALTED, WAVE_PROGRESSING, WAVE_SOAKING, WAVE_WAITING, Approval, Progress,
-                                    RolloutSpec, approvals_of, left_text, progress_of, rollout_from_record, rollout_of)
+from gitops_tui.api.rollout import (
+    FIELD_ROLLOUT,
+    HELD_WAVES,
+    STATE_APPROVAL,
+    STATE_DONE,
+    STATE_HALTED,
+    STATE_PROGRESSING,
+    STATE_SOAKING,
+    WAVE_APPROVAL,
+    WAVE_DONE,
+    WAVE_FAILED,
+    WAVE_HALTED,
+    WAVE_PROGRESSING,
+    WAVE_SOAKING,
+    WAVE_WAITING,
+    Approval,
+    Progress,
+    RolloutSpec,
+    approvals_of,
+    left_text,
+    progress_of,
+    rollout_from_record,
+    rollout_of,
+)
 from gitops_tui.api.source import GitOpsSource
 
 #: Who holds the later waves of a halted rollout.

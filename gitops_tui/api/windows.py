@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -82,7 +82,7 @@ class Window:
 
     def local(self, when: datetime) -> str:
         """``Mon 08:00`` in the window's timezone."""
-        return when.astimezone(_zone(self.timezone) or timezone.utc).strftime("%a %H:%M")
+        return when.astimezone(_zone(self.timezone) or UTC).strftime("%a %H:%M")
 
     def describe(self) -> str:
         """``window weekend (0 16 * * 5 for 64h, Europe/Berlin) on prod by alice: why``."""
@@ -111,7 +111,7 @@ class Window:
 
 def stamp(when: datetime) -> str:
     """RFC 3339 in UTC to the second."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _zone(name: str) -> ZoneInfo | None:
@@ -256,7 +256,7 @@ def local_time(stamp: str, zone_name: str) -> str:
     when = parse_time(stamp)
     if when is None:
         return stamp
-    return when.astimezone(_zone(zone_name) or timezone.utc).strftime("%a %H:%M")
+    return when.astimezone(_zone(zone_name) or UTC).strftime("%a %H:%M")
 
 
 def window_hold(found: OpenWindow) -> Any:

@@ -12,14 +12,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitops_tui import paths
 from gitops_tui.api import names
-from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.backends.live_ops import CONNECT_WAIT, LiveOperations
+from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.helm import HelmSources
 from gitops_tui.views.state import Change, ManagementState
@@ -139,7 +139,7 @@ class LiveBackend:
             if self._closed.is_set():
                 raise RuntimeError("the console is closing")
             self.api = api
-            self._register_helm(say)
+            self._register_helm(api, say)
             self._connected.set()
             return api
 
@@ -178,12 +178,12 @@ class LiveBackend:
             raise RuntimeError(f"not connected to {self.context} yet")
         return self.api
 
-    def _register_helm(self, emit: Callable[[list[Change]], None]) -> None:
+    def _register_helm(self, api: ApiClient, emit: Callable[[list[Change]], None]) -> None:
         """Feed the Helm Releases pane from watches of Helm's storage on each placed cluster (no polling)."""
         from gitops_tui.helm.pane_watch import WatchedReleases
         from gitops_tui.kube.client import ClusterConnections
 
-        self._helm_connections = ClusterConnections(self.api, policy=self.kubeconfig_policy)
+        self._helm_connections = ClusterConnections(api, policy=self.kubeconfig_policy)
         self._helm_feed = WatchedReleases(self._helm_connections, lambda: emit([Change("helm", "MODIFIED")]))
         self.helm.register(self._helm_feed)
 
@@ -203,7 +203,7 @@ class LiveBackend:
 
     def now(self) -> datetime:
         """The wall clock (UTC)."""
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def run_feed(self, emit: Callable[[list[Change]], None], stopped: Callable[[], bool]) -> None:
         """Connect, then watch every followed kind in its own thread until ``stopped()``; changes go to ``emit``."""
@@ -261,7 +261,7 @@ class LiveBackend:
 
         # One set of watches for both: the reconciler follows the feed's (half the memory and connections).
         shared = dict(self._shared) if len(self._shared) == len(SHARED_KINDS) else None
-        self.reconciler = Reconciler(self.api, data_dir=paths.data_dir() / "reconciler", identity=self.identity,
+        self.reconciler = Reconciler(self.client(0), data_dir=paths.data_dir() / "reconciler", identity=self.identity,
                                      kubeconfig_policy=self.kubeconfig_policy, watches=shared,
                                      standby=self.reconcile == AUTO)
         if shared is not None:
@@ -288,7 +288,7 @@ class LiveBackend:
         from gitops_tui.kube.client import ClusterConnections, json_request
 
         name = cluster["metadata"]["name"]
-        connections = ClusterConnections(self.api, policy=self.kubeconfig_policy)
+        connections = ClusterConnections(self.client(0), policy=self.kubeconfig_policy)  # called once connected
         try:
             info = json_request(connections.api_client(name), "GET", "/version", timeout=(3.0, 5.0))
             emit([Change("versions", "MODIFIED", {"metadata": {"name": name}, "version": info.get("gitVersion", "")})])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitops_tui.api.formats import short_revision
 from gitops_tui.views.controls import OverrideRequest, WindowRequest
@@ -11,7 +11,9 @@ from gitops_tui.views.controls import OverrideRequest, WindowRequest
 class LiveControlOperations:
     """Window and override operations through gitops_tui.actions (called in workers); LiveOperations gives ``api``."""
 
-    api: Any
+    if TYPE_CHECKING:  # LiveOperations gives the management client
+        @property
+        def api(self) -> Any: ...
 
     def create_window(self, project: str, request: WindowRequest) -> str:
         """Record a freeze window on the project."""

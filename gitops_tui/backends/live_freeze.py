@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitops_tui.api.formats import short_revision
 from gitops_tui.api.freeze import source_freeze
@@ -19,7 +19,9 @@ def _request(freeze: Any, reason: str, choice: FreezeChoice | None) -> Any:
 class LiveFreezeOperations:
     """Freeze operations through gitops_tui.actions.freeze (called in workers); LiveOperations gives ``api``."""
 
-    api: Any
+    if TYPE_CHECKING:  # LiveOperations gives the management client
+        @property
+        def api(self) -> Any: ...
     data_dir: Path
 
     def suspend_source(self, project: str, name: str, reason: str, choice: FreezeChoice | None = None) -> str:

@@ -14,7 +14,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 class IncidentOperations:
     """Mixin of LiveOperations: each call blocks (run it in a worker) and writes through gitops_tui.actions."""
 
-    api: ApiClient
+    if TYPE_CHECKING:  # LiveOperations gives the management client
+        @property
+        def api(self) -> ApiClient: ...
     data_dir: Path
 
     def pin_choices(self, project: str, name: str) -> list[PinChoice]:

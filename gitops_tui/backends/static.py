@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from gitops_tui.backends.static_controls import StaticControlOperations
+from gitops_tui.backends.static_freeze import StaticFreezeOperations
 from gitops_tui.backends.static_helm import RecordedReleases
+from gitops_tui.backends.static_incident import StaticIncidentOperations
 from gitops_tui.views import model, names
 from gitops_tui.views.backend import KIND_KEYS
 from gitops_tui.views.feedhealth import FeedHealth
-from gitops_tui.views.helm import HelmSources
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
+from gitops_tui.views.helm import HelmSources
 from gitops_tui.views.state import Change, ManagementState
-from gitops_tui.backends.static_incident import StaticIncidentOperations
-from gitops_tui.backends.static_controls import StaticControlOperations
-from gitops_tui.backends.static_freeze import StaticFreezeOperations
 
-FROZEN_NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
+FROZEN_NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 
 
 def load_objects(path: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
@@ -172,7 +172,7 @@ class StaticBackend:
 
     def __init__(
         self,
-        objects: dict[str, Iterable[dict[str, Any]]],
+        objects: Mapping[str, Iterable[dict[str, Any]]],
         *,
         context: str = "sandbox/management",
         identity: str | None = "console-static",
@@ -182,7 +182,7 @@ class StaticBackend:
         self.context = context
         self.identity = identity
         self._now = now
-        self.state = ManagementState(objects)
+        self.state = ManagementState(dict(objects))
         self.state.clock = lambda: now
         self.health = FeedHealth(clock=lambda: now)
         """The feed's health (a test may mark a watch broken to show the banner)."""

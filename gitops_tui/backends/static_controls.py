@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from gitops_tui.api import overrides as ov
+from gitops_tui.api import windows as wn
 from gitops_tui.api.holds import FIELD_SOURCE_HOLDS, record_patch
 from gitops_tui.api.rollout import APPROVALS_LIMIT, Approval
-from gitops_tui.api import windows as wn
 from gitops_tui.backends.static_freeze import merge_patch
 from gitops_tui.views.controls import OverrideRequest, WindowRequest
 from gitops_tui.views.state import Change, ManagementState

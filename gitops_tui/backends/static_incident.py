@@ -8,8 +8,8 @@ from typing import Any
 
 from gitops_tui.api.holds import lifted_pin_record, record_patch
 from gitops_tui.api.pin import Pin, history_of, pin_of, pin_patch
-from gitops_tui.backends.static_freeze import merge_patch
 from gitops_tui.api.source import GitOpsSource
+from gitops_tui.backends.static_freeze import merge_patch
 from gitops_tui.views.pin_view import PinChoice, PinRequest, pin_choices
 from gitops_tui.views.state import Change, ManagementState
 

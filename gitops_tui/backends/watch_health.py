@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tui.kube.watch import ResourceWatch, _Expired
+from gitops_tui.kube.watch import ResourceVersionExpired, ResourceWatch
 from gitops_tui.views.feedhealth import FeedHealth
 
 
@@ -31,7 +31,7 @@ class ReportingWatch(ResourceWatch):
         try:
             super()._watch_once()
         except Exception as exc:
-            if not isinstance(exc, _Expired):
+            if not isinstance(exc, ResourceVersionExpired):
                 self._failed(exc)
                 # Relist on the next round: it tells at once whether the cluster answers again.
                 self.resource_version = None

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -103,8 +103,10 @@ def _warn_journal_failures() -> None:
     from gitops_tui import journal
 
     if not _JOURNAL_WARNING:
-        _JOURNAL_WARNING.append(
-            journal.add_failure_listener(lambda message: sys.stderr.write(f"gitops-tui: {message}\n")))
+        def warn(message: str) -> None:
+            sys.stderr.write(f"gitops-tui: {message}\n")
+
+        _JOURNAL_WARNING.append(journal.add_failure_listener(warn))
 
 
 _JOURNAL_WARNING: list[Callable[[], None]] = []
@@ -141,7 +143,7 @@ def age(timestamp: str | None, now: datetime | None = None) -> str:
         then = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
     except ValueError:
         return ""
-    seconds = max(0, int(((now or datetime.now(timezone.utc)) - then).total_seconds()))
+    seconds = max(0, int(((now or datetime.now(UTC)) - then).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"

@@ -112,8 +112,8 @@ def run_console(args: argparse.Namespace) -> int:
     gc.disable()  # no collection while the first frame's objects are made (an eighth of its time)
     setup_logging()
     kubeconfig, context, label = _target(args)
-    from gitops_tui.tui.app import GitOpsApp
     from gitops_tui.backends.live import LiveBackend
+    from gitops_tui.tui.app import GitOpsApp
 
     policy, label = kubeconfig_policy(args, label)
     reconcile = "never" if args.read_only else getattr(args, "reconcile", "auto")

@@ -11,8 +11,17 @@ from gitops_tui.api import names
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
 from gitops_tui.cli import alert_cmd
-from gitops_tui.cli.common import (add_output, add_target, add_targets, confirm, management_client, print_object,
-                                   read_stdin_secret, run_action, split_list)
+from gitops_tui.cli.common import (
+    add_output,
+    add_target,
+    add_targets,
+    confirm,
+    management_client,
+    print_object,
+    read_stdin_secret,
+    run_action,
+    split_list,
+)
 from gitops_tui.cli.errors import CliError
 from gitops_tui.kube.join import service_account_name
 

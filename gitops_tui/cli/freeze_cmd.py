@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from gitops_tui.cli.common import management_client, run_action
 from gitops_tui.cli.errors import CliError
+
+if TYPE_CHECKING:
+    from gitops_tui.actions.freeze import FreezeRequest
+    from gitops_tui.api.freeze import Freeze
 
 
 def _names(text: str | None) -> tuple[str, ...]:
@@ -42,14 +46,16 @@ def add_break_glass_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clusters", default="", help="break glass: only these frozen clusters (comma-separated)")
 
 
-def _request(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _request(args: argparse.Namespace) -> FreezeRequest:
     from gitops_tui.actions.freeze import FreezeRequest
 
     return FreezeRequest(args.reason, for_=args.for_ or "", until=args.until or "", then=args.then or "",
                          clusters=_names(args.clusters))
 
 
-def _described(freeze) -> str:  # type: ignore[no-untyped-def]
+def _described(freeze: Freeze | None) -> str:
+    if freeze is None:  # lifted between the write and the read back
+        return "(no freeze is recorded now)"
     until = f" until {freeze.until}{' then resume' if freeze.then else ''}" if freeze.until else ""
     return f"on {freeze.where()} by {freeze.by}{until}: {freeze.reason}"
 
@@ -142,7 +148,7 @@ def freeze_summary(freeze: Any, now: datetime | None = None) -> dict[str, Any] |
     """The `get` form of a freeze (api.freeze.Freeze): who, why, when, until, then, clusters, expired; None when none."""
     if freeze is None:
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return {"by": freeze.by, "reason": freeze.reason, "at": freeze.at, "until": freeze.until, "then": freeze.then,
             "clusters": list(freeze.clusters) or "all", "expired": freeze.expired(now), "history": list(freeze.history)}
 

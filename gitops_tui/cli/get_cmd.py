@@ -13,17 +13,25 @@ from typing import Any
 from kubernetes.client import ApiClient
 
 from gitops_tui.api import names
-from gitops_tui.api.freeze import project_freeze
 from gitops_tui.api.cluster import KubeFedCluster
+from gitops_tui.api.freeze import project_freeze
 from gitops_tui.api.paths import resource_path
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret
-from gitops_tui.cli.common import (Column, add_output, age, json_line, management_client, print_list,
-                                   render_table, run_action)
+from gitops_tui.api.workload_events import SOURCE_ANNOTATION
+from gitops_tui.cli.common import (
+    Column,
+    add_output,
+    age,
+    json_line,
+    management_client,
+    print_list,
+    render_table,
+    run_action,
+)
 from gitops_tui.cli.errors import CliError
 from gitops_tui.cli.freeze_cmd import freeze_cell, freeze_summary
 from gitops_tui.kube.client import json_request
-from gitops_tui.api.workload_events import SOURCE_ANNOTATION
 from gitops_tui.kube.events import CLUSTER_ANNOTATION, REVISION_ANNOTATION
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.context import management_path
@@ -315,7 +323,8 @@ def _watch(resource: Resource, scope: Scope, rows: list[dict[str, Any]], output:
 
 
 def _row_key(row: dict[str, Any]) -> tuple[str, ...]:
-    obj = row.get("object") if isinstance(row.get("object"), dict) else {}
+    raw_obj = row.get("object")
+    obj = raw_obj if isinstance(raw_obj, dict) else {}
     return (str(row.get("namespace", "")), str(row.get("name", "")), str(obj.get("name", "")),
             str(row.get("reason", "")), str(row.get("firstTimestamp", "")), str(row.get("cluster", "")))
 

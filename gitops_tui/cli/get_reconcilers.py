@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops_tui.api import names, shards
@@ -18,7 +18,7 @@ def fetch(scope: Scope) -> list[dict[str, Any]]:
     """One row per live member (and per other live shard holder), then one for shards nobody holds."""
     path = resource_path("coordination.k8s.io/v1", "leases", names.SYSTEM_NAMESPACE)
     leases = list(json_request(scope.api, "GET", path, query={"labelSelector": shards.ROLE_LABEL}).get("items") or [])
-    fleet = shards.fleet(leases, datetime.now(timezone.utc))
+    fleet = shards.fleet(leases, datetime.now(UTC))
     per_shard: dict[int, int] = {}
     for namespace in scope.projects:
         index = shards.shard_of(namespace, fleet.count)

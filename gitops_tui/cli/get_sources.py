@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops_tui.api import freeze as fz
@@ -91,7 +91,7 @@ def summary(raw: dict[str, Any], scope: Scope) -> dict[str, Any]:
     src = GitOpsSource(repository=raw.get("repository"), kustomization=raw.get("kustomization"))
     project = raw.get("project")
     state = source_state(src.repository, src.kustomization, project, list(raw.get("clusters") or []),
-                         datetime.now(timezone.utc))
+                         datetime.now(UTC))
     ready_cond = src.condition(names.READY)
     freeze = state.freeze
     return {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from gitops_tui.api.paths import resource_path
 from gitops_tui.api import names
+from gitops_tui.api.paths import resource_path
 from gitops_tui.api.workload_events import WARNING_SELECTOR, managed_objects, owning_source, stream_event
 from gitops_tui.helm.cluster_view import project_placements
 from gitops_tui.kube.client import ClusterConnections, ClusterUnreachable, json_request
@@ -36,7 +36,8 @@ def workload_warnings(api: Any, project: str | None, namespace: str | None) -> l
                 sys.stderr.write(f"gitops-tui: warning: events of cluster {cluster} could not be read: {exc.reason}\n")
                 continue
             except Exception as exc:  # noqa: BLE001 - one cluster does not hide the others
-                why = f"HTTP {exc.status}" if getattr(exc, "status", None) else type(exc).__name__
+                code = getattr(exc, "status", None)
+                why = f"HTTP {code}" if code else type(exc).__name__
                 sys.stderr.write(f"gitops-tui: warning: events of cluster {cluster} could not be read: {why}\n")
                 continue
             for event in events:

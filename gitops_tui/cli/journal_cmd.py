@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from gitops_tui.cli.common import management_client, run_action
 from gitops_tui.cli.errors import CliError
@@ -41,7 +41,7 @@ def parse_since(text: str, now: datetime) -> datetime:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise CliError(f"--since {text!r} is neither a duration (2h, 30m, 7d) nor an RFC 3339 time", 2) from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def cmd_journal(args: argparse.Namespace) -> int:
@@ -49,7 +49,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
     from gitops_tui import journal
     from gitops_tui.journal import render
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     since = parse_since(args.since, now)
     api = management_client(args)
     entries = run_action(journal.list_entries, api, since=since, project=args.project, now=now)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops_tui.cli.common import add_target, add_targets, management_client, run_action
@@ -58,7 +58,7 @@ def reconciler_running(api: Any, now: datetime | None = None) -> bool:
     from gitops_tui.kube.watch import resource_path
     from gitops_tui.views.timefmt import parse_time
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     listed = run_action(json_request, api, "GET",
                         resource_path("coordination.k8s.io/v1", "leases", names.SYSTEM_NAMESPACE))
     for lease in listed.get("items") or []:

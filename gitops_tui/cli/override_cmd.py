@@ -72,7 +72,7 @@ def _list(args: argparse.Namespace) -> int:
     rows += [(o.cluster, o.target, ", ".join(o.paths), o.who, o.reason) for o in found]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
-        print("   ".join(v.ljust(w) for v, w in zip(row[:4], widths)) + f"   {row[4]}")
+        print("   ".join(v.ljust(w) for v, w in zip(row[:4], widths, strict=True)) + f"   {row[4]}")
     for cluster, message in refused.items():
         print(f"{cluster}: refused: {message}")
     return 0

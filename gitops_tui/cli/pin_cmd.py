@@ -64,7 +64,6 @@ def cmd_unpin_source(args: argparse.Namespace) -> int:
 def cmd_history_source(args: argparse.Namespace) -> int:
     """Print the applied revisions of a source per cluster."""
     from gitops_tui.actions import pin as pin_actions
-
     from gitops_tui.actions.state import read_source
 
     api = management_client(args)
@@ -83,5 +82,5 @@ def cmd_history_source(args: argparse.Namespace) -> int:
     table = [("CLUSTER", "APPLIED AT", "REVISION", "BY")] + [(i.cluster, i.at, i.revision, i.by) for i in rows]
     widths = [max(len(row[column]) for row in table) for column in range(3)]
     for row in table:  # every column as wide as its widest value, so the header sits over its values
-        print("   ".join(value.ljust(width) for value, width in zip(row[:3], widths)) + f"   {row[3]}")
+        print("   ".join(value.ljust(width) for value, width in zip(row[:3], widths, strict=True)) + f"   {row[3]}")
     return 0

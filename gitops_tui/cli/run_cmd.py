@@ -51,8 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run until SIGINT / SIGTERM; act on the projects of the shards this process holds."""
     from gitops_tui.api.shards import MAX_SHARDS, ranges
+    from gitops_tui.kube.management_api import ManagementApiError
     from gitops_tui.kube.shard_leases import ShardCountMismatch
-    from gitops_tui.reconciler.manager import ManagementApiError, Reconciler
+    from gitops_tui.reconciler.manager import Reconciler
     from gitops_tui.reconciler.probes import ProbeServer, reconciler_checks
     from gitops_tui.reconciler.webhook import WebhookReceiver
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
 
 from gitops_tui.cli.common import Column, add_output, management_client, print_list, run_action, split_list
 
@@ -58,7 +59,7 @@ def _row(project: str, body: dict) -> dict:
 
 def cmd_create(args: argparse.Namespace) -> int:
     """Create a window."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from gitops_tui.actions import windows as actions
     from gitops_tui.cli.common import print_object
@@ -67,7 +68,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     window = run_action(actions.create_window, api, args.project, args.name, schedule=args.schedule,
                         duration=args.duration, reason=args.reason, clusters=split_list(args.clusters, "--clusters"),
                         timezone_name=args.timezone)
-    row = _row(args.project, window.to_dict(datetime.now(timezone.utc)))
+    row = _row(args.project, window.to_dict(datetime.now(UTC)))
     print_object({"kind": "Window", **row}, args.output,
                  f"window {window.name} created on project {args.project}: {window.schedule} for {window.duration} "
                  f"({window.timezone}) on {window.where()}; {row['state']}")

@@ -67,7 +67,8 @@ def _spec(manifest: Any) -> dict[str, Any]:
 
 
 def _git_ref(spec: dict[str, Any]) -> dict[str, str]:
-    ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
+    found = spec.get("ref")
+    ref: dict[str, Any] = found if isinstance(found, dict) else {}
     return {k: str(v) for k, v in ref.items() if k in ("branch", "tag", "semver", "commit") and v}
 
 
@@ -108,7 +109,8 @@ def recognise(source: GitOpsSource, instructions: Any) -> Any:
     Kustomization stays a child (one that includes its parent is refused as a cycle: flux/bounds.py).
     """
     mine = this_repository(source, instructions)
-    children, itself = [], []
+    children: list[Any] = []
+    itself: list[Any] = []
     for manifest in instructions.kustomizations:
         name = _source_name(manifest)
         is_self = (name in mine and name == str(manifest.obj["metadata"]["name"])

@@ -19,9 +19,9 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.api import flux_role, names
 from gitops_tui.api.paths import management_path
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.kube.client import json_request
 from gitops_tui.flux.artifact_generator import is_generator, recipe
 from gitops_tui.flux.kustomize_fields import read_fields
+from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import ReconcileError, ValidationFailed
 from gitops_tui.reconciler.render import Manifest
 
@@ -126,9 +126,10 @@ def _git_spec(manifest: Manifest, parent: GitOpsSource, commit: str, repositorie
     mine = instructions.this_repository if instructions is not None else frozenset()
     mine = mine or frozenset({BOOTSTRAP_NAME, parent.name} - set(repositories))
     if kind == "ExternalArtifact":
-        spec = _parent_repository(parent, commit)
-        spec["artifact"] = recipe(name, instructions.generators if instructions else (), mine, repositories, where)
-        return spec
+        generated = _parent_repository(parent, commit)
+        generated["artifact"] = recipe(name, instructions.generators if instructions else (), mine, repositories,
+                                       where)
+        return generated
     if kind != "GitRepository":
         raise ValidationFailed(f"{where}: spec.sourceRef.kind {kind} is not supported; use a GitRepository "
                                "or an ExternalArtifact (docs/flux.md)", origin=manifest.origin)

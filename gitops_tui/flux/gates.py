@@ -47,7 +47,7 @@ def _ready(dep: dict[str, Any], commit: str) -> str | None:
     """None when the dependency is Ready for its current generation (and at ``commit`` when given), else why not."""
     view = GitOpsSource(None, dep)
     status = dep.get("status") or {}
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == names.READY), {})
+    ready: dict[str, Any] = next((c for c in status.get("conditions") or [] if c.get("type") == names.READY), {})
     if ready.get("status") != "True" or status.get("observedGeneration") != view.generation:
         return ready.get("message") or "not reconciled yet"
     rows = status.get("clusters") or []

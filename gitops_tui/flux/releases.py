@@ -70,7 +70,7 @@ def outside_dependencies_ready(dynamic: DynamicClient, release: dict[str, Any],
             raise ReleaseOrderError(_key(release)[1], f"spec.dependsOn: can't access 'HelmRelease/{namespace}/{name}', "
                                                       "cross-namespace references have been blocked")
         live = get_object(dynamic, HELM_RELEASE_API, "HelmRelease", name, namespace)
-        ready = next((c for c in ((live or {}).get("status") or {}).get("conditions") or []
+        ready: dict[str, Any] = next((c for c in ((live or {}).get("status") or {}).get("conditions") or []
                       if c.get("type") == "Ready"), {})
         if ready.get("status") != "True":
             why = "does not exist" if live is None else f"is not ready ({ready.get('message') or 'no status yet'})"

@@ -170,7 +170,7 @@ def load(text: str, where: str, *, json_format: bool) -> SopsDocument:
             documents = [loaded]
         else:
             budget = [MAX_NODES]
-            documents = [_value(node, budget, where) for node in yaml.compose_all(text, Loader=_Loader)
+            documents = [_value(node, budget, where) for node in yaml.compose_all(text, Loader=_Loader)  # type: ignore[arg-type]  # built from PyYAML's parts; the stubs list only its own loaders
                          if node is not None]
     except (yaml.YAMLError, ValueError) as exc:
         raise SopsError(f"{where} is not valid {'JSON' if json_format else 'YAML'}: "

@@ -79,7 +79,8 @@ def _helm_chart(manifests: list[dict[str, Any]], name: str, namespace: str, reas
     if found is None:
         raise HelmReleaseFailed(ARTIFACT_FAILED, f"spec.chartRef: HelmChart {namespace}/{name} is not declared in the "
                                                  "source (declare it next to the HelmRelease)", quotes_values=False)
-    template = found.get("spec") if isinstance(found.get("spec"), dict) else {}
+    spec = found.get("spec")
+    template: dict[str, Any] = spec if isinstance(spec, dict) else {}
     check_chart_spec(template, f"HelmChart {name} spec", reason)
     return template
 

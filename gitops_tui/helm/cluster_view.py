@@ -13,8 +13,8 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api.formats import ObjectRef
-from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.paths import resource_path
+from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.project import Project
 from gitops_tui.helm.listing import ReleaseRow, history, records_from_secrets, release_rows, short_time
 from gitops_tui.helm.storage import OWNER_LABEL_SELECTOR, SECRET_TYPE, ReleaseRecord
@@ -150,9 +150,9 @@ def release_namespaces(projects: Iterable[dict[str, Any]],
     (the HelmRelease objects it applied) may live there: the namespaces of its sources' objects on each cluster
     (their inventories) and the Namespaces it made, other projects' namespaces excepted.
     """
-    projects = [Project(raw) for raw in projects]
-    platform = {p.namespace: p.name for p in projects if p.platform}
-    others = {p.namespace for p in projects if not p.platform}
+    known = [Project(raw) for raw in projects]
+    platform = {p.namespace: p.name for p in known if p.platform}
+    others = {p.namespace for p in known if not p.platform}
     owned: dict[tuple[str, str], str] = {}
     for ks in kustomizations:
         owner = platform.get(str((ks.get("metadata") or {}).get("namespace") or ""))

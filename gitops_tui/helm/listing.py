@@ -9,6 +9,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from gitops_tui.helm.storage import ReleaseRecord, record_from_release, release_from_secret
@@ -117,7 +118,7 @@ def history(records: Iterable[ReleaseRecord], cluster: str, namespace: str, name
 
 def short_time(timestamp: str) -> str:
     """Return an RFC 3339 time (Helm writes nanoseconds and offsets) as `YYYY-MM-DD HH:MM:SS` UTC."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     text = str(timestamp or "")
     if not text:
@@ -129,5 +130,5 @@ def short_time(timestamp: str) -> str:
     except ValueError:
         return text
     if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc)
+        when = when.astimezone(UTC)
     return when.strftime("%Y-%m-%d %H:%M:%S")

@@ -125,7 +125,7 @@ def from_helm_repository(obj: dict[str, Any], chart: str, version: str | None, i
     exact = version and re.fullmatch(r"v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?", version)
     return OCIChartSource(
         what=f"{where} chart {chart}", url=f"{_url(spec.get('url'), where)}/{chart}",
-        insecure=bool(spec.get("insecure")), tag=version if exact else "",
+        insecure=bool(spec.get("insecure")), tag=version if exact and version else "",
         semver="" if exact else (version or "*"), interval=parse_duration(interval, DEFAULT_INTERVAL),
         timeout=parse_duration(spec.get("timeout"), DEFAULT_TIMEOUT),
         secret=str((spec.get("secretRef") or {}).get("name") or ""))

@@ -16,7 +16,11 @@ from kubernetes.dynamic import DynamicClient
 
 from gitops_tui.helm import storage
 from gitops_tui.helm.installer import (
-    PreparedRelease, ReleaseTarget, owned_object, stored_releases, uninstall,
+    PreparedRelease,
+    ReleaseTarget,
+    owned_object,
+    stored_releases,
+    uninstall,
 )
 from gitops_tui.helm.strategy import ROLLBACK, Strategy
 from gitops_tui.kube.apply import apply_object, delete_object, get_object

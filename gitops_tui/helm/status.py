@@ -9,14 +9,15 @@ from kubernetes.dynamic import DynamicClient
 
 from gitops_tui.helm.crds import HELMRELEASE_API_VERSION
 from gitops_tui.kube.impersonation import own_client
+
 if TYPE_CHECKING:
     from gitops_tui.helm.installer import ReleaseOutcome
 
 
 def _condition(kind: str, status: bool, reason: str, message: str, generation: int, now: str, old: list[dict]) -> dict:
-    previous = next((c for c in old if c.get("type") == kind), None)
+    previous: dict = next((c for c in old if c.get("type") == kind), {})
     status_text = "True" if status else "False"
-    changed = previous is None or previous.get("status") != status_text
+    changed = not previous or previous.get("status") != status_text
     return {
         "type": kind,
         "status": status_text,

@@ -138,9 +138,8 @@ def counters(status: dict[str, Any] | None, digest: str, action: str, failed: bo
     out = {field: (failures(status, act, digest)) for act, field in FAILURE_FIELDS.items()}
     if failed:
         out[FAILURE_FIELDS[action]] += 1
-    out.update(lastAttemptedConfigDigest=digest, lastAttemptedReleaseAction=action,
-               failures=out["installFailures"] + out["upgradeFailures"])
-    return out
+    return {**out, "lastAttemptedConfigDigest": digest, "lastAttemptedReleaseAction": action,
+            "failures": out["installFailures"] + out["upgradeFailures"]}
 
 
 def action_of(previous: dict[str, Any] | None, status: dict[str, Any] | None, digest: str) -> str:

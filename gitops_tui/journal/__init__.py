@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gitops_tui.api import names
@@ -37,7 +37,7 @@ MAX_OBJECTS = 200
 WRITE_TIMEOUT = 5.0
 _PRUNE_EVERY = timedelta(hours=1)
 _listeners: list[Callable[[str], None]] = []
-_state = {"last_prune": datetime.min.replace(tzinfo=timezone.utc)}
+_state = {"last_prune": datetime.min.replace(tzinfo=UTC)}
 _lock = threading.Lock()
 
 
@@ -92,7 +92,7 @@ def add_failure_listener(listener: Callable[[str], None]) -> Callable[[], None]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _entry_object(now: datetime, action: str, actor: str, reason: str, project: str, source: str,
@@ -163,7 +163,7 @@ def _install(api: ApiClient) -> None:
     from kubernetes.client.exceptions import ApiException
 
     from gitops_tui.kube.client import json_request
-    from gitops_tui.reconciler.manager import ensure_management_api
+    from gitops_tui.kube.management_api import ensure_management_api
 
     ensure_management_api(api)
     deadline = time.monotonic() + 10

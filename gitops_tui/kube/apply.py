@@ -66,7 +66,7 @@ class Resolver:
         return bool(self.resource(api_version, kind).namespaced)
 
 
-_RESOLVERS: "weakref.WeakKeyDictionary[DynamicClient, Resolver]" = weakref.WeakKeyDictionary()
+_RESOLVERS: weakref.WeakKeyDictionary[DynamicClient, Resolver] = weakref.WeakKeyDictionary()
 _RESOLVERS_LOCK = threading.Lock()
 
 

@@ -25,11 +25,16 @@ from kubernetes.dynamic import DynamicClient
 
 from gitops_tui.api.paths import resource_path
 from gitops_tui.api.references import name_errors
-from gitops_tui.kube.write_observers import notify
 from gitops_tui.kube.kubeconfig_guard import (
-    REASON_KUBECONFIG_REFUSED, STRICT, CheckedKubeconfig, KubeconfigPolicy, KubeconfigRefused,
-    check_stored_kubeconfig, parse_stored_kubeconfig,
+    REASON_KUBECONFIG_REFUSED,
+    STRICT,
+    CheckedKubeconfig,
+    KubeconfigPolicy,
+    KubeconfigRefused,
+    check_stored_kubeconfig,
+    parse_stored_kubeconfig,
 )
+from gitops_tui.kube.write_observers import notify
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +61,7 @@ class TimeoutApiClient(ApiClient):
         super().__init__(*args, **kwargs)
         self.user_agent = USER_AGENT
 
-    def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):  # type: ignore[override]
+    def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):
         """Send one request, with the default timeout unless the caller chose one."""
         if _request_timeout is None:
             _request_timeout = self.default_timeout

@@ -114,7 +114,7 @@ def _walk(live: Any, desired: Any, segments: list[_Segment], out: list[tuple[lis
                     )
             return
         if len(live) == len(desired):
-            for index, (a, b) in enumerate(zip(live, desired)):
+            for index, (a, b) in enumerate(zip(live, desired, strict=True)):
                 if a != b:
                     _walk(a, b, [*segments, ("item", (index, a))], out)
             return

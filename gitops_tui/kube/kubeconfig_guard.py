@@ -55,7 +55,7 @@ class CheckedKubeconfig:
 class _NoAliasLoader(yaml.SafeLoader):
     """A safe YAML loader that refuses aliases: no kubeconfig needs them, an alias bomb uses them."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         """Compose one node, refusing ``*alias`` references."""
         if self.check_event(yaml.AliasEvent):
             raise KubeconfigRefused("kubeconfig", "stored kubeconfig refused: it uses YAML aliases")

@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes.client import ApiClient
@@ -32,7 +32,7 @@ def default_identity() -> str:
 
 def micro_time(moment: datetime | None = None) -> str:
     """A Lease MicroTime (``2026-01-02T03:04:05.123456Z``), now by default."""
-    moment = moment or datetime.now(timezone.utc)
+    moment = moment or datetime.now(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -66,7 +66,7 @@ class LeaseClock:
         left = duration - (mono - seen_at)
         renewed = parse_time(str(spec.get("renewTime") or spec.get("acquireTime") or ""))
         if renewed is not None:
-            left = min(left, duration - (datetime.now(timezone.utc) - renewed).total_seconds())
+            left = min(left, duration - (datetime.now(UTC) - renewed).total_seconds())
         return left
 
     def forget(self, keep: set[str]) -> None:

@@ -13,14 +13,21 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes.client import ApiClient
 
 from gitops_tui.api import shards as fleet_api
-from gitops_tui.kube.lease import (DEFAULT_LEASE_DURATION, LEASE_NAMESPACE, LeaseClock, LeaseStore, default_identity,
-                                   lease_body, micro_time)
+from gitops_tui.kube.lease import (
+    DEFAULT_LEASE_DURATION,
+    LEASE_NAMESPACE,
+    LeaseClock,
+    LeaseStore,
+    default_identity,
+    lease_body,
+    micro_time,
+)
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +159,7 @@ class ShardElector:
 
     # -- rounds ----------------------------------------------------------------------------
     def _resolve_count(self) -> None:
-        running = fleet_api.fleet(self.store.list(FLEET_SELECTOR), datetime.now(timezone.utc)).count
+        running = fleet_api.fleet(self.store.list(FLEET_SELECTOR), datetime.now(UTC)).count
         if running and self.requested and self.requested != running:
             raise ShardCountMismatch(
                 f"the running reconcilers use {running} shards (recorded on their Leases in {self.store.namespace}); "

@@ -29,7 +29,7 @@ def object_key(obj: dict[str, Any]) -> tuple[str, str]:
     return str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
-class _Expired(Exception):
+class ResourceVersionExpired(Exception):
     """The resourceVersion we watch from is too old (410 Gone)."""
 
 
@@ -144,7 +144,7 @@ class ResourceWatch:
                     self._relist()
                 self._watch_once()
                 failures = 0
-            except _Expired:
+            except ResourceVersionExpired:
                 log.info("watch %s expired; relisting", self.name)
                 self.resource_version = None
             except Exception as exc:  # noqa: BLE001 - keep watching through API and network errors
@@ -182,11 +182,11 @@ class ResourceWatch:
             if key not in fresh:
                 self._emit(DELETED, old, old)
         for key, obj in fresh.items():
-            old = old_cache.get(key)
-            if old is None:
+            known = old_cache.get(key)
+            if known is None:
                 self._emit(ADDED, obj, None)
-            elif _rv(old) != _rv(obj):
-                self._emit(MODIFIED, obj, old)
+            elif _rv(known) != _rv(obj):
+                self._emit(MODIFIED, obj, known)
         self.resource_version = str((listed.get("metadata") or {}).get("resourceVersion") or "") or None
         self.synced.set()
         if self.resource_version is None:
@@ -210,7 +210,7 @@ class ResourceWatch:
         self._response = raw
         try:
             if resp.status == 410:
-                raise _Expired()
+                raise ResourceVersionExpired()
             if not 200 <= resp.status < 300:
                 resp.read()
                 raise ApiException(status=resp.status, reason=resp.reason, http_resp=resp)
@@ -238,7 +238,7 @@ class ResourceWatch:
         obj = event.get("object") or {}
         if kind == "ERROR":
             if obj.get("code") == 410 or obj.get("reason") in ("Expired", "Gone"):
-                raise _Expired()
+                raise ResourceVersionExpired()
             raise ApiException(status=obj.get("code") or 500, reason=str(obj.get("reason") or "watch error"))
         rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
         if kind == "BOOKMARK":

@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes.client import ApiClient
@@ -43,7 +43,7 @@ Sender = Callable[[al.Alert, al.AlertEvent, "bytes | None", FetchPolicy], None]
 
 
 def _now_text() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class AlertDispatcher:
@@ -156,7 +156,7 @@ class AlertDispatcher:
         for alert, _ in self._alerts(event.namespace):
             if not alert.wants(event.kind):
                 continue
-            key = (alert.namespace, alert.name, event.source, event.kind, ",".join(event.clusters))
+            key: tuple[str, ...] = (alert.namespace, alert.name, event.source, event.kind, ",".join(event.clusters))
             if alert.format in al.FORGE_FORMATS:
                 key += (event.revision,)  # one status per commit: a new commit within the minute is told
             now = self._clock()

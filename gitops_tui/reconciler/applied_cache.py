@@ -76,8 +76,8 @@ class AppliedCache:
                 del self._checked[key]
             for key in [k for k in self._carried if k[0] == cluster]:
                 del self._carried[key]
-            for key in [k for k in self._full_pass if k[0] == cluster]:
-                del self._full_pass[key]
+            for pass_key in [k for k in self._full_pass if k[0] == cluster]:
+                del self._full_pass[pass_key]
 
     def full_pass_due(self, cluster: str, namespace: str, name: str, resync: float) -> bool:
         """True when the source's objects on the cluster were never fully checked, or last longer than ``resync`` s ago."""

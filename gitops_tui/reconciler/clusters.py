@@ -83,7 +83,7 @@ def reconcile_cluster(ctx: ReconcileContext, namespace: str, name: str) -> Recon
 def cluster_ready(cluster: dict[str, Any]) -> bool:
     """Whether a KubeFedCluster's Ready condition is True."""
     found = find_condition((cluster.get("status") or {}).get("conditions"), names.READY)
-    return bool(found) and found.get("status") == "True"
+    return found is not None and found.get("status") == "True"
 
 
 def _strip_times(conditions: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ __all__ = [
 
 def utc_now() -> datetime:
     """Return the current time as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _always_leader() -> bool:
@@ -122,14 +123,14 @@ class ReconcileContext:
                 return None
             raise
 
-    def list(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    def list(self, kind: str, namespace: str | None = None) -> builtins.list[dict[str, Any]]:
         """Return every management object of ``kind`` (in ``namespace``, or all namespaces)."""
         if self.cache is not None:
             return self.cache.list(kind, namespace)
         listed = json_request(self.api_client, "GET", management_path(kind, namespace))
         return list(listed.get("items") or [])
 
-    def projects(self) -> list[dict[str, Any]]:
+    def projects(self) -> builtins.list[dict[str, Any]]:
         """Every Project, to read only (the watch cache's own objects when it can answer: no copy, no request)."""
         if self.cache is not None:
             return self.cache.list(names.KIND_PROJECT, copies=False)

@@ -157,8 +157,8 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
     copy with the SOPS files decrypted.
     """
     from gitops_tui.api.references import ReferenceRefused
-    from gitops_tui.flux import bootstrap, children, decryption as sops, kustomize_build, kustomize_fields
-    from gitops_tui.flux import references, substitute
+    from gitops_tui.flux import bootstrap, children, kustomize_build, kustomize_fields, references, substitute
+    from gitops_tui.flux import decryption as sops
     from gitops_tui.reconciler import platform, render, tenancy
 
     policy = policy or platform.Policy()
@@ -208,7 +208,7 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
             objects = tenancy.enforce(manifests, source.namespace, is_namespaced, unknown_is_namespaced=unknown_ok)
         objects = tenancy.label(objects, project=project, source=source.name)
         references.check_all(_referring(objects, manifests, found, source.namespace))
-        limits.check_revision(zip(objects, (m.origin for m in manifests)), f"revision {artifact.revision}")
+        limits.check_revision(zip(objects, (m.origin for m in manifests), strict=False), f"revision {artifact.revision}")
     except substitute.SubstituteError as exc:
         raise RevisionFailed(Failure("BuildFailed", f"post-build substitution failed: {exc}", stalled=True),
                              artifact.revision) from None
@@ -236,7 +236,7 @@ def _referring(objects: list[dict], manifests: list[Any], found: Any,
     from gitops_tui.flux.references import display
 
     out = [(obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace), display(obj, m.origin))
-           for obj, m in zip(objects, manifests)]
+           for obj, m in zip(objects, manifests, strict=False)]
     for manifest in (*found.kustomizations, *found.repositories, *found.bootstrap, *found.generators):
         obj = manifest.obj
         out.append((obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace),

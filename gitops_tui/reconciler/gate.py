@@ -9,9 +9,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.kube.client import ClusterUnreachable

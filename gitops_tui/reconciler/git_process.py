@@ -13,7 +13,7 @@ import signal
 import subprocess
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import git
 
@@ -48,7 +48,7 @@ class _Guard:
 _guard = _Guard()
 
 
-def spawn(command: list[str], **options: object) -> subprocess.Popen:
+def spawn(command: list[str], **options: Any) -> subprocess.Popen:
     """Start ``command`` in the guard's process group (it dies with this process); Popen's ``options``."""
     for attempt in range(2):
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,7 +112,7 @@ def prepare_all(
             prepared.append(installer.prepare(dynamic, release, checkout=checkout, manifests=manifests,
                                               cache_dir=cache_dir, fetch_policy=fetch_policy))
         except HelmReleaseFailed as exc:
-            record_failure(dynamic, release, exc.reason, exc.message, datetime.now(timezone.utc))
+            record_failure(dynamic, release, exc.reason, exc.message, datetime.now(UTC))
             raise HelmStepFailed(exc.reason, f"HelmRelease/{release['metadata']['name']}: {exc.message}") from None
     return prepared
 
@@ -177,7 +177,7 @@ def install_all(
     RetryOnFailure release wants to be tried again).
     """
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    outcomes = []
+    outcomes: list[installer.ReleaseOutcome] = []
     for item in prepared:
         outcome = release_one(dynamic, item, labels=labels, stamp=stamp, modified_at=int(now.timestamp()), stop=stop,
                               cluster=cluster)
@@ -190,7 +190,8 @@ def install_all(
 def release_one(dynamic: DynamicClient, item: installer.PreparedRelease, *, labels: dict[str, str], stamp: str,
                 modified_at: int, stop: Callable[[], bool], cluster: str = "") -> installer.ReleaseOutcome | None:
     """One release's install or upgrade with its strategy; None when stopped; HelmStepFailed when it failed."""
-    from gitops_tui.helm import installer, strategy as strategies
+    from gitops_tui.helm import installer
+    from gitops_tui.helm import strategy as strategies
     from gitops_tui.helm.errors import WaitFailed
     from gitops_tui.helm.status import write_status
 
@@ -255,7 +256,7 @@ def _live_status(dynamic: DynamicClient, helm_release: dict) -> dict:
 
 
 def _last_message(status: dict) -> str:
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    ready: dict = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
     return str(ready.get("message") or "the last attempt failed")
 
 
@@ -292,7 +293,7 @@ def uninstall_removed(dynamic: DynamicClient, removed: Iterable[ObjectRef], stop
         if installer.uninstall(dynamic, live or stub):
             names.append(ref.name)
             if live is not None and release is not None:
-                record_failure(dynamic, live, "UninstallSucceeded", _uninstalled_message(release), datetime.now(timezone.utc))
+                record_failure(dynamic, live, "UninstallSucceeded", _uninstalled_message(release), datetime.now(UTC))
     return names
 
 

@@ -134,7 +134,7 @@ def _in_place(ctx: ReconcileContext, cluster: str, api_client: Any, applier: App
         with _ensured_lock:
             return key in _ensured
     wanted = desired_objects(applier)
-    for kind, desired in zip((SERVICE_ACCOUNT, ROLE_BINDING), wanted):
+    for kind, desired in zip((SERVICE_ACCOUNT, ROLE_BINDING), wanted, strict=False):
         known, live = watch.watched(cluster, api_client, kind, names.LABEL_IDENTITY_OF, applier.namespace,
                                     applier.name)
         if not known or live is None or any(live.get(k) != desired.get(k) for k in ("roleRef", "subjects",

@@ -18,28 +18,28 @@ from gitops_tui.api import names
 from gitops_tui.api.flux_role import components_from_env
 from gitops_tui.api.formats import parse_duration
 from gitops_tui.kube.client import ClusterConnections
-from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.events import EventRecorder
+from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
 from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION
+from gitops_tui.kube.management_api import WATCHED_KINDS, ensure_management_api, labels_of
 from gitops_tui.kube.outbound import FetchPolicy
-from gitops_tui.reconciler.alert_dispatch import AlertDispatcher
-from gitops_tui.reconciler.metrics_listener import ReconcileMetrics
 from gitops_tui.kube.shard_leases import ShardElector
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler import clusters as cluster_health
+from gitops_tui.reconciler.alert_dispatch import AlertDispatcher
 from gitops_tui.reconciler.applied_cache import DEFAULT_RESYNC
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
+from gitops_tui.reconciler.drift_watch import DriftWatch
 from gitops_tui.reconciler.freeze import project_expiry
 from gitops_tui.reconciler.idle import IdleSources
-from gitops_tui.reconciler.windows import project_windows
-from gitops_tui.reconciler.drift_watch import DriftWatch
-from gitops_tui.reconciler.management_api import (  # noqa: F401 - importers of the manager keep these names
-    WATCHED_KINDS, LazyDynamic, ManagementApiError, ensure_management_api, labels_of, significant_change)
+from gitops_tui.reconciler.management_api import LazyDynamic, significant_change
 from gitops_tui.reconciler.management_cache import ManagementCache
+from gitops_tui.reconciler.metrics_listener import ReconcileMetrics
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
 from gitops_tui.reconciler.shards import ShardGate
-from gitops_tui.reconciler.workqueue import WorkQueue
+from gitops_tui.reconciler.windows import project_windows
+from gitops_tui.util.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class Reconciler:
         self._install = install
         self._workers_count = max(1, workers)
         self._stop = threading.Event()
-        self._queue = WorkQueue()
+        self._queue: WorkQueue[Key] = WorkQueue()
         self._failures: dict[Key, int] = {}
         self._inflight: dict[tuple[str, str], _Start] = {}
         self._lock = threading.Lock()
@@ -327,7 +327,7 @@ class Reconciler:
                 continue
             requeue = None
             try:
-                requeue = self._run(key)  # type: ignore[arg-type]
+                requeue = self._run(key)
             finally:
                 self._queue.done(key, requeue)
 

@@ -61,7 +61,7 @@ def by_cluster(source: GitOpsSource, desired: list[dict[str, Any]], clusters: li
         try:
             applied = ov.apply(desired, list(overrides), cluster, revision)
             if applied.changed:
-                patched = [o for o, base in zip(applied.objects, desired) if o is not base]
+                patched = [o for o, base in zip(applied.objects, desired, strict=False) if o is not base]
                 _recheck(applied.objects, patched, source, project, revision, cluster)
         except ov.OverrideRefused as exc:
             out.refused[cluster] = Failure(ov.REASON_OVERRIDE_FAILED, exc.message)

@@ -106,7 +106,7 @@ def lanes(ctx: ReconcileContext, plan: Plan,
             groups[LANE_BREAK_GLASS].append(cluster.name)
         elif cluster.intent in (INTENT_FOLLOW, INTENT_PINNED):
             groups[LANE_GIT].append(cluster.name)
-    found = []
+    found: list[Lane] = []
     for kind, hold in ((LANE_PIN, state.pin), (LANE_BREAK_GLASS, state.break_glass), (LANE_GIT, None)):
         chosen = groups[kind]
         if chosen or (kind == LANE_GIT and not found):
@@ -142,7 +142,8 @@ def contains(ctx: ReconcileContext, source: GitOpsSource, head_commit: str, fix:
         repo_dir = ctx.git.repo_dir(source.url, git_credentials(ctx, source.namespace, source.secret_ref)) / "git"
         repo = git.Repo(repo_dir)
         try:
-            return head_commit.startswith(fix) or bool(repo.is_ancestor(fix, head_commit))
+            # GitPython passes the revisions to `git merge-base` as text; its stubs ask for Commit objects.
+            return head_commit.startswith(fix) or bool(repo.is_ancestor(fix, head_commit))  # type: ignore[arg-type]
         finally:
             repo.close()
     except (git.GitCommandError, git.NoSuchPathError, git.InvalidGitRepositoryError, ValueError, ReconcileError):

@@ -9,21 +9,22 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from gitops_tui.kube.impersonation import own_client
-from gitops_tui.reconciler.identity import refuse_reserved
-from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
-from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
-from gitops_tui.reconciler.apply_waves import apply_by_rank
 from gitops_tui.api import names
+from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
+from gitops_tui.kube.impersonation import own_client
+from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler import metrics
+from gitops_tui.reconciler.apply_waves import apply_by_rank
 from gitops_tui.reconciler.errors import ObjectFailure, Stopped
 from gitops_tui.reconciler.force import RECREATE_STATUSES, forced, recreate
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
+from gitops_tui.reconciler.identity import refuse_reserved
 from gitops_tui.reconciler.ownership import Owner
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -283,7 +284,7 @@ def prune_objects(
         try:
             existed = _guarded_write(
                 cluster, "delete", ref, stop,
-                lambda r=ref: delete_object(dynamic, r.api_version, r.kind, r.name, r.namespace or None),
+                partial(delete_object, dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None),
             )
         except UnknownKind:
             continue

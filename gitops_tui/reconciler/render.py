@@ -199,6 +199,7 @@ def validate_object(obj: Any, where: str) -> None:
                 "be tracked or pruned; give it a fixed metadata.name (a Job run once per change can carry a "
                 "hash of its spec in the name)", origin=where)
         raise ValidationFailed(f"{kind} in {where} has no {', '.join(missing)}", origin=where)
+    assert isinstance(metadata, dict)  # checked above: a missing metadata.name raised
     namespace = metadata.get("namespace")
     if namespace is not None and not isinstance(namespace, str):
         raise ValidationFailed(f"{obj['kind']}/{metadata['name']} in {where} has a non-string namespace", origin=where)

@@ -20,8 +20,19 @@ from typing import Any
 from gitops_tui import journal
 from gitops_tui.api.effective import INTENT_PINNED, source_state
 from gitops_tui.api.formats import format_duration, parse_time, short_revision
-from gitops_tui.api.rollout import (FIELD_ROLLOUT, REASON_AWAITING, REASON_DONE, REASON_HALTED, REASON_SOAKING,
-                                    REASON_STARTED, REASON_WAVE, Halt, Progress, progress_of, stamp_precise)
+from gitops_tui.api.rollout import (
+    FIELD_ROLLOUT,
+    REASON_AWAITING,
+    REASON_DONE,
+    REASON_HALTED,
+    REASON_SOAKING,
+    REASON_STARTED,
+    REASON_WAVE,
+    Halt,
+    Progress,
+    progress_of,
+    stamp_precise,
+)
 from gitops_tui.api.rollout_state import RolloutView
 from gitops_tui.journal.corrections import RECONCILER_ACTOR
 from gitops_tui.kube.inventory import describe, parse_entries

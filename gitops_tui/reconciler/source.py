@@ -26,22 +26,26 @@ import git
 
 from gitops_tui.api.formats import format_revision
 from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
-from gitops_tui.reconciler import metrics
 from gitops_tui.paths import private_dir
+from gitops_tui.reconciler import metrics
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
 from gitops_tui.reconciler.git_access import RemoteAccess, fingerprint, fingerprint_key
 from gitops_tui.reconciler.git_objects import EMPTY_TREE, ObjectReaders
 from gitops_tui.reconciler.git_process import run_git
 from gitops_tui.reconciler.git_runner import GitRunner
-from gitops_tui.reconciler.remote_refs import RemoteRefs, RepoKey, tracks
 from gitops_tui.reconciler.gitauth import (
     base_environment,
     git_environment,
     remove_stale_identities,
     split_url_credentials,
 )
+from gitops_tui.reconciler.remote_refs import RemoteRefs, RepoKey, tracks
 from gitops_tui.reconciler.source_urls import (
-    SourceUrlRefused, allowed_local_roots, check_source_url, forbidden_dirs, is_remote,
+    SourceUrlRefused,
+    allowed_local_roots,
+    check_source_url,
+    forbidden_dirs,
+    is_remote,
 )
 from gitops_tui.redact import scrub, scrub_url
 
@@ -122,7 +126,9 @@ def _plain(members: list[tarfile.TarInfo]) -> bool:
 
 def _plain_filter(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo:
     """A member of a _plain archive, owned by this process, without set-id or sticky bits or write for others."""
-    return member.replace(uid=None, gid=None, uname=None, gname=None, mode=member.mode & 0o755, deep=False)
+    # None keeps this process as owner, as tarfile.data_filter itself passes (typeshed types them int, str)
+    return member.replace(uid=None, gid=None, uname=None, gname=None,  # type: ignore[arg-type]
+                          mode=member.mode & 0o755, deep=False)
 
 
 def _make_read_only(path: Path) -> None:

@@ -13,13 +13,24 @@ from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
+from gitops_tui.flux import decryption
+from gitops_tui.flux import gates as flux_gates
 from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import drift as drift_mod
-from gitops_tui.flux import decryption
-from gitops_tui.flux import gates as flux_gates
-from gitops_tui.reconciler import flux_step, freeze, gate, helm_step, identity, idle, member_writes, ownership, propagate
-from gitops_tui.reconciler import override_writes, overrides_step
+from gitops_tui.reconciler import (
+    flux_step,
+    freeze,
+    gate,
+    helm_step,
+    identity,
+    idle,
+    member_writes,
+    override_writes,
+    overrides_step,
+    ownership,
+    propagate,
+)
 from gitops_tui.reconciler import held as held_mod
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler import rollout as rollout_mod
@@ -29,13 +40,13 @@ from gitops_tui.reconciler.drift_watch import resync_of, views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
-from gitops_tui.reconciler.stop_check import IntentReads, stop_check
 from gitops_tui.reconciler.retry import retry_after
 from gitops_tui.reconciler.status import (
     Failure,
     Outcome,
     write_outcome,
 )
+from gitops_tui.reconciler.stop_check import IntentReads, stop_check
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +142,7 @@ def unexpected_message(exc: BaseException, revision: str) -> str:
     API errors are named by status only (their bodies may quote objects); other messages are cut to one line.
     """
     if hasattr(exc, "body") and hasattr(exc, "status"):
-        detail = f"HTTP {getattr(exc, 'status')} {getattr(exc, 'reason', '') or ''}".strip()
+        detail = f"HTTP {exc.status} {getattr(exc, 'reason', '') or ''}".strip()
     else:
         detail = (str(exc).strip().splitlines() or [""])[0][:300] or "no message"
     what = f"revision {revision}" if revision else "the source"

@@ -15,13 +15,13 @@ from gitops_tui.api import names
 from gitops_tui.api.conditions import set_condition
 from gitops_tui.api.flux_role import flux_role
 from gitops_tui.api.paths import management_path, resource_path
-from gitops_tui.api.references import ReferenceRefused, check_name
 from gitops_tui.api.pin import pin_of
+from gitops_tui.api.references import ReferenceRefused, check_name
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import AuthenticationFailed, ReferenceInvalid
-from gitops_tui.reconciler.render import plain_copy
 from gitops_tui.reconciler.projects import project_for_namespace
+from gitops_tui.reconciler.render import plain_copy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from gitops_tui.reconciler.context import ReconcileContext
@@ -38,7 +38,7 @@ REASON_SUSPENDED = "Suspended"
 REASON_FROZEN = "Frozen"
 
 
-def object_path(kind: str, namespace: str, name: str = "", subresource: str = "") -> str:
+def object_path(kind: str, namespace: str | None, name: str = "", subresource: str = "") -> str:
     """Return the REST path of a management object of ``kind`` (a names.KIND_* value)."""
     return management_path(kind, namespace, name or None, subresource or None)
 

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -192,7 +192,7 @@ class WebhookReceiver(ServedInThread):
             log.info("webhook (%s) for %s/%s: a reconcile is already pending", provider, namespace, name)
             return 202, {"message": "reconcile already pending", "source": f"{namespace}/{name}"}
         if kustomization is not None:
-            now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             annotations = {names.ANNOTATION_REQUESTED_AT: now}
             if delivery:
                 annotations[DELIVERY_ANNOTATION] = delivery
@@ -215,7 +215,7 @@ class WebhookReceiver(ServedInThread):
             at = datetime.strptime(annotations.get(names.ANNOTATION_REQUESTED_AT, ""), "%Y-%m-%dT%H:%M:%S.%fZ")
         except ValueError:
             return False
-        age = (datetime.now(timezone.utc) - at.replace(tzinfo=timezone.utc)).total_seconds()
+        age = (datetime.now(UTC) - at.replace(tzinfo=UTC)).total_seconds()
         return age < self._deliveries.window
 
     def _handler_class(self, deadline: float) -> type[BaseHTTPRequestHandler]:

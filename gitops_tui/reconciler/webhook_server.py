@@ -175,7 +175,8 @@ class ServedInThread:
     @property
     def url(self) -> str:
         """The base URL (``http://host:port``)."""
-        return f"http://{self._server.server_address[0]}:{self.port}"
+        host = self._server.server_address[0]
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{self.port}"
 
     def start(self) -> None:
         """Serve in a daemon thread."""

@@ -59,8 +59,8 @@ def project_windows(ctx: ReconcileContext, name: str, result: ReconcileResult | 
             text = f"{window.describe()}: open until {until}; writes to {window.where()} wait for its close"
             _tell(ctx, project, namespace, name, window, wn.REASON_WINDOW_OPENED, text)
     if current != seen:
-        text = json.dumps(current, separators=(",", ":"), sort_keys=True) if current else None
-        patch_management(ctx, project, {"metadata": {"annotations": {ANNOTATION_SEEN: text}}})
+        seen_text = json.dumps(current, separators=(",", ":"), sort_keys=True) if current else None
+        patch_management(ctx, project, {"metadata": {"annotations": {ANNOTATION_SEEN: seen_text}}})
     wait = wn.wake_in(project, now)
     if wait is None:
         return result

@@ -38,7 +38,7 @@ FIRST_BACKOFF, MAX_BACKOFF, RESET_AFTER = 0.5, 30.0, 60.0
 
 
 def _utc() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def describe_exit(status: int, error: str = "") -> str:

@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from gitops_tui import paths
 
@@ -122,7 +122,7 @@ def _runs_sandbox(pid: int, layout: Layout) -> bool:
     return DAEMON_MODULE in args and str(layout.dir) in args
 
 
-def is_our_daemon(pid: int | None, layout: Layout) -> bool:
+def is_our_daemon(pid: int | None, layout: Layout) -> TypeGuard[int]:
     """True when `pid` is alive and is the sandbox daemon of this data directory."""
     return bool(pid) and pid_alive(pid) and _runs_sandbox(pid, layout)  # type: ignore[arg-type]
 

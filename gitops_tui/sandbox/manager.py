@@ -15,9 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.paths import private_dir
-from gitops_tui.sandbox.layout import (DAEMON_MODULE, MANAGEMENT, OWNER_PID_ENV, Layout, SandboxError, all_answer,
-                                       answers_within, children, cluster_answers, cluster_url, is_our_daemon, locked,
-                                       pid_alive, reap, sandbox_processes, ssl_context)
+from gitops_tui.sandbox.layout import (
+    DAEMON_MODULE,
+    MANAGEMENT,
+    OWNER_PID_ENV,
+    Layout,
+    SandboxError,
+    all_answer,
+    answers_within,
+    children,
+    cluster_answers,
+    cluster_url,
+    is_our_daemon,
+    locked,
+    pid_alive,
+    reap,
+    sandbox_processes,
+    ssl_context,
+)
 
 __all__ = ["DAEMON_MODULE", "DEFAULT_CLUSTERS", "MANAGEMENT", "NO_DEMO_ENV", "OWNER_PID_ENV", "ClusterStatus",
            "Layout", "SandboxError", "SandboxStatus", "down", "kubeconfig", "pid_alive", "status", "up"]
@@ -273,8 +288,9 @@ def down(home: Path | None = None, timeout: float = 15.0) -> bool:
     with locked(layout):
         state = layout.load_state()
         pid = state.get("pid")
-        running = is_our_daemon(pid, layout)
-        if running:
+        running = False
+        if is_our_daemon(pid, layout):
+            running = True
             _terminate(pid, timeout)
         _end_leftovers(layout)  # none after a clean stop; the cluster processes of a daemon that had to be killed
         if pid:

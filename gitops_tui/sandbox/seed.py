@@ -52,7 +52,7 @@ def is_subset(desired: Any, live: Any) -> bool:
         return isinstance(live, dict) and all(is_subset(v, live.get(k)) for k, v in desired.items())
     if isinstance(desired, list):
         return (isinstance(live, list) and len(live) == len(desired)
-                and all(is_subset(d, x) for d, x in zip(desired, live)))
+                and all(is_subset(d, x) for d, x in zip(desired, live, strict=True)))
     return desired == live
 
 

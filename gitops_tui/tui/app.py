@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from textual.app import SystemCommand
 from textual.screen import Screen
 
 from gitops_tui import themes as theme_files
+from gitops_tui.tui import keymap
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.commands import console_commands
 from gitops_tui.tui.driver import LeavingSafeDriver
@@ -39,6 +41,7 @@ class GitOpsApp(ConsoleApp):
         watch_terminal: bool = False,
         remember_theme: bool = True,
         theme_dirs: tuple = (),
+        keymap_file: Path | None = None,
     ) -> None:
         super().__init__(driver_class=LeavingSafeDriver if watch_terminal else None)
         self.backend = backend
@@ -58,6 +61,8 @@ class GitOpsApp(ConsoleApp):
         self.stopping = threading.Event()
         """Set when the console is leaving; workers stop."""
         self.coalescer = Coalescer(self)
+        self.remapped_keys, self.keymap_errors = keymap.load_user_keymap(keymap_file)
+        """The operator's keys from ``<data>/keymap.toml`` ({binding id: keys}), and what in it was refused."""
         self._remember = remember_theme
         specs, errors = theme_files.load_themes(*theme_dirs)
         name, specs, more = theme_files.resolve_choice(theme, specs, remember=remember_theme)
@@ -83,6 +88,10 @@ class GitOpsApp(ConsoleApp):
             return
         for error in self.theme_errors:
             self.notify(error, title="Theme", severity="warning", timeout=8)
+        for error in self.keymap_errors:
+            self.notify(error, title="Keymap", severity="warning", timeout=8)
+        if self.remapped_keys:
+            self.set_keymap(self.remapped_keys)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen())
         self.call_after_refresh(self._first_frame_drawn)
@@ -100,8 +109,10 @@ class GitOpsApp(ConsoleApp):
             return
         from gitops_tui import journal  # a failed journal write is shown; the action it describes stands
 
-        self._journal_listener = journal.add_failure_listener(
-            lambda text: self.post_message(OperationDone(text, ok=False)))
+        def shown(text: str) -> None:
+            self.post_message(OperationDone(text, ok=False))
+
+        self._journal_listener = journal.add_failure_listener(shown)
         self.run_worker(lambda: run_feed(self, self.coalescer), thread=True, name="management feed",
                         group="feed", exit_on_error=False)
         if not self.read_only:

@@ -24,6 +24,8 @@ class ConsoleApp(App):
     """Set when the console is leaving; workers stop."""
     console_themes: dict[str, str]
     """Names of the themes loaded from theme files."""
+    remapped_keys: dict[str, str]
+    """The operator's remapped keys ({binding id: keys}, tui/keymap.py)."""
 
     def log_error(self, label: str, exc: BaseException) -> None:
         """Write a failure to the log file, never over the screen."""

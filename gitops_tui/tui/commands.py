@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from textual.app import SystemCommand
 from textual.screen import Screen
@@ -10,7 +10,6 @@ from textual.screen import Screen
 from gitops_tui.tui import keymap
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.panes import PANES
-
 
 #: (title, help, screen action) of the palette's action entries.
 ACTIONS = (
@@ -68,14 +67,14 @@ def _theme_commands(app: ConsoleApp) -> Iterable[SystemCommand]:
         yield SystemCommand(f"Theme: {name}", "Switch theme (remembered)", _theme_setter(app, name))
 
 
-def _runner(screen: Screen, action: str):  # type: ignore[no-untyped-def]
+def _runner(screen: Screen, action: str) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         await screen.run_action(action)
 
     return run
 
 
-def _theme_setter(app: ConsoleApp, name: str):  # type: ignore[no-untyped-def]
+def _theme_setter(app: ConsoleApp, name: str) -> Callable[[], None]:
     def run() -> None:
         app.theme = name
 

@@ -10,8 +10,8 @@ from gitops_tui.api import windows as wn
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import model
-from gitops_tui.views.rollout import approvable, rollout_line
 from gitops_tui.views.controls import OverrideRequest, WindowRequest
+from gitops_tui.views.rollout import approvable, rollout_line
 
 if TYPE_CHECKING:
     from gitops_tui.tui.widgets.pane import ResourcePane
@@ -21,7 +21,9 @@ class ControlFlows:
     """Mixin for the main screen: ``W`` window (Projects), ``O`` override, ``a`` approve (Sources, Propagation)."""
 
     app: ConsoleApp
-    pane: ResourcePane
+    if TYPE_CHECKING:  # MainScreen gives the active pane
+        @property
+        def pane(self) -> ResourcePane: ...
     _need_source: Callable[[], model.SourceView | None]
     _project: Callable[[], str | None]
     run_op: Callable[..., Any]

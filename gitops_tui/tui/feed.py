@@ -12,7 +12,6 @@ from gitops_tui.tui.messages import FeedFailed, OperationDone, StateChanged
 from gitops_tui.views.alert_notices import delivery_failures
 from gitops_tui.views.state import Change
 
-
 log = logging.getLogger(__name__)
 
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from gitops_tui.tui.base import ConsoleApp
-from gitops_tui.tui.messages import OperationDone, StateChanged
 from gitops_tui.tui.freeze_flows import FreezeFlows
+from gitops_tui.tui.messages import OperationDone, StateChanged
 from gitops_tui.views import deletion, details, helm, model, rows
 from gitops_tui.views.access import WRITE_REFUSED, is_forbidden
 
@@ -23,7 +23,9 @@ class Flows(FreezeFlows):
     """Mixin for the main screen: each ``action_*`` is one key of DESIGN.md section 8 (freezes: FreezeFlows)."""
 
     app: ConsoleApp
-    pane: ResourcePane
+    if TYPE_CHECKING:  # MainScreen gives the active pane
+        @property
+        def pane(self) -> ResourcePane: ...
 
     def selected_source(self) -> model.SourceView | None:  # pragma: no cover - provided by the screen
         """The source under the cursor, or None."""
@@ -60,6 +62,21 @@ class Flows(FreezeFlows):
         if source is None:
             self.app.notify("Select a source first (Sources or Propagation pane).", severity="warning")
         return source
+
+    def _when_confirmed(self, label: str, call: Callable[..., Any], *args: Any) -> Callable[[Any], None]:
+        """A dialog callback: run the operation when the dialog answered yes."""
+        def go(ok: Any) -> None:
+            if ok:
+                self.run_op(label, call, *args)
+        return go
+
+    @staticmethod
+    def _with_answer(then: Callable[[Any], object]) -> Callable[[Any], None]:
+        """A dialog callback: continue with the answer unless the dialog was dismissed without one."""
+        def go(answer: Any) -> None:
+            if answer:
+                then(answer)
+        return go
 
     @work(thread=True, group="ops", exit_on_error=False)
     def run_op(self, label: str, call: Callable[..., Any], *args: Any) -> None:
@@ -116,8 +133,7 @@ class Flows(FreezeFlows):
             body = delete_body(f"source {source.project}/{source.name}", objects)
             self.app.push_screen(
                 ConfirmDialog(f"Delete {source.name}", body, "Delete", variant="error"),
-                lambda ok: self.run_op(f"Delete {source.name}", ops.delete_source, source.project, source.name)
-                if ok else None,
+                self._when_confirmed(f"Delete {source.name}", ops.delete_source, source.project, source.name),
             )
 
         self._fetch_then("Delete preview", lambda: ops.delete_preview(source.project, source.name), confirm)
@@ -133,8 +149,7 @@ class Flows(FreezeFlows):
         ops = self.app.backend.ops
         self.app.push_screen(
             ConfirmDialog(f"Delete secret {plan.name}", "\n".join(plan.lines()), "Delete", variant="error"),
-            lambda ok: self.run_op(f"Delete secret {plan.name}", ops.delete_secret, plan.project, plan.name)
-            if ok else None,
+            self._when_confirmed(f"Delete secret {plan.name}", ops.delete_secret, plan.project, plan.name),
         )
 
     def _delete_project(self) -> None:
@@ -147,8 +162,7 @@ class Flows(FreezeFlows):
         ops = self.app.backend.ops
         self.app.push_screen(
             ConfirmDialog(f"Delete project {plan.project}", "\n".join(plan.lines()), "Delete", variant="error"),
-            lambda ok: self.run_op(f"Delete project {plan.project}", ops.delete_project, plan.project)
-            if ok else None,
+            self._when_confirmed(f"Delete project {plan.project}", ops.delete_project, plan.project),
         )
 
     def action_new(self) -> None:
@@ -201,7 +215,7 @@ class Flows(FreezeFlows):
         if what == "secret":
             self.app.push_screen(
                 SecretForm(namespace, project, set(secrets), clusters, placed),
-                lambda req: self.run_op(f"Create secret {req.name}", ops.create_secret, req) if req else None,
+                self._with_answer(lambda req: self.run_op(f"Create secret {req.name}", ops.create_secret, req)),
             )
             return
         sources = {s.name for s in model.sources(state) if s.namespace == namespace}
@@ -283,5 +297,5 @@ class Flows(FreezeFlows):
     def action_help(self) -> None:
         """Show the keys."""
         from gitops_tui.tui.screens.text import HelpScreen
-        self.app.push_screen(HelpScreen(self.app.read_only))
+        self.app.push_screen(HelpScreen(self.app.read_only, self.app.remapped_keys))
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.api.freeze import project_hold_refusal
+from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.views import glyphs as g
 from gitops_tui.views import model
 from gitops_tui.views.freeze import preview_for, suspension_text
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from gitops_tui.tui.widgets.pane import ResourcePane
 
 
@@ -19,13 +21,15 @@ class FreezeFlows:
     """Mixin of Flows: the freeze actions; the helpers (``_project``, ``run_op``...) come from Flows."""
 
     app: ConsoleApp
-    pane: ResourcePane
+    if TYPE_CHECKING:  # MainScreen gives the active pane
+        @property
+        def pane(self) -> ResourcePane: ...
 
     if TYPE_CHECKING:  # provided by Flows
         def _project(self) -> str | None: ...
         def _need_source(self) -> model.SourceView | None: ...
-        def run_op(self, label: str, call: Callable[..., Any], *args: Any) -> None: ...
-        def _fetch_then(self, label: str, fetch: Callable[[], Any], then: Callable[[Any], None]) -> None: ...
+        def run_op(self, label: str, call: Callable[..., Any], *args: Any) -> Worker[None]: ...
+        def _fetch_then(self, label: str, fetch: Callable[[], Any], then: Callable[[Any], None]) -> Worker[None]: ...
 
     def _project_obj(self, project: str) -> dict[str, Any] | None:
         return next((p for p in self.app.backend.state.items("projects") if p["metadata"]["name"] == project), None)
@@ -134,8 +138,12 @@ class FreezeFlows:
 
     def _confirm_resume(self, subject: str, preview: str, go: Callable[[], object]) -> None:
         from gitops_tui.tui.screens.dialogs import ConfirmDialog, resume_body
-        self.app.push_screen(ConfirmDialog(f"Resume {subject}", resume_body(preview), "Resume"),
-                             lambda ok: go() if ok else None)
+
+        def answered(ok: Any) -> None:
+            if ok:
+                go()
+
+        self.app.push_screen(ConfirmDialog(f"Resume {subject}", resume_body(preview), "Resume"), answered)
 
     def action_break_glass(self) -> None:
         """Apply a suspended source's revision once without resuming it, after a confirmation with a reason."""

@@ -19,7 +19,9 @@ class IncidentFlows:
     """Mixin for the main screen: ``p`` pin, ``u`` unpin, ``t`` tree (Sources and Propagation)."""
 
     app: ConsoleApp
-    pane: ResourcePane
+    if TYPE_CHECKING:  # MainScreen gives the active pane
+        @property
+        def pane(self) -> ResourcePane: ...
     _need_source: Callable[[], model.SourceView | None]
     _fetch_then: Callable[..., Any]
     run_op: Callable[..., Any]

@@ -12,9 +12,9 @@ from typing import Any, Protocol
 from gitops_tui.views.controls import OverrideRequest, WindowRequest
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
-from gitops_tui.views.pin_view import PinChoice, PinRequest
 from gitops_tui.views.freeze import FreezeChoice
 from gitops_tui.views.helm import HelmSources
+from gitops_tui.views.pin_view import PinChoice, PinRequest
 from gitops_tui.views.state import Change, ManagementState
 
 #: Maps the management kinds to the state keys.
@@ -104,6 +104,9 @@ class Operations(Protocol):
     def delete_window(self, project: str, name: str, reason: str) -> str:
         """Remove a freeze window from the project."""
 
+    def approve_wave(self, project: str, name: str, wave: str, reason: str, revision: str = "") -> str:
+        """Approve the rollout wave that waits for it, at the revision the operator saw."""
+
     def set_override(self, project: str, name: str, request: OverrideRequest) -> str:
         """Override one cluster's object of the source (a JSON 6902 patch, or Helm values)."""
 
@@ -119,7 +122,11 @@ class Backend(Protocol):
     identity: str | None
     """This console's reconciler identity (to tell 'this console' holds the lease)."""
     state: ManagementState
-    ops: Operations
+
+    @property
+    def ops(self) -> Operations:
+        """Where the console's writes go (read-only here, so a backend may hold a more specific kind)."""
+
     helm: HelmSources
     """The Helm pane's providers (this backend's own)."""
     health: FeedHealth

@@ -118,7 +118,7 @@ def check_override(request: OverrideRequest, placed: list[str]) -> dict[str, str
         elif request.patch:
             try:
                 loaded = json.loads(request.patch)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 errors["patch"] = f"Not JSON ({exc.msg} at column {exc.colno})."
             else:
                 if not isinstance(loaded, (list, dict)):

@@ -14,9 +14,9 @@ from gitops_tui.api.flux_role import flux_role
 from gitops_tui.api.project import Project
 from gitops_tui.redact import hide_url_password
 from gitops_tui.views import glyphs as g
-from gitops_tui.views.model import SourceView
 from gitops_tui.views.controls import describe_lines as control_lines
 from gitops_tui.views.freeze import describe_lines, suspension_text
+from gitops_tui.views.model import SourceView
 from gitops_tui.views.rollout import describe_rollout
 from gitops_tui.views.rows import event_row
 from gitops_tui.views.state import ManagementState
@@ -28,12 +28,13 @@ REDACTED = "<redacted>"
 def redact(obj: dict[str, Any]) -> dict[str, Any]:
     """Return a copy with every Secret value and git URL credential replaced (data, stringData, template data)."""
     out = copy.deepcopy(obj)
-    template = (out.get("spec") or {}).get("template") or {}
+    template: dict[str, Any] = (out.get("spec") or {}).get("template") or {}
     for holder in (out, template):
         for key in ("data", "stringData"):
             if isinstance(holder.get(key), dict):
                 holder[key] = {k: REDACTED for k in holder[key]}
-    repository = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+    template_spec = template.get("spec")
+    repository: dict[str, Any] = template_spec if isinstance(template_spec, dict) else {}
     if isinstance(repository.get("url"), str):
         repository["url"] = hide_url_password(repository["url"])
     annotations = (out.get("metadata") or {}).get("annotations") or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from gitops_tui.views.timefmt import age
 
@@ -27,7 +27,7 @@ class FeedHealth:
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self._lock = threading.Lock()
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._trouble: dict[str, WatchTrouble] = {}
         self._synced: set[str] = set()
         self.listener: Callable[[], None] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops_tui.api import freeze as fz
@@ -20,7 +20,7 @@ def time_left(until: str, now: datetime) -> str:
     moment = parse_time(until)
     if moment is None or moment <= now:
         return ""
-    return age(now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), moment)
+    return age(now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), moment)
 
 
 def expiry_text(suspension: model.Suspension, now: datetime) -> str:

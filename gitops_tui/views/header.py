@@ -7,8 +7,7 @@ from datetime import datetime
 
 from gitops_tui.api import shards
 from gitops_tui.views import glyphs as g
-from gitops_tui.views import names
-from gitops_tui.views import model
+from gitops_tui.views import model, names
 from gitops_tui.views.controls import header_windows
 from gitops_tui.views.freeze import header_alerts
 from gitops_tui.views.rollout import rollout_alerts

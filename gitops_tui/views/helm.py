@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from gitops_tui.helm.listing import ReleaseRow, release_rows
+from gitops_tui.helm.listing import ReleaseRow
 from gitops_tui.views import glyphs as g
 from gitops_tui.views.freshness import Staleness, merge, stale_clusters, stale_note, stale_status
 from gitops_tui.views.model import cluster_order, in_order
@@ -91,7 +91,7 @@ def helm_rows(state: ManagementState, releases: HelmSources) -> list[ReleaseRow]
 
 def loading(state: ManagementState, releases: HelmSources) -> bool:
     """True while a provider has not yet heard from every cluster once (the pane says loading, not empty)."""
-    return any(getattr(p, "loading", None) is not None and p.loading(state) for p in releases.providers())
+    return any((check := getattr(p, "loading", None)) is not None and check(state) for p in releases.providers())
 
 
 def staleness(state: ManagementState, releases: HelmSources) -> dict[str, Staleness]:
@@ -199,7 +199,7 @@ def history_table(revisions: list[HelmRevision]) -> list[str]:
 
     def line(row: tuple[str, ...]) -> str:
         first = row[0].rjust(widths[0])
-        rest = " ".join(value.ljust(width) for value, width in zip(row[1:-1], widths[1:]))
+        rest = " ".join(value.ljust(width) for value, width in zip(row[1:-1], widths[1:], strict=True))
         return f"  {first} {rest} {row[-1]}".rstrip()
 
     return [line(header), *(line(row) for row in cells)]

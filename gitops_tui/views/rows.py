@@ -8,11 +8,11 @@ from typing import Any
 
 from gitops_tui.api.flux_role import flux_role
 from gitops_tui.api.workload_events import SOURCE_ANNOTATION
-from gitops_tui.views import glyphs as g
 from gitops_tui.views import freeze, model, names
-from gitops_tui.views.source_tree import indent, parent_of, tree_order
+from gitops_tui.views import glyphs as g
 from gitops_tui.views.freshness import Staleness, cluster_staleness, stale_clusters, stale_note
 from gitops_tui.views.rollout import rollout_line
+from gitops_tui.views.source_tree import indent, parent_of, tree_order
 from gitops_tui.views.state import ManagementState, event_time
 from gitops_tui.views.timefmt import age, clock_time
 
@@ -123,8 +123,9 @@ def source_note(source: model.SourceView, stale: dict[str, Staleness], now: date
     parts = []
     if source.suspension:
         parts.append(freeze.suspension_text(source.suspension, now))
-    for window in source.state.windows if source.state is not None else ():  # a freeze window holding some clusters
-        if any(c.held and c.hold is window for c in source.state.clusters):
+    state = source.state
+    for window in state.windows if state is not None else ():  # a freeze window holding some clusters
+        if state is not None and any(c.held and c.hold is window for c in state.clusters):
             parts.append(window.describe())
     glass = source.state.break_glass if source.state is not None else None
     if glass is not None and any(c.intent == "break-glass" for c in source.cells.values()):

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from gitops_tui.api.names import LABEL_PARENT_SOURCE as LABEL_PARENT
+
 #: The mark before a child's name, once per level.
 BRANCH = "└ "
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops_tui.views.timefmt import parse_time
@@ -75,7 +75,7 @@ class ManagementState:
         """Kinds whose first list is in (all of them for a recorded snapshot)."""
         self.progress = ""
         """What the console is doing before the first lists arrive ('' once connected)."""
-        self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         """The clock the effective state reads (a freeze's expiry); a recorded backend freezes it."""
         for kind, items in (objects or {}).items():
             self.apply(Change(kind=kind, type="RESET", items=tuple(items)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -14,7 +14,7 @@ def parse_time(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def age(value: str | None, now: datetime) -> str:
@@ -35,7 +35,7 @@ def age(value: str | None, now: datetime) -> str:
 def clock_time(value: str | None) -> str:
     """Return ``HH:MM:SS`` (UTC) of a timestamp; '' when unknown."""
     moment = parse_time(value)
-    return moment.astimezone(timezone.utc).strftime("%H:%M:%S") if moment else ""
+    return moment.astimezone(UTC).strftime("%H:%M:%S") if moment else ""
 
 
 def stamp(value: str | None) -> str:
@@ -43,4 +43,4 @@ def stamp(value: str | None) -> str:
     moment = parse_time(value)
     if moment is None:
         return value or ""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

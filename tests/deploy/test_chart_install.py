@@ -99,7 +99,7 @@ def _subset(rendered: Any, live: Any, where: str = "") -> None:
             _subset(value, live[key], f"{where}.{key}")
     elif isinstance(rendered, list):
         assert isinstance(live, list) and len(live) == len(rendered), where
-        for index, (a, b) in enumerate(zip(rendered, live)):
+        for index, (a, b) in enumerate(zip(rendered, live, strict=True)):
             _subset(a, b, f"{where}[{index}]")
     else:
         assert rendered == live, f"{where}: rendered {rendered!r}, live {live!r}"
@@ -196,7 +196,7 @@ def test_the_service_account_alone_reconciles_a_source_to_ready_and_prunes_it(
         wait_until(lambda: _gone(admin, management_path(names.KIND_PROJECT, None, project)), timeout=45,
                    message="the project deleted: its secret, then its namespaces, then its finalizer")
         for cluster in ("management", "dev", "prod"):
-            wait_until(lambda: _gone(sandbox.api_client(cluster), f"/api/v1/namespaces/{project}"), timeout=30,
+            wait_until(lambda cluster=cluster: _gone(sandbox.api_client(cluster), f"/api/v1/namespaces/{project}"), timeout=30,
                        message=f"the project namespace deleted on {cluster}")
     finally:
         proc.send_signal(signal.SIGTERM)

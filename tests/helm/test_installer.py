@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC
 from pathlib import Path
 
 import helm_python as helm
@@ -157,7 +158,7 @@ def test_failure_messages_never_quote_a_value_from_a_secret(cluster, checkout: P
 
 
 def test_uninstall_of_a_removed_helmrelease_records_uninstall_succeeded(cluster, checkout: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from gitops_tui.kube.inventory import ref_of
     from gitops_tui.reconciler import helm_step
@@ -167,7 +168,7 @@ def test_uninstall_of_a_removed_helmrelease_records_uninstall_succeeded(cluster,
     hr["metadata"]["name"] = "leaving"
     apply_object(cluster, hr)
     prepared = helm_step.prepare_all(cluster, [hr], checkout, checkout / ".cache")
-    helm_step.install_all(cluster, prepared, labels={}, now=datetime.now(timezone.utc), stop=lambda: False)
+    helm_step.install_all(cluster, prepared, labels={}, now=datetime.now(UTC), stop=lambda: False)
     assert get_object(cluster, "v1", "ConfigMap", "leaving-greeting", NAMESPACE) is not None
     assert helm_step.uninstall_removed(cluster, [ref_of(hr)], stop=lambda: False) == ["leaving"]
     assert stored_releases(cluster, NAMESPACE, "leaving") == []

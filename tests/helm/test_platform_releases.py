@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from typing import Any
 
 import yaml
 

@@ -8,9 +8,9 @@ import helm_python as helm
 import pytest
 
 from gitops_tui.helm.charts import load_from_git, load_from_repository
-from gitops_tui.kube.outbound import FetchPolicy
 from gitops_tui.helm.errors import ARTIFACT_FAILED, INSTALL_FAILED, HelmReleaseFailed
 from gitops_tui.helm.render import release_record, render_release
+from gitops_tui.kube.outbound import FetchPolicy
 from tests.helm.charts import write_chart
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+
 import pytest
 
 from gitops_tui.api import names

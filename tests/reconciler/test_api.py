@@ -12,7 +12,6 @@ from gitops_tui.api import builders, names
 from gitops_tui.api.cluster import KubeFedCluster
 from gitops_tui.api.conditions import find_condition, set_condition
 from gitops_tui.api.crds import crd_manifests
-from gitops_tui.api.journal_crd import KIND_JOURNAL_ENTRY
 from gitops_tui.api.formats import (
     ObjectRef,
     format_duration,
@@ -23,6 +22,7 @@ from gitops_tui.api.formats import (
     parse_revision,
     short_revision,
 )
+from gitops_tui.api.journal_crd import KIND_JOURNAL_ENTRY
 from gitops_tui.api.placement import placed_clusters, selector_matches
 from gitops_tui.api.project import Project
 from gitops_tui.api.secret import FederatedSecret

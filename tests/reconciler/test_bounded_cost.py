@@ -11,8 +11,8 @@ from gitops_tui.api import names
 from gitops_tui.kube import limits
 from gitops_tui.reconciler.manager import Reconciler
 from tests.gitserver import commit
-from tests.world import CLUSTERS, World, assert_propagated, configmap
 from tests.waiting import wait_until
+from tests.world import CLUSTERS, World, assert_propagated, configmap
 
 
 def alias_bomb(levels: int, name: str = "bomb") -> str:

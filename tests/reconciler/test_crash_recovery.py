@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 from tests.gitserver import commit
-from tests.world import World, assert_propagated, configmap
 from tests.waiting import wait_until
+from tests.world import World, assert_propagated, configmap
 
 RUNNER = """
 import sys

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.actions import sources as actions
-from tests.world import CLUSTERS, World, assert_propagated, configmap, deployment
 from tests.waiting import wait_until
+from tests.world import CLUSTERS, World, assert_propagated, configmap, deployment
 
 
 def test_drift_is_reported_with_fields_and_manager_then_corrected(world: World, sandbox: Any) -> None:

@@ -16,8 +16,8 @@ from gitops_tui.api import names
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler import clusters as cluster_health
 from gitops_tui.reconciler.manager import Reconciler
-from tests.metrics import parse, scrape
 from tests.gitserver import commit
+from tests.metrics import parse, scrape
 from tests.waiting import wait_until
 from tests.world import CLUSTERS, World, configmap, deployment
 
@@ -214,7 +214,7 @@ def test_projects_and_secrets_ask_clusters_nothing_when_the_watch_holds_them(wor
         for _ in range(3):
             for key in keys:
                 reconciler.request(*key)
-            wait_until(lambda: all(reconciler.runs.get(k, 0) > runs[k] for k in keys), timeout=10,
+            wait_until(lambda runs=runs: all(reconciler.runs.get(k, 0) > runs[k] for k in keys), timeout=10,
                        message="the project and the secret reconciled")
             runs = {key: reconciler.runs.get(key, 0) for key in keys}
         after = {c: scrape(world.client(c)) for c in CLUSTERS}

@@ -10,8 +10,8 @@ from typing import Any
 from gitops_tui.api import names
 from tests.gitserver import commit, git
 from tests.reconciler.test_crash_recovery import RUNNER
-from tests.world import CLUSTERS, World, assert_propagated, configmap
 from tests.waiting import wait_until
+from tests.world import CLUSTERS, World, assert_propagated, configmap
 
 
 def assert_failed_on(world: World, name: str, revision: str, reason: str, *words: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gitops_tui.api import names
 from gitops_tui.kube.client import USER_AGENT, api_client_from_kubeconfig, json_request
 from gitops_tui.reconciler.context import management_path

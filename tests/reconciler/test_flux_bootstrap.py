@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -139,7 +139,7 @@ def test_every_surface_names_the_bootstrap_source_alike(world: World, capsys: py
         "kustomizations": json_request(world.api, "GET", f"{group}/federatedkustomizations")["items"],
         "projects": [json_request(world.api, "GET", f"/apis/{names.PROJECT_GROUP}/v1alpha1/projects/{world.project}")],
     })
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     shown = [r.cells[0].split(" ", 1)[1] for r in rows.sources_table(state, now).rows]
     assert shown == ["staging (flux-system)", "└ apps", "└ infra"]
     views = {v.name: v for v in source_views(state)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -270,7 +271,7 @@ def test_suspending_the_parent_holds_its_children(world: World, flux_repo: Path)
 
 
 def test_children_listed_under_their_source(world: World, flux_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from gitops_tui.cli import main
     from gitops_tui.views import rows
@@ -297,6 +298,6 @@ def test_children_listed_under_their_source(world: World, flux_repo: Path, capsy
         "kustomizations": json_request(world.api, "GET", f"{group}/federatedkustomizations")["items"],
         "projects": [json_request(world.api, "GET", f"/apis/{names.PROJECT_GROUP}/v1alpha1/projects/{world.project}")],
     })
-    shown = [r.cells[0].split(" ", 1)[1] for r in rows.sources_table(state, datetime.now(timezone.utc)).rows]
+    shown = [r.cells[0].split(" ", 1)[1] for r in rows.sources_table(state, datetime.now(UTC)).rows]
     assert shown == ["other", "staging", "└ apps", "└ infra-configs", "└ infra-controllers"]
-    assert rows.projects_table(state, datetime.now(timezone.utc)).rows[0].cells[0] == f"{world.project} (platform)"
+    assert rows.projects_table(state, datetime.now(UTC)).rows[0].cells[0] == f"{world.project} (platform)"

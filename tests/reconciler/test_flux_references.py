@@ -72,7 +72,7 @@ def test_kinds_outside_the_enum_and_odd_shapes_are_refused() -> None:
         references(obj, "team-a")
     with pytest.raises(ReferenceRefused, match="a reference is a mapping"):
         references(_object("helm.toolkit.fluxcd.io", "HelmRelease", "spec.dependsOn[]", "beta/db"), "team-a")
-    for path, kind in NAME_FIELDS[("helm.toolkit.fluxcd.io", "HelmRelease")]:
+    for path, _kind in NAME_FIELDS[("helm.toolkit.fluxcd.io", "HelmRelease")]:
         with pytest.raises(ReferenceRefused, match="spec.serviceAccountName: Invalid value"):
             references(_object("helm.toolkit.fluxcd.io", "HelmRelease", path, "../default"), "team-a")
 

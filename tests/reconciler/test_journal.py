@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from gitops_tui.api.journal_crd import journal_path
 from gitops_tui.kube.client import json_request
 from tests.gitserver import commit
 from tests.waiting import wait_until
-from tests.world import CLUSTERS, World, configmap
+from tests.world import World, configmap
 
 
 @contextmanager
@@ -133,7 +133,7 @@ def test_a_failed_journal_write_is_shown_and_the_action_stands(world: World, mon
 
 def test_entries_older_than_the_retention_are_pruned(sandbox: Any) -> None:
     api = sandbox.api_client("management")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = journal._entry_object(now - timedelta(days=journal.RETENTION_DAYS + 1), "suspend", "old", "", "ret", "",
                                 (), ())
     recent = journal._entry_object(now - timedelta(days=journal.RETENTION_DAYS - 1), "resume", "recent", "", "ret", "",

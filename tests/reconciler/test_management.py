@@ -16,10 +16,11 @@ from gitops_tui.actions import resources
 from gitops_tui.api import names
 from gitops_tui.api.crds import crd_names
 from gitops_tui.kube.client import api_client_from_kubeconfig, json_request
+from gitops_tui.kube.management_api import ensure_management_api
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.context import management_path
-from gitops_tui.reconciler.manager import Reconciler, ensure_management_api
-from gitops_tui.reconciler.workqueue import WorkQueue
+from gitops_tui.reconciler.manager import Reconciler
+from gitops_tui.util.workqueue import WorkQueue
 from tests.waiting import wait_until
 
 LEASE = 4.0

@@ -133,7 +133,7 @@ def test_a_forced_no_op_reconcile_writes_nothing_on_the_management_cluster(world
         for _ in range(3):
             runs = reconciler.runs.get(key, 0)
             reconciler.request(*key)
-            wait_until(lambda: reconciler.runs.get(key, 0) > runs and reconciler.idle.is_settled(key),
+            wait_until(lambda runs=runs: reconciler.runs.get(key, 0) > runs and reconciler.idle.is_settled(key),
                        timeout=20, message="a full reconcile, settled")
         found = non_watch_requests(before, scrape(world.api))
     finally:

@@ -15,8 +15,8 @@ from gitops_tui.api import names
 from gitops_tui.kube.client import json_request
 from tests.gitserver import commit
 from tests.helm.charts import write_chart
-from tests.world import HELM_RELEASE as SHOP
 from tests.world import CLUSTERS, World, assert_propagated, configmap
+from tests.world import HELM_RELEASE as SHOP
 
 DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.actions import ActionError
 from gitops_tui.actions import rollout as actions
 from gitops_tui.api.rollout import progress_of
 from gitops_tui.journal import list_entries

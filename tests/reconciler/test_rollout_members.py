@@ -17,7 +17,6 @@ from tests.gitserver import commit
 from tests.reconciler.test_member_writes import Member
 from tests.world import CLUSTERS, World, configmap
 
-
 #: The role docs/security.md tells operators to give members: the federated types, not their status.
 DOCUMENTED_ROLE = """apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

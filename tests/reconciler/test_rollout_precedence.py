@@ -9,7 +9,7 @@ from gitops_tui.actions import freeze as freeze_actions
 from gitops_tui.actions import pin as pin_actions
 from gitops_tui.actions import rollout as actions
 from gitops_tui.actions.state import read_source
-from gitops_tui.api.effective import (HOLD_FREEZE, HOLD_ROLLOUT, INTENT_BREAK_GLASS, INTENT_FROZEN, INTENT_PINNED)
+from gitops_tui.api.effective import HOLD_FREEZE, HOLD_ROLLOUT, INTENT_BREAK_GLASS, INTENT_FROZEN, INTENT_PINNED
 from tests.clock import FakeClock
 from tests.gitserver import commit
 from tests.world import CLUSTERS, World, configmap

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def holders(api: Any, namespace: str) -> dict[int, str]:
     """Each shard's live holder as its Lease says ("" when free)."""
     items = json_request(api, "GET", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
                          query={"labelSelector": shards.ROLE_LABEL}).get("items") or []
-    return shards.fleet(items, datetime.now(timezone.utc)).holders
+    return shards.fleet(items, datetime.now(UTC)).holders
 
 
 def disjoint(*electors: ShardElector) -> bool:

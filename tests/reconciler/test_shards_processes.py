@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ class ShardRun:
 def fleet(mgmt: Any) -> shards.Fleet:
     """The fleet as the Leases say now."""
     items = json_request(mgmt, "GET", LEASES, query={"labelSelector": shards.ROLE_LABEL}).get("items") or []
-    return shards.fleet(items, datetime.now(timezone.utc))
+    return shards.fleet(items, datetime.now(UTC))
 
 
 def pid_of(identity: str) -> int:

@@ -13,9 +13,9 @@ import pytest
 from gitops_tui.reconciler import refs
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
 from gitops_tui.reconciler.gitauth import git_environment
-from gitops_tui.redact import scrub
-from gitops_tui.reconciler.source_urls import SourceUrlRefused
 from gitops_tui.reconciler.source import GitSource
+from gitops_tui.reconciler.source_urls import SourceUrlRefused
+from gitops_tui.redact import scrub
 from tests.gitserver import (  # noqa: F401 - git_http_server is a fixture
     GitHttpServer,
     SshGitServer,

@@ -10,8 +10,8 @@ from gitops_tui.actions import sources as actions
 from gitops_tui.actions.actor import current_actor, ssh_client_address
 from gitops_tui.api import names
 from tests.gitserver import commit
-from tests.world import CLUSTERS, World, assert_propagated, configmap, deployment
 from tests.waiting import wait_until
+from tests.world import CLUSTERS, World, assert_propagated, configmap, deployment
 
 
 def test_actor_names_the_os_user_and_the_ssh_client() -> None:

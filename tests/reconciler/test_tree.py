@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gitops_tui.backends.tree import read_tree
 from gitops_tui.kube.client import ClusterConnections
 from gitops_tui.kube.events import EventRecorder
 from gitops_tui.reconciler.context import ReconcileContext
@@ -16,7 +17,6 @@ from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.source import GitSource
 from gitops_tui.reconciler.source_controller import reconcile_source
 from gitops_tui.sandbox.seed import DEMO_PROJECT, DEMO_SOURCE
-from gitops_tui.backends.tree import read_tree
 from gitops_tui.views.tree import tree_lines
 
 

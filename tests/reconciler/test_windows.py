@@ -4,7 +4,7 @@ pin against a window."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,9 +22,9 @@ from tests.gitserver import commit
 from tests.world import CLUSTERS, World, configmap
 
 #: Friday 5 June 2026, 16:30 in Berlin (summer time): the weekend window opened at 16:00.
-FRIDAY = datetime(2026, 6, 5, 14, 30, tzinfo=timezone.utc)
+FRIDAY = datetime(2026, 6, 5, 14, 30, tzinfo=UTC)
 #: Monday 8 June 2026, 08:00 in Berlin: the weekend window's close.
-MONDAY_CLOSE = datetime(2026, 6, 8, 6, 0, tzinfo=timezone.utc)
+MONDAY_CLOSE = datetime(2026, 6, 8, 6, 0, tzinfo=UTC)
 
 
 def _values(world: World) -> tuple[str | None, ...]:
@@ -92,26 +92,26 @@ def test_a_window_holds_prod_and_a_commit_made_during_it_is_applied_at_its_close
 
 def test_a_window_across_a_daylight_saving_change_closes_on_the_local_clock(world: World) -> None:
     """The last weekend of March 2026: Berlin moves from UTC+1 to UTC+2 on Sunday at 02:00."""
-    clock = FakeClock(datetime(2026, 3, 27, 15, 30, tzinfo=timezone.utc))  # Friday 16:30 CET
+    clock = FakeClock(datetime(2026, 3, 27, 15, 30, tzinfo=UTC))  # Friday 16:30 CET
     repo = _start(world, "dst", clock)
     window = _weekend(world, clock)
     opened, closes = window.span(clock())
-    assert opened == datetime(2026, 3, 27, 15, 0, tzinfo=timezone.utc), "16:00 CET is 15:00 UTC"
-    assert closes == datetime(2026, 3, 30, 6, 0, tzinfo=timezone.utc), "Monday 08:00 CEST is 06:00 UTC: 63 real hours"
+    assert opened == datetime(2026, 3, 27, 15, 0, tzinfo=UTC), "16:00 CET is 15:00 UTC"
+    assert closes == datetime(2026, 3, 30, 6, 0, tzinfo=UTC), "Monday 08:00 CEST is 06:00 UTC: 63 real hours"
     commit(repo, {"cm.yaml": configmap("cfg", "v2")})
-    clock.now = datetime(2026, 3, 29, 12, 0, tzinfo=timezone.utc)  # Sunday, after the change
+    clock.now = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)  # Sunday, after the change
     result = world.reconcile("dst")
     assert _values(world) == ("v2", "v2", "v1")
     assert result.requeue_after == pytest.approx((closes - clock()).total_seconds())
-    clock.now = datetime(2026, 3, 30, 5, 59, tzinfo=timezone.utc)  # 07:59 CEST: still held
+    clock.now = datetime(2026, 3, 30, 5, 59, tzinfo=UTC)  # 07:59 CEST: still held
     world.reconcile("dst")
     assert _values(world)[2] == "v1"
-    clock.now = datetime(2026, 3, 30, 6, 0, tzinfo=timezone.utc)  # 08:00 CEST
+    clock.now = datetime(2026, 3, 30, 6, 0, tzinfo=UTC)  # 08:00 CEST
     world.reconcile("dst")
     assert _values(world)[2] == "v2"
-    autumn = window.span(datetime(2026, 10, 23, 15, 0, tzinfo=timezone.utc))
-    assert autumn == (datetime(2026, 10, 23, 14, 0, tzinfo=timezone.utc),
-                      datetime(2026, 10, 26, 7, 0, tzinfo=timezone.utc)), "in October the same window lasts 65 hours"
+    autumn = window.span(datetime(2026, 10, 23, 15, 0, tzinfo=UTC))
+    assert autumn == (datetime(2026, 10, 23, 14, 0, tzinfo=UTC),
+                      datetime(2026, 10, 26, 7, 0, tzinfo=UTC)), "in October the same window lasts 65 hours"
 
 
 def test_break_glass_applies_once_through_a_window_and_the_window_stays(world: World) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -56,7 +56,7 @@ def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clocked]:
 @pytest.fixture
 def ns(clocked: Clocked) -> Iterator[str]:
     """A fresh namespace, and the clock back at the real time (objects are created at the server's time)."""
-    clocked.at(datetime.now(timezone.utc).replace(microsecond=0))
+    clocked.at(datetime.now(UTC).replace(microsecond=0))
     name = f"t-{uuid.uuid4().hex[:8]}"
     clocked.kubectl("create", "namespace", name)
     yield name

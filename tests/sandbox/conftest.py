@@ -77,6 +77,7 @@ def kubectl(sandbox_kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) 
 def dynamic_client(sandbox_kubeconfig: Path) -> Iterator[object]:
     """The official Python client's DynamicClient on the sandbox."""
     from kubernetes import config
+
     from gitops_tui.kube.client import dynamic_client as new_dynamic_client
 
     api_client = config.new_client_from_config(config_file=str(sandbox_kubeconfig), context="sandbox")

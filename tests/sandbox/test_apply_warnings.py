@@ -20,7 +20,10 @@ import pytest
 from kubernetes import client, config
 
 from tests.sandbox.conftest import (  # noqa: F401 - fixtures
-    kubectl, raw_request, sandbox_kubeconfig, sandbox_server,
+    kubectl,
+    raw_request,
+    sandbox_kubeconfig,
+    sandbox_server,
 )
 
 NS = "default"

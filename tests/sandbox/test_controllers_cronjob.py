@@ -8,7 +8,7 @@ Python client and kubectl.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from tests.sandbox.clocked import Clocked, clocked, ns  # noqa: F401 - fixtures
@@ -46,7 +46,7 @@ def _cron(c: Clocked, ns: str, name: str) -> dict[str, Any]:
 
 
 def _stamp(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_a_job_at_the_scheduled_time_named_owned_and_annotated_as_kube_does(clocked: Clocked, ns: str) -> None:
@@ -159,7 +159,7 @@ def test_history_limits_keep_the_newest_finished_jobs(clocked: Clocked, ns: str)
             {"name": "main", "image": "busybox:fail"}]}}}}}})
     clocked.at(failed_at + timedelta(seconds=1))
     wait_until(lambda: failing in _jobs(clocked, ns), timeout=20, message="the job that will fail")
-    now = _stamp(datetime.now(timezone.utc))
+    now = _stamp(datetime.now(UTC))
     clocked.batch.patch_namespaced_job_status(failing, ns, {"status": {"conditions": [
         {"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded", "message": "x",
          "lastProbeTime": now, "lastTransitionTime": now},

@@ -10,7 +10,7 @@ max(2 x current, 4) without `behavior`.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubernetes import client
@@ -184,4 +184,4 @@ def test_what_it_cannot_do_it_says_in_kubes_words(clocked: Clocked, ns: str) -> 
         'the HPA controller was unable to get the target\'s current scale: deployments.apps "ghost" not found')
     top = clocked.kubectl("top", "nodes").stdout.splitlines()
     assert top[0].split()[:3] == ["NAME", "CPU(cores)", "CPU(%)"] and len(top) == 4
-    assert datetime.now(timezone.utc) < clocked.clock.now  # only the injected clock moved
+    assert datetime.now(UTC) < clocked.clock.now  # only the injected clock moved

@@ -20,7 +20,7 @@ def test_a_new_namespace_gets_the_default_service_account_and_the_root_ca(contro
     assert ca["data"] == {"ca.crt": controlled.server.tls.ca_cert.read_text()}
     assert ca["data"]["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
     for builtin in ("default", "kube-system", "kube-public", "kube-node-lease"):
-        wait_until(lambda: _root_ca(controlled, builtin), timeout=20, message=f"kube-root-ca.crt in {builtin}")
+        wait_until(lambda builtin=builtin: _root_ca(controlled, builtin), timeout=20, message=f"kube-root-ca.crt in {builtin}")
 
 
 def test_the_defaults_come_back_when_removed_or_edited(controlled: Controlled, ns: str) -> None:

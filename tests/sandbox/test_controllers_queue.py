@@ -7,7 +7,7 @@ import time
 
 from gitops_tui.sandbox.controllers.informer import Informer
 from gitops_tui.sandbox.controllers.kinds import PODS
-from gitops_tui.sandbox.controllers.queue import WorkQueue
+from gitops_tui.util.workqueue import WorkQueue
 
 
 def test_a_key_is_queued_once_and_never_handled_twice_at_once() -> None:

@@ -20,7 +20,10 @@ from typing import Any
 import pytest
 
 from tests.sandbox.conftest import (  # noqa: F401 - fixtures
-    dynamic_client, kubectl, sandbox_kubeconfig, sandbox_server,
+    dynamic_client,
+    kubectl,
+    sandbox_kubeconfig,
+    sandbox_server,
 )
 
 NS = "default"

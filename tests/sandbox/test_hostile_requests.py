@@ -29,9 +29,9 @@ MIB = 1 << 20
 
 def deployment(name: str, replicas: str = "1") -> str:
     """A Deployment body with ``replicas`` written verbatim (so it may be NaN)."""
-    return ('{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"%s"},"spec":{"replicas":%s,'
-            '"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},'
-            '"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}') % (name, replicas)
+    return ('{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"' + name + '"},"spec":{"replicas":'
+            + replicas + ',"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},'
+            '"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}')
 
 
 def tls_connect(server: ClusterServer, timeout: float = 10) -> ssl.SSLSocket:

@@ -6,16 +6,16 @@ import copy
 import json
 import subprocess
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import yaml
 
-from gitops_tui.sandbox.schema import openapi
-from gitops_tui.sandbox.schema.catalog import Catalog
 from gitops_tui.sandbox.rest.table import jsonpath, to_table
 from gitops_tui.sandbox.rest.table_printers import human_duration
+from gitops_tui.sandbox.schema import openapi
+from gitops_tui.sandbox.schema.catalog import Catalog
 from tests.waiting import wait_until
 
 CATALOG = Catalog()
@@ -23,7 +23,7 @@ CATALOG = Catalog()
 
 def ago(seconds: float) -> str:
     """An RFC 3339 timestamp ``seconds`` ago."""
-    return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.mark.parametrize("seconds,text", [
@@ -54,7 +54,7 @@ def table_for(group: str, plural: str, *objects: dict, include: str = "Metadata"
 def cells(table: dict) -> list[dict[str, Any]]:
     """Rows as {column name: cell}."""
     names = [c["name"] for c in table["columnDefinitions"]]
-    return [dict(zip(names, row["cells"])) for row in table["rows"]]
+    return [dict(zip(names, row["cells"], strict=False)) for row in table["rows"]]
 
 
 def test_table_shape_and_row_objects() -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.sandbox.serving import errors
-from gitops_tui.sandbox.schema.catalog import Catalog
 from gitops_tui.sandbox.schema import decoder, structural
+from gitops_tui.sandbox.schema.catalog import Catalog
 from gitops_tui.sandbox.schema.validation import validate, validate_metadata
+from gitops_tui.sandbox.serving import errors
 
 CATALOG = Catalog()
 DEPLOY = CATALOG.resolve("apps", "v1", "deployments")

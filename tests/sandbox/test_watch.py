@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from kubernetes import config, watch
 from kubernetes.client.exceptions import ApiException
-from gitops_tui.kube.client import dynamic_client as new_dynamic_client
 
+from gitops_tui.kube.client import dynamic_client as new_dynamic_client
 from gitops_tui.sandbox.serving.server import ClusterServer
 from tests.sandbox.conftest import kubeconfig_for, raw_request, start_sandbox
 from tests.waiting import wait_until

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from gitops_tui.backends.static import StaticBackend
 from gitops_tui.themes import builtin_dir
 from gitops_tui.tui.app import GitOpsApp
-from gitops_tui.backends.static import StaticBackend
 
 FIXTURE = Path(__file__).parent / "fixtures" / "demo.yaml"
 

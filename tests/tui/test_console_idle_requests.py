@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from urllib3.connectionpool import HTTPConnectionPool
 
-from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.backends.live import LiveBackend
+from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.tui.screens.main import MainScreen
 from tests.tui.awaiting import app_wait_until
 

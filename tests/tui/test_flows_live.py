@@ -13,10 +13,10 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.actions import sources
 from gitops_tui.api import freeze as fz
 from gitops_tui.api import names
+from gitops_tui.backends.live import LiveBackend
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.tui.app import GitOpsApp
-from gitops_tui.backends.live import LiveBackend
 from gitops_tui.tui.screens.dialogs import ConfirmDialog
 from gitops_tui.tui.screens.forms import SecretForm, SourceForm
 from gitops_tui.tui.screens.main import MainScreen

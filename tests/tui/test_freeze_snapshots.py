@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from gitops_tui.api import freeze as fz
-from gitops_tui.views.state import Change
 from gitops_tui.backends.static import FROZEN_NOW
+from gitops_tui.views.state import Change
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from gitops_tui.api import freeze as fz
 from gitops_tui.views import model
-from gitops_tui.views.freeze import (FreezeChoice, check_choice, header_alerts, parse_clusters, preview_for,
-                                     suspension_text)
+from gitops_tui.views.freeze import (
+    FreezeChoice,
+    check_choice,
+    header_alerts,
+    parse_clusters,
+    preview_for,
+    suspension_text,
+)
 from gitops_tui.views.state import ManagementState
 
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
 def _ago(minutes: int) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gitops_tui.api import shards
 from gitops_tui.views import header
 from gitops_tui.views.state import ManagementState
 
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
 def _lease(index: int, holder: str, renewed: datetime = NOW, count: int = 8) -> dict[str, Any]:

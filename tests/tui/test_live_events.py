@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -111,7 +111,7 @@ def _scheduler_event(pod: str, namespace: str, reason: str, kind: str = "Pod", t
 
     Stamped now: the stream keeps the newest events, and a sandbox shared with earlier tests holds many.
     """
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return json.dumps({
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": f"{pod}.{reason.lower()}", "namespace": namespace},

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from gitops_tui.actions import resources
-from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.backends.live import LiveBackend, watched
+from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.tui.screens.main import MainScreen
 from gitops_tui.tui.screens.project_form import ProjectForm
 from gitops_tui.views import helm

@@ -52,8 +52,8 @@ async def test_a_refused_new_source_keeps_the_form_open_with_the_refusal_beside_
 
 
 async def test_pin_dialog_stops_at_the_oldest_and_keeps_its_highlight_when_focus_leaves(make_app: Any) -> None:
-    from tests.tui.test_snapshots_incident import incident_app
     from gitops_tui.tui.screens.pin_dialog import PinDialog, RevisionList
+    from tests.tui.test_snapshots_incident import incident_app
 
     app = incident_app(make_app(), pinned=False)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -14,10 +14,10 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
+from gitops_tui.backends.live import LiveBackend
 from gitops_tui.kube.client import api_client_from_kubeconfig, json_request
 from gitops_tui.kube.write_access import source_write_access
 from gitops_tui.tui.app import GitOpsApp
-from gitops_tui.backends.live import LiveBackend
 from gitops_tui.tui.screens.main import MainScreen
 from tests.tui.awaiting import app_wait_until
 from tests.tui.screen_text import screen_text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gitops_tui.actions import resources, sources
@@ -41,14 +41,14 @@ def test_resume_says_no_reconciler_runs_then_not_when_one_holds_the_lease(sandbo
         assert alone.returncode == 1, alone
         assert "source app resumed" in alone.stdout and "no reconciler is running" in alone.stderr
 
-        json_request(api, "POST", LEASES, _lease(shard, datetime.now(timezone.utc) - timedelta(minutes=5)))
+        json_request(api, "POST", LEASES, _lease(shard, datetime.now(UTC) - timedelta(minutes=5)))
         sandbox.cli("suspend", "source", "app", "-p", project, "--reason", "again")
         expired = sandbox.cli("resume", "project", project, check=False)
         assert expired.returncode == 1 and "no reconciler is running" in expired.stderr, expired
 
         json_request(api, "PUT", f"{LEASES}/{shard}", {
-            **_lease(shard, datetime.now(timezone.utc)),
-            "metadata": {**_lease(shard, datetime.now(timezone.utc))["metadata"],
+            **_lease(shard, datetime.now(UTC)),
+            "metadata": {**_lease(shard, datetime.now(UTC))["metadata"],
                          "resourceVersion": json_request(api, "GET", f"{LEASES}/{shard}")["metadata"]["resourceVersion"]}})
         sandbox.cli("suspend", "source", "app", "-p", project, "--reason", "third")
         held = sandbox.cli("resume", "source", "app", "-p", project, check=False)
@@ -68,4 +68,4 @@ def _expired(lease: dict[str, Any]) -> bool:
     spec = lease.get("spec") or {}
     renewed = parse_time(spec.get("renewTime") or spec.get("acquireTime"))
     return renewed is None or renewed + timedelta(seconds=float(spec.get("leaseDurationSeconds") or 15)) < \
-        datetime.now(timezone.utc)
+        datetime.now(UTC)

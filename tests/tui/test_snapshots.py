@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from gitops_tui.backends.static import FROZEN_NOW
 from gitops_tui.views.access import NO_WRITE_ACCESS
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.state import Change
-from gitops_tui.backends.static import FROZEN_NOW
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 

@@ -11,10 +11,10 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import resources, sources
 from gitops_tui.api import names
+from gitops_tui.backends.live import LiveBackend
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.tui.app import GitOpsApp
-from gitops_tui.backends.live import LiveBackend
 from gitops_tui.tui.screens.main import MainScreen
 from gitops_tui.views import glyphs
 from tests.tui.awaiting import app_wait_until

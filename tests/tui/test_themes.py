@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitops_tui import themes
-from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.backends.static import StaticBackend
+from gitops_tui.tui.app import GitOpsApp
 from tests.tui.conftest import FIXTURE
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from gitops_tui.backends.static import StaticBackend
 from gitops_tui.views import details, forms, glyphs, header, model, rows
 from gitops_tui.views.state import Change
-from gitops_tui.backends.static import StaticBackend
 from tests.tui.conftest import FIXTURE
 
 
@@ -50,7 +50,7 @@ def test_header_lease_holder() -> None:
     info = header.header_info(b.state, "ctx", "console-static", b.now())
     assert (info.leader, info.ready, info.failing, info.suspended) == (header.THIS_CONSOLE, 1, 1, 1)
     assert header.lease_holder(b.state, "someone-else", b.now()) == "console-static"
-    later = datetime(2026, 1, 15, 13, 0, tzinfo=timezone.utc)
+    later = datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
     assert header.lease_holder(b.state, "console-static", later) == header.NOBODY
 
 
@@ -95,8 +95,8 @@ def test_form_validation_messages() -> None:
 
 def test_helm_rows_one_per_version_with_unique_keys_and_differences_marked() -> None:
     """A release at one version on three clusters is one row; at two versions, two rows marked as differing."""
-    from gitops_tui.views import helm
     from gitops_tui.backends.static import StaticBackend
+    from gitops_tui.views import helm
 
     backend = StaticBackend.from_file(FIXTURE)
     try:

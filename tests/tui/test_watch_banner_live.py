@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gitops_tui.kube.client import api_client_from_kubeconfig
-from gitops_tui.reconciler.manager import ensure_management_api
-from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.backends.live import LiveBackend
+from gitops_tui.kube.client import api_client_from_kubeconfig
+from gitops_tui.kube.management_api import ensure_management_api
+from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.tui.screens.main import MainScreen
 from tests.tui.awaiting import app_wait_until
 

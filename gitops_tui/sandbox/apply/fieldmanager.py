@@ -18,6 +18,7 @@ from gitops_tui.sandbox.apply.fieldpaths import (
 )
 from gitops_tui.sandbox.apply.fieldsets import copy_json, diff, merge, remove_paths
 from gitops_tui.sandbox.apply.merge_keys import lookup
+from gitops_tui.util.fields import dict_field
 
 BEFORE_FIRST_APPLY = "before-first-apply"
 _TYPE_RANK = {"f": 0, "k": 1, "v": 2, "i": 3}
@@ -129,7 +130,7 @@ def _parse(managed: Any) -> list[_Entry]:
     for raw in managed:
         if not isinstance(raw, dict) or not raw.get("manager") and not raw.get("operation"):
             continue
-        fields_v1 = raw.get("fieldsV1") if isinstance(raw.get("fieldsV1"), dict) else {}
+        fields_v1 = dict_field(raw, "fieldsV1")
         entries.append(_Entry(
             manager=str(raw.get("manager", "")), operation=str(raw.get("operation", "Update")),
             api_version=str(raw.get("apiVersion", "")), time=raw.get("time"),
@@ -207,7 +208,7 @@ def _clean_config(config: dict, schema: Schema) -> dict:
     if schema.ignore_status:
         out.pop("status", None)
     if schema.only_status:
-        metadata = out.get("metadata") if isinstance(out.get("metadata"), dict) else {}
+        metadata = dict_field(out, "metadata")
         out = {k: v for k, v in out.items() if k in ("apiVersion", "kind", "status")}
         out["metadata"] = {k: metadata[k] for k in ("name", "namespace") if k in metadata}
     return out
@@ -293,7 +294,7 @@ def record_update(old: dict | None, new: dict, manager: str, *, now: str,
     schema, api_version = walk_schema(new, old, ignore_status, subresource)
     old_meta = (old or {}).get("metadata")
     old_managed = old_meta.get("managedFields") if isinstance(old_meta, dict) else None
-    metadata = new.get("metadata") if isinstance(new.get("metadata"), dict) else {}
+    metadata = dict_field(new, "metadata")
     requested = metadata.get("managedFields")
     result = dict(new)
     if requested is not None and requested != [] and not _same_entries(requested, old_managed):

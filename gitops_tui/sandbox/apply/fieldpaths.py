@@ -58,9 +58,9 @@ def _key_element(keys: tuple[str, ...], values: list[Any]) -> str:
         cache_key = (keys, tuple(values), tuple(type(v) for v in values))
         found = _CACHE.get(cache_key)
     except TypeError:
-        return "k:" + _dumps(dict(zip(keys, values)))
+        return "k:" + _dumps(dict(zip(keys, values, strict=False)))
     if found is None:
-        found = "k:" + _dumps(dict(zip(keys, values)))
+        found = "k:" + _dumps(dict(zip(keys, values, strict=False)))
         if len(_CACHE) < _CACHE_LIMIT:
             _CACHE[cache_key] = found
     return found
@@ -235,7 +235,7 @@ def field_set(obj: dict, schema: Schema, *, strict: bool = False) -> FieldSet:
                 if value or lists.get(names) is None or lists[names].list_type == "atomic":
                     out.add(path)
                 return
-            for pe, item in zip(pes, value):
+            for pe, item in zip(pes, value, strict=False):
                 item_path = path + (pe,)
                 out.add(item_path)
                 if isinstance(item, dict):

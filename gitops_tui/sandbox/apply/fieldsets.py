@@ -55,8 +55,8 @@ def merge(live: dict, config: dict, schema: Schema) -> dict:
                     names: tuple[str, ...]) -> list:
         # Port of structured-merge-diff's ordering: shared items follow the config's order,
         # live-only items keep their place, config-only items come where the config has them.
-        lhs = dict(zip(pl, lv))
-        rhs = dict(zip(pr, rv))
+        lhs = dict(zip(pl, lv, strict=False))
+        rhs = dict(zip(pr, rv, strict=False))
         shared = [pe for pe in pr if pe in lhs]
         shared_at = 0
         next_shared = shared[0] if shared else None
@@ -197,7 +197,7 @@ def diff(old: dict | None, new: dict, schema: Schema) -> Diff:
                     owned.add(path)
                 if pes is None:
                     return
-            for pe, item in zip(pes, value):
+            for pe, item in zip(pes, value, strict=False):
                 subtree_item(item, names, path + (pe,), into, owned)
         elif owned is not None:
             owned.add(path)
@@ -243,9 +243,9 @@ def diff(old: dict | None, new: dict, schema: Schema) -> Diff:
 
     def compare_lists(a: list, b: list, pa: list[str], pb: list[str],
                       names: tuple[str, ...], path: Path) -> None:
-        old_items = dict(zip(pa, a))
+        old_items = dict(zip(pa, a, strict=False))
         new_pes = set(pb)
-        for pe, item in zip(pb, b):
+        for pe, item in zip(pb, b, strict=False):
             item_path = path + (pe,)
             if pe not in old_items:
                 subtree_item(item, names, item_path, result.added, result.owned)
@@ -254,7 +254,7 @@ def diff(old: dict | None, new: dict, schema: Schema) -> Diff:
             elif item != old_items[pe]:
                 result.modified.add(item_path)
                 result.owned.add(item_path)
-        for pe, item in zip(pa, a):
+        for pe, item in zip(pa, a, strict=False):
             if pe not in new_pes:
                 subtree_item(item, names, path + (pe,), result.removed, None)
 

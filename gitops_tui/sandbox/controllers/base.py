@@ -10,8 +10,8 @@ from typing import Any
 
 from gitops_tui.sandbox.controllers.informer import Informer, key_of
 from gitops_tui.sandbox.controllers.objects import meta, status, status_patch, utc_now
-from gitops_tui.sandbox.controllers.queue import WorkQueue
 from gitops_tui.sandbox.controllers.rest import ApiException, Resource, Rest, status_of
+from gitops_tui.util.workqueue import WorkQueue
 
 #: The field managers real clusters show for these writers.
 CONTROLLER_MANAGER = "kube-controller-manager"
@@ -23,7 +23,7 @@ class Context:
 
     cluster: str
     rest: Rest
-    queue: WorkQueue
+    queue: WorkQueue[tuple[str, str, str]]
     informers: dict[str, Informer]
     delay: float
     stop: threading.Event = field(default_factory=threading.Event)

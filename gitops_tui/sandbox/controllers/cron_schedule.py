@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -30,7 +30,7 @@ class ScheduleError(ValueError):
 def time_zone(name: str | None) -> tzinfo:
     """The CronJob's time zone (UTC when unset), as Go's time.LoadLocation finds it."""
     if not name:
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -70,7 +70,7 @@ class Schedule:
             return (after + _every(self.expression)).replace(microsecond=0)
         base = after.astimezone(self.zone)
         nxt = croniter(_DESCRIPTORS.get(self.expression, self.expression), base).get_next(datetime)
-        return nxt.astimezone(timezone.utc)
+        return nxt.astimezone(UTC)
 
     def most_recent(self, earliest: datetime, now: datetime) -> tuple[datetime | None, int]:
         """The latest scheduled time in (earliest, now] and how many were due in that span (capped past 100)."""

@@ -14,13 +14,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from gitops_tui.api.formats import parse_time
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.cron_schedule import Schedule, ScheduleError
 from gitops_tui.sandbox.controllers.kinds import CRONJOBS, JOBS
 from gitops_tui.sandbox.controllers.objects import (
-    conditions_by_type, controller_uid, deleting, meta, owned_by, owner_reference, spec, status, timestamp,
+    conditions_by_type,
+    controller_uid,
+    deleting,
+    meta,
+    owned_by,
+    owner_reference,
+    spec,
+    status,
+    timestamp,
 )
+from gitops_tui.util.timestamps import parse_time
 
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 #: kube requeues 100 ms after the next scheduled time (nextScheduleDelta).

@@ -5,10 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.sandbox.controllers.base import Controller
-from gitops_tui.sandbox.controllers.history import HASH_LABEL as REVISION_LABEL, sync_history
+from gitops_tui.sandbox.controllers.history import HASH_LABEL as REVISION_LABEL
+from gitops_tui.sandbox.controllers.history import sync_history
 from gitops_tui.sandbox.controllers.kinds import CONTROLLERREVISIONS, DAEMONSETS, NODES, PODS
 from gitops_tui.sandbox.controllers.objects import (
-    deleting, meta, owned_by, pod_active, pod_available, pod_ready, random_suffix, spec, status, template_hash,
+    deleting,
+    meta,
+    owned_by,
+    pod_active,
+    pod_available,
+    pod_ready,
+    random_suffix,
+    spec,
+    status,
+    template_hash,
     utc_now,
 )
 from gitops_tui.sandbox.controllers.replicaset import new_pod
@@ -27,7 +37,11 @@ class DaemonSetController(Controller):
         self.on(DAEMONSETS, lambda kind, old, new: self.enqueue_obj(new or old))
         self.on(PODS, self.enqueue_owner(DAEMONSETS))
         self.on(CONTROLLERREVISIONS, self.enqueue_owner(DAEMONSETS))
-        self.on(NODES, lambda kind, old, new: [self.enqueue_obj(ds) for ds in self.ctx.items(DAEMONSETS)])
+        def every_daemonset(kind: str, old: Any, new: Any) -> None:
+            for ds in self.ctx.items(DAEMONSETS):
+                self.enqueue_obj(ds)
+
+        self.on(NODES, every_daemonset)
 
     def start(self) -> None:
         """Look at every DaemonSet once."""

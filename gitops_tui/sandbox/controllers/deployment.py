@@ -7,12 +7,24 @@ from typing import Any
 
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.deployment_status import (
-    REVISION, deployment_status, desired_replicas,
+    REVISION,
+    deployment_status,
+    desired_replicas,
 )
 from gitops_tui.sandbox.controllers.kinds import DEPLOYMENTS, REPLICASETS
 from gitops_tui.sandbox.controllers.objects import (
-    controller_uid, deleting, int_or_percent, meta, owned_by, owner_reference, selector_matches, spec, status,
-    pruned, template_hash, utc_now,
+    controller_uid,
+    deleting,
+    int_or_percent,
+    meta,
+    owned_by,
+    owner_reference,
+    pruned,
+    selector_matches,
+    spec,
+    status,
+    template_hash,
+    utc_now,
 )
 
 HASH_LABEL = "pod-template-hash"

@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gitops_tui.api.formats import parse_time
 from gitops_tui.sandbox.controllers.objects import (
-    condition, conditions_by_type, int_or_percent, meta, spec, status, timestamp,
+    condition,
+    conditions_by_type,
+    int_or_percent,
+    meta,
+    spec,
+    status,
+    timestamp,
 )
+from gitops_tui.util.timestamps import parse_time
 
 DEFAULT_PROGRESS_DEADLINE = 600
 REVISION = "deployment.kubernetes.io/revision"

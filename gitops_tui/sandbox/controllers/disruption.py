@@ -8,7 +8,15 @@ from typing import Any
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import PDBS, PODS
 from gitops_tui.sandbox.controllers.objects import (
-    conditions_by_type, deleting, int_or_percent, meta, pod_active, pod_ready, selector_matches, spec, timestamp,
+    conditions_by_type,
+    deleting,
+    int_or_percent,
+    meta,
+    pod_active,
+    pod_ready,
+    selector_matches,
+    spec,
+    timestamp,
     utc_now,
 )
 
@@ -45,8 +53,11 @@ class DisruptionController(Controller):
     def setup(self) -> None:
         """Reconcile a budget when it changes, or when a pod of its namespace does."""
         self.on(PDBS, lambda kind, old, new: self.enqueue_obj(new))
-        self.on(PODS, lambda kind, old, new: [self.enqueue_obj(p) for p in
-                                              self.ctx.items(PDBS, meta(new or old).get("namespace", ""))])
+        def budgets_of_the_namespace(kind: str, old: Any, new: Any) -> None:
+            for budget in self.ctx.items(PDBS, meta(new or old).get("namespace", "")):
+                self.enqueue_obj(budget)
+
+        self.on(PODS, budgets_of_the_namespace)
 
     def start(self) -> None:
         """Look at every budget once."""

@@ -7,7 +7,15 @@ from typing import Any
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import ENDPOINTS, ENDPOINTSLICES, PODS, SERVICES
 from gitops_tui.sandbox.controllers.objects import (
-    controller_uid, deleting, map_matches, meta, owner_reference, pod_ready, pod_terminal, random_suffix, spec,
+    controller_uid,
+    deleting,
+    map_matches,
+    meta,
+    owner_reference,
+    pod_ready,
+    pod_terminal,
+    random_suffix,
+    spec,
     status,
 )
 

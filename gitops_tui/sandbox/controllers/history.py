@@ -8,7 +8,14 @@ from typing import Any
 from gitops_tui.sandbox.controllers.base import Context
 from gitops_tui.sandbox.controllers.kinds import CONTROLLERREVISIONS
 from gitops_tui.sandbox.controllers.objects import (
-    deleting, meta, owned_by, owner_reference, pruned, spec, status, template_hash,
+    deleting,
+    meta,
+    owned_by,
+    owner_reference,
+    pruned,
+    spec,
+    status,
+    template_hash,
 )
 
 HASH_LABEL = "controller-revision-hash"

@@ -15,19 +15,27 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from gitops_tui.api.formats import parse_time
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.hpa_behavior import History, normalize
 from gitops_tui.sandbox.controllers.hpa_replicas import (
-    MetricError, Proposal, average_value_replicas, utilization_replicas,
+    MetricError,
+    Proposal,
+    average_value_replicas,
+    utilization_replicas,
 )
 from gitops_tui.sandbox.controllers.kinds import (
-    DEPLOYMENTS, HPAS, PODS, REPLICASETS, REPLICATIONCONTROLLERS, STATEFULSETS,
+    DEPLOYMENTS,
+    HPAS,
+    PODS,
+    REPLICASETS,
+    REPLICATIONCONTROLLERS,
+    STATEFULSETS,
 )
 from gitops_tui.sandbox.controllers.objects import conditions_by_type, meta, spec, status, timestamp
 from gitops_tui.sandbox.controllers.rest import ApiException, status_of
 from gitops_tui.sandbox.schema.quantity import parse_quantity
 from gitops_tui.sandbox.serving.query import labels_match, parse_label_selector
+from gitops_tui.util.timestamps import parse_time
 
 SYNC_PERIOD = 15.0
 MANAGER = "kube-controller-manager"
@@ -97,7 +105,7 @@ class HorizontalPodAutoscalerController(Controller):
                 new[key] = old[key]
         ref = hpa_spec.get("scaleTargetRef") or {}
         group = str(ref.get("apiVersion") or "").rpartition("/")[0]
-        target = _TARGETS.get((group, ref.get("kind")))
+        target = _TARGETS.get((group, str(ref.get("kind") or "")))
         if target is None:
             conds["AbleToScale"] = ("False", "FailedGetScale", "the HPA controller was unable to get the target's "
                                     f'current scale: no matches for kind "{ref.get("kind")}" in group "{group}"')

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from gitops_tui.api.formats import parse_time
 from gitops_tui.sandbox.schema.quantity import parse_quantity
+from gitops_tui.util.timestamps import parse_time
 
 TOLERANCE = 0.1  # --horizontal-pod-autoscaler-tolerance
 CPU_INITIALIZATION = timedelta(minutes=5)  # --horizontal-pod-autoscaler-cpu-initialization-period

@@ -7,7 +7,16 @@ from typing import Any
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import JOBS, PODS
 from gitops_tui.sandbox.controllers.objects import (
-    conditions_by_type, deleting, meta, owned_by, pod_active, pod_ready, random_suffix, spec, status, timestamp,
+    conditions_by_type,
+    deleting,
+    meta,
+    owned_by,
+    pod_active,
+    pod_ready,
+    random_suffix,
+    spec,
+    status,
+    timestamp,
     utc_now,
 )
 from gitops_tui.sandbox.controllers.replicaset import new_pod
@@ -51,7 +60,8 @@ class JobController(Controller):
         succeeded = sum(1 for p in pods if status(p).get("phase") == "Succeeded")
         failed = sum(1 for p in pods if status(p).get("phase") == "Failed")
         completions = int(spec(job).get("completions") or 1)
-        parallelism = int(spec(job).get("parallelism") if spec(job).get("parallelism") is not None else 1)
+        declared = spec(job).get("parallelism")
+        parallelism = int(declared) if declared is not None else 1
         suspended = bool(spec(job).get("suspend"))
         if not deleting(job):
             if suspended or succeeded >= completions:

@@ -16,9 +16,17 @@ from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import NODES, PODS
 from gitops_tui.sandbox.controllers.nodes import KUBELET_MANAGER, node_index, node_ip
 from gitops_tui.sandbox.controllers.objects import (
-    conditions_by_type, deleting, image_fails, meta, pod_terminal, spec, status, timestamp, utc_now,
+    conditions_by_type,
+    deleting,
+    image_fails,
+    meta,
+    pod_terminal,
+    spec,
+    status,
+    timestamp,
+    utc_now,
 )
-from gitops_tui.api.formats import parse_time
+from gitops_tui.util.timestamps import parse_time
 
 
 def _digest(text: str) -> str:

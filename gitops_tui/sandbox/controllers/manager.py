@@ -33,13 +33,13 @@ from gitops_tui.sandbox.controllers.kubelet import Kubelet
 from gitops_tui.sandbox.controllers.namespace import NamespaceController, keep_root_ca
 from gitops_tui.sandbox.controllers.nodes import NodeController
 from gitops_tui.sandbox.controllers.objects import utc_now
-from gitops_tui.sandbox.controllers.queue import WorkQueue
 from gitops_tui.sandbox.controllers.replicaset import ReplicaSetController, ReplicationControllerManager
 from gitops_tui.sandbox.controllers.resourcequota import ResourceQuotaController
 from gitops_tui.sandbox.controllers.rest import ApiException, Rest, status_of
 from gitops_tui.sandbox.controllers.scheduler import Scheduler
 from gitops_tui.sandbox.controllers.service import ServiceController
 from gitops_tui.sandbox.controllers.statefulset import StatefulSetController
+from gitops_tui.util.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class ControllerManager:
                  clock: Callable[[], datetime] | None = None) -> None:
         rest = Rest(api_client)
         self.stop_event = threading.Event()
-        self.queue = WorkQueue()
+        self.queue: WorkQueue[tuple[str, str, str]] = WorkQueue()
         informers = {res.key: Informer(rest, res, self.stop_event, _KEEP.get(res.key, slim),
                                        watch_timeout) for res in kinds.WATCHED}
         self.ctx = Context(cluster, rest, self.queue, informers, sim_delay() if delay is None else delay,

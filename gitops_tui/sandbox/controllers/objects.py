@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import math
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from gitops_tui.api.formats import parse_time
+from gitops_tui.util.timestamps import parse_time
 
 #: Characters of generated names and hashes, as apimachinery's rand.SafeEncodeString uses them.
 SAFE_CHARS = "bcdfghjklmnpqrstvwxz2456789"
@@ -104,7 +104,7 @@ def _ready_condition(pod: dict[str, Any]) -> dict[str, Any] | None:
 def pod_ready(pod: dict[str, Any]) -> bool:
     """Whether the pod's Ready condition is True."""
     cond = _ready_condition(pod)
-    return bool(cond) and cond.get("status") == "True"
+    return cond is not None and cond.get("status") == "True"
 
 
 def pod_available(pod: dict[str, Any], min_ready_seconds: int, now: datetime) -> bool:
@@ -183,17 +183,18 @@ def int_or_percent(value: Any, total: int, round_up: bool) -> int:
 
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def timestamp(when: datetime) -> str:
     """RFC 3339 with second precision, as the API server writes times."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def condition(kind: str, state: str, reason: str, message: str, old: dict[str, Any] | None, now: datetime,
               update_time: bool = True) -> dict[str, Any]:
     """A status condition keeping the old timestamps where nothing changed."""
+    old = old or {}
     same = bool(old) and old.get("status") == state
     unchanged = same and old.get("reason") == reason and old.get("message") == message
     cond: dict[str, Any] = {"type": kind, "status": state}
@@ -208,7 +209,8 @@ def condition(kind: str, state: str, reason: str, message: str, old: dict[str, A
 
 def conditions_by_type(obj: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     """The status conditions of an object keyed by type."""
-    return {c.get("type"): c for c in status(obj).get("conditions") or [] if isinstance(c, dict)}
+    return {c.get("type"): c  # type: ignore[misc]  # an untyped condition keys as None, never looked up
+            for c in status(obj).get("conditions") or [] if isinstance(c, dict)}
 
 
 def status_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:

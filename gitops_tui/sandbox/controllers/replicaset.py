@@ -8,11 +8,22 @@ from typing import Any
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import PODS, REPLICASETS, REPLICATIONCONTROLLERS
 from gitops_tui.sandbox.controllers.objects import (
-    controller_uid, deleting, map_matches, meta, owned_by, owner_reference, pod_active, pod_available, pod_ready,
-    random_suffix, selector_matches, spec, status, utc_now,
+    controller_uid,
+    deleting,
+    map_matches,
+    meta,
+    owned_by,
+    owner_reference,
+    pod_active,
+    pod_available,
+    pod_ready,
+    random_suffix,
+    selector_matches,
+    spec,
+    status,
+    utc_now,
 )
 from gitops_tui.sandbox.controllers.rest import Resource
-
 
 #: Pods created or deleted per pass at most, as kube-controller-manager's burstReplicas.
 BURST = 500

@@ -8,7 +8,15 @@ from typing import Any
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.kinds import NODES, PODS
 from gitops_tui.sandbox.controllers.objects import (
-    conditions_by_type, controller_uid, deleting, meta, pod_terminal, spec, status, timestamp, utc_now,
+    conditions_by_type,
+    controller_uid,
+    deleting,
+    meta,
+    pod_terminal,
+    spec,
+    status,
+    timestamp,
+    utc_now,
 )
 from gitops_tui.sandbox.controllers.rest import ApiException, status_of
 

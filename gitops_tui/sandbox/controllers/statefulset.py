@@ -5,10 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.sandbox.controllers.base import Controller
-from gitops_tui.sandbox.controllers.history import HASH_LABEL as REVISION_LABEL, sync_history
+from gitops_tui.sandbox.controllers.history import HASH_LABEL as REVISION_LABEL
+from gitops_tui.sandbox.controllers.history import sync_history
 from gitops_tui.sandbox.controllers.kinds import CONTROLLERREVISIONS, PODS, STATEFULSETS
 from gitops_tui.sandbox.controllers.objects import (
-    deleting, meta, owned_by, pod_active, pod_available, pod_ready, spec, status, template_hash, utc_now,
+    deleting,
+    meta,
+    owned_by,
+    pod_active,
+    pod_available,
+    pod_ready,
+    spec,
+    status,
+    template_hash,
+    utc_now,
 )
 from gitops_tui.sandbox.controllers.replicaset import new_pod
 

@@ -8,19 +8,31 @@ import logging
 import threading
 from typing import Any
 
-from gitops_tui.sandbox.schema import openapi
-from gitops_tui.sandbox.schema.kube_schemas import KUBE_VERSION
 from gitops_tui.sandbox.rest import pod_metrics, reviews, table
-from gitops_tui.sandbox.schema.catalog import AGGREGATED_DISCOVERY_CONTENT_TYPE, Catalog, ResourceType
-from gitops_tui.sandbox.serving.common import (
-    ApiRequest, Response, WatchStream, now, parse_rv, storage_key,
-)
 from gitops_tui.sandbox.rest.convert import to_version
 from gitops_tui.sandbox.rest.delete import DeleteOps
 from gitops_tui.sandbox.rest.field_labels import translate
 from gitops_tui.sandbox.rest.pods import POD_SUBRESOURCES, PodOps
+from gitops_tui.sandbox.rest.scale import ScaleOps
+from gitops_tui.sandbox.rest.watch import WatchOps
+from gitops_tui.sandbox.rest.write import WriteOps
+from gitops_tui.sandbox.schema import openapi
+from gitops_tui.sandbox.schema.catalog import AGGREGATED_DISCOVERY_CONTENT_TYPE, Catalog, ResourceType
+from gitops_tui.sandbox.schema.kube_schemas import KUBE_VERSION
+from gitops_tui.sandbox.serving.common import (
+    ApiRequest,
+    Response,
+    WatchStream,
+    now,
+    parse_rv,
+    storage_key,
+)
 from gitops_tui.sandbox.serving.errors import (
-    bad_request, expired, method_not_allowed, not_found, page_not_found,
+    bad_request,
+    expired,
+    method_not_allowed,
+    not_found,
+    page_not_found,
 )
 from gitops_tui.sandbox.serving.query import (
     check_acceptable,
@@ -31,9 +43,6 @@ from gitops_tui.sandbox.serving.query import (
     wants_table,
 )
 from gitops_tui.sandbox.serving.routing import ResourceRoute, SpecialRoute, parse_path
-from gitops_tui.sandbox.rest.scale import ScaleOps
-from gitops_tui.sandbox.rest.watch import WatchOps
-from gitops_tui.sandbox.rest.write import WriteOps
 from gitops_tui.sandbox.storage.store import Store
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gitops_tui.sandbox.rest.convert_hpa import V1 as _HPA_V1, V2 as _HPA_V2, convert_hpa
+from gitops_tui.sandbox.rest.convert_hpa import V1 as _HPA_V1
+from gitops_tui.sandbox.rest.convert_hpa import V2 as _HPA_V2
+from gitops_tui.sandbox.rest.convert_hpa import convert_hpa
 
 _EVENTS_V1 = "events.k8s.io/v1"
 _HPA_VERSIONS = (_HPA_V1, _HPA_V2)

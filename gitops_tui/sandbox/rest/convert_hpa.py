@@ -11,6 +11,8 @@ import copy
 import json
 from typing import Any
 
+from gitops_tui.util.fields import dict_field
+
 V1, V2 = "autoscaling/v1", "autoscaling/v2"
 METRICS = "autoscaling.alpha.kubernetes.io/metrics"
 CURRENT_METRICS = "autoscaling.alpha.kubernetes.io/current-metrics"
@@ -46,7 +48,7 @@ def v2_to_v1(obj: dict[str, Any]) -> dict[str, Any]:
     out["apiVersion"] = V1
     meta = out.setdefault("metadata", {})
     annotations = dict(meta.get("annotations") or {})
-    spec = out.get("spec") if isinstance(out.get("spec"), dict) else {}
+    spec = dict_field(out, "spec")
     metrics = spec.pop("metrics", None) or []
     cpu = [m for m in metrics if _is_cpu_utilization(m, "target")]
     if cpu:
@@ -72,7 +74,7 @@ def v1_to_v2(obj: dict[str, Any]) -> dict[str, Any]:
     out["apiVersion"] = V2
     meta = out.setdefault("metadata", {})
     annotations = dict(meta.get("annotations") or {})
-    spec = out.get("spec") if isinstance(out.get("spec"), dict) else {}
+    spec = dict_field(out, "spec")
     metrics: list[Any] = []
     target = spec.pop("targetCPUUtilizationPercentage", None)
     if target is not None:

@@ -15,12 +15,23 @@ from gitops_tui.sandbox.rest.defaults_pods import pod_admission, pod_defaults, q
 from gitops_tui.sandbox.rest.defaults_services import Taken, keep_allocated, service_defaults
 from gitops_tui.sandbox.rest.defaults_status import node_status, status_stub
 from gitops_tui.sandbox.rest.defaults_workloads import (
-    autoscaler_defaults, cronjob_defaults, fill_rolling_update, daemonset_defaults, endpoint_ports, job_counts, job_defaults,
-    limit_range_defaults, network_policy_defaults, persistent_volume_defaults, replication_controller_defaults,
-    statefulset_defaults, volume_mode_default,
+    autoscaler_defaults,
+    cronjob_defaults,
+    daemonset_defaults,
+    endpoint_ports,
+    fill_rolling_update,
+    job_counts,
+    job_defaults,
+    limit_range_defaults,
+    network_policy_defaults,
+    persistent_volume_defaults,
+    replication_controller_defaults,
+    statefulset_defaults,
+    volume_mode_default,
 )
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.serving.common import meta, now, storage_key
+from gitops_tui.util.fields import dict_field
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 
@@ -64,7 +75,7 @@ def _job_selector(job: dict[str, Any]) -> None:
     for key, value in (("batch.kubernetes.io/controller-uid", uid), ("batch.kubernetes.io/job-name", name),
                        ("controller-uid", uid), ("job-name", name)):
         labels.setdefault(key, value)
-    selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else {}
+    selector = dict_field(spec, "selector")
     selector.setdefault("matchLabels", {}).setdefault("batch.kubernetes.io/controller-uid", uid)
     spec["selector"] = selector
 
@@ -75,7 +86,7 @@ def merge_string_data(rt: ResourceType, obj: dict[str, Any]) -> None:
         return
     string_data = obj.pop("stringData")
     if isinstance(string_data, dict) and string_data:
-        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        data = dict_field(obj, "data")
         for key, value in string_data.items():
             data[key] = base64.b64encode(str(value).encode()).decode()
         obj["data"] = data
@@ -124,7 +135,7 @@ def _labels_from_template(key: tuple[str, str], obj: dict[str, Any], spec: dict[
     """A ReplicationController or Job without labels takes its pod template's (SetDefaults_ReplicationController, _Job)."""
     if key not in (("", "replicationcontrollers"), ("batch", "jobs")) or meta(obj).get("labels"):
         return
-    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+    template = dict_field(spec, "template")
     labels = (template.get("metadata") or {}).get("labels") if isinstance(template.get("metadata"), dict) else None
     if isinstance(labels, dict) and labels:
         meta(obj)["labels"] = dict(labels)

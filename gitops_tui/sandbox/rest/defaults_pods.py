@@ -13,6 +13,7 @@ import random
 from typing import Any
 
 from gitops_tui.sandbox.schema.quantity import parse_quantity
+from gitops_tui.util.fields import list_field
 
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
 TOKEN_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -149,7 +150,7 @@ def pod_admission(spec: dict[str, Any], account: dict[str, Any] | None) -> None:
         automount = account.get("automountServiceAccountToken")
     if automount is not False and not _mounts_token(spec):
         _add_token_volume(spec)
-    tolerations = spec.get("tolerations") if isinstance(spec.get("tolerations"), list) else []
+    tolerations = list_field(spec, "tolerations")
     for key in _TOLERATED:
         if not any(isinstance(t, dict) and (t.get("key") == key or (not t.get("key") and t.get("operator") == "Exists"))
                    and t.get("effect") in (None, "", "NoExecute") for t in tolerations):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_tui.util.fields import list_field
+
 JOB_UID_LABEL = "batch.kubernetes.io/controller-uid"
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 
@@ -171,7 +173,7 @@ def persistent_volume_defaults(spec: dict[str, Any]) -> None:
 def endpoint_ports(obj: dict[str, Any], slices: bool) -> None:
     """SetDefaults_Endpoints (subset ports TCP) and discovery/v1 SetDefaults_EndpointPort (name "", TCP)."""
     if slices:
-        ports = obj.get("ports") if isinstance(obj.get("ports"), list) else []
+        ports = list_field(obj, "ports")
     else:
         ports = [p for s in obj.get("subsets") or [] if isinstance(s, dict) for p in s.get("ports") or []]
     for port in ports:

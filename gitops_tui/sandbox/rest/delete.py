@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gitops_tui.sandbox.rest.parts import ApiParts
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.serving.common import ApiRequest, Response, meta, now, storage_key
 from gitops_tui.sandbox.serving.errors import bad_request, conflict, method_not_allowed, not_found, stale
@@ -37,7 +38,7 @@ def gc_finalizers(finalizers: list[str], policy: str) -> list[str]:
     return [*kept, wanted]
 
 
-class DeleteOps:
+class DeleteOps(ApiParts):
     """Delete and deletecollection (mixed into the Api class)."""
 
     def _delete_options(self, rt: ResourceType, req: ApiRequest) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.sandbox.apply.fieldsets import copy_json
+from gitops_tui.sandbox.rest.parts import ApiParts
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.serving.common import ApiRequest, Response, meta, storage_key
 from gitops_tui.sandbox.serving.errors import ApiError, bad_request, conflict, not_found
@@ -44,7 +45,7 @@ def _waiting(pod: dict[str, Any], container: str) -> dict[str, Any] | None:
     return {"reason": "ContainerCreating"}
 
 
-class PodOps:
+class PodOps(ApiParts):
     """pods/log, pods/exec and pods/binding (mixed into the Api class)."""
 
     def pod_subresource(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:

@@ -17,6 +17,7 @@ from typing import Any
 from gitops_tui.sandbox.serving.authn import UserInfo
 from gitops_tui.sandbox.serving.errors import ApiError, internal, not_found
 from gitops_tui.sandbox.serving.rbac import GROUP, Attributes, RbacAuthorizer, Rule
+from gitops_tui.util.fields import dict_field
 
 ROLE_KINDS = frozenset({"roles", "clusterroles"})
 BINDING_KINDS = frozenset({"rolebindings", "clusterrolebindings"})
@@ -86,7 +87,7 @@ def _go_quoted(values: tuple[str, ...]) -> str:
 
 def breakdown(rule: PolicyRule) -> list[PolicyRule]:
     """The rule as atomic rules of one group, resource, verb and name each (validation.BreakdownRule)."""
-    out = []
+    out: list[PolicyRule] = []
     for group in rule.api_groups:
         for resource in rule.resources:
             for verb in rule.verbs:
@@ -194,7 +195,7 @@ class EscalationGuard:
                 raise forbidden(plural, name, "must have cluster-admin privileges to use the aggregationRule")
 
     def _check_binding(self, plural: str, namespace: str, name: str, user: UserInfo, new: dict[str, Any]) -> None:
-        ref = new.get("roleRef") if isinstance(new.get("roleRef"), dict) else {}
+        ref = dict_field(new, "roleRef")
         kind, role = str(ref.get("kind") or ""), str(ref.get("name") or "")
         resource = {"ClusterRole": "clusterroles", "Role": "roles"}.get(kind)
         # BindingAuthorized: the bind verb on the referenced role, in the binding's namespace.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops_tui.sandbox.serving.authn import UserInfo
@@ -130,7 +130,7 @@ class Reviews:
             "spec": {"audiences": audiences or [BOUND_ISSUER], "expirationSeconds": seconds,
                      "boundObjectRef": spec.get("boundObjectRef")},
             "status": {"token": token,
-                       "expirationTimestamp": datetime.fromtimestamp(expires, timezone.utc).strftime(
+                       "expirationTimestamp": datetime.fromtimestamp(expires, UTC).strftime(
                            "%Y-%m-%dT%H:%M:%SZ")},
         }
         return Response(201, answer)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.apply.fieldsets import copy_json
 from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch
-from gitops_tui.sandbox.serving.common import ApiRequest, Response, manager_name, meta
+from gitops_tui.sandbox.rest.parts import ApiParts
+from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
+from gitops_tui.sandbox.serving.common import ApiRequest, Response, manager_name, meta
 from gitops_tui.sandbox.serving.errors import ApiError, bad_request, invalid, method_not_allowed, stale
 from gitops_tui.sandbox.serving.query import decode_body
 from gitops_tui.sandbox.serving.routing import ResourceRoute
-
 
 BUILTIN_PATHS = (".spec.replicas", ".status.replicas", "")  # specReplicasPath, statusReplicasPath, labelSelectorPath
 
@@ -72,7 +72,7 @@ class _ScaleKind:
 _SCALE = _ScaleKind()
 
 
-class ScaleOps:
+class ScaleOps(ApiParts):
     """GET, PUT and PATCH of /scale (mixed into the Api class)."""
 
     def scale(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
@@ -118,6 +118,6 @@ class ScaleOps:
     def _record_scale(
         self, rt: ResourceType, live: dict[str, Any], new: dict[str, Any], manager: str
     ) -> dict[str, Any]:
-        from gitops_tui.sandbox.rest.write import _record
+        from gitops_tui.sandbox.rest.write import record_managed_fields
 
-        return _record(rt, live, new, manager, "scale")
+        return record_managed_fields(rt, live, new, manager, "scale")

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.rest.table_printers import (  # noqa: F401  (age helpers re-exported)
-    AGE_COLUMN, AGE_DESCRIPTION, NAME_COLUMN, PRINTERS, age, column, parse_time,
+    AGE_COLUMN,
+    AGE_DESCRIPTION,
+    NAME_COLUMN,
+    PRINTERS,
+    age,
+    column,
+    parse_time,
 )
 from gitops_tui.sandbox.rest.table_printers_cluster import CLUSTER_PRINTERS
-
+from gitops_tui.sandbox.schema.catalog import ResourceType
 
 # ---- simple JSONPath for additionalPrinterColumns -------------------------------------------
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from gitops_tui.api.formats import parse_time
+from gitops_tui.util.timestamps import parse_time
 
 NAME_DESCRIPTION = ("Name must be unique within a namespace. Is required when creating resources, although some "
                     "resources may allow a client to request the generation of an appropriate name automatically. "
@@ -53,7 +54,7 @@ def age(timestamp: Any, now: datetime | None = None) -> str:
     when = parse_time(timestamp)
     if when is None:
         return "<unknown>"
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return human_duration((now - when).total_seconds())
 
 
@@ -70,19 +71,23 @@ AGE_COLUMN = column("Age", "string", AGE_DESCRIPTION)
 
 # ---- built-in printers (kube-apiserver's pkg/printers/internalversion) -------------------------
 
-def _meta(o: dict) -> dict:
+def metadata_of(o: dict) -> dict:
+    """The object's metadata (empty when absent)."""
     return o.get("metadata") or {}
 
 
-def _name(o: dict) -> str:
-    return _meta(o).get("name", "")
+def name_of(o: dict) -> str:
+    """The object's name."""
+    return metadata_of(o).get("name", "")
 
 
-def _age(o: dict) -> str:
-    return age(_meta(o).get("creationTimestamp"))
+def object_age(o: dict) -> str:
+    """The age of the object (its creationTimestamp)."""
+    return age(metadata_of(o).get("creationTimestamp"))
 
 
-def _g(o: Any, *path: Any, default: Any = None) -> Any:
+def field_at(o: Any, *path: Any, default: Any = None) -> Any:
+    """The value at ``path`` in nested dicts and lists, ``default`` when any step is missing."""
     for key in path:
         if isinstance(o, dict):
             o = o.get(key)
@@ -95,32 +100,34 @@ def _g(o: Any, *path: Any, default: Any = None) -> Any:
     return o
 
 
-def _none(value: Any) -> str:
+def or_none(value: Any) -> str:
+    """The value as text, "<none>" when empty, as kubectl prints it."""
     return "<none>" if value in (None, "", []) else str(value)
 
 
 def _pod_row(o: dict) -> list:
-    containers = _g(o, "spec", "containers", default=[])
-    statuses = _g(o, "status", "containerStatuses", default=[])
+    containers = field_at(o, "spec", "containers", default=[])
+    statuses = field_at(o, "status", "containerStatuses", default=[])
     ready = sum(1 for c in statuses if c.get("ready"))
     restarts = sum(int(c.get("restartCount", 0) or 0) for c in statuses)
-    reason = _g(o, "status", "reason") or _g(o, "status", "phase") or "Pending"
+    reason = field_at(o, "status", "reason") or field_at(o, "status", "phase") or "Pending"
     for c in statuses:
-        waiting = _g(c, "state", "waiting", "reason")
-        terminated = _g(c, "state", "terminated", "reason")
+        waiting = field_at(c, "state", "waiting", "reason")
+        terminated = field_at(c, "state", "terminated", "reason")
         if waiting and waiting != "PodInitializing":
             reason = waiting
         elif terminated:
             reason = terminated
-    if _meta(o).get("deletionTimestamp"):
+    if metadata_of(o).get("deletionTimestamp"):
         reason = "Terminating"
-    return [_name(o), f"{ready}/{len(containers)}", reason, str(restarts), _age(o),
-            _none(_g(o, "status", "podIP")), _none(_g(o, "spec", "nodeName")),
-            _none(_g(o, "status", "nominatedNodeName")), "<none>"]
+    return [name_of(o), f"{ready}/{len(containers)}", reason, str(restarts), object_age(o),
+            or_none(field_at(o, "status", "podIP")), or_none(field_at(o, "spec", "nodeName")),
+            or_none(field_at(o, "status", "nominatedNodeName")), "<none>"]
 
 
-def _containers(o: dict, *pod_path: str) -> tuple[str, str]:
-    containers = _g(o, *pod_path, "containers", default=[])
+def containers_and_images(o: dict, *pod_path: str) -> tuple[str, str]:
+    """The comma-separated container names and images of the pod template at ``pod_path``."""
+    containers = field_at(o, *pod_path, "containers", default=[])
     return ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)
 
 
@@ -137,68 +144,68 @@ def _selector(sel: Any) -> str:
 
 
 def _deploy_row(o: dict) -> list:
-    names, images = _containers(o, "spec", "template", "spec")
+    names, images = containers_and_images(o, "spec", "template", "spec")
     st = o.get("status") or {}
-    desired = _g(o, "spec", "replicas", default=1)
-    return [_name(o), f"{st.get('readyReplicas', 0)}/{desired}", st.get("updatedReplicas", 0),
-            st.get("availableReplicas", 0), _age(o), names, images, _selector(_g(o, "spec", "selector"))]
+    desired = field_at(o, "spec", "replicas", default=1)
+    return [name_of(o), f"{st.get('readyReplicas', 0)}/{desired}", st.get("updatedReplicas", 0),
+            st.get("availableReplicas", 0), object_age(o), names, images, _selector(field_at(o, "spec", "selector"))]
 
 
 def _rs_row(o: dict) -> list:
-    names, images = _containers(o, "spec", "template", "spec")
+    names, images = containers_and_images(o, "spec", "template", "spec")
     st = o.get("status") or {}
-    return [_name(o), _g(o, "spec", "replicas", default=1), st.get("replicas", 0), st.get("readyReplicas", 0),
-            _age(o), names, images, _selector(_g(o, "spec", "selector"))]
+    return [name_of(o), field_at(o, "spec", "replicas", default=1), st.get("replicas", 0), st.get("readyReplicas", 0),
+            object_age(o), names, images, _selector(field_at(o, "spec", "selector"))]
 
 
 def _sts_row(o: dict) -> list:
-    names, images = _containers(o, "spec", "template", "spec")
-    return [_name(o), f"{_g(o, 'status', 'readyReplicas', default=0)}/{_g(o, 'spec', 'replicas', default=1)}",
-            _age(o), names, images]
+    names, images = containers_and_images(o, "spec", "template", "spec")
+    return [name_of(o), f"{field_at(o, 'status', 'readyReplicas', default=0)}/{field_at(o, 'spec', 'replicas', default=1)}",
+            object_age(o), names, images]
 
 
 def _ds_row(o: dict) -> list:
-    names, images = _containers(o, "spec", "template", "spec")
+    names, images = containers_and_images(o, "spec", "template", "spec")
     st = o.get("status") or {}
-    node_sel = _g(o, "spec", "template", "spec", "nodeSelector", default={})
-    return [_name(o), st.get("desiredNumberScheduled", 0), st.get("currentNumberScheduled", 0),
+    node_sel = field_at(o, "spec", "template", "spec", "nodeSelector", default={})
+    return [name_of(o), st.get("desiredNumberScheduled", 0), st.get("currentNumberScheduled", 0),
             st.get("numberReady", 0), st.get("updatedNumberScheduled", 0), st.get("numberAvailable", 0),
-            ",".join(f"{k}={v}" for k, v in node_sel.items()) or "<none>", _age(o), names, images,
-            _selector(_g(o, "spec", "selector"))]
+            ",".join(f"{k}={v}" for k, v in node_sel.items()) or "<none>", object_age(o), names, images,
+            _selector(field_at(o, "spec", "selector"))]
 
 
 def _job_status(o: dict) -> str:
-    for cond in _g(o, "status", "conditions", default=[]):
+    for cond in field_at(o, "status", "conditions", default=[]):
         if cond.get("status") == "True" and cond.get("type") in ("Complete", "Failed", "Suspended"):
             return cond["type"]
         if cond.get("status") == "True" and cond.get("type") == "FailureTarget":
             return "FailureTarget"
-    return "Terminating" if _meta(o).get("deletionTimestamp") else "Running"
+    return "Terminating" if metadata_of(o).get("deletionTimestamp") else "Running"
 
 
 def _job_row(o: dict) -> list:
-    names, images = _containers(o, "spec", "template", "spec")
-    completions = _g(o, "spec", "completions")
-    succeeded = _g(o, "status", "succeeded", default=0)
-    start, end = parse_time(_g(o, "status", "startTime")), parse_time(_g(o, "status", "completionTime"))
+    names, images = containers_and_images(o, "spec", "template", "spec")
+    completions = field_at(o, "spec", "completions")
+    succeeded = field_at(o, "status", "succeeded", default=0)
+    start, end = parse_time(field_at(o, "status", "startTime")), parse_time(field_at(o, "status", "completionTime"))
     duration = ""
     if start:
-        duration = human_duration(((end or datetime.now(timezone.utc)) - start).total_seconds())
-    comp = f"{succeeded}/{completions}" if completions is not None else f"{succeeded}/1 of {_g(o, 'spec', 'parallelism', default=1)}"
-    return [_name(o), _job_status(o), comp, duration, _age(o), names, images, _selector(_g(o, "spec", "selector"))]
+        duration = human_duration(((end or datetime.now(UTC)) - start).total_seconds())
+    comp = f"{succeeded}/{completions}" if completions is not None else f"{succeeded}/1 of {field_at(o, 'spec', 'parallelism', default=1)}"
+    return [name_of(o), _job_status(o), comp, duration, object_age(o), names, images, _selector(field_at(o, "spec", "selector"))]
 
 
 def _cronjob_row(o: dict) -> list:
-    names, images = _containers(o, "spec", "jobTemplate", "spec", "template", "spec")
-    last = _g(o, "status", "lastScheduleTime")
-    return [_name(o), _g(o, "spec", "schedule", default=""), _none(_g(o, "spec", "timeZone")),
-            "True" if _g(o, "spec", "suspend") else "False", len(_g(o, "status", "active", default=[])),
-            age(last) if last else "<none>", _age(o), names, images, "<none>"]
+    names, images = containers_and_images(o, "spec", "jobTemplate", "spec", "template", "spec")
+    last = field_at(o, "status", "lastScheduleTime")
+    return [name_of(o), field_at(o, "spec", "schedule", default=""), or_none(field_at(o, "spec", "timeZone")),
+            "True" if field_at(o, "spec", "suspend") else "False", len(field_at(o, "status", "active", default=[])),
+            age(last) if last else "<none>", object_age(o), names, images, "<none>"]
 
 
 def _svc_ports(o: dict) -> str:
     out = []
-    for p in _g(o, "spec", "ports", default=[]):
+    for p in field_at(o, "spec", "ports", default=[]):
         text = f"{p.get('port')}"
         if p.get("nodePort"):
             text += f":{p['nodePort']}"
@@ -207,15 +214,15 @@ def _svc_ports(o: dict) -> str:
 
 
 def _svc_row(o: dict) -> list:
-    typ = _g(o, "spec", "type", default="ClusterIP")
-    external = ",".join(_g(o, "spec", "externalIPs", default=[]))
-    ingress = [i.get("ip") or i.get("hostname") for i in _g(o, "status", "loadBalancer", "ingress", default=[])]
+    typ = field_at(o, "spec", "type", default="ClusterIP")
+    external = ",".join(field_at(o, "spec", "externalIPs", default=[]))
+    ingress = [i.get("ip") or i.get("hostname") for i in field_at(o, "status", "loadBalancer", "ingress", default=[])]
     if typ == "LoadBalancer":
         external = ",".join([x for x in ingress if x] + ([external] if external else [])) or "<pending>"
     elif typ == "ExternalName":
-        external = _g(o, "spec", "externalName", default="")
-    sel = _g(o, "spec", "selector", default={})
-    return [_name(o), typ, _none(_g(o, "spec", "clusterIP")), external or "<none>", _svc_ports(o), _age(o),
+        external = field_at(o, "spec", "externalName", default="")
+    sel = field_at(o, "spec", "selector", default={})
+    return [name_of(o), typ, or_none(field_at(o, "spec", "clusterIP")), external or "<none>", _svc_ports(o), object_age(o),
             ",".join(f"{k}={v}" for k, v in sel.items()) or "<none>"]
 
 
@@ -224,15 +231,15 @@ def _event_row(o: dict) -> list:
     regarding = o.get("involvedObject") or o.get("regarding") or {}
     kind = (regarding.get("kind") or "").lower()
     obj = f"{kind}/{regarding.get('name', '')}"
-    last = (o.get("lastTimestamp") or _g(o, "series", "lastObservedTime") or o.get("eventTime")
-            or o.get("deprecatedLastTimestamp") or _meta(o).get("creationTimestamp"))
+    last = (o.get("lastTimestamp") or field_at(o, "series", "lastObservedTime") or o.get("eventTime")
+            or o.get("deprecatedLastTimestamp") or metadata_of(o).get("creationTimestamp"))
     first = o.get("firstTimestamp") or o.get("deprecatedFirstTimestamp") or o.get("eventTime") or last
-    source = (_g(o, "source" if core else "deprecatedSource", "component") or o.get("reportingComponent")
+    source = (field_at(o, "source" if core else "deprecatedSource", "component") or o.get("reportingComponent")
               or o.get("reportingController") or "")
-    count = o.get("count") if core else (_g(o, "series", "count") or o.get("deprecatedCount") or 1)
+    count = o.get("count") if core else (field_at(o, "series", "count") or o.get("deprecatedCount") or 1)
     message = (o.get("message") if core else o.get("note")) or ""
     return [age(last), o.get("type", ""), o.get("reason", ""), obj, regarding.get("fieldPath", ""), source,
-            message.strip(), age(first), count or 1, _name(o)]
+            message.strip(), age(first), count or 1, name_of(o)]
 
 
 def _binding_row(o: dict) -> list:
@@ -241,38 +248,38 @@ def _binding_row(o: dict) -> list:
     sas = ",".join(f"{s.get('namespace', '')}/{s.get('name', '')}" for s in subjects
                    if s.get("kind") == "ServiceAccount")
     ref = o.get("roleRef") or {}
-    return [_name(o), f"{ref.get('kind', '')}/{ref.get('name', '')}", _age(o), pick("User"), pick("Group"), sas]
+    return [name_of(o), f"{ref.get('kind', '')}/{ref.get('name', '')}", object_age(o), pick("User"), pick("Group"), sas]
 
 
 def _ingress_row(o: dict) -> list:
-    rules = _g(o, "spec", "rules", default=[])
+    rules = field_at(o, "spec", "rules", default=[])
     hosts = ",".join(r.get("host", "") for r in rules if r.get("host")) or "*"
-    lb = [i.get("ip") or i.get("hostname") for i in _g(o, "status", "loadBalancer", "ingress", default=[])]
-    ports = "80, 443" if _g(o, "spec", "tls") else "80"
-    return [_name(o), _none(_g(o, "spec", "ingressClassName")), hosts, ",".join(x for x in lb if x), ports, _age(o)]
+    lb = [i.get("ip") or i.get("hostname") for i in field_at(o, "status", "loadBalancer", "ingress", default=[])]
+    ports = "80, 443" if field_at(o, "spec", "tls") else "80"
+    return [name_of(o), or_none(field_at(o, "spec", "ingressClassName")), hosts, ",".join(x for x in lb if x), ports, object_age(o)]
 
 
 def _pvc_row(o: dict) -> list:
     modes = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
-    access = ",".join(modes.get(m, m) for m in _g(o, "status", "accessModes", default=[]))
-    return [_name(o), _g(o, "status", "phase", default="Pending"), _g(o, "spec", "volumeName", default=""),
-            _g(o, "status", "capacity", "storage", default=""), access,
-            _none(_g(o, "spec", "storageClassName")), _none(_g(o, "spec", "volumeAttributesClassName")),
-            _age(o), _g(o, "spec", "volumeMode", default="Filesystem")]
+    access = ",".join(modes.get(m, m) for m in field_at(o, "status", "accessModes", default=[]))
+    return [name_of(o), field_at(o, "status", "phase", default="Pending"), field_at(o, "spec", "volumeName", default=""),
+            field_at(o, "status", "capacity", "storage", default=""), access,
+            or_none(field_at(o, "spec", "storageClassName")), or_none(field_at(o, "spec", "volumeAttributesClassName")),
+            object_age(o), field_at(o, "spec", "volumeMode", default="Filesystem")]
 
 
 def _hpa_row(o: dict) -> list:
-    ref = _g(o, "spec", "scaleTargetRef", default={})
+    ref = field_at(o, "spec", "scaleTargetRef", default={})
     targets = []
-    if _g(o, "spec", "targetCPUUtilizationPercentage") is not None:  # autoscaling/v1
-        current = _g(o, "status", "currentCPUUtilizationPercentage")
+    if field_at(o, "spec", "targetCPUUtilizationPercentage") is not None:  # autoscaling/v1
+        current = field_at(o, "status", "currentCPUUtilizationPercentage")
         targets.append(f"cpu: {'<unknown>' if current is None else f'{current}%'}/"
-                       f"{_g(o, 'spec', 'targetCPUUtilizationPercentage')}%")
-    statuses = _g(o, "status", "currentMetrics", default=None) or []
-    for index, metric in enumerate(_g(o, "spec", "metrics", default=[])):
-        target = _g(metric, "resource", "target", default={})
-        name = _g(metric, "resource", "name")
-        current = _g(statuses[index], "resource", "current", default={}) if index < len(statuses) else {}
+                       f"{field_at(o, 'spec', 'targetCPUUtilizationPercentage')}%")
+    statuses = field_at(o, "status", "currentMetrics", default=None) or []
+    for index, metric in enumerate(field_at(o, "spec", "metrics", default=[])):
+        target = field_at(metric, "resource", "target", default={})
+        name = field_at(metric, "resource", "name")
+        current = field_at(statuses[index], "resource", "current", default={}) if index < len(statuses) else {}
         if "averageUtilization" in target:
             now = f"{current['averageUtilization']}%" if "averageUtilization" in current else "<unknown>"
             targets.append(f"{name}: {now}/{target['averageUtilization']}%")
@@ -281,13 +288,14 @@ def _hpa_row(o: dict) -> list:
                            f"{target.get('averageValue') or target.get('value')}")
         else:
             targets.append("<unknown>")
-    return [_name(o), f"{ref.get('kind', '')}/{ref.get('name', '')}", ", ".join(targets) or "<none>",
-            _g(o, "spec", "minReplicas", default=1), _g(o, "spec", "maxReplicas", default=0),
-            _g(o, "status", "currentReplicas", default=0), _age(o)]
+    return [name_of(o), f"{ref.get('kind', '')}/{ref.get('name', '')}", ", ".join(targets) or "<none>",
+            field_at(o, "spec", "minReplicas", default=1), field_at(o, "spec", "maxReplicas", default=0),
+            field_at(o, "status", "currentReplicas", default=0), object_age(o)]
 
 
-def _created_at(o: dict) -> str:
-    return str(_meta(o).get("creationTimestamp", ""))
+def created_at(o: dict) -> str:
+    """The creationTimestamp as stored."""
+    return str(metadata_of(o).get("creationTimestamp", ""))
 
 
 _AGE = ("Age", "string", AGE_DESCRIPTION)
@@ -310,7 +318,7 @@ _ROLE_COLS = [NAME_COLUMN, ("Created At", "date", "Time of creation.")]
 
 PRINTERS: dict[tuple[str, str], tuple[list, Callable[[dict], list]]] = {
     ("", "Namespace"): ([NAME_COLUMN, ("Status", "string", "The status of the namespace."), _AGE],
-                        lambda o: [_name(o), _g(o, "status", "phase", default="Active"), _age(o)]),
+                        lambda o: [name_of(o), field_at(o, "status", "phase", default="Active"), object_age(o)]),
     ("", "Pod"): ([NAME_COLUMN, ("Ready", "string", "The aggregate readiness state of this pod for accepting "
                                  "traffic."), ("Status", "string", "The aggregate status of the containers."),
                    ("Restarts", "string", "The number of times the containers in this pod have been restarted."),
@@ -352,12 +360,12 @@ PRINTERS: dict[tuple[str, str], tuple[list, Callable[[dict], list]]] = {
                        ("External-IP", "string", "The external IPs of the service."),
                        ("Port(s)", "string", "The ports of the service."), _AGE, _WIDE_SELECTOR], _svc_row),
     ("", "ConfigMap"): ([NAME_COLUMN, ("Data", "integer", "Number of data entries."), _AGE],
-                        lambda o: [_name(o), len(o.get("data") or {}) + len(o.get("binaryData") or {}), _age(o)]),
+                        lambda o: [name_of(o), len(o.get("data") or {}) + len(o.get("binaryData") or {}), object_age(o)]),
     ("", "Secret"): ([NAME_COLUMN, ("Type", "string", "The type of secret."),
                       ("Data", "integer", "Number of data entries."), _AGE],
-                     lambda o: [_name(o), o.get("type", "Opaque"), len(o.get("data") or {}), _age(o)]),
+                     lambda o: [name_of(o), o.get("type", "Opaque"), len(o.get("data") or {}), object_age(o)]),
     ("", "ServiceAccount"): ([NAME_COLUMN, ("Secrets", "string", "The number of secrets."), _AGE],
-                             lambda o: [_name(o), len(o.get("secrets") or []), _age(o)]),
+                             lambda o: [name_of(o), len(o.get("secrets") or []), object_age(o)]),
     ("", "Event"): (_EVENT_COLS, _event_row),
     ("events.k8s.io", "Event"): (_EVENT_COLS, _event_row),
     ("networking.k8s.io", "Ingress"): ([NAME_COLUMN, ("Class", "string", "The ingress class."),
@@ -366,7 +374,7 @@ PRINTERS: dict[tuple[str, str], tuple[list, Callable[[dict], list]]] = {
                                         ("Ports", "string", "Ports of TLS configurations that open"), _AGE],
                                        _ingress_row),
     ("networking.k8s.io", "NetworkPolicy"): ([NAME_COLUMN, ("Pod-Selector", "string", "The pod selector."), _AGE],
-                                             lambda o: [_name(o), _selector(_g(o, "spec", "podSelector")), _age(o)]),
+                                             lambda o: [name_of(o), _selector(field_at(o, "spec", "podSelector")), object_age(o)]),
     ("", "PersistentVolumeClaim"): ([NAME_COLUMN, ("Status", "string", "The phase of the claim."),
                                      ("Volume", "string", "The bound volume."),
                                      ("Capacity", "string", "The capacity."),
@@ -380,11 +388,11 @@ PRINTERS: dict[tuple[str, str], tuple[list, Callable[[dict], list]]] = {
                                                   ("MaxPods", "string", "Upper limit of replicas."),
                                                   ("Replicas", "string", "Current number of replicas."), _AGE],
                                                  _hpa_row),
-    ("rbac.authorization.k8s.io", "Role"): (_ROLE_COLS, lambda o: [_name(o), _created_at(o)]),
-    ("rbac.authorization.k8s.io", "ClusterRole"): (_ROLE_COLS, lambda o: [_name(o), _created_at(o)]),
+    ("rbac.authorization.k8s.io", "Role"): (_ROLE_COLS, lambda o: [name_of(o), created_at(o)]),
+    ("rbac.authorization.k8s.io", "ClusterRole"): (_ROLE_COLS, lambda o: [name_of(o), created_at(o)]),
     ("rbac.authorization.k8s.io", "RoleBinding"): (_BINDING_COLS, _binding_row),
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"): (_BINDING_COLS, _binding_row),
     ("coordination.k8s.io", "Lease"): ([NAME_COLUMN, ("Holder", "string", "The holder identity."), _AGE],
-                                       lambda o: [_name(o), _g(o, "spec", "holderIdentity", default=""), _age(o)]),
-    ("apiextensions.k8s.io", "CustomResourceDefinition"): (_ROLE_COLS, lambda o: [_name(o), _created_at(o)]),
+                                       lambda o: [name_of(o), field_at(o, "spec", "holderIdentity", default=""), object_age(o)]),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): (_ROLE_COLS, lambda o: [name_of(o), created_at(o)]),
 }

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from gitops_tui.sandbox.rest.table_printers import (
-    AGE_DESCRIPTION, NAME_COLUMN, _age, _containers, _created_at, _g, _meta, _name, _none,
+    AGE_DESCRIPTION,
+    NAME_COLUMN,
+    containers_and_images,
+    created_at,
+    field_at,
+    metadata_of,
+    name_of,
+    object_age,
+    or_none,
 )
 
 _AGE = ("Age", "string", AGE_DESCRIPTION)
@@ -22,7 +30,7 @@ def _with_more(items: list[str], total: int, empty: str) -> str:
 
 def _node_roles(o: dict) -> str:
     roles = set()
-    for key, value in (_meta(o).get("labels") or {}).items():
+    for key, value in (metadata_of(o).get("labels") or {}).items():
         if key.startswith("node-role.kubernetes.io/") and key.split("/", 1)[1]:
             roles.add(key.split("/", 1)[1])
         elif key == "kubernetes.io/role" and value:
@@ -31,16 +39,16 @@ def _node_roles(o: dict) -> str:
 
 
 def _node_row(o: dict) -> list:
-    ready = next((c for c in _g(o, "status", "conditions", default=[]) if c.get("type") == "Ready"), None)
+    ready = next((c for c in field_at(o, "status", "conditions", default=[]) if c.get("type") == "Ready"), None)
     status = ["Unknown"] if ready is None else ["Ready" if ready.get("status") == "True" else "NotReady"]
-    if _g(o, "spec", "unschedulable"):
+    if field_at(o, "spec", "unschedulable"):
         status.append("SchedulingDisabled")
-    addresses = _g(o, "status", "addresses", default=[])
+    addresses = field_at(o, "status", "addresses", default=[])
     address = lambda kind: next((a.get("address") for a in addresses if a.get("type") == kind), "<none>")  # noqa: E731
-    info = _g(o, "status", "nodeInfo", default={})
-    return [_name(o), ",".join(status), _node_roles(o), _age(o), info.get("kubeletVersion", ""),
-            address("InternalIP"), address("ExternalIP"), _none(info.get("osImage")),
-            _none(info.get("kernelVersion")), _none(info.get("containerRuntimeVersion"))]
+    info = field_at(o, "status", "nodeInfo", default={})
+    return [name_of(o), ",".join(status), _node_roles(o), object_age(o), info.get("kubeletVersion", ""),
+            address("InternalIP"), address("ExternalIP"), or_none(info.get("osImage")),
+            or_none(info.get("kernelVersion")), or_none(info.get("containerRuntimeVersion"))]
 
 
 def _endpoints_text(o: dict) -> str:
@@ -70,59 +78,60 @@ def _slice_endpoints(o: dict) -> str:
 
 def _pdb_row(o: dict) -> list:
     spec = o.get("spec") or {}
-    return [_name(o), str(spec["minAvailable"]) if spec.get("minAvailable") is not None else "N/A",
+    return [name_of(o), str(spec["minAvailable"]) if spec.get("minAvailable") is not None else "N/A",
             str(spec["maxUnavailable"]) if spec.get("maxUnavailable") is not None else "N/A",
-            int(_g(o, "status", "disruptionsAllowed", default=0)), _age(o)]
+            int(field_at(o, "status", "disruptionsAllowed", default=0)), object_age(o)]
 
 
 def _rc_row(o: dict) -> list:
-    names, images = _containers(o, "spec", "template", "spec")
-    selector = ",".join(f"{k}={v}" for k, v in sorted((_g(o, "spec", "selector", default={}) or {}).items()))
+    names, images = containers_and_images(o, "spec", "template", "spec")
+    selector = ",".join(f"{k}={v}" for k, v in sorted((field_at(o, "spec", "selector", default={}) or {}).items()))
     st = o.get("status") or {}
-    return [_name(o), _g(o, "spec", "replicas", default=1), st.get("replicas", 0), st.get("readyReplicas", 0),
-            _age(o), names, images, selector or "<none>"]
+    return [name_of(o), field_at(o, "spec", "replicas", default=1), st.get("replicas", 0), st.get("readyReplicas", 0),
+            object_age(o), names, images, selector or "<none>"]
 
 
 def _quota_row(o: dict) -> list:
-    hard, used = _g(o, "status", "hard", default={}), _g(o, "status", "used", default={})
-    requests, limits = [], []
+    hard, used = field_at(o, "status", "hard", default={}), field_at(o, "status", "used", default={})
+    requests: list[str] = []
+    limits: list[str] = []
     for resource in sorted(hard):
         text = f"{resource}: {used.get(resource, '0')}/{hard[resource]}"
         (limits if resource.startswith("limits.") else requests).append(text)
-    return [_name(o), _age(o), ", ".join(requests), ", ".join(limits)]
+    return [name_of(o), object_age(o), ", ".join(requests), ", ".join(limits)]
 
 
 def _pv_row(o: dict) -> list:
     modes = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
-    claim = _g(o, "spec", "claimRef", default={})
-    return [_name(o), _g(o, "spec", "capacity", "storage", default=""),
-            ",".join(modes.get(m, m) for m in _g(o, "spec", "accessModes", default=[])),
-            _g(o, "spec", "persistentVolumeReclaimPolicy", default="Retain"), _g(o, "status", "phase", default=""),
+    claim = field_at(o, "spec", "claimRef", default={})
+    return [name_of(o), field_at(o, "spec", "capacity", "storage", default=""),
+            ",".join(modes.get(m, m) for m in field_at(o, "spec", "accessModes", default=[])),
+            field_at(o, "spec", "persistentVolumeReclaimPolicy", default="Retain"), field_at(o, "status", "phase", default=""),
             f"{claim.get('namespace', '')}/{claim.get('name', '')}" if claim else "",
-            _g(o, "spec", "storageClassName", default=""), _none(_g(o, "spec", "volumeAttributesClassName")),
-            _g(o, "status", "reason", default=""), _age(o), _g(o, "spec", "volumeMode", default="Filesystem")]
+            field_at(o, "spec", "storageClassName", default=""), or_none(field_at(o, "spec", "volumeAttributesClassName")),
+            field_at(o, "status", "reason", default=""), object_age(o), field_at(o, "spec", "volumeMode", default="Filesystem")]
 
 
 def _revision_row(o: dict) -> list:
-    owner = next((r for r in _meta(o).get("ownerReferences") or [] if r.get("controller")), None)
+    owner = next((r for r in metadata_of(o).get("ownerReferences") or [] if r.get("controller")), None)
     where = ""
     if owner:
         group = owner.get("apiVersion", "").split("/")[0] if "/" in owner.get("apiVersion", "") else ""
         where = f"{owner.get('kind', '').lower()}{'.' + group if group else ''}/{owner.get('name', '')}"
-    return [_name(o), where or "<none>", o.get("revision", 0), _age(o)]
+    return [name_of(o), where or "<none>", o.get("revision", 0), object_age(o)]
 
 
 def _apiservice_row(o: dict) -> list:
-    service = _g(o, "spec", "service")
+    service = field_at(o, "spec", "service")
     where = "Local" if not service else f"{service.get('namespace', '')}/{service.get('name', '')}"
-    cond = next((c for c in _g(o, "status", "conditions", default=[]) if c.get("type") == "Available"), None)
+    cond = next((c for c in field_at(o, "status", "conditions", default=[]) if c.get("type") == "Available"), None)
     if cond is None:
         available = "Unknown"
     elif cond.get("status") == "True":
         available = "True"
     else:
         available = f"{cond.get('status', 'Unknown')} ({cond.get('reason', '')})"
-    return [_name(o), where, available, _age(o)]
+    return [name_of(o), where, available, object_age(o)]
 
 
 _CREATED = [NAME_COLUMN, ("Created At", "date", "Time of creation.")]
@@ -139,15 +148,15 @@ CLUSTER_PRINTERS: dict[tuple[str, str], tuple[list, Callable[[dict], list]]] = {
                    _node_row),
     ("", "Endpoints"): ([NAME_COLUMN, ("Endpoints", "string", "The set of all endpoints is the union of all "
                                        "subsets."), _AGE],
-                        lambda o: [_name(o), _endpoints_text(o), _age(o)]),
+                        lambda o: [name_of(o), _endpoints_text(o), object_age(o)]),
     ("discovery.k8s.io", "EndpointSlice"): ([NAME_COLUMN, ("AddressType", "string", "addressType specifies the "
                                                            "type of address carried by this EndpointSlice."),
                                              ("Ports", "string", "ports specifies the list of network ports "
                                               "exposed by each endpoint in this slice."),
                                              ("Endpoints", "string", "endpoints is a list of unique endpoints in "
                                               "this slice."), _AGE],
-                                            lambda o: [_name(o), o.get("addressType", ""), _slice_ports(o),
-                                                       _slice_endpoints(o), _age(o)]),
+                                            lambda o: [name_of(o), o.get("addressType", ""), _slice_ports(o),
+                                                       _slice_endpoints(o), object_age(o)]),
     ("policy", "PodDisruptionBudget"): ([NAME_COLUMN, ("Min Available", "string", "The minimum number of pods "
                                                        "that must be available."),
                                          ("Max Unavailable", "string", "The maximum number of pods that may be "
@@ -170,7 +179,7 @@ CLUSTER_PRINTERS: dict[tuple[str, str], tuple[list, Callable[[dict], list]]] = {
                               "container may consume."),
                              ("Limit", "string", "Limits control the maximum amount of cpu/memory that a container "
                               "may use independent of contention on the node.")], _quota_row),
-    ("", "LimitRange"): (_CREATED, lambda o: [_name(o), _created_at(o)]),
+    ("", "LimitRange"): (_CREATED, lambda o: [name_of(o), created_at(o)]),
     ("", "PersistentVolume"): ([NAME_COLUMN, ("Capacity", "string", "capacity is the description of the "
                                               "persistent volume's resources and capacity."),
                                 ("Access Modes", "string", "accessModes contains all ways the volume can be "

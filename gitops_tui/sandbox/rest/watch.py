@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from gitops_tui.sandbox.rest import table
+from gitops_tui.sandbox.rest.parts import ApiParts
 from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.serving.common import ApiRequest, WatchStream, parse_rv, storage_key
 from gitops_tui.sandbox.serving.errors import bad_request, status_body
@@ -18,7 +19,7 @@ _BATCH = 500
 _HEARTBEAT = 1.0
 
 
-class WatchOps:
+class WatchOps(ApiParts):
     """The watch verb (mixed into the Api class)."""
 
     def watch(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> WatchStream:

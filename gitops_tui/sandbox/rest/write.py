@@ -8,23 +8,44 @@ import uuid
 from typing import Any
 
 from gitops_tui.sandbox.apply import fieldmanager, lastapplied
-from gitops_tui.sandbox.rest import fields
-from gitops_tui.sandbox.rest.rbac_escalation import check_apply_create, check_write
-from gitops_tui.sandbox.rest.duplicates import of_request as _duplicates
-from gitops_tui.sandbox.schema import decoder, structural, validation
-from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.apply.fieldsets import copy_json
 from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
-from gitops_tui.sandbox.serving.common import (
-    ApiRequest, Response, manager_name, meta, now, parse_rv, spec_of, storage_key,
-)
+from gitops_tui.sandbox.rest import fields
 from gitops_tui.sandbox.rest.defaults import (
-    CRD_KEY, apply_defaults, crd_status, defaults_on_create, keep_cluster_ip, merge_string_data,
+    CRD_KEY,
+    apply_defaults,
+    crd_status,
+    defaults_on_create,
+    keep_cluster_ip,
+    merge_string_data,
 )
 from gitops_tui.sandbox.rest.defaults_services import Taken
+from gitops_tui.sandbox.rest.duplicates import of_request as _duplicates
+from gitops_tui.sandbox.rest.parts import ApiParts
+from gitops_tui.sandbox.rest.rbac_escalation import check_apply_create, check_write
+from gitops_tui.sandbox.schema import decoder, structural, validation
+from gitops_tui.sandbox.schema.catalog import ResourceType
 from gitops_tui.sandbox.schema.immutable import normalize_cluster_ips
+from gitops_tui.sandbox.serving.common import (
+    ApiRequest,
+    Response,
+    manager_name,
+    meta,
+    now,
+    parse_rv,
+    spec_of,
+    storage_key,
+)
 from gitops_tui.sandbox.serving.errors import (
-    ApiError, already_exists, bad_request, internal, invalid, not_found, page_not_found, stale, warning_header,
+    ApiError,
+    already_exists,
+    bad_request,
+    internal,
+    invalid,
+    not_found,
+    page_not_found,
+    stale,
+    warning_header,
 )
 from gitops_tui.sandbox.serving.query import decode_body
 from gitops_tui.sandbox.serving.routing import ResourceRoute
@@ -45,7 +66,7 @@ _UNSUPPORTED_PATCH = (
 )
 
 
-class WriteOps:
+class WriteOps(ApiParts):
     """Create, update, patch and apply (mixed into the Api class)."""
 
     # -- identity and preconditions ----------------------------------------------------------
@@ -119,7 +140,7 @@ class WriteOps:
         body = decode_body(req.body, req.header("Content-Type"))
         obj = self._identity(rt, body, route)
         warnings = fields.check_decoded(rt, obj, fields.directive(req.query), dups=_duplicates(req))
-        obj = _record(rt, None, self._strip_server_owned(obj), manager_name(req))
+        obj = record_managed_fields(rt, None, self._strip_server_owned(obj), manager_name(req))
         return _warned(self._create_object(rt, obj, req), warnings)
 
     @staticmethod
@@ -189,7 +210,7 @@ class WriteOps:
             if "managedFields" not in meta(body):
                 meta(body)["managedFields"] = live["metadata"].get("managedFields")
             new = self._finalize(rt, live, body, route.subresource)
-            new = _record(rt, live, new, manager_name(req), route.subresource)
+            new = record_managed_fields(rt, live, new, manager_name(req), route.subresource)
             return _warned(self._persist_update(rt, live, new, req), warnings)
 
     def _live(self, rt: ResourceType, route: ResourceRoute) -> dict[str, Any]:
@@ -305,7 +326,7 @@ class WriteOps:
             warnings = fields.check_decoded(rt, patched, fields.directive(req.query), mode=mode, patch=body,
                                             dups=dups)
             new = self._finalize(rt, live, patched, route.subresource)
-            new = _record(rt, live, new, manager_name(req), route.subresource)
+            new = record_managed_fields(rt, live, new, manager_name(req), route.subresource)
             return _warned(self._persist_update(rt, live, new, req), warnings)
 
     def apply(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
@@ -388,9 +409,10 @@ def _ignores_status(rt: ResourceType, subresource: str) -> bool:
     return "status" in rt.subresources and subresource == ""
 
 
-def _record(
+def record_managed_fields(
     rt: ResourceType, live: dict[str, Any] | None, new: dict[str, Any], manager: str, subresource: str = ""
 ) -> dict[str, Any]:
+    """``new`` with its managedFields updated for ``manager``'s write (update semantics, not apply)."""
     return fieldmanager.record_update(
         live, new, manager, now=now(), subresource=subresource,
         ignore_status=_ignores_status(rt, subresource),

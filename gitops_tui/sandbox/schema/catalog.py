@@ -365,8 +365,8 @@ class Catalog:
         path = "/" + path.strip("/")
         parts = path.split("/")[1:]
         if parts == ["api"]:
-            versions = self.groups().get("", [])
-            return {"kind": "APIVersions", "versions": versions, "serverAddressByClientCIDRs": []}
+            core_versions = self.groups().get("", [])
+            return {"kind": "APIVersions", "versions": core_versions, "serverAddressByClientCIDRs": []}
         if len(parts) == 2 and parts[0] == "api":
             return self.resource_list("", parts[1])
         if parts == ["apis"]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gitops_tui.sandbox.schema import causes as c
 from gitops_tui.sandbox.schema.rules_kinds import go_selector
+from gitops_tui.util.fields import dict_field
 
 _IMMUTABLE_WHEN_SET = "field is immutable when `immutable` is set"
 _STATEFULSET_MUTABLE = ("replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
@@ -101,7 +103,7 @@ def _pvc(new: dict, old: dict) -> list[dict]:
 
 
 def _role_ref(new: dict, old: dict) -> list[dict]:
-    ref = new.get("roleRef") if isinstance(new.get("roleRef"), dict) else {}
+    ref = dict_field(new, "roleRef")
     if ref != old.get("roleRef"):
         shown = (f'rbac.RoleRef{{APIGroup:"{ref.get("apiGroup", "")}", Kind:"{ref.get("kind", "")}", '
                  f'Name:"{ref.get("name", "")}"}}')

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
 from gitops_tui.sandbox.schema.catalog import ResourceType
+from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
 
 DNS1123_LABEL_RE = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 DNS1123_SUBDOMAIN_RE = DNS1123_LABEL_RE + r"(\." + DNS1123_LABEL_RE + ")*"

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from gitops_tui.sandbox.schema.catalog import Catalog, ResourceType
-from gitops_tui.sandbox.schema.openapi_proto import encode_document
 from gitops_tui.sandbox.schema.kube_schemas import KUBE_VERSION
+from gitops_tui.sandbox.schema.openapi_proto import encode_document
 from gitops_tui.sandbox.schema.openapi_schemas import META, definition_name, definitions
 
 V2_PROTOBUF_MEDIA = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"  # what kubectl Accepts

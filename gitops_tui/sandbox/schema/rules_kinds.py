@@ -6,13 +6,19 @@ import base64
 import ipaddress
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gitops_tui.sandbox.schema import causes as c
 from gitops_tui.sandbox.schema.names import label_map_errors
 from gitops_tui.sandbox.schema.rules_pods import (
-    PROTOCOLS, label_errors, pod_spec_errors, port_number_errors, port_or_name_errors,
+    PROTOCOLS,
+    label_errors,
+    pod_spec_errors,
+    port_number_errors,
+    port_or_name_errors,
 )
+from gitops_tui.util.fields import dict_field
 
 MAX_DATA_SIZE = 1024 * 1024  # core.MaxSecretSize, shared by ConfigMaps and Secrets
 _CONFIG_KEY_RE = "[-._a-zA-Z0-9]+"
@@ -148,7 +154,7 @@ def job_errors(obj: dict) -> list[dict]:
 
 def cronjob_errors(obj: dict) -> list[dict]:
     """CronJobs: a schedule and a job template whose pods restart OnFailure or Never."""
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec = dict_field(obj, "spec")
     out: list[dict] = []
     schedule = spec.get("schedule")
     if not schedule:
@@ -189,7 +195,7 @@ def _schedule_errors(schedule: str) -> list[dict]:
 
 def ingress_errors(obj: dict) -> list[dict]:
     """Ingresses: every HTTP path has a pathType, and Exact and Prefix paths are absolute."""
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec = dict_field(obj, "spec")
     out: list[dict] = []
     for i, rule in enumerate(spec.get("rules") or []):
         paths = ((rule or {}).get("http") or {}).get("paths") or [] if isinstance(rule, dict) else []
@@ -218,7 +224,7 @@ def _rules_errors(obj: dict) -> list[dict]:
 
 def _binding_errors(obj: dict) -> list[dict]:
     """RoleBindings and ClusterRoleBindings: a roleRef to a Role or ClusterRole of the RBAC group."""
-    ref = obj.get("roleRef") if isinstance(obj.get("roleRef"), dict) else {}
+    ref = dict_field(obj, "roleRef")
     out: list[dict] = []
     if ref.get("apiGroup") != "rbac.authorization.k8s.io":
         out.append(c.not_supported("roleRef.apiGroup", ref.get("apiGroup", ""), ("rbac.authorization.k8s.io",)))
@@ -237,7 +243,7 @@ def pod_errors(obj: dict) -> list[dict]:
 
 def service_errors(obj: dict) -> list[dict]:
     """Services: type, ports (range, names, protocols), cluster IPs, selector labels."""
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec = dict_field(obj, "spec")
     out: list[dict] = []
     kind = spec.get("type", "ClusterIP")
     if kind not in SERVICE_TYPES:
@@ -304,8 +310,8 @@ def _key_errors(data: Any, field: str) -> list[dict]:
 
 def configmap_errors(obj: dict) -> list[dict]:
     """ConfigMaps: valid keys, no key in both data and binaryData, at most 1 MiB of data."""
-    data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
-    binary = obj.get("binaryData") if isinstance(obj.get("binaryData"), dict) else {}
+    data = dict_field(obj, "data")
+    binary = dict_field(obj, "binaryData")
     out = _key_errors(data, "data") + _key_errors(binary, "binaryData")
     for key in data:
         if key in binary:
@@ -330,7 +336,7 @@ _SECRET_KEYS = {"kubernetes.io/tls": ("tls.crt", "tls.key"), "kubernetes.io/dock
 
 def secret_errors(obj: dict) -> list[dict]:
     """Secrets: valid keys, the keys their type requires, at most 1 MiB of data."""
-    data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+    data = dict_field(obj, "data")
     out = _key_errors(data, "data")
     for key in _SECRET_KEYS.get(obj.get("type") or "", ()):
         if key not in data:

@@ -8,6 +8,7 @@ from typing import Any
 from gitops_tui.sandbox.schema import causes as c
 from gitops_tui.sandbox.schema.names import LABEL, LABEL_MSG, dns_errors
 from gitops_tui.sandbox.schema.quantity import parse_quantity
+from gitops_tui.util.fields import dict_field
 
 _ENV_NAME = "[-._a-zA-Z][-._a-zA-Z0-9]*"
 _ENV = re.compile(f"^{_ENV_NAME}$")
@@ -62,8 +63,8 @@ def resource_errors(resources: Any, field: str) -> list[dict]:
     if not isinstance(resources, dict):
         return []
     out: list[dict] = []
-    limits = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
-    requests = resources.get("requests") if isinstance(resources.get("requests"), dict) else {}
+    limits = dict_field(resources, "limits")
+    requests = dict_field(resources, "requests")
     for part, values in (("limits", limits), ("requests", requests)):
         for name, value in values.items():
             where = f"{field}.{part}[{name}]"
@@ -147,7 +148,7 @@ def pod_spec_errors(spec: Any, field: str, *, pod: bool = False) -> list[dict]:
             name = ctr.get("name")
             if isinstance(name, str) and name in names:
                 out.append(c.duplicate(f"{where}.name", name))
-            names.add(name)
+            names.add(name)  # type: ignore[arg-type]  # a missing name is reported by the schema; kept as before
             out += _container_errors(ctr, where, volumes, pod, port_names if part == "containers" else set())
     restart = spec.get("restartPolicy")
     if restart is not None and restart not in RESTART_POLICIES:

@@ -11,9 +11,16 @@ from gitops_tui.sandbox.schema.causes import go_repr
 from gitops_tui.sandbox.schema.causes import invalid as invalid_cause
 from gitops_tui.sandbox.schema.causes import required as required_cause
 from gitops_tui.sandbox.schema.crd_schema import structural_errors
-from gitops_tui.sandbox.schema.names import LABEL, LABEL_MSG, dns_errors, label_map_errors, name_errors, \
-    qualified_name_errors
+from gitops_tui.sandbox.schema.names import (
+    LABEL,
+    LABEL_MSG,
+    dns_errors,
+    label_map_errors,
+    name_errors,
+    qualified_name_errors,
+)
 from gitops_tui.sandbox.schema.rules_kinds import KIND_RULES
+from gitops_tui.util.fields import dict_field
 
 TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
 
@@ -80,8 +87,8 @@ def validate_metadata(rt: ResourceType, obj: dict) -> list[dict]:
 
 
 def _validate_crd(obj: dict) -> list[dict]:
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-    names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+    spec = dict_field(obj, "spec")
+    names = dict_field(spec, "names")
     group = spec.get("group") or ""
     plural = names.get("plural") or ""
     causes: list[dict] = []

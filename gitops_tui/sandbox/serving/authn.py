@@ -121,14 +121,14 @@ class Authenticator:
             user, expires = hit
             return user if not expires or expires > time.time() else None
         claims = self.signer.verify(token)
-        user = self._service_account_user(token, claims) if claims is not None else None
-        if user is not None:
+        account_user = self._service_account_user(token, claims) if claims is not None else None
+        if account_user is not None:
             with self._lock:
                 if len(self._cache) >= _CACHE_LIMIT:
                     self._cache.clear()
                 if generation == self._cache_generation:
-                    self._cache[token] = (user, claims.expires if claims else 0)
-        return user
+                    self._cache[token] = (account_user, claims.expires if claims else 0)
+        return account_user
 
     def _service_account_user(self, token: str, claims: TokenClaims) -> UserInfo | None:
         """The ServiceAccount user of verified claims, when the account (and its Secret) still exist."""
@@ -157,7 +157,9 @@ class Authenticator:
         if meta.get("deletionTimestamp") or (meta.get("annotations") or {}).get(SA_NAME_ANNOTATION) != claims.name:
             return False
         stored = (secret.get("data") or {}).get("token")
+        if not stored:
+            return False
         try:
-            return bool(stored) and hmac.compare_digest(base64.b64decode(stored), token.encode())
+            return hmac.compare_digest(base64.b64decode(stored), token.encode())
         except (ValueError, TypeError):
             return False

@@ -61,7 +61,7 @@ class WatchStream:
 
 def now() -> str:
     """Return the current UTC time in RFC 3339 with second precision."""
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def meta(obj: dict[str, Any]) -> dict[str, Any]:

@@ -166,7 +166,7 @@ class ConnectionServer:
         self._stopped.clear()
         try:
             while not self._stop.is_set():
-                for key, mask in self._selector.select(timeout=poll_interval):
+                for key, _mask in self._selector.select(timeout=poll_interval):
                     if key.data == "listen":
                         self._accept()
                     elif key.data == "wake":

@@ -25,11 +25,14 @@ _GO_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", 
 
 
 class TypeLike(Protocol):
-    """What the helpers need from a resource type (catalog.ResourceType satisfies it)."""
+    """What the helpers need from a resource type (catalog.ResourceType satisfies it); read-only."""
 
-    group: str
-    plural: str
-    kind: str
+    @property
+    def group(self) -> str: ...
+    @property
+    def plural(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
 
 
 def go_json(value: Any) -> bytes:

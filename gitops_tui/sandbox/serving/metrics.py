@@ -55,7 +55,7 @@ def _escape(value: str) -> str:
 
 
 def _series(name: str, labels: tuple[str, ...], extra: tuple[tuple[str, str], ...], value: int) -> str:
-    pairs = sorted([*zip(_LABELS, labels), *extra])
+    pairs = sorted([*zip(_LABELS, labels, strict=False), *extra])
     text = ",".join(f'{key}="{_escape(val)}"' for key, val in pairs)
     return f"{name}{{{text}}} {value}\n"
 

@@ -174,7 +174,9 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def _fields(data: bytes) -> list[tuple[int, int, Any]]:
-    out, pos = [], 0
+    out: list[tuple[int, int, Any]] = []
+    pos = 0
+    value: Any
     while pos < len(data):
         key, pos = _varint(data, pos)
         number, wire = key >> 3, key & 7
@@ -212,7 +214,7 @@ def _scalar(kind: Any, value: Any) -> Any:
         seconds = _message(_TIME, value).get("seconds", 0)
         if not seconds:
             return None
-        stamp = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+        stamp = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     if kind == "quantity":
         return _message({1: ("string", "string")}, value).get("string", "")

@@ -261,7 +261,7 @@ class RbacAuthorizer:
     def authorize(self, user: UserInfo, attrs: Attributes) -> tuple[bool, str]:
         """Return (allowed, reason) for ``attrs``; the reason names the allowing binding, as RBAC's does."""
         rules, sources = self.rules_for(user, attrs.namespace if attrs.resource_request else "")
-        for rule, source in zip(rules, sources):
+        for rule, source in zip(rules, sources, strict=False):
             if rule.allows(attrs):
                 return True, f"RBAC: allowed by {source}"
         return False, ""

@@ -8,17 +8,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from gitops_tui.sandbox.schema.catalog import Catalog
 from gitops_tui.sandbox.rest.api import Api
-from gitops_tui.sandbox.rest.reviews import Reviews
 from gitops_tui.sandbox.rest.rbac_escalation import EscalationGuard
+from gitops_tui.sandbox.rest.reviews import Reviews
+from gitops_tui.sandbox.schema.catalog import Catalog
 from gitops_tui.sandbox.serving.authz import AccessGate
 from gitops_tui.sandbox.serving.common import MAX_BODY
-from gitops_tui.sandbox.serving.sa_tokens import Signer
 from gitops_tui.sandbox.serving.metrics import RequestMetrics
+from gitops_tui.sandbox.serving.sa_tokens import Signer
+from gitops_tui.sandbox.serving.tls import TlsFiles
 from gitops_tui.sandbox.serving.transport import HttpServer
 from gitops_tui.sandbox.storage.store import Store
-from gitops_tui.sandbox.serving.tls import TlsFiles
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _make(files: TlsFiles) -> None:
-    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("gitops-tui-sandbox-ca")
     ca_cert = (

@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import select
-import socket
 import ssl
 import threading
 from email.utils import formatdate
@@ -320,7 +319,7 @@ class RequestHandler:
                 self.conn.inbuf += data  # a pipelined request: keep it for after the watch
                 return False
             return True
-        except (ssl.SSLWantReadError, BlockingIOError, TimeoutError, socket.timeout):
+        except (ssl.SSLWantReadError, BlockingIOError, TimeoutError):
             return False
         except (OSError, ValueError):  # ValueError: the socket was closed under us (the server is stopping)
             return True

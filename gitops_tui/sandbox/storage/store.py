@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # Store.list shadows the builtin in the class body
 import json
 import sqlite3
 import threading
@@ -128,7 +129,7 @@ class Store:
     ) -> tuple[list[dict[str, Any]], int]:
         """Return the live objects of one type (optionally one namespace), sorted, and the revision."""
         sql = "SELECT rv, object FROM current WHERE grp=? AND plural=?"
-        args: list[Any] = [group, plural]
+        args: builtins.list[Any] = [group, plural]
         if namespace is not None:
             sql += " AND namespace=?"
             args.append(namespace)
@@ -147,7 +148,7 @@ class Store:
             ).fetchone()
         return row is not None
 
-    def extract(self, group: str, plural: str, path: str) -> list[Any]:
+    def extract(self, group: str, plural: str, path: str) -> builtins.list[Any]:
         """The value at JSON ``path`` ("$.spec.clusterIP") of every live object of one type, read by SQLite.
 
         None where absent; arrays and objects come decoded. No whole object is decoded in Python.
@@ -159,7 +160,7 @@ class Store:
             ).fetchall()
         return [json.loads(value) if kind in ("array", "object") else value for value, kind in rows]
 
-    def in_namespace(self, namespace: str) -> list[tuple[str, str, dict[str, Any]]]:
+    def in_namespace(self, namespace: str) -> builtins.list[tuple[str, str, dict[str, Any]]]:
         """Return (group, plural, object) for every live object in ``namespace``."""
         with self.lock:
             rows = self._conn().execute(
@@ -183,10 +184,10 @@ class Store:
         plural: str | None = None,
         namespace: str | None = None,
         limit: int = 500,
-    ) -> list[LogEvent]:
+    ) -> builtins.list[LogEvent]:
         """Return log events after ``revision`` (optionally one type / namespace); Expired if too old."""
         sql = "SELECT id, type, grp, plural, namespace, name, object FROM log WHERE id > ?"
-        args: list[Any] = [revision]
+        args: builtins.list[Any] = [revision]
         if group is not None and plural is not None:
             sql += " AND grp=? AND plural=?"
             args += [group, plural]
@@ -250,7 +251,8 @@ class Store:
             "INSERT INTO log (grp, plural, namespace, name, type, object) VALUES (?,?,?,?,?,?)",
             (group, plural, namespace, name, typ, text),
         )
-        return int(cur.lastrowid), text
+        assert cur.lastrowid is not None  # an INSERT always sets it
+        return cur.lastrowid, text
 
     def _write(self, key: tuple[str, str], fn: Any) -> dict[str, Any]:
         db = self._conn()

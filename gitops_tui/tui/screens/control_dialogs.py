@@ -7,8 +7,7 @@ from textual.containers import Vertical
 from textual.widgets import Checkbox, Input, Label, Static
 
 from gitops_tui.tui.screens.freeze_dialogs import FieldsDialog, MarkedCheckbox
-from gitops_tui.views.controls import (OverrideRequest, WindowRequest, check_override, check_window,
-                                       window_request)
+from gitops_tui.views.controls import OverrideRequest, WindowRequest, check_override, check_window, window_request
 
 
 class WindowDialog(FieldsDialog):

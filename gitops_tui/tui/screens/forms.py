@@ -10,17 +10,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
 from gitops_tui.tui.screens.dialogs import Dialog
 from gitops_tui.tui.widgets.cluster_picker import ClusterPicker
 from gitops_tui.views.forms import (
     REF_KINDS,
-    refused_field,
-    refused_source_field,
     SECRET_KINDS,
     SecretRequest,
     SourceRequest,
+    refused_field,
+    refused_source_field,
     validate_secret,
     validate_source,
 )
@@ -41,7 +42,7 @@ class FormDialog(Dialog):
     FormDialog .-hidden { display: none; }
     """
 
-    def field(self, label: str, key: str, widget) -> ComposeResult:  # type: ignore[no-untyped-def]
+    def field(self, label: str, key: str, widget: Widget) -> ComposeResult:
         """Yield one labelled field row and its error line."""
         with Horizontal(classes="field", id=f"row-{key}"):
             yield Label(label, classes="name")
@@ -51,7 +52,7 @@ class FormDialog(Dialog):
     def show_errors(self, errors: dict[str, str]) -> None:
         """Put each message beside its field; focus the first bad one."""
         first = None
-        for label in self.query("Label.error"):
+        for label in self.query("Label.error").results(Label):
             key = (label.id or "").removesuffix("-error")
             label.update(errors.get(key, ""))
             label.set_class(key not in errors, "-hidden")

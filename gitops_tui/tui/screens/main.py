@@ -24,13 +24,12 @@ from gitops_tui.tui.theming import status_style
 from gitops_tui.tui.widgets.header import StatusHeader
 from gitops_tui.tui.widgets.pane import ResourcePane
 from gitops_tui.views import glyphs as g
-from gitops_tui.views.rollout import rollout_line
 from gitops_tui.views import model, rows
 from gitops_tui.views.access import read_only_notice
-from gitops_tui.views.header import header_info
 from gitops_tui.views.controls import project_windows_line
 from gitops_tui.views.freeze import project_detail, suspension_text
-
+from gitops_tui.views.header import header_info
+from gitops_tui.views.rollout import rollout_line
 
 #: From this terminal height on, the Events stream stays visible under the other panes.
 TALL = 34
@@ -40,6 +39,8 @@ HIDDEN_MOUNT_AFTER = 0.5
 
 class MainScreen(ControlFlows, IncidentFlows, Flows, Screen):
     """Every pane of the console; keys act on the highlighted object of the active pane."""
+
+    _detail_shown: tuple[str, str, str] | None = None
 
     BINDINGS = keymap.BINDINGS
     DEFAULT_CSS = """

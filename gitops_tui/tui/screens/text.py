@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -71,8 +73,8 @@ class TextView(ModalScreen):
 class HelpScreen(TextView):
     """The keys, in the order of DESIGN.md section 8."""
 
-    def __init__(self, read_only: bool) -> None:
-        lines = [f"  {key:<8} {text}" for key, action, text in keymap.HELP
+    def __init__(self, read_only: bool, remapped: Mapping[str, str] | None = None) -> None:
+        lines = [f"  {key:<8} {text}" for key, action, text in keymap.help_lines(remapped)
                  if not (read_only and action in keymap.MUTATING)]
         head = "Read-only: actions that change anything are hidden.\n\n" if read_only else ""
         legend = ("\n\nGlyphs: ✓ ready  ✗ failing/offline  ↻ in progress  ‖ suspended  · not placed\n"

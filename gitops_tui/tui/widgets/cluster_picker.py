@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.segment import Segment
 from textual.strip import Strip
 from textual.widgets import SelectionList
-from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets._toggle_button import ToggleButton
+from textual.widgets.option_list import OptionDoesNotExist
 
 CHOSEN = "[✓]"
 NOT_CHOSEN = "[ ]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
@@ -12,6 +13,8 @@ from gitops_tui.views.header_fit import fit_header, header_parts
 
 class StatusHeader(Static):
     """Shows where the console points and the state of its sources (every count kept on narrow terminals)."""
+
+    _shown: tuple[HeaderInfo, int] | None = None
 
     DEFAULT_CSS = """
     StatusHeader { dock: top; height: 1; background: $panel; color: $foreground; padding: 0 1; }
@@ -26,6 +29,7 @@ class StatusHeader(Static):
         v = self.app.theme_variables
         text = Text(no_wrap=True, overflow="ellipsis")
         for part in fit_header(header_parts(info), width):
+            style: str | Style
             if part.style in ("bold", "dim"):
                 style = part.style
             else:

@@ -1,4 +1,9 @@
-"""A delaying work queue keyed by object: one pending entry per key, never two workers on one key."""
+"""One work queue, like client-go's, for the reconciler and the sandbox's controllers alike.
+
+Keys become due at a time; get() hands out due keys, done() releases them. Adding a key that is already
+queued keeps the earlier due time; adding a key while a worker holds it queues it again for after done(),
+so a change seen mid-reconcile is never lost, and no two workers ever hold one key.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +12,30 @@ import itertools
 import threading
 import time
 from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
-class WorkQueue:
-    """Keys become due at a time; get() hands out due keys, done() releases them.
-
-    Adding a key that is already queued keeps the earlier due time. Adding a key while a worker
-    holds it queues it again for after done(), so a change seen mid-reconcile is never lost.
-    """
+class WorkQueue(Generic[K]):
+    """Delayed, de-duplicated keys; a key being processed is queued again only after it is done."""
 
     def __init__(self) -> None:
         """Create an empty queue."""
         self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, Hashable]] = []
-        self._due: dict[Hashable, float] = {}
-        self._processing: set[Hashable] = set()
-        self._after_done: dict[Hashable, float] = {}
+        self._heap: list[tuple[float, int, K]] = []
+        self._due: dict[K, float] = {}
+        self._processing: set[K] = set()
+        self._after_done: dict[K, float] = {}
         self._seq = itertools.count()
         self._closed = False
 
-    def add(self, key: Hashable, delay: float = 0.0) -> None:
-        """Make ``key`` due in ``delay`` seconds (or sooner if already due sooner)."""
-        due = time.monotonic() + max(0.0, delay)
+    def add(self, key: K, after: float = 0.0) -> None:
+        """Make ``key`` due in ``after`` seconds (or sooner if already due sooner); nothing once closed."""
+        due = time.monotonic() + max(0.0, after)
         with self._cond:
+            if self._closed:
+                return
             if key in self._processing:
                 current = self._after_done.get(key)
                 if current is None or due < current:
@@ -42,16 +48,16 @@ class WorkQueue:
             heapq.heappush(self._heap, (due, next(self._seq), key))
             self._cond.notify()
 
-    def get(self, timeout: float = 0.5) -> Hashable | None:
-        """Return a due key (now held by the caller) or None after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
+    def get(self, timeout: float | None = None) -> K | None:
+        """Return a due key (now held by the caller); None once closed, or after ``timeout`` seconds if given."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while not self._closed:
                 now = time.monotonic()
                 while self._heap:
                     due, _, key = self._heap[0]
                     if self._due.get(key) != due:
-                        heapq.heappop(self._heap)
+                        heapq.heappop(self._heap)  # superseded by an earlier schedule
                         continue
                     if due > now:
                         break
@@ -59,15 +65,16 @@ class WorkQueue:
                     del self._due[key]
                     self._processing.add(key)
                     return key
-                wait = deadline - now
-                if wait <= 0:
+                wait = None if deadline is None else deadline - now
+                if wait is not None and wait <= 0:
                     return None
                 if self._heap:
-                    wait = min(wait, self._heap[0][0] - now)
-                self._cond.wait(max(wait, 0.001))
+                    until_due = self._heap[0][0] - now
+                    wait = until_due if wait is None else min(wait, until_due)
+                self._cond.wait(None if wait is None else max(wait, 0.001))
             return None
 
-    def done(self, key: Hashable, requeue_after: float | None = None) -> None:
+    def done(self, key: K, requeue_after: float | None = None) -> None:
         """Release ``key``; queue it again after ``requeue_after`` seconds (or sooner if changed meanwhile)."""
         with self._cond:
             self._processing.discard(key)
@@ -77,13 +84,13 @@ class WorkQueue:
         if requeue_after is not None:
             self.add(key, requeue_after)
 
-    def forget(self, key: Hashable) -> None:
+    def forget(self, key: K) -> None:
         """Drop a queued (not held) key."""
         with self._cond:
             self._due.pop(key, None)
             self._after_done.pop(key, None)
 
-    def pending(self) -> list[Hashable]:
+    def pending(self) -> list[K]:
         """Return the queued keys (for diagnostics and tests)."""
         with self._cond:
             return list(self._due)
@@ -93,3 +100,8 @@ class WorkQueue:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+    def __len__(self) -> int:
+        """The number of queued (not held) keys."""
+        with self._cond:
+            return len(self._due)
