@@ -20,6 +20,13 @@ CRD_API_VERSION = "apiextensions.k8s.io/v1"
 CRD_KIND = "CustomResourceDefinition"
 
 
+def install_crds(helm_release: dict[str, Any], chart: helm.Chart, cluster_scoped: bool) -> tuple[dict[str, Any], ...]:
+    """The CRDs the release creates on install: the chart's ``crds/`` folder for a platform project's release
+    (``cluster_scoped``) unless ``spec.install.crds`` is ``Skip``; ``CreateReplace`` creates the absent ones too."""
+    policy = ((helm_release.get("spec") or {}).get("install") or {}).get("crds") or "Create"
+    return chart_crds(chart) if cluster_scoped and policy != "Skip" else ()
+
+
 def chart_crds(chart: helm.Chart) -> tuple[dict[str, Any], ...]:
     """The CustomResourceDefinitions of the chart's (and its subcharts') ``crds/`` folders."""
     found: list[dict[str, Any]] = []

@@ -17,7 +17,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.api import names
 from gitops_tui.helm import storage
-from gitops_tui.helm.chart_crds import chart_crds, create_absent
+from gitops_tui.helm.chart_crds import create_absent, install_crds
 from gitops_tui.helm.charts import resolve_chart
 from gitops_tui.helm.dependencies import refuse_unsupported
 from gitops_tui.helm.errors import INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed, WaitFailed
@@ -199,7 +199,7 @@ def _check_and_dry_run(dynamic: DynamicClient, helm_release: dict[str, Any], tar
             raise HelmReleaseFailed(reason, f"{what} is cluster-scoped; a release may only hold namespaced objects "
                                             "(a platform project's may hold cluster-scoped ones)")
     prepared = PreparedRelease(helm_release, target, chart, rendered, revision, previous,
-                               chart_crds(chart) if cluster_scoped else ())
+                               install_crds(helm_release, chart, cluster_scoped))
     if not prepared.unchanged and dry_run:
         _dry_run(dynamic, prepared, reason)
     return prepared

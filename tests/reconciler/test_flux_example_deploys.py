@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gitops_tui.api import names
+from gitops_tui.api import names, paths
 from gitops_tui.flux.children import LABEL_PARENT
 from gitops_tui.kube.client import json_request
 from tests.flux_example import bootstrapped, example_files
@@ -154,12 +154,13 @@ def test_the_bootstrapped_example_deploys_on_every_cluster_as_flux_would(world: 
     declared = sorted(d["metadata"]["name"] for name in ("apps.yaml", "infrastructure.yaml")
                       for d in yaml.safe_load_all(files[f"clusters/staging/{name}"]) if d)
     assert declared == sorted(ORDER)
-    base = f"/apis/{names.TYPES_GROUP}/{names.TYPES_VERSION}/namespaces/{world.namespace}"
-    listed = json_request(world.api, "GET", f"{base}/federatedkustomizations")["items"]
+    listed = json_request(world.api, "GET", paths.management_path(names.KIND_FEDERATED_KUSTOMIZATION,
+                                                                  world.namespace))["items"]
     assert sorted(i["metadata"]["name"] for i in listed) == sorted([*declared, "staging"])
     assert all((i["metadata"].get("labels") or {}).get(LABEL_PARENT) == "staging" for i in listed
                if i["metadata"]["name"] != "staging")
-    repositories = json_request(world.api, "GET", f"{base}/federatedgitrepositories")["items"]
+    repositories = json_request(world.api, "GET", paths.management_path(names.KIND_FEDERATED_GIT_REPOSITORY,
+                                                                        world.namespace))["items"]
     assert sorted(i["metadata"]["name"] for i in repositories) == sorted([*declared, "staging"])
     assert world.status("staging")["flux"]["bootstrap"] == ["Kustomization/flux-system"]
     assert world.condition("staging", names.READY)["status"] == "True", world.condition("staging", names.READY)
@@ -171,7 +172,7 @@ def test_the_bootstrapped_example_deploys_on_every_cluster_as_flux_would(world: 
         assert cond["reason"] == "DependencyNotReady" and cond["message"].startswith(
             f"dependency {dependency} is not ready"), (waiting, cond)
     for index, child in enumerate(ORDER):
-        wait_until(lambda: ready_after_reconcile(world, child), timeout=40, interval=0.2,
+        wait_until(lambda child=child: ready_after_reconcile(world, child), timeout=120, interval=0.2,
                    message=f"{child} Ready on {', '.join(CLUSTERS)}")
         for later in ORDER[index + 2:]:  # the one after next still waits for the next
             world.reconcile(later)
