@@ -115,8 +115,7 @@ def live_objects(world: World, cluster: str, expected: list[dict[str, Any]]) -> 
     """The live objects of ``expected`` on ``cluster``, read with real kubectl (one call per namespace)."""
     by_namespace: dict[str, list[str]] = {}
     for obj in expected:
-        group = obj["apiVersion"].rpartition("/")[0]
-        ref = f"{obj['kind'].lower()}{'.' + group if group else ''}/{obj['metadata']['name']}"
+        ref = f"{resource_ref(obj)}/{obj['metadata']['name']}"
         by_namespace.setdefault(obj["metadata"].get("namespace") or "default", []).append(ref)
     found: dict[tuple[str, str, str], Any] = {}
     for namespace, refs in by_namespace.items():
@@ -125,6 +124,36 @@ def live_objects(world: World, cluster: str, expected: list[dict[str, Any]]) -> 
         for item in answer["items"] if answer["kind"] == "List" else [answer]:
             found[key(item)] = item
     return found
+
+
+def resource_ref(obj: dict[str, Any]) -> str:
+    """kubectl's ``kind.group`` for an object's kind (``namespace`` for the core group)."""
+    group = obj["apiVersion"].rpartition("/")[0]
+    return f"{obj['kind'].lower()}{'.' + group if group else ''}"
+
+
+def labelled_objects(world: World, cluster: str, kinds: set[str], child: str) -> set[tuple[str, str, str]]:
+    """Every object of ``kinds`` on ``cluster`` labelled as applied for source ``child``, read with kubectl."""
+    out = world.sandbox.kubectl(cluster, "get", ",".join(sorted(kinds)), "-A", "-o", "json",
+                                "-l", f"{names.LABEL_SOURCE}={child}").stdout
+    return {key(item) for item in json.loads(out)["items"]}
+
+
+#: What the example leaves on the (shared) clusters, deleted after the test so later tests start clean.
+LEFT_BEHIND = ["namespace/cert-manager", "namespace/envoy-gateway-system", "namespace/podinfo",
+               "clusterissuer.cert-manager.io/letsencrypt", "gatewayclass.gateway.networking.k8s.io/envoy",
+               "customresourcedefinition.apiextensions.k8s.io/clusterissuers.cert-manager.io",
+               "customresourcedefinition.apiextensions.k8s.io/gatewayclasses.gateway.networking.k8s.io",
+               "customresourcedefinition.apiextensions.k8s.io/gateways.gateway.networking.k8s.io",
+               "customresourcedefinition.apiextensions.k8s.io/httproutes.gateway.networking.k8s.io"]
+
+
+@pytest.fixture
+def cleanup(world: World) -> Iterator[None]:
+    """Delete what the example made on every cluster when the test ends (the sandbox is shared by the session)."""
+    yield
+    for cluster in CLUSTERS:
+        world.sandbox.kubectl(cluster, "delete", "--ignore-not-found", "--wait=false", *LEFT_BEHIND, check=False)
 
 
 def ready_after_reconcile(world: World, child: str) -> dict[str, Any] | None:
@@ -136,7 +165,8 @@ def ready_after_reconcile(world: World, child: str) -> dict[str, Any] | None:
     return ready
 
 
-def test_the_bootstrapped_example_deploys_on_every_cluster_as_flux_would(world: World, charts: ChartServers) -> None:
+def test_the_bootstrapped_example_deploys_on_every_cluster_as_flux_would(world: World, charts: ChartServers,
+                                                                        cleanup: None) -> None:
     original = bootstrapped(example_files(), "staging")
     files = with_chart_urls(original, charts.urls())
     changed = [line for path in sorted(files) for line in difflib.unified_diff(
@@ -189,6 +219,9 @@ def test_the_bootstrapped_example_deploys_on_every_cluster_as_flux_would(world: 
         for cluster in CLUSTERS:
             live = live_objects(world, cluster, list(expected.values()))
             assert sorted(live) == sorted(expected), (child, cluster)
+            # Nothing else is applied for the child: its own objects and its releases' (not the charts' crds/).
+            applied = labelled_objects(world, cluster, {resource_ref(o) for o in expected.values()}, child)
+            assert applied == {key(o) for o in [*plain, *templates]}, (cluster, child, applied)
             for ident, want in expected.items():
                 got = live[ident]
                 contains(got, want, f"{cluster}:{child}:{'/'.join(ident)}")
