@@ -66,6 +66,13 @@ def test_a_platform_release_holds_cluster_scoped_objects_and_creates_its_charts_
         assert f"name: {role}" in manifest and "CustomResourceDefinition" not in manifest, \
             "Helm keeps the chart's crds/ out of the release"
 
+    # The release removed from git: uninstalled with its cluster-scoped objects; the chart's CRDs stay, as Helm's do.
+    commit(repo, {"deploy/release.yaml": None, "deploy/.keep": "gone\n"})
+    world.reconcile("apps")
+    for cluster in CLUSTERS:
+        assert world.sandbox.kubectl(cluster, "get", "clusterrole", role, check=False).returncode != 0, cluster
+        assert f"widgets.{group}" in crd_names(world, cluster)
+
 
 def test_install_crds_skip_creates_none(world: World) -> None:
     world.make_platform()

@@ -133,9 +133,9 @@ def resource_ref(obj: dict[str, Any]) -> str:
 
 
 def labelled_objects(world: World, cluster: str, kinds: set[str], child: str) -> set[tuple[str, str, str]]:
-    """Every object of ``kinds`` on ``cluster`` labelled as applied for source ``child``, read with kubectl."""
+    """Every object of ``kinds`` on ``cluster`` labelled as applied for this project's source ``child`` (kubectl)."""
     out = world.sandbox.kubectl(cluster, "get", ",".join(sorted(kinds)), "-A", "-o", "json",
-                                "-l", f"{names.LABEL_SOURCE}={child}").stdout
+                                "-l", f"{names.LABEL_PROJECT}={world.project},{names.LABEL_SOURCE}={child}").stdout
     return {key(item) for item in json.loads(out)["items"]}
 
 
@@ -171,7 +171,7 @@ def test_the_bootstrapped_example_deploys_on_every_cluster_as_flux_would(world: 
     files = with_chart_urls(original, charts.urls())
     changed = [line for path in sorted(files) for line in difflib.unified_diff(
         original[path].splitlines(), files[path].splitlines(), lineterm="", n=0) if line[:1] in "+-"
-        and not line.startswith(("+++", "---"))]
+        and line not in ("--- ", "+++ ")]  # the diff's own two header lines
     assert sorted(changed) == sorted([*(f"-  url: {old}" for old in charts.urls()),
                                       *(f"+  url: {new}" for new in charts.urls().values())]), changed
     repo = world.repo("example", files)
