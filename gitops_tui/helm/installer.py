@@ -17,6 +17,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.api import names
 from gitops_tui.helm import storage
+from gitops_tui.helm.chart_crds import create_absent, install_crds
 from gitops_tui.helm.charts import resolve_chart
 from gitops_tui.helm.dependencies import refuse_unsupported
 from gitops_tui.helm.errors import INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed, WaitFailed
@@ -81,6 +82,7 @@ class PreparedRelease:
     rendered: RenderedRelease
     revision: int
     previous: dict[str, Any] | None
+    crds: tuple[dict[str, Any], ...] = ()  # the chart's crds/ folder, created on install (helm/chart_crds.py)
 
     @property
     def unchanged(self) -> bool:
@@ -122,10 +124,12 @@ def prepare(
     manifests: list[dict[str, Any]],
     cache_dir: Path,
     fetch_policy: FetchPolicy | None = None,
+    cluster_scoped: bool = False,
 ) -> PreparedRelease:
     """Load the chart, compose values and render: every failure here applies nothing.
 
     ``fetch_policy``: where a HelmRepository's URL may be fetched (kube/outbound.py; default from the environment).
+    ``cluster_scoped``: the release may hold cluster-scoped objects (a platform project's, docs/flux.md).
     """
     target = ReleaseTarget.of(helm_release)
     project_ns = helm_release["metadata"]["namespace"]
@@ -161,7 +165,8 @@ def prepare(
 
     pending = namespace_pending(dynamic, target.namespace, manifests)
     try:
-        return _check_and_dry_run(dynamic, helm_release, target, chart, values, previous, reason, dry_run=not pending)
+        return _check_and_dry_run(dynamic, helm_release, target, chart, values, previous, reason, dry_run=not pending,
+                                  cluster_scoped=cluster_scoped)
     except HelmReleaseFailed as exc:
         # Helm's messages and the cluster's answers may quote a value from a Secret, transformed or not.
         message = redact_message(exc.message, secrets, quotes_values=exc.quotes_values)
@@ -170,8 +175,9 @@ def prepare(
 
 def _check_and_dry_run(dynamic: DynamicClient, helm_release: dict[str, Any], target: ReleaseTarget, chart: helm.Chart,
                        values: dict[str, Any], previous: dict[str, Any] | None, reason: str,
-                       *, dry_run: bool = True) -> PreparedRelease:
-    """Render with ``values``, check every object stays namespaced in the target namespace, dry-run apply.
+                       *, dry_run: bool = True, cluster_scoped: bool = False) -> PreparedRelease:
+    """Render with ``values``, check every object stays in the target namespace (or, ``cluster_scoped``, is
+    cluster-scoped), dry-run apply.
 
     ``dry_run`` False skips the dry-run: the target namespace is made by the same revision (docs/flux.md).
     """
@@ -189,9 +195,11 @@ def _check_and_dry_run(dynamic: DynamicClient, helm_release: dict[str, Any], tar
             namespaced = resolver.namespaced(obj["apiVersion"], obj["kind"])
         except UnknownKind as exc:
             raise HelmReleaseFailed(reason, f"{what}: {exc}") from None
-        if not namespaced:
-            raise HelmReleaseFailed(reason, f"{what} is cluster-scoped; a release may only hold namespaced objects")
-    prepared = PreparedRelease(helm_release, target, chart, rendered, revision, previous)
+        if not namespaced and not cluster_scoped:
+            raise HelmReleaseFailed(reason, f"{what} is cluster-scoped; a release may only hold namespaced objects "
+                                            "(a platform project's may hold cluster-scoped ones)")
+    prepared = PreparedRelease(helm_release, target, chart, rendered, revision, previous,
+                               install_crds(helm_release, chart, cluster_scoped))
     if not prepared.unchanged and dry_run:
         _dry_run(dynamic, prepared, reason)
     return prepared
@@ -303,6 +311,8 @@ def install(
 
     failure = ""
     try:
+        if not previous:
+            create_absent(dynamic, prepared.crds)
         if not all(_each(write, rendered.objects)):
             return None
         if previous:

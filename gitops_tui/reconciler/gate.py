@@ -16,7 +16,7 @@ from gitops_tui.api import names
 from gitops_tui.kube.client import ClusterUnreachable
 from gitops_tui.kube.impersonation import own_client
 from gitops_tui.kube.inventory import describe, entry_hashes
-from gitops_tui.reconciler import helm_step, identity, ownership, preflight, propagate
+from gitops_tui.reconciler import helm_step, identity, ownership, platform, preflight, propagate
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.drift_watch import ClusterView
 from gitops_tui.reconciler.helm_step import HelmRefused
@@ -126,8 +126,10 @@ def connect(ctx: ReconcileContext, works: dict[str, propagate.ClusterWork], revi
 
 def prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict] | dict[str, list[dict]],
                  connections: dict[str, Any], works: dict[str, propagate.ClusterWork],
-                 clusters: list[str]) -> dict[str, tuple[Any, ...]]:
+                 clusters: list[str], owner: tuple[str, str] | None = None) -> dict[str, tuple[Any, ...]]:
     """Prepare every HelmRelease on each cluster to apply (helm_step.prepare_clusters); raise HelmRefused.
+
+    ``owner`` (namespace, project): a platform project's releases may hold cluster-scoped objects (docs/flux.md).
 
     ``desired`` is the revision's objects, or each cluster's own (its overrides applied). A cluster that could not
     be reached while preparing gets ClusterNotReachable and leaves ``connections``.
@@ -136,10 +138,11 @@ def prepare_helm(ctx: ReconcileContext, artifact: Any, desired: list[dict] | dic
     if not clusters or not any(obj.get("kind") == "HelmRelease" for objects in lists for obj in objects):
         return {}
     unreachable: dict[str, str] = {}
+    cluster_scoped = owner is not None and platform.policy_for(ctx, *owner).platform
     try:
         prepared, unreachable = helm_step.prepare_clusters({c: connections[c] for c in clusters}, desired,
                                                            Path(artifact.path), Path(ctx.data_dir) / "helm",
-                                                           ctx.fetch_policy)
+                                                           ctx.fetch_policy, cluster_scoped=cluster_scoped)
     except HelmRefused as exc:
         unreachable = exc.unreachable
         raise

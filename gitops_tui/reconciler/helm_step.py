@@ -89,9 +89,11 @@ def ensure_crds(dynamic: DynamicClient, manifests: list[dict]) -> None:
 
 def prepare_all(
     dynamic: DynamicClient, manifests: list[dict], checkout: Path, cache_dir: Path,
-    fetch_policy: FetchPolicy | None = None,
+    fetch_policy: FetchPolicy | None = None, cluster_scoped: bool = False,
 ) -> list[installer.PreparedRelease]:
     """Render and validate every HelmRelease of the revision for this cluster; nothing of the revision is written.
+
+    ``cluster_scoped``: releases may hold cluster-scoped objects (a platform project's).
 
     On failure, a HelmRelease already on the cluster (from an earlier revision) gets Ready/Released
     False with Helm's message, as Flux shows it; then HelmStepFailed names the release.
@@ -110,7 +112,8 @@ def prepare_all(
     for release in ordered:
         try:
             prepared.append(installer.prepare(dynamic, release, checkout=checkout, manifests=manifests,
-                                              cache_dir=cache_dir, fetch_policy=fetch_policy))
+                                              cache_dir=cache_dir, fetch_policy=fetch_policy,
+                                              cluster_scoped=cluster_scoped))
         except HelmReleaseFailed as exc:
             record_failure(dynamic, release, exc.reason, exc.message, datetime.now(UTC))
             raise HelmStepFailed(exc.reason, f"HelmRelease/{release['metadata']['name']}: {exc.message}") from None
@@ -136,7 +139,7 @@ class HelmRefused(Exception):
 
 def prepare_clusters(
     connections: dict[str, DynamicClient], manifests: list[dict] | dict[str, list[dict]], checkout: Path,
-    cache_dir: Path, fetch_policy: FetchPolicy | None = None,
+    cache_dir: Path, fetch_policy: FetchPolicy | None = None, cluster_scoped: bool = False,
 ) -> tuple[dict[str, tuple[installer.PreparedRelease, ...]], dict[str, str]]:
     """Prepare the revision's releases on every cluster before deciding; return (prepared, unreachable -> why).
 
@@ -151,7 +154,7 @@ def prepare_clusters(
     for cluster, dynamic in connections.items():
         try:
             objects = manifests.get(cluster, []) if isinstance(manifests, dict) else manifests
-            prepared[cluster] = tuple(prepare_all(dynamic, objects, checkout, cache_dir, fetch_policy))
+            prepared[cluster] = tuple(prepare_all(dynamic, objects, checkout, cache_dir, fetch_policy, cluster_scoped))
         except HelmStepFailed as exc:
             failed[cluster] = Failure(exc.reason, exc.message, stalled=True)
         except Exception as exc:  # noqa: BLE001 - transport failures: this cluster only

@@ -348,7 +348,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     views = views_for(ctx, source, connections, mine, old)
     gone_connections = gate.connect(ctx, gone, revision, identity.applier_for(ctx, ns, project) if gone else None)
     try:
-        helm = gate.prepare_helm(ctx, artifact, mine, connections, works, to_apply)
+        helm = gate.prepare_helm(ctx, artifact, mine, connections, works, to_apply, (ns, project))
     except HelmRefused as exc:  # every cluster's failure on its own entry; unreachable ones keep theirs
         own = {c: {"status": f.reason, "message": f.message} for c, f in exc.failed.items()}
         return _fail(ctx, source, exc.failure, revision, clusters, gate.own_entries(works, connections, own), plan,
