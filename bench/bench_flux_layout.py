@@ -25,9 +25,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import CLUSTERS, BenchSandbox, git, init_repo, median, ratio, run  # noqa: E402
+from gitops_tui.actions import sources as actions  # noqa: E402
 from gitops_tui.api import paths  # noqa: E402
 from gitops_tui.kube.client import json_request  # noqa: E402
-from gitops_tui.actions import sources as actions  # noqa: E402
 from tests.flux_example import gotk_sync  # noqa: E402
 
 CHILDREN = ["a", "b", "c"]

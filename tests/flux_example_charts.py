@@ -41,7 +41,7 @@ HELM_REPOSITORY_URL = "https://stefanprodan.github.io/podinfo"
 
 def loopback_certificates(folder: Path) -> tuple[Path, Path, Path]:
     """A test CA and a server certificate for the address 127.0.0.1: (ca.crt, tls.crt, tls.key)."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gitops-tui flux example CA")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())

@@ -105,7 +105,7 @@ def contains(live: Any, expected: Any, where: str) -> None:
             contains(live[field], value, f"{where}.{field}")
     elif isinstance(expected, list):
         assert isinstance(live, list) and len(live) == len(expected), f"{where}: {live!r} != {expected!r}"
-        for index, (got, want) in enumerate(zip(live, expected)):
+        for index, (got, want) in enumerate(zip(live, expected, strict=True)):
             contains(got, want, f"{where}[{index}]")
     else:
         assert live == expected, f"{where}: {live!r} != {expected!r}"
