@@ -11,7 +11,9 @@ When neither, nothing else runs; otherwise, or on any error, the full reconcile 
 
 Not settled, so reconciled in full at every interval as before: Flux children and sources with ``dependsOn`` or
 ``postBuild.substituteFrom`` (they read what no watch here follows), revisions with Helm releases (a chart
-repository's index may move), held, pinned or break-glass sources, and any reconcile that failed or stopped.
+repository's index may move), held, pinned or break-glass sources, sources in a staged rollout not yet done (the
+state this reconcile began with does not know the soak its own apply starts), and any reconcile that failed or
+stopped.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ def settled_of(source: GitOpsSource, state: Any, commit: str, desired: list[dict
             or (spec.get("postBuild") or {}).get("substituteFrom")):
         return None
     if state.pin is not None or state.break_glass is not None or state.wake_in is not None or state.freezes:
+        return None
+    rollout = getattr(state, "rollout", None)
+    if rollout is not None and not rollout.progress.done:  # its waves move on the clock, not on a watch event
         return None
     if any(c.intent != INTENT_FOLLOW for c in state.clusters) or sorted(clusters) != sorted(state.names):
         return None
