@@ -109,9 +109,10 @@ def requests(bench: BenchSandbox, objects: int, rounds: int) -> dict[str, Any]:
 
         bump(repos["staged"], objects, f"r{r}", "staged")
         meter.since()
-        reconciles = 0
+        reconciles, requeues = 0, []
         while True:
-            reconcile_source(bench.ctx, bench.project, "staged")
+            result = reconcile_source(bench.ctx, bench.project, "staged")
+            requeues.append(None if result.requeue_after is None else round(result.requeue_after, 1))
             reconciles += 1
             if _done(bench, "staged") or reconciles > 8:
                 break
@@ -132,6 +133,7 @@ def requests(bench: BenchSandbox, objects: int, rounds: int) -> dict[str, Any]:
         "extra management requests per wave": round(extra, 1),
         "  of which beyond the wake-up reconcile itself": round(beyond, 1),
         "ratio staged / plain (management)": ratio(median(staged, 1), median(plain, 1)),
+        "requeue after each reconcile of the staged revision (s; interval 1h)": requeues,
         "workload-cluster requests, plain / staged (same objects written)": [median(plain_work, 1),
                                                                             median(staged_work, 1)],
     }
