@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitops_tui.views.alert_form import AlertRequest
 from gitops_tui.views.pin_view import PinChoice, PinRequest, pin_choices
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -54,6 +55,17 @@ class IncidentOperations:
         from gitops_tui.actions import alerts
 
         return [alerts.summary(p, alert, raw) for p, alert, raw in alerts.list_alerts(self.api, project)]
+
+    def create_alert(self, request: AlertRequest) -> str:
+        """Create an alert (and the Secret of a typed signing key) in the project's namespace, journaled."""
+        from gitops_tui.actions import alerts
+        from gitops_tui.api.alerts import shown_address
+
+        alerts.create_alert(self.api, request.project, request.name, format_=request.format, url=request.url,
+                            events=request.events, secret=request.secret,
+                            secret_value=request.secret_value or None)
+        return (f"Created alert {request.name}: {request.format} to {shown_address(request.url)} "
+                f"on {', '.join(request.events)}.")
 
     def source_tree(self, project: str, name: str) -> str:
         """The tree of the source across clusters, as text."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 from datetime import datetime
 from typing import Any
 
+from gitops_tui.api import alerts as al
 from gitops_tui.api.holds import lifted_pin_record, record_patch
 from gitops_tui.api.pin import Pin, history_of, pin_of, pin_patch
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.backends.static_freeze import merge_patch
+from gitops_tui.views.alert_form import AlertRequest
 from gitops_tui.views.pin_view import PinChoice, PinRequest, pin_choices
 from gitops_tui.views.state import Change, ManagementState
 
@@ -24,6 +27,9 @@ class StaticIncidentOperations:
     _now: datetime
 
     def _ks(self, project: str, name: str) -> dict[str, Any]:  # pragma: no cover - provided by StaticOperations
+        raise NotImplementedError
+
+    def _namespace(self, project: str) -> str:  # pragma: no cover - provided by StaticOperations
         raise NotImplementedError
 
     def _key(self, project: str, name: str) -> str:
@@ -73,6 +79,35 @@ class StaticIncidentOperations:
         """The recorded alerts of the project (extras ``alerts``: {project: [items]})."""
         self.calls.append(("project_alerts", (project,)))
         return list((self.extras.get("alerts") or {}).get(project) or [])
+
+    def create_alert(self, request: AlertRequest) -> str:
+        """Write the Alert (extras ``alertObjects``), and a Secret for a typed key (extras ``alertSecrets``); refuse
+        what `create alert` refuses."""
+        from gitops_tui.reconciler.alert_send import address_problem
+
+        self.calls.append(("create_alert", (request.project, request.name, request.format)))
+        problem = al.check(request.name, request.format, request.url, request.events) or \
+            address_problem(request.format, request.url)
+        if problem:
+            raise ValueError(problem)
+        known = (self.extras.setdefault("alerts", {})).setdefault(request.project, [])
+        if any(item.get("name") == request.name for item in known):
+            raise ValueError(f"project {request.project} has an alert named {request.name} already")
+        namespace = self._namespace(request.project)
+        secret = request.secret
+        if request.secret_value:
+            secret = f"{request.name}-alert-token"
+            token = base64.b64encode(request.secret_value.strip().encode()).decode()
+            self.extras.setdefault("alertSecrets", []).append({
+                "apiVersion": "v1", "kind": "Secret", "metadata": {"name": secret, "namespace": namespace},
+                "data": {al.SECRET_TOKEN_KEY: token}})
+        raw = al.new_alert(request.name, namespace, request.format, request.url, request.events, secret,
+                           request.project)
+        self.extras.setdefault("alertObjects", []).append(raw)
+        view = al.Alert.from_raw(raw)
+        known.append({"name": view.name, "format": view.format, "address": view.shown_address(),
+                      "events": list(view.events), "secret": view.secret, "suspend": False})
+        return f"Created alert {request.name}: {request.format} to {view.shown_address()} on {', '.join(request.events)}."
 
     def source_tree(self, project: str, name: str) -> str:
         """The recorded tree text ('' when none)."""

@@ -28,6 +28,8 @@ ACTIONS = (
      "override"),
     ("Approve rollout wave", "Release the wave of the source's rollout that waits for an approval; a reason (a)",
      "approve"),
+    ("New alert", "Tell a webhook or chat about the project: format, URL, events, signing secret (A on Projects)",
+     "alert"),
     ("Pin source", "Hold the source at a revision it applied, on all or some clusters; preview first (p)", "pin"),
     ("Unpin source", "Return a pinned source to following git (u)", "unpin"),
     ("Tree", "The source across clusters: objects, health, drift, field managers (t)", "tree"),

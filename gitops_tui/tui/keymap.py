@@ -15,7 +15,7 @@ from gitops_tui.tui.panes import PANES
 
 #: Actions that write to the management cluster: hidden by --read-only.
 MUTATING = frozenset({"suspend", "resume", "reconcile", "suspend_project", "new", "delete", "pin", "unpin",
-                      "resume_clusters", "break_glass", "window", "override", "approve"})
+                      "resume_clusters", "break_glass", "window", "override", "approve", "alert"})
 
 #: Actions offered only on some panes: action -> the kinds of row they act on (elsewhere the key is not shown).
 PANE_ACTIONS = {
@@ -29,6 +29,7 @@ PANE_ACTIONS = {
     "resume_clusters": ("source", "project"),
     "break_glass": ("source",),
     "window": ("project",),
+    "alert": ("project",),
     "override": ("source",),
     "approve": ("source",),
     "delete": ("source", "secret", "project"),
@@ -80,6 +81,8 @@ KEYS: tuple[Key, ...] = (
     Key("override", "O", "Override", "Override one cluster: a JSON 6902 patch or Helm values, with a reason",
         display="O"),
     Key("approve", "a", "Approve", "Approve the wave of the source's rollout that waits for it (confirm, with a reason)"),
+    Key("alert", "A", "Alert", "New alert of the project (Projects): URL, format, events, secret", display="A",
+        footer=False),
     Key("pin", "p", "Pin", "Pin the source at a revision it applied (preview first)", footer=False),
     Key("unpin", "u", "Unpin", "Unpin the source: it follows git again", footer=False),
     Key("tree", "t", "Tree", "Tree: each cluster's objects, health, drift, field managers", footer=False),

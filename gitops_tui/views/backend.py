@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
+from gitops_tui.views.alert_form import AlertRequest
 from gitops_tui.views.controls import OverrideRequest, WindowRequest
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.forms import ProjectRequest, SecretRequest, SourceRequest
@@ -94,6 +95,9 @@ class Operations(Protocol):
     def project_alerts(self, project: str) -> list[dict[str, Any]]:
         """The project's alerts as `get alerts -o json` items (address: scheme and host only)."""
         ...
+
+    def create_alert(self, request: AlertRequest) -> str:
+        """Create an alert of the project (a typed secret value becomes its Secret); raise one sentence when refused."""
 
     def source_tree(self, project: str, name: str) -> str:
         """The source across clusters: objects with kind, health, drift and field managers, as text."""

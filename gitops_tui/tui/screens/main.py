@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from gitops_tui.tui import keymap
+from gitops_tui.tui.alert_flows import AlertFlows
 from gitops_tui.tui.base import ConsoleApp
 from gitops_tui.tui.control_flows import ControlFlows
 from gitops_tui.tui.flows import Flows
@@ -37,7 +38,7 @@ TALL = 34
 HIDDEN_MOUNT_AFTER = 0.5
 
 
-class MainScreen(ControlFlows, IncidentFlows, Flows, Screen):
+class MainScreen(AlertFlows, ControlFlows, IncidentFlows, Flows, Screen):
     """Every pane of the console; keys act on the highlighted object of the active pane."""
 
     _detail_shown: tuple[str, str, str] | None = None
