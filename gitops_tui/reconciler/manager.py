@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, man
 from gitops_tui.reconciler.drift_watch import DriftWatch
 from gitops_tui.reconciler.freeze import project_expiry
 from gitops_tui.reconciler.idle import IdleSources
+from gitops_tui.reconciler.inflight import InFlight
 from gitops_tui.reconciler.management_api import LazyDynamic, significant_change
 from gitops_tui.reconciler.management_cache import ManagementCache
 from gitops_tui.reconciler.metrics_listener import ReconcileMetrics
@@ -45,20 +46,6 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
 MAX_BACKOFF = 60.0
-
-
-def _suspended(obj: dict[str, Any] | None) -> bool:
-    spec = (((obj or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
-    return bool(spec.get("suspend"))
-
-
-@dataclass(frozen=True)
-class _Start:
-    """What a source looked like when its reconcile began (for should_stop)."""
-
-    uid: str
-    suspended: bool
-    deleting: bool
 
 
 class Reconciler:
@@ -111,8 +98,6 @@ class Reconciler:
         self._stop = threading.Event()
         self._queue: WorkQueue[Key] = WorkQueue()
         self._failures: dict[Key, int] = {}
-        self._inflight: dict[tuple[str, str], _Start] = {}
-        self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.clusters = ClusterConnections(api_client, policy=kubeconfig_policy)
         self.recorder = EventRecorder(api_client)
@@ -135,6 +120,7 @@ class Reconciler:
             for kind in WATCHED_KINDS
         }
         self.cache = ManagementCache(api_client, self.watches)
+        self.inflight = InFlight(self.watches, self.shard_gate.may_act)
         self.idle = IdleSources()
         self.clusters.cached = self.cache.cluster_config
         self.drift_watch = DriftWatch(self.request, resync=resync)
@@ -219,22 +205,7 @@ class Reconciler:
 
     def should_stop(self, namespace: str, name: str) -> bool:
         """True when the source was suspended or deleted since its reconcile began, or its shard is not held now."""
-        if not self.shard_gate.may_act(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name):
-            return True
-        ks = self.watches[names.KIND_FEDERATED_KUSTOMIZATION].get(namespace, name)
-        if ks is None:
-            return True
-        repo = self.watches[names.KIND_FEDERATED_GIT_REPOSITORY].get(namespace, name)
-        suspended = _suspended(ks) or _suspended(repo)
-        meta = ks.get("metadata") or {}
-        deleting = bool(meta.get("deletionTimestamp"))
-        with self._lock:
-            start = self._inflight.get((namespace, name))
-        if start is None:
-            return suspended
-        if start.uid and meta.get("uid") and start.uid != meta.get("uid"):
-            return True
-        return (suspended and not start.suspended) or (deleting and not start.deleting)
+        return self.inflight.should_stop(namespace, name)
 
     # -- internals -------------------------------------------------------------------------
     def _make_context(self) -> ReconcileContext:
@@ -387,20 +358,10 @@ class Reconciler:
         except ImportError:
             log.warning("the source controller is not available; %s/%s is not reconciled", namespace, name)
             return None
-        ks = self.watches[names.KIND_FEDERATED_KUSTOMIZATION].get(namespace, name) or {}
-        repo = self.watches[names.KIND_FEDERATED_GIT_REPOSITORY].get(namespace, name)
-        meta = ks.get("metadata") or {}
-        start = _Start(uid=str(meta.get("uid") or ""), suspended=_suspended(ks) or _suspended(repo),
-                       deleting=bool(meta.get("deletionTimestamp")))
-        with self._lock:
-            self._inflight[(namespace, name)] = start
-        measure = self.metrics.reconcile(str((meta.get("labels") or {}).get(names.LABEL_PROJECT) or namespace), name)
-        try:
-            with measure:
+        with self.inflight.running(namespace, name) as meta:
+            project = str((meta.get("labels") or {}).get(names.LABEL_PROJECT) or namespace)
+            with self.metrics.reconcile(project, name):
                 return reconcile_source(ctx, namespace, name)
-        finally:
-            with self._lock:
-                self._inflight.pop((namespace, name), None)
 
     def refresh_metrics(self) -> None:
         """Set the gauges read on demand, before a scrape: shards held, freezes and pins active."""
