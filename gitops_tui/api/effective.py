@@ -12,17 +12,16 @@ exactly one apply of a cluster that any of them keeps from writing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from gitops_tui.api.cluster import stale_since
 from gitops_tui.api.formats import short_revision
 from gitops_tui.api.freeze import Freeze
 from gitops_tui.api.holds import BreakGlassRequest
+from gitops_tui.api.observed import Observed, observed_of, stale_index
 from gitops_tui.api.pin import Pin
-from gitops_tui.api.placement import placed_clusters
+from gitops_tui.api.placement import placed_in_memo
 from gitops_tui.api.rollout import WAVE_FAILED
 from gitops_tui.api.source import GitOpsSource
 
@@ -56,7 +55,6 @@ REASON_ROLLOUT = "RolloutHeld"
 REASON_ROLLOUT_HALTED = "RolloutHalted"
 #: A status entry's status while an apply is under way (not a failure).
 PROGRESSING = "Progressing"
-HEALTH_FAILED = "HealthCheckFailed"
 
 
 @dataclass(frozen=True)
@@ -141,41 +139,6 @@ def glass_hold(request: BreakGlassRequest) -> Hold:
     """An operator's break glass as a hold that lifts the freeze once."""
     return Hold(HOLD_BREAK_GLASS, SCOPE_SOURCE, request.clusters, request.by, request.reason, request.token,
                 revision=request.revision, identity=request.identity, token=request.token)
-
-
-@dataclass(slots=True)
-class Observed:
-    """What the status says of one cluster: revisions, result, objects, and whether the cluster still answers.
-
-    Read-only by convention (not ``frozen``: a thousand sources are built per console refresh, and a frozen
-    dataclass costs three times as much to make)."""
-
-    recorded: bool = False
-    """Whether the status has an entry for this cluster yet."""
-    applied: str = ""
-    attempted: str = ""
-    status: str = ""
-    """'' when fine, ``Progressing`` while applying, else the failure's reason."""
-    message: str = ""
-    objects: int = 0
-    synced: str = ""
-    drift: tuple[str, ...] = ()
-    """Objects found drifted and not corrected (a held cluster's), as the status recorded them."""
-    stale_since: str = ""
-    stale_reason: str = ""
-    stale: bool = False
-    """True while the cluster does not answer: what is shown is its last good data."""
-
-    @property
-    def health(self) -> str:
-        """``Failed`` after a health check failed, ``Current`` once applied without error, else ''."""
-        if self.status == HEALTH_FAILED:
-            return "Failed"
-        return "Current" if self.applied and not self.status else ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {**asdict(self), "drift": list(self.drift), "health": self.health}
 
 
 @dataclass(slots=True)
@@ -362,30 +325,6 @@ class SourceState:
                 "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in self.ignored]}
 
 
-def stale_index(clusters: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
-    """(since, why) of each KubeFedCluster that stopped answering, by name: computed once for many sources."""
-    found = {}
-    for cluster in clusters:
-        stale = stale_since(cluster)
-        if stale is not None:
-            found[str((cluster.get("metadata") or {}).get("name") or "")] = stale
-    return found
-
-
-def observed_of(entry: dict[str, Any] | None, stale: tuple[str, str] | None) -> Observed:
-    """What a status.clusters entry says, and whether its cluster stopped answering (``stale``: since, why)."""
-    if entry is None:
-        return Observed(stale=stale is not None, stale_since=stale[0] if stale else "",
-                        stale_reason=stale[1] if stale else "")
-    return Observed(recorded=True, applied=str(entry.get("lastAppliedRevision") or ""),
-                    attempted=str(entry.get("lastAttemptedRevision") or ""), status=str(entry.get("status") or ""),
-                    message=str(entry.get("message") or ""), objects=len(entry.get("inventory") or []),
-                    synced=str(entry.get("lastSyncTime") or ""),
-                    drift=tuple(str(d) for d in entry.get("drift") or []),
-                    stale=stale is not None, stale_since=stale[0] if stale else "",
-                    stale_reason=stale[1] if stale else "")
-
-
 def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any] | None,
                  project: dict[str, Any] | None, clusters: list[dict[str, Any]], now: datetime,
                  stale: dict[str, tuple[str, str]] | None = None,
@@ -402,7 +341,7 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
     source = GitOpsSource(repository, kustomization)
     project_name = str(((project or {}).get("metadata") or {}).get("name") or "") or source.namespace
     project_placement = ((project or {}).get("spec") or {}).get("placement") or {} if project is not None else None
-    placed = _placed(source.placement, clusters, project_placement, placements)
+    placed = placed_in_memo(source.placement, clusters, project_placement, placements)
     found = _in_placement_order(source_holds(source, project, now), placed)
     stale = stale_index(clusters) if stale is None else stale
     entries = {str(e.get("name") or ""): e for e in ((kustomization or {}).get("status") or {}).get("clusters") or []
@@ -420,26 +359,6 @@ def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any
                        found.break_glass, found.ignored, found.member_writes, wake,
                        refused if any(not c.held for c in states) else None, windows,
                        source_overrides(kustomization, project, source.name), rollout)
-
-
-def _placed(placement: dict[str, Any], clusters: list[dict[str, Any]], project_placement: dict[str, Any] | None,
-            memo: dict[Any, list[str]] | None) -> list[str]:
-    """placed_clusters, remembered in ``memo`` by the two placements (as JSON) when one is given."""
-    if memo is None:
-        return placed_clusters(placement, clusters, project_placement)
-    key = (_placement_key(placement), _placement_key(project_placement))
-    if key not in memo:
-        memo[key] = placed_clusters(placement, clusters, project_placement)
-    return memo[key]
-
-
-def _placement_key(placement: dict[str, Any] | None) -> Any:
-    """A hashable key of a placement: its cluster names when it lists them (the common case), else its JSON."""
-    if not placement:
-        return None if placement is None else ""
-    if set(placement) == {"clusters"} and isinstance(placement["clusters"], list):
-        return tuple(str((c or {}).get("name")) for c in placement["clusters"] if isinstance(c, dict))
-    return json.dumps(placement, sort_keys=True)
 
 
 def _in_placement_order(found: Any, placed: list[str]) -> Any:
