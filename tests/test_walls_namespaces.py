@@ -55,12 +55,6 @@ def namespace_alive(api: Any, namespace: str) -> bool:
 
 
 @pytest.fixture
-def mgmt(sandbox: Any) -> Any:
-    """A management ApiClient."""
-    return api_client_from_kubeconfig(sandbox.kubeconfig, "management")
-
-
-@pytest.fixture
 def dev(sandbox: Any) -> Any:
     """The dev workload cluster's ApiClient."""
     return api_client_from_kubeconfig(sandbox.kubeconfig, "dev")

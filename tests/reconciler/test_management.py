@@ -34,12 +34,6 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture
-def mgmt(sandbox: Any) -> Any:
-    """A management ApiClient built by our own client code."""
-    return api_client_from_kubeconfig(sandbox.kubeconfig, "management")
-
-
-@pytest.fixture
 def reconciler(sandbox: Any, mgmt: Any, tmp_path: Path) -> Iterator[Reconciler]:
     """A running, leading Reconciler (stopped and its lease released afterwards)."""
     rec = Reconciler(mgmt, data_dir=tmp_path / "reconciler", lease_duration=LEASE, health_interval=HEALTH_INTERVAL)

@@ -16,7 +16,7 @@ import pytest
 
 from gitops_tui.actions import resources
 from gitops_tui.api import builders, names
-from gitops_tui.kube.client import api_client_from_kubeconfig, json_request
+from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.reconciler.manager import Reconciler
 from gitops_tui.reconciler.webhook import WebhookReceiver
@@ -25,12 +25,6 @@ from tests.waiting import wait_until
 
 TOKEN = "s3cret-hook-token"
 BODY = json.dumps({"ref": "refs/heads/main", "after": "0" * 40}).encode()
-
-
-@pytest.fixture
-def mgmt(sandbox: Any) -> Any:
-    """A management ApiClient."""
-    return api_client_from_kubeconfig(sandbox.kubeconfig, "management")
 
 
 @pytest.fixture
