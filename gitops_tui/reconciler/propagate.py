@@ -18,7 +18,7 @@ from gitops_tui.kube.impersonation import own_client
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler import metrics
 from gitops_tui.reconciler.apply_waves import apply_by_rank
-from gitops_tui.reconciler.errors import ObjectFailure, Stopped
+from gitops_tui.reconciler.errors import ObjectFailure, Stopped, api_message
 from gitops_tui.reconciler.force import RECREATE_STATUSES, forced, recreate
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
 from gitops_tui.reconciler.object_checks import apply_order, kind_rank, rank, validate_for_cluster
@@ -82,16 +82,6 @@ class ApplyReport:
     pruned: list[ObjectRef] = field(default_factory=list)
     kept: list[ObjectRef] = field(default_factory=list)
     inventory: list[ObjectRef] = field(default_factory=list)
-
-
-def api_message(exc: DynamicApiError) -> str:
-    """The API server's own message for a refused request (its Status summary) on one line, at most 400 characters
-    (RBAC's escalation refusal lists the rules it misses one per line)."""
-    try:
-        summary = exc.summary()
-    except Exception:  # noqa: BLE001 - summary parses the body
-        summary = f"HTTP {getattr(exc, 'status', '?')}"
-    return summary.replace("\n", " ")[:400]
 
 
 def apply_objects(cluster: str, dynamic: DynamicClient, manifests: Iterable[dict], stop: Callable[[], bool],
