@@ -1,9 +1,9 @@
 """The effective state of a source on each of its clusters: the intent, the hold behind it, what was observed. No I/O.
 
 Computed once, from the management objects alone (the Project, the KubeFedClusters, the FederatedGitRepository and the
-FederatedKustomization with their status), by ``source_state``. Every surface reads it and nothing else: the reconciler
-(what to apply where), the status conditions, ``get``, ``describe``, ``diff``, ``tree``, the panes, the header, the
-journal and the Events (docs/architecture.md, "One read path").
+FederatedKustomization with their status), by ``source_state`` (api/effective_state.py). Every surface reads it and
+nothing else: the reconciler (what to apply where), the status conditions, ``get``, ``describe``, ``diff``, ``tree``,
+the panes, the header, the journal and the Events (docs/architecture.md, "One read path").
 
 Precedence, per cluster, is one rule (``api/precedence.py``; the table is in docs/reconciler.md, "Precedence"): a freeze
 beats a window, a window beats a rollout wave, a pin holds its clusters against all of them, and break glass lifts
@@ -12,18 +12,16 @@ exactly one apply of a cluster that any of them keeps from writing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from gitops_tui.api.formats import short_revision
 from gitops_tui.api.freeze import Freeze
 from gitops_tui.api.holds import BreakGlassRequest
-from gitops_tui.api.observed import Observed, observed_of, stale_index
+from gitops_tui.api.observed import Observed
 from gitops_tui.api.pin import Pin
-from gitops_tui.api.placement import placed_in_memo
 from gitops_tui.api.rollout import WAVE_FAILED
-from gitops_tui.api.source import GitOpsSource
 
 INTENT_FOLLOW = "follow"
 INTENT_FROZEN = "frozen"
@@ -323,56 +321,3 @@ class SourceState:
                 "windows": [w.to_dict() for w in self.windows],
                 "overrides": [o.to_dict() for o in self.overrides],
                 "ignored": [{"kind": i.kind, "by": i.by, "message": i.message} for i in self.ignored]}
-
-
-def source_state(repository: dict[str, Any] | None, kustomization: dict[str, Any] | None,
-                 project: dict[str, Any] | None, clusters: list[dict[str, Any]], now: datetime,
-                 stale: dict[str, tuple[str, str]] | None = None,
-                 placements: dict[Any, list[str]] | None = None) -> SourceState:
-    """The effective state of one source, from its two objects, its Project (None when none) and the KubeFedClusters.
-
-    ``stale`` is ``stale_index(clusters)`` and ``placements`` a dict the caller keeps, when it computes the state of
-    many sources against the same clusters (placements are then resolved once per distinct placement).
-    """
-    from gitops_tui.api.effective_holds import source_holds, source_overrides, window_holds
-    from gitops_tui.api.precedence import cluster_state
-    from gitops_tui.api.rollout_state import with_rollout
-
-    source = GitOpsSource(repository, kustomization)
-    project_name = str(((project or {}).get("metadata") or {}).get("name") or "") or source.namespace
-    project_placement = ((project or {}).get("spec") or {}).get("placement") or {} if project is not None else None
-    placed = placed_in_memo(source.placement, clusters, project_placement, placements)
-    found = _in_placement_order(source_holds(source, project, now), placed)
-    stale = stale_index(clusters) if stale is None else stale
-    entries = {str(e.get("name") or ""): e for e in ((kustomization or {}).get("status") or {}).get("clusters") or []
-               if isinstance(e, dict)}
-    git = source.artifact_revision
-    observed = {name: observed_of(entries.get(name), stale.get(name)) for name in placed}
-    found, rollout = with_rollout(source, project, found, placed, {n: o.applied for n, o in observed.items()}, now)
-    windows, window_wake = window_holds(project, placed, now)
-    states = tuple(cluster_state(name, found, git, observed[name], rollout, windows) for name in placed)
-    stalled = source.condition("Stalled")
-    refused = (stalled.reason, stalled.message) if stalled is not None and stalled.is_true else None
-    wake = min((w for w in (found.wake_in, window_wake, rollout.wake_in if rollout is not None else None)
-                if w is not None), default=None)
-    return SourceState(source.namespace, source.name, project_name, git, states, found.freezes, found.pin,
-                       found.break_glass, found.ignored, found.member_writes, wake,
-                       refused if any(not c.held for c in states) else None, windows,
-                       source_overrides(kustomization, project, source.name), rollout)
-
-
-def _in_placement_order(found: Any, placed: list[str]) -> Any:
-    """The holds with their clusters in placement order (a record may list them otherwise)."""
-    rank = {name: index for index, name in enumerate(placed)}
-
-    def ordered(hold: Hold | None) -> Hold | None:
-        if hold is None or len(hold.clusters) < 2:
-            return hold
-        clusters = tuple(sorted(hold.clusters, key=lambda c: (rank.get(c, len(rank)), c)))
-        return hold if clusters == hold.clusters else replace(hold, clusters=clusters)
-
-    holds = [*found.freezes, found.pin, found.break_glass]
-    if all(h is None or len(h.clusters) < 2 for h in holds):
-        return found
-    return replace(found, freezes=tuple(ordered(f) for f in found.freezes), pin=ordered(found.pin),
-                   break_glass=ordered(found.break_glass))
