@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from gitops_tui.api.formats import short_revision
+from gitops_tui.api.formats import local_time, short_revision
 from gitops_tui.api.freeze import Freeze
 from gitops_tui.api.holds import BreakGlassRequest
 from gitops_tui.api.observed import Observed
@@ -107,8 +107,6 @@ class Hold:
         if self.kind == HOLD_ROLLOUT:
             return self.reason
         if self.kind == HOLD_WINDOW:
-            from gitops_tui.api.windows import local_time
-
             return f"window {self.name} open{where} until {local_time(self.until, self.timezone)} by {self.who}{reason}"
         scope = "project freeze" if self.scope == SCOPE_PROJECT else "frozen"
         return f"{scope}{where} by {self.who}{reason}"
