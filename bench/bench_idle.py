@@ -40,7 +40,7 @@ from gitops_tui.kube.client import json_request  # noqa: E402
 from gitops_tui.reconciler.clusters import cluster_ready  # noqa: E402
 from gitops_tui.reconciler.drift_watch import DriftWatch  # noqa: E402
 from gitops_tui.reconciler.manager import Reconciler  # noqa: E402
-from gitops_tui.reconciler.options import ReconcilerOptions
+from gitops_tui.reconciler.options import ReconcilerOptions  # noqa: E402
 from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
 from gitops_tui.reconciler.source_urls import ALLOW_ENV  # noqa: E402
 from tests.waiting import wait_until  # noqa: E402

@@ -35,7 +35,7 @@ from gitops_tui.kube.inventory import entry_hashes  # noqa: E402
 from gitops_tui.reconciler import preflight, propagate  # noqa: E402
 from gitops_tui.reconciler.desired import desired_objects, fetch_artifact, scope_checker  # noqa: E402
 from gitops_tui.reconciler.manager import Reconciler  # noqa: E402
-from gitops_tui.reconciler.options import ReconcilerOptions
+from gitops_tui.reconciler.options import ReconcilerOptions  # noqa: E402
 from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
 from gitops_tui.reconciler.status import load_source  # noqa: E402
 from gitops_tui.reconciler.webhook import WebhookReceiver, hmac_hex  # noqa: E402
