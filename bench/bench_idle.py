@@ -40,6 +40,7 @@ from gitops_tui.kube.client import json_request  # noqa: E402
 from gitops_tui.reconciler.clusters import cluster_ready  # noqa: E402
 from gitops_tui.reconciler.drift_watch import DriftWatch  # noqa: E402
 from gitops_tui.reconciler.manager import Reconciler  # noqa: E402
+from gitops_tui.reconciler.options import ReconcilerOptions  # noqa: E402
 from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
 from gitops_tui.reconciler.source_urls import ALLOW_ENV  # noqa: E402
 from tests.waiting import wait_until  # noqa: E402
@@ -73,8 +74,8 @@ def _settled(reconciler: Reconciler, namespace: str, sources: list[str]) -> bool
 
 def idle(bench: BenchSandbox, tag: str, sources: dict[str, int], minutes: float) -> dict[str, Any]:
     """Create ``sources`` (name: object count), let a Reconciler apply and check them, then count ``minutes`` idle."""
-    reconciler = Reconciler(bench.api, data_dir=bench.home / f"mgr-{tag}", elect=False, install=False, workers=3,
-                            local_repos=[bench.home])
+    reconciler = Reconciler(bench.api, ReconcilerOptions(data_dir=bench.home / f"mgr-{tag}", elect=False, install=False,
+                                                         workers=3, local_repos=[bench.home]))
     reconciler.start()
     try:
         # The first health check writes each KubeFedCluster's status, which rebuilds its connection (and discovery):

@@ -35,6 +35,7 @@ from gitops_tui.kube.inventory import entry_hashes  # noqa: E402
 from gitops_tui.reconciler import preflight, propagate  # noqa: E402
 from gitops_tui.reconciler.desired import desired_objects, fetch_artifact, scope_checker  # noqa: E402
 from gitops_tui.reconciler.manager import Reconciler  # noqa: E402
+from gitops_tui.reconciler.options import ReconcilerOptions  # noqa: E402
 from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
 from gitops_tui.reconciler.status import load_source  # noqa: E402
 from gitops_tui.reconciler.webhook import WebhookReceiver, hmac_hex  # noqa: E402
@@ -88,7 +89,8 @@ def bench_propagation(bench: BenchSandbox, rounds: int, webhook: bool) -> list[f
     repo = make_repo(bench.home / f"repo-{name}", 50, name)
     interval = "1h" if webhook else "5s"
     actions.create_source(bench.api, bench.project, name, f"file://{repo}", interval=interval)
-    reconciler = Reconciler(bench.api, data_dir=bench.home / f"mgr-{name}", elect=False, install=False, workers=2)
+    options = ReconcilerOptions(data_dir=bench.home / f"mgr-{name}", elect=False, install=False, workers=2)
+    reconciler = Reconciler(bench.api, options)
     reconciler.start()
     receiver = None
     token = b"bench-webhook-token"
@@ -224,7 +226,7 @@ def bench_hostile_neighbour(bench: BenchSandbox, rounds: int, newcomers: int = 3
     baseline: they take the workers too), and beside as many new alias-bomb sources (10**9 nodes each)."""
     calm = init_repo(bench.home / "repo-calm", lambda root: write_objects(root / "app", 5, "0", "calm"))
     actions.create_source(bench.api, bench.project, "calm", f"file://{calm}", interval="1h")
-    reconciler = Reconciler(bench.api, data_dir=bench.home / "mgr-calm", elect=False, install=False)
+    reconciler = Reconciler(bench.api, ReconcilerOptions(data_dir=bench.home / "mgr-calm", elect=False, install=False))
     reconciler.start()
 
     def commit_and_wait(value: str) -> float:

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_truth import objects as truth_objects  # noqa: E402
-from gitops_tui.api.effective import source_state, stale_index  # noqa: E402
+from gitops_tui.api.effective_state import source_state, stale_index  # noqa: E402
 from gitops_tui.api.overrides import Override  # noqa: E402
 from gitops_tui.api.source import GitOpsSource, pair_sources  # noqa: E402
 

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -135,7 +135,7 @@ def record_stale(api, watched) -> tuple[dict, datetime]:  # type: ignore[no-unty
         _wait(lambda: _ready_reason(api, "prod") == "ClusterNotReachable", "prod to be Offline", timeout=60)
         time.sleep(20)  # the age of the last good data, as an operator would first see it
         objects = {key: json_request(api, "GET", path).get("items") or [] for key, path in watched}
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
     finally:
         _point_prod_at(api, server)
     _wait(lambda: _ready_reason(api, "prod") == "ClusterReady", "prod to be Ready again", timeout=60)
@@ -144,10 +144,10 @@ def record_stale(api, watched) -> tuple[dict, datetime]:  # type: ignore[no-unty
 
 async def shoot_banner(kubeconfig: Path, home: Path, out: Path, size: tuple[int, int]) -> None:
     """A live console watching the sandbox while it stops: the broken-watch banner, for real."""
+    from gitops_tui.backends.live import LiveBackend
     from gitops_tui.sandbox import manager
     from gitops_tui.themes import builtin_dir
     from gitops_tui.tui.app import GitOpsApp
-    from gitops_tui.backends.live import LiveBackend
 
     backend = LiveBackend(kubeconfig, "management", "sandbox/management", reconcile=False)
     app = GitOpsApp(backend, theme="gitops-dark", live=True, read_only=True, remember_theme=False,
@@ -175,20 +175,21 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict, dict, datetime]:
     objects and the time of the recording with prod not answering."""
     os.environ["GITOPS_TUI_HOME"] = str(home)
     from gitops_tui.actions import sources
+    from gitops_tui.api.journal_crd import journal_path
+    from gitops_tui.backends.live import watched
+    from gitops_tui.backends.static_helm import record_entries
+    from gitops_tui.backends.tree import read_tree
     from gitops_tui.helm.cluster_view import collect_placements, project_placements
     from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig, json_request
     from gitops_tui.reconciler.manager import Reconciler
+    from gitops_tui.reconciler.options import ReconcilerOptions
     from gitops_tui.sandbox import manager
-    from gitops_tui.backends.live import watched
     from gitops_tui.views.preview import format_preview
-    from gitops_tui.api.journal_crd import journal_path
-    from gitops_tui.backends.static_helm import record_entries
-    from gitops_tui.backends.tree import read_tree
     from gitops_tui.views.tree import tree_lines
 
     status = manager.up(home=home)
     api = api_client_from_kubeconfig(status.kubeconfig, "management")
-    reconciler = Reconciler(api, data_dir=home / "reconciler", identity="gitops-tui-console")
+    reconciler = Reconciler(api, ReconcilerOptions(data_dir=home / "reconciler", identity="gitops-tui-console"))
     reconciler.start()
     connections = ClusterConnections(api)
     try:
@@ -209,7 +210,7 @@ def record_demo(home: Path) -> tuple[dict, datetime, dict, dict, datetime]:
         view = _wait(lambda: (lambda v: v if v.rows and len(v.rows[0].clusters) == 3 else None)(
             collect_placements(connections, placements)), "the demo Helm release on every cluster")
         releases = record_entries(r for records in view.records.values() for r in records)
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         stale, stale_now = record_stale(api, watched())
         stale["versions"] = objects["versions"]
 
@@ -237,9 +238,9 @@ def display_paths(data: object, home: Path) -> object:
 async def shoot(objects: dict, now: datetime, extras: dict, out: Path, size: tuple[int, int],
                 screens: dict[str, list[str]]) -> None:
     """Drive the console over the recorded objects and save one SVG per screen."""
+    from gitops_tui.backends.static import StaticBackend
     from gitops_tui.themes import builtin_dir
     from gitops_tui.tui.app import GitOpsApp
-    from gitops_tui.backends.static import StaticBackend
 
     for name, keys in screens.items():
         backend = StaticBackend(objects, context="sandbox/management", identity="gitops-tui-console", now=now,

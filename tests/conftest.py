@@ -174,6 +174,13 @@ def cluster_connections(sandbox: Sandbox) -> Iterator[Any]:
 
 
 @pytest.fixture
+def mgmt(sandbox: Sandbox) -> Any:
+    """A management ApiClient built by our own client code (kube/client.py) from the sandbox's kubeconfig."""
+    from gitops_tui.kube.client import api_client_from_kubeconfig
+
+    return api_client_from_kubeconfig(sandbox.kubeconfig, "management")
+
+@pytest.fixture
 def world(sandbox: Sandbox, tmp_path: Path, cluster_connections: Any) -> Iterator[Any]:
     """A fresh project on dev, staging and prod in the shared sandbox (tests/world.py)."""
     from tests.world import World

@@ -46,6 +46,7 @@ FAST_MODULES = frozenset({
     "test_cli_resources.py",
     "test_effective_state.py",
     "test_import_hygiene.py",
+    "test_module_sizes.py",
     "test_no_secret_in_pictures.py",
     "test_request_paths.py",
     "test_walls_expansion.py",

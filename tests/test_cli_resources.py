@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
 from gitops_tui.cli import main
-from gitops_tui.kube.client import api_client_from_kubeconfig, json_request
+from gitops_tui.kube.client import json_request
 from gitops_tui.kube.events import EventRecorder
 from gitops_tui.reconciler.context import management_path
 
@@ -31,12 +31,6 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def unique(prefix: str) -> str:
     """A name no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-@pytest.fixture
-def mgmt(sandbox: Any) -> Any:
-    """A management ApiClient."""
-    return api_client_from_kubeconfig(sandbox.kubeconfig, "management")
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from typing import Any
 
 from gitops_tui.api import builders, holds
 from gitops_tui.api import freeze as fz
-from gitops_tui.api.effective import INTENT_BREAK_GLASS, INTENT_FOLLOW, INTENT_FROZEN, INTENT_PINNED, source_state
+from gitops_tui.api.effective import INTENT_BREAK_GLASS, INTENT_FOLLOW, INTENT_FROZEN, INTENT_PINNED
+from gitops_tui.api.effective_state import source_state
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 GIT = "main@sha1:" + "a" * 40

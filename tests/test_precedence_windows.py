@@ -15,8 +15,8 @@ from gitops_tui.api.effective import (
     INTENT_FROZEN,
     INTENT_PINNED,
     ClusterState,
-    source_state,
 )
+from gitops_tui.api.effective_state import source_state
 from gitops_tui.api.rollout import RolloutSpec, Wave
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # a Thursday

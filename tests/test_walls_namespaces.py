@@ -21,6 +21,7 @@ from gitops_tui.cli import main
 from gitops_tui.kube.client import api_client_from_kubeconfig, json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.reconciler.manager import Reconciler
+from gitops_tui.reconciler.options import ReconcilerOptions
 from tests.waiting import wait_until
 
 LEASE = 4.0
@@ -55,12 +56,6 @@ def namespace_alive(api: Any, namespace: str) -> bool:
 
 
 @pytest.fixture
-def mgmt(sandbox: Any) -> Any:
-    """A management ApiClient."""
-    return api_client_from_kubeconfig(sandbox.kubeconfig, "management")
-
-
-@pytest.fixture
 def dev(sandbox: Any) -> Any:
     """The dev workload cluster's ApiClient."""
     return api_client_from_kubeconfig(sandbox.kubeconfig, "dev")
@@ -69,7 +64,8 @@ def dev(sandbox: Any) -> Any:
 @pytest.fixture
 def reconciler(sandbox: Any, mgmt: Any, tmp_path: Path) -> Iterator[Reconciler]:
     """A running, leading Reconciler (stopped and its lease released afterwards)."""
-    rec = Reconciler(mgmt, data_dir=tmp_path / "reconciler", lease_duration=LEASE, health_interval=0.5)
+    rec = Reconciler(mgmt, ReconcilerOptions(data_dir=tmp_path / "reconciler", lease_duration=LEASE,
+                                             health_interval=0.5))
     rec.start()
     try:
         wait_until(rec.is_leader, timeout=3 * LEASE, message="the reconciler to lead")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import signal
 import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -27,6 +29,7 @@ from gitops_tui.reconciler.source import GitSource
 from gitops_tui.reconciler.source_controller import reconcile_source
 from gitops_tui.reconciler.status import load_source
 from tests.gitserver import git, make_repo
+from tests.waiting import wait_until
 
 CLUSTERS = ["dev", "staging", "prod"]
 _counter = itertools.count()
@@ -212,6 +215,46 @@ def assert_propagated(world: World, name: str, revision: str, clusters: list[str
     assert world.condition(name, names.READY).get("status") == "True"
     assert world.condition(name, names.RECONCILING).get("status") == "False"
     assert world.condition(name, names.STALLED).get("status") == "False"
+
+
+#: A child process that runs one reconcile of a source: ``kill_mid_apply`` kills it with SIGKILL half-way.
+KILL_RUNNER = """
+import sys
+from pathlib import Path
+from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig
+from gitops_tui.kube.events import EventRecorder
+from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.source import GitSource
+from gitops_tui.reconciler.source_controller import reconcile_source
+
+kubeconfig, namespace, name, data = sys.argv[1:5]
+api = api_client_from_kubeconfig(kubeconfig, "management")
+ctx = ReconcileContext(api_client=api, dynamic=None, clusters=ClusterConnections(api), recorder=EventRecorder(api),
+                       git=GitSource(Path(data) / "git"), data_dir=Path(data))
+reconcile_source(ctx, namespace, name)
+"""
+
+
+def kill_mid_apply(world: World, sandbox: Any, name: str, at_least: int = 40) -> int:
+    """Reconcile ``name`` in a child process, kill -9 it once ``at_least`` of its ConfigMaps are on dev; its exit code.
+
+    Fails when the apply finished before the kill.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_RUNNER, str(sandbox.kubeconfig), world.namespace, name, str(world.tmp / "runner")],
+        env=sandbox.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: len(world.labelled("dev", "configmaps", name)) >= at_least or proc.poll() is not None,
+                   timeout=90, interval=0.02, message="the runner is in the middle of the apply")
+        assert proc.poll() is None, "the apply finished before the kill"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    return proc.returncode
 
 
 HELM_RELEASE = """apiVersion: helm.toolkit.fluxcd.io/v2

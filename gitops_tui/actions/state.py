@@ -10,7 +10,8 @@ from kubernetes.client import ApiClient
 
 from gitops_tui.actions.resources import get_project, project_namespace
 from gitops_tui.api import names
-from gitops_tui.api.effective import SourceState, source_state
+from gitops_tui.api.effective import SourceState
+from gitops_tui.api.effective_state import source_state
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path

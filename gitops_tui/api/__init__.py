@@ -14,9 +14,9 @@ Modules:
 - placement: placed_clusters (names win over clusterSelector; empty falls back to the project;
   bounded by the project's clusters; in the project's placement order), selector_matches, placement_order and
   fleet_order (the one cluster order of every surface).
-- effective (with effective_holds): source_state, the one effective state of a source per cluster (intent,
-  hold, target, observed) every surface reads; holds: the operator's freeze, pin and break glass recorded on the
-  Project; managed_fields: who last wrote a field (a claim).
+- effective (the model) and effective_state (source_state computes it, with effective_holds and observed): the
+  one effective state of a source per cluster (intent, hold, target, observed) every surface reads; holds: the
+  operator's freeze, pin and break glass recorded on the Project; managed_fields: who last wrote a field (a claim).
 - formats: parse_duration / format_duration, format_revision / parse_revision / short_revision,
   ObjectRef and Flux inventory ids "<namespace>_<name>_<group>_<Kind>", now_rfc3339.
 - flux_role: what a source is to Flux (a child, a bootstrap source whose flux-system Kustomization is itself,

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gitops_tui.api import names
+from gitops_tui.api.crd_skeleton import crd_manifest, typed_object
 
 KIND_ALERT = names.KIND_ALERT
 PLURAL_ALERTS = names.PLURAL_ALERTS
@@ -204,16 +205,6 @@ def alert_crd() -> dict[str, Any]:
     columns = [{"name": "Format", "type": "string", "jsonPath": ".spec.format"},
                {"name": "Events", "type": "string", "jsonPath": ".spec.events"},
                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{PLURAL_ALERTS}.{names.PROJECT_GROUP}",
-                     "labels": {"app.kubernetes.io/managed-by": names.FIELD_MANAGER}},
-        "spec": {"group": names.PROJECT_GROUP, "scope": "Namespaced",
-                 "names": {"kind": KIND_ALERT, "listKind": f"{KIND_ALERT}List", "plural": PLURAL_ALERTS,
-                           "singular": KIND_ALERT.lower(), "categories": ["gitops-tui"]},
-                 "versions": [{"name": names.PROJECT_VERSION, "served": True, "storage": True,
-                               "additionalPrinterColumns": columns,
-                               "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                                   "apiVersion": string, "kind": string, "metadata": {"type": "object"},
-                                   "spec": spec}}}}]},
-    }
+    return crd_manifest(names.PROJECT_GROUP, names.PROJECT_VERSION, KIND_ALERT, PLURAL_ALERTS, schema=typed_object(spec),
+                        columns=columns, categories=["gitops-tui"],
+                        labels={"app.kubernetes.io/managed-by": names.FIELD_MANAGER}, status=False)

@@ -7,6 +7,7 @@ from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.api.alerts import alert_crd
+from gitops_tui.api.crd_skeleton import crd_manifest, typed_object
 from gitops_tui.api.journal_crd import journal_entry_crd
 
 _PRESERVE: dict[str, Any] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
@@ -105,47 +106,9 @@ def _crd(
 ) -> dict[str, Any]:
     """One CRD manifest (group, version and plural from names.RESOURCES) with a structural schema, status and columns."""
     group, version, plural = names.RESOURCES[kind]
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {
-            "name": f"{plural}.{group}",
-            "labels": {"app.kubernetes.io/managed-by": names.FIELD_MANAGER},
-        },
-        "spec": {
-            "group": group,
-            "scope": scope,
-            "names": {
-                "kind": kind,
-                "listKind": f"{kind}List",
-                "plural": plural,
-                "singular": kind.lower(),
-                "shortNames": short_names,
-                "categories": ["gitops-tui"],
-            },
-            "versions": [
-                {
-                    "name": version,
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": columns,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "apiVersion": _STRING,
-                                "kind": _STRING,
-                                "metadata": {"type": "object"},
-                                "spec": spec_schema,
-                                "status": status_schema,
-                            },
-                        }
-                    },
-                }
-            ],
-        },
-    }
+    return crd_manifest(group, version, kind, plural, schema=typed_object(spec_schema, status_schema), columns=columns,
+                        scope=scope, short_names=short_names, categories=["gitops-tui"],
+                        labels={"app.kubernetes.io/managed-by": names.FIELD_MANAGER})
 
 
 def _federated_crd(kind: str, short_names: list[str], template: dict[str, Any],

@@ -1,10 +1,11 @@
-"""Pure formatting helpers: durations, revisions, timestamps and Flux inventory ids."""
+"""Pure formatting helpers: durations, revisions, timestamps (and a wall-clock time in a zone), Flux inventory ids."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Shared with the sandbox, which imports no layer; re-exported here for the layers.
 from gitops_tui.util.timestamps import parse_time as parse_time
@@ -158,3 +159,19 @@ def parse_inventory_id(inventory_id: str, version: str = "v1") -> ObjectRef:
         raise ValueError(f"invalid inventory id {inventory_id!r}")
     namespace, name, group, kind = parts
     return ObjectRef(namespace=namespace, name=name, group=group, kind=kind, version=version)
+
+
+def time_zone(name: str) -> ZoneInfo | None:
+    """The IANA time zone ``name``, None when there is no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def local_time(stamp: str, zone_name: str) -> str:
+    """An RFC 3339 time as ``Mon 08:00`` on the wall clock of ``zone_name`` (the stamp itself when it does not parse)."""
+    when = parse_time(stamp)
+    if when is None:
+        return stamp
+    return when.astimezone(time_zone(zone_name) or UTC).strftime("%a %H:%M")

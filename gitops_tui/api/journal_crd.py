@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.crd_skeleton import crd_manifest, typed_object
 from gitops_tui.api.paths import resource_path
 
 KIND_JOURNAL_ENTRY = "JournalEntry"
@@ -34,29 +35,13 @@ def journal_entry_crd() -> dict[str, Any]:
                                                           "verified": {"type": "boolean"}, "via": _STRING}},
         },
     }
-    columns = [{"name": "Time", "type": "string", "jsonPath": ".spec.time"},
-               {"name": "Action", "type": "string", "jsonPath": ".spec.action"},
-               {"name": "Actor", "type": "string", "jsonPath": ".spec.actor"},
-               {"name": "Identity", "type": "string", "jsonPath": ".spec.identity.user"},
-               {"name": "Project", "type": "string", "jsonPath": ".spec.project"},
-               {"name": "Source", "type": "string", "jsonPath": ".spec.source"},
-               {"name": "Reason", "type": "string", "jsonPath": ".spec.reason", "priority": 1}]
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{PLURAL_JOURNAL_ENTRIES}.{names.PROJECT_GROUP}",
-                     "labels": {"app.kubernetes.io/managed-by": names.FIELD_MANAGER}},
-        "spec": {
-            "group": names.PROJECT_GROUP,
-            "scope": "Namespaced",
-            "names": {"kind": KIND_JOURNAL_ENTRY, "listKind": f"{KIND_JOURNAL_ENTRY}List",
-                      "plural": PLURAL_JOURNAL_ENTRIES, "singular": KIND_JOURNAL_ENTRY.lower(),
-                      "shortNames": ["journal"], "categories": ["gitops-tui"]},
-            "versions": [{
-                "name": names.PROJECT_VERSION, "served": True, "storage": True,
-                "additionalPrinterColumns": columns,
-                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                    "apiVersion": _STRING, "kind": _STRING, "metadata": {"type": "object"}, "spec": spec}}},
-            }],
-        },
-    }
+    columns: list[dict[str, Any]] = [{"name": "Time", "type": "string", "jsonPath": ".spec.time"},
+                                     {"name": "Action", "type": "string", "jsonPath": ".spec.action"},
+                                     {"name": "Actor", "type": "string", "jsonPath": ".spec.actor"},
+                                     {"name": "Identity", "type": "string", "jsonPath": ".spec.identity.user"},
+                                     {"name": "Project", "type": "string", "jsonPath": ".spec.project"},
+                                     {"name": "Source", "type": "string", "jsonPath": ".spec.source"},
+                                     {"name": "Reason", "type": "string", "jsonPath": ".spec.reason", "priority": 1}]
+    return crd_manifest(names.PROJECT_GROUP, names.PROJECT_VERSION, KIND_JOURNAL_ENTRY, PLURAL_JOURNAL_ENTRIES,
+                        schema=typed_object(spec), columns=columns, short_names=["journal"], categories=["gitops-tui"],
+                        labels={"app.kubernetes.io/managed-by": names.FIELD_MANAGER}, status=False)

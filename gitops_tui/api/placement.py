@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -135,3 +136,23 @@ def in_order(names: Iterable[str], order: dict[str, int]) -> list[str]:
 def placement_for_names(names: list[str]) -> dict[str, Any]:
     """Build a placement selecting the given cluster names."""
     return {"clusters": [{"name": name} for name in names]}
+
+
+def placed_in_memo(placement: dict[str, Any], clusters: list[dict[str, Any]], project_placement: dict[str, Any] | None,
+                   memo: dict[Any, list[str]] | None) -> list[str]:
+    """placed_clusters, remembered in ``memo`` by the two placements (as JSON) when one is given."""
+    if memo is None:
+        return placed_clusters(placement, clusters, project_placement)
+    key = (placement_key(placement), placement_key(project_placement))
+    if key not in memo:
+        memo[key] = placed_clusters(placement, clusters, project_placement)
+    return memo[key]
+
+
+def placement_key(placement: dict[str, Any] | None) -> Any:
+    """A hashable key of a placement: its cluster names when it lists them (the common case), else its JSON."""
+    if not placement:
+        return None if placement is None else ""
+    if set(placement) == {"clusters"} and isinstance(placement["clusters"], list):
+        return tuple(str((c or {}).get("name")) for c in placement["clusters"] if isinstance(c, dict))
+    return json.dumps(placement, sort_keys=True)

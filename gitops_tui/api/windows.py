@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from gitops_tui.api.formats import parse_duration, parse_time
+from gitops_tui.api.formats import parse_duration, time_zone
 
 FIELD_WINDOWS = "windows"
 HOLD_WINDOW = "window"
@@ -82,7 +82,7 @@ class Window:
 
     def local(self, when: datetime) -> str:
         """``Mon 08:00`` in the window's timezone."""
-        return when.astimezone(_zone(self.timezone) or UTC).strftime("%a %H:%M")
+        return when.astimezone(time_zone(self.timezone) or UTC).strftime("%a %H:%M")
 
     def describe(self) -> str:
         """``window weekend (0 16 * * 5 for 64h, Europe/Berlin) on prod by alice: why``."""
@@ -114,13 +114,6 @@ def stamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def _wall_add(start: datetime, seconds: float, zone: ZoneInfo) -> datetime:
     """``start`` plus ``seconds`` on the wall clock of ``zone`` (then placed in that zone again)."""
     naive = start.astimezone(zone).replace(tzinfo=None) + timedelta(seconds=seconds)
@@ -138,7 +131,7 @@ def _croniter() -> Any:
 def _span(schedule: str, seconds: float, zone_name: str, now: datetime) -> tuple[datetime, datetime] | None:
     """The opening of a window holding ``now``, with overlapping later openings joined to it."""
     croniter = _croniter()
-    zone = _zone(zone_name)
+    zone = time_zone(zone_name)
     if zone is None or seconds <= 0 or not croniter.is_valid(schedule):
         return None
     here = now.astimezone(zone)
@@ -161,7 +154,7 @@ def _span(schedule: str, seconds: float, zone_name: str, now: datetime) -> tuple
 @lru_cache(maxsize=1024)
 def _opens_next(schedule: str, zone_name: str, now: datetime) -> datetime | None:
     croniter = _croniter()
-    zone = _zone(zone_name)
+    zone = time_zone(zone_name)
     if zone is None or not croniter.is_valid(schedule):
         return None
     try:
@@ -184,7 +177,7 @@ def problems(name: str, schedule: str, duration: str, zone: str) -> dict[str, st
         found["duration"] = f"duration {duration!r} is not a positive duration: use a form like 90m, 2h or 64h"
     elif seconds > MAX_DURATION:
         found["duration"] = f"duration {duration} is longer than 8 days (192h): a window must close between openings"
-    if _zone(zone) is None:
+    if time_zone(zone) is None:
         found["timezone"] = f"timezone {zone!r} is not known: give an IANA name such as Europe/Berlin or UTC"
     return found
 
@@ -249,14 +242,6 @@ def create_patch(window: Window) -> dict[str, Any]:
 def delete_patch(name: str) -> dict[str, Any]:
     """The Project merge patch removing window ``name``."""
     return {"spec": {FIELD_WINDOWS: {name: None}}}
-
-
-def local_time(stamp: str, zone_name: str) -> str:
-    """An RFC 3339 time as ``Mon 08:00`` on the wall clock of ``zone_name`` (the stamp itself when it does not parse)."""
-    when = parse_time(stamp)
-    if when is None:
-        return stamp
-    return when.astimezone(_zone(zone_name) or UTC).strftime("%a %H:%M")
 
 
 def window_hold(found: OpenWindow) -> Any:

@@ -258,12 +258,14 @@ class LiveBackend:
         if stopped() or self._closed.is_set():
             return
         from gitops_tui.reconciler.manager import Reconciler
+        from gitops_tui.reconciler.options import ReconcilerOptions
 
         # One set of watches for both: the reconciler follows the feed's (half the memory and connections).
         shared = dict(self._shared) if len(self._shared) == len(SHARED_KINDS) else None
-        self.reconciler = Reconciler(self.client(0), data_dir=paths.data_dir() / "reconciler", identity=self.identity,
-                                     kubeconfig_policy=self.kubeconfig_policy, watches=shared,
-                                     standby=self.reconcile == AUTO)
+        self.reconciler = Reconciler(self.client(0), ReconcilerOptions(data_dir=paths.data_dir() / "reconciler",
+                                                                       identity=self.identity,
+                                                                       kubeconfig_policy=self.kubeconfig_policy,
+                                                                       standby=self.reconcile == AUTO), watches=shared)
         if shared is not None:
             self._reconciler_handlers.update(
                 {key: self.reconciler.handler(kind) for key, kind in SHARED_KINDS.items()})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from gitops_tui.backends.static_controls import StaticControlOperations
 from gitops_tui.backends.static_freeze import StaticFreezeOperations
 from gitops_tui.backends.static_helm import RecordedReleases
 from gitops_tui.backends.static_incident import StaticIncidentOperations
+from gitops_tui.backends.static_lookup import project_namespace, source_object
 from gitops_tui.views import model, names
 from gitops_tui.views.backend import KIND_KEYS
 from gitops_tui.views.feedhealth import FeedHealth
@@ -53,26 +53,13 @@ class StaticOperations(StaticFreezeOperations, StaticIncidentOperations, StaticC
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         """(operation, arguments) of every call, secrets excluded."""
 
-    def _namespace(self, project: str) -> str:
-        for ns, name in model.project_by_namespace(self.state).items():
-            if name == project:
-                return ns
-        raise LookupError(f"Project {project} was not found.")
-
-    def _ks(self, project: str, name: str) -> dict[str, Any]:
-        namespace = self._namespace(project)
-        obj = self.state.get("kustomizations", namespace, name)
-        if obj is None:
-            raise LookupError(f"Source {namespace}/{name} was not found.")
-        return copy.deepcopy(obj)
-
     def _stamp(self) -> str:
         return self._now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def request_reconcile(self, project: str, name: str) -> str:
         """Record the reconcile request annotation."""
         self.calls.append(("request_reconcile", (project, name)))
-        obj = self._ks(project, name)
+        obj = source_object(self.state, project, name)
         obj["metadata"].setdefault("annotations", {})[names.REQUESTED_AT] = self._stamp()
         self.state.apply(Change("kustomizations", "MODIFIED", obj))
         return f"Reconcile of {name} requested."
@@ -80,12 +67,12 @@ class StaticOperations(StaticFreezeOperations, StaticIncidentOperations, StaticC
     def preview_resume(self, project: str, name: str) -> str:
         """Return the recorded preview for the source ('' when none was recorded)."""
         self.calls.append(("preview_resume", (project, name)))
-        return (self.extras.get("resumePreviews") or {}).get(f"{self._namespace(project)}/{name}", "")
+        return (self.extras.get("resumePreviews") or {}).get(f"{project_namespace(self.state, project)}/{name}", "")
 
     def delete_preview(self, project: str, name: str) -> dict[str, list[str]]:
         """List the inventory of each cluster of the source."""
         self.calls.append(("delete_preview", (project, name)))
-        ks = self._ks(project, name)
+        ks = source_object(self.state, project, name)
         return {
             entry.get("name", ""): [i.get("id", "") for i in entry.get("inventory") or []]
             for entry in (ks.get("status") or {}).get("clusters") or []
@@ -94,7 +81,7 @@ class StaticOperations(StaticFreezeOperations, StaticIncidentOperations, StaticC
     def delete_source(self, project: str, name: str) -> str:
         """Remove both management objects."""
         self.calls.append(("delete_source", (project, name)))
-        namespace = self._namespace(project)
+        namespace = project_namespace(self.state, project)
         for kind in ("gitrepositories", "kustomizations"):
             obj = self.state.get(kind, namespace, name)
             if obj is not None:
@@ -104,7 +91,7 @@ class StaticOperations(StaticFreezeOperations, StaticIncidentOperations, StaticC
     def delete_secret(self, project: str, name: str) -> str:
         """Remove the FederatedSecret."""
         self.calls.append(("delete_secret", (project, name)))
-        obj = self.state.get("secrets", self._namespace(project), name)
+        obj = self.state.get("secrets", project_namespace(self.state, project), name)
         if obj is None:
             raise LookupError(f"Secret {name} was not found in project {project}.")
         self.state.apply(Change("secrets", "DELETED", obj))
@@ -113,7 +100,7 @@ class StaticOperations(StaticFreezeOperations, StaticIncidentOperations, StaticC
     def delete_project(self, project: str) -> str:
         """Remove the project and everything in its namespace."""
         self.calls.append(("delete_project", (project,)))
-        namespace = self._namespace(project)
+        namespace = project_namespace(self.state, project)
         for kind in ("gitrepositories", "kustomizations", "secrets"):
             for obj in [o for o in self.state.items(kind) if o["metadata"].get("namespace") == namespace]:
                 self.state.apply(Change(kind, "DELETED", obj))

@@ -8,6 +8,7 @@ from typing import Any
 
 from gitops_tui.api import freeze as fz
 from gitops_tui.api import holds
+from gitops_tui.backends.static_lookup import project_namespace, project_object, source_object
 from gitops_tui.views import model
 from gitops_tui.views.freeze import FreezeChoice
 from gitops_tui.views.state import Change, ManagementState
@@ -35,18 +36,6 @@ class StaticFreezeOperations:
     calls: list[tuple[str, tuple[Any, ...]]]
     _now: datetime
 
-    def _ks(self, project: str, name: str) -> dict[str, Any]:  # pragma: no cover - StaticOperations has it
-        raise NotImplementedError
-
-    def _namespace(self, project: str) -> str:  # pragma: no cover - StaticOperations has it
-        raise NotImplementedError
-
-    def _project(self, project: str) -> dict[str, Any]:
-        found = next((p for p in self.state.items("projects") if p["metadata"]["name"] == project), None)
-        if found is None:
-            raise LookupError(f"Project {project} was not found.")
-        return found
-
     def _change(self, kind: str, obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         patched = merge_patch(obj, patch)
         self.state.apply(Change(kind, "MODIFIED", patched))
@@ -61,33 +50,35 @@ class StaticFreezeOperations:
 
     def _own(self, project: str, name: str) -> fz.Freeze | None:
         """The source's own freeze: the operator's record on the Project, else the kustomization's."""
-        return holds.operator_record(self._project(project), name).freeze or fz.source_freeze(self._ks(project, name))
+        record = holds.operator_record(project_object(self.state, project), name)
+        return record.freeze or fz.source_freeze(source_object(self.state, project, name))
 
     def suspend_source(self, project: str, name: str, reason: str, choice: FreezeChoice | None = None) -> str:
         """Record the freeze on the Project (the operator's record), then on the kustomization."""
         self.calls.append(("suspend_source", (project, name, reason, *((choice,) if choice else ()))))
-        obj = self._ks(project, name)
+        obj = source_object(self.state, project, name)
         change = self._merge(self._own(project, name), reason, choice)
-        self._change("projects", self._project(project), holds.record_patch(name, freeze=fz.freeze_record(change)))
+        self._change("projects", project_object(self.state, project),
+                     holds.record_patch(name, freeze=fz.freeze_record(change)))
         self._change("kustomizations", obj, fz.source_patch(change))
         return f"{'Extended the freeze of' if change.extended else 'Suspended'} {name}."
 
     def resume_source(self, project: str, name: str, clusters: tuple[str, ...] = ()) -> str:
         """Clear the freeze, or lift it from ``clusters`` only."""
         self.calls.append(("resume_source", (project, name, *((clusters,) if clusters else ()))))
-        refusal = fz.project_hold_refusal(project, name, fz.project_freeze(self._project(project)), list(clusters),
-                                          self._now)
+        project_freeze = fz.project_freeze(project_object(self.state, project))
+        refusal = fz.project_hold_refusal(project, name, project_freeze, list(clusters), self._now)
         if refusal:
             raise ValueError(refusal)
-        obj = self._ks(project, name)
+        obj = source_object(self.state, project, name)
         current = self._own(project, name)
-        view = model.source_index(self.state).get(f"{self._namespace(project)}/{name}")
+        view = model.source_index(self.state).get(f"{project_namespace(self.state, project)}/{name}")
         left = fz.remaining(current, view.clusters if view else [], list(clusters)) if current and clusters else []
         stamp = fz.stamp(self._now)
-        record = holds.operator_record(self._project(project), name).freeze
+        record = holds.operator_record(project_object(self.state, project), name).freeze
         if record is not None:
             kept = fz.resumed_record(record, left, self.actor, stamp, list(clusters))
-            self._change("projects", self._project(project), holds.record_patch(
+            self._change("projects", project_object(self.state, project), holds.record_patch(
                 name, freeze=kept if kept is not None else holds.lifted_freeze_record(record, self.actor, stamp)))
         self._change("kustomizations", obj, fz.source_resume_patch(current, left, list(clusters), self.actor, stamp, stamp))
         return f"Resumed {name}{' on ' + ', '.join(clusters) if clusters and left else ''}."
@@ -95,7 +86,7 @@ class StaticFreezeOperations:
     def suspend_project(self, project: str, reason: str, choice: FreezeChoice | None = None) -> str:
         """Record the freeze on the Project (spec.freeze)."""
         self.calls.append(("suspend_project", (project, reason, *((choice,) if choice else ()))))
-        obj = self._project(project)
+        obj = project_object(self.state, project)
         change = self._merge(fz.project_freeze(obj), reason, choice)
         self._change("projects", obj, fz.project_patch(change))
         where = f" on {', '.join(change.clusters)}" if change.clusters else ""
@@ -104,7 +95,7 @@ class StaticFreezeOperations:
     def resume_project(self, project: str, clusters: tuple[str, ...] = ()) -> str:
         """Lift the project's freeze (all or ``clusters``) and resume its suspended sources there."""
         self.calls.append(("resume_project", (project, *((clusters,) if clusters else ()))))
-        obj = self._project(project)
+        obj = project_object(self.state, project)
         current = fz.project_freeze(obj)
         if current is not None:
             placed = model.project_clusters(obj, self.state.items("clusters"))
@@ -120,10 +111,11 @@ class StaticFreezeOperations:
                     clusters: tuple[str, ...] = ()) -> str:
         """Record a break-glass request of exactly ``revision`` on ``clusters`` (on the Project, then the kustomization)."""
         self.calls.append(("break_glass", (project, name, reason, revision, tuple(clusters))))
-        obj = self._ks(project, name)
+        obj = source_object(self.state, project, name)
         token = fz.stamp(self._now)
         request = holds.BreakGlassRequest(token, self.actor, reason, revision, tuple(clusters))
-        self._change("projects", self._project(project), holds.record_patch(name, break_glass=request.to_record()))
+        self._change("projects", project_object(self.state, project),
+                     holds.record_patch(name, break_glass=request.to_record()))
         self._change("kustomizations", obj, fz.break_glass_patch(self.actor, reason, token))
         return f"Break glass on {name}: {revision} is applied once on {', '.join(clusters) or 'its frozen clusters'}."
 

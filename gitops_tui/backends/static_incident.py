@@ -12,6 +12,7 @@ from gitops_tui.api.holds import lifted_pin_record, record_patch
 from gitops_tui.api.pin import Pin, history_of, pin_of, pin_patch
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.backends.static_freeze import merge_patch
+from gitops_tui.backends.static_lookup import project_namespace, source_object
 from gitops_tui.views.alert_form import AlertRequest
 from gitops_tui.views.pin_view import PinChoice, PinRequest, pin_choices
 from gitops_tui.views.state import Change, ManagementState
@@ -26,20 +27,14 @@ class StaticIncidentOperations:
     calls: list[tuple[str, tuple[Any, ...]]]
     _now: datetime
 
-    def _ks(self, project: str, name: str) -> dict[str, Any]:  # pragma: no cover - provided by StaticOperations
-        raise NotImplementedError
-
-    def _namespace(self, project: str) -> str:  # pragma: no cover - provided by StaticOperations
-        raise NotImplementedError
-
     def _key(self, project: str, name: str) -> str:
-        ks = self._ks(project, name)
+        ks = source_object(self.state, project, name)
         return f"{ks['metadata']['namespace']}/{name}"
 
     def pin_choices(self, project: str, name: str) -> list[PinChoice]:
         """The revisions recorded in the source's status history."""
         self.calls.append(("pin_choices", (project, name)))
-        return pin_choices(history_of(GitOpsSource(None, self._ks(project, name))))
+        return pin_choices(history_of(GitOpsSource(None, source_object(self.state, project, name))))
 
     def preview_pin(self, project: str, name: str, request: PinRequest) -> str:
         """The recorded preview ('' when none)."""
@@ -49,7 +44,7 @@ class StaticIncidentOperations:
     def pin_source(self, project: str, name: str, request: PinRequest) -> str:
         """Record the pin on the in-memory kustomization."""
         self.calls.append(("pin_source", (project, name, request)))
-        obj = self._ks(project, name)
+        obj = source_object(self.state, project, name)
         pin = Pin(request.revision, tuple(request.clusters), self.actor, request.reason,
                   self._now.strftime("%Y-%m-%dT%H:%M:%SZ"), request.until_contains)
         self._record(project, name, pin.to_spec())
@@ -66,7 +61,7 @@ class StaticIncidentOperations:
     def unpin_source(self, project: str, name: str) -> str:
         """Drop the pin from the in-memory kustomization."""
         self.calls.append(("unpin_source", (project, name)))
-        obj = self._ks(project, name)
+        obj = source_object(self.state, project, name)
         was = pin_of(obj)
         if was is None:
             raise LookupError(f"Source {name} is not pinned.")
@@ -93,7 +88,7 @@ class StaticIncidentOperations:
         known = (self.extras.setdefault("alerts", {})).setdefault(request.project, [])
         if any(item.get("name") == request.name for item in known):
             raise ValueError(f"project {request.project} has an alert named {request.name} already")
-        namespace = self._namespace(request.project)
+        namespace = project_namespace(self.state, request.project)
         secret = request.secret
         if request.secret_value:
             secret = f"{request.name}-alert-token"

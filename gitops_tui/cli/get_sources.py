@@ -7,7 +7,8 @@ from typing import Any
 
 from gitops_tui.api import freeze as fz
 from gitops_tui.api import holds, names
-from gitops_tui.api.effective import HOLD_ROLLOUT, Hold, SourceState, source_state
+from gitops_tui.api.effective import HOLD_ROLLOUT, Hold, SourceState
+from gitops_tui.api.effective_state import source_state
 from gitops_tui.api.flux_role import FluxRole, flux_role
 from gitops_tui.api.formats import short_revision
 from gitops_tui.api.project import Project

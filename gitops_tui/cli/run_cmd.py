@@ -54,6 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gitops_tui.kube.management_api import ManagementApiError
     from gitops_tui.kube.shard_leases import ShardCountMismatch
     from gitops_tui.reconciler.manager import Reconciler
+    from gitops_tui.reconciler.options import ReconcilerOptions
     from gitops_tui.reconciler.probes import ProbeServer, reconciler_checks
     from gitops_tui.reconciler.webhook import WebhookReceiver
 
@@ -72,10 +73,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     api = management_client(args)
     allow_exec = bool(args.run_insecure_kubeconfig_exec or getattr(args, "insecure_kubeconfig_exec", False))
     try:
-        reconciler = Reconciler(api, lease_duration=args.lease_duration, workers=args.workers,
-                                kubeconfig_policy=KubeconfigPolicy(allow_exec=allow_exec),
-                                local_repos=args.allow_local_repos, allow_fetch=args.allow_fetch or None,
-                                shards=args.shards, resync=resync, flux_components=args.flux_components)
+        reconciler = Reconciler(api, ReconcilerOptions(lease_duration=args.lease_duration, workers=args.workers,
+                                                       kubeconfig_policy=KubeconfigPolicy(allow_exec=allow_exec),
+                                                       local_repos=args.allow_local_repos,
+                                                       allow_fetch=args.allow_fetch or None, shards=args.shards,
+                                                       resync=resync, flux_components=args.flux_components))
     except ValueError as exc:  # a --allow-fetch pattern that is not one
         raise CliError(str(exc), 2) from None
     receiver: WebhookReceiver | None = None

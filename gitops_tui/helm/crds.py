@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.api.crd_skeleton import crd_manifest
 from gitops_tui.kube.workload_rbac import HELM_VERBS
 
 HELM_GROUP = "helm.toolkit.fluxcd.io"
@@ -15,34 +16,8 @@ HELMREPOSITORY_API_VERSION = f"{SOURCE_GROUP}/v1"
 
 
 def _crd(group: str, version: str, kind: str, plural: str, short: list[str], columns: list[dict]) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {
-                "kind": kind,
-                "listKind": f"{kind}List",
-                "plural": plural,
-                "singular": kind.lower(),
-                "shortNames": short,
-            },
-            "versions": [
-                {
-                    "name": version,
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": columns,
-                    "schema": {
-                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-                    },
-                }
-            ],
-        },
-    }
+    return crd_manifest(group, version, kind, plural, short_names=short, columns=columns,
+                        schema={"type": "object", "x-kubernetes-preserve-unknown-fields": True})
 
 
 _READY = {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'}

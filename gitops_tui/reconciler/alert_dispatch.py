@@ -28,7 +28,8 @@ from gitops_tui.api.paths import management_path, resource_path
 from gitops_tui.kube.client import json_request
 from gitops_tui.kube.outbound import FetchPolicy
 from gitops_tui.reconciler import metrics
-from gitops_tui.reconciler.alert_send import DeliveryFailed, deliver
+from gitops_tui.reconciler.alert_failure import DeliveryFailed
+from gitops_tui.reconciler.alert_send import deliver
 
 log = logging.getLogger(__name__)
 WINDOW = 60.0

@@ -1,6 +1,11 @@
-"""Typed reconcile failures, each with a Flux-style `reason` and a message naming the file or object."""
+"""Typed reconcile failures with a Flux-style `reason` and one clear message; the API server's refusal on one line."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kubernetes.dynamic.exceptions import DynamicApiError
 
 
 class ReconcileError(Exception):
@@ -94,3 +99,13 @@ class ObjectFailure(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
+
+
+def api_message(exc: DynamicApiError) -> str:
+    """The API server's own message for a refused request (its Status summary) on one line, at most 400 characters
+    (RBAC's escalation refusal lists the rules it misses one per line)."""
+    try:
+        summary = exc.summary()
+    except Exception:  # noqa: BLE001 - summary parses the body
+        summary = f"HTTP {getattr(exc, 'status', '?')}"
+    return summary.replace("\n", " ")[:400]

@@ -16,7 +16,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.kube.apply import apply_object, delete_object, get_object
 from gitops_tui.kube.inventory import ObjectRef, describe
-from gitops_tui.reconciler.errors import ObjectFailure
+from gitops_tui.reconciler.errors import ObjectFailure, api_message
 
 #: Flux's per-object switch (label or annotation) to recreate an object whose change is refused as immutable.
 FORCE_KEY = "kustomize.toolkit.fluxcd.io/force"
@@ -43,7 +43,5 @@ def recreate(cluster: str, dynamic: DynamicClient, obj: dict[str, Any], ref: Obj
     try:
         return write("apply", lambda: apply_object(dynamic, obj))
     except DynamicApiError as exc:
-        from gitops_tui.reconciler.propagate import api_message
-
         raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster} (recreated, force): "
                                            f"{api_message(exc)}") from None

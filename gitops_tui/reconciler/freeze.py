@@ -15,7 +15,8 @@ from typing import Any
 from gitops_tui import journal
 from gitops_tui.api import freeze as fz
 from gitops_tui.api import holds, names
-from gitops_tui.api.effective import INTENT_BREAK_GLASS, SourceState, source_state
+from gitops_tui.api.effective import INTENT_BREAK_GLASS, SourceState
+from gitops_tui.api.effective_state import source_state
 from gitops_tui.api.formats import short_revision
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.journal.corrections import RECONCILER_ACTOR

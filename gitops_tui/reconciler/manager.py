@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +18,21 @@ from gitops_tui.api.flux_role import components_from_env
 from gitops_tui.api.formats import parse_duration
 from gitops_tui.kube.client import ClusterConnections
 from gitops_tui.kube.events import EventRecorder
-from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
-from gitops_tui.kube.lease import DEFAULT_LEASE_DURATION
 from gitops_tui.kube.management_api import WATCHED_KINDS, ensure_management_api, labels_of
 from gitops_tui.kube.outbound import FetchPolicy
 from gitops_tui.kube.shard_leases import ShardElector
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler import clusters as cluster_health
 from gitops_tui.reconciler.alert_dispatch import AlertDispatcher
-from gitops_tui.reconciler.applied_cache import DEFAULT_RESYNC
-from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path, utc_now
+from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult, management_path
 from gitops_tui.reconciler.drift_watch import DriftWatch
 from gitops_tui.reconciler.freeze import project_expiry
 from gitops_tui.reconciler.idle import IdleSources
+from gitops_tui.reconciler.inflight import InFlight
 from gitops_tui.reconciler.management_api import LazyDynamic, significant_change
 from gitops_tui.reconciler.management_cache import ManagementCache
 from gitops_tui.reconciler.metrics_listener import ReconcileMetrics
+from gitops_tui.reconciler.options import ReconcilerOptions
 from gitops_tui.reconciler.projects import reconcile_project
 from gitops_tui.reconciler.secrets import reconcile_secret
 from gitops_tui.reconciler.shards import ShardGate
@@ -47,83 +45,48 @@ Key = tuple[str, str, str]  # (kind, namespace, name)
 MAX_BACKOFF = 60.0
 
 
-def _suspended(obj: dict[str, Any] | None) -> bool:
-    spec = (((obj or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
-    return bool(spec.get("suspend"))
-
-
-@dataclass(frozen=True)
-class _Start:
-    """What a source looked like when its reconcile began (for should_stop)."""
-
-    uid: str
-    suspended: bool
-    deleting: bool
-
-
 class Reconciler:
     """Runs the controllers against one management cluster; acts only on the projects of the shards it holds."""
 
     def __init__(
         self,
         api_client: ApiClient,
+        options: ReconcilerOptions | None = None,
         *,
-        data_dir: Path | None = None,
-        identity: str | None = None,
-        lease_duration: float = DEFAULT_LEASE_DURATION,
-        elect: bool = True,
-        workers: int = 3,
-        install: bool = True,
-        health_interval: float = cluster_health.HEALTH_INTERVAL,
-        kubeconfig_policy: KubeconfigPolicy = STRICT,
-        local_repos: Sequence[Path] | None = None,
-        allow_fetch: Sequence[str] | None = None,
         watches: Mapping[str, ResourceWatch] | None = None,
-        shards: int | None = None,
-        clock: Callable[[], datetime] = utc_now,
-        resync: float = DEFAULT_RESYNC,
-        standby: bool = False,
-        flux_components: str | None = None,
     ) -> None:
-        """Prepare (nothing runs until start()); ``health_interval`` is the seconds between cluster health checks.
+        """Prepare (nothing runs until start()) with ``options`` (ReconcilerOptions' defaults when None).
 
-        ``local_repos``: directories local git repositories may live under (``run --allow-local-repos``).
-        ``allow_fetch``: patterns of URLs a repository's content may make it fetch (``run --allow-fetch``; else
-        $GITOPS_TUI_ALLOW_FETCH, else public https only); ValueError for a pattern it cannot read.
         ``watches``: watches of WATCHED_KINDS shared with the caller (the console's), who starts and stops
         them and calls ``handler(kind)`` on their changes; else the reconciler makes and runs its own.
-        ``shards``: the fleet's shard count (None: the running fleet's, else 8; see kube/shard_leases.py).
-        ``clock``: the time the reconcilers read (freeze expiries); tests inject one.
-        ``resync``: seconds between full dry-run passes of a source's objects (drift is otherwise seen by watches).
-        ``standby``: hold no shard while an active member (a `run` process) lives (a console's ``--reconcile auto``).
-        ``flux_components``: ``skip`` or ``apply`` Flux's own components (``run --flux-components``; None:
-        $GITOPS_TUI_FLUX_COMPONENTS, else skip).
+        ValueError for an ``allow_fetch`` pattern it cannot read.
         """
-        self.clock = clock
+        options = options or ReconcilerOptions()
+        self.options = options
+        self.clock = options.clock
         self.api_client = api_client
-        self.local_repos = list(local_repos or [])
-        self.fetch_policy = FetchPolicy.from_env(allow_fetch)
-        self.flux_components = flux_components or components_from_env()
-        self.health_interval = float(health_interval)
-        self.data_dir = Path(data_dir) if data_dir else paths.data_dir() / "reconciler"
-        self._install = install
-        self._workers_count = max(1, workers)
+        self.local_repos = list(options.local_repos or [])
+        self.fetch_policy = FetchPolicy.from_env(options.allow_fetch)
+        self.flux_components = options.flux_components or components_from_env()
+        self.health_interval = float(options.health_interval)
+        self.data_dir = Path(options.data_dir) if options.data_dir else paths.data_dir() / "reconciler"
+        self._install = options.install
+        self._workers_count = max(1, options.workers)
         self._stop = threading.Event()
         self._queue: WorkQueue[Key] = WorkQueue()
         self._failures: dict[Key, int] = {}
-        self._inflight: dict[tuple[str, str], _Start] = {}
-        self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self.clusters = ClusterConnections(api_client, policy=kubeconfig_policy)
+        self.clusters = ClusterConnections(api_client, policy=options.kubeconfig_policy)
         self.recorder = EventRecorder(api_client)
         self.alerts = AlertDispatcher(api_client, self.fetch_policy, self.recorder)
         self.metrics = ReconcileMetrics()
         self.recorder.listeners += [self.alerts.listen, self.metrics.note_event]
         self.elector: ShardElector | None = None
-        if elect:
-            self.elector = ShardElector(api_client, identity=identity, shards=shards, lease_duration=lease_duration,
+        if options.elect:
+            self.elector = ShardElector(api_client, identity=options.identity, shards=options.shards,
+                                        lease_duration=options.lease_duration,
                                         on_acquired=self._on_acquired, busy=lambda shard: self.shard_gate.busy(shard),
-                                        standby=standby)
+                                        standby=options.standby)
             self.recorder.instance = self.elector.identity[:128]  # Events name the process that wrote them
         self.shard_gate = ShardGate(self.elector, self._project_namespace, self._stop.is_set)
         self._own_watches = watches is None
@@ -135,9 +98,10 @@ class Reconciler:
             for kind in WATCHED_KINDS
         }
         self.cache = ManagementCache(api_client, self.watches)
+        self.inflight = InFlight(self.watches, self.shard_gate.may_act)
         self.idle = IdleSources()
         self.clusters.cached = self.cache.cluster_config
-        self.drift_watch = DriftWatch(self.request, resync=resync)
+        self.drift_watch = DriftWatch(self.request, resync=options.resync)
         self._ctx: ReconcileContext | None = None
         #: How many reconciles ran per key (successful or not): for diagnostics and tests.
         self.runs: dict[Key, int] = {}
@@ -219,22 +183,7 @@ class Reconciler:
 
     def should_stop(self, namespace: str, name: str) -> bool:
         """True when the source was suspended or deleted since its reconcile began, or its shard is not held now."""
-        if not self.shard_gate.may_act(names.KIND_FEDERATED_KUSTOMIZATION, namespace, name):
-            return True
-        ks = self.watches[names.KIND_FEDERATED_KUSTOMIZATION].get(namespace, name)
-        if ks is None:
-            return True
-        repo = self.watches[names.KIND_FEDERATED_GIT_REPOSITORY].get(namespace, name)
-        suspended = _suspended(ks) or _suspended(repo)
-        meta = ks.get("metadata") or {}
-        deleting = bool(meta.get("deletionTimestamp"))
-        with self._lock:
-            start = self._inflight.get((namespace, name))
-        if start is None:
-            return suspended
-        if start.uid and meta.get("uid") and start.uid != meta.get("uid"):
-            return True
-        return (suspended and not start.suspended) or (deleting and not start.deleting)
+        return self.inflight.should_stop(namespace, name)
 
     # -- internals -------------------------------------------------------------------------
     def _make_context(self) -> ReconcileContext:
@@ -387,20 +336,10 @@ class Reconciler:
         except ImportError:
             log.warning("the source controller is not available; %s/%s is not reconciled", namespace, name)
             return None
-        ks = self.watches[names.KIND_FEDERATED_KUSTOMIZATION].get(namespace, name) or {}
-        repo = self.watches[names.KIND_FEDERATED_GIT_REPOSITORY].get(namespace, name)
-        meta = ks.get("metadata") or {}
-        start = _Start(uid=str(meta.get("uid") or ""), suspended=_suspended(ks) or _suspended(repo),
-                       deleting=bool(meta.get("deletionTimestamp")))
-        with self._lock:
-            self._inflight[(namespace, name)] = start
-        measure = self.metrics.reconcile(str((meta.get("labels") or {}).get(names.LABEL_PROJECT) or namespace), name)
-        try:
-            with measure:
+        with self.inflight.running(namespace, name) as meta:
+            project = str((meta.get("labels") or {}).get(names.LABEL_PROJECT) or namespace)
+            with self.metrics.reconcile(project, name):
                 return reconcile_source(ctx, namespace, name)
-        finally:
-            with self._lock:
-                self._inflight.pop((namespace, name), None)
 
     def refresh_metrics(self) -> None:
         """Set the gauges read on demand, before a scrape: shards held, freezes and pins active."""

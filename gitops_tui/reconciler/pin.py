@@ -16,11 +16,11 @@ from gitops_tui.api.formats import parse_revision, short_revision
 from gitops_tui.api.holds import lifted_pin_record, operator_record, record_patch
 from gitops_tui.api.pin import history_of, pin_patch, with_history
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, failure_of, fetch_artifact, fetch_revision
 from gitops_tui.reconciler.errors import ReconcileError
-from gitops_tui.reconciler.freeze import Plan, patch_management
-from gitops_tui.reconciler.status import Failure, git_credentials, patch_object
+from gitops_tui.reconciler.freeze import Plan, patch_management, write_held
+from gitops_tui.reconciler.status import Failure, cluster_entries, git_credentials, patch_object
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,36 @@ def lanes(ctx: ReconcileContext, plan: Plan,
                               hold.by if hold is not None else "", keep=[c for c in state.names if c not in chosen],
                               exact=state.rollout.revision if kind == LANE_GIT and state.rollout is not None else ""))
     return found
+
+
+@dataclass
+class LaneRun:
+    """The results of a reconcile's lanes, and the break-glass lane's clusters with their status once it ran."""
+
+    source: GitOpsSource
+    """The source as last read: a later lane reads it again."""
+    results: list[ReconcileResult] = field(default_factory=list)
+    glass_done: dict[str, str] | None = None
+    """The break-glass lane's clusters and their status ('' when applied); None when there was none."""
+
+
+def run_lanes(ctx: ReconcileContext, plan: Plan, source: GitOpsSource,
+              reconcile_lane: Callable[[GitOpsSource, Lane], ReconcileResult]) -> LaneRun:
+    """Reconcile each lane in turn with ``reconcile_lane``; a later lane starts from the status the previous wrote.
+
+    It stops when the source is gone or a freeze now holds it.
+    """
+    run = LaneRun(source)
+    for index, lane in enumerate(lanes(ctx, plan)):
+        if index:  # the previous lane wrote the status: start from it
+            source = run.source = ctx.source(source.namespace, source.name)
+            if source.kustomization is None or write_held(ctx, source.kustomization, plan, None):
+                break
+        run.results.append(reconcile_lane(source, lane))
+        if lane.kind == LANE_BREAK_GLASS:
+            rows = cluster_entries(ctx.source(source.namespace, source.name))
+            run.glass_done = {c: str((rows.get(c) or {}).get("status") or "") for c in lane.clusters}
+    return run
 
 
 def check_known(ctx: ReconcileContext, source: GitOpsSource, revision: str) -> None:

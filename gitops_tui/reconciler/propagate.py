@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
-import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,16 +13,17 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.api import names
-from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
+from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects
 from gitops_tui.kube.impersonation import own_client
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler import metrics
 from gitops_tui.reconciler.apply_waves import apply_by_rank
-from gitops_tui.reconciler.errors import ObjectFailure, Stopped
+from gitops_tui.reconciler.errors import ObjectFailure, Stopped, api_message
 from gitops_tui.reconciler.force import RECREATE_STATUSES, forced, recreate
 from gitops_tui.reconciler.health_wait import health_targets, wait_healthy
-from gitops_tui.reconciler.identity import refuse_reserved
+from gitops_tui.reconciler.object_checks import apply_order, kind_rank, rank, validate_for_cluster
 from gitops_tui.reconciler.ownership import Owner
+from gitops_tui.reconciler.write_hooks import WriteRecord, add_write_hook, guarded_write
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from gitops_tui.reconciler.drift_watch import ClusterView
@@ -35,60 +33,6 @@ __all__ = ["ApplyOptions", "ApplyReport", "ClusterWork", "ObjectFailure", "Stopp
            "validate_for_cluster", "withdraw_cluster"]
 
 log = logging.getLogger(__name__)
-
-#: Apply order by kind: what others depend on goes first; unknown kinds go in the middle.
-_KIND_ORDER = {
-    kind: index
-    for index, kind in enumerate(
-        [
-            "CustomResourceDefinition", "Namespace", "ServiceAccount", "Secret", "ConfigMap", "Role", "RoleBinding", "PersistentVolumeClaim",
-            "LimitRange", "ResourceQuota", "NetworkPolicy", "Service", "Endpoints",
-        ]
-    )
-}
-_LATE_KINDS = {"Deployment": 50, "StatefulSet": 51, "DaemonSet": 52, "Job": 53, "CronJob": 54,
-               "Ingress": 60, "HorizontalPodAutoscaler": 61, "PodDisruptionBudget": 62, "HelmRelease": 70}
-
-
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-
-
-@dataclass(frozen=True)
-class WriteRecord:
-    """One write to a workload cluster, for audits, tests and benchmarks (monotonic times)."""
-
-    cluster: str
-    verb: str
-    object_id: str
-    started: float
-    finished: float
-
-
-#: Observers called after every write to a workload cluster (tests and benchmarks count writes here).
-WRITE_HOOKS: list[Callable[[WriteRecord], None]] = []
-_HOOKS_LOCK = threading.Lock()
-
-
-def add_write_hook(hook: Callable[[WriteRecord], None]) -> Callable[[], None]:
-    """Register ``hook`` for every write; return a function that removes it."""
-    with _HOOKS_LOCK:
-        WRITE_HOOKS.append(hook)
-
-    def remove() -> None:
-        with _HOOKS_LOCK:
-            if hook in WRITE_HOOKS:
-                WRITE_HOOKS.remove(hook)
-
-    return remove
-
-
-def _notify(record: WriteRecord) -> None:
-    for hook in list(WRITE_HOOKS):
-        try:
-            hook(record)
-        except Exception:  # noqa: BLE001 - an observer never breaks an apply
-            log.exception("write hook failed")
-
 
 @dataclass
 class ClusterWork:
@@ -140,65 +84,6 @@ class ApplyReport:
     inventory: list[ObjectRef] = field(default_factory=list)
 
 
-def apply_order(manifests: Iterable[dict]) -> list[dict]:
-    """Return the manifests sorted so dependencies (ConfigMaps, Secrets, Services) come before workloads."""
-    return sorted(manifests, key=lambda o: (_rank(o), o.get("kind", ""), (o.get("metadata") or {}).get("name", "")))
-
-
-def _rank(obj: dict) -> int:
-    kind = obj.get("kind", "")
-    return _KIND_ORDER.get(kind, _LATE_KINDS.get(kind, 30))
-
-
-def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict], *, platform: bool = False) -> None:
-    """Check every object's kind is served and namespaced on this cluster; raise ObjectFailure naming the first bad one.
-
-    ``platform`` (a platform project, docs/flux.md): cluster-scoped kinds pass, and so do kinds a
-    CustomResourceDefinition of the same revision declares.
-    """
-    resolver = resolver_for(dynamic)
-    manifests = list(manifests)
-    from gitops_tui.reconciler.platform import declared_kinds
-
-    later = declared_kinds(manifests) if platform else {}
-    for obj in manifests:
-        if later and (str(obj.get("apiVersion", "")).rpartition("/")[0], obj.get("kind")) in later:
-            continue
-        ref = ref_of(obj)
-        refuse_reserved(ref)
-        if len(ref.name) > 253 or not _DNS_SUBDOMAIN.match(ref.name):
-            raise ObjectFailure("ValidationFailed", f"{describe(ref)}: the name must be lowercase letters, digits, "
-                                                    "'-' and '.', starting and ending with a letter or digit")
-        try:
-            namespaced = resolver.namespaced(ref.api_version, ref.kind)
-        except UnknownKind as exc:
-            raise ObjectFailure("ValidationFailed", f"{describe(ref)}: {exc}") from None
-        if not namespaced and not platform:
-            raise ObjectFailure("ValidationFailed", f"{describe(ref)} is cluster-scoped; only namespaced objects may be applied")
-
-
-def _guarded_write(
-    cluster: str, verb: str, ref: ObjectRef, stop: Callable[[], bool], write: Callable[[], Any]
-) -> Any:
-    if stop():
-        raise Stopped(f"stopped before {verb} of {describe(ref)} on {cluster}")
-    started = time.monotonic()
-    try:
-        return write()
-    finally:
-        _notify(WriteRecord(cluster, verb, ref.id, started, time.monotonic()))
-
-
-def api_message(exc: DynamicApiError) -> str:
-    """The API server's own message for a refused request (its Status summary) on one line, at most 400 characters
-    (RBAC's escalation refusal lists the rules it misses one per line)."""
-    try:
-        summary = exc.summary()
-    except Exception:  # noqa: BLE001 - summary parses the body
-        summary = f"HTTP {getattr(exc, 'status', '?')}"
-    return summary.replace("\n", " ")[:400]
-
-
 def apply_objects(cluster: str, dynamic: DynamicClient, manifests: Iterable[dict], stop: Callable[[], bool],
                   previous_ids: set[str] | None = None, view: ClusterView | None = None,
                   force: bool = False) -> ApplyReport:
@@ -218,17 +103,17 @@ def apply_objects(cluster: str, dynamic: DynamicClient, manifests: Iterable[dict
     def write(obj: dict) -> None:
         ref = ref_of(obj)
         try:
-            result = _guarded_write(cluster, "apply", ref, stop, lambda: apply_object(dynamic, obj))
+            result = guarded_write(cluster, "apply", ref, stop, lambda: apply_object(dynamic, obj))
         except DynamicApiError as exc:
             if int(getattr(exc, "status", 0) or 0) in RECREATE_STATUSES and forced(obj, force):
-                result = recreate(cluster, dynamic, obj, ref, lambda verb, write: _guarded_write(
+                result = recreate(cluster, dynamic, obj, ref, lambda verb, write: guarded_write(
                     cluster, verb, ref, stop, write))
             else:
                 raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster}: {api_message(exc)}") from None
         if view is not None:
             view.applied(obj, result)
 
-    apply_by_rank([obj for obj in ordered if id(obj) not in skip], _rank, write)  # a rank's writes in parallel
+    apply_by_rank([obj for obj in ordered if id(obj) not in skip], rank, write)  # a rank's writes in parallel
     for obj in ordered:
         ref = ref_of(obj)
         report.applied.append(ref)
@@ -278,11 +163,11 @@ def prune_objects(
         elif kept is not None:
             kept.append(ref)
     refs = wanted
-    ordered = sorted(refs, key=lambda r: (-_KIND_ORDER.get(r.kind, _LATE_KINDS.get(r.kind, 30)), r.id))
+    ordered = sorted(refs, key=lambda r: (-kind_rank(r.kind), r.id))
     removed: list[ObjectRef] = []
     for ref in ordered:
         try:
-            existed = _guarded_write(
+            existed = guarded_write(
                 cluster, "delete", ref, stop,
                 partial(delete_object, dynamic, ref.api_version, ref.kind, ref.name, ref.namespace or None),
             )

@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from gitops_tui import journal
-from gitops_tui.api.effective import INTENT_PINNED, source_state
+from gitops_tui.api.effective import INTENT_PINNED
+from gitops_tui.api.effective_state import source_state
 from gitops_tui.api.formats import format_duration, parse_time, short_revision
 from gitops_tui.api.rollout import (
     FIELD_ROLLOUT,

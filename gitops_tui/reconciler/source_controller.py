@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,7 +15,7 @@ from gitops_tui.api.source import GitOpsSource
 from gitops_tui.flux import decryption
 from gitops_tui.flux import gates as flux_gates
 from gitops_tui.journal.corrections import record_corrections
-from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
+from gitops_tui.kube.inventory import parse_entries
 from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.reconciler import (
     flux_step,
@@ -28,72 +27,26 @@ from gitops_tui.reconciler import (
     member_writes,
     override_writes,
     overrides_step,
-    ownership,
     propagate,
 )
 from gitops_tui.reconciler import held as held_mod
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler import rollout as rollout_mod
+from gitops_tui.reconciler.admission import Admission, admit, needs_apply
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, head_check, scope_checker
 from gitops_tui.reconciler.drift_watch import resync_of, views_for
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.helm_step import HelmRefused
-from gitops_tui.reconciler.ownership import Claim, Owner, project_lock
+from gitops_tui.reconciler.ownership import Claim, Owner
 from gitops_tui.reconciler.retry import retry_after
-from gitops_tui.reconciler.status import (
-    Failure,
-    Outcome,
-    write_outcome,
-)
+from gitops_tui.reconciler.source_outcome import fail, held_fields
+from gitops_tui.reconciler.status import Failure, Outcome, cluster_entries, cluster_entry, write_outcome
 from gitops_tui.reconciler.stop_check import IntentReads, stop_check
 
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_CLUSTERS = 4
-def _entry(name: str, old: dict[str, Any] | None) -> dict[str, Any]:
-    base = {"name": name, "status": "", "message": "", "lastAppliedRevision": "", "lastAttemptedRevision": "",
-            "inventory": [], "lastSyncTime": ""}
-    base.update(old or {})
-    return base
-
-
-def _old_entries(source: GitOpsSource) -> dict[str, dict[str, Any]]:
-    status = (source.kustomization or {}).get("status") or {}
-    return {c["name"]: dict(c) for c in status.get("clusters") or [] if c.get("name")}
-
-
-def _fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revision: str,
-          clusters: list[str], own: dict[str, dict[str, Any]] | None = None,
-          plan: freeze.Plan | None = None, lane: pin_mod.Lane | None = None) -> ReconcileResult:
-    """Record a failure of the whole revision: nothing of it applied, the previous revision stays live.
-
-    ``own`` gives a cluster its own status and message (its Helm failure, or why it could not be reached).
-    """
-    old = _old_entries(source)
-    rows = [entry for name, entry in old.items() if name not in clusters]  # left the placement: kept as they are
-    for name in clusters:
-        entry = _entry(name, old.get(name))
-        if revision:
-            entry["lastAttemptedRevision"] = revision
-        entry.update(status=failure.reason, message=failure.message)
-        if own and name in own:
-            entry.update(status=own[name]["status"], message=own[name]["message"])
-        rows.append(entry)
-    involved = source.kustomization or source.repository or {}
-    ctx.recorder.emit(involved, "Warning", failure.reason, failure.message, revision=revision or None)
-    write_outcome(ctx, source, Outcome(source.generation, revision, failure, False, rows, source.requested_at,
-                                       **_held(plan, lane)))
-    return ReconcileResult(requeue_after=retry_after((source.namespace, source.name), True, source.interval,
-                                                      source.retry_interval))
-
-
-def _held(plan: freeze.Plan | None, lane: pin_mod.Lane | None = None) -> dict[str, Any]:
-    """The Outcome fields that come from the effective state: the held clusters, the placement order, git's or not."""
-    fields: dict[str, Any] = {} if plan is None else {"held": plan.held_notes(), "order": plan.state.names}
-    if lane is not None:
-        fields["git"] = not lane.revision
-    return fields
 
 
 def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> ReconcileResult:
@@ -119,7 +72,7 @@ def reconcile_source(ctx: ReconcileContext, namespace: str, name: str) -> Reconc
             raise
         failure = Failure(names.REASON_RECONCILIATION_FAILED, unexpected_message(exc, attempt.revision))
         try:
-            return _fail(ctx, attempt.source, failure, attempt.revision, attempt.clusters, plan=attempt.plan)
+            return fail(ctx, attempt.source, failure, attempt.revision, attempt.clusters, plan=attempt.plan)
         except Exception:  # noqa: BLE001 - the management cluster cannot take the status either
             raise exc from None
 
@@ -183,21 +136,19 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     attempt.source = source
     project = plan.project_name or source.namespace
     if held is not None and held.failure is not None:
-        _fail(ctx, source, held.failure, source.artifact_revision, plan.state.active, plan=plan)
+        fail(ctx, source, held.failure, source.artifact_revision, plan.state.active, plan=plan)
         return ReconcileResult(requeue_after=flux_gates.DEPENDENCY_REQUEUE_SECONDS)
     if source.repository is None:
         failure = Failure("SourceNotFound", f"FederatedGitRepository {namespace}/{name} does not exist")
-        return _fail(ctx, source, failure, "", plan.state.active, plan=plan)
-    results = []
-    for index, lane in enumerate(pin_mod.lanes(ctx, plan)):
-        if index:  # the previous lane wrote the status: start from it
-            source = attempt.source = ctx.source(namespace, name)
-            if source.kustomization is None or freeze.write_held(ctx, source.kustomization, plan, None):
-                break
-        results.append(_reconcile_lane(ctx, source, project, lane, attempt, plan))
-        if lane.kind == pin_mod.LANE_BREAK_GLASS:
-            rows = _old_entries(ctx.source(namespace, name))
-            attempt.glass_done = {c: str((rows.get(c) or {}).get("status") or "") for c in lane.clusters}
+        return fail(ctx, source, failure, "", plan.state.active, plan=plan)
+    def reconcile_lane(lane_source: GitOpsSource, lane: pin_mod.Lane) -> ReconcileResult:
+        attempt.source = lane_source
+        return _reconcile_lane(ctx, lane_source, project, lane, attempt, plan)
+
+    run = pin_mod.run_lanes(ctx, plan, source, reconcile_lane)
+    attempt.source, results = run.source, run.results
+    if run.glass_done is not None:
+        attempt.glass_done = run.glass_done
     delays = [r.requeue_after for r in results]
     if plan.state.rollout is not None and ctx.is_leader():  # the wave just applied may be healthy: soak, move on
         plan, released = rollout_mod.settle(ctx, rollout_mod.replan(ctx, plan))
@@ -224,7 +175,7 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
             built = f"; ExternalArtifact {artifact.external} {artifact.digest}" if getattr(artifact, "digest", "") else ""
             ctx.recorder.emit(source.repository or {}, "Normal", "NewArtifact", f"fetched revision {revision}{built}",
                               revision=revision)
-        works = {c: propagate.ClusterWork(c, _entry(c, _old_entries(source).get(c))) for c in clusters}
+        works = {c: propagate.ClusterWork(c, cluster_entry(c, cluster_entries(source).get(c))) for c in clusters}
         lane.mark(w.entry for w in works.values())
         applier = identity.applier_for(ctx, source.namespace, project)  # tenants apply as themselves
         connections = gate.connect(ctx, works, revision, applier)
@@ -254,7 +205,7 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
             flux_step.sync_children(ctx, source, artifact, found)
             flux_step.note_bootstrap(ctx, source, flux, revision)
     except RevisionFailed as exc:
-        return _fail(ctx, source, exc.failure, exc.revision or revision, clusters, plan=plan, lane=lane)
+        return fail(ctx, source, exc.failure, exc.revision or revision, clusters, plan=plan, lane=lane)
     return _propagate(ctx, source, artifact, desired, clusters, works, connections, project, lane, plan, flux,
                       per.objects)
 
@@ -268,60 +219,6 @@ def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> N
 
         helm_step.ensure_crds(dynamic, desired)
     propagate.validate_for_cluster(dynamic, desired, platform=platform)
-
-
-def _needs_apply(source: GitOpsSource, entry: dict[str, Any], revision: str) -> bool:
-    return (
-        entry.get("lastAppliedRevision") != revision
-        or entry.get("lastAttemptedRevision") != revision
-        or bool(entry.get("status"))
-        or source.observed_generation != source.generation
-    )
-
-
-def _admit(ctx: ReconcileContext, source: GitOpsSource, owner: Owner, revision: str, desired: list[dict],
-           mine: dict[str, list[dict]], clusters: list[str],
-           works: dict[str, propagate.ClusterWork], connections: dict[str, Any],
-           gone: dict[str, propagate.ClusterWork], to_apply: list[str], claims: dict[str, list[Claim]],
-           chart_refs: dict[str, tuple[ObjectRef, ...]], stop: Callable[[], bool],
-           views: dict[str, Any] | None = None, plan: freeze.Plan | None = None,
-           lane: pin_mod.Lane | None = None) -> dict[str, ownership.ClusterOwnership] | ReconcileResult:
-    """Before the first write: dry-run what changed, check ownership, record the intent; refuse the revision or admit it.
-
-    Returns each admitted cluster's ownership findings, or the result of a refusal (or of a stop).
-    """
-    if to_apply:
-        checked = gate.dry_run(connections, to_apply, mine, _old_entries(source), force=source.force)
-        gate.set_aside(ctx, checked.unreachable, works, connections, revision)
-        if checked.failure is not None:
-            return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own),
-                         plan, lane)
-        to_apply = [c for c in to_apply if c in connections]
-    if not to_apply:
-        return {}
-    with project_lock(source.namespace):  # no other source of the project checks or records intent meanwhile
-        checked = gate.check_ownership(ctx, source.namespace, owner, connections, to_apply, claims, views)
-        gate.set_aside(ctx, checked.unreachable, works, connections, revision)
-        if checked.failure is not None:
-            return _fail(ctx, source, checked.failure, revision, clusters, gate.own_entries(works, connections, checked.own),
-                         plan, lane)
-        # Record the intent first: the inventory holds old and new objects, so a crash orphans nothing.
-        desired_refs = [ref_of(obj) for obj in desired]
-        for cluster in checked.found:
-            entry = works[cluster].entry
-            previous = entry.get("inventory")
-            entry["inventory"] = entries(union(parse_entries(previous), desired_refs, chart_refs[cluster]),
-                                         entry_hashes(previous))
-            entry.update(lastAttemptedRevision=revision, status="Progressing", message=f"applying {revision}")
-            if checked.found[cluster].adopted:
-                works[cluster].events.append(("Normal", ownership.REASON_ADOPTED,
-                                              gate.adopted_message(cluster, checked.found[cluster])))
-        if stop():
-            return ReconcileResult(requeue_after=None)
-        kept = [e for c, e in _old_entries(source).items() if c not in works and c not in gone]
-        rows = [*(w.entry for w in [*works.values(), *gone.values()]), *kept]
-        write_outcome(ctx, source, Outcome(source.generation, revision, None, True, rows, **_held(plan, lane)))
-    return checked.found
 
 
 def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desired: list[dict],
@@ -338,12 +235,12 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     mine = {c: (per_cluster or {}).get(c, desired) for c in connections}
     reads = IntentReads(ctx, ns, name, plan.project_name if plan is not None else "")
     stop = stop_check(ctx, ns, name, plan, reads=reads)
-    old = _old_entries(source)
+    old = cluster_entries(source)
     # Flux's own components switched between skipped and applied (the operator's flag): the same revision applies anew.
     recorded = ((source.kustomization or {}).get("status") or {}).get("flux") or {}
     flux_moved = flux is not None and (flux.get("components") or {}) != (recorded.get("components") or {})
-    to_apply = [c for c in connections if flux_moved or _needs_apply(source, works[c].entry, revision)]
-    gone = {c: propagate.ClusterWork(c, _entry(c, old[c])) for c in old
+    to_apply = [c for c in connections if flux_moved or needs_apply(source, works[c].entry, revision)]
+    gone = {c: propagate.ClusterWork(c, cluster_entry(c, old[c])) for c in old
             if c not in works and c not in lane.keep and not (plan is not None and plan.holds(c))}
     views = views_for(ctx, source, connections, mine, old)
     gone_connections = gate.connect(ctx, gone, revision, identity.applier_for(ctx, ns, project) if gone else None)
@@ -351,13 +248,14 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
         helm = gate.prepare_helm(ctx, artifact, mine, connections, works, to_apply, (ns, project))
     except HelmRefused as exc:  # every cluster's failure on its own entry; unreachable ones keep theirs
         own = {c: {"status": f.reason, "message": f.message} for c, f in exc.failed.items()}
-        return _fail(ctx, source, exc.failure, revision, clusters, gate.own_entries(works, connections, own), plan,
+        return fail(ctx, source, exc.failure, revision, clusters, gate.own_entries(works, connections, own), plan,
                      lane)
     owner = Owner(project, name)
     chart_refs = {c: helm_step.release_refs(helm.get(c, ())) for c in to_apply}
     claims = {c: [Claim(obj) for obj in mine[c]] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
-    admitted = _admit(ctx, source, owner, revision, desired, mine, clusters, works, connections, gone,
-                      [c for c in to_apply if c in connections], claims, chart_refs, stop, views, plan, lane)
+    admitted = admit(ctx, Admission(source, owner, revision, desired, mine, clusters, works, connections, gone,
+                                    [c for c in to_apply if c in connections], claims, chart_refs, stop, views,
+                                    plan, lane))
     if isinstance(admitted, ReconcileResult):
         return admitted
     to_apply = list(admitted)
@@ -394,7 +292,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     failure = Failure("ApplyStopped", "the apply stopped: the source was suspended or deleted") if stopped else None
     rows = [works[c].entry for c in clusters] + [w.entry for w in gone.values() if not w.withdrawn]
     rows += [old[c] for c in lane.keep if c in old]
-    outcome = Outcome(source.generation, revision, failure, False, rows, source.requested_at, **_held(plan, lane),
+    outcome = Outcome(source.generation, revision, failure, False, rows, source.requested_at, **held_fields(plan, lane),
                       flux=flux if not lane.revision else None)
     write_outcome(ctx, source, outcome)
     failed = stopped or any(w.entry.get("status") for w in works.values())

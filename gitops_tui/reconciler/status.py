@@ -301,3 +301,17 @@ def write_outcome(ctx: ReconcileContext, source: GitOpsSource, outcome: Outcome)
         artifact = outcome.revision if git else ""
         new = with_artifact(build_status(repo.get("status"), repo_outcome, now, inventory=False), artifact, now)
         write_status(ctx.api_client, repo, new)
+
+
+def cluster_entry(name: str, old: dict[str, Any] | None) -> dict[str, Any]:
+    """A cluster's status entry: every field present, the ``old`` entry's values kept."""
+    base = {"name": name, "status": "", "message": "", "lastAppliedRevision": "", "lastAttemptedRevision": "",
+            "inventory": [], "lastSyncTime": ""}
+    base.update(old or {})
+    return base
+
+
+def cluster_entries(source: GitOpsSource) -> dict[str, dict[str, Any]]:
+    """The source's recorded cluster entries, by cluster name."""
+    status = (source.kustomization or {}).get("status") or {}
+    return {c["name"]: dict(c) for c in status.get("clusters") or [] if c.get("name")}

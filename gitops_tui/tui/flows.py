@@ -23,17 +23,13 @@ class Flows(FreezeFlows):
     """Mixin for the main screen: each ``action_*`` is one key of DESIGN.md section 8 (freezes: FreezeFlows)."""
 
     app: ConsoleApp
-    if TYPE_CHECKING:  # MainScreen gives the active pane
+    if TYPE_CHECKING:  # MainScreen gives the active pane, the source under the cursor and the read-only switch
         @property
         def pane(self) -> ResourcePane: ...
 
-    def selected_source(self) -> model.SourceView | None:  # pragma: no cover - provided by the screen
-        """The source under the cursor, or None."""
-        raise NotImplementedError
+        def selected_source(self) -> model.SourceView | None: ...
 
-    def turn_read_only(self, reason: str) -> None:  # pragma: no cover - provided by the screen
-        """Turn the console read-only, saying why."""
-        raise NotImplementedError
+        def turn_read_only(self, reason: str) -> None: ...
 
     # Helpers ----------------------------------------------------------------------------------
 

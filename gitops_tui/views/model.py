@@ -8,7 +8,7 @@ from typing import Any
 
 from gitops_tui.api import effective as ef
 from gitops_tui.api import freeze as fz
-from gitops_tui.api.effective import source_state, stale_index
+from gitops_tui.api.effective_state import source_state, stale_index
 from gitops_tui.api.holds import operator_record
 from gitops_tui.api.pin import Pin
 from gitops_tui.api.placement import fleet_order, placed_clusters

@@ -10,6 +10,7 @@ from gitops_tui.actions import sources as actions
 from gitops_tui.api import names
 from gitops_tui.kube import limits
 from gitops_tui.reconciler.manager import Reconciler
+from gitops_tui.reconciler.options import ReconcilerOptions
 from tests.gitserver import commit
 from tests.waiting import wait_until
 from tests.world import CLUSTERS, World, assert_propagated, configmap
@@ -29,7 +30,8 @@ def test_an_alias_bomb_is_refused_while_another_source_keeps_propagating(world: 
     """Through the manager (two workers): the bomb is refused by its node count; a neighbour's commit still lands."""
     calm = world.repo("calm", {"cm.yaml": configmap("calm", "v1")})
     bomb = world.repo("bomb", {"cm.yaml": configmap("fine"), "zz-bomb.yaml": alias_bomb(7)})
-    reconciler = Reconciler(world.api, data_dir=world.tmp / "manager", elect=False, install=False, workers=2)
+    reconciler = Reconciler(world.api, ReconcilerOptions(data_dir=world.tmp / "manager", elect=False, install=False,
+                                                         workers=2))
     reconciler.start()
     try:
         assert reconciler.wait_synced(10)

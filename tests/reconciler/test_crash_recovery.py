@@ -3,29 +3,10 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from typing import Any
 
 from tests.gitserver import commit
-from tests.waiting import wait_until
-from tests.world import World, assert_propagated, configmap
-
-RUNNER = """
-import sys
-from pathlib import Path
-from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig
-from gitops_tui.kube.events import EventRecorder
-from gitops_tui.reconciler.context import ReconcileContext
-from gitops_tui.reconciler.source import GitSource
-from gitops_tui.reconciler.source_controller import reconcile_source
-
-kubeconfig, namespace, name, data = sys.argv[1:5]
-api = api_client_from_kubeconfig(kubeconfig, "management")
-ctx = ReconcileContext(api_client=api, dynamic=None, clusters=ClusterConnections(api), recorder=EventRecorder(api),
-                       git=GitSource(Path(data) / "git"), data_dir=Path(data))
-reconcile_source(ctx, namespace, name)
-"""
+from tests.world import World, assert_propagated, configmap, kill_mid_apply
 
 
 def _ids(world: World, names: set[str]) -> set[str]:
@@ -40,23 +21,8 @@ def test_kill_9_mid_apply_then_restart_converges_without_orphans(world: World, s
     world.reconcile("crash")
     commit(repo, {f"b/{i:03d}.yaml": configmap(f"b-{i:03d}") for i in range(250)})
 
-    proc = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, str(sandbox.kubeconfig), world.namespace, "crash", str(world.tmp / "runner")],
-        env=sandbox.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        wait_until(lambda: len(world.labelled("dev", "configmaps", "crash")) >= 40 or proc.poll() is not None,
-                   timeout=90, interval=0.02, message="the runner is in the middle of the apply")
-        assert proc.poll() is None, "the apply finished before the kill"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
+    returncode = kill_mid_apply(world, sandbox, "crash")
+    assert returncode == -signal.SIGKILL
 
     applied = world.labelled("dev", "configmaps", "crash")
     assert 40 <= len(applied) < 260

@@ -83,10 +83,12 @@ def test_delete_with_orphan_keeps_objects(world: World, sandbox: Any) -> None:
 
 def test_delete_through_the_cli_and_the_manager(world: World, sandbox: Any) -> None:
     from gitops_tui.reconciler.manager import Reconciler
+    from gitops_tui.reconciler.options import ReconcilerOptions
 
     repo = world.repo("cli-del", {"cm.yaml": configmap("cfg")})
     world.create("clidel", f"file://{repo}")
-    reconciler = Reconciler(world.api, data_dir=world.tmp / "mgr", elect=False, install=False, workers=2)
+    reconciler = Reconciler(world.api, ReconcilerOptions(data_dir=world.tmp / "mgr", elect=False, install=False,
+                                                         workers=2))
     reconciler.start()
     try:
         wait_until(lambda: all(world.get(c, "configmaps", "cfg") for c in CLUSTERS), timeout=30,

@@ -16,6 +16,7 @@ from gitops_tui.api import names
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler import clusters as cluster_health
 from gitops_tui.reconciler.manager import Reconciler
+from gitops_tui.reconciler.options import ReconcilerOptions
 from tests.gitserver import commit
 from tests.metrics import parse, scrape
 from tests.waiting import wait_until
@@ -25,7 +26,8 @@ from tests.world import CLUSTERS, World, configmap, deployment
 def start(world: World, **kwargs: Any) -> Reconciler:
     """A running Reconciler (no election) on the world's management cluster; no health check in the window."""
     kwargs.setdefault("health_interval", 600.0)
-    reconciler = Reconciler(world.api, data_dir=world.tmp / "mgr", elect=False, install=False, workers=3, **kwargs)
+    reconciler = Reconciler(world.api, ReconcilerOptions(data_dir=world.tmp / "mgr", elect=False, install=False,
+                                                         workers=3, **kwargs))
     reconciler.start()
     return reconciler
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from typing import Any
 
 from gitops_tui.api import names
 from tests.gitserver import commit, git
-from tests.reconciler.test_crash_recovery import RUNNER
-from tests.waiting import wait_until
-from tests.world import CLUSTERS, World, assert_propagated, configmap
+from tests.world import CLUSTERS, World, assert_propagated, configmap, kill_mid_apply
 
 
 def assert_failed_on(world: World, name: str, revision: str, reason: str, *words: str) -> dict[str, Any]:
@@ -79,20 +74,7 @@ def test_the_event_after_a_restart_counts_new_objects(world: World, sandbox: Any
     world.create("restart", f"file://{repo}", clusters=["dev"])
     world.reconcile("restart")
     commit(repo, {f"b/{i:03d}.yaml": configmap(f"b-{i:03d}") for i in range(250)})
-    proc = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, str(sandbox.kubeconfig), world.namespace, "restart", str(world.tmp / "runner")],
-        env=sandbox.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until(lambda: len(world.labelled("dev", "configmaps", "restart")) >= 40 or proc.poll() is not None,
-                   timeout=90, interval=0.02, message="the runner is in the middle of the apply")
-        assert proc.poll() is None, "the apply finished before the kill"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+    kill_mid_apply(world, sandbox, "restart")
     before = len(world.labelled("dev", "configmaps", "restart"))
     world.reconcile("restart")
     assert_propagated(world, "restart", f"main@sha1:{world.head(repo)}", ["dev"])

@@ -20,6 +20,7 @@ from gitops_tui.kube.management_api import ensure_management_api
 from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.reconciler.manager import Reconciler
+from gitops_tui.reconciler.options import ReconcilerOptions
 from gitops_tui.util.workqueue import WorkQueue
 from tests.waiting import wait_until
 
@@ -34,15 +35,10 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture
-def mgmt(sandbox: Any) -> Any:
-    """A management ApiClient built by our own client code."""
-    return api_client_from_kubeconfig(sandbox.kubeconfig, "management")
-
-
-@pytest.fixture
 def reconciler(sandbox: Any, mgmt: Any, tmp_path: Path) -> Iterator[Reconciler]:
     """A running, leading Reconciler (stopped and its lease released afterwards)."""
-    rec = Reconciler(mgmt, data_dir=tmp_path / "reconciler", lease_duration=LEASE, health_interval=HEALTH_INTERVAL)
+    rec = Reconciler(mgmt, ReconcilerOptions(data_dir=tmp_path / "reconciler", lease_duration=LEASE,
+                                             health_interval=HEALTH_INTERVAL))
     rec.start()
     try:
         wait_until(rec.is_leader, timeout=3 * LEASE, message="the reconciler to lead")

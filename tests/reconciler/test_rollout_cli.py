@@ -11,6 +11,7 @@ import pytest
 from gitops_tui.api.rollout import progress_of
 from gitops_tui.cli import main
 from gitops_tui.reconciler.manager import Reconciler
+from gitops_tui.reconciler.options import ReconcilerOptions
 from tests.clock import FakeClock
 from tests.gitserver import commit
 from tests.waiting import wait_until
@@ -123,8 +124,8 @@ def test_a_running_reconciler_moves_the_waves_at_the_soaks_end(world: World, san
     sandbox.cli("rollout", "source", "auto", "-p", world.project, "--waves", "dev/staging/prod", "--soak", "2s",
                 "--reason", "quick waves")
     world.reconcile("auto")
-    reconciler = Reconciler(world.api, data_dir=world.tmp / "mgr", elect=False, install=False, workers=2,
-                            health_interval=600.0)
+    reconciler = Reconciler(world.api, ReconcilerOptions(data_dir=world.tmp / "mgr", elect=False, install=False,
+                                                         workers=2, health_interval=600.0))
     reconciler.start()
     try:
         commit(repo, {"cm.yaml": configmap("cfg", "v2")})

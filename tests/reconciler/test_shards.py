@@ -16,6 +16,7 @@ from gitops_tui.api import names, shards
 from gitops_tui.kube.client import json_request
 from gitops_tui.kube.shard_leases import ShardCountMismatch, ShardElector
 from gitops_tui.reconciler.manager import Reconciler
+from gitops_tui.reconciler.options import ReconcilerOptions
 from tests.gitserver import make_repo
 from tests.reconciler.test_shards_processes import forget
 from tests.waiting import wait_until
@@ -166,7 +167,7 @@ def test_reconciler_stops_writing_when_its_shard_is_lost(sandbox: Any, tmp_path:
     repo = make_repo(tmp_path / "repo", {"cm.yaml": configmap("lost")})
     resources.create_project(api, project, ["dev"])
     sources.create_source(api, project, "app", str(repo), path="./", interval="10m")
-    rec = Reconciler(api, data_dir=tmp_path / "rec", lease_duration=LEASE, shards=8)
+    rec = Reconciler(api, ReconcilerOptions(data_dir=tmp_path / "rec", lease_duration=LEASE, shards=8))
     rec.start()
     try:
         wait_until(lambda: rec.elector is not None and rec.elector.held() == list(range(8)), timeout=15,

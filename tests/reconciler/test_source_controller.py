@@ -126,9 +126,11 @@ def test_noop_reconcile_writes_nothing(world: World) -> None:
 
 def test_the_manager_reconciles_on_create_and_on_requested_reconcile(world: World, sandbox: Any) -> None:
     from gitops_tui.reconciler.manager import Reconciler
+    from gitops_tui.reconciler.options import ReconcilerOptions
 
     repo = world.repo("managed", {"cm.yaml": configmap("managed")})
-    reconciler = Reconciler(world.api, data_dir=world.tmp / "manager", elect=False, install=False, workers=2)
+    reconciler = Reconciler(world.api, ReconcilerOptions(data_dir=world.tmp / "manager", elect=False, install=False,
+                                                         workers=2))
     reconciler.start()
     try:
         assert reconciler.wait_synced(10)

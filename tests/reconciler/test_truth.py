@@ -24,8 +24,10 @@ from tests.world import CLUSTERS, World, configmap
 def running(world: World) -> Iterator[Any]:
     """A reconciler in this process (no shard election), as `gitops-tui run` would act."""
     from gitops_tui.reconciler.manager import Reconciler
+    from gitops_tui.reconciler.options import ReconcilerOptions
 
-    reconciler = Reconciler(world.api, data_dir=world.tmp / "manager", elect=False, install=False, workers=2)
+    reconciler = Reconciler(world.api, ReconcilerOptions(data_dir=world.tmp / "manager", elect=False, install=False,
+                                                         workers=2))
     reconciler.start()
     try:
         assert reconciler.wait_synced(10)

@@ -16,21 +16,16 @@ import pytest
 
 from gitops_tui.actions import resources
 from gitops_tui.api import builders, names
-from gitops_tui.kube.client import api_client_from_kubeconfig, json_request
+from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.reconciler.manager import Reconciler
+from gitops_tui.reconciler.options import ReconcilerOptions
 from gitops_tui.reconciler.webhook import WebhookReceiver
 from tests.reconciler.test_management import get, unique
 from tests.waiting import wait_until
 
 TOKEN = "s3cret-hook-token"
 BODY = json.dumps({"ref": "refs/heads/main", "after": "0" * 40}).encode()
-
-
-@pytest.fixture
-def mgmt(sandbox: Any) -> Any:
-    """A management ApiClient."""
-    return api_client_from_kubeconfig(sandbox.kubeconfig, "management")
 
 
 @pytest.fixture
@@ -150,7 +145,7 @@ def test_webhook_reconciles_at_once_through_the_reconciler(mgmt: Any, project: s
     # Suspended, the source's reconcile ends at once with no retry: every further run is the push's doing.
     json_request(mgmt, "PATCH", management_path(names.KIND_FEDERATED_KUSTOMIZATION, project, "gh"),
                  builders.suspend_patch("test", "webhook test"), content_type="application/merge-patch+json")
-    rec = Reconciler(mgmt, data_dir=tmp_path, lease_duration=4.0)
+    rec = Reconciler(mgmt, ReconcilerOptions(data_dir=tmp_path, lease_duration=4.0))
     hook = WebhookReceiver(mgmt, "127.0.0.1:0",
                            trigger=lambda ns, name: rec.request(names.KIND_FEDERATED_KUSTOMIZATION, ns, name))
     rec.start()

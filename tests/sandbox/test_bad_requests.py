@@ -8,6 +8,7 @@ import ssl
 
 import pytest
 
+from gitops_tui.sandbox.schema import discovery
 from gitops_tui.sandbox.serving.common import MAX_BODY
 
 CMS = "/api/v1/namespaces/default/configmaps"
@@ -172,10 +173,10 @@ def test_unacceptable_media_type_is_406(sandbox_http) -> None:
 
 
 def test_unexpected_failure_is_a_500_status_without_traceback(sandbox_server, sandbox_http, monkeypatch) -> None:
-    def explode(path: str) -> dict:
+    def explode(catalog: object, path: str) -> dict:
         raise RuntimeError("boom in discovery")
 
-    monkeypatch.setattr(sandbox_server.catalog, "discovery", explode)
+    monkeypatch.setattr(discovery, "discovery", explode)
     body = _status(sandbox_http("GET", "/apis"), 500, "InternalError")
     assert "boom" not in body["message"]
     monkeypatch.undo()

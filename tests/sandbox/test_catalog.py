@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from gitops_tui.sandbox.schema.catalog import BUILTINS, Catalog, version_priority_key
+from gitops_tui.sandbox.schema.discovery import aggregated_discovery, discovery
 
 WIDGET_CRD: dict[str, Any] = {
     "apiVersion": "apiextensions.k8s.io/v1",
@@ -81,9 +82,9 @@ def test_status_subresource_follows_kubernetes(group: str, plural: str, has_stat
 
 def test_legacy_discovery_documents() -> None:
     catalog = Catalog()
-    assert catalog.discovery("/api") == {"kind": "APIVersions", "versions": ["v1"],
+    assert discovery(catalog, "/api") == {"kind": "APIVersions", "versions": ["v1"],
                                          "serverAddressByClientCIDRs": []}
-    core = catalog.discovery("/api/v1")
+    core = discovery(catalog, "/api/v1")
     assert core is not None and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
     by_name = {r["name"]: r for r in core["resources"]}
     assert by_name["pods"]["shortNames"] == ["po"] and by_name["pods"]["categories"] == ["all"]
@@ -92,19 +93,19 @@ def test_legacy_discovery_documents() -> None:
     assert "configmaps/status" not in by_name
     assert by_name["namespaces"]["namespaced"] is False
     assert set(by_name["secrets"]["verbs"]) >= {"create", "delete", "get", "list", "patch", "update", "watch"}
-    apps = catalog.discovery("/apis/apps/v1")
+    apps = discovery(catalog, "/apis/apps/v1")
     assert apps is not None
     names = {r["name"]: r for r in apps["resources"]}
     assert "deployments/status" in names
     assert names["deployments/scale"]["kind"] == "Scale" and names["deployments/scale"]["group"] == "autoscaling"
-    groups = catalog.discovery("/apis")
+    groups = discovery(catalog, "/apis")
     assert groups is not None and groups["kind"] == "APIGroupList"
     rbac = next(g for g in groups["groups"] if g["name"] == "rbac.authorization.k8s.io")
     assert rbac["preferredVersion"] == {"groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1"}
-    group = catalog.discovery("/apis/batch")
+    group = discovery(catalog, "/apis/batch")
     assert group is not None and group["kind"] == "APIGroup" and group["versions"][0]["version"] == "v1"
     for missing in ("/apis/example.com", "/apis/apps/v2", "/api/v2", "/apis/apps/v1/deployments", "/foo"):
-        assert catalog.discovery(missing) is None, missing
+        assert discovery(catalog, missing) is None, missing
 
 
 def test_version_priority_order() -> None:
@@ -122,12 +123,12 @@ def test_crd_registration_replacement_and_removal() -> None:
     v1 = catalog.resolve("example.com", "v1", "widgets")
     assert v1 is not None and v1.is_crd and v1.subresources == frozenset({"status"}) and v1.short_names == ("wd",)
     assert catalog.resolve("example.com", "v1alpha1", "widgets") is None
-    assert catalog.discovery("/apis/example.com")["preferredVersion"]["version"] == "v1"
-    listed = catalog.discovery("/apis/example.com/v1")
+    assert discovery(catalog, "/apis/example.com")["preferredVersion"]["version"] == "v1"
+    listed = discovery(catalog, "/apis/example.com/v1")
     assert [r["name"] for r in listed["resources"]] == ["widgets", "widgets/status"]
     assert listed["resources"][0]["categories"] == ["all"]
     # CRD groups (priority 1000) come after the built-in groups and before metrics-server's (priority 100)
-    assert [g["name"] for g in catalog.discovery("/apis")["groups"]][-2:] == ["example.com", "metrics.k8s.io"]
+    assert [g["name"] for g in discovery(catalog, "/apis")["groups"]][-2:] == ["example.com", "metrics.k8s.io"]
 
     changed = copy.deepcopy(WIDGET_CRD)
     changed["spec"]["versions"] = [v for v in changed["spec"]["versions"] if v["name"] == "v1"]
@@ -138,8 +139,8 @@ def test_crd_registration_replacement_and_removal() -> None:
 
     catalog.remove_crd(changed)
     assert catalog.resolve("example.com", "v1", "widgets") is None
-    assert catalog.discovery("/apis/example.com") is None
-    assert "example.com" not in [g["name"] for g in catalog.discovery("/apis")["groups"]]
+    assert discovery(catalog, "/apis/example.com") is None
+    assert "example.com" not in [g["name"] for g in discovery(catalog, "/apis")["groups"]]
 
 
 def test_crd_never_shadows_a_builtin() -> None:
@@ -164,8 +165,8 @@ def test_catalog_is_thread_safe() -> None:
         try:
             for _ in range(50):
                 catalog.apply_crd(crd)
-                catalog.discovery("/apis")
-                catalog.discovery("/apis/example.com/v1")
+                discovery(catalog, "/apis")
+                discovery(catalog, "/apis/example.com/v1")
                 catalog.remove_crd(crd)
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
             errors.append(exc)
@@ -176,7 +177,7 @@ def test_catalog_is_thread_safe() -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert not errors
-    assert catalog.discovery("/apis/example.com") is None
+    assert discovery(catalog, "/apis/example.com") is None
 
 
 # ---- through kubectl against the real sandbox server --------------------------------------------
@@ -216,7 +217,7 @@ def test_kubectl_sees_crd_kinds_come_and_go(kubectl: Any) -> None:
 def test_aggregated_discovery_documents() -> None:
     catalog = Catalog()
     catalog.apply_crd(WIDGET_CRD)
-    core = catalog.aggregated_discovery("/api")
+    core = aggregated_discovery(catalog, "/api")
     assert core["kind"] == "APIGroupDiscoveryList" and core["apiVersion"] == "apidiscovery.k8s.io/v2"
     assert [item["metadata"]["name"] for item in core["items"]] == [""]
     pods = next(r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "pods")
@@ -224,11 +225,11 @@ def test_aggregated_discovery_documents() -> None:
     assert {s["subresource"]: (s["verbs"], s["responseKind"]["kind"]) for s in pods["subresources"]} == {
         "binding": (["create"], "Binding"), "exec": (["create", "get"], "PodExecOptions"),
         "log": (["get"], "Pod"), "status": (["get", "patch", "update"], "Pod")}
-    groups = catalog.aggregated_discovery("/apis")
+    groups = aggregated_discovery(catalog, "/apis")
     widget_group = next(item for item in groups["items"] if item["metadata"]["name"] == "example.com")
     assert [v["version"] for v in widget_group["versions"]] == ["v1", "v1beta1"]
     apps = next(item for item in groups["items"] if item["metadata"]["name"] == "apps")
     deploy = next(r for r in apps["versions"][0]["resources"] if r["resource"] == "deployments")
     scale = next(s for s in deploy["subresources"] if s["subresource"] == "scale")
     assert scale["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
-    assert catalog.aggregated_discovery("/apis/apps") is None
+    assert aggregated_discovery(catalog, "/apis/apps") is None

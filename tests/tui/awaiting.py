@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from textual.pilot import Pilot
 
-from tests.waiting import WaitTimeout
+from tests.waiting import attempts
 
 T = TypeVar("T")
 
@@ -17,17 +16,8 @@ async def app_wait_until(
     pilot: Pilot, predicate: Callable[[], T], *, timeout: float = 30.0, message: str = "condition"
 ) -> T:
     """Like tests.waiting.wait_until, but yields to the app between polls (never blocks its loop)."""
-    deadline = time.monotonic() + timeout
-    last_error: BaseException | None = None
-    while True:
-        try:
-            value = predicate()
-        except Exception as exc:  # noqa: BLE001 - not checkable yet
-            last_error = exc
-        else:
-            if value:
-                return value
-        if time.monotonic() >= deadline:
-            detail = f" (last error: {last_error!r})" if last_error else ""
-            raise WaitTimeout(f"timed out after {timeout}s waiting for {message}{detail}")
+    for value in attempts(predicate, timeout=timeout, message=message):
+        if value:
+            return value
         await pilot.pause(0.05)
+    raise AssertionError("attempts() ends with a value or WaitTimeout")

@@ -101,7 +101,7 @@ async def test_suspend_resume_preview_delete(live_app: tuple[GitOpsApp, Any], tm
     runs = reconciler.runs.get(key, 0)
     await pilot.press("R")
     await app_wait_until(pilot, lambda: reconciler.runs.get(key, 0) > runs
-                         and ("demo", name) not in reconciler._inflight, message="a reconcile pass while suspended")
+                         and ("demo", name) not in reconciler.inflight, message="a reconcile pass while suspended")
     assert _configmap(box, name)["data"]["v"] == "kubectl"
 
     # Resume: the preview lists the kubectl change; confirming reconciles at once.

@@ -16,7 +16,7 @@ from gitops_tui.sandbox.rest.pods import POD_SUBRESOURCES, PodOps
 from gitops_tui.sandbox.rest.scale import ScaleOps
 from gitops_tui.sandbox.rest.watch import WatchOps
 from gitops_tui.sandbox.rest.write import WriteOps
-from gitops_tui.sandbox.schema import openapi
+from gitops_tui.sandbox.schema import discovery, openapi
 from gitops_tui.sandbox.schema.catalog import AGGREGATED_DISCOVERY_CONTENT_TYPE, Catalog, ResourceType
 from gitops_tui.sandbox.schema.kube_schemas import KUBE_VERSION
 from gitops_tui.sandbox.serving.common import (
@@ -214,10 +214,10 @@ class Api(WriteOps, DeleteOps, WatchOps, ScaleOps, PodOps):
             return Response(200, b"ok", "text/plain; charset=utf-8")
         if route.kind == "discovery":
             if wants_aggregated(req.header("Accept")):
-                aggregated = self.catalog.aggregated_discovery(route.path)
+                aggregated = discovery.aggregated_discovery(self.catalog, route.path)
                 if aggregated is not None:
                     return Response(200, aggregated, AGGREGATED_DISCOVERY_CONTENT_TYPE, {"Vary": "Accept"})
-            doc = self.catalog.discovery(route.path)
+            doc = discovery.discovery(self.catalog, route.path)
             if doc is None:
                 raise page_not_found()
             return Response(200, doc)

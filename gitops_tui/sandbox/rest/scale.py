@@ -118,6 +118,6 @@ class ScaleOps(ApiParts):
     def _record_scale(
         self, rt: ResourceType, live: dict[str, Any], new: dict[str, Any], manager: str
     ) -> dict[str, Any]:
-        from gitops_tui.sandbox.rest.write import record_managed_fields
+        from gitops_tui.sandbox.rest.patching import record_managed_fields
 
         return record_managed_fields(rt, live, new, manager, "scale")

@@ -7,9 +7,7 @@ import random
 import uuid
 from typing import Any
 
-from gitops_tui.sandbox.apply import fieldmanager, lastapplied
 from gitops_tui.sandbox.apply.fieldsets import copy_json
-from gitops_tui.sandbox.apply.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from gitops_tui.sandbox.rest import fields
 from gitops_tui.sandbox.rest.defaults import (
     CRD_KEY,
@@ -22,6 +20,13 @@ from gitops_tui.sandbox.rest.defaults import (
 from gitops_tui.sandbox.rest.defaults_services import Taken
 from gitops_tui.sandbox.rest.duplicates import of_request as _duplicates
 from gitops_tui.sandbox.rest.parts import ApiParts
+from gitops_tui.sandbox.rest.patching import (
+    APPLY_PATCH,
+    apply_configuration,
+    patch_type,
+    patched_object,
+    record_managed_fields,
+)
 from gitops_tui.sandbox.rest.rbac_escalation import check_apply_create, check_write
 from gitops_tui.sandbox.schema import decoder, structural, validation
 from gitops_tui.sandbox.schema.catalog import ResourceType
@@ -53,17 +58,7 @@ from gitops_tui.sandbox.storage.store import AlreadyExists, Conflict, NotFound
 
 _SERVER_OWNED = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
-_PATCH_TYPES = {
-    "application/merge-patch+json",
-    "application/strategic-merge-patch+json",
-    "application/json-patch+json",
-    "application/apply-patch+yaml",
-}
 MAX_OBJECT_BYTES = 1536 * 1024  # etcd's default --max-request-bytes
-_UNSUPPORTED_PATCH = (
-    "the body of the request was in an unknown format - accepted media types include: "
-    + ", ".join(sorted(_PATCH_TYPES))
-)
 
 
 class WriteOps(ApiParts):
@@ -292,31 +287,13 @@ class WriteOps(ApiParts):
 
     def patch(self, rt: ResourceType, route: ResourceRoute, req: ApiRequest) -> Response:
         """PATCH with a JSON, merge or strategic-merge patch, or a server-side apply."""
-        ctype = req.header("Content-Type").split(";")[0].strip().lower()
-        if ctype not in _PATCH_TYPES:
-            raise ApiError(415, _UNSUPPORTED_PATCH, "UnsupportedMediaType")
-        if ctype == "application/apply-patch+yaml":
+        ctype = patch_type(rt, req)
+        if ctype == APPLY_PATCH:
             return self.apply(rt, route, req)
-        if ctype == "application/strategic-merge-patch+json" and rt.is_crd:
-            raise ApiError(
-                415,
-                "strategic merge patch is not supported for custom resources; use a merge patch",
-                "UnsupportedMediaType",
-            )
         body = decode_body(req.body, "application/json", want_list=ctype == "application/json-patch+json")
         with self.store.lock:
             live = self._live(rt, route)
-            try:
-                if ctype == "application/json-patch+json":
-                    patched = json_patch(live, body)
-                elif ctype == "application/merge-patch+json":
-                    patched = merge_patch(live, body)
-                else:
-                    patched = strategic_merge_patch(live, body, rt.group_version, rt.kind)
-            except PatchError as exc:
-                raise ApiError(422, f"the patch could not be applied: {exc}", "Invalid") from exc
-            if not isinstance(patched, dict):
-                raise ApiError(422, "the patch did not produce an object", "Invalid")
+            patched = patched_object(rt, live, ctype, body)
             patched_rv = meta(patched).get("resourceVersion")
             if patched_rv and str(patched_rv) != live["metadata"]["resourceVersion"]:
                 raise stale(rt.group, rt.plural, route.name or "")
@@ -354,35 +331,15 @@ class WriteOps(ApiParts):
                 if expected:
                     raise not_found(rt.group, rt.plural, route.name or "")
                 check_apply_create(getattr(self, "escalation", None), rt, route.namespace or "", route.name or "", req.user)
-                new = self._apply(rt, None, config, manager, force)
+                new = apply_configuration(rt, None, config, manager, force)
                 warnings = fields.check_apply_duplicates(validation, _duplicates(req, "application/yaml"))
                 return _warned(self._create_object(rt, new, req), warnings)
             if expected and str(expected) != live["metadata"]["resourceVersion"]:
                 raise stale(rt.group, rt.plural, route.name or "")
-            new = self._apply(rt, live, config, manager, force, route.subresource)
+            new = apply_configuration(rt, live, config, manager, force, route.subresource)
             warnings = fields.check_apply_duplicates(validation, _duplicates(req, "application/yaml"))
             new = self._finalize(rt, live, new, route.subresource)
             return _warned(self._persist_update(rt, live, new, req), warnings)
-
-    def _apply(
-        self,
-        rt: ResourceType,
-        live: dict[str, Any] | None,
-        config: dict[str, Any],
-        manager: str,
-        force: bool,
-        subresource: str = "",
-    ) -> dict[str, Any]:
-        try:
-            return lastapplied.apply(
-                live, config, manager, force=force, now=now(),
-                ignore_status=_ignores_status(rt, subresource), subresource=subresource,
-            )
-        except fieldmanager.ApplyConflict as exc:
-            raise _apply_conflict(rt, meta(config).get("name", ""), exc) from None
-        except (fieldmanager.ApplyError, PatchError) as exc:
-            raise ApiError(422, f"the apply configuration is invalid: {exc}", "Invalid") from exc
-
 
 def _warned(response: Response, warnings: list[str]) -> Response:
     """``response`` with a Warning header carrying ``warnings`` (kubectl prints each one)."""
@@ -403,24 +360,3 @@ def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
 def _unchanged(live: dict[str, Any], new: dict[str, Any]) -> bool:
     """Whether ``new`` equals ``live`` apart from its resourceVersion and managedFields timestamps."""
     return _comparable(live) == _comparable(new)
-
-
-def _ignores_status(rt: ResourceType, subresource: str) -> bool:
-    return "status" in rt.subresources and subresource == ""
-
-
-def record_managed_fields(
-    rt: ResourceType, live: dict[str, Any] | None, new: dict[str, Any], manager: str, subresource: str = ""
-) -> dict[str, Any]:
-    """``new`` with its managedFields updated for ``manager``'s write (update semantics, not apply)."""
-    return fieldmanager.record_update(
-        live, new, manager, now=now(), subresource=subresource,
-        ignore_status=_ignores_status(rt, subresource),
-    )
-
-
-def _apply_conflict(rt: ResourceType, name: str, exc: fieldmanager.ApplyConflict) -> ApiError:
-    details: dict[str, Any] = {"name": name, "kind": rt.plural, "causes": exc.causes()}
-    if rt.group:
-        details["group"] = rt.group
-    return ApiError(409, str(exc), "Conflict", details)

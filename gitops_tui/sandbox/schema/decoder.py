@@ -13,83 +13,16 @@ import base64
 import binascii
 import datetime
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_tui.sandbox.schema import kube_schemas
-from gitops_tui.sandbox.schema.causes import go_map_text
 from gitops_tui.sandbox.schema.paths import ROOT, Path
+from gitops_tui.sandbox.schema.type_problems import Findings, TypeProblem, json_kind
 
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 QUANTITY_RE = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
 QUANTITY_MESSAGE = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
-
-
-@dataclass
-class TypeProblem:
-    """A value the Go decoder cannot put in its field."""
-
-    path: Path
-    struct: str          # Go struct holding the field ('DeploymentSpec')
-    got: str             # JSON kind as Go names it ('string', 'number 1.5')
-    go_type: str         # Go type of the field ('int32')
-    expected: str        # what structured-merge-diff says it expected ('numeric (int or float)')
-    message: str = ""    # a custom unmarshaller's own message (quantity, time, base64)
-
-    def go_message(self) -> str:
-        """The error Go's json package (or the type's UnmarshalJSON) returns."""
-        if self.message:
-            return self.message
-        where = f"{self.struct}.{self.path.go_path()}" if self.struct else self.path.go_path()
-        return f"json: cannot unmarshal {self.got} into Go struct field {where} of type {self.go_type}"
-
-    def smd_message(self, value: Any) -> str:
-        """The error server-side apply's typed conversion returns for ``value`` (structured-merge-diff's words)."""
-        if self.message:
-            return f"{self.path.smd_path()}: {self.message}"
-        if self.expected == "numeric (int or float)":
-            got = _GO_TYPES.get(type(value), "map[string]interface {}")
-        elif self.expected == "string":
-            got = f"&value.valueUnstructured{{Value:{_go_value(value)}}}"
-        else:
-            got = _go_value(value)
-        return f"{self.path.smd_path()}: expected {self.expected}, got {got}"
-
-
-_GO_TYPES = {str: "string", bool: "bool", int: "int64", float: "float64", list: "[]interface {}"}
-
-
-def _go_value(value: Any) -> str:
-    """A decoded YAML value as Go's %v prints it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, (list, dict)):
-        return go_map_text(value)
-    return str(value)
-
-
-@dataclass
-class Findings:
-    """What one walk found."""
-
-    problems: list[TypeProblem] = field(default_factory=list)
-    unknown: list[Path] = field(default_factory=list)
-    missing: list[Path] = field(default_factory=list)
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 class Node:
@@ -136,14 +69,14 @@ class ScalarNode(Node):
         kind = self.kind
         if kind == "string":
             if not isinstance(value, str):
-                out.problems.append(TypeProblem(path, struct, _json_kind(value), self.go_type, self.expected))
+                out.problems.append(TypeProblem(path, struct, json_kind(value), self.go_type, self.expected))
             elif self.format == "byte":
                 self._check_base64(value, path, struct, out)
             elif self.format == "date-time":
                 self._check_time(value, path, struct, out)
         elif kind == "integer":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                out.problems.append(TypeProblem(path, struct, _json_kind(value), self.go_type, self.expected))
+                out.problems.append(TypeProblem(path, struct, json_kind(value), self.go_type, self.expected))
                 return
             low, high = _INT_RANGES[self.go_type]
             if isinstance(value, float) and not value.is_integer() or not low <= value <= high:
@@ -151,9 +84,9 @@ class ScalarNode(Node):
                                                 self.expected))
         elif kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                out.problems.append(TypeProblem(path, struct, _json_kind(value), self.go_type, self.expected))
+                out.problems.append(TypeProblem(path, struct, json_kind(value), self.go_type, self.expected))
         elif kind == "boolean" and not isinstance(value, bool):
-            out.problems.append(TypeProblem(path, struct, _json_kind(value), self.go_type, self.expected))
+            out.problems.append(TypeProblem(path, struct, json_kind(value), self.go_type, self.expected))
 
     def _check_base64(self, value: str, path: Path, struct: str, out: Findings) -> None:
         try:
@@ -195,7 +128,7 @@ class QuantityNode(Node):
             return
         text = _go_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
         if not isinstance(text, str) or not QUANTITY_RE.match(text):
-            out.problems.append(TypeProblem(path, struct, _json_kind(value), self.go_type, self.expected,
+            out.problems.append(TypeProblem(path, struct, json_kind(value), self.go_type, self.expected,
                                             QUANTITY_MESSAGE))
 
 
@@ -210,8 +143,8 @@ class IntOrStringNode(Node):
         if value is None or isinstance(value, str):
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            out.problems.append(TypeProblem(path, struct, _json_kind(value), self.go_type, self.expected,
-                                            f"json: cannot unmarshal {_json_kind(value)} into Go value of type "
+            out.problems.append(TypeProblem(path, struct, json_kind(value), self.go_type, self.expected,
+                                            f"json: cannot unmarshal {json_kind(value)} into Go value of type "
                                             "int32"))
         elif isinstance(value, float) and not value.is_integer() or not -(2**31) <= value < 2**31:
             out.problems.append(TypeProblem(path, struct, f"number {_go_number(value)}", self.go_type,
@@ -235,7 +168,7 @@ class ArrayNode(Node):
         if value is None:
             return
         if not isinstance(value, list):
-            out.problems.append(TypeProblem(path, struct, _json_kind(value), self.go_type, self.expected))
+            out.problems.append(TypeProblem(path, struct, json_kind(value), self.go_type, self.expected))
             return
         items = self.items
         for i, item in enumerate(value):
@@ -256,7 +189,7 @@ class MapNode(Node):
         if value is None:
             return
         if not isinstance(value, dict):
-            out.problems.append(TypeProblem(path, struct, _json_kind(value), self.go_type, self.expected))
+            out.problems.append(TypeProblem(path, struct, json_kind(value), self.go_type, self.expected))
             return
         values = self.values
         for key, item in value.items():
@@ -280,7 +213,7 @@ class ObjectNode(Node):
         if value is None:
             return
         if not isinstance(value, dict):
-            out.problems.append(TypeProblem(path, struct, _json_kind(value), self.go_type, self.expected))
+            out.problems.append(TypeProblem(path, struct, json_kind(value), self.go_type, self.expected))
             return
         props = self.properties
         mine = self.struct

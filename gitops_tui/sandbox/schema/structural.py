@@ -14,8 +14,8 @@ from typing import Any
 
 from gitops_tui.sandbox.apply.fieldsets import copy_json
 from gitops_tui.sandbox.schema import causes as c
-from gitops_tui.sandbox.schema.decoder import Findings
 from gitops_tui.sandbox.schema.paths import ROOT, Path
+from gitops_tui.sandbox.schema.type_problems import Findings
 
 PRESERVE = "x-kubernetes-preserve-unknown-fields"
 EMBEDDED = "x-kubernetes-embedded-resource"
