@@ -41,6 +41,7 @@ from gitops_tui.api.paths import resource_path  # noqa: E402
 from gitops_tui.api.rollout import progress_of  # noqa: E402
 from gitops_tui.kube.client import json_request  # noqa: E402
 from gitops_tui.reconciler.manager import Reconciler  # noqa: E402
+from gitops_tui.reconciler.options import ReconcilerOptions  # noqa: E402
 from gitops_tui.reconciler.source_controller import reconcile_source  # noqa: E402
 from gitops_tui.reconciler.source_urls import ALLOW_ENV  # noqa: E402
 from gitops_tui.reconciler.status import load_source  # noqa: E402
@@ -176,7 +177,8 @@ def latency(bench: BenchSandbox, rounds: int, soak_text: str) -> dict[str, Any]:
     repos = {name: make_repo(bench.home / f"repo-{name}", 5, name) for name in ("quick", "timed")}
     for name, repo in repos.items():
         actions.create_source(bench.api, bench.project, name, f"file://{repo}", interval="1h")
-    reconciler = Reconciler(bench.api, data_dir=bench.home / "mgr-rollout", elect=False, install=False, workers=2)
+    reconciler = Reconciler(bench.api, ReconcilerOptions(data_dir=bench.home / "mgr-rollout", elect=False, install=False,
+                                                           workers=2))
     reconciler.start()
     after_soak: list[float] = []
     requested: list[float] = []
