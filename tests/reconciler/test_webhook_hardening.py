@@ -22,7 +22,7 @@ from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.reconciler.webhook import WebhookReceiver
 from tests.reconciler.test_management import get
-from tests.reconciler.test_webhook import BODY, TOKEN, mgmt, post, project, requested_at, sign  # noqa: F401
+from tests.reconciler.test_webhook import BODY, TOKEN, post, project, requested_at, sign  # noqa: F401
 from tests.waiting import wait_until
 
 MIB = 1 << 20
