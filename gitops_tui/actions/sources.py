@@ -204,10 +204,10 @@ def _diff(ctx: Any, source: GitOpsSource, name: str, targets: dict[str, str] | N
     """Diff each cluster against its target revision (``targets``; git's for the others) with its ``overrides``
     applied (api/overrides.py), in ``order``."""
     from gitops_tui.api import overrides as ov
-    from gitops_tui.flux import decryption
     from gitops_tui.reconciler import drift, identity, status
     from gitops_tui.reconciler import source_controller as sc
     from gitops_tui.reconciler.desired import fetch_artifact
+    from gitops_tui.reconciler.flux import decryption
     from gitops_tui.reconciler.flux_step import render_inputs
     from gitops_tui.reconciler.pin import Lane
 
