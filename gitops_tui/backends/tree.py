@@ -77,7 +77,7 @@ def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin 
 
 def read_tree(api: ApiClient, project: str, name: str, data_dir: Path | None = None) -> SourceTree:
     """Read the tree of source ``name`` of ``project`` from the management and workload clusters (no writes)."""
-    from gitops_tui.actions.sources import reading_context
+    from gitops_tui.actions.source_diff import reading_context
     from gitops_tui.actions.state import read_source
 
     reading = read_source(api, project, name)

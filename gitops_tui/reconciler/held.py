@@ -12,7 +12,7 @@ from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.reconciler import flux_step, identity
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, fetch_revision, scope_checker
-from gitops_tui.reconciler.drift_watch import views_for
+from gitops_tui.reconciler.drift_views import views_for
 from gitops_tui.reconciler.flux import decryption
 from gitops_tui.reconciler.status import project_of, with_artifact, write_status
 

@@ -34,7 +34,8 @@ from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler import rollout as rollout_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, head_check, scope_checker
-from gitops_tui.reconciler.drift_watch import resync_of, views_for
+from gitops_tui.reconciler.drift_views import views_for
+from gitops_tui.reconciler.drift_watch import resync_of
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
 from gitops_tui.reconciler.flux import decryption
 from gitops_tui.reconciler.flux import gates as flux_gates
