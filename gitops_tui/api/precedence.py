@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tui.api.effective_model import (
+from gitops_tui.api.effective import (
     INTENT_BREAK_GLASS,
     INTENT_FOLLOW,
     INTENT_FROZEN,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from gitops_tui.api.effective_model import HOLD_ROLLOUT, SCOPE_ROLLOUT, Hold, IgnoredWrite, MemberWrite
+from gitops_tui.api.effective import HOLD_ROLLOUT, SCOPE_ROLLOUT, Hold, IgnoredWrite, MemberWrite
 from gitops_tui.api.formats import parse_time, short_revision
 from gitops_tui.api.holds import FIELD_SOURCE_HOLDS
 from gitops_tui.api.managed_fields import latest_write, template_spec_path, writer_of

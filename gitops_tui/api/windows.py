@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gitops_tui.api.effective_model import Hold
-from gitops_tui.api.formats import parse_duration
-from gitops_tui.api.wall_clock import zone as _zone
+from gitops_tui.api.formats import parse_duration, parse_time
 
 FIELD_WINDOWS = "windows"
 HOLD_WINDOW = "window"
@@ -114,6 +112,13 @@ class Window:
 def stamp(when: datetime) -> str:
     """RFC 3339 in UTC to the second."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def _wall_add(start: datetime, seconds: float, zone: ZoneInfo) -> datetime:
@@ -246,8 +251,18 @@ def delete_patch(name: str) -> dict[str, Any]:
     return {"spec": {FIELD_WINDOWS: {name: None}}}
 
 
+def local_time(stamp: str, zone_name: str) -> str:
+    """An RFC 3339 time as ``Mon 08:00`` on the wall clock of ``zone_name`` (the stamp itself when it does not parse)."""
+    when = parse_time(stamp)
+    if when is None:
+        return stamp
+    return when.astimezone(_zone(zone_name) or UTC).strftime("%a %H:%M")
+
+
 def window_hold(found: OpenWindow) -> Any:
     """An open window as a hold of the effective state (kind and scope ``window``)."""
+    from gitops_tui.api.effective import Hold
+
     window = found.window
     return Hold(HOLD_WINDOW, SCOPE_WINDOW, window.clusters, window.by, window.reason, stamp(found.opened),
                 stamp(found.closes), identity=window.identity, name=window.name, timezone=window.timezone)

@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _row(project: str, body: dict) -> dict:
-    from gitops_tui.api.wall_clock import local_time
+    from gitops_tui.api.windows import local_time
 
     zone = body["timezone"]
     if body["open"]:

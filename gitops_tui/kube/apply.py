@@ -8,7 +8,7 @@ import weakref
 from typing import Any
 
 from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
+from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from gitops_tui.api.paths import dynamic_path
 from gitops_tui.kube.impersonation import own_client
@@ -152,13 +152,3 @@ def list_objects(dynamic: DynamicClient, api_version: str, kind: str, namespace:
     path = dynamic_path(resource, namespace)
     listed = _decode(dynamic.request("get", path, serialize=False))
     return {str((item.get("metadata") or {}).get("name", "")): item for item in listed.get("items") or []}
-
-
-def api_message(exc: DynamicApiError) -> str:
-    """The API server's own message for a refused request (its Status summary) on one line, at most 400 characters
-    (RBAC's escalation refusal lists the rules it misses one per line)."""
-    try:
-        summary = exc.summary()
-    except Exception:  # noqa: BLE001 - summary parses the body
-        summary = f"HTTP {getattr(exc, 'status', '?')}"
-    return summary.replace("\n", " ")[:400]

@@ -20,7 +20,6 @@ from gitops_tui.api import alerts as al
 from gitops_tui.api.paths import join
 from gitops_tui.kube import pinned_http
 from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
-from gitops_tui.reconciler.alert_failure import DeliveryFailed
 
 _SHA = re.compile(r"(?:sha1|sha256):([0-9a-f]{40,64})$|^([0-9a-f]{40,64})$")
 STATES = {"github-status": {"applied": "success", "recovery": "success", "failure": "failure"},
@@ -61,7 +60,8 @@ def request(alert: al.Alert, event: al.AlertEvent, token: bytes | None) -> tuple
 
 
 def set_status(alert: al.Alert, event: al.AlertEvent, token: bytes | None, policy: FetchPolicy) -> None:
-    """Set the commit's status; DeliveryFailed when it fails."""
+    """Set the commit's status; DeliveryFailed (imported late: alert_send imports this module) when it fails."""
+    from gitops_tui.reconciler.alert_send import DeliveryFailed
 
     if not token:
         raise DeliveryFailed(f"alert {alert.name}: a {alert.format} alert needs a token (--secret or --secret-value)",

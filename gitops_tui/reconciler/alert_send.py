@@ -13,18 +13,30 @@ second name lookup: the allow-list's address pinning holds for the generic webho
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from gitops_tui.api import alerts as al
 from gitops_tui.kube import pinned_http
 from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
-from gitops_tui.reconciler.alert_failure import DeliveryFailed
-from gitops_tui.reconciler.alert_forge import set_status
 from gitops_tui.redact import scrub_url
 
 log = logging.getLogger(__name__)
 #: apprise logs the URLs it cannot parse or reach, and a webhook URL's path is its secret: only our sentences are logged.
 logging.getLogger("apprise").setLevel(logging.CRITICAL)
 TIMEOUT = 10.0
+
+
+@dataclass
+class DeliveryFailed(Exception):
+    """A message that did not arrive: ``message`` one sentence (no secret, no URL path); ``retry`` whether trying
+    again may help (network errors, 5xx, 429), unlike a refusal by the allow-list or a 4xx."""
+
+    message: str
+    retry: bool = True
+
+    def __str__(self) -> str:
+        """The sentence."""
+        return self.message
 
 
 def deliver(alert: al.Alert, event: al.AlertEvent, token: bytes | None, policy: FetchPolicy) -> None:
@@ -34,6 +46,8 @@ def deliver(alert: al.Alert, event: al.AlertEvent, token: bytes | None, policy: 
     elif alert.format in al.APPRISE_FORMATS:
         _send_apprise(alert, event, policy)
     elif alert.format in al.FORGE_FORMATS:
+        from gitops_tui.reconciler.alert_forge import set_status
+
         set_status(alert, event, token, policy)
     else:
         raise DeliveryFailed(f"alert {alert.name}: format {alert.format} is not delivered yet", retry=False)

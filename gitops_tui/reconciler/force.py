@@ -14,7 +14,7 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from gitops_tui.kube.apply import api_message, apply_object, delete_object, get_object
+from gitops_tui.kube.apply import apply_object, delete_object, get_object
 from gitops_tui.kube.inventory import ObjectRef, describe
 from gitops_tui.reconciler.errors import ObjectFailure
 
@@ -43,5 +43,7 @@ def recreate(cluster: str, dynamic: DynamicClient, obj: dict[str, Any], ref: Obj
     try:
         return write("apply", lambda: apply_object(dynamic, obj))
     except DynamicApiError as exc:
+        from gitops_tui.reconciler.propagate import api_message
+
         raise ObjectFailure("ApplyFailed", f"{describe(ref)} on {cluster} (recreated, force): "
                                            f"{api_message(exc)}") from None

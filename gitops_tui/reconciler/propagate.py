@@ -16,15 +16,7 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.api import names
-from gitops_tui.kube.apply import (
-    UnknownKind,
-    api_message,
-    apply_object,
-    delete_object,
-    get_object,
-    list_objects,
-    resolver_for,
-)
+from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, list_objects, resolver_for
 from gitops_tui.kube.impersonation import own_client
 from gitops_tui.kube.inventory import ObjectRef, config_hash, describe, entries, parse_entries, ref_of, stale
 from gitops_tui.reconciler import metrics
@@ -195,6 +187,16 @@ def _guarded_write(
         return write()
     finally:
         _notify(WriteRecord(cluster, verb, ref.id, started, time.monotonic()))
+
+
+def api_message(exc: DynamicApiError) -> str:
+    """The API server's own message for a refused request (its Status summary) on one line, at most 400 characters
+    (RBAC's escalation refusal lists the rules it misses one per line)."""
+    try:
+        summary = exc.summary()
+    except Exception:  # noqa: BLE001 - summary parses the body
+        summary = f"HTTP {getattr(exc, 'status', '?')}"
+    return summary.replace("\n", " ")[:400]
 
 
 def apply_objects(cluster: str, dynamic: DynamicClient, manifests: Iterable[dict], stop: Callable[[], bool],
