@@ -75,7 +75,7 @@ def checks_alone(objects: int) -> dict[str, float]:
     ``objects`` ConfigMaps (what a cold reconcile adds) and one request path built from quoted parts."""
     sys.path.insert(0, str(HERE))
     from gitops_tui.api.paths import resource_path  # noqa: PLC0415
-    from gitops_tui.flux.references import check_all, display  # noqa: PLC0415
+    from gitops_tui.reconciler.flux.references import check_all, display  # noqa: PLC0415
 
     revision = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"re-{i:04d}", "namespace": "bench"},
                  "data": {"value": "0"}} for i in range(objects)]

@@ -74,7 +74,7 @@ def test_views_are_pure() -> None:
 def test_backends_sit_between_the_core_and_the_console() -> None:
     """backends/ imports neither the console, the command line nor the sandbox; nothing below imports backends/."""
     assert _offenders("backends", ("textual", "gitops_tui.tui", "gitops_tui.cli", "gitops_tui.sandbox")) == []
-    below = ("api", "kube", "reconciler", "flux", "helm", "journal", "actions", "views", "sandbox")
+    below = ("api", "kube", "reconciler", "helm", "journal", "actions", "views", "sandbox")
     assert [o for folder in below for o in _offenders(folder, ("gitops_tui.backends",))] == []
 
 

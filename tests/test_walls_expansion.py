@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from gitops_tui.api import names
-from gitops_tui.flux.substitute import substitute_object
 from gitops_tui.kube.limits import Budget, LimitExceeded
+from gitops_tui.reconciler.flux.substitute import substitute_object
 from tests.world import CLUSTERS, World, configmap
 
 BIG = "x" * (64 * 1024)  # a 64 KB variable

@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes.client import ApiClient
-from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import ActionError
 from gitops_tui.actions.actor import current_actor, record_action
 from gitops_tui.actions.resources import cluster_names, get_project, project_namespace
-from gitops_tui.actions.sources import DiffReport, SourceActionError, _patch, _precise_now, _source, diff_source
+from gitops_tui.actions.source_access import SourceActionError, patch_project, patch_source, precise_now, project_source
+from gitops_tui.actions.source_diff import DiffReport, diff_source, reading_context
+from gitops_tui.actions.state import list_clusters, read_source
 from gitops_tui.api import freeze as fz
 from gitops_tui.api import holds, names
-from gitops_tui.api.paths import management_path
 from gitops_tui.api.placement import placed_clusters
 from gitops_tui.api.project import Project
 from gitops_tui.api.source import GitOpsSource
@@ -70,8 +70,6 @@ def _placed(api: ApiClient, source: GitOpsSource, project: dict[str, Any]) -> li
 
 def _project_placed(api: ApiClient, project: dict[str, Any]) -> list[str]:
     """The project's clusters in its placement order (every attached cluster when it names none)."""
-    from gitops_tui.actions.state import list_clusters
-
     clusters = list_clusters(api)
     return placed_clusters(Project(project).placement, clusters) or cluster_names(api)
 
@@ -94,7 +92,7 @@ def freeze_source(api: ApiClient, project: str, name: str, request: FreezeReques
     the FederatedKustomization (where Flux and kubectl read ``suspend``).
     """
     actor, now = actor or current_actor(), _utc(now)
-    source = _source(api, project, name)
+    source = project_source(api, project, name)
     raw_project = get_project(api, project)
     placed = _placed(api, source, raw_project)
     until = _check(request, placed, f"source {name}", now)
@@ -105,7 +103,7 @@ def freeze_source(api: ApiClient, project: str, name: str, request: FreezeReques
     except ValueError as exc:
         raise SourceActionError(f"source {name}: {exc}") from None
     patch_project(api, project, holds.record_patch(name, freeze=fz.freeze_record(change, _identity(api))))
-    fk = _patch(api, source.kustomization or {}, fz.source_patch(change))
+    fk = patch_source(api, source.kustomization or {}, fz.source_patch(change))
     EventRecorder(api).emit(fk, "Normal", fz.REASON_FREEZE_EXTENDED if change.extended else "Suspended",
                             _freeze_message("extended" if change.extended else "suspended", change))
     record_action(api, action="extend" if change.extended else "suspend", actor=actor, reason=_journal_reason(change),
@@ -132,7 +130,7 @@ def resume_source(api: ApiClient, project: str, name: str, clusters: list[str] |
     Project is lifted first (a copy left on the source is then known as stale), then the source's own fields.
     """
     actor, now = actor or current_actor(), _utc(now)
-    source = _source(api, project, name)
+    source = project_source(api, project, name)
     raw_project = get_project(api, project)
     refusal = fz.project_hold_refusal(project, name, fz.project_freeze(raw_project), list(clusters or []), now)
     if refusal:
@@ -157,8 +155,8 @@ def resume_source(api: ApiClient, project: str, name: str, clusters: list[str] |
         kept = fz.resumed_record(record, left, actor, fz.stamp(now), list(clusters or []))
         patch_project(api, project, holds.record_patch(
             name, freeze=kept if kept is not None else holds.lifted_freeze_record(record, actor, fz.stamp(now))))
-    fk = _patch(api, source.kustomization or {},
-                fz.source_resume_patch(current, left, list(clusters or []), actor, fz.stamp(now), _precise_now()))
+    fk = patch_source(api, source.kustomization or {},
+                fz.source_resume_patch(current, left, list(clusters or []), actor, fz.stamp(now), precise_now()))
     where = f" on {', '.join(clusters)}" if clusters and left else ""
     detail = f" (suspended by {current.by} since {current.at}: {current.reason})" if current else ""
     EventRecorder(api).emit(fk, "Normal", "Resumed", f"resumed by {actor}{where}{detail}")
@@ -182,14 +180,6 @@ def window_hold_refusal(project: str, name: str, raw_project: dict[str, Any], cl
                     f"(by {window.by}: {window.reason}); resuming would not lift it: delete the window with "
                     f"`gitops-tui window delete {window.name} -p {project} --reason TEXT`, or break glass")
     return ""
-
-
-def patch_project(api: ApiClient, project: str, patch: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return json_request(api, "PATCH", management_path(names.KIND_PROJECT, None, project), patch,
-                            content_type="application/merge-patch+json")
-    except ApiException as exc:
-        raise ActionError(f"the management cluster refused the change to project {project} (HTTP {exc.status})") from None
 
 
 def freeze_project(api: ApiClient, project: str, request: FreezeRequest, actor: str | None = None,
@@ -265,7 +255,6 @@ def break_glass(api: ApiClient, project: str, name: str, reason: str, actor: str
     journal. Recorded on the Project (only an operator breaks glass), then copied to the source's annotations.
     """
     from gitops_tui.actions.pin import resolve_known_revision
-    from gitops_tui.actions.state import read_source
 
     actor, now = actor or current_actor(), _utc(now)
     if not reason.strip():
@@ -281,10 +270,10 @@ def break_glass(api: ApiClient, project: str, name: str, reason: str, actor: str
     target = resolve_known_revision(api, reading.source, revision) if revision else git_revision(api, reading.source)
     if not target:
         raise SourceActionError(f"source {name} has no revision fetched yet: give --revision")
-    token = _precise_now()
+    token = precise_now()
     request = holds.BreakGlassRequest(token, actor, reason.strip(), target, tuple(chosen), _identity(api))
     patch_project(api, project, holds.record_patch(name, break_glass=request.to_record()))
-    fk = _patch(api, reading.source.kustomization or {},
+    fk = patch_source(api, reading.source.kustomization or {},
                 {"metadata": {"annotations": {**fz.break_glass_patch(actor, reason.strip(), token)["metadata"]["annotations"],
                                               names.ANNOTATION_REQUESTED_AT: token}}})
     what = f"apply {target} once on {', '.join(chosen)} while frozen"
@@ -297,7 +286,6 @@ def break_glass(api: ApiClient, project: str, name: str, reason: str, actor: str
 
 def git_revision(api: ApiClient, source: GitOpsSource) -> str:
     """Git's revision of the source's ref now (fetched), else the last one the reconciler fetched ('' when none)."""
-    from gitops_tui.actions.sources import reading_context
     from gitops_tui.reconciler.desired import RevisionFailed, fetch_artifact
 
     ctx = reading_context(api, None)
@@ -316,7 +304,7 @@ def break_glass_request(api: ApiClient, project: str, name: str) -> holds.BreakG
 
 def break_glass_handled(api: ApiClient, project: str, name: str, token: str) -> GitOpsSource | None:
     """The source once the reconciler has applied the break-glass request ``token``, else None."""
-    source = _source(api, project, name)
+    source = project_source(api, project, name)
     request = holds.operator_record(get_project(api, project), name).break_glass
     return source if request is not None and request.token == token and not request.pending else None
 

@@ -17,8 +17,7 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions.actor import current_actor, record_action
-from gitops_tui.actions.freeze import patch_project
-from gitops_tui.actions.sources import SourceActionError
+from gitops_tui.actions.source_access import SourceActionError, patch_project
 from gitops_tui.actions.state import read_source
 from gitops_tui.api import overrides as ov
 from gitops_tui.kube import limits

@@ -10,9 +10,10 @@ from pathlib import Path
 from kubernetes.client import ApiClient
 
 from gitops_tui.actions.actor import current_actor, record_action
-from gitops_tui.actions.freeze import patch_project
 from gitops_tui.actions.resources import get_project
-from gitops_tui.actions.sources import DiffReport, SourceActionError, _diff, _patch, _source, reading_context
+from gitops_tui.actions.source_access import SourceActionError, patch_project, patch_source, project_source
+from gitops_tui.actions.source_diff import DiffReport, diff_clusters, reading_context
+from gitops_tui.actions.state import read_source
 from gitops_tui.api import builders, holds
 from gitops_tui.api.formats import format_revision, parse_revision
 from gitops_tui.api.pin import Pin, RevisionHistory, history_of, pin_of, pin_patch
@@ -24,7 +25,7 @@ _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 
 def revision_history(api: ApiClient, project: str, name: str) -> RevisionHistory:
     """The applied revisions of a source, per cluster, newest first (with time and who or what applied them)."""
-    return history_of(_source(api, project, name))
+    return history_of(project_source(api, project, name))
 
 
 def resolve_revision(source: GitOpsSource, text: str) -> str:
@@ -88,7 +89,6 @@ def _check_clusters(source: GitOpsSource, clusters: list[str] | None, placed: li
 def plan_pin(api: ApiClient, project: str, name: str, revision: str, reason: str,
              clusters: list[str] | None = None, until_contains: str = "", actor: str | None = None) -> Pin:
     """Check a pin request and return the Pin it would record (nothing is written)."""
-    from gitops_tui.actions.state import read_source
     from gitops_tui.kube.whoami import who_am_i
 
     if not reason.strip():
@@ -109,9 +109,9 @@ def pin_source(api: ApiClient, project: str, name: str, revision: str, reason: s
                clusters: list[str] | None = None, until_contains: str = "", actor: str | None = None) -> Pin:
     """Pin a source at ``revision`` on ``clusters`` (all when empty): applied at once, held while git moves on."""
     pin = plan_pin(api, project, name, revision, reason, clusters, until_contains, actor)
-    source = _source(api, project, name)
+    source = project_source(api, project, name)
     patch_project(api, project, holds.record_patch(name, pin=pin.to_spec()))  # the operator's record first
-    fk = _patch(api, source.kustomization or {}, pin_patch(pin))
+    fk = patch_source(api, source.kustomization or {}, pin_patch(pin))
     EventRecorder(api).emit(fk, "Normal", "Pinned", pin.describe(), revision=pin.revision)
     record_action(api, action="pin", actor=pin.by, reason=pin.reason, project=project, source=name,
                    clusters=pin.clusters or [c.name for c in source.clusters], objects=[f"revision {pin.revision}"])
@@ -121,7 +121,7 @@ def pin_source(api: ApiClient, project: str, name: str, revision: str, reason: s
 def unpin_source(api: ApiClient, project: str, name: str, actor: str | None = None) -> Pin:
     """Remove a source's pin and ask for a reconcile now (back to following git); return the pin removed."""
     actor = actor or current_actor()
-    source = _source(api, project, name)
+    source = project_source(api, project, name)
     record = holds.operator_record(get_project(api, project), name).pin
     pin = record or pin_of(source)
     if pin is None:
@@ -129,7 +129,7 @@ def unpin_source(api: ApiClient, project: str, name: str, actor: str | None = No
     at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if record is not None:
         patch_project(api, project, holds.record_patch(name, pin=holds.lifted_pin_record(record, actor, at)))
-    fk = _patch(api, source.kustomization or {}, {**pin_patch(None), **builders.reconcile_patch(at=at)})
+    fk = patch_source(api, source.kustomization or {}, {**pin_patch(None), **builders.reconcile_patch(at=at)})
     text = f"unpinned by {actor} (was {pin.describe()})"
     EventRecorder(api).emit(fk, "Normal", "Unpinned", text, revision=pin.revision)
     record_action(api, action="unpin", actor=actor, reason=f"was {pin.describe()}", project=project, source=name,
@@ -139,20 +139,19 @@ def unpin_source(api: ApiClient, project: str, name: str, actor: str | None = No
 
 def _overrides(api: ApiClient, project: str, name: str) -> tuple:
     """The source's overrides (a pin's preview compares each cluster as its overrides change it)."""
-    from gitops_tui.actions.state import read_source
 
     return read_source(api, project, name).state.overrides
 
 
 def preview_pin(api: ApiClient, project: str, name: str, pin: Pin, data_dir: Path | None = None) -> DiffReport:
     """What pinning will change: the dry-run diff of each pinned cluster against the pinned revision (no writes)."""
-    source = _source(api, project, name)
+    source = project_source(api, project, name)
     repository = copy.deepcopy(source.repository or {})
     spec = repository.setdefault("spec", {}).setdefault("template", {}).setdefault("spec", {})
     spec["ref"] = {"commit": pin.commit, **({"branch": pin.branch} if pin.branch else {})}
     ctx = reading_context(api, data_dir)
     try:
-        report = _diff(ctx, GitOpsSource(repository, source.kustomization), name, overrides=_overrides(api, project, name))
+        report = diff_clusters(ctx, GitOpsSource(repository, source.kustomization), name, overrides=_overrides(api, project, name))
     finally:
         ctx.clusters.close()
     report.clusters = [c for c in report.clusters if pin.covers(c.cluster)]

@@ -15,8 +15,7 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions.actor import current_actor, record_action
-from gitops_tui.actions.freeze import patch_project
-from gitops_tui.actions.sources import SourceActionError
+from gitops_tui.actions.source_access import SourceActionError, patch_project
 from gitops_tui.actions.state import SourceReading, read_source
 from gitops_tui.api import names
 from gitops_tui.api.formats import parse_duration, short_revision

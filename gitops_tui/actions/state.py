@@ -9,6 +9,7 @@ from typing import Any
 from kubernetes.client import ApiClient
 
 from gitops_tui.actions.resources import get_project, project_namespace
+from gitops_tui.actions.source_access import SourceActionError
 from gitops_tui.api import names
 from gitops_tui.api.effective import SourceState
 from gitops_tui.api.effective_state import source_state
@@ -36,8 +37,6 @@ def list_clusters(api: ApiClient) -> list[dict[str, Any]]:
 
 def read_source(api: ApiClient, project: str, name: str, now: datetime | None = None) -> SourceReading:
     """Read source ``name`` of ``project`` and compute its effective state; ActionError when it does not exist."""
-    from gitops_tui.actions.sources import SourceActionError
-
     raw_project = get_project(api, project)
     source = load_source(api, project_namespace(api, project), name)
     if source.kustomization is None:

@@ -9,8 +9,8 @@ from kubernetes.client import ApiClient
 
 from gitops_tui.actions import ActionError
 from gitops_tui.actions.actor import current_actor, record_action
-from gitops_tui.actions.freeze import patch_project
 from gitops_tui.actions.resources import cluster_names, get_project, project_namespace
+from gitops_tui.actions.source_access import patch_project
 from gitops_tui.actions.state import list_clusters
 from gitops_tui.api import windows as wn
 from gitops_tui.api.placement import placed_clusters

@@ -16,8 +16,8 @@ from gitops_tui.views.tree import ClusterTree, SourceTree, TreeObject, managers_
 
 def _desired_at(ctx: Any, source: GitOpsSource, revision: str, project: str, dynamic: Any) -> list[dict]:
     """The objects of ``revision`` of the source, rendered as the reconciler renders them."""
-    from gitops_tui.flux import decryption
     from gitops_tui.reconciler.desired import desired_objects, fetch_revision, scope_checker
+    from gitops_tui.reconciler.flux import decryption
 
     branch, sha = parse_revision(revision)
     artifact = fetch_revision(ctx, source, {"commit": sha, **({"branch": branch} if branch else {})})
@@ -77,7 +77,7 @@ def _cluster(ctx: Any, source: GitOpsSource, project: str, entry: Any, pin: Pin 
 
 def read_tree(api: ApiClient, project: str, name: str, data_dir: Path | None = None) -> SourceTree:
     """Read the tree of source ``name`` of ``project`` from the management and workload clusters (no writes)."""
-    from gitops_tui.actions.sources import reading_context
+    from gitops_tui.actions.source_diff import reading_context
     from gitops_tui.actions.state import read_source
 
     reading = read_source(api, project, name)

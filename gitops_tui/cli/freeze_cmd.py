@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_tui.cli.common import management_client, run_action
 from gitops_tui.cli.errors import CliError
+from gitops_tui.cli.reconciler_check import reconciler_check
 
 if TYPE_CHECKING:
     from gitops_tui.actions.freeze import FreezeRequest
@@ -91,7 +92,6 @@ def cmd_resume_source(args: argparse.Namespace) -> int:
     """Resume one source, on every cluster or some; exit 1 when no reconciler is running to act on it."""
     from gitops_tui.actions import freeze
     from gitops_tui.api.freeze import source_freeze
-    from gitops_tui.cli.ops_cmd import reconciler_check
 
     api = management_client(args)
     clusters = list(_names(args.clusters)) or None
@@ -107,7 +107,6 @@ def cmd_resume_source(args: argparse.Namespace) -> int:
 def cmd_resume_project(args: argparse.Namespace) -> int:
     """Lift a project's freeze (every cluster or some) and resume its suspended sources there."""
     from gitops_tui.actions import freeze
-    from gitops_tui.cli.ops_cmd import reconciler_check
 
     api = management_client(args)
     clusters = list(_names(args.clusters)) or None
@@ -121,7 +120,6 @@ def cmd_resume_project(args: argparse.Namespace) -> int:
 def cmd_break_glass(args: argparse.Namespace) -> int:
     """Apply a suspended source's revision once without resuming it; with --wait, until the reconciler did."""
     from gitops_tui.actions import freeze
-    from gitops_tui.cli.ops_cmd import reconciler_check
 
     if not (args.reason or "").strip():
         raise CliError("--once-while-suspended needs --reason: a break glass is recorded with who and why")

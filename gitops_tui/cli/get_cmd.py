@@ -67,7 +67,7 @@ class Resource:
 
 
 RESOURCES: dict[str, Resource] = {}
-#: Modules adding resources (each defines RESOURCE), imported once this module is complete.
+#: Modules adding resources (each defines RESOURCE and registers it), imported once this module is complete.
 EXTENSION_MODULES = ("gitops_tui.cli.get_sources", "gitops_tui.cli.get_helmreleases", "gitops_tui.cli.get_reconcilers",
                      "gitops_tui.cli.alert_cmd")
 
@@ -238,8 +238,10 @@ def _builtin_resources() -> None:
 
 
 def _load_extensions() -> None:
+    """Import each extension module; each registers its RESOURCE itself, so that importing one of them first (which
+    imports this module, which imports it back while it is half made) works too."""
     for module_name in EXTENSION_MODULES:
-        register_resource(importlib.import_module(module_name).RESOURCE)
+        importlib.import_module(module_name)
 
 
 _builtin_resources()

@@ -14,7 +14,7 @@ from gitops_tui.api.formats import short_revision
 from gitops_tui.api.project import Project
 from gitops_tui.api.source import GitOpsSource, pair_sources
 from gitops_tui.cli.freeze_cmd import freeze_cell
-from gitops_tui.cli.get_cmd import Resource, Scope
+from gitops_tui.cli.get_cmd import Resource, Scope, register_resource
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.redact import hide_url_password
@@ -189,3 +189,5 @@ RESOURCE = Resource(
      ("URL", lambda r: r["url"]),
      ("CLUSTERS", _clusters_cell)],
     _watch_paths, "GitOps sources (repository + kustomization)")
+
+register_resource(RESOURCE)

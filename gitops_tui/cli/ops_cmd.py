@@ -6,17 +6,15 @@ import argparse
 import json
 import sys
 import time
-from datetime import UTC, datetime
 from typing import Any
 
+from gitops_tui.cli import freeze_cmd
 from gitops_tui.cli.common import add_target, add_targets, management_client, run_action
 from gitops_tui.cli.errors import CliError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `suspend`, `resume`, `reconcile` and `diff` verbs."""
-    from gitops_tui.cli import freeze_cmd
-
     sub = add_targets(subparsers, "suspend", "suspend a source or a project (a freeze: expiry, clusters)",
                       "source|project")
     freeze_cmd.add_freeze_options(add_target(sub, "source", "suspend one source", freeze_cmd.cmd_suspend_source,
@@ -40,36 +38,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       "source")
     p = add_target(sub, "source", "dry-run diff of one source on every placed cluster", cmd_diff_source, project=True)
     p.add_argument("-o", "--output", choices=("table", "json"), default="table")
-
-
-def reconciler_check(api: Any) -> int:
-    """Say so on stderr and return 1 when no reconciler holds a live lease (nothing would happen), else 0."""
-    if reconciler_running(api):
-        return 0
-    sys.stderr.write("gitops-tui: no reconciler is running (no live holder of the reconciler lease), so nothing "
-                     "is applied until `gitops-tui run` or a console starts\n")
-    return 1
-
-
-def reconciler_running(api: Any, now: datetime | None = None) -> bool:
-    """True when a reconciler lease in gitops-tui-system has a holder whose renewal has not expired."""
-    from gitops_tui.api import names
-    from gitops_tui.kube.client import json_request
-    from gitops_tui.kube.watch import resource_path
-    from gitops_tui.views.timefmt import parse_time
-
-    now = now or datetime.now(UTC)
-    listed = run_action(json_request, api, "GET",
-                        resource_path("coordination.k8s.io/v1", "leases", names.SYSTEM_NAMESPACE))
-    for lease in listed.get("items") or []:
-        if not str((lease.get("metadata") or {}).get("name", "")).startswith(names.LEASE_NAME):
-            continue
-        spec = lease.get("spec") or {}
-        renewed = parse_time(spec.get("renewTime") or spec.get("acquireTime"))
-        duration = float(spec.get("leaseDurationSeconds") or 15)
-        if spec.get("holderIdentity") and renewed is not None and (now - renewed).total_seconds() <= duration:
-            return True
-    return False
 
 
 def _settled(state: Any) -> bool:
@@ -109,9 +77,7 @@ def cmd_reconcile_source(args: argparse.Namespace) -> int:
     from gitops_tui.actions.state import read_source
 
     if args.once_while_suspended:
-        from gitops_tui.cli.freeze_cmd import cmd_break_glass
-
-        return cmd_break_glass(args)
+        return freeze_cmd.cmd_break_glass(args)
     if args.reason:
         raise CliError("--reason goes with --once-while-suspended (a plain reconcile needs none)")
     if args.revision or args.clusters:

@@ -161,7 +161,7 @@ def prepare(
         raise HelmReleaseFailed(reason, exc.message) from exc
     except LimitExceeded as exc:
         raise HelmReleaseFailed(reason, exc.message) from None
-    from gitops_tui.flux.order import namespace_pending
+    from gitops_tui.kube.apply_order import namespace_pending
 
     pending = namespace_pending(dynamic, target.namespace, manifests)
     try:

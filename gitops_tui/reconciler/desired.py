@@ -94,7 +94,7 @@ def external_artifact(ctx: ReconcileContext, source: GitOpsSource, artifact: Any
     """
     import dataclasses
 
-    from gitops_tui.flux.artifact_generator import generate
+    from gitops_tui.reconciler.flux.artifact_generator import generate
 
     def fetch(spec: dict[str, Any]) -> Any:
         secret = str((spec.get("secretRef") or {}).get("name") or "")
@@ -157,9 +157,16 @@ def desired_objects(source: GitOpsSource, artifact: Any, project: str,
     copy with the SOPS files decrypted.
     """
     from gitops_tui.api.references import ReferenceRefused
-    from gitops_tui.flux import bootstrap, children, kustomize_build, kustomize_fields, references, substitute
-    from gitops_tui.flux import decryption as sops
     from gitops_tui.reconciler import platform, render, tenancy
+    from gitops_tui.reconciler.flux import (
+        bootstrap,
+        children,
+        kustomize_build,
+        kustomize_fields,
+        references,
+        substitute,
+    )
+    from gitops_tui.reconciler.flux import decryption as sops
 
     policy = policy or platform.Policy()
     try:
@@ -233,7 +240,7 @@ def _referring(objects: list[dict], manifests: list[Any], found: Any,
     Applied objects resolve in their own namespace (tenancy set it); Flux's Kustomizations and GitRepositories
     (instructions, never applied) in the namespace they are written in, else the project's.
     """
-    from gitops_tui.flux.references import display
+    from gitops_tui.reconciler.flux.references import display
 
     out = [(obj, str((obj.get("metadata") or {}).get("namespace") or project_namespace), display(obj, m.origin))
            for obj, m in zip(objects, manifests, strict=False)]

@@ -14,19 +14,15 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.api.formats import parse_duration
 from gitops_tui.api.paths import dynamic_path, resource_path
 from gitops_tui.kube.apply import FIELD_MANAGER, UnknownKind, resolver_for
-from gitops_tui.kube.inventory import config_hash, entry_hashes, ref_of
+from gitops_tui.kube.inventory import config_hash, ref_of
 from gitops_tui.kube.watch import ADDED, DELETED, ResourceWatch
 from gitops_tui.reconciler.applied_cache import DEFAULT_RESYNC, AppliedCache
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from gitops_tui.api.source import GitOpsSource
-    from gitops_tui.reconciler.context import ReconcileContext
 
 log = logging.getLogger(__name__)
 
@@ -357,25 +353,3 @@ def resync_of(kustomization: dict[str, Any] | None, default: float) -> float:
     except (TypeError, ValueError):
         log.info("ignoring invalid %s annotation %r", ANNOTATION_RESYNC, text)
         return default
-
-
-def views_for(ctx: ReconcileContext, source: GitOpsSource, connections: dict[str, Any],
-              desired: list[dict[str, Any]] | dict[str, list[dict[str, Any]]],
-              old_entries: dict[str, dict[str, Any]]) -> dict[str, ClusterView]:
-    """Each connected cluster's view of the source's objects (``desired``: the revision's, or each cluster's own);
-    {} without drift watches (every check asks the cluster)."""
-    watch = ctx.drift_watch
-    if watch is None:
-        return {}
-    resync = resync_of(source.kustomization, watch.resync)
-    views = {}
-    for cluster, dynamic in connections.items():
-        try:
-            api_client = ctx.clusters.api_client(cluster)
-        except Exception:  # noqa: BLE001 - no view: the checks ask the cluster
-            continue
-        hashes = entry_hashes((old_entries.get(cluster) or {}).get("inventory"))
-        objects = desired[cluster] if isinstance(desired, dict) else desired
-        views[cluster] = watch.view(cluster, api_client, dynamic, source.namespace, source.name, objects, hashes,
-                                    resync)
-    return views

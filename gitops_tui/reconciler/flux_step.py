@@ -9,13 +9,13 @@ from gitops_tui.api import flux_role, names
 from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.references import ReferenceRefused
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.flux import bounds, children, gates
-from gitops_tui.flux.substitute import SubstituteError
 from gitops_tui.kube.outbound import FetchRefused
 from gitops_tui.reconciler import platform
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.desired import RevisionFailed, failure_of
 from gitops_tui.reconciler.errors import ReconcileError
+from gitops_tui.reconciler.flux import bounds, children, gates
+from gitops_tui.reconciler.flux.substitute import SubstituteError
 from gitops_tui.reconciler.projects import project_for_namespace
 from gitops_tui.reconciler.source_urls import SourceUrlRefused, is_remote
 from gitops_tui.reconciler.status import Failure

@@ -8,12 +8,12 @@ from typing import Any
 from gitops_tui.api.flux_role import render_mode
 from gitops_tui.api.formats import parse_revision
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.flux import decryption
 from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.reconciler import flux_step, identity
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, fetch_artifact, fetch_revision, scope_checker
-from gitops_tui.reconciler.drift_watch import views_for
+from gitops_tui.reconciler.drift_views import views_for
+from gitops_tui.reconciler.flux import decryption
 from gitops_tui.reconciler.status import project_of, with_artifact, write_status
 
 log = logging.getLogger(__name__)

@@ -98,8 +98,8 @@ def prepare_all(
     On failure, a HelmRelease already on the cluster (from an earlier revision) gets Ready/Released
     False with Helm's message, as Flux shows it; then HelmStepFailed names the release.
     """
-    from gitops_tui.flux import releases as flux_releases
     from gitops_tui.helm import installer
+    from gitops_tui.reconciler.flux import releases as flux_releases
 
     prepared = []
     try:  # HelmRelease dependsOn (docs/flux.md): dependencies first; those outside the revision Ready on the cluster

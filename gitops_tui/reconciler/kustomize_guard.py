@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from gitops_tui.reconciler.errors import BuildFailed
-from gitops_tui.reconciler.render import find_kustomization
+from gitops_tui.reconciler.kustomize_files import find_kustomization
 
 #: Fields whose string entries are a file or a directory (a directory is a kustomization of its own).
 DIRECTORY_FIELDS = ("resources", "bases", "components", "generators", "transformers", "validators")

@@ -52,7 +52,7 @@ def validate_for_cluster(dynamic: DynamicClient, manifests: Iterable[dict], *, p
     """
     resolver = resolver_for(dynamic)
     manifests = list(manifests)
-    from gitops_tui.reconciler.platform import declared_kinds
+    from gitops_tui.kube.apply_order import declared_kinds
 
     later = declared_kinds(manifests) if platform else {}
     for obj in manifests:

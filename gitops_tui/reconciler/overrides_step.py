@@ -38,7 +38,7 @@ def _relabel(obj: dict[str, Any], project: str, source: str) -> None:
 def _recheck(objects: list[dict[str, Any]], patched: list[dict[str, Any]], source: GitOpsSource, project: str,
              revision: str, cluster: str) -> None:
     """The walls again for a cluster's overridden objects: labels, references, size limits."""
-    from gitops_tui.flux import references
+    from gitops_tui.reconciler.flux import references
 
     for obj in patched:
         _relabel(obj, project, source.name)

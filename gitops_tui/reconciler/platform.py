@@ -7,18 +7,16 @@ goes through ``enforce`` here instead. One owner per object still holds across b
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from gitops_tui.api.namespace_claims import SYSTEM_NAMESPACES
 from gitops_tui.api.project import Project
+from gitops_tui.kube.apply_order import declared_kinds
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.errors import TenancyViolation
 from gitops_tui.reconciler.render import Manifest
 from gitops_tui.reconciler.tenancy import IsNamespaced
-
-CRD_KIND = "CustomResourceDefinition"
 
 
 @dataclass(frozen=True)
@@ -41,19 +39,6 @@ def policy_for(ctx: ReconcileContext, namespace: str, project: str) -> Policy:
     if mine is None or not mine.platform:
         return Policy()
     return Policy(True, frozenset(p.namespace for p in projects if p.name != project))
-
-
-def declared_kinds(objects: Iterable[dict[str, Any]]) -> dict[tuple[str, str], bool]:
-    """(group, kind) -> namespaced, for every CustomResourceDefinition among ``objects``."""
-    kinds: dict[tuple[str, str], bool] = {}
-    for obj in objects:
-        if obj.get("kind") != CRD_KIND or not str(obj.get("apiVersion", "")).startswith("apiextensions.k8s.io/"):
-            continue
-        spec = obj.get("spec") or {}
-        kind = str((spec.get("names") or {}).get("kind") or "")
-        if kind:
-            kinds[(str(spec.get("group") or ""), kind)] = spec.get("scope") != "Cluster"
-    return kinds
 
 
 def enforce(manifests: list[Manifest], namespace: str, is_namespaced: IsNamespaced, policy: Policy,

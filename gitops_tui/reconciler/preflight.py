@@ -17,8 +17,8 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError
 
 from gitops_tui.api import names
-from gitops_tui.flux.order import made_by_revision
 from gitops_tui.kube.apply import UnknownKind, apply_object
+from gitops_tui.kube.apply_order import made_by_revision
 from gitops_tui.kube.inventory import config_hash, describe, ref_of
 from gitops_tui.reconciler.errors import api_message
 from gitops_tui.reconciler.force import RECREATE_STATUSES, forced

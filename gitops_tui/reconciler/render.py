@@ -26,14 +26,14 @@ from gitops_tui.reconciler.errors import (
     OverLimit,
     ValidationFailed,
 )
+from gitops_tui.reconciler.kustomize_files import MANIFEST_SUFFIXES, find_kustomization
+from gitops_tui.reconciler.kustomize_guard import check_kustomization
 
 try:  # the C loader is much faster when available
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - pure-Python PyYAML
     _Loader = yaml.SafeLoader
 
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 HELM_RELEASE_KINDS = frozenset({"HelmRelease"})
 KUSTOMIZE_TIMEOUT = 120.0
 
@@ -94,15 +94,6 @@ def resolve_path(root: Path, path: str, revision: str = "") -> Path:
 
 def _revision_name(revision: str) -> str:
     return f"revision {revision}" if revision else "the revision"
-
-
-def find_kustomization(directory: Path) -> Path | None:
-    """The kustomization file in `directory`, or None."""
-    for name in KUSTOMIZATION_FILES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def kustomize_command(directory: Path) -> list[str]:
@@ -246,7 +237,6 @@ def build_kustomization(root: Path, directory: Path) -> list[Manifest]:
     """Run kustomize on `directory` and return its objects; BuildFailed with kustomize's error."""
     kustomization = find_kustomization(directory)
     file = _relative(kustomization or directory, root)
-    from gitops_tui.reconciler.kustomize_guard import check_kustomization
 
     environment = check_kustomization(root, directory)  # remote and outside references refused here
     command = kustomize_command(directory)

@@ -12,8 +12,6 @@ from typing import Any
 
 from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.flux import decryption
-from gitops_tui.flux import gates as flux_gates
 from gitops_tui.journal.corrections import record_corrections
 from gitops_tui.kube.inventory import parse_entries
 from gitops_tui.reconciler import drift as drift_mod
@@ -35,8 +33,11 @@ from gitops_tui.reconciler import rollout as rollout_mod
 from gitops_tui.reconciler.admission import Admission, admit, needs_apply
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
 from gitops_tui.reconciler.desired import RevisionFailed, desired_objects, head_check, scope_checker
-from gitops_tui.reconciler.drift_watch import resync_of, views_for
+from gitops_tui.reconciler.drift_views import views_for
+from gitops_tui.reconciler.drift_watch import resync_of
 from gitops_tui.reconciler.finalize import add_finalizer, finalize, has_finalizer
+from gitops_tui.reconciler.flux import decryption
+from gitops_tui.reconciler.flux import gates as flux_gates
 from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.ownership import Claim, Owner
 from gitops_tui.reconciler.retry import retry_after

@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from gitops_tui.api import names
-from gitops_tui.flux import artifact_copy
-from gitops_tui.flux.artifact_copy import Budget, apply, parse_operation
-from gitops_tui.flux.artifact_generator import generate
 from gitops_tui.reconciler.errors import ArtifactFailed, BuildFailed, OverLimit, ValidationFailed
+from gitops_tui.reconciler.flux import artifact_copy
+from gitops_tui.reconciler.flux.artifact_copy import Budget, apply, parse_operation
+from gitops_tui.reconciler.flux.artifact_generator import generate
 from tests.world import World, configmap
 
 

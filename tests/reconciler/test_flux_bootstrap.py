@@ -21,8 +21,8 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.api import names
 from gitops_tui.api.flux_role import flux_role
 from gitops_tui.cli import main
-from gitops_tui.flux.children import LABEL_PARENT
 from gitops_tui.kube.client import json_request
+from gitops_tui.reconciler.flux.children import LABEL_PARENT
 from tests.flux_example import BOOTSTRAP_URL, bootstrapped, example_files
 from tests.world import CLUSTERS, World, configmap
 

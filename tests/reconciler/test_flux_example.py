@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from gitops_tui.api import names
-from gitops_tui.flux.children import LABEL_PARENT
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.desired import desired_objects, fetch_artifact, scope_checker
+from gitops_tui.reconciler.flux.children import LABEL_PARENT
 from gitops_tui.reconciler.flux_step import render_inputs
 from tests.flux_example import bootstrapped, example_files
 from tests.world import World

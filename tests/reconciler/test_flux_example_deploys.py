@@ -23,8 +23,8 @@ import pytest
 import yaml
 
 from gitops_tui.api import names, paths
-from gitops_tui.flux.children import LABEL_PARENT
 from gitops_tui.kube.client import json_request
+from gitops_tui.reconciler.flux.children import LABEL_PARENT
 from tests.flux_example import bootstrapped, example_files
 from tests.flux_example_charts import ChartServers, serve_charts, with_chart_urls
 from tests.waiting import wait_until

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from gitops_tui.api import names
-from gitops_tui.flux.kustomize_build import build
-from gitops_tui.flux.kustomize_fields import read_fields
 from gitops_tui.reconciler.errors import BuildFailed, OverLimit, ValidationFailed
+from gitops_tui.reconciler.flux.kustomize_build import build
+from gitops_tui.reconciler.flux.kustomize_fields import read_fields
 from tests.flux_example import example_files
 from tests.gitserver import commit
 from tests.world import CLUSTERS, World, configmap, deployment
@@ -127,7 +127,7 @@ def test_a_folder_without_kustomization_gets_the_one_kustomize_controller_genera
 def test_common_metadata_labels_are_kustomize_labels_without_selectors(tmp_path: Path) -> None:
     files = {"app/deploy.yaml": deployment("web"), "app/kustomization.yaml": "resources:\n- deploy.yaml\n"}
     root = tree(tmp_path / "artifact", files)
-    from gitops_tui.flux.kustomize_fields import set_common_metadata
+    from gitops_tui.reconciler.flux.kustomize_fields import set_common_metadata
 
     fields = read_fields({"commonMetadata": {"labels": {"team": "a", "app": "overridden"},
                                              "annotations": {"owner": "platform"}}, "nameSuffix": "-x"})

@@ -16,8 +16,8 @@ import yaml
 from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
-from gitops_tui.flux.children import LABEL_PARENT
 from gitops_tui.kube.client import json_request
+from gitops_tui.reconciler.flux.children import LABEL_PARENT
 from gitops_tui.reconciler.source_controller import reconcile_source
 from tests.gitserver import commit
 from tests.helm.test_helm_reconcile import allow_charts, chart_repository, publish  # noqa: F401 - the fixture

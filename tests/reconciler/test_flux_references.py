@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from gitops_tui.api.references import ReferenceRefused, check_name, name_errors
-from gitops_tui.flux.references import FIELDS, NAME_FIELDS, check_all, references
+from gitops_tui.reconciler.flux.references import FIELDS, NAME_FIELDS, check_all, references
 
 GROUP_VERSIONS = {"kustomize.toolkit.fluxcd.io": "v1", "helm.toolkit.fluxcd.io": "v2", "source.toolkit.fluxcd.io": "v1",
                   "source.extensions.fluxcd.io": "v1beta1"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_tui.flux.substitute import SubstituteError, check_names, substitute_object, substitute_text
+from gitops_tui.reconciler.flux.substitute import SubstituteError, check_names, substitute_object, substitute_text
 
 VARS = {"env": "prod", "empty": "", "n": "3"}
 

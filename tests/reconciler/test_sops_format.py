@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops_tui.flux import decryption, sops_format
 from gitops_tui.reconciler.errors import ValidationFailed
+from gitops_tui.reconciler.flux import decryption, sops_format
 
 
 @pytest.mark.parametrize(("value", "text"), [(1.5, "1.5"), (5432.0, "5432"), (1e21, "1000000000000000000000"),

@@ -25,9 +25,9 @@ import pyrage
 import yaml
 
 from gitops_tui.api.references import ReferenceRefused, check_name
-from gitops_tui.flux import sops_format
 from gitops_tui.reconciler.errors import BuildFailed, ValidationFailed
-from gitops_tui.reconciler.render import KUSTOMIZATION_FILES, MANIFEST_SUFFIXES, find_kustomization
+from gitops_tui.reconciler.flux import sops_format
+from gitops_tui.reconciler.kustomize_files import KUSTOMIZATION_FILES, MANIFEST_SUFFIXES, find_kustomization
 
 AGE_KEY_SUFFIX = ".agekey"
 _KEY_PATHS = ("resources", "bases", "components", "crds", "patchesStrategicMerge")

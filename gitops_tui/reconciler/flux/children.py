@@ -19,10 +19,10 @@ from kubernetes.client.exceptions import ApiException
 from gitops_tui.api import flux_role, names
 from gitops_tui.api.paths import management_path
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.flux.artifact_generator import is_generator, recipe
-from gitops_tui.flux.kustomize_fields import read_fields
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import ReconcileError, ValidationFailed
+from gitops_tui.reconciler.flux.artifact_generator import is_generator, recipe
+from gitops_tui.reconciler.flux.kustomize_fields import read_fields
 from gitops_tui.reconciler.render import Manifest
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"

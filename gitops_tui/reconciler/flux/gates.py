@@ -11,9 +11,9 @@ from gitops_tui.api import names
 from gitops_tui.api.paths import resource_path
 from gitops_tui.api.references import ReferenceRefused, check_kind, check_name, name_errors
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.flux.children import ANNOTATION_PARENT_PATH, LABEL_PARENT
-from gitops_tui.flux.substitute import SubstituteError, check_names
 from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.reconciler.flux.children import ANNOTATION_PARENT_PATH, LABEL_PARENT
+from gitops_tui.reconciler.flux.substitute import SubstituteError, check_names
 from gitops_tui.reconciler.status import Failure
 
 REASON_DEPENDENCY_NOT_READY = "DependencyNotReady"

@@ -1,5 +1,7 @@
 """Flux's apply order: CustomResourceDefinitions and Namespaces first, and what cannot be dry-run before they exist.
 
+It lives in kube/ so that both the reconciler and helm/ may read it (docs/architecture.md).
+
 kustomize-controller applies CRDs and Namespaces (and other cluster definitions) in a first stage, then
 the rest. A server-side dry-run of an object in a Namespace, or of a kind, that the same revision creates
 cannot succeed before that first stage; such objects are checked by their apply instead (docs/flux.md).
@@ -13,10 +15,23 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 
 from gitops_tui.kube.apply import get_object
-from gitops_tui.reconciler.platform import declared_kinds
 
 #: Kinds applied before every other kind, in this order (kustomize-controller's first stage).
 FIRST_KINDS = ("CustomResourceDefinition", "Namespace")
+CRD_KIND = "CustomResourceDefinition"
+
+
+def declared_kinds(objects: Iterable[dict[str, Any]]) -> dict[tuple[str, str], bool]:
+    """(group, kind) -> namespaced, for every CustomResourceDefinition among ``objects``."""
+    kinds: dict[tuple[str, str], bool] = {}
+    for obj in objects:
+        if obj.get("kind") != CRD_KIND or not str(obj.get("apiVersion", "")).startswith("apiextensions.k8s.io/"):
+            continue
+        spec = obj.get("spec") or {}
+        kind = str((spec.get("names") or {}).get("kind") or "")
+        if kind:
+            kinds[(str(spec.get("group") or ""), kind)] = spec.get("scope") != "Cluster"
+    return kinds
 
 
 def declared_namespaces(objects: Iterable[dict[str, Any]]) -> set[str]:

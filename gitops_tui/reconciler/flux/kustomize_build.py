@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.flux.kustomize_fields import KustomizeFields
 from gitops_tui.kube.limits import MAX_FILE_BYTES, LimitExceeded, load_documents
 from gitops_tui.reconciler import render
 from gitops_tui.reconciler.errors import BuildFailed, OverLimit, ValidationFailed
+from gitops_tui.reconciler.flux.kustomize_fields import KustomizeFields
 
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gitops_tui.flux.artifact_copy import Budget, apply, parse_operation
 from gitops_tui.reconciler.errors import ValidationFailed
+from gitops_tui.reconciler.flux.artifact_copy import Budget, apply, parse_operation
 
 GENERATOR_GROUP = "source.extensions.fluxcd.io"
 GENERATOR_KIND = "ArtifactGenerator"
