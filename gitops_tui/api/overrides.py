@@ -28,6 +28,8 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
+from gitops_tui.util.merge import deep_merge
+
 FIELD_OVERRIDES = "overrides"
 REASON_OVERRIDE_FAILED = "OverrideFailed"
 OPS = ("add", "remove", "replace", "move", "copy", "test")
@@ -234,15 +236,6 @@ def _why(exc: Exception) -> str:
     return "it cannot be applied"
 
 
-def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``over`` merged in: maps recursively, everything else replaced (as Helm merges values files)."""
-    merged = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def apply(objects: list[dict[str, Any]], overrides: list[Override], cluster: str, revision: str) -> Applied:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 import re
 from collections.abc import Callable
 from typing import Any
@@ -13,20 +12,12 @@ import yaml
 from gitops_tui.api.references import ReferenceRefused, check_kind, check_name
 from gitops_tui.helm.errors import VALUES_FAILED, HelmReleaseFailed
 from gitops_tui.kube.limits import MAX_YAML_NODES, expanded_nodes, load_documents
+from gitops_tui.util.merge import deep_merge
 
 #: Reads one object on the target cluster: (kind, namespace, name) -> the object dict, or None.
 ObjectReader = Callable[[str, str, str], "dict[str, Any] | None"]
 
 
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Return `base` with `override` merged in, maps recursively, everything else replaced."""
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def _set_path(values: dict[str, Any], dotted: str, value: Any) -> None:
