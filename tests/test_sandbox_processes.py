@@ -178,7 +178,15 @@ def test_a_restart_that_cannot_have_its_port_says_so_and_retries(home: Home) -> 
         wait_until(lambda: not Path(f"/proc/{dev['pid']}").exists() or "Z" in Path(
             f"/proc/{dev['pid']}/stat").read_text().rsplit(")", 1)[1].split()[0], timeout=10, message="dev gone")
         blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        blocker.bind(("127.0.0.1", _port(dev["url"])))
+
+        def take_port() -> bool:
+            try:
+                blocker.bind(("127.0.0.1", _port(dev["url"])))
+            except OSError:  # the killed process's listening socket is not released at the same instant
+                return False
+            return True
+
+        wait_until(take_port, timeout=20, message="dev's port free to take")
         blocker.listen(1)
         os.kill(daemon, signal.SIGCONT)
         refused = wait_until(lambda: (c := home.cluster("dev"))["restarts"] >= 2 and c, timeout=60,
