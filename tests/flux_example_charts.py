@@ -9,7 +9,6 @@ no ``spec.insecure``. Charts are packaged and pushed with Helm's own client; the
 
 from __future__ import annotations
 
-import datetime
 import functools
 import http.server
 import ipaddress
@@ -24,12 +23,10 @@ import helm_python as helm
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from gitops_tui.helm import oci
 from gitops_tui.kube.outbound import FetchPolicy
+from tests.certificates import server_certificates
 from tests.registry import Registry
 
 CHARTS = Path(__file__).parent / "fixtures" / "flux-example-charts"
@@ -41,27 +38,8 @@ HELM_REPOSITORY_URL = "https://stefanprodan.github.io/podinfo"
 
 def loopback_certificates(folder: Path) -> tuple[Path, Path, Path]:
     """A test CA and a server certificate for the address 127.0.0.1: (ca.crt, tls.crt, tls.key)."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gitops-tui flux example CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-          .not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    paths = folder / "ca.crt", folder / "tls.crt", folder / "tls.key"
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return paths
+    return server_certificates(folder, "127.0.0.1", x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                               "gitops-tui flux example CA")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
