@@ -134,13 +134,13 @@ def _in_place(ctx: ReconcileContext, cluster: str, api_client: Any, applier: App
         with _ensured_lock:
             return key in _ensured
     wanted = desired_objects(applier)
-    for kind, desired in zip((SERVICE_ACCOUNT, ROLE_BINDING), wanted, strict=False):
-        known, live = watch.watched(cluster, api_client, kind, names.LABEL_IDENTITY_OF, applier.namespace,
-                                    applier.name)
-        if not known or live is None or any(live.get(k) != desired.get(k) for k in ("roleRef", "subjects",
-                                                                                     "automountServiceAccountToken")):
-            return False
-    return True
+    # Both watches are asked for before either answer is read: stopping at the first kind not yet listed would
+    # leave the RoleBinding unwatched until some later reconcile (an hour away for an idle project).
+    seen = [watch.watched(cluster, api_client, kind, names.LABEL_IDENTITY_OF, applier.namespace, applier.name)
+            for kind in (SERVICE_ACCOUNT, ROLE_BINDING)]
+    return all(known and live is not None
+               and all(live.get(k) == desired.get(k) for k in ("roleRef", "subjects", "automountServiceAccountToken"))
+               for (known, live), desired in zip(seen, wanted, strict=True))
 
 
 def _reason(exc: ApiException) -> str:
