@@ -24,6 +24,7 @@ _STATUS_VARIABLE = {
     g.OFFLINE: "status-failing",
     g.PROGRESS: "status-progress",
     g.SUSPENDED: "status-suspended",
+    g.WAITING: "status-suspended",
     g.DIFFERS: "warning",
     g.STALE: "warning",
 }
@@ -59,5 +60,5 @@ def status_style(status: str, variables: dict[str, str]) -> Style:
         color = Color.parse(value)
     except ColorParseError:
         color = Color.parse(fallback)
-    return Style(color=color.rich_color, bold=status in (g.SUSPENDED, g.FAILING, g.DIFFERS),
+    return Style(color=color.rich_color, bold=status in (g.SUSPENDED, g.WAITING, g.FAILING, g.DIFFERS),
                  italic=status == g.STALE)

@@ -84,7 +84,7 @@ def cell_of(cluster: ef.ClusterState, now: datetime, rollout: Any = None) -> Cel
     wave = wave_prefix(cluster)
     if cluster.held and hold is not None and hold.kind == ef.HOLD_ROLLOUT:
         text, message = held_cell(cluster)
-        cell = Cell(g.SUSPENDED, f"{pin}{text}", message, seen.objects, hold, cluster.intent, bool(pin), wave=wave)
+        cell = Cell(g.WAITING, f"{pin}{text}", message, seen.objects, hold, cluster.intent, bool(pin), wave=wave)
     elif cluster.halted_here and not seen.status:
         text, message = halted_cell(cluster, rollout)
         cell = Cell(g.FAILING, text, message, seen.objects, hold, cluster.intent, wave=wave)
@@ -144,7 +144,7 @@ def source_status(state: ef.SourceState, cells: dict[str, Cell]) -> tuple[str, s
     if rollout is not None and rollout.active and not any(c.freeze or c.window for c in state.clusters):
         return g.PROGRESS, rollout_line(rollout)
     if rollout is not None and not rollout.active and rollout.word != "done":
-        return g.SUSPENDED, rollout_line(rollout)
+        return g.WAITING, rollout_line(rollout)
     if state.held:
         freeze = state.freeze
         if freeze is None:

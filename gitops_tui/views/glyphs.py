@@ -10,6 +10,9 @@ READY = "ready"
 FAILING = "failing"
 PROGRESS = "progress"
 SUSPENDED = "suspended"
+WAITING = "waiting"
+"""A staged rollout waiting for an operator's approval: not a hold anyone placed, so not "suspended" (Argo
+Rollouts' "Paused", Flagger's "Waiting"); `get sources` shows it in ROLLOUT, never in SUSPENDED."""
 UNKNOWN = "unknown"
 OFFLINE = "offline"
 NONE = "none"
@@ -24,6 +27,7 @@ GLYPHS = {
     FAILING: "✗",
     PROGRESS: "↻",
     SUSPENDED: "‖",
+    WAITING: "»",
     UNKNOWN: "?",
     OFFLINE: "✗",
     STALE: "◌",
@@ -36,6 +40,7 @@ LABELS = {
     FAILING: "Failing",
     PROGRESS: "Progressing",
     SUSPENDED: "Suspended",
+    WAITING: "Waiting",
     UNKNOWN: "Unknown",
     OFFLINE: "Offline",
     STALE: "Stale",

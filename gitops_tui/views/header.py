@@ -33,6 +33,8 @@ class HeaderInfo:
     progressing: int
     read_only: bool = False
     stale: int = 0
+    waiting: int = 0
+    """Sources whose staged rollout waits for an approval (not suspended: nobody placed a hold)."""
     """Sources whose data rests on a cluster that stopped answering."""
     read_only_reason: str = ""
     """Why the console is read-only when it was not asked to be (no write access)."""
@@ -90,6 +92,7 @@ def header_info(
         ready=counts[g.READY],
         failing=counts[g.FAILING],
         suspended=counts[g.SUSPENDED],
+        waiting=counts[g.WAITING],
         progressing=counts[g.PROGRESS],
         read_only=read_only,
         stale=counts[g.STALE],

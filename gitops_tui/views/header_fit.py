@@ -39,7 +39,7 @@ def header_parts(info: HeaderInfo) -> list[HeaderPart]:
     parts += [HeaderPart("lease:"), HeaderPart(f"{info.leader} ", leader, give=3)]
     for status, count in ((g.READY, info.ready), (g.FAILING, info.failing), (g.SUSPENDED, info.suspended)):
         parts.append(HeaderPart(f"{g.glyph(status)}{count} ", status))
-    for status, count in ((g.PROGRESS, info.progressing), (g.STALE, info.stale)):
+    for status, count in ((g.WAITING, info.waiting), (g.PROGRESS, info.progressing), (g.STALE, info.stale)):
         if count:
             parts.append(HeaderPart(f"{g.glyph(status)}{count} ", status))
     return parts

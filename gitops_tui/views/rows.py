@@ -268,6 +268,7 @@ def projects_table(state: ManagementState, now: datetime) -> Table:
         if frozen is not None and not frozen.active(state.now()):
             frozen = None
         stale_count = f" {counts[g.STALE]}{g.glyph(g.STALE)}" if counts[g.STALE] else ""
+        waiting_count = f" {counts[g.WAITING]}{g.glyph(g.WAITING)}" if counts[g.WAITING] else ""
         rows.append(
             Row(
                 key=name,
@@ -280,7 +281,7 @@ def projects_table(state: ManagementState, now: datetime) -> Table:
                              else f"{g.glyph(g.SUSPENDED)}{c}" if frozen and (not frozen.clusters or c in frozen.clusters)
                              else f"{g.glyph(health.get(c, g.UNKNOWN))}{c}" for c in placed) or "-",
                     f"{len(mine)} ({counts[g.READY]}{g.glyph(g.READY)} {counts[g.FAILING]}{g.glyph(g.FAILING)}"
-                    f" {counts[g.SUSPENDED]}{g.glyph(g.SUSPENDED)}{stale_count})",
+                    f" {counts[g.SUSPENDED]}{g.glyph(g.SUSPENDED)}{waiting_count}{stale_count})",
                 ),
                 status=g.SUSPENDED if frozen or (mine and counts[g.SUSPENDED] == len(mine)) else g.NONE,
                 tags={"project": name, "cluster": " ".join(placed)},
@@ -351,7 +352,7 @@ def events_table(state: ManagementState, now: datetime) -> Table:
 
 
 def _counts(sources: list[model.SourceView]) -> dict[str, int]:
-    counts = {g.READY: 0, g.FAILING: 0, g.SUSPENDED: 0, g.PROGRESS: 0, g.STALE: 0, g.UNKNOWN: 0}
+    counts = {g.READY: 0, g.FAILING: 0, g.SUSPENDED: 0, g.WAITING: 0, g.PROGRESS: 0, g.STALE: 0, g.UNKNOWN: 0}
     for s in sources:
         counts[s.status] = counts.get(s.status, 0) + 1
     return counts

@@ -39,6 +39,24 @@ async def test_cells_show_each_wave_and_the_header_the_wave_awaiting_approval(ma
                                              "keeps main@4b1e0c9"
 
 
+async def test_a_wave_awaiting_approval_is_waiting_not_suspended_in_every_pane(make_app: Any) -> None:
+    """Nobody placed a hold: the source says Waiting (») in the Sources pane, its project's count and the header,
+    as `get sources` leaves SUSPENDED empty and shows the wave in ROLLOUT (tests/reconciler/test_rollout_cli.py)."""
+    app = with_rollout(make_app())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        view = _podinfo(app)
+        assert (view.status, g.LABELS[view.status]) == (g.WAITING, "Waiting")
+        assert view.cells["prod"].status == g.WAITING
+        row = next(line for line in screen_text(app).splitlines()[1:] if " podinfo " in f" {line} ")
+        assert "» podinfo" in row and "Waiting" in row and "Suspended" not in row, row
+        header = screen_text(app).splitlines()[0]
+        assert "»1" in header and "‖1" in header, header  # frontend is suspended by alice; podinfo waits
+        await pilot.press("1")
+        demo = next(line for line in screen_text(app).splitlines()[1:] if " demo " in f" {line} ")
+        assert "1‖ 1»" in demo, demo
+
+
 async def test_a_soak_shows_its_time_left_and_no_approval_is_offered_yet(make_app: Any) -> None:
     app = with_rollout(make_app(), soak_started="2026-01-15T11:56:00Z")  # 4 minutes into a 10m soak
     async with app.run_test(size=(120, 36)) as pilot:
