@@ -41,6 +41,10 @@ class Plan:
     clusters: list[dict[str, Any]]
     """The KubeFedClusters as read (to compute the state again, fresh, before every write)."""
     state: SourceState
+    requested_at: str = ""
+    """The reconcile request (``reconcile.fluxcd.io/requestedAt``) as read before git was asked: the one this
+    reconcile handles. A request written while it runs (a re-read source shows it) is left for the next reconcile,
+    which asks git again: marking it handled would drop a commit pushed after this reconcile's git check."""
 
     def holds(self, cluster: str) -> bool:
         """True when writes to ``cluster`` are held in this reconcile (a cluster that left the placement too)."""
@@ -117,7 +121,7 @@ def plan_of(ctx: ReconcileContext, source: GitOpsSource) -> Plan:
         project = project_for_namespace(ctx, source.namespace)
     clusters = ctx.list(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE)
     state = source_state(source.repository, source.kustomization, project, clusters, ctx.now())
-    return Plan(source, project, _name(project), clusters, state)
+    return Plan(source, project, _name(project), clusters, state, source.requested_at)
 
 
 def write_held(ctx: ReconcileContext, current: dict[str, Any], plan: Plan, cluster: str | None) -> bool:

@@ -41,7 +41,7 @@ from gitops_tui.reconciler.flux import gates as flux_gates
 from gitops_tui.reconciler.helm_step import HelmRefused
 from gitops_tui.reconciler.ownership import Claim, Owner
 from gitops_tui.reconciler.retry import retry_after
-from gitops_tui.reconciler.source_outcome import fail, held_fields
+from gitops_tui.reconciler.source_outcome import fail, handled_request, held_fields
 from gitops_tui.reconciler.status import Failure, Outcome, cluster_entries, cluster_entry, write_outcome
 from gitops_tui.reconciler.stop_check import IntentReads, stop_check
 
@@ -293,7 +293,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     failure = Failure("ApplyStopped", "the apply stopped: the source was suspended or deleted") if stopped else None
     rows = [works[c].entry for c in clusters] + [w.entry for w in gone.values() if not w.withdrawn]
     rows += [old[c] for c in lane.keep if c in old]
-    outcome = Outcome(source.generation, revision, failure, False, rows, source.requested_at, **held_fields(plan, lane),
+    outcome = Outcome(source.generation, revision, failure, False, rows, handled_request(source, plan), **held_fields(plan, lane),
                       flux=flux if not lane.revision else None)
     write_outcome(ctx, source, outcome)
     failed = stopped or any(w.entry.get("status") for w in works.values())

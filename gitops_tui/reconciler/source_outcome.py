@@ -31,10 +31,15 @@ def fail(ctx: ReconcileContext, source: GitOpsSource, failure: Failure, revision
         rows.append(entry)
     involved = source.kustomization or source.repository or {}
     ctx.recorder.emit(involved, "Warning", failure.reason, failure.message, revision=revision or None)
-    write_outcome(ctx, source, Outcome(source.generation, revision, failure, False, rows, source.requested_at,
+    write_outcome(ctx, source, Outcome(source.generation, revision, failure, False, rows, handled_request(source, plan),
                                        **held_fields(plan, lane)))
     return ReconcileResult(requeue_after=retry_after((source.namespace, source.name), True, source.interval,
                                                       source.retry_interval))
+
+
+def handled_request(source: GitOpsSource, plan: freeze.Plan | None) -> str:
+    """The ``requestedAt`` a reconcile handles: the one read before git was asked (``Plan.requested_at``)."""
+    return plan.requested_at if plan is not None else source.requested_at
 
 
 def held_fields(plan: freeze.Plan | None, lane: pin_mod.Lane | None = None) -> dict[str, Any]:

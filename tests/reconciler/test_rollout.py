@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from gitops_tui.actions import rollout as actions
+from gitops_tui.actions.sources import request_reconcile
 from gitops_tui.api.rollout import progress_of
 from gitops_tui.journal import list_entries
 from tests.clock import FakeClock
@@ -83,3 +84,32 @@ def test_three_waves_with_soak_and_approval(world: World) -> None:
     for reason in ("RolloutStarted", "RolloutSoaking", "RolloutWaveStarted", "RolloutAwaitingApproval",
                    "RolloutApproved", "RolloutDone"):
         assert reason in reasons
+
+
+def test_a_request_written_after_git_answered_is_left_for_the_next_reconcile(world: World,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race docs/reconciler.md named: a commit and its reconcile request landing while a reconcile of a source
+    with a rollout runs, after that reconcile asked git. The rollout re-reads the source (it shows the new request),
+    yet only the request seen before git was asked is marked handled, so the next reconcile asks git again and
+    takes the commit, instead of waiting an interval on a stale answer."""
+    clock = FakeClock()
+    repo = _start(world, "web", clock)
+    commit(repo, {"cm.yaml": configmap("cfg", "v2")})
+    first = request_reconcile(world.api, world.project, "web")
+    fetch, later = world.ctx.git.fetch, []
+
+    def fetch_then_a_commit_and_its_request(*args: Any, **kwargs: Any) -> Any:
+        answer = fetch(*args, **kwargs)
+        if not later:
+            commit(repo, {"cm.yaml": configmap("cfg", "v3")})
+            later.append(request_reconcile(world.api, world.project, "web"))
+        return answer
+
+    monkeypatch.setattr(world.ctx.git, "fetch", fetch_then_a_commit_and_its_request)
+    world.reconcile("web")
+    assert later and later[0] != first
+    assert world.status("web")["lastHandledReconcileAt"] == first, "the request that came after git is not handled"
+    assert _values(world)[0] == "v2"
+    world.reconcile("web")
+    assert world.status("web")["lastHandledReconcileAt"] == later[0]
+    assert _values(world)[0] == "v3", "the next reconcile asked git again and took the commit"
