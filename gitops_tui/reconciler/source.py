@@ -27,7 +27,7 @@ import git
 from gitops_tui.api.formats import format_revision
 from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
 from gitops_tui.paths import private_dir
-from gitops_tui.reconciler import metrics
+from gitops_tui.reconciler import local_refs, metrics
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
 from gitops_tui.reconciler.git_access import RemoteAccess, fingerprint, fingerprint_key
 from gitops_tui.reconciler.git_objects import EMPTY_TREE, ObjectReaders
@@ -46,6 +46,7 @@ from gitops_tui.reconciler.source_urls import (
     check_source_url,
     forbidden_dirs,
     is_remote,
+    local_path,
 )
 from gitops_tui.redact import scrub, scrub_url
 
@@ -209,6 +210,7 @@ class GitSource:
         plain_url, url_creds = split_url_credentials(url)
         check_source_url(plain_url, self.local_roots, self.forbidden)
         pinned = self._pin(plain_url, allow) if allow is not None and is_remote(plain_url) else None
+        local = None if is_remote(plain_url) else local_path(plain_url)  # allowed: checked just above
         creds = {**url_creds, **(credentials or {})}
         ref = {k: v for k, v in (ref or {}).items() if v} or {"branch": "master"}
         shown_url = scrub_url(plain_url)
@@ -226,13 +228,16 @@ class GitSource:
                     if found is not None:
                         return found.refs
                     asked = time.monotonic()
+                    stamp = None if force or local is None else local_refs.stamp(local)
+                    if stamp is not None and (renewed := self.remote.renew(key, stamp, asked)) is not None:
+                        return renewed.refs  # the local repository's ref files did not change: no git
                     try:
                         refs = runner.ls_remote()
                     except GitOperationFailed:
                         self.remote.forget(key)
                         raise
                     self.access.note(plain_url, print_, asked)
-                    self._wake(key, self.remote.record(key, refs, asked), owner)
+                    self._wake(key, self.remote.record(key, refs, asked, stamp), owner)
                     return refs
 
                 name, commit, fetched = runner.resolve_and_fetch(ref, listing, self.access.recent(plain_url, print_))
