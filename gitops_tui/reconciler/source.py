@@ -250,6 +250,20 @@ class GitSource:
             log.info("fetched %s %s (downloaded=%s)", shown_url, revision, fetched)
         return Artifact(revision=revision, commit=commit, path=tree, fetched=fetched, checked_out=checked_out)
 
+    def peek(self, url: str, ref: dict[str, str], credentials: dict[str, bytes] | None, max_age: float) -> str | None:
+        """The commit a branch or tag names in an answer of its repository and credentials at most ``max_age``
+        seconds old, without git, lock or environment (a settled source's interval, once another source of the
+        repository renewed the answer); None when there is no such answer or the ref is another kind (fetch then)."""
+        ref = {k: v for k, v in ref.items() if v} or {"branch": "master"}
+        if ref.get("commit") or ref.get("semver"):
+            return None
+        plain_url, url_creds = split_url_credentials(url)
+        found = self.remote.fresh((plain_url, self.fingerprint({**url_creds, **(credentials or {})})), max_age)
+        if found is None:
+            return None
+        full = f"refs/tags/{ref['tag']}" if ref.get("tag") else f"refs/heads/{ref.get('branch') or 'master'}"
+        return found.refs.get(full)
+
     def _note_user(self, key: RepoKey, owner: Owner | None, ref: dict[str, str]) -> None:
         """Remember that ``owner`` fetches ``ref`` of the repository ``key`` (and no other repository now)."""
         if owner is None:
