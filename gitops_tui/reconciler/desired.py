@@ -67,7 +67,12 @@ def head_check(ctx: ReconcileContext, source: GitOpsSource) -> Callable[[], str]
     credentials = git_credentials(ctx, source.namespace, source.secret_ref)
     url, ref, timeout, interval = source.url, dict(source.ref), source.git_timeout, source.interval
     owner = (source.namespace, source.name)
-    return lambda: ctx.git.fetch(url, ref, credentials, timeout, max_age=interval, owner=owner).commit
+
+    def head() -> str:
+        peeked = ctx.git.peek(url, ref, credentials, interval)  # another source of the repository asked this interval
+        return peeked or ctx.git.fetch(url, ref, credentials, timeout, max_age=interval, owner=owner).commit
+
+    return head
 
 
 def answer_age(source: GitOpsSource) -> float:

@@ -61,8 +61,6 @@ def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owne
 
     A cluster whose watch cache (``views``) holds every claimed object is checked against the cache, not LISTed.
     """
-    from gitops_tui.helm.installer import stored_releases
-
     elsewhere = ownership.declared_elsewhere(ctx.list(names.KIND_FEDERATED_KUSTOMIZATION, namespace), owner.source)
     result = GateResult()
     lock = threading.Lock()
@@ -73,6 +71,10 @@ def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owne
 
         def release_alive(release: str) -> bool:
             if release not in alive:
+                # Here, not above: the installer loads Helm (a Go runtime of about 80 MiB), which a reconciler
+                # without Helm releases never needs.
+                from gitops_tui.helm.installer import stored_releases
+
                 release_namespace, _, release_name = release.partition("/")
                 alive[release] = bool(stored_releases(dynamic, release_namespace, release_name))
             return alive[release]

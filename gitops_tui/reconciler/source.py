@@ -27,7 +27,7 @@ import git
 from gitops_tui.api.formats import format_revision
 from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
 from gitops_tui.paths import private_dir
-from gitops_tui.reconciler import metrics
+from gitops_tui.reconciler import local_refs, metrics
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
 from gitops_tui.reconciler.git_access import RemoteAccess, fingerprint, fingerprint_key
 from gitops_tui.reconciler.git_objects import EMPTY_TREE, ObjectReaders
@@ -46,6 +46,7 @@ from gitops_tui.reconciler.source_urls import (
     check_source_url,
     forbidden_dirs,
     is_remote,
+    local_path,
 )
 from gitops_tui.redact import scrub, scrub_url
 
@@ -209,6 +210,7 @@ class GitSource:
         plain_url, url_creds = split_url_credentials(url)
         check_source_url(plain_url, self.local_roots, self.forbidden)
         pinned = self._pin(plain_url, allow) if allow is not None and is_remote(plain_url) else None
+        local = None if is_remote(plain_url) else local_path(plain_url)  # allowed: checked just above
         creds = {**url_creds, **(credentials or {})}
         ref = {k: v for k, v in (ref or {}).items() if v} or {"branch": "master"}
         shown_url = scrub_url(plain_url)
@@ -226,13 +228,16 @@ class GitSource:
                     if found is not None:
                         return found.refs
                     asked = time.monotonic()
+                    stamp = None if force or local is None else local_refs.stamp(local)
+                    if stamp is not None and (renewed := self.remote.renew(key, stamp, asked)) is not None:
+                        return renewed.refs  # the local repository's ref files did not change: no git
                     try:
                         refs = runner.ls_remote()
                     except GitOperationFailed:
                         self.remote.forget(key)
                         raise
                     self.access.note(plain_url, print_, asked)
-                    self._wake(key, self.remote.record(key, refs, asked), owner)
+                    self._wake(key, self.remote.record(key, refs, asked, stamp), owner)
                     return refs
 
                 name, commit, fetched = runner.resolve_and_fetch(ref, listing, self.access.recent(plain_url, print_))
@@ -244,6 +249,20 @@ class GitSource:
         if fetched or checked_out:
             log.info("fetched %s %s (downloaded=%s)", shown_url, revision, fetched)
         return Artifact(revision=revision, commit=commit, path=tree, fetched=fetched, checked_out=checked_out)
+
+    def peek(self, url: str, ref: dict[str, str], credentials: dict[str, bytes] | None, max_age: float) -> str | None:
+        """The commit a branch or tag names in an answer of its repository and credentials at most ``max_age``
+        seconds old, without git, lock or environment (a settled source's interval, once another source of the
+        repository renewed the answer); None when there is no such answer or the ref is another kind (fetch then)."""
+        ref = {k: v for k, v in ref.items() if v} or {"branch": "master"}
+        if ref.get("commit") or ref.get("semver"):
+            return None
+        plain_url, url_creds = split_url_credentials(url)
+        found = self.remote.fresh((plain_url, self.fingerprint({**url_creds, **(credentials or {})})), max_age)
+        if found is None:
+            return None
+        full = f"refs/tags/{ref['tag']}" if ref.get("tag") else f"refs/heads/{ref.get('branch') or 'master'}"
+        return found.refs.get(full)
 
     def _note_user(self, key: RepoKey, owner: Owner | None, ref: dict[str, str]) -> None:
         """Remember that ``owner`` fetches ``ref`` of the repository ``key`` (and no other repository now)."""

@@ -140,3 +140,21 @@ def test_a_forced_no_op_reconcile_writes_nothing_on_the_management_cluster(world
         reconciler.stop()
     assert {k: n for k, n in found.items() if k.split(" ")[0] in WRITES} == {}
     assert world.source("still").kustomization["metadata"]["resourceVersion"] == version
+
+
+def test_a_settled_source_peeks_at_its_repository_answer_without_git(tmp_path: Path) -> None:
+    """peek (a settled source's interval): the commit of a branch or tag from an answer at most max_age old, None
+    when there is none (the source then fetches, which renews it) or for a semver or commit ref; a moved ref shows."""
+    repo = make_repo(tmp_path / "repo", {"a/cm.yaml": configmap("a")})
+    git = GitSource(tmp_path / "cache", local_roots=[tmp_path])
+    url = f"file://{repo}"
+    assert git.peek(url, {"branch": "main"}, None, 60) is None  # nothing asked yet
+    first = git.fetch(url, {"branch": "main"}, max_age=60, owner=("ns", "a")).commit
+    assert git.peek(url, {"branch": "main"}, None, 60) == first
+    assert git.peek(url, {"branch": "main"}, {"password": b"x"}, 60) is None  # other credentials: not theirs
+    assert git.peek(url, {"semver": ">=1.0.0"}, None, 60) is None
+    assert git.peek(url, {"branch": "gone"}, None, 60) is None
+    moved = commit(repo, {"a/cm.yaml": configmap("a", "v2")})
+    assert git.peek(url, {"branch": "main"}, None, 1e-9) is None  # too old an answer: fetch asks
+    assert git.fetch(url, {"branch": "main"}, max_age=1e-9, owner=("ns", "a")).commit == moved
+    assert git.peek(url, {"branch": "main"}, None, 60) == moved
