@@ -13,7 +13,7 @@ from typing import Any
 from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.journal.corrections import record_corrections
-from gitops_tui.kube.inventory import parse_entries
+from gitops_tui.kube.inventory import Hashes, parse_entries
 from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.reconciler import (
     flux_step,
@@ -243,7 +243,8 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     to_apply = [c for c in connections if flux_moved or needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, cluster_entry(c, old[c])) for c in old
             if c not in works and c not in lane.keep and not (plan is not None and plan.holds(c))}
-    views = views_for(ctx, source, connections, mine, old)
+    hash_of = Hashes()  # each object's configuration hash once, whichever cluster or check asks
+    views = views_for(ctx, source, connections, mine, old, hash_of)
     gone_connections = gate.connect(ctx, gone, revision, identity.applier_for(ctx, ns, project) if gone else None)
     try:
         helm = gate.prepare_helm(ctx, artifact, mine, connections, works, to_apply, (ns, project))
@@ -256,14 +257,14 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     claims = {c: [Claim(obj) for obj in mine[c]] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
     admitted = admit(ctx, Admission(source, owner, revision, desired, mine, clusters, works, connections, gone,
                                     [c for c in to_apply if c in connections], claims, chart_refs, stop, views,
-                                    plan, lane))
+                                    plan, lane, hash_of))
     if isinstance(admitted, ReconcileResult):
         return admitted
     to_apply = list(admitted)
     options = propagate.ApplyOptions(namespace=ns, prune=source.prune, wait=source.wait,
                                      health_checks=source.health_checks, timeout=source.timeout,
                                      labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name}, owner=owner,
-                                     force=source.force)
+                                     force=source.force, hash_of=hash_of)
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CLUSTERS, len(connections) + len(gone))),
                             thread_name_prefix=f"reconcile-{name}") as pool:
         futures = [pool.submit(propagate.withdraw_cluster, gone[c], dynamic, source.prune, stop, owner)
