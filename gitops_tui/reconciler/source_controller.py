@@ -211,6 +211,22 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
                       per.objects)
 
 
+def _emit_events(ctx: ReconcileContext, involved: dict[str, Any], works: list[propagate.ClusterWork],
+                 revision: str) -> None:
+    """Write each cluster's Events, in its own order; the clusters' at once (each Event is one request)."""
+    def emit(work: propagate.ClusterWork) -> None:
+        for type_, reason, message in work.events:
+            ctx.recorder.emit(involved, type_, reason, message, cluster=work.name, revision=revision)
+
+    busy = [w for w in works if w.events]
+    if len(busy) < 2:
+        for work in busy:
+            emit(work)
+        return
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CLUSTERS, len(busy)), thread_name_prefix="events") as pool:
+        list(pool.map(emit, busy))
+
+
 def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
     """Install Flux's Helm CRDs when the revision needs them, then check every kind is served and namespaced."""
     from gitops_tui.reconciler.helm_step import HELM_KINDS
@@ -282,10 +298,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
                                            stop_check(ctx, ns, name, plan, cluster, reads), ctx.now, views.get(cluster)))
         for future in futures:
             future.result()
-    involved = source.kustomization or {}
-    for work in [*works.values(), *gone.values()]:
-        for type_, reason, message in work.events:
-            ctx.recorder.emit(involved, type_, reason, message, cluster=work.name, revision=revision)
+    _emit_events(ctx, source.kustomization or {}, [*works.values(), *gone.values()], revision)
     lane.note_applied((w.entry for w in works.values()), old)
     record_corrections(ctx.api_client, project, name, [*works.values(), *gone.values()])
     stopped = any(w.stopped for w in [*works.values(), *gone.values()])

@@ -116,14 +116,14 @@ def enforce(
 
 
 def label(objects: Iterable[dict[str, Any]], project: str, source: str) -> list[dict[str, Any]]:
-    """Return copies of the objects with the gitops-tui.io/project and gitops-tui.io/source labels."""
+    """Return the objects with the gitops-tui.io/project and gitops-tui.io/source labels: new objects and new
+    metadata, the rest shared with the input (enforce's own copies: copying them again cost a pass over each)."""
     result = []
     for obj in objects:
-        copied = plain_copy(obj)
-        metadata = copied.setdefault("metadata", {})
+        metadata = dict(obj.get("metadata") or {})
         labels = dict(metadata.get("labels") or {})
         labels[names.LABEL_PROJECT] = project
         labels[names.LABEL_SOURCE] = source
         metadata["labels"] = labels
-        result.append(copied)
+        result.append({**obj, "metadata": metadata})
     return result
