@@ -23,6 +23,7 @@ FAST_MODULES = frozenset({
     "helm/test_oci_source.py",
     "helm/test_secret_redaction.py",
     "helm/test_storage.py",
+    "kube/test_config_hashes.py",
     "kube/test_diff.py",
     "reconciler/test_api.py",
     "reconciler/test_applied_cache.py",
@@ -65,6 +66,7 @@ FAST_MODULES = frozenset({
     "tui/test_state_ring_and_loading.py",
     "tui/test_themes.py",
     "tui/test_views.py",
+    "util/test_at_once.py",
 })
 
 #: Fixtures a fast test may ask for: pytest's own, and the session's isolated home (a temporary folder).

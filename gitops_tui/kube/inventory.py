@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from gitops_tui.api.formats import ObjectRef
 
-__all__ = ["ObjectRef", "config_hash", "describe", "entries", "entry_hashes", "parse_entries", "ref_of", "stale"]
+__all__ = ["Hashes", "ObjectRef", "config_hash", "describe", "entries", "entry_hashes", "parse_entries", "ref_of", "stale"]
 
 
 def ref_of(obj: dict) -> ObjectRef:
@@ -49,6 +49,24 @@ def config_hash(obj: dict) -> str:
     """Return the hash of an object's applied configuration: sha256 of its canonical JSON, 16 hex digits."""
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class Hashes:
+    """config_hash of the objects of one reconcile, each computed once, by identity (a source's objects are hashed
+    by the dry-run pass, the watch check and the inventory of every cluster): the objects must not change meanwhile."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._found: dict[int, tuple[dict, str]] = {}
+
+    def __call__(self, obj: dict) -> str:
+        """The configuration hash of ``obj``."""
+        found = self._found.get(id(obj))
+        if found is not None and found[0] is obj:
+            return found[1]
+        value = config_hash(obj)
+        self._found[id(obj)] = (obj, value)  # the object is kept: its id names nothing else meanwhile
+        return value
 
 
 def parse_entries(items: Iterable[dict] | None) -> list[ObjectRef]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops_tui.api.source import GitOpsSource
-from gitops_tui.kube.inventory import ObjectRef, entries, entry_hashes, parse_entries, ref_of, union
+from gitops_tui.kube.inventory import ObjectRef, config_hash, entries, entry_hashes, parse_entries, ref_of, union
 from gitops_tui.reconciler import freeze, gate, ownership, propagate
 from gitops_tui.reconciler import pin as pin_mod
 from gitops_tui.reconciler.context import ReconcileContext, ReconcileResult
@@ -39,6 +39,8 @@ class Admission:
     views: dict[str, Any] | None = None
     plan: freeze.Plan | None = None
     lane: pin_mod.Lane | None = None
+    hash_of: Callable[[dict[str, Any]], str] = config_hash
+    """The objects' configuration hashes (kube.inventory.Hashes: each computed once per reconcile)."""
 
 
 def needs_apply(source: GitOpsSource, entry: dict[str, Any], revision: str) -> bool:
@@ -59,7 +61,8 @@ def admit(ctx: ReconcileContext, a: Admission) -> dict[str, ownership.ClusterOwn
     source, works, connections, revision = a.source, a.works, a.connections, a.revision
     to_apply = a.to_apply
     if to_apply:
-        checked = gate.dry_run(connections, to_apply, a.mine, cluster_entries(source), force=source.force)
+        checked = gate.dry_run(connections, to_apply, a.mine, cluster_entries(source), force=source.force,
+                                 hash_of=a.hash_of)
         gate.set_aside(ctx, checked.unreachable, works, connections, revision)
         if checked.failure is not None:
             return fail(ctx, source, checked.failure, revision, a.clusters,

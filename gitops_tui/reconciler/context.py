@@ -123,10 +123,11 @@ class ReconcileContext:
                 return None
             raise
 
-    def list(self, kind: str, namespace: str | None = None) -> builtins.list[dict[str, Any]]:
-        """Return every management object of ``kind`` (in ``namespace``, or all namespaces)."""
+    def list(self, kind: str, namespace: str | None = None, *, copies: bool = True) -> builtins.list[dict[str, Any]]:
+        """Return every management object of ``kind`` (in ``namespace``, or all namespaces); ``copies`` False for a
+        caller that only reads (the watch cache's own objects then)."""
         if self.cache is not None:
-            return self.cache.list(kind, namespace)
+            return self.cache.list(kind, namespace, copies=copies)
         listed = json_request(self.api_client, "GET", management_path(kind, namespace))
         return list(listed.get("items") or [])
 

@@ -278,6 +278,8 @@ class ClusterView:
     name: str
     hashes: dict[str, str] = field(default_factory=dict)
     full: bool = True
+    hash_of: Callable[[dict[str, Any]], str] = config_hash
+    """The objects' configuration hashes (kube.inventory.Hashes shares them across a reconcile's clusters)."""
 
     def live(self, obj: dict[str, Any]) -> tuple[bool, dict | None]:
         """``(known, live object)`` from the watch cache; not known during a full pass or before the first list."""
@@ -305,7 +307,7 @@ class ClusterView:
         """True when applying ``obj`` would write nothing: its configuration is the one last applied here, and the
         live object is as the reconciler left it (checked clean at its current resourceVersion)."""
         ref = ref_of(obj)
-        if self.hashes.get(ref.id) != config_hash(obj):
+        if self.hashes.get(ref.id) != self.hash_of(obj):
             return False
         known, live = self.watch.lookup(self.cluster, ref.api_version, ref.kind, ref.namespace, ref.name)
         if not known or live is None:

@@ -7,6 +7,7 @@ None of it writes to clusters; each may refuse the revision everywhere (Helm fai
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from gitops_tui.api import names
 from gitops_tui.kube.client import ClusterUnreachable
 from gitops_tui.kube.impersonation import own_client
-from gitops_tui.kube.inventory import describe, entry_hashes
+from gitops_tui.kube.inventory import config_hash, describe, entry_hashes
 from gitops_tui.reconciler import helm_step, identity, ownership, platform, preflight, propagate
 from gitops_tui.reconciler.context import ReconcileContext
 from gitops_tui.reconciler.drift_watch import ClusterView
@@ -37,14 +38,15 @@ class GateResult:
 
 def dry_run(connections: dict[str, Any], clusters: list[str],
             desired: list[dict[str, Any]] | dict[str, list[dict[str, Any]]], old_entries: dict[str, dict[str, Any]],
-            force: bool = False) -> GateResult:
+            force: bool = False, hash_of: Callable[[dict[str, Any]], str] = config_hash) -> GateResult:
     """Dry-run the objects that changed since each cluster's last apply; refuse the revision on any rejection.
 
     ``desired``: the revision's objects, or each cluster's own (its overrides applied). ``force`` (the source's
     ``spec.force``): an immutable change is left to the apply, which recreates the object.
     """
     hashes = {c: entry_hashes((old_entries.get(c) or {}).get("inventory")) for c in clusters}
-    found = preflight.dry_run_clusters({c: connections[c] for c in clusters}, desired, hashes, force=force)
+    found = preflight.dry_run_clusters({c: connections[c] for c in clusters}, desired, hashes, force=force,
+                                     hash_of=hash_of)
     result = GateResult(unreachable=dict(found.unreachable))
     for cluster in found.refused:
         identity.forget(cluster)  # the project's ServiceAccount is checked again at the next attempt
@@ -61,7 +63,8 @@ def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owne
 
     A cluster whose watch cache (``views``) holds every claimed object is checked against the cache, not LISTed.
     """
-    elsewhere = ownership.declared_elsewhere(ctx.list(names.KIND_FEDERATED_KUSTOMIZATION, namespace), owner.source)
+    elsewhere = ownership.declared_elsewhere(ctx.list(names.KIND_FEDERATED_KUSTOMIZATION, namespace, copies=False),
+                                              owner.source)  # read only: no copy of every inventory
     result = GateResult()
     lock = threading.Lock()
 

@@ -10,7 +10,6 @@ everything before a watch's first list. Objects handed out are copies: the watch
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 import time
@@ -24,6 +23,7 @@ from gitops_tui.api.paths import management_path, resource_path
 from gitops_tui.kube.client import json_request
 from gitops_tui.kube.watch import DELETED, ResourceWatch
 from gitops_tui.kube.write_observers import add_write_observer
+from gitops_tui.reconciler.render import plain_copy
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class ManagementCache:
         if watch is None:
             return self._fresh(kind, namespace, name)
         found = watch.get(namespace or "", name)
-        return copy.deepcopy(found) if found is not None else None
+        return plain_copy(found) if found is not None else None  # JSON: a plain copy is the same, quicker
 
     def list(self, kind: str, namespace: str | None = None, *, copies: bool = True) -> list[dict[str, Any]]:
         """Every object of ``kind`` (in ``namespace``, else all); ``copies`` False for a caller that only reads."""
@@ -106,7 +106,7 @@ class ManagementCache:
             return list(json_request(self.api_client, "GET", path).get("items") or [])
         items = [o for o in watch.items() if namespace is None
                  or str((o.get("metadata") or {}).get("namespace") or "") == namespace]
-        return [copy.deepcopy(o) for o in items] if copies else items
+        return [plain_copy(o) for o in items] if copies else items
 
     def namespace(self, name: str) -> tuple[bool, dict[str, Any] | None]:
         """``(known, the management Namespace)`` of a project namespace: known False until the watch can answer.

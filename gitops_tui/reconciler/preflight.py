@@ -53,9 +53,10 @@ class Preflight:
         return f"{text}; nothing of the revision was applied"
 
 
-def changed_objects(desired: list[dict[str, Any]], applied_hashes: dict[str, str]) -> list[dict[str, Any]]:
+def changed_objects(desired: list[dict[str, Any]], applied_hashes: dict[str, str],
+                    hash_of: Callable[[dict[str, Any]], str] = config_hash) -> list[dict[str, Any]]:
     """Return the objects whose configuration differs from the hash recorded when last applied (all when none)."""
-    return [obj for obj in desired if applied_hashes.get(ref_of(obj).id) != config_hash(obj)]
+    return [obj for obj in desired if applied_hashes.get(ref_of(obj).id) != hash_of(obj)]
 
 
 def dry_run_clusters(
@@ -65,6 +66,7 @@ def dry_run_clusters(
     *,
     dry_run: Callable[[DynamicClient, dict[str, Any]], Any] | None = None,
     force: bool = False,
+    hash_of: Callable[[dict[str, Any]], str] = config_hash,
 ) -> Preflight:
     """Dry-run apply the changed objects on every cluster (``MAX_PARALLEL_DRY_RUNS`` at a time); write nothing.
 
@@ -84,7 +86,7 @@ def dry_run_clusters(
         later |= made_by_revision(objects)  # in a Namespace, or of a kind, the revision creates: checked by the apply
     tasks: list[tuple[str, dict[str, Any]]] = []
     for cluster in connections:
-        changed = [o for o in changed_objects(per[cluster], applied_hashes.get(cluster) or {}) if id(o) not in later]
+        changed = [o for o in changed_objects(per[cluster], applied_hashes.get(cluster) or {}, hash_of) if id(o) not in later]
         result.checked[cluster] = len(changed)
         tasks.extend((cluster, obj) for obj in sorted(changed, key=lambda o: order[id(o)]))
     failed: dict[str, tuple[int, str, bool]] = {}

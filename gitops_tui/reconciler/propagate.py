@@ -256,7 +256,7 @@ def propagate_cluster(
             return
         work.fail("ClusterNotReachable", f"apply to {work.name} failed ({type(exc).__name__})")
         return
-    hashes = {ref_of(obj).id: config_hash(obj) for obj in manifests}
+    hashes = {ref_of(obj).id: options.hash_of(obj) for obj in manifests}
     work.entry.update(inventory=entries(report.inventory, hashes), lastAppliedRevision=revision,
                       lastAttemptedRevision=revision, status="", message=f"applied {len(report.applied)} objects",
                       lastSyncTime=_stamp(now()))
@@ -316,6 +316,8 @@ class ApplyOptions:
     view: ClusterView | None = None
     force: bool = False
     """Recreate objects whose change is refused as immutable (Flux's ``spec.force``)."""
+    hash_of: Callable[[dict[str, Any]], str] = config_hash
+    """The objects' configuration hashes (kube.inventory.Hashes: each computed once per reconcile)."""
 
 
 def withdraw_cluster(work: ClusterWork, dynamic: DynamicClient, prune: bool, stop: Callable[[], bool],

@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import shutil
 import stat
 import tarfile
@@ -27,7 +28,7 @@ import git
 from gitops_tui.api.formats import format_revision
 from gitops_tui.kube.outbound import FetchPolicy, FetchRefused
 from gitops_tui.paths import private_dir
-from gitops_tui.reconciler import local_refs, metrics
+from gitops_tui.reconciler import local_refs, metrics, tree_delta
 from gitops_tui.reconciler.errors import ArtifactFailed, GitOperationFailed
 from gitops_tui.reconciler.git_access import RemoteAccess, fingerprint, fingerprint_key
 from gitops_tui.reconciler.git_objects import EMPTY_TREE, ObjectReaders
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 Owner = tuple[str, str]
 #: Seconds writing a commit's tree out of the cache may take.
 ARCHIVE_TIMEOUT = 120.0
+
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -166,6 +169,7 @@ class GitSource:
         self.remote = RemoteRefs()
         self.on_moved = on_moved
         self.readers = ObjectReaders()
+        self.listings = tree_delta.Listings()
         self._users: dict[RepoKey, dict[Owner, dict[str, str]]] = {}  # who fetched each repository, and which ref
         self._users_lock = threading.Lock()
         self._known: dict[tuple[Path, str], str] = {}  # (repository, ref target) -> the commit it names, cached
@@ -306,21 +310,15 @@ class GitSource:
             os.utime(tree)
             return tree, False
         private_dir(trees)
+        base = self._latest_tree(trees)
         staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=trees))
         try:
-            archive = staging / "archive.tar"
-            with open(archive, "wb") as handle:
-                run_git(["archive", "--format=tar", commit], cwd=runner.git_dir, env=base_environment(),
-                        timeout=ARCHIVE_TIMEOUT, stdout=handle)
             content = staging / "tree"
             content.mkdir()
-            if runner.objects.resolve(commit, "tree") != EMPTY_TREE:  # a commit that removed every file: nothing
-                with tarfile.open(archive) as tar:
-                    try:
-                        tar.extractall(content, filter=_plain_filter if _plain(tar.getmembers()) else "data")
-                    except tarfile.FilterError as exc:
-                        raise ArtifactFailed(f"revision {commit[:12]} has an unsafe entry: {exc}") from None
-            _make_read_only(content)
+            if base is None or not tree_delta.build(  # else only the files this commit changed were extracted
+                    runner.git_dir, self.listings, base, commit, content, staging, members_ok=_plain,
+                    extract_filter=_plain_filter, env=base_environment(), timeout=ARCHIVE_TIMEOUT):
+                self._extract_whole(runner, commit, staging, content)
             os.rename(content, tree)
         except git.GitCommandError as exc:
             raise ArtifactFailed(f"cannot check out commit {commit[:12]}: {scrub(str(exc.stderr)).strip()}") from None
@@ -328,6 +326,27 @@ class GitSource:
             _remove_tree(staging)
         self._prune_trees(trees, keep=tree)
         return tree, True
+
+    @staticmethod
+    def _extract_whole(runner: GitRunner, commit: str, staging: Path, content: Path) -> None:
+        """Extract the whole tree of ``commit`` into ``content`` (``git archive``, then tar) and make it read-only."""
+        archive = staging / "archive.tar"
+        with open(archive, "wb") as handle:
+            run_git(["archive", "--format=tar", commit], cwd=runner.git_dir, env=base_environment(),
+                    timeout=ARCHIVE_TIMEOUT, stdout=handle)
+        if runner.objects.resolve(commit, "tree") != EMPTY_TREE:  # a commit that removed every file: nothing
+            with tarfile.open(archive) as tar:
+                try:
+                    tar.extractall(content, filter=_plain_filter if _plain(tar.getmembers()) else "data")
+                except tarfile.FilterError as exc:
+                    raise ArtifactFailed(f"revision {commit[:12]} has an unsafe entry: {exc}") from None
+        _make_read_only(content)
+
+    @staticmethod
+    def _latest_tree(trees: Path) -> tuple[str, Path] | None:
+        """(commit, folder) of the most recently used tree, the base of a delta extraction (tree_delta.py)."""
+        found = [(p.stat().st_mtime, p.name, p) for p in trees.iterdir() if _COMMIT.match(p.name) and p.is_dir()]
+        return max(found)[1:] if found else None
 
     def _prune_trees(self, trees: Path, keep: Path) -> None:
         """Delete the least recently used trees beyond `keep_trees` (never `keep`)."""

@@ -13,7 +13,7 @@ from typing import Any
 from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.journal.corrections import record_corrections
-from gitops_tui.kube.inventory import parse_entries
+from gitops_tui.kube.inventory import Hashes, parse_entries
 from gitops_tui.reconciler import drift as drift_mod
 from gitops_tui.reconciler import (
     flux_step,
@@ -211,6 +211,22 @@ def _reconcile_lane(ctx: ReconcileContext, source: GitOpsSource, project: str, l
                       per.objects)
 
 
+def _emit_events(ctx: ReconcileContext, involved: dict[str, Any], works: list[propagate.ClusterWork],
+                 revision: str) -> None:
+    """Write each cluster's Events, in its own order; the clusters' at once (each Event is one request)."""
+    def emit(work: propagate.ClusterWork) -> None:
+        for type_, reason, message in work.events:
+            ctx.recorder.emit(involved, type_, reason, message, cluster=work.name, revision=revision)
+
+    busy = [w for w in works if w.events]
+    if len(busy) < 2:
+        for work in busy:
+            emit(work)
+        return
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CLUSTERS, len(busy)), thread_name_prefix="events") as pool:
+        list(pool.map(emit, busy))
+
+
 def _validate(dynamic: Any, desired: list[dict], *, platform: bool = False) -> None:
     """Install Flux's Helm CRDs when the revision needs them, then check every kind is served and namespaced."""
     from gitops_tui.reconciler.helm_step import HELM_KINDS
@@ -243,7 +259,8 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     to_apply = [c for c in connections if flux_moved or needs_apply(source, works[c].entry, revision)]
     gone = {c: propagate.ClusterWork(c, cluster_entry(c, old[c])) for c in old
             if c not in works and c not in lane.keep and not (plan is not None and plan.holds(c))}
-    views = views_for(ctx, source, connections, mine, old)
+    hash_of = Hashes()  # each object's configuration hash once, whichever cluster or check asks
+    views = views_for(ctx, source, connections, mine, old, hash_of)
     gone_connections = gate.connect(ctx, gone, revision, identity.applier_for(ctx, ns, project) if gone else None)
     try:
         helm = gate.prepare_helm(ctx, artifact, mine, connections, works, to_apply, (ns, project))
@@ -256,14 +273,14 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
     claims = {c: [Claim(obj) for obj in mine[c]] + helm_step.release_claims(helm.get(c, ())) for c in to_apply}
     admitted = admit(ctx, Admission(source, owner, revision, desired, mine, clusters, works, connections, gone,
                                     [c for c in to_apply if c in connections], claims, chart_refs, stop, views,
-                                    plan, lane))
+                                    plan, lane, hash_of))
     if isinstance(admitted, ReconcileResult):
         return admitted
     to_apply = list(admitted)
     options = propagate.ApplyOptions(namespace=ns, prune=source.prune, wait=source.wait,
                                      health_checks=source.health_checks, timeout=source.timeout,
                                      labels={names.LABEL_PROJECT: project, names.LABEL_SOURCE: name}, owner=owner,
-                                     force=source.force)
+                                     force=source.force, hash_of=hash_of)
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CLUSTERS, len(connections) + len(gone))),
                             thread_name_prefix=f"reconcile-{name}") as pool:
         futures = [pool.submit(propagate.withdraw_cluster, gone[c], dynamic, source.prune, stop, owner)
@@ -281,10 +298,7 @@ def _propagate(ctx: ReconcileContext, source: GitOpsSource, artifact: Any, desir
                                            stop_check(ctx, ns, name, plan, cluster, reads), ctx.now, views.get(cluster)))
         for future in futures:
             future.result()
-    involved = source.kustomization or {}
-    for work in [*works.values(), *gone.values()]:
-        for type_, reason, message in work.events:
-            ctx.recorder.emit(involved, type_, reason, message, cluster=work.name, revision=revision)
+    _emit_events(ctx, source.kustomization or {}, [*works.values(), *gone.values()], revision)
     lane.note_applied((w.entry for w in works.values()), old)
     record_corrections(ctx.api_client, project, name, [*works.values(), *gone.values()])
     stopped = any(w.stopped for w in [*works.values(), *gone.values()])

@@ -22,6 +22,7 @@ from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.errors import AuthenticationFailed, ReferenceInvalid
 from gitops_tui.reconciler.projects import project_for_namespace
 from gitops_tui.reconciler.render import plain_copy
+from gitops_tui.util.at_once import at_once
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from gitops_tui.reconciler.context import ReconcileContext
@@ -289,9 +290,11 @@ def patch_object(api: ApiClient, obj: dict[str, Any], patch: dict[str, Any]) -> 
 def write_outcome(ctx: ReconcileContext, source: GitOpsSource, outcome: Outcome) -> None:
     """Write the status of both objects of the source (each only when it changed)."""
     now = ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    writes = []
     if source.kustomization is not None:
         fk = source.kustomization
-        write_status(ctx.api_client, fk, build_status(fk.get("status"), outcome, now, inventory=True))
+        fk_status = build_status(fk.get("status"), outcome, now, inventory=True)
+        writes.append(lambda: write_status(ctx.api_client, fk, fk_status))
     repo = source.repository
     if repo is not None:
         gen = int((repo.get("metadata") or {}).get("generation") or 0)
@@ -300,7 +303,8 @@ def write_outcome(ctx: ReconcileContext, source: GitOpsSource, outcome: Outcome)
         git = outcome.git and not (pin is not None and outcome.revision == pin.revision)
         artifact = outcome.revision if git else ""
         new = with_artifact(build_status(repo.get("status"), repo_outcome, now, inventory=False), artifact, now)
-        write_status(ctx.api_client, repo, new)
+        writes.append(lambda: write_status(ctx.api_client, repo, new))
+    at_once(*writes)  # two objects: written at the same time
 
 
 def cluster_entry(name: str, old: dict[str, Any] | None) -> dict[str, Any]:

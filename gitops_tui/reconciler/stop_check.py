@@ -20,6 +20,7 @@ from gitops_tui.api import names
 from gitops_tui.api.source import GitOpsSource
 from gitops_tui.reconciler import freeze
 from gitops_tui.reconciler.context import ReconcileContext
+from gitops_tui.util.at_once import at_once
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,10 @@ class IntentReads:
 
     def _read_now(self) -> Intent:
         self.reads += 1
-        current = self.ctx.get_fresh(names.KIND_FEDERATED_KUSTOMIZATION, self.namespace, self.name)
-        project = self.ctx.get_fresh(names.KIND_PROJECT, None, self.project) if self.project else None
+        source = lambda: self.ctx.get_fresh(names.KIND_FEDERATED_KUSTOMIZATION, self.namespace, self.name)  # noqa: E731
+        if not self.project:
+            return source(), None
+        current, project = at_once(source, lambda: self.ctx.get_fresh(names.KIND_PROJECT, None, self.project))
         return current, project
 
     def _result(self) -> Intent:
