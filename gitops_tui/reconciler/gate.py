@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.helm.stored import stored_releases  # not helm.installer: that loads Helm's Go library
 from gitops_tui.kube.client import ClusterUnreachable
 from gitops_tui.kube.impersonation import own_client
 from gitops_tui.kube.inventory import describe, entry_hashes
@@ -61,8 +62,6 @@ def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owne
 
     A cluster whose watch cache (``views``) holds every claimed object is checked against the cache, not LISTed.
     """
-    from gitops_tui.helm.installer import stored_releases
-
     elsewhere = ownership.declared_elsewhere(ctx.list(names.KIND_FEDERATED_KUSTOMIZATION, namespace), owner.source)
     result = GateResult()
     lock = threading.Lock()
