@@ -30,3 +30,20 @@ def limit_arenas(arenas: int = ARENAS) -> bool:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     return bool(mallopt(M_ARENA_MAX, arenas))
+
+
+def release_free_memory() -> bool:
+    """Give the pages the C allocator holds free back to the system (glibc ``malloc_trim``); False where it cannot.
+
+    A few milliseconds for the console's heap; its free holes (after a burst of list or watch decoding) otherwise
+    stay resident.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = (ctypes.c_size_t,)
+    trim(0)
+    return True
