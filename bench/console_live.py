@@ -44,10 +44,26 @@ def _write_apps(count: int):  # type: ignore[no-untyped-def]
     return write
 
 
+def _status_mib(pid: int) -> dict[str, float]:
+    """Memory figures of /proc/PID/status (VmRSS, VmHWM, RssAnon, RssFile), in MiB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM", "RssAnon", "RssFile")}
+
+
 def _rss_mib(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of a process, in MiB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    status = _status_mib(pid)
+    return status["VmRSS"], status["VmHWM"]
+
+
+#: Shared libraries a console of plain sources should never map (each loads only where it is used).
+OPTIONAL_LIBRARIES = {"Helm (libhelm_c)": "libhelm_c", "pyrage (age)": "pyrage", "cryptography": "cryptography"}
+
+
+def _mapped_libraries(pid: int) -> list[str]:
+    """The optional libraries mapped into a process (its /proc/PID/maps)."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return [name for name, needle in OPTIONAL_LIBRARIES.items() if needle in maps]
 
 
 class EventStream:
@@ -93,6 +109,9 @@ def memory(sources: int = 1000, rate: float = 50.0, seconds: float = 60.0, settl
     Events stream from the start; the reconciler applies every source (bounded by ``settle`` seconds),
     then the console is measured ``seconds`` more at steady state. The peak covers the whole run.
     """
+    from bench.machine import load_average
+
+    load_start = load_average()
     home = Path(tempfile.mkdtemp(prefix="bench-console-mem-"))
     bench = BenchSandbox(home, "bench")
     console = stream = None
@@ -110,18 +129,24 @@ def memory(sources: int = 1000, rate: float = 50.0, seconds: float = 60.0, settl
             time.sleep(5)
             ready = _ready_sources(bench.api)
         applied_after = time.monotonic() - started
+        load_applied = load_average()
         samples = []
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and console.proc.poll() is None:
             samples.append(_rss_mib(console.proc.pid)[0])
             time.sleep(0.5)
-        rss, peak = _rss_mib(console.proc.pid)
+        status = _status_mib(console.proc.pid)
+        rss, peak = status["VmRSS"], status["VmHWM"]
+        libraries = _mapped_libraries(console.proc.pid)
         stream.stop()
-        return {"sources": sources, "sources_ready": _ready_sources(bench.api),
+        return {"load_at_start": load_start, "load_when_applied": load_applied, "load_at_end": load_average(),
+                "sources": sources, "sources_ready": _ready_sources(bench.api),
                 "all_applied_after_s": round(applied_after),
                 "events_per_s": rate, "events_sent": stream.sent, "steady_seconds": seconds,
                 "rss_mib_steady_median": round(sorted(samples)[len(samples) // 2], 1) if samples else None,
-                "rss_mib_end": round(rss, 1), "rss_mib_peak": round(peak, 1)}
+                "rss_mib_end": round(rss, 1), "rss_mib_peak": round(peak, 1),
+                "rss_mib_anonymous_end": round(status["RssAnon"], 1), "rss_mib_file_end": round(status["RssFile"], 1),
+                "optional_libraries_mapped": libraries}
     finally:
         if stream is not None:
             stream.stop()

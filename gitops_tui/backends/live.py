@@ -20,6 +20,7 @@ from gitops_tui import paths
 from gitops_tui.api import names
 from gitops_tui.backends.live_ops import CONNECT_WAIT, LiveOperations
 from gitops_tui.kube.kubeconfig_guard import STRICT, KubeconfigPolicy
+from gitops_tui.util.allocator import release_free_memory
 from gitops_tui.views.feedhealth import FeedHealth
 from gitops_tui.views.helm import HelmSources
 from gitops_tui.views.state import Change, ManagementState
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds the embedded reconciler waits for the console's first lists before it starts anyway.
 FIRST_LIST_WAIT = 10.0
+#: Seconds between returns of the C allocator's free pages to the system (util/allocator.release_free_memory).
+TRIM_EVERY = 30.0
 #: Kinds listed before the kubernetes client loads (what the first pane and the header show).
 FIRST_LISTS = ("projects", "clusters", "gitrepositories", "kustomizations", "leases")
 #: Feed keys whose watches the embedded reconciler shares, with its management kind for each.
@@ -238,7 +241,11 @@ class LiveBackend:
                 self._shared[SHARED_KINDS[key]] = watch
             watch.start()
         warnings = self._watch_warnings(emit)
+        next_trim = time.monotonic() + TRIM_EVERY
         while not stopped() and not self._closed.wait(0.05 if unsynced else 0.2):
+            if time.monotonic() >= next_trim:  # the holes decoding lists and events left (docs/console.md#memory)
+                release_free_memory()
+                next_trim = time.monotonic() + TRIM_EVERY
             for key in [k for k, w in unsynced.items() if w.synced.is_set()]:
                 del unsynced[key]
                 emit([Change(key, "SYNCED")])

@@ -13,6 +13,7 @@ from gitops_tui import paths
 from gitops_tui.cli.console_guard import ExitGuard
 from gitops_tui.cli.errors import CliError
 from gitops_tui.kube.kubeconfig_guard import KubeconfigPolicy
+from gitops_tui.util.allocator import limit_arenas
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ def kubeconfig_policy(args: argparse.Namespace, label: str) -> tuple[KubeconfigP
 
 def run_console(args: argparse.Namespace) -> int:
     """Open the console; return the exit code. The process ends within two seconds of a leave."""
+    limit_arenas()  # before any thread: each watch thread would take a malloc arena of its own
     guard = ExitGuard()
     guard.install()
     gc.disable()  # no collection while the first frame's objects are made (an eighth of its time)

@@ -22,6 +22,7 @@ from gitops_tui.helm.charts import resolve_chart
 from gitops_tui.helm.dependencies import refuse_unsupported
 from gitops_tui.helm.errors import INSTALL_FAILED, UPGRADE_FAILED, HelmReleaseFailed, WaitFailed
 from gitops_tui.helm.render import RenderedRelease, release_record, render_release
+from gitops_tui.helm.stored import stored_releases
 from gitops_tui.helm.values import compose_values, redact_message
 from gitops_tui.kube.apply import UnknownKind, apply_object, delete_object, get_object, resolver_for
 from gitops_tui.kube.limits import LimitExceeded, expanded_nodes
@@ -94,14 +95,6 @@ class PreparedRelease:
             and (self.previous.get("config") or {}) == self.rendered.values
             and (self.previous.get("chart") or {}).get("metadata") == self.rendered.chart_metadata
         )
-
-
-def stored_releases(dynamic: DynamicClient, namespace: str, release: str) -> list[dict[str, Any]]:
-    """Return every stored revision of a release on the cluster, oldest first."""
-    secrets = dynamic.resources.get(api_version="v1", kind="Secret")
-    listed = secrets.get(namespace=namespace, label_selector=f"owner=helm,name={release}").to_dict()
-    releases = [storage.release_from_secret(s) for s in listed.get("items") or []]
-    return sorted(releases, key=lambda r: int(r.get("version", 0)))
 
 
 def _from_revision(manifests: list[dict[str, Any]], kind: str, namespace: str, name: str) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api.paths import resource_path  # noqa: F401 - its home was here; importers keep it
 from gitops_tui.kube.client import json_request
+from gitops_tui.util.interning import interned
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class ResourceWatch:
 
         ``keep`` False: a stream (Events) whose objects are handed to the handler and not kept: ``cache``
         stays empty, so memory does not grow with the stream; a relist reports every object as ADDED.
+        Kept objects hold interned keys and short strings (util/interning.py: half of their memory).
         ``drop_managed_fields``: objects are kept and handed on without ``metadata.managedFields`` (a third
         of a management object's size), as client-go informers do with TransformStripManagedFields;
         ``"status"`` drops only the status writers' entries (who wrote the spec and metadata stays known).
@@ -130,6 +132,10 @@ class ResourceWatch:
         elif mode:
             meta.pop("managedFields", None)
 
+    def _kept(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """The object as the cache keeps it: keys and short strings shared with every other (util/interning.py)."""
+        return interned(obj) if self._keep else obj
+
     @property
     def stopped(self) -> bool:
         """True once stop() was called."""
@@ -170,8 +176,9 @@ class ResourceWatch:
         listed = json_request(self._api, "GET", self.path, query=self._query())
         items = listed.get("items") or []
         fresh: dict[tuple[str, str], dict[str, Any]] = {}
-        for item in items:
+        for index, item in enumerate(items):
             self._strip(item)
+            item = items[index] = self._kept(item)
             item.setdefault("apiVersion", _item_api_version(listed))
             item.setdefault("kind", str(listed.get("kind", "")).removesuffix("List"))
             fresh[object_key(item)] = item
@@ -248,6 +255,7 @@ class ResourceWatch:
         if kind not in (ADDED, MODIFIED, DELETED):
             return
         self._strip(obj)
+        obj = self._kept(obj)
         key = object_key(obj)
         with self._lock:
             old = self.cache.get(key)

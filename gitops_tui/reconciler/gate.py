@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.api import names
+from gitops_tui.helm.stored import stored_releases  # not helm.installer: that loads Helm's Go library
 from gitops_tui.kube.client import ClusterUnreachable
 from gitops_tui.kube.impersonation import own_client
 from gitops_tui.kube.inventory import config_hash, describe, entry_hashes
@@ -74,10 +75,6 @@ def check_ownership(ctx: ReconcileContext, namespace: str, owner: ownership.Owne
 
         def release_alive(release: str) -> bool:
             if release not in alive:
-                # Here, not above: the installer loads Helm (a Go runtime of about 80 MiB), which a reconciler
-                # without Helm releases never needs.
-                from gitops_tui.helm.installer import stored_releases
-
                 release_namespace, _, release_name = release.partition("/")
                 alive[release] = bool(stored_releases(dynamic, release_namespace, release_name))
             return alive[release]

@@ -52,9 +52,9 @@ def helm_releases(manifests: Iterable[dict]) -> list[dict]:
 
 def release_claims(prepared: Iterable[installer.PreparedRelease]) -> list[Claim]:
     """Return the objects the prepared releases will write, as the ownership check sees them ("ns/name" release)."""
-    prepared = list(prepared)
-    if not prepared:
-        return []  # no release: Helm is not loaded (the installer imports it)
+    prepared = tuple(prepared)
+    if not prepared:  # a revision without HelmReleases: Helm's Go library stays unloaded
+        return []
     from gitops_tui.helm import installer
 
     return [Claim(installer.owned_object(obj, item.target, {}), f"{item.target.namespace}/{item.target.name}")

@@ -7,6 +7,8 @@ with its MAC checked (flux/sops_format.py). A decrypted manifest must be a Secre
 Secret values hides these); other files (generator sources) may only feed Secrets. The copy lives in an owner-only
 directory beside the checkout for the length of the render, then is deleted; nothing decrypted is logged or
 written to status. Any failure refuses the revision with one sentence (BuildFailed). docs/flux.md#decryption.
+The age library (pyrage) and flux/sops_format.py (cryptography's AES-GCM) load only when a source has keys: a
+reconciler of plain sources (the console's) never holds them.
 """
 
 from __future__ import annotations
@@ -21,12 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyrage
 import yaml
 
 from gitops_tui.api.references import ReferenceRefused, check_name
 from gitops_tui.reconciler.errors import BuildFailed, ValidationFailed
-from gitops_tui.reconciler.flux import sops_format
 from gitops_tui.reconciler.kustomize_files import KUSTOMIZATION_FILES, MANIFEST_SUFFIXES, find_kustomization
 
 AGE_KEY_SUFFIX = ".agekey"
@@ -65,6 +65,8 @@ def keys_from(secret: str, data: dict[str, bytes] | None) -> Keys:
     if data is None:
         raise ValidationFailed(f"the decryption Secret {secret!r} (spec.decryption.secretRef) does not exist in the "
                                "project namespace")
+    import pyrage  # the age library: loaded only for a source with spec.decryption
+
     identities: list[Any] = []
     material = hashlib.sha256()
     for name in sorted(data):
@@ -124,6 +126,8 @@ def _link_or_copy(source: str, target: str) -> None:
 
 def _sops_format(file: Path) -> str | None:
     """'yaml', 'json', 'binary' or 'dotenv' for a SOPS-encrypted file (by its marker and name); None otherwise."""
+    from gitops_tui.reconciler.flux import sops_format  # age and AES-GCM: only when a source has keys
+
     try:
         if file.stat().st_size > sops_format.MAX_FILE_BYTES:
             return None
@@ -141,6 +145,8 @@ def _sops_format(file: Path) -> str | None:
 
 def _decrypt_file(source: Path, target: Path, shown: str, keys: Keys) -> None:
     """Decrypt one file into the copy (a new file: the checkout's own, hard-linked, is never written)."""
+    from gitops_tui.reconciler.flux import sops_format
+
     kind = _sops_format(source)
     if kind == "dotenv":
         raise BuildFailed(f"{shown} is a SOPS dotenv file; only YAML, JSON and binary (JSON envelope) SOPS files "
