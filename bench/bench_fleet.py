@@ -30,12 +30,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import CLUSTERS, init_repo, load_average  # noqa: E402
+from bench.run_process import cpu_seconds, memory_mib  # noqa: E402 - measured as every run benchmark measures
 from gitops_tui.actions import resources, sources  # noqa: E402
 from gitops_tui.kube.client import api_client_from_kubeconfig, json_request  # noqa: E402
 from gitops_tui.kube.management_api import ensure_management_api  # noqa: E402
 from gitops_tui.sandbox import manager  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
 KUSTOMIZATIONS = "/apis/types.kubefed.io/v1beta1/federatedkustomizations"
 
 
@@ -82,22 +82,6 @@ def ready_count(api: Any) -> int:
                 and len(clusters) == len(CLUSTERS) and all(c.get("lastAppliedRevision") for c in clusters)):
             count += 1
     return count
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its waited-for children (git), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS
-
-
-def memory_mib(pid: int) -> tuple[float, float]:
-    """(RSS now, peak RSS) in MiB."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024
-    return round(values.get("VmRSS", 0.0), 1), round(values.get("VmHWM", 0.0), 1)
 
 
 def run_phase(label: str, processes: int, args: argparse.Namespace) -> dict[str, Any]:

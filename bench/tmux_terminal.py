@@ -3,7 +3,9 @@
 tmux parses everything the app writes, answers its queries as a terminal does, and reports each write
 to its control client as an ``%output`` line; the watcher timestamps those lines as they arrive, so a
 mark is "seen" once tmux has taken it into its screen. No polling: one control connection streams
-every write. The interface matches ``tests.ptyconsole.PtyProcess`` where the console benchmark uses it.
+every write. The interface matches ``tests.ptyconsole.PtyProcess`` where the console benchmark uses it, and
+both keep what arrived in ``tests.terminal_output.TimedOutput`` (the bench imports the tests' helpers, as
+bench/console_live.py and bench/bench_idle.py do).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
+
+from tests.terminal_output import TimedOutput
 
 _OCTAL = re.compile(rb"\\([0-7]{3})")
 
@@ -30,10 +34,9 @@ class TmuxTerminal:
     def __init__(self, argv: Sequence[str], env: dict[str, str], *, size: tuple[int, int] = (120, 36),
                  cwd: str | None = None) -> None:
         self.socket = f"bench-{os.getpid()}-{time.monotonic_ns()}"
-        self.output = bytearray()
+        self._received = TimedOutput()
+        self.output = self._received.data
         """Every byte the app wrote, as tmux reported it."""
-        self._chunks: list[tuple[int, float]] = []
-        self._lock = threading.Lock()
         command = " ".join(shlex.quote(part) for part in argv)
         if cwd:
             command = f"cd {shlex.quote(cwd)} && exec {command}"
@@ -68,20 +71,11 @@ class TmuxTerminal:
             if not line.startswith(b"%output "):
                 continue
             now = time.monotonic()
-            data = _unescape(line.rstrip(b"\n").split(b" ", 2)[2])
-            with self._lock:
-                self.output += data
-                self._chunks.append((len(self.output), now))
+            self._received.add(_unescape(line.rstrip(b"\n").split(b" ", 2)[2]), now)
 
     def seen_at(self, text: str) -> float | None:
         """time.monotonic() when ``text`` was first complete in what tmux received (None when not yet)."""
-        needle = text.encode()
-        with self._lock:
-            found = self.output.find(needle)
-            if found < 0:
-                return None
-            end = found + len(needle)
-            return next(when for size, when in self._chunks if size >= end)
+        return self._received.seen_at(text)
 
     def end(self) -> None:
         """Stop the tmux server (and with it whatever still runs in the pane)."""

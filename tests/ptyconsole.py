@@ -12,6 +12,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+from tests.terminal_output import TimedOutput
+
 
 class PtyProcess:
     """Runs ``argv`` with a pty as its terminal (stdin, stdout, stderr), in a new session.
@@ -27,14 +29,12 @@ class PtyProcess:
         """time.monotonic() just before the process was spawned."""
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
-        self.output = bytearray()
+        self._received = TimedOutput()
+        self.output = self._received.data
         """Every byte drawn so far."""
-        self.first_byte_at: float | None = None
         self.reading = threading.Event()
         """Set while the terminal is read; clear it to let the output back up."""
         self.reading.set()
-        self._lock = threading.Lock()
-        self._chunks: list[tuple[int, float]] = []
         self.proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
                                      start_new_session=True, close_fds=True)
         os.close(slave)
@@ -56,22 +56,16 @@ class PtyProcess:
                 return
             if not data:
                 return
-            now = time.monotonic()
-            with self._lock:
-                if self.first_byte_at is None:
-                    self.first_byte_at = now
-                self.output += data
-                self._chunks.append((len(self.output), now))
+            self._received.add(data, time.monotonic())
+
+    @property
+    def first_byte_at(self) -> float | None:
+        """time.monotonic() when the first byte was drawn (None before)."""
+        return self._received.first_at
 
     def seen_at(self, text: str) -> float | None:
         """time.monotonic() when ``text`` was first complete in the output (None when not yet)."""
-        needle = text.encode()
-        with self._lock:
-            found = self.output.find(needle)
-            if found < 0:
-                return None
-            end = found + len(needle)
-            return next(when for size, when in self._chunks if size >= end)
+        return self._received.seen_at(text)
 
     def send(self, data: bytes) -> None:
         """Type ``data`` on the terminal."""

@@ -35,6 +35,16 @@ CLUSTERS = ["dev", "staging", "prod"]
 _counter = itertools.count()
 
 
+def get_or_none(api: Any, path: str) -> dict[str, Any] | None:
+    """GET a path through the official client; None when the server answers 404 (any other refusal raises)."""
+    try:
+        return json_request(api, "GET", path)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 def configmap(name: str, value: str = "v1") -> str:
     """A ConfigMap manifest (no namespace: tenancy sets the project's)."""
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: \"{value}\"\n"
@@ -177,12 +187,7 @@ class World:
     def get(self, cluster: str, kind: str, name: str) -> dict[str, Any] | None:
         """A live ConfigMap or Deployment in the project namespace (None when absent)."""
         base = "/api/v1" if kind == "configmaps" else "/apis/apps/v1"
-        try:
-            return json_request(self.client(cluster), "GET", f"{base}/namespaces/{self.namespace}/{kind}/{name}")
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return get_or_none(self.client(cluster), f"{base}/namespaces/{self.namespace}/{kind}/{name}")
 
     def labelled(self, cluster: str, kind: str, source: str) -> set[str]:
         """Names of objects of ``kind`` on a cluster carrying the source label."""

@@ -1,1 +1,1 @@
-"""Tests of the kube plumbing that need no cluster."""
+"""Tests of the kube plumbing: diff, discovery, first lists, watches and stored kubeconfigs."""

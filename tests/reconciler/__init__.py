@@ -1,1 +1,1 @@
-"""Tests of the management API types and the reconciler's source, render, tenancy and health."""
+"""Tests of the reconciler: source, render, apply, drift, freeze, pin, rollout, windows, shards, alerts, webhooks."""

@@ -23,6 +23,7 @@ from gitops_tui.reconciler.manager import Reconciler
 from gitops_tui.reconciler.options import ReconcilerOptions
 from gitops_tui.util.workqueue import WorkQueue
 from tests.waiting import wait_until
+from tests.world import get_or_none as get  # also test_webhook*.py
 
 LEASE = 4.0
 #: Seconds between cluster health checks in these tests (the product's default is 5 s).
@@ -45,16 +46,6 @@ def reconciler(sandbox: Any, mgmt: Any, tmp_path: Path) -> Iterator[Reconciler]:
         yield rec
     finally:
         rec.stop()
-
-
-def get(api: Any, path: str) -> dict[str, Any] | None:
-    """GET a path, None on 404."""
-    try:
-        return json_request(api, "GET", path)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
 
 
 def secret_on(sandbox: Any, cluster: str, namespace: str, name: str) -> dict[str, Any] | None:

@@ -1,1 +1,1 @@
-"""Tests of the sandbox API server, its store and its clients."""
+"""Tests of the sandbox: the API server, its controllers, processes, CLI and demo repository."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+from tests.tui.snapshot_setup import SIZES
+
 #: A generic alert with a typed signing key (shown masked) and the drift events added.
 FILLED = ("1", "A", *"oncall", "tab", "tab", *"https://alerts.example.com/hook", "tab", "down", "down", "space",
           "tab", "tab", *"hmac-key-7")

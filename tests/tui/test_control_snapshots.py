@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+from tests.tui.snapshot_setup import SIZES, press_settled
+
 #: A window of the demo project open at the frozen clock (Thursday 15 January 2026, 13:00 in Berlin) on prod.
 WINDOW = ("1", "W", *"release", "tab", *"0 9 * * 4", "tab", *"27h", "tab", *"Europe/Berlin", "tab", *"prod", "tab",
           *"quarterly release freeze")
@@ -29,18 +28,6 @@ def test_control_dialog(snap_compare, make_app, name: str, size: tuple[int, int]
     assert snap_compare(make_app(), press=list(DIALOGS[name]), terminal_size=size)
 
 
-def _then(*keys: str):  # type: ignore[no-untyped-def]
-    """A run_before pressing keys, waiting for the operations they start."""
-
-    async def run(pilot: Any) -> None:
-        for key in keys:
-            await pilot.press(key)
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-    return run
-
-
 #: name -> keys after the window is saved (and, for describe, an override of frontend on prod).
 AFTER = {
     "window-projects": ("1",),
@@ -54,4 +41,4 @@ AFTER = {
 @pytest.mark.parametrize("name", list(AFTER))
 def test_window_open_on_prod(snap_compare, make_app, name: str, size: tuple[int, int]) -> None:
     """The header names the open window; prod cells say ‖ release; describe lists the window and the override."""
-    assert snap_compare(make_app(), run_before=_then(*WINDOW, "enter", *AFTER[name]), terminal_size=size)
+    assert snap_compare(make_app(), run_before=press_settled(*WINDOW, "enter", *AFTER[name]), terminal_size=size)

@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import sources
 from gitops_tui.actions import windows as window_actions
 from gitops_tui.api import names
 from gitops_tui.api import windows as wn
-from gitops_tui.backends.live import LiveBackend
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.tui.app import GitOpsApp
@@ -22,19 +20,16 @@ from gitops_tui.tui.screens.control_dialogs import OverrideDialog, WindowDialog
 from gitops_tui.tui.screens.main import MainScreen
 from tests.tui.awaiting import app_wait_until
 from tests.tui.gitrepo import commit, make_repo
+from tests.tui.live_console import live_console
 from tests.tui.screen_text import screen_text
+from tests.world import get_or_none
 
 pytestmark = pytest.mark.timeout(240)
 FK = names.KIND_FEDERATED_KUSTOMIZATION
 
 
 def _configmap(box: Any, cluster: str, name: str) -> dict[str, Any] | None:
-    try:
-        return json_request(box.api_client(cluster), "GET", f"/api/v1/namespaces/demo/configmaps/{name}")
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
+    return get_or_none(box.api_client(cluster), f"/api/v1/namespaces/demo/configmaps/{name}")
 
 
 def _value(box: Any, cluster: str, name: str) -> str:
@@ -48,15 +43,8 @@ def _project(box: Any) -> dict[str, Any]:
 @pytest.fixture
 async def live_app(use_demo_sandbox: Any) -> AsyncIterator[tuple[GitOpsApp, Any]]:
     """The console on the demo sandbox with its embedded reconciler (holding the lease)."""
-    box = use_demo_sandbox
-    backend = LiveBackend(box.kubeconfig, "management", "sandbox/management")
-    app = GitOpsApp(backend, live=True, remember_theme=False, theme="gitops-dark")
-    async with app.run_test(size=(120, 36)) as pilot:
-        await app_wait_until(pilot, lambda: backend.reconciler is not None and backend.reconciler.is_leader(),
-                             timeout=60, message="the embedded reconciler to lead")
-        app.pilot = pilot  # type: ignore[attr-defined]
-        yield app, box
-    app.shutdown_backend()
+    async with live_console(use_demo_sandbox, (120, 36)) as app:
+        yield app, use_demo_sandbox
 
 
 async def _select(app: GitOpsApp, pane: str, key: str) -> None:

@@ -8,13 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import sources
 from gitops_tui.api import freeze as fz
 from gitops_tui.api import names
-from gitops_tui.backends.live import LiveBackend
-from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.tui.screens.dialogs import ConfirmDialog
@@ -22,41 +19,27 @@ from gitops_tui.tui.screens.forms import SecretForm, SourceForm
 from gitops_tui.tui.screens.main import MainScreen
 from tests.tui.awaiting import app_wait_until
 from tests.tui.gitrepo import commit, make_repo
+from tests.tui.live_console import live_console
 from tests.tui.screen_text import screen_text
+from tests.world import get_or_none
 
 pytestmark = pytest.mark.timeout(240)
 FK = names.KIND_FEDERATED_KUSTOMIZATION
 
 
-def _get(api: Any, path: str) -> dict[str, Any] | None:
-    try:
-        return json_request(api, "GET", path)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
 def _configmap(box: Any, name: str) -> dict[str, Any] | None:
-    return _get(box.api_client("dev"), f"/api/v1/namespaces/demo/configmaps/{name}")
+    return get_or_none(box.api_client("dev"), f"/api/v1/namespaces/demo/configmaps/{name}")
 
 
 def _fk(box: Any, name: str) -> dict[str, Any] | None:
-    return _get(box.api_client(), management_path(FK, "demo", name))
+    return get_or_none(box.api_client(), management_path(FK, "demo", name))
 
 
 @pytest.fixture
 async def live_app(use_demo_sandbox: Any) -> AsyncIterator[tuple[GitOpsApp, Any]]:
     """The console on the demo sandbox with its embedded reconciler (holding the lease)."""
-    box = use_demo_sandbox
-    backend = LiveBackend(box.kubeconfig, "management", "sandbox/management")
-    app = GitOpsApp(backend, live=True, remember_theme=False, theme="gitops-dark")
-    async with app.run_test(size=(100, 30)) as pilot:
-        await app_wait_until(pilot, lambda: backend.reconciler is not None and backend.reconciler.is_leader(),
-                             timeout=60, message="the embedded reconciler to lead")
-        app.pilot = pilot  # type: ignore[attr-defined]
-        yield app, box
-    app.shutdown_backend()
+    async with live_console(use_demo_sandbox, (100, 30)) as app:
+        yield app, use_demo_sandbox
 
 
 async def _select_source(app: GitOpsApp, name: str) -> None:
@@ -144,7 +127,7 @@ async def test_forms_refuse_bad_input_then_create(live_app: tuple[GitOpsApp, Any
     assert "a-z" in _error(app, "name") and "username is required" in _error(app, "username")
     assert "password is required" in _error(app, "password")
     await pilot.press(*["backspace"] * 8, *secret, "tab", "tab", *"bot", "tab", *"s3cr3t-pw", "enter")
-    await app_wait_until(pilot, lambda: _get(box.api_client(), management_path(
+    await app_wait_until(pilot, lambda: get_or_none(box.api_client(), management_path(
         names.KIND_FEDERATED_SECRET, "demo", secret)), message="the FederatedSecret")
     await app_wait_until(pilot, lambda: secret in screen_text(app), message="the secret in the pane")
     assert "password,username" in screen_text(app) or "username" in screen_text(app)
@@ -196,7 +179,7 @@ async def test_suspend_and_resume_a_whole_project(live_app: tuple[GitOpsApp, Any
         await pilot.press(*"maintenance window", "enter")
 
         def frozen() -> Any:
-            return fz.project_freeze(_get(api, management_path("Project", None, project)))
+            return fz.project_freeze(get_or_none(api, management_path("Project", None, project)))
 
         await app_wait_until(pilot, lambda: (frozen() is not None and frozen().reason == "maintenance window"),
                              message="the project frozen")
@@ -251,7 +234,7 @@ async def test_delete_secret_from_the_console(live_app: tuple[GitOpsApp, Any]) -
     pilot = app.pilot  # type: ignore[attr-defined]
     name = f"gone-{uuid.uuid4().hex[:6]}"
     resources.create_secret(box.api_client(), "demo", name, resources.secret_data(token="t0ken-value"))
-    await app_wait_until(pilot, lambda: _get(box.api_client("dev"), f"/api/v1/namespaces/demo/secrets/{name}"),
+    await app_wait_until(pilot, lambda: get_or_none(box.api_client("dev"), f"/api/v1/namespaces/demo/secrets/{name}"),
                          timeout=60, message="the Secret on dev")
     await pilot.press("4")
     screen = app.screen
@@ -262,6 +245,6 @@ async def test_delete_secret_from_the_console(live_app: tuple[GitOpsApp, Any]) -
                                 message="the confirmation")
     assert f"prod         loses Secret {name}" in text and "t0ken-value" not in text
     await pilot.press("y")
-    await app_wait_until(pilot, lambda: _get(box.api_client("prod"), f"/api/v1/namespaces/demo/secrets/{name}") is None
-                         and _get(box.api_client(), management_path(names.KIND_FEDERATED_SECRET, "demo", name)) is None,
+    await app_wait_until(pilot, lambda: get_or_none(box.api_client("prod"), f"/api/v1/namespaces/demo/secrets/{name}") is None
+                         and get_or_none(box.api_client(), management_path(names.KIND_FEDERATED_SECRET, "demo", name)) is None,
                          timeout=60, message="the Secret removed from the clusters")

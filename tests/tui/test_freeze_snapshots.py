@@ -11,8 +11,7 @@ import pytest
 from gitops_tui.api import freeze as fz
 from gitops_tui.backends.static import FROZEN_NOW
 from gitops_tui.views.state import Change
-
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+from tests.tui.snapshot_setup import SIZES, press_settled
 
 #: name -> keys pressed from the first pane (dialogs, still open).
 DIALOGS = {
@@ -33,18 +32,6 @@ def test_freeze_dialog(snap_compare, make_app, name: str, size: tuple[int, int])
     assert snap_compare(make_app(), press=DIALOGS[name], terminal_size=size)
 
 
-def _then(*keys: str):  # type: ignore[no-untyped-def]
-    """A run_before pressing keys, waiting for the operations they start, then pressing more."""
-
-    async def run(pilot: Any) -> None:
-        for key in keys:
-            await pilot.press(key)
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-    return run
-
-
 #: name -> keys: the demo project frozen on prod only (from Projects), then a pane.
 FROZEN = {
     "projects": ("1",),
@@ -59,7 +46,7 @@ FREEZE_PROD = ("1", "S", *"change freeze", "tab", *"prod", "enter")
 @pytest.mark.parametrize("name", list(FROZEN))
 def test_project_frozen_on_prod(snap_compare, make_app, name: str, size: tuple[int, int]) -> None:
     """The demo project frozen on prod: the header, the Projects row, ‖ only in prod cells, the resume preview."""
-    assert snap_compare(make_app(), run_before=_then(*FREEZE_PROD, *FROZEN[name]), terminal_size=size)
+    assert snap_compare(make_app(), run_before=press_settled(*FREEZE_PROD, *FROZEN[name]), terminal_size=size)
 
 
 def _expired(app: Any) -> Any:
@@ -86,4 +73,4 @@ def test_expired_freeze(snap_compare, make_app, pane: str, size: tuple[int, int]
 def test_source_frozen_on_prod_with_expiry(snap_compare, make_app, size: tuple[int, int]) -> None:
     """podinfo frozen on prod for 2h (then resume): ‖ in its prod cell only, the time left in its row."""
     keys = ("2", "down", "s", *"db migration", "tab", *"prod", "tab", *"2h", "tab", "space", "enter", "3")
-    assert snap_compare(make_app(), run_before=_then(*keys), terminal_size=size)
+    assert snap_compare(make_app(), run_before=press_settled(*keys), terminal_size=size)

@@ -13,8 +13,8 @@ from gitops_tui.api import shards
 from gitops_tui.api.workload_events import SourceRef, stream_event
 from gitops_tui.backends.static import FROZEN_NOW
 from gitops_tui.views.state import Change
+from tests.tui.snapshot_setup import SIZES
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 RUN = "vm/4242/56bd3b45-c202-461c-b5ab-8ec1f510fe14"
 
 

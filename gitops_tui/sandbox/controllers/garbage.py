@@ -103,9 +103,9 @@ class GarbageCollector(Controller):
             if informer.resource.group == group and informer.resource.kind == kind:
                 return informer.resource
         if (group, kind) not in self._mapping:
-            self._mapping[(group, kind)] = self._discover(api_version, kind)
-            if self._mapping[(group, kind)] is not None:
-                self._monitor(self._mapping[(group, kind)])
+            discovered = self._mapping[(group, kind)] = self._discover(api_version, kind)
+            if discovered is not None:
+                self._monitor(discovered)
         return self._mapping[(group, kind)]
 
     def _discover(self, api_version: str, kind: str) -> Resource | None:
@@ -153,7 +153,9 @@ class GarbageCollector(Controller):
         """Handle one object: as an owner being deleted, and as a dependent whose owners may be gone."""
         key, _, obj_name = name.partition("|")
         informer = self.ctx.informers.get(key)
-        obj = informer.get(namespace, obj_name) if informer is not None else None
+        if informer is None:
+            return None
+        obj = informer.get(namespace, obj_name)
         if obj is None:
             return None
         res = informer.resource
@@ -173,7 +175,7 @@ class GarbageCollector(Controller):
         for key, namespace, name in nodes:
             informer = self.ctx.informers.get(key)
             dep = informer.get(namespace, name) if informer is not None else None
-            if dep is not None:
+            if informer is not None and dep is not None:
                 found.append((informer.resource, dep))
         return found
 

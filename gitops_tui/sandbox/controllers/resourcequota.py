@@ -9,7 +9,7 @@ from gitops_tui.sandbox.controllers import kinds
 from gitops_tui.sandbox.controllers.base import Controller
 from gitops_tui.sandbox.controllers.objects import deleting, meta, pod_active, spec
 
-_SUFFIXES = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60,
+_SUFFIXES: dict[str, int | Decimal] = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60,
              "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("0.001"), "k": 10 ** 3, "M": 10 ** 6,
              "G": 10 ** 9, "T": 10 ** 12, "P": 10 ** 15, "E": 10 ** 18}
 #: Object counts a quota may limit, by the informer that counts them.

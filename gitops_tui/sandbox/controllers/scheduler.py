@@ -102,7 +102,7 @@ class Scheduler(Controller):
     def reconcile(self, namespace: str, name: str) -> float | None:
         """Bind one pod, or record that it cannot be scheduled."""
         pod = self.ctx.cache(PODS, namespace, name)
-        if not wants_scheduling(pod):
+        if pod is None or not wants_scheduling(pod):
             return None
         nodes = self.ctx.items(NODES)
         with self._lock:  # one decision at a time, each assumed at once: the next pods see it (kube-scheduler's cache)

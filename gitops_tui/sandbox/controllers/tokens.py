@@ -15,6 +15,8 @@ from typing import Any
 
 from kubernetes import client, watch
 
+from gitops_tui.sandbox.controllers.kinds import SECRETS, SERVICEACCOUNTS
+from gitops_tui.sandbox.controllers.rest import Rest
 from gitops_tui.sandbox.serving.authn import SA_NAME_ANNOTATION, SA_UID_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE
 from gitops_tui.sandbox.serving.sa_tokens import Signer
 
@@ -32,6 +34,7 @@ class TokenController:
     def __init__(self, name: str, api_client: client.ApiClient, signer: Signer, ca_cert: bytes) -> None:
         self.name = name
         self.core = client.CoreV1Api(api_client)
+        self.rest = Rest(api_client)  # JSON in and out: the typed API's models would stand between
         self.signer = signer
         self.ca_cert = ca_cert
         self._stop = threading.Event()
@@ -91,7 +94,7 @@ class TokenController:
         secret["metadata"] = {**meta, "annotations": {**annotations, SA_UID_ANNOTATION: uid}}
         secret["data"] = {**data, "token": _b64(token), "ca.crt": _b64(self.ca_cert), "namespace": _b64(namespace)}
         try:
-            self.core.replace_namespaced_secret(name, namespace, secret, _request_timeout=30)
+            self.rest.request("PUT", SECRETS.path(namespace, name), None, secret)
             log.info("tokens %s: filled Secret %s/%s for ServiceAccount %s", self.name, namespace, name, account_name)
         except client.ApiException as exc:
             if exc.status not in (404, 409):  # gone, or changed: its next event brings it back
@@ -103,8 +106,7 @@ class TokenController:
             return
         meta = account.get("metadata") or {}
         namespace, account_name = meta.get("namespace", ""), meta.get("name", "")
-        listing = json.loads(self.core.list_namespaced_secret(namespace, _preload_content=False,
-                                                              _request_timeout=30).data)
+        listing = self.rest.get(SECRETS.path(namespace))
         for secret in listing.get("items") or []:
             smeta = secret.get("metadata") or {}
             notes = smeta.get("annotations") or {}
@@ -114,8 +116,7 @@ class TokenController:
 
     def _read_account(self, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            return json.loads(self.core.read_namespaced_service_account(
-                name, namespace, _preload_content=False, _request_timeout=30).data)
+            return self.rest.get(SERVICEACCOUNTS.path(namespace, name))
         except client.ApiException as exc:
             if exc.status == 404:
                 return None

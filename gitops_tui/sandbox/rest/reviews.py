@@ -81,7 +81,7 @@ class Reviews:
         return Response(201, {"kind": "SelfSubjectRulesReview", **head, "spec": spec, "status": status})
 
     def _access(self, user: UserInfo, spec: dict[str, Any]) -> dict[str, Any]:
-        resource, non_resource = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
+        resource, non_resource = spec.get("resourceAttributes") or {}, spec.get("nonResourceAttributes") or {}
         if bool(resource) == bool(non_resource):
             raise invalid(ACCESS_REVIEW, "", [{
                 "reason": "FieldValueRequired", "field": "spec.resourceAttributes",

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from gitops_tui.sandbox.serving.errors import bad_request
 
 MAX_BODY = 3 * 1024 * 1024
+
+
+class Headers(Protocol):
+    """A request's headers as the server reads them: one value by name (http.client.HTTPMessage, or a dict)."""
+
+    def get(self, name: str, /) -> str | None:
+        """Return the value of the header ``name``, or None when absent."""
 
 
 @dataclass
@@ -19,7 +26,7 @@ class ApiRequest:
     method: str
     path: str
     query: dict[str, str]
-    headers: Mapping[str, str]
+    headers: Headers
     body: bytes = b""
     #: The authenticated user (serving.authn.UserInfo), set by the access gate.
     user: Any = None

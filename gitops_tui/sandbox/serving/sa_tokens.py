@@ -87,10 +87,10 @@ class Signer:
                 pass
             finally:
                 os.unlink(tmp)
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(loaded, ec.EllipticCurvePrivateKey):
             raise ValueError(f"{path} is not an EC private key")
-        return cls(key)
+        return cls(loaded)
 
     def sign(self, claims: dict[str, Any]) -> str:
         """Return the compact JWS of ``claims``."""
@@ -147,24 +147,33 @@ class Signer:
         return _claims(claims) if isinstance(claims, dict) else None
 
 
+def _names(*values: object) -> list[str] | None:
+    """The values when every one is a non-empty string (a claim's name), else None."""
+    names = [value for value in values if isinstance(value, str) and value]
+    return names if len(names) == len(values) else None
+
+
 def _claims(claims: dict[str, Any]) -> TokenClaims | None:
     """Read a verified token's claims (legacy or bound); None when malformed or expired."""
     if claims.get("iss") == LEGACY_ISSUER:
-        values = [claims.get(_LEGACY + key) for key in ("namespace", "service-account.name",
-                                                        "service-account.uid", "secret.name")]
-        if not all(isinstance(v, str) and v for v in values):
+        values = _names(*(claims.get(_LEGACY + key) for key in ("namespace", "service-account.name",
+                                                                "service-account.uid", "secret.name")))
+        if values is None:
             return None
         return TokenClaims(values[0], values[1], values[2], secret=values[3])
     if claims.get("iss") != BOUND_ISSUER:
         return None
     bound = claims.get("kubernetes.io")
-    account = bound.get("serviceaccount") if isinstance(bound, dict) else None
+    if not isinstance(bound, dict):
+        return None
+    account = bound.get("serviceaccount")
     expires = claims.get("exp")
     if not isinstance(account, dict) or not isinstance(expires, int) or expires <= time.time():
         return None
-    namespace, name, uid = bound.get("namespace"), account.get("name"), account.get("uid")
-    if not all(isinstance(v, str) and v for v in (namespace, name, uid)):
+    names = _names(bound.get("namespace"), account.get("name"), account.get("uid"))
+    if names is None:
         return None
+    namespace, name, uid = names
     audiences = claims.get("aud")
     audiences = [audiences] if isinstance(audiences, str) else audiences if isinstance(audiences, list) else []
     return TokenClaims(namespace, name, uid, expires=expires, credential_id=str(claims.get("jti") or ""),

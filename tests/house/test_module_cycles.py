@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "gitops_tui"
 
 #: Cycles known and not broken on this branch, each as its set of modules, with the reason it stays. No new one may

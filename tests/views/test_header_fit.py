@@ -30,12 +30,11 @@ def test_nothing_is_cut_when_it_fits() -> None:
 
 def test_sources_message_gets_its_share_before_the_url() -> None:
     """The URL shortens (then goes) before the Message is cut; the Message is whole at 140 and 160 columns."""
-    from pathlib import Path
-
     from gitops_tui.backends.static import StaticBackend
     from gitops_tui.views.rows import clip, fit_table, sources_table
+    from tests.tui.conftest import FIXTURE
 
-    backend = StaticBackend.from_file(Path(__file__).parent / "fixtures" / "demo.yaml")
+    backend = StaticBackend.from_file(FIXTURE)
     table = sources_table(backend.state, backend.now())
     message = table.columns.index("Message")
     longest = max(len(r.cells[message]) for r in table.rows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.test_module_cycles import PACKAGE, ROOT, absolute_module, module_name, modules
+from tests.house.test_module_cycles import PACKAGE, ROOT, absolute_module, module_name, modules
 
 #: (importing module, imported module, name) -> why it stays. Empty: none is allowed.
 ALLOWED: dict[tuple[str, str, str], str] = {}

@@ -21,7 +21,7 @@ from gitops_tui.api.paths import (
     resource_path,
 )
 
-PACKAGE = Path(__file__).resolve().parent.parent / "gitops_tui"
+PACKAGE = Path(__file__).resolve().parents[2] / "gitops_tui"
 HELPER = PACKAGE / "api" / "paths.py"
 #: A literal that is (the start of) a REST path, or names a namespace segment.
 _PATH_LITERAL = re.compile(r"(^/apis?(/|$))|(/apis?/)|(/namespaces(/|$))")

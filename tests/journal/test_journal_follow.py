@@ -14,7 +14,7 @@ from gitops_tui.actions import alerts as alert_actions
 from tests.waiting import wait_until
 from tests.world import World
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_follow_prints_one_json_object_per_line_as_entries_land(world: World, sandbox: Any) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from gitops_tui.cli.get_cmd import EXTENSION_MODULES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("module", EXTENSION_MODULES)

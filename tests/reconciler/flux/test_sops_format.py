@@ -32,7 +32,7 @@ def test_an_alias_bomb_is_counted() -> None:
         sops_format.load(bomb, "bomb.yaml", json_format=False)
 
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sops"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sops"
 
 
 def test_fluxs_own_age_fixture_decrypts_with_its_key_and_mac() -> None:

@@ -1,6 +1,6 @@
 """The console over a real SSH login to localhost, in tmux: open, suspend a source with a reason, quit.
 
-Killing it over SSH at every moment is tests/test_console_exit.py.
+Killing it over SSH at every moment is tests/tui/test_console_exit.py.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import yaml
 
 from gitops_tui.sandbox import seed
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "tui" / "fixtures" / "demo.yaml"
 
 

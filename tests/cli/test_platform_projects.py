@@ -10,7 +10,7 @@ import pytest
 from gitops_tui.api import names
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.context import management_path
-from tests.test_cli_resources import run, unique
+from tests.cli.test_cli_resources import run, unique
 
 
 def test_create_platform_project_and_list_it(sandbox: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "gitops_tui"
+PACKAGE = Path(__file__).resolve().parents[2] / "gitops_tui"
 MAX_LINES = 400
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "gitops_tui"
+PACKAGE = Path(__file__).resolve().parents[2] / "gitops_tui"
 
 
 def _imports_textual(path: Path) -> bool:
