@@ -67,9 +67,9 @@ Expander = Callable[[Manifest], list[Manifest]]
 def _relative(path: Path, root: Path) -> str:
     """`path` relative to the repository root, with forward slashes (a path found under the root is cut as text:
     Path.relative_to was a fifth of rendering 500 files)."""
-    text, base = str(path), str(root).rstrip("/")
-    if text.startswith(base + "/") and "/../" not in text[len(base):] and not text.endswith("/.."):
-        return text[len(base) + 1:] or "."
+    text, prefix = str(path), os.path.join(str(root), "")  # the root with one trailing slash
+    if text.startswith(prefix) and "/../" not in text[len(prefix) - 1:] and not text.endswith("/.."):
+        return text[len(prefix):] or "."
     return path.relative_to(root).as_posix() or "."
 
 
