@@ -222,8 +222,9 @@ def assert_propagated(world: World, name: str, revision: str, clusters: list[str
     assert world.condition(name, names.STALLED).get("status") == "False"
 
 
-#: A child process that runs one reconcile of a source: ``kill_mid_apply`` kills it with SIGKILL half-way.
-KILL_RUNNER = """
+#: A child process that runs one reconcile of a source (argv: kubeconfig, namespace, name, data folder):
+#: ``kill_mid_apply`` kills it with SIGKILL half-way; tests/reconciler/test_lazy_libraries.py lists what it loaded.
+ONE_RECONCILE = """
 import sys
 from pathlib import Path
 from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig
@@ -246,7 +247,7 @@ def kill_mid_apply(world: World, sandbox: Any, name: str, at_least: int = 40) ->
     Fails when the apply finished before the kill.
     """
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILL_RUNNER, str(sandbox.kubeconfig), world.namespace, name, str(world.tmp / "runner")],
+        [sys.executable, "-c", ONE_RECONCILE, str(sandbox.kubeconfig), world.namespace, name, str(world.tmp / "runner")],
         env=sandbox.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:

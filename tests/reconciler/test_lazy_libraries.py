@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.api import names
-from tests.world import CLUSTERS, World, configmap
+from tests.world import CLUSTERS, ONE_RECONCILE, World, configmap
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Libraries only some sources need; a process that never needed them must not hold them.
@@ -32,21 +32,9 @@ print(json.dumps(sorted(m for m in %r if m in sys.modules)))
 """
 
 #: One reconcile of a source in a fresh process (as the console's reconciler runs it), then what it has loaded.
-RECONCILE_AND_LIST = """
-import json, sys
-from pathlib import Path
-from gitops_tui.kube.client import ClusterConnections, api_client_from_kubeconfig
-from gitops_tui.kube.events import EventRecorder
-from gitops_tui.reconciler.context import ReconcileContext
-from gitops_tui.reconciler.source import GitSource
-from gitops_tui.reconciler.source_controller import reconcile_source
-
-kubeconfig, namespace, name, data = sys.argv[1:5]
-api = api_client_from_kubeconfig(kubeconfig, "management")
-ctx = ReconcileContext(api_client=api, dynamic=None, clusters=ClusterConnections(api), recorder=EventRecorder(api),
-                       git=GitSource(Path(data) / "git"), data_dir=Path(data))
-reconcile_source(ctx, namespace, name)
+RECONCILE_AND_LIST = ONE_RECONCILE + """
 ctx.clusters.close()
+import json
 print(json.dumps(sorted(m for m in %r if m in sys.modules)))
 """
 
