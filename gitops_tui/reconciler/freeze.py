@@ -124,6 +124,17 @@ def plan_of(ctx: ReconcileContext, source: GitOpsSource) -> Plan:
     return Plan(source, project, _name(project), clusters, state, source.requested_at)
 
 
+def fresh_project(ctx: ReconcileContext, plan: Plan) -> Plan:
+    """The plan again with its Project read now. The watch cache may hold the source's copy of an operator's step
+    before the Project's record of it (two watches, two streams; the operator writes the Project first), so what
+    would report a member's write (member_writes.py, override_writes.py) asks the record itself first."""
+    if not plan.project_name:
+        return plan
+    project = ctx.get_fresh(names.KIND_PROJECT, None, plan.project_name)
+    state = source_state(plan.source.repository, plan.source.kustomization, project, plan.clusters, ctx.now())
+    return replace(plan, project=project, state=state)
+
+
 def write_held(ctx: ReconcileContext, current: dict[str, Any], plan: Plan, cluster: str | None) -> bool:
     """Before a write (the source read fresh; its Project too): True when a freeze now holds ``cluster``.
 

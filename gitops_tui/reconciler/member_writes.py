@@ -15,7 +15,7 @@ from gitops_tui import journal
 from gitops_tui.api.managed_fields import writer_of
 from gitops_tui.kube.whoami import unverified
 from gitops_tui.reconciler.context import ReconcileContext
-from gitops_tui.reconciler.freeze import Plan
+from gitops_tui.reconciler.freeze import Plan, fresh_project
 from gitops_tui.reconciler.status import patch_object
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,22 @@ def _journal_member_write(ctx: ReconcileContext, plan: Plan, action: str, write:
                    identity=unverified(manager or "a project member", "managedFields" if manager else "unknown"))
 
 
-def report(ctx: ReconcileContext, plan: Plan) -> None:
-    """Report what is new since the last reconcile: ignored writes (one Event each), members' holds (the journal)."""
+def _news(plan: Plan) -> bool:
+    """Whether the plan shows an ignored write or a member's hold (or its lifting) not reported yet."""
+    seen = _seen(plan.source.kustomization)
+    ignored = [str(f) for f in seen.get("ignored") or []]
+    current = {w.action: w.fingerprint for w in plan.state.member_writes}
+    return (any(item.fingerprint not in ignored for item in plan.state.ignored)
+            or any(current.get(action, "") != str(seen.get(action) or "") for action in UNDO))
+
+
+def report(ctx: ReconcileContext, plan: Plan) -> Plan:
+    """Report what is new since the last reconcile: ignored writes (one Event each), members' holds (the journal);
+    return the plan to act on (its Project read again when something looked new)."""
     fk = plan.source.kustomization
-    if fk is None:
-        return
+    if fk is None or not _news(plan):
+        return plan
+    plan = fresh_project(ctx, plan)
     seen = _seen(fk)
     now = {"ignored": [str(f) for f in seen.get("ignored") or []][-KEEP:],
            **{action: str(seen.get(action) or "") for action in UNDO}}
@@ -90,3 +101,4 @@ def report(ctx: ReconcileContext, plan: Plan) -> None:
         text = json.dumps(now, separators=(",", ":"), sort_keys=True)
         if patch_object(ctx.api_client, fk, {"metadata": {"annotations": {ANNOTATION_REPORTED: text}}}) is None:
             log.info("%s/%s is gone: nothing reported", plan.source.namespace, plan.source.name)
+    return plan

@@ -16,7 +16,7 @@ from gitops_tui import journal
 from gitops_tui.api.managed_fields import writer_of
 from gitops_tui.kube.whoami import unverified
 from gitops_tui.reconciler.context import ReconcileContext
-from gitops_tui.reconciler.freeze import Plan
+from gitops_tui.reconciler.freeze import Plan, fresh_project
 from gitops_tui.reconciler.status import patch_object
 
 log = logging.getLogger(__name__)
@@ -34,15 +34,20 @@ def _seen(fk: dict[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else {}
 
 
-def report(ctx: ReconcileContext, plan: Plan) -> None:
-    """Journal each member override not reported yet, and each reported one that is gone."""
+def report(ctx: ReconcileContext, plan: Plan) -> Plan:
+    """Journal each member override not reported yet, and each reported one that is gone; return the plan to act on
+    (its Project read again when something looked new)."""
     fk = plan.source.kustomization
     if fk is None:
-        return
+        return plan
     seen = _seen(fk)
     members = {o.digest: o for o in plan.state.overrides if not o.verified}
     if set(members) == set(seen) or not (members or seen):
-        return
+        return plan
+    plan = fresh_project(ctx, plan)  # the operator's record may be newer than the cache's
+    members = {o.digest: o for o in plan.state.overrides if not o.verified}
+    if set(members) == set(seen):
+        return plan
     manager = writer_of(fk, *OVERRIDE_PATHS)
     who = unverified(manager or "a project member", "managedFields" if manager else "unknown")
     for digest, item in members.items():
@@ -61,3 +66,4 @@ def report(ctx: ReconcileContext, plan: Plan) -> None:
     text = json.dumps(now, separators=(",", ":"), sort_keys=True) if now else None
     if patch_object(ctx.api_client, fk, {"metadata": {"annotations": {ANNOTATION_REPORTED: text}}}) is None:
         log.info("%s/%s is gone: nothing reported", plan.source.namespace, plan.source.name)
+    return plan

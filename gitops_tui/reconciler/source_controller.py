@@ -120,8 +120,8 @@ def _reconcile(ctx: ReconcileContext, namespace: str, name: str, attempt: _Attem
     plan = attempt.plan = freeze.plan_of(ctx, source)
     source = plan.source
     if ctx.is_leader():
-        member_writes.report(ctx, plan)
-        override_writes.report(ctx, plan)
+        plan = attempt.plan = override_writes.report(ctx, member_writes.report(ctx, plan))
+        source = plan.source
     held = flux_gates.hold(ctx, source)  # a child of a Flux layout: its parent suspended, or a dependency not ready
     if held is not None and held.stopped:  # its parent is gone or being deleted: write nothing, its deletion follows
         return ReconcileResult(requeue_after=source.interval)

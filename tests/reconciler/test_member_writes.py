@@ -162,3 +162,31 @@ def test_attack_j_a_members_own_pin_and_suspend_are_journaled_unverified(world: 
     project = world.ctx.get(names.KIND_PROJECT, None, world.project)
     assert holds.operator_record(project, "own") == holds.OperatorRecord(), "nothing recorded as the operator's"
     assert fz.source_freeze(world.source("own").kustomization) is not None
+
+
+def test_an_operators_freeze_seen_on_the_source_before_the_projects_record_is_not_a_members(world: World) -> None:
+    """The reconciler's watch cache may show the source's copy of an operator's suspend before the Project's record of
+    it (two watches; the operator writes the Project first). Seen from that cache alone it looks like a member's own
+    suspend, and was journaled as one, then 'lifted' by 'gitops-tui' once the record arrived: two false entries in
+    the journal of every suspend (tests/journal/test_journal.py saw them under load). The record is read again first."""
+    from gitops_tui.actions import freeze as actions
+    from gitops_tui.api.effective_state import source_state
+    from gitops_tui.reconciler import member_writes
+    from gitops_tui.reconciler.freeze import Plan
+
+    repo = world.repo("web", {"cm.yaml": configmap("cfg")})
+    world.create("web", f"file://{repo}", interval="1h")
+    world.reconcile("web")
+    before = world.ctx.get_fresh(names.KIND_PROJECT, None, world.project)  # the cache's Project: not updated yet
+    actions.freeze_source(world.api, world.project, "web", actions.FreezeRequest("incident 7"), actor="alice")
+    source = world.source("web")  # the cache's source: the operator's copy already there
+    clusters = world.ctx.list(names.KIND_KUBEFED_CLUSTER, names.FEDERATION_NAMESPACE)
+    stale = Plan(source, before, world.project, clusters,
+                 source_state(source.repository, source.kustomization, before, clusters, world.ctx.now()))
+    assert [w.action for w in stale.state.member_writes] == ["suspend"], "the stale view alone sees a member's write"
+
+    acted = member_writes.report(world.ctx, stale)
+
+    assert [(e.action, e.actor) for e in journal.list_entries(world.api, project=world.project)
+            if e.source == "web" and e.action in ("suspend", "resume")] == [("suspend", "alice")]
+    assert not acted.state.member_writes and acted.state.frozen_everywhere, "the reconcile acts on the record"
