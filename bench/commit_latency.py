@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -28,8 +29,10 @@ from bench.bench_reconciler import (
 from bench.common import CLUSTERS, BenchSandbox, git, load_average, median, ratio
 from bench.run_process import RunProcess
 from gitops_tui.actions import sources as actions
-from gitops_tui.api.paths import resource_path
+from gitops_tui.api import names
+from gitops_tui.api.paths import management_path, resource_path
 from gitops_tui.kube.client import json_request
+from gitops_tui.kube.watch import ResourceWatch
 from gitops_tui.reconciler.webhook import hmac_hex
 
 TOKEN = b"bench-latency-token"
@@ -50,6 +53,47 @@ def deliver(port: int, namespace: str, name: str, delivery: str) -> None:
         headers={"X-Hub-Signature-256": "sha256=" + hmac_hex(TOKEN, body), "X-GitHub-Event": "push",
                  "X-GitHub-Delivery": delivery, "Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=30).read()
+
+
+class AppliedWatch:
+    """The sources' FederatedKustomizations followed by one watch, as the console (or `kubectl wait`) follows them:
+    the end of a round is the status event itself, and the measuring costs the shared sandbox no polling."""
+
+    def __init__(self, api: Any, namespace: str) -> None:
+        self._namespace = namespace
+        self._changed = threading.Condition()
+        self._watch = ResourceWatch(api, management_path(names.KIND_FEDERATED_KUSTOMIZATION, namespace),
+                                    self._seen, timeout_seconds=300, name="bench applied")
+
+    def _seen(self, _type: str, _obj: dict[str, Any], _old: dict[str, Any] | None) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def __enter__(self) -> AppliedWatch:
+        self._watch.start()
+        if not self._watch.synced.wait(60):
+            raise TimeoutError("the bench's watch did not list")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._watch.stop()
+
+    def wait_applied(self, name: str, revision: str, timeout: float) -> None:
+        """Return once ``name`` shows ``revision`` applied on every cluster (TimeoutError after ``timeout`` s)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not applied(self._watch.get(self._namespace, name), revision):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{name} did not apply {revision}")
+                self._changed.wait(left)
+
+
+def applied(kustomization: dict[str, Any] | None, revision: str) -> bool:
+    """True when the FederatedKustomization's status shows ``revision`` applied on every cluster (bench.propagated)."""
+    rows = ((kustomization or {}).get("status") or {}).get("clusters") or []
+    return len(rows) == len(CLUSTERS) and all(r.get("lastAppliedRevision") == revision and not r.get("status")
+                                              for r in rows)
 
 
 def kubectl_parallel(bench: BenchSandbox, namespace: str, files: list[Path]) -> float:
@@ -88,32 +132,33 @@ def measure(bench: BenchSandbox, rounds: int) -> dict[str, Any]:
         for label, (name, _count) in cases.items():
             first = f"main@sha1:{git(repos[label], 'rev-parse', 'HEAD')}"
             wait_for(lambda name=name, first=first: propagated(bench.api, bench.project, name, first), 600)
-        for label, (name, count) in cases.items():
-            repo = repos[label]
-            kubectl_parallel(bench, "kubectl-latency", sorted((repo / "app").iterdir()))  # the baseline's first apply
-            ours, theirs = [], []
-            for r in range(rounds):
-                if count == 20:
-                    write_objects(repo / "app", count, f"r{r}", name)
-                    changed = sorted((repo / "app").iterdir())
-                else:
-                    changed = [repo / "app" / f"{name}-{r % count:03d}.yaml"]
-                    changed[0].write_text(configmap(f"{name}-{r % count:03d}", f"r{r}"))
-                git(repo, "commit", "-q", "-am", f"round {r}")
-                revision = f"main@sha1:{git(repo, 'rev-parse', 'HEAD')}"
-                start = time.monotonic()  # the commit is written: the user's clock starts
-                deliver(port, bench.project, name, f"{name}-{r}")
-                wait_for(lambda name=name, revision=revision: propagated(bench.api, bench.project, name, revision), 120)
-                ours.append(time.monotonic() - start)
-                theirs.append(kubectl_parallel(bench, "kubectl-latency", changed))
-            results[label] = {
-                "gitops-tui run + webhook, commit to applied on 3 clusters (s), per run": [round(t, 3) for t in ours],
-                "kubectl apply --server-side of the changed files, 3 clusters in parallel (s), per run":
-                    [round(t, 3) for t in theirs],
-                "median gitops-tui (s)": median(ours),
-                "median kubectl (s)": median(theirs),
-                "ratio gitops-tui / kubectl": ratio(median(ours), median(theirs)),
-            }
+        with AppliedWatch(bench.api, bench.project) as follow:
+            for label, (name, count) in cases.items():
+                repo = repos[label]
+                kubectl_parallel(bench, "kubectl-latency", sorted((repo / "app").iterdir()))  # the baseline's first apply
+                ours, theirs = [], []
+                for r in range(rounds):
+                    if count == 20:
+                        write_objects(repo / "app", count, f"r{r}", name)
+                        changed = sorted((repo / "app").iterdir())
+                    else:
+                        changed = [repo / "app" / f"{name}-{r % count:03d}.yaml"]
+                        changed[0].write_text(configmap(f"{name}-{r % count:03d}", f"r{r}"))
+                    git(repo, "commit", "-q", "-am", f"round {r}")
+                    revision = f"main@sha1:{git(repo, 'rev-parse', 'HEAD')}"
+                    start = time.monotonic()  # the commit is written: the user's clock starts
+                    deliver(port, bench.project, name, f"{name}-{r}")
+                    follow.wait_applied(name, revision, 120)
+                    ours.append(time.monotonic() - start)
+                    theirs.append(kubectl_parallel(bench, "kubectl-latency", changed))
+                results[label] = {
+                    "gitops-tui run + webhook, commit to applied on 3 clusters (s), per run": [round(t, 3) for t in ours],
+                    "kubectl apply --server-side of the changed files, 3 clusters in parallel (s), per run":
+                        [round(t, 3) for t in theirs],
+                    "median gitops-tui (s)": median(ours),
+                    "median kubectl (s)": median(theirs),
+                    "ratio gitops-tui / kubectl": ratio(median(ours), median(theirs)),
+                }
     finally:
         run.stop()
     results["load average (1, 5, 15 min) at the start"] = started_load
