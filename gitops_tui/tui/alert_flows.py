@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gitops_tui.tui.base import ConsoleApp
-from gitops_tui.tui.messages import OperationDone, StateChanged
+from gitops_tui.tui.form_results import form_project, told
+from gitops_tui.views import model
 
 if TYPE_CHECKING:
     from gitops_tui.tui.widgets.pane import ResourcePane
@@ -26,21 +27,12 @@ class AlertFlows:
     def action_alert(self) -> None:
         """Open the new-alert form of the selected project after reading its alerts (their names are taken)."""
         from gitops_tui.tui.screens.alert_form import AlertForm
-        if self.app.read_only:
-            return
-        project = self._project()
+        project = form_project(self.app, self._project())
         if project is None:
-            self.app.notify("Create a project first: n on the Projects pane.", severity="warning")
             return
-        namespace = self._namespace_of(project)
-        secrets = sorted(s["metadata"]["name"] for s in self.app.backend.state.items("secrets")
-                         if s["metadata"].get("namespace") == namespace)
+        secrets = model.secret_names(self.app.backend.state, self._namespace_of(project))
         ops = self.app.backend.ops
-
-        def done(result: str | None) -> None:
-            if result:
-                self.app.post_message(OperationDone(result))
-                self.app.post_message(StateChanged())
+        done = told(self.app)
 
         def ask(alerts: list[dict[str, Any]]) -> None:
             known = [str(a.get("name") or "") for a in alerts]

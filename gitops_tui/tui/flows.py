@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from gitops_tui.tui.base import ConsoleApp
+from gitops_tui.tui.form_results import form_project, told
 from gitops_tui.tui.freeze_flows import FreezeFlows
 from gitops_tui.tui.messages import OperationDone, StateChanged
 from gitops_tui.views import deletion, details, helm, model, rows
@@ -174,15 +175,9 @@ class Flows(FreezeFlows):
         if self.app.read_only:
             return
         state = self.app.backend.state
-        ops = self.app.backend.ops
-
-        def done(result: str | None) -> None:
-            if result:
-                self.app.post_message(OperationDone(result))
-                self.app.post_message(StateChanged())
-
         known = {p["metadata"]["name"] for p in state.items("projects")}
-        self.app.push_screen(ProjectForm(rows.all_clusters(state), known, ops.create_project), done)
+        self.app.push_screen(ProjectForm(rows.all_clusters(state), known, self.app.backend.ops.create_project),
+                             told(self.app))
 
     def action_new_source(self) -> None:
         """Open the new-source form."""
@@ -194,16 +189,12 @@ class Flows(FreezeFlows):
 
     def _new(self, what: str) -> None:
         from gitops_tui.tui.screens.forms import SecretForm, SourceForm
-        if self.app.read_only:
-            return
-        project = self._project()
+        project = form_project(self.app, self._project())
         if project is None:
-            self.app.notify("Create a project first: n on the Projects pane.", severity="warning")
             return
         state = self.app.backend.state
         namespace = self._namespace_of(project)
-        secrets = sorted(s["metadata"]["name"] for s in state.items("secrets")
-                         if s["metadata"].get("namespace") == namespace)
+        secrets = model.secret_names(state, namespace)
         ops = self.app.backend.ops
         clusters = rows.all_clusters(state)
         project_obj = next((p for p in state.items("projects") if p["metadata"]["name"] == project), None)
@@ -216,13 +207,7 @@ class Flows(FreezeFlows):
             return
         sources = {s.name for s in model.sources(state) if s.namespace == namespace}
         form = SourceForm(namespace, project, secrets, clusters, sources, placed, create=ops.create_source)
-
-        def done(result: str | None) -> None:
-            if result:
-                self.app.post_message(OperationDone(result))
-                self.app.post_message(StateChanged())
-
-        self.app.push_screen(form, done)
+        self.app.push_screen(form, told(self.app))
 
     def _selected_objects(self) -> tuple[str, list[dict[str, Any]]]:
         state = self.app.backend.state

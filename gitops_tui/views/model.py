@@ -97,6 +97,11 @@ def project_by_namespace(state: ManagementState) -> dict[str, str]:
     return {Project(p).namespace: Project(p).name for p in state.items("projects")}
 
 
+def secret_names(state: ManagementState, namespace: str) -> list[str]:
+    """The names of the FederatedSecrets of ``namespace``, sorted (what a form may reference)."""
+    return sorted(s["metadata"]["name"] for s in state.items("secrets") if s["metadata"].get("namespace") == namespace)
+
+
 def project_clusters(project: dict[str, Any] | None, clusters: list[dict[str, Any]]) -> list[str]:
     """The clusters a project places on, in its placement order (api.placement)."""
     return placed_clusters(Project(project or {}).placement, clusters)
