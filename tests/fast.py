@@ -61,6 +61,7 @@ FAST_MODULES = frozenset({
     "tui/test_new_user.py",
     "tui/test_themes.py",
     "util/test_at_once.py",
+    "util/test_observers.py",
     "views/test_alert_notices.py",
     "views/test_freeze_views.py",
     "views/test_header_fit.py",

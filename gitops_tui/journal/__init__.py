@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_tui.api import names
 from gitops_tui.api.journal_crd import JOURNAL_API_VERSION, KIND_JOURNAL_ENTRY, LABEL_DAY, journal_path
+from gitops_tui.util.observers import Observers
 
 if TYPE_CHECKING:  # pragma: no cover - the console's panes import Entry before the kubernetes client loads
     from kubernetes.client import ApiClient
@@ -36,7 +37,7 @@ MAX_OBJECTS = 200
 #: Seconds a journal write may take before it is given up (the action never waits longer).
 WRITE_TIMEOUT = 5.0
 _PRUNE_EVERY = timedelta(hours=1)
-_listeners: list[Callable[[str], None]] = []
+_listeners: Observers[[str]] = Observers("journal failure listener")
 _state = {"last_prune": datetime.min.replace(tzinfo=UTC)}
 _lock = threading.Lock()
 
@@ -80,15 +81,7 @@ class Entry:
 
 def add_failure_listener(listener: Callable[[str], None]) -> Callable[[], None]:
     """Call ``listener(message)`` when a journal write fails; return a function that removes it."""
-    with _lock:
-        _listeners.append(listener)
-
-    def remove() -> None:
-        with _lock:
-            if listener in _listeners:
-                _listeners.remove(listener)
-
-    return remove
+    return _listeners.add(listener)
 
 
 def _now() -> datetime:
@@ -149,13 +142,7 @@ def record(api: ApiClient, *, action: str, actor: str, reason: str = "", project
         detail = f"HTTP {exc.status}" if isinstance(exc, ApiException) else type(exc).__name__
         message = f"the journal could not record {action!r} ({detail}); the action itself was done"
         log.warning(message)
-        with _lock:
-            listeners = list(_listeners)
-        for listener in listeners:
-            try:
-                listener(message)
-            except Exception:  # noqa: BLE001 - a listener never breaks an action
-                log.exception("journal failure listener failed")
+        _listeners.notify(message)
 
 
 def _install(api: ApiClient) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,8 +9,7 @@ from typing import Any
 
 from gitops_tui.kube.inventory import ObjectRef, describe
 from gitops_tui.reconciler.errors import Stopped
-
-log = logging.getLogger(__name__)
+from gitops_tui.util.observers import Observers
 
 
 @dataclass(frozen=True)
@@ -27,29 +24,12 @@ class WriteRecord:
 
 
 #: Observers called after every write to a workload cluster (tests and benchmarks count writes here).
-WRITE_HOOKS: list[Callable[[WriteRecord], None]] = []
-_HOOKS_LOCK = threading.Lock()
+_HOOKS: Observers[[WriteRecord]] = Observers("write hook")
 
 
 def add_write_hook(hook: Callable[[WriteRecord], None]) -> Callable[[], None]:
     """Register ``hook`` for every write; return a function that removes it."""
-    with _HOOKS_LOCK:
-        WRITE_HOOKS.append(hook)
-
-    def remove() -> None:
-        with _HOOKS_LOCK:
-            if hook in WRITE_HOOKS:
-                WRITE_HOOKS.remove(hook)
-
-    return remove
-
-
-def _notify(record: WriteRecord) -> None:
-    for hook in list(WRITE_HOOKS):
-        try:
-            hook(record)
-        except Exception:  # noqa: BLE001 - an observer never breaks an apply
-            log.exception("write hook failed")
+    return _HOOKS.add(hook)
 
 
 def guarded_write(
@@ -62,4 +42,5 @@ def guarded_write(
     try:
         return write()
     finally:
-        _notify(WriteRecord(cluster, verb, ref.id, started, time.monotonic()))
+        if _HOOKS:
+            _HOOKS.notify(WriteRecord(cluster, verb, ref.id, started, time.monotonic()))
