@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import resources
 from gitops_tui.actions import sources as actions
@@ -23,7 +22,7 @@ from gitops_tui.reconciler.options import ReconcilerOptions
 from tests.gitserver import commit
 from tests.metrics import parse, scrape
 from tests.waiting import wait_until
-from tests.world import CLUSTERS, World, configmap, deployment
+from tests.world import CLUSTERS, World, configmap, deployment, get_or_none
 
 
 def start(world: World, **kwargs: Any) -> Reconciler:
@@ -251,13 +250,7 @@ def test_the_first_identity_check_watches_both_the_service_account_and_its_bindi
 
 
 def _exists(world: World, cluster: str, path: str) -> bool:
-    try:
-        json_request(world.client(cluster), "GET", path)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
+    return get_or_none(world.client(cluster), path) is not None
 
 
 

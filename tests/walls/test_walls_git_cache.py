@@ -8,9 +8,7 @@ already in the cache.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,16 +21,6 @@ from tests.gitserver import GitHttpServer, git_http_server, make_bare, make_repo
 from tests.world import CLUSTERS, World, configmap
 
 CREDS = {"username": b"git", "password": b"s3cret-pass"}
-
-
-@pytest.fixture
-def beta(world: World, sandbox: Any) -> Iterator[World]:
-    """A second project, beta (its sources are reconciled with alpha's reconciler: one process, one cache)."""
-    other = World(sandbox, world.tmp / "beta", world.ctx.clusters)
-    try:
-        yield other
-    finally:
-        other.close()
 
 
 def test_a_commit_in_another_projects_cache_is_not_served_without_credentials(

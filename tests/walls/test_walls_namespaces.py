@@ -8,12 +8,10 @@ Reproductions of issue 8 item 1 against the real sandbox: `create project p --na
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.actions import ActionError, resources
 from gitops_tui.api import builders, names
@@ -21,10 +19,9 @@ from gitops_tui.cli import main
 from gitops_tui.kube.client import api_client_from_kubeconfig, json_request
 from gitops_tui.reconciler.context import management_path
 from gitops_tui.reconciler.manager import Reconciler
-from gitops_tui.reconciler.options import ReconcilerOptions
+from tests.reconciler.test_management import reconciler  # noqa: F401 - the fixture: a running, leading Reconciler
 from tests.waiting import wait_until
-
-LEASE = 4.0
+from tests.world import get_or_none as get
 
 
 def unique(prefix: str) -> str:
@@ -39,16 +36,6 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def get(api: Any, path: str) -> dict[str, Any] | None:
-    """GET a path, None on 404."""
-    try:
-        return json_request(api, "GET", path)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
 def namespace_alive(api: Any, namespace: str) -> bool:
     """Whether a namespace exists and is not being deleted."""
     found = get(api, f"/api/v1/namespaces/{namespace}")
@@ -59,19 +46,6 @@ def namespace_alive(api: Any, namespace: str) -> bool:
 def dev(sandbox: Any) -> Any:
     """The dev workload cluster's ApiClient."""
     return api_client_from_kubeconfig(sandbox.kubeconfig, "dev")
-
-
-@pytest.fixture
-def reconciler(sandbox: Any, mgmt: Any, tmp_path: Path) -> Iterator[Reconciler]:
-    """A running, leading Reconciler (stopped and its lease released afterwards)."""
-    rec = Reconciler(mgmt, ReconcilerOptions(data_dir=tmp_path / "reconciler", lease_duration=LEASE,
-                                             health_interval=0.5))
-    rec.start()
-    try:
-        wait_until(rec.is_leader, timeout=3 * LEASE, message="the reconciler to lead")
-        yield rec
-    finally:
-        rec.stop()
 
 
 def kubectl_project(sandbox: Any, name: str, namespace: str, clusters: list[str]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,16 +33,6 @@ def kustomization(name: str, path: str, spec: dict[str, Any] | None = None, sour
             **(spec or {})}
     return yaml.safe_dump({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
                            "metadata": {"name": name, "namespace": "flux-system"}, "spec": body}, sort_keys=False)
-
-
-@pytest.fixture
-def beta(world: World, sandbox: Any) -> Iterator[World]:
-    """A second project, beta, with a Secret of its own on the management cluster."""
-    other = World(sandbox, world.tmp / "beta", world.ctx.clusters)
-    try:
-        yield other
-    finally:
-        other.close()
 
 
 def put_secret(world: World, name: str, data: dict[str, str]) -> None:

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
 from gitops_tui.api.flux_role import flux_role
@@ -24,7 +23,7 @@ from gitops_tui.cli import main
 from gitops_tui.kube.client import json_request
 from gitops_tui.reconciler.flux.children import LABEL_PARENT
 from tests.flux_example import BOOTSTRAP_URL, bootstrapped, example_files
-from tests.world import CLUSTERS, World, configmap
+from tests.world import CLUSTERS, World, configmap, get_or_none
 
 FLUX_KS = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
 
@@ -62,12 +61,7 @@ def repository(world: World, name: str) -> dict[str, Any]:
 
 def live(world: World, cluster: str, path: str) -> dict[str, Any] | None:
     """A live object by its API path (None when absent)."""
-    try:
-        return json_request(world.client(cluster), "GET", path)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
+    return get_or_none(world.client(cluster), path)
 
 
 def test_a_bootstrapped_repository_makes_exactly_the_sources_its_kustomizations_declare(world: World) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import yaml
-from kubernetes.client.exceptions import ApiException
 
 from gitops_tui.api import names
 from gitops_tui.kube.client import json_request
@@ -21,7 +20,7 @@ from gitops_tui.reconciler.flux.children import LABEL_PARENT
 from gitops_tui.reconciler.source_controller import reconcile_source
 from tests.gitserver import commit
 from tests.helm.test_helm_reconcile import allow_charts, chart_repository, publish  # noqa: F401 - the fixture
-from tests.world import CLUSTERS, World
+from tests.world import CLUSTERS, World, get_or_none
 
 FLUX_KS = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
 
@@ -117,12 +116,7 @@ def make_platform(world: World) -> None:
 
 def live(world: World, cluster: str, path: str) -> dict[str, Any] | None:
     """A live object by its API path (None when absent)."""
-    try:
-        return json_request(world.client(cluster), "GET", path)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
+    return get_or_none(world.client(cluster), path)
 
 
 def ready(world: World, name: str) -> dict[str, Any]:
